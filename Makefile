@@ -1,0 +1,126 @@
+# tessera - GNU Makefile.  `make help` lists the targets.
+#
+# Build modifiers (see README "Build modifiers"):
+#   CC=clang          compiler (gcc and clang both build clean with -Werror)
+#   SANITIZE=1        AddressSanitizer + UndefinedBehaviorSanitizer build in build-san/
+#   DEBUG=1           -O0 -g
+#   PREFIX=/usr/local install prefix
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+PKGS     = libutf8proc libxxhash libzstd zlib sqlite3 jansson
+
+ifeq ($(SANITIZE),1)
+BUILD   ?= build-san
+OPT      = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDSAN    = -fsanitize=address,undefined
+else ifeq ($(DEBUG),1)
+BUILD   ?= build-debug
+OPT      = -O0 -g
+else
+BUILD   ?= build
+OPT      = -O2 -g
+endif
+
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib
+CFLAGS  ?=
+ALL_CFLAGS = -std=c11 $(OPT) $(WARN) -fvisibility=hidden $(CFLAGS)
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lutf8proc -lxxhash -lzstd -lz -lsqlite3 -ljansson) -lpthread -lm
+
+LIB_SRC  = $(sort $(wildcard lib/*.c lib/common/*.c))
+CLI_SRC  = $(sort $(wildcard cli/*.c))
+UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
+TOOL_SRC = $(sort $(wildcard tests/tools/*.c))
+BENCH_SRC = $(sort $(wildcard bench/*.c))
+
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
+BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+DEPS_OK  = $(BUILD)/.deps-ok
+
+.PHONY: bench-tools all lib cli tests test test-quick test-san eval bench install uninstall clean help deps fuzz
+
+all: $(BUILD)/tessera
+
+help:
+	@echo "make              build $(BUILD)/tessera (installs Debian packages if missing)"
+	@echo "make test         full test run: unit, CLI, round trip, faults, sanitizers"
+	@echo "make test-quick   unit + CLI tests only, no sanitizer build"
+	@echo "make eval         accuracy on ../shared/data (PAN 2013, news) -> EVAL.md figures"
+	@echo "make bench        speed and memory, with peers -> BENCHMARKS.md figures"
+	@echo "make fuzz         build libFuzzer targets (clang) in build-fuzz/"
+	@echo "make install      install binary, library, header and man page under PREFIX"
+	@echo "make deps         install the Debian packages the build needs"
+	@echo "make clean        remove build directories"
+
+# Install Debian packages when a library is missing (needs root or sudo).
+$(DEPS_OK):
+	@mkdir -p $(BUILD)
+	@pkg-config --exists $(PKGS) 2>/dev/null || sh scripts/install-deps.sh
+	@touch $@
+
+deps:
+	sh scripts/install-deps.sh
+
+$(BUILD)/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libtessera.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+lib: $(BUILD)/libtessera.a
+
+$(BUILD)/tessera: $(CLI_OBJ) $(BUILD)/libtessera.a
+	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(BUILD)/libtessera.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtessera.a tests/unit/testhelp.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(BUILD)/libtessera.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libtessera.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(BUILD)/libtessera.a $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libtessera.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(BUILD)/libtessera.a $(LDLIBS)
+
+tests: $(BUILD)/tessera $(UNIT_BIN) $(TOOL_BIN)
+
+bench-tools: $(BUILD)/tessera $(BENCH_BIN)
+
+test:
+	@sh tests/run.sh
+
+test-quick: tests
+	@sh tests/run.sh --quick
+
+eval: all
+	@sh eval/run.sh
+
+bench: bench-tools
+	@sh bench/run.sh
+
+fuzz:
+	$(MAKE) -f tests/fuzz/Makefile
+
+install: $(BUILD)/tessera
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/tessera $(DESTDIR)$(PREFIX)/bin/tessera
+	install -m 644 $(BUILD)/libtessera.a $(DESTDIR)$(PREFIX)/lib/libtessera.a
+	install -m 644 lib/tessera.h $(DESTDIR)$(PREFIX)/include/tessera.h
+	install -m 644 doc/tessera.1 $(DESTDIR)$(PREFIX)/share/man/man1/tessera.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/tessera $(DESTDIR)$(PREFIX)/lib/libtessera.a \
+	      $(DESTDIR)$(PREFIX)/include/tessera.h $(DESTDIR)$(PREFIX)/share/man/man1/tessera.1
+
+clean:
+	rm -rf build build-san build-debug build-fuzz build-clang
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

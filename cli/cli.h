@@ -1,0 +1,78 @@
+/*
+ * cli.h - what the tessera command's files share.  The CLI uses only the
+ * public API, lib/tessera.h.
+ */
+#ifndef TSR_CLI_H
+#define TSR_CLI_H
+
+#include <stdio.h>
+#include <stddef.h>
+#include "tessera.h"
+
+/* Exit codes (documented in doc/tessera.1 and README). */
+enum {
+    EXIT_OK = 0,
+    EXIT_FOUND_FAULT = 1, /* verify: the index is damaged */
+    EXIT_USAGE = 2,       /* bad command line */
+    EXIT_INPUT = 3,       /* bad input: missing file, bad UTF-8, malformed JSON */
+    EXIT_INDEX = 4,       /* index missing, corrupt, locked, wrong version */
+    EXIT_SYSTEM = 5,      /* I/O error, out of memory */
+    EXIT_INTERRUPTED = 130
+};
+
+extern const char *cli_prog;
+
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "tessera: <msg>" and return the exit code for status `rc`. */
+int cli_fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Exit code for a library status. */
+int cli_exit_code(int status);
+/* Print a usage hint for `cmd` to stderr and return EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Read a whole file ("-" = stdin) into a NUL-terminated buffer. Returns
+ * 0 or -1 with errno set. */
+int cli_read_file(const char *path, char **buf, size_t *len);
+
+/* Common alignment options; returns 1 if `opt` was one of them, 0 if not,
+ * -1 on a bad value (message printed). */
+int cli_param_option(tsr_params *p, int opt, const char *arg);
+
+/* Whether to use colour on `f` given --color=auto|always|never. */
+int cli_want_color(FILE *f, int mode);
+
+/* The index named by $TESSERA_DB, else "tessera.tsr". */
+const char *cli_default_db(void);
+/* Open an index; prints the error and returns an exit code on failure. */
+int cli_open_index(const char *db, unsigned flags, tsr_index **ix);
+
+/* Commands */
+int cmd_align(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_index(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+/* Progress on a terminal (stderr); silent when stderr is not a TTY or
+ * when disabled. */
+typedef struct cli_progress {
+    int enabled;
+    double t0, last;
+    const char *what;
+} cli_progress;
+void cli_progress_start(cli_progress *pg, const char *what, int enabled);
+/* done/total in bytes (total 0 = unknown), items = documents so far */
+void cli_progress_update(cli_progress *pg, uint64_t done, uint64_t total, uint64_t items, int force);
+void cli_progress_end(cli_progress *pg);
+double cli_now(void);
+
+/* Long options shared by align and check */
+#define CLI_PARAM_OPTIONS                                         \
+    { "min-words", required_argument, 0, 1001 },                  \
+    { "min-similarity", required_argument, 0, 1002 },             \
+    { "max-gap", required_argument, 0, 1003 },                    \
+    { "seed", required_argument, 0, 1004 },                       \
+    { "max-candidates", required_argument, 0, 1005 },             \
+    { "boilerplate-df", required_argument, 0, 1006 }
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * cmd_check.c - `tessera check`: a text against an index.
+ */
+#include "cli.h"
+#include "report.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char check_help[] =
+"Usage: tessera check [OPTIONS] --db DIR FILE|-\n"
+"\n"
+"Find the passages of FILE (or standard input) that occur in the documents of\n"
+"the index DIR: each passage's span in FILE and in its source (byte offsets,\n"
+"end exclusive), the source's id, title and date, the similarity; the share of\n"
+"FILE reused, per source and in total; passages repeated inside FILE; and\n"
+"boilerplate lines (lines recurring across many indexed documents), kept apart.\n"
+"\n"
+"Options:\n"
+"      --db DIR           the index (default: $TESSERA_DB, else ./tessera.tsr)\n"
+"      --json             JSON (doc/json.md)\n"
+"      --pretty           indented JSON\n"
+"      --html FILE        a self-contained HTML report, sources side by side\n"
+"      --color=WHEN       auto (default), always, never\n"
+"      --min-words N      shortest passage, in words (default 12)\n"
+"      --min-similarity S least share of matching words, 0..1 (default 0.5)\n"
+"      --max-gap N        largest gap inside a passage, in words (default 50)\n"
+"      --max-candidates N source documents aligned (default 64)\n"
+"      --boilerplate-df N an n-gram in more than N documents is boilerplate\n"
+"                         (default: 0 = automatic, max(20, documents/500))\n"
+"  -h, --help             this help\n"
+"\n"
+"Examples:\n"
+"  tessera check --db news.tsr article.txt\n"
+"  tessera check --db news.tsr --json - < article.txt\n"
+"  tessera check --db news.tsr --html report.html article.txt\n";
+
+const char *cli_default_db(void)
+{
+    const char *e = getenv("TESSERA_DB");
+    return e && *e ? e : "tessera.tsr";
+}
+
+int cli_open_index(const char *db, unsigned flags, tsr_index **ix)
+{
+    tsr_error e = { 0 };
+    int st = tsr_index_open(db, flags, ix, &e);
+    if (st != TSR_OK) {
+        int code = st == TSR_ERR_NOTFOUND ? EXIT_INDEX : cli_exit_code(st);
+        if (code == EXIT_INPUT) code = EXIT_INDEX;
+        return cli_fail(code, "%s", e.message);
+    }
+    return EXIT_OK;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "db", required_argument, 0, 'd' }, { "json", no_argument, 0, 'j' },
+        { "pretty", no_argument, 0, 'P' }, { "html", required_argument, 0, 'H' },
+        { "color", optional_argument, 0, 'C' }, { "help", no_argument, 0, 'h' },
+        CLI_PARAM_OPTIONS, { 0, 0, 0, 0 }
+    };
+    tsr_params p;
+    tsr_params_default(&p);
+    int json = 0, pretty = 0, color = -1;
+    const char *html = NULL, *db = cli_default_db();
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hd:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'j': json = 1; break;
+        case 'P': json = 1; pretty = 1; break;
+        case 'H': html = optarg; break;
+        case 'C':
+            if (!optarg || !strcmp(optarg, "always")) color = 1;
+            else if (!strcmp(optarg, "never")) color = 0;
+            else if (!strcmp(optarg, "auto")) color = -1;
+            else return cli_usage_error("check", "--color takes auto, always or never");
+            break;
+        case 'h': fputs(check_help, stdout); return EXIT_OK;
+        default: {
+            int r = cli_param_option(&p, c, optarg);
+            if (r < 0) return EXIT_USAGE;
+            if (r == 0) return cli_usage_error("check", "unknown option");
+        }
+        }
+    }
+    tsr_error e = { 0 };
+    if (tsr_params_validate(&p, &e) != TSR_OK)
+        return cli_usage_error("check", "%s", e.message);
+    if (argc - optind != 1)
+        return cli_usage_error("check", "expected one FILE (or - for standard input)");
+    const char *path = argv[optind];
+
+    char *text = NULL;
+    size_t len = 0;
+    if (cli_read_file(path, &text, &len) != 0)
+        return cli_fail(errno == ENOENT ? EXIT_INPUT : EXIT_SYSTEM, "%s: %s", path,
+                        strerror(errno));
+    tsr_index *ix = NULL;
+    int rc = cli_open_index(db, TSR_OPEN_READONLY, &ix);
+    if (rc != EXIT_OK) { free(text); return rc; }
+
+    tsr_result *r = NULL;
+    int st = tsr_index_check(ix, text, len, &p, &r, &e);
+    if (st != TSR_OK) {
+        rc = cli_fail(cli_exit_code(st), "%s: %s", st == TSR_ERR_UTF8 || st == TSR_ERR_NUL ? path : db,
+                      e.message);
+        goto out;
+    }
+    /* source texts, for the reports */
+    const char **srcs = NULL;
+    size_t *lens = NULL;
+    tsr_document **docs = NULL;
+    if (!json || html) {
+        srcs = calloc(r->n_sources + 1, sizeof *srcs);
+        lens = calloc(r->n_sources + 1, sizeof *lens);
+        docs = calloc(r->n_sources + 1, sizeof *docs);
+        if (!srcs || !lens || !docs) { rc = cli_fail(EXIT_SYSTEM, "out of memory"); goto out2; }
+        for (size_t i = 0; i < r->n_sources; i++)
+            if (tsr_index_get_docno(ix, r->sources[i].docno, &docs[i], NULL) == TSR_OK) {
+                srcs[i] = docs[i]->text;
+                lens[i] = docs[i]->text_len;
+            }
+    }
+    if (json) {
+        char *s = tsr_result_json(r, pretty ? TSR_JSON_PRETTY : 0);
+        if (!s) { rc = cli_fail(EXIT_SYSTEM, "out of memory"); goto out2; }
+        puts(s);
+        tsr_free(s);
+    } else if (!html) {
+        report_input in = { path, text, len, r, srcs, lens };
+        if (report_text(stdout, &in, cli_want_color(stdout, color)) != 0)
+            rc = cli_fail(EXIT_SYSTEM, "writing the report failed");
+    }
+    if (html) {
+        FILE *f = fopen(html, "w");
+        if (!f) { rc = cli_fail(EXIT_SYSTEM, "%s: %s", html, strerror(errno)); goto out2; }
+        report_input in = { path, text, len, r, srcs, lens };
+        int bad = report_html(f, &in);
+        if (fclose(f) != 0 || bad)
+            rc = cli_fail(EXIT_SYSTEM, "%s: writing the report failed", html);
+    }
+out2:
+    if (docs)
+        for (size_t i = 0; i < r->n_sources; i++) tsr_document_free(docs[i]);
+    free(docs); free(srcs); free(lens);
+out:
+    tsr_result_free(r);
+    tsr_index_close(ix);
+    free(text);
+    return rc;
+}

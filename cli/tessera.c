@@ -1,0 +1,52 @@
+/*
+ * tessera.c - the tessera command: dispatch to subcommands.
+ */
+#include "cli.h"
+
+#include <string.h>
+
+static const char usage_text[] =
+"Usage: tessera COMMAND [OPTIONS] [ARGS]\n"
+"\n"
+"Find reused text: which passages of a text were copied, from where, and how\n"
+"much of it.\n"
+"\n"
+"Commands:\n"
+"  index   add documents to an index          tessera index --db DIR INPUT...\n"
+"  check   check a text against an index      tessera check --db DIR FILE|-\n"
+"  align   align two texts, no index needed   tessera align FILE_A FILE_B\n"
+"  stats   counts of an index                 tessera stats --db DIR\n"
+"  verify  check an index's checksums         tessera verify --db DIR\n"
+"\n"
+"  tessera COMMAND --help    options of one command\n"
+"  tessera --version         version\n"
+"\n"
+"Exit codes: 0 success; 1 verify found damage; 2 usage error; 3 bad input;\n"
+"4 index missing, damaged or locked; 5 system error (I/O, memory);\n"
+"130 interrupted.  See tessera(1).\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(usage_text, stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+        printf("tessera %s\n", tsr_version_string());
+        return EXIT_OK;
+    }
+    static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
+        { "align", cmd_align }, { "check", cmd_check }, { "index", cmd_index },
+        { "stats", cmd_stats }, { "verify", cmd_verify },
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(cmd, cmds[i].name))
+            return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "%s: unknown command '%s'\nTry 'tessera --help'.\n", cli_prog, cmd);
+    return EXIT_USAGE;
+}

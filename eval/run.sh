@@ -1,0 +1,75 @@
+#!/bin/sh
+# make eval: accuracy of tessera on the research data outside the repository.
+#
+#   1. self-checks of the scorers (eval/test_plagdet.py)
+#   2. PAN 2013 text alignment, all 5,185 training pairs (eval/pan.py)
+#   3. stitched "content-farm" articles against 5,000 news articles
+#      (eval/stitch.py)
+#
+# The tables go to stdout and to eval/results/latest.md, for EVAL.md.
+# Builds nothing: `make eval` builds build/tessera first.
+#
+# Environment:
+#   TESSERA_DATA       data folder (default: "$(dirname REPO)/shared/data")
+#   TESSERA            tessera binary (default: REPO/build/tessera)
+#   TESSERA_EVAL_JOBS  tessera processes for the PAN run (default 1)
+#   TESSERA_EVAL_PAN_ARGS, TESSERA_EVAL_STITCH_ARGS
+#                      extra options for pan.py / stitch.py (e.g. "--limit 500",
+#                      "--articles 20"); leave unset for the figures of EVAL.md
+#   PYTHON             python 3.11+ (default: python3)
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+data=${TESSERA_DATA:-$(dirname "$repo")/shared/data}
+tessera=${TESSERA:-$repo/build/tessera}
+py=${PYTHON:-python3}
+jobs=${TESSERA_EVAL_JOBS:-1}
+
+if [ ! -d "$data/pan13-train" ] || [ ! -f "$data/news.jsonl" ]; then
+    echo "eval: evaluation data not found in $data" >&2
+    echo "eval: it must hold pan13-train/ and news.jsonl (research data kept" >&2
+    echo "eval: outside the repository); set TESSERA_DATA to its folder." >&2
+    exit 2
+fi
+if [ ! -x "$tessera" ]; then
+    echo "eval: $tessera not found; run \`make\` first (or set TESSERA)." >&2
+    exit 2
+fi
+export TESSERA_DATA="$data" TESSERA="$tessera"
+
+out="$here/results"
+mkdir -p "$out"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tessera-eval.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+echo "== scorer self-checks"
+"$py" "$here/test_plagdet.py"
+
+echo
+echo "== PAN 2013 text alignment (plagdet)"
+# shellcheck disable=SC2086  # word splitting of the extra options is wanted
+"$py" "$here/pan.py" --jobs "$jobs" --markdown "$tmp/pan.md" ${TESSERA_EVAL_PAN_ARGS:-}
+
+echo
+echo "== stitched articles"
+# shellcheck disable=SC2086
+"$py" "$here/stitch.py" --markdown "$tmp/stitch.md" ${TESSERA_EVAL_STITCH_ARGS:-}
+
+{
+    echo "# tessera evaluation run"
+    echo
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "- binary: \`$("$tessera" --version 2>/dev/null | head -n 1 || echo "$tessera")\`"
+    echo "- machine: $(uname -sm), $(nproc 2>/dev/null || echo '?') cores"
+    echo
+    echo "## PAN 2013 text alignment"
+    echo
+    cat "$tmp/pan.md"
+    echo
+    echo "## Stitched articles"
+    echo
+    cat "$tmp/stitch.md"
+} > "$out/latest.md"
+echo
+echo "eval: tables written to eval/results/latest.md"

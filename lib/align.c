@@ -1,0 +1,525 @@
+/*
+ * align.c - from shared words to passages.
+ *
+ * How it works.  Alignment runs on words, never on characters, so that
+ * re-flowed line breaks, punctuation and case do not matter.  Four steps:
+ *
+ * 1. Seeds.  Every run of `seed` (default 3) consecutive words of the
+ *    query A is put in a hash table; every run of B is looked up in it.  A
+ *    hit (i, j) says that A[i..i+k) == B[j..j+k).  Seed-grams that occur
+ *    very often in A (formulae, repeated lines) are capped so that
+ *    repetitive text cannot make the anchor set quadratic.
+ *
+ * 2. Runs.  Hits on the same diagonal (j - i) that touch or overlap are
+ *    one exact run: a verbatim stretch.
+ *
+ * 3. Chains.  Runs are grouped into passages by alternating splits:
+ *    sorted by their position in A, a gap of more than `max_gap` words
+ *    starts a new group; each group, sorted by position in B, is split the
+ *    same way; repeat until no group splits.  What remains are clusters of
+ *    runs that are close on both sides.  The rule does not ask runs to be
+ *    in the same order on both sides, so local reordering (shuffled words,
+ *    swapped clauses) does not break a passage, while text moved far away
+ *    (a reordered paragraph) becomes a passage of its own: every paragraph
+ *    is found wherever it moved.  Inserted and deleted words are just gaps.
+ *
+ * 4. Extension and scoring.  Each cluster's ends are extended outward by
+ *    a banded X-drop alignment on words (match +2, mismatch or gap -1,
+ *    stop when the score falls `ALIGN_XDROP` below its best), so that a
+ *    passage ends on the last matching word, not on the last seed.  The
+ *    similarity is the share of matching words: 2 * |A-span ∩ B-span| /
+ *    (|A-span| + |B-span|), counted as multisets of words, which is
+ *    robust to reordering.  Passages shorter than `min_words` or less
+ *    similar than `min_similarity` are dropped; of two passages that
+ *    cover mostly the same words of A, the stronger is kept.
+ *
+ * Edge cases.  Texts shorter than the seed length have no seeds and so no
+ * passages.  In self mode (A against itself) only hits with j > i count
+ * and a passage must end before its copy begins; that is how repetition
+ * inside one text is found.
+ */
+#include "align.h"
+#include "fingerprint.h"
+
+#include <xxhash.h>
+
+/* Seed-grams occurring more often than this in the query are ignored. */
+#define ALIGN_MAX_OCC 32
+/* X-drop extension: band half-width, drop, longest extension, in words. */
+#define ALIGN_BAND 6
+#define ALIGN_XDROP 8
+#define ALIGN_EXT_MAX 64
+#define ALIGN_MATCH 2
+#ifndef ALIGN_MIN_RUN
+#define ALIGN_MIN_RUN(k) ((uint32_t)(k) + 1)
+#endif
+
+/* ------------------------------------------------------------------------
+ * Query preparation
+ * --------------------------------------------------------------------- */
+
+int al_query_init(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,
+                  tsr_error *err)
+{
+    memset(q, 0, sizeof *q);
+    q->w = w;
+    q->n = n;
+    q->k = p->seed;
+    if (n < (size_t)q->k)
+        return TSR_OK;
+    q->ng = n - (size_t)q->k + 1;
+    uint32_t slots = 16;
+    while (slots < 2 * q->ng) slots <<= 1;
+    q->mask = slots - 1;
+    q->g = malloc(q->ng * sizeof *q->g);
+    q->head = calloc(slots, sizeof *q->head);
+    q->next = malloc(q->ng * sizeof *q->next);
+    if (!q->g || !q->head || !q->next) {
+        al_query_free(q);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory preparing alignment");
+    }
+    /* insert in reverse so that chains list positions in increasing order */
+    for (size_t i = 0; i < q->ng; i++)
+        q->g[i] = fp_ngram_hash(w + i, (size_t)q->k);
+    for (size_t i = q->ng; i-- > 0;) {
+        uint32_t s = (uint32_t)q->g[i] & q->mask;
+        q->next[i] = q->head[s];
+        q->head[s] = (uint32_t)i + 1;
+    }
+    return TSR_OK;
+}
+
+void al_query_free(al_query *q)
+{
+    if (!q) return;
+    free(q->g);
+    free(q->head);
+    free(q->next);
+    memset(q, 0, sizeof *q);
+}
+
+/* ------------------------------------------------------------------------
+ * Seeds and runs
+ * --------------------------------------------------------------------- */
+
+typedef struct { uint32_t i, j; } al_hit;
+typedef struct { uint32_t a0, a1, b0, b1; } al_run;  /* half-open spans */
+
+static int hit_cmp_diag(const void *x, const void *y)
+{
+    const al_hit *p = x, *q = y;
+    int64_t dp = (int64_t)p->j - p->i, dq = (int64_t)q->j - q->i;
+    if (dp != dq) return dp < dq ? -1 : 1;
+    return (p->i > q->i) - (p->i < q->i);
+}
+
+static int run_cmp_a(const void *x, const void *y)
+{
+    const al_run *p = x, *q = y;
+    if (p->a0 != q->a0) return p->a0 < q->a0 ? -1 : 1;
+    return (p->b0 > q->b0) - (p->b0 < q->b0);
+}
+
+static int run_cmp_b(const void *x, const void *y)
+{
+    const al_run *p = x, *q = y;
+    if (p->b0 != q->b0) return p->b0 < q->b0 ? -1 : 1;
+    return (p->a0 > q->a0) - (p->a0 < q->a0);
+}
+
+/* ------------------------------------------------------------------------
+ * Clustering by alternating splits
+ * --------------------------------------------------------------------- */
+
+typedef TSR_VEC(al_run) run_vec;
+typedef struct { size_t lo, hi; } range;
+typedef TSR_VEC(range) range_vec;
+
+/* Split runs[lo,hi) sorted by side (0 = A, 1 = B) where gaps exceed gap.
+ * Pushes the pieces onto `out`; returns number of pieces or -1 on OOM. */
+static long split_side(al_run *r, size_t lo, size_t hi, int side, uint32_t gap,
+                       range_vec *out)
+{
+    qsort(r + lo, hi - lo, sizeof *r, side ? run_cmp_b : run_cmp_a);
+    long pieces = 0;
+    size_t start = lo;
+    uint32_t reach = side ? r[lo].b1 : r[lo].a1;
+    for (size_t x = lo + 1; x <= hi; x++) {
+        uint32_t s = x < hi ? (side ? r[x].b0 : r[x].a0) : 0;
+        if (x == hi || s > reach + gap) {
+            range g = { start, x };
+            if (tsr_vec_push(out, g)) return -1;
+            pieces++;
+            start = x;
+            if (x < hi) reach = side ? r[x].b1 : r[x].a1;
+        } else {
+            uint32_t e = side ? r[x].b1 : r[x].a1;
+            if (e > reach) reach = e;
+        }
+    }
+    return pieces;
+}
+
+/* ------------------------------------------------------------------------
+ * Extension
+ * --------------------------------------------------------------------- */
+
+/* Banded X-drop extension from (a, b) in direction dir (+1 forward from
+ * A[a], B[b]; -1 backward from A[a-1], B[b-1]).  Limits: A in [alim0,
+ * alim1), B in [blim0, blim1).  Returns the words added on each side. */
+static void extend(const tsr_word *A, const tsr_word *B, uint32_t a, uint32_t b,
+                   int dir, uint32_t alim0, uint32_t alim1, uint32_t blim0,
+                   uint32_t blim1, uint32_t *da, uint32_t *db)
+{
+    enum { W = 2 * ALIGN_BAND + 1, L = ALIGN_EXT_MAX };
+    int prev[W], cur[W];
+    const int NEG = -1000000;
+    uint32_t maxa = dir > 0 ? alim1 - a : a - alim0;
+    uint32_t maxb = dir > 0 ? blim1 - b : b - blim0;
+    if (maxa > L) maxa = L;
+    if (maxb > L) maxb = L;
+    *da = *db = 0;
+    if (maxa == 0 || maxb == 0)
+        return;
+    /* cell (x, y) = x words of A, y words of B consumed; band: y = x + t - BAND */
+    for (int t = 0; t < W; t++) prev[t] = NEG;
+    prev[ALIGN_BAND] = 0; /* (0,0) */
+    for (int t = ALIGN_BAND + 1; t < W; t++) {  /* (0, y): gaps in A */
+        int y = t - ALIGN_BAND;
+        if ((uint32_t)y <= maxb) prev[t] = -y;
+    }
+    int best = 0;
+    uint32_t bx = 0, by = 0;
+    for (uint32_t x = 1; x <= maxa; x++) {
+        int rowbest = NEG;
+        for (int t = 0; t < W; t++) {
+            long y = (long)x + t - ALIGN_BAND;
+            cur[t] = NEG;
+            if (y < 0 || (uint32_t)y > maxb) continue;
+            int s = NEG;
+            if (y > 0 && prev[t] > NEG) {  /* diagonal: (x-1, y-1) is same t */
+                uint64_t ha = dir > 0 ? A[a + x - 1].hash : A[a - x].hash;
+                uint64_t hb = dir > 0 ? B[b + (uint32_t)y - 1].hash : B[b - (uint32_t)y].hash;
+                s = prev[t] + (ha == hb ? ALIGN_MATCH : -1);
+            }
+            if (t + 1 < W && prev[t + 1] > NEG && prev[t + 1] - 1 > s)  /* (x-1, y): gap in B */
+                s = prev[t + 1] - 1;
+            if (t > 0 && cur[t - 1] > NEG && cur[t - 1] - 1 > s)  /* (x, y-1): gap in A */
+                s = cur[t - 1] - 1;
+            cur[t] = s;
+            if (s > rowbest) rowbest = s;
+            if (s > best) { best = s; bx = x; by = (uint32_t)y; }
+        }
+        if (rowbest < best - ALIGN_XDROP)
+            break;
+        memcpy(prev, cur, sizeof prev);
+    }
+    *da = bx;
+    *db = by;
+}
+
+/* ------------------------------------------------------------------------
+ * Scoring
+ * --------------------------------------------------------------------- */
+
+/* Multiset intersection size of A[a0,a1) and B[b0,b1), with an open-
+ * addressing table (keys/cnt, `mask`+1 slots, empty on entry and on
+ * return; `used` has room for b1-b0 slot numbers). */
+static uint32_t bag_matches(const tsr_word *A, uint32_t a0, uint32_t a1,
+                            const tsr_word *B, uint32_t b0, uint32_t b1,
+                            uint64_t *keys, uint32_t *cnt, uint32_t *used,
+                            uint32_t mask)
+{
+    uint32_t m = 0, nu = 0;
+    for (uint32_t j = b0; j < b1; j++) {
+        uint64_t h = B[j].hash | 1;  /* 0 marks an empty slot */
+        uint32_t s = (uint32_t)(h >> 17) & mask;
+        while (keys[s] && keys[s] != h) s = (s + 1) & mask;
+        if (!keys[s]) { keys[s] = h; used[nu++] = s; }
+        cnt[s]++;
+    }
+    for (uint32_t i = a0; i < a1; i++) {
+        uint64_t h = A[i].hash | 1;
+        uint32_t s = (uint32_t)(h >> 17) & mask;
+        while (keys[s] && keys[s] != h) s = (s + 1) & mask;
+        if (keys[s] && cnt[s]) { cnt[s]--; m++; }
+    }
+    for (uint32_t u = 0; u < nu; u++) {
+        keys[used[u]] = 0;
+        cnt[used[u]] = 0;
+    }
+    return m;
+}
+
+static int pass_cmp_strength(const void *x, const void *y)
+{
+    const al_passage *p = x, *q = y;
+    if (p->matches != q->matches) return p->matches > q->matches ? -1 : 1;
+    return (p->a_lo > q->a_lo) - (p->a_lo < q->a_lo);
+}
+
+static int pass_cmp_a(const void *x, const void *y)
+{
+    const al_passage *p = x, *q = y;
+    if (p->a_lo != q->a_lo) return p->a_lo < q->a_lo ? -1 : 1;
+    return (p->b_lo > q->b_lo) - (p->b_lo < q->b_lo);
+}
+
+/* ------------------------------------------------------------------------
+ * API
+ * --------------------------------------------------------------------- */
+
+int al_align(const al_query *q, const tsr_word *B, size_t bn,
+             const tsr_params *p, int self, al_passages *out, tsr_error *err)
+{
+    const size_t k = (size_t)q->k;
+    if (q->ng == 0 || bn < k)
+        return TSR_OK;
+    const tsr_word *A = q->w;
+    int rc = TSR_OK;
+    TSR_VEC(al_hit) hits = { 0 };
+    run_vec runs = { 0 };
+    range_vec work = { 0 }, next = { 0 };
+    al_passages cand = { 0 };
+    uint64_t *keys = NULL;
+    uint32_t *cnt = NULL, *used = NULL;
+
+    /* 1. seeds */
+    size_t bng = bn - k + 1;
+    for (size_t j = 0; j < bng; j++) {
+        uint64_t h = self ? q->g[j] : fp_ngram_hash(B + j, k);
+        uint32_t e = q->head[(uint32_t)h & q->mask];
+        size_t occ = 0;
+        size_t mark = hits.n;
+        for (; e; e = q->next[e - 1]) {
+            size_t i = e - 1;
+            if (q->g[i] != h) continue;
+            if (self && i >= j) break;  /* positions ascend: only earlier copies */
+            if (++occ > ALIGN_MAX_OCC) { hits.n = mark; break; }
+            al_hit x = { (uint32_t)i, (uint32_t)j };
+            if (tsr_vec_push(&hits, x)) goto oom;
+        }
+    }
+    if (hits.n == 0)
+        goto done;
+
+    /* 2. runs: merge touching hits on one diagonal */
+    qsort(hits.a, hits.n, sizeof *hits.a, hit_cmp_diag);
+    for (size_t x = 0; x < hits.n;) {
+        al_hit h0 = hits.a[x];
+        al_run r = { h0.i, h0.i + (uint32_t)k, h0.j, h0.j + (uint32_t)k };
+        size_t y = x + 1;
+        while (y < hits.n && (int64_t)hits.a[y].j - hits.a[y].i == (int64_t)h0.j - h0.i &&
+               hits.a[y].i <= r.a1) {
+            r.a1 = hits.a[y].i + (uint32_t)k;
+            r.b1 = hits.a[y].j + (uint32_t)k;
+            y++;
+        }
+        if (tsr_vec_push(&runs, r)) goto oom;
+        x = y;
+    }
+
+    /* 2b. drop isolated runs: a short run with no neighbour in A on a
+     * nearby diagonal is a chance match ("of the united"), and would
+     * otherwise stretch a passage past its true edge */
+    {
+        qsort(runs.a, runs.n, sizeof *runs.a, run_cmp_a);
+        const int64_t gap = p->max_gap, dtol = p->max_gap / 2 + 1;
+        const uint32_t longrun = 2 * (uint32_t)k;
+        size_t kept = 0;
+        for (size_t x = 0; x < runs.n; x++) {
+            const al_run *r = &runs.a[x];
+            int keep = r->a1 - r->a0 >= longrun;
+            int64_t d = (int64_t)r->b0 - r->a0;
+            for (size_t y = x; !keep && y-- > 0;) {
+                if ((int64_t)runs.a[y].a0 + 4 * gap < r->a0) break;
+                if ((int64_t)runs.a[y].a1 + gap < r->a0) continue;
+                int64_t dd = (int64_t)runs.a[y].b0 - runs.a[y].a0 - d;
+                if (dd <= dtol && dd >= -dtol) keep = 1;
+            }
+            for (size_t y = x + 1; !keep && y < runs.n; y++) {
+                if (runs.a[y].a0 > (int64_t)r->a1 + gap) break;
+                int64_t dd = (int64_t)runs.a[y].b0 - runs.a[y].a0 - d;
+                if (dd <= dtol && dd >= -dtol) keep = 1;
+            }
+            if (keep) runs.a[kept++] = runs.a[x];
+        }
+        /* keep[] decisions read runs.a[y] for y < x after compaction moved
+         * kept runs down: those are kept runs, which is what we want */
+        runs.n = kept;
+        if (runs.n == 0)
+            goto done;
+    }
+
+    /* 3. clusters by alternating splits on A and B */
+    {
+        range all = { 0, runs.n };
+        if (tsr_vec_push(&work, all)) goto oom;
+        const uint32_t gap = (uint32_t)p->max_gap;
+        /* stable once one pass over each side in a row splits nothing */
+        int side = 0, quiet = 0;
+        while (quiet < 2) {
+            int changed = 0;
+            next.n = 0;
+            for (size_t w = 0; w < work.n; w++) {
+                long pieces = split_side(runs.a, work.a[w].lo, work.a[w].hi, side, gap, &next);
+                if (pieces < 0) goto oom;
+                if (pieces > 1) changed = 1;
+            }
+            range_vec t = work; work = next; next = t;
+            quiet = changed ? 0 : quiet + 1;
+            side = !side;
+        }
+    }
+
+    /* 4. extend, score, filter */
+    {
+        uint32_t slots = 64;
+        uint32_t maxspan = 0;
+        for (size_t w = 0; w < work.n; w++) {
+            uint32_t b0 = UINT32_MAX, b1 = 0;
+            for (size_t x = work.a[w].lo; x < work.a[w].hi; x++) {
+                if (runs.a[x].b0 < b0) b0 = runs.a[x].b0;
+                if (runs.a[x].b1 > b1) b1 = runs.a[x].b1;
+            }
+            if (b1 - b0 + 2 * ALIGN_EXT_MAX > maxspan) maxspan = b1 - b0 + 2 * ALIGN_EXT_MAX;
+        }
+        while (slots < 2 * maxspan) slots <<= 1;
+        keys = calloc(slots, sizeof *keys);
+        cnt = calloc(slots, sizeof *cnt);
+        used = malloc(slots * sizeof *used);
+        if (!keys || !cnt || !used) goto oom;
+
+        /* a stack of clusters; one that is too dissimilar as a whole is
+         * split at its widest gap in A and its halves tried again, so a
+         * stretch of unrelated text inside a cluster cannot sink the real
+         * passages on either side of it */
+        next.n = 0;
+        for (size_t w = 0; w < work.n; w++)
+            if (tsr_vec_push(&next, work.a[w])) goto oom;
+        while (next.n) {
+            range cl = next.a[--next.n];
+            al_passage ps;
+            uint32_t a0 = UINT32_MAX, a1 = 0, b0 = UINT32_MAX, b1 = 0;
+            for (size_t x = cl.lo; x < cl.hi; x++) {
+                const al_run *r = &runs.a[x];
+                if (r->a0 < a0) a0 = r->a0;
+                if (r->a1 > a1) a1 = r->a1;
+                if (r->b0 < b0) b0 = r->b0;
+                if (r->b1 > b1) b1 = r->b1;
+            }
+            /* seeded words: union of run spans on A */
+            qsort(runs.a + cl.lo, cl.hi - cl.lo, sizeof *runs.a, run_cmp_a);
+            uint32_t seeded = 0, reach = 0, widest = 0, longest = 0;
+            size_t cut = 0, jump_at = 0;
+            int64_t jump = 0;
+            for (size_t x = cl.lo; x < cl.hi; x++) {
+                const al_run *r = &runs.a[x];
+                if (x > cl.lo && r->a0 > reach && r->a0 - reach >= widest) {
+                    widest = r->a0 - reach;
+                    cut = x;
+                }
+                if (x > cl.lo) {
+                    /* a jump of the diagonal: B went far back or ahead */
+                    int64_t dd = ((int64_t)r->b0 - r->a0) -
+                                 ((int64_t)runs.a[x - 1].b0 - runs.a[x - 1].a0);
+                    if (dd < 0) dd = -dd;
+                    if (dd > jump) { jump = dd; jump_at = x; }
+                }
+                uint32_t st = r->a0 > reach ? r->a0 : reach;
+                if (r->a1 > st) seeded += r->a1 - st;
+                if (r->a1 > reach) reach = r->a1;
+                if (r->a1 - r->a0 > longest) longest = r->a1 - r->a0;
+            }
+            /* a cluster that holds two copies of the same text (repeated
+             * in A, or in B) is two passages: cut where the diagonal jumps */
+            uint32_t span_a = 0, span_b = 0;
+            {
+                uint32_t x0 = UINT32_MAX, x1 = 0, y0 = UINT32_MAX, y1 = 0;
+                for (size_t x = cl.lo; x < cl.hi; x++) {
+                    if (runs.a[x].a0 < x0) x0 = runs.a[x].a0;
+                    if (runs.a[x].a1 > x1) x1 = runs.a[x].a1;
+                    if (runs.a[x].b0 < y0) y0 = runs.a[x].b0;
+                    if (runs.a[x].b1 > y1) y1 = runs.a[x].b1;
+                }
+                span_a = x1 - x0;
+                span_b = y1 - y0;
+            }
+            if (jump > p->max_gap && (2 * span_a > 3 * span_b || 2 * span_b > 3 * span_a)) {
+                range lo = { cl.lo, jump_at }, hi = { jump_at, cl.hi };
+                if (tsr_vec_push(&next, lo) || tsr_vec_push(&next, hi)) goto oom;
+                continue;
+            }
+            /* cheap pre-filters before extension: enough seeded words, and
+             * one exact run longer than a chance phrase */
+            if (seeded * 4 < (uint32_t)p->min_words || longest < ALIGN_MIN_RUN(k))
+                continue;
+            uint32_t da, db;
+            extend(A, B, a0, b0, -1, 0, (uint32_t)q->n, 0, (uint32_t)bn, &da, &db);
+            a0 -= da; b0 -= db;
+            extend(A, B, a1, b1, +1, 0, (uint32_t)q->n, 0, (uint32_t)bn, &da, &db);
+            a1 += da; b1 += db;
+            if (self && a1 > b0) {  /* a repeat must end before its copy */
+                if (b0 <= a0) continue;
+                a1 = b0;
+            }
+            uint32_t an = a1 - a0, bnw = b1 - b0;
+            if (an < (uint32_t)p->min_words || bnw < (uint32_t)p->min_words)
+                continue;
+            ps.a_lo = a0; ps.a_hi = a1; ps.b_lo = b0; ps.b_hi = b1;
+            ps.seeded = seeded;
+            ps.matches = bag_matches(A, a0, a1, B, b0, b1, keys, cnt, used, slots - 1);
+            ps.similarity = 2.0 * ps.matches / (double)(an + bnw);
+            if (ps.similarity < p->min_similarity) {
+                if (cut > cl.lo) {
+                    range lo = { cl.lo, cut }, hi = { cut, cl.hi };
+                    if (tsr_vec_push(&next, lo) || tsr_vec_push(&next, hi)) goto oom;
+                }
+                continue;
+            }
+            if (tsr_vec_push(&cand, ps)) goto oom;
+        }
+    }
+
+    /* 5. overlaps: of passages covering mostly the same words of A (or of
+     * B), keep the stronger */
+    if (cand.n > 1) {
+        qsort(cand.a, cand.n, sizeof *cand.a, pass_cmp_strength);
+        size_t kept = 0;
+        for (size_t x = 0; x < cand.n; x++) {
+            const al_passage *c = &cand.a[x];
+            int drop = 0;
+            for (size_t y = 0; y < kept && !drop; y++) {
+                const al_passage *k2 = &cand.a[y];
+                uint32_t lo = c->a_lo > k2->a_lo ? c->a_lo : k2->a_lo;
+                uint32_t hi = c->a_hi < k2->a_hi ? c->a_hi : k2->a_hi;
+                if (hi > lo && (hi - lo) * 2 > c->a_hi - c->a_lo) drop = 1;
+                lo = c->b_lo > k2->b_lo ? c->b_lo : k2->b_lo;
+                hi = c->b_hi < k2->b_hi ? c->b_hi : k2->b_hi;
+                uint32_t alo = c->a_lo > k2->a_lo ? c->a_lo : k2->a_lo;
+                uint32_t ahi = c->a_hi < k2->a_hi ? c->a_hi : k2->a_hi;
+                /* same B words claimed twice, and overlapping in A too */
+                if (hi > lo && (hi - lo) * 2 > c->b_hi - c->b_lo && ahi > alo) drop = 1;
+            }
+            if (!drop) cand.a[kept++] = *c;
+        }
+        cand.n = kept;
+        qsort(cand.a, cand.n, sizeof *cand.a, pass_cmp_a);
+    }
+    if (tsr_vec_reserve(out, cand.n)) goto oom;
+    for (size_t x = 0; x < cand.n; x++)
+        out->a[out->n++] = cand.a[x];
+    goto done;
+oom:
+    rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory aligning");
+done:
+    tsr_vec_free(&hits);
+    tsr_vec_free(&runs);
+    tsr_vec_free(&work);
+    tsr_vec_free(&next);
+    tsr_vec_free(&cand);
+    free(keys);
+    free(cnt);
+    free(used);
+    return rc;
+}

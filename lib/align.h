@@ -1,0 +1,44 @@
+/*
+ * align.h - word alignment between a query text and other texts.  Shared
+ * by tsr_align (one pair) and check.c (a text against index candidates).
+ * Not API.
+ */
+#ifndef TSR_ALIGN_H
+#define TSR_ALIGN_H
+#include "common/common.h"
+
+/* A passage in word coordinates: A[a_lo, a_hi) aligned with B[b_lo, b_hi). */
+typedef struct al_passage {
+    uint32_t a_lo, a_hi, b_lo, b_hi;
+    uint32_t matches;     /* words of A matched in B (bag of words) */
+    uint32_t seeded;      /* words of A covered by exact seeds */
+    double similarity;
+} al_passage;
+
+typedef TSR_VEC(al_passage) al_passages;
+
+/* The query side, prepared once and aligned against many texts.  Read
+ * only after al_query_init: one query may be shared by threads. */
+typedef struct al_query {
+    const tsr_word *w;
+    size_t n;
+    int k;                /* seed length in words */
+    size_t ng;            /* number of seed grams: n - k + 1, or 0 */
+    uint64_t *g;          /* seed-gram hashes */
+    uint32_t *head;       /* hash table: slot -> first gram position + 1 */
+    uint32_t *next;       /* gram position -> next position + 1 with same slot */
+    uint32_t mask;
+} al_query;
+
+int al_query_init(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,
+                  tsr_error *err);
+void al_query_free(al_query *q);
+
+/* Align the query against words B[0, bn); append passages to `out`
+ * (sorted by a_lo).  When `self` is set, B is the query itself and only
+ * later copies of earlier text are reported (repeats). */
+int al_align(const al_query *q, const tsr_word *b, size_t bn,
+             const tsr_params *p, int self, al_passages *out, tsr_error *err);
+
+/* Build a tsr_result's passage/repeat arrays helpers. */
+#endif

@@ -1,0 +1,683 @@
+/*
+ * catalog.c - the SQLite catalog of an index (catalog.sqlite): meta values,
+ * documents with their compressed text, and the live segment files.
+ *
+ * The catalog is the single source of truth for which segment files belong
+ * to the index: a segment file becomes part of the index in the same SQLite
+ * transaction that inserts its documents, and leaves it in the transaction
+ * that inserts the segment replacing it.  The database runs in WAL mode
+ * with synchronous=FULL, so a committed transaction survives a crash and
+ * readers in other processes see a consistent snapshot without blocking
+ * the writer.
+ *
+ * Every call takes the mutex of the cat, and statements are prepared once
+ * and cached, so the threads of a read-only index can share one cat.  Write
+ * transactions span several calls (begin ... commit); only the single
+ * writer thread of an index makes them.
+ */
+#include "catalog.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+enum {
+    S_META, S_SEGS, S_GEN, S_MAXDOC, S_HASID, S_INSDOC, S_INSSEG, S_DELSEG,
+    S_PUTMETA, S_GETID, S_GETNO, S_COUNT, S_EACH, S_COUNT_
+};
+
+static const char *const stmt_sql[S_COUNT_] = {
+    [S_META] = "SELECT key, value FROM meta",
+    [S_SEGS] = "SELECT file, doc_lo, doc_hi, ndocs, npostings, bytes, checksum "
+               "FROM segments ORDER BY doc_lo, file",
+    [S_GEN] = "SELECT value FROM meta WHERE key = 'generation'",
+    [S_MAXDOC] = "SELECT max(docno) FROM docs",
+    [S_HASID] = "SELECT 1 FROM docs WHERE id = ?1",
+    [S_INSDOC] = "INSERT INTO docs(docno, id, title, date, series, meta, text_len, text,"
+                 " commit_no) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [S_INSSEG] = "INSERT INTO segments(file, doc_lo, doc_hi, ndocs, npostings, bytes,"
+                 " checksum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_DELSEG] = "DELETE FROM segments WHERE file = ?1",
+    [S_PUTMETA] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+    [S_GETID] = "SELECT docno, id, title, date, series, meta, text_len, text "
+                "FROM docs WHERE id = ?1",
+    [S_GETNO] = "SELECT docno, id, title, date, series, meta, text_len, text "
+                "FROM docs WHERE docno = ?1",
+    [S_COUNT] = "SELECT count(*) FROM docs WHERE docno BETWEEN ?1 AND ?2",
+    [S_EACH] = "SELECT docno, text_len, text FROM docs ORDER BY docno",
+};
+
+static const char schema_sql[] =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+    "CREATE TABLE docs(\n"
+    "  docno INTEGER PRIMARY KEY,\n"
+    "  id TEXT UNIQUE NOT NULL,\n"
+    "  title TEXT, date TEXT, series TEXT, meta TEXT,\n"
+    "  text_len INTEGER NOT NULL,\n"
+    "  text BLOB NOT NULL,\n"
+    "  commit_no INTEGER NOT NULL);\n"
+    "CREATE TABLE segments(\n"
+    "  file TEXT PRIMARY KEY,\n"
+    "  doc_lo INTEGER NOT NULL, doc_hi INTEGER NOT NULL, ndocs INTEGER NOT NULL,\n"
+    "  npostings INTEGER NOT NULL, bytes INTEGER NOT NULL,\n"
+    "  checksum TEXT NOT NULL);\n";
+
+struct cat {
+    sqlite3 *db;
+    char *path;
+    pthread_mutex_t mu;
+    sqlite3_stmt *st[S_COUNT_];
+};
+
+/* ------------------------------------------------------------------------
+ * Helpers
+ * --------------------------------------------------------------------- */
+
+static int db_err(cat *c, tsr_error *err, const char *what)
+{
+    const int code = sqlite3_errcode(c->db);
+    int status = TSR_ERR_DB;
+    if (code == SQLITE_NOTADB)
+        status = TSR_ERR_FORMAT;
+    else if (code == SQLITE_CORRUPT)
+        status = TSR_ERR_CORRUPT;
+    else if (code == SQLITE_NOMEM)
+        status = TSR_ERR_NOMEM;
+    else if (code == SQLITE_READONLY)
+        status = TSR_ERR_READONLY;
+    return tsr_seterr(err, status, "%s: %s: %s", c->path, what, sqlite3_errmsg(c->db));
+}
+
+/* The cached statement k, reset and unbound, or NULL with err set. */
+static sqlite3_stmt *stmt(cat *c, int k, tsr_error *err)
+{
+    if (!c->st[k]) {
+        if (sqlite3_prepare_v3(c->db, stmt_sql[k], -1, SQLITE_PREPARE_PERSISTENT,
+                               &c->st[k], NULL) != SQLITE_OK) {
+            db_err(c, err, "prepare");
+            return NULL;
+        }
+    }
+    return c->st[k];
+}
+
+static void done(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+static int exec(cat *c, const char *sql, tsr_error *err)
+{
+    if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_err(c, err, sql);
+    return TSR_OK;
+}
+
+static int bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+}
+
+static uint64_t col_u64(sqlite3_stmt *s, int i)
+{
+    const sqlite3_int64 v = sqlite3_column_int64(s, i);
+    return v < 0 ? 0 : (uint64_t)v;
+}
+
+static int read_meta(cat *c, cat_meta *m, tsr_error *err)
+{
+    sqlite3_stmt *s = stmt(c, S_META, err);
+    if (!s)
+        return err ? err->code : TSR_ERR_DB;
+    memset(m, 0, sizeof *m);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(s, 0);
+        const char *v = (const char *)sqlite3_column_text(s, 1);
+        if (!k || !v)
+            continue;
+        const unsigned long long x = strtoull(v, NULL, 10);
+        if (!strcmp(k, "format")) m->format = (int)x;
+        else if (!strcmp(k, "ngram")) m->ngram = (int)x;
+        else if (!strcmp(k, "window")) m->window = (int)x;
+        else if (!strcmp(k, "commits")) m->commits = x;
+        else if (!strcmp(k, "generation")) m->generation = x;
+        else if (!strcmp(k, "docs")) m->docs = x;
+        else if (!strcmp(k, "text_bytes")) m->text_bytes = x;
+        else if (!strcmp(k, "stored_bytes")) m->stored_bytes = x;
+        else if (!strcmp(k, "next_seg")) m->next_seg = x;
+    }
+    done(s);
+    if (rc != SQLITE_DONE)
+        return db_err(c, err, "reading meta");
+    return TSR_OK;
+}
+
+static int put_meta1(cat *c, const char *key, uint64_t v, tsr_error *err)
+{
+    sqlite3_stmt *s = stmt(c, S_PUTMETA, err);
+    if (!s)
+        return err ? err->code : TSR_ERR_DB;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%" PRIu64, v);
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, buf, -1, SQLITE_STATIC);
+    const int rc = sqlite3_step(s);
+    done(s);
+    if (rc != SQLITE_DONE)
+        return db_err(c, err, "writing meta");
+    return TSR_OK;
+}
+
+static int put_meta_all(cat *c, const cat_meta *m, int with_fixed, tsr_error *err)
+{
+    if (with_fixed) {
+        TSR_FORWARD(put_meta1(c, "format", (uint64_t)m->format, err));
+        TSR_FORWARD(put_meta1(c, "ngram", (uint64_t)m->ngram, err));
+        TSR_FORWARD(put_meta1(c, "window", (uint64_t)m->window, err));
+    }
+    TSR_FORWARD(put_meta1(c, "commits", m->commits, err));
+    TSR_FORWARD(put_meta1(c, "generation", m->generation, err));
+    TSR_FORWARD(put_meta1(c, "docs", m->docs, err));
+    TSR_FORWARD(put_meta1(c, "text_bytes", m->text_bytes, err));
+    TSR_FORWARD(put_meta1(c, "stored_bytes", m->stored_bytes, err));
+    TSR_FORWARD(put_meta1(c, "next_seg", m->next_seg, err));
+    return TSR_OK;
+}
+
+static int int_pragma(cat *c, const char *sql, int64_t *out, tsr_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return db_err(c, err, sql);
+    int rc = sqlite3_step(s);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_err(c, err, sql);
+    return TSR_OK;
+}
+
+/* Create the schema and the meta rows in one transaction. */
+static int create_schema(cat *c, const cat_meta *init, tsr_error *err)
+{
+    char sql[128];
+    TSR_FORWARD(exec(c, "BEGIN IMMEDIATE", err));
+    int rc = exec(c, schema_sql, err);
+    if (rc == TSR_OK) {
+        snprintf(sql, sizeof sql, "PRAGMA application_id = %d; PRAGMA user_version = %d",
+                 CAT_APPLICATION_ID, CAT_FORMAT_VERSION);
+        rc = exec(c, sql, err);
+    }
+    if (rc == TSR_OK) {
+        cat_meta m = *init;
+        m.format = CAT_FORMAT_VERSION;
+        rc = put_meta_all(c, &m, 1, err);
+    }
+    if (rc == TSR_OK)
+        rc = exec(c, "COMMIT", err);
+    if (rc != TSR_OK)
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Open and close
+ * --------------------------------------------------------------------- */
+
+int cat_open(const char *path, int writable, const cat_meta *init, cat **out,
+             tsr_error *err)
+{
+    *out = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0 && !(writable && init))
+        return tsr_seterr(err, TSR_ERR_NOTFOUND, "%s: no catalog: %s", path, strerror(errno));
+    cat *c = calloc(1, sizeof *c);
+    TSR_CHECK_ALLOC(c, err);
+    c->path = tsr_strndup(path, strlen(path));
+    if (!c->path || pthread_mutex_init(&c->mu, NULL) != 0) {
+        free(c->path);
+        free(c);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    }
+    int flags = (writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) |
+                (writable && init ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+    int rc = TSR_OK;
+    if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+        rc = c->db ? db_err(c, err, "open")
+                   : tsr_seterr(err, TSR_ERR_NOMEM, "%s: out of memory", path);
+        cat_close(c);
+        return rc;
+    }
+    sqlite3_busy_timeout(c->db, 10000);
+    if (writable)
+        rc = exec(c, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", err);
+
+    int64_t app = 0, ntables = 0, has_meta = 0;
+    if (rc == TSR_OK)
+        rc = int_pragma(c, "PRAGMA application_id", &app, err);
+    if (rc == TSR_OK)
+        rc = int_pragma(c, "SELECT count(*) FROM sqlite_master", &ntables, err);
+    if (rc == TSR_OK)
+        rc = int_pragma(c, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                           " AND name = 'meta'", &has_meta, err);
+    if (rc == TSR_OK) {
+        if (app == 0 && ntables == 0 && writable && init)
+            rc = create_schema(c, init, err);
+        else if (app != CAT_APPLICATION_ID || !has_meta)
+            rc = tsr_seterr(err, TSR_ERR_FORMAT, "%s: not a tessera catalog%s", path,
+                            ntables == 0 ? " (empty database)" : "");
+    }
+    cat_meta m;
+    if (rc == TSR_OK)
+        rc = read_meta(c, &m, err);
+    if (rc == TSR_OK && m.format != CAT_FORMAT_VERSION)
+        rc = tsr_seterr(err, TSR_ERR_VERSION,
+                        "%s: catalog format version %d, this build reads version %d",
+                        path, m.format, CAT_FORMAT_VERSION);
+    if (rc != TSR_OK) {
+        if (rc == TSR_ERR_DB && sqlite3_errcode(c->db) == SQLITE_NOTADB)
+            rc = TSR_ERR_FORMAT;
+        cat_close(c);
+        return rc;
+    }
+    *out = c;
+    return TSR_OK;
+}
+
+void cat_close(cat *c)
+{
+    if (!c)
+        return;
+    for (int k = 0; k < S_COUNT_; k++)
+        sqlite3_finalize(c->st[k]);
+    sqlite3_close(c->db);
+    pthread_mutex_destroy(&c->mu);
+    free(c->path);
+    free(c);
+}
+
+/* ------------------------------------------------------------------------
+ * Reads
+ * --------------------------------------------------------------------- */
+
+static int snapshot_locked(cat *c, cat_meta *m, cat_seg **segs, size_t *nsegs,
+                           tsr_error *err)
+{
+    TSR_VEC(cat_seg) v = {0};
+    TSR_FORWARD(read_meta(c, m, err));
+    sqlite3_stmt *s = stmt(c, S_SEGS, err);
+    if (!s)
+        return err ? err->code : TSR_ERR_DB;
+    int rc, status = TSR_OK;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        cat_seg g = {0};
+        const char *file = (const char *)sqlite3_column_text(s, 0);
+        const char *sum = (const char *)sqlite3_column_text(s, 6);
+        if (!file || strlen(file) >= sizeof g.file || !sum) {
+            status = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: bad row in table segments",
+                                c->path);
+            break;
+        }
+        memcpy(g.file, file, strlen(file) + 1);
+        g.doc_lo = (uint32_t)sqlite3_column_int64(s, 1);
+        g.doc_hi = (uint32_t)sqlite3_column_int64(s, 2);
+        g.ndocs = (uint32_t)sqlite3_column_int64(s, 3);
+        g.npostings = col_u64(s, 4);
+        g.bytes = col_u64(s, 5);
+        g.checksum = strtoull(sum, NULL, 16);
+        if (tsr_vec_push(&v, g) != 0) {
+            status = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+            break;
+        }
+    }
+    done(s);
+    if (status == TSR_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        status = db_err(c, err, "reading segments");
+    if (status != TSR_OK) {
+        tsr_vec_free(&v);
+        return status;
+    }
+    *segs = v.a;
+    *nsegs = v.n;
+    return TSR_OK;
+}
+
+int cat_snapshot(cat *c, cat_meta *m, cat_seg **segs, size_t *nsegs, tsr_error *err)
+{
+    *segs = NULL;
+    *nsegs = 0;
+    pthread_mutex_lock(&c->mu);
+    const int in_txn = !sqlite3_get_autocommit(c->db);
+    int rc = in_txn ? TSR_OK : exec(c, "BEGIN", err);
+    if (rc == TSR_OK) {
+        rc = snapshot_locked(c, m, segs, nsegs, err);
+        if (!in_txn) {
+            if (rc == TSR_OK)
+                rc = exec(c, "COMMIT", err);
+            else
+                sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        }
+        if (rc != TSR_OK) {
+            free(*segs);
+            *segs = NULL;
+            *nsegs = 0;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+int cat_generation(cat *c, uint64_t *gen, tsr_error *err)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = TSR_OK;
+    sqlite3_stmt *s = stmt(c, S_GEN, err);
+    if (!s) {
+        rc = err ? err->code : TSR_ERR_DB;
+    } else {
+        const int r = sqlite3_step(s);
+        if (r == SQLITE_ROW) {
+            const char *v = (const char *)sqlite3_column_text(s, 0);
+            *gen = v ? strtoull(v, NULL, 10) : 0;
+        } else {
+            rc = r == SQLITE_DONE
+                     ? tsr_seterr(err, TSR_ERR_CORRUPT, "%s: no generation in meta", c->path)
+                     : db_err(c, err, "reading generation");
+        }
+        done(s);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+int cat_max_docno(cat *c, int64_t *out, tsr_error *err)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = TSR_OK;
+    sqlite3_stmt *s = stmt(c, S_MAXDOC, err);
+    if (!s) {
+        rc = err ? err->code : TSR_ERR_DB;
+    } else {
+        if (sqlite3_step(s) == SQLITE_ROW)
+            *out = sqlite3_column_type(s, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 0);
+        else
+            rc = db_err(c, err, "reading max(docno)");
+        done(s);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+int cat_has_id(cat *c, const char *id, int *found, tsr_error *err)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = TSR_OK;
+    sqlite3_stmt *s = stmt(c, S_HASID, err);
+    if (!s) {
+        rc = err ? err->code : TSR_ERR_DB;
+    } else {
+        sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+        const int r = sqlite3_step(s);
+        if (r == SQLITE_ROW || r == SQLITE_DONE)
+            *found = r == SQLITE_ROW;
+        else
+            rc = db_err(c, err, "looking up a document id");
+        done(s);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+static char *col_strdup(sqlite3_stmt *s, int i, int *oom)
+{
+    if (sqlite3_column_type(s, i) == SQLITE_NULL)
+        return NULL;
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    if (!t) {
+        *oom = 1;
+        return NULL;
+    }
+    char *d = tsr_strndup(t, (size_t)sqlite3_column_bytes(s, i));
+    if (!d)
+        *oom = 1;
+    return d;
+}
+
+int cat_get_doc(cat *c, const char *id, int64_t docno, tsr_document *d,
+                void **blob, size_t *blob_len, tsr_error *err)
+{
+    memset(d, 0, sizeof *d);
+    *blob = NULL;
+    *blob_len = 0;
+    pthread_mutex_lock(&c->mu);
+    int rc = TSR_OK;
+    sqlite3_stmt *s = stmt(c, id ? S_GETID : S_GETNO, err);
+    if (!s) {
+        rc = err ? err->code : TSR_ERR_DB;
+        goto out;
+    }
+    if (id)
+        sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(s, 1, docno);
+    const int r = sqlite3_step(s);
+    if (r == SQLITE_DONE) {
+        rc = id ? tsr_seterr(err, TSR_ERR_NOTFOUND, "no document with id '%s'", id)
+                : tsr_seterr(err, TSR_ERR_NOTFOUND, "no document number %" PRId64, docno);
+    } else if (r != SQLITE_ROW) {
+        rc = db_err(c, err, "reading a document");
+    } else {
+        int oom = 0;
+        d->docno = sqlite3_column_int64(s, 0);
+        d->id = col_strdup(s, 1, &oom);
+        d->title = col_strdup(s, 2, &oom);
+        d->date = col_strdup(s, 3, &oom);
+        d->series = col_strdup(s, 4, &oom);
+        d->meta_json = col_strdup(s, 5, &oom);
+        d->text_len = (size_t)col_u64(s, 6);
+        const void *b = sqlite3_column_blob(s, 7);
+        const size_t n = (size_t)sqlite3_column_bytes(s, 7);
+        *blob = malloc(n ? n : 1);
+        if (*blob) {
+            if (n)
+                memcpy(*blob, b, n);
+            *blob_len = n;
+        } else {
+            oom = 1;
+        }
+        if (oom) {
+            free(d->id); free(d->title); free(d->date); free(d->series);
+            free(d->meta_json); free(*blob);
+            memset(d, 0, sizeof *d);
+            *blob = NULL;
+            rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading a document");
+        }
+    }
+    done(s);
+out:
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Writes
+ * --------------------------------------------------------------------- */
+
+int cat_begin(cat *c, tsr_error *err)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = exec(c, "BEGIN IMMEDIATE", err);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+int cat_commit(cat *c, tsr_error *err)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = exec(c, "COMMIT", err);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+void cat_rollback(cat *c)
+{
+    pthread_mutex_lock(&c->mu);
+    if (!sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_unlock(&c->mu);
+}
+
+int cat_insert_doc(cat *c, const cat_doc *d, uint64_t commit_no, tsr_error *err)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = TSR_OK;
+    sqlite3_stmt *s = stmt(c, S_INSDOC, err);
+    if (!s) {
+        rc = err ? err->code : TSR_ERR_DB;
+    } else {
+        sqlite3_bind_int64(s, 1, d->docno);
+        bind_text(s, 2, d->id);
+        bind_text(s, 3, d->title);
+        bind_text(s, 4, d->date);
+        bind_text(s, 5, d->series);
+        bind_text(s, 6, d->meta);
+        sqlite3_bind_int64(s, 7, (sqlite3_int64)d->text_len);
+        sqlite3_bind_blob64(s, 8, d->blob ? d->blob : "", d->blob_len, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 9, (sqlite3_int64)commit_no);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            rc = db_err(c, err, "inserting a document");
+        done(s);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+int cat_insert_seg(cat *c, const cat_seg *g, tsr_error *err)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = TSR_OK;
+    sqlite3_stmt *s = stmt(c, S_INSSEG, err);
+    if (!s) {
+        rc = err ? err->code : TSR_ERR_DB;
+    } else {
+        char sum[17];
+        snprintf(sum, sizeof sum, "%016" PRIx64, g->checksum);
+        sqlite3_bind_text(s, 1, g->file, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, g->doc_lo);
+        sqlite3_bind_int64(s, 3, g->doc_hi);
+        sqlite3_bind_int64(s, 4, g->ndocs);
+        sqlite3_bind_int64(s, 5, (sqlite3_int64)g->npostings);
+        sqlite3_bind_int64(s, 6, (sqlite3_int64)g->bytes);
+        sqlite3_bind_text(s, 7, sum, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            rc = db_err(c, err, "inserting a segment");
+        done(s);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+int cat_delete_seg(cat *c, const char *file, tsr_error *err)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = TSR_OK;
+    sqlite3_stmt *s = stmt(c, S_DELSEG, err);
+    if (!s) {
+        rc = err ? err->code : TSR_ERR_DB;
+    } else {
+        sqlite3_bind_text(s, 1, file, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            rc = db_err(c, err, "deleting a segment");
+        else if (sqlite3_changes(c->db) != 1)
+            rc = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: segment %s is not listed", c->path, file);
+        done(s);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+int cat_put_meta(cat *c, const cat_meta *m, tsr_error *err)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = put_meta_all(c, m, 0, err);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Verification
+ * --------------------------------------------------------------------- */
+
+int cat_integrity(cat *c, int *ok, char *msg, size_t msgsz, tsr_error *err)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = TSR_OK;
+    sqlite3_stmt *s = NULL;
+    *ok = 0;
+    if (msgsz)
+        msg[0] = 0;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA integrity_check(1)", -1, &s, NULL) != SQLITE_OK) {
+        rc = db_err(c, err, "integrity_check");
+    } else {
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            const char *t = (const char *)sqlite3_column_text(s, 0);
+            *ok = t && !strcmp(t, "ok");
+            if (msgsz)
+                snprintf(msg, msgsz, "%s", t ? t : "(no answer)");
+        } else {
+            rc = db_err(c, err, "integrity_check");
+        }
+        sqlite3_finalize(s);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+int cat_count_range(cat *c, int64_t lo, int64_t hi, uint64_t *n, tsr_error *err)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = TSR_OK;
+    sqlite3_stmt *s = stmt(c, S_COUNT, err);
+    if (!s) {
+        rc = err ? err->code : TSR_ERR_DB;
+    } else {
+        sqlite3_bind_int64(s, 1, lo);
+        sqlite3_bind_int64(s, 2, hi);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            *n = col_u64(s, 0);
+        else
+            rc = db_err(c, err, "counting documents");
+        done(s);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+int cat_each_doc(cat *c, cat_doc_fn fn, void *ud, tsr_error *err)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = TSR_OK;
+    sqlite3_stmt *s = stmt(c, S_EACH, err);
+    if (!s) {
+        rc = err ? err->code : TSR_ERR_DB;
+    } else {
+        int r;
+        while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+            const void *b = sqlite3_column_blob(s, 2);
+            const size_t n = (size_t)sqlite3_column_bytes(s, 2);
+            rc = fn(ud, sqlite3_column_int64(s, 0), col_u64(s, 1), b, n);
+            if (rc != TSR_OK)
+                break;
+        }
+        if (rc == TSR_OK && r != SQLITE_DONE)
+            rc = db_err(c, err, "reading documents");
+        done(s);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}

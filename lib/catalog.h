@@ -1,0 +1,99 @@
+/*
+ * catalog.h - the SQLite catalog of an index: format and fingerprint
+ * parameters, counters, documents (with zstd-compressed text) and the list
+ * of live segment files.  Schema in doc/index-format.md.  Not API.
+ *
+ * Threads: every call takes the catalog's mutex, so one cat may be shared
+ * by the threads of a read-only index.
+ */
+#ifndef TSR_CATALOG_H
+#define TSR_CATALOG_H
+
+#include "common/common.h"
+
+#define CAT_FORMAT_VERSION 1
+#define CAT_APPLICATION_ID 0x54535243 /* "TSRC" in PRAGMA application_id */
+
+typedef struct cat cat;
+
+/* The meta table, as numbers. */
+typedef struct cat_meta {
+    int format;
+    int ngram, window;       /* fingerprint parameters, fixed at creation */
+    uint64_t commits;        /* completed tsr_index_commit calls */
+    uint64_t generation;     /* bumped by every commit and every merge */
+    uint64_t docs;           /* documents */
+    uint64_t text_bytes;     /* raw text, sum of docs.text_len */
+    uint64_t stored_bytes;   /* compressed text, sum of length(docs.text) */
+    uint64_t next_seg;       /* number of the next segment file */
+} cat_meta;
+
+/* One row of the segments table. */
+typedef struct cat_seg {
+    char file[64];
+    uint32_t doc_lo, doc_hi, ndocs;
+    uint64_t npostings, bytes, checksum;
+} cat_seg;
+
+/* One row of the docs table, for insertion.  Strings may be NULL except id. */
+typedef struct cat_doc {
+    int64_t docno;
+    const char *id, *title, *date, *series, *meta;
+    uint64_t text_len;
+    const void *blob;        /* compressed text */
+    size_t blob_len;
+} cat_doc;
+
+/* Open the catalog at `path`.  `writable`: read-write with WAL journal and
+ * synchronous=FULL.  `init` non-NULL: create the file and schema when
+ * missing, with init's format, ngram and window.  TSR_ERR_NOTFOUND when
+ * the file is missing (and may not be created), TSR_ERR_FORMAT when it is
+ * not a tessera catalog, TSR_ERR_VERSION for another catalog format. */
+int cat_open(const char *path, int writable, const cat_meta *init, cat **out,
+             tsr_error *err);
+void cat_close(cat *c);
+
+/* The meta values and the segments (ordered by doc_lo) in one consistent
+ * read.  *segs is freed by the caller with free(). */
+int cat_snapshot(cat *c, cat_meta *m, cat_seg **segs, size_t *nsegs, tsr_error *err);
+
+/* The generation counter alone (cheap: one row). */
+int cat_generation(cat *c, uint64_t *gen, tsr_error *err);
+
+/* Largest docno, or -1 for an empty catalog. */
+int cat_max_docno(cat *c, int64_t *out, tsr_error *err);
+
+/* Whether a document with this id exists. */
+int cat_has_id(cat *c, const char *id, int *found, tsr_error *err);
+
+/* Write transactions: begin (IMMEDIATE), the changes, commit; on any
+ * failure call cat_rollback. */
+int cat_begin(cat *c, tsr_error *err);
+int cat_commit(cat *c, tsr_error *err);
+void cat_rollback(cat *c);
+int cat_insert_doc(cat *c, const cat_doc *d, uint64_t commit_no, tsr_error *err);
+int cat_insert_seg(cat *c, const cat_seg *s, tsr_error *err);
+int cat_delete_seg(cat *c, const char *file, tsr_error *err);
+/* Store the counters of `m` (commits, generation, docs, text_bytes,
+ * stored_bytes, next_seg). */
+int cat_put_meta(cat *c, const cat_meta *m, tsr_error *err);
+
+/* Fetch a document by id (when `id` is not NULL) or by docno.  Fills the
+ * strings and docno/text_len of *d (text left NULL) and returns the
+ * compressed text in a malloc'ed *blob.  TSR_ERR_NOTFOUND when absent. */
+int cat_get_doc(cat *c, const char *id, int64_t docno, tsr_document *d,
+                void **blob, size_t *blob_len, tsr_error *err);
+
+/* PRAGMA integrity_check: *ok = 1 when "ok", else the first problem in msg. */
+int cat_integrity(cat *c, int *ok, char *msg, size_t msgsz, tsr_error *err);
+
+/* Documents with docno in [lo, hi]. */
+int cat_count_range(cat *c, int64_t lo, int64_t hi, uint64_t *n, tsr_error *err);
+
+/* Call fn for every document in docno order with its stored sizes; stops
+ * and returns fn's status when it is not TSR_OK. */
+typedef int (*cat_doc_fn)(void *ud, int64_t docno, uint64_t text_len,
+                          const void *blob, size_t blob_len);
+int cat_each_doc(cat *c, cat_doc_fn fn, void *ud, tsr_error *err);
+
+#endif

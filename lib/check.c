@@ -1,0 +1,209 @@
+/*
+ * check.c - one text against an index: candidates, alignment, summary.
+ *
+ * How it works.  Every word n-gram of the checked text (all of them, not a
+ * winnowed sample: the query is small and lookups are cheap) is looked up
+ * in the index's postings.  Since the index keeps the winnowed
+ * fingerprints of each document, any run of at least ngram + window - 1
+ * words shared with a document is sure to hit it.  Hits are counted per
+ * document; documents with at least `min_shared` hits, the best
+ * `max_candidates` of them, are fetched from the catalog and aligned word
+ * by word with the checked text (align.c), exactly as `tsr_align` would.
+ *
+ * Boilerplate.  An n-gram held by more than `boilerplate_df` documents is
+ * site furniture or a formula ("Discuss this article"), not evidence of
+ * reuse: it does not make candidates, and a line of the checked text whose
+ * words are mostly covered by such n-grams is reported as boilerplate.
+ * Passages lying mostly in boilerplate lines are flagged, and kept out of
+ * the coverage figures.
+ */
+#include "align.h"
+#include "fingerprint.h"
+#include "index_internal.h"
+#include "result.h"
+
+typedef struct { uint32_t doc, hits; } ck_cand;
+
+static int cand_cmp(const void *x, const void *y)
+{
+    const ck_cand *p = x, *q = y;
+    if (p->hits != q->hits) return p->hits > q->hits ? -1 : 1;
+    return (p->doc > q->doc) - (p->doc < q->doc);
+}
+
+/* Count hits per document in an open-addressing table (doc+1 as key). */
+typedef struct {
+    uint32_t *key, *val, mask, n;
+} ck_map;
+
+static int map_init(ck_map *m, size_t want)
+{
+    uint32_t cap = 1024;
+    while (cap < 2 * want && cap < (1u << 30)) cap <<= 1;
+    m->key = calloc(cap, sizeof *m->key);
+    m->val = calloc(cap, sizeof *m->val);
+    m->mask = cap - 1;
+    m->n = 0;
+    return m->key && m->val ? 0 : -1;
+}
+
+static int map_add(ck_map *m, uint32_t doc)
+{
+    if (2 * (m->n + 1) > m->mask + 1) {  /* grow */
+        ck_map g;
+        if (map_init(&g, (size_t)(m->mask + 1))) { free(g.key); free(g.val); return -1; }
+        for (uint32_t i = 0; i <= m->mask; i++)
+            if (m->key[i]) {
+                uint32_t s = (m->key[i] * 2654435761u) & g.mask;
+                while (g.key[s]) s = (s + 1) & g.mask;
+                g.key[s] = m->key[i];
+                g.val[s] = m->val[i];
+                g.n++;
+            }
+        free(m->key); free(m->val);
+        *m = g;
+    }
+    uint32_t k = doc + 1, s = (k * 2654435761u) & m->mask;
+    while (m->key[s] && m->key[s] != k) s = (s + 1) & m->mask;
+    if (!m->key[s]) { m->key[s] = k; m->n++; }
+    m->val[s]++;
+    return 0;
+}
+
+/* Mark lines of the text whose words are mostly boilerplate. */
+static int mark_boilerplate(tsr_result *r, const char *text, size_t len,
+                            const tsr_word *w, size_t n, const unsigned char *bp)
+{
+    size_t i = 0, line = 0;
+    while (line < len) {
+        const char *nl = memchr(text + line, '\n', len - line);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        size_t words = 0, marked = 0;
+        while (i < n && w[i].begin < end) {
+            words++;
+            marked += bp[i];
+            i++;
+        }
+        if (words && marked * 2 > words)
+            TSR_FORWARD(rs_add_boilerplate(r, line, end));
+        line = end + 1;
+    }
+    return TSR_OK;
+}
+
+int tsr_index_check(tsr_index *ix, const char *text, size_t len,
+                    const tsr_params *p, tsr_result **out, tsr_error *err)
+{
+    tsr_params def;
+    *out = NULL;
+    if (!p) { tsr_params_default(&def); p = &def; }
+    TSR_FORWARD(tsr_params_validate(p, err));
+    if (!ix || (!text && len))
+        return tsr_seterr(err, TSR_ERR_INVALID, "NULL index or text");
+    size_t off;
+    int rc = tsr_utf8_check(text, len, &off);
+    if (rc == TSR_ERR_UTF8)
+        return tsr_seterr(err, rc, "invalid UTF-8 at byte %zu", off);
+    if (rc == TSR_ERR_NUL)
+        return tsr_seterr(err, rc, "NUL byte at byte %zu (binary file?)", off);
+
+    tsr_word *A = NULL, *B = NULL;
+    size_t an = 0;
+    al_query q;
+    memset(&q, 0, sizeof q);
+    al_passages ps = { 0 };
+    ck_map map = { 0 };
+    ck_cand *cand = NULL;
+    unsigned char *bp = NULL;
+    uint32_t *docs = NULL;
+    tsr_result *r = NULL;
+    tsr_document *d = NULL;
+
+    TSR_FORWARD(tsr_tokenize(text, len, &A, &an, err));
+    r = rs_new(len, an);
+    if (!r) goto oom;
+    if ((rc = al_query_init(&q, A, an, p, err))) goto fail;
+
+    int ngram, window;
+    ix_fingerprint_params(ix, &ngram, &window);
+    uint64_t ndocs = ix_ndocs(ix);
+    size_t bdf = p->boilerplate_df > 0 ? (size_t)p->boilerplate_df
+                                       : (size_t)(ndocs / 500 > 20 ? ndocs / 500 : 20);
+    bp = calloc(an + 1, 1);
+    docs = malloc((bdf + 1) * sizeof *docs);
+    if (!bp || !docs || map_init(&map, 4096)) goto oom;
+
+    /* 1. candidates */
+    if (an > 0 && ndocs > 0) {
+        size_t k = (size_t)ngram;
+        size_t ng = an >= k ? an - k + 1 : 1;
+        for (size_t i = 0; i < ng; i++) {
+            uint64_t h = fp_ngram_hash(A + i, an >= k ? k : an);
+            size_t df = ix_lookup(ix, h, docs, bdf + 1);
+            if (df > bdf) {
+                for (size_t j = i; j < i + k && j < an; j++) bp[j] = 1;
+                continue;
+            }
+            for (size_t j = 0; j < df; j++)
+                if (map_add(&map, docs[j])) goto oom;
+        }
+    }
+    size_t nc = 0;
+    cand = malloc((map.n + 1) * sizeof *cand);
+    if (!cand) goto oom;
+    for (uint32_t s = 0; s <= map.mask; s++)
+        if (map.key[s] && map.val[s] >= (uint32_t)p->min_shared) {
+            cand[nc].doc = map.key[s] - 1;
+            cand[nc].hits = map.val[s];
+            nc++;
+        }
+    qsort(cand, nc, sizeof *cand, cand_cmp);
+    if (nc > (size_t)p->max_candidates) nc = (size_t)p->max_candidates;
+
+    /* 2. align with each candidate */
+    for (size_t c = 0; c < nc; c++) {
+        if ((rc = tsr_index_get_docno(ix, cand[c].doc, &d, err))) {
+            if (rc == TSR_ERR_NOTFOUND)
+                rc = tsr_seterr(err, TSR_ERR_CORRUPT,
+                                "postings name document %u, which the catalog lacks",
+                                cand[c].doc);
+            goto fail;
+        }
+        size_t bn = 0;
+        if ((rc = tsr_tokenize(d->text, d->text_len, &B, &bn, err))) goto fail;
+        ps.n = 0;
+        if ((rc = al_align(&q, B, bn, p, 0, &ps, err))) goto fail;
+        if (ps.n) {
+            size_t src;
+            if (rs_add_source(r, d->id, d->title, d->date, d->series, d->docno, &src) ||
+                rs_add_passages(r, &ps, A, B, src))
+                goto oom;
+        }
+        free(B); B = NULL;
+        tsr_document_free(d); d = NULL;
+    }
+
+    /* 3. repetition inside the text, boilerplate lines */
+    ps.n = 0;
+    if ((rc = al_align(&q, A, an, p, 1, &ps, err))) goto fail;
+    if (rs_add_repeats(r, &ps, A)) goto oom;
+    if (mark_boilerplate(r, text, len, A, an, bp)) goto oom;
+    if (rs_finish(r)) goto oom;
+
+    *out = r;
+    r = NULL;
+    rc = TSR_OK;
+    goto done;
+oom:
+    rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory checking %zu bytes", len);
+fail:
+done:
+    tsr_result_free(r);
+    tsr_document_free(d);
+    al_query_free(&q);
+    tsr_vec_free(&ps);
+    free(map.key); free(map.val);
+    free(cand); free(bp); free(docs);
+    free(A); free(B);
+    return rc;
+}

@@ -1,0 +1,112 @@
+/*
+ * common.c - error strings, error detail, growable arrays, versions.
+ */
+#include "common.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+unsigned tsr_version_number(void) { return TSR_VERSION_NUMBER; }
+const char *tsr_version_string(void) { return TSR_VERSION_STRING; }
+
+static const char *const status_text[TSR_STATUS_MAX_] = {
+    [TSR_OK] = "success",
+    [TSR_ERR_NOMEM] = "out of memory",
+    [TSR_ERR_IO] = "input/output error",
+    [TSR_ERR_UTF8] = "invalid UTF-8",
+    [TSR_ERR_NUL] = "NUL byte in text",
+    [TSR_ERR_FORMAT] = "bad index file format",
+    [TSR_ERR_CHECKSUM] = "checksum mismatch",
+    [TSR_ERR_VERSION] = "unsupported index format version",
+    [TSR_ERR_CORRUPT] = "index is corrupt",
+    [TSR_ERR_INVALID] = "invalid argument",
+    [TSR_ERR_JSON] = "malformed JSON",
+    [TSR_ERR_NOTFOUND] = "not found",
+    [TSR_ERR_DUPLICATE] = "duplicate document id",
+    [TSR_ERR_DB] = "catalog database error",
+    [TSR_ERR_TOOBIG] = "input too large",
+    [TSR_ERR_LOCKED] = "index is locked by another writer",
+    [TSR_ERR_EMPTY] = "no words in input",
+    [TSR_ERR_READONLY] = "index is open read-only",
+};
+
+const char *tsr_strerror(int status)
+{
+    if (status < 0 || status >= TSR_STATUS_MAX_ || !status_text[status])
+        return "unknown error";
+    return status_text[status];
+}
+
+void tsr_free(void *p) { free(p); }
+
+int tsr_seterr(tsr_error *err, int code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+int tsr_preferr(tsr_error *err, int code, const char *fmt, ...)
+{
+    if (err) {
+        char prefix[256], old[sizeof err->message];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(prefix, sizeof prefix, fmt, ap);
+        va_end(ap);
+        memcpy(old, err->message, sizeof old);
+        old[sizeof old - 1] = 0;
+        err->code = code;
+        size_t pl = strlen(prefix), ol = strlen(old);
+        if (pl > sizeof err->message - 3) pl = sizeof err->message - 3;
+        memcpy(err->message, prefix, pl);
+        memcpy(err->message + pl, ": ", 2);
+        if (ol > sizeof err->message - pl - 3) ol = sizeof err->message - pl - 3;
+        memcpy(err->message + pl + 2, old, ol);
+        err->message[pl + 2 + ol] = 0;
+    }
+    return code;
+}
+
+int tsr_vec_grow_(void **a, size_t *cap, size_t n, size_t extra, size_t elsize)
+{
+    if (n + extra <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 16;
+    while (nc < n + extra) {
+        if (nc > SIZE_MAX / 2 / elsize)
+            return -1;
+        nc *= 2;
+    }
+    void *p = realloc(*a, nc * elsize);
+    if (!p)
+        return -1;
+    *a = p;
+    *cap = nc;
+    return 0;
+}
+
+char *tsr_strndup(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+char *tsr_strdup_or_null(const char *s, int *oom)
+{
+    if (!s)
+        return NULL;
+    char *d = tsr_strndup(s, strlen(s));
+    if (!d)
+        *oom = 1;
+    return d;
+}

@@ -1,0 +1,86 @@
+/*
+ * common.h - helpers shared by every stage of lib/: error reporting,
+ * growable arrays, checked allocation.  Depends on nothing but libc and
+ * the public header.  Not API.
+ */
+#ifndef TSR_COMMON_H
+#define TSR_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tessera.h"
+
+#if defined(__GNUC__)
+#  define TSR_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#  define TSR_LIKELY(x) __builtin_expect(!!(x), 1)
+#  define TSR_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#  define TSR_PRINTF(f, a)
+#  define TSR_LIKELY(x) (x)
+#  define TSR_UNLIKELY(x) (x)
+#endif
+
+/* Set `err` (may be NULL) to `code` and a printf-style message; returns
+ * `code` so that callers can write `return tsr_seterr(err, ...)`. */
+int tsr_seterr(tsr_error *err, int code, const char *fmt, ...) TSR_PRINTF(3, 4);
+
+/* Prefix an existing error message with "prefix: " (keeps the code). */
+int tsr_preferr(tsr_error *err, int code, const char *fmt, ...) TSR_PRINTF(3, 4);
+
+/* Forward a failing status: evaluate `expr`; if it is not TSR_OK, return
+ * it.  The error detail was already set by the callee. */
+#define TSR_FORWARD(expr)                                  \
+    do {                                                   \
+        int tsr_fwd_rc_ = (expr);                          \
+        if (TSR_UNLIKELY(tsr_fwd_rc_ != TSR_OK))           \
+            return tsr_fwd_rc_;                            \
+    } while (0)
+
+/* Return TSR_ERR_NOMEM with a message when `ptr` is NULL. */
+#define TSR_CHECK_ALLOC(ptr, err)                                          \
+    do {                                                                   \
+        if (TSR_UNLIKELY((ptr) == NULL))                                   \
+            return tsr_seterr((err), TSR_ERR_NOMEM, "out of memory (%s:%d)", \
+                              __FILE__, __LINE__);                         \
+    } while (0)
+
+/* Growable array: `TSR_VEC(int) v = {0};` then tsr_vec_push(&v, x). */
+#define TSR_VEC(type) struct { type *a; size_t n, cap; }
+
+/* Ensure room for `extra` more elements; returns 0 on success, -1 on OOM. */
+int tsr_vec_grow_(void **a, size_t *cap, size_t n, size_t extra, size_t elsize);
+#define tsr_vec_reserve(v, extra) \
+    tsr_vec_grow_((void **)&(v)->a, &(v)->cap, (v)->n, (extra), sizeof(*(v)->a))
+#define tsr_vec_push(v, x) \
+    (tsr_vec_reserve((v), 1) ? -1 : ((v)->a[(v)->n++] = (x), 0))
+#define tsr_vec_free(v) do { free((v)->a); (v)->a = NULL; (v)->n = (v)->cap = 0; } while (0)
+
+/* strdup that accepts NULL (returns NULL); *oom set to 1 on failure. */
+char *tsr_strdup_or_null(const char *s, int *oom);
+/* Copy of s[0..n) with a terminating NUL, or NULL on OOM. */
+char *tsr_strndup(const char *s, size_t n);
+
+/* Little-endian fixed-width stores and loads (index files are LE). */
+static inline void tsr_put_u32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
+}
+static inline void tsr_put_u64(unsigned char *p, uint64_t v)
+{
+    tsr_put_u32(p, (uint32_t)v); tsr_put_u32(p + 4, (uint32_t)(v >> 32));
+}
+static inline uint32_t tsr_get_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+static inline uint64_t tsr_get_u64(const unsigned char *p)
+{
+    return (uint64_t)tsr_get_u32(p) | (uint64_t)tsr_get_u32(p + 4) << 32;
+}
+
+#endif /* TSR_COMMON_H */

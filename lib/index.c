@@ -1,0 +1,1030 @@
+/*
+ * index.c - the index: a directory holding a SQLite catalog and immutable
+ * posting segments.  Opening, the writer lock, the in-memory batch of
+ * tsr_index_add, the commit and merge protocols, refresh for readers,
+ * document fetch, stats and verification.  tsr_index_check lives in
+ * check.c and reads the index through index_internal.h.
+ *
+ * Crash safety rests on one rule: the catalog is the single source of truth
+ * for which segment files are live.  A commit writes its segment under a
+ * temporary name, fsyncs it, renames it into place and fsyncs the
+ * directory; only then does one SQLite transaction insert the batch's
+ * documents, the segment row and the new counters.  Killed before that
+ * transaction, the index is as it was (the new file is an orphan, deleted
+ * by the next writer); killed after, the commit is complete.  A merge does
+ * the same with its output, swaps the rows in one transaction and only
+ * then unlinks its inputs, which readers that still have them mapped keep
+ * using.  doc/index-format.md has the full specification.
+ *
+ * Segments cover disjoint, increasing docno ranges: a commit's documents
+ * get numbers above every earlier one, and merges only combine neighbours
+ * (in docno order).  So a lookup that walks the segments in order yields
+ * documents in increasing docno order.
+ *
+ * Merge policy (tiered).  After a commit, while more than
+ * IX_AUTO_SEGMENTS segments exist, merge the run of 2..IX_AUTO_FANIN
+ * neighbouring segments with the least bytes per segment removed
+ * (sum of sizes / (run length - 1)).  Small recent segments are cheap to
+ * merge and go first; big old ones are rewritten only when they are
+ * matched by neighbours of similar size, so each posting is rewritten
+ * O(log N) times and the count stays at IX_AUTO_SEGMENTS or below.
+ */
+#include "common/common.h"
+#include "catalog.h"
+#include "index_internal.h"
+#include "segment.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+#define IX_CATALOG "catalog.sqlite"
+#define IX_LOCK "LOCK"
+#define IX_TMP_SUFFIX ".tmp"
+#define IX_ZSTD_LEVEL 1        /* text compression: speed first */
+#define IX_AUTO_SEGMENTS 8     /* merge after a commit beyond this many */
+#define IX_AUTO_FANIN 10       /* most segments in one automatic merge */
+#define IX_LOAD_TRIES 8        /* reader retries when a merge races its load */
+
+/* ------------------------------------------------------------------------
+ * Types
+ * --------------------------------------------------------------------- */
+
+/* A document of the batch.  The strings and the compressed text live in
+ * one allocation starting at `id`. */
+typedef struct ix_doc {
+    int64_t docno;
+    char *id, *title, *date, *series, *meta;
+    void *z;
+    size_t zlen;
+    uint64_t text_len;
+    uint64_t idhash;
+} ix_doc;
+
+struct tsr_index {
+    char *dir;
+    int writable;
+    int lock_fd;
+    cat *cat;
+    cat_meta meta;            /* as of the last commit seen */
+    seg_file **segs;          /* live segments, in docno order */
+    cat_seg *rows;            /* their catalog rows, same order */
+    size_t nsegs;
+    tsr_params fp;            /* ngram and window of this index */
+
+    /* The batch (writers only). */
+    TSR_VEC(seg_posting) post;
+    TSR_VEC(ix_doc) docs;
+    uint32_t *idtab;          /* open addressing: docs index + 1, 0 = empty */
+    size_t idcap;             /* a power of two, or 0 */
+    int64_t next_docno;
+    ZSTD_CCtx *zc;
+    void *zbuf;
+    size_t zcap;
+};
+
+/* ------------------------------------------------------------------------
+ * Small helpers
+ * --------------------------------------------------------------------- */
+
+static char *path_join(const char *dir, const char *name)
+{
+    const size_t a = strlen(dir), b = strlen(name);
+    char *p = malloc(a + b + 2);
+    if (p) {
+        memcpy(p, dir, a);
+        p[a] = '/';
+        memcpy(p + a + 1, name, b + 1);
+    }
+    return p;
+}
+
+static void seg_name(uint64_t num, char *buf, size_t n)
+{
+    snprintf(buf, n, "seg-%06" PRIu64 ".tsg", num);
+}
+
+static int fsync_dir(const char *dir, tsr_error *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return tsr_seterr(err, TSR_ERR_IO, "%s: open directory: %s", dir, strerror(errno));
+    int rc = TSR_OK;
+    if (fsync(fd) != 0 && errno != EINVAL)
+        rc = tsr_seterr(err, TSR_ERR_IO, "%s: fsync directory: %s", dir, strerror(errno));
+    close(fd);
+    return rc;
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+    const size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !memcmp(s + a - b, suf, b);
+}
+
+/* ------------------------------------------------------------------------
+ * Loading segments from the catalog
+ * --------------------------------------------------------------------- */
+
+static int row_matches(const seg_file *s, const cat_seg *r, tsr_error *err)
+{
+    const seg_info *in = &s->info;
+    if (in->npostings != r->npostings || in->bytes != r->bytes ||
+        in->checksum != r->checksum || in->ndocs != r->ndocs ||
+        in->doc_lo != r->doc_lo || in->doc_hi != r->doc_hi)
+        return tsr_seterr(err, TSR_ERR_CORRUPT,
+                          "%s: header does not match its catalog row (postings %" PRIu64
+                          "/%" PRIu64 ", bytes %" PRIu64 "/%" PRIu64 ", docs %u..%u/%u..%u,"
+                          " checksum %016" PRIx64 "/%016" PRIx64 ")",
+                          s->path, in->npostings, r->npostings, in->bytes, r->bytes,
+                          in->doc_lo, in->doc_hi, r->doc_lo, r->doc_hi, in->checksum,
+                          r->checksum);
+    return TSR_OK;
+}
+
+/* Read the catalog and map its segments, reusing the ones already mapped.
+ * On failure the handle keeps its previous state. */
+static int ix_load(tsr_index *ix, tsr_error *err)
+{
+    for (int attempt = 0;; attempt++) {
+        cat_meta m;
+        cat_seg *rows = NULL;
+        size_t n = 0;
+        TSR_FORWARD(cat_snapshot(ix->cat, &m, &rows, &n, err));
+        seg_file **segs = calloc(n ? n : 1, sizeof *segs);
+        unsigned char *reused = calloc(ix->nsegs ? ix->nsegs : 1, 1);
+        int rc = segs && reused ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < n && rc == TSR_OK; i++) {
+            if (i > 0 && rows[i].doc_lo <= rows[i - 1].doc_hi)
+                rc = tsr_seterr(err, TSR_ERR_CORRUPT, "%s/%s: documents %u..%u overlap %s",
+                                ix->dir, rows[i].file, rows[i].doc_lo, rows[i].doc_hi,
+                                rows[i - 1].file);
+            for (size_t k = 0; k < ix->nsegs && !segs[i] && rc == TSR_OK; k++) {
+                if (!reused[k] && !strcmp(ix->rows[k].file, rows[i].file) &&
+                    ix->rows[k].checksum == rows[i].checksum) {
+                    segs[i] = ix->segs[k];
+                    reused[k] = 1;
+                }
+            }
+            if (segs[i] || rc != TSR_OK)
+                continue;
+            char *path = path_join(ix->dir, rows[i].file);
+            if (!path) {
+                rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+                break;
+            }
+            rc = seg_open(path, &segs[i], err);
+            free(path);
+            if (rc == TSR_OK)
+                rc = row_matches(segs[i], &rows[i], err);
+        }
+        if (rc == TSR_OK) {
+            for (size_t k = 0; k < ix->nsegs; k++)
+                if (!reused[k])
+                    seg_close(ix->segs[k]);
+            free(ix->segs);
+            free(ix->rows);
+            free(reused);
+            ix->segs = segs;
+            ix->rows = rows;
+            ix->nsegs = n;
+            ix->meta = m;
+            return TSR_OK;
+        }
+        /* Undo: close what this attempt opened. */
+        for (size_t i = 0; segs && i < n; i++) {
+            int mine = 1;
+            for (size_t k = 0; k < ix->nsegs; k++)
+                if (segs[i] == ix->segs[k])
+                    mine = 0;
+            if (mine)
+                seg_close(segs[i]);
+        }
+        free(segs);
+        free(reused);
+        free(rows);
+        /* A reader may lose a race with a merge: it read the old list, the
+         * writer then swapped it and unlinked an input.  Try again when
+         * the catalog moved on. */
+        uint64_t gen;
+        tsr_error e2;
+        if (rc != TSR_ERR_NOTFOUND || attempt + 1 >= IX_LOAD_TRIES ||
+            cat_generation(ix->cat, &gen, &e2) != TSR_OK || gen == m.generation) {
+            if (rc == TSR_ERR_NOTFOUND)
+                tsr_preferr(err, TSR_ERR_CORRUPT, "the catalog lists a missing segment");
+            return rc == TSR_ERR_NOTFOUND ? TSR_ERR_CORRUPT : rc;
+        }
+    }
+}
+
+/* Delete segment files that the catalog does not list (left by a crash
+ * between writing a segment and committing it, or between a merge's
+ * commit and its unlinks) and temporary files.  Writers only. */
+static int ix_clean_orphans(tsr_index *ix, tsr_error *err)
+{
+    DIR *d = opendir(ix->dir);
+    if (!d)
+        return tsr_seterr(err, TSR_ERR_IO, "%s: %s", ix->dir, strerror(errno));
+    struct dirent *e;
+    int removed = 0, rc = TSR_OK;
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        if (strncmp(name, "seg-", 4) != 0)
+            continue;
+        int orphan = has_suffix(name, IX_TMP_SUFFIX);
+        if (!orphan && has_suffix(name, ".tsg")) {
+            orphan = 1;
+            for (size_t k = 0; k < ix->nsegs; k++)
+                if (!strcmp(ix->rows[k].file, name))
+                    orphan = 0;
+        }
+        if (!orphan)
+            continue;
+        char *path = path_join(ix->dir, name);
+        if (!path) {
+            rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+            break;
+        }
+        if (unlink(path) != 0 && errno != ENOENT)
+            rc = tsr_seterr(err, TSR_ERR_IO, "%s: cannot remove orphan: %s", path,
+                            strerror(errno));
+        else
+            removed = 1;
+        free(path);
+        if (rc != TSR_OK)
+            break;
+    }
+    closedir(d);
+    if (rc == TSR_OK && removed)
+        rc = fsync_dir(ix->dir, err);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Open and close
+ * --------------------------------------------------------------------- */
+
+static int ix_lock(tsr_index *ix, tsr_error *err)
+{
+    char *path = path_join(ix->dir, IX_LOCK);
+    TSR_CHECK_ALLOC(path, err);
+    ix->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int rc = TSR_OK;
+    if (ix->lock_fd < 0)
+        rc = tsr_seterr(err, errno == EACCES || errno == EROFS ? TSR_ERR_READONLY : TSR_ERR_IO,
+                        "%s: cannot open lock file: %s", path, strerror(errno));
+    else if (flock(ix->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        rc = errno == EWOULDBLOCK
+                 ? tsr_seterr(err, TSR_ERR_LOCKED, "%s: another writer holds the index", ix->dir)
+                 : tsr_seterr(err, TSR_ERR_IO, "%s: flock: %s", path, strerror(errno));
+    free(path);
+    return rc;
+}
+
+int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *err)
+{
+    if (!out)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_open: out is NULL");
+    *out = NULL;
+    if (!dir || !*dir)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_open: no directory given");
+    if (flags != TSR_OPEN_READONLY && flags != TSR_OPEN_WRITE && flags != TSR_OPEN_CREATE)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_open: bad flags %u", flags);
+    const int create = flags == TSR_OPEN_CREATE;
+
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (errno != ENOENT || !create)
+            return tsr_seterr(err, errno == ENOENT ? TSR_ERR_NOTFOUND : TSR_ERR_IO,
+                              "%s: no index here: %s", dir, strerror(errno));
+        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+            return tsr_seterr(err, TSR_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
+    } else if (!S_ISDIR(st.st_mode)) {
+        return tsr_seterr(err, TSR_ERR_NOTFOUND, "%s: not an index directory", dir);
+    }
+
+    tsr_index *ix = calloc(1, sizeof *ix);
+    TSR_CHECK_ALLOC(ix, err);
+    ix->lock_fd = -1;
+    ix->writable = flags != TSR_OPEN_READONLY;
+    ix->dir = tsr_strndup(dir, strlen(dir));
+    int rc = ix->dir ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    if (rc == TSR_OK && ix->writable)
+        rc = ix_lock(ix, err);
+
+    char *catpath = NULL;
+    if (rc == TSR_OK) {
+        catpath = path_join(dir, IX_CATALOG);
+        if (!catpath)
+            rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    }
+    if (rc == TSR_OK && !create && stat(catpath, &st) != 0)
+        rc = tsr_seterr(err, TSR_ERR_NOTFOUND, "%s: not a tessera index (no %s)", dir,
+                        IX_CATALOG);
+    if (rc == TSR_OK) {
+        tsr_params def;
+        tsr_params_default(&def);
+        cat_meta init = {0};
+        init.format = CAT_FORMAT_VERSION;
+        init.ngram = def.ngram;
+        init.window = def.window;
+        init.next_seg = 1;
+        rc = cat_open(catpath, ix->writable, create ? &init : NULL, &ix->cat, err);
+    }
+    free(catpath);
+    if (rc == TSR_OK)
+        rc = ix_load(ix, err);
+    if (rc == TSR_OK) {
+        tsr_params_default(&ix->fp);
+        ix->fp.ngram = ix->meta.ngram;
+        ix->fp.window = ix->meta.window;
+        if (ix->fp.ngram < 1 || ix->fp.ngram > 16 || ix->fp.window < 1)
+            rc = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: bad fingerprint parameters ngram=%d"
+                            " window=%d in the catalog", dir, ix->fp.ngram, ix->fp.window);
+    }
+    if (rc == TSR_OK && ix->writable) {
+        int64_t maxdoc = -1;
+        rc = ix_clean_orphans(ix, err);
+        if (rc == TSR_OK)
+            rc = cat_max_docno(ix->cat, &maxdoc, err);
+        ix->next_docno = maxdoc + 1;
+        if (rc == TSR_OK && !(ix->zc = ZSTD_createCCtx()))
+            rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    }
+    if (rc != TSR_OK) {
+        tsr_index_close(ix);
+        return rc;
+    }
+    *out = ix;
+    return TSR_OK;
+}
+
+static void batch_clear(tsr_index *ix)
+{
+    for (size_t i = 0; i < ix->docs.n; i++)
+        free(ix->docs.a[i].id);
+    ix->docs.n = 0;
+    ix->post.n = 0;
+    if (ix->idcap)
+        memset(ix->idtab, 0, ix->idcap * sizeof *ix->idtab);
+}
+
+void tsr_index_close(tsr_index *ix)
+{
+    if (!ix)
+        return;
+    batch_clear(ix);
+    tsr_vec_free(&ix->docs);
+    tsr_vec_free(&ix->post);
+    free(ix->idtab);
+    free(ix->zbuf);
+    ZSTD_freeCCtx(ix->zc);
+    for (size_t i = 0; i < ix->nsegs; i++)
+        seg_close(ix->segs[i]);
+    free(ix->segs);
+    free(ix->rows);
+    cat_close(ix->cat);
+    if (ix->lock_fd >= 0)
+        close(ix->lock_fd); /* releases the flock */
+    free(ix->dir);
+    free(ix);
+}
+
+/* ------------------------------------------------------------------------
+ * The batch
+ * --------------------------------------------------------------------- */
+
+static ssize_t idtab_find(const tsr_index *ix, const char *id, uint64_t h)
+{
+    if (!ix->idcap)
+        return -1;
+    for (size_t i = (size_t)h & (ix->idcap - 1);; i = (i + 1) & (ix->idcap - 1)) {
+        const uint32_t v = ix->idtab[i];
+        if (!v)
+            return -1;
+        const ix_doc *d = &ix->docs.a[v - 1];
+        if (d->idhash == h && !strcmp(d->id, id))
+            return (ssize_t)(v - 1);
+    }
+}
+
+static void idtab_put(tsr_index *ix, size_t docidx)
+{
+    size_t i = (size_t)ix->docs.a[docidx].idhash & (ix->idcap - 1);
+    while (ix->idtab[i])
+        i = (i + 1) & (ix->idcap - 1);
+    ix->idtab[i] = (uint32_t)(docidx + 1);
+}
+
+/* Room for one more id at a load of at most 1/2. */
+static int idtab_reserve(tsr_index *ix, tsr_error *err)
+{
+    if (2 * (ix->docs.n + 1) <= ix->idcap)
+        return TSR_OK;
+    if (ix->docs.n >= UINT32_MAX - 1)
+        return tsr_seterr(err, TSR_ERR_TOOBIG, "too many documents in one batch");
+    const size_t cap = ix->idcap ? 2 * ix->idcap : 1024;
+    uint32_t *t = calloc(cap, sizeof *t);
+    TSR_CHECK_ALLOC(t, err);
+    free(ix->idtab);
+    ix->idtab = t;
+    ix->idcap = cap;
+    for (size_t i = 0; i < ix->docs.n; i++)
+        idtab_put(ix, i);
+    return TSR_OK;
+}
+
+static int check_field(const char *s, const char *what, const char *id, tsr_error *err)
+{
+    size_t bad = 0;
+    if (s && tsr_utf8_check(s, strlen(s), &bad) != TSR_OK)
+        return tsr_seterr(err, TSR_ERR_UTF8, "document '%s': %s is not valid UTF-8 (byte %zu)",
+                          id, what, bad);
+    return TSR_OK;
+}
+
+int tsr_index_add(tsr_index *ix, const tsr_docinfo *doc, tsr_error *err)
+{
+    if (!ix || !doc)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_add: NULL argument");
+    if (!ix->writable)
+        return tsr_seterr(err, TSR_ERR_READONLY, "%s: index is open read-only", ix->dir);
+    if (!doc->id || !*doc->id)
+        return tsr_seterr(err, TSR_ERR_INVALID, "document without an id");
+    if (!doc->text && doc->text_len)
+        return tsr_seterr(err, TSR_ERR_INVALID, "document '%s': no text", doc->id);
+    const char *text = doc->text ? doc->text : "";
+    const size_t len = doc->text_len;
+
+    size_t bad = 0;
+    int rc = tsr_utf8_check(doc->id, strlen(doc->id), &bad);
+    if (rc != TSR_OK)
+        return tsr_seterr(err, TSR_ERR_UTF8, "document id is not valid UTF-8 (byte %zu)", bad);
+    TSR_FORWARD(check_field(doc->title, "title", doc->id, err));
+    TSR_FORWARD(check_field(doc->date, "date", doc->id, err));
+    TSR_FORWARD(check_field(doc->series, "series", doc->id, err));
+    TSR_FORWARD(check_field(doc->meta_json, "meta", doc->id, err));
+    rc = tsr_utf8_check(text, len, &bad);
+    if (rc == TSR_ERR_NUL)
+        return tsr_seterr(err, rc, "document '%s': NUL byte at byte %zu", doc->id, bad);
+    if (rc != TSR_OK)
+        return tsr_seterr(err, TSR_ERR_UTF8, "document '%s': invalid UTF-8 at byte %zu",
+                          doc->id, bad);
+    if (ix->next_docno > (int64_t)UINT32_MAX)
+        return tsr_seterr(err, TSR_ERR_TOOBIG, "%s: the index is full (2^32 documents)",
+                          ix->dir);
+
+    /* Duplicates: first in this batch, then in the catalog. */
+    const uint64_t h = XXH3_64bits(doc->id, strlen(doc->id));
+    if (idtab_find(ix, doc->id, h) >= 0)
+        return tsr_seterr(err, TSR_ERR_DUPLICATE,
+                          "document id '%s' appears twice in this batch; kept the first",
+                          doc->id);
+    int found = 0;
+    TSR_FORWARD(cat_has_id(ix->cat, doc->id, &found, err));
+    if (found)
+        return tsr_seterr(err, TSR_ERR_DUPLICATE,
+                          "document id '%s' is already indexed; kept the first", doc->id);
+
+    /* Fingerprints, appended as postings. */
+    tsr_word *words = NULL;
+    size_t nwords = 0, nfp = 0;
+    uint64_t *fps = NULL;
+    rc = tsr_tokenize(text, len, &words, &nwords, err);
+    if (rc == TSR_OK)
+        rc = tsr_fingerprints(words, nwords, &ix->fp, &fps, NULL, &nfp, err);
+    tsr_free(words);
+    if (rc == TSR_OK && tsr_vec_reserve(&ix->post, nfp) != 0)
+        rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for %zu postings", ix->post.n + nfp);
+    if (rc != TSR_OK) {
+        tsr_free(fps);
+        return tsr_preferr(err, rc, "document '%s'", doc->id);
+    }
+
+    /* The compressed text. */
+    const size_t bound = ZSTD_compressBound(len);
+    if (bound > ix->zcap) {
+        void *b = realloc(ix->zbuf, bound);
+        if (!b) {
+            tsr_free(fps);
+            return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory compressing '%s'", doc->id);
+        }
+        ix->zbuf = b;
+        ix->zcap = bound;
+    }
+    const size_t zlen = ZSTD_compressCCtx(ix->zc, ix->zbuf, ix->zcap, text, len, IX_ZSTD_LEVEL);
+    if (ZSTD_isError(zlen)) {
+        tsr_free(fps);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "document '%s': zstd: %s", doc->id,
+                          ZSTD_getErrorName(zlen));
+    }
+
+    /* One block for the strings and the compressed text. */
+    const char *strs[5] = { doc->id, doc->title, doc->date, doc->series, doc->meta_json };
+    size_t total = zlen, sl[5];
+    for (int k = 0; k < 5; k++) {
+        sl[k] = strs[k] ? strlen(strs[k]) + 1 : 0;
+        total += sl[k];
+    }
+    char *block = malloc(total);
+    if (!block || tsr_vec_reserve(&ix->docs, 1) != 0 || idtab_reserve(ix, err) != TSR_OK) {
+        free(block);
+        tsr_free(fps);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory adding '%s'", doc->id);
+    }
+    char *ptrs[5], *p = block;
+    for (int k = 0; k < 5; k++) {
+        ptrs[k] = strs[k] ? memcpy(p, strs[k], sl[k]) : NULL;
+        p += sl[k];
+    }
+    memcpy(p, ix->zbuf, zlen);
+
+    ix_doc d = { .docno = ix->next_docno, .id = ptrs[0], .title = ptrs[1],
+                 .date = ptrs[2], .series = ptrs[3], .meta = ptrs[4], .z = p,
+                 .zlen = zlen, .text_len = len, .idhash = h };
+    for (size_t i = 0; i < nfp; i++) {
+        seg_posting sp = { .hash = fps[i], .doc = (uint32_t)d.docno, .pad_ = 0 };
+        ix->post.a[ix->post.n++] = sp;
+    }
+    tsr_free(fps);
+    ix->docs.a[ix->docs.n++] = d;
+    idtab_put(ix, ix->docs.n - 1);
+    ix->next_docno++;
+    return TSR_OK;
+}
+
+size_t tsr_index_pending(const tsr_index *ix)
+{
+    return ix ? ix->docs.n : 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Commit and merge
+ * --------------------------------------------------------------------- */
+
+/* Write a segment with `write` (seg_write or seg_merge behind `ctx`) under
+ * a temporary name, fsync, rename into place, fsync the directory. */
+typedef int (*ix_write_fn)(void *ctx, const char *path, seg_info *info, tsr_error *err);
+
+static int ix_place_segment(tsr_index *ix, ix_write_fn write, void *ctx, cat_seg *row,
+                            tsr_error *err)
+{
+    char name[64], tmpname[80];
+    seg_name(ix->meta.next_seg, name, sizeof name);
+    snprintf(tmpname, sizeof tmpname, "%s%s", name, IX_TMP_SUFFIX);
+    char *tmp = path_join(ix->dir, tmpname), *final = path_join(ix->dir, name);
+    int rc = tmp && final ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    seg_info info;
+    if (rc == TSR_OK)
+        rc = write(ctx, tmp, &info, err);
+    if (rc == TSR_OK && rename(tmp, final) != 0) {
+        rc = tsr_seterr(err, TSR_ERR_IO, "%s: rename to %s: %s", tmp, name, strerror(errno));
+        unlink(tmp);
+    }
+    if (rc == TSR_OK)
+        rc = fsync_dir(ix->dir, err);
+    if (rc == TSR_OK) {
+        memset(row, 0, sizeof *row);
+        memcpy(row->file, name, strlen(name) + 1);
+        row->doc_lo = info.doc_lo;
+        row->doc_hi = info.doc_hi;
+        row->ndocs = info.ndocs;
+        row->npostings = info.npostings;
+        row->bytes = info.bytes;
+        row->checksum = info.checksum;
+    }
+    free(tmp);
+    free(final);
+    return rc;
+}
+
+typedef struct { const seg_posting *p; size_t n; uint32_t ndocs, lo, hi; } ix_write_ctx;
+
+static int write_batch(void *ctx, const char *path, seg_info *info, tsr_error *err)
+{
+    const ix_write_ctx *c = ctx;
+    return seg_write(path, c->p, c->n, c->ndocs, c->lo, c->hi, info, err);
+}
+
+typedef struct { seg_file *const *in; size_t n; } ix_merge_ctx;
+
+static int write_merge(void *ctx, const char *path, seg_info *info, tsr_error *err)
+{
+    const ix_merge_ctx *c = ctx;
+    return seg_merge(path, c->in, c->n, info, err);
+}
+
+/* Merge the neighbouring segments [a, b) into one. */
+static int ix_merge_run(tsr_index *ix, size_t a, size_t b, tsr_error *err)
+{
+    /* Never launder a damaged input into a freshly checksummed output. */
+    for (size_t i = a; i < b; i++)
+        TSR_FORWARD(seg_verify(ix->segs[i], 0, err));
+    ix_merge_ctx mc = { ix->segs + a, b - a };
+    cat_seg row;
+    TSR_FORWARD(ix_place_segment(ix, write_merge, &mc, &row, err));
+
+    cat_meta m = ix->meta;
+    m.generation++;
+    m.next_seg++;
+    int rc = cat_begin(ix->cat, err);
+    for (size_t i = a; i < b && rc == TSR_OK; i++)
+        rc = cat_delete_seg(ix->cat, ix->rows[i].file, err);
+    if (rc == TSR_OK)
+        rc = cat_insert_seg(ix->cat, &row, err);
+    if (rc == TSR_OK)
+        rc = cat_put_meta(ix->cat, &m, err);
+    if (rc == TSR_OK)
+        rc = cat_commit(ix->cat, err);
+    if (rc != TSR_OK) {
+        cat_rollback(ix->cat); /* the new file is an orphan now */
+        return rc;
+    }
+
+    /* Committed.  Remember the inputs' names, then reload (which unmaps
+     * them) and unlink them. */
+    char (*old)[sizeof row.file] = malloc((b - a) * sizeof *old);
+    for (size_t i = a; old && i < b; i++)
+        memcpy(old[i - a], ix->rows[i].file, sizeof row.file);
+    rc = ix_load(ix, err);
+    if (old) {
+        for (size_t i = 0; i < b - a; i++) {
+            char *path = path_join(ix->dir, old[i]);
+            if (path)
+                unlink(path); /* a leftover is removed by the next writer */
+            free(path);
+        }
+        free(old);
+    }
+    return rc;
+}
+
+/* The run of neighbours [*a, *a + len) with len in [minlen, maxlen] and the
+ * least bytes per segment removed; 0 when none may be merged. */
+static int ix_pick_run(const tsr_index *ix, size_t minlen, size_t maxlen, size_t *a,
+                       size_t *b)
+{
+    double best = 0;
+    int found = 0;
+    if (maxlen > ix->nsegs)
+        maxlen = ix->nsegs;
+    for (size_t len = minlen; len <= maxlen; len++) {
+        for (size_t i = 0; i + len <= ix->nsegs; i++) {
+            uint64_t bytes = 0, post = 0;
+            for (size_t k = i; k < i + len; k++) {
+                bytes += ix->rows[k].bytes;
+                post += ix->rows[k].npostings;
+            }
+            if (post > SEG_MAX_POSTINGS)
+                continue;
+            const double cost = (double)bytes / (double)(len - 1);
+            if (!found || cost <= best) { /* ties: the later, newer run */
+                best = cost;
+                *a = i;
+                *b = i + len;
+                found = 1;
+            }
+        }
+    }
+    return found;
+}
+
+static int ix_auto_merge(tsr_index *ix, tsr_error *err)
+{
+    while (ix->nsegs > IX_AUTO_SEGMENTS) {
+        size_t a, b;
+        if (!ix_pick_run(ix, 2, IX_AUTO_FANIN, &a, &b))
+            return TSR_OK; /* segments too large to merge further */
+        TSR_FORWARD(ix_merge_run(ix, a, b, err));
+    }
+    return TSR_OK;
+}
+
+int tsr_index_merge(tsr_index *ix, unsigned max_segments, tsr_error *err)
+{
+    if (!ix)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_merge: NULL index");
+    if (!ix->writable)
+        return tsr_seterr(err, TSR_ERR_READONLY, "%s: index is open read-only", ix->dir);
+    const size_t target = max_segments ? max_segments : 1;
+    while (ix->nsegs > target) {
+        const size_t len = ix->nsegs - target + 1;
+        size_t a, b;
+        if (!ix_pick_run(ix, len, len, &a, &b))
+            return tsr_seterr(err, TSR_ERR_TOOBIG,
+                              "%s: cannot merge down to %zu segments: a segment holds at most"
+                              " %u postings", ix->dir, target, (unsigned)SEG_MAX_POSTINGS);
+        TSR_FORWARD(ix_merge_run(ix, a, b, err));
+    }
+    return TSR_OK;
+}
+
+int tsr_index_commit(tsr_index *ix, tsr_error *err)
+{
+    if (!ix)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_commit: NULL index");
+    if (!ix->writable)
+        return tsr_seterr(err, TSR_ERR_READONLY, "%s: index is open read-only", ix->dir);
+    if (ix->docs.n == 0)
+        return TSR_OK;
+
+    size_t n = 0;
+    TSR_FORWARD(seg_sort(ix->post.a, ix->post.n, &n, err));
+    ix->post.n = n;
+    ix_write_ctx wc = { ix->post.a, n, (uint32_t)ix->docs.n,
+                        (uint32_t)ix->docs.a[0].docno,
+                        (uint32_t)ix->docs.a[ix->docs.n - 1].docno };
+    cat_seg row;
+    TSR_FORWARD(ix_place_segment(ix, write_batch, &wc, &row, err));
+
+    cat_meta m = ix->meta;
+    m.commits++;
+    m.generation++;
+    m.next_seg++;
+    m.docs += ix->docs.n;
+    for (size_t i = 0; i < ix->docs.n; i++) {
+        m.text_bytes += ix->docs.a[i].text_len;
+        m.stored_bytes += ix->docs.a[i].zlen;
+    }
+    int rc = cat_begin(ix->cat, err);
+    for (size_t i = 0; i < ix->docs.n && rc == TSR_OK; i++) {
+        const ix_doc *d = &ix->docs.a[i];
+        const cat_doc cd = { .docno = d->docno, .id = d->id, .title = d->title,
+                             .date = d->date, .series = d->series, .meta = d->meta,
+                             .text_len = d->text_len, .blob = d->z, .blob_len = d->zlen };
+        rc = cat_insert_doc(ix->cat, &cd, m.commits, err);
+    }
+    if (rc == TSR_OK)
+        rc = cat_insert_seg(ix->cat, &row, err);
+    if (rc == TSR_OK)
+        rc = cat_put_meta(ix->cat, &m, err);
+    if (rc == TSR_OK)
+        rc = cat_commit(ix->cat, err);
+    if (rc != TSR_OK) {
+        /* The batch stays, so the caller may retry; the segment file is an
+         * orphan that the next commit overwrites or the next writer
+         * deletes. */
+        cat_rollback(ix->cat);
+        return tsr_preferr(err, rc, "%s: commit failed", ix->dir);
+    }
+    batch_clear(ix);
+    rc = ix_load(ix, err);
+    if (rc == TSR_OK)
+        rc = ix_auto_merge(ix, err);
+    if (rc != TSR_OK)
+        return tsr_preferr(err, rc, "%s: commit %" PRIu64 " is durable, but then", ix->dir,
+                           m.commits);
+    return TSR_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Readers: refresh, documents, stats
+ * --------------------------------------------------------------------- */
+
+int tsr_index_refresh(tsr_index *ix, tsr_error *err)
+{
+    if (!ix)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_refresh: NULL index");
+    if (ix->writable)
+        return TSR_OK; /* the only writer has seen every commit */
+    uint64_t gen;
+    TSR_FORWARD(cat_generation(ix->cat, &gen, err));
+    if (gen == ix->meta.generation)
+        return TSR_OK;
+    return ix_load(ix, err);
+}
+
+static int ix_get(tsr_index *ix, const char *id, int64_t docno, tsr_document **out,
+                  tsr_error *err)
+{
+    tsr_document *d = calloc(1, sizeof *d);
+    TSR_CHECK_ALLOC(d, err);
+    void *blob = NULL;
+    size_t blen = 0;
+    int rc = cat_get_doc(ix->cat, id, docno, d, &blob, &blen, err);
+    if (rc == TSR_OK) {
+        d->text = malloc(d->text_len + 1);
+        if (!d->text) {
+            rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for %zu bytes", d->text_len);
+        } else {
+            const size_t got = ZSTD_decompress(d->text, d->text_len, blob, blen);
+            if (ZSTD_isError(got) || got != d->text_len)
+                rc = tsr_seterr(err, TSR_ERR_CORRUPT,
+                                "%s: document %" PRId64 " ('%s'): stored text is damaged (%s)",
+                                ix->dir, d->docno, d->id ? d->id : "",
+                                ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong length");
+            else
+                d->text[d->text_len] = 0;
+        }
+    }
+    free(blob);
+    if (rc != TSR_OK) {
+        tsr_document_free(d);
+        return rc;
+    }
+    *out = d;
+    return TSR_OK;
+}
+
+int tsr_index_get(tsr_index *ix, const char *id, tsr_document **out, tsr_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!ix || !id || !out)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_get: NULL argument");
+    return ix_get(ix, id, 0, out, err);
+}
+
+int tsr_index_get_docno(tsr_index *ix, int64_t docno, tsr_document **out, tsr_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!ix || !out)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_get_docno: NULL argument");
+    return ix_get(ix, NULL, docno, out, err);
+}
+
+void tsr_document_free(tsr_document *d)
+{
+    if (!d)
+        return;
+    free(d->id);
+    free(d->title);
+    free(d->date);
+    free(d->series);
+    free(d->meta_json);
+    free(d->text);
+    free(d);
+}
+
+static uint64_t file_size(const char *dir, const char *name)
+{
+    char *p = path_join(dir, name);
+    struct stat st;
+    uint64_t n = p && stat(p, &st) == 0 ? (uint64_t)st.st_size : 0;
+    free(p);
+    return n;
+}
+
+int tsr_index_stats(tsr_index *ix, tsr_stats *out, tsr_error *err)
+{
+    if (!ix || !out)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_stats: NULL argument");
+    memset(out, 0, sizeof *out);
+    out->documents = ix->meta.docs;
+    out->text_bytes = ix->meta.text_bytes;
+    out->stored_bytes = ix->meta.stored_bytes;
+    out->segments = ix->nsegs;
+    for (size_t i = 0; i < ix->nsegs; i++) {
+        out->postings += ix->rows[i].npostings;
+        out->postings_bytes += ix->rows[i].bytes;
+    }
+    out->catalog_bytes = file_size(ix->dir, IX_CATALOG) + file_size(ix->dir, IX_CATALOG "-wal");
+    out->commits = ix->meta.commits;
+    out->ngram = ix->meta.ngram;
+    out->window = ix->meta.window;
+    return TSR_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Verification
+ * --------------------------------------------------------------------- */
+
+typedef struct {
+    tsr_verify_fn fn;
+    void *ud;
+    int first;
+    tsr_error *err;
+} ix_verify_ctx;
+
+static void report(ix_verify_ctx *v, const char *file, int status, const char *msg)
+{
+    if (v->fn)
+        v->fn(v->ud, file, status, msg);
+    if (status != TSR_OK && v->first == TSR_OK) {
+        v->first = status;
+        tsr_seterr(v->err, status, "%s", msg);
+    }
+}
+
+typedef struct {
+    uint64_t n, text, stored;
+    int64_t bad_docno;
+    int bad;
+} ix_doc_totals;
+
+static int sum_doc(void *ud, int64_t docno, uint64_t text_len, const void *blob, size_t blen)
+{
+    ix_doc_totals *t = ud;
+    t->n++;
+    t->text += text_len;
+    t->stored += blen;
+    if (!t->bad && ZSTD_getFrameContentSize(blob, blen) != text_len) {
+        t->bad = 1;
+        t->bad_docno = docno;
+    }
+    return TSR_OK;
+}
+
+static void verify_catalog(tsr_index *ix, ix_verify_ctx *v)
+{
+    tsr_error e = {0};
+    char msg[sizeof e.message] = "", integ[256];
+    int ok = 0;
+    int rc = cat_integrity(ix->cat, &ok, integ, sizeof integ, &e);
+    if (rc == TSR_OK && !ok) {
+        rc = TSR_ERR_CORRUPT;
+        snprintf(msg, sizeof msg, "%s/%s: integrity_check: %s", ix->dir, IX_CATALOG, integ);
+    }
+    ix_doc_totals t = {0};
+    if (rc == TSR_OK)
+        rc = cat_each_doc(ix->cat, sum_doc, &t, &e);
+    uint64_t seg_docs = 0;
+    for (size_t i = 0; i < ix->nsegs; i++)
+        seg_docs += ix->rows[i].ndocs;
+    if (rc == TSR_OK) {
+        if (t.bad) {
+            rc = TSR_ERR_CORRUPT;
+            snprintf(msg, sizeof msg, "%s/%s: document %" PRId64 ": stored text does not"
+                     " match its length", ix->dir, IX_CATALOG, t.bad_docno);
+        } else if (t.n != ix->meta.docs || t.n != seg_docs) {
+            rc = TSR_ERR_CORRUPT;
+            snprintf(msg, sizeof msg, "%s/%s: %" PRIu64 " documents, meta says %" PRIu64
+                     ", segments say %" PRIu64, ix->dir, IX_CATALOG, t.n, ix->meta.docs,
+                     seg_docs);
+        } else if (t.text != ix->meta.text_bytes || t.stored != ix->meta.stored_bytes) {
+            rc = TSR_ERR_CORRUPT;
+            snprintf(msg, sizeof msg, "%s/%s: text sizes %" PRIu64 "/%" PRIu64 " do not"
+                     " match meta %" PRIu64 "/%" PRIu64, ix->dir, IX_CATALOG, t.text,
+                     t.stored, ix->meta.text_bytes, ix->meta.stored_bytes);
+        } else {
+            snprintf(msg, sizeof msg, "ok: %" PRIu64 " documents, %" PRIu64 " text bytes",
+                     t.n, t.text);
+        }
+    }
+    if (rc != TSR_OK && !msg[0])
+        snprintf(msg, sizeof msg, "%s", e.message);
+    report(v, IX_CATALOG, rc, msg);
+}
+
+int tsr_index_verify(tsr_index *ix, tsr_verify_fn fn, void *ud, tsr_error *err)
+{
+    if (!ix)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_verify: NULL index");
+    TSR_FORWARD(tsr_index_refresh(ix, err));
+    ix_verify_ctx v = { fn, ud, TSR_OK, err };
+    for (size_t i = 0; i < ix->nsegs; i++) {
+        tsr_error e = {0};
+        const seg_file *s = ix->segs[i];
+        const cat_seg *r = &ix->rows[i];
+        int rc = row_matches(s, r, &e);
+        if (rc == TSR_OK)
+            rc = seg_verify(s, 1, &e);
+        uint64_t n = 0;
+        if (rc == TSR_OK)
+            rc = cat_count_range(ix->cat, r->doc_lo, r->doc_hi, &n, &e);
+        if (rc == TSR_OK && n != r->ndocs)
+            rc = tsr_seterr(&e, TSR_ERR_CORRUPT, "%s: %u documents, the catalog has %" PRIu64
+                            " in %u..%u", s->path, r->ndocs, n, r->doc_lo, r->doc_hi);
+        if (rc == TSR_OK)
+            snprintf(e.message, sizeof e.message, "ok: %" PRIu64 " postings, %u documents",
+                     r->npostings, r->ndocs);
+        report(&v, r->file, rc, e.message);
+    }
+    verify_catalog(ix, &v);
+    return v.first;
+}
+
+/* ------------------------------------------------------------------------
+ * For check.c (index_internal.h)
+ * --------------------------------------------------------------------- */
+
+uint64_t ix_ndocs(const tsr_index *ix)
+{
+    return ix->meta.docs;
+}
+
+void ix_fingerprint_params(const tsr_index *ix, int *ngram, int *window)
+{
+    *ngram = ix->meta.ngram;
+    *window = ix->meta.window;
+}
+
+size_t ix_lookup(const tsr_index *ix, uint64_t hash, uint32_t *docs, size_t max)
+{
+    size_t total = 0, got = 0;
+    for (size_t i = 0; i < ix->nsegs; i++) {
+        const size_t k = seg_lookup(ix->segs[i], hash, got < max ? docs + got : NULL,
+                                    max - got);
+        total += k;
+        got += k < max - got ? k : max - got;
+    }
+    return total;
+}

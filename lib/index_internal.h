@@ -1,0 +1,22 @@
+/*
+ * index_internal.h - what check.c needs from the index, beyond the public
+ * API.  Not API.
+ */
+#ifndef TSR_INDEX_INTERNAL_H
+#define TSR_INDEX_INTERNAL_H
+
+#include "common/common.h"
+
+/* Documents in the index as of the last commit seen. */
+uint64_t ix_ndocs(const tsr_index *ix);
+
+/* The fingerprint parameters the index was built with (fixed at creation). */
+void ix_fingerprint_params(const tsr_index *ix, int *ngram, int *window);
+
+/* Look up one fingerprint across all segments.  Copies up to `max`
+ * document numbers into `docs` and returns how many documents hold the
+ * fingerprint in all (its document frequency), which may exceed `max`.
+ * Thread-safe on a read-only index. */
+size_t ix_lookup(const tsr_index *ix, uint64_t hash, uint32_t *docs, size_t max);
+
+#endif

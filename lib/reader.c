@@ -1,0 +1,1051 @@
+/*
+ * reader.c - documents from files: plain text, directories, JSON Lines,
+ * gzip or zstd compressed, and standard input (tsr_reader_*).
+ *
+ * A reader turns one input path into a stream of tsr_docinfo records:
+ *
+ *   - a file whose name ends in .jsonl, .ndjson or .json (optionally
+ *     followed by .gz or .zst) is JSON Lines: one object per line;
+ *   - any other file is one text document; its id and title are the path
+ *     as given;
+ *   - a directory is walked recursively; its regular files (and symbolic
+ *     links to regular files) are read in byte order of their full paths,
+ *     each by the rule above.  Entries whose name starts with '.' are
+ *     skipped, so are symbolic links to directories (no loops);
+ *   - "-" is standard input: gzip or zstd when it starts with their magic
+ *     bytes, then JSON Lines when its first non-space byte is '{', else one
+ *     text document with id and title "-".
+ *
+ * HOW IT WORKS
+ *
+ * Below the document logic sits a byte source (struct bytesrc): a file
+ * descriptor, optionally decoded by zlib's inflate (gzip, concatenated
+ * members allowed) or ZSTD_decompressStream (several frames allowed).
+ * The source counts the raw (compressed) bytes it has read, which gives
+ * the progress figures.
+ *
+ * Text files are read whole into one growing buffer: a single read() for
+ * a plain file, sized from fstat.  JSON Lines go through a line buffer:
+ * data is read in chunks of at least 1 MiB, lines are found with memchr,
+ * and the buffer grows (doubling) for long lines, so a line of hundreds
+ * of megabytes works; the only limit is max_doc_bytes (below).  Each line
+ * is parsed by jansson; the text and other strings handed out point into
+ * the parsed value, which lives until the next call.
+ *
+ * EDGE CASES AND CHOICES
+ *
+ * - An empty text file is a document with empty text (text_len 0): the
+ *   caller decides what to do with it (the index refuses it as
+ *   TSR_ERR_EMPTY, for instance).  Empty JSON Lines files, blank lines
+ *   and empty directories give no documents.
+ * - A leading UTF-8 byte order mark is dropped from text files and from
+ *   the first line of JSON Lines files.  The text handed out starts after
+ *   it, and all byte offsets, including those in error messages, count in
+ *   the text as handed out (not in the file).
+ * - JSON Lines fields: the id may be a string or an integer (given as its
+ *   decimal text); title, date and series likewise, or null/absent.  All
+ *   other fields go to meta_json as one compact object with sorted keys
+ *   (NULL when there are none).  An empty id, a missing or non-string text
+ *   are bad records.
+ * - UTF-8 in JSON is validated by jansson (TSR_ERR_UTF8, byte offset in the
+ *   line); "\u0000" in a string decodes to a NUL byte and is refused as
+ *   TSR_ERR_NUL.  Text files are checked with tsr_utf8_check.
+ * - Size limit: a text longer than max_doc_bytes is TSR_ERR_TOOBIG.  A
+ *   JSON line may be longer than its text (escapes, other fields): lines
+ *   are buffered up to max_doc_bytes + max_doc_bytes/4 + 1 MiB; a longer
+ *   line is refused without being buffered, and reading goes on after it.
+ * - Bad records (malformed JSON, missing field, invalid UTF-8, NUL, too
+ *   big, and a corrupt gzip/zstd stream) are returned as errors, or with
+ *   skip_bad counted and skipped.  After a returned bad-record error the
+ *   reader stands at the next record (the next line, or the next file for
+ *   text files and corrupt streams), so a caller may go on calling
+ *   tsr_reader_next.  I/O errors, a missing file and out of memory are
+ *   never skipped and are final: every later call returns the same error.
+ */
+#include "common/common.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <zlib.h>
+#include <zstd.h>
+
+/* ------------------------------------------------------------------------
+ * Types
+ * --------------------------------------------------------------------- */
+
+#define RAW_CHUNK ((size_t)1 << 20)  /* compressed input buffer */
+#define READ_CHUNK ((size_t)1 << 20) /* least free room for each read */
+#define DEFAULT_MAX_DOC ((size_t)1 << 30)
+
+enum { COMP_NONE, COMP_GZIP, COMP_ZSTD, COMP_AUTO };
+enum { KIND_TEXT, KIND_JSONL, KIND_SNIFF };
+enum { F_ID, F_TEXT, F_TITLE, F_DATE, F_SERIES, F_COUNT };
+
+/* A stream of bytes from a file descriptor, decoded when compressed. */
+typedef struct bytesrc {
+    const char *name;     /* for messages */
+    int fd, own_fd, comp;
+    z_stream z;
+    int z_init;
+    ZSTD_DStream *zs;
+    size_t zs_last;       /* last ZSTD_decompressStream hint; 0 = frame done */
+    unsigned char *in;    /* raw input buffer (compressed, or sniffed) */
+    size_t in_pos, in_len, in_cap;
+    int in_eof;           /* read() returned 0 */
+    int done;             /* gzip: the last member ended */
+    uint64_t raw;         /* raw bytes read from fd */
+} bytesrc;
+
+typedef struct entry {
+    char *path;
+    uint64_t size;        /* from stat; 0 when not a regular file */
+} entry;
+
+struct tsr_reader {
+    tsr_reader_opts o;
+    char *field[F_COUNT]; /* owned copies of the field names */
+    size_t line_limit;    /* longest JSON line buffered */
+
+    TSR_VEC(entry) files;
+    size_t fi;            /* current file */
+    int is_stdin;
+
+    /* the open file */
+    int open;
+    int kind;
+    int broken;           /* a corrupt stream: close before going on */
+    const char *name;     /* file name in messages */
+    bytesrc src;
+    uint64_t lineno;
+
+    /* one buffer, for whole text files and for JSON lines */
+    char *buf;
+    size_t cap, beg, end, scan;
+    int eof;              /* the source is exhausted */
+    int dropping;         /* discarding the rest of a too-long line */
+
+    /* the current document */
+    json_t *root;
+    char *meta;
+    char num[F_COUNT][24];
+
+    uint64_t done_prev, total, skipped;
+    int has_skip;
+    char skipmsg[sizeof(((tsr_error *)0)->message)];
+    int failed;
+    tsr_error fail;
+};
+
+/* ------------------------------------------------------------------------
+ * Byte sources
+ * --------------------------------------------------------------------- */
+
+static int src_fill(bytesrc *s, tsr_error *err)
+{
+    /* Append to in[]; the caller has consumed it or is sniffing. */
+    if (s->in_pos == s->in_len)
+        s->in_pos = s->in_len = 0;
+    ssize_t n;
+    do
+        n = read(s->fd, s->in + s->in_len, s->in_cap - s->in_len);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return tsr_seterr(err, TSR_ERR_IO, "%s: read failed: %s", s->name,
+                          strerror(errno));
+    if (n == 0)
+        s->in_eof = 1;
+    s->in_len += (size_t)n;
+    s->raw += (uint64_t)n;
+    return TSR_OK;
+}
+
+static int src_start_decoder(bytesrc *s, tsr_error *err)
+{
+    if (s->comp == COMP_GZIP) {
+        memset(&s->z, 0, sizeof s->z);
+        /* 15 + 16: gzip wrapper only */
+        int zr = inflateInit2(&s->z, 15 + 16);
+        if (zr != Z_OK)
+            return tsr_seterr(err, zr == Z_MEM_ERROR ? TSR_ERR_NOMEM : TSR_ERR_IO,
+                              "%s: cannot start gzip decoder", s->name);
+        s->z_init = 1;
+    } else if (s->comp == COMP_ZSTD) {
+        s->zs = ZSTD_createDStream();
+        TSR_CHECK_ALLOC(s->zs, err);
+        ZSTD_initDStream(s->zs);
+        s->zs_last = 0;
+    }
+    return TSR_OK;
+}
+
+/* Open a byte source on `fd`.  COMP_AUTO (standard input) looks at the
+ * first bytes for the gzip or zstd magic. */
+static int src_open(bytesrc *s, int fd, int own_fd, int comp, const char *name,
+                    tsr_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->fd = fd;
+    s->own_fd = own_fd;
+    s->name = name;
+    if (comp != COMP_NONE) {
+        s->in = malloc(RAW_CHUNK);
+        TSR_CHECK_ALLOC(s->in, err);
+        s->in_cap = RAW_CHUNK;
+    }
+    if (comp == COMP_AUTO) {
+        while (s->in_len < 4 && !s->in_eof)
+            TSR_FORWARD(src_fill(s, err));
+        const unsigned char *m = s->in;
+        if (s->in_len >= 2 && m[0] == 0x1f && m[1] == 0x8b)
+            comp = COMP_GZIP;
+        else if (s->in_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f &&
+                 m[3] == 0xfd)
+            comp = COMP_ZSTD;
+        else
+            comp = COMP_NONE;
+    }
+    s->comp = comp;
+    return src_start_decoder(s, err);
+}
+
+static void src_close(bytesrc *s)
+{
+    if (s->z_init)
+        inflateEnd(&s->z);
+    ZSTD_freeDStream(s->zs);
+    free(s->in);
+    if (s->own_fd && s->fd >= 0)
+        close(s->fd);
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
+}
+
+static int src_read_gzip(bytesrc *s, char *buf, size_t cap, size_t *got,
+                         tsr_error *err)
+{
+    uInt room = cap > UINT_MAX ? UINT_MAX : (uInt)cap;
+    while (!s->done) {
+        if (s->in_pos == s->in_len && !s->in_eof)
+            TSR_FORWARD(src_fill(s, err));
+        if (s->in_pos == s->in_len && s->in_eof && s->raw == 0) {
+            s->done = 1; /* an empty file: no data, not an error */
+            break;
+        }
+        s->z.next_in = s->in + s->in_pos;
+        s->z.avail_in = (uInt)(s->in_len - s->in_pos);
+        s->z.next_out = (unsigned char *)buf;
+        s->z.avail_out = room;
+        int zr = inflate(&s->z, Z_NO_FLUSH);
+        s->in_pos = s->in_len - s->z.avail_in;
+        size_t produced = room - s->z.avail_out;
+        if (zr == Z_STREAM_END) {
+            /* another gzip member may follow */
+            if (s->in_pos == s->in_len && !s->in_eof)
+                TSR_FORWARD(src_fill(s, err));
+            if (s->in_pos == s->in_len)
+                s->done = 1;
+            else
+                inflateReset(&s->z);
+        } else if (zr == Z_BUF_ERROR) {
+            if (s->in_eof && s->in_pos == s->in_len)
+                return tsr_seterr(err, TSR_ERR_FORMAT,
+                                  "%s: truncated gzip data", s->name);
+        } else if (zr == Z_MEM_ERROR) {
+            return tsr_seterr(err, TSR_ERR_NOMEM, "%s: out of memory in gzip decoder",
+                              s->name);
+        } else if (zr != Z_OK) {
+            return tsr_seterr(err, TSR_ERR_FORMAT, "%s: corrupt gzip data: %s",
+                              s->name, s->z.msg ? s->z.msg : "inflate failed");
+        }
+        if (produced) {
+            *got = produced;
+            return TSR_OK;
+        }
+    }
+    *got = 0;
+    return TSR_OK;
+}
+
+static int src_read_zstd(bytesrc *s, char *buf, size_t cap, size_t *got,
+                         tsr_error *err)
+{
+    for (;;) {
+        if (s->in_pos == s->in_len && !s->in_eof)
+            TSR_FORWARD(src_fill(s, err));
+        ZSTD_inBuffer ib = { s->in, s->in_len, s->in_pos };
+        ZSTD_outBuffer ob = { buf, cap, 0 };
+        size_t zr = ZSTD_decompressStream(s->zs, &ob, &ib);
+        if (ZSTD_isError(zr))
+            return tsr_seterr(err, TSR_ERR_FORMAT, "%s: corrupt zstd data: %s",
+                              s->name, ZSTD_getErrorName(zr));
+        /* The hint is 0 when a frame is complete and flushed.  A call that
+         * did nothing (no input left) asks for the next frame's header:
+         * its hint says nothing about the last frame. */
+        if (ob.pos || ib.pos != s->in_pos)
+            s->zs_last = zr;
+        s->in_pos = ib.pos;
+        if (ob.pos) {
+            *got = ob.pos;
+            return TSR_OK;
+        }
+        if (s->in_pos == s->in_len && s->in_eof) {
+            if (s->zs_last != 0 && s->raw > 0)
+                return tsr_seterr(err, TSR_ERR_FORMAT, "%s: truncated zstd data",
+                                  s->name);
+            *got = 0;
+            return TSR_OK;
+        }
+    }
+}
+
+/* Read up to `cap` decoded bytes into buf; *got is 0 only at the end. */
+static int src_read(bytesrc *s, char *buf, size_t cap, size_t *got, tsr_error *err)
+{
+    if (s->comp == COMP_GZIP)
+        return src_read_gzip(s, buf, cap, got, err);
+    if (s->comp == COMP_ZSTD)
+        return src_read_zstd(s, buf, cap, got, err);
+    if (s->in_pos < s->in_len) { /* bytes read while sniffing */
+        size_t n = s->in_len - s->in_pos;
+        if (n > cap)
+            n = cap;
+        memcpy(buf, s->in + s->in_pos, n);
+        s->in_pos += n;
+        *got = n;
+        return TSR_OK;
+    }
+    if (cap > (size_t)1 << 30)
+        cap = (size_t)1 << 30;
+    ssize_t n;
+    do
+        n = read(s->fd, buf, cap);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return tsr_seterr(err, TSR_ERR_IO, "%s: read failed: %s", s->name,
+                          strerror(errno));
+    s->raw += (uint64_t)n;
+    *got = (size_t)n;
+    return TSR_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Helpers
+ * --------------------------------------------------------------------- */
+
+static int ends_with(const char *s, size_t n, const char *suffix)
+{
+    size_t k = strlen(suffix);
+    return n >= k && strncasecmp(s + n - k, suffix, k) == 0;
+}
+
+/* How a file is read, from its name. */
+static void classify(const char *path, int *kind, int *comp)
+{
+    size_t n = strlen(path);
+    *comp = COMP_NONE;
+    if (ends_with(path, n, ".gz")) {
+        *comp = COMP_GZIP;
+        n -= 3;
+    } else if (ends_with(path, n, ".zst")) {
+        *comp = COMP_ZSTD;
+        n -= 4;
+    }
+    *kind = ends_with(path, n, ".jsonl") || ends_with(path, n, ".ndjson") ||
+                    ends_with(path, n, ".json")
+                ? KIND_JSONL
+                : KIND_TEXT;
+}
+
+/* A bad record may be skipped; anything else ends the reading. */
+static int is_record_error(int rc)
+{
+    return rc == TSR_ERR_JSON || rc == TSR_ERR_UTF8 || rc == TSR_ERR_NUL ||
+           rc == TSR_ERR_TOOBIG || rc == TSR_ERR_FORMAT;
+}
+
+/* Ensure room for `extra` more bytes after r->end, plus a terminating NUL. */
+static int buf_reserve(tsr_reader *r, size_t extra, tsr_error *err)
+{
+    if (r->cap - r->end > extra)
+        return TSR_OK;
+    if (extra >= SIZE_MAX / 2 - r->end)
+        return tsr_seterr(err, TSR_ERR_NOMEM, "%s: buffer size overflow", r->name);
+    size_t nc = r->cap ? r->cap : READ_CHUNK;
+    while (nc - r->end <= extra)
+        nc *= 2;
+    char *p = realloc(r->buf, nc);
+    if (!p)
+        return tsr_seterr(err, TSR_ERR_NOMEM, "%s: out of memory (%zu bytes)",
+                          r->name, nc);
+    r->buf = p;
+    r->cap = nc;
+    return TSR_OK;
+}
+
+static void release_doc(tsr_reader *r)
+{
+    json_decref(r->root);
+    r->root = NULL;
+    free(r->meta);
+    r->meta = NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Directory walk
+ * --------------------------------------------------------------------- */
+
+static int add_file(tsr_reader *r, const char *path, uint64_t size, tsr_error *err)
+{
+    entry e = { tsr_strndup(path, strlen(path)), size };
+    TSR_CHECK_ALLOC(e.path, err);
+    if (tsr_vec_push(&r->files, e)) {
+        free(e.path);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory listing %s", path);
+    }
+    return TSR_OK;
+}
+
+static int walk(tsr_reader *r, const char *dir, tsr_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return tsr_seterr(err, TSR_ERR_IO, "%s: cannot open directory: %s", dir,
+                          strerror(errno));
+    size_t dlen = strlen(dir);
+    int slash = dlen > 0 && dir[dlen - 1] == '/';
+    int rc = TSR_OK;
+    struct dirent *de;
+    for (;;) {
+        errno = 0;
+        de = readdir(d);
+        if (!de) {
+            if (errno)
+                rc = tsr_seterr(err, TSR_ERR_IO, "%s: cannot read directory: %s",
+                                dir, strerror(errno));
+            break;
+        }
+        if (de->d_name[0] == '.')
+            continue;
+        size_t nlen = strlen(de->d_name);
+        char *child = malloc(dlen + nlen + 2);
+        if (!child) {
+            rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory listing %s", dir);
+            break;
+        }
+        memcpy(child, dir, dlen);
+        size_t k = dlen;
+        if (!slash)
+            child[k++] = '/';
+        memcpy(child + k, de->d_name, nlen + 1);
+        struct stat st;
+        if (lstat(child, &st) != 0) {
+            rc = tsr_seterr(err, TSR_ERR_IO, "%s: %s", child, strerror(errno));
+        } else if (S_ISDIR(st.st_mode)) {
+            rc = walk(r, child, err);
+        } else if (S_ISREG(st.st_mode)) {
+            rc = add_file(r, child, (uint64_t)st.st_size, err);
+        } else if (S_ISLNK(st.st_mode) && stat(child, &st) == 0 &&
+                   S_ISREG(st.st_mode)) {
+            rc = add_file(r, child, (uint64_t)st.st_size, err);
+        }
+        free(child);
+        if (rc != TSR_OK)
+            break;
+    }
+    closedir(d);
+    return rc;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const entry *)a)->path, ((const entry *)b)->path);
+}
+
+/* ------------------------------------------------------------------------
+ * Opening and closing files
+ * --------------------------------------------------------------------- */
+
+static void close_file(tsr_reader *r)
+{
+    if (!r->open)
+        return;
+    uint64_t size = r->files.a[r->fi].size;
+    r->done_prev += size > r->src.raw ? size : r->src.raw;
+    src_close(&r->src);
+    r->open = 0;
+    r->broken = 0;
+    r->beg = r->end = r->scan = 0;
+    r->eof = r->dropping = 0;
+    r->lineno = 0;
+    r->fi++;
+}
+
+/* Standard input: read until the first non-space byte decides the kind. */
+static int sniff_stdin(tsr_reader *r, tsr_error *err)
+{
+    for (;;) {
+        size_t i = r->beg;
+        if (r->end - i >= 3 && memcmp(r->buf + i, "\xEF\xBB\xBF", 3) == 0)
+            i += 3; /* a byte order mark */
+        while (i < r->end && (r->buf[i] == ' ' || r->buf[i] == '\t' ||
+                              r->buf[i] == '\r' || r->buf[i] == '\n'))
+            i++;
+        if (i < r->end || r->eof) {
+            r->kind = i < r->end && r->buf[i] == '{' ? KIND_JSONL : KIND_TEXT;
+            return TSR_OK;
+        }
+        TSR_FORWARD(buf_reserve(r, READ_CHUNK, err));
+        size_t got;
+        TSR_FORWARD(src_read(&r->src, r->buf + r->end, r->cap - r->end - 1, &got, err));
+        if (got == 0)
+            r->eof = 1;
+        r->end += got;
+    }
+}
+
+static int open_file(tsr_reader *r, tsr_error *err)
+{
+    const char *path = r->files.a[r->fi].path;
+    int kind, comp, fd;
+    if (r->is_stdin) {
+        r->name = "<stdin>";
+        kind = KIND_SNIFF;
+        comp = COMP_AUTO;
+        fd = STDIN_FILENO;
+    } else {
+        r->name = path;
+        classify(path, &kind, &comp);
+        do
+            fd = open(path, O_RDONLY | O_CLOEXEC);
+        while (fd < 0 && errno == EINTR);
+        if (fd < 0)
+            return tsr_seterr(err, errno == ENOENT ? TSR_ERR_NOTFOUND : TSR_ERR_IO,
+                              "%s: cannot open: %s", path, strerror(errno));
+    }
+    r->open = 1;
+    r->kind = kind;
+    r->lineno = 0;
+    r->beg = r->end = r->scan = 0;
+    r->eof = r->dropping = r->broken = 0;
+    int rc = src_open(&r->src, fd, !r->is_stdin, comp, r->name, err);
+    if (rc == TSR_OK && kind == KIND_SNIFF)
+        rc = sniff_stdin(r, err);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Text documents
+ * --------------------------------------------------------------------- */
+
+static int read_text(tsr_reader *r, tsr_docinfo *doc, tsr_error *err)
+{
+    size_t limit = r->o.max_doc_bytes;
+    size_t bom = 3;  /* a byte order mark does not count against the limit */
+    if (r->src.comp == COMP_NONE && !r->is_stdin) {
+        struct stat st;
+        if (fstat(r->src.fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            if ((uint64_t)st.st_size > (uint64_t)limit + bom)
+                return tsr_seterr(err, TSR_ERR_TOOBIG,
+                                  "%s: file of %" PRIu64 " bytes is over the limit of %zu bytes",
+                                  r->name, (uint64_t)st.st_size, limit);
+            /* room for the whole file and the end-of-file read */
+            TSR_FORWARD(buf_reserve(r, (size_t)st.st_size + 1, err));
+        }
+    }
+    while (!r->eof) {
+        if (r->end - r->beg > limit + bom)
+            return tsr_seterr(err, TSR_ERR_TOOBIG,
+                              "%s: text over the limit of %zu bytes", r->name, limit);
+        if (r->cap - r->end < 4096)
+            TSR_FORWARD(buf_reserve(r, r->cap < READ_CHUNK ? READ_CHUNK : r->cap, err));
+        size_t got;
+        TSR_FORWARD(src_read(&r->src, r->buf + r->end, r->cap - r->end - 1, &got, err));
+        if (got == 0)
+            r->eof = 1;
+        r->end += got;
+    }
+    char *text = r->buf + r->beg;
+    size_t len = r->end - r->beg;
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+        text += 3;
+        len -= 3;
+    }
+    if (len > limit)
+        return tsr_seterr(err, TSR_ERR_TOOBIG,
+                          "%s: text of %zu bytes is over the limit of %zu bytes",
+                          r->name, len, limit);
+    text[len] = 0;
+    size_t off = 0;
+    int rc = tsr_utf8_check(text, len, &off);
+    if (rc == TSR_ERR_NUL)
+        return tsr_seterr(err, rc, "%s: NUL byte at byte %zu (binary file?)",
+                          r->name, off);
+    if (rc != TSR_OK)
+        return tsr_seterr(err, TSR_ERR_UTF8, "%s: invalid UTF-8 at byte %zu",
+                          r->name, off);
+    const char *id = r->is_stdin ? "-" : r->files.a[r->fi].path;
+    doc->id = id;
+    doc->title = id;
+    doc->text = text;
+    doc->text_len = len;
+    return TSR_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * JSON Lines
+ * --------------------------------------------------------------------- */
+
+/* The next line of the open file, without its '\n'.  *line is NULL at the
+ * end of the file.  A line over the limit is TSR_ERR_TOOBIG; it is not
+ * buffered but dropped as it streams by. */
+static int next_line(tsr_reader *r, char **line, size_t *len, tsr_error *err)
+{
+    for (;;) {
+        char *nl = r->end > r->scan ? memchr(r->buf + r->scan, '\n', r->end - r->scan)
+                                    : NULL;
+        if (nl) {
+            size_t at = (size_t)(nl - r->buf);
+            size_t b = r->beg, l = at - b;
+            r->beg = r->scan = at + 1;
+            if (r->dropping) { /* the end of a line already refused */
+                r->dropping = 0;
+                continue;
+            }
+            r->lineno++;
+            if (l > r->line_limit)
+                return tsr_seterr(err, TSR_ERR_TOOBIG,
+                                  "%s:%" PRIu64 ": line of %zu bytes is over the limit of %zu bytes",
+                                  r->name, r->lineno, l, r->line_limit);
+            *line = r->buf + b;
+            *len = l;
+            return TSR_OK;
+        }
+        r->scan = r->end;
+        if (r->eof) {
+            if (r->beg == r->end || r->dropping) {
+                r->beg = r->scan = r->end;
+                r->dropping = 0;
+                *line = NULL;
+                *len = 0;
+                return TSR_OK;
+            }
+            r->lineno++;
+            *line = r->buf + r->beg;
+            *len = r->end - r->beg;
+            r->beg = r->scan = r->end;
+            if (*len > r->line_limit)
+                return tsr_seterr(err, TSR_ERR_TOOBIG,
+                                  "%s:%" PRIu64 ": line of %zu bytes is over the limit of %zu bytes",
+                                  r->name, r->lineno, *len, r->line_limit);
+            return TSR_OK;
+        }
+        if (r->dropping) {
+            r->beg = r->scan = r->end = 0;
+        } else if (r->end - r->beg > r->line_limit) {
+            r->lineno++;
+            r->dropping = 1;
+            r->beg = r->scan = r->end = 0;
+            return tsr_seterr(err, TSR_ERR_TOOBIG,
+                              "%s:%" PRIu64 ": line over the limit of %zu bytes",
+                              r->name, r->lineno, r->line_limit);
+        }
+        if (r->cap - r->end <= READ_CHUNK && r->beg > 0) {
+            memmove(r->buf, r->buf + r->beg, r->end - r->beg);
+            r->end -= r->beg;
+            r->scan -= r->beg;
+            r->beg = 0;
+        }
+        if (r->cap - r->end <= READ_CHUNK)
+            TSR_FORWARD(buf_reserve(r, r->cap < READ_CHUNK ? READ_CHUNK : r->cap, err));
+        size_t got;
+        TSR_FORWARD(src_read(&r->src, r->buf + r->end, r->cap - r->end - 1, &got, err));
+        if (got == 0)
+            r->eof = 1;
+        r->end += got;
+    }
+}
+
+/* One field as text: a string, or an integer given as its decimal text.
+ * Absent or null gives NULL (an error when `required`). */
+static int get_field(tsr_reader *r, int f, int required, const char **out,
+                     tsr_error *err)
+{
+    const char *name = r->field[f];
+    json_t *v = json_object_get(r->root, name);
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        if (required)
+            return tsr_seterr(err, TSR_ERR_JSON, "%s:%" PRIu64 ": missing \"%s\" field",
+                              r->name, r->lineno, name);
+        return TSR_OK;
+    }
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        size_t n = json_string_length(v);
+        const char *z = memchr(s, 0, n);
+        if (z)
+            return tsr_seterr(err, TSR_ERR_NUL,
+                              "%s:%" PRIu64 ": NUL byte (\\u0000) in \"%s\" at byte %zu",
+                              r->name, r->lineno, name, (size_t)(z - s));
+        *out = s;
+        return TSR_OK;
+    }
+    if (json_is_integer(v)) {
+        snprintf(r->num[f], sizeof r->num[f], "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(v));
+        *out = r->num[f];
+        return TSR_OK;
+    }
+    return tsr_seterr(err, TSR_ERR_JSON,
+                      "%s:%" PRIu64 ": \"%s\" field is not a string or integer",
+                      r->name, r->lineno, name);
+}
+
+/* jansson prints reals with 17 significant digits, which turns 1.1 into
+ * 1.1000000000000001.  15 digits give back what the input most likely
+ * said; this tells whether some real of `v` needs all 17 to survive. */
+static int needs_17_digits(json_t *v)
+{
+    if (json_is_real(v)) {
+        char b[32];
+        double x = json_real_value(v);
+        snprintf(b, sizeof b, "%.15g", x);
+        return strtod(b, NULL) != x;
+    }
+    const char *key;
+    json_t *item;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach(v, key, item)
+            if (needs_17_digits(item))
+                return 1;
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, item)
+            if (needs_17_digits(item))
+                return 1;
+    }
+    return 0;
+}
+
+static int parse_line(tsr_reader *r, const char *line, size_t len,
+                      tsr_docinfo *doc, tsr_error *err)
+{
+    json_error_t je;
+    json_t *root = json_loadb(line, len, JSON_ALLOW_NUL, &je);
+    if (!root) {
+        enum json_error_code code = json_error_code(&je);
+        if (code == json_error_out_of_memory)
+            return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory",
+                              r->name, r->lineno);
+        const char *z = memchr(line, 0, len);
+        if (z) /* a raw NUL byte: more telling than jansson's message */
+            return tsr_seterr(err, TSR_ERR_NUL,
+                              "%s:%" PRIu64 ": NUL byte at byte %zu of the line (binary file?)",
+                              r->name, r->lineno, (size_t)(z - line));
+        if (code == json_error_invalid_utf8) {
+            /* jansson's position is near the fault; find it exactly */
+            size_t off = 0;
+            if (tsr_utf8_check(line, len, &off) == TSR_OK)
+                off = je.position > 0 ? (size_t)je.position - 1 : 0;
+            return tsr_seterr(err, TSR_ERR_UTF8,
+                              "%s:%" PRIu64 ": invalid UTF-8 at byte %zu of the line",
+                              r->name, r->lineno, off);
+        }
+        return tsr_seterr(err, TSR_ERR_JSON,
+                          "%s:%" PRIu64 ": malformed JSON: %s at column %d",
+                          r->name, r->lineno, je.text, je.column);
+    }
+    r->root = root;
+    if (!json_is_object(root))
+        return tsr_seterr(err, TSR_ERR_JSON, "%s:%" PRIu64 ": not a JSON object",
+                          r->name, r->lineno);
+
+    const char *tf = r->field[F_TEXT];
+    json_t *t = json_object_get(root, tf);
+    if (!t || json_is_null(t))
+        return tsr_seterr(err, TSR_ERR_JSON, "%s:%" PRIu64 ": missing \"%s\" field",
+                          r->name, r->lineno, tf);
+    if (!json_is_string(t))
+        return tsr_seterr(err, TSR_ERR_JSON, "%s:%" PRIu64 ": \"%s\" field is not a string",
+                          r->name, r->lineno, tf);
+    const char *text = json_string_value(t);
+    size_t tlen = json_string_length(t);
+    if (tlen > r->o.max_doc_bytes)
+        return tsr_seterr(err, TSR_ERR_TOOBIG,
+                          "%s:%" PRIu64 ": text of %zu bytes is over the limit of %zu bytes",
+                          r->name, r->lineno, tlen, r->o.max_doc_bytes);
+    const char *z = memchr(text, 0, tlen);
+    if (z)
+        return tsr_seterr(err, TSR_ERR_NUL,
+                          "%s:%" PRIu64 ": NUL byte (\\u0000) in \"%s\" at byte %zu",
+                          r->name, r->lineno, tf, (size_t)(z - text));
+
+    TSR_FORWARD(get_field(r, F_ID, 1, &doc->id, err));
+    if (!doc->id[0])
+        return tsr_seterr(err, TSR_ERR_JSON, "%s:%" PRIu64 ": empty \"%s\" field",
+                          r->name, r->lineno, r->field[F_ID]);
+    TSR_FORWARD(get_field(r, F_TITLE, 0, &doc->title, err));
+    TSR_FORWARD(get_field(r, F_DATE, 0, &doc->date, err));
+    TSR_FORWARD(get_field(r, F_SERIES, 0, &doc->series, err));
+
+    /* Every other field, kept as one compact object with sorted keys. */
+    json_t *meta = NULL;
+    const char *key;
+    json_t *val;
+    json_object_foreach(root, key, val) {
+        int known = 0;
+        for (int f = 0; f < F_COUNT && !known; f++)
+            known = strcmp(key, r->field[f]) == 0;
+        if (known)
+            continue;
+        if (!meta && !(meta = json_object()))
+            return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory",
+                              r->name, r->lineno);
+        if (json_object_set(meta, key, val) != 0) {
+            json_decref(meta);
+            return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory",
+                              r->name, r->lineno);
+        }
+    }
+    if (meta) {
+        size_t flags = JSON_COMPACT | JSON_SORT_KEYS |
+                       JSON_REAL_PRECISION(needs_17_digits(meta) ? 17 : 15);
+        r->meta = json_dumps(meta, flags);
+        json_decref(meta);
+        if (!r->meta)
+            return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory",
+                              r->name, r->lineno);
+    }
+    doc->meta_json = r->meta;
+    doc->text = text;
+    doc->text_len = tlen;
+    return TSR_OK;
+}
+
+/* The next document of a JSON Lines file; *got is 0 at its end. */
+static int read_jsonl(tsr_reader *r, tsr_docinfo *doc, int *got, tsr_error *err)
+{
+    *got = 0;
+    for (;;) {
+        char *line = NULL;
+        size_t len = 0;
+        TSR_FORWARD(next_line(r, &line, &len, err));
+        if (!line)
+            return TSR_OK;
+        if (r->lineno == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
+            line += 3;
+            len -= 3;
+        }
+        size_t i = 0;
+        while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+            i++;
+        if (i == len)
+            continue; /* blank line */
+        *got = 1;
+        return parse_line(r, line, len, doc, err);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * API
+ * --------------------------------------------------------------------- */
+
+void tsr_reader_opts_default(tsr_reader_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->id_field = "id";
+    o->text_field = "text";
+    o->title_field = "title";
+    o->date_field = "date";
+    o->series_field = "series";
+    o->skip_bad = 0;
+    o->max_doc_bytes = DEFAULT_MAX_DOC;
+}
+
+int tsr_reader_open(const char *path, const tsr_reader_opts *o, tsr_reader **out,
+                    tsr_error *err)
+{
+    if (!out)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_reader_open: no output handle");
+    *out = NULL;
+    if (!path || !*path)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_reader_open: empty path");
+    tsr_reader *r = calloc(1, sizeof *r);
+    TSR_CHECK_ALLOC(r, err);
+    r->src.fd = -1;
+    tsr_reader_opts def;
+    tsr_reader_opts_default(&def);
+    r->o = o ? *o : def;
+    const char *names[F_COUNT] = { r->o.id_field, r->o.text_field, r->o.title_field,
+                                   r->o.date_field, r->o.series_field };
+    const char *defs[F_COUNT] = { def.id_field, def.text_field, def.title_field,
+                                  def.date_field, def.series_field };
+    int rc = TSR_OK;
+    for (int f = 0; f < F_COUNT && rc == TSR_OK; f++) {
+        const char *n = names[f] && *names[f] ? names[f] : defs[f];
+        r->field[f] = tsr_strndup(n, strlen(n));
+        if (!r->field[f])
+            rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    }
+    r->o.id_field = r->field[F_ID];
+    r->o.text_field = r->field[F_TEXT];
+    r->o.title_field = r->field[F_TITLE];
+    r->o.date_field = r->field[F_DATE];
+    r->o.series_field = r->field[F_SERIES];
+    if (r->o.max_doc_bytes == 0)
+        r->o.max_doc_bytes = DEFAULT_MAX_DOC;
+    if (r->o.max_doc_bytes > SIZE_MAX / 8)
+        r->o.max_doc_bytes = SIZE_MAX / 8;
+    size_t m = r->o.max_doc_bytes, slack = m / 4 + ((size_t)1 << 20);
+    r->line_limit = m > SIZE_MAX / 4 - slack ? SIZE_MAX / 4 : m + slack;
+
+    if (rc == TSR_OK && strcmp(path, "-") == 0) {
+        r->is_stdin = 1;
+        rc = add_file(r, "-", 0, err);
+    } else if (rc == TSR_OK) {
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            rc = tsr_seterr(err, errno == ENOENT || errno == ENOTDIR ? TSR_ERR_NOTFOUND
+                                                                     : TSR_ERR_IO,
+                            "%s: %s", path, strerror(errno));
+        } else if (S_ISDIR(st.st_mode)) {
+            rc = walk(r, path, err);
+            if (rc == TSR_OK && r->files.n > 1)
+                qsort(r->files.a, r->files.n, sizeof *r->files.a, cmp_entry);
+        } else {
+            rc = add_file(r, path, S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0, err);
+        }
+    }
+    if (rc != TSR_OK) {
+        tsr_reader_close(r);
+        return rc;
+    }
+    for (size_t i = 0; i < r->files.n; i++)
+        r->total += r->files.a[i].size;
+    *out = r;
+    return TSR_OK;
+}
+
+int tsr_reader_next(tsr_reader *r, tsr_docinfo *doc, int *eof, tsr_error *err)
+{
+    if (doc)
+        memset(doc, 0, sizeof *doc);
+    if (eof)
+        *eof = 0;
+    if (!r || !doc || !eof)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_reader_next: NULL argument");
+    if (r->failed) {
+        if (err)
+            *err = r->fail;
+        return r->fail.code;
+    }
+    release_doc(r);
+    tsr_error e = { 0, "" };
+    for (;;) {
+        int rc;
+        if (r->open && r->broken)
+            close_file(r);
+        if (!r->open) {
+            if (r->fi >= r->files.n) {
+                *eof = 1;
+                return TSR_OK;
+            }
+            rc = open_file(r, &e);
+            if (rc != TSR_OK && !is_record_error(rc))
+                goto fatal;
+            if (rc != TSR_OK)
+                goto bad; /* corrupt or truncated compressed stream */
+        }
+        if (r->kind == KIND_TEXT) {
+            rc = read_text(r, doc, &e);
+            if (rc == TSR_OK || is_record_error(rc))
+                r->broken = 1; /* one document per file: done with it */
+            if (rc == TSR_OK)
+                return TSR_OK;
+        } else {
+            int got;
+            rc = read_jsonl(r, doc, &got, &e);
+            if (rc == TSR_OK && got)
+                return TSR_OK;
+            if (rc == TSR_OK) {
+                close_file(r);
+                continue;
+            }
+            if (rc == TSR_ERR_FORMAT)
+                r->broken = 1;
+        }
+        if (!is_record_error(rc))
+            goto fatal;
+    bad:
+        if (rc == TSR_ERR_FORMAT)
+            r->broken = 1;
+        memset(doc, 0, sizeof *doc);
+        release_doc(r);
+        if (!r->o.skip_bad) {
+            if (err)
+                *err = e;
+            return rc;
+        }
+        r->skipped++;
+        r->has_skip = 1;
+        memcpy(r->skipmsg, e.message, sizeof r->skipmsg);
+        continue;
+    fatal:
+        memset(doc, 0, sizeof *doc);
+        release_doc(r);
+        r->failed = 1;
+        r->fail = e;
+        r->fail.code = rc;
+        if (err)
+            *err = e;
+        return rc;
+    }
+}
+
+uint64_t tsr_reader_bytes_done(const tsr_reader *r)
+{
+    if (!r)
+        return 0;
+    uint64_t d = r->done_prev + (r->open ? r->src.raw : 0);
+    return r->total && d > r->total ? r->total : d;
+}
+
+uint64_t tsr_reader_bytes_total(const tsr_reader *r)
+{
+    return r ? r->total : 0;
+}
+
+uint64_t tsr_reader_skipped(const tsr_reader *r)
+{
+    return r ? r->skipped : 0;
+}
+
+const char *tsr_reader_last_skip(const tsr_reader *r)
+{
+    return r && r->has_skip ? r->skipmsg : NULL;
+}
+
+void tsr_reader_close(tsr_reader *r)
+{
+    if (!r)
+        return;
+    release_doc(r);
+    if (r->open)
+        src_close(&r->src);
+    for (size_t i = 0; i < r->files.n; i++)
+        free(r->files.a[i].path);
+    tsr_vec_free(&r->files);
+    for (int f = 0; f < F_COUNT; f++)
+        free(r->field[f]);
+    free(r->buf);
+    free(r);
+}

@@ -1,0 +1,249 @@
+/*
+ * result.c - results: building them from word-level passages, coverage,
+ * freeing; and tsr_align, the one-pair entry point.
+ */
+#include "result.h"
+
+/* ------------------------------------------------------------------------
+ * Building
+ * --------------------------------------------------------------------- */
+
+tsr_result *rs_new(size_t bytes, size_t words)
+{
+    tsr_result *r = calloc(1, sizeof *r);
+    if (r) {
+        r->text_bytes = bytes;
+        r->text_words = words;
+    }
+    return r;
+}
+
+/* grow array *a of *n elements by `extra` (exact sizes; results are small) */
+static int rs_grow(void **a, size_t n, size_t extra, size_t el)
+{
+    void *p = realloc(*a, (n + extra) * el);
+    if (!p) return -1;
+    *a = p;
+    return 0;
+}
+
+int rs_add_source(tsr_result *r, const char *id, const char *title,
+                  const char *date, const char *series, int64_t docno,
+                  size_t *index)
+{
+    if (rs_grow((void **)&r->sources, r->n_sources, 1, sizeof *r->sources))
+        return TSR_ERR_NOMEM;
+    tsr_source *s = &r->sources[r->n_sources];
+    memset(s, 0, sizeof *s);
+    int oom = 0;
+    s->id = tsr_strdup_or_null(id, &oom);
+    s->title = tsr_strdup_or_null(title, &oom);
+    s->date = tsr_strdup_or_null(date, &oom);
+    s->series = tsr_strdup_or_null(series, &oom);
+    s->docno = docno;
+    r->n_sources++;
+    if (oom) return TSR_ERR_NOMEM;
+    if (index) *index = r->n_sources - 1;
+    return TSR_OK;
+}
+
+int rs_add_passages(tsr_result *r, const al_passages *ps, const tsr_word *A,
+                    const tsr_word *B, size_t src)
+{
+    if (ps->n == 0) return TSR_OK;
+    if (rs_grow((void **)&r->passages, r->n_passages, ps->n, sizeof *r->passages))
+        return TSR_ERR_NOMEM;
+    for (size_t i = 0; i < ps->n; i++) {
+        const al_passage *a = &ps->a[i];
+        tsr_passage *t = &r->passages[r->n_passages++];
+        t->a_begin = A[a->a_lo].begin;
+        t->a_end = A[a->a_hi - 1].end;
+        t->b_begin = B[a->b_lo].begin;
+        t->b_end = B[a->b_hi - 1].end;
+        t->a_words = a->a_hi - a->a_lo;
+        t->b_words = a->b_hi - a->b_lo;
+        t->matches = a->matches;
+        t->similarity = a->similarity;
+        t->source = src;
+        t->boilerplate = 0;
+    }
+    return TSR_OK;
+}
+
+int rs_add_repeats(tsr_result *r, const al_passages *ps, const tsr_word *A)
+{
+    if (ps->n == 0) return TSR_OK;
+    if (rs_grow((void **)&r->repeats, r->n_repeats, ps->n, sizeof *r->repeats))
+        return TSR_ERR_NOMEM;
+    for (size_t i = 0; i < ps->n; i++) {
+        const al_passage *a = &ps->a[i];
+        tsr_repeat *t = &r->repeats[r->n_repeats++];
+        t->first_begin = A[a->a_lo].begin;
+        t->first_end = A[a->a_hi - 1].end;
+        t->begin = A[a->b_lo].begin;
+        t->end = A[a->b_hi - 1].end;
+        t->similarity = a->similarity;
+    }
+    return TSR_OK;
+}
+
+int rs_add_boilerplate(tsr_result *r, size_t begin, size_t end)
+{
+    if (r->n_boilerplate && r->boilerplate[r->n_boilerplate - 1].end >= begin) {
+        if (end > r->boilerplate[r->n_boilerplate - 1].end)
+            r->boilerplate[r->n_boilerplate - 1].end = end;
+        return TSR_OK;
+    }
+    if (rs_grow((void **)&r->boilerplate, r->n_boilerplate, 1, sizeof *r->boilerplate))
+        return TSR_ERR_NOMEM;
+    r->boilerplate[r->n_boilerplate].begin = begin;
+    r->boilerplate[r->n_boilerplate].end = end;
+    r->n_boilerplate++;
+    return TSR_OK;
+}
+
+static int passage_cmp(const void *x, const void *y)
+{
+    const tsr_passage *p = x, *q = y;
+    if (p->a_begin != q->a_begin) return p->a_begin < q->a_begin ? -1 : 1;
+    if (p->a_end != q->a_end) return p->a_end < q->a_end ? -1 : 1;
+    if (p->source != q->source) return p->source < q->source ? -1 : 1;
+    return (p->b_begin > q->b_begin) - (p->b_begin < q->b_begin);
+}
+
+typedef struct { size_t b, e; } rs_iv;
+
+static int iv_cmp(const void *x, const void *y)
+{
+    const rs_iv *p = x, *q = y;
+    return (p->b > q->b) - (p->b < q->b);
+}
+
+/* Size of the union of intervals (sorts them). */
+static size_t union_len(rs_iv *v, size_t n)
+{
+    qsort(v, n, sizeof *v, iv_cmp);
+    size_t total = 0, reach = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t s = v[i].b > reach ? v[i].b : reach;
+        if (v[i].e > s) total += v[i].e - s;
+        if (v[i].e > reach) reach = v[i].e;
+    }
+    return total;
+}
+
+int rs_finish(tsr_result *r)
+{
+    if (r->n_passages > 1)
+        qsort(r->passages, r->n_passages, sizeof *r->passages, passage_cmp);
+    /* a passage lying mostly inside boilerplate spans is boilerplate */
+    for (size_t i = 0; i < r->n_passages; i++) {
+        tsr_passage *p = &r->passages[i];
+        size_t in = 0;
+        for (size_t k = 0; k < r->n_boilerplate; k++) {
+            size_t lo = p->a_begin > r->boilerplate[k].begin ? p->a_begin : r->boilerplate[k].begin;
+            size_t hi = p->a_end < r->boilerplate[k].end ? p->a_end : r->boilerplate[k].end;
+            if (hi > lo) in += hi - lo;
+        }
+        p->boilerplate = in * 2 > p->a_end - p->a_begin;
+    }
+    rs_iv *v = malloc((r->n_passages + 1) * sizeof *v);
+    if (!v) return TSR_ERR_NOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_passages; i++)
+        if (!r->passages[i].boilerplate) {
+            v[n].b = r->passages[i].a_begin;
+            v[n].e = r->passages[i].a_end;
+            n++;
+        }
+    r->bytes_reused = union_len(v, n);
+    r->coverage = r->text_bytes ? (double)r->bytes_reused / (double)r->text_bytes : 0.0;
+    for (size_t s = 0; s < r->n_sources; s++) {
+        n = 0;
+        for (size_t i = 0; i < r->n_passages; i++)
+            if (r->passages[i].source == s && !r->passages[i].boilerplate) {
+                v[n].b = r->passages[i].a_begin;
+                v[n].e = r->passages[i].a_end;
+                n++;
+            }
+        r->sources[s].bytes_reused = union_len(v, n);
+        r->sources[s].coverage = r->text_bytes ?
+            (double)r->sources[s].bytes_reused / (double)r->text_bytes : 0.0;
+    }
+    free(v);
+    return TSR_OK;
+}
+
+void tsr_result_free(tsr_result *r)
+{
+    if (!r) return;
+    for (size_t s = 0; s < r->n_sources; s++) {
+        free(r->sources[s].id);
+        free(r->sources[s].title);
+        free(r->sources[s].date);
+        free(r->sources[s].series);
+    }
+    free(r->sources);
+    free(r->passages);
+    free(r->repeats);
+    free(r->boilerplate);
+    free(r);
+}
+
+/* ------------------------------------------------------------------------
+ * tsr_align
+ * --------------------------------------------------------------------- */
+
+static int check_text(const char *t, size_t len, const char *which, tsr_error *err)
+{
+    size_t off;
+    int rc = tsr_utf8_check(t, len, &off);
+    if (rc == TSR_ERR_UTF8)
+        return tsr_seterr(err, rc, "%s: invalid UTF-8 at byte %zu", which, off);
+    if (rc == TSR_ERR_NUL)
+        return tsr_seterr(err, rc, "%s: NUL byte at byte %zu (binary file?)", which, off);
+    return TSR_OK;
+}
+
+int tsr_align(const char *a, size_t alen, const char *b, size_t blen,
+              const tsr_params *p, tsr_result **out, tsr_error *err)
+{
+    tsr_params def;
+    *out = NULL;
+    if (!p) { tsr_params_default(&def); p = &def; }
+    TSR_FORWARD(tsr_params_validate(p, err));
+    if ((!a && alen) || (!b && blen))
+        return tsr_seterr(err, TSR_ERR_INVALID, "NULL text");
+    TSR_FORWARD(check_text(a, alen, "first text", err));
+    TSR_FORWARD(check_text(b, blen, "second text", err));
+
+    tsr_word *A = NULL, *B = NULL;
+    size_t an = 0, bn = 0;
+    al_query q;
+    al_passages ps = { 0 };
+    tsr_result *r = NULL;
+    int rc = tsr_tokenize(a, alen, &A, &an, err);
+    if (rc == TSR_OK) rc = tsr_tokenize(b, blen, &B, &bn, err);
+    if (rc != TSR_OK) { free(A); free(B); return rc; }
+    rc = al_query_init(&q, A, an, p, err);
+    if (rc != TSR_OK) { free(A); free(B); return rc; }
+    r = rs_new(alen, an);
+    if (!r) { rc = TSR_ERR_NOMEM; goto out; }
+    size_t src;
+    if ((rc = rs_add_source(r, NULL, NULL, NULL, NULL, -1, &src))) goto out;
+    if ((rc = al_align(&q, B, bn, p, 0, &ps, err))) goto out;
+    if ((rc = rs_add_passages(r, &ps, A, B, src))) goto out;
+    ps.n = 0;
+    if ((rc = al_align(&q, A, an, p, 1, &ps, err))) goto out;
+    if ((rc = rs_add_repeats(r, &ps, A))) goto out;
+    rc = rs_finish(r);
+out:
+    if (rc == TSR_ERR_NOMEM) tsr_seterr(err, rc, "out of memory aligning");
+    if (rc != TSR_OK) { tsr_result_free(r); r = NULL; }
+    al_query_free(&q);
+    tsr_vec_free(&ps);
+    free(A);
+    free(B);
+    *out = r;
+    return rc;
+}

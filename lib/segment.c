@@ -1,0 +1,661 @@
+/*
+ * segment.c - immutable posting segments: write (from a sorted batch or by
+ * merging segments), open (mmap + header checks), look up, verify.
+ *
+ * A segment holds (fingerprint, docno) postings.  The layout (see
+ * doc/index-format.md for the byte-exact spec) is built for two things:
+ * size, about 8 bytes per posting, and a lookup that costs one directory
+ * read and a short binary search:
+ *
+ *   header (64 bytes) | dir[2^B + 1] u32 | keys[n] u32 | docs[n] u32
+ *
+ * A fingerprint is identified by the top 44 bits of its hash ("id").  The
+ * directory splits the hash space on its top B bits (12 <= B <= 26, chosen
+ * so that a bucket holds 8 to 16 postings on average); dir[b] is the first
+ * entry of bucket b and dir[2^B] = n.  keys[i] holds bits 12..43 of the id
+ * (counting from the top), so the top 12 bits come from the bucket and the
+ * next 32 from the entry, whatever B is: segments built with different B
+ * hold the same ids and merge without loss.  Entries are sorted by
+ * (id, docno) with no repeats, so the documents of one fingerprint are
+ * contiguous and in increasing docno order.  keys[] and docs[] are separate
+ * arrays so that the search touches only the 4-byte keys.
+ *
+ * Writing goes through a seg_writer: entries are pushed in order, keys and
+ * docs are streamed to their two regions with pwrite, the directory is
+ * counted on the way and written last.  Each region gets its own XXH3
+ * digest while it is written; the body checksum is XXH3 of the three
+ * digests, so no second pass over the file is needed.
+ *
+ * Batches are sorted with an LSD radix sort on the 44-bit id (4 passes of
+ * 11 bits, near memory speed for tens of millions of postings).  The sort
+ * is stable and postings arrive document by document, so equal ids end up
+ * in docno order, and repeats of a (id, docno) pair are adjacent.
+ */
+#include "segment.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+/* ------------------------------------------------------------------------
+ * Header fields (byte offsets)
+ * --------------------------------------------------------------------- */
+enum {
+    H_MAGIC = 0,        /* 8 bytes */
+    H_VERSION = 8,      /* u32 */
+    H_HEADER_BYTES = 12,/* u32 */
+    H_NPOSTINGS = 16,   /* u64 */
+    H_BODY_BYTES = 24,  /* u64 */
+    H_CHECKSUM = 32,    /* u64 */
+    H_NDOCS = 40,       /* u32 */
+    H_DOC_LO = 44,      /* u32 */
+    H_DOC_HI = 48,      /* u32 */
+    H_DIR_BITS = 52,    /* u32 */
+    H_KEY_BITS = 56,    /* u32 */
+    H_HEADER_CHECK = 60 /* u32: low 32 bits of XXH3 of bytes [0, 60) */
+};
+
+static unsigned seg_bits_for(uint64_t n)
+{
+    unsigned b = SEG_MIN_BITS;
+    while (b < SEG_MAX_BITS && ((uint64_t)16 << b) <= n)
+        b++;
+    return b;
+}
+
+static uint64_t seg_body_bytes(unsigned bits, uint64_t n)
+{
+    return 4 * (((uint64_t)1 << bits) + 1) + 8 * n;
+}
+
+/* ------------------------------------------------------------------------
+ * Sorting a batch
+ * --------------------------------------------------------------------- */
+#define RADIX_BITS 11
+#define RADIX_SIZE (1u << RADIX_BITS)
+#define RADIX_PASSES 4 /* 4 * 11 = SEG_KEY_BITS */
+
+int seg_sort(seg_posting *p, size_t n, size_t *nout, tsr_error *err)
+{
+    *nout = 0;
+    if (n == 0)
+        return TSR_OK;
+    if (n > 1) {
+        seg_posting *tmp = malloc(n * sizeof *tmp);
+        size_t (*cnt)[RADIX_SIZE] = calloc(RADIX_PASSES, sizeof *cnt);
+        if (!tmp || !cnt) {
+            free(tmp);
+            free(cnt);
+            return tsr_seterr(err, TSR_ERR_NOMEM,
+                              "out of memory sorting %zu postings", n);
+        }
+        for (size_t i = 0; i < n; i++) {
+            const uint64_t id = SEG_ID(p[i].hash);
+            for (int d = 0; d < RADIX_PASSES; d++)
+                cnt[d][(id >> (RADIX_BITS * d)) & (RADIX_SIZE - 1)]++;
+        }
+        seg_posting *src = p, *dst = tmp;
+        for (int d = 0; d < RADIX_PASSES; d++) {
+            size_t *c = cnt[d];
+            const unsigned shift = RADIX_BITS * (unsigned)d;
+            if (c[(SEG_ID(src[0].hash) >> shift) & (RADIX_SIZE - 1)] == n)
+                continue; /* one digit value: the pass would not move anything */
+            size_t sum = 0;
+            for (unsigned k = 0; k < RADIX_SIZE; k++) {
+                const size_t v = c[k];
+                c[k] = sum;
+                sum += v;
+            }
+            for (size_t i = 0; i < n; i++)
+                dst[c[(SEG_ID(src[i].hash) >> shift) & (RADIX_SIZE - 1)]++] = src[i];
+            seg_posting *t = src;
+            src = dst;
+            dst = t;
+        }
+        if (src != p)
+            memcpy(p, src, n * sizeof *p);
+        free(tmp);
+        free(cnt);
+    }
+    size_t w = 1;
+    for (size_t i = 1; i < n; i++) {
+        if (SEG_ID(p[i].hash) != SEG_ID(p[w - 1].hash) || p[i].doc != p[w - 1].doc)
+            p[w++] = p[i];
+    }
+    *nout = w;
+    return TSR_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Writing
+ * --------------------------------------------------------------------- */
+#define OUT_BUF (1u << 16)
+
+typedef struct seg_out {   /* one buffered output region */
+    unsigned char buf[OUT_BUF];
+    size_t len;
+    uint64_t off;          /* file offset of buf[0] */
+    XXH3_state_t *st;
+} seg_out;
+
+typedef struct seg_writer {
+    int fd;
+    const char *path;
+    uint64_t n, i;         /* planned and pushed entries */
+    unsigned bits;
+    uint32_t *dir;         /* counts per bucket, then offsets */
+    seg_out keys, docs;
+    uint64_t last_id;
+    uint32_t last_doc;
+    uint32_t ndocs, doc_lo, doc_hi;
+} seg_writer;
+
+static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off,
+                      const char *path, tsr_error *err)
+{
+    const unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t k = pwrite(fd, p, len, (off_t)off);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return tsr_seterr(err, TSR_ERR_IO, "%s: write at byte %" PRIu64 ": %s",
+                              path, off, strerror(errno));
+        }
+        p += k;
+        len -= (size_t)k;
+        off += (uint64_t)k;
+    }
+    return TSR_OK;
+}
+
+static int out_flush(seg_writer *w, seg_out *o, tsr_error *err)
+{
+    if (o->len == 0)
+        return TSR_OK;
+    TSR_FORWARD(pwrite_all(w->fd, o->buf, o->len, o->off, w->path, err));
+    XXH3_64bits_update(o->st, o->buf, o->len);
+    o->off += o->len;
+    o->len = 0;
+    return TSR_OK;
+}
+
+static void writer_free(seg_writer *w, int unlink_file)
+{
+    if (!w)
+        return;
+    if (w->fd >= 0) {
+        close(w->fd);
+        if (unlink_file)
+            unlink(w->path);
+    }
+    XXH3_freeState(w->keys.st);
+    XXH3_freeState(w->docs.st);
+    free(w->dir);
+    free(w);
+}
+
+static int writer_open(const char *path, uint64_t n, uint32_t ndocs,
+                       uint32_t doc_lo, uint32_t doc_hi, seg_writer **out,
+                       tsr_error *err)
+{
+    *out = NULL;
+    if (n > SEG_MAX_POSTINGS)
+        return tsr_seterr(err, TSR_ERR_TOOBIG,
+                          "%s: %" PRIu64 " postings, a segment holds at most %u",
+                          path, n, (unsigned)SEG_MAX_POSTINGS);
+    seg_writer *w = calloc(1, sizeof *w);
+    TSR_CHECK_ALLOC(w, err);
+    w->fd = -1;
+    w->path = path;
+    w->n = n;
+    w->bits = seg_bits_for(n);
+    w->ndocs = ndocs;
+    w->doc_lo = doc_lo;
+    w->doc_hi = doc_hi;
+    w->dir = calloc(((size_t)1 << w->bits) + 1, sizeof *w->dir);
+    w->keys.st = XXH3_createState();
+    w->docs.st = XXH3_createState();
+    if (!w->dir || !w->keys.st || !w->docs.st) {
+        writer_free(w, 0);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "%s: out of memory", path);
+    }
+    XXH3_64bits_reset(w->keys.st);
+    XXH3_64bits_reset(w->docs.st);
+    w->keys.off = SEG_HEADER_BYTES + 4 * (((uint64_t)1 << w->bits) + 1);
+    w->docs.off = w->keys.off + 4 * n;
+    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (w->fd < 0) {
+        int e = errno;
+        writer_free(w, 0);
+        return tsr_seterr(err, TSR_ERR_IO, "%s: cannot create: %s", path, strerror(e));
+    }
+    *out = w;
+    return TSR_OK;
+}
+
+static int writer_push(seg_writer *w, uint64_t id, uint32_t doc, tsr_error *err)
+{
+    if (TSR_UNLIKELY(w->i >= w->n))
+        return tsr_seterr(err, TSR_ERR_CORRUPT, "%s: more postings than planned (%" PRIu64 ")",
+                          w->path, w->n);
+    if (TSR_UNLIKELY(w->i > 0 && (id < w->last_id ||
+                                  (id == w->last_id && doc <= w->last_doc))))
+        return tsr_seterr(err, TSR_ERR_CORRUPT,
+                          "%s: posting %" PRIu64 " out of order (fingerprint %011" PRIx64
+                          " doc %u after %011" PRIx64 " doc %u)",
+                          w->path, w->i, id, doc, w->last_id, w->last_doc);
+    w->last_id = id;
+    w->last_doc = doc;
+    w->dir[(id >> (SEG_KEY_BITS - w->bits)) + 1]++;
+    tsr_put_u32(w->keys.buf + w->keys.len, (uint32_t)id);
+    tsr_put_u32(w->docs.buf + w->docs.len, doc);
+    w->keys.len += 4;
+    w->docs.len += 4;
+    w->i++;
+    if (w->keys.len == OUT_BUF) {
+        TSR_FORWARD(out_flush(w, &w->keys, err));
+        TSR_FORWARD(out_flush(w, &w->docs, err));
+    }
+    return TSR_OK;
+}
+
+/* Flush, write the directory and the header, fsync, close. */
+static int writer_finish(seg_writer *w, seg_info *info, tsr_error *err)
+{
+    if (w->i != w->n)
+        return tsr_seterr(err, TSR_ERR_CORRUPT, "%s: %" PRIu64 " postings written, %"
+                          PRIu64 " planned", w->path, w->i, w->n);
+    TSR_FORWARD(out_flush(w, &w->keys, err));
+    TSR_FORWARD(out_flush(w, &w->docs, err));
+
+    /* The directory: counts per bucket (shifted by one) to offsets. */
+    const size_t nb = (size_t)1 << w->bits;
+    for (size_t b = 1; b <= nb; b++)
+        w->dir[b] += w->dir[b - 1];
+    XXH3_state_t *dst = XXH3_createState();
+    unsigned char *buf = malloc(OUT_BUF);
+    if (!dst || !buf) {
+        XXH3_freeState(dst);
+        free(buf);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "%s: out of memory", w->path);
+    }
+    XXH3_64bits_reset(dst);
+    uint64_t off = SEG_HEADER_BYTES;
+    int rc = TSR_OK;
+    for (size_t b = 0; b <= nb && rc == TSR_OK;) {
+        size_t len = 0;
+        for (; b <= nb && len < OUT_BUF; b++, len += 4)
+            tsr_put_u32(buf + len, w->dir[b]);
+        rc = pwrite_all(w->fd, buf, len, off, w->path, err);
+        XXH3_64bits_update(dst, buf, len);
+        off += len;
+    }
+    unsigned char dig[24];
+    tsr_put_u64(dig, XXH3_64bits_digest(dst));
+    tsr_put_u64(dig + 8, XXH3_64bits_digest(w->keys.st));
+    tsr_put_u64(dig + 16, XXH3_64bits_digest(w->docs.st));
+    XXH3_freeState(dst);
+    free(buf);
+    TSR_FORWARD(rc);
+
+    seg_info in = {0};
+    in.npostings = w->n;
+    in.bytes = SEG_HEADER_BYTES + seg_body_bytes(w->bits, w->n);
+    in.checksum = XXH3_64bits(dig, sizeof dig);
+    in.ndocs = w->ndocs;
+    in.doc_lo = w->doc_lo;
+    in.doc_hi = w->doc_hi;
+    in.dir_bits = w->bits;
+
+    unsigned char h[SEG_HEADER_BYTES] = {0};
+    memcpy(h + H_MAGIC, SEG_MAGIC, 8);
+    tsr_put_u32(h + H_VERSION, SEG_FORMAT_VERSION);
+    tsr_put_u32(h + H_HEADER_BYTES, SEG_HEADER_BYTES);
+    tsr_put_u64(h + H_NPOSTINGS, in.npostings);
+    tsr_put_u64(h + H_BODY_BYTES, in.bytes - SEG_HEADER_BYTES);
+    tsr_put_u64(h + H_CHECKSUM, in.checksum);
+    tsr_put_u32(h + H_NDOCS, in.ndocs);
+    tsr_put_u32(h + H_DOC_LO, in.doc_lo);
+    tsr_put_u32(h + H_DOC_HI, in.doc_hi);
+    tsr_put_u32(h + H_DIR_BITS, in.dir_bits);
+    tsr_put_u32(h + H_KEY_BITS, SEG_KEY_BITS);
+    tsr_put_u32(h + H_HEADER_CHECK, (uint32_t)XXH3_64bits(h, H_HEADER_CHECK));
+    TSR_FORWARD(pwrite_all(w->fd, h, sizeof h, 0, w->path, err));
+
+    if (fsync(w->fd) != 0)
+        return tsr_seterr(err, TSR_ERR_IO, "%s: fsync: %s", w->path, strerror(errno));
+    int fd = w->fd;
+    w->fd = -1;
+    if (close(fd) != 0)
+        return tsr_seterr(err, TSR_ERR_IO, "%s: close: %s", w->path, strerror(errno));
+    if (info)
+        *info = in;
+    return TSR_OK;
+}
+
+int seg_write(const char *path, const seg_posting *p, size_t n, uint32_t ndocs,
+              uint32_t doc_lo, uint32_t doc_hi, seg_info *info, tsr_error *err)
+{
+    seg_writer *w;
+    TSR_FORWARD(writer_open(path, n, ndocs, doc_lo, doc_hi, &w, err));
+    int rc = TSR_OK;
+    for (size_t i = 0; i < n && rc == TSR_OK; i++)
+        rc = writer_push(w, SEG_ID(p[i].hash), p[i].doc, err);
+    if (rc == TSR_OK)
+        rc = writer_finish(w, info, err);
+    writer_free(w, rc != TSR_OK);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Merging
+ * --------------------------------------------------------------------- */
+
+/* A read position in a segment; yields (id, doc) in segment order. */
+typedef struct seg_cursor {
+    const seg_file *s;
+    uint64_t i, n;
+    uint64_t b, nb;   /* current bucket, bucket count */
+    uint64_t id;
+    uint32_t doc;
+} seg_cursor;
+
+static uint32_t dir_at(const seg_file *s, uint64_t b) { return tsr_get_u32(s->dir + 4 * b); }
+static uint32_t key_at(const seg_file *s, uint64_t i) { return tsr_get_u32(s->keys + 4 * i); }
+static uint32_t doc_at(const seg_file *s, uint64_t i) { return tsr_get_u32(s->docs + 4 * i); }
+
+/* Load the entry at c->i (c->i < c->n).  Returns 0, or -1 when the
+ * directory does not account for the entry (a corrupt file). */
+static int cursor_load(seg_cursor *c)
+{
+    while (c->b < c->nb && dir_at(c->s, c->b + 1) <= c->i)
+        c->b++;
+    if (c->b >= c->nb)
+        return -1;
+    const unsigned hi_shift = c->s->info.dir_bits - SEG_MIN_BITS;
+    c->id = ((c->b >> hi_shift) << 32) | key_at(c->s, c->i);
+    c->doc = doc_at(c->s, c->i);
+    return 0;
+}
+
+static int cursor_less(const seg_cursor *a, const seg_cursor *b)
+{
+    return a->id < b->id || (a->id == b->id && a->doc < b->doc);
+}
+
+static void heap_down(seg_cursor **h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && cursor_less(h[l], h[m]))
+            m = l;
+        if (l + 1 < n && cursor_less(h[l + 1], h[m]))
+            m = l + 1;
+        if (m == i)
+            return;
+        seg_cursor *t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+int seg_merge(const char *path, seg_file *const *in, size_t nin, seg_info *info,
+              tsr_error *err)
+{
+    uint64_t n = 0, ndocs = 0;
+    uint32_t lo = UINT32_MAX, hi = 0;
+    for (size_t k = 0; k < nin; k++) {
+        n += in[k]->info.npostings;
+        ndocs += in[k]->info.ndocs;
+        if (in[k]->info.ndocs) {
+            if (in[k]->info.doc_lo < lo) lo = in[k]->info.doc_lo;
+            if (in[k]->info.doc_hi > hi) hi = in[k]->info.doc_hi;
+        }
+    }
+    if (ndocs == 0)
+        lo = 0;
+    if (ndocs > UINT32_MAX)
+        return tsr_seterr(err, TSR_ERR_TOOBIG, "%s: too many documents", path);
+
+    seg_cursor *cur = calloc(nin ? nin : 1, sizeof *cur);
+    seg_cursor **heap = calloc(nin ? nin : 1, sizeof *heap);
+    if (!cur || !heap) {
+        free(cur);
+        free(heap);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "%s: out of memory", path);
+    }
+    seg_writer *w = NULL;
+    int rc = writer_open(path, n, (uint32_t)ndocs, lo, hi, &w, err);
+    size_t nh = 0;
+    for (size_t k = 0; k < nin && rc == TSR_OK; k++) {
+        cur[k].s = in[k];
+        cur[k].n = in[k]->info.npostings;
+        cur[k].nb = (uint64_t)1 << in[k]->info.dir_bits;
+        if (cur[k].n == 0)
+            continue;
+        if (cursor_load(&cur[k]) != 0)
+            rc = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: bad directory", in[k]->path);
+        heap[nh++] = &cur[k];
+    }
+    for (size_t i = nh / 2; i-- > 0;)
+        heap_down(heap, nh, i);
+    while (rc == TSR_OK && nh > 0) {
+        seg_cursor *c = heap[0];
+        rc = writer_push(w, c->id, c->doc, err);
+        if (rc != TSR_OK)
+            break;
+        if (++c->i == c->n) {
+            heap[0] = heap[--nh];
+        } else if (cursor_load(c) != 0) {
+            rc = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: bad directory at entry %" PRIu64,
+                            c->s->path, c->i);
+            break;
+        }
+        heap_down(heap, nh, 0);
+    }
+    if (rc == TSR_OK)
+        rc = writer_finish(w, info, err);
+    writer_free(w, rc != TSR_OK);
+    free(cur);
+    free(heap);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Opening and lookup
+ * --------------------------------------------------------------------- */
+
+static int check_header(seg_file *s, tsr_error *err)
+{
+    const unsigned char *h = s->map;
+    const char *path = s->path;
+    if (memcmp(h + H_MAGIC, SEG_MAGIC, 8) != 0)
+        return tsr_seterr(err, TSR_ERR_FORMAT, "%s: not a tessera segment (bad magic)", path);
+    /* Bytes 8..16 (version, header size) and the header check in the last
+     * 4 header bytes keep their place in every format version. */
+    const uint32_t hbytes = tsr_get_u32(h + H_HEADER_BYTES);
+    if (hbytes < SEG_HEADER_BYTES || hbytes > s->size || hbytes % 8 != 0)
+        return tsr_seterr(err, hbytes > s->size ? TSR_ERR_FORMAT : TSR_ERR_CHECKSUM,
+                          "%s: bad header size %u (file has %zu bytes)", path, hbytes, s->size);
+    if (tsr_get_u32(h + hbytes - 4) != (uint32_t)XXH3_64bits(h, hbytes - 4))
+        return tsr_seterr(err, TSR_ERR_CHECKSUM, "%s: header checksum mismatch (garbled header)",
+                          path);
+    const uint32_t version = tsr_get_u32(h + H_VERSION);
+    if (version != SEG_FORMAT_VERSION)
+        return tsr_seterr(err, TSR_ERR_VERSION,
+                          "%s: segment format version %u, this build reads version %u",
+                          path, version, SEG_FORMAT_VERSION);
+    if (hbytes != SEG_HEADER_BYTES || tsr_get_u32(h + H_KEY_BITS) != SEG_KEY_BITS)
+        return tsr_seterr(err, TSR_ERR_FORMAT, "%s: unexpected header size or key width", path);
+
+    seg_info *in = &s->info;
+    in->npostings = tsr_get_u64(h + H_NPOSTINGS);
+    in->checksum = tsr_get_u64(h + H_CHECKSUM);
+    in->ndocs = tsr_get_u32(h + H_NDOCS);
+    in->doc_lo = tsr_get_u32(h + H_DOC_LO);
+    in->doc_hi = tsr_get_u32(h + H_DOC_HI);
+    in->dir_bits = tsr_get_u32(h + H_DIR_BITS);
+    const uint64_t body = tsr_get_u64(h + H_BODY_BYTES);
+    if (in->dir_bits < SEG_MIN_BITS || in->dir_bits > SEG_MAX_BITS ||
+        in->npostings > SEG_MAX_POSTINGS ||
+        body != seg_body_bytes(in->dir_bits, in->npostings))
+        return tsr_seterr(err, TSR_ERR_FORMAT,
+                          "%s: inconsistent header (%" PRIu64 " postings, %u directory bits, "
+                          "body %" PRIu64 " bytes)", path, in->npostings, in->dir_bits, body);
+    in->bytes = SEG_HEADER_BYTES + body;
+    if (s->size < in->bytes)
+        return tsr_seterr(err, TSR_ERR_FORMAT,
+                          "%s: truncated: %zu bytes, the header says %" PRIu64, path,
+                          s->size, in->bytes);
+    if (s->size > in->bytes)
+        return tsr_seterr(err, TSR_ERR_FORMAT,
+                          "%s: %zu bytes, the header says %" PRIu64 " (trailing garbage)",
+                          path, s->size, in->bytes);
+    s->dir = s->map + SEG_HEADER_BYTES;
+    s->keys = s->dir + 4 * (((uint64_t)1 << in->dir_bits) + 1);
+    s->docs = s->keys + 4 * in->npostings;
+    if (dir_at(s, 0) != 0 || dir_at(s, (uint64_t)1 << in->dir_bits) != in->npostings)
+        return tsr_seterr(err, TSR_ERR_FORMAT, "%s: directory does not span the %" PRIu64
+                          " postings", path, in->npostings);
+    return TSR_OK;
+}
+
+int seg_open(const char *path, seg_file **out, tsr_error *err)
+{
+    *out = NULL;
+    seg_file *s = calloc(1, sizeof *s);
+    TSR_CHECK_ALLOC(s, err);
+    s->path = tsr_strndup(path, strlen(path));
+    if (!s->path) {
+        free(s);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        seg_close(s);
+        return tsr_seterr(err, e == ENOENT ? TSR_ERR_NOTFOUND : TSR_ERR_IO,
+                          "%s: cannot open: %s", path, strerror(e));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        seg_close(s);
+        return tsr_seterr(err, TSR_ERR_IO, "%s: stat: %s", path, strerror(e));
+    }
+    if (st.st_size < (off_t)SEG_HEADER_BYTES) {
+        close(fd);
+        seg_close(s);
+        return tsr_seterr(err, TSR_ERR_FORMAT,
+                          "%s: truncated: %lld bytes, shorter than the %u-byte header",
+                          path, (long long)st.st_size, SEG_HEADER_BYTES);
+    }
+    s->size = (size_t)st.st_size;
+    void *m = mmap(NULL, s->size, PROT_READ, MAP_SHARED, fd, 0);
+    int e = errno;
+    close(fd);
+    if (m == MAP_FAILED) {
+        s->size = 0;
+        seg_close(s);
+        return tsr_seterr(err, TSR_ERR_IO, "%s: mmap: %s", path, strerror(e));
+    }
+    s->map = m;
+    int rc = check_header(s, err);
+    if (rc != TSR_OK) {
+        seg_close(s);
+        return rc;
+    }
+    *out = s;
+    return TSR_OK;
+}
+
+void seg_close(seg_file *s)
+{
+    if (!s)
+        return;
+    if (s->map)
+        munmap((void *)s->map, s->size);
+    free(s->path);
+    free(s);
+}
+
+size_t seg_lookup(const seg_file *s, uint64_t hash, uint32_t *docs, size_t max)
+{
+    const uint64_t b = hash >> (64u - s->info.dir_bits);
+    const uint32_t key = (uint32_t)SEG_ID(hash);
+    const uint32_t lo = dir_at(s, b), hi = dir_at(s, b + 1);
+    if (TSR_UNLIKELY(hi > s->info.npostings || lo > hi))
+        return 0; /* corrupt directory: tsr_index_verify reports it */
+    uint32_t a = lo, z = hi;
+    while (a < z) { /* first entry with key >= `key` */
+        const uint32_t m = a + (z - a) / 2;
+        if (key_at(s, m) < key) a = m + 1; else z = m;
+    }
+    const uint32_t first = a;
+    z = hi;
+    while (a < z) { /* first entry with key > `key` */
+        const uint32_t m = a + (z - a) / 2;
+        if (key_at(s, m) <= key) a = m + 1; else z = m;
+    }
+    const size_t count = a - first;
+    const size_t copy = count < max ? count : max;
+    for (size_t i = 0; i < copy; i++)
+        docs[i] = doc_at(s, first + i);
+    return count;
+}
+
+/* ------------------------------------------------------------------------
+ * Verification
+ * --------------------------------------------------------------------- */
+
+int seg_verify(const seg_file *s, int deep, tsr_error *err)
+{
+    const seg_info *in = &s->info;
+    const uint64_t nb = (uint64_t)1 << in->dir_bits;
+    unsigned char dig[24];
+    tsr_put_u64(dig, XXH3_64bits(s->dir, 4 * (nb + 1)));
+    tsr_put_u64(dig + 8, XXH3_64bits(s->keys, 4 * in->npostings));
+    tsr_put_u64(dig + 16, XXH3_64bits(s->docs, 4 * in->npostings));
+    const uint64_t sum = XXH3_64bits(dig, sizeof dig);
+    if (sum != in->checksum)
+        return tsr_seterr(err, TSR_ERR_CHECKSUM,
+                          "%s: body checksum mismatch: computed %016" PRIx64
+                          ", header says %016" PRIx64, s->path, sum, in->checksum);
+    if (!deep)
+        return TSR_OK;
+
+    for (uint64_t b = 0; b < nb; b++) {
+        if (dir_at(s, b) > dir_at(s, b + 1))
+            return tsr_seterr(err, TSR_ERR_CORRUPT, "%s: directory entry %" PRIu64
+                              " decreases", s->path, b);
+    }
+    seg_cursor c = { .s = s, .n = in->npostings, .nb = nb };
+    uint64_t last_id = 0;
+    uint32_t last_doc = 0;
+    for (; c.i < c.n; c.i++) {
+        if (cursor_load(&c) != 0)
+            return tsr_seterr(err, TSR_ERR_CORRUPT, "%s: bad directory at entry %" PRIu64,
+                              s->path, c.i);
+        if ((c.id >> (SEG_KEY_BITS - in->dir_bits)) != c.b)
+            return tsr_seterr(err, TSR_ERR_CORRUPT, "%s: entry %" PRIu64 " is in bucket %"
+                              PRIu64 " but its key belongs elsewhere", s->path, c.i, c.b);
+        if (c.i > 0 && (c.id < last_id || (c.id == last_id && c.doc <= last_doc)))
+            return tsr_seterr(err, TSR_ERR_CORRUPT, "%s: entry %" PRIu64 " out of order",
+                              s->path, c.i);
+        if (c.doc < in->doc_lo || c.doc > in->doc_hi)
+            return tsr_seterr(err, TSR_ERR_CORRUPT, "%s: entry %" PRIu64 " has doc %u outside"
+                              " the segment's range %u..%u", s->path, c.i, c.doc,
+                              in->doc_lo, in->doc_hi);
+        last_id = c.id;
+        last_doc = c.doc;
+    }
+    return TSR_OK;
+}

@@ -1,0 +1,92 @@
+/*
+ * segment.h - immutable posting segments: one file of (fingerprint, docno)
+ * postings, sorted, checksummed, memory-mapped for lookup.  The byte layout
+ * is specified in doc/index-format.md.  Not API.
+ *
+ * Threads: a seg_file is read-only once opened; seg_lookup may run from any
+ * number of threads at once.  A seg_writer belongs to one thread.
+ */
+#ifndef TSR_SEGMENT_H
+#define TSR_SEGMENT_H
+
+#include "common/common.h"
+
+#define SEG_MAGIC "TSRSEG\x1a\n"   /* 8 bytes, no terminating NUL used */
+#define SEG_FORMAT_VERSION 1u     /* the segment layout; not the program version */
+#define SEG_HEADER_BYTES 64u
+/* Fingerprints are compared on the top SEG_KEY_BITS bits of their 64-bit
+ * hash: the top SEG_MIN_BITS come from the bucket, the next 32 from the
+ * entry.  Two different n-grams collide with probability ~ 2^-44. */
+#define SEG_KEY_BITS 44u
+#define SEG_MIN_BITS 12u
+#define SEG_MAX_BITS 26u
+/* The identity of a fingerprint hash inside segments. */
+#define SEG_ID(hash) ((uint64_t)(hash) >> (64u - SEG_KEY_BITS))
+/* Most postings in one segment (entry offsets are u32). */
+#define SEG_MAX_POSTINGS UINT32_MAX
+
+/* One posting of a batch being built.  `hash` is the full fingerprint. */
+typedef struct seg_posting {
+    uint64_t hash;
+    uint32_t doc;
+    uint32_t pad_;
+} seg_posting;
+
+/* What a segment's header says (and the catalog row repeats). */
+typedef struct seg_info {
+    uint64_t npostings;
+    uint64_t bytes;      /* size of the whole file */
+    uint64_t checksum;   /* body checksum, see doc/index-format.md */
+    uint32_t ndocs;      /* documents of the segment, with or without postings */
+    uint32_t doc_lo, doc_hi; /* smallest and largest docno */
+    uint32_t dir_bits;
+} seg_info;
+
+/* An open, mapped segment. */
+typedef struct seg_file {
+    char *path;                  /* as given to seg_open, for messages */
+    const unsigned char *map;    /* the whole file */
+    size_t size;
+    seg_info info;
+    const unsigned char *dir;    /* (1 << dir_bits) + 1 u32 */
+    const unsigned char *keys;   /* npostings u32 */
+    const unsigned char *docs;   /* npostings u32 */
+} seg_file;
+
+/* Sort a batch's postings by (fingerprint id, docno) and drop repeats of
+ * the same (id, docno).  Precondition: docnos never decrease along the
+ * array (postings are appended document by document).  *nout receives the
+ * count after deduplication.  Uses a scratch copy of the array. */
+int seg_sort(seg_posting *p, size_t n, size_t *nout, tsr_error *err);
+
+/* Write a segment to `path` (created or truncated, then fsync'ed) from
+ * postings as left by seg_sort.  `ndocs`, `doc_lo`, `doc_hi` describe the
+ * batch's documents (some may have no postings).  Fills *info. */
+int seg_write(const char *path, const seg_posting *p, size_t n, uint32_t ndocs,
+              uint32_t doc_lo, uint32_t doc_hi, seg_info *info, tsr_error *err);
+
+/* Merge `nin` open segments, whose documents must be disjoint, into a new
+ * segment at `path` (fsync'ed).  Linear in the input size (k-way merge).
+ * Fills *info. */
+int seg_merge(const char *path, seg_file *const *in, size_t nin, seg_info *info,
+              tsr_error *err);
+
+/* Open and map `path`, checking magic, version, header checksum and file
+ * size against the header (not the body checksum).  TSR_ERR_FORMAT for a
+ * truncated or malformed file, TSR_ERR_VERSION, TSR_ERR_CHECKSUM for a
+ * garbled header, TSR_ERR_IO/TSR_ERR_NOTFOUND when it cannot be read. */
+int seg_open(const char *path, seg_file **out, tsr_error *err);
+
+/* Unmap and free.  Accepts NULL. */
+void seg_close(seg_file *s);
+
+/* Documents holding fingerprint `hash`, in increasing docno order: copies
+ * up to `max` of them to `docs` and returns how many there are in all. */
+size_t seg_lookup(const seg_file *s, uint64_t hash, uint32_t *docs, size_t max);
+
+/* Recompute the body checksum: TSR_ERR_CHECKSUM on mismatch.  With `deep`,
+ * also check the structure: directory monotone, entries strictly sorted,
+ * docnos inside the header's range (TSR_ERR_CORRUPT). */
+int seg_verify(const seg_file *s, int deep, tsr_error *err);
+
+#endif

@@ -1,0 +1,457 @@
+/*
+ * tessera.h - the public API of tessera, a text-reuse engine.
+ *
+ * If it is not in this header, it is not API.  Everything else under lib/
+ * may change without notice.
+ *
+ * OVERVIEW
+ *
+ * tessera finds passages of text that were reused: copied verbatim or
+ * lightly reworded (words swapped, inserted, deleted; sentences reordered).
+ * The pipeline, one file of lib/ per stage:
+ *
+ *   text      UTF-8 validation, Unicode normalization and case folding,
+ *             words with their byte offsets (text.c)
+ *   ngram     word n-gram hashes (XXH3) and winnowed fingerprints
+ *             (fingerprint.c)
+ *   align     seeds -> chains -> banded word alignment -> passages
+ *             (align.c)
+ *   index     a directory: SQLite catalog + immutable, checksummed,
+ *             memory-mapped posting segments (catalog.c, segment.c, index.c)
+ *   check     one text against an index (check.c)
+ *   report    results as JSON (json.c)
+ *
+ * THREE WAYS TO USE IT
+ *
+ * 1. One-shot, one pair of texts, no index:
+ *
+ *      tsr_params p; tsr_params_default(&p);
+ *      tsr_result *r = NULL; tsr_error e;
+ *      if (tsr_align(a, alen, b, blen, &p, &r, &e) != TSR_OK)
+ *          fprintf(stderr, "%s\n", e.message);
+ *      for (size_t i = 0; i < r->n_passages; i++) ... r->passages[i] ...
+ *      tsr_result_free(r);
+ *
+ * 2. Incremental indexing:
+ *
+ *      tsr_index *ix = NULL;
+ *      tsr_index_open("news.tsr", TSR_OPEN_CREATE, &ix, &e);
+ *      tsr_index_begin(ix, &e);
+ *      for (each document) tsr_index_add(ix, &doc, &e);
+ *      tsr_index_commit(ix, &e);       // durable from here on
+ *      tsr_index_close(ix);
+ *
+ * 3. Index query:
+ *
+ *      tsr_index_open("news.tsr", TSR_OPEN_READONLY, &ix, &e);
+ *      tsr_index_check(ix, text, len, &p, &r, &e);
+ *      char *json = tsr_result_json(r, 0);  ... tsr_free(json);
+ *      tsr_result_free(r); tsr_index_close(ix);
+ *
+ * ERRORS
+ *
+ * Calls that can fail return an int status (TSR_OK == 0 on success, else a
+ * tsr_status code) and take an optional `tsr_error *` (may be NULL) that
+ * receives a one-line message naming what failed: the file, line or byte.
+ * The library never prints and never exits.
+ *
+ * THREADS
+ *
+ * - tsr_params, tsr_result, tsr_doc: plain values; share read-only freely.
+ * - tsr_index opened TSR_OPEN_READONLY: tsr_index_check, tsr_index_get and
+ *   tsr_index_stats may be called from many threads at once on one handle.
+ *   tsr_index_refresh must not run concurrently with other calls on the
+ *   same handle.
+ * - tsr_index opened for writing: one thread at a time.  Only one writer
+ *   per index directory (a lock file enforces it; a second writer gets
+ *   TSR_ERR_LOCKED).  Readers in other processes may run at any time and
+ *   see the state of the last completed commit.
+ *
+ * CAVEATS
+ *
+ * - Offsets are byte offsets into the UTF-8 text as given, end exclusive.
+ * - Texts must be valid UTF-8 without NUL bytes; anything else is refused
+ *   with TSR_ERR_UTF8 / TSR_ERR_NUL and the byte offset of the fault.
+ * - Words are runs of letters, digits and combining marks.  Scripts written
+ *   without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) give
+ *   one word per character.
+ */
+#ifndef TESSERA_H
+#define TESSERA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#  define TSR_API __attribute__((visibility("default")))
+#else
+#  define TSR_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------
+ * Version
+ * --------------------------------------------------------------------- */
+#define TSR_VERSION_MAJOR 0
+#define TSR_VERSION_MINOR 1
+#define TSR_VERSION_PATCH 0
+#define TSR_VERSION_STRING "0.1.0"
+#define TSR_VERSION_NUMBER \
+    (TSR_VERSION_MAJOR * 10000 + TSR_VERSION_MINOR * 100 + TSR_VERSION_PATCH)
+
+/** The library's version as a number (see TSR_VERSION_NUMBER). */
+TSR_API unsigned tsr_version_number(void);
+/** The library's version as a static string, e.g. "0.1.0". */
+TSR_API const char *tsr_version_string(void);
+
+/* ------------------------------------------------------------------------
+ * Status codes.  Never renumbered; retired codes keep their slot.
+ * --------------------------------------------------------------------- */
+typedef enum tsr_status {
+    TSR_OK = 0,
+    TSR_ERR_NOMEM = 1,     /* out of memory */
+    TSR_ERR_IO = 2,        /* a read, write, fsync or rename failed */
+    TSR_ERR_UTF8 = 3,      /* text is not valid UTF-8 */
+    TSR_ERR_NUL = 4,       /* text contains a NUL byte */
+    TSR_ERR_FORMAT = 5,    /* an index file has a bad magic or is truncated */
+    TSR_ERR_CHECKSUM = 6,  /* an index file fails its checksum */
+    TSR_ERR_VERSION = 7,   /* an index file has an unsupported format version */
+    TSR_ERR_CORRUPT = 8,   /* the catalog is inconsistent with the segments */
+    TSR_ERR_INVALID = 9,   /* a bad argument or parameter */
+    TSR_ERR_JSON = 10,     /* malformed JSON input */
+    TSR_ERR_NOTFOUND = 11, /* no such document, file or index */
+    TSR_ERR_DUPLICATE = 12,/* a document id is already indexed */
+    TSR_ERR_DB = 13,       /* the SQLite catalog failed */
+    TSR_ERR_TOOBIG = 14,   /* input over a size limit */
+    TSR_ERR_LOCKED = 15,   /* another writer holds the index */
+    TSR_ERR_EMPTY = 16,    /* input has no words */
+    TSR_ERR_READONLY = 17, /* a write on a read-only handle */
+    TSR_STATUS_MAX_ = 18
+} tsr_status;
+
+/** A static, human-readable description of a status code. */
+TSR_API const char *tsr_strerror(int status);
+
+/** Error detail filled in by failing calls.  `code` repeats the status. */
+typedef struct tsr_error {
+    int code;
+    char message[512];
+} tsr_error;
+
+/** Free memory that a tsr_* call returned as a plain buffer (char *). */
+TSR_API void tsr_free(void *p);
+
+/* ------------------------------------------------------------------------
+ * Parameters
+ * --------------------------------------------------------------------- */
+typedef struct tsr_params {
+    /* Fingerprints (index and candidate search).  Any run of at least
+     * (ngram + window - 1) identical words shared by two texts yields at
+     * least one shared fingerprint (the winnowing guarantee). */
+    int ngram;          /* words per n-gram; default 4 */
+    int window;         /* winnowing window, in n-grams; default 5 */
+
+    /* Alignment */
+    int seed;           /* words per alignment seed; default 3 */
+    int max_gap;        /* largest gap, in words, inside one passage; default 50 */
+    int min_words;      /* shortest passage reported, in words; default 12 */
+    double min_similarity; /* least share of matching words; default 0.5 */
+
+    /* Index query */
+    int max_candidates; /* source documents aligned per check; default 64 */
+    int min_shared;     /* fingerprints a candidate must share; default 2 */
+    /* A fingerprint held by more than this many documents marks
+     * boilerplate: it is not used to find candidates, and lines of the
+     * checked text made of such fingerprints are reported as boilerplate.
+     * 0 = automatic: max(20, documents / 500). */
+    int boilerplate_df;
+} tsr_params;
+
+/** Fill `p` with the defaults above. */
+TSR_API void tsr_params_default(tsr_params *p);
+
+/** Check a parameter set; TSR_ERR_INVALID with a message naming the field. */
+TSR_API int tsr_params_validate(const tsr_params *p, tsr_error *err);
+
+/* ------------------------------------------------------------------------
+ * Text analysis
+ * --------------------------------------------------------------------- */
+
+/** Check that `text` is valid UTF-8 without NUL bytes.  On failure returns
+ *  TSR_ERR_UTF8 or TSR_ERR_NUL and sets *bad_offset to the first bad byte. */
+TSR_API int tsr_utf8_check(const char *text, size_t len, size_t *bad_offset);
+
+/** One word of an analyzed text. `hash` identifies the normalized word
+ *  (NFKC, case folded, marks stripped); begin/end are byte offsets into
+ *  the original text. */
+typedef struct tsr_word {
+    uint64_t hash;
+    uint32_t begin;
+    uint32_t end;
+} tsr_word;
+
+/** Split `text` into words.  On success *out is an array of *n words that
+ *  the caller frees with tsr_free (NULL when *n is 0).  Texts of 4 GiB or
+ *  more are refused with TSR_ERR_TOOBIG. */
+TSR_API int tsr_tokenize(const char *text, size_t len, tsr_word **out,
+                         size_t *n, tsr_error *err);
+
+/** Winnowed fingerprints of a word sequence, in text order, each the hash
+ *  of `p->ngram` consecutive words.  *out is freed with tsr_free; `pos`
+ *  (may be NULL) receives the index of the first word of each n-gram,
+ *  also freed with tsr_free. */
+TSR_API int tsr_fingerprints(const tsr_word *words, size_t n,
+                             const tsr_params *p, uint64_t **out,
+                             uint32_t **pos, size_t *nout, tsr_error *err);
+
+/* ------------------------------------------------------------------------
+ * Results
+ * --------------------------------------------------------------------- */
+
+/** One reused passage: a span of the checked text (a) and the span of a
+ *  source document (b) it was aligned with. */
+typedef struct tsr_passage {
+    size_t a_begin, a_end;  /* bytes in the checked text */
+    size_t b_begin, b_end;  /* bytes in the source text */
+    size_t a_words, b_words;/* length of each span in words */
+    size_t matches;         /* words aligned as identical */
+    double similarity;      /* 2*matches / (a_words + b_words) */
+    size_t source;          /* index into tsr_result.sources */
+    int boilerplate;        /* 1 when the passage is boilerplate */
+} tsr_passage;
+
+/** A document that passages came from. Strings are UTF-8, owned by the
+ *  result; NULL when unknown. */
+typedef struct tsr_source {
+    char *id;
+    char *title;
+    char *date;
+    char *series;
+    int64_t docno;          /* the document's number in the index; -1 for align */
+    size_t bytes_reused;    /* bytes of the checked text covered by it */
+    double coverage;        /* bytes_reused / checked text length */
+} tsr_source;
+
+/** A span of the checked text that repeats an earlier span of it. */
+typedef struct tsr_repeat {
+    size_t begin, end;          /* the later occurrence */
+    size_t first_begin, first_end; /* the earlier one */
+    double similarity;
+} tsr_repeat;
+
+/** A span of the checked text (boilerplate lines). */
+typedef struct tsr_span {
+    size_t begin, end;
+} tsr_span;
+
+/** The outcome of tsr_align or tsr_index_check.  Passages are sorted by
+ *  a_begin.  Free with tsr_result_free; everything inside belongs to it. */
+typedef struct tsr_result {
+    size_t n_passages;  tsr_passage *passages;
+    size_t n_sources;   tsr_source *sources;
+    size_t n_repeats;   tsr_repeat *repeats;
+    size_t n_boilerplate; tsr_span *boilerplate;
+    size_t text_bytes;  /* length of the checked text */
+    size_t text_words;  /* words in the checked text */
+    size_t bytes_reused;/* bytes covered by non-boilerplate passages */
+    double coverage;    /* bytes_reused / text_bytes; 0 for an empty text */
+} tsr_result;
+
+/** Free a result and everything it holds.  Accepts NULL. */
+TSR_API void tsr_result_free(tsr_result *r);
+
+/* JSON flags */
+#define TSR_JSON_PRETTY 1u  /* indented output; default is one line */
+
+/** The result as JSON (doc/json.md): {"passages": [...], "coverage": C, ...}.
+ *  Keys come out in a fixed order.  Returns a NUL-terminated string freed
+ *  with tsr_free, or NULL when out of memory. */
+TSR_API char *tsr_result_json(const tsr_result *r, unsigned flags);
+
+/** Replace the descriptive fields of source `i` (copies the strings; any may
+ *  be NULL).  For tsr_align results, whose one source has no id, this is how
+ *  a caller names it.  TSR_ERR_INVALID when `i` is out of range. */
+TSR_API int tsr_result_set_source(tsr_result *r, size_t i, const char *id,
+                                  const char *title, const char *date,
+                                  const char *series);
+
+/* ------------------------------------------------------------------------
+ * Alignment of one pair of texts
+ * --------------------------------------------------------------------- */
+
+/** Find the passages of text `a` that are reused from text `b` (or vice
+ *  versa: the relation is symmetric, spans are given for both).  Also
+ *  fills the repeats of `a` inside itself.  `p` may be NULL for defaults.
+ *  On success *out holds a result with one source (b, id NULL). */
+TSR_API int tsr_align(const char *a, size_t alen, const char *b, size_t blen,
+                      const tsr_params *p, tsr_result **out, tsr_error *err);
+
+/* ------------------------------------------------------------------------
+ * The index
+ * --------------------------------------------------------------------- */
+typedef struct tsr_index tsr_index;
+
+#define TSR_OPEN_READONLY 0u
+#define TSR_OPEN_WRITE    1u  /* open for adding documents */
+#define TSR_OPEN_CREATE   3u  /* TSR_OPEN_WRITE, and create when missing */
+
+/** Open the index in directory `dir`.  On failure *out is NULL and the
+ *  error says why (TSR_ERR_NOTFOUND, TSR_ERR_FORMAT, TSR_ERR_VERSION,
+ *  TSR_ERR_CHECKSUM, TSR_ERR_LOCKED...).  Opening checks every segment's
+ *  header and size, not its checksum (see tsr_index_verify). */
+TSR_API int tsr_index_open(const char *dir, unsigned flags, tsr_index **out,
+                           tsr_error *err);
+
+/** Close an index.  Uncommitted documents are discarded.  Accepts NULL. */
+TSR_API void tsr_index_close(tsr_index *ix);
+
+/** A document to add. `id` and `text` are required; the other fields may be
+ *  NULL.  `meta_json` is a JSON object of any further fields, kept as is.
+ *  The strings are copied; the caller keeps ownership. */
+typedef struct tsr_docinfo {
+    const char *id;
+    const char *title;
+    const char *date;      /* ISO 8601 preferred: compared as text */
+    const char *series;    /* source, outlet or series */
+    const char *meta_json;
+    const char *text;
+    size_t text_len;
+} tsr_docinfo;
+
+/** Add one document to the current batch (a batch starts implicitly).
+ *  Duplicate rule: an id that is already indexed, or already in this batch,
+ *  is not added: the call returns TSR_ERR_DUPLICATE and the index keeps the
+ *  first document with that id.  Texts that are not valid UTF-8 or hold
+ *  NUL bytes are refused (TSR_ERR_UTF8, TSR_ERR_NUL).  A batch grows in
+ *  memory until tsr_index_commit. */
+TSR_API int tsr_index_add(tsr_index *ix, const tsr_docinfo *doc, tsr_error *err);
+
+/** Make the current batch durable: its postings are written as a new
+ *  segment, fsync'ed, and the catalog commits in one SQLite transaction.
+ *  A crash at any moment leaves the index as of the last completed commit.
+ *  May merge segments afterwards (see tsr_index_merge). */
+TSR_API int tsr_index_commit(tsr_index *ix, tsr_error *err);
+
+/** Merge segments so that at most `max_segments` remain (0 = one). */
+TSR_API int tsr_index_merge(tsr_index *ix, unsigned max_segments, tsr_error *err);
+
+/** Number of documents in the batch not yet committed. */
+TSR_API size_t tsr_index_pending(const tsr_index *ix);
+
+/** See changes committed by other processes since open (readers). */
+TSR_API int tsr_index_refresh(tsr_index *ix, tsr_error *err);
+
+/** Check `text` against the index: every passage reused from indexed
+ *  documents, the share reused per source and in total, repetition inside
+ *  the text, and boilerplate lines.  `p` may be NULL for defaults.  A
+ *  corrupted segment is refused with TSR_ERR_FORMAT / TSR_ERR_CHECKSUM. */
+TSR_API int tsr_index_check(tsr_index *ix, const char *text, size_t len,
+                            const tsr_params *p, tsr_result **out,
+                            tsr_error *err);
+
+/** A document as stored. All strings owned by the struct; free with
+ *  tsr_document_free. */
+typedef struct tsr_document {
+    int64_t docno;
+    char *id, *title, *date, *series, *meta_json;
+    char *text;
+    size_t text_len;
+} tsr_document;
+
+/** Fetch a document by id. TSR_ERR_NOTFOUND when absent. */
+TSR_API int tsr_index_get(tsr_index *ix, const char *id, tsr_document **out,
+                          tsr_error *err);
+/** Fetch a document by number. TSR_ERR_NOTFOUND when absent. */
+TSR_API int tsr_index_get_docno(tsr_index *ix, int64_t docno,
+                                tsr_document **out, tsr_error *err);
+/** Free a document. Accepts NULL. */
+TSR_API void tsr_document_free(tsr_document *d);
+
+typedef struct tsr_stats {
+    uint64_t documents;
+    uint64_t text_bytes;        /* raw text, as given */
+    uint64_t stored_bytes;      /* text as stored, compressed */
+    uint64_t segments;
+    uint64_t postings;
+    uint64_t postings_bytes;    /* size of the segment files */
+    uint64_t catalog_bytes;     /* size of the SQLite catalog */
+    uint64_t commits;
+    int ngram, window;          /* fingerprint parameters of this index */
+} tsr_stats;
+
+/** Counts of the index as of the last commit it has seen. */
+TSR_API int tsr_index_stats(tsr_index *ix, tsr_stats *out, tsr_error *err);
+
+/** Called by tsr_index_verify for each file checked; `status` is TSR_OK or
+ *  the fault, `message` describes it. */
+typedef void (*tsr_verify_fn)(void *ud, const char *file, int status,
+                              const char *message);
+
+/** Check every segment's checksum and the catalog (SQLite integrity check,
+ *  document counts against segment headers).  Returns TSR_OK when all is
+ *  well, else the first fault's status; `fn` (may be NULL) hears each file. */
+TSR_API int tsr_index_verify(tsr_index *ix, tsr_verify_fn fn, void *ud,
+                             tsr_error *err);
+
+
+/* ------------------------------------------------------------------------
+ * Reading documents: text files, directories, JSON Lines
+ * --------------------------------------------------------------------- */
+
+/** A stream of documents from one input: a .txt (or any text) file, a
+ *  directory (read recursively, files in byte order of their paths), a
+ *  JSON Lines file (.jsonl, .ndjson, .json; one object per line), any of
+ *  them gzip- (.gz) or zstd- (.zst) compressed, or "-" for standard input
+ *  (JSON Lines when its first byte is '{', else one text document).
+ *  Not thread-safe: one reader per thread. */
+typedef struct tsr_reader tsr_reader;
+
+typedef struct tsr_reader_opts {
+    /* JSON field names; passim's {"id", "series", "text"} works as is. */
+    const char *id_field;     /* default "id" */
+    const char *text_field;   /* default "text" */
+    const char *title_field;  /* default "title" */
+    const char *date_field;   /* default "date" */
+    const char *series_field; /* default "series" */
+    /* On a bad record (malformed JSON, missing field, invalid UTF-8, NUL
+     * byte) return the error (0, the default) or skip it and count it (1). */
+    int skip_bad;
+    /* Largest document accepted, in bytes; default 1 GiB. */
+    size_t max_doc_bytes;
+} tsr_reader_opts;
+
+/** Fill `o` with the defaults above. */
+TSR_API void tsr_reader_opts_default(tsr_reader_opts *o);
+
+/** Open `path` ("-" for standard input).  `o` may be NULL for defaults. */
+TSR_API int tsr_reader_open(const char *path, const tsr_reader_opts *o,
+                            tsr_reader **out, tsr_error *err);
+
+/** Read the next document into *doc.  Sets *eof to 1 (and returns TSR_OK)
+ *  at the end.  The strings in *doc stay valid until the next call on the
+ *  reader.  Text files get their path as id and title.  Errors name the
+ *  file and, for JSON Lines, the line; for bad UTF-8, the byte offset. */
+TSR_API int tsr_reader_next(tsr_reader *r, tsr_docinfo *doc, int *eof,
+                            tsr_error *err);
+
+/** Bytes consumed so far and in all (0 when unknown, e.g. stdin), for
+ *  progress reports.  Compressed inputs count compressed bytes. */
+TSR_API uint64_t tsr_reader_bytes_done(const tsr_reader *r);
+TSR_API uint64_t tsr_reader_bytes_total(const tsr_reader *r);
+
+/** Records skipped because of errors (with skip_bad). */
+TSR_API uint64_t tsr_reader_skipped(const tsr_reader *r);
+
+/** The message of the most recent skipped record, or NULL. */
+TSR_API const char *tsr_reader_last_skip(const tsr_reader *r);
+
+/** Close the reader.  Accepts NULL. */
+TSR_API void tsr_reader_close(tsr_reader *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TESSERA_H */

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Install the Debian 12 packages tessera needs to build, test, evaluate and benchmark.
+# Run as root (or with sudo). Safe to run again: apt-get skips what is installed.
+set -eu
+PKGS="build-essential pkg-config clang libclang-rt-14-dev
+libutf8proc-dev libxxhash-dev libzstd-dev zlib1g-dev libsqlite3-dev libjansson-dev
+libdivsufsort-dev libmicrohttpd-dev
+python3 similarity-tester ssdeep hyperfine time"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $PKGS

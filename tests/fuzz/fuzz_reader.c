@@ -1,0 +1,212 @@
+/*
+ * fuzz_reader.c - libFuzzer target for the document readers (lib/reader.c).
+ *
+ * The first input byte picks how the rest is presented to the reader:
+ *
+ *   mode 0  a text file            in.txt
+ *   mode 1  a JSON Lines file      in.jsonl
+ *   mode 2  raw bytes as gzip      in.jsonl.gz   (decoder error paths)
+ *   mode 3  raw bytes as zstd      in.jsonl.zst
+ *   mode 4  JSON Lines, gzip-compressed here     in.jsonl.gz
+ *   mode 5  JSON Lines, zstd-compressed here     in.jsonl.zst
+ *   mode 6  text, gzip-compressed here           in.txt.gz
+ *   mode 7  a directory: the rest is cut at 0xFF bytes into up to eight
+ *           files of mixed kinds, one in a subdirectory, one hidden
+ *   mode 8  standard input ("-"): the bytes become file descriptor 0
+ *
+ * The second byte picks options: bit 0 custom field names, bit 1 a tiny
+ * max_doc_bytes (64) so that the size limits trip, else 1 MiB (which also
+ * bounds memory on decompression bombs).
+ *
+ * Every input is read twice, with skip_bad off (going on after each
+ * bad-record error, as a caller may) and on.  Besides the sanitizers'
+ * checks, the target traps when a document breaks the reader's contract:
+ * a NULL id or text, a text over the limit, or a text or id that is not
+ * valid UTF-8 without NUL bytes.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+#include <zstd.h>
+
+#include "tessera.h"
+
+static char dir[256];
+
+static void put(const char *name, const uint8_t *data, size_t len)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "wb");
+    if (!f)
+        abort();
+    if (len && fwrite(data, 1, len, f) != len)
+        abort();
+    fclose(f);
+}
+
+static void put_gz(const char *name, const uint8_t *data, size_t len)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        abort();
+    size_t cap = deflateBound(&z, (uLong)len);
+    uint8_t *out = malloc(cap);
+    z.next_in = (Bytef *)data;
+    z.avail_in = (uInt)len;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+        abort();
+    put(name, out, cap - z.avail_out);
+    deflateEnd(&z);
+    free(out);
+}
+
+static void put_zst(const char *name, const uint8_t *data, size_t len)
+{
+    size_t cap = ZSTD_compressBound(len);
+    uint8_t *out = malloc(cap);
+    size_t n = ZSTD_compress(out, cap, data, len, 1);
+    if (ZSTD_isError(n))
+        abort();
+    put(name, out, n);
+    free(out);
+}
+
+static void check_doc(const tsr_docinfo *d, size_t max)
+{
+    size_t off;
+    if (!d->id || !d->text || d->text_len > max)
+        __builtin_trap();
+    if (tsr_utf8_check(d->text, d->text_len, &off) != TSR_OK)
+        __builtin_trap();
+    if (tsr_utf8_check(d->id, strlen(d->id), &off) != TSR_OK)
+        __builtin_trap();
+    if (d->meta_json && d->meta_json[0] != '{')
+        __builtin_trap();
+}
+
+static void read_all(const char *path, int skip_bad, unsigned optbits)
+{
+    tsr_reader_opts o;
+    tsr_reader_opts_default(&o);
+    o.skip_bad = skip_bad;
+    o.max_doc_bytes = (optbits & 2) ? 64 : (size_t)1 << 20;
+    if (optbits & 1) {
+        o.id_field = "n";
+        o.text_field = "body";
+        o.series_field = "id";
+    }
+    tsr_reader *r = NULL;
+    tsr_error e;
+    if (tsr_reader_open(path, &o, &r, &e) != TSR_OK)
+        return;
+    for (int i = 0; i < 100000; i++) {
+        tsr_docinfo d;
+        int eof = 0;
+        int rc = tsr_reader_next(r, &d, &eof, &e);
+        if (rc != TSR_OK) {
+            if (e.code != rc || !memchr(e.message, 0, sizeof e.message))
+                __builtin_trap();
+            if (rc == TSR_ERR_IO || rc == TSR_ERR_NOMEM || rc == TSR_ERR_NOTFOUND)
+                break;
+            continue;
+        }
+        if (eof)
+            break;
+        check_doc(&d, o.max_doc_bytes);
+    }
+    (void)tsr_reader_bytes_done(r);
+    (void)tsr_reader_skipped(r);
+    (void)tsr_reader_last_skip(r);
+    tsr_reader_close(r);
+}
+
+static void clear_dir(void)
+{
+    static const char *const names[] = {
+        "in.txt", "in.jsonl", "in.jsonl.gz", "in.jsonl.zst", "in.txt.gz",
+        "d/0.txt", "d/1.jsonl", "d/2.jsonl.gz", "d/3.txt.zst", "d/4.ndjson",
+        "d/5.json.zst", "d/.6.txt", "d/sub/7.txt", "stdin",
+    };
+    char p[512];
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!dir[0]) {
+        const char *t = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/tsr-fuzz-reader-XXXXXX", t && *t ? t : "/tmp");
+        if (!mkdtemp(dir))
+            abort();
+        char p[512];
+        snprintf(p, sizeof p, "%s/d", dir);
+        mkdir(p, 0700);
+        snprintf(p, sizeof p, "%s/d/sub", dir);
+        mkdir(p, 0700);
+    }
+    if (size < 2)
+        return 0;
+    unsigned mode = data[0] % 9, optbits = data[1];
+    data += 2;
+    size -= 2;
+    clear_dir();
+
+    char path[512];
+    const char *name = NULL;
+    switch (mode) {
+    case 0: put(name = "in.txt", data, size); break;
+    case 1: put(name = "in.jsonl", data, size); break;
+    case 2: put(name = "in.jsonl.gz", data, size); break;
+    case 3: put(name = "in.jsonl.zst", data, size); break;
+    case 4: put_gz(name = "in.jsonl.gz", data, size); break;
+    case 5: put_zst(name = "in.jsonl.zst", data, size); break;
+    case 6: put_gz(name = "in.txt.gz", data, size); break;
+    case 7: {
+        static const char *const files[] = {
+            "d/0.txt", "d/1.jsonl", "d/2.jsonl.gz", "d/3.txt.zst",
+            "d/4.ndjson", "d/5.json.zst", "d/.6.txt", "d/sub/7.txt",
+        };
+        size_t k = 0, start = 0;
+        for (size_t i = 0; i <= size && k < 8; i++) {
+            if (i == size || data[i] == 0xFF) {
+                const uint8_t *piece = data + start;
+                size_t n = i - start;
+                if (k == 2) put_gz(files[k], piece, n);
+                else if (k == 3 || k == 5) put_zst(files[k], piece, n);
+                else put(files[k], piece, n);
+                k++;
+                start = i + 1;
+            }
+        }
+        name = "d";
+        break;
+    }
+    default: {
+        put("stdin", data, size);
+        snprintf(path, sizeof path, "%s/stdin", dir);
+        int fd = open(path, O_RDONLY);
+        if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
+            abort();
+        close(fd);
+        read_all("-", 0, optbits);
+        return 0; /* stdin is consumed: one pass only */
+    }
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    read_all(path, 0, optbits);
+    read_all(path, 1, optbits);
+    return 0;
+}

@@ -1,0 +1,413 @@
+/*
+ * test_index.c - the index directory: create, add, commit, reopen, get,
+ * stats, duplicate ids, refresh, lock, orphan clean-up, automatic and
+ * explicit merges, verify on damaged segments, lookups against the
+ * fingerprints of the texts.
+ */
+#include "index_internal.h"
+#include "segment.h"
+#include "testhelp.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[64];
+static char ixdir[128];
+
+static uint64_t rng_state = 12345;
+static uint64_t rnd(void)
+{
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* A text of `nwords` pseudo-words drawn from a 3000-word vocabulary. */
+static char *make_text(size_t nwords)
+{
+    static const char *syl[] = { "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "zu", "pe",
+                                 "dra", "ston", "qui", "bel", "ham" };
+    char *t = malloc(nwords * 12 + 1), *p = t;
+    for (size_t i = 0; i < nwords; i++) {
+        unsigned w = (unsigned)(rnd() % 3000);
+        for (int k = 0; k < 3; k++) {
+            const char *s = syl[w % 15];
+            w /= 15;
+            memcpy(p, s, strlen(s));
+            p += strlen(s);
+        }
+        *p++ = i % 17 == 16 ? '\n' : ' ';
+    }
+    *p = 0;
+    return t;
+}
+
+static void rm_rf(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[512];
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static int file_exists(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", ixdir, name);
+    return access(path, F_OK) == 0;
+}
+
+static int add_doc(tsr_index *ix, const char *id, const char *text, tsr_error *e)
+{
+    tsr_docinfo d = { .id = id, .title = "A title", .date = "2020-01-02", .series = "s1",
+                      .meta_json = "{\"k\":1}", .text = text, .text_len = strlen(text) };
+    return tsr_index_add(ix, &d, e);
+}
+
+/* Does the index find document `docno` by each fingerprint of `text`? */
+static int finds_all(const tsr_index *ix, const char *text, uint32_t docno)
+{
+    tsr_word *w = NULL;
+    size_t nw = 0, nf = 0;
+    uint64_t *fp = NULL;
+    tsr_params p;
+    tsr_params_default(&p);
+    ix_fingerprint_params(ix, &p.ngram, &p.window);
+    if (tsr_tokenize(text, strlen(text), &w, &nw, NULL) != TSR_OK ||
+        tsr_fingerprints(w, nw, &p, &fp, NULL, &nf, NULL) != TSR_OK)
+        return 0;
+    int ok = nf > 0;
+    uint32_t docs[64];
+    for (size_t i = 0; i < nf && ok; i++) {
+        size_t n = ix_lookup(ix, fp[i], docs, 64);
+        int hit = 0;
+        for (size_t k = 0; k < n && k < 64; k++) {
+            hit |= docs[k] == docno;
+            if (k > 0 && docs[k] <= docs[k - 1])
+                ok = 0; /* increasing docno order */
+        }
+        ok &= hit;
+    }
+    tsr_free(w);
+    tsr_free(fp);
+    return ok;
+}
+
+static void test_basic(void)
+{
+    tsr_index *ix = NULL;
+    tsr_error e = {0};
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_READONLY, &ix, &e) == TSR_ERR_NOTFOUND);
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_WRITE, &ix, &e) == TSR_ERR_NOTFOUND);
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_CREATE, &ix, &e) == TSR_OK);
+    if (!ix) {
+        fprintf(stderr, "%s\n", e.message);
+        return;
+    }
+    /* A second writer is locked out. */
+    tsr_index *ix2 = NULL;
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_WRITE, &ix2, &e) == TSR_ERR_LOCKED && !ix2);
+
+    char *t[5];
+    for (int i = 0; i < 5; i++)
+        t[i] = make_text(300 + 50 * (size_t)i);
+    CHECK(add_doc(ix, "d0", t[0], &e) == TSR_OK);
+    CHECK(add_doc(ix, "d1", t[1], &e) == TSR_OK);
+    CHECK(add_doc(ix, "d1", t[2], &e) == TSR_ERR_DUPLICATE); /* in the batch */
+    CHECK(strstr(e.message, "d1") != NULL);
+    CHECK(add_doc(ix, "bad", "abc \xff def", &e) == TSR_ERR_UTF8);
+    CHECK(strstr(e.message, "byte 4") != NULL);
+    tsr_docinfo nul = { .id = "nul", .text = "ab\0cd", .text_len = 5 };
+    CHECK(tsr_index_add(ix, &nul, &e) == TSR_ERR_NUL);
+    tsr_docinfo noid = { .text = "x", .text_len = 1 };
+    CHECK(tsr_index_add(ix, &noid, &e) == TSR_ERR_INVALID);
+    tsr_docinfo empty = { .id = "empty", .text = "", .text_len = 0 };
+    CHECK(tsr_index_add(ix, &empty, &e) == TSR_OK); /* stored, no postings */
+    CHECK(tsr_index_pending(ix) == 3);
+    CHECK(tsr_index_commit(ix, &e) == TSR_OK);
+    CHECK(tsr_index_pending(ix) == 0);
+    CHECK(add_doc(ix, "d0", t[3], &e) == TSR_ERR_DUPLICATE); /* in the catalog */
+    CHECK(add_doc(ix, "d3", t[3], &e) == TSR_OK);
+    CHECK(tsr_index_commit(ix, &e) == TSR_OK);
+    CHECK(add_doc(ix, "lost", t[4], &e) == TSR_OK); /* never committed */
+
+    tsr_stats st;
+    CHECK(tsr_index_stats(ix, &st, &e) == TSR_OK);
+    CHECK(st.documents == 4 && st.commits == 2 && st.segments == 2);
+    CHECK(st.ngram > 0 && st.window > 0);
+    CHECK(st.postings > 0 && st.postings_bytes > 0 && st.catalog_bytes > 0);
+    CHECK(st.text_bytes == strlen(t[0]) + strlen(t[1]) + strlen(t[3]));
+    CHECK(st.stored_bytes > 0 && st.stored_bytes < st.text_bytes);
+    CHECK(ix_ndocs(ix) == 4);
+    CHECK(finds_all(ix, t[0], 0) && finds_all(ix, t[1], 1) && finds_all(ix, t[3], 3));
+    tsr_index_close(ix);
+
+    /* Reopen read-only. */
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_READONLY, &ix, &e) == TSR_OK);
+    if (!ix)
+        return;
+    CHECK(add_doc(ix, "x", t[4], &e) == TSR_ERR_READONLY);
+    CHECK(tsr_index_commit(ix, &e) == TSR_ERR_READONLY);
+    tsr_document *d = NULL;
+    CHECK(tsr_index_get(ix, "d1", &d, &e) == TSR_OK);
+    if (d) {
+        CHECK(d->docno == 1 && d->text_len == strlen(t[1]) && !strcmp(d->text, t[1]));
+        CHECK(!strcmp(d->id, "d1") && !strcmp(d->title, "A title") &&
+              !strcmp(d->date, "2020-01-02") && !strcmp(d->series, "s1") &&
+              !strcmp(d->meta_json, "{\"k\":1}"));
+        tsr_document_free(d);
+    }
+    CHECK(tsr_index_get_docno(ix, 3, &d, &e) == TSR_OK);
+    if (d) {
+        CHECK(!strcmp(d->id, "d3") && !strcmp(d->text, t[3]));
+        tsr_document_free(d);
+    }
+    CHECK(tsr_index_get(ix, "empty", &d, &e) == TSR_OK);
+    if (d) {
+        CHECK(d->text_len == 0 && d->text && d->text[0] == 0 && d->title == NULL);
+        tsr_document_free(d);
+    }
+    CHECK(tsr_index_get(ix, "lost", &d, &e) == TSR_ERR_NOTFOUND && d == NULL);
+    CHECK(tsr_index_get_docno(ix, 99, &d, &e) == TSR_ERR_NOTFOUND);
+    CHECK(tsr_index_stats(ix, &st, &e) == TSR_OK && st.documents == 4);
+    CHECK(finds_all(ix, t[1], 1));
+    CHECK(tsr_index_verify(ix, NULL, NULL, &e) == TSR_OK);
+    tsr_index_close(ix);
+    for (int i = 0; i < 5; i++)
+        free(t[i]);
+}
+
+static void test_refresh(void)
+{
+    tsr_index *r = NULL, *w = NULL;
+    tsr_error e = {0};
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_READONLY, &r, &e) == TSR_OK);
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_WRITE, &w, &e) == TSR_OK);
+    if (!r || !w)
+        return;
+    char *t = make_text(400);
+    CHECK(add_doc(w, "r1", t, &e) == TSR_OK);
+    CHECK(tsr_index_commit(w, &e) == TSR_OK);
+    tsr_stats st;
+    CHECK(tsr_index_stats(r, &st, &e) == TSR_OK && st.documents == 4);
+    CHECK(!finds_all(r, t, 4));
+    CHECK(tsr_index_refresh(r, &e) == TSR_OK);
+    CHECK(tsr_index_stats(r, &st, &e) == TSR_OK && st.documents == 5 && st.segments == 3);
+    CHECK(finds_all(r, t, 4));
+    CHECK(tsr_index_refresh(r, &e) == TSR_OK); /* nothing new */
+
+    /* The writer merges everything; the reader keeps its mapped files
+     * until it refreshes, then sees one segment. */
+    CHECK(tsr_index_merge(w, 0, &e) == TSR_OK);
+    CHECK(tsr_index_stats(w, &st, &e) == TSR_OK && st.segments == 1 && st.documents == 5);
+    CHECK(finds_all(r, t, 4));
+    CHECK(tsr_index_refresh(r, &e) == TSR_OK);
+    CHECK(tsr_index_stats(r, &st, &e) == TSR_OK && st.segments == 1);
+    CHECK(finds_all(r, t, 4));
+    tsr_document *d = NULL;
+    CHECK(tsr_index_get(r, "r1", &d, &e) == TSR_OK && d && !strcmp(d->text, t));
+    tsr_document_free(d);
+    free(t);
+    tsr_index_close(w);
+    tsr_index_close(r);
+}
+
+static void test_orphans(void)
+{
+    char path[512];
+    const char *junk[] = { "seg-999999.tsg", "seg-000777.tsg.tmp", "notes.txt" };
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", ixdir, junk[i]);
+        FILE *f = fopen(path, "wb");
+        fputs("junk", f);
+        fclose(f);
+    }
+    tsr_index *ix = NULL;
+    tsr_error e = {0};
+    /* Readers ignore unlisted files and delete nothing. */
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_READONLY, &ix, &e) == TSR_OK);
+    tsr_index_close(ix);
+    CHECK(file_exists("seg-999999.tsg") && file_exists("seg-000777.tsg.tmp"));
+    /* A writer removes crash leftovers, and only those. */
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_WRITE, &ix, &e) == TSR_OK);
+    CHECK(!file_exists("seg-999999.tsg") && !file_exists("seg-000777.tsg.tmp"));
+    CHECK(file_exists("notes.txt"));
+    CHECK(tsr_index_verify(ix, NULL, NULL, &e) == TSR_OK);
+    tsr_index_close(ix);
+    snprintf(path, sizeof path, "%s/notes.txt", ixdir);
+    unlink(path);
+}
+
+/* Many small commits: the automatic policy keeps few segments. */
+static void test_auto_merge(void)
+{
+    tsr_index *ix = NULL;
+    tsr_error e = {0};
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_WRITE, &ix, &e) == TSR_OK);
+    if (!ix)
+        return;
+    char *keep = NULL;
+    int64_t keep_no = -1;
+    for (int c = 0; c < 40; c++) {
+        for (int k = 0; k < 3; k++) {
+            char id[32];
+            snprintf(id, sizeof id, "auto-%d-%d", c, k);
+            char *t = make_text(100 + (size_t)(rnd() % 300));
+            CHECK(add_doc(ix, id, t, &e) == TSR_OK);
+            if (c == 7 && k == 1) {
+                keep = t;
+                keep_no = (int64_t)ix_ndocs(ix) + 1; /* d0,d1,empty,d3,r1 + ... */
+            } else {
+                free(t);
+            }
+        }
+        CHECK(tsr_index_commit(ix, &e) == TSR_OK);
+    }
+    tsr_stats st;
+    CHECK(tsr_index_stats(ix, &st, &e) == TSR_OK);
+    CHECK(st.segments <= 8 && st.segments >= 2);
+    CHECK(st.documents == 5 + 120 && st.commits == 3 + 40);
+    tsr_document *d = NULL;
+    CHECK(tsr_index_get(ix, "auto-7-1", &d, &e) == TSR_OK);
+    CHECK(d && d->docno == keep_no && !strcmp(d->text, keep));
+    CHECK(keep && finds_all(ix, keep, (uint32_t)keep_no));
+    tsr_document_free(d);
+    CHECK(tsr_index_verify(ix, NULL, NULL, &e) == TSR_OK);
+    CHECK(tsr_index_merge(ix, 3, &e) == TSR_OK);
+    CHECK(tsr_index_stats(ix, &st, &e) == TSR_OK && st.segments == 3);
+    CHECK(finds_all(ix, keep, (uint32_t)keep_no));
+    free(keep);
+    tsr_index_close(ix);
+
+    /* Exactly the live segment files remain. */
+    DIR *dd = opendir(ixdir);
+    int nseg = 0;
+    struct dirent *de;
+    while ((de = readdir(dd)) != NULL)
+        nseg += !strncmp(de->d_name, "seg-", 4);
+    closedir(dd);
+    CHECK(nseg == 3);
+}
+
+typedef struct { int calls, bad; char badfile[64]; } vstate;
+
+static void on_verify(void *ud, const char *file, int status, const char *msg)
+{
+    vstate *v = ud;
+    v->calls++;
+    if (status != TSR_OK && !v->bad) {
+        v->bad = status;
+        snprintf(v->badfile, sizeof v->badfile, "%s", file);
+    }
+    (void)msg;
+}
+
+static void first_segment(char *name, size_t n)
+{
+    DIR *dd = opendir(ixdir);
+    struct dirent *de;
+    name[0] = 0;
+    while ((de = readdir(dd)) != NULL)
+        if (!strncmp(de->d_name, "seg-", 4) && (!name[0] || strcmp(de->d_name, name) < 0))
+            snprintf(name, n, "%s", de->d_name);
+    closedir(dd);
+}
+
+static void test_damage(void)
+{
+    char name[64], path[512];
+    first_segment(name, sizeof name);
+    snprintf(path, sizeof path, "%s/%s", ixdir, name);
+    struct stat st;
+    CHECK(stat(path, &st) == 0);
+    FILE *f = fopen(path, "rb");
+    unsigned char *orig = malloc((size_t)st.st_size);
+    CHECK(fread(orig, 1, (size_t)st.st_size, f) == (size_t)st.st_size);
+    fclose(f);
+
+    /* A flipped bit in the body: open works, verify names the file. */
+    f = fopen(path, "r+b");
+    fseek(f, st.st_size - 7, SEEK_SET);
+    fputc(orig[st.st_size - 7] ^ 0x04, f);
+    fclose(f);
+    tsr_index *ix = NULL;
+    tsr_error e = {0};
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_READONLY, &ix, &e) == TSR_OK);
+    vstate v = {0};
+    CHECK(ix && tsr_index_verify(ix, on_verify, &v, &e) == TSR_ERR_CHECKSUM);
+    CHECK(v.calls == 4 && v.bad == TSR_ERR_CHECKSUM && !strcmp(v.badfile, name));
+    CHECK(strstr(e.message, name) != NULL);
+    tsr_index_close(ix);
+    /* A writer refuses to merge a damaged segment. */
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_WRITE, &ix, &e) == TSR_OK);
+    CHECK(ix && tsr_index_merge(ix, 1, &e) == TSR_ERR_CHECKSUM);
+    tsr_index_close(ix);
+
+    /* Truncated: open refuses it, naming the file. */
+    f = fopen(path, "wb");
+    fwrite(orig, 1, (size_t)st.st_size - 100, f);
+    fclose(f);
+    ix = NULL;
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_READONLY, &ix, &e) == TSR_ERR_FORMAT && !ix);
+    CHECK(strstr(e.message, name) != NULL && strstr(e.message, "truncated") != NULL);
+
+    /* Missing: the catalog lists it, so that is corruption. */
+    unlink(path);
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_READONLY, &ix, &e) == TSR_ERR_CORRUPT && !ix);
+    CHECK(strstr(e.message, name) != NULL);
+
+    /* Restored: all is well again. */
+    f = fopen(path, "wb");
+    fwrite(orig, 1, (size_t)st.st_size, f);
+    fclose(f);
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_READONLY, &ix, &e) == TSR_OK);
+    v.calls = v.bad = 0;
+    CHECK(ix && tsr_index_verify(ix, on_verify, &v, &e) == TSR_OK && v.calls == 4);
+    tsr_index_close(ix);
+    free(orig);
+
+    /* Not an index: a directory with a catalog that is no database. */
+    char other[256];
+    snprintf(other, sizeof other, "%s/other", tmpdir);
+    mkdir(other, 0777);
+    snprintf(path, sizeof path, "%s/catalog.sqlite", other);
+    f = fopen(path, "wb");
+    fputs("this is not a database, not at all, no no no.......................", f);
+    for (int i = 0; i < 100; i++)
+        fputs("padding padding padding padding", f);
+    fclose(f);
+    CHECK(tsr_index_open(other, TSR_OPEN_READONLY, &ix, &e) == TSR_ERR_FORMAT);
+    CHECK(tsr_index_open(other, TSR_OPEN_WRITE, &ix, &e) == TSR_ERR_FORMAT);
+    rm_rf(other);
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/tsr-ix-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    snprintf(ixdir, sizeof ixdir, "%s/news.tsr", tmpdir);
+    RUN(test_basic);
+    RUN(test_refresh);
+    RUN(test_orphans);
+    RUN(test_auto_merge);
+    RUN(test_damage);
+    rm_rf(ixdir);
+    rmdir(tmpdir);
+    return test_report();
+}

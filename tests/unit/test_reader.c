@@ -1,0 +1,727 @@
+/*
+ * test_reader.c - unit tests of the document readers (lib/reader.c).
+ *
+ * Every fixture is written at run time into a fresh directory made by
+ * mkdtemp, compressed ones with the zlib and zstd APIs, and removed at
+ * the end.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+#include <zstd.h>
+
+#include "tessera.h"
+#include "testhelp.h"
+
+static char tmpdir[256];
+
+/* ------------------------------------------------------------------------
+ * Fixtures
+ * --------------------------------------------------------------------- */
+
+static char *path_of(const char *name)
+{
+    static char buf[8][512];
+    static int k;
+    char *p = buf[k++ % 8];
+    snprintf(p, 512, "%s/%s", tmpdir, name);
+    return p;
+}
+
+static void write_bytes(const char *name, const void *data, size_t len)
+{
+    char *p = path_of(name);
+    /* create parent directories */
+    for (char *s = p + strlen(tmpdir) + 1; *s; s++) {
+        if (*s == '/') {
+            *s = 0;
+            mkdir(p, 0700);
+            *s = '/';
+        }
+    }
+    FILE *f = fopen(p, "wb");
+    if (!f) { perror(p); exit(2); }
+    if (len && fwrite(data, 1, len, f) != len) { perror(p); exit(2); }
+    fclose(f);
+}
+
+static void write_str(const char *name, const char *s)
+{
+    write_bytes(name, s, strlen(s));
+}
+
+/* Write `s` gzip-compressed; `mode` "wb" for a new file, "ab" to append
+ * a second gzip member. */
+static void write_gz(const char *name, const char *s, const char *mode)
+{
+    gzFile g = gzopen(path_of(name), mode);
+    if (!g) { perror(name); exit(2); }
+    gzwrite(g, s, (unsigned)strlen(s));
+    gzclose(g);
+}
+
+static size_t zstd_of(const char *s, char **out)
+{
+    size_t n = strlen(s), cap = ZSTD_compressBound(n);
+    *out = malloc(cap);
+    size_t z = ZSTD_compress(*out, cap, s, n, 3);
+    if (ZSTD_isError(z)) { fprintf(stderr, "zstd: %s\n", ZSTD_getErrorName(z)); exit(2); }
+    return z;
+}
+
+static void write_zst(const char *name, const char *s)
+{
+    char *z;
+    size_t n = zstd_of(s, &z);
+    write_bytes(name, z, n);
+    free(z);
+}
+
+/* ------------------------------------------------------------------------
+ * Reading helpers
+ * --------------------------------------------------------------------- */
+
+/* Everything one read of a path gave. */
+typedef struct got {
+    int n;
+    char *id[64], *title[64], *date[64], *series[64], *meta[64];
+    size_t len[64];
+    char *text[64];
+    int rc;            /* first non-OK status, TSR_OK at clean end */
+    char msg[512];
+    uint64_t skipped, done, total;
+} got;
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+/* Read all of `path`, stopping at the first error. */
+static void read_all(const char *path, const tsr_reader_opts *o, got *g)
+{
+    memset(g, 0, sizeof *g);
+    tsr_reader *r = NULL;
+    tsr_error e;
+    g->rc = tsr_reader_open(path, o, &r, &e);
+    if (g->rc != TSR_OK) {
+        CHECK(r == NULL);
+        snprintf(g->msg, sizeof g->msg, "%s", e.message);
+        return;
+    }
+    for (;;) {
+        tsr_docinfo d;
+        int eof = 0;
+        int rc = tsr_reader_next(r, &d, &eof, &e);
+        if (rc != TSR_OK) {
+            g->rc = rc;
+            snprintf(g->msg, sizeof g->msg, "%s", e.message);
+            CHECK(e.code == rc);
+            break;
+        }
+        if (eof)
+            break;
+        if (g->n < 64) {
+            g->id[g->n] = dup_or_null(d.id);
+            g->title[g->n] = dup_or_null(d.title);
+            g->date[g->n] = dup_or_null(d.date);
+            g->series[g->n] = dup_or_null(d.series);
+            g->meta[g->n] = dup_or_null(d.meta_json);
+            g->text[g->n] = malloc(d.text_len + 1);
+            memcpy(g->text[g->n], d.text, d.text_len);
+            g->text[g->n][d.text_len] = 0;
+            g->len[g->n] = d.text_len;
+        }
+        g->n++;
+    }
+    g->skipped = tsr_reader_skipped(r);
+    g->done = tsr_reader_bytes_done(r);
+    g->total = tsr_reader_bytes_total(r);
+    tsr_reader_close(r);
+}
+
+static void got_free(got *g)
+{
+    for (int i = 0; i < g->n && i < 64; i++) {
+        free(g->id[i]); free(g->title[i]); free(g->date[i]);
+        free(g->series[i]); free(g->meta[i]); free(g->text[i]);
+    }
+    memset(g, 0, sizeof *g);
+}
+
+static int streq(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+static int has(const char *hay, const char *needle)
+{
+    return hay && strstr(hay, needle) != NULL;
+}
+
+static const char *JSONL3 =
+    "{\"id\":\"a\",\"text\":\"alpha text\",\"title\":\"A\",\"date\":\"1890-01-02\",\"series\":\"s1\"}\n"
+    "{\"id\":\"b\",\"text\":\"beta text\"}\n"
+    "{\"id\":\"c\",\"text\":\"gamma\"}\n";
+
+/* ------------------------------------------------------------------------
+ * Tests
+ * --------------------------------------------------------------------- */
+
+static void test_text_file(void)
+{
+    write_str("one.txt", "Hello, world.\nSecond line.\n");
+    got g;
+    read_all(path_of("one.txt"), NULL, &g);
+    CHECK(g.rc == TSR_OK);
+    CHECK(g.n == 1);
+    CHECK(streq(g.id[0], path_of("one.txt")));
+    CHECK(streq(g.title[0], path_of("one.txt")));
+    CHECK(g.date[0] == NULL && g.series[0] == NULL && g.meta[0] == NULL);
+    CHECK(streq(g.text[0], "Hello, world.\nSecond line.\n"));
+    CHECK(g.total == 27 && g.done == 27);
+    got_free(&g);
+
+    /* a byte order mark is dropped; offsets count after it */
+    write_str("bom.txt", "\xEF\xBB\xBFzz\xFF");
+    read_all(path_of("bom.txt"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_UTF8);
+    CHECK(has(g.msg, "at byte 2"));
+    got_free(&g);
+    write_str("bom2.txt", "\xEF\xBB\xBF" "caf\xC3\xA9");
+    read_all(path_of("bom2.txt"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 1 && streq(g.text[0], "caf\xC3\xA9"));
+    got_free(&g);
+}
+
+static void test_empty_file(void)
+{
+    write_str("empty.txt", "");
+    got g;
+    read_all(path_of("empty.txt"), NULL, &g);
+    CHECK(g.rc == TSR_OK);
+    CHECK(g.n == 1);
+    CHECK(g.len[0] == 0);
+    got_free(&g);
+
+    write_str("empty.jsonl", "");
+    read_all(path_of("empty.jsonl"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 0);
+    got_free(&g);
+
+    write_str("blank.jsonl", "\n  \n\r\n");
+    read_all(path_of("blank.jsonl"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 0);
+    got_free(&g);
+
+    write_bytes("empty.jsonl.gz", "", 0);
+    read_all(path_of("empty.jsonl.gz"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 0);
+    got_free(&g);
+    write_bytes("empty.jsonl.zst", "", 0);
+    read_all(path_of("empty.jsonl.zst"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 0);
+    got_free(&g);
+}
+
+static void test_directory(void)
+{
+    write_str("dir/b.txt", "bee");
+    write_str("dir/a.txt", "ay");
+    write_str("dir/a/z.txt", "zed");
+    write_str("dir/.hidden.txt", "hidden");
+    write_str("dir/.git/x.txt", "hidden too");
+    write_str("dir/sub/data.jsonl", "{\"id\":\"j1\",\"text\":\"one\"}\n{\"id\":\"j2\",\"text\":\"two\"}\n");
+    write_gz("dir/sub/more.txt.gz", "gzipped text", "wb");
+    mkdir(path_of("dir/emptydir"), 0700);
+    char target[600];
+    snprintf(target, sizeof target, "%s/dir/a.txt", tmpdir);
+    if (symlink(target, path_of("dir/link.txt")) != 0) perror("symlink");
+    snprintf(target, sizeof target, "%s/dir", tmpdir);
+    if (symlink(target, path_of("dir/sub/loop")) != 0) perror("symlink");
+
+    got g;
+    read_all(path_of("dir"), NULL, &g);
+    CHECK(g.rc == TSR_OK);
+    CHECK(g.n == 7);
+    /* byte order of full paths: "a.txt" < "a/z.txt" since '.' < '/' */
+    CHECK(streq(g.id[0], path_of("dir/a.txt")) && streq(g.text[0], "ay"));
+    CHECK(streq(g.id[1], path_of("dir/a/z.txt")) && streq(g.text[1], "zed"));
+    CHECK(streq(g.id[2], path_of("dir/b.txt")) && streq(g.text[2], "bee"));
+    CHECK(streq(g.id[3], path_of("dir/link.txt")) && streq(g.text[3], "ay"));
+    CHECK(streq(g.id[4], "j1") && streq(g.id[5], "j2"));
+    CHECK(streq(g.id[6], path_of("dir/sub/more.txt.gz")) &&
+          streq(g.text[6], "gzipped text"));
+    CHECK(g.total > 0 && g.done == g.total);
+    got_free(&g);
+
+    /* a trailing slash does not double the separator */
+    char withslash[600];
+    snprintf(withslash, sizeof withslash, "%s/dir/a/", tmpdir);
+    read_all(withslash, NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 1);
+    CHECK(streq(g.id[0], path_of("dir/a/z.txt")));
+    got_free(&g);
+
+    mkdir(path_of("nothing"), 0700);
+    read_all(path_of("nothing"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 0 && g.total == 0);
+    got_free(&g);
+}
+
+static void test_jsonl_fields(void)
+{
+    write_str("f.jsonl", JSONL3);
+    got g;
+    read_all(path_of("f.jsonl"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 3);
+    CHECK(streq(g.id[0], "a") && streq(g.title[0], "A") &&
+          streq(g.date[0], "1890-01-02") && streq(g.series[0], "s1"));
+    CHECK(streq(g.text[0], "alpha text"));
+    CHECK(g.meta[0] == NULL);
+    CHECK(streq(g.id[1], "b") && g.title[1] == NULL && g.series[1] == NULL);
+    CHECK(streq(g.text[2], "gamma"));
+    got_free(&g);
+
+    /* extra fields kept in meta_json, compact, sorted keys; escapes decoded */
+    write_str("meta.jsonl",
+              "{\"z\":\"last\",\"id\":\"m\",\"text\":\"t\\u00e9\\n\\\"q\\\"\",\"b\":[1,2],"
+              "\"a\":{\"y\":null,\"x\":true},\"title\":null}\r\n");
+    read_all(path_of("meta.jsonl"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 1);
+    CHECK(streq(g.meta[0], "{\"a\":{\"x\":true,\"y\":null},\"b\":[1,2],\"z\":\"last\"}"));
+    CHECK(streq(g.text[0], "t\xC3\xA9\n\"q\""));
+    CHECK(g.title[0] == NULL);
+    got_free(&g);
+
+    /* reals keep their short form unless they need 17 digits */
+    write_str("real.jsonl", "{\"id\":\"r\",\"text\":\"t\",\"k\":1.1,\"l\":[0.5,1e300]}\n"
+                            "{\"id\":\"s\",\"text\":\"t\",\"k\":0.30000000000000004}\n");
+    read_all(path_of("real.jsonl"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 2);
+    CHECK(streq(g.meta[0], "{\"k\":1.1,\"l\":[0.5,1e300]}"));
+    CHECK(streq(g.meta[1], "{\"k\":0.30000000000000004}"));
+    got_free(&g);
+
+    /* integer ids (and integer dates) become decimal text */
+    write_str("int.jsonl", "{\"id\":42,\"text\":\"x\",\"date\":1890}\n"
+                           "{\"id\":-7,\"text\":\"y\"}\n"
+                           "{\"id\":9007199254740993,\"text\":\"z\"}\n");
+    read_all(path_of("int.jsonl"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 3);
+    CHECK(streq(g.id[0], "42") && streq(g.date[0], "1890"));
+    CHECK(streq(g.id[1], "-7"));
+    CHECK(streq(g.id[2], "9007199254740993"));
+    got_free(&g);
+
+    /* a real id is refused */
+    write_str("realid.jsonl", "{\"id\":1.5,\"text\":\"x\"}\n");
+    read_all(path_of("realid.jsonl"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_JSON && has(g.msg, "realid.jsonl:1:") && has(g.msg, "\"id\""));
+    got_free(&g);
+}
+
+static void test_passim(void)
+{
+    /* passim's field names work with the defaults unchanged */
+    write_str("passim.json",
+              "{\"id\":\"p1\",\"series\":\"nytimes\",\"text\":\"first\",\"seq\":3}\n"
+              "{\"id\":\"p2\",\"series\":\"latimes\",\"text\":\"second\"}\n");
+    tsr_reader_opts o;
+    tsr_reader_opts_default(&o);
+    o.id_field = "id";
+    o.series_field = "series";
+    o.text_field = "text";
+    got g;
+    read_all(path_of("passim.json"), &o, &g);
+    CHECK(g.rc == TSR_OK && g.n == 2);
+    CHECK(streq(g.series[0], "nytimes") && streq(g.series[1], "latimes"));
+    CHECK(streq(g.meta[0], "{\"seq\":3}") && g.meta[1] == NULL);
+    got_free(&g);
+}
+
+static void test_field_options(void)
+{
+    write_str("custom.ndjson",
+              "{\"doc_id\":\"c1\",\"body\":\"the body\",\"text\":\"not the text\","
+              "\"headline\":\"H\",\"when\":\"2001\",\"paper\":\"P\"}\n");
+    tsr_reader_opts o;
+    tsr_reader_opts_default(&o);
+    o.id_field = "doc_id";
+    o.text_field = "body";
+    o.title_field = "headline";
+    o.date_field = "when";
+    o.series_field = "paper";
+    got g;
+    read_all(path_of("custom.ndjson"), &o, &g);
+    CHECK(g.rc == TSR_OK && g.n == 1);
+    CHECK(streq(g.id[0], "c1") && streq(g.text[0], "the body"));
+    CHECK(streq(g.title[0], "H") && streq(g.date[0], "2001") && streq(g.series[0], "P"));
+    CHECK(streq(g.meta[0], "{\"text\":\"not the text\"}"));
+    got_free(&g);
+
+    /* with the defaults the same line lacks an id */
+    read_all(path_of("custom.ndjson"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_JSON && has(g.msg, "custom.ndjson:1: missing \"id\" field"));
+    got_free(&g);
+}
+
+static void test_compressed(void)
+{
+    got g;
+    write_gz("c.jsonl.gz", JSONL3, "wb");
+    read_all(path_of("c.jsonl.gz"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 3);
+    CHECK(streq(g.id[2], "c") && streq(g.text[2], "gamma"));
+    struct stat st;
+    stat(path_of("c.jsonl.gz"), &st);
+    CHECK(g.total == (uint64_t)st.st_size && g.done == g.total);
+    got_free(&g);
+
+    /* two gzip members, as `cat a.gz b.gz` gives */
+    write_gz("two.jsonl.gz", "{\"id\":\"m1\",\"text\":\"x\"}\n", "wb");
+    write_gz("two.jsonl.gz", "{\"id\":\"m2\",\"text\":\"y\"}\n", "ab");
+    read_all(path_of("two.jsonl.gz"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 2 && streq(g.id[1], "m2"));
+    got_free(&g);
+
+    write_zst("c.jsonl.zst", JSONL3);
+    read_all(path_of("c.jsonl.zst"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 3);
+    CHECK(streq(g.id[0], "a") && streq(g.series[0], "s1"));
+    stat(path_of("c.jsonl.zst"), &st);
+    CHECK(g.total == (uint64_t)st.st_size && g.done == g.total);
+    got_free(&g);
+
+    write_zst("t.txt.zst", "zstd text");
+    read_all(path_of("t.txt.zst"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 1 && streq(g.text[0], "zstd text"));
+    CHECK(streq(g.id[0], path_of("t.txt.zst")));
+    got_free(&g);
+
+    /* corrupt and truncated streams */
+    write_str("bad.jsonl.gz", "this is not gzip at all");
+    read_all(path_of("bad.jsonl.gz"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_FORMAT && has(g.msg, "bad.jsonl.gz"));
+    got_free(&g);
+
+    char *z;
+    size_t zn = zstd_of(JSONL3, &z);
+    write_bytes("trunc.jsonl.zst", z, zn - 5);
+    read_all(path_of("trunc.jsonl.zst"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_FORMAT && has(g.msg, "trunc.jsonl.zst"));
+    got_free(&g);
+    z[zn / 2] ^= 0x55;
+    write_bytes("flip.jsonl.zst", z, zn);
+    read_all(path_of("flip.jsonl.zst"), NULL, &g);
+    CHECK(g.rc != TSR_OK);
+    got_free(&g);
+    free(z);
+
+    /* a truncated gzip stream in a directory: skipped with skip_bad */
+    FILE *f = fopen(path_of("c.jsonl.gz"), "rb");
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    write_bytes("zdir/1.jsonl.gz", buf, n - 10);
+    write_str("zdir/2.txt", "after");
+    tsr_reader_opts o;
+    tsr_reader_opts_default(&o);
+    o.skip_bad = 1;
+    read_all(path_of("zdir"), &o, &g);
+    CHECK(g.rc == TSR_OK && g.skipped == 1);
+    CHECK(g.n >= 1 && streq(g.text[g.n - 1], "after"));
+    got_free(&g);
+}
+
+static void test_malformed(void)
+{
+    write_str("bad.jsonl",
+              "{\"id\":\"1\",\"text\":\"ok\"}\n"
+              "{\"id\":\"2\",\"text\":\"broken\"\n"
+              "{\"id\":\"3\",\"text\":\"ok again\"}\n");
+    tsr_reader *r = NULL;
+    tsr_error e;
+    CHECK(tsr_reader_open(path_of("bad.jsonl"), NULL, &r, &e) == TSR_OK);
+    tsr_docinfo d;
+    int eof = 0;
+    CHECK(tsr_reader_next(r, &d, &eof, &e) == TSR_OK && !eof && streq(d.id, "1"));
+    int rc = tsr_reader_next(r, &d, &eof, &e);
+    CHECK(rc == TSR_ERR_JSON && e.code == TSR_ERR_JSON);
+    CHECK(has(e.message, "bad.jsonl:2: malformed JSON: "));
+    CHECK(has(e.message, "at column"));
+    CHECK(d.id == NULL && d.text == NULL);
+    /* the reader stands at the next line */
+    CHECK(tsr_reader_next(r, &d, &eof, &e) == TSR_OK && !eof && streq(d.id, "3"));
+    CHECK(tsr_reader_next(r, &d, &eof, &e) == TSR_OK && eof);
+    CHECK(tsr_reader_skipped(r) == 0 && tsr_reader_last_skip(r) == NULL);
+    tsr_reader_close(r);
+
+    got g;
+    write_str("notobj.jsonl", "[1,2]\n");
+    read_all(path_of("notobj.jsonl"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_JSON && has(g.msg, "notobj.jsonl:1: not a JSON object"));
+    got_free(&g);
+
+    write_str("trail.jsonl", "{\"id\":\"1\",\"text\":\"x\"} {}\n");
+    read_all(path_of("trail.jsonl"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_JSON);
+    got_free(&g);
+
+    write_str("badutf.jsonl", "{\"id\":\"1\",\"text\":\"x\"}\n{\"id\":\"2\",\"text\":\"ab\xC3(\"}\n");
+    read_all(path_of("badutf.jsonl"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_UTF8 && has(g.msg, "badutf.jsonl:2: invalid UTF-8 at byte 20 of the line"));
+    CHECK(g.n == 1);
+    got_free(&g);
+}
+
+static void test_missing_text(void)
+{
+    write_str("notext.jsonl", "{\"id\":\"1\",\"text\":\"x\"}\n\n{\"id\":\"2\",\"title\":\"t\"}\n");
+    got g;
+    read_all(path_of("notext.jsonl"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_JSON);
+    CHECK(has(g.msg, "notext.jsonl:3: missing \"text\" field"));
+    got_free(&g);
+
+    write_str("numtext.jsonl", "{\"id\":\"1\",\"text\":5}\n");
+    read_all(path_of("numtext.jsonl"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_JSON && has(g.msg, "not a string"));
+    got_free(&g);
+
+    write_str("emptyid.jsonl", "{\"id\":\"\",\"text\":\"x\"}\n");
+    read_all(path_of("emptyid.jsonl"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_JSON && has(g.msg, "empty \"id\""));
+    got_free(&g);
+}
+
+static void test_skip_bad(void)
+{
+    write_str("skip.jsonl",
+              "{\"id\":\"1\",\"text\":\"one\"}\n"
+              "garbage\n"
+              "{\"id\":\"3\",\"text\":\"three\"}\n"
+              "{\"id\":\"4\"}\n"
+              "{\"id\":\"5\",\"text\":\"n\\u0000l\"}\n"
+              "{\"id\":\"6\",\"text\":\"six\"}");  /* no final newline */
+    tsr_reader_opts o;
+    tsr_reader_opts_default(&o);
+    o.skip_bad = 1;
+    tsr_reader *r = NULL;
+    tsr_error e;
+    CHECK(tsr_reader_open(path_of("skip.jsonl"), &o, &r, &e) == TSR_OK);
+    const char *want[] = { "1", "3", "6" };
+    tsr_docinfo d;
+    int eof = 0, n = 0;
+    while (tsr_reader_next(r, &d, &eof, &e) == TSR_OK && !eof) {
+        CHECK(n < 3 && streq(d.id, want[n]));
+        n++;
+    }
+    CHECK(eof && n == 3);
+    CHECK(tsr_reader_skipped(r) == 3);
+    CHECK(has(tsr_reader_last_skip(r), "skip.jsonl:5: NUL byte"));
+    tsr_reader_close(r);
+
+    /* bad text files in a directory are skipped too */
+    write_str("sdir/a.txt", "good");
+    write_bytes("sdir/b.bin", "\x89PNG\r\n\x1a\n\0\0", 10);
+    write_str("sdir/c.txt", "good too");
+    got g;
+    read_all(path_of("sdir"), &o, &g);
+    CHECK(g.rc == TSR_OK && g.n == 2 && g.skipped == 1);
+    CHECK(streq(g.text[1], "good too"));
+    got_free(&g);
+
+    /* without skip_bad the first bad file stops the reading */
+    read_all(path_of("sdir"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_UTF8 && g.n == 1 && has(g.msg, "b.bin: invalid UTF-8 at byte 0"));
+    got_free(&g);
+}
+
+static void test_bad_text(void)
+{
+    got g;
+    write_bytes("inv.txt", "abc\xFFxyz", 7);
+    read_all(path_of("inv.txt"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_UTF8);
+    CHECK(has(g.msg, "inv.txt: invalid UTF-8 at byte 3"));
+    got_free(&g);
+
+    write_bytes("nul.txt", "ab\0cd", 5);
+    read_all(path_of("nul.txt"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_NUL);
+    CHECK(has(g.msg, "nul.txt: NUL byte at byte 2 (binary file?)"));
+    got_free(&g);
+
+    write_str("nul.jsonl", "{\"id\":\"x\",\"text\":\"abc\\u0000def\"}\n");
+    read_all(path_of("nul.jsonl"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_NUL && has(g.msg, "nul.jsonl:1:") && has(g.msg, "at byte 3"));
+    got_free(&g);
+
+    /* a raw NUL byte in a JSON line */
+    write_bytes("rawnul.jsonl", "{\"id\":\"x\",\"text\":\"ab\0\"}\n", 24);
+    read_all(path_of("rawnul.jsonl"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_NUL && has(g.msg, "rawnul.jsonl:1: NUL byte at byte 20"));
+    got_free(&g);
+}
+
+static void test_missing_path(void)
+{
+    got g;
+    read_all(path_of("no/such/file.jsonl"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_NOTFOUND && has(g.msg, "file.jsonl"));
+    got_free(&g);
+
+    tsr_reader *r = (tsr_reader *)1;
+    tsr_error e;
+    CHECK(tsr_reader_open("", NULL, &r, &e) == TSR_ERR_INVALID && r == NULL);
+    tsr_reader_close(NULL);
+    CHECK(tsr_reader_skipped(NULL) == 0);
+}
+
+static void test_long_line(void)
+{
+    /* one 20 MB text in one line, then a short line */
+    size_t big = 20u << 20;
+    char *line = malloc(big + 64);
+    size_t k = (size_t)sprintf(line, "{\"id\":\"big\",\"text\":\"");
+    for (size_t i = 0; i < big; i++)
+        line[k + i] = (i % 7 == 6) ? ' ' : (char)('a' + i % 7);
+    k += big;
+    k += (size_t)sprintf(line + k, "\"}\n{\"id\":\"small\",\"text\":\"s\"}\n");
+    write_bytes("long.jsonl", line, k);
+
+    tsr_reader *r = NULL;
+    tsr_error e;
+    CHECK(tsr_reader_open(path_of("long.jsonl"), NULL, &r, &e) == TSR_OK);
+    tsr_docinfo d;
+    int eof = 0;
+    CHECK(tsr_reader_next(r, &d, &eof, &e) == TSR_OK && !eof);
+    CHECK(streq(d.id, "big") && d.text_len == big);
+    CHECK(d.text && memcmp(d.text, line + 20, big) == 0);
+    CHECK(tsr_reader_next(r, &d, &eof, &e) == TSR_OK && !eof && streq(d.id, "small"));
+    CHECK(tsr_reader_next(r, &d, &eof, &e) == TSR_OK && eof);
+    tsr_reader_close(r);
+
+    /* over max_doc_bytes: the line is refused, with its number, and
+     * reading goes on after it (the 20 MB line is over the line limit) */
+    tsr_reader_opts o;
+    tsr_reader_opts_default(&o);
+    o.max_doc_bytes = 1000;
+    CHECK(tsr_reader_open(path_of("long.jsonl"), &o, &r, &e) == TSR_OK);
+    CHECK(tsr_reader_next(r, &d, &eof, &e) == TSR_ERR_TOOBIG);
+    CHECK(has(e.message, "long.jsonl:1:"));
+    CHECK(tsr_reader_next(r, &d, &eof, &e) == TSR_OK && !eof && streq(d.id, "small"));
+    CHECK(tsr_reader_next(r, &d, &eof, &e) == TSR_OK && eof);
+    tsr_reader_close(r);
+
+    /* a text just over the limit, in a line under the line limit */
+    write_str("over.jsonl", "{\"id\":\"1\",\"text\":\"0123456789A\"}\n{\"id\":\"2\",\"text\":\"0123456789\"}\n");
+    o.max_doc_bytes = 10;
+    o.skip_bad = 1;
+    got g;
+    read_all(path_of("over.jsonl"), &o, &g);
+    CHECK(g.rc == TSR_OK && g.n == 1 && streq(g.id[0], "2") && g.skipped == 1);
+    got_free(&g);
+
+    /* text files: the limit applies to the whole file */
+    write_str("over.txt", "0123456789A");
+    o.skip_bad = 0;
+    read_all(path_of("over.txt"), &o, &g);
+    CHECK(g.rc == TSR_ERR_TOOBIG && has(g.msg, "over.txt"));
+    got_free(&g);
+    free(line);
+}
+
+/* Many lines of varied lengths, so that line ends fall everywhere around
+ * the read chunk boundaries; gzip and zstd versions too. */
+static void test_chunk_edges(void)
+{
+    size_t cap = 4u << 20, n = 0;
+    char *s = malloc(cap);
+    int lines = 0;
+    while (n < (3u << 20) + 12345) {
+        size_t len = (size_t)(lines * 7919) % 3000;
+        n += (size_t)sprintf(s + n, "{\"id\":\"%d\",\"text\":\"", lines);
+        memset(s + n, 'x', len);
+        n += len;
+        n += (size_t)sprintf(s + n, "\"}\n");
+        lines++;
+    }
+    s[n] = 0;
+    write_bytes("edges.jsonl", s, n);
+    write_gz("edges.jsonl.gz", s, "wb");
+    write_zst("edges.jsonl.zst", s);
+    const char *names[] = { "edges.jsonl", "edges.jsonl.gz", "edges.jsonl.zst" };
+    for (int f = 0; f < 3; f++) {
+        tsr_reader *r = NULL;
+        tsr_error e;
+        CHECK(tsr_reader_open(path_of(names[f]), NULL, &r, &e) == TSR_OK);
+        tsr_docinfo d;
+        int eof = 0, i = 0, ok = 1;
+        while (tsr_reader_next(r, &d, &eof, &e) == TSR_OK && !eof) {
+            char want[16];
+            snprintf(want, sizeof want, "%d", i);
+            if (!streq(d.id, want) || d.text_len != (size_t)(i * 7919) % 3000)
+                ok = 0;
+            i++;
+        }
+        CHECK(eof && ok && i == lines);
+        CHECK(tsr_reader_bytes_done(r) == tsr_reader_bytes_total(r));
+        tsr_reader_close(r);
+    }
+    free(s);
+}
+
+static void test_defaults(void)
+{
+    tsr_reader_opts o;
+    tsr_reader_opts_default(&o);
+    CHECK(streq(o.id_field, "id") && streq(o.text_field, "text"));
+    CHECK(streq(o.title_field, "title") && streq(o.date_field, "date"));
+    CHECK(streq(o.series_field, "series"));
+    CHECK(o.skip_bad == 0 && o.max_doc_bytes == (size_t)1 << 30);
+}
+
+/* ------------------------------------------------------------------------
+ * Main
+ * --------------------------------------------------------------------- */
+
+static void remove_tree(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+int main(void)
+{
+    const char *t = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof tmpdir, "%s/tsr-reader-XXXXXX", t && *t ? t : "/tmp");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 2;
+    }
+    RUN(test_defaults);
+    RUN(test_text_file);
+    RUN(test_empty_file);
+    RUN(test_directory);
+    RUN(test_jsonl_fields);
+    RUN(test_passim);
+    RUN(test_field_options);
+    RUN(test_compressed);
+    RUN(test_malformed);
+    RUN(test_missing_text);
+    RUN(test_skip_bad);
+    RUN(test_bad_text);
+    RUN(test_missing_path);
+    RUN(test_long_line);
+    RUN(test_chunk_edges);
+    remove_tree(tmpdir);
+    return test_report();
+}

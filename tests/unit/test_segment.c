@@ -1,0 +1,362 @@
+/*
+ * test_segment.c - posting segments: sort, write, open, lookup and merge
+ * checked against a naive model on seeded random data; damaged files
+ * (truncation, flipped bits, bad magic, newer version) are refused.
+ */
+#include "segment.h"
+#include "testhelp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+static char tmpdir[64];
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void)
+{
+    /* splitmix64 */
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static char *tpath(const char *name)
+{
+    static char buf[4][256];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
+    return buf[k];
+}
+
+/* A pool of fingerprint hashes with traps: pairs that share the 44-bit id
+ * (differ only in the low 20 bits), and many that share a bucket. */
+static uint64_t *make_pool(size_t n)
+{
+    uint64_t *pool = malloc(n * sizeof *pool);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = rnd();
+        if (i % 7 == 1)
+            h = (pool[i - 1] & ~0xFFFFFull) | (rnd() & 0xFFFFF); /* same id */
+        else if (i % 5 == 2)
+            h = (pool[i - 1] & 0xFFF0000000000000ull) | (rnd() >> 12); /* same bucket */
+        pool[i] = h;
+    }
+    return pool;
+}
+
+/* Postings for documents [lo, lo + ndocs), doc-ascending, with repeats. */
+static seg_posting *make_postings(const uint64_t *pool, size_t npool, uint32_t lo,
+                                  uint32_t ndocs, size_t per_doc, size_t *n)
+{
+    seg_posting *p = malloc((size_t)ndocs * per_doc * sizeof *p);
+    size_t k = 0;
+    for (uint32_t d = 0; d < ndocs; d++) {
+        const size_t m = per_doc ? (size_t)(rnd() % per_doc) : 0;
+        for (size_t j = 0; j < m; j++) {
+            seg_posting sp = { pool[rnd() % npool], lo + d, 0 };
+            p[k++] = sp;
+        }
+    }
+    *n = k;
+    return p;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const seg_posting *x = a, *y = b;
+    const uint64_t ix = SEG_ID(x->hash), iy = SEG_ID(y->hash);
+    if (ix != iy) return ix < iy ? -1 : 1;
+    return x->doc < y->doc ? -1 : x->doc > y->doc;
+}
+
+/* The model: a sorted, deduplicated copy made with qsort. */
+static seg_posting *model_of(const seg_posting *p, size_t n, size_t *nout)
+{
+    seg_posting *m = malloc((n ? n : 1) * sizeof *m);
+    memcpy(m, p, n * sizeof *m);
+    qsort(m, n, sizeof *m, cmp_pair);
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        if (w == 0 || cmp_pair(&m[w - 1], &m[i]) != 0)
+            m[w++] = m[i];
+    *nout = w;
+    return m;
+}
+
+/* Compare seg_lookup with the model for every pool hash and some absent
+ * ones.  Returns the number of mismatches. */
+static int check_lookups(const seg_file *const *segs, size_t nsegs, const seg_posting *m,
+                         size_t mn, const uint64_t *pool, size_t npool)
+{
+    int bad = 0;
+    uint32_t *got = malloc(65536 * sizeof *got);
+    for (size_t q = 0; q < npool + 200; q++) {
+        const uint64_t h = q < npool ? pool[q] : rnd();
+        size_t total = 0, ngot = 0;
+        for (size_t s = 0; s < nsegs; s++) {
+            size_t k = seg_lookup(segs[s], h, got + ngot, 65536 - ngot);
+            total += k;
+            ngot += k;
+        }
+        /* The model's documents for this id, in docno order. */
+        size_t want = 0;
+        for (size_t i = 0; i < mn; i++) {
+            if (SEG_ID(m[i].hash) == SEG_ID(h)) {
+                if (want >= ngot || got[want] != m[i].doc)
+                    bad++;
+                want++;
+            }
+        }
+        if (want != total)
+            bad++;
+        /* a small `max` copies a prefix and still counts all */
+        if (nsegs == 1 && total > 1) {
+            uint32_t one = 0;
+            if (seg_lookup(segs[0], h, &one, 1) != total || one != got[0])
+                bad++;
+        }
+    }
+    free(got);
+    return bad;
+}
+
+static void test_sort(void)
+{
+    const size_t n = 200000;
+    uint64_t *pool = make_pool(5000);
+    size_t np;
+    seg_posting *p = make_postings(pool, 5000, 0, 2000, 200, &np);
+    CHECK(np > 1000);
+    size_t mn, sn = 0;
+    seg_posting *m = model_of(p, np, &mn);
+    CHECK(seg_sort(p, np, &sn, NULL) == TSR_OK);
+    CHECK(sn == mn);
+    int same = sn == mn;
+    for (size_t i = 0; same && i < sn; i++)
+        same = SEG_ID(p[i].hash) == SEG_ID(m[i].hash) && p[i].doc == m[i].doc;
+    CHECK(same);
+    free(p);
+    free(m);
+    free(pool);
+
+    /* Empty and single. */
+    seg_posting one = { 42, 7, 0 };
+    CHECK(seg_sort(&one, 1, &sn, NULL) == TSR_OK && sn == 1);
+    CHECK(seg_sort(NULL, 0, &sn, NULL) == TSR_OK && sn == 0);
+    (void)n;
+}
+
+static void test_roundtrip(void)
+{
+    uint64_t *pool = make_pool(3000);
+    size_t np, mn, sn;
+    seg_posting *p = make_postings(pool, 3000, 100, 500, 60, &np);
+    seg_posting *m = model_of(p, np, &mn);
+    CHECK(seg_sort(p, np, &sn, NULL) == TSR_OK && sn == mn);
+
+    seg_info info;
+    tsr_error e = {0};
+    CHECK(seg_write(tpath("a.tsg"), p, sn, 500, 100, 599, &info, &e) == TSR_OK);
+    CHECK(info.npostings == sn && info.ndocs == 500 && info.doc_lo == 100 && info.doc_hi == 599);
+    seg_file *s = NULL;
+    CHECK(seg_open(tpath("a.tsg"), &s, &e) == TSR_OK);
+    if (!s) {
+        fprintf(stderr, "%s\n", e.message);
+        return;
+    }
+    CHECK(s->info.checksum == info.checksum && s->info.bytes == info.bytes);
+    struct stat st;
+    CHECK(stat(tpath("a.tsg"), &st) == 0 && (uint64_t)st.st_size == info.bytes);
+    /* size: about 8 bytes per posting plus a small directory */
+    CHECK(info.bytes <= 64 + 4 * ((1u << SEG_MIN_BITS) + 1) + 8 * sn);
+    CHECK(seg_verify(s, 1, &e) == TSR_OK);
+    const seg_file *segs[1] = { s };
+    CHECK(check_lookups(segs, 1, m, mn, pool, 3000) == 0);
+    seg_close(s);
+
+    /* An empty segment (a batch whose documents have no words). */
+    CHECK(seg_write(tpath("empty.tsg"), NULL, 0, 3, 600, 602, &info, &e) == TSR_OK);
+    CHECK(seg_open(tpath("empty.tsg"), &s, &e) == TSR_OK);
+    CHECK(s && seg_lookup(s, pool[0], NULL, 0) == 0);
+    CHECK(s && seg_verify(s, 1, &e) == TSR_OK);
+    seg_close(s);
+
+    /* Out of order input is refused. */
+    seg_posting bad[2] = { { 1ull << 63, 5, 0 }, { 1ull << 62, 5, 0 } };
+    CHECK(seg_write(tpath("bad.tsg"), bad, 2, 1, 5, 5, &info, &e) == TSR_ERR_CORRUPT);
+    CHECK(access(tpath("bad.tsg"), F_OK) != 0); /* removed on failure */
+    free(p);
+    free(m);
+    free(pool);
+}
+
+static void test_merge(void)
+{
+    uint64_t *pool = make_pool(4000);
+    /* Three segments of very different sizes (different directory bits). */
+    const uint32_t lo[3] = { 0, 1000, 30000 }, nd[3] = { 1000, 29000, 10 };
+    const size_t per[3] = { 20, 22, 8 };
+    seg_posting *all = NULL;
+    size_t nall = 0;
+    seg_file *segs[3] = { 0 };
+    tsr_error e = {0};
+    for (int k = 0; k < 3; k++) {
+        size_t np, sn;
+        seg_posting *p = make_postings(pool, 4000, lo[k], nd[k], per[k], &np);
+        all = realloc(all, (nall + np) * sizeof *all);
+        memcpy(all + nall, p, np * sizeof *p);
+        nall += np;
+        CHECK(seg_sort(p, np, &sn, NULL) == TSR_OK);
+        char name[32];
+        snprintf(name, sizeof name, "m%d.tsg", k);
+        CHECK(seg_write(tpath(name), p, sn, nd[k], lo[k], lo[k] + nd[k] - 1, NULL, &e) == TSR_OK);
+        CHECK(seg_open(tpath(name), &segs[k], &e) == TSR_OK);
+        free(p);
+    }
+    CHECK(segs[1] && segs[0] && segs[1]->info.dir_bits > segs[0]->info.dir_bits);
+    size_t mn;
+    seg_posting *m = model_of(all, nall, &mn);
+    CHECK(check_lookups((const seg_file *const *)segs, 3, m, mn, pool, 4000) == 0);
+
+    /* Merge in a scrambled order: the output is the union. */
+    seg_file *in[3] = { segs[2], segs[0], segs[1] };
+    seg_info info;
+    CHECK(seg_merge(tpath("merged.tsg"), in, 3, &info, &e) == TSR_OK);
+    CHECK(info.npostings == mn && info.ndocs == 30010 && info.doc_lo == 0 &&
+          info.doc_hi == 30009);
+    seg_file *mg = NULL;
+    CHECK(seg_open(tpath("merged.tsg"), &mg, &e) == TSR_OK);
+    if (mg) {
+        CHECK(seg_verify(mg, 1, &e) == TSR_OK);
+        const seg_file *one[1] = { mg };
+        CHECK(check_lookups(one, 1, m, mn, pool, 4000) == 0);
+    }
+    /* Merging again with itself would repeat documents: refused. */
+    seg_file *twice[2] = { segs[0], segs[0] };
+    CHECK(seg_merge(tpath("twice.tsg"), twice, 2, NULL, &e) == TSR_ERR_CORRUPT);
+    seg_close(mg);
+    for (int k = 0; k < 3; k++)
+        seg_close(segs[k]);
+    free(all);
+    free(m);
+    free(pool);
+}
+
+/* Copy `src` to `dst`, keeping `keep` bytes (all when SIZE_MAX), and XOR
+ * byte `flip_at` with `mask` (when flip_at < size). */
+static void damaged_copy(const char *src, const char *dst, size_t keep, size_t flip_at,
+                         unsigned char mask)
+{
+    FILE *f = fopen(src, "rb");
+    fseek(f, 0, SEEK_END);
+    size_t n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc(n);
+    CHECK(fread(b, 1, n, f) == n);
+    fclose(f);
+    if (flip_at < n)
+        b[flip_at] ^= mask;
+    if (keep < n)
+        n = keep;
+    f = fopen(dst, "wb");
+    fwrite(b, 1, n, f);
+    fclose(f);
+    free(b);
+}
+
+static void test_damage(void)
+{
+    uint64_t *pool = make_pool(1000);
+    size_t np, sn;
+    seg_posting *p = make_postings(pool, 1000, 0, 100, 50, &np);
+    CHECK(seg_sort(p, np, &sn, NULL) == TSR_OK);
+    seg_info info;
+    tsr_error e = {0};
+    char good[256];
+    snprintf(good, sizeof good, "%s", tpath("good.tsg"));
+    CHECK(seg_write(good, p, sn, 100, 0, 99, &info, &e) == TSR_OK);
+    seg_file *s = NULL;
+
+    /* Truncated: by one byte, to the header, to less than a header. */
+    const size_t cuts[3] = { (size_t)info.bytes - 1, SEG_HEADER_BYTES, 10 };
+    for (int k = 0; k < 3; k++) {
+        damaged_copy(good, tpath("cut.tsg"), cuts[k], SIZE_MAX, 0);
+        CHECK(seg_open(tpath("cut.tsg"), &s, &e) == TSR_ERR_FORMAT && s == NULL);
+        CHECK(strstr(e.message, "cut.tsg") != NULL);
+        CHECK(strstr(e.message, "truncated") != NULL);
+    }
+    /* Trailing garbage. */
+    FILE *f = fopen(tpath("long.tsg"), "wb");
+    fclose(f);
+    damaged_copy(good, tpath("long.tsg"), SIZE_MAX, SIZE_MAX, 0);
+    f = fopen(tpath("long.tsg"), "ab");
+    fputs("junk", f);
+    fclose(f);
+    CHECK(seg_open(tpath("long.tsg"), &s, &e) == TSR_ERR_FORMAT);
+
+    /* A flipped bit in the body: opens (cheap checks), verify finds it. */
+    const size_t body_bits[3] = { SEG_HEADER_BYTES + 5, (size_t)info.bytes - 3,
+                                  (size_t)info.bytes - 4 * sn - 2 };
+    for (int k = 0; k < 3; k++) {
+        damaged_copy(good, tpath("flip.tsg"), SIZE_MAX, body_bits[k], 0x10);
+        s = NULL;
+        int rc = seg_open(tpath("flip.tsg"), &s, &e);
+        CHECK(rc == TSR_OK);
+        if (s) {
+            CHECK(seg_verify(s, 0, &e) == TSR_ERR_CHECKSUM);
+            CHECK(strstr(e.message, "flip.tsg") != NULL);
+            seg_close(s);
+        }
+    }
+    /* A flipped bit in the header: refused at open. */
+    for (size_t at = 16; at < SEG_HEADER_BYTES; at += 9) {
+        damaged_copy(good, tpath("hdr.tsg"), SIZE_MAX, at, 0x01);
+        CHECK(seg_open(tpath("hdr.tsg"), &s, &e) == TSR_ERR_CHECKSUM);
+    }
+    /* Bad magic. */
+    damaged_copy(good, tpath("magic.tsg"), SIZE_MAX, 0, 0x20);
+    CHECK(seg_open(tpath("magic.tsg"), &s, &e) == TSR_ERR_FORMAT);
+    CHECK(strstr(e.message, "magic") != NULL);
+
+    /* A newer format version (with a valid header check). */
+    damaged_copy(good, tpath("v2.tsg"), SIZE_MAX, SIZE_MAX, 0);
+    f = fopen(tpath("v2.tsg"), "r+b");
+    unsigned char h[SEG_HEADER_BYTES];
+    CHECK(fread(h, 1, sizeof h, f) == sizeof h);
+    tsr_put_u32(h + 8, SEG_FORMAT_VERSION + 1);
+    tsr_put_u32(h + 60, (uint32_t)XXH3_64bits(h, 60));
+    fseek(f, 0, SEEK_SET);
+    fwrite(h, 1, sizeof h, f);
+    fclose(f);
+    CHECK(seg_open(tpath("v2.tsg"), &s, &e) == TSR_ERR_VERSION);
+
+    /* Missing file. */
+    CHECK(seg_open(tpath("nope.tsg"), &s, &e) == TSR_ERR_NOTFOUND);
+    free(p);
+    free(pool);
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/tsr-seg-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    RUN(test_sort);
+    RUN(test_roundtrip);
+    RUN(test_merge);
+    RUN(test_damage);
+    const char *names[] = { "a.tsg", "empty.tsg", "bad.tsg", "m0.tsg", "m1.tsg", "m2.tsg",
+                            "merged.tsg", "twice.tsg", "good.tsg", "cut.tsg", "long.tsg",
+                            "flip.tsg", "hdr.tsg", "magic.tsg", "v2.tsg" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        unlink(tpath(names[i]));
+    rmdir(tmpdir);
+    return test_report();
+}
