@@ -41,12 +41,14 @@ TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 DEPS_OK  = $(BUILD)/.deps-ok
 
-.PHONY: bench-tools all lib cli tests test test-quick test-san eval bench install uninstall clean help deps fuzz
+.PHONY: demo bench-tools all lib cli tests test test-quick test-san eval bench install uninstall clean help deps fuzz
 
 all: $(BUILD)/tessera
 
 help:
 	@echo "make              build $(BUILD)/tessera (installs Debian packages if missing)"
+	@echo "make demo         the main job: index the system's license texts, check every"
+	@echo "                  /usr/share/doc/*/copyright against them, report (demo/)"
 	@echo "make test         full test run: unit, CLI, round trip, faults, sanitizers"
 	@echo "make test-quick   unit + CLI tests only, no sanitizer build"
 	@echo "make eval         accuracy on ../shared/data (PAN 2013, news) -> EVAL.md figures"
@@ -99,6 +101,9 @@ test:
 
 test-quick: tests
 	@sh tests/run.sh --quick
+
+demo: all
+	@sh scripts/demo.sh
 
 eval: all
 	@sh eval/run.sh

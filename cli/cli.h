@@ -46,6 +46,9 @@ const char *cli_default_db(void);
 /* Open an index; prints the error and returns an exit code on failure. */
 int cli_open_index(const char *db, unsigned flags, tsr_index **ix);
 
+/* Write `s` as a JSON string (quoted, escaped) to `f`. */
+void cli_json_string(FILE *f, const char *s);
+
 /* Commands */
 int cmd_align(int argc, char **argv);
 int cmd_check(int argc, char **argv);
@@ -73,6 +76,7 @@ double cli_now(void);
     { "max-gap", required_argument, 0, 1003 },                    \
     { "seed", required_argument, 0, 1004 },                       \
     { "max-candidates", required_argument, 0, 1005 },             \
-    { "boilerplate-df", required_argument, 0, 1006 }
+    { "boilerplate-df", required_argument, 0, 1006 },             \
+    { "allow-nul", no_argument, 0, 1007 }
 
 #endif

@@ -32,6 +32,7 @@ static const char align_help[] =
 "      --min-similarity S least share of matching words, 0..1 (default 0.5)\n"
 "      --max-gap N        largest gap inside a passage, in words (default 50)\n"
 "      --seed N           words per seed (default 3)\n"
+"      --allow-nul        read NUL bytes as spaces (default: refuse the text)\n"
 "  -h, --help             this help\n"
 "\n"
 "Example:\n"
@@ -72,18 +73,10 @@ static int align_one(const char *pa, const char *pb, const char *name_a,
         if (jsonl) {
             /* {"a": .., "b": .., <result fields>} */
             fputs("{\"a\":", stdout);
-            /* names are file names from a list: escape the two JSON specials */
-            putchar('"');
-            for (const char *c = name_a; *c; c++) {
-                if (*c == '"' || *c == '\\') putchar('\\');
-                putchar(*c);
-            }
-            fputs("\",\"b\":\"", stdout);
-            for (const char *c = name_b; *c; c++) {
-                if (*c == '"' || *c == '\\') putchar('\\');
-                putchar(*c);
-            }
-            printf("\",%s\n", s + 1);
+            cli_json_string(stdout, name_a);
+            fputs(",\"b\":", stdout);
+            cli_json_string(stdout, name_b);
+            printf(",%s\n", s + 1);
         } else {
             puts(s);
         }

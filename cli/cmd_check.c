@@ -10,13 +10,14 @@
 #include <string.h>
 
 static const char check_help[] =
-"Usage: tessera check [OPTIONS] --db DIR FILE|-\n"
+"Usage: tessera check [OPTIONS] --db DIR FILE|-...\n"
 "\n"
 "Find the passages of FILE (or standard input) that occur in the documents of\n"
 "the index DIR: each passage's span in FILE and in its source (byte offsets,\n"
 "end exclusive), the source's id, title and date, the similarity; the share of\n"
 "FILE reused, per source and in total; passages repeated inside FILE; and\n"
 "boilerplate lines (lines recurring across many indexed documents), kept apart.\n"
+"With several FILEs, --json writes one line per file, its name under \"file\".\n"
 "\n"
 "Options:\n"
 "      --db DIR           the index (default: $TESSERA_DB, else ./tessera.tsr)\n"
@@ -30,6 +31,7 @@ static const char check_help[] =
 "      --max-candidates N source documents aligned (default 64)\n"
 "      --boilerplate-df N an n-gram in more than N documents is boilerplate\n"
 "                         (default: 0 = automatic, max(20, documents/500))\n"
+"      --allow-nul        read NUL bytes as spaces (default: refuse the text)\n"
 "  -h, --help             this help\n"
 "\n"
 "Examples:\n"
@@ -53,6 +55,76 @@ int cli_open_index(const char *db, unsigned flags, tsr_index **ix)
         return cli_fail(code, "%s", e.message);
     }
     return EXIT_OK;
+}
+
+
+/* Check one file and print its report.  With `many`, JSON output is one
+ * line per file with a "file" key in front. */
+static int check_one(tsr_index *ix, const char *db, const char *path, const tsr_params *p,
+                     int json, int pretty, const char *html, int color, int many)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = EXIT_OK;
+    tsr_error e = { 0 };
+    if (cli_read_file(path, &text, &len) != 0)
+        return cli_fail(errno == ENOENT ? EXIT_INPUT : EXIT_SYSTEM, "%s: %s", path,
+                        strerror(errno));
+    tsr_result *r = NULL;
+    int st = tsr_index_check(ix, text, len, p, &r, &e);
+    if (st != TSR_OK) {
+        rc = cli_fail(cli_exit_code(st), "%s: %s", st == TSR_ERR_UTF8 || st == TSR_ERR_NUL ? path : db,
+                      e.message);
+        goto out;
+    }
+    /* source texts, for the reports */
+    const char **srcs = NULL;
+    size_t *lens = NULL;
+    tsr_document **docs = NULL;
+    if (!json || html) {
+        srcs = calloc(r->n_sources + 1, sizeof *srcs);
+        lens = calloc(r->n_sources + 1, sizeof *lens);
+        docs = calloc(r->n_sources + 1, sizeof *docs);
+        if (!srcs || !lens || !docs) { rc = cli_fail(EXIT_SYSTEM, "out of memory"); goto out2; }
+        for (size_t i = 0; i < r->n_sources; i++)
+            if (tsr_index_get_docno(ix, r->sources[i].docno, &docs[i], NULL) == TSR_OK) {
+                srcs[i] = docs[i]->text;
+                lens[i] = docs[i]->text_len;
+            }
+    }
+    if (json) {
+        char *s = tsr_result_json(r, pretty && !many ? TSR_JSON_PRETTY : 0);
+        if (!s) { rc = cli_fail(EXIT_SYSTEM, "out of memory"); goto out2; }
+        if (many) {
+            fputs("{\"file\":", stdout);
+            cli_json_string(stdout, path);
+            printf(",%s\n", s + 1);
+        } else {
+            puts(s);
+        }
+        tsr_free(s);
+    } else if (!html) {
+        report_input in = { path, text, len, r, srcs, lens };
+        if (report_text(stdout, &in, cli_want_color(stdout, color)) != 0)
+            rc = cli_fail(EXIT_SYSTEM, "writing the report failed");
+        if (many) putchar('\n');
+    }
+    if (html) {
+        FILE *f = fopen(html, "w");
+        if (!f) { rc = cli_fail(EXIT_SYSTEM, "%s: %s", html, strerror(errno)); goto out2; }
+        report_input in = { path, text, len, r, srcs, lens };
+        int bad = report_html(f, &in);
+        if (fclose(f) != 0 || bad)
+            rc = cli_fail(EXIT_SYSTEM, "%s: writing the report failed", html);
+    }
+out2:
+    if (docs)
+        for (size_t i = 0; i < r->n_sources; i++) tsr_document_free(docs[i]);
+    free(docs); free(srcs); free(lens);
+out:
+    tsr_result_free(r);
+    free(text);
+    return rc;
 }
 
 int cmd_check(int argc, char **argv)
@@ -92,66 +164,19 @@ int cmd_check(int argc, char **argv)
     tsr_error e = { 0 };
     if (tsr_params_validate(&p, &e) != TSR_OK)
         return cli_usage_error("check", "%s", e.message);
-    if (argc - optind != 1)
-        return cli_usage_error("check", "expected one FILE (or - for standard input)");
-    const char *path = argv[optind];
-
-    char *text = NULL;
-    size_t len = 0;
-    if (cli_read_file(path, &text, &len) != 0)
-        return cli_fail(errno == ENOENT ? EXIT_INPUT : EXIT_SYSTEM, "%s: %s", path,
-                        strerror(errno));
+    if (argc - optind < 1)
+        return cli_usage_error("check", "expected a FILE (or - for standard input)");
+    if (html && argc - optind > 1)
+        return cli_usage_error("check", "--html takes one FILE");
     tsr_index *ix = NULL;
     int rc = cli_open_index(db, TSR_OPEN_READONLY, &ix);
-    if (rc != EXIT_OK) { free(text); return rc; }
-
-    tsr_result *r = NULL;
-    int st = tsr_index_check(ix, text, len, &p, &r, &e);
-    if (st != TSR_OK) {
-        rc = cli_fail(cli_exit_code(st), "%s: %s", st == TSR_ERR_UTF8 || st == TSR_ERR_NUL ? path : db,
-                      e.message);
-        goto out;
+    if (rc != EXIT_OK) return rc;
+    const int many = argc - optind > 1;
+    for (int a = optind; a < argc; a++) {
+        int r = check_one(ix, db, argv[a], &p, json, pretty, html, color, many);
+        if (r != EXIT_OK) rc = r;
+        if (r == EXIT_INDEX || r == EXIT_SYSTEM) break;
     }
-    /* source texts, for the reports */
-    const char **srcs = NULL;
-    size_t *lens = NULL;
-    tsr_document **docs = NULL;
-    if (!json || html) {
-        srcs = calloc(r->n_sources + 1, sizeof *srcs);
-        lens = calloc(r->n_sources + 1, sizeof *lens);
-        docs = calloc(r->n_sources + 1, sizeof *docs);
-        if (!srcs || !lens || !docs) { rc = cli_fail(EXIT_SYSTEM, "out of memory"); goto out2; }
-        for (size_t i = 0; i < r->n_sources; i++)
-            if (tsr_index_get_docno(ix, r->sources[i].docno, &docs[i], NULL) == TSR_OK) {
-                srcs[i] = docs[i]->text;
-                lens[i] = docs[i]->text_len;
-            }
-    }
-    if (json) {
-        char *s = tsr_result_json(r, pretty ? TSR_JSON_PRETTY : 0);
-        if (!s) { rc = cli_fail(EXIT_SYSTEM, "out of memory"); goto out2; }
-        puts(s);
-        tsr_free(s);
-    } else if (!html) {
-        report_input in = { path, text, len, r, srcs, lens };
-        if (report_text(stdout, &in, cli_want_color(stdout, color)) != 0)
-            rc = cli_fail(EXIT_SYSTEM, "writing the report failed");
-    }
-    if (html) {
-        FILE *f = fopen(html, "w");
-        if (!f) { rc = cli_fail(EXIT_SYSTEM, "%s: %s", html, strerror(errno)); goto out2; }
-        report_input in = { path, text, len, r, srcs, lens };
-        int bad = report_html(f, &in);
-        if (fclose(f) != 0 || bad)
-            rc = cli_fail(EXIT_SYSTEM, "%s: writing the report failed", html);
-    }
-out2:
-    if (docs)
-        for (size_t i = 0; i < r->n_sources; i++) tsr_document_free(docs[i]);
-    free(docs); free(srcs); free(lens);
-out:
-    tsr_result_free(r);
     tsr_index_close(ix);
-    free(text);
     return rc;
 }

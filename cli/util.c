@@ -125,6 +125,7 @@ int cli_param_option(tsr_params *p, int opt, const char *arg)
     case 1004: bad = parse_int(arg, 1, 16, &p->seed); break;
     case 1005: bad = parse_int(arg, 1, 1000000, &p->max_candidates); break;
     case 1006: bad = parse_int(arg, 0, 2000000000, &p->boilerplate_df); break;
+    case 1007: p->allow_nul = 1; break;
     default: return 0;
     }
     if (bad) {
@@ -199,4 +200,15 @@ void cli_progress_update(cli_progress *pg, uint64_t done, uint64_t total, uint64
 void cli_progress_end(cli_progress *pg)
 {
     if (pg->enabled) fputc('\n', stderr);
+}
+
+void cli_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\') { fputc('\\', f); fputc(*c, f); }
+        else if (*c < 0x20) fprintf(f, "\\u%04x", *c);
+        else fputc(*c, f);
+    }
+    fputc('"', f);
 }

@@ -127,7 +127,7 @@ def run_tessera(binary, corpus, pairs, jobs, extra, tmp):
         with open(pfile, "w", encoding="utf-8") as f:
             f.writelines(f"{a} {b}\n" for a, b in part)
         cmd = [binary, "align", "--pairs", pfile, "--dir-a", corpus.susp_dir,
-               "--dir-b", corpus.src_dir, "--jsonl"] + extra
+               "--dir-b", corpus.src_dir, "--jsonl", "--allow-nul"] + extra
         out = open(os.path.join(tmp, f"out.{j}"), "wb")
         err = open(os.path.join(tmp, f"err.{j}"), "wb")
         procs.append((subprocess.Popen(cmd, stdout=out, stderr=err), out, err,

@@ -405,7 +405,7 @@ def score_article(t, report, text_len, acc):
         s_cov = union_len([(max(sb, pl["source_begin"]),
                             min(se, pl["source_end"])) for pl in same])
         right = a_cov >= (e - b) / 2 and (s_cov >= (se - sb) / 2 or
-                                          (alt and not same))
+                                          bool(alt and not same))
         acc["reported_right"] += right
         if sid not in allowed:
             acc["false_passages"] += 1

@@ -613,6 +613,22 @@ int cat_put_meta(cat *c, const cat_meta *m, tsr_error *err)
  * Verification
  * --------------------------------------------------------------------- */
 
+int cat_read_begin(cat *c, tsr_error *err)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = exec(c, "BEGIN", err);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+void cat_read_end(cat *c)
+{
+    pthread_mutex_lock(&c->mu);
+    if (!sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    pthread_mutex_unlock(&c->mu);
+}
+
 int cat_integrity(cat *c, int *ok, char *msg, size_t msgsz, tsr_error *err)
 {
     pthread_mutex_lock(&c->mu);

@@ -84,6 +84,10 @@ int cat_put_meta(cat *c, const cat_meta *m, tsr_error *err);
 int cat_get_doc(cat *c, const char *id, int64_t docno, tsr_document *d,
                 void **blob, size_t *blob_len, tsr_error *err);
 
+/* A read transaction, so that several reads see one state (verify). */
+int cat_read_begin(cat *c, tsr_error *err);
+void cat_read_end(cat *c);
+
 /* PRAGMA integrity_check: *ok = 1 when "ok", else the first problem in msg. */
 int cat_integrity(cat *c, int *ok, char *msg, size_t msgsz, tsr_error *err);
 

@@ -101,7 +101,7 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
     if (!ix || (!text && len))
         return tsr_seterr(err, TSR_ERR_INVALID, "NULL index or text");
     size_t off;
-    int rc = tsr_utf8_check(text, len, &off);
+    int rc = text_check(text, len, p->allow_nul, &off);
     if (rc == TSR_ERR_UTF8)
         return tsr_seterr(err, rc, "invalid UTF-8 at byte %zu", off);
     if (rc == TSR_ERR_NUL)

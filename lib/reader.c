@@ -122,7 +122,7 @@ struct tsr_reader {
     /* the open file */
     int open;
     int kind;
-    int broken;           /* a corrupt stream: close before going on */
+    int file_done;        /* close the file before going on */
     const char *name;     /* file name in messages */
     bytesrc src;
     uint64_t lineno;
@@ -482,7 +482,7 @@ static void close_file(tsr_reader *r)
     r->done_prev += size > r->src.raw ? size : r->src.raw;
     src_close(&r->src);
     r->open = 0;
-    r->broken = 0;
+    r->file_done = 0;
     r->beg = r->end = r->scan = 0;
     r->eof = r->dropping = 0;
     r->lineno = 0;
@@ -535,7 +535,7 @@ static int open_file(tsr_reader *r, tsr_error *err)
     r->kind = kind;
     r->lineno = 0;
     r->beg = r->end = r->scan = 0;
-    r->eof = r->dropping = r->broken = 0;
+    r->eof = r->dropping = r->file_done = 0;
     int rc = src_open(&r->src, fd, !r->is_stdin, comp, r->name, err);
     if (rc == TSR_OK && kind == KIND_SNIFF)
         rc = sniff_stdin(r, err);
@@ -952,7 +952,7 @@ int tsr_reader_next(tsr_reader *r, tsr_docinfo *doc, int *eof, tsr_error *err)
     tsr_error e = { 0, "" };
     for (;;) {
         int rc;
-        if (r->open && r->broken)
+        if (r->open && r->file_done)
             close_file(r);
         if (!r->open) {
             if (r->fi >= r->files.n) {
@@ -968,7 +968,7 @@ int tsr_reader_next(tsr_reader *r, tsr_docinfo *doc, int *eof, tsr_error *err)
         if (r->kind == KIND_TEXT) {
             rc = read_text(r, doc, &e);
             if (rc == TSR_OK || is_record_error(rc))
-                r->broken = 1; /* one document per file: done with it */
+                r->file_done = 1; /* one document per file: done with it */
             if (rc == TSR_OK)
                 return TSR_OK;
         } else {
@@ -981,13 +981,13 @@ int tsr_reader_next(tsr_reader *r, tsr_docinfo *doc, int *eof, tsr_error *err)
                 continue;
             }
             if (rc == TSR_ERR_FORMAT)
-                r->broken = 1;
+                r->file_done = 1;
         }
         if (!is_record_error(rc))
             goto fatal;
     bad:
         if (rc == TSR_ERR_FORMAT)
-            r->broken = 1;
+            r->file_done = 1;
         memset(doc, 0, sizeof *doc);
         release_doc(r);
         if (!r->o.skip_bad) {

@@ -194,10 +194,11 @@ void tsr_result_free(tsr_result *r)
  * tsr_align
  * --------------------------------------------------------------------- */
 
-static int check_text(const char *t, size_t len, const char *which, tsr_error *err)
+static int check_text(const char *t, size_t len, const char *which, int allow_nul,
+                      tsr_error *err)
 {
     size_t off;
-    int rc = tsr_utf8_check(t, len, &off);
+    int rc = text_check(t, len, allow_nul, &off);
     if (rc == TSR_ERR_UTF8)
         return tsr_seterr(err, rc, "%s: invalid UTF-8 at byte %zu", which, off);
     if (rc == TSR_ERR_NUL)
@@ -214,8 +215,8 @@ int tsr_align(const char *a, size_t alen, const char *b, size_t blen,
     TSR_FORWARD(tsr_params_validate(p, err));
     if ((!a && alen) || (!b && blen))
         return tsr_seterr(err, TSR_ERR_INVALID, "NULL text");
-    TSR_FORWARD(check_text(a, alen, "first text", err));
-    TSR_FORWARD(check_text(b, blen, "second text", err));
+    TSR_FORWARD(check_text(a, alen, "first text", p->allow_nul, err));
+    TSR_FORWARD(check_text(b, blen, "second text", p->allow_nul, err));
 
     tsr_word *A = NULL, *B = NULL;
     size_t an = 0, bn = 0;

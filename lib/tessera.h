@@ -71,7 +71,8 @@
  *
  * - Offsets are byte offsets into the UTF-8 text as given, end exclusive.
  * - Texts must be valid UTF-8 without NUL bytes; anything else is refused
- *   with TSR_ERR_UTF8 / TSR_ERR_NUL and the byte offset of the fault.
+ *   with TSR_ERR_UTF8 / TSR_ERR_NUL and the byte offset of the fault
+ *   (tsr_params.allow_nul lets NUL bytes pass as spaces).
  * - Words are runs of letters, digits and combining marks.  Scripts written
  *   without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) give
  *   one word per character.
@@ -168,6 +169,10 @@ typedef struct tsr_params {
      * checked text made of such fingerprints are reported as boilerplate.
      * 0 = automatic: max(20, documents / 500). */
     int boilerplate_df;
+
+    /* Input: 0 (default) refuses texts with NUL bytes (TSR_ERR_NUL); 1
+     * reads a NUL byte as a space (some real web text holds stray NULs). */
+    int allow_nul;
 } tsr_params;
 
 /** Fill `p` with the defaults above. */

@@ -71,6 +71,11 @@ int tsr_params_validate(const tsr_params *p, tsr_error *err)
  * U+10FFFF.  ASCII runs are skipped eight bytes at a time. */
 int tsr_utf8_check(const char *text, size_t len, size_t *bad_offset)
 {
+    return text_check(text, len, 0, bad_offset);
+}
+
+int text_check(const char *text, size_t len, int allow_nul, size_t *bad_offset)
+{
     const unsigned char *s = (const unsigned char *)text;
     size_t i = 0;
     while (i < len) {
@@ -87,7 +92,7 @@ int tsr_utf8_check(const char *text, size_t len, size_t *bad_offset)
             break;
         unsigned c = s[i];
         if (c < 0x80) {
-            if (c == 0) {
+            if (c == 0 && !allow_nul) {
                 if (bad_offset) *bad_offset = i;
                 return TSR_ERR_NUL;
             }

@@ -63,6 +63,9 @@ char *tsr_strdup_or_null(const char *s, int *oom);
 /* Copy of s[0..n) with a terminating NUL, or NULL on OOM. */
 char *tsr_strndup(const char *s, size_t n);
 
+/* tsr_utf8_check, where NUL bytes pass when allow_nul is set (text.c). */
+int text_check(const char *text, size_t len, int allow_nul, size_t *bad_offset);
+
 /* Little-endian fixed-width stores and loads (index files are LE). */
 static inline void tsr_put_u32(unsigned char *p, uint32_t v)
 {

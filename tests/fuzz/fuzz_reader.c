@@ -144,6 +144,17 @@ static void clear_dir(void)
     }
 }
 
+static void remove_dir(void)
+{
+    char p[512];
+    clear_dir();
+    snprintf(p, sizeof p, "%s/d/sub", dir);
+    rmdir(p);
+    snprintf(p, sizeof p, "%s/d", dir);
+    rmdir(p);
+    rmdir(dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!dir[0]) {
@@ -156,6 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mkdir(p, 0700);
         snprintf(p, sizeof p, "%s/d/sub", dir);
         mkdir(p, 0700);
+        atexit(remove_dir);
     }
     if (size < 2)
         return 0;

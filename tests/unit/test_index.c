@@ -9,7 +9,10 @@
 #include "testhelp.h"
 
 #include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -302,7 +305,7 @@ static void test_auto_merge(void)
     CHECK(nseg == 3);
 }
 
-typedef struct { int calls, bad; char badfile[64]; } vstate;
+typedef struct { int calls, bad; char badfile[256]; } vstate;
 
 static void on_verify(void *ud, const char *file, int status, const char *msg)
 {
@@ -328,7 +331,7 @@ static void first_segment(char *name, size_t n)
 
 static void test_damage(void)
 {
-    char name[64], path[512];
+    char name[256], path[512];
     first_segment(name, sizeof name);
     snprintf(path, sizeof path, "%s/%s", ixdir, name);
     struct stat st;
@@ -394,6 +397,126 @@ static void test_damage(void)
     rm_rf(other);
 }
 
+/* Threads share one read-only handle: lookups, gets and stats at once. */
+typedef struct { tsr_index *ix; int bad; } thr_arg;
+
+static void *reader_thread(void *p)
+{
+    thr_arg *a = p;
+    for (int round = 0; round < 30; round++) {
+        for (int64_t no = 0; no < 5; no++) {
+            tsr_document *d = NULL;
+            if (tsr_index_get_docno(a->ix, no, &d, NULL) != TSR_OK || !d) {
+                a->bad++;
+                continue;
+            }
+            if (d->text_len && !finds_all(a->ix, d->text, (uint32_t)no))
+                a->bad++;
+            tsr_document *d2 = NULL;
+            if (tsr_index_get(a->ix, d->id, &d2, NULL) != TSR_OK || d2->docno != no)
+                a->bad++;
+            tsr_document_free(d2);
+            tsr_document_free(d);
+        }
+        tsr_stats st;
+        if (tsr_index_stats(a->ix, &st, NULL) != TSR_OK || st.documents == 0)
+            a->bad++;
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    tsr_index *ix = NULL;
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_READONLY, &ix, NULL) == TSR_OK);
+    if (!ix)
+        return;
+    pthread_t t[4];
+    thr_arg a[4];
+    for (int i = 0; i < 4; i++) {
+        a[i].ix = ix;
+        a[i].bad = 0;
+        CHECK(pthread_create(&t[i], NULL, reader_thread, &a[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        CHECK(a[i].bad == 0);
+    }
+    tsr_index_close(ix);
+}
+
+/* SIGKILL a writer at random moments (during adds, commits and merges):
+ * each time the index opens, verifies, and holds exactly the commits that
+ * had returned (or one more, when the kill hit after the catalog commit
+ * and before the report). */
+static void test_crash(void)
+{
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/crash.tsr", tmpdir);
+    uint64_t docs_before = 0;
+    for (int round = 0; round < 6; round++) {
+        int fds[2];
+        CHECK(pipe(fds) == 0);
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(fds[0]);
+            tsr_index *ix = NULL;
+            if (tsr_index_open(dir, TSR_OPEN_CREATE, &ix, NULL) != TSR_OK)
+                _exit(2);
+            for (int c = 0; c < 100000; c++) {
+                for (int k = 0; k < 10; k++) {
+                    char id[64];
+                    snprintf(id, sizeof id, "crash-%d-%d-%d", round, c, k);
+                    char *t = make_text(150);
+                    if (add_doc(ix, id, t, NULL) != TSR_OK)
+                        _exit(3);
+                    free(t);
+                }
+                if (tsr_index_commit(ix, NULL) != TSR_OK || write(fds[1], "c", 1) != 1)
+                    _exit(4);
+            }
+            _exit(0);
+        }
+        close(fds[1]);
+        usleep(30000 + (useconds_t)(rnd() % 250000));
+        kill(pid, SIGKILL);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        CHECK(WIFSIGNALED(status));
+        char buf[4096];
+        ssize_t k;
+        uint64_t reported = 0;
+        while ((k = read(fds[0], buf, sizeof buf)) > 0)
+            reported += (uint64_t)k;
+        close(fds[0]);
+
+        tsr_index *ix = NULL;
+        tsr_error e = {0};
+        CHECK(tsr_index_open(dir, TSR_OPEN_WRITE, &ix, &e) == TSR_OK);
+        if (!ix) {
+            fprintf(stderr, "round %d: %s\n", round, e.message);
+            continue;
+        }
+        tsr_stats st;
+        CHECK(tsr_index_stats(ix, &st, &e) == TSR_OK);
+        const uint64_t added = st.documents - docs_before;
+        CHECK(added == 10 * reported || added == 10 * (reported + 1));
+        CHECK(tsr_index_verify(ix, NULL, NULL, &e) == TSR_OK);
+        docs_before = st.documents;
+        tsr_index_close(ix);
+        DIR *dd = opendir(dir);
+        struct dirent *de;
+        int tmp = 0;
+        while ((de = readdir(dd)) != NULL)
+            tmp += strstr(de->d_name, ".tmp") != NULL;
+        closedir(dd);
+        CHECK(tmp == 0);
+    }
+    CHECK(docs_before > 0);
+    rm_rf(dir);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/tsr-ix-XXXXXX");
@@ -405,8 +528,10 @@ int main(void)
     RUN(test_basic);
     RUN(test_refresh);
     RUN(test_orphans);
+    RUN(test_threads);
     RUN(test_auto_merge);
     RUN(test_damage);
+    RUN(test_crash);
     rm_rf(ixdir);
     rmdir(tmpdir);
     return test_report();

@@ -5,7 +5,6 @@
  * mkdtemp, compressed ones with the zlib and zstd APIs, and removed at
  * the end.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,0 +1,756 @@
+/*
+ * roundtrip.c - the seeded round-trip tester (after zstd tests/fuzzer.c):
+ * plant passages, build an index, query it, check that every planted
+ * passage is found where it was planted.  Uses only the public API.
+ *
+ *   roundtrip SEED COUNT [--docs N] [--only Q] [--tolerance W] [--keep] [-v]
+ *
+ * How it works.  From SEED it generates a vocabulary of made-up words with a
+ * Zipf-like frequency law (a few short words are very common, most are rare,
+ * as in natural language), then a corpus of N documents (default 250) of
+ * sentences drawn from it, and indexes the corpus into a temporary
+ * directory.  It then writes COUNT query texts.  Each query mixes filler
+ * (fresh random sentences from the same vocabulary: language-like text that
+ * was copied from nowhere) with 2-4 passages copied from distinct documents,
+ * each passage of one kind:
+ *
+ *   verbatim   15-80 words copied as they are
+ *   reworded   30-80 words with 10-15% of the words edited: adjacent words
+ *              swapped, words inserted, deleted or substituted (the first
+ *              and last two words are kept, so the boundaries are defined)
+ *   reordered  45-80 words cut into 3-4 chunks of 15+ words, shuffled
+ *
+ * and every fifth query is filler only ("unrelated").  Each query goes
+ * through tsr_index_check.  The planted spans are known in words on both
+ * sides; a reported passage's byte offsets are turned into word offsets
+ * (with tsr_tokenize) and compared:
+ *
+ *   verbatim, reworded: some passage from the right source document has
+ *     both ends, on both sides, within --tolerance words (default 5);
+ *   reordered: each run of chunks that kept its order is covered, on both
+ *     sides, within the tolerance, by a passage from the right source (an
+ *     aligner may legitimately bridge a moved chunk as a gap);
+ *   unrelated: no passage at all;
+ *   and no passage anywhere may lie outside the planted spans or name a
+ *     source that was not planted there (a false positive).
+ *
+ * The first planted passage of every query is also checked with tsr_align
+ * on the (query, source) pair, and unrelated queries are aligned with a
+ * random document (no passage allowed).
+ *
+ * Every random choice derives from SEED (the corpus) and SEED + query
+ * number (each query), so a failure replays exactly: the failure message
+ * prints the command, and --only Q re-runs just query Q.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tessera.h"
+
+/* ---- random numbers -------------------------------------------------------- */
+
+typedef struct { uint64_t s; } rng;
+
+static uint64_t rng_next(rng *r)
+{
+    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static double rng_unit(rng *r) { return (double)(rng_next(r) >> 11) / 9007199254740992.0; }
+
+/* an integer in [lo, hi] */
+static int rng_range(rng *r, int lo, int hi)
+{
+    return lo + (int)(rng_next(r) % (uint64_t)(hi - lo + 1));
+}
+
+/* ---- small helpers --------------------------------------------------------- */
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) { fputs("roundtrip: out of memory\n", stderr); exit(5); }
+    return p;
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p) { fputs("roundtrip: out of memory\n", stderr); exit(5); }
+    return p;
+}
+
+typedef struct { char *s; size_t len, cap; } sbuf;
+
+static void sb_put(sbuf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->s = xrealloc(b->s, b->cap);
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = 0;
+}
+
+typedef struct { int *v; size_t n, cap; } ivec;
+
+static void iv_push(ivec *a, int x)
+{
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 64;
+        a->v = xrealloc(a->v, a->cap * sizeof *a->v);
+    }
+    a->v[a->n++] = x;
+}
+
+/* ---- vocabulary with Zipf frequencies -------------------------------------- */
+
+#define VOCAB 6000
+
+static char vocab[VOCAB][32];
+static double zipf_cdf[VOCAB];
+
+static void vocab_make(uint64_t seed)
+{
+    static const char *syl[] = {
+        "ba", "ke", "lo", "mu", "ri", "sa", "te", "vo", "na", "pi", "do", "gu",
+        "fa", "le", "mo", "zu", "hi", "ra", "so", "ti", "ne", "wa", "ku", "ge",
+        "tor", "lan", "mes", "dur", "vin", "kas", "pol", "ser",
+    };
+    const int nsyl = (int)(sizeof syl / sizeof syl[0]);
+    rng r = { seed ^ 0x5eed5eedull };
+    for (int i = 0; i < VOCAB; i++) {
+        /* frequent words are short; a base-32 rank suffix keeps them distinct */
+        char *w = vocab[i];
+        w[0] = 0;
+        int extra = i < 40 ? 0 : i < 600 ? 1 : 2;
+        for (int k = 0; k < extra; k++)
+            strcat(w, syl[rng_next(&r) % (uint64_t)nsyl]);
+        int x = i;
+        do {
+            strcat(w, syl[x % nsyl]);
+            x /= nsyl;
+        } while (x);
+    }
+    /* Zipf-Mandelbrot: weight 1/(rank + 2.7) */
+    double sum = 0, acc = 0;
+    for (int i = 0; i < VOCAB; i++) sum += 1.0 / (i + 2.7);
+    for (int i = 0; i < VOCAB; i++) {
+        acc += 1.0 / (i + 2.7) / sum;
+        zipf_cdf[i] = acc;
+    }
+    zipf_cdf[VOCAB - 1] = 1.0;
+}
+
+static int zipf_word(rng *r)
+{
+    double u = rng_unit(r);
+    int lo = 0, hi = VOCAB - 1;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (zipf_cdf[mid] < u) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* ---- texts built from word ids ----------------------------------------------
+ * A text is rendered from a sequence of word ids: sentences of 6-20 words,
+ * capitalized, ended by '.', now and then a paragraph break.  Words are runs
+ * of ASCII letters, so the library's tokenizer must see exactly our words;
+ * main() asserts that. */
+
+typedef struct {
+    sbuf text;
+    ivec words;      /* word ids */
+    ivec wbegin;     /* byte offset of each word */
+    int sentence_left;
+} textb;
+
+static void tb_word(textb *t, rng *r, int id)
+{
+    int cap = 0;
+    if (t->sentence_left <= 0) {
+        if (t->words.n) {
+            sb_put(&t->text, ".", 1);
+            if (rng_next(r) % 6 == 0) sb_put(&t->text, "\n\n", 2);
+            else sb_put(&t->text, " ", 1);
+        }
+        t->sentence_left = rng_range(r, 6, 20);
+        cap = 1;
+    } else {
+        if (rng_next(r) % 19 == 0) sb_put(&t->text, ", ", 2);
+        else sb_put(&t->text, " ", 1);
+    }
+    iv_push(&t->words, id);
+    iv_push(&t->wbegin, (int)t->text.len);
+    const char *w = vocab[id];
+    char first = (char)(cap ? w[0] - 'a' + 'A' : w[0]);
+    sb_put(&t->text, &first, 1);
+    sb_put(&t->text, w + 1, strlen(w + 1));
+    t->sentence_left--;
+}
+
+static void tb_finish(textb *t)
+{
+    if (t->words.n) sb_put(&t->text, ".\n", 2);
+    else sb_put(&t->text, "", 0);
+}
+
+static void tb_filler(textb *t, rng *r, int nwords)
+{
+    for (int i = 0; i < nwords; i++) tb_word(t, r, zipf_word(r));
+}
+
+static void tb_free(textb *t)
+{
+    free(t->text.s);
+    free(t->words.v);
+    free(t->wbegin.v);
+}
+
+/* ---- the corpus ------------------------------------------------------------- */
+
+typedef struct {
+    char id[32];
+    textb t;
+} doc;
+
+static doc *docs;
+static int ndocs;
+
+/* ---- planted passages -------------------------------------------------------- */
+
+enum { K_VERBATIM, K_REWORDED, K_REORDERED, K_UNRELATED, K_ALIGN, K_NKINDS };
+static const char *kind_name[K_NKINDS] = {
+    "verbatim", "reworded", "reordered", "unrelated", "align-pairs"
+};
+
+/* One unit to find: words [a0,a1) of the query came from words [b0,b1) of
+ * document `doc`.  `cover` relaxes the test (see the top comment). */
+typedef struct {
+    int kind, doc, cover;
+    int a0, a1, b0, b1;
+    int passage; /* planted passage number, for the message */
+    int pa0, pa1, pb0, pb1; /* the whole planted passage (reordered) */
+} unit;
+
+typedef struct {
+    textb t;
+    unit *u;
+    int nu;
+    int kinds[4];        /* the kinds planted, for the unrelated case */
+    int unrelated;
+} query;
+
+static void q_unit(query *q, int kind, int d, int cover, int a0, int a1, int b0, int b1,
+                   int pno)
+{
+    q->u = xrealloc(q->u, (size_t)(q->nu + 1) * sizeof *q->u);
+    unit *u = &q->u[q->nu++];
+    memset(u, 0, sizeof *u);
+    u->kind = kind; u->doc = d; u->cover = cover;
+    u->a0 = a0; u->a1 = a1; u->b0 = b0; u->b1 = b1;
+    u->passage = pno;
+}
+
+/* Plant one passage of `kind` from document d into q. */
+static void plant(query *q, rng *r, int kind, int d, int pno)
+{
+    const doc *src = &docs[d];
+    int dn = (int)src->t.words.n;
+    textb *t = &q->t;
+    if (kind == K_VERBATIM) {
+        int len = rng_range(r, 15, 80);
+        if (len > dn) len = dn;
+        int s = rng_range(r, 0, dn - len);
+        int a0 = (int)t->words.n;
+        for (int i = 0; i < len; i++) tb_word(t, r, src->t.words.v[s + i]);
+        q_unit(q, kind, d, 0, a0, (int)t->words.n, s, s + len, pno);
+    } else if (kind == K_REWORDED) {
+        int len = rng_range(r, 30, 80);
+        if (len > dn) len = dn;
+        int s = rng_range(r, 0, dn - len);
+        double rate = 0.10 + 0.05 * rng_unit(r);
+        int a0 = (int)t->words.n;
+        const int *w = src->t.words.v + s;
+        for (int i = 0; i < len; i++) {
+            int inner = i >= 2 && i < len - 3;
+            if (!inner || rng_unit(r) >= rate) { tb_word(t, r, w[i]); continue; }
+            switch (rng_next(r) % 4) {
+            case 0: /* swap with the next word */
+                tb_word(t, r, w[i + 1]);
+                tb_word(t, r, w[i]);
+                i++;
+                break;
+            case 1: /* insert a word before this one */
+                tb_word(t, r, zipf_word(r));
+                tb_word(t, r, w[i]);
+                break;
+            case 2: /* delete this word */
+                break;
+            default: /* substitute */
+                tb_word(t, r, zipf_word(r));
+                break;
+            }
+        }
+        q_unit(q, kind, d, 0, a0, (int)t->words.n, s, s + len, pno);
+    } else { /* K_REORDERED */
+        int len = rng_range(r, 45, 80);
+        if (len > dn) len = dn;
+        int s = rng_range(r, 0, dn - len);
+        int k = len >= 60 ? rng_range(r, 3, 4) : 3;
+        int cut[5];
+        cut[0] = 0;
+        cut[k] = len;
+        /* chunk sizes of at least 15 words */
+        int slack = len - 15 * k;
+        for (int c = 1; c < k; c++) {
+            int give = slack ? rng_range(r, 0, slack) : 0;
+            slack -= give;
+            cut[c] = cut[c - 1] + 15 + give;
+        }
+        int perm[4];
+        for (int c = 0; c < k; c++) perm[c] = c;
+        do {
+            for (int c = k - 1; c > 0; c--) {
+                int j = rng_range(r, 0, c);
+                int x = perm[c]; perm[c] = perm[j]; perm[j] = x;
+            }
+        } while (perm[0] == 0 && perm[1] == 1 && perm[2] == 2);
+        int run_a0 = -1, run_b0 = -1, prev = -2;
+        const int a0 = (int)t->words.n;
+        for (int c = 0; c < k; c++) {
+            int ch = perm[c];
+            if (ch != prev + 1) {
+                if (run_a0 >= 0)
+                    q_unit(q, kind, d, 1, run_a0, (int)t->words.n, run_b0,
+                                      s + cut[prev + 1], pno);
+                run_a0 = (int)t->words.n;
+                run_b0 = s + cut[ch];
+            }
+            for (int i = cut[ch]; i < cut[ch + 1]; i++) tb_word(t, r, src->t.words.v[s + i]);
+            prev = ch;
+        }
+        q_unit(q, kind, d, 1, run_a0, (int)t->words.n, run_b0, s + cut[prev + 1], pno);
+        for (int i = q->nu - 1; i >= 0 && q->u[i].passage == pno; i--) {
+            q->u[i].pa0 = a0;
+            q->u[i].pa1 = (int)t->words.n;
+            q->u[i].pb0 = s;
+            q->u[i].pb1 = s + len;
+        }
+    }
+}
+
+static void query_make(query *q, uint64_t seed, int qno)
+{
+    memset(q, 0, sizeof *q);
+    rng r = { seed * 0x100000001B3ull + (uint64_t)qno * 0x9E3779B1ull + 99 };
+    if (qno % 5 == 4) {
+        q->unrelated = 1;
+        tb_filler(&q->t, &r, rng_range(&r, 100, 300));
+        tb_finish(&q->t);
+        return;
+    }
+    int np = rng_range(&r, 2, 4);
+    int used[4];
+    tb_filler(&q->t, &r, rng_range(&r, 5, 40));
+    for (int p = 0; p < np; p++) {
+        int d;
+        int again;
+        do {
+            d = rng_range(&r, 0, ndocs - 1);
+            again = 0;
+            for (int j = 0; j < p; j++) again |= used[j] == d;
+        } while (again);
+        used[p] = d;
+        int kind = (int)(rng_next(&r) % 3);
+        q->kinds[p] = kind;
+        plant(q, &r, kind, d, p);
+        /* filler of 15+ words between passages: more than the reach of a
+         * seed chain across unrelated text, less than max_gap */
+        tb_filler(&q->t, &r, rng_range(&r, 15, 40));
+    }
+    tb_finish(&q->t);
+}
+
+/* ---- comparing results with the plan ----------------------------------------- */
+
+static int tolerance = 5;
+static int verbose;
+
+/* Word span [w0,w1) of the byte span [b,e) of a text whose words begin at
+ * wb[] and end at we[]: w0 = first word starting at or after b, w1 = words
+ * ending at or before e. */
+static void word_span(const tsr_word *w, size_t n, size_t b, size_t e, int *w0, int *w1)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { size_t m = (lo + hi) / 2; if (w[m].begin < b) lo = m + 1; else hi = m; }
+    *w0 = (int)lo;
+    lo = 0; hi = n;
+    while (lo < hi) { size_t m = (lo + hi) / 2; if (w[m].end <= e) lo = m + 1; else hi = m; }
+    *w1 = (int)lo;
+}
+
+static int iabs(int x) { return x < 0 ? -x : x; }
+
+/* A passage in word coordinates. */
+typedef struct { int doc, a0, a1, b0, b1; } wpass;
+
+static int unit_found(const unit *u, const wpass *p, size_t np)
+{
+    for (size_t i = 0; i < np; i++) {
+        const wpass *x = &p[i];
+        if (x->doc != u->doc) continue;
+        if (u->cover) {
+            /* covers the run, and stays inside the whole planted passage */
+            if (x->a0 <= u->a0 + tolerance && x->a1 >= u->a1 - tolerance &&
+                x->b0 <= u->b0 + tolerance && x->b1 >= u->b1 - tolerance &&
+                x->a0 >= u->pa0 - tolerance && x->a1 <= u->pa1 + tolerance &&
+                x->b0 >= u->pb0 - tolerance && x->b1 <= u->pb1 + tolerance)
+                return 1;
+        } else if (iabs(x->a0 - u->a0) <= tolerance && iabs(x->a1 - u->a1) <= tolerance &&
+                   iabs(x->b0 - u->b0) <= tolerance && iabs(x->b1 - u->b1) <= tolerance) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Why a unit was not found, for the failure message: "missed" when no
+ * passage of the right document overlaps it, else the ends of the passage
+ * that overlaps it most and how far off they are. */
+static void explain_miss(const unit *u, const wpass *p, size_t np, char *buf, size_t n)
+{
+    int best = -1, best_ov = 0;
+    for (size_t i = 0; i < np; i++) {
+        if (p[i].doc != u->doc) continue;
+        int lo = p[i].a0 > u->a0 ? p[i].a0 : u->a0, hi = p[i].a1 < u->a1 ? p[i].a1 : u->a1;
+        if (hi - lo > best_ov) { best_ov = hi - lo; best = (int)i; }
+    }
+    if (best < 0) { snprintf(buf, n, "missed: no passage from rt-%05d overlaps it", u->doc); return; }
+    const wpass *x = &p[best];
+    snprintf(buf, n, "boundaries off: reported query [%d,%d) source [%d,%d), ends off by "
+             "query %+d/%+d, source %+d/%+d words", x->a0, x->a1, x->b0, x->b1,
+             x->a0 - u->a0, x->a1 - u->a1, x->b0 - u->b0, x->b1 - u->b1);
+}
+
+/* Is passage x explained by some planted unit (same document, overlapping
+ * the planted span on the query side)? */
+static int passage_planted(const wpass *x, const query *q)
+{
+    for (int i = 0; i < q->nu; i++) {
+        const unit *u = &q->u[i];
+        if (u->doc == x->doc && x->a0 < u->a1 && u->a0 < x->a1) return 1;
+    }
+    return 0;
+}
+
+static int doc_of_id(const char *id)
+{
+    if (!id || strncmp(id, "rt-", 3) != 0) return -1;
+    int d = atoi(id + 3);
+    return d >= 0 && d < ndocs && !strcmp(docs[d].id, id) ? d : -1;
+}
+
+/* Convert a result into word-coordinate passages.  `fixed_doc` >= 0 for
+ * tsr_align results (one source, no id). */
+static wpass *result_words(const tsr_result *res, const tsr_word *qw, size_t nqw,
+                           int fixed_doc, tsr_word **dw, size_t *ndw)
+{
+    wpass *p = xmalloc(res->n_passages * sizeof *p);
+    for (size_t i = 0; i < res->n_passages; i++) {
+        const tsr_passage *x = &res->passages[i];
+        int d = fixed_doc;
+        if (d < 0 && x->source < res->n_sources) d = doc_of_id(res->sources[x->source].id);
+        p[i].doc = d;
+        word_span(qw, nqw, x->a_begin, x->a_end, &p[i].a0, &p[i].a1);
+        if (d >= 0)
+            word_span(dw[d], ndw[d], x->b_begin, x->b_end, &p[i].b0, &p[i].b1);
+        else
+            p[i].b0 = p[i].b1 = -1;
+    }
+    return p;
+}
+
+/* With -v, the words of a span, to judge a boundary by eye. */
+static void print_words(const char *label, const textb *t, int w0, int w1)
+{
+    if (w0 < 0) w0 = 0;
+    if (w1 > (int)t->words.n) w1 = (int)t->words.n;
+    fprintf(stderr, "      %s [%d,%d):", label, w0, w1);
+    for (int i = w0; i < w1; i++) fprintf(stderr, " %s", vocab[t->words.v[i]]);
+    fputc('\n', stderr);
+}
+
+static void print_passages(const char *what, const wpass *p, size_t n)
+{
+    fprintf(stderr, "    %s: %zu passage(s)\n", what, n);
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "      doc %d (rt-%05d)  query words [%d,%d)  source words [%d,%d)\n",
+                p[i].doc, p[i].doc, p[i].a0, p[i].a1, p[i].b0, p[i].b1);
+}
+
+/* ---- temporary directory ------------------------------------------------------ */
+
+static void rm_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            char sub[4096];
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            if (unlink(sub) != 0 && (errno == EISDIR || errno == EPERM)) rm_tree(sub);
+        }
+        closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+/* ---- main ---------------------------------------------------------------------- */
+
+static void usage(void)
+{
+    fputs("usage: roundtrip SEED COUNT [--docs N] [--only Q] [--tolerance W] [--keep] [-v]\n",
+          stderr);
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) usage();
+    char *end;
+    uint64_t seed = strtoull(argv[1], &end, 10);
+    if (*end) usage();
+    int count = (int)strtol(argv[2], &end, 10);
+    if (*end || count < 0) usage();
+    int only = -1, keep = 0;
+    ndocs = 250;
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--docs") && i + 1 < argc) ndocs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--tolerance") && i + 1 < argc) tolerance = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--keep")) keep = 1;
+        else if (!strcmp(argv[i], "-v")) verbose = 1;
+        else usage();
+    }
+    if (ndocs < 8) ndocs = 8;
+    char replay[256];
+    snprintf(replay, sizeof replay, "roundtrip %llu %d", (unsigned long long)seed, count);
+    if (ndocs != 250)
+        snprintf(replay + strlen(replay), sizeof replay - strlen(replay), " --docs %d", ndocs);
+
+    int passed[K_NKINDS] = { 0 }, failed[K_NKINDS] = { 0 };
+    int spurious = 0, setup_failed = 0;
+    tsr_error e = { 0 };
+    tsr_params prm;
+    tsr_params_default(&prm);
+
+    /* the corpus */
+    vocab_make(seed);
+    docs = xmalloc((size_t)ndocs * sizeof *docs);
+    tsr_word **dw = xmalloc((size_t)ndocs * sizeof *dw);
+    size_t *ndw = xmalloc((size_t)ndocs * sizeof *ndw);
+    rng cr = { seed };
+    for (int d = 0; d < ndocs; d++) {
+        memset(&docs[d], 0, sizeof docs[d]);
+        snprintf(docs[d].id, sizeof docs[d].id, "rt-%05d", d);
+        tb_filler(&docs[d].t, &cr, rng_range(&cr, 150, 600));
+        tb_finish(&docs[d].t);
+        if (tsr_tokenize(docs[d].t.text.s, docs[d].t.text.len, &dw[d], &ndw[d], &e) != TSR_OK ||
+            ndw[d] != docs[d].t.words.n) {
+            fprintf(stderr, "roundtrip: seed %llu: document %d: tokenizer gives %zu words, "
+                    "generator %zu (%s)\n", (unsigned long long)seed, d, ndw[d],
+                    docs[d].t.words.n, e.message);
+            return 1;
+        }
+    }
+
+    const char *tmp = getenv("TMPDIR");
+    char dir[4096], ixdir[4200];
+    snprintf(dir, sizeof dir, "%s/tsr-roundtrip-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) { perror("roundtrip: mkdtemp"); return 5; }
+    snprintf(ixdir, sizeof ixdir, "%s/ix", dir);
+
+    tsr_index *ix = NULL;
+    int st = tsr_index_open(ixdir, TSR_OPEN_CREATE, &ix, &e);
+    /* two commits, so that queries span segments */
+    for (int d = 0; st == TSR_OK && d < ndocs; d++) {
+        char title[64];
+        snprintf(title, sizeof title, "Document %d", d);
+        tsr_docinfo di = { docs[d].id, title, "2024-01-01", "synthetic", NULL,
+                           docs[d].t.text.s, docs[d].t.text.len };
+        st = tsr_index_add(ix, &di, &e);
+        if (st == TSR_OK && d == ndocs / 2) st = tsr_index_commit(ix, &e);
+    }
+    if (st == TSR_OK) st = tsr_index_commit(ix, &e);
+    tsr_index_close(ix);
+    ix = NULL;
+    if (st == TSR_OK) st = tsr_index_open(ixdir, TSR_OPEN_READONLY, &ix, &e);
+    if (st != TSR_OK) {
+        fprintf(stderr, "roundtrip: seed %llu: building the index failed: %s (%s)\n",
+                (unsigned long long)seed, e.message, tsr_strerror(st));
+        setup_failed = 1;
+    }
+
+    for (int qn = 0; !setup_failed && qn < count; qn++) {
+        if (only >= 0 && qn != only) continue;
+        query q;
+        query_make(&q, seed, qn);
+        const char *text = q.t.text.s;
+        size_t len = q.t.text.len;
+        tsr_word *qw = NULL;
+        size_t nqw = 0;
+        if (tsr_tokenize(text, len, &qw, &nqw, &e) != TSR_OK || nqw != q.t.words.n) {
+            fprintf(stderr, "FAIL seed %llu query %d: tokenizer gives %zu words, generator %zu\n",
+                    (unsigned long long)seed, qn, nqw, q.t.words.n);
+            failed[K_VERBATIM]++;
+            tsr_free(qw);
+            tb_free(&q.t);
+            free(q.u);
+            continue;
+        }
+
+        /* 1. against the index */
+        tsr_result *res = NULL;
+        st = tsr_index_check(ix, text, len, &prm, &res, &e);
+        if (st != TSR_OK) {
+            fprintf(stderr, "FAIL seed %llu query %d: tsr_index_check: %s\n  replay: %s --only %d\n",
+                    (unsigned long long)seed, qn, e.message, replay, qn);
+            failed[q.unrelated ? K_UNRELATED : K_VERBATIM]++;
+        } else {
+            wpass *wp = result_words(res, qw, nqw, -1, dw, ndw);
+            int qbad = 0;
+            if (q.unrelated) {
+                if (res->n_passages == 0) passed[K_UNRELATED]++;
+                else {
+                    failed[K_UNRELATED]++;
+                    qbad = 1;
+                    fprintf(stderr, "FAIL seed %llu query %d (unrelated, %zu words): "
+                            "passages reported\n", (unsigned long long)seed, qn, nqw);
+                }
+            }
+            for (int i = 0; i < q.nu; i++) {
+                const unit *u = &q.u[i];
+                if (unit_found(u, wp, res->n_passages)) { passed[u->kind]++; continue; }
+                failed[u->kind]++;
+                qbad = 1;
+                char why[256];
+                explain_miss(u, wp, res->n_passages, why, sizeof why);
+                fprintf(stderr, "FAIL seed %llu query %d passage %d (%s%s): rt-%05d "
+                        "query words [%d,%d) <- source words [%d,%d) not found within %d "
+                        "words; %s\n",
+                        (unsigned long long)seed, qn, u->passage, kind_name[u->kind],
+                        u->cover ? ", kept-order run" : "", u->doc, u->a0, u->a1, u->b0,
+                        u->b1, tolerance, why);
+            }
+            for (size_t i = 0; !q.unrelated && i < res->n_passages; i++)
+                if (!passage_planted(&wp[i], &q)) {
+                    spurious++;
+                    qbad = 1;
+                    fprintf(stderr, "FAIL seed %llu query %d: false positive: doc %d "
+                            "query words [%d,%d) source words [%d,%d)\n",
+                            (unsigned long long)seed, qn, wp[i].doc, wp[i].a0, wp[i].a1,
+                            wp[i].b0, wp[i].b1);
+                }
+            if (qbad || verbose) {
+                {
+                    fprintf(stderr, "    query %d planted:\n", qn);
+                    for (int i = 0; i < q.nu; i++) {
+                        fprintf(stderr, "      %-9s rt-%05d query words [%d,%d) source words [%d,%d)\n",
+                                kind_name[q.u[i].kind], q.u[i].doc, q.u[i].a0, q.u[i].a1,
+                                q.u[i].b0, q.u[i].b1);
+                        if (verbose) {
+                            print_words("query ", &q.t, q.u[i].a0, q.u[i].a1);
+                            print_words("source", &docs[q.u[i].doc].t, q.u[i].b0, q.u[i].b1);
+                        }
+                    }
+                }
+                print_passages("tsr_index_check found", wp, res->n_passages);
+                for (size_t i = 0; verbose && i < res->n_passages; i++)
+                    if (wp[i].doc >= 0) {
+                        print_words("query ", &q.t, wp[i].a0 - 3, wp[i].a1 + 3);
+                        print_words("source", &docs[wp[i].doc].t, wp[i].b0 - 3, wp[i].b1 + 3);
+                    }
+                if (qbad)
+                    fprintf(stderr, "    replay: %s --only %d -v\n", replay, qn);
+            }
+            free(wp);
+        }
+        tsr_result_free(res);
+        res = NULL;
+
+        /* 2. tsr_align on a pair */
+        int d = q.unrelated ? (int)(seed % (uint64_t)ndocs) : q.u[0].doc;
+        st = tsr_align(text, len, docs[d].t.text.s, docs[d].t.text.len, &prm, &res, &e);
+        if (st != TSR_OK) {
+            failed[K_ALIGN]++;
+            fprintf(stderr, "FAIL seed %llu query %d: tsr_align: %s\n", (unsigned long long)seed,
+                    qn, e.message);
+        } else {
+            wpass *wp = result_words(res, qw, nqw, d, dw, ndw);
+            int ok;
+            if (q.unrelated) {
+                ok = res->n_passages == 0;
+            } else {
+                ok = 1;
+                for (int i = 0; i < q.nu; i++)
+                    if (q.u[i].passage == 0 && !unit_found(&q.u[i], wp, res->n_passages))
+                        ok = 0;
+            }
+            if (ok) passed[K_ALIGN]++;
+            else {
+                failed[K_ALIGN]++;
+                fprintf(stderr, "FAIL seed %llu query %d: tsr_align with rt-%05d (%s): "
+                        "planted passage 0 not found as planted\n", (unsigned long long)seed,
+                        qn, d, q.unrelated ? "unrelated: expected nothing"
+                                           : kind_name[q.u[0].kind]);
+                for (int i = 0; i < q.nu; i++)
+                    if (q.u[i].passage == 0)
+                        fprintf(stderr, "    planted: query words [%d,%d) source words [%d,%d)\n",
+                                q.u[i].a0, q.u[i].a1, q.u[i].b0, q.u[i].b1);
+                print_passages("tsr_align found", wp, res->n_passages);
+                fprintf(stderr, "    replay: %s --only %d -v\n", replay, qn);
+            }
+            free(wp);
+        }
+        tsr_result_free(res);
+        tsr_free(qw);
+        tb_free(&q.t);
+        free(q.u);
+    }
+
+    tsr_index_close(ix);
+    if (keep) fprintf(stderr, "roundtrip: index kept in %s\n", ixdir);
+    else rm_tree(dir);
+    for (int d = 0; d < ndocs; d++) { tb_free(&docs[d].t); tsr_free(dw[d]); }
+    free(docs); free(dw); free(ndw);
+
+    int np = 0, nf = setup_failed + spurious;
+    printf("roundtrip seed %llu: %d docs, %d queries, tolerance %d words\n",
+           (unsigned long long)seed, ndocs, count, tolerance);
+    for (int k = 0; k < K_NKINDS; k++) {
+        int n = passed[k] + failed[k];
+        printf("  %-11s %4d/%-4d found  recall %5.1f%%\n", kind_name[k], passed[k], n,
+               n ? 100.0 * passed[k] / n : 100.0);
+        np += passed[k];
+        nf += failed[k];
+    }
+    printf("  false positives: %d\n", spurious);
+    if (nf) printf("replay: %s\n", replay);
+    printf("%d passed, %d failed\n", np, nf);
+    return nf ? 1 : 0;
+}
