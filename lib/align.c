@@ -50,6 +50,9 @@
 #define ALIGN_XDROP 8
 #define ALIGN_EXT_MAX 64
 #define ALIGN_MATCH 2
+#ifndef ALIGN_BGAP
+#define ALIGN_BGAP 1
+#endif
 #ifndef ALIGN_MIN_RUN
 #define ALIGN_MIN_RUN(k) ((uint32_t)(k) + 1)
 #endif
@@ -362,7 +365,8 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
             int changed = 0;
             next.n = 0;
             for (size_t w = 0; w < work.n; w++) {
-                long pieces = split_side(runs.a, work.a[w].lo, work.a[w].hi, side, gap, &next);
+                long pieces = split_side(runs.a, work.a[w].lo, work.a[w].hi, side,
+                                         side ? gap * ALIGN_BGAP : gap, &next);
                 if (pieces < 0) goto oom;
                 if (pieces > 1) changed = 1;
             }

@@ -191,6 +191,11 @@ static int ix_load(tsr_index *ix, tsr_error *err)
             free(path);
             if (rc == TSR_OK)
                 rc = row_matches(segs[i], &rows[i], err);
+            /* a segment is checksummed once, when it is mapped: a flipped
+             * bit is refused here rather than read as postings (XXH3 runs
+             * near memory speed, so this costs little next to the I/O) */
+            if (rc == TSR_OK)
+                rc = seg_verify(segs[i], 0, err);
         }
         if (rc == TSR_OK) {
             for (size_t k = 0; k < ix->nsegs; k++)
@@ -495,7 +500,8 @@ int tsr_index_add(tsr_index *ix, const tsr_docinfo *doc, tsr_error *err)
                           "document id '%s' appears twice in this batch; kept the first",
                           doc->id);
     int found = 0;
-    TSR_FORWARD(cat_has_id(ix->cat, doc->id, &found, err));
+    if (ix->meta.docs > 0)
+        TSR_FORWARD(cat_has_id(ix->cat, doc->id, &found, err));
     if (found)
         return tsr_seterr(err, TSR_ERR_DUPLICATE,
                           "document id '%s' is already indexed; kept the first", doc->id);
@@ -654,6 +660,7 @@ static int ix_merge_run(tsr_index *ix, size_t a, size_t b, tsr_error *err)
         cat_rollback(ix->cat); /* the new file is an orphan now */
         return rc;
     }
+    ix->meta = m; /* even if the reload below fails, never reuse next_seg */
 
     /* Committed.  Remember the inputs' names, then reload (which unmaps
      * them) and unlink them. */
@@ -822,6 +829,7 @@ int tsr_index_commit(tsr_index *ix, tsr_error *err)
         cat_rollback(ix->cat);
         return tsr_preferr(err, rc, "%s: commit failed", ix->dir);
     }
+    ix->meta = m; /* even if the reload below fails, never reuse next_seg */
     batch_clear(ix);
     rc = ix_load(ix, err);
     if (rc == TSR_OK)

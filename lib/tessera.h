@@ -306,7 +306,8 @@ typedef struct tsr_index tsr_index;
 /** Open the index in directory `dir`.  On failure *out is NULL and the
  *  error says why (TSR_ERR_NOTFOUND, TSR_ERR_FORMAT, TSR_ERR_VERSION,
  *  TSR_ERR_CHECKSUM, TSR_ERR_LOCKED...).  Opening checks every segment's
- *  header and size, not its checksum (see tsr_index_verify). */
+ *  header, size and checksum, so a damaged segment is refused before any
+ *  query reads it; tsr_index_verify also checks structure and catalog. */
 TSR_API int tsr_index_open(const char *dir, unsigned flags, tsr_index **out,
                            tsr_error *err);
 
@@ -337,7 +338,11 @@ TSR_API int tsr_index_add(tsr_index *ix, const tsr_docinfo *doc, tsr_error *err)
 /** Make the current batch durable: its postings are written as a new
  *  segment, fsync'ed, and the catalog commits in one SQLite transaction.
  *  A crash at any moment leaves the index as of the last completed commit.
- *  May merge segments afterwards (see tsr_index_merge). */
+ *  Documents of the batch are not visible (tsr_index_get, checks) before.
+ *  May merge segments afterwards (see tsr_index_merge); if that merge
+ *  fails, the error is returned although the commit itself is durable (the
+ *  message says so).  Documents without words are stored, with no
+ *  postings. */
 TSR_API int tsr_index_commit(tsr_index *ix, tsr_error *err);
 
 /** Merge segments so that at most `max_segments` remain (0 = one). */
@@ -346,7 +351,9 @@ TSR_API int tsr_index_merge(tsr_index *ix, unsigned max_segments, tsr_error *err
 /** Number of documents in the batch not yet committed. */
 TSR_API size_t tsr_index_pending(const tsr_index *ix);
 
-/** See changes committed by other processes since open (readers). */
+/** See changes committed by other processes since open (readers): maps
+ *  new segments (checksumming each) and drops merged-away ones.  Must not
+ *  run concurrently with other calls on the same handle. */
 TSR_API int tsr_index_refresh(tsr_index *ix, tsr_error *err);
 
 /** Check `text` against the index: every passage reused from indexed
@@ -395,9 +402,11 @@ TSR_API int tsr_index_stats(tsr_index *ix, tsr_stats *out, tsr_error *err);
 typedef void (*tsr_verify_fn)(void *ud, const char *file, int status,
                               const char *message);
 
-/** Check every segment's checksum and the catalog (SQLite integrity check,
- *  document counts against segment headers).  Returns TSR_OK when all is
- *  well, else the first fault's status; `fn` (may be NULL) hears each file. */
+/** Check every segment's checksum and structure and the catalog (SQLite
+ *  integrity check, document counts against segment headers).  Returns
+ *  TSR_OK when all is well, else the first fault's status; `fn` (may be
+ *  NULL) hears each file.  On a read-only handle it refreshes first, so it
+ *  must not run concurrently with other calls on the same handle. */
 TSR_API int tsr_index_verify(tsr_index *ix, tsr_verify_fn fn, void *ud,
                              tsr_error *err);
 

@@ -1,0 +1,2 @@
+# align needs two files: exit 2
+tessera align data/align_a.txt

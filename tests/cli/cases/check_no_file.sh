@@ -1,0 +1,2 @@
+# check without FILE: exit 2
+tessera check --db db

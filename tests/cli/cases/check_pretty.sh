@@ -1,0 +1,3 @@
+# the same, indented
+tessera index -q --db db data/corpus || exit 10
+tessera check --db db --pretty data/query.txt

@@ -1,0 +1,2 @@
+# --help of one command: stdout, exit 0
+tessera check --help

@@ -1,0 +1,2 @@
+# the overview: stdout, exit 0
+tessera --help

@@ -1,0 +1,2 @@
+# index without INPUT: exit 2
+tessera index --db db

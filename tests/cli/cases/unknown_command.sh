@@ -1,0 +1,2 @@
+# an unknown command: a hint on stderr, exit 2
+tessera frobnicate
