@@ -50,6 +50,21 @@
 #define ALIGN_XDROP 8
 #define ALIGN_EXT_MAX 64
 #define ALIGN_MATCH 2
+#ifndef ALIGN_RARE_LEN
+#define ALIGN_RARE_LEN 5
+#endif
+#ifndef ALIGN_RARE_MIN
+#define ALIGN_RARE_MIN 8
+#endif
+#ifndef ALIGN_RARE_SIM
+#define ALIGN_RARE_SIM 0.8
+#endif
+#ifndef ALIGN_RARE_TRIM
+#define ALIGN_RARE_TRIM 4
+#endif
+#ifndef ALIGN_MERGE_SIM
+#define ALIGN_MERGE_SIM 0.8
+#endif
 #ifndef ALIGN_BGAP
 #define ALIGN_BGAP 1
 #endif
@@ -89,6 +104,27 @@ int al_query_init(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,
         q->next[i] = q->head[s];
         q->head[s] = (uint32_t)i + 1;
     }
+    /* rare words: long, and at most twice in the query */
+    q->rare = calloc(n, 1);
+    uint64_t *key = calloc(slots, sizeof *key);
+    uint8_t *cnt = calloc(slots, 1);
+    if (!q->rare || !key || !cnt) {
+        free(key); free(cnt);
+        al_query_free(q);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory preparing alignment");
+    }
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++) {
+            if (w[i].end - w[i].begin < ALIGN_RARE_LEN) continue;
+            uint64_t h = w[i].hash | 1;
+            uint32_t s = (uint32_t)(h >> 21) & q->mask;
+            while (key[s] && key[s] != h) s = (s + 1) & q->mask;
+            key[s] = h;
+            if (pass == 0) { if (cnt[s] < 255) cnt[s]++; }
+            else q->rare[i] = cnt[s] <= 2;
+        }
+    free(key);
+    free(cnt);
     return TSR_OK;
 }
 
@@ -98,6 +134,7 @@ void al_query_free(al_query *q)
     free(q->g);
     free(q->head);
     free(q->next);
+    free(q->rare);
     memset(q, 0, sizeof *q);
 }
 
@@ -286,6 +323,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
     al_passages cand = { 0 };
     uint64_t *keys = NULL;
     uint32_t *cnt = NULL, *used = NULL;
+    uint32_t bag_slots = 0;
 
     /* 1. seeds */
     size_t bng = bn - k + 1;
@@ -303,9 +341,6 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
             if (tsr_vec_push(&hits, x)) goto oom;
         }
     }
-    if (hits.n == 0)
-        goto done;
-
     /* 2. runs: merge touching hits on one diagonal */
     qsort(hits.a, hits.n, sizeof *hits.a, hit_cmp_diag);
     for (size_t x = 0; x < hits.n;) {
@@ -320,6 +355,50 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
         }
         if (tsr_vec_push(&runs, r)) goto oom;
         x = y;
+    }
+
+    /* 2a. rare-word seeds: a long word that occurs at most twice in each
+     * text is evidence on its own, and survives the rewording (synonyms,
+     * reordering, translation round trips) that breaks every 3-gram
+     * around it.  Positions already inside an exact run add nothing. */
+    size_t first_uni = runs.n;
+    if (!self && q->rare) {
+        uint32_t slots = 64;
+        while (slots < 2 * bn) slots <<= 1;
+        uint64_t *bk = calloc(slots, sizeof *bk);
+        uint32_t *bpos = malloc(2 * (size_t)slots * sizeof *bpos);
+        uint8_t *bcnt = calloc(slots, 1);
+        uint8_t *covered = calloc(q->n + 1, 1);
+        if (!bk || !bpos || !bcnt || !covered) {
+            free(bk); free(bpos); free(bcnt); free(covered);
+            goto oom;
+        }
+        for (size_t j = 0; j < bn; j++) {
+            if (B[j].end - B[j].begin < ALIGN_RARE_LEN) continue;
+            uint64_t h = B[j].hash | 1;
+            uint32_t sl = (uint32_t)(h >> 21) & (slots - 1);
+            while (bk[sl] && bk[sl] != h) sl = (sl + 1) & (slots - 1);
+            bk[sl] = h;
+            if (bcnt[sl] < 2) bpos[2 * sl + bcnt[sl]] = (uint32_t)j;
+            if (bcnt[sl] < 255) bcnt[sl]++;
+        }
+        for (size_t x = 0; x < first_uni; x++)
+            for (uint32_t i = runs.a[x].a0; i < runs.a[x].a1; i++) covered[i] = 1;
+        for (size_t i = 0; i < q->n; i++) {
+            if (!q->rare[i] || covered[i]) continue;
+            uint64_t h = A[i].hash | 1;
+            uint32_t sl = (uint32_t)(h >> 21) & (slots - 1);
+            while (bk[sl] && bk[sl] != h) sl = (sl + 1) & (slots - 1);
+            if (!bk[sl] || bcnt[sl] > 2) continue;
+            for (uint8_t c = 0; c < bcnt[sl]; c++) {
+                al_run r = { (uint32_t)i, (uint32_t)i + 1, bpos[2 * sl + c], bpos[2 * sl + c] + 1 };
+                if (tsr_vec_push(&runs, r)) {
+                    free(bk); free(bpos); free(bcnt); free(covered);
+                    goto oom;
+                }
+            }
+        }
+        free(bk); free(bpos); free(bcnt); free(covered);
     }
 
     /* 2b. drop isolated runs: a short run with no neighbour in A on a
@@ -378,17 +457,11 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
 
     /* 4. extend, score, filter */
     {
-        uint32_t slots = 64;
-        uint32_t maxspan = 0;
-        for (size_t w = 0; w < work.n; w++) {
-            uint32_t b0 = UINT32_MAX, b1 = 0;
-            for (size_t x = work.a[w].lo; x < work.a[w].hi; x++) {
-                if (runs.a[x].b0 < b0) b0 = runs.a[x].b0;
-                if (runs.a[x].b1 > b1) b1 = runs.a[x].b1;
-            }
-            if (b1 - b0 + 2 * ALIGN_EXT_MAX > maxspan) maxspan = b1 - b0 + 2 * ALIGN_EXT_MAX;
-        }
-        while (slots < 2 * maxspan) slots <<= 1;
+        /* the bag table holds the words of a B span: size it for all of
+         * B, so that any span (and any later merge of spans) fits */
+        bag_slots = 64;
+        while (bag_slots < 2 * (bn + 1)) bag_slots <<= 1;
+        const uint32_t slots = bag_slots;
         keys = calloc(slots, sizeof *keys);
         cnt = calloc(slots, sizeof *cnt);
         used = malloc(slots * sizeof *used);
@@ -404,6 +477,23 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
         while (next.n) {
             range cl = next.a[--next.n];
             al_passage ps;
+            /* a single-word seed at either end of a cluster, apart from the
+             * rest, is more likely chance than a boundary: trim it */
+            for (int side = 0; side < 2; side++) {
+                qsort(runs.a + cl.lo, cl.hi - cl.lo, sizeof *runs.a, side ? run_cmp_b : run_cmp_a);
+                while (cl.hi - cl.lo >= 2) {
+                    const al_run *f = &runs.a[cl.lo], *g = &runs.a[cl.lo + 1];
+                    uint32_t fe = side ? f->b1 : f->a1, gs = side ? g->b0 : g->a0;
+                    if (f->a1 - f->a0 == 1 && gs > fe + ALIGN_RARE_TRIM) cl.lo++;
+                    else break;
+                }
+                while (cl.hi - cl.lo >= 2) {
+                    const al_run *l = &runs.a[cl.hi - 1], *m = &runs.a[cl.hi - 2];
+                    uint32_t ls = side ? l->b0 : l->a0, me = side ? m->b1 : m->a1;
+                    if (l->a1 - l->a0 == 1 && ls > me + ALIGN_RARE_TRIM) cl.hi--;
+                    else break;
+                }
+            }
             uint32_t a0 = UINT32_MAX, a1 = 0, b0 = UINT32_MAX, b1 = 0;
             for (size_t x = cl.lo; x < cl.hi; x++) {
                 const al_run *r = &runs.a[x];
@@ -414,7 +504,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
             }
             /* seeded words: union of run spans on A */
             qsort(runs.a + cl.lo, cl.hi - cl.lo, sizeof *runs.a, run_cmp_a);
-            uint32_t seeded = 0, reach = 0, widest = 0, longest = 0;
+            uint32_t seeded = 0, reach = 0, widest = 0, longest = 0, uni = 0;
             size_t cut = 0, jump_at = 0;
             int64_t jump = 0;
             for (size_t x = cl.lo; x < cl.hi; x++) {
@@ -434,6 +524,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
                 if (r->a1 > st) seeded += r->a1 - st;
                 if (r->a1 > reach) reach = r->a1;
                 if (r->a1 - r->a0 > longest) longest = r->a1 - r->a0;
+                uni += r->a1 - r->a0 == 1;
             }
             /* a cluster that holds two copies of the same text (repeated
              * in A, or in B) is two passages: cut where the diagonal jumps */
@@ -456,7 +547,8 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
             }
             /* cheap pre-filters before extension: enough seeded words, and
              * one exact run longer than a chance phrase */
-            if (seeded * 4 < (uint32_t)p->min_words || longest < ALIGN_MIN_RUN(k))
+            if (seeded * 4 < (uint32_t)p->min_words ||
+                (longest < ALIGN_MIN_RUN(k) && uni < ALIGN_RARE_MIN))
                 continue;
             uint32_t da, db;
             extend(A, B, a0, b0, -1, 0, (uint32_t)q->n, 0, (uint32_t)bn, &da, &db);
@@ -474,7 +566,8 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
             ps.seeded = seeded;
             ps.matches = bag_matches(A, a0, a1, B, b0, b1, keys, cnt, used, slots - 1);
             ps.similarity = 2.0 * ps.matches / (double)(an + bnw);
-            if (ps.similarity < p->min_similarity) {
+            if (ps.similarity < p->min_similarity &&
+                !(uni >= ALIGN_RARE_MIN && ps.similarity >= ALIGN_RARE_SIM * p->min_similarity)) {
                 if (cut > cl.lo) {
                     range lo = { cl.lo, cut }, hi = { cut, cl.hi };
                     if (tsr_vec_push(&next, lo) || tsr_vec_push(&next, hi)) goto oom;
@@ -509,6 +602,35 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
         }
         cand.n = kept;
         qsort(cand.a, cand.n, sizeof *cand.a, pass_cmp_a);
+    }
+    /* 6. granularity: neighbours on both sides that were split apart
+     * (a dissimilar stretch, a jump) are one passage when, taken together,
+     * they are still similar enough: one reuse reported as one passage */
+    if (cand.n > 1 && !self) {
+        const uint32_t gap = (uint32_t)p->max_gap;
+        size_t w = 0;
+        for (size_t x = 1; x < cand.n; x++) {
+            al_passage *c = &cand.a[w];
+            const al_passage *d = &cand.a[x];
+            uint32_t bgap = d->b_lo >= c->b_hi ? d->b_lo - c->b_hi
+                          : c->b_lo >= d->b_hi ? c->b_lo - d->b_hi : 0;
+            if (d->a_lo <= c->a_hi + gap && bgap <= gap) {
+                al_passage m = *c;
+                if (d->a_hi > m.a_hi) m.a_hi = d->a_hi;
+                if (d->b_lo < m.b_lo) m.b_lo = d->b_lo;
+                if (d->b_hi > m.b_hi) m.b_hi = d->b_hi;
+                m.seeded = c->seeded + d->seeded;
+                m.matches = bag_matches(A, m.a_lo, m.a_hi, B, m.b_lo, m.b_hi, keys, cnt,
+                                        used, bag_slots - 1);
+                m.similarity = 2.0 * m.matches / (double)(m.a_hi - m.a_lo + m.b_hi - m.b_lo);
+                if (m.similarity >= ALIGN_MERGE_SIM * p->min_similarity) {
+                    *c = m;
+                    continue;
+                }
+            }
+            cand.a[++w] = *d;
+        }
+        cand.n = w + 1;
     }
     if (tsr_vec_reserve(out, cand.n)) goto oom;
     for (size_t x = 0; x < cand.n; x++)

@@ -1,0 +1,145 @@
+#!/bin/sh
+# tests/run.sh - tessera's test run: `make test` (full) and `make test-quick`.
+#
+#   sh tests/run.sh [--quick] [--verbose]
+#
+# Tiers, in order (see TESTING.md):
+#   build      make tests (build/tessera, unit tests, tools)
+#   unit       every build/tests/test_* binary
+#   cli        golden tests, tests/cli/run.sh
+#   roundtrip  build/tests/roundtrip on several seeds          (full only)
+#   bad-input  tests/cli/bad_input.sh                           (full only)
+#   kill       tests/cli/kill.sh                                (full only)
+#   sanitize   make SANITIZE=1 tests (build-san/, ASan+UBSan), then unit,
+#              round trip, bad input and a few CLI cases under it, with
+#              LeakSanitizer where it works                     (full only)
+# --quick runs build, unit and cli.
+#
+# Every runner ends its output with "N passed, N failed"; this script adds
+# them up (a runner that crashes or exits non-zero without reporting a
+# failure counts as one failed case) and ends with exactly one line
+# "N passed, N failed".  Exit status 1 when anything failed.
+# Needs nothing outside the repository; temporary files go to $TMPDIR and
+# are removed.
+
+set -u
+cd "$(dirname "$0")/.." || exit 5
+root=$(pwd)
+quick=0
+verbose=0
+for a in "$@"; do
+    case $a in
+    --quick) quick=1 ;;
+    --verbose|-v) verbose=1 ;;
+    *) echo "usage: sh tests/run.sh [--quick] [--verbose]" >&2; exit 2 ;;
+    esac
+done
+MAKE=${MAKE:-make}
+# a sub-make started from `make test` must not inherit its -j server
+unset MAKEFLAGS MFLAGS
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tsr-test-XXXXXX") || exit 5
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+TMPDIR=$tmp
+export TMPDIR
+
+total_pass=0
+total_fail=0
+t_start=$(date +%s)
+
+# run NAME CMD...: run one runner, add up its "N passed, N failed".
+run() {
+    _name=$1
+    shift
+    _t0=$(date +%s)
+    "$@" >"$tmp/out" 2>&1
+    _rc=$?
+    _line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$tmp/out" | tail -n 1)
+    if [ -n "$_line" ]; then
+        _p=${_line%% passed*}
+        _f=${_line#*passed, }
+        _f=${_f%% failed*}
+    else
+        _p=0
+        _f=1
+    fi
+    # crashed, or failed without saying so
+    if [ "$_rc" -ne 0 ] && [ "$_f" -eq 0 ]; then _f=1; fi
+    total_pass=$((total_pass + _p))
+    total_fail=$((total_fail + _f))
+    _dt=$(( $(date +%s) - _t0 ))
+    printf '%-34s %5d passed, %3d failed  (%ds)\n' "$_name" "$_p" "$_f" "$_dt"
+    if [ "$_f" -ne 0 ] || [ "$verbose" = 1 ]; then
+        if grep -q '^FAIL' "$tmp/out"; then
+            # the failures with the lines that explain them
+            awk '/^FAIL/ { show = 1 } /^(ok |[0-9]+ passed)/ { show = 0 } show' "$tmp/out" |
+                sed -n '1,60p' | sed 's/^/    /'
+        else
+            tail -n 25 "$tmp/out" | sed 's/^/    /'
+        fi
+        [ "$_rc" -ge 128 ] && echo "    (killed by signal $((_rc - 128)))"
+    fi
+}
+
+# build BUILD_ARGS...: make the tests; a failed build is one failed case.
+build() {
+    if "$MAKE" -j2 "$@" tests >"$tmp/build.log" 2>&1; then
+        total_pass=$((total_pass + 1))
+        printf "%-34s ok\n" "build ${*:-}"
+        return 0
+    fi
+    total_fail=$((total_fail + 1))
+    echo "build ${*:-} FAILED:"
+    grep -E 'error|Error' "$tmp/build.log" | sed -n '1,30p' | sed 's/^/    /'
+    return 1
+}
+
+# tiers TESSERA_BUILD_DIR LABEL
+unit_tier() {
+    for t in "$1"/tests/test_*; do
+        [ -x "$t" ] || continue
+        run "$2unit/$(basename "$t")" "$t"
+    done
+}
+
+if build; then
+    unit_tier build ""
+    run "cli golden" sh tests/cli/run.sh
+    if [ "$quick" = 0 ]; then
+        for seed in 1 2 3 4; do
+            run "roundtrip seed $seed" build/tests/roundtrip "$seed" 50
+        done
+        run "bad input" sh tests/cli/bad_input.sh
+        run "kill (SIGKILL x20)" sh tests/cli/kill.sh 1
+    fi
+fi
+
+if [ "$quick" = 0 ]; then
+    # LeakSanitizer does not work under ptrace (some containers, debuggers)
+    leaks=0
+    cc_=${CC:-cc}
+    printf '#include <stdlib.h>\nint main(void){ void *volatile p = malloc(7); p = 0; return 0; }\n' \
+        >"$tmp/leak.c"
+    if "$cc_" -fsanitize=address -o "$tmp/leak" "$tmp/leak.c" 2>/dev/null; then
+        ASAN_OPTIONS=detect_leaks=1 "$tmp/leak" >"$tmp/leak.out" 2>&1
+        grep -q 'detected memory leaks' "$tmp/leak.out" && leaks=1
+    fi
+    ASAN_OPTIONS="detect_leaks=$leaks:exitcode=86:abort_on_error=0"
+    UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+    export ASAN_OPTIONS UBSAN_OPTIONS
+    [ "$leaks" = 1 ] || echo "(LeakSanitizer unavailable here: leak checks off)"
+    if build SANITIZE=1; then
+        unit_tier build-san "san "
+        run "san roundtrip seed 11" build-san/tests/roundtrip 11 25
+        run "san cli golden (subset)" env TESSERA_BIN=build-san/tessera \
+            DATAGEN_BIN=build-san/tests/datagen sh tests/cli/run.sh \
+            align_json check_json check_jsonl index_duplicates stats_json verify_ok help_main
+        run "san bad input" env TESSERA_BIN=build-san/tessera \
+            DATAGEN_BIN=build-san/tests/datagen TSR_BIG_MB=20 sh tests/cli/bad_input.sh
+    fi
+fi
+
+echo "time: $(( $(date +%s) - t_start ))s"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]
