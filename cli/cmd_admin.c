@@ -103,7 +103,9 @@ int cmd_verify(int argc, char **argv)
     int r = parse_db(argc, argv, "verify", verify_help, &db, &quiet);
     if (r) return r < 0 ? EXIT_OK : r;
     tsr_index *ix = NULL;
-    int rc = cli_open_index(db, TSR_OPEN_READONLY, &ix);
+    /* open without checksumming: verify does it, file by file, and names
+     * each damaged one */
+    int rc = cli_open_index(db, TSR_OPEN_READONLY | TSR_OPEN_NOVERIFY, &ix);
     if (rc) return rc;
     verify_ctx v = { quiet, 0 };
     tsr_error e = { 0 };

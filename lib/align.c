@@ -47,9 +47,13 @@
 #define ALIGN_MAX_OCC 32
 /* X-drop extension: band half-width, drop, longest extension, in words. */
 #define ALIGN_BAND 6
+#ifndef ALIGN_XDROP
 #define ALIGN_XDROP 8
+#endif
 #define ALIGN_EXT_MAX 64
+#ifndef ALIGN_MATCH
 #define ALIGN_MATCH 2
+#endif
 #ifndef ALIGN_RARE_LEN
 #define ALIGN_RARE_LEN 5
 #endif

@@ -417,6 +417,14 @@ int cat_has_id(cat *c, const char *id, int *found, tsr_error *err)
 {
     pthread_mutex_lock(&c->mu);
     int rc = TSR_OK;
+    /* A batch looks up every new id: hold one read transaction over them
+     * (cat_begin ends it) instead of taking the file locks once per id. */
+    if (sqlite3_get_autocommit(c->db) &&
+        sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_err(c, err, "starting a read transaction");
+        pthread_mutex_unlock(&c->mu);
+        return rc;
+    }
     sqlite3_stmt *s = stmt(c, S_HASID, err);
     if (!s) {
         rc = err ? err->code : TSR_ERR_DB;
@@ -511,7 +519,11 @@ out:
 int cat_begin(cat *c, tsr_error *err)
 {
     pthread_mutex_lock(&c->mu);
-    int rc = exec(c, "BEGIN IMMEDIATE", err);
+    int rc = TSR_OK;
+    if (!sqlite3_get_autocommit(c->db))  /* the read transaction of cat_has_id */
+        rc = exec(c, "COMMIT", err);
+    if (rc == TSR_OK)
+        rc = exec(c, "BEGIN IMMEDIATE", err);
     pthread_mutex_unlock(&c->mu);
     return rc;
 }

@@ -78,6 +78,7 @@ typedef struct ix_doc {
 struct tsr_index {
     char *dir;
     int writable;
+    int verify_on_map;      /* checksum each segment when it is mapped */
     int lock_fd;
     cat *cat;
     cat_meta meta;            /* as of the last commit seen */
@@ -194,7 +195,7 @@ static int ix_load(tsr_index *ix, tsr_error *err)
             /* a segment is checksummed once, when it is mapped: a flipped
              * bit is refused here rather than read as postings (XXH3 runs
              * near memory speed, so this costs little next to the I/O) */
-            if (rc == TSR_OK)
+            if (rc == TSR_OK && ix->verify_on_map)
                 rc = seg_verify(segs[i], 0, err);
         }
         if (rc == TSR_OK) {
@@ -307,6 +308,8 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
     *out = NULL;
     if (!dir || !*dir)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_open: no directory given");
+    const int noverify = (flags & TSR_OPEN_NOVERIFY) != 0;
+    flags &= ~TSR_OPEN_NOVERIFY;
     if (flags != TSR_OPEN_READONLY && flags != TSR_OPEN_WRITE && flags != TSR_OPEN_CREATE)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_open: bad flags %u", flags);
     const int create = flags == TSR_OPEN_CREATE;
@@ -326,6 +329,7 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
     TSR_CHECK_ALLOC(ix, err);
     ix->lock_fd = -1;
     ix->writable = flags != TSR_OPEN_READONLY;
+    ix->verify_on_map = !noverify;
     ix->dir = tsr_strndup(dir, strlen(dir));
     int rc = ix->dir ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
     if (rc == TSR_OK && ix->writable)

@@ -302,6 +302,8 @@ typedef struct tsr_index tsr_index;
 #define TSR_OPEN_READONLY 0u
 #define TSR_OPEN_WRITE    1u  /* open for adding documents */
 #define TSR_OPEN_CREATE   3u  /* TSR_OPEN_WRITE, and create when missing */
+#define TSR_OPEN_NOVERIFY 4u  /* or'ed in: map segments without checksumming
+                                 them (tsr_index_verify does it itself) */
 
 /** Open the index in directory `dir`.  On failure *out is NULL and the
  *  error says why (TSR_ERR_NOTFOUND, TSR_ERR_FORMAT, TSR_ERR_VERSION,

@@ -341,21 +341,24 @@ static void test_damage(void)
     CHECK(fread(orig, 1, (size_t)st.st_size, f) == (size_t)st.st_size);
     fclose(f);
 
-    /* A flipped bit in the body: open works, verify names the file. */
+    /* A flipped bit in the body: open refuses it, naming the file; opened
+     * without checksums, verify names the file. */
     f = fopen(path, "r+b");
     fseek(f, st.st_size - 7, SEEK_SET);
     fputc(orig[st.st_size - 7] ^ 0x04, f);
     fclose(f);
     tsr_index *ix = NULL;
     tsr_error e = {0};
-    CHECK(tsr_index_open(ixdir, TSR_OPEN_READONLY, &ix, &e) == TSR_OK);
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_READONLY, &ix, &e) == TSR_ERR_CHECKSUM);
+    CHECK(ix == NULL && strstr(e.message, name) != NULL);
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_READONLY | TSR_OPEN_NOVERIFY, &ix, &e) == TSR_OK);
     vstate v = {0};
     CHECK(ix && tsr_index_verify(ix, on_verify, &v, &e) == TSR_ERR_CHECKSUM);
     CHECK(v.calls == 4 && v.bad == TSR_ERR_CHECKSUM && !strcmp(v.badfile, name));
     CHECK(strstr(e.message, name) != NULL);
     tsr_index_close(ix);
     /* A writer refuses to merge a damaged segment. */
-    CHECK(tsr_index_open(ixdir, TSR_OPEN_WRITE, &ix, &e) == TSR_OK);
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_WRITE | TSR_OPEN_NOVERIFY, &ix, &e) == TSR_OK);
     CHECK(ix && tsr_index_merge(ix, 1, &e) == TSR_ERR_CHECKSUM);
     tsr_index_close(ix);
 
