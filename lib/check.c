@@ -9,6 +9,10 @@
  * document; documents with at least `min_shared` hits, the best
  * `max_candidates` of them, are fetched from the catalog and aligned word
  * by word with the checked text (align.c), exactly as `tsr_align` would.
+ * "Best" is diverse: when more documents qualify than there are slots,
+ * each part of the text gets its few best sources before any part gets
+ * more (select_diverse), so a paragraph found in fifty documents does not
+ * crowd out the sources of the rest of the text.
  *
  * Boilerplate.  An n-gram held by more than `boilerplate_df` documents is
  * site furniture or a formula ("Discuss this article"), not evidence of
@@ -23,6 +27,8 @@
 #include "result.h"
 
 typedef struct { uint32_t doc, hits; } ck_cand;
+typedef struct { uint32_t doc, pos; } ck_hit;
+typedef TSR_VEC(ck_hit) ck_hits;
 
 static int cand_cmp(const void *x, const void *y)
 {
@@ -30,6 +36,62 @@ static int cand_cmp(const void *x, const void *y)
     if (p->hits != q->hits) return p->hits > q->hits ? -1 : 1;
     return (p->doc > q->doc) - (p->doc < q->doc);
 }
+
+
+/* Each part of the text is credited to at most this many candidates in
+ * the first, diverse round of selection. */
+#define CHECK_DIVERSE_CAP 4
+
+static int hit_cmp(const void *x, const void *y)
+{
+    const ck_hit *p = x, *q = y;
+    if (p->doc != q->doc) return p->doc < q->doc ? -1 : 1;
+    return (p->pos > q->pos) - (p->pos < q->pos);
+}
+
+/* Choose `max` of the `*nc` candidates (sorted best first).  A text made
+ * of a paragraph that fifty documents share and of other paragraphs from
+ * other documents must not spend every slot on the fifty: first take, best
+ * first, candidates that bring hits on parts of the text that fewer than
+ * CHECK_DIVERSE_CAP chosen candidates cover; then fill the remaining slots
+ * in order.  The chosen ones end up first in `cand`, best first. */
+static int select_diverse(ck_cand *cand, size_t *nc, ck_hits *hv, size_t nwords,
+                          size_t max, int min_gain)
+{
+    qsort(hv->a, hv->n, sizeof *hv->a, hit_cmp);
+    uint8_t *cover = calloc(nwords + 1, 1);
+    uint8_t *taken = calloc(*nc, 1);
+    ck_cand *out = malloc(max * sizeof *out);
+    if (!cover || !taken || !out) {
+        free(cover); free(taken); free(out);
+        return -1;
+    }
+    size_t n = 0;
+    for (size_t c = 0; c < *nc && n < max; c++) {
+        /* the candidate's hits: binary search for its first */
+        size_t lo = 0, hi = hv->n;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (hv->a[mid].doc < cand[c].doc) lo = mid + 1; else hi = mid;
+        }
+        size_t gain = 0;
+        for (size_t x = lo; x < hv->n && hv->a[x].doc == cand[c].doc; x++)
+            gain += cover[hv->a[x].pos] < CHECK_DIVERSE_CAP;
+        if (gain < (size_t)min_gain) continue;
+        for (size_t x = lo; x < hv->n && hv->a[x].doc == cand[c].doc; x++)
+            if (cover[hv->a[x].pos] < 255) cover[hv->a[x].pos]++;
+        out[n++] = cand[c];
+        taken[c] = 1;
+    }
+    for (size_t c = 0; c < *nc && n < max; c++)
+        if (!taken[c]) out[n++] = cand[c];
+    qsort(out, n, sizeof *out, cand_cmp);
+    memcpy(cand, out, n * sizeof *out);
+    *nc = n;
+    free(cover); free(taken); free(out);
+    return 0;
+}
+
 
 /* Count hits per document in an open-addressing table (doc+1 as key). */
 typedef struct {
@@ -113,6 +175,7 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
     memset(&q, 0, sizeof q);
     al_passages ps = { 0 };
     ck_map map = { 0 };
+    ck_hits hv = { 0 };
     ck_cand *cand = NULL;
     unsigned char *bp = NULL;
     uint32_t *docs = NULL;
@@ -144,8 +207,10 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
                 for (size_t j = i; j < i + k && j < an; j++) bp[j] = 1;
                 continue;
             }
-            for (size_t j = 0; j < df; j++)
-                if (map_add(&map, docs[j])) goto oom;
+            for (size_t j = 0; j < df; j++) {
+                ck_hit hh = { docs[j], (uint32_t)i };
+                if (map_add(&map, docs[j]) || tsr_vec_push(&hv, hh)) goto oom;
+            }
         }
     }
     size_t nc = 0;
@@ -158,7 +223,9 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
             nc++;
         }
     qsort(cand, nc, sizeof *cand, cand_cmp);
-    if (nc > (size_t)p->max_candidates) nc = (size_t)p->max_candidates;
+    if (nc > (size_t)p->max_candidates &&
+        select_diverse(cand, &nc, &hv, an, (size_t)p->max_candidates, p->min_shared))
+        goto oom;
 
     /* 2. align with each candidate */
     for (size_t c = 0; c < nc; c++) {
@@ -203,6 +270,7 @@ done:
     al_query_free(&q);
     tsr_vec_free(&ps);
     free(map.key); free(map.val);
+    tsr_vec_free(&hv);
     free(cand); free(bp); free(docs);
     free(A); free(B);
     return rc;

@@ -744,7 +744,9 @@ int main(int argc, char **argv)
            (unsigned long long)seed, ndocs, count, tolerance);
     for (int k = 0; k < K_NKINDS; k++) {
         int n = passed[k] + failed[k];
-        printf("  %-11s %4d/%-4d found  recall %5.1f%%\n", kind_name[k], passed[k], n,
+        printf("  %-11s %4d/%-4d %s %5.1f%%\n", kind_name[k], passed[k], n,
+               k == K_UNRELATED ? "clean, no passage" : k == K_ALIGN ? "as planted       "
+                                                                   : "found, recall    ",
                n ? 100.0 * passed[k] / n : 100.0);
         np += passed[k];
         nf += failed[k];
