@@ -69,6 +69,9 @@
 #ifndef ALIGN_MERGE_SIM
 #define ALIGN_MERGE_SIM 0.8
 #endif
+#ifndef ALIGN_UNI_NEAR
+#define ALIGN_UNI_NEAR 10
+#endif
 #ifndef ALIGN_BGAP
 #define ALIGN_BGAP 1
 #endif
@@ -407,31 +410,38 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
 
     /* 2b. drop isolated runs: a short run with no neighbour in A on a
      * nearby diagonal is a chance match ("of the united"), and would
-     * otherwise stretch a passage past its true edge */
+     * otherwise stretch a passage past its true edge.  A single-word seed
+     * needs a close neighbour: rare words are shared by texts on one topic
+     * without any reuse. */
     {
         qsort(runs.a, runs.n, sizeof *runs.a, run_cmp_a);
-        const int64_t gap = p->max_gap, dtol = p->max_gap / 2 + 1;
         const uint32_t longrun = 2 * (uint32_t)k;
-        size_t kept = 0;
+        uint8_t *keep = calloc(runs.n + 1, 1);
+        if (!keep) goto oom;
         for (size_t x = 0; x < runs.n; x++) {
             const al_run *r = &runs.a[x];
-            int keep = r->a1 - r->a0 >= longrun;
+            const int uni = r->a1 - r->a0 == 1;
+            const int64_t gap = uni ? ALIGN_UNI_NEAR : p->max_gap;
+            const int64_t dtol = uni ? ALIGN_UNI_NEAR : p->max_gap / 2 + 1;
+            int kp = r->a1 - r->a0 >= longrun;
             int64_t d = (int64_t)r->b0 - r->a0;
-            for (size_t y = x; !keep && y-- > 0;) {
-                if ((int64_t)runs.a[y].a0 + 4 * gap < r->a0) break;
+            for (size_t y = x; !kp && y-- > 0;) {
+                if ((int64_t)runs.a[y].a0 + 4 * (int64_t)p->max_gap < r->a0) break;
                 if ((int64_t)runs.a[y].a1 + gap < r->a0) continue;
                 int64_t dd = (int64_t)runs.a[y].b0 - runs.a[y].a0 - d;
-                if (dd <= dtol && dd >= -dtol) keep = 1;
+                if (dd <= dtol && dd >= -dtol) kp = 1;
             }
-            for (size_t y = x + 1; !keep && y < runs.n; y++) {
+            for (size_t y = x + 1; !kp && y < runs.n; y++) {
                 if (runs.a[y].a0 > (int64_t)r->a1 + gap) break;
                 int64_t dd = (int64_t)runs.a[y].b0 - runs.a[y].a0 - d;
-                if (dd <= dtol && dd >= -dtol) keep = 1;
+                if (dd <= dtol && dd >= -dtol) kp = 1;
             }
-            if (keep) runs.a[kept++] = runs.a[x];
+            keep[x] = (uint8_t)kp;
         }
-        /* keep[] decisions read runs.a[y] for y < x after compaction moved
-         * kept runs down: those are kept runs, which is what we want */
+        size_t kept = 0;
+        for (size_t x = 0; x < runs.n; x++)
+            if (keep[x]) runs.a[kept++] = runs.a[x];
+        free(keep);
         runs.n = kept;
         if (runs.n == 0)
             goto done;
