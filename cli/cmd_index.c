@@ -2,6 +2,7 @@
  * cmd_index.c - `tessera index`: add documents to an index.
  */
 #include "cli.h"
+#include "feed.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -99,23 +100,22 @@ int cmd_index(int argc, char **argv)
     cli_progress_start(&pg, "indexing", !quiet);
     double t0 = cli_now();
 
-    for (int a = optind; a < argc && !interrupted && rc == EXIT_OK; a++) {
-        tsr_reader *rd = NULL;
-        int st = tsr_reader_open(argv[a], &ro, &rd, &e);
-        if (st != TSR_OK) { rc = cli_fail(cli_exit_code(st), "%s", e.message); break; }
-        uint64_t base_done = 0;
-        for (;;) {
-            if (interrupted) break;
-            tsr_docinfo doc;
-            int eof = 0;
-            st = tsr_reader_next(rd, &doc, &eof, &e);
-            if (st != TSR_OK) { rc = cli_fail(cli_exit_code(st), "%s", e.message); break; }
-            if (eof) break;
-            st = tsr_index_add(ix, &doc, &e);
+    cli_feed *feed = NULL;
+    if (cli_feed_start(&feed, argv + optind, argc - optind, &ro) != 0) {
+        tsr_index_close(ix);
+        return cli_fail(EXIT_SYSTEM, "cannot start the reader thread");
+    }
+    cli_batch *bt = NULL;
+    int got = 0;
+    while (rc == EXIT_OK && !interrupted && (got = cli_feed_next(feed, &bt)) == 1) {
+        const char *input = argv[optind + cli_batch_input(bt)];
+        for (size_t i = 0; i < cli_batch_count(bt) && rc == EXIT_OK; i++) {
+            const tsr_docinfo *doc = cli_batch_doc(bt, i);
+            int st = tsr_index_add(ix, doc, &e);
             if (st == TSR_ERR_DUPLICATE) {
                 if (dups < 5) {
                     cli_progress_end(&pg);
-                    cli_warn("duplicate id '%s' skipped (the index keeps the first)", doc.id);
+                    cli_warn("duplicate id '%s' skipped (the index keeps the first)", doc->id);
                 }
                 dups++;
                 continue;
@@ -126,28 +126,39 @@ int cmd_index(int argc, char **argv)
                 continue;
             }
             if (st != TSR_OK) {
-                rc = cli_fail(cli_exit_code(st), "%s: document '%s': %s", argv[a], doc.id, e.message);
+                rc = cli_fail(cli_exit_code(st), "%s: document '%s': %s", input, doc->id, e.message);
                 break;
             }
             added++;
-            batch_bytes += doc.text_len;
-            total_bytes += doc.text_len;
+            batch_bytes += doc->text_len;
+            total_bytes += doc->text_len;
             if (batch_bytes >= batch_limit) {
                 st = tsr_index_commit(ix, &e);
                 if (st != TSR_OK) { rc = cli_fail(cli_exit_code(st), "%s: %s", db, e.message); break; }
                 committed = added;
                 batch_bytes = 0;
             }
-            cli_progress_update(&pg, base_done + tsr_reader_bytes_done(rd),
-                                tsr_reader_bytes_total(rd), added, 0);
         }
-        skipped += tsr_reader_skipped(rd);
-        if (tsr_reader_skipped(rd) && !quiet)
-            cli_warn("%s: skipped %llu bad records; last: %s", argv[a],
-                     (unsigned long long)tsr_reader_skipped(rd),
-                     tsr_reader_last_skip(rd) ? tsr_reader_last_skip(rd) : "?");
-        tsr_reader_close(rd);
+        cli_batch_free(bt);
+        bt = NULL;
+        uint64_t done, total;
+        cli_feed_progress(feed, &done, &total);
+        cli_progress_update(&pg, done, total, added, 0);
     }
+    if (rc == EXIT_OK && !interrupted && got < 0) {
+        int st, in;
+        const tsr_error *fe = cli_feed_error(feed, &st, &in);
+        rc = cli_fail(cli_exit_code(st), "%s", fe->message);
+    }
+    for (int a = optind; a < argc; a++) {
+        const char *last = NULL;
+        uint64_t sk = cli_feed_skipped(feed, a - optind, &last);
+        skipped += sk;
+        if (sk && !quiet)
+            cli_warn("%s: skipped %llu bad records; last: %s", argv[a],
+                     (unsigned long long)sk, last ? last : "?");
+    }
+    cli_feed_stop(feed);
     cli_progress_end(&pg);
     if (rc == EXIT_OK) {
         /* a clean end, or an interrupt: commit what was read */
