@@ -28,7 +28,7 @@ static const char align_help[] =
 "      --dir-a DIR        directory of the A names (default: as given)\n"
 "      --dir-b DIR        directory of the B names (default: as given)\n"
 "Alignment:\n"
-"      --min-words N      shortest passage, in words (default 12)\n"
+"      --min-words N      shortest passage, in words (default 15)\n"
 "      --min-similarity S least share of matching words, 0..1 (default 0.5)\n"
 "      --max-gap N        largest gap inside a passage, in words (default 50)\n"
 "      --seed N           words per seed (default 3)\n"

@@ -25,7 +25,7 @@ static const char check_help[] =
 "      --pretty           indented JSON\n"
 "      --html FILE        a self-contained HTML report, sources side by side\n"
 "      --color=WHEN       auto (default), always, never\n"
-"      --min-words N      shortest passage, in words (default 12)\n"
+"      --min-words N      shortest passage, in words (default 15)\n"
 "      --min-similarity S least share of matching words, 0..1 (default 0.5)\n"
 "      --max-gap N        largest gap inside a passage, in words (default 50)\n"
 "      --max-candidates N source documents aligned (default 64)\n"

@@ -72,6 +72,12 @@
 #ifndef ALIGN_UNI_NEAR
 #define ALIGN_UNI_NEAR 10
 #endif
+#ifndef ALIGN_EDGE_TOL
+#define ALIGN_EDGE_TOL(gap) ((gap) / 4)
+#endif
+#ifndef ALIGN_EDGE_SHARE
+#define ALIGN_EDGE_SHARE 0.8
+#endif
 #ifndef ALIGN_BGAP
 #define ALIGN_BGAP 1
 #endif
@@ -298,6 +304,39 @@ static uint32_t bag_matches(const tsr_word *A, uint32_t a0, uint32_t a1,
     return m;
 }
 
+/* Weighted (by run length) median of the runs' diagonals b0 - a0; `tmp`
+ * has room for n entries. */
+typedef struct { int64_t d; uint32_t w; } al_dw;
+
+static int dw_cmp(const void *x, const void *y)
+{
+    const al_dw *p = x, *q = y;
+    return (p->d > q->d) - (p->d < q->d);
+}
+
+static int64_t median_diag(const al_run *r, size_t n, al_dw *tmp, int64_t tol,
+                           double *share)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        tmp[i].d = (int64_t)r[i].b0 - r[i].a0;
+        tmp[i].w = r[i].a1 - r[i].a0;
+        total += tmp[i].w;
+    }
+    qsort(tmp, n, sizeof *tmp, dw_cmp);
+    uint64_t acc = 0;
+    int64_t dm = tmp[n - 1].d;
+    for (size_t i = 0; i < n; i++) {
+        acc += tmp[i].w;
+        if (2 * acc >= total) { dm = tmp[i].d; break; }
+    }
+    uint64_t near = 0;
+    for (size_t i = 0; i < n; i++)
+        if (llabs(tmp[i].d - dm) <= tol) near += tmp[i].w;
+    *share = total ? (double)near / (double)total : 0.0;
+    return dm;
+}
+
 static int pass_cmp_strength(const void *x, const void *y)
 {
     const al_passage *p = x, *q = y;
@@ -331,6 +370,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
     uint64_t *keys = NULL;
     uint32_t *cnt = NULL, *used = NULL;
     uint32_t bag_slots = 0;
+    al_dw *diag_tmp = NULL;
 
     /* 1. seeds */
     size_t bng = bn - k + 1;
@@ -476,6 +516,8 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
         bag_slots = 64;
         while (bag_slots < 2 * (bn + 1)) bag_slots <<= 1;
         const uint32_t slots = bag_slots;
+        diag_tmp = malloc((runs.n + 1) * sizeof *diag_tmp);
+        if (!diag_tmp) goto oom;
         keys = calloc(slots, sizeof *keys);
         cnt = calloc(slots, sizeof *cnt);
         used = malloc(slots * sizeof *used);
@@ -491,6 +533,27 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
         while (next.n) {
             range cl = next.a[--next.n];
             al_passage ps;
+            /* a short run at either end of a cluster whose diagonal is far
+             * from the cluster's (weighted median) diagonal is a chance
+             * match that would stretch the passage: trim it */
+            double share = 0;
+            const int64_t tol = ALIGN_EDGE_TOL(p->max_gap);
+            int64_t dm = cl.hi - cl.lo >= 3 ?
+                median_diag(runs.a + cl.lo, cl.hi - cl.lo, diag_tmp, tol, &share) : 0;
+            /* only where the cluster keeps to one diagonal (verbatim or
+             * lightly edited text); reworded text with moved phrases has
+             * runs off its diagonal at the edges for real */
+            if (cl.hi - cl.lo >= 3 && share >= ALIGN_EDGE_SHARE) {
+                for (int side = 0; side < 2; side++) {
+                    qsort(runs.a + cl.lo, cl.hi - cl.lo, sizeof *runs.a, side ? run_cmp_b : run_cmp_a);
+                    while (cl.hi - cl.lo >= 2 && runs.a[cl.lo].a1 - runs.a[cl.lo].a0 < 2 * k &&
+                           llabs((int64_t)runs.a[cl.lo].b0 - runs.a[cl.lo].a0 - dm) > tol)
+                        cl.lo++;
+                    while (cl.hi - cl.lo >= 2 && runs.a[cl.hi - 1].a1 - runs.a[cl.hi - 1].a0 < 2 * k &&
+                           llabs((int64_t)runs.a[cl.hi - 1].b0 - runs.a[cl.hi - 1].a0 - dm) > tol)
+                        cl.hi--;
+                }
+            }
             /* a single-word seed at either end of a cluster, apart from the
              * rest, is more likely chance than a boundary: trim it */
             for (int side = 0; side < 2; side++) {
@@ -661,5 +724,6 @@ done:
     free(keys);
     free(cnt);
     free(used);
+    free(diag_tmp);
     return rc;
 }

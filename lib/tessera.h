@@ -158,7 +158,7 @@ typedef struct tsr_params {
     /* Alignment */
     int seed;           /* words per alignment seed; default 3 */
     int max_gap;        /* largest gap, in words, inside one passage; default 50 */
-    int min_words;      /* shortest passage reported, in words; default 12 */
+    int min_words;      /* shortest passage reported, in words; default 15 */
     double min_similarity; /* least share of matching words; default 0.5 */
 
     /* Index query */

@@ -34,7 +34,7 @@ void tsr_params_default(tsr_params *p)
     p->window = 5;
     p->seed = 3;
     p->max_gap = 50;
-    p->min_words = 12;
+    p->min_words = 15;
     p->min_similarity = 0.5;
     p->max_candidates = 64;
     p->min_shared = 2;
