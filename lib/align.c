@@ -78,6 +78,7 @@
 #ifndef ALIGN_EDGE_SHARE
 #define ALIGN_EDGE_SHARE 0.8
 #endif
+#define ALIGN_REPEAT_MIN_WORDS(m) ((uint32_t)((m) * 2 / 3 > 8 ? (m) * 2 / 3 : ((m) < 8 ? (m) : 8)))
 #ifndef ALIGN_BGAP
 #define ALIGN_BGAP 1
 #endif
@@ -372,6 +373,11 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
     uint32_t bag_slots = 0;
     al_dw *diag_tmp = NULL;
 
+    /* A repeat inside one text is held to a shorter length: a sentence
+     * said twice in one article is worth reporting even when short. */
+    const uint32_t min_words = self ? ALIGN_REPEAT_MIN_WORDS(p->min_words)
+                                    : (uint32_t)p->min_words;
+
     /* 1. seeds */
     size_t bng = bn - k + 1;
     for (size_t j = 0; j < bng; j++) {
@@ -624,7 +630,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
             }
             /* cheap pre-filters before extension: enough seeded words, and
              * one exact run longer than a chance phrase */
-            if (seeded * 4 < (uint32_t)p->min_words ||
+            if (seeded * 4 < min_words ||
                 (longest < ALIGN_MIN_RUN(k) && uni < ALIGN_RARE_MIN))
                 continue;
             uint32_t da, db;
@@ -637,7 +643,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
                 a1 = b0;
             }
             uint32_t an = a1 - a0, bnw = b1 - b0;
-            if (an < (uint32_t)p->min_words || bnw < (uint32_t)p->min_words)
+            if (an < min_words || bnw < min_words)
                 continue;
             ps.a_lo = a0; ps.a_hi = a1; ps.b_lo = b0; ps.b_hi = b1;
             ps.seeded = seeded;
