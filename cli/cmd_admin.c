@@ -105,8 +105,19 @@ int cmd_verify(int argc, char **argv)
     tsr_index *ix = NULL;
     /* open without checksumming: verify does it, file by file, and names
      * each damaged one */
-    int rc = cli_open_index(db, TSR_OPEN_READONLY | TSR_OPEN_NOVERIFY, &ix);
-    if (rc) return rc;
+    tsr_error oe = { 0 };
+    int ost = tsr_index_open(db, TSR_OPEN_READONLY | TSR_OPEN_NOVERIFY, &ix, &oe);
+    if (ost == TSR_ERR_FORMAT || ost == TSR_ERR_CHECKSUM || ost == TSR_ERR_CORRUPT ||
+        ost == TSR_ERR_DB) {
+        /* the index exists but cannot even be opened: that is damage */
+        printf("DAMAGED  %s\n", oe.message);
+        cli_warn("%s: damaged: %s", db, oe.message);
+        return EXIT_FOUND_FAULT;
+    }
+    if (ost != TSR_OK) {
+        int code = cli_exit_code(ost);
+        return cli_fail(code == EXIT_INPUT ? EXIT_INDEX : code, "%s", oe.message);
+    }
     verify_ctx v = { quiet, 0 };
     tsr_error e = { 0 };
     int st = tsr_index_verify(ix, on_file, &v, &e);

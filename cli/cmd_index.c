@@ -148,7 +148,9 @@ int cmd_index(int argc, char **argv)
     if (rc == EXIT_OK && !interrupted && got < 0) {
         int st, in;
         const tsr_error *fe = cli_feed_error(feed, &st, &in);
-        rc = cli_fail(cli_exit_code(st), "%s", fe->message);
+        /* a reading error is about the input, whatever the code says
+         * (a truncated .gz is TSR_ERR_FORMAT, as a bad segment would be) */
+        rc = cli_fail(st == TSR_ERR_NOMEM ? EXIT_SYSTEM : EXIT_INPUT, "%s", fe->message);
     }
     for (int a = optind; a < argc; a++) {
         const char *last = NULL;

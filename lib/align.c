@@ -46,7 +46,9 @@
 /* Seed-grams occurring more often than this in the query are ignored. */
 #define ALIGN_MAX_OCC 32
 /* X-drop extension: band half-width, drop, longest extension, in words. */
+#ifndef ALIGN_BAND
 #define ALIGN_BAND 6
+#endif
 #ifndef ALIGN_XDROP
 #define ALIGN_XDROP 8
 #endif
@@ -79,6 +81,15 @@
 #define ALIGN_EDGE_SHARE 0.8
 #endif
 #define ALIGN_REPEAT_MIN_WORDS(m) ((uint32_t)((m) * 2 / 3 > 8 ? (m) * 2 / 3 : ((m) < 8 ? (m) : 8)))
+#ifndef ALIGN_SHORT_RUN
+#define ALIGN_SHORT_RUN(k) ((uint32_t)(k) + 2)
+#endif
+#ifndef ALIGN_SHORT_GAP
+#define ALIGN_SHORT_GAP(g) ((g) / 2)
+#endif
+#ifndef ALIGN_SHORT_DTOL
+#define ALIGN_SHORT_DTOL 8
+#endif
 #ifndef ALIGN_BGAP
 #define ALIGN_BGAP 1
 #endif
@@ -194,7 +205,7 @@ typedef TSR_VEC(range) range_vec;
 static long split_side(al_run *r, size_t lo, size_t hi, int side, uint32_t gap,
                        range_vec *out)
 {
-    qsort(r + lo, hi - lo, sizeof *r, side ? run_cmp_b : run_cmp_a);
+    tsr_sort(r + lo, hi - lo, sizeof *r, side ? run_cmp_b : run_cmp_a);
     long pieces = 0;
     size_t start = lo;
     uint32_t reach = side ? r[lo].b1 : r[lo].a1;
@@ -324,7 +335,7 @@ static int64_t median_diag(const al_run *r, size_t n, al_dw *tmp, int64_t tol,
         tmp[i].w = r[i].a1 - r[i].a0;
         total += tmp[i].w;
     }
-    qsort(tmp, n, sizeof *tmp, dw_cmp);
+    tsr_sort(tmp, n, sizeof *tmp, dw_cmp);
     uint64_t acc = 0;
     int64_t dm = tmp[n - 1].d;
     for (size_t i = 0; i < n; i++) {
@@ -395,7 +406,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
         }
     }
     /* 2. runs: merge touching hits on one diagonal */
-    qsort(hits.a, hits.n, sizeof *hits.a, hit_cmp_diag);
+    tsr_sort(hits.a, hits.n, sizeof *hits.a, hit_cmp_diag);
     for (size_t x = 0; x < hits.n;) {
         al_hit h0 = hits.a[x];
         al_run r = { h0.i, h0.i + (uint32_t)k, h0.j, h0.j + (uint32_t)k };
@@ -460,15 +471,16 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
      * needs a close neighbour: rare words are shared by texts on one topic
      * without any reuse. */
     {
-        qsort(runs.a, runs.n, sizeof *runs.a, run_cmp_a);
+        tsr_sort(runs.a, runs.n, sizeof *runs.a, run_cmp_a);
         const uint32_t longrun = 2 * (uint32_t)k;
         uint8_t *keep = calloc(runs.n + 1, 1);
         if (!keep) goto oom;
         for (size_t x = 0; x < runs.n; x++) {
             const al_run *r = &runs.a[x];
             const int uni = r->a1 - r->a0 == 1;
-            const int64_t gap = uni ? ALIGN_UNI_NEAR : p->max_gap;
-            const int64_t dtol = uni ? ALIGN_UNI_NEAR : p->max_gap / 2 + 1;
+            const int shortrun = r->a1 - r->a0 < ALIGN_SHORT_RUN(k);
+            const int64_t gap = uni ? ALIGN_UNI_NEAR : shortrun ? ALIGN_SHORT_GAP(p->max_gap) : p->max_gap;
+            const int64_t dtol = uni ? ALIGN_UNI_NEAR : shortrun ? ALIGN_SHORT_DTOL : p->max_gap / 2 + 1;
             int kp = r->a1 - r->a0 >= longrun;
             int64_t d = (int64_t)r->b0 - r->a0;
             for (size_t y = x; !kp && y-- > 0;) {
@@ -544,14 +556,14 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
              * match that would stretch the passage: trim it */
             double share = 0;
             const int64_t tol = ALIGN_EDGE_TOL(p->max_gap);
-            int64_t dm = cl.hi - cl.lo >= 3 ?
+            int64_t dm = cl.hi - cl.lo >= 2 ?
                 median_diag(runs.a + cl.lo, cl.hi - cl.lo, diag_tmp, tol, &share) : 0;
             /* only where the cluster keeps to one diagonal (verbatim or
              * lightly edited text); reworded text with moved phrases has
              * runs off its diagonal at the edges for real */
-            if (cl.hi - cl.lo >= 3 && share >= ALIGN_EDGE_SHARE) {
+            if (cl.hi - cl.lo >= 2 && share >= ALIGN_EDGE_SHARE) {
                 for (int side = 0; side < 2; side++) {
-                    qsort(runs.a + cl.lo, cl.hi - cl.lo, sizeof *runs.a, side ? run_cmp_b : run_cmp_a);
+                    tsr_sort(runs.a + cl.lo, cl.hi - cl.lo, sizeof *runs.a, side ? run_cmp_b : run_cmp_a);
                     while (cl.hi - cl.lo >= 2 && runs.a[cl.lo].a1 - runs.a[cl.lo].a0 < 2 * k &&
                            llabs((int64_t)runs.a[cl.lo].b0 - runs.a[cl.lo].a0 - dm) > tol)
                         cl.lo++;
@@ -561,34 +573,45 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
                 }
             }
             /* a single-word seed at either end of a cluster, apart from the
-             * rest, is more likely chance than a boundary: trim it */
-            for (int side = 0; side < 2; side++) {
-                qsort(runs.a + cl.lo, cl.hi - cl.lo, sizeof *runs.a, side ? run_cmp_b : run_cmp_a);
-                while (cl.hi - cl.lo >= 2) {
-                    const al_run *f = &runs.a[cl.lo], *g = &runs.a[cl.lo + 1];
-                    uint32_t fe = side ? f->b1 : f->a1, gs = side ? g->b0 : g->a0;
-                    if (f->a1 - f->a0 == 1 && gs > fe + ALIGN_RARE_TRIM) cl.lo++;
-                    else break;
-                }
-                while (cl.hi - cl.lo >= 2) {
-                    const al_run *l = &runs.a[cl.hi - 1], *m = &runs.a[cl.hi - 2];
-                    uint32_t ls = side ? l->b0 : l->a0, me = side ? m->b1 : m->a1;
-                    if (l->a1 - l->a0 == 1 && ls > me + ALIGN_RARE_TRIM) cl.hi--;
-                    else break;
+             * rest, is more likely chance than a boundary: trim it, on both
+             * sides, until neither side changes (a trim on one side can
+             * expose a stray seed at the edge of the other) */
+            for (size_t before = 0; before != cl.hi - cl.lo;) {
+                before = cl.hi - cl.lo;
+                for (int side = 0; side < 2; side++) {
+                    tsr_sort(runs.a + cl.lo, cl.hi - cl.lo, sizeof *runs.a,
+                             side ? run_cmp_b : run_cmp_a);
+                    while (cl.hi - cl.lo >= 2) {
+                        const al_run *f = &runs.a[cl.lo], *g = &runs.a[cl.lo + 1];
+                        uint32_t fe = side ? f->b1 : f->a1, gs = side ? g->b0 : g->a0;
+                        if (f->a1 - f->a0 == 1 && gs > fe + ALIGN_RARE_TRIM) cl.lo++;
+                        else break;
+                    }
+                    while (cl.hi - cl.lo >= 2) {
+                        const al_run *l = &runs.a[cl.hi - 1], *m = &runs.a[cl.hi - 2];
+                        uint32_t ls = side ? l->b0 : l->a0, me = side ? m->b1 : m->a1;
+                        if (l->a1 - l->a0 == 1 && ls > me + ALIGN_RARE_TRIM) cl.hi--;
+                        else break;
+                    }
                 }
             }
             uint32_t a0 = UINT32_MAX, a1 = 0, b0 = UINT32_MAX, b1 = 0;
+            /* the runs that make each of the four ends: extension starts
+             * from a real alignment point, never from a corner made of two
+             * different runs (which would align unrelated words) */
+            al_run ra0 = runs.a[cl.lo], ra1 = ra0, rb0 = ra0, rb1 = ra0;
             for (size_t x = cl.lo; x < cl.hi; x++) {
                 const al_run *r = &runs.a[x];
-                if (r->a0 < a0) a0 = r->a0;
-                if (r->a1 > a1) a1 = r->a1;
-                if (r->b0 < b0) b0 = r->b0;
-                if (r->b1 > b1) b1 = r->b1;
+                if (r->a0 < a0) { a0 = r->a0; ra0 = *r; }
+                if (r->a1 > a1) { a1 = r->a1; ra1 = *r; }
+                if (r->b0 < b0) { b0 = r->b0; rb0 = *r; }
+                if (r->b1 > b1) { b1 = r->b1; rb1 = *r; }
             }
             /* seeded words: union of run spans on A */
-            qsort(runs.a + cl.lo, cl.hi - cl.lo, sizeof *runs.a, run_cmp_a);
+            tsr_sort(runs.a + cl.lo, cl.hi - cl.lo, sizeof *runs.a, run_cmp_a);
             uint32_t seeded = 0, reach = 0, widest = 0, longest = 0, uni = 0;
             size_t cut = 0, jump_at = 0;
+            uint32_t seeded_at_jump = 0;
             int64_t jump = 0;
             for (size_t x = cl.lo; x < cl.hi; x++) {
                 const al_run *r = &runs.a[x];
@@ -601,7 +624,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
                     int64_t dd = ((int64_t)r->b0 - r->a0) -
                                  ((int64_t)runs.a[x - 1].b0 - runs.a[x - 1].a0);
                     if (dd < 0) dd = -dd;
-                    if (dd > jump) { jump = dd; jump_at = x; }
+                    if (dd > jump) { jump = dd; jump_at = x; seeded_at_jump = seeded; }
                 }
                 uint32_t st = r->a0 > reach ? r->a0 : reach;
                 if (r->a1 > st) seeded += r->a1 - st;
@@ -623,7 +646,12 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
                 span_a = x1 - x0;
                 span_b = y1 - y0;
             }
-            if (jump > p->max_gap && (2 * span_a > 3 * span_b || 2 * span_b > 3 * span_a)) {
+            /* ... and so is a cluster of two stretches, each a passage in its
+             * own right, whose order differs in the two texts (paragraphs
+             * moved): each is found on its own */
+            const int moved = seeded_at_jump >= min_words && seeded - seeded_at_jump >= min_words;
+            if (jump > p->max_gap &&
+                (moved || 2 * span_a > 3 * span_b || 2 * span_b > 3 * span_a)) {
                 range lo = { cl.lo, jump_at }, hi = { jump_at, cl.hi };
                 if (tsr_vec_push(&next, lo) || tsr_vec_push(&next, hi)) goto oom;
                 continue;
@@ -634,10 +662,22 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
                 (longest < ALIGN_MIN_RUN(k) && uni < ALIGN_RARE_MIN))
                 continue;
             uint32_t da, db;
-            extend(A, B, a0, b0, -1, 0, (uint32_t)q->n, 0, (uint32_t)bn, &da, &db);
-            a0 -= da; b0 -= db;
-            extend(A, B, a1, b1, +1, 0, (uint32_t)q->n, 0, (uint32_t)bn, &da, &db);
-            a1 += da; b1 += db;
+            /* backward from the run that starts the passage in A; limits
+             * keep each side from running into the other run's span */
+            extend(A, B, ra0.a0, ra0.b0, -1, 0, (uint32_t)q->n, 0, (uint32_t)bn, &da, &db);
+            a0 -= da;
+            if (rb0.a0 == ra0.a0 && rb0.b0 == ra0.b0) b0 -= db;
+            else {
+                extend(A, B, rb0.a0, rb0.b0, -1, 0, (uint32_t)q->n, 0, (uint32_t)bn, &da, &db);
+                b0 -= db;
+            }
+            extend(A, B, ra1.a1, ra1.b1, +1, 0, (uint32_t)q->n, 0, (uint32_t)bn, &da, &db);
+            a1 += da;
+            if (rb1.a1 == ra1.a1 && rb1.b1 == ra1.b1) b1 += db;
+            else {
+                extend(A, B, rb1.a1, rb1.b1, +1, 0, (uint32_t)q->n, 0, (uint32_t)bn, &da, &db);
+                b1 += db;
+            }
             if (self && a1 > b0) {  /* a repeat must end before its copy */
                 if (b0 <= a0) continue;
                 a1 = b0;
@@ -664,7 +704,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
     /* 5. overlaps: of passages covering mostly the same words of A (or of
      * B), keep the stronger */
     if (cand.n > 1) {
-        qsort(cand.a, cand.n, sizeof *cand.a, pass_cmp_strength);
+        tsr_sort(cand.a, cand.n, sizeof *cand.a, pass_cmp_strength);
         size_t kept = 0;
         for (size_t x = 0; x < cand.n; x++) {
             const al_passage *c = &cand.a[x];
@@ -684,7 +724,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
             if (!drop) cand.a[kept++] = *c;
         }
         cand.n = kept;
-        qsort(cand.a, cand.n, sizeof *cand.a, pass_cmp_a);
+        tsr_sort(cand.a, cand.n, sizeof *cand.a, pass_cmp_a);
     }
     /* 6. granularity: neighbours on both sides that were split apart
      * (a dissimilar stretch, a jump) are one passage when, taken together,

@@ -58,7 +58,7 @@ static int hit_cmp(const void *x, const void *y)
 static int select_diverse(ck_cand *cand, size_t *nc, ck_hits *hv, size_t nwords,
                           size_t max, int min_gain)
 {
-    qsort(hv->a, hv->n, sizeof *hv->a, hit_cmp);
+    tsr_sort(hv->a, hv->n, sizeof *hv->a, hit_cmp);
     uint8_t *cover = calloc(nwords + 1, 1);
     uint8_t *taken = calloc(*nc, 1);
     ck_cand *out = malloc(max * sizeof *out);
@@ -85,7 +85,7 @@ static int select_diverse(ck_cand *cand, size_t *nc, ck_hits *hv, size_t nwords,
     }
     for (size_t c = 0; c < *nc && n < max; c++)
         if (!taken[c]) out[n++] = cand[c];
-    qsort(out, n, sizeof *out, cand_cmp);
+    tsr_sort(out, n, sizeof *out, cand_cmp);
     memcpy(cand, out, n * sizeof *out);
     *nc = n;
     free(cover); free(taken); free(out);
@@ -222,7 +222,7 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
             cand[nc].hits = map.val[s];
             nc++;
         }
-    qsort(cand, nc, sizeof *cand, cand_cmp);
+    tsr_sort(cand, nc, sizeof *cand, cand_cmp);
     if (nc > (size_t)p->max_candidates &&
         select_diverse(cand, &nc, &hv, an, (size_t)p->max_candidates, p->min_shared))
         goto oom;

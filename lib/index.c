@@ -861,15 +861,15 @@ int tsr_index_refresh(tsr_index *ix, tsr_error *err)
     return ix_load(ix, err);
 }
 
-static int ix_get(tsr_index *ix, const char *id, int64_t docno, tsr_document **out,
-                  tsr_error *err)
+static int ix_get(tsr_index *ix, const char *id, int64_t docno, int with_text,
+                  tsr_document **out, tsr_error *err)
 {
     tsr_document *d = calloc(1, sizeof *d);
     TSR_CHECK_ALLOC(d, err);
     void *blob = NULL;
     size_t blen = 0;
     int rc = cat_get_doc(ix->cat, id, docno, d, &blob, &blen, err);
-    if (rc == TSR_OK) {
+    if (rc == TSR_OK && with_text) {
         d->text = malloc(d->text_len + 1);
         if (!d->text) {
             rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for %zu bytes", d->text_len);
@@ -899,7 +899,7 @@ int tsr_index_get(tsr_index *ix, const char *id, tsr_document **out, tsr_error *
         *out = NULL;
     if (!ix || !id || !out)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_get: NULL argument");
-    return ix_get(ix, id, 0, out, err);
+    return ix_get(ix, id, 0, 1, out, err);
 }
 
 int tsr_index_get_docno(tsr_index *ix, int64_t docno, tsr_document **out, tsr_error *err)
@@ -908,7 +908,16 @@ int tsr_index_get_docno(tsr_index *ix, int64_t docno, tsr_document **out, tsr_er
         *out = NULL;
     if (!ix || !out)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_get_docno: NULL argument");
-    return ix_get(ix, NULL, docno, out, err);
+    return ix_get(ix, NULL, docno, 1, out, err);
+}
+
+int tsr_index_get_info(tsr_index *ix, int64_t docno, tsr_document **out, tsr_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!ix || !out)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_get_info: NULL argument");
+    return ix_get(ix, NULL, docno, 0, out, err);
 }
 
 void tsr_document_free(tsr_document *d)
@@ -1076,6 +1085,17 @@ int tsr_index_verify(tsr_index *ix, tsr_verify_fn fn, void *ud, tsr_error *err)
 /* ------------------------------------------------------------------------
  * For check.c (index_internal.h)
  * --------------------------------------------------------------------- */
+
+size_t ix_segments(const tsr_index *ix, struct seg_file *const **segs)
+{
+    *segs = (struct seg_file *const *)ix->segs;
+    return ix->nsegs;
+}
+
+uint64_t ix_generation(const tsr_index *ix)
+{
+    return ix->meta.generation;
+}
 
 uint64_t ix_ndocs(const tsr_index *ix)
 {

@@ -920,7 +920,7 @@ int tsr_reader_open(const char *path, const tsr_reader_opts *o, tsr_reader **out
         } else if (S_ISDIR(st.st_mode)) {
             rc = walk(r, path, err);
             if (rc == TSR_OK && r->files.n > 1)
-                qsort(r->files.a, r->files.n, sizeof *r->files.a, cmp_entry);
+                tsr_sort(r->files.a, r->files.n, sizeof *r->files.a, cmp_entry);
         } else {
             rc = add_file(r, path, S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0, err);
         }

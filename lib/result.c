@@ -122,7 +122,7 @@ static int iv_cmp(const void *x, const void *y)
 /* Size of the union of intervals (sorts them). */
 static size_t union_len(rs_iv *v, size_t n)
 {
-    qsort(v, n, sizeof *v, iv_cmp);
+    tsr_sort(v, n, sizeof *v, iv_cmp);
     size_t total = 0, reach = 0;
     for (size_t i = 0; i < n; i++) {
         size_t s = v[i].b > reach ? v[i].b : reach;
@@ -135,7 +135,7 @@ static size_t union_len(rs_iv *v, size_t n)
 int rs_finish(tsr_result *r)
 {
     if (r->n_passages > 1)
-        qsort(r->passages, r->n_passages, sizeof *r->passages, passage_cmp);
+        tsr_sort(r->passages, r->n_passages, sizeof *r->passages, passage_cmp);
     /* a passage lying mostly inside boilerplate spans is boilerplate */
     for (size_t i = 0; i < r->n_passages; i++) {
         tsr_passage *p = &r->passages[i];

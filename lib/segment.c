@@ -659,3 +659,88 @@ int seg_verify(const seg_file *s, int deep, tsr_error *err)
     }
     return TSR_OK;
 }
+
+/* ------------------------------------------------------------------------
+ * Scanning: all postings of several segments, grouped by fingerprint
+ * --------------------------------------------------------------------- */
+
+struct seg_scan {
+    seg_cursor *cur;
+    seg_cursor **heap;
+    size_t nh;
+    TSR_VEC(uint32_t) docs;
+};
+
+int seg_scan_open(seg_file *const *in, size_t nin, unsigned part_bits, uint64_t part,
+                  seg_scan **out, tsr_error *err)
+{
+    *out = NULL;
+    if (part_bits > SEG_MIN_BITS || part >= ((uint64_t)1 << part_bits))
+        return tsr_seterr(err, TSR_ERR_INVALID, "seg_scan_open: bad partition");
+    seg_scan *sc = calloc(1, sizeof *sc);
+    if (sc) {
+        sc->cur = calloc(nin ? nin : 1, sizeof *sc->cur);
+        sc->heap = calloc(nin ? nin : 1, sizeof *sc->heap);
+    }
+    if (!sc || !sc->cur || !sc->heap) {
+        seg_scan_close(sc);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < nin; k++) {
+        seg_cursor *c = &sc->cur[k];
+        const unsigned bits = in[k]->info.dir_bits;
+        /* the partition's buckets: those whose top part_bits equal `part` */
+        const uint64_t b0 = part << (bits - part_bits), b1 = (part + 1) << (bits - part_bits);
+        c->s = in[k];
+        c->nb = (uint64_t)1 << bits;
+        c->b = b0;
+        c->i = dir_at(in[k], b0);
+        c->n = dir_at(in[k], b1);
+        if (c->n > in[k]->info.npostings || c->i > c->n) {
+            seg_scan_close(sc);
+            return tsr_seterr(err, TSR_ERR_CORRUPT, "%s: bad directory", in[k]->path);
+        }
+        if (c->i == c->n)
+            continue;
+        if (cursor_load(c) != 0) {
+            seg_scan_close(sc);
+            return tsr_seterr(err, TSR_ERR_CORRUPT, "%s: bad directory", in[k]->path);
+        }
+        sc->heap[sc->nh++] = c;
+    }
+    for (size_t i = sc->nh / 2; i-- > 0;)
+        heap_down(sc->heap, sc->nh, i);
+    *out = sc;
+    return TSR_OK;
+}
+
+long seg_scan_next(seg_scan *sc, uint64_t *id, const uint32_t **docs)
+{
+    sc->docs.n = 0;
+    if (sc->nh == 0)
+        return 0;
+    const uint64_t want = sc->heap[0]->id;
+    while (sc->nh > 0 && sc->heap[0]->id == want) {
+        seg_cursor *c = sc->heap[0];
+        if (tsr_vec_push(&sc->docs, c->doc))
+            return -1;
+        if (++c->i == c->n) {
+            sc->heap[0] = sc->heap[--sc->nh];
+        } else if (cursor_load(c) != 0) {
+            return -1;
+        }
+        heap_down(sc->heap, sc->nh, 0);
+    }
+    *id = want;
+    *docs = sc->docs.a;
+    return (long)sc->docs.n;
+}
+
+void seg_scan_close(seg_scan *sc)
+{
+    if (!sc) return;
+    free(sc->cur);
+    free(sc->heap);
+    tsr_vec_free(&sc->docs);
+    free(sc);
+}

@@ -89,4 +89,18 @@ size_t seg_lookup(const seg_file *s, uint64_t hash, uint32_t *docs, size_t max);
  * docnos inside the header's range (TSR_ERR_CORRUPT). */
 int seg_verify(const seg_file *s, int deep, tsr_error *err);
 
+/* A scan of the postings of several segments in (fingerprint, docno)
+ * order, one fingerprint at a time: the first stage of discovery.  The
+ * fingerprint space is cut into 2^part_bits partitions (part_bits <=
+ * SEG_MIN_BITS) by the top bits of the hash; a scan covers partition
+ * `part` only, so partitions can be scanned apart (by threads, or ranks). */
+typedef struct seg_scan seg_scan;
+int seg_scan_open(seg_file *const *in, size_t n, unsigned part_bits, uint64_t part,
+                  seg_scan **out, tsr_error *err);
+/* The next fingerprint: its id and the documents holding it (ascending).
+ * Returns their count, 0 at the end, -1 on a corrupt directory or OOM.
+ * *docs stays valid until the next call. */
+long seg_scan_next(seg_scan *s, uint64_t *id, const uint32_t **docs);
+void seg_scan_close(seg_scan *s);
+
 #endif

@@ -414,6 +414,102 @@ TSR_API int tsr_index_verify(tsr_index *ix, tsr_verify_fn fn, void *ud,
 
 
 /* ------------------------------------------------------------------------
+ * Discovery: every reused passage in an index, grouped into families
+ * --------------------------------------------------------------------- */
+
+/** Progress of a long call: `stage` names the stage ("pairs", "align",
+ *  "families"), done/total count its units (total 0 when unknown).  Called
+ *  from the calling thread; must not call back into the library. */
+typedef void (*tsr_progress_fn)(void *ud, const char *stage, uint64_t done,
+                                uint64_t total);
+
+typedef struct tsr_discover_opts {
+    int threads;          /* worker threads; 0 = all cores */
+    size_t memory;        /* bytes for candidate pairs before they spill
+                           * to sorted runs on disk; 0 = 1 GiB */
+    /* A fingerprint held by more documents than this is boilerplate or a
+     * formula: it makes no pairs (passim's bound).  0 = automatic:
+     * max(100, documents / 10000). */
+    int max_df;
+    /* Directory for spilled runs and finished stages.  A run killed at any
+     * moment and started again with the same workdir, index and parameters
+     * resumes after its last finished stage and gives the same result.
+     * NULL: a temporary directory, removed at the end. */
+    const char *workdir;
+    /* Only pairs with at least one document numbered above this (documents
+     * added since a previous run); -1 (the default) for all pairs. */
+    int64_t new_after;
+    /* 0: all pairs; 1: only pairs inside one series (source); -1: only
+     * pairs across series.  Documents without a series count as a series
+     * of their own. */
+    int series;
+    tsr_progress_fn progress;
+    void *progress_ud;
+} tsr_discover_opts;
+
+/** Fill `o` with the defaults above. */
+TSR_API void tsr_discover_opts_default(tsr_discover_opts *o);
+
+/** One aligned passage pair between documents a and b (a < b by number).
+ *  Offsets are bytes into each document's text, end exclusive. */
+typedef struct tsr_link {
+    int64_t a_doc, b_doc;
+    uint32_t a_begin, a_end, b_begin, b_end;
+    uint32_t a_words, b_words, matches;
+    float similarity;
+    uint32_t family;      /* index into tsr_discovery.families */
+} tsr_link;
+
+/** A span of one document that belongs to a family. */
+typedef struct tsr_member {
+    int64_t docno;
+    uint32_t begin, end;
+} tsr_member;
+
+/** A reuse family: passages that overlap on shared documents, linked
+ *  transitively (union-find).  Its members are members[first, first+n). */
+typedef struct tsr_family {
+    size_t first, n;        /* members, sorted by date (when known), docno */
+    size_t links;           /* passage pairs inside the family */
+    size_t same_series;     /* of them, pairs whose documents share a series */
+    int64_t origin;         /* earliest member by date, else lowest docno */
+    int origin_dated;       /* 1 when `origin` was chosen by date */
+} tsr_family;
+
+/** The outcome of tsr_discover.  Families are sorted by size (members),
+ *  largest first; links by family, then a_doc, b_doc, a_begin.  Free with
+ *  tsr_discovery_free. */
+typedef struct tsr_discovery {
+    size_t n_links;    tsr_link *links;
+    size_t n_families; tsr_family *families;
+    size_t n_members;  tsr_member *members;
+    uint64_t documents;        /* documents in the index */
+    uint64_t fingerprints;     /* distinct fingerprints scanned */
+    uint64_t skipped;          /* fingerprints over max_df (boilerplate) */
+    uint64_t candidate_pairs;  /* document pairs aligned */
+    int resumed_stages;        /* stages taken from the workdir */
+} tsr_discovery;
+
+/** Find every passage that documents of `ix` share: candidate pairs by a
+ *  sort-merge of the postings (fingerprints partitioned by hash, pairs
+ *  counted in bounded memory), each pair aligned as tsr_align does, then
+ *  families.  Never quadratic in the number of documents: the work grows
+ *  with the pairs that share fingerprints.  `p`, `o` may be NULL for the
+ *  defaults.  Takes the index as of its last commit; safe beside readers,
+ *  not beside a writer on the same handle. */
+TSR_API int tsr_discover(tsr_index *ix, const tsr_params *p,
+                         const tsr_discover_opts *o, tsr_discovery **out,
+                         tsr_error *err);
+
+/** Free a discovery result.  Accepts NULL. */
+TSR_API void tsr_discovery_free(tsr_discovery *d);
+
+/** Fetch a document's fields without its text (text NULL, text_len set):
+ *  cheaper than tsr_index_get_docno when only ids and dates are needed. */
+TSR_API int tsr_index_get_info(tsr_index *ix, int64_t docno, tsr_document **out,
+                               tsr_error *err);
+
+/* ------------------------------------------------------------------------
  * Reading documents: text files, directories, JSON Lines
  * --------------------------------------------------------------------- */
 

@@ -63,6 +63,14 @@ char *tsr_strdup_or_null(const char *s, int *oom);
 /* Copy of s[0..n) with a terminating NUL, or NULL on OOM. */
 char *tsr_strndup(const char *s, size_t n);
 
+/* qsort that accepts an empty (even NULL) array, which qsort does not. */
+static inline void tsr_sort(void *base, size_t n, size_t size,
+                            int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
 /* tsr_utf8_check, where NUL bytes pass when allow_nul is set (text.c). */
 int text_check(const char *text, size_t len, int allow_nul, size_t *bad_offset);
 

@@ -1,0 +1,110 @@
+/*
+ * discover_out.h - the outputs of `tessera discover` (discover_out.c): JSON
+ * Lines of passage pairs, JSON Lines of families, an SQLite database and a
+ * browsable HTML report, all from one tsr_discovery.
+ *
+ * A discovery holds document numbers only; the writers name documents by
+ * their ids, titles, dates and series, looked up once per document in a
+ * dsc_docs cache.  Files are written beside their final name (NAME.tmp)
+ * and renamed into place when complete, so a killed run never leaves a
+ * partial output under the final name.
+ *
+ * Part of the CLI: uses only the public header, never lib/ internals.
+ */
+#ifndef TSR_CLI_DISCOVER_OUT_H
+#define TSR_CLI_DISCOVER_OUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tessera.h"
+
+/* ------------------------------------------------------------------------
+ * Document fields, fetched once per document
+ * --------------------------------------------------------------------- */
+
+/* One document that a discovery mentions.  Strings are NULL when unknown. */
+typedef struct dsc_doc {
+    int64_t docno;
+    char *id, *title, *date, *series;
+    size_t text_len;
+} dsc_doc;
+
+/* The documents of a discovery (every a_doc, b_doc and member), sorted by
+ * docno. */
+typedef struct dsc_docs {
+    size_t n;
+    dsc_doc *v;
+} dsc_docs;
+
+/* Called while loading documents: done of total. */
+typedef void (*dsc_tick_fn)(void *ud, uint64_t done, uint64_t total);
+
+/* Fetch the fields of every document `d` mentions, with tsr_index_get_info,
+ * each once.  A document the index no longer has gets a NULL id (the
+ * writers then name it "#docno").  Returns TSR_OK or the status of the
+ * failure (message in *err). */
+int dsc_docs_load(dsc_docs *c, tsr_index *ix, const tsr_discovery *d,
+                  dsc_tick_fn tick, void *ud, tsr_error *err);
+/* The entry of `docno`, or NULL. */
+const dsc_doc *dsc_docs_find(const dsc_docs *c, int64_t docno);
+void dsc_docs_free(dsc_docs *c);
+
+/* ------------------------------------------------------------------------
+ * Files written whole or not at all
+ * --------------------------------------------------------------------- */
+
+/* A file being written at `tmp` (PATH.tmp) that becomes PATH on commit. */
+typedef struct dsc_file {
+    FILE *f;
+    char *path, *tmp;
+} dsc_file;
+
+/* Open PATH.tmp for writing (truncating it).  Returns 0, or -1 with errno
+ * set.  While open, the tmp name is registered for dsc_cleanup_tmp. */
+int dsc_file_open(dsc_file *df, const char *path);
+/* Flush, fsync and close the file and rename it to PATH.  Returns 0, or -1
+ * with errno set (the tmp file is then removed). */
+int dsc_file_commit(dsc_file *df);
+/* Close and remove the tmp file.  Accepts a file never opened. */
+void dsc_file_abort(dsc_file *df);
+
+/* Register / unregister a tmp path for dsc_cleanup_tmp (the SQLite
+ * writer's file, which is not a dsc_file).  At most a few at once. */
+void dsc_tmp_register(const char *tmp);
+void dsc_tmp_unregister(const char *tmp);
+/* Remove every registered tmp file.  Async-signal-safe: for a SIGINT or
+ * SIGTERM handler. */
+void dsc_cleanup_tmp(void);
+
+/* ------------------------------------------------------------------------
+ * Writers.  Each returns 0, or -1 when writing failed or memory ran out
+ * (errno set when the system said why).
+ * --------------------------------------------------------------------- */
+
+/* One line per passage pair (doc/json.md, "tessera discover"):
+ *   {"family": F, "a": {"id", "begin", "end", "title", "date", "series"},
+ *    "b": {...}, "similarity": S, "words": [A, B], "matches": M} */
+int dsc_write_links(FILE *f, const tsr_discovery *d, const dsc_docs *docs);
+
+/* One line per family: size, links, origin, same-series share, members. */
+int dsc_write_families(FILE *f, const tsr_discovery *d, const dsc_docs *docs);
+
+/* An SQLite database at `path` (the caller passes PATH.tmp and renames):
+ * tables documents, passages, families, members, summary, filled in one
+ * transaction.  On failure `msg` (may be NULL) gets a reason. */
+int dsc_write_sqlite(const char *path, const tsr_discovery *d,
+                     const dsc_docs *docs, char *msg, size_t msglen);
+
+/* A browsable report in directory `dir` (created when missing):
+ * index.html (summary, family-size histogram, timeline, the largest
+ * families) and family-N.html for each family listed, with excerpts of
+ * the texts fetched from `ix`.  On failure `msg` gets a reason. */
+int dsc_write_html(const char *dir, tsr_index *ix, const tsr_discovery *d,
+                   const dsc_docs *docs, char *msg, size_t msglen);
+
+/* Families listed in index.html, each with its own page. */
+#define DSC_HTML_FAMILIES 200
+
+#endif /* TSR_CLI_DISCOVER_OUT_H */
