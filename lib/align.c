@@ -90,6 +90,9 @@
 #ifndef ALIGN_SHORT_DTOL
 #define ALIGN_SHORT_DTOL 8
 #endif
+#ifndef ALIGN_RARE_FAR
+#define ALIGN_RARE_FAR 12
+#endif
 #ifndef ALIGN_BGAP
 #define ALIGN_BGAP 1
 #endif
@@ -581,16 +584,25 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
                 for (int side = 0; side < 2; side++) {
                     tsr_sort(runs.a + cl.lo, cl.hi - cl.lo, sizeof *runs.a,
                              side ? run_cmp_b : run_cmp_a);
-                    while (cl.hi - cl.lo >= 2) {
+                    /* the distance that counts is to the next seed, or, for
+                     * a few single words huddled together at the edge, to
+                     * the first longer run */
+                    while (cl.hi - cl.lo >= 2 && runs.a[cl.lo].a1 - runs.a[cl.lo].a0 == 1) {
                         const al_run *f = &runs.a[cl.lo], *g = &runs.a[cl.lo + 1];
                         uint32_t fe = side ? f->b1 : f->a1, gs = side ? g->b0 : g->a0;
-                        if (f->a1 - f->a0 == 1 && gs > fe + ALIGN_RARE_TRIM) cl.lo++;
+                        size_t x = cl.lo + 1;
+                        while (x < cl.hi && runs.a[x].a1 - runs.a[x].a0 == 1) x++;
+                        uint32_t cs = x < cl.hi ? (side ? runs.a[x].b0 : runs.a[x].a0) : fe;
+                        if (gs > fe + ALIGN_RARE_TRIM || (x < cl.hi && cs > fe + ALIGN_RARE_FAR)) cl.lo++;
                         else break;
                     }
-                    while (cl.hi - cl.lo >= 2) {
+                    while (cl.hi - cl.lo >= 2 && runs.a[cl.hi - 1].a1 - runs.a[cl.hi - 1].a0 == 1) {
                         const al_run *l = &runs.a[cl.hi - 1], *m = &runs.a[cl.hi - 2];
                         uint32_t ls = side ? l->b0 : l->a0, me = side ? m->b1 : m->a1;
-                        if (l->a1 - l->a0 == 1 && ls > me + ALIGN_RARE_TRIM) cl.hi--;
+                        size_t x = cl.hi - 1;
+                        while (x > cl.lo && runs.a[x - 1].a1 - runs.a[x - 1].a0 == 1) x--;
+                        uint32_t ce = x > cl.lo ? (side ? runs.a[x - 1].b1 : runs.a[x - 1].a1) : ls;
+                        if (ls > me + ALIGN_RARE_TRIM || (x > cl.lo && ls > ce + ALIGN_RARE_FAR)) cl.hi--;
                         else break;
                     }
                 }
