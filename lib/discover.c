@@ -1,0 +1,1018 @@
+/*
+ * discover.c - every reused passage in an index, grouped into families.
+ *
+ * How it works.  Three stages, each a pure function of the index and the
+ * parameters, each written to the work directory when it finishes, so that
+ * a run killed at any moment resumes after its last finished stage and
+ * gives the same result as a run that was never interrupted.
+ *
+ * 1. Pairs.  The postings of all segments are scanned in fingerprint
+ *    order (a k-way merge; seg_scan).  A fingerprint held by d documents,
+ *    2 <= d <= max_df, makes d(d-1)/2 document pairs; fingerprints held by
+ *    more documents are boilerplate and make none (passim's bound, which
+ *    keeps the work linear in practice).  Pair keys (a << 32 | b) go to a
+ *    buffer; a full buffer is radix-sorted, counted and spilled to disk as
+ *    a sorted run of (pair, count); the runs are merged, counts summed, and
+ *    pairs sharing at least `min_shared` fingerprints are candidates.  The
+ *    fingerprint space is cut into partitions by the top bits of the hash,
+ *    and threads take partitions, so the stage spreads over cores (and,
+ *    later, over machines) with memory bounded by `memory`.
+ *
+ * 2. Alignment.  Candidate pairs are sorted by (a, b); each a's text is
+ *    prepared once (al_query) and aligned with each of its b's exactly as
+ *    tsr_align does.  Threads take chunks of consecutive a's; results are
+ *    kept per chunk, so their order does not depend on scheduling.
+ *
+ * 3. Families.  Every passage pair is two spans, one per document; a
+ *    union-find joins the two spans of a pair, and joins spans of one
+ *    document that overlap by at least half of the longer.  A family's
+ *    members are the merged spans per document; its origin the member
+ *    with the earliest date, else the lowest document number.
+ *
+ * Edge cases.  An empty index gives an empty result.  A work directory
+ * from another index state or other parameters (its key differs) is
+ * cleared.  Stage files are written to a temporary name, fsync'ed and
+ * renamed, so a stage is either whole or absent.
+ */
+#include "align.h"
+#include "index_internal.h"
+#include "segment.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Partitions of the fingerprint space (top bits of the hash). */
+#define DISC_PART_BITS 8u
+#define DISC_NPART (1u << DISC_PART_BITS)
+/* Pairs of a's per alignment work chunk. */
+#define DISC_CHUNK 256
+/* Format of the stage files. */
+#define DISC_MAGIC 0x31435349445253ull  /* "TSRDISC1" little-endian-ish tag */
+
+/* ------------------------------------------------------------------------
+ * Options
+ * --------------------------------------------------------------------- */
+
+void tsr_discover_opts_default(tsr_discover_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->new_after = -1;
+}
+
+/* ------------------------------------------------------------------------
+ * Small file helpers
+ * --------------------------------------------------------------------- */
+
+static int disc_path(char *buf, size_t n, const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = strlen(name);
+    if (a + b + 2 > n) return -1;
+    memcpy(buf, dir, a);
+    buf[a] = '/';
+    memcpy(buf + a + 1, name, b + 1);
+    return 0;
+}
+
+/* Write `len` bytes to `path` atomically: temp file, fsync, rename. */
+static int disc_write_file(const char *dir, const char *name, const void *data,
+                           size_t len, tsr_error *err)
+{
+    char path[4096], tmp[4200];
+    if (disc_path(path, sizeof path, dir, name))
+        return tsr_seterr(err, TSR_ERR_INVALID, "%s: path too long", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return tsr_seterr(err, TSR_ERR_IO, "%s: %s", tmp, strerror(errno));
+    const char *p = data;
+    size_t left = len;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            close(fd);
+            unlink(tmp);
+            return tsr_seterr(err, TSR_ERR_IO, "%s: %s", tmp, strerror(e));
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        unlink(tmp);
+        return tsr_seterr(err, TSR_ERR_IO, "%s: %s", tmp, strerror(errno));
+    }
+    if (rename(tmp, path) != 0)
+        return tsr_seterr(err, TSR_ERR_IO, "%s: %s", path, strerror(errno));
+    int dfd = open(dir, O_RDONLY);
+    if (dfd >= 0) { fsync(dfd); close(dfd); }
+    return TSR_OK;
+}
+
+/* Read a whole file; TSR_ERR_NOTFOUND when absent. */
+static int disc_read_file(const char *dir, const char *name, void **data, size_t *len,
+                          tsr_error *err)
+{
+    char path[4096];
+    *data = NULL;
+    *len = 0;
+    if (disc_path(path, sizeof path, dir, name))
+        return tsr_seterr(err, TSR_ERR_INVALID, "%s: path too long", dir);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno == ENOENT ? TSR_ERR_NOTFOUND
+                               : tsr_seterr(err, TSR_ERR_IO, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0) {
+        fclose(f);
+        return tsr_seterr(err, TSR_ERR_IO, "%s: %s", path, strerror(errno));
+    }
+    size_t n = (size_t)st.st_size;
+    void *b = malloc(n ? n : 1);
+    if (!b) {
+        fclose(f);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading %s", path);
+    }
+    if (n && fread(b, 1, n, f) != n) {
+        fclose(f);
+        free(b);
+        return tsr_seterr(err, TSR_ERR_IO, "%s: short read", path);
+    }
+    fclose(f);
+    *data = b;
+    *len = n;
+    return TSR_OK;
+}
+
+static void disc_remove(const char *dir, const char *name)
+{
+    char path[4096];
+    if (!disc_path(path, sizeof path, dir, name))
+        unlink(path);
+}
+
+/* ------------------------------------------------------------------------
+ * Stage 1: candidate pairs
+ * --------------------------------------------------------------------- */
+
+/* One counted pair.  Stage files hold arrays of these, little-endian. */
+typedef struct { uint64_t key; uint32_t count, pad_; } disc_pc;
+
+/* LSD radix sort of 64-bit keys, 16 bits a pass; passes over digits that
+ * are equal in every key are skipped. */
+static void radix_u64(uint64_t *a, uint64_t *tmp, size_t n, size_t *cnt)
+{
+    uint64_t or_all = 0, and_all = ~(uint64_t)0;
+    for (size_t i = 0; i < n; i++) { or_all |= a[i]; and_all &= a[i]; }
+    for (unsigned shift = 0; shift < 64; shift += 16) {
+        if ((((or_all ^ and_all) >> shift) & 0xffff) == 0)
+            continue;
+        memset(cnt, 0, 65536 * sizeof *cnt);
+        for (size_t i = 0; i < n; i++) cnt[(a[i] >> shift) & 0xffff]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < 65536; d++) { size_t c = cnt[d]; cnt[d] = sum; sum += c; }
+        for (size_t i = 0; i < n; i++) tmp[cnt[(a[i] >> shift) & 0xffff]++] = a[i];
+        memcpy(a, tmp, n * sizeof *a);
+    }
+}
+
+typedef struct {
+    tsr_index *ix;
+    seg_file *const *segs;
+    size_t nsegs;
+    uint32_t max_df;
+    int64_t new_after;
+    size_t cap;               /* pair keys per thread buffer */
+    const char *workdir;
+    /* shared */
+    pthread_mutex_t mu;
+    unsigned next_part;
+    unsigned parts_done;
+    unsigned runs;            /* spill files written */
+    uint64_t fingerprints, skipped;
+    int rc;
+    tsr_error err;
+} disc_s1;
+
+/* Sort, count and spill one buffer as run file run-NNNNN. */
+static int spill(disc_s1 *s, uint64_t *buf, uint64_t *tmp, size_t n, tsr_error *err)
+{
+    if (n == 0) return TSR_OK;
+    size_t *cnt = malloc(65536 * sizeof *cnt);
+    if (!cnt) return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory sorting pairs");
+    radix_u64(buf, tmp, n, cnt);
+    free(cnt);
+    /* count in place into tmp as disc_pc records (n >= records) */
+    disc_pc *out = malloc(n * sizeof *out);
+    if (!out) return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory spilling pairs");
+    size_t m = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && buf[j] == buf[i]) j++;
+        out[m].key = buf[i];
+        out[m].count = (uint32_t)(j - i);
+        out[m].pad_ = 0;
+        m++;
+        i = j;
+    }
+    pthread_mutex_lock(&s->mu);
+    unsigned r = s->runs++;
+    pthread_mutex_unlock(&s->mu);
+    char name[64];
+    snprintf(name, sizeof name, "run-%05u", r);
+    int rc = disc_write_file(s->workdir, name, out, m * sizeof *out, err);
+    free(out);
+    return rc;
+}
+
+static void *s1_worker(void *arg)
+{
+    disc_s1 *s = arg;
+    tsr_error err = { 0 };
+    int rc = TSR_OK;
+    uint64_t *buf = malloc(s->cap * sizeof *buf), *tmp = malloc(s->cap * sizeof *tmp);
+    size_t n = 0;
+    uint64_t fps = 0, skipped = 0;
+    if (!buf || !tmp)
+        rc = tsr_seterr(&err, TSR_ERR_NOMEM, "out of memory for %zu pairs", s->cap);
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        unsigned part = s->rc == TSR_OK && rc == TSR_OK ? s->next_part++ : DISC_NPART;
+        pthread_mutex_unlock(&s->mu);
+        if (part >= DISC_NPART) break;
+        seg_scan *sc = NULL;
+        rc = seg_scan_open(s->segs, s->nsegs, DISC_PART_BITS, part, &sc, &err);
+        uint64_t id;
+        const uint32_t *docs;
+        long d;
+        while (rc == TSR_OK && (d = seg_scan_next(sc, &id, &docs)) > 0) {
+            fps++;
+            if (d < 2) continue;
+            if ((uint32_t)d > s->max_df) { skipped++; continue; }
+            for (long x = 0; x < d && rc == TSR_OK; x++)
+                for (long y = x + 1; y < d; y++) {
+                    if (s->new_after >= 0 && (int64_t)docs[y] <= s->new_after) continue;
+                    if (n == s->cap) {
+                        rc = spill(s, buf, tmp, n, &err);
+                        n = 0;
+                        if (rc != TSR_OK) break;
+                    }
+                    buf[n++] = (uint64_t)docs[x] << 32 | docs[y];
+                }
+        }
+        if (rc == TSR_OK && d < 0)
+            rc = tsr_seterr(&err, TSR_ERR_CORRUPT, "a segment's directory is damaged");
+        seg_scan_close(sc);
+        pthread_mutex_lock(&s->mu);
+        s->parts_done++;
+        pthread_mutex_unlock(&s->mu);
+    }
+    if (rc == TSR_OK)
+        rc = spill(s, buf, tmp, n, &err);
+    free(buf);
+    free(tmp);
+    pthread_mutex_lock(&s->mu);
+    s->fingerprints += fps;
+    s->skipped += skipped;
+    if (rc != TSR_OK && s->rc == TSR_OK) {
+        s->rc = rc;
+        s->err = err;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Merge the run files into the candidate pairs (count >= min_shared). */
+typedef struct { FILE *f; disc_pc cur; int live; } disc_rd;
+
+static int rd_next(disc_rd *r)
+{
+    r->live = fread(&r->cur, sizeof r->cur, 1, r->f) == 1;
+    return r->live;
+}
+
+static int merge_runs(const char *dir, unsigned nruns, uint32_t min_shared,
+                      disc_pc **out, size_t *nout, tsr_error *err)
+{
+    disc_rd *rd = calloc(nruns ? nruns : 1, sizeof *rd);
+    TSR_VEC(disc_pc) res = { 0 };
+    int rc = TSR_OK;
+    if (!rd) return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    for (unsigned r = 0; r < nruns && rc == TSR_OK; r++) {
+        char name[64], path[4096];
+        snprintf(name, sizeof name, "run-%05u", r);
+        disc_path(path, sizeof path, dir, name);
+        rd[r].f = fopen(path, "rb");
+        if (!rd[r].f) rc = tsr_seterr(err, TSR_ERR_IO, "%s: %s", path, strerror(errno));
+        else {
+            setvbuf(rd[r].f, NULL, _IOFBF, 1 << 16);
+            rd_next(&rd[r]);
+        }
+    }
+    while (rc == TSR_OK) {
+        /* smallest key among live runs (runs are few: a linear scan) */
+        int best = -1;
+        for (unsigned r = 0; r < nruns; r++)
+            if (rd[r].live && (best < 0 || rd[r].cur.key < rd[best].cur.key)) best = (int)r;
+        if (best < 0) break;
+        uint64_t key = rd[best].cur.key;
+        uint64_t c = 0;
+        for (unsigned r = 0; r < nruns; r++)
+            while (rd[r].live && rd[r].cur.key == key) {
+                c += rd[r].cur.count;
+                rd_next(&rd[r]);
+            }
+        if (c >= min_shared) {
+            disc_pc pc = { key, c > UINT32_MAX ? UINT32_MAX : (uint32_t)c, 0 };
+            if (tsr_vec_push(&res, pc)) rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+        }
+    }
+    for (unsigned r = 0; r < nruns; r++)
+        if (rd[r].f) fclose(rd[r].f);
+    free(rd);
+    if (rc != TSR_OK) { tsr_vec_free(&res); return rc; }
+    *out = res.a;
+    *nout = res.n;
+    return TSR_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Stage 2: alignment
+ * --------------------------------------------------------------------- */
+
+typedef TSR_VEC(tsr_link) link_vec;
+
+typedef struct {
+    tsr_index *ix;
+    const tsr_params *p;
+    const disc_pc *pairs;
+    size_t npairs;
+    const size_t *chunk_at;   /* chunk c covers pairs [chunk_at[c], chunk_at[c+1]) */
+    size_t nchunks;
+    link_vec *out;            /* one per chunk */
+    int series;
+    pthread_mutex_t mu;
+    size_t next_chunk;
+    size_t pairs_done;
+    int rc;
+    tsr_error err;
+} disc_s2;
+
+static int same_series(const tsr_document *a, const tsr_document *b)
+{
+    return a->series && b->series && !strcmp(a->series, b->series);
+}
+
+static int align_chunk(disc_s2 *s, size_t c, tsr_error *err)
+{
+    int rc = TSR_OK;
+    tsr_document *da = NULL, *db = NULL;
+    tsr_word *A = NULL, *B = NULL;
+    size_t an = 0, bn = 0;
+    al_query q;
+    memset(&q, 0, sizeof q);
+    al_passages ps = { 0 };
+    int64_t cur_a = -1;
+    link_vec *out = &s->out[c];
+    for (size_t i = s->chunk_at[c]; i < s->chunk_at[c + 1] && rc == TSR_OK; i++) {
+        int64_t a = (int64_t)(s->pairs[i].key >> 32), b = (int64_t)(uint32_t)s->pairs[i].key;
+        if (a != cur_a) {
+            al_query_free(&q);
+            free(A); A = NULL;
+            tsr_document_free(da); da = NULL;
+            cur_a = a;
+            if ((rc = tsr_index_get_docno(s->ix, a, &da, err))) break;
+            if ((rc = tsr_tokenize(da->text, da->text_len, &A, &an, err))) break;
+            if ((rc = al_query_init(&q, A, an, s->p, err))) break;
+        }
+        if ((rc = tsr_index_get_docno(s->ix, b, &db, err))) break;
+        if (s->series && (same_series(da, db) ? s->series < 0 : s->series > 0)) {
+            tsr_document_free(db); db = NULL;
+            continue;
+        }
+        if ((rc = tsr_tokenize(db->text, db->text_len, &B, &bn, err))) break;
+        ps.n = 0;
+        if ((rc = al_align(&q, B, bn, s->p, 0, &ps, err))) break;
+        for (size_t k = 0; k < ps.n; k++) {
+            const al_passage *x = &ps.a[k];
+            tsr_link l;
+            memset(&l, 0, sizeof l);
+            l.a_doc = a;
+            l.b_doc = b;
+            l.a_begin = A[x->a_lo].begin;
+            l.a_end = A[x->a_hi - 1].end;
+            l.b_begin = B[x->b_lo].begin;
+            l.b_end = B[x->b_hi - 1].end;
+            l.a_words = x->a_hi - x->a_lo;
+            l.b_words = x->b_hi - x->b_lo;
+            l.matches = x->matches;
+            l.similarity = (float)x->similarity;
+            if (tsr_vec_push(out, l)) { rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory"); break; }
+        }
+        free(B); B = NULL;
+        tsr_document_free(db); db = NULL;
+    }
+    al_query_free(&q);
+    tsr_vec_free(&ps);
+    free(A); free(B);
+    tsr_document_free(da);
+    tsr_document_free(db);
+    return rc;
+}
+
+static void *s2_worker(void *arg)
+{
+    disc_s2 *s = arg;
+    tsr_error err = { 0 };
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        size_t c = s->rc == TSR_OK ? s->next_chunk++ : s->nchunks;
+        pthread_mutex_unlock(&s->mu);
+        if (c >= s->nchunks) break;
+        int rc = align_chunk(s, c, &err);
+        pthread_mutex_lock(&s->mu);
+        s->pairs_done += s->chunk_at[c + 1] - s->chunk_at[c];
+        if (rc != TSR_OK && s->rc == TSR_OK) {
+            s->rc = rc;
+            s->err = err;
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Stage 3: families
+ * --------------------------------------------------------------------- */
+
+static uint32_t uf_find(uint32_t *up, uint32_t x)
+{
+    while (up[x] != x) {
+        up[x] = up[up[x]];
+        x = up[x];
+    }
+    return x;
+}
+
+static void uf_union(uint32_t *up, uint32_t a, uint32_t b)
+{
+    a = uf_find(up, a);
+    b = uf_find(up, b);
+    if (a != b) {
+        if (a < b) up[b] = a; else up[a] = b;  /* smallest index is the root */
+    }
+}
+
+typedef struct { int64_t doc; uint32_t begin, end, node; } disc_node;
+
+static int node_cmp(const void *x, const void *y)
+{
+    const disc_node *p = x, *q = y;
+    if (p->doc != q->doc) return p->doc < q->doc ? -1 : 1;
+    if (p->begin != q->begin) return p->begin < q->begin ? -1 : 1;
+    if (p->end != q->end) return p->end < q->end ? -1 : 1;
+    return (p->node > q->node) - (p->node < q->node);
+}
+
+/* Per-document facts needed for families: date and series. */
+typedef struct { int64_t doc; char *date; char *series; } disc_info;
+
+
+static const disc_info *info_find(const disc_info *v, size_t n, int64_t doc)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t m = (lo + hi) / 2;
+        if (v[m].doc < doc) lo = m + 1; else hi = m;
+    }
+    return lo < n && v[lo].doc == doc ? &v[lo] : NULL;
+}
+
+/* A member span; `rank` orders documents by date (dated ones first,
+ * ascending), then number. */
+typedef struct { uint32_t fam, rank; int64_t doc; uint32_t begin, end; } disc_mem;
+
+static int mem_cmp(const void *x, const void *y)
+{
+    const disc_mem *p = x, *q = y;
+    if (p->fam != q->fam) return p->fam < q->fam ? -1 : 1;
+    if (p->rank != q->rank) return p->rank < q->rank ? -1 : 1;
+    return (p->begin > q->begin) - (p->begin < q->begin);
+}
+
+static int info_date_cmp(const void *x, const void *y)
+{
+    const disc_info *a = *(const disc_info *const *)x, *b = *(const disc_info *const *)y;
+    const char *da = a->date && *a->date ? a->date : NULL;
+    const char *db = b->date && *b->date ? b->date : NULL;
+    if (da && !db) return -1;
+    if (!da && db) return 1;
+    if (da && db) {
+        int c = strcmp(da, db);
+        if (c) return c;
+    }
+    return (a->doc > b->doc) - (a->doc < b->doc);
+}
+
+static int link_cmp(const void *x, const void *y)
+{
+    const tsr_link *p = x, *q = y;
+    if (p->family != q->family) return p->family < q->family ? -1 : 1;
+    if (p->a_doc != q->a_doc) return p->a_doc < q->a_doc ? -1 : 1;
+    if (p->b_doc != q->b_doc) return p->b_doc < q->b_doc ? -1 : 1;
+    if (p->a_begin != q->a_begin) return p->a_begin < q->a_begin ? -1 : 1;
+    return (p->b_begin > q->b_begin) - (p->b_begin < q->b_begin);
+}
+
+typedef struct { uint32_t root; size_t members; int64_t first_doc; } disc_fam;
+
+static int fam_cmp(const void *x, const void *y)
+{
+    const disc_fam *p = x, *q = y;
+    if (p->members != q->members) return p->members > q->members ? -1 : 1;
+    if (p->first_doc != q->first_doc) return p->first_doc < q->first_doc ? -1 : 1;
+    return (p->root > q->root) - (p->root < q->root);
+}
+
+static int build_families(tsr_index *ix, tsr_discovery *r, tsr_error *err)
+{
+    const size_t nl = r->n_links;
+    if (nl == 0) return TSR_OK;
+    if (nl > UINT32_MAX / 2)
+        return tsr_seterr(err, TSR_ERR_TOOBIG, "too many passages (%zu)", nl);
+    int rc = TSR_OK;
+    uint32_t *up = malloc(2 * nl * sizeof *up);
+    disc_node *nd = malloc(2 * nl * sizeof *nd);
+    disc_info *info = NULL;
+    disc_mem *mem = NULL;
+    disc_fam *fams = NULL;
+    uint32_t *fam_of_root = NULL;
+    if (!up || !nd) goto oom;
+    for (size_t i = 0; i < nl; i++) {
+        const tsr_link *l = &r->links[i];
+        up[2 * i] = (uint32_t)(2 * i);
+        up[2 * i + 1] = (uint32_t)(2 * i + 1);
+        nd[2 * i] = (disc_node){ l->a_doc, l->a_begin, l->a_end, (uint32_t)(2 * i) };
+        nd[2 * i + 1] = (disc_node){ l->b_doc, l->b_begin, l->b_end, (uint32_t)(2 * i + 1) };
+        uf_union(up, (uint32_t)(2 * i), (uint32_t)(2 * i + 1));
+    }
+    tsr_sort(nd, 2 * nl, sizeof *nd, node_cmp);
+    /* spans of one document overlapping by half of the shorter are one */
+    for (size_t i = 0; i < 2 * nl;) {
+        size_t j = i;
+        size_t best = i;  /* the span reaching furthest so far */
+        for (j = i + 1; j < 2 * nl && nd[j].doc == nd[i].doc; j++) {
+            const disc_node *a = &nd[best], *b = &nd[j];
+            if (b->begin < a->end) {
+                uint32_t ov = (a->end < b->end ? a->end : b->end) - b->begin;
+                uint32_t la = a->end - a->begin, lb = b->end - b->begin;
+                /* half of the longer: two spans of mostly the same text.
+                 * (Half of the shorter would let one long passage absorb
+                 * every short one inside it and chain whole corpora.) */
+                uint32_t lg = la > lb ? la : lb;
+                if (2 * (uint64_t)ov >= lg) uf_union(up, a->node, b->node);
+            }
+            if (b->end > nd[best].end) best = j;
+        }
+        i = j;
+    }
+    /* documents' dates and series */
+    size_t ninfo = 0;
+    info = calloc(2 * nl, sizeof *info);
+    if (!info) goto oom;
+    for (size_t i = 0; i < 2 * nl; i++)
+        if (i == 0 || nd[i].doc != nd[i - 1].doc) {
+            tsr_document *d = NULL;
+            if ((rc = tsr_index_get_info(ix, nd[i].doc, &d, err))) goto out;
+            info[ninfo].doc = d->docno;
+            info[ninfo].date = d->date; d->date = NULL;
+            info[ninfo].series = d->series; d->series = NULL;
+            ninfo++;
+            tsr_document_free(d);
+        }
+    /* families: one per root; members merged per document */
+    fam_of_root = malloc(2 * nl * sizeof *fam_of_root);
+    mem = malloc(2 * nl * sizeof *mem);
+    if (!fam_of_root || !mem) goto oom;
+    for (size_t i = 0; i < 2 * nl; i++) fam_of_root[i] = UINT32_MAX;
+    size_t nf = 0;
+    for (size_t i = 0; i < 2 * nl; i++) {
+        uint32_t root = uf_find(up, (uint32_t)i);
+        if (fam_of_root[root] == UINT32_MAX) fam_of_root[root] = (uint32_t)nf++;
+    }
+    {
+        /* rank documents by date, then number */
+        const disc_info **ord = malloc((ninfo ? ninfo : 1) * sizeof *ord);
+        uint32_t *rank_of = malloc((ninfo ? ninfo : 1) * sizeof *rank_of);
+        if (!ord || !rank_of) { free(ord); free(rank_of); goto oom; }
+        for (size_t i = 0; i < ninfo; i++) ord[i] = &info[i];
+        tsr_sort(ord, ninfo, sizeof *ord, info_date_cmp);
+        for (size_t i = 0; i < ninfo; i++) rank_of[ord[i] - info] = (uint32_t)i;
+        for (size_t i = 0; i < 2 * nl; i++) {
+            const disc_info *in = info_find(info, ninfo, nd[i].doc);
+            mem[i] = (disc_mem){ fam_of_root[uf_find(up, nd[i].node)],
+                                 rank_of[in - info], nd[i].doc, nd[i].begin, nd[i].end };
+        }
+        free(ord);
+        free(rank_of);
+    }
+    tsr_sort(mem, 2 * nl, sizeof *mem, mem_cmp);
+    /* merge overlapping spans of one document within a family; sort puts
+     * one document's spans together (same date, same doc) */
+    size_t nm = 0;
+    for (size_t i = 0; i < 2 * nl; i++) {
+        if (nm && mem[nm - 1].fam == mem[i].fam && mem[nm - 1].doc == mem[i].doc &&
+            mem[i].begin <= mem[nm - 1].end) {
+            if (mem[i].end > mem[nm - 1].end) mem[nm - 1].end = mem[i].end;
+            continue;
+        }
+        mem[nm++] = mem[i];
+    }
+    /* order families by size */
+    fams = calloc(nf ? nf : 1, sizeof *fams);
+    if (!fams) goto oom;
+    for (size_t f = 0; f < nf; f++) { fams[f].root = (uint32_t)f; fams[f].first_doc = INT64_MAX; }
+    for (size_t i = 0; i < nm; i++) {
+        fams[mem[i].fam].members++;
+        if (mem[i].doc < fams[mem[i].fam].first_doc) fams[mem[i].fam].first_doc = mem[i].doc;
+    }
+    tsr_sort(fams, nf, sizeof *fams, fam_cmp);
+    uint32_t *rank = malloc((nf ? nf : 1) * sizeof *rank);
+    if (!rank) goto oom;
+    for (size_t f = 0; f < nf; f++) rank[fams[f].root] = (uint32_t)f;
+    for (size_t i = 0; i < nm; i++) mem[i].fam = rank[mem[i].fam];
+    tsr_sort(mem, nm, sizeof *mem, mem_cmp);
+    for (size_t i = 0; i < nl; i++)
+        r->links[i].family = rank[fam_of_root[uf_find(up, (uint32_t)(2 * i))]];
+    free(rank);
+    tsr_sort(r->links, nl, sizeof *r->links, link_cmp);
+
+    r->families = calloc(nf ? nf : 1, sizeof *r->families);
+    r->members = malloc((nm ? nm : 1) * sizeof *r->members);
+    if (!r->families || !r->members) goto oom;
+    r->n_families = nf;
+    r->n_members = nm;
+    for (size_t i = 0; i < nm; i++) {
+        r->members[i].docno = mem[i].doc;
+        r->members[i].begin = mem[i].begin;
+        r->members[i].end = mem[i].end;
+        tsr_family *f = &r->families[mem[i].fam];
+        if (f->n == 0) {
+            f->first = i;
+            f->origin = mem[i].doc;
+            const disc_info *in = info_find(info, ninfo, mem[i].doc);
+            f->origin_dated = in && in->date && *in->date;
+        }
+        f->n++;
+    }
+    for (size_t i = 0; i < nl; i++) {
+        tsr_family *f = &r->families[r->links[i].family];
+        f->links++;
+        const disc_info *a = info_find(info, ninfo, r->links[i].a_doc);
+        const disc_info *b = info_find(info, ninfo, r->links[i].b_doc);
+        if (a && b && a->series && b->series && !strcmp(a->series, b->series))
+            f->same_series++;
+    }
+    goto out;
+oom:
+    rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory building families");
+out:
+    if (info)
+        for (size_t i = 0; i < 2 * nl; i++) { free(info[i].date); free(info[i].series); }
+    free(info);
+    free(up);
+    free(nd);
+    free(mem);
+    free(fams);
+    free(fam_of_root);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * The work directory
+ * --------------------------------------------------------------------- */
+
+/* What the stage files depend on: the index state and the parameters. */
+static void work_key(tsr_index *ix, const tsr_params *p, uint32_t max_df,
+                     const tsr_discover_opts *o, char *buf, size_t n)
+{
+    snprintf(buf, n,
+             "tessera-discover 1\ngeneration %" PRIu64 "\ndocuments %" PRIu64
+             "\nseed %d\nmax_gap %d\nmin_words %d\nmin_similarity %.6f\nmin_shared %d"
+             "\nmax_df %u\nnew_after %" PRId64 "\nseries %d\n",
+             ix_generation(ix), ix_ndocs(ix), p->seed, p->max_gap, p->min_words,
+             p->min_similarity, p->min_shared, max_df, o->new_after, o->series);
+}
+
+static void work_clear(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *s = e->d_name;
+        if (!strncmp(s, "run-", 4) || !strncmp(s, "pairs", 5) || !strncmp(s, "links", 5) ||
+            !strncmp(s, "key", 3))
+            disc_remove(dir, s);
+    }
+    closedir(d);
+}
+
+/* Remove a temporary work directory and everything in it (flat). */
+static void work_rmdir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL)
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+                disc_remove(dir, e->d_name);
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+/* ------------------------------------------------------------------------
+ * API
+ * --------------------------------------------------------------------- */
+
+static int ncores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
+/* Run `fn` on `nt` threads; the calling thread reports progress every
+ * fifth of a second (`done` read under `mu`) until they all finish. */
+typedef struct {
+    void *(*fn)(void *);
+    void *arg;
+    pthread_mutex_t *mu;
+    pthread_cond_t *cv;
+    int *running;
+} disc_thr;
+
+static void *thr_main(void *x)
+{
+    disc_thr *t = x;
+    t->fn(t->arg);
+    pthread_mutex_lock(t->mu);
+    (*t->running)--;
+    pthread_cond_broadcast(t->cv);
+    pthread_mutex_unlock(t->mu);
+    return NULL;
+}
+
+static void run_threads(int nt, void *(*fn)(void *), void *arg, tsr_progress_fn progress,
+                        void *ud, const char *stage, pthread_mutex_t *mu,
+                        const size_t *done, uint64_t total, const unsigned *done32)
+{
+    pthread_t th[256];
+    pthread_cond_t cv;
+    pthread_cond_init(&cv, NULL);
+    int running = 0;
+    disc_thr t = { fn, arg, mu, &cv, &running };
+    pthread_mutex_lock(mu);
+    for (int i = 0; i < nt; i++)
+        if (pthread_create(&th[running], NULL, thr_main, &t) == 0) running++;
+    const int started = running;
+    pthread_mutex_unlock(mu);
+    if (started == 0) {
+        fn(arg);  /* no threads to be had: work on this one */
+    } else {
+        pthread_mutex_lock(mu);
+        while (running > 0) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 200000000L;
+            if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+            pthread_cond_timedwait(&cv, mu, &ts);
+            if (progress && running > 0) {
+                uint64_t d = done ? *done : *done32;
+                pthread_mutex_unlock(mu);
+                progress(ud, stage, d, total);
+                pthread_mutex_lock(mu);
+            }
+        }
+        pthread_mutex_unlock(mu);
+        for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    }
+    pthread_cond_destroy(&cv);
+    if (progress) {
+        pthread_mutex_lock(mu);
+        uint64_t d = done ? *done : *done32;
+        pthread_mutex_unlock(mu);
+        progress(ud, stage, d, total);
+    }
+}
+
+int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
+                 tsr_discovery **out, tsr_error *err)
+{
+    tsr_params defp;
+    tsr_discover_opts defo;
+    *out = NULL;
+    if (!ix) return tsr_seterr(err, TSR_ERR_INVALID, "tsr_discover: NULL index");
+    if (!p) { tsr_params_default(&defp); p = &defp; }
+    if (!o) { tsr_discover_opts_default(&defo); o = &defo; }
+    TSR_FORWARD(tsr_params_validate(p, err));
+    if (o->threads < 0 || o->max_df < 0)
+        return tsr_seterr(err, TSR_ERR_INVALID, "threads and max_df must be >= 0");
+
+    const uint64_t ndocs = ix_ndocs(ix);
+    const uint32_t max_df = o->max_df > 0 ? (uint32_t)o->max_df
+                          : (uint32_t)(ndocs / 10000 > 100 ? ndocs / 10000 : 100);
+    const int nt = o->threads > 0 ? (o->threads > 256 ? 256 : o->threads) : ncores();
+    const size_t memory = o->memory ? o->memory : (size_t)1 << 30;
+    /* each thread holds a key buffer and a sort buffer of 8 bytes a pair */
+    size_t cap = memory / (size_t)nt / 16;
+    if (cap < 4096) cap = 4096;
+
+    tsr_discovery *r = calloc(1, sizeof *r);
+    TSR_CHECK_ALLOC(r, err);
+    r->documents = ndocs;
+
+    /* the work directory */
+    char tmpdir[4096];
+    const char *dir = o->workdir;
+    int own_dir = 0, rc = TSR_OK;
+    if (!dir) {
+        const char *t = getenv("TMPDIR");
+        snprintf(tmpdir, sizeof tmpdir, "%s/tessera-discover-XXXXXX", t && *t ? t : "/tmp");
+        if (!mkdtemp(tmpdir)) {
+            free(r);
+            return tsr_seterr(err, TSR_ERR_IO, "%s: %s", tmpdir, strerror(errno));
+        }
+        dir = tmpdir;
+        own_dir = 1;
+    } else if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        free(r);
+        return tsr_seterr(err, TSR_ERR_IO, "%s: %s", dir, strerror(errno));
+    }
+    char key[1024];
+    work_key(ix, p, max_df, o, key, sizeof key);
+    {
+        void *old = NULL;
+        size_t oldn = 0;
+        int st = disc_read_file(dir, "key", &old, &oldn, err);
+        if (st != TSR_OK || oldn != strlen(key) || memcmp(old, key, oldn)) {
+            work_clear(dir);
+            rc = disc_write_file(dir, "key", key, strlen(key), err);
+        }
+        free(old);
+        if (rc != TSR_OK) goto fail;
+    }
+
+    /* 1. pairs */
+    disc_pc *pairs = NULL;
+    size_t npairs = 0;
+    {
+        void *data = NULL;
+        size_t len = 0;
+        int st = disc_read_file(dir, "pairs", &data, &len, err);
+        if (st == TSR_OK && len >= 16 && len % sizeof(disc_pc) == 0 &&
+            ((const disc_pc *)data)[0].key == DISC_MAGIC) {
+            const disc_pc *hdr = data;
+            pairs = malloc(len);
+            if (!pairs) { free(data); goto oom; }
+            npairs = len / sizeof *pairs - 2;
+            memcpy(pairs, hdr + 2, npairs * sizeof *pairs);
+            r->fingerprints = hdr[1].key;
+            r->skipped = ((uint64_t)hdr[0].count << 32) | hdr[1].count;
+            r->resumed_stages++;
+            free(data);
+        } else {
+            free(data);
+            if (st != TSR_OK && st != TSR_ERR_NOTFOUND) { rc = st; goto fail; }
+            seg_file *const *segs;
+            size_t nsegs = ix_segments(ix, &segs);
+            disc_s1 s;
+            memset(&s, 0, sizeof s);
+            s.ix = ix; s.segs = segs; s.nsegs = nsegs; s.max_df = max_df;
+            s.new_after = o->new_after; s.cap = cap; s.workdir = dir;
+            pthread_mutex_init(&s.mu, NULL);
+            if (o->progress) o->progress(o->progress_ud, "pairs", 0, DISC_NPART);
+            run_threads(nt, s1_worker, &s, o->progress, o->progress_ud, "pairs", &s.mu,
+                        NULL, DISC_NPART, &s.parts_done);
+            pthread_mutex_destroy(&s.mu);
+            if (s.rc != TSR_OK) {
+                if (err) *err = s.err;
+                rc = s.rc;
+                goto fail;
+            }
+            r->fingerprints = s.fingerprints;
+            r->skipped = s.skipped;
+            rc = merge_runs(dir, s.runs, (uint32_t)p->min_shared, &pairs, &npairs, err);
+            if (rc != TSR_OK) goto fail;
+            for (unsigned k = 0; k < s.runs; k++) {
+                char name[64];
+                snprintf(name, sizeof name, "run-%05u", k);
+                disc_remove(dir, name);
+            }
+            /* the stage file: a header of two records, then the pairs */
+            disc_pc *file = malloc((npairs + 2) * sizeof *file);
+            if (!file) goto oom;
+            file[0] = (disc_pc){ DISC_MAGIC, (uint32_t)(r->skipped >> 32), 0 };
+            file[1] = (disc_pc){ r->fingerprints, (uint32_t)r->skipped, 0 };
+            memcpy(file + 2, pairs, npairs * sizeof *pairs);
+            rc = disc_write_file(dir, "pairs", file, (npairs + 2) * sizeof *file, err);
+            free(file);
+            if (rc != TSR_OK) { free(pairs); goto fail; }
+        }
+    }
+    r->candidate_pairs = npairs;
+
+    /* 2. alignment */
+    {
+        void *data = NULL;
+        size_t len = 0;
+        int st = disc_read_file(dir, "links", &data, &len, err);
+        if (st == TSR_OK && len % sizeof(tsr_link) == 0) {
+            r->links = data;
+            r->n_links = len / sizeof(tsr_link);
+            r->resumed_stages++;
+        } else {
+            free(data);
+            if (st != TSR_OK && st != TSR_ERR_NOTFOUND) { free(pairs); rc = st; goto fail; }
+            /* chunks: cut only between different a's */
+            TSR_VEC(size_t) at = { 0 };
+            for (size_t i = 0; i < npairs;) {
+                if (tsr_vec_push(&at, i)) { free(pairs); tsr_vec_free(&at); goto oom; }
+                size_t j = i, as = 0;
+                while (j < npairs && (as < DISC_CHUNK || (pairs[j].key >> 32) == (pairs[j - 1].key >> 32))) {
+                    if (j == i || (pairs[j].key >> 32) != (pairs[j - 1].key >> 32)) as++;
+                    j++;
+                }
+                i = j;
+            }
+            size_t nchunks = at.n;
+            if (tsr_vec_push(&at, npairs)) { free(pairs); tsr_vec_free(&at); goto oom; }
+            disc_s2 s;
+            memset(&s, 0, sizeof s);
+            s.ix = ix; s.p = p; s.pairs = pairs; s.npairs = npairs;
+            s.chunk_at = at.a; s.nchunks = nchunks; s.series = o->series;
+            s.out = calloc(nchunks ? nchunks : 1, sizeof *s.out);
+            if (!s.out) { free(pairs); tsr_vec_free(&at); goto oom; }
+            pthread_mutex_init(&s.mu, NULL);
+            if (o->progress) o->progress(o->progress_ud, "align", 0, npairs);
+            run_threads(nt, s2_worker, &s, o->progress, o->progress_ud, "align", &s.mu,
+                        &s.pairs_done, npairs, NULL);
+            pthread_mutex_destroy(&s.mu);
+            size_t total = 0;
+            for (size_t c = 0; c < nchunks; c++) total += s.out[c].n;
+            if (s.rc == TSR_OK) {
+                r->links = malloc((total ? total : 1) * sizeof *r->links);
+                if (!r->links) s.rc = tsr_seterr(&s.err, TSR_ERR_NOMEM, "out of memory");
+            }
+            if (s.rc == TSR_OK) {
+                for (size_t c = 0; c < nchunks; c++) {
+                    memcpy(r->links + r->n_links, s.out[c].a, s.out[c].n * sizeof *r->links);
+                    r->n_links += s.out[c].n;
+                }
+            }
+            for (size_t c = 0; c < nchunks; c++) tsr_vec_free(&s.out[c]);
+            free(s.out);
+            tsr_vec_free(&at);
+            if (s.rc != TSR_OK) {
+                if (err) *err = s.err;
+                rc = s.rc;
+                free(pairs);
+                goto fail;
+            }
+            rc = disc_write_file(dir, "links", r->links, r->n_links * sizeof *r->links, err);
+            if (rc != TSR_OK) { free(pairs); goto fail; }
+        }
+    }
+    free(pairs);
+
+    /* 3. families */
+    if (o->progress) o->progress(o->progress_ud, "families", 0, r->n_links);
+    rc = build_families(ix, r, err);
+    if (rc != TSR_OK) goto fail;
+    if (o->progress) o->progress(o->progress_ud, "families", r->n_links, r->n_links);
+    if (own_dir) work_rmdir(dir);
+    *out = r;
+    return TSR_OK;
+oom:
+    rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+fail:
+    if (own_dir) work_rmdir(dir);
+    tsr_discovery_free(r);
+    return rc;
+}
+
+void tsr_discovery_free(tsr_discovery *d)
+{
+    if (!d) return;
+    free(d->links);
+    free(d->families);
+    free(d->members);
+    free(d);
+}
