@@ -52,6 +52,7 @@ void cli_json_string(FILE *f, const char *s);
 /* Commands */
 int cmd_align(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_discover(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

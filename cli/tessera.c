@@ -15,6 +15,7 @@ static const char usage_text[] =
 "  index   add documents to an index          tessera index --db DIR INPUT...\n"
 "  check   check a text against an index      tessera check --db DIR FILE|-\n"
 "  align   align two texts, no index needed   tessera align FILE_A FILE_B\n"
+"  discover reuse shared inside an index      tessera discover --db DIR -o FILE\n"
 "  stats   counts of an index                 tessera stats --db DIR\n"
 "  verify  check an index's checksums         tessera verify --db DIR\n"
 "\n"
@@ -41,7 +42,8 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
-        { "align", cmd_align }, { "check", cmd_check }, { "index", cmd_index },
+        { "align", cmd_align }, { "check", cmd_check }, { "discover", cmd_discover },
+        { "index", cmd_index },
         { "stats", cmd_stats }, { "verify", cmd_verify },
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)

@@ -24,7 +24,7 @@
  *    is found wherever it moved.  Inserted and deleted words are just gaps.
  *
  * 4. Extension and scoring.  Each cluster's ends are extended outward by
- *    a banded X-drop alignment on words (match +2, mismatch or gap -1,
+ *    a banded X-drop alignment on words (match +1, mismatch or gap -1,
  *    stop when the score falls `ALIGN_XDROP` below its best), so that a
  *    passage ends on the last matching word, not on the last seed.  The
  *    similarity is the share of matching words: 2 * |A-span ∩ B-span| /
@@ -50,11 +50,11 @@
 #define ALIGN_BAND 6
 #endif
 #ifndef ALIGN_XDROP
-#define ALIGN_XDROP 8
+#define ALIGN_XDROP 4
 #endif
 #define ALIGN_EXT_MAX 64
 #ifndef ALIGN_MATCH
-#define ALIGN_MATCH 2
+#define ALIGN_MATCH 1
 #endif
 #ifndef ALIGN_RARE_LEN
 #define ALIGN_RARE_LEN 5

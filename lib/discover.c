@@ -838,6 +838,14 @@ int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
     tsr_discovery *r = calloc(1, sizeof *r);
     TSR_CHECK_ALLOC(r, err);
     r->documents = ndocs;
+    r->last_docno = -1;
+    {
+        seg_file *const *sg;
+        size_t ns = ix_segments(ix, &sg);
+        for (size_t i = 0; i < ns; i++)
+            if (sg[i]->info.ndocs && (int64_t)sg[i]->info.doc_hi > r->last_docno)
+                r->last_docno = sg[i]->info.doc_hi;
+    }
 
     /* the work directory */
     char tmpdir[4096];
@@ -883,7 +891,7 @@ int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
             pairs = malloc(len);
             if (!pairs) { free(data); goto oom; }
             npairs = len / sizeof *pairs - 2;
-            memcpy(pairs, hdr + 2, npairs * sizeof *pairs);
+            if (npairs) memcpy(pairs, hdr + 2, npairs * sizeof *pairs);
             r->fingerprints = hdr[1].key;
             r->skipped = ((uint64_t)hdr[0].count << 32) | hdr[1].count;
             r->resumed_stages++;
@@ -921,7 +929,7 @@ int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
             if (!file) goto oom;
             file[0] = (disc_pc){ DISC_MAGIC, (uint32_t)(r->skipped >> 32), 0 };
             file[1] = (disc_pc){ r->fingerprints, (uint32_t)r->skipped, 0 };
-            memcpy(file + 2, pairs, npairs * sizeof *pairs);
+            if (npairs) memcpy(file + 2, pairs, npairs * sizeof *pairs);
             rc = disc_write_file(dir, "pairs", file, (npairs + 2) * sizeof *file, err);
             free(file);
             if (rc != TSR_OK) { free(pairs); goto fail; }
@@ -973,7 +981,8 @@ int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
             }
             if (s.rc == TSR_OK) {
                 for (size_t c = 0; c < nchunks; c++) {
-                    memcpy(r->links + r->n_links, s.out[c].a, s.out[c].n * sizeof *r->links);
+                    if (s.out[c].n)
+                        memcpy(r->links + r->n_links, s.out[c].a, s.out[c].n * sizeof *r->links);
                     r->n_links += s.out[c].n;
                 }
             }

@@ -484,6 +484,8 @@ typedef struct tsr_discovery {
     size_t n_families; tsr_family *families;
     size_t n_members;  tsr_member *members;
     uint64_t documents;        /* documents in the index */
+    int64_t last_docno;        /* largest document number covered (-1: none);
+                                * the new_after of a later incremental run */
     uint64_t fingerprints;     /* distinct fingerprints scanned */
     uint64_t skipped;          /* fingerprints over max_df (boilerplate) */
     uint64_t candidate_pairs;  /* document pairs aligned */

@@ -1,0 +1,518 @@
+/*
+ * cmd_discover.c - `tessera discover`: every passage that documents of an
+ * index share, grouped into reuse families.
+ *
+ * The command is a thin driver over tsr_discover(): it parses options,
+ * opens the index read-only, keeps a work directory (by default
+ * DIR/discover inside the index) where the engine keeps finished stages so
+ * a killed run resumes, shows the engine's progress on a terminal, and
+ * hands the discovery to the writers of discover_out.c.
+ *
+ * Incremental runs (--new).  After a run completes and its outputs are
+ * written, WORKDIR/last-run.json records {"last_docno": N}, the highest
+ * document number that run saw.  A later run with --new passes N to the
+ * engine as new_after, so only pairs involving a document added since are
+ * aligned.  The mark is written last and atomically: a run that fails or
+ * is killed leaves the previous mark, so nothing is skipped next time.
+ *
+ * Interrupts.  The engine cannot be stopped midway, but it may be killed
+ * at any moment, so SIGINT and SIGTERM remove the tmp files in flight and
+ * exit at once (130); the final output names never hold partial files.
+ */
+#include "cli.h"
+#include "discover_out.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char discover_help[] =
+"Usage: tessera discover [OPTIONS] [--db DIR] [-o FILE]\n"
+"\n"
+"Find every passage that two documents of the index DIR share, verbatim or\n"
+"reworded, and group the passages into reuse families: passages that overlap\n"
+"in a shared document, linked transitively.  A family's origin is its earliest\n"
+"member by date (else by document number).  The work grows with the pairs of\n"
+"documents that share text, not with the square of the corpus.\n"
+"\n"
+"Writes one JSON object per aligned passage pair (JSON Lines, doc/json.md):\n"
+"  {\"family\": F, \"a\": {\"id\", \"begin\", \"end\", ...}, \"b\": {...},\n"
+"   \"similarity\": S, \"words\": [A, B], ...}\n"
+"Offsets are bytes, end exclusive.  Families are numbered by size, largest\n"
+"first.  Files are written as FILE.tmp and renamed when complete.\n"
+"\n"
+"Outputs:\n"
+"  -o, --output FILE      passage pairs as JSON Lines (default: standard output)\n"
+"      --families FILE    one JSON line per family: size, links, origin, members\n"
+"      --sqlite FILE      an SQLite database: tables documents, passages,\n"
+"                         families, members, summary\n"
+"      --html DIR         a browsable report: DIR/index.html and a page for each\n"
+"                         of the largest families\n"
+"\n"
+"Options:\n"
+"      --db DIR           the index (default: $TESSERA_DB, else ./tessera.tsr)\n"
+"      --workdir DIR      where finished stages are kept, so that a killed run\n"
+"                         resumes (default: DIR/discover inside the index)\n"
+"      --new              only reuse involving documents added since the last\n"
+"                         completed run with this workdir\n"
+"      --threads N        worker threads (default 0: all cores)\n"
+"      --memory SIZE      memory for candidate pairs before they spill to disk,\n"
+"                         e.g. 512M, 2G (default 1G)\n"
+"      --min-length N     shortest passage, in words (default 15; also\n"
+"                         --min-words)\n"
+"      --min-similarity S least share of matching words, 0..1 (default 0.5)\n"
+"      --max-gap N        largest gap inside a passage, in words (default 50)\n"
+"      --seed N           words per alignment seed (default 3)\n"
+"      --max-df N         an n-gram in more than N documents is boilerplate and\n"
+"                         makes no pairs (default 0: automatic,\n"
+"                         max(100, documents/10000))\n"
+"      --cross-source     only pairs of documents of different series\n"
+"      --same-source      only pairs of documents of one series\n"
+"      --allow-nul        read NUL bytes as spaces\n"
+"  -q, --quiet            no progress, no summary\n"
+"  -h, --help             this help\n"
+"\n"
+"Examples:\n"
+"  tessera discover --db news.tsr -o pairs.jsonl --families families.jsonl\n"
+"  tessera discover --db news.tsr --html report --sqlite reuse.db\n"
+"  tessera discover --db news.tsr --new --cross-source -o new-pairs.jsonl\n";
+
+/* ------------------------------------------------------------------------
+ * Progress on a terminal
+ * --------------------------------------------------------------------- */
+
+typedef struct dprog {
+    int on, dirty;
+    char stage[32];
+    double t0, last;
+    uint64_t done, total;
+} dprog;
+
+static dprog prog;      /* static: the signal handler ends its line */
+
+static void human_count(char *buf, size_t n, double v)
+{
+    const char *u[] = { "", "k", "M", "G", "T" };
+    int i = 0;
+
+    while (v >= 1000 && i < 4) { v /= 1000; i++; }
+    snprintf(buf, n, i ? "%.1f%s" : "%.0f%s", v, u[i]);
+}
+
+static void prog_draw(dprog *pg)
+{
+    double el = cli_now() - pg->t0;
+    double rate = el > 0 ? (double)pg->done / el : 0;
+    char d[32], t[32], r[32];
+
+    human_count(d, sizeof d, (double)pg->done);
+    human_count(t, sizeof t, (double)pg->total);
+    human_count(r, sizeof r, rate);
+    if (pg->total > 0) {
+        double frac = (double)pg->done / (double)pg->total;
+        int width = 24, fill;
+        char bar[32];
+
+        if (frac > 1) frac = 1;
+        fill = (int)(frac * width);
+        for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+        bar[width] = 0;
+        double eta = rate > 0 && pg->done < pg->total
+                         ? (double)(pg->total - pg->done) / rate : 0;
+        fprintf(stderr, "\r%-9s [%s] %3.0f%% %s/%s, %s/s, ETA %02d:%02d  ", pg->stage,
+                bar, frac * 100, d, t, r, (int)(eta / 60), (int)eta % 60);
+    } else {
+        fprintf(stderr, "\r%-9s %s, %s/s, %02d:%02d elapsed  ", pg->stage, d, r,
+                (int)(el / 60), (int)el % 60);
+    }
+    fflush(stderr);
+    pg->dirty = 1;
+}
+
+static void prog_end(dprog *pg)
+{
+    if (pg->on && pg->dirty) {
+        prog_draw(pg);
+        fputc('\n', stderr);
+    }
+    pg->dirty = 0;
+}
+
+/* tsr_progress_fn: one line per stage, redrawn at most five times a second. */
+static void on_progress(void *ud, const char *stage, uint64_t done, uint64_t total)
+{
+    dprog *pg = ud;
+    double now;
+
+    if (!pg->on)
+        return;
+    if (!stage)
+        stage = "?";
+    if (strncmp(pg->stage, stage, sizeof pg->stage - 1) != 0) {
+        prog_end(pg);
+        snprintf(pg->stage, sizeof pg->stage, "%s", stage);
+        pg->t0 = pg->last = cli_now();
+    }
+    pg->done = done;
+    pg->total = total;
+    now = cli_now();
+    if (now - pg->last < 0.2 && !(total && done >= total))
+        return;
+    pg->last = now;
+    prog_draw(pg);
+}
+
+static void on_docs_tick(void *ud, uint64_t done, uint64_t total)
+{
+    on_progress(ud, "documents", done, total);
+}
+
+/* ------------------------------------------------------------------------
+ * Signals
+ * --------------------------------------------------------------------- */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    dsc_cleanup_tmp();
+    if (prog.dirty) {
+        ssize_t w = write(STDERR_FILENO, "\n", 1);
+        (void)w;
+    }
+    _exit(EXIT_INTERRUPTED);
+}
+
+/* ------------------------------------------------------------------------
+ * Helpers
+ * --------------------------------------------------------------------- */
+
+/* "512M", "2G", "1.5g", "65536", with an optional B or iB: bytes. */
+static int parse_size(const char *s, size_t *out)
+{
+    char *end;
+    double v, mult = 1;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || !(v >= 0))
+        return -1;
+    switch (*end) {
+    case 'k': case 'K': mult = 1024.0; end++; break;
+    case 'm': case 'M': mult = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    if (mult > 1 && *end == 'i') end++;
+    if (*end == 'b' || *end == 'B') end++;
+    if (*end)
+        return -1;
+    v *= mult;
+    if (v < 65536 || v > (double)SIZE_MAX / 2)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+static int parse_nonneg(const char *s, long max, int *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 0 || v > max)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static char *join(const char *dir, const char *name)
+{
+    size_t ld = strlen(dir), ln = strlen(name);
+    char *p = malloc(ld + ln + 2);
+
+    if (p) {
+        memcpy(p, dir, ld);
+        p[ld] = '/';
+        memcpy(p + ld + 1, name, ln + 1);
+    }
+    return p;
+}
+
+/* Read the mark of the last completed run: *last = its last_docno, or -1
+ * when there is none.  Returns EXIT_OK or an exit code (message printed). */
+static int read_mark(const char *path, int64_t *last)
+{
+    json_error_t je;
+    json_t *root, *v;
+
+    *last = -1;
+    if (access(path, F_OK) != 0)
+        return errno == ENOENT ? EXIT_OK
+                               : cli_fail(EXIT_SYSTEM, "%s: %s", path, strerror(errno));
+    root = json_load_file(path, 0, &je);
+    if (!root)
+        return cli_fail(EXIT_INPUT, "%s:%d: %s (remove the file to discover all pairs "
+                        "again)", path, je.line, je.text);
+    v = json_object_get(root, "last_docno");
+    if (!json_is_integer(v) || json_integer_value(v) < -1) {
+        json_decref(root);
+        return cli_fail(EXIT_INPUT, "%s: no integer \"last_docno\" (remove the file to "
+                        "discover all pairs again)", path);
+    }
+    *last = (int64_t)json_integer_value(v);
+    json_decref(root);
+    return EXIT_OK;
+}
+
+static int write_mark(const char *path, int64_t last)
+{
+    dsc_file df;
+
+    if (dsc_file_open(&df, path) != 0)
+        return -1;
+    fprintf(df.f, "{\"last_docno\":%lld}\n", (long long)last);
+    return dsc_file_commit(&df);
+}
+
+/* Whether `path` names something other than a regular file that exists
+ * (a device or a pipe, e.g. /dev/null): written in place, not renamed. */
+static int is_special(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
+/* Write the passage pairs (which 0) or families (which 1) to `path`
+ * ("-" or NULL: standard output). */
+static int write_jsonl(const char *path, int which, const tsr_discovery *d,
+                       const dsc_docs *docs)
+{
+    const char *what = which ? "families" : "passage pairs";
+
+    if (!path || !strcmp(path, "-") || is_special(path)) {
+        FILE *f = !path || !strcmp(path, "-") ? stdout : fopen(path, "w");
+        int bad;
+        if (!f)
+            return cli_fail(EXIT_SYSTEM, "%s: %s", path, strerror(errno));
+        bad = which ? dsc_write_families(f, d, docs) : dsc_write_links(f, d, docs);
+        if (f != stdout && fclose(f) != 0)
+            bad = -1;
+        if (bad)
+            return cli_fail(EXIT_SYSTEM, "%s: writing the %s failed: %s",
+                            path ? path : "standard output", what, strerror(errno));
+        return EXIT_OK;
+    }
+    dsc_file df;
+    if (dsc_file_open(&df, path) != 0)
+        return cli_fail(EXIT_SYSTEM, "%s.tmp: %s", path, strerror(errno));
+    if ((which ? dsc_write_families(df.f, d, docs) : dsc_write_links(df.f, d, docs)) != 0) {
+        int e = errno;
+        dsc_file_abort(&df);
+        return cli_fail(EXIT_SYSTEM, "%s.tmp: writing the %s failed: %s", path, what,
+                        strerror(e));
+    }
+    if (dsc_file_commit(&df) != 0)
+        return cli_fail(EXIT_SYSTEM, "%s: %s", path, strerror(errno));
+    return EXIT_OK;
+}
+
+static int write_sqlite(const char *path, const tsr_discovery *d, const dsc_docs *docs)
+{
+    char *tmp = malloc(strlen(path) + 5);
+    char msg[512] = "";
+    int bad;
+
+    if (!tmp)
+        return cli_fail(EXIT_SYSTEM, "out of memory");
+    sprintf(tmp, "%s.tmp", path);
+    dsc_tmp_register(tmp);
+    bad = dsc_write_sqlite(tmp, d, docs, msg, sizeof msg);
+    if (!bad && rename(tmp, path) != 0) {
+        snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
+        bad = -1;
+    }
+    if (bad)
+        unlink(tmp);
+    dsc_tmp_unregister(tmp);
+    free(tmp);
+    return bad ? cli_fail(EXIT_SYSTEM, "%s", msg) : EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * The command
+ * --------------------------------------------------------------------- */
+
+enum {
+    OPT_FAMILIES = 2001, OPT_SQLITE, OPT_HTML, OPT_THREADS, OPT_MEMORY, OPT_WORKDIR,
+    OPT_NEW, OPT_MAXDF, OPT_CROSS, OPT_SAME
+};
+
+int cmd_discover(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "db", required_argument, 0, 'd' }, { "output", required_argument, 0, 'o' },
+        { "families", required_argument, 0, OPT_FAMILIES },
+        { "sqlite", required_argument, 0, OPT_SQLITE },
+        { "html", required_argument, 0, OPT_HTML },
+        { "threads", required_argument, 0, OPT_THREADS },
+        { "memory", required_argument, 0, OPT_MEMORY },
+        { "workdir", required_argument, 0, OPT_WORKDIR },
+        { "new", no_argument, 0, OPT_NEW },
+        { "min-length", required_argument, 0, 1001 },
+        { "max-df", required_argument, 0, OPT_MAXDF },
+        { "cross-source", no_argument, 0, OPT_CROSS },
+        { "same-source", no_argument, 0, OPT_SAME },
+        { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
+        CLI_PARAM_OPTIONS, { 0, 0, 0, 0 }
+    };
+    tsr_params p;
+    tsr_discover_opts o;
+    const char *db = cli_default_db(), *out = NULL, *families = NULL, *sqlite = NULL;
+    const char *html = NULL, *workdir = NULL;
+    int quiet = 0, only_new = 0, c;
+
+    tsr_params_default(&p);
+    tsr_discover_opts_default(&o);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hqd:o:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'o': out = optarg; break;
+        case OPT_FAMILIES: families = optarg; break;
+        case OPT_SQLITE: sqlite = optarg; break;
+        case OPT_HTML: html = optarg; break;
+        case OPT_WORKDIR: workdir = optarg; break;
+        case OPT_NEW: only_new = 1; break;
+        case OPT_THREADS:
+            if (parse_nonneg(optarg, 4096, &o.threads) != 0)
+                return cli_usage_error("discover", "--threads takes 0..4096 (0: all cores)");
+            break;
+        case OPT_MEMORY:
+            if (parse_size(optarg, &o.memory) != 0)
+                return cli_usage_error("discover", "--memory takes a size of at least 64K, "
+                                       "e.g. 512M or 2G, not '%s'", optarg);
+            break;
+        case OPT_MAXDF:
+            if (parse_nonneg(optarg, 2000000000, &o.max_df) != 0)
+                return cli_usage_error("discover", "--max-df takes a number of documents "
+                                       "(0: automatic)");
+            break;
+        case OPT_CROSS:
+        case OPT_SAME: {
+            int want = c == OPT_CROSS ? -1 : 1;
+            if (o.series && o.series != want)
+                return cli_usage_error("discover", "--cross-source and --same-source "
+                                       "exclude each other");
+            o.series = want;
+            break;
+        }
+        case 'q': quiet = 1; break;
+        case 'h': fputs(discover_help, stdout); return EXIT_OK;
+        case 1005: case 1006:
+            return cli_usage_error("discover", "--max-candidates and --boilerplate-df are "
+                                   "for check; discover takes --max-df");
+        default: {
+            int r = cli_param_option(&p, c, optarg);
+            if (r < 0) return EXIT_USAGE;
+            if (r == 0) return cli_usage_error("discover", "unknown option");
+        }
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("discover", "unexpected argument '%s'", argv[optind]);
+    tsr_error e = { 0 };
+    if (tsr_params_validate(&p, &e) != TSR_OK)
+        return cli_usage_error("discover", "%s", e.message);
+
+    tsr_index *ix = NULL;
+    int rc = cli_open_index(db, TSR_OPEN_READONLY, &ix);
+    if (rc != EXIT_OK)
+        return rc;
+
+    char *wd = workdir ? strdup(workdir) : join(db, "discover");
+    char *mark = wd ? join(wd, "last-run.json") : NULL;
+    tsr_discovery *d = NULL;
+    dsc_docs docs = { 0 };
+    int64_t last = -1;
+    double t0 = cli_now();
+
+    if (!wd || !mark) {
+        rc = cli_fail(EXIT_SYSTEM, "out of memory");
+        goto done;
+    }
+    if (mkdir(wd, 0777) != 0 && errno != EEXIST) {
+        rc = cli_fail(EXIT_SYSTEM, "%s: cannot create the work directory: %s%s", wd,
+                      strerror(errno), workdir ? "" : " (choose one with --workdir)");
+        goto done;
+    }
+    if (only_new) {
+        if ((rc = read_mark(mark, &last)) != EXIT_OK)
+            goto done;
+        if (last < 0 && !quiet)
+            cli_warn("--new: no completed run recorded in %s; discovering all pairs", wd);
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    memset(&prog, 0, sizeof prog);
+    prog.on = !quiet && isatty(STDERR_FILENO);
+    o.workdir = wd;
+    o.new_after = only_new ? last : -1;
+    o.progress = on_progress;
+    o.progress_ud = &prog;
+
+    int st = tsr_discover(ix, &p, &o, &d, &e);
+    if (st != TSR_OK) {
+        prog_end(&prog);
+        rc = cli_fail(cli_exit_code(st), "%s: %s", db, e.message);
+        goto done;
+    }
+    st = dsc_docs_load(&docs, ix, d, on_docs_tick, &prog, &e);
+    prog_end(&prog);
+    if (st != TSR_OK) {
+        rc = cli_fail(cli_exit_code(st), "%s: %s", db, e.message);
+        goto done;
+    }
+
+    /* outputs, then the mark: a failed output keeps the previous mark */
+    rc = write_jsonl(out, 0, d, &docs);
+    if (rc == EXIT_OK && families)
+        rc = write_jsonl(families, 1, d, &docs);
+    if (rc == EXIT_OK && sqlite)
+        rc = write_sqlite(sqlite, d, &docs);
+    if (rc == EXIT_OK && html) {
+        char msg[512] = "";
+        if (dsc_write_html(html, ix, d, &docs, msg, sizeof msg) != 0)
+            rc = cli_fail(EXIT_SYSTEM, "%s", msg);
+    }
+    if (rc == EXIT_OK && write_mark(mark, d->last_docno) != 0)
+        rc = cli_fail(EXIT_SYSTEM, "%s: %s", mark, strerror(errno));
+
+    if (rc == EXIT_OK && !quiet)
+        fprintf(stderr, "%s: discover: %llu documents, %llu document pairs aligned, %zu "
+                "passage pairs in %zu famil%s (%zu passages, %zu documents); %llu "
+                "boilerplate fingerprints skipped; %s%.1f s\n", cli_prog,
+                (unsigned long long)d->documents, (unsigned long long)d->candidate_pairs,
+                d->n_links, d->n_families, d->n_families == 1 ? "y" : "ies", d->n_members, docs.n,
+                (unsigned long long)d->skipped,
+                d->resumed_stages ? "resumed from the work directory; " : "",
+                cli_now() - t0);
+done:
+    dsc_docs_free(&docs);
+    tsr_discovery_free(d);
+    tsr_index_close(ix);
+    free(mark);
+    free(wd);
+    return rc;
+}
