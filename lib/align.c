@@ -93,6 +93,9 @@
 #ifndef ALIGN_RARE_FAR
 #define ALIGN_RARE_FAR 12
 #endif
+#ifndef ALIGN_SHORT_SIM
+#define ALIGN_SHORT_SIM 0.35
+#endif
 #ifndef ALIGN_BGAP
 #define ALIGN_BGAP 1
 #endif
@@ -264,11 +267,12 @@ static void extend(const tsr_word *A, const tsr_word *B, uint32_t a, uint32_t b,
             long y = (long)x + t - ALIGN_BAND;
             cur[t] = NEG;
             if (y < 0 || (uint32_t)y > maxb) continue;
-            int s = NEG;
+            int s = NEG, matched = 0;
             if (y > 0 && prev[t] > NEG) {  /* diagonal: (x-1, y-1) is same t */
                 uint64_t ha = dir > 0 ? A[a + x - 1].hash : A[a - x].hash;
                 uint64_t hb = dir > 0 ? B[b + (uint32_t)y - 1].hash : B[b - (uint32_t)y].hash;
-                s = prev[t] + (ha == hb ? ALIGN_MATCH : -1);
+                matched = ha == hb;
+                s = prev[t] + (matched ? ALIGN_MATCH : -1);
             }
             if (t + 1 < W && prev[t + 1] > NEG && prev[t + 1] - 1 > s)  /* (x-1, y): gap in B */
                 s = prev[t + 1] - 1;
@@ -276,7 +280,11 @@ static void extend(const tsr_word *A, const tsr_word *B, uint32_t a, uint32_t b,
                 s = cur[t - 1] - 1;
             cur[t] = s;
             if (s > rowbest) rowbest = s;
-            if (s > best) { best = s; bx = x; by = (uint32_t)y; }
+            /* an extension ends on a matching word; of equal scores the
+             * longer wins (it has matched more words) */
+            if (matched && s == prev[t] + ALIGN_MATCH && s >= best) {
+                best = s; bx = x; by = (uint32_t)y;
+            }
         }
         if (rowbest < best - ALIGN_XDROP)
             break;
@@ -701,8 +709,15 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
             ps.seeded = seeded;
             ps.matches = bag_matches(A, a0, a1, B, b0, b1, keys, cnt, used, slots - 1);
             ps.similarity = 2.0 * ps.matches / (double)(an + bnw);
-            if (ps.similarity < p->min_similarity &&
-                !(uni >= ALIGN_RARE_MIN && ps.similarity >= ALIGN_RARE_SIM * p->min_similarity)) {
+            /* short passages must be more similar: two sentences that
+             * share a formula ("for the fourth quarter ... a year
+             * earlier") reach half their words in common by chance */
+            const uint32_t shorter = an < bnw ? an : bnw;
+            const double need = p->min_similarity +
+                (shorter < 2 * min_words
+                     ? ALIGN_SHORT_SIM * (double)(2 * min_words - shorter) / (double)min_words : 0.0);
+            if (ps.similarity < need &&
+                !(uni >= ALIGN_RARE_MIN && ps.similarity >= ALIGN_RARE_SIM * need)) {
                 if (cut > cl.lo) {
                     range lo = { cl.lo, cut }, hi = { cut, cl.hi };
                     if (tsr_vec_push(&next, lo) || tsr_vec_push(&next, hi)) goto oom;
