@@ -72,7 +72,7 @@
 #define ALIGN_MERGE_SIM 0.8
 #endif
 #ifndef ALIGN_UNI_NEAR
-#define ALIGN_UNI_NEAR 10
+#define ALIGN_UNI_NEAR 6
 #endif
 #ifndef ALIGN_EDGE_TOL
 #define ALIGN_EDGE_TOL(gap) ((gap) / 4)
