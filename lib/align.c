@@ -601,7 +601,10 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
                         size_t x = cl.lo + 1;
                         while (x < cl.hi && runs.a[x].a1 - runs.a[x].a0 == 1) x++;
                         uint32_t cs = x < cl.hi ? (side ? runs.a[x].b0 : runs.a[x].a0) : fe;
-                        if (gs > fe + ALIGN_RARE_TRIM || (x < cl.hi && cs > fe + ALIGN_RARE_FAR)) cl.lo++;
+                        const size_t huddle = x - cl.lo;
+                        if (gs > fe + ALIGN_RARE_TRIM || (x < cl.hi && cs > fe + ALIGN_RARE_FAR) ||
+                            (x < cl.hi && huddle < 3 && cs > fe + 2 * ALIGN_RARE_TRIM))
+                            cl.lo++;
                         else break;
                     }
                     while (cl.hi - cl.lo >= 2 && runs.a[cl.hi - 1].a1 - runs.a[cl.hi - 1].a0 == 1) {
@@ -610,7 +613,10 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
                         size_t x = cl.hi - 1;
                         while (x > cl.lo && runs.a[x - 1].a1 - runs.a[x - 1].a0 == 1) x--;
                         uint32_t ce = x > cl.lo ? (side ? runs.a[x - 1].b1 : runs.a[x - 1].a1) : ls;
-                        if (ls > me + ALIGN_RARE_TRIM || (x > cl.lo && ls > ce + ALIGN_RARE_FAR)) cl.hi--;
+                        const size_t huddle = cl.hi - x;
+                        if (ls > me + ALIGN_RARE_TRIM || (x > cl.lo && ls > ce + ALIGN_RARE_FAR) ||
+                            (x > cl.lo && huddle < 3 && ls > ce + 2 * ALIGN_RARE_TRIM))
+                            cl.hi--;
                         else break;
                     }
                 }
