@@ -27,16 +27,18 @@ echo "== 2. check every /usr/share/doc/*/copyright file against it"
 import json, sys
 for line in sys.stdin:
     r = json.loads(line)
-    print("%.4f\t%s" % (r["coverage"], r["file"]))
+    mosaic = sum(1 for s in r["sources"] if s["coverage"] >= 0.05)
+    print("%.4f\t%d\t%s" % (r["coverage"], mosaic, r["file"]))
 ' | sort -rn > "$OUT/coverage.tsv"
 echo "checked $(wc -l < "$OUT/coverage.tsv") copyright files; the ten with most reused license text:"
-head -n 10 "$OUT/coverage.tsv" | awk -F'\t' '{ printf "  %5.1f%%  %s\n", $1 * 100, $2 }'
-best=$(head -n 1 "$OUT/coverage.tsv" | cut -f2)
+head -n 10 "$OUT/coverage.tsv" | awk -F'\t' '{ printf "  %5.1f%%  %s\n", $1 * 100, $3 }'
+# the report worth reading: the file stitched from the most licenses
+best=$(sort -t "$(printf '\t')" -k2,2nr -k1,1nr "$OUT/coverage.tsv" | head -n 1 | cut -f3)
 reused=$(awk -F'\t' '$1 > 0.05' "$OUT/coverage.tsv" | wc -l)
 echo "$reused of them reuse license text for more than 5% of their length."
 
 echo
-echo "== 3. the report of $best"
+echo "== 3. the file that reuses the most licenses (5% or more of it each): $best"
 "$TESSERA" check --db "$DB" --color=never "$best" > "$OUT/report.txt"
 "$TESSERA" check --db "$DB" --html "$OUT/report.html" "$best"
 head -n 30 "$OUT/report.txt"
