@@ -5,6 +5,10 @@
 #   2. PAN 2013 text alignment, all 5,185 training pairs (eval/pan.py)
 #   3. stitched "content-farm" articles against 5,000 news articles
 #      (eval/stitch.py)
+#   4. discovery: all PAN documents in one index, `tessera discover`,
+#      scored with plagdet on the listed pairs (eval/discover_pan.py)
+#   5. discovery over all 22,004 news articles: families, exact re-filings
+#      (eval/discover_news.py)
 #
 # The tables go to stdout and to eval/results/latest.md, for EVAL.md.
 # Builds nothing: `make eval` builds build/tessera first.
@@ -56,6 +60,14 @@ echo "== stitched articles"
 # shellcheck disable=SC2086
 "$py" "$here/stitch.py" --markdown "$tmp/stitch.md" ${TESSERA_EVAL_STITCH_ARGS:-}
 
+echo
+echo "== discovery: PAN 2013, all documents in one index"
+"$py" "$here/discover_pan.py" --markdown "$tmp/dpan.md"
+
+echo
+echo "== discovery: news"
+"$py" "$here/discover_news.py" --markdown "$tmp/dnews.md"
+
 {
     echo "# tessera evaluation run"
     echo
@@ -70,6 +82,14 @@ echo "== stitched articles"
     echo "## Stitched articles"
     echo
     cat "$tmp/stitch.md"
+    echo
+    echo "## Discovery: PAN 2013"
+    echo
+    cat "$tmp/dpan.md"
+    echo
+    echo "## Discovery: news"
+    echo
+    cat "$tmp/dnews.md"
 } > "$out/latest.md"
 echo
 echo "eval: tables written to eval/results/latest.md"

@@ -59,6 +59,9 @@
 #ifndef ALIGN_RARE_LEN
 #define ALIGN_RARE_LEN 5
 #endif
+#ifndef ALIGN_RARE_MAXOCC
+#define ALIGN_RARE_MAXOCC 1
+#endif
 #ifndef ALIGN_RARE_MIN
 #define ALIGN_RARE_MIN 8
 #endif
@@ -95,6 +98,12 @@
 #endif
 #ifndef ALIGN_SHORT_SIM
 #define ALIGN_SHORT_SIM 0.35
+#endif
+#ifndef ALIGN_FRINGE_GAP
+#define ALIGN_FRINGE_GAP 8
+#endif
+#ifndef ALIGN_FRINGE_CORE
+#define ALIGN_FRINGE_CORE(k) (4 * (uint32_t)(k))
 #endif
 #ifndef ALIGN_BGAP
 #define ALIGN_BGAP 1
@@ -135,7 +144,7 @@ int al_query_init(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,
         q->next[i] = q->head[s];
         q->head[s] = (uint32_t)i + 1;
     }
-    /* rare words: long, and at most twice in the query */
+    /* rare words: long, and at most ALIGN_RARE_MAXOCC times in the query */
     q->rare = calloc(n, 1);
     uint64_t *key = calloc(slots, sizeof *key);
     uint8_t *cnt = calloc(slots, 1);
@@ -152,7 +161,7 @@ int al_query_init(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,
             while (key[s] && key[s] != h) s = (s + 1) & q->mask;
             key[s] = h;
             if (pass == 0) { if (cnt[s] < 255) cnt[s]++; }
-            else q->rare[i] = cnt[s] <= 2;
+            else q->rare[i] = cnt[s] <= ALIGN_RARE_MAXOCC;
         }
     free(key);
     free(cnt);
@@ -360,6 +369,20 @@ static int64_t median_diag(const al_run *r, size_t n, al_dw *tmp, int64_t tol,
     return dm;
 }
 
+/* Median of n values (reorders them); 0 for none. */
+static int u32_cmp(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return (a > b) - (a < b);
+}
+
+static uint32_t median_u32(uint32_t *v, size_t n)
+{
+    if (n == 0) return 0;
+    tsr_sort(v, n, sizeof *v, u32_cmp);
+    return v[n / 2];
+}
+
 static int pass_cmp_strength(const void *x, const void *y)
 {
     const al_passage *p = x, *q = y;
@@ -432,7 +455,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
         x = y;
     }
 
-    /* 2a. rare-word seeds: a long word that occurs at most twice in each
+    /* 2a. rare-word seeds: a long word that occurs once in each
      * text is evidence on its own, and survives the rewording (synonyms,
      * reordering, translation round trips) that breaks every 3-gram
      * around it.  Positions already inside an exact run add nothing. */
@@ -464,7 +487,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
             uint64_t h = A[i].hash | 1;
             uint32_t sl = (uint32_t)(h >> 21) & (slots - 1);
             while (bk[sl] && bk[sl] != h) sl = (sl + 1) & (slots - 1);
-            if (!bk[sl] || bcnt[sl] > 2) continue;
+            if (!bk[sl] || bcnt[sl] > ALIGN_RARE_MAXOCC) continue;
             for (uint8_t c = 0; c < bcnt[sl]; c++) {
                 al_run r = { (uint32_t)i, (uint32_t)i + 1, bpos[2 * sl + c], bpos[2 * sl + c] + 1 };
                 if (tsr_vec_push(&runs, r)) {
@@ -506,6 +529,42 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
                 if (dd <= dtol && dd >= -dtol) kp = 1;
             }
             keep[x] = (uint8_t)kp;
+        }
+        /* a short run over words that a long run already aligns elsewhere
+         * (on either side) contradicts it: chance, drop it.  Long runs
+         * hardly overlap one another on one side, so looking back over a
+         * few of them, by start, finds any that covers a short run. */
+        {
+            TSR_VEC(al_run) longr = { 0 };
+            for (size_t x = 0; x < runs.n; x++)
+                if (runs.a[x].a1 - runs.a[x].a0 >= 2 * k && tsr_vec_push(&longr, runs.a[x])) {
+                    tsr_vec_free(&longr);
+                    free(keep);
+                    goto oom;
+                }
+            for (int side = 0; side < 2 && longr.n; side++) {
+                tsr_sort(longr.a, longr.n, sizeof *longr.a, side ? run_cmp_b : run_cmp_a);
+                for (size_t x = 0; x < runs.n; x++) {
+                    const al_run *r = &runs.a[x];
+                    const uint32_t len = r->a1 - r->a0;
+                    if (!keep[x] || len >= 2 * k) continue;
+                    const uint32_t r0 = side ? r->b0 : r->a0, r1 = side ? r->b1 : r->a1;
+                    size_t lo = 0, hi = longr.n;  /* first long run starting at >= r1 */
+                    while (lo < hi) {
+                        size_t m = (lo + hi) / 2;
+                        if ((side ? longr.a[m].b0 : longr.a[m].a0) < r1) lo = m + 1; else hi = m;
+                    }
+                    for (size_t y = lo, seen = 0; y-- > 0 && seen < 4; seen++) {
+                        const al_run *g = &longr.a[y];
+                        const uint32_t g0 = side ? g->b0 : g->a0, g1 = side ? g->b1 : g->a1;
+                        if (g1 <= r0) continue;
+                        if (g->a0 == r->a0 && g->b0 == r->b0) continue;
+                        uint32_t ov = (g1 < r1 ? g1 : r1) - (g0 > r0 ? g0 : r0);
+                        if (2 * ov >= r1 - r0) { keep[x] = 0; break; }
+                    }
+                }
+            }
+            tsr_vec_free(&longr);
         }
         size_t kept = 0;
         for (size_t x = 0; x < runs.n; x++)
@@ -582,6 +641,46 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
                            llabs((int64_t)runs.a[cl.hi - 1].b0 - runs.a[cl.hi - 1].a0 - dm) > tol)
                         cl.hi--;
                 }
+            }
+            /* a weak fringe (fewer than 2k seeded words in all) cut off from
+             * a cluster with a strong core (a long exact run) by a gap wider
+             * than the cluster's own gaps is chance matches, not the
+             * passage: trim it.  (Without a strong core, as in translated
+             * text, sparse seeds at the edges are the passage.) */
+            uint32_t core = 0;
+            for (size_t x = cl.lo; x < cl.hi; x++)
+                if (runs.a[x].a1 - runs.a[x].a0 > core) core = runs.a[x].a1 - runs.a[x].a0;
+            for (int side = 0; side < 2 && cl.hi - cl.lo >= 3 && core >= ALIGN_FRINGE_CORE(k); side++) {
+                tsr_sort(runs.a + cl.lo, cl.hi - cl.lo, sizeof *runs.a,
+                         side ? run_cmp_b : run_cmp_a);
+                uint32_t *gaps = (uint32_t *)diag_tmp;  /* room for runs.n */
+                size_t ng = 0;
+                for (size_t x = cl.lo; x + 1 < cl.hi; x++) {
+                    uint32_t e = side ? runs.a[x].b1 : runs.a[x].a1;
+                    uint32_t b = side ? runs.a[x + 1].b0 : runs.a[x + 1].a0;
+                    gaps[ng++] = b > e ? b - e : 0;
+                }
+                uint32_t med = median_u32(gaps, ng);
+                uint32_t thr = 3 * med > ALIGN_FRINGE_GAP ? 3 * med : ALIGN_FRINGE_GAP;
+                uint32_t acc = 0;
+                size_t cut_at = cl.lo;
+                for (size_t x = cl.lo; x + 1 < cl.hi; x++) {
+                    acc += runs.a[x].a1 - runs.a[x].a0;
+                    if (acc >= 2 * k) break;
+                    uint32_t e = side ? runs.a[x].b1 : runs.a[x].a1;
+                    uint32_t b = side ? runs.a[x + 1].b0 : runs.a[x + 1].a0;
+                    if (b > e + thr) cut_at = x + 1;
+                }
+                acc = 0;
+                size_t cut_hi = cl.hi;
+                for (size_t x = cl.hi - 1; x > cut_at; x--) {
+                    acc += runs.a[x].a1 - runs.a[x].a0;
+                    if (acc >= 2 * k) break;
+                    uint32_t b = side ? runs.a[x].b0 : runs.a[x].a0;
+                    uint32_t e = side ? runs.a[x - 1].b1 : runs.a[x - 1].a1;
+                    if (b > e + thr) cut_hi = x;
+                }
+                if (cut_hi - cut_at >= 1) { cl.lo = cut_at; cl.hi = cut_hi; }
             }
             /* a single-word seed at either end of a cluster, apart from the
              * rest, is more likely chance than a boundary: trim it, on both

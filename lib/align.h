@@ -28,7 +28,7 @@ typedef struct al_query {
     uint32_t *head;       /* hash table: slot -> first gram position + 1 */
     uint32_t *next;       /* gram position -> next position + 1 with same slot */
     uint32_t mask;
-    uint8_t *rare;        /* rare[i]: word i is long and occurs <= 2 times */
+    uint8_t *rare;        /* rare[i]: word i is long and occurs (almost) once */
 } al_query;
 
 int al_query_init(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,

@@ -51,6 +51,10 @@
 /* Partitions of the fingerprint space (top bits of the hash). */
 #define DISC_PART_BITS 8u
 #define DISC_NPART (1u << DISC_PART_BITS)
+/* A fingerprint held by at most this many documents counts twice. */
+#ifndef DISC_RARE_DF
+#define DISC_RARE_DF 4
+#endif
 /* Pairs of a's per alignment work chunk. */
 #define DISC_CHUNK 256
 /* Format of the stage files. */
@@ -265,6 +269,17 @@ static void *s1_worker(void *arg)
                         if (rc != TSR_OK) break;
                     }
                     buf[n++] = (uint64_t)docs[x] << 32 | docs[y];
+                    /* a fingerprint that only a few documents hold is
+                     * strong evidence: it counts twice, so one is enough
+                     * (a short reworded copy may keep just one) */
+                    if (d <= DISC_RARE_DF) {
+                        if (n == s->cap) {
+                            rc = spill(s, buf, tmp, n, &err);
+                            n = 0;
+                            if (rc != TSR_OK) break;
+                        }
+                        buf[n++] = (uint64_t)docs[x] << 32 | docs[y];
+                    }
                 }
         }
         if (rc == TSR_OK && d < 0)

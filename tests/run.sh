@@ -8,10 +8,12 @@
 #   unit       every build/tests/test_* binary
 #   cli        golden tests, tests/cli/run.sh
 #   roundtrip  build/tests/roundtrip on several seeds          (full only)
+#   discover   build/tests/discover_roundtrip on several seeds  (full only)
 #   bad-input  tests/cli/bad_input.sh                           (full only)
 #   kill       tests/cli/kill.sh                                (full only)
+#   dkill      tests/cli/discover_kill.sh                       (full only)
 #   sanitize   make SANITIZE=1 tests (build-san/, ASan+UBSan), then unit,
-#              round trip, bad input and a few CLI cases under it, with
+#              round trips, bad input and a few CLI cases under it, with
 #              LeakSanitizer where it works                     (full only)
 # --quick runs build, unit and cli.
 #
@@ -110,8 +112,15 @@ if build; then
         for seed in 1 2 3 4; do
             run "roundtrip seed $seed" build/tests/roundtrip "$seed" 50
         done
+        for seed in 1 2 3 4; do
+            run "discover roundtrip seed $seed" build/tests/discover_roundtrip "$seed"
+        done
+        # larger families: enough pairs to spill sorted runs in the determinism check
+        run "discover roundtrip seed 6 (1000 docs)" build/tests/discover_roundtrip 6 \
+            --docs 1000 --copies 20
         run "bad input" sh tests/cli/bad_input.sh
         run "kill (SIGKILL x20)" sh tests/cli/kill.sh 1
+        run "discover kill (SIGKILL x12)" sh tests/cli/discover_kill.sh 1
     fi
 fi
 
@@ -132,6 +141,7 @@ if [ "$quick" = 0 ]; then
     if build SANITIZE=1; then
         unit_tier build-san "san "
         run "san roundtrip seed 11" build-san/tests/roundtrip 11 25
+        run "san discover roundtrip seed 5" build-san/tests/discover_roundtrip 5
         run "san cli golden (subset)" env TESSERA_BIN=build-san/tessera \
             DATAGEN_BIN=build-san/tests/datagen sh tests/cli/run.sh \
             align_json check_json check_jsonl index_duplicates stats_json verify_ok help_main
