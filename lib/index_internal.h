@@ -14,9 +14,10 @@ uint64_t ix_ndocs(const tsr_index *ix);
 void ix_fingerprint_params(const tsr_index *ix, int *ngram, int *window);
 
 /* Look up one fingerprint across all segments.  Copies up to `max`
- * document numbers into `docs` and returns how many documents hold the
- * fingerprint in all (its document frequency), which may exceed `max`.
- * Thread-safe on a read-only index. */
+ * document numbers into `docs` (in increasing order; `docs` may be NULL
+ * when `max` is 0) and returns how many documents hold the fingerprint in
+ * all (its document frequency), which may exceed `max`.  Thread-safe on a
+ * read-only index. */
 size_t ix_lookup(const tsr_index *ix, uint64_t hash, uint32_t *docs, size_t max);
 
 /* The live segments (read-only; valid until the next refresh). */
@@ -26,8 +27,5 @@ size_t ix_segments(const tsr_index *ix, struct seg_file *const **segs);
 /* A number that changes with every commit and merge: whether the index
  * changed since a previous look. */
 uint64_t ix_generation(const tsr_index *ix);
-
-/* One past the largest document number in use. */
-int64_t ix_next_docno(const tsr_index *ix);
 
 #endif

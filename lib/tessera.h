@@ -547,7 +547,24 @@ TSR_API int tsr_reader_open(const char *path, const tsr_reader_opts *o,
 /** Read the next document into *doc.  Sets *eof to 1 (and returns TSR_OK)
  *  at the end.  The strings in *doc stay valid until the next call on the
  *  reader.  Text files get their path as id and title.  Errors name the
- *  file and, for JSON Lines, the line; for bad UTF-8, the byte offset. */
+ *  file and, for JSON Lines, the line; for bad UTF-8, the byte offset.
+ *
+ *  - After a bad record (without skip_bad) the next call goes on with the
+ *    next line, or the next file for text files and damaged streams.  I/O
+ *    errors, a missing path and TSR_ERR_NOMEM are final: later calls return
+ *    the same error.
+ *  - With skip_bad, records that are too big and a damaged gzip/zstd stream
+ *    are skipped too (the rest of that file counts as one skipped record).
+ *  - An empty text file is one document with empty text; an empty JSON
+ *    Lines file, blank lines and an empty directory give none.
+ *  - A leading byte order mark is dropped from text files and from the
+ *    first line of JSON Lines; offsets count in the text as handed out.
+ *  - Standard input is recognised as gzip or zstd by its first bytes;
+ *    files go by their extension.
+ *  - id, title, date and series may be JSON strings or integers; an empty
+ *    id is a bad record.  Other fields go to meta_json, compact, keys
+ *    sorted.  NULL field names in the options mean the defaults, and
+ *    max_doc_bytes 0 means the default. */
 TSR_API int tsr_reader_next(tsr_reader *r, tsr_docinfo *doc, int *eof,
                             tsr_error *err);
 
