@@ -865,7 +865,7 @@ int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
     /* the work directory */
     char tmpdir[4096];
     const char *dir = o->workdir;
-    int own_dir = 0, rc = TSR_OK;
+    int own_dir = 0, rc = TSR_OK, in_txn = 0;
     if (!dir) {
         const char *t = getenv("TMPDIR");
         snprintf(tmpdir, sizeof tmpdir, "%s/tessera-discover-XXXXXX", t && *t ? t : "/tmp");
@@ -952,7 +952,8 @@ int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
     }
     r->candidate_pairs = npairs;
 
-    /* 2. alignment */
+    /* 2. alignment (and 3.): one read transaction over all document reads */
+    in_txn = ix_read_begin(ix, NULL) == TSR_OK;
     {
         void *data = NULL;
         size_t len = 0;
@@ -1019,6 +1020,8 @@ int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
     /* 3. families */
     if (o->progress) o->progress(o->progress_ud, "families", 0, r->n_links);
     rc = build_families(ix, r, err);
+    if (in_txn) ix_read_end(ix);
+    in_txn = 0;
     if (rc != TSR_OK) goto fail;
     if (o->progress) o->progress(o->progress_ud, "families", r->n_links, r->n_links);
     if (own_dir) work_rmdir(dir);
@@ -1027,6 +1030,7 @@ int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
 oom:
     rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
 fail:
+    if (in_txn) ix_read_end(ix);
     if (own_dir) work_rmdir(dir);
     tsr_discovery_free(r);
     return rc;

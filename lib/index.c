@@ -44,6 +44,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -55,6 +56,7 @@
 #define IX_LOCK "LOCK"
 #define IX_TMP_SUFFIX ".tmp"
 #define IX_ZSTD_LEVEL 1        /* text compression: speed first */
+#define IX_DCTX_POOL 16        /* decompression contexts kept for reuse */
 #define IX_TIER_BASE 4096      /* tier 0: segments of fewer postings + documents */
 #define IX_TIER_FANIN 4        /* segments of one tier that trigger a merge */
 #define IX_MAX_SEGMENTS 16     /* backstop: merge beyond this many */
@@ -96,6 +98,13 @@ struct tsr_index {
     ZSTD_CCtx *zc;
     void *zbuf;
     size_t zcap;
+
+    /* Decompression contexts for reading texts, shared by reader threads:
+     * ZSTD_decompress would build (and free) a context per call, which
+     * costs more than decompressing a news article. */
+    pthread_mutex_t dmu;
+    ZSTD_DCtx *dctx[IX_DCTX_POOL];
+    int ndctx;
 };
 
 /* ------------------------------------------------------------------------
@@ -328,6 +337,7 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
     tsr_index *ix = calloc(1, sizeof *ix);
     TSR_CHECK_ALLOC(ix, err);
     ix->lock_fd = -1;
+    pthread_mutex_init(&ix->dmu, NULL);
     ix->writable = flags != TSR_OPEN_READONLY;
     ix->verify_on_map = !noverify;
     ix->dir = tsr_strndup(dir, strlen(dir));
@@ -402,6 +412,9 @@ void tsr_index_close(tsr_index *ix)
     free(ix->idtab);
     free(ix->zbuf);
     ZSTD_freeCCtx(ix->zc);
+    for (int i = 0; i < ix->ndctx; i++)
+        ZSTD_freeDCtx(ix->dctx[i]);
+    pthread_mutex_destroy(&ix->dmu);
     for (size_t i = 0; i < ix->nsegs; i++)
         seg_close(ix->segs[i]);
     free(ix->segs);
@@ -874,7 +887,18 @@ static int ix_get(tsr_index *ix, const char *id, int64_t docno, int with_text,
         if (!d->text) {
             rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for %zu bytes", d->text_len);
         } else {
-            const size_t got = ZSTD_decompress(d->text, d->text_len, blob, blen);
+            pthread_mutex_lock(&ix->dmu);
+            ZSTD_DCtx *dc = ix->ndctx ? ix->dctx[--ix->ndctx] : NULL;
+            pthread_mutex_unlock(&ix->dmu);
+            if (!dc) dc = ZSTD_createDCtx();
+            const size_t got = dc ? ZSTD_decompressDCtx(dc, d->text, d->text_len, blob, blen)
+                                  : ZSTD_decompress(d->text, d->text_len, blob, blen);
+            if (dc) {
+                pthread_mutex_lock(&ix->dmu);
+                if (ix->ndctx < IX_DCTX_POOL) { ix->dctx[ix->ndctx++] = dc; dc = NULL; }
+                pthread_mutex_unlock(&ix->dmu);
+                ZSTD_freeDCtx(dc);  /* the pool was full */
+            }
             if (ZSTD_isError(got) || got != d->text_len)
                 rc = tsr_seterr(err, TSR_ERR_CORRUPT,
                                 "%s: document %" PRId64 " ('%s'): stored text is damaged (%s)",
@@ -1085,6 +1109,16 @@ int tsr_index_verify(tsr_index *ix, tsr_verify_fn fn, void *ud, tsr_error *err)
 /* ------------------------------------------------------------------------
  * For check.c (index_internal.h)
  * --------------------------------------------------------------------- */
+
+int ix_read_begin(tsr_index *ix, tsr_error *err)
+{
+    return cat_read_begin(ix->cat, err);
+}
+
+void ix_read_end(tsr_index *ix)
+{
+    cat_read_end(ix->cat);
+}
 
 size_t ix_segments(const tsr_index *ix, struct seg_file *const **segs)
 {

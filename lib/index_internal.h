@@ -28,4 +28,10 @@ size_t ix_segments(const tsr_index *ix, struct seg_file *const **segs);
  * changed since a previous look. */
 uint64_t ix_generation(const tsr_index *ix);
 
+/* Hold one read transaction on the catalog across many document reads
+ * (discovery): each read then skips taking SQLite's file locks.  Must not
+ * be used on a handle that is writing. */
+int ix_read_begin(tsr_index *ix, tsr_error *err);
+void ix_read_end(tsr_index *ix);
+
 #endif
