@@ -105,6 +105,9 @@
 #ifndef ALIGN_FRINGE_CORE
 #define ALIGN_FRINGE_CORE(k) (4 * (uint32_t)(k))
 #endif
+#ifndef ALIGN_SWAP_GAP
+#define ALIGN_SWAP_GAP 15
+#endif
 #ifndef ALIGN_BGAP
 #define ALIGN_BGAP 1
 #endif
@@ -867,9 +870,16 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
         for (size_t x = 1; x < cand.n; x++) {
             al_passage *c = &cand.a[w];
             const al_passage *d = &cand.a[x];
-            uint32_t bgap = d->b_lo >= c->b_hi ? d->b_lo - c->b_hi
-                          : c->b_lo >= d->b_hi ? c->b_lo - d->b_hi : 0;
-            if (d->a_lo <= c->a_hi + gap && bgap <= gap) {
+            /* in the same order on both sides (d follows c in B as in A)
+             * within the usual gap; in swapped order only when they touch on
+             * both sides (sentences shuffled inside one passage), so that a
+             * paragraph moved past other text stays a passage of its own */
+            const int inorder = d->b_lo >= c->b_lo;
+            uint32_t bgap = inorder ? (d->b_lo >= c->b_hi ? d->b_lo - c->b_hi : 0)
+                                    : (c->b_lo >= d->b_hi ? c->b_lo - d->b_hi : 0);
+            uint32_t agap = d->a_lo >= c->a_hi ? d->a_lo - c->a_hi : 0;
+            const uint32_t lim = inorder ? gap : ALIGN_SWAP_GAP;
+            if (agap <= lim && bgap <= lim) {
                 al_passage m = *c;
                 if (d->a_hi > m.a_hi) m.a_hi = d->a_hi;
                 if (d->b_lo < m.b_lo) m.b_lo = d->b_lo;

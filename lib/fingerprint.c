@@ -13,9 +13,11 @@
  * n-grams per word.
  *
  * Edge cases.  Ties inside a window (repeated text gives equal hashes)
- * follow "robust winnowing": keep the rightmost minimum, and keep a new
- * fingerprint only when the selected position changes; this keeps
- * repetitive text from inflating the sample.  A text with fewer than
+ * follow "robust winnowing": while the minimum chosen for the previous
+ * window is still inside the window and still minimal, keep it; when it
+ * leaves, take the rightmost minimum.  A new fingerprint is kept only when
+ * the chosen position changes, so repetitive text does not inflate the
+ * sample.  A text with fewer than
  * `window` n-grams keeps its smallest n-gram; a text with fewer than
  * `ngram` words (but at least one) is one n-gram of all its words, so
  * that short texts are indexed too.
@@ -77,7 +79,9 @@ int tsr_fingerprints(const tsr_word *words, size_t n, const tsr_params *p,
             mi = start;
             for (size_t j = start + 1; j < end; j++)
                 if (h[j] <= h[mi]) mi = j;
-        } else if (h[end - 1] <= h[mi]) {
+        } else if (h[end - 1] < h[mi]) {
+            /* a tie keeps the minimum already chosen (robust winnowing):
+             * repeated text then yields one fingerprint, not one a word */
             mi = end - 1;
         }
         if (mi != last) {

@@ -1,0 +1,143 @@
+/*
+ * test_text.c - UTF-8 validation, words, and the data-driven tokenizer
+ * cases of tests/unit/cases/tokenize.txt.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tessera.h"
+#include "testhelp.h"
+
+static size_t unescape(const char *in, char *out)
+{
+    size_t n = 0;
+    for (const char *p = in; *p; p++) {
+        if (*p != '\\' || !p[1]) { out[n++] = *p; continue; }
+        p++;
+        if (*p == 'n') out[n++] = '\n';
+        else if (*p == 't') out[n++] = '\t';
+        else if (*p == 'r') out[n++] = '\r';
+        else if (*p == '\\') out[n++] = '\\';
+        else if (*p == 'x' && p[1] && p[2]) {
+            char hex[3] = { p[1], p[2], 0 };
+            out[n++] = (char)strtol(hex, NULL, 16);
+            p += 2;
+        } else out[n++] = *p;
+    }
+    out[n] = 0;
+    return n;
+}
+
+static void test_cases(void)
+{
+    FILE *f = fopen("tests/unit/cases/tokenize.txt", "r");
+    CHECK(f != NULL);
+    if (!f) return;
+    char line[4096];
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        if (line[0] == '#' || line[0] == '\n') continue;
+        line[strcspn(line, "\n")] = 0;
+        char *tab = strchr(line, '\t');
+        if (!tab) { CHECK(!"case line without a tab"); continue; }
+        *tab = 0;
+        char text[4096];
+        size_t len = unescape(line, text);
+        char *want = tab + 1, *eq = strstr(want, " | ");
+        if (eq) *eq = 0;
+        tsr_word *w = NULL;
+        size_t n = 0;
+        int rc = tsr_tokenize(text, len, &w, &n, NULL);
+        CHECK(rc == TSR_OK);
+        size_t i = 0;
+        int ok = 1;
+        for (char *tok = strtok(want, " "); tok; tok = strtok(NULL, " "), i++) {
+            unsigned b, e;
+            if (sscanf(tok, "%u-%u", &b, &e) != 2 || i >= n || w[i].begin != b || w[i].end != e)
+                ok = 0;
+        }
+        if (!ok || i != n)
+            fprintf(stderr, "tokenize.txt:%d: got %zu words:", lineno, n), ok = 0;
+        if (!ok) for (size_t k = 0; k < n; k++) fprintf(stderr, " %u-%u", w[k].begin, w[k].end);
+        if (!ok) fputc('\n', stderr);
+        CHECK(ok);
+        if (eq) {
+            for (char *pr = strtok(eq + 3, " "); pr; pr = strtok(NULL, " ")) {
+                unsigned a, b;
+                if (sscanf(pr, "%u=%u", &a, &b) == 2 && a < n && b < n) {
+                    if (w[a].hash != w[b].hash)
+                        fprintf(stderr, "tokenize.txt:%d: words %u and %u differ\n", lineno, a, b);
+                    CHECK(w[a].hash == w[b].hash);
+                } else {
+                    CHECK(!"bad equality pair");
+                }
+            }
+        }
+        tsr_free(w);
+    }
+    fclose(f);
+}
+
+static void test_distinct(void)
+{
+    const char *t = "cat cats dog";
+    tsr_word *w;
+    size_t n;
+    CHECK(tsr_tokenize(t, strlen(t), &w, &n, NULL) == TSR_OK && n == 3);
+    CHECK(w[0].hash != w[1].hash && w[1].hash != w[2].hash);
+    tsr_free(w);
+}
+
+static void test_utf8(void)
+{
+    size_t off = 99;
+    CHECK(tsr_utf8_check("plain", 5, &off) == TSR_OK);
+    CHECK(tsr_utf8_check("", 0, &off) == TSR_OK);
+    CHECK(tsr_utf8_check("ab\xffz", 4, &off) == TSR_ERR_UTF8 && off == 2);
+    CHECK(tsr_utf8_check("ab\0c", 4, &off) == TSR_ERR_NUL && off == 2);
+    CHECK(tsr_utf8_check("\xc0\x80", 2, &off) == TSR_ERR_UTF8 && off == 0);      /* overlong */
+    CHECK(tsr_utf8_check("\xed\xa0\x80", 3, &off) == TSR_ERR_UTF8 && off == 0);  /* surrogate */
+    CHECK(tsr_utf8_check("\xf4\x90\x80\x80", 4, &off) == TSR_ERR_UTF8);          /* > U+10FFFF */
+    CHECK(tsr_utf8_check("ok \xe2\x82", 5, &off) == TSR_ERR_UTF8 && off == 3);   /* truncated at end */
+    CHECK(tsr_utf8_check("\xe2\x82\xac", 3, &off) == TSR_OK);                    /* euro sign */
+    /* long ASCII runs take the 8-byte path; a fault after one is found */
+    char buf[100];
+    memset(buf, 'a', sizeof buf);
+    buf[77] = (char)0x80;
+    CHECK(tsr_utf8_check(buf, sizeof buf, &off) == TSR_ERR_UTF8 && off == 77);
+    buf[77] = 0;
+    CHECK(tsr_utf8_check(buf, sizeof buf, &off) == TSR_ERR_NUL && off == 77);
+    /* every byte offset of a truncated sequence at the very end */
+    for (size_t k = 1; k < 4; k++)
+        CHECK(tsr_utf8_check("\xf0\x9f\x98\x80", k, &off) == TSR_ERR_UTF8 && off == 0);
+}
+
+static void test_empty_and_params(void)
+{
+    tsr_word *w = (tsr_word *)1;
+    size_t n = 7;
+    CHECK(tsr_tokenize("", 0, &w, &n, NULL) == TSR_OK && n == 0 && w == NULL);
+    CHECK(tsr_tokenize(" ,.;!? ", 7, &w, &n, NULL) == TSR_OK && n == 0);
+    tsr_params p;
+    tsr_params_default(&p);
+    tsr_error e;
+    CHECK(tsr_params_validate(&p, &e) == TSR_OK);
+    p.ngram = 0;
+    CHECK(tsr_params_validate(&p, &e) == TSR_ERR_INVALID && strstr(e.message, "ngram"));
+    tsr_params_default(&p);
+    p.min_similarity = 1.5;
+    CHECK(tsr_params_validate(&p, &e) == TSR_ERR_INVALID);
+    CHECK(strcmp(tsr_strerror(TSR_ERR_UTF8), "invalid UTF-8") == 0);
+    CHECK(strcmp(tsr_strerror(-5), "unknown error") == 0);
+    CHECK(tsr_version_number() == TSR_VERSION_NUMBER);
+}
+
+int main(void)
+{
+    RUN(test_cases);
+    RUN(test_distinct);
+    RUN(test_utf8);
+    RUN(test_empty_and_params);
+    return test_report();
+}
