@@ -33,13 +33,33 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Read a whole file ("-" = stdin) into a NUL-terminated buffer. Returns
  * 0 or -1 with errno set. */
 int cli_read_file(const char *path, char **buf, size_t *len);
+/* cli_read_file() that reports a failure: prints "tessera: PATH: reason"
+ * and returns EXIT_INPUT (no such file) or EXIT_SYSTEM; else EXIT_OK. */
+int cli_read_input(const char *path, char **buf, size_t *len);
+
+/* "DIR/NAME" in a new string (free it), or NULL when out of memory. */
+char *cli_path_join(const char *dir, const char *name);
+
+/* Parse a decimal integer in [lo, hi] (nothing else in `arg`) into *out.
+ * Returns 0, or -1 when `arg` is not one (nothing printed). */
+int cli_parse_int(const char *arg, long lo, long hi, int *out);
 
 /* Common alignment options; returns 1 if `opt` was one of them, 0 if not,
  * -1 on a bad value (message printed). */
 int cli_param_option(tsr_params *p, int opt, const char *arg);
 
-/* Whether to use colour on `f` given --color=auto|always|never. */
+/* The value of --color[=WHEN] (`arg` NULL when absent, meaning always):
+ * *mode = 1 always, 0 never, -1 auto.  Returns 0, or -1 for another WHEN
+ * (nothing printed). */
+int cli_parse_color(const char *arg, int *mode);
+/* Whether to use colour on `f` given the --color mode (1, 0, -1 = auto:
+ * a terminal, unless NO_COLOR is set or TERM is dumb). */
 int cli_want_color(FILE *f, int mode);
+
+/* Write the HTML report of `in` (report.h) to the file `path`.  Returns
+ * EXIT_OK, or prints "tessera: PATH: reason" and returns EXIT_SYSTEM. */
+struct report_input;
+int cli_write_html(const char *path, const struct report_input *in);
 
 /* The index named by $TESSERA_DB, else "tessera.tsr". */
 const char *cli_default_db(void);
@@ -48,12 +68,20 @@ int cli_open_index(const char *db, unsigned flags, tsr_index **ix);
 
 /* Write `s` as a JSON string (quoted, escaped) to `f`. */
 void cli_json_string(FILE *f, const char *s);
+/* Print the JSON of `r` (doc/json.md) on stdout: a document, indented when
+ * `pretty`; or, when `names` has a pair, one line (never indented) with string
+ * fields in front, from the pairs names[0]: names[1], names[2]: names[3],
+ * ... up to a NULL name.  Returns EXIT_OK, or EXIT_SYSTEM when out of
+ * memory (message printed). */
+int cli_put_result_json(const tsr_result *r, int pretty, const char *const *names);
 
 /* Commands */
 int cmd_align(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_dedup(int argc, char **argv);
 int cmd_discover(int argc, char **argv);
 int cmd_index(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 

@@ -38,22 +38,14 @@ static const char align_help[] =
 "Example:\n"
 "  tessera align --json essay.txt source.txt\n";
 
-static int load(const char *path, char **buf, size_t *len)
-{
-    if (cli_read_file(path, buf, len) != 0)
-        return cli_fail(errno == ENOENT ? EXIT_INPUT : EXIT_SYSTEM, "%s: %s", path,
-                        strerror(errno));
-    return EXIT_OK;
-}
-
 static int align_one(const char *pa, const char *pb, const char *name_a,
                      const char *name_b, const tsr_params *p, int json, int pretty,
                      const char *html, int color, int jsonl)
 {
     char *a = NULL, *b = NULL;
     size_t al = 0, bl = 0;
-    int rc = load(pa, &a, &al);
-    if (rc == EXIT_OK) rc = load(pb, &b, &bl);
+    int rc = cli_read_input(pa, &a, &al);
+    if (rc == EXIT_OK) rc = cli_read_input(pb, &b, &bl);
     if (rc != EXIT_OK) { free(a); free(b); return rc; }
     tsr_result *r = NULL;
     tsr_error e = { 0 };
@@ -68,19 +60,9 @@ static int align_one(const char *pa, const char *pb, const char *name_a,
     }
     tsr_result_set_source(r, 0, name_b, NULL, NULL, NULL);
     if (json || jsonl) {
-        char *s = tsr_result_json(r, pretty && !jsonl ? TSR_JSON_PRETTY : 0);
-        if (!s) { rc = cli_fail(EXIT_SYSTEM, "out of memory"); goto out; }
-        if (jsonl) {
-            /* {"a": .., "b": .., <result fields>} */
-            fputs("{\"a\":", stdout);
-            cli_json_string(stdout, name_a);
-            fputs(",\"b\":", stdout);
-            cli_json_string(stdout, name_b);
-            printf(",%s\n", s + 1);
-        } else {
-            puts(s);
-        }
-        tsr_free(s);
+        const char *names[] = { "a", name_a, "b", name_b, NULL };
+        rc = cli_put_result_json(r, pretty, jsonl ? names : NULL);
+        if (rc != EXIT_OK) goto out;
     } else if (!html) {
         const char *srcs[1] = { b };
         size_t lens[1] = { bl };
@@ -89,14 +71,11 @@ static int align_one(const char *pa, const char *pb, const char *name_a,
             rc = cli_fail(EXIT_SYSTEM, "writing the report failed");
     }
     if (html) {
-        FILE *f = fopen(html, "w");
-        if (!f) { rc = cli_fail(EXIT_SYSTEM, "%s: %s", html, strerror(errno)); goto out; }
         const char *srcs[1] = { b };
         size_t lens[1] = { bl };
         report_input in = { name_a, a, al, r, srcs, lens };
-        int bad = report_html(f, &in);
-        if (fclose(f) != 0 || bad)
-            rc = cli_fail(EXIT_SYSTEM, "%s: writing the report failed", html);
+        int hr = cli_write_html(html, &in);
+        if (hr != EXIT_OK) rc = hr;
     }
 out:
     tsr_result_free(r);
@@ -156,10 +135,8 @@ int cmd_align(int argc, char **argv)
         case 'P': json = 1; pretty = 1; break;
         case 'H': html = optarg; break;
         case 'C':
-            if (!optarg || !strcmp(optarg, "always")) color = 1;
-            else if (!strcmp(optarg, "never")) color = 0;
-            else if (!strcmp(optarg, "auto")) color = -1;
-            else return cli_usage_error("align", "--color takes auto, always or never");
+            if (cli_parse_color(optarg, &color) != 0)
+                return cli_usage_error("align", "--color takes auto, always or never");
             break;
         case 'p': pairs = optarg; break;
         case 'a': dir_a = optarg; break;

@@ -67,9 +67,9 @@ static int check_one(tsr_index *ix, const char *db, const char *path, const tsr_
     size_t len = 0;
     int rc = EXIT_OK;
     tsr_error e = { 0 };
-    if (cli_read_file(path, &text, &len) != 0)
-        return cli_fail(errno == ENOENT ? EXIT_INPUT : EXIT_SYSTEM, "%s: %s", path,
-                        strerror(errno));
+    rc = cli_read_input(path, &text, &len);
+    if (rc != EXIT_OK)
+        return rc;
     tsr_result *r = NULL;
     int st = tsr_index_check(ix, text, len, p, &r, &e);
     if (st != TSR_OK) {
@@ -93,16 +93,9 @@ static int check_one(tsr_index *ix, const char *db, const char *path, const tsr_
             }
     }
     if (json) {
-        char *s = tsr_result_json(r, pretty && !many ? TSR_JSON_PRETTY : 0);
-        if (!s) { rc = cli_fail(EXIT_SYSTEM, "out of memory"); goto out2; }
-        if (many) {
-            fputs("{\"file\":", stdout);
-            cli_json_string(stdout, path);
-            printf(",%s\n", s + 1);
-        } else {
-            puts(s);
-        }
-        tsr_free(s);
+        const char *names[] = { "file", path, NULL };
+        rc = cli_put_result_json(r, pretty, many ? names : NULL);
+        if (rc != EXIT_OK) goto out2;
     } else if (!html) {
         report_input in = { path, text, len, r, srcs, lens };
         if (report_text(stdout, &in, cli_want_color(stdout, color)) != 0)
@@ -110,12 +103,9 @@ static int check_one(tsr_index *ix, const char *db, const char *path, const tsr_
         if (many) putchar('\n');
     }
     if (html) {
-        FILE *f = fopen(html, "w");
-        if (!f) { rc = cli_fail(EXIT_SYSTEM, "%s: %s", html, strerror(errno)); goto out2; }
         report_input in = { path, text, len, r, srcs, lens };
-        int bad = report_html(f, &in);
-        if (fclose(f) != 0 || bad)
-            rc = cli_fail(EXIT_SYSTEM, "%s: writing the report failed", html);
+        int hr = cli_write_html(html, &in);
+        if (hr != EXIT_OK) rc = hr;
     }
 out2:
     if (docs)
@@ -148,10 +138,8 @@ int cmd_check(int argc, char **argv)
         case 'P': json = 1; pretty = 1; break;
         case 'H': html = optarg; break;
         case 'C':
-            if (!optarg || !strcmp(optarg, "always")) color = 1;
-            else if (!strcmp(optarg, "never")) color = 0;
-            else if (!strcmp(optarg, "auto")) color = -1;
-            else return cli_usage_error("check", "--color takes auto, always or never");
+            if (cli_parse_color(optarg, &color) != 0)
+                return cli_usage_error("check", "--color takes auto, always or never");
             break;
         case 'h': fputs(check_help, stdout); return EXIT_OK;
         default: {

@@ -219,32 +219,6 @@ static int parse_size(const char *s, size_t *out)
     return 0;
 }
 
-static int parse_nonneg(const char *s, long max, int *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < 0 || v > max)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
-static char *join(const char *dir, const char *name)
-{
-    size_t ld = strlen(dir), ln = strlen(name);
-    char *p = malloc(ld + ln + 2);
-
-    if (p) {
-        memcpy(p, dir, ld);
-        p[ld] = '/';
-        memcpy(p + ld + 1, name, ln + 1);
-    }
-    return p;
-}
-
 /* Read the mark of the last completed run: *last = its last_docno, or -1
  * when there is none.  Returns EXIT_OK or an exit code (message printed). */
 static int read_mark(const char *path, int64_t *last)
@@ -391,7 +365,7 @@ int cmd_discover(int argc, char **argv)
         case OPT_WORKDIR: workdir = optarg; break;
         case OPT_NEW: only_new = 1; break;
         case OPT_THREADS:
-            if (parse_nonneg(optarg, 4096, &o.threads) != 0)
+            if (cli_parse_int(optarg, 0, 4096, &o.threads) != 0)
                 return cli_usage_error("discover", "--threads takes 0..4096 (0: all cores)");
             break;
         case OPT_MEMORY:
@@ -400,7 +374,7 @@ int cmd_discover(int argc, char **argv)
                                        "e.g. 512M or 2G, not '%s'", optarg);
             break;
         case OPT_MAXDF:
-            if (parse_nonneg(optarg, 2000000000, &o.max_df) != 0)
+            if (cli_parse_int(optarg, 0, 2000000000, &o.max_df) != 0)
                 return cli_usage_error("discover", "--max-df takes a number of documents "
                                        "(0: automatic)");
             break;
@@ -436,8 +410,8 @@ int cmd_discover(int argc, char **argv)
     if (rc != EXIT_OK)
         return rc;
 
-    char *wd = workdir ? strdup(workdir) : join(db, "discover");
-    char *mark = wd ? join(wd, "last-run.json") : NULL;
+    char *wd = workdir ? strdup(workdir) : cli_path_join(db, "discover");
+    char *mark = wd ? cli_path_join(wd, "last-run.json") : NULL;
     tsr_discovery *d = NULL;
     dsc_docs docs = { 0 };
     int64_t last = -1;

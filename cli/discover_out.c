@@ -20,10 +20,13 @@
  * Words of one side of a pair that the other side lacks are marked (a
  * bag-of-words difference: cheap for long spans, unlike an LCS, and it
  * shows exactly the substitutions and insertions a reader looks for).
+ * Escaping, excerpts and the page frame are shared with the check report
+ * (html.c); the pages' layout is here.
  */
 #include "discover_out.h"
 #include "cli.h"
 #include "report.h"
+#include "html.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -521,259 +524,35 @@ fail:
 }
 
 /* ------------------------------------------------------------------------
- * HTML: escaping and excerpts
+ * HTML: excerpts and names
  * --------------------------------------------------------------------- */
 
-#define CONTEXT_BYTES 140       /* context shown around a passage */
-#define LONG_SPAN 2400          /* longer passages are shown cut ... */
-#define HEAD_BYTES 1500         /* ... to their head ... */
-#define TAIL_BYTES 600          /* ... and tail */
 #define PAGE_LINKS 200          /* passage pairs shown on a family page */
 #define PAGE_MEMBERS 1000       /* members listed on a family page */
 
-/* Write s[0..n) escaped for HTML text or attribute values.  Malformed
- * UTF-8, control characters and bidirectional controls (which would
- * silently reorder what follows) become U+FFFD. */
-static void esc(FILE *f, const char *s, size_t n)
-{
-    const unsigned char *t = (const unsigned char *)s;
-    size_t run = 0, i = 0;
-
-    if (!s)
-        return;
-    while (i < n) {
-        unsigned c = t[i], cp = c;
-        const char *rep = NULL;
-        size_t k = 1;
-
-        if (c < 0x80) {
-            switch (c) {
-            case '&': rep = "&amp;"; break;
-            case '<': rep = "&lt;"; break;
-            case '>': rep = "&gt;"; break;
-            case '"': rep = "&quot;"; break;
-            case '\'': rep = "&#39;"; break;
-            case '\n': case '\t': case '\r': break;
-            default:
-                if (c < 0x20 || c == 0x7F)
-                    rep = "\xEF\xBF\xBD";
-            }
-        } else {
-            k = rpt_utf8_next(t + i, n - i, &cp);
-            if ((cp == 0xFFFD && k == 1) || (cp >= 0x80 && cp <= 0x9F) ||
-                (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
-                rep = "\xEF\xBF\xBD";
-        }
-        if (rep) {
-            fwrite(s + run, 1, i - run, f);
-            fputs(rep, f);
-            run = i + k;
-        }
-        i += k;
-    }
-    fwrite(s + run, 1, n - run, f);
-}
-
-static void esc_str(FILE *f, const char *s)
-{
-    if (s)
-        esc(f, s, strlen(s));
-}
-
-/* At most `maxch` characters of s[0..n), escaped, "…" when cut; runs of
- * whitespace shown as one space. */
-static void esc_cut(FILE *f, const char *s, size_t n, size_t maxch)
-{
-    size_t i = 0, ch = 0, run = 0;
-    unsigned cp;
-    int sp = 0;
-
-    if (!s)
-        return;
-    while (i < n && ch < maxch) {
-        size_t k = rpt_utf8_next((const unsigned char *)s + i, n - i, &cp);
-        int white = cp == ' ' || cp == '\n' || cp == '\t' || cp == '\r';
-        if (white) {
-            esc(f, s + run, i - run);
-            if (!sp && ch > 0)
-                fputc(' ', f);
-            run = i + k;
-            sp = 1;
-        } else {
-            sp = 0;
-            ch++;
-        }
-        i += k;
-    }
-    esc(f, s + run, i - run);
-    if (i < n)
-        fputs("\xE2\x80\xA6", f);
-}
+/* Each side of a pair: 140 bytes of context starting and ending at a word
+ * (none where there is no space); passages over 2400 bytes cut to their
+ * first 1500 and last 600.  Bidirectional controls become U+FFFD here,
+ * in text as in attributes (flags 0 in every html_esc call). */
+static const html_excerpt excerpt = {
+    .context = 140, .long_span = 2400, .head = 1500, .tail = 600, .tint = 45,
+    .flags = 0,
+};
 
 /* A document's name for display: its id, else "#docno". */
 static void doc_name(FILE *f, const dsc_doc *dd, int64_t docno)
 {
     if (dd && dd->id)
-        esc_str(f, dd->id);
+        html_esc_str(f, dd->id, 0);
     else
         fprintf(f, "#%lld", (long long)docno);
-}
-
-static int is_space(char c)
-{
-    return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static size_t char_ceil(const char *t, size_t len, size_t i)
-{
-    while (i < len && ((unsigned char)t[i] & 0xC0) == 0x80)
-        i++;
-    return i;
-}
-
-/* Spans of words of one side missing from the other: sorted, disjoint. */
-typedef struct spans {
-    tsr_span *v;
-    size_t n;
-} spans;
-
-static int u64_cmp(const void *x, const void *y)
-{
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-    return a < b ? -1 : a > b;
-}
-
-/* Words of w (offsets + base) whose hash is not in sorted[0..ns), joined
- * into runs. */
-static int missing_spans(const tsr_word *w, size_t n, const uint64_t *sorted,
-                         size_t ns, size_t base, spans *out)
-{
-    int prev = 0;
-
-    out->v = malloc((n ? n : 1) * sizeof *out->v);
-    out->n = 0;
-    if (!out->v)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        int miss = !bsearch(&w[i].hash, sorted, ns, sizeof *sorted, u64_cmp);
-        if (miss && prev && out->n)
-            out->v[out->n - 1].end = base + w[i].end;
-        else if (miss)
-            out->v[out->n++] = (tsr_span){ base + w[i].begin, base + w[i].end };
-        prev = miss;
-    }
-    return 0;
-}
-
-/* The words of a[ab..ae) that b[bb..be) lacks, and the other way round.
- * Leaves both empty when the texts cannot be tokenized or memory runs
- * out: the excerpts are then shown without marks. */
-static void word_diff(const char *a, size_t ab, size_t ae, const char *b,
-                      size_t bb, size_t be, spans *da, spans *db)
-{
-    tsr_word *wa = NULL, *wb = NULL;
-    size_t na = 0, nb = 0;
-    uint64_t *ha = NULL, *hb = NULL;
-
-    da->v = db->v = NULL;
-    da->n = db->n = 0;
-    if (tsr_tokenize(a + ab, ae - ab, &wa, &na, NULL) != TSR_OK ||
-        tsr_tokenize(b + bb, be - bb, &wb, &nb, NULL) != TSR_OK)
-        goto done;
-    ha = malloc((na ? na : 1) * sizeof *ha);
-    hb = malloc((nb ? nb : 1) * sizeof *hb);
-    if (!ha || !hb)
-        goto done;
-    for (size_t i = 0; i < na; i++) ha[i] = wa[i].hash;
-    for (size_t i = 0; i < nb; i++) hb[i] = wb[i].hash;
-    qsort(ha, na, sizeof *ha, u64_cmp);
-    qsort(hb, nb, sizeof *hb, u64_cmp);
-    if (missing_spans(wa, na, hb, nb, ab, da) != 0 ||
-        missing_spans(wb, nb, ha, na, bb, db) != 0) {
-        free(da->v);
-        free(db->v);
-        da->v = db->v = NULL;
-        da->n = db->n = 0;
-    }
-done:
-    free(ha);
-    free(hb);
-    tsr_free(wa);
-    tsr_free(wb);
-}
-
-/* t[b..e) escaped, the parts inside d's spans marked. */
-static void emit_marked(FILE *f, const char *t, size_t b, size_t e, const spans *d)
-{
-    size_t at = b;
-
-    for (size_t i = 0; d && i < d->n && at < e; i++) {
-        size_t x = d->v[i].begin, y = d->v[i].end;
-
-        if (y <= at || x >= e)
-            continue;
-        if (x < at) x = at;
-        if (y > e) y = e;
-        esc(f, t + at, x - at);
-        fputs("<span class=\"d\">", f);
-        esc(f, t + x, y - x);
-        fputs("</span>", f);
-        at = y;
-    }
-    esc(f, t + at, e - at);
-}
-
-/* One side of a pair: some context, the passage (cut in the middle when
- * long), some context.  `t` NULL: the text is not available. */
-static void emit_side(FILE *f, const char *t, size_t len, size_t b, size_t e,
-                      const spans *d)
-{
-    size_t cb, ce;
-
-    if (!t) {
-        fputs("<div class=\"ex na\">Text not available.</div>", f);
-        return;
-    }
-    rpt_clamp_span(t, len, &b, &e);
-    cb = b > CONTEXT_BYTES ? b - CONTEXT_BYTES : 0;
-    ce = len - e > CONTEXT_BYTES ? e + CONTEXT_BYTES : len;
-    if (cb > 0) {                       /* start context at a word */
-        size_t k = cb;
-        while (k < b && !is_space(t[k])) k++;
-        cb = k < b ? k + 1 : b;
-    }
-    if (ce < len) {
-        size_t k = ce;
-        while (k > e && !is_space(t[k - 1])) k--;
-        ce = k > e ? k - 1 : e;
-    }
-    rpt_clamp_span(t, len, &cb, &ce);
-    fputs("<div class=\"ex\"><span class=\"ctx\">", f);
-    if (cb > 0 && t[cb - 1] != '\n')
-        fputs("\xE2\x80\xA6", f);
-    esc(f, t + cb, b - cb);
-    fputs("</span><span class=\"pas\">", f);
-    if (e - b > LONG_SPAN) {
-        size_t h = char_ceil(t, len, b + HEAD_BYTES);
-        size_t tl = char_ceil(t, len, e - TAIL_BYTES);
-        emit_marked(f, t, b, h, d);
-        fprintf(f, "<span class=\"cut\">[\xE2\x80\xA6 %zu bytes not shown "
-                "\xE2\x80\xA6]</span>", tl - h);
-        emit_marked(f, t, tl, e, d);
-    } else {
-        emit_marked(f, t, b, e, d);
-    }
-    fputs("</span><span class=\"ctx\">", f);
-    esc(f, t + e, ce - e);
-    if (ce < len && t[ce] != '\n')
-        fputs("\xE2\x80\xA6", f);
-    fputs("</span></div>", f);
 }
 
 /* ------------------------------------------------------------------------
  * HTML: page frame
  * --------------------------------------------------------------------- */
 
+/* The style sheet: css, the excerpt rules, css_end. */
 static const char css[] =
 ":root{color-scheme:light;--ink:#1d2330;--muted:#6b7280;--line:#e5e7eb;"
 "--bg:#f6f7f9;--card:#fff;--c:#2f6fdf;--t:#c1d4f5;--o:#b42318;"
@@ -841,15 +620,11 @@ static const char css[] =
 ".col .lab{font-size:12.5px;color:var(--muted);margin-bottom:6px;"
 "display:flex;justify-content:space-between;gap:8px}\n"
 ".col .lab b{color:var(--ink);word-break:break-word}\n"
-".col .lab span:last-child{font-variant-numeric:tabular-nums;white-space:nowrap}\n"
-".ex{font-family:'Iowan Old Style','Palatino Linotype',Palatino,Georgia,serif;"
-"font-size:15.5px;line-height:1.6;white-space:pre-wrap;overflow-wrap:anywhere;"
-"max-height:420px;overflow:auto}\n"
-".ex .ctx{color:#9ca3af}\n"
-".ex .pas{background:color-mix(in srgb,var(--t) 45%,#fff)}\n"
-".ex .d{background:var(--diff);border-radius:2px;box-shadow:inset 0 -1.5px 0 #d97706}\n"
-".ex .cut{display:block;text-align:center;color:var(--muted);font:italic 13px "
-"system-ui,sans-serif;margin:6px 0}\n"
+".col .lab span:last-child{font-variant-numeric:tabular-nums;white-space:nowrap}\n";
+
+/* Between css and css_end go the excerpt rules (.ex, html_excerpt_css). */
+
+static const char css_end[] =
 ".na{color:var(--muted);font-style:italic}\n"
 ".empty{padding:18px;color:var(--muted)}\n"
 "nav.back{margin-bottom:10px;font-size:13.5px}\n"
@@ -861,37 +636,25 @@ static const char css[] =
 
 static void emit_head(FILE *f, const char *title, const char *sub)
 {
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
-          "<meta name=\"generator\" content=\"tessera ", f);
-    esc_str(f, tsr_version_string());
-    fputs("\">\n<title>", f);
-    esc_str(f, title);
-    fputs(" \xE2\x80\x94 tessera</title>\n<style>\n", f);
+    html_page_open(f, NULL, title);
     fputs(css, f);
-    fputs("</style>\n</head>\n<body>\n<div class=\"wrap\">\n<header class=\"top\"><h1>", f);
-    esc_str(f, title);
-    fputs("</h1><span class=\"name\">", f);
-    esc_str(f, sub);
-    fputs("</span><span class=\"brand\">tessera ", f);
-    esc_str(f, tsr_version_string());
-    fputs("</span></header>\n", f);
+    html_excerpt_css(f, &excerpt);
+    fputs(css_end, f);
+    html_page_header(f, title, sub, 0);
 }
 
 static void emit_foot(FILE *f)
 {
-    fputs("<footer>Made by tessera ", f);
-    esc_str(f, tsr_version_string());
-    fputs(" discover. Offsets are UTF-8 byte offsets, end exclusive.</footer>\n"
-          "</div>\n</body>\n</html>\n", f);
+    html_page_close(f, " discover. Offsets are UTF-8 byte offsets, end exclusive.",
+                    NULL);
 }
 
 static void card(FILE *f, const char *cls, const char *v, const char *k)
 {
     fprintf(f, "<div class=\"card%s\"><div class=\"v\">", cls);
-    esc_str(f, v);
+    html_esc_str(f, v, 0);
     fputs("</div><div class=\"k\">", f);
-    esc_str(f, k);
+    html_esc_str(f, k, 0);
     fputs("</div></div>\n", f);
 }
 
@@ -927,7 +690,7 @@ static void svg_bars(FILE *f, const char *aria, const uint64_t *counts,
         if (counts[i] > max) max = counts[i];
     fprintf(f, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
             CH_W, CH_H);
-    esc_str(f, aria);
+    html_esc_str(f, aria, 0);
     fputs("\">\n", f);
     for (int g = 0; g <= 2; g++) {             /* grid: 0, max/2, max */
         double y = CH_T + ph - ph * g / 2.0;
@@ -947,14 +710,14 @@ static void svg_bars(FILE *f, const char *aria, const uint64_t *counts,
             fprintf(f, "<rect class=\"b\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
                     "height=\"%.2f\" rx=\"%d\"><title>", x, CH_T + ph - h, bw,
                     h < 0.5 ? 0.5 : h, bw > 6 ? 2 : 0);
-            esc_str(f, labels[i]);
+            html_esc_str(f, labels[i], 0);
             fprintf(f, ": %llu</title></rect>\n", (unsigned long long)counts[i]);
         }
         if (over && over[i]) {
             double ho = ph * (double)over[i] / (double)max;
             fprintf(f, "<rect class=\"bo\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
                     "height=\"%.2f\"><title>", x, CH_T + ph - ho, bw, ho < 0.5 ? 0.5 : ho);
-            esc_str(f, labels[i]);
+            html_esc_str(f, labels[i], 0);
             fprintf(f, ": %llu first appearance%s</title></rect>\n",
                     (unsigned long long)over[i], over[i] == 1 ? "" : "s");
         }
@@ -965,7 +728,7 @@ static void svg_bars(FILE *f, const char *aria, const uint64_t *counts,
         if (i % every == 0) {
             fprintf(f, "<text x=\"%.2f\" y=\"%d\" text-anchor=\"middle\">", x + bw / 2,
                     CH_H - CH_B + 16);
-            esc_str(f, labels[i]);
+            html_esc_str(f, labels[i], 0);
             fputs("</text>\n", f);
         }
     }
@@ -1188,7 +951,7 @@ static void emit_doc_cell(FILE *f, const dsc_doc *dd, int64_t docno)
     doc_name(f, dd, docno);
     if (dd && dd->title && (!dd->id || strcmp(dd->title, dd->id) != 0)) {
         fputs("<small>", f);
-        esc_cut(f, dd->title, strlen(dd->title), 120);
+        html_esc_cut(f, dd->title, strlen(dd->title), 120, HTML_FOLD_SPACE);
         fputs("</small>", f);
     }
     fputs("</td>", f);
@@ -1246,14 +1009,14 @@ static int write_index_page(FILE *f, tsr_index *ix, const tsr_discovery *d,
                 "<td class=\"n\">%zu</td><td class=\"n\">%zu</td>", i, i, fm->n, fm->links);
         emit_doc_cell(f, od, fm->origin);
         fputs("<td class=\"dt\">", f);
-        if (od && od->date) esc_str(f, od->date);
+        if (od && od->date) html_esc_str(f, od->date, 0);
         if (!fm->origin_dated) fputs("<span class=\"na\">by number</span>", f);
         fprintf(f, "</td><td class=\"n\">%.0f%%<span class=\"meter\"><i style=\"width:"
                 "%.1f%%\"></i></span></td><td class=\"q\">", ss, ss);
         if (ot && om) {
             size_t b = om->begin, e = om->end;
             rpt_clamp_span(ot->text, ot->text_len, &b, &e);
-            esc_cut(f, ot->text + b, e - b, 150);
+            html_esc_cut(f, ot->text + b, e - b, 150, HTML_FOLD_SPACE);
         }
         fputs("</td></tr>\n", f);
     }
@@ -1349,18 +1112,18 @@ static int write_family_page(FILE *f, tsr_index *ix, const tsr_discovery *d,
                 k - m0 + 1);
         emit_doc_cell(f, dd, m->docno);
         fputs("<td class=\"dt\">", f);
-        if (dd && dd->date) esc_str(f, dd->date);
+        if (dd && dd->date) html_esc_str(f, dd->date, 0);
         if (is_origin)
             fprintf(f, "<span class=\"tag\" title=\"earliest by %s\">origin</span>",
                     fm->origin_dated ? "date" : "document number");
         fputs("</td><td>", f);
-        if (dd && dd->series) esc_str(f, dd->series);
+        if (dd && dd->series) html_esc_str(f, dd->series, 0);
         fprintf(f, "</td><td class=\"n\">%u\xE2\x80\x93%u</td><td class=\"q\">", m->begin,
                 m->end);
         if (t) {
             size_t b = m->begin, e = m->end;
             rpt_clamp_span(t->text, t->text_len, &b, &e);
-            esc_cut(f, t->text + b, e - b, 200);
+            html_esc_cut(f, t->text + b, e - b, 200, HTML_FOLD_SPACE);
         } else {
             fputs("<span class=\"na\">text not available</span>", f);
         }
@@ -1379,13 +1142,14 @@ static int write_family_page(FILE *f, tsr_index *ix, const tsr_discovery *d,
         const tsr_link *l = &d->links[fl->order[j]];
         const tsr_document *ta = page_text(&pt, l->a_doc), *tb = page_text(&pt, l->b_doc);
         const dsc_doc *da = dsc_docs_find(docs, l->a_doc), *db = dsc_docs_find(docs, l->b_doc);
-        spans sa = { 0 }, sb = { 0 };
+        html_spans sa = { 0 }, sb = { 0 };
         size_t ab = l->a_begin, ae = l->a_end, bb = l->b_begin, be = l->b_end;
 
         if (ta) rpt_clamp_span(ta->text, ta->text_len, &ab, &ae);
         if (tb) rpt_clamp_span(tb->text, tb->text_len, &bb, &be);
         if (ta && tb)
-            word_diff(ta->text, ab, ae, tb->text, bb, be, &sa, &sb);
+            html_word_diff(ta->text, ab, ae, tb->text, bb, be, HTML_DIFF_BAG, &sa,
+                           &sb);
         fprintf(f, "<div class=\"pair\" id=\"l%zu\"><div class=\"ph\"><span class=\"no\">"
                 "#%zu</span><span class=\"sim\">%.0f%% similar</span><span class=\"meta\">"
                 "%u identical of %u / %u words</span></div>\n<div class=\"cols\">",
@@ -1397,19 +1161,20 @@ static int write_family_page(FILE *f, tsr_index *ix, const tsr_discovery *d,
             fputs("<div class=\"col\"><div class=\"lab\"><span><b>", f);
             doc_name(f, dd, side ? l->b_doc : l->a_doc);
             fputs("</b>", f);
-            if (dd && dd->date) { fputs(" \xC2\xB7 ", f); esc_str(f, dd->date); }
-            if (dd && dd->series) { fputs(" \xC2\xB7 ", f); esc_str(f, dd->series); }
+            if (dd && dd->date) { fputs(" \xC2\xB7 ", f); html_esc_str(f, dd->date, 0); }
+            if (dd && dd->series) { fputs(" \xC2\xB7 ", f); html_esc_str(f, dd->series, 0); }
             fprintf(f, "</span><span>bytes %u\xE2\x80\x93%u</span></div>",
                     side ? l->b_begin : l->a_begin, side ? l->b_end : l->a_end);
-            if (side)
-                emit_side(f, t ? t->text : NULL, t ? t->text_len : 0, bb, be, &sb);
+            if (t)
+                html_side(f, &excerpt, t->text, t->text_len, side ? bb : ab,
+                          side ? be : ae, side ? &sb : &sa);
             else
-                emit_side(f, t ? t->text : NULL, t ? t->text_len : 0, ab, ae, &sa);
+                fputs("<div class=\"ex na\">Text not available.</div>", f);
             fputs("</div>", f);
         }
         fputs("</div></div>\n", f);
-        free(sa.v);
-        free(sb.v);
+        html_spans_free(&sa);
+        html_spans_free(&sb);
     }
     if (nl < l1 - l0)
         fprintf(f, "<div class=\"note\">%zu more pairs are in the JSON Lines and "
@@ -1418,19 +1183,6 @@ static int write_family_page(FILE *f, tsr_index *ix, const tsr_discovery *d,
     emit_foot(f);
     page_texts_free(&pt);
     return 0;
-}
-
-static char *path_in(const char *dir, const char *name)
-{
-    size_t ld = strlen(dir), ln = strlen(name);
-    char *p = malloc(ld + ln + 2);
-
-    if (p) {
-        memcpy(p, dir, ld);
-        p[ld] = '/';
-        memcpy(p + ld + 1, name, ln + 1);
-    }
-    return p;
 }
 
 int dsc_write_html(const char *dir, tsr_index *ix, const tsr_discovery *d,
@@ -1457,7 +1209,7 @@ int dsc_write_html(const char *dir, tsr_index *ix, const tsr_discovery *d,
         /* family pages first, index.html last: its links then resolve */
         if (i < shown) snprintf(name, sizeof name, "family-%zu.html", i);
         else snprintf(name, sizeof name, "index.html");
-        path = path_in(dir, name);
+        path = cli_path_join(dir, name);
         if (!path || dsc_file_open(&df, path) != 0) {
             if (msg) snprintf(msg, msglen, "%s/%s: %s", dir, name,
                               path ? strerror(errno) : "out of memory");

@@ -70,6 +70,11 @@ void rpt_clamp_span(const char *text, size_t len, size_t *b, size_t *e);
  * the length is 1). */
 size_t rpt_utf8_next(const unsigned char *s, size_t n, unsigned *cp);
 
+/* The start of both reports: *in = *src with a NULL text made empty, and
+ * *la the line index of that text.  Returns 0, or -1 when out of memory
+ * (nothing to free then). */
+int rpt_start(report_input *in, rpt_lines *la, const report_input *src);
+
 /* Number of passages of each source: an array of r->n_sources counts, or
  * NULL when out of memory (or when there are no sources). */
 size_t *rpt_count_passages(const tsr_result *r);

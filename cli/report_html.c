@@ -20,11 +20,13 @@
  * segments times the overlap depth, not the number of spans squared.
  *
  * Word differences in the side-by-side view come from a longest common
- * subsequence over the words of both spans (tsr_tokenize hashes, so
- * case and accents do not count as differences); spans too long for the
- * quadratic table are shown without them.
+ * subsequence over the words of both spans (html_word_diff, HTML_DIFF_LCS);
+ * spans too long for the quadratic table are shown without them.  The
+ * escaping, the excerpts and the page frame are shared with the discover
+ * report (html.c).
  */
 #include "report.h"
+#include "html.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,99 +44,19 @@ static const unsigned palette[] = {
 };
 #define N_PALETTE (sizeof palette / sizeof palette[0])
 
-#define CONTEXT_BYTES 160       /* context shown around a passage */
-#define LONG_SPAN 2600          /* longer passages are shown cut ... */
-#define HEAD_BYTES 1600         /* ... to their head ... */
-#define TAIL_BYTES 700          /* ... and tail */
-#define LCS_MAX_CELLS 2000000u  /* largest word-diff table (uint16 cells) */
 #define MAX_TITLE_PASSAGES 6    /* passages named in a highlight's tooltip */
 
-/* ------------------------------------------------------------------------
- * Escaping
- * --------------------------------------------------------------------- */
+/* Element text shows bidirectional controls as visible chips (class cc);
+ * attribute values and the title get U+FFFD (flags 0). */
+#define ESC_TEXT HTML_BIDI_VISIBLE
 
-/* Write s[0..n) escaped for HTML text (attr 0) or an attribute value
- * (attr 1).  Malformed UTF-8 and control characters (not allowed in HTML)
- * become U+FFFD.  Bidirectional overrides and isolates, which would
- * silently reorder what follows them (a known way to disguise copied
- * text), are shown as visible code points in text and dropped to U+FFFD
- * in attributes. */
-static void esc_(FILE *f, const char *s, size_t n, int attr)
-{
-    const unsigned char *t = (const unsigned char *)s;
-    size_t run = 0, i = 0;
-    char bidi[96];
-
-    if (!s)
-        return;
-    while (i < n) {
-        unsigned c = t[i], cp;
-        const char *rep = NULL;
-        size_t k = 1;
-
-        if (c < 0x80) {
-            switch (c) {
-            case '&': rep = "&amp;"; break;
-            case '<': rep = "&lt;"; break;
-            case '>': rep = "&gt;"; break;
-            case '"': rep = "&quot;"; break;
-            case '\'': rep = "&#39;"; break;
-            case '\n': case '\t': case '\r': break;
-            default:
-                if (c < 0x20 || c == 0x7F)
-                    rep = "\xEF\xBF\xBD";
-            }
-        } else {
-            k = rpt_utf8_next(t + i, n - i, &cp);
-            if ((cp == 0xFFFD && k == 1) || (cp >= 0x80 && cp <= 0x9F)) {
-                rep = "\xEF\xBF\xBD";
-            } else if ((cp >= 0x202A && cp <= 0x202E) ||
-                       (cp >= 0x2066 && cp <= 0x2069)) {
-                snprintf(bidi, sizeof bidi, "<span class=\"cc\" title=\""
-                         "bidirectional control character\">U+%04X</span>", cp);
-                rep = attr ? "\xEF\xBF\xBD" : bidi;
-            }
-        }
-        if (rep) {
-            fwrite(s + run, 1, i - run, f);
-            fputs(rep, f);
-            run = i + k;
-        }
-        i += k;
-    }
-    fwrite(s + run, 1, n - run, f);
-}
-
-static void esc(FILE *f, const char *s, size_t n) { esc_(f, s, n, 0); }
-
-static void esc_attr_str(FILE *f, const char *s)
-{
-    if (s)
-        esc_(f, s, strlen(s), 1);
-}
-
-static void esc_str(FILE *f, const char *s)
-{
-    if (s)
-        esc(f, s, strlen(s));
-}
-
-/* At most `maxch` characters of s[0..n), escaped, "…" when cut. */
-static void esc_cut(FILE *f, const char *s, size_t n, size_t maxch)
-{
-    size_t i = 0, ch = 0;
-    unsigned cp;
-
-    if (!s)
-        return;
-    while (i < n && ch < maxch) {
-        i += rpt_utf8_next((const unsigned char *)s + i, n - i, &cp);
-        ch++;
-    }
-    esc(f, s, i);
-    if (i < n)
-        fputs("\xE2\x80\xA6", f);
-}
+/* Each side of a pair: 160 bytes of context within the passage's lines,
+ * kept even where it has no space to start at; passages over 2600 bytes
+ * cut to their first 1600 and last 700. */
+static const html_excerpt excerpt = {
+    .context = 160, .long_span = 2600, .head = 1600, .tail = 700, .tint = 40,
+    .flags = ESC_TEXT | HTML_CTX_LINES | HTML_CTX_RAGGED,
+};
 
 /* ------------------------------------------------------------------------
  * Small helpers
@@ -154,205 +76,11 @@ static unsigned tint(unsigned rgb, double keep)
 
 static size_t colour_of(size_t source) { return source % N_PALETTE; }
 
-static int is_ascii_space(char c)
-{
-    return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' ||
-           c == '\v';
-}
-
-/* Context around [b, e) of t[0..len): about CONTEXT_BYTES each side,
- * within the lines of the span, starting and ending at whitespace when
- * there is any, on characters. */
-static void context_of(const char *t, size_t len, size_t b, size_t e,
-                       size_t *cb, size_t *ce)
-{
-    size_t x = b > CONTEXT_BYTES ? b - CONTEXT_BYTES : 0;
-    size_t y = len - e > CONTEXT_BYTES ? e + CONTEXT_BYTES : len;
-    size_t k;
-
-    for (k = b; k > x && t[k - 1] != '\n'; k--)
-        ;
-    if (k > x || (k > 0 && t[k - 1] == '\n')) {
-        x = k;
-    } else if (x > 0) {
-        while (k < b && !is_ascii_space(t[k])) k++;
-        if (k < b) x = k + 1;
-    }
-    for (k = e; k < y && t[k] != '\n'; k++)
-        ;
-    if (k < y || (k < len && t[k] == '\n')) {
-        y = k;
-    } else if (y < len) {
-        while (k > e && !is_ascii_space(t[k - 1])) k--;
-        if (k > e) y = k - 1;
-    }
-    rpt_clamp_span(t, len, &x, &y);
-    *cb = x;
-    *ce = y;
-}
-
-/* Move a cut point to a character boundary at or after `i`. */
-static size_t char_ceil(const char *t, size_t len, size_t i)
-{
-    while (i < len && ((unsigned char)t[i] & 0xC0) == 0x80)
-        i++;
-    return i;
-}
-
 static const char *display_name(const char *name)
 {
     if (!name || strcmp(name, "-") == 0)
         return "standard input";
     return name;
-}
-
-/* ------------------------------------------------------------------------
- * Word differences between the two sides of a passage
- * --------------------------------------------------------------------- */
-
-typedef struct span_vec {
-    tsr_span *a;
-    size_t n, cap;
-} span_vec;
-
-/* Append the spans of unmatched words of w[0..n) (offsets relative to
- * `base`), joining runs of neighbouring unmatched words into one span. */
-static int unmatched_spans(const tsr_word *w, size_t n, const unsigned char *hit,
-                           size_t base, span_vec *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        tsr_span s;
-
-        if (hit[i])
-            continue;
-        s.begin = base + w[i].begin;
-        s.end = base + w[i].end;
-        if (out->n > 0 && i > 0 && !hit[i - 1]) {
-            out->a[out->n - 1].end = s.end;
-            continue;
-        }
-        if (out->n == out->cap) {
-            size_t cap = out->cap ? out->cap * 2 : 16;
-            tsr_span *a = realloc(out->a, cap * sizeof *a);
-            if (!a)
-                return -1;
-            out->a = a;
-            out->cap = cap;
-        }
-        out->a[out->n++] = s;
-    }
-    return 0;
-}
-
-/* Differing words of a[ab..ae) and b[bb..be) into da and db.  Leaves both
- * empty (and returns 0) when the spans are too long or cannot be
- * tokenized; returns -1 only when out of memory. */
-static int word_diff(const char *a, size_t ab, size_t ae, const char *b,
-                     size_t bb, size_t be, span_vec *da, span_vec *db)
-{
-    tsr_word *wa = NULL, *wb = NULL;
-    size_t na = 0, nb = 0;
-    uint16_t *L = NULL;
-    unsigned char *ha = NULL, *hb = NULL;
-    int rc = 0;
-
-    da->n = db->n = 0;
-    if (tsr_tokenize(a + ab, ae - ab, &wa, &na, NULL) != TSR_OK ||
-        tsr_tokenize(b + bb, be - bb, &wb, &nb, NULL) != TSR_OK)
-        goto done;
-    if (na >= UINT16_MAX || nb >= UINT16_MAX ||
-        (double)(na + 1) * (double)(nb + 1) > LCS_MAX_CELLS)
-        goto done;
-    L = calloc((na + 1) * (nb + 1), sizeof *L);
-    ha = calloc(na + 1, 1);
-    hb = calloc(nb + 1, 1);
-    if (!L || !ha || !hb) { rc = -1; goto done; }
-    /* L[i][j]: length of the LCS of wa[i..] and wb[j..]. */
-    for (size_t i = na; i-- > 0;)
-        for (size_t j = nb; j-- > 0;) {
-            uint16_t *c = &L[i * (nb + 1) + j];
-            if (wa[i].hash == wb[j].hash)
-                *c = (uint16_t)(L[(i + 1) * (nb + 1) + j + 1] + 1);
-            else {
-                uint16_t down = L[(i + 1) * (nb + 1) + j];
-                uint16_t right = L[i * (nb + 1) + j + 1];
-                *c = down > right ? down : right;
-            }
-        }
-    for (size_t i = 0, j = 0; i < na && j < nb;) {
-        if (wa[i].hash == wb[j].hash) {
-            ha[i++] = hb[j++] = 1;
-        } else if (L[(i + 1) * (nb + 1) + j] >= L[i * (nb + 1) + j + 1]) {
-            i++;
-        } else {
-            j++;
-        }
-    }
-    if (unmatched_spans(wa, na, ha, ab, da) != 0 ||
-        unmatched_spans(wb, nb, hb, bb, db) != 0)
-        rc = -1;
-done:
-    free(L);
-    free(ha);
-    free(hb);
-    tsr_free(wa);
-    tsr_free(wb);
-    return rc;
-}
-
-/* Write t[b..e) escaped, the parts inside spans d[] wrapped as
- * differences.  d is sorted and non-overlapping. */
-static void emit_marked(FILE *f, const char *t, size_t b, size_t e,
-                        const span_vec *d)
-{
-    size_t at = b;
-
-    for (size_t i = 0; i < d->n && at < e; i++) {
-        size_t x = d->a[i].begin, y = d->a[i].end;
-
-        if (y <= at || x >= e)
-            continue;
-        if (x < at) x = at;
-        if (y > e) y = e;
-        esc(f, t + at, x - at);
-        fputs("<span class=\"d\">", f);
-        esc(f, t + x, y - x);
-        fputs("</span>", f);
-        at = y;
-    }
-    esc(f, t + at, e - at);
-}
-
-/* One side of a passage pair: context, the passage (cut in the middle
- * when long), context. */
-static void emit_side(FILE *f, const char *t, size_t len, size_t b, size_t e,
-                      const span_vec *d)
-{
-    size_t cb, ce;
-
-    context_of(t, len, b, e, &cb, &ce);
-    fputs("<div class=\"ex\">", f);
-    if (cb > 0 && t[cb - 1] != '\n')
-        fputs("<span class=\"ctx\">\xE2\x80\xA6", f);
-    else
-        fputs("<span class=\"ctx\">", f);
-    esc(f, t + cb, b - cb);
-    fputs("</span><span class=\"pas\">", f);
-    if (e - b > LONG_SPAN) {
-        size_t h = char_ceil(t, len, b + HEAD_BYTES);
-        size_t tl = char_ceil(t, len, e - TAIL_BYTES);
-        emit_marked(f, t, b, h, d);
-        fprintf(f, "<span class=\"cut\">[\xE2\x80\xA6 %zu bytes not shown "
-                "\xE2\x80\xA6]</span>", tl - h);
-        emit_marked(f, t, tl, e, d);
-    } else {
-        emit_marked(f, t, b, e, d);
-    }
-    fputs("</span><span class=\"ctx\">", f);
-    esc(f, t + e, ce - e);
-    if (ce < len && t[ce] != '\n')
-        fputs("\xE2\x80\xA6", f);
-    fputs("</span></div>", f);
 }
 
 /* ------------------------------------------------------------------------
@@ -426,7 +154,7 @@ static void emit_segment(const hctx *h, size_t b, size_t e,
     }
 
     if (np == 0 && !boiler && rep == SIZE_MAX && first == SIZE_MAX) {
-        esc(f, h->in->text + b, e - b);
+        html_esc(f, h->in->text + b, e - b, ESC_TEXT);
         return;
     }
     if (np > 0 || boiler) {
@@ -479,7 +207,7 @@ static void emit_segment(const hctx *h, size_t b, size_t e,
         const tsr_passage *p = &r->passages[h->tmp[i]];
         const tsr_source *s = p->source < r->n_sources ? &r->sources[p->source] : NULL;
         fprintf(f, "%sPassage %zu \xC2\xB7 ", i ? "&#10;" : "", h->tmp[i] + 1);
-        if (s && s->id) esc_attr_str(f, s->id);
+        if (s && s->id) html_esc_str(f, s->id, 0);
         else fprintf(f, "source %zu", p->source + 1);
         fprintf(f, " \xC2\xB7 %.0f%% similar%s", p->similarity * 100.0,
                 p->boilerplate ? " \xC2\xB7 boilerplate" : "");
@@ -500,7 +228,7 @@ static void emit_segment(const hctx *h, size_t b, size_t e,
                 line);
     }
     fputs("\">", f);
-    esc(f, h->in->text + b, e - b);
+    html_esc(f, h->in->text + b, e - b, ESC_TEXT);
     fputs(np > 0 || boiler ? "</mark>" : "</span>", f);
 }
 
@@ -568,7 +296,7 @@ static int emit_text(const hctx *h)
         }
     }
     if (at < in->len)
-        esc(h->f, in->text + at, in->len - at);
+        html_esc(h->f, in->text + at, in->len - at, ESC_TEXT);
     free(ev);
     free(open);
     return 0;
@@ -578,6 +306,7 @@ static int emit_text(const hctx *h)
  * Page parts
  * --------------------------------------------------------------------- */
 
+/* The style sheet: css, the excerpt rules, css_end, the palette. */
 static const char css[] =
 ":root{color-scheme:light;--ink:#1d2330;--muted:#6b7280;--line:#e5e7eb;"
 "--bg:#f6f7f9;--card:#fff;--bp:#e3e5e8;--bpline:#9aa0a8;--rep:#6d28d9;"
@@ -675,15 +404,11 @@ static const char css[] =
 "color:var(--muted);margin-bottom:6px;display:flex;justify-content:space-between;"
 "gap:8px}\n"
 ".col .lab span:last-child{text-transform:none;letter-spacing:0;"
-"font-variant-numeric:tabular-nums}\n"
-".ex{font-family:'Iowan Old Style','Palatino Linotype',Palatino,Georgia,serif;"
-"font-size:15.5px;line-height:1.6;white-space:pre-wrap;overflow-wrap:anywhere;"
-"max-height:420px;overflow:auto}\n"
-".ex .ctx{color:#9ca3af}\n"
-".ex .pas{background:color-mix(in srgb,var(--t) 40%,#fff)}\n"
-".ex .d{background:var(--diff);border-radius:2px;box-shadow:inset 0 -1.5px 0 #d97706}\n"
-".ex .cut{display:block;text-align:center;color:var(--muted);font:italic 13px "
-"system-ui,sans-serif;margin:6px 0}\n"
+"font-variant-numeric:tabular-nums}\n";
+
+/* Between css and css_end go the excerpt rules (.ex, html_excerpt_css). */
+
+static const char css_end[] =
 ".na{color:var(--muted);font-style:italic}\n"
 "table.list{width:100%;border-collapse:collapse;font-size:14px}\n"
 "table.list th{text-align:left;font-size:12px;color:var(--muted);font-weight:600;"
@@ -745,21 +470,12 @@ static void emit_palette_css(FILE *f)
 
 static void emit_head(FILE *f, const report_input *in)
 {
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
-          "<meta name=\"generator\" content=\"tessera ", f);
-    esc_attr_str(f, tsr_version_string());
-    fputs("\">\n<title>Text reuse: ", f);
-    esc_str(f, display_name(in->name));
-    fputs(" \xE2\x80\x94 tessera</title>\n<style>\n", f);
+    html_page_open(f, "Text reuse: ", display_name(in->name));
     fputs(css, f);
+    html_excerpt_css(f, &excerpt);
+    fputs(css_end, f);
     emit_palette_css(f);
-    fputs("</style>\n</head>\n<body>\n<div class=\"wrap\">\n", f);
-    fputs("<header class=\"top\"><h1>Text reuse report</h1><span class=\"name\">", f);
-    esc_str(f, display_name(in->name));
-    fputs("</span><span class=\"brand\">tessera ", f);
-    esc_str(f, tsr_version_string());
-    fputs("</span></header>\n", f);
+    html_page_header(f, "Text reuse report", display_name(in->name), ESC_TEXT);
 }
 
 static void emit_cards(FILE *f, const tsr_result *r)
@@ -801,7 +517,7 @@ static void emit_sources(FILE *f, const tsr_result *r, const size_t *npass)
                 "title=\"Click to show only this source's passages\">"
                 "<div class=\"sh\"><span class=\"sw\"></span><span class=\"id\">",
                 colour_of(i), i + 1, i + 1);
-        if (s->id) esc_str(f, s->id);
+        if (s->id) html_esc_str(f, s->id, ESC_TEXT);
         else fprintf(f, "Source %zu", i + 1);
         fputs("</span></div>", f);
         if ((s->title && (!s->id || strcmp(s->title, s->id) != 0)) || s->date ||
@@ -810,18 +526,18 @@ static void emit_sources(FILE *f, const tsr_result *r, const size_t *npass)
             fputs("<div class=\"sub\">", f);
             if (s->title && (!s->id || strcmp(s->title, s->id) != 0)) {
                 fputs("\xE2\x80\x9C", f);
-                esc_cut(f, s->title, strlen(s->title), 140);
+                html_esc_cut(f, s->title, strlen(s->title), 140, ESC_TEXT);
                 fputs("\xE2\x80\x9D", f);
                 sep = 1;
             }
             if (s->date) {
                 fputs(sep ? " \xC2\xB7 " : "", f);
-                esc_str(f, s->date);
+                html_esc_str(f, s->date, ESC_TEXT);
                 sep = 1;
             }
             if (s->series) {
                 fputs(sep ? " \xC2\xB7 " : "", f);
-                esc_str(f, s->series);
+                html_esc_str(f, s->series, ESC_TEXT);
             }
             fputs("</div>", f);
         }
@@ -861,8 +577,8 @@ static const rpt_lines *source_lines(rpt_lines *cache, const report_input *in,
 }
 
 static void emit_pair(FILE *f, const report_input *in, const rpt_lines *la,
-                      rpt_lines *src_lines, size_t i, span_vec *da,
-                      span_vec *db)
+                      rpt_lines *src_lines, size_t i, html_spans *da,
+                      html_spans *db)
 {
     const tsr_result *r = in->r;
     const tsr_passage *p = &r->passages[i];
@@ -878,18 +594,18 @@ static void emit_pair(FILE *f, const report_input *in, const rpt_lines *la,
     }
     rpt_clamp_span(in->text, in->len, &ab, &ae);
     da->n = db->n = 0;
-    if (st && word_diff(in->text, ab, ae, st, bb, be, da, db) != 0)
-        da->n = db->n = 0;   /* out of memory: show without differences */
+    if (st)
+        html_word_diff(in->text, ab, ae, st, bb, be, HTML_DIFF_LCS, da, db);
 
     fprintf(f, "<div class=\"pair s%zu\" id=\"p%zu\"><div class=\"ph\">"
             "<span class=\"no\">#%zu</span><span class=\"sw\"></span><b>",
             colour_of(p->source), i + 1, i + 1);
-    if (s && s->id) esc_str(f, s->id);
+    if (s && s->id) html_esc_str(f, s->id, ESC_TEXT);
     else fprintf(f, "Source %zu", p->source + 1);
     fputs("</b>", f);
     if (s && s->date) {
         fputs("<span class=\"meta\">", f);
-        esc_str(f, s->date);
+        html_esc_str(f, s->date, ESC_TEXT);
         fputs("</span>", f);
     }
     fprintf(f, "<span class=\"sim\">%.0f%% similar</span><span class=\"meta\">"
@@ -903,7 +619,7 @@ static void emit_pair(FILE *f, const report_input *in, const rpt_lines *la,
     rpt_lines_pos(la, ab, &line, &col);
     fprintf(f, "<span>line %zu \xC2\xB7 bytes %zu\xE2\x80\x93%zu</span></div>",
             line, ab, ae);
-    emit_side(f, in->text, in->len, ab, ae, da);
+    html_side(f, &excerpt, in->text, in->len, ab, ae, da);
     fputs("</div><div class=\"col\"><div class=\"lab\"><span>Source</span>", f);
     if (st) {
         const rpt_lines *ls = source_lines(src_lines, in, p->source);
@@ -913,7 +629,7 @@ static void emit_pair(FILE *f, const report_input *in, const rpt_lines *la,
                     line, bb, be);
         }
         fputs("</div>", f);
-        emit_side(f, st, sl, bb, be, db);
+        html_side(f, &excerpt, st, sl, bb, be, db);
     } else {
         fprintf(f, "<span>bytes %zu\xE2\x80\x93%zu</span></div>"
                 "<div class=\"ex na\">Source text not available.</div>", bb, be);
@@ -945,7 +661,7 @@ static void emit_repeats(FILE *f, const report_input *in, const rpt_lines *la)
                 "<td class=\"n\"><a href=\"#rf%zu\" data-show=\"\">line %zu:%zu</a></td>"
                 "<td class=\"n\">%.0f%%</td><td class=\"q\">", i + 1, i + 1, i + 1,
                 l1, c1, i + 1, l2, c2, t->similarity * 100.0);
-        esc_cut(f, in->text + b, e - b, 160);
+        html_esc_cut(f, in->text + b, e - b, 160, ESC_TEXT);
         fputs("</td></tr>\n", f);
     }
     fputs("</tbody></table></div></section>\n", f);
@@ -967,7 +683,7 @@ static void emit_boilerplate(FILE *f, const report_input *in, const rpt_lines *l
         rpt_lines_pos(la, b, &l, &c);
         fprintf(f, "<tr><td class=\"n\">line %zu:%zu</td><td class=\"n\">"
                 "%zu\xE2\x80\x93%zu</td><td class=\"q\">", l, c, b, e);
-        esc_cut(f, in->text + b, e - b, 160);
+        html_esc_cut(f, in->text + b, e - b, 160, ESC_TEXT);
         fputs("</td></tr>\n", f);
     }
     fputs("</tbody></table></div></section>\n", f);
@@ -979,21 +695,17 @@ static void emit_boilerplate(FILE *f, const report_input *in, const rpt_lines *l
 
 int report_html(FILE *f, const report_input *in0)
 {
-    report_input in1 = *in0;   /* in0 with a NULL text made empty */
+    report_input in1;          /* in0 with a NULL text made empty */
     const report_input *in = &in1;
-    const tsr_result *r = in->r;
+    const tsr_result *r = in0->r;
     rpt_lines la;
     size_t *npass = NULL, *tmp = NULL;
     rpt_lines *src_lines = NULL;
-    span_vec da = { 0 }, db = { 0 };
+    html_spans da = { 0 }, db = { 0 };
     hctx h;
     int rc = 0;
 
-    if (!in1.text) {
-        in1.text = "";
-        in1.len = 0;
-    }
-    if (rpt_lines_init(&la, in->text, in->len) != 0)
+    if (rpt_start(&in1, &la, in0) != 0)
         return -1;
     tmp = malloc((r->n_passages ? r->n_passages : 1) * sizeof *tmp);
     src_lines = calloc(r->n_sources ? r->n_sources : 1, sizeof *src_lines);
@@ -1026,20 +738,16 @@ int report_html(FILE *f, const report_input *in0)
     fputs("</section>\n", f);
     emit_repeats(f, in, &la);
     emit_boilerplate(f, in, &la);
-    fputs("<footer>Made by tessera ", f);
-    esc_str(f, tsr_version_string());
-    fputs(". Offsets are UTF-8 byte offsets; lines and columns count from 1."
-          "</footer>\n</div>\n<script>\n", f);
-    fputs(script, f);
-    fputs("</script>\n</body>\n</html>\n", f);
+    html_page_close(f, ". Offsets are UTF-8 byte offsets; lines and columns count "
+                    "from 1.", script);
 
 done:
     if (src_lines)
         for (size_t k = 0; k < r->n_sources; k++)
             rpt_lines_free(&src_lines[k]);
     free(src_lines);
-    free(da.a);
-    free(db.a);
+    html_spans_free(&da);
+    html_spans_free(&db);
     free(tmp);
     free(npass);
     rpt_lines_free(&la);

@@ -105,6 +105,16 @@ void rpt_lines_pos(const rpt_lines *l, size_t off, size_t *line, size_t *col)
     *col = c;
 }
 
+int rpt_start(report_input *in, rpt_lines *la, const report_input *src)
+{
+    *in = *src;
+    if (!in->text) {
+        in->text = "";
+        in->len = 0;
+    }
+    return rpt_lines_init(la, in->text, in->len);
+}
+
 size_t *rpt_count_passages(const tsr_result *r)
 {
     size_t *n;
@@ -382,20 +392,16 @@ static void put_summary(const tout *o, const report_input *in)
 
 int report_text(FILE *out, const report_input *in0, int color)
 {
-    report_input in1 = *in0;   /* in0 with a NULL text made empty */
+    report_input in1;          /* in0 with a NULL text made empty */
     const report_input *in = &in1;
-    const tsr_result *r = in->r;
+    const tsr_result *r = in0->r;
     tout o = { out, color };
     rpt_lines la;
     size_t *npass = NULL, *first = NULL, *order = NULL;
     size_t orphans = 0;
     int rc = 0;
 
-    if (!in1.text) {
-        in1.text = "";
-        in1.len = 0;
-    }
-    if (rpt_lines_init(&la, in->text, in->len) != 0)
+    if (rpt_start(&in1, &la, in0) != 0)
         return -1;
     if (r->n_sources && !(npass = rpt_count_passages(r))) {
         rpt_lines_free(&la);

@@ -1,7 +1,9 @@
 /*
- * util.c - messages, exit codes, file reading, progress for the CLI.
+ * util.c - messages, exit codes, file reading, option values, paths,
+ * progress and the HTML report file, for the CLI's commands.
  */
 #include "cli.h"
+#include "report.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -12,13 +14,19 @@
 
 const char *cli_prog = "tessera";
 
+/* "tessera: MESSAGE\n" on stderr. */
+static void vwarn(const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: ", cli_prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void cli_warn(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: ", cli_prog);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vwarn(fmt, ap);
     va_end(ap);
 }
 
@@ -45,9 +53,7 @@ int cli_fail(int rc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: ", cli_prog);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vwarn(fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -98,7 +104,28 @@ int cli_read_file(const char *path, char **buf, size_t *len)
     return 0;
 }
 
-static int parse_int(const char *arg, long lo, long hi, int *out)
+int cli_read_input(const char *path, char **buf, size_t *len)
+{
+    if (cli_read_file(path, buf, len) != 0)
+        return cli_fail(errno == ENOENT ? EXIT_INPUT : EXIT_SYSTEM, "%s: %s", path,
+                        strerror(errno));
+    return EXIT_OK;
+}
+
+char *cli_path_join(const char *dir, const char *name)
+{
+    size_t ld = strlen(dir), ln = strlen(name);
+    char *p = malloc(ld + ln + 2);
+
+    if (p) {
+        memcpy(p, dir, ld);
+        p[ld] = '/';
+        memcpy(p + ld + 1, name, ln + 1);
+    }
+    return p;
+}
+
+int cli_parse_int(const char *arg, long lo, long hi, int *out)
 {
     char *end;
     errno = 0;
@@ -113,7 +140,7 @@ int cli_param_option(tsr_params *p, int opt, const char *arg)
 {
     int bad = 0;
     switch (opt) {
-    case 1001: bad = parse_int(arg, 1, 1000000, &p->min_words); break;
+    case 1001: bad = cli_parse_int(arg, 1, 1000000, &p->min_words); break;
     case 1002: {
         char *end;
         double v = strtod(arg, &end);
@@ -121,10 +148,10 @@ int cli_param_option(tsr_params *p, int opt, const char *arg)
         else p->min_similarity = v;
         break;
     }
-    case 1003: bad = parse_int(arg, 0, 10000, &p->max_gap); break;
-    case 1004: bad = parse_int(arg, 1, 16, &p->seed); break;
-    case 1005: bad = parse_int(arg, 1, 1000000, &p->max_candidates); break;
-    case 1006: bad = parse_int(arg, 0, 2000000000, &p->boilerplate_df); break;
+    case 1003: bad = cli_parse_int(arg, 0, 10000, &p->max_gap); break;
+    case 1004: bad = cli_parse_int(arg, 1, 16, &p->seed); break;
+    case 1005: bad = cli_parse_int(arg, 1, 1000000, &p->max_candidates); break;
+    case 1006: bad = cli_parse_int(arg, 0, 2000000000, &p->boilerplate_df); break;
     case 1007: p->allow_nul = 1; break;
     default: return 0;
     }
@@ -133,6 +160,15 @@ int cli_param_option(tsr_params *p, int opt, const char *arg)
         return -1;
     }
     return 1;
+}
+
+int cli_parse_color(const char *arg, int *mode)
+{
+    if (!arg || !strcmp(arg, "always")) *mode = 1;
+    else if (!strcmp(arg, "never")) *mode = 0;
+    else if (!strcmp(arg, "auto")) *mode = -1;
+    else return -1;
+    return 0;
 }
 
 int cli_want_color(FILE *f, int mode)
@@ -211,4 +247,40 @@ void cli_json_string(FILE *f, const char *s)
         else fputc(*c, f);
     }
     fputc('"', f);
+}
+
+int cli_put_result_json(const tsr_result *r, int pretty, const char *const *names)
+{
+    const int line = names && names[0];
+    char *s = tsr_result_json(r, pretty && !line ? TSR_JSON_PRETTY : 0);
+
+    if (!s)
+        return cli_fail(EXIT_SYSTEM, "out of memory");
+    if (line) {
+        /* {"NAME":"VALUE",...,<the result's own fields>} */
+        for (size_t i = 0; names[i]; i += 2) {
+            fputs(i ? "," : "{", stdout);
+            cli_json_string(stdout, names[i]);
+            fputc(':', stdout);
+            cli_json_string(stdout, names[i + 1]);
+        }
+        printf(",%s\n", s + 1);
+    } else {
+        puts(s);
+    }
+    tsr_free(s);
+    return EXIT_OK;
+}
+
+int cli_write_html(const char *path, const report_input *in)
+{
+    FILE *f = fopen(path, "w");
+    int bad;
+
+    if (!f)
+        return cli_fail(EXIT_SYSTEM, "%s: %s", path, strerror(errno));
+    bad = report_html(f, in);
+    if (fclose(f) != 0 || bad)
+        return cli_fail(EXIT_SYSTEM, "%s: writing the report failed", path);
+    return EXIT_OK;
 }
