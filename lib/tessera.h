@@ -428,8 +428,8 @@ typedef struct tsr_discover_opts {
     size_t memory;        /* bytes for candidate pairs before they spill
                            * to sorted runs on disk; 0 = 1 GiB */
     /* A fingerprint held by more documents than this is boilerplate or a
-     * formula: it makes no pairs (passim's bound).  0 = automatic:
-     * max(100, documents / 10000). */
+     * formula: it makes no pairs (passim's bound, which keeps the work
+     * linear in the corpus).  0 = the default, 100. */
     int max_df;
     /* Directory for spilled runs and finished stages.  A run killed at any
      * moment and started again with the same workdir, index and parameters
