@@ -41,7 +41,7 @@ TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 DEPS_OK  = $(BUILD)/.deps-ok
 
-.PHONY: demo bench-tools all lib cli tests test test-quick test-san eval bench install uninstall clean help deps fuzz
+.PHONY: bench-discover demo bench-tools all lib cli tests test test-quick test-san eval bench install uninstall clean help deps fuzz
 
 all: $(BUILD)/tessera
 
@@ -129,3 +129,6 @@ clean:
 	rm -rf build build-san build-debug build-fuzz build-clang
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+bench-discover: bench-tools
+	@sh bench/run_discover.sh

@@ -10,6 +10,8 @@
 #      mean, checks/s), one thread and $(nproc) threads on one handle
 #   4. peers on a subset written as files: sim_text (similarity-tester) and
 #      ssdeep against tessera index + check on the same files, as time ratios
+#   5. discovery: bench/run_discover.sh (tessera discover on planted reuse,
+#      against sim_text; also `make bench-discover`)
 #
 # The table goes to stdout and to bench/results/latest.md, for BENCHMARKS.md.
 # Builds nothing: `make bench` builds build/tessera and build/bench/* first.
@@ -21,6 +23,8 @@
 #   TESSERA_BENCH_DIR        work folder outside the repo (default /tmp/tessera-bench)
 #   TESSERA_DATA             data folder (default: "$(dirname REPO)/shared/data")
 #   TESSERA_BENCH_NO_PEERS=1 skip the peer comparison
+#   TESSERA_BENCH_NO_DISCOVER=1 skip the discovery part (bench/run_discover.sh,
+#                            also `make bench-discover`; its variables there)
 #   TESSERA, PYTHON          binaries (default REPO/build/tessera, python3)
 set -eu
 
@@ -195,3 +199,9 @@ out=$here/results/latest.md
 } > "$out"
 echo
 cat "$out"
+
+# ---- 6. discovery ---------------------------------------------------------------
+if [ "${TESSERA_BENCH_NO_DISCOVER:-0}" != 1 ]; then
+    echo
+    sh "$here/run_discover.sh"
+fi
