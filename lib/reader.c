@@ -87,7 +87,7 @@
 #define DEFAULT_MAX_DOC ((size_t)1 << 30)
 
 enum { COMP_NONE, COMP_GZIP, COMP_ZSTD, COMP_AUTO };
-enum { KIND_TEXT, KIND_JSONL, KIND_SNIFF };
+enum { KIND_TEXT, KIND_JSONL, KIND_WET, KIND_SNIFF };
 enum { F_ID, F_TEXT, F_TITLE, F_DATE, F_SERIES, F_COUNT };
 
 /* A stream of bytes from a file descriptor, decoded when compressed. */
@@ -136,6 +136,10 @@ struct tsr_reader {
     /* the current document */
     json_t *root;
     char *meta;
+    char *wet[4];         /* WET record: id, URI, date, host (owned) */
+    size_t wet_hole;      /* where the record's terminating NUL went ... */
+    char wet_byte;        /* ... over this byte, put back before reading on */
+    int wet_has_hole;
     char num[F_COUNT][24];
 
     uint64_t done_prev, total, skipped;
@@ -362,7 +366,7 @@ static void classify(const char *path, int *kind, int *comp)
     *kind = ends_with(path, n, ".jsonl") || ends_with(path, n, ".ndjson") ||
                     ends_with(path, n, ".json")
                 ? KIND_JSONL
-                : KIND_TEXT;
+                : ends_with(path, n, ".wet") ? KIND_WET : KIND_TEXT;
 }
 
 /* A bad record may be skipped; anything else ends the reading. */
@@ -397,6 +401,10 @@ static void release_doc(tsr_reader *r)
     r->root = NULL;
     free(r->meta);
     r->meta = NULL;
+    for (int i = 0; i < 4; i++) {
+        free(r->wet[i]);
+        r->wet[i] = NULL;
+    }
 }
 
 /* ------------------------------------------------------------------------
@@ -500,7 +508,9 @@ static int sniff_stdin(tsr_reader *r, tsr_error *err)
                               r->buf[i] == '\r' || r->buf[i] == '\n'))
             i++;
         if (i < r->end || r->eof) {
-            r->kind = i < r->end && r->buf[i] == '{' ? KIND_JSONL : KIND_TEXT;
+            r->kind = i < r->end && r->buf[i] == '{' ? KIND_JSONL
+                    : r->end - i >= 5 && memcmp(r->buf + i, "WARC/", 5) == 0 ? KIND_WET
+                    : KIND_TEXT;
             return TSR_OK;
         }
         TSR_FORWARD(buf_reserve(r, READ_CHUNK, err));
@@ -532,6 +542,7 @@ static int open_file(tsr_reader *r, tsr_error *err)
                               "%s: cannot open: %s", path, strerror(errno));
     }
     r->open = 1;
+    r->wet_has_hole = 0;
     r->kind = kind;
     r->lineno = 0;
     r->beg = r->end = r->scan = 0;
@@ -856,6 +867,166 @@ static int read_jsonl(tsr_reader *r, tsr_docinfo *doc, int *got, tsr_error *err)
 }
 
 /* ------------------------------------------------------------------------
+ * Common Crawl WET (WARC records of extracted text)
+ *
+ * A WET file is a series of WARC/1.0 records: header lines ("Name: value",
+ * CRLF), a blank line, Content-Length bytes of body, a blank line.  The
+ * records of type "conversion" hold a page's text; the others (warcinfo)
+ * are skipped.  A document's id is the WARC-Record-ID, its title the
+ * WARC-Target-URI, its date the WARC-Date and its series the URI's host,
+ * so that boilerplate is counted per site.  Files are recognised by their
+ * name (.wet, .warc.wet, either compressed) or, on standard input, by
+ * "WARC/" at the start.
+ * --------------------------------------------------------------------- */
+
+/* Make `need` bytes available from r->beg (fewer only at the end). */
+static int fill_bytes(tsr_reader *r, size_t need, tsr_error *err)
+{
+    while (r->end - r->beg < need && !r->eof) {
+        if (r->beg > 0 && r->cap - r->end <= READ_CHUNK) {
+            memmove(r->buf, r->buf + r->beg, r->end - r->beg);
+            r->end -= r->beg;
+            r->scan = r->scan > r->beg ? r->scan - r->beg : 0;
+            r->beg = 0;
+        }
+        size_t want = need - (r->end - r->beg);
+        if (r->cap - r->end <= READ_CHUNK || r->cap - r->end <= want + 1)
+            TSR_FORWARD(buf_reserve(r, want + READ_CHUNK, err));
+        size_t got;
+        TSR_FORWARD(src_read(&r->src, r->buf + r->end, r->cap - r->end - 1, &got, err));
+        if (got == 0)
+            r->eof = 1;
+        r->end += got;
+    }
+    return TSR_OK;
+}
+
+static char *dup_value(const char *v, size_t n)
+{
+    while (n && (*v == ' ' || *v == '\t')) { v++; n--; }
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r')) n--;
+    return tsr_strndup(v, n);
+}
+
+static int read_wet(tsr_reader *r, tsr_docinfo *doc, int *got, tsr_error *err)
+{
+    *got = 0;
+    if (r->wet_has_hole) {
+        r->buf[r->wet_hole] = r->wet_byte;
+        r->wet_has_hole = 0;
+    }
+    for (;;) {
+        char *line = NULL;
+        size_t len = 0;
+        /* the version line, after any blank lines between records */
+        do {
+            TSR_FORWARD(next_line(r, &line, &len, err));
+            if (!line)
+                return TSR_OK;
+            while (len && line[len - 1] == '\r') len--;
+        } while (len == 0);
+        const uint64_t at = r->lineno;
+        if (len < 5 || memcmp(line, "WARC/", 5) != 0)
+            return tsr_seterr(err, TSR_ERR_FORMAT,
+                              "%s:%" PRIu64 ": not a WARC record (expected \"WARC/\")",
+                              r->name, at);
+        int conversion = 0;
+        uint64_t clen = 0;
+        int has_len = 0;
+        release_doc(r);
+        for (;;) {
+            TSR_FORWARD(next_line(r, &line, &len, err));
+            if (!line)
+                return tsr_seterr(err, TSR_ERR_FORMAT, "%s:%" PRIu64 ": WARC header cut short",
+                                  r->name, r->lineno);
+            while (len && line[len - 1] == '\r') len--;
+            if (len == 0)
+                break;
+            const char *colon = memchr(line, ':', len);
+            if (!colon)
+                continue;
+            size_t kl = (size_t)(colon - line), vl = len - kl - 1;
+            const char *v = colon + 1;
+#define WET_KEY(k) (kl == sizeof(k) - 1 && strncasecmp(line, k, kl) == 0)
+            if (WET_KEY("WARC-Type")) {
+                char *t = dup_value(v, vl);
+                conversion = t && !strcmp(t, "conversion");
+                free(t);
+            } else if (WET_KEY("Content-Length")) {
+                char *t = dup_value(v, vl), *end = NULL;
+                if (t) clen = strtoull(t, &end, 10);
+                has_len = t && end && end != t && *end == 0;
+                free(t);
+            } else if (WET_KEY("WARC-Record-ID") && !r->wet[0]) {
+                r->wet[0] = dup_value(v, vl);
+            } else if (WET_KEY("WARC-Target-URI") && !r->wet[1]) {
+                r->wet[1] = dup_value(v, vl);
+            } else if (WET_KEY("WARC-Date") && !r->wet[2]) {
+                r->wet[2] = dup_value(v, vl);
+            }
+#undef WET_KEY
+        }
+        if (!has_len)
+            return tsr_seterr(err, TSR_ERR_FORMAT,
+                              "%s:%" PRIu64 ": WARC record without a Content-Length", r->name, at);
+        if (clen > r->o.max_doc_bytes)
+            return tsr_seterr(err, TSR_ERR_TOOBIG,
+                              "%s:%" PRIu64 ": record of %" PRIu64 " bytes is over the limit of %zu bytes",
+                              r->name, at, clen, r->o.max_doc_bytes);
+        TSR_FORWARD(fill_bytes(r, (size_t)clen + 1, err));
+        if (r->end - r->beg < clen)
+            return tsr_seterr(err, TSR_ERR_FORMAT, "%s:%" PRIu64 ": WARC record cut short",
+                              r->name, at);
+        char *body = r->buf + r->beg;
+        for (size_t i = 0; i < clen; i++)
+            if (body[i] == '\n') r->lineno++;
+        r->beg += (size_t)clen;
+        r->scan = r->beg;
+        if (!conversion)
+            continue;
+        if (!r->wet[0] || !*r->wet[0])
+            return tsr_seterr(err, TSR_ERR_FORMAT,
+                              "%s:%" PRIu64 ": WARC record without a WARC-Record-ID", r->name, at);
+        for (int i = 0; i < 3; i++) {
+            size_t off = 0;
+            if (r->wet[i] && tsr_utf8_check(r->wet[i], strlen(r->wet[i]), &off) != TSR_OK)
+                return tsr_seterr(err, TSR_ERR_UTF8,
+                                  "%s:%" PRIu64 ": invalid UTF-8 or NUL in a WARC header value",
+                                  r->name, at);
+        }
+        /* the byte after the body is the record separator: a terminator
+         * fits there (fill_bytes asked for one more byte, and reads leave
+         * one byte spare at the end of the buffer) */
+        r->wet_hole = r->beg;
+        r->wet_byte = body[clen];
+        r->wet_has_hole = 1;
+        body[clen] = 0;
+        size_t off = 0;
+        int rc = tsr_utf8_check(body, (size_t)clen, &off);
+        if (rc == TSR_ERR_NUL)
+            return tsr_seterr(err, rc, "%s:%" PRIu64 ": NUL byte at byte %zu of the record",
+                              r->name, at, off);
+        if (rc != TSR_OK)
+            return tsr_seterr(err, TSR_ERR_UTF8, "%s:%" PRIu64 ": invalid UTF-8 at byte %zu of the record",
+                              r->name, at, off);
+        if (r->wet[1]) {  /* host of the URI: scheme://host[:port]/... */
+            const char *h = strstr(r->wet[1], "://");
+            h = h ? h + 3 : r->wet[1];
+            size_t hl = strcspn(h, "/:?#");
+            r->wet[3] = tsr_strndup(h, hl);
+        }
+        doc->id = r->wet[0];
+        doc->title = r->wet[1];
+        doc->date = r->wet[2];
+        doc->series = r->wet[3];
+        doc->text = body;
+        doc->text_len = (size_t)clen;
+        *got = 1;
+        return TSR_OK;
+    }
+}
+
+/* ------------------------------------------------------------------------
  * API
  * --------------------------------------------------------------------- */
 
@@ -973,7 +1144,7 @@ int tsr_reader_next(tsr_reader *r, tsr_docinfo *doc, int *eof, tsr_error *err)
                 return TSR_OK;
         } else {
             int got;
-            rc = read_jsonl(r, doc, &got, &e);
+            rc = r->kind == KIND_WET ? read_wet(r, doc, &got, &e) : read_jsonl(r, doc, &got, &e);
             if (rc == TSR_OK && got)
                 return TSR_OK;
             if (rc == TSR_OK) {

@@ -13,6 +13,8 @@
  *   mode 7  a directory: the rest is cut at 0xFF bytes into up to eight
  *           files of mixed kinds, one in a subdirectory, one hidden
  *   mode 8  standard input ("-"): the bytes become file descriptor 0
+ *   mode 9  a Common Crawl WET file              in.warc.wet
+ *   mode 10 WET, gzip-compressed here            in.warc.wet.gz
  *
  * The second byte picks options: bit 0 custom field names, bit 1 a tiny
  * max_doc_bytes (64) so that the size limits trip, else 1 MiB (which also
@@ -135,7 +137,8 @@ static void clear_dir(void)
     static const char *const names[] = {
         "in.txt", "in.jsonl", "in.jsonl.gz", "in.jsonl.zst", "in.txt.gz",
         "d/0.txt", "d/1.jsonl", "d/2.jsonl.gz", "d/3.txt.zst", "d/4.ndjson",
-        "d/5.json.zst", "d/.6.txt", "d/sub/7.txt", "stdin",
+        "d/5.json.zst", "d/.6.txt", "d/sub/7.txt", "stdin", "in.warc.wet",
+        "in.warc.wet.gz",
     };
     char p[512];
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
@@ -171,7 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (size < 2)
         return 0;
-    unsigned mode = data[0] % 9, optbits = data[1];
+    unsigned mode = data[0] % 11, optbits = data[1];
     data += 2;
     size -= 2;
     clear_dir();
@@ -186,6 +189,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 4: put_gz(name = "in.jsonl.gz", data, size); break;
     case 5: put_zst(name = "in.jsonl.zst", data, size); break;
     case 6: put_gz(name = "in.txt.gz", data, size); break;
+    case 9: put(name = "in.warc.wet", data, size); break;
+    case 10: put_gz(name = "in.warc.wet.gz", data, size); break;
     case 7: {
         static const char *const files[] = {
             "d/0.txt", "d/1.jsonl", "d/2.jsonl.gz", "d/3.txt.zst",
@@ -206,7 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         name = "d";
         break;
     }
-    default: {
+    case 8: {
         put("stdin", data, size);
         snprintf(path, sizeof path, "%s/stdin", dir);
         int fd = open(path, O_RDONLY);

@@ -690,6 +690,82 @@ static void test_defaults(void)
  * Main
  * --------------------------------------------------------------------- */
 
+
+/* ------------------------------------------------------------------------
+ * Common Crawl WET
+ * --------------------------------------------------------------------- */
+
+/* One WARC record into `buf` (appended); `len` -1: the body's length. */
+static void wet_record(char *buf, const char *type, const char *uri, const char *id,
+                       const char *body, long len)
+{
+    char h[1024];
+    snprintf(h, sizeof h,
+             "WARC/1.0\r\nWARC-Type: %s\r\nWARC-Target-URI: %s\r\n"
+             "WARC-Date: 2024-03-01T10:00:00Z\r\nWARC-Record-ID: %s\r\n"
+             "Content-Type: text/plain\r\nContent-Length: %ld\r\n\r\n",
+             type, uri, id, len < 0 ? (long)strlen(body) : len);
+    strcat(buf, h);
+    strcat(buf, body);
+    strcat(buf, "\r\n\r\n");
+}
+
+static void test_wet(void)
+{
+    static char w[8192];
+    w[0] = 0;
+    wet_record(w, "warcinfo", "", "<urn:uuid:0>", "software: test\n", -1);
+    wet_record(w, "conversion", "http://example.com/a/b", "<urn:uuid:1>",
+               "First page.\nAbout harbours.", -1);
+    wet_record(w, "conversion", "https://news.example.org:8080/x", "<urn:uuid:2>",
+               "Second page, \xc3\xbc" "n\xc3\xaf" "code.", -1);
+    write_str("cc.warc.wet", w);
+    write_gz("cc2.warc.wet.gz", w, "wb");
+    const char *names[2] = { "cc.warc.wet", "cc2.warc.wet.gz" };
+    for (int k = 0; k < 2; k++) {
+        got g;
+        read_all(path_of(names[k]), NULL, &g);
+        CHECK(g.rc == TSR_OK && g.n == 2);
+        CHECK(streq(g.id[0], "<urn:uuid:1>") && streq(g.title[0], "http://example.com/a/b"));
+        CHECK(streq(g.series[0], "example.com") && streq(g.date[0], "2024-03-01T10:00:00Z"));
+        CHECK(streq(g.text[0], "First page.\nAbout harbours.") && g.len[0] == 27);
+        CHECK(streq(g.series[1], "news.example.org"));
+        CHECK(streq(g.text[1], "Second page, \xc3\xbc" "n\xc3\xaf" "code."));
+        got_free(&g);
+    }
+    /* a record with bad UTF-8 is a record error: named by line, skippable */
+    w[0] = 0;
+    wet_record(w, "conversion", "http://a.example/", "<urn:uuid:1>", "good text", -1);
+    wet_record(w, "conversion", "http://b.example/", "<urn:uuid:2>", "bad \xff text", -1);
+    wet_record(w, "conversion", "http://c.example/", "<urn:uuid:3>", "more good text", -1);
+    write_str("bad.wet", w);
+    got g;
+    read_all(path_of("bad.wet"), NULL, &g);
+    CHECK(g.n == 1 && g.rc == TSR_ERR_UTF8 && has(g.msg, "bad.wet:11") && has(g.msg, "byte 4"));
+    got_free(&g);
+    tsr_reader_opts o;
+    tsr_reader_opts_default(&o);
+    o.skip_bad = 1;
+    read_all(path_of("bad.wet"), &o, &g);
+    CHECK(g.rc == TSR_OK && g.n == 2 && g.skipped == 1 && streq(g.id[1], "<urn:uuid:3>"));
+    got_free(&g);
+    /* a body cut short, and a record without Content-Length */
+    w[0] = 0;
+    wet_record(w, "conversion", "http://a.example/", "<urn:uuid:1>", "short", 500);
+    write_str("cut.wet", w);
+    read_all(path_of("cut.wet"), NULL, &g);
+    CHECK(g.n == 0 && g.rc == TSR_ERR_FORMAT && has(g.msg, "cut short"));
+    got_free(&g);
+    write_str("nolen.wet", "WARC/1.0\r\nWARC-Type: conversion\r\n\r\nbody\r\n\r\n");
+    read_all(path_of("nolen.wet"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_FORMAT && has(g.msg, "nolen.wet:1") && has(g.msg, "Content-Length"));
+    got_free(&g);
+    write_str("notwarc.wet", "hello\n");
+    read_all(path_of("notwarc.wet"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_FORMAT && has(g.msg, "not a WARC record"));
+    got_free(&g);
+}
+
 static void remove_tree(const char *dir)
 {
     char cmd[600];
@@ -721,6 +797,7 @@ int main(void)
     RUN(test_missing_path);
     RUN(test_long_line);
     RUN(test_chunk_edges);
+    RUN(test_wet);
     remove_tree(tmpdir);
     return test_report();
 }
