@@ -8,7 +8,7 @@
 
 CC      ?= cc
 PREFIX  ?= /usr/local
-PKGS     = libutf8proc libxxhash libzstd zlib sqlite3 jansson
+PKGS     = libutf8proc libxxhash libzstd zlib sqlite3 jansson libdivsufsort libmicrohttpd
 
 ifeq ($(SANITIZE),1)
 BUILD   ?= build-san
@@ -26,7 +26,7 @@ WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parame
 CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib
 CFLAGS  ?=
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) -fvisibility=hidden $(CFLAGS)
-LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lutf8proc -lxxhash -lzstd -lz -lsqlite3 -ljansson) -lpthread -lm
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lutf8proc -lxxhash -lzstd -lz -lsqlite3 -ljansson -ldivsufsort -lmicrohttpd) -lpthread -lm
 
 LIB_SRC  = $(sort $(wildcard lib/*.c lib/common/*.c))
 CLI_SRC  = $(sort $(wildcard cli/*.c))
@@ -53,6 +53,7 @@ help:
 	@echo "make test-quick   unit + CLI tests only, no sanitizer build"
 	@echo "make eval         accuracy on ../shared/data (PAN 2013, news) -> EVAL.md figures"
 	@echo "make bench        speed and memory, with peers -> BENCHMARKS.md figures"
+	@echo "                  (parts: make bench-discover, bench-dedup, bench-serve)"
 	@echo "make fuzz         build libFuzzer targets (clang) in build-fuzz/"
 	@echo "make install      install binary, library, header and man page under PREFIX"
 	@echo "make deps         install the Debian packages the build needs"
@@ -61,7 +62,8 @@ help:
 # Install Debian packages when a library is missing (needs root or sudo).
 $(DEPS_OK):
 	@mkdir -p $(BUILD)
-	@pkg-config --exists $(PKGS) 2>/dev/null || sh scripts/install-deps.sh
+	@{ pkg-config --exists $(PKGS) && command -v python3 && command -v chromium && \
+	   command -v node && command -v sim_text; } >/dev/null 2>&1 || sh scripts/install-deps.sh
 	@touch $@
 
 deps:
@@ -77,8 +79,19 @@ $(BUILD)/libtessera.a: $(LIB_OBJ)
 
 lib: $(BUILD)/libtessera.a
 
-$(BUILD)/tessera: $(CLI_OBJ) $(BUILD)/libtessera.a
-	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(BUILD)/libtessera.a $(LDLIBS)
+# The web page of `tessera serve`, embedded in the binary (web/embed.sh).
+WEB_SRC  = $(sort $(wildcard web/*.html web/*.css web/*.js))
+WEB_OBJ  = $(BUILD)/gen/serve_assets.o
+
+$(BUILD)/gen/serve_assets.c: $(WEB_SRC) web/embed.sh
+	@mkdir -p $(dir $@)
+	sh web/embed.sh $(WEB_SRC) > $@.tmp && mv $@.tmp $@
+
+$(WEB_OBJ): $(BUILD)/gen/serve_assets.c cli/serve.h
+	$(CC) $(CPPFLAGS) -Icli $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/tessera: $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libtessera.a
+	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libtessera.a $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtessera.a tests/unit/testhelp.h
 	@mkdir -p $(dir $@)
@@ -132,3 +145,12 @@ clean:
 
 bench-discover: bench-tools
 	@sh bench/run_discover.sh
+
+.PHONY: bench-dedup
+bench-dedup: all
+	@sh bench/dedup_bench.sh
+
+# `tessera serve` under load (wrk, loopback): bench/serve.sh -> BENCHMARKS.md
+.PHONY: bench-serve
+bench-serve: all
+	@sh bench/serve.sh

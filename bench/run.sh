@@ -23,6 +23,8 @@
 #   TESSERA_BENCH_DIR        work folder outside the repo (default /tmp/tessera-bench)
 #   TESSERA_DATA             data folder (default: "$(dirname REPO)/shared/data")
 #   TESSERA_BENCH_NO_PEERS=1 skip the peer comparison
+#   TESSERA_BENCH_NO_DEDUP=1    skip the dedup part (bench/dedup_bench.sh)
+#   TESSERA_BENCH_NO_SERVE=1    skip the serve part (bench/serve.sh, wrk)
 #   TESSERA_BENCH_NO_DISCOVER=1 skip the discovery part (bench/run_discover.sh,
 #                            also `make bench-discover`; its variables there)
 #   TESSERA, PYTHON          binaries (default REPO/build/tessera, python3)
@@ -204,4 +206,16 @@ cat "$out"
 if [ "${TESSERA_BENCH_NO_DISCOVER:-0}" != 1 ]; then
     echo
     sh "$here/run_discover.sh"
+fi
+
+# ---- 7. dedup ------------------------------------------------------------------
+if [ "${TESSERA_BENCH_NO_DEDUP:-0}" != 1 ]; then
+    echo
+    sh "$here/dedup_bench.sh"
+fi
+
+# ---- 8. serve ------------------------------------------------------------------
+if [ "${TESSERA_BENCH_NO_SERVE:-0}" != 1 ]; then
+    echo
+    sh "$here/serve.sh"
 fi

@@ -15,7 +15,9 @@ static const char usage_text[] =
 "  index   add documents to an index          tessera index --db DIR INPUT...\n"
 "  check   check a text against an index      tessera check --db DIR FILE|-\n"
 "  align   align two texts, no index needed   tessera align FILE_A FILE_B\n"
+"  dedup   drop near duplicates and repeats   tessera dedup INPUT... -o OUT.jsonl\n"
 "  discover reuse shared inside an index      tessera discover --db DIR -o FILE\n"
+"  serve   HTTP API and web page for checks   tessera serve --db DIR\n"
 "  stats   counts of an index                 tessera stats --db DIR\n"
 "  verify  check an index's checksums         tessera verify --db DIR\n"
 "\n"
@@ -42,8 +44,9 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
-        { "align", cmd_align }, { "check", cmd_check }, { "discover", cmd_discover },
-        { "index", cmd_index },
+        { "align", cmd_align }, { "check", cmd_check }, { "dedup", cmd_dedup },
+        { "discover", cmd_discover },
+        { "index", cmd_index }, { "serve", cmd_serve },
         { "stats", cmd_stats }, { "verify", cmd_verify },
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)

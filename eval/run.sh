@@ -9,6 +9,9 @@
 #      scored with plagdet on the listed pairs (eval/discover_pan.py)
 #   5. discovery over all 22,004 news articles: families, exact re-filings
 #      (eval/discover_news.py)
+#   6. dedup over the news articles: exact re-filings found, near-duplicate
+#      precision on a labelled sample, recall against exact Jaccard
+#      (eval/dedup_news.py)
 #
 # The tables go to stdout and to eval/results/latest.md, for EVAL.md.
 # Builds nothing: `make eval` builds build/tessera first.
@@ -68,6 +71,10 @@ echo
 echo "== discovery: news"
 "$py" "$here/discover_news.py" --markdown "$tmp/dnews.md"
 
+echo
+echo "== dedup: news"
+"$py" "$here/dedup_news.py" --markdown "$tmp/dedup.md"
+
 {
     echo "# tessera evaluation run"
     echo
@@ -90,6 +97,10 @@ echo "== discovery: news"
     echo "## Discovery: news"
     echo
     cat "$tmp/dnews.md"
+    echo
+    echo "## Dedup: news"
+    echo
+    cat "$tmp/dedup.md"
 } > "$out/latest.md"
 echo
 echo "eval: tables written to eval/results/latest.md"

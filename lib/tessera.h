@@ -58,8 +58,10 @@
  * THREADS
  *
  * - tsr_params, tsr_result, tsr_doc: plain values; share read-only freely.
- * - tsr_index opened TSR_OPEN_READONLY: tsr_index_check, tsr_index_get and
- *   tsr_index_stats may be called from many threads at once on one handle.
+ * - tsr_index opened TSR_OPEN_READONLY: tsr_index_check, tsr_index_get,
+ *   tsr_index_get_docno, tsr_index_get_info, tsr_index_stats,
+ *   tsr_index_near_duplicate and tsr_discover may be called from many
+ *   threads at once on one handle.
  *   tsr_index_refresh must not run concurrently with other calls on the
  *   same handle.
  * - tsr_index opened for writing: one thread at a time.  Only one writer
@@ -517,9 +519,12 @@ TSR_API int tsr_index_get_info(tsr_index *ix, int64_t docno, tsr_document **out,
 
 /** A stream of documents from one input: a .txt (or any text) file, a
  *  directory (read recursively, files in byte order of their paths), a
- *  JSON Lines file (.jsonl, .ndjson, .json; one object per line), any of
- *  them gzip- (.gz) or zstd- (.zst) compressed, or "-" for standard input
- *  (JSON Lines when its first byte is '{', else one text document).
+ *  JSON Lines file (.jsonl, .ndjson, .json; one object per line), a Common
+ *  Crawl WET file (.wet, .warc.wet: its "conversion" records; id =
+ *  WARC-Record-ID, title = WARC-Target-URI, date = WARC-Date, series = the
+ *  URI's host), any of them gzip- (.gz) or zstd- (.zst) compressed, or "-"
+ *  for standard input (JSON Lines when its first byte is '{', WET when it
+ *  starts "WARC/", else one text document).
  *  Not thread-safe: one reader per thread. */
 typedef struct tsr_reader tsr_reader;
 
@@ -581,6 +586,240 @@ TSR_API const char *tsr_reader_last_skip(const tsr_reader *r);
 
 /** Close the reader.  Accepts NULL. */
 TSR_API void tsr_reader_close(tsr_reader *r);
+
+/* ------------------------------------------------------------------------
+ * Deduplication: near-duplicate documents, repeated substrings, boilerplate
+ *
+ * Three independent tools (lib/minhash.c, dedup.c, dedup_index.c, substr.c,
+ * boiler.c), used together by `tessera dedup`:
+ *
+ *   near duplicates   MinHash signatures of each document's set of word
+ *                     shingles, LSH banding for candidate pairs, candidates
+ *                     verified by their estimated Jaccard similarity,
+ *                     clusters by union-find, one document kept per cluster
+ *   repeated spans    byte spans of at least N bytes that occur earlier in
+ *                     the corpus, by suffix array (libdivsufsort)
+ *   boilerplate       lines that recur in many documents of one series
+ *
+ *      tsr_dedup_opts o; tsr_dedup_opts_default(&o);
+ *      tsr_dedup *d = NULL; tsr_dedup_create(&o, &d, &e);
+ *      uint16_t *sig = malloc(o.perm * sizeof *sig);
+ *      for (each document) {
+ *          tsr_minhash(text, len, &o, sig, NULL, &e);   // any thread
+ *          tsr_dedup_add(d, sig, len, date, &e);         // in order
+ *      }
+ *      tsr_dedup_run(d, NULL, NULL, &e);
+ *      for (each document i) if (tsr_dedup_kept_as(d, i) == i) keep it;
+ *      tsr_dedup_free(d);
+ * --------------------------------------------------------------------- */
+
+/* Which document of a cluster is kept (the others are dropped). */
+#define TSR_KEEP_FIRST    0 /* the first added (input order) */
+#define TSR_KEEP_LONGEST  1 /* the longest text in bytes; ties: the first */
+#define TSR_KEEP_EARLIEST 2 /* the smallest date (compared as text);
+                               undated documents come after dated ones;
+                               ties: the first */
+
+typedef struct tsr_dedup_opts {
+    double threshold;   /* Jaccard similarity of shingle sets at which two
+                         * documents are near duplicates; default 0.8 */
+    int shingle;        /* words per shingle, 1..16; default 5 */
+    int perm;           /* MinHash values per signature, 8..1024; default 128 */
+    int bands, rows;    /* LSH banding, bands * rows <= perm; 0, 0 (the
+                         * default): chosen for the threshold by
+                         * tsr_lsh_params */
+    int keep;           /* TSR_KEEP_*; default TSR_KEEP_FIRST */
+    int threads;        /* threads of tsr_dedup_run; 0 = all cores */
+} tsr_dedup_opts;
+
+/** Fill `o` with the defaults above. */
+TSR_API void tsr_dedup_opts_default(tsr_dedup_opts *o);
+
+/** Check the options; TSR_ERR_INVALID with a message naming the field. */
+TSR_API int tsr_dedup_opts_validate(const tsr_dedup_opts *o, tsr_error *err);
+
+/** The LSH banding for a Jaccard threshold, as datasketch chooses it: among
+ *  all b bands of r rows with b*r <= perm, the one that minimises the
+ *  false-positive area (integral of P over 0..threshold) plus the
+ *  false-negative area (integral of 1-P over threshold..1) of the S-curve
+ *  P(s) = 1 - (1 - s^r)^b.  TSR_ERR_INVALID for a threshold outside (0, 1)
+ *  or perm outside 1..1024. */
+TSR_API int tsr_lsh_params(double threshold, int perm, int *bands, int *rows,
+                           tsr_error *err);
+
+/** P(s) = 1 - (1 - s^rows)^bands: the probability that two documents of
+ *  Jaccard similarity s share at least one band (become candidates). */
+TSR_API double tsr_lsh_probability(double s, int bands, int rows);
+
+/** The MinHash signature of a text: `o->perm` 16-bit values into `sig`
+ *  (the caller's buffer).  Shingles are runs of `o->shingle` normalized
+ *  words (tsr_tokenize); a text of fewer words is one shingle of all its
+ *  words.  One-permutation hashing with optimal densification (Shrivastava
+ *  2017): one hash per shingle, not one per shingle and value.  Each value
+ *  keeps the low 16 bits of its minimum (b-bit MinHash, Li & Koenig 2010).
+ *  *nshingles (may be NULL) receives the number of shingles; a text with
+ *  no words has none and a signature of all 0xFFFF.  Thread-safe.
+ *  Errors: TSR_ERR_UTF8, TSR_ERR_TOOBIG, TSR_ERR_NOMEM, TSR_ERR_INVALID. */
+TSR_API int tsr_minhash(const char *text, size_t len, const tsr_dedup_opts *o,
+                        uint16_t *sig, size_t *nshingles, tsr_error *err);
+
+/** The Jaccard similarity estimated from two signatures of `perm` values:
+ *  the share of equal values, corrected for 16-bit collisions; in 0..1. */
+TSR_API double tsr_minhash_jaccard(const uint16_t *a, const uint16_t *b, int perm);
+
+/** A corpus of signatures to cluster.  One thread at a time. */
+typedef struct tsr_dedup tsr_dedup;
+
+/** Create an empty corpus.  `o` may be NULL for the defaults; the banding
+ *  is chosen here when o->bands is 0.  Free with tsr_dedup_free. */
+TSR_API int tsr_dedup_create(const tsr_dedup_opts *o, tsr_dedup **out,
+                             tsr_error *err);
+
+/** The banding in use. */
+TSR_API void tsr_dedup_banding(const tsr_dedup *d, int *bands, int *rows);
+
+/** Add the next document (numbered 0, 1, ... in the order of the calls):
+ *  its signature (copied; NULL for a document without shingles, which is
+ *  never a duplicate), its length in bytes (TSR_KEEP_LONGEST) and date
+ *  (may be NULL; copied, for TSR_KEEP_EARLIEST).  Memory: 2*perm + 16
+ *  bytes per document, plus the dates. */
+TSR_API int tsr_dedup_add(tsr_dedup *d, const uint16_t *sig, uint64_t length,
+                          const char *date, tsr_error *err);
+
+/** Documents added. */
+TSR_API uint64_t tsr_dedup_count(const tsr_dedup *d);
+
+/** Cluster the documents added so far: for each band, documents whose
+ *  band values are equal become candidates (a sort per band, never a
+ *  comparison of all pairs); a candidate pair whose estimated Jaccard is
+ *  at least the threshold is joined (union-find).  Inside one band bucket
+ *  each document is verified against the bucket's first document and,
+ *  when that fails, against the previous one, so a bucket of m documents
+ *  costs O(m).  `progress` (may be NULL) hears stage "bands" with
+ *  done/total bands.  May be called again after more tsr_dedup_add. */
+TSR_API int tsr_dedup_run(tsr_dedup *d, tsr_progress_fn progress, void *ud,
+                          tsr_error *err);
+
+/** A cluster of near-duplicate documents (two or more). */
+typedef struct tsr_dedup_cluster {
+    uint64_t keep;       /* the document kept */
+    size_t first, n;     /* members: tsr_dedup_members()[first, first+n),
+                          * ascending document numbers, `keep` among them */
+    double similarity;   /* the least estimated Jaccard of a member with
+                          * `keep` */
+} tsr_dedup_cluster;
+
+/** After tsr_dedup_run: the clusters, ordered by their first member; the
+ *  array belongs to `d` and is valid until the next run or free. */
+TSR_API const tsr_dedup_cluster *tsr_dedup_clusters(const tsr_dedup *d, size_t *n);
+/** The member array the clusters index into (same lifetime). */
+TSR_API const uint64_t *tsr_dedup_members(const tsr_dedup *d);
+
+/** After tsr_dedup_run: the document kept in the place of document `doc`:
+ *  `doc` itself when it is kept (alone or its cluster's keeper), else its
+ *  cluster's keeper.  Cluster number (index into tsr_dedup_clusters) in
+ *  *cluster (may be NULL; -1 for a document in no cluster). */
+TSR_API uint64_t tsr_dedup_kept_as(const tsr_dedup *d, uint64_t doc,
+                                   int64_t *cluster);
+
+/** Estimated Jaccard similarity of two added documents (0 when either has
+ *  no shingles). */
+TSR_API double tsr_dedup_similarity(const tsr_dedup *d, uint64_t a, uint64_t b);
+
+/** Counts of the last run: candidate pairs looked at, pairs verified as
+ *  near duplicates. */
+TSR_API void tsr_dedup_stats(const tsr_dedup *d, uint64_t *candidates,
+                             uint64_t *verified);
+
+/** Free a corpus.  Accepts NULL. */
+TSR_API void tsr_dedup_free(tsr_dedup *d);
+
+/** A near duplicate of a text among the documents of an index. */
+typedef struct tsr_dup_match {
+    int64_t docno;       /* -1: none */
+    double jaccard;      /* estimated */
+} tsr_dup_match;
+
+/** Find the indexed document most similar to `text` with an estimated
+ *  Jaccard of at least o->threshold, without touching the rest of the
+ *  index: candidates are the documents that share the most of the text's
+ *  fingerprints (the index's own postings; at most 16 are fetched); each
+ *  candidate's signature is computed from its stored text.  *out->docno is
+ *  -1 when there is none.  Thread-safe on a read-only index. */
+TSR_API int tsr_index_near_duplicate(tsr_index *ix, const char *text, size_t len,
+                                     const tsr_dedup_opts *o, tsr_dup_match *out,
+                                     tsr_error *err);
+
+/** Exact repeated substrings in a block of documents (a shard).  Add the
+ *  documents, run, then ask for each document's spans.  Memory: about 13
+ *  bytes per byte of text during tsr_substr_run, 1 byte per byte before
+ *  and after.  One thread at a time. */
+typedef struct tsr_substr tsr_substr;
+
+/** Create a shard that finds spans of at least `min_bytes` (>= 8) bytes. */
+TSR_API int tsr_substr_create(size_t min_bytes, tsr_substr **out, tsr_error *err);
+
+/** Append a document (copied).  TSR_ERR_TOOBIG past 2 GiB in a shard. */
+TSR_API int tsr_substr_add(tsr_substr *s, const char *text, size_t len,
+                           tsr_error *err);
+
+/** Bytes held (texts plus one separator per document). */
+TSR_API size_t tsr_substr_bytes(const tsr_substr *s);
+
+/** Find, for every document, the spans of at least min_bytes that occur
+ *  earlier in the shard (in an earlier document, or earlier in the same
+ *  one): the first occurrence is never a span, every later one is.  The
+ *  longest previous factor of every position, from the suffix array
+ *  (libdivsufsort), its LCP array (Kasai et al. 2001) and the stack
+ *  algorithm of Crochemore & Ilie (2008); linear time after the sort. */
+TSR_API int tsr_substr_run(tsr_substr *s, tsr_error *err);
+
+/** After tsr_substr_run: the repeated spans of document `doc` (numbered in
+ *  the order added), sorted, not overlapping; byte offsets into its text.
+ *  With `cut` set, each span shrinks to whole sentences and lines inside
+ *  it (a span starts at the start of the text, after a line break, or
+ *  after a sentence end . ! ? and white space; it ends at the end of the
+ *  text, after a line break or after a sentence end), and spans with no
+ *  whole sentence inside are left out: removing them never cuts a
+ *  sentence in half.  *spans is freed with tsr_free (NULL when *n is 0). */
+TSR_API int tsr_substr_spans(const tsr_substr *s, size_t doc, int cut,
+                             tsr_span **spans, size_t *n, tsr_error *err);
+
+/** Documents in the shard. */
+TSR_API size_t tsr_substr_count(const tsr_substr *s);
+
+/** Empty the shard for the next block (keeps min_bytes). */
+TSR_API void tsr_substr_reset(tsr_substr *s);
+
+/** Free a shard.  Accepts NULL. */
+TSR_API void tsr_substr_free(tsr_substr *s);
+
+/** Boilerplate lines, onion-style: a line (its normalized words) that
+ *  recurs in at least `min_docs` documents of one series, and in at least
+ *  `min_share` of the series' documents, is boilerplate.  First count
+ *  every document (tsr_boiler_add), then ask for spans (tsr_boiler_spans).
+ *  Memory: about 16 bytes per distinct (series, line). */
+typedef struct tsr_boiler tsr_boiler;
+
+/** Create a counter; min_docs >= 2, min_share in 0..1 (0: no share bound). */
+TSR_API int tsr_boiler_create(unsigned min_docs, double min_share,
+                              tsr_boiler **out, tsr_error *err);
+
+/** Count the distinct lines of one document of `series` (may be NULL: the
+ *  series of documents without one).  Thread-safe: calls may run from
+ *  many threads at once. */
+TSR_API int tsr_boiler_add(tsr_boiler *b, const char *series, const char *text,
+                           size_t len, tsr_error *err);
+
+/** The boilerplate lines of a text of `series`: whole lines (without their
+ *  line break), sorted.  *spans is freed with tsr_free.  Thread-safe once
+ *  counting is over. */
+TSR_API int tsr_boiler_spans(const tsr_boiler *b, const char *series,
+                             const char *text, size_t len, tsr_span **spans,
+                             size_t *n, tsr_error *err);
+
+/** Free a counter.  Accepts NULL. */
+TSR_API void tsr_boiler_free(tsr_boiler *b);
 
 #ifdef __cplusplus
 }

@@ -5,10 +5,17 @@ set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libutf8proc-dev libxxhash-dev libzstd-dev zlib1g-dev libsqlite3-dev libjansson-dev
 libdivsufsort-dev libmicrohttpd-dev
-python3 similarity-tester ssdeep hyperfine time"
+python3 similarity-tester ssdeep hyperfine time
+chromium wrk"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $PKGS
+# The browser test of `tessera serve` (tests/serve/) runs Playwright on Node.js
+# (>= 18); npm installs playwright-core there.  Keep a Node.js that is already
+# installed (e.g. a newer one from elsewhere), else take Debian's.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi

@@ -12,6 +12,10 @@
 #   bad-input  tests/cli/bad_input.sh                           (full only)
 #   kill       tests/cli/kill.sh                                (full only)
 #   dkill      tests/cli/discover_kill.sh                       (full only)
+#   serve      tests/serve/run.sh: HTTP API of `tessera serve` and the page
+#              in chromium (Playwright), servers on 127.0.0.1   (full only)
+#   dedup      tests/cli/dedup.sh: tessera dedup end to end, bad
+#              input, SIGTERM/SIGKILL leave no output            (full only)
 #   sanitize   make SANITIZE=1 tests (build-san/, ASan+UBSan), then unit,
 #              round trips, bad input and a few CLI cases under it, with
 #              LeakSanitizer where it works                     (full only)
@@ -121,6 +125,8 @@ if build; then
         run "bad input" sh tests/cli/bad_input.sh
         run "kill (SIGKILL x20)" sh tests/cli/kill.sh 1
         run "discover kill (SIGKILL x12)" sh tests/cli/discover_kill.sh 1
+        run "serve (API, hostile, browser)" sh tests/serve/run.sh
+        run "dedup cli" sh tests/cli/dedup.sh
     fi
 fi
 
@@ -147,6 +153,9 @@ if [ "$quick" = 0 ]; then
             align_json check_json check_jsonl index_duplicates stats_json verify_ok help_main
         run "san bad input" env TESSERA_BIN=build-san/tessera \
             DATAGEN_BIN=build-san/tests/datagen TSR_BIG_MB=20 sh tests/cli/bad_input.sh
+        run "san serve api" env TESSERA_BIN=build-san/tessera \
+            DATAGEN_BIN=build-san/tests/datagen sh tests/serve/run.sh --api-only
+        run "san dedup cli" env TESSERA_BIN=build-san/tessera sh tests/cli/dedup.sh
     fi
 fi
 

@@ -1,0 +1,210 @@
+/*
+ * cmd_serve.c - `tessera serve`: the command line of the HTTP server.
+ *
+ * Parses the options into a serve_config and runs serve_run() (serve.c).
+ * The API key is read from a file, never from the command line, where
+ * other users of the machine could see it in the process list.
+ */
+#include "cli.h"
+#include "serve.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char serve_help[] =
+"Usage: tessera serve [OPTIONS] --db DIR\n"
+"\n"
+"Serve the index DIR over HTTP: a web page at / where anyone can paste a text\n"
+"and see, highlighted, the passages reused from indexed documents with their\n"
+"sources side by side; and a JSON API (doc/api.md):\n"
+"\n"
+"  POST /api/check            a text (text/plain, or {\"text\": ...}) -> the JSON\n"
+"                             of `tessera check --json`\n"
+"  POST /api/documents        add documents (JSON object, array, or JSON Lines);\n"
+"                             needs the API key\n"
+"  GET  /api/documents/{id}   one document with its text\n"
+"  GET  /api/stats            counts of the index\n"
+"  GET  /healthz              {\"status\":\"ok\"}\n"
+"\n"
+"Documents added while serving, through the API or by `tessera index`, are\n"
+"seen without a restart.  SIGTERM or SIGINT stops the server after the\n"
+"requests in flight.  One line per request is logged on stderr.\n"
+"\n"
+"Options:\n"
+"      --db DIR              the index (default: $TESSERA_DB, else ./tessera.tsr)\n"
+"      --listen ADDR:PORT    address to listen on (default 127.0.0.1:8080);\n"
+"                            [ADDR]:PORT for IPv6; port 0 picks a free port\n"
+"      --threads N           worker threads (default: the number of cores)\n"
+"      --api-key-file FILE   the key that POST /api/documents needs, the file's\n"
+"                            first line (without it, adding is disabled)\n"
+"      --max-body BYTES      largest request body, K/M/G suffixes (default 10M)\n"
+"      --timeout S           seconds a client has to send a request, and that an\n"
+"                            idle connection is kept (default 30)\n"
+"      --max-connections N   concurrent connections (default 256)\n"
+"      --refresh S           look for new commits every S seconds (default 1;\n"
+"                            0: only after adds through the API)\n"
+"      --quiet               no access log\n"
+"      --min-words N, --min-similarity S, --max-gap N, --max-candidates N,\n"
+"      --boilerplate-df N, --allow-nul\n"
+"                            check parameters, as for `tessera check`\n"
+"  -h, --help                this help\n"
+"\n"
+"Examples:\n"
+"  tessera serve --db news.tsr\n"
+"  tessera serve --db news.tsr --listen 127.0.0.1:0 --api-key-file key.txt\n"
+"  curl -H 'Content-Type: text/plain' --data-binary @article.txt \\\n"
+"       http://127.0.0.1:8080/api/check\n";
+
+static int parse_count(const char *arg, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (errno || *end || end == arg || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* BYTES with an optional K, M or G suffix (powers of 1024). */
+static int parse_bytes(const char *arg, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (errno || end == arg || arg[0] == '-')
+        return -1;
+    unsigned long long mul = 1;
+    switch (*end) {
+    case 0: break;
+    case 'k': case 'K': mul = 1ull << 10; end++; break;
+    case 'm': case 'M': mul = 1ull << 20; end++; break;
+    case 'g': case 'G': mul = 1ull << 30; end++; break;
+    default: return -1;
+    }
+    if (*end && strcmp(end, "B") && strcmp(end, "iB"))
+        return -1;
+    if (v == 0 || v > (1ull << 40) / mul)
+        return -1;
+    *out = (size_t)(v * mul);
+    return 0;
+}
+
+/* The key: the file's first line without surrounding blanks. */
+static int read_key(const char *path, char **key)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    if (cli_read_file(path, &buf, &len) != 0)
+        return cli_fail(errno == ENOENT ? EXIT_INPUT : EXIT_SYSTEM, "%s: %s", path,
+                        strerror(errno));
+    char *nl = strchr(buf, '\n');
+    if (nl) *nl = 0;
+    char *b = buf, *e = buf + strlen(buf);
+    while (*b == ' ' || *b == '\t') b++;
+    while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) e--;
+    *e = 0;
+    for (const char *p = b; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            free(buf);
+            return cli_fail(EXIT_INPUT, "%s: the API key holds a control character", path);
+        }
+    if (e - b < 8) {
+        free(buf);
+        return cli_fail(EXIT_INPUT, "%s: the API key must be at least 8 characters", path);
+    }
+    struct stat st;
+    if (strcmp(path, "-") && stat(path, &st) == 0 && (st.st_mode & 077))
+        cli_warn("%s: the key file can be read by other users (chmod 600 it)", path);
+    memmove(buf, b, (size_t)(e - b) + 1);
+    *key = buf;
+    return EXIT_OK;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "db", required_argument, 0, 'd' }, { "listen", required_argument, 0, 'l' },
+        { "threads", required_argument, 0, 't' },
+        { "api-key-file", required_argument, 0, 'k' },
+        { "max-body", required_argument, 0, 'b' }, { "timeout", required_argument, 0, 'T' },
+        { "max-connections", required_argument, 0, 'c' },
+        { "refresh", required_argument, 0, 'r' }, { "quiet", no_argument, 0, 'q' },
+        { "help", no_argument, 0, 'h' }, CLI_PARAM_OPTIONS, { 0, 0, 0, 0 }
+    };
+    serve_config cfg = { 0 };
+    tsr_params_default(&cfg.params);
+    cfg.db = cli_default_db();
+    cfg.listen = "127.0.0.1:8080";
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg.threads = ncpu > 0 ? (ncpu > 64 ? 64 : (int)ncpu) : 2;
+    cfg.max_body = 10u << 20;
+    cfg.timeout = 30;
+    cfg.max_connections = 256;
+    cfg.refresh_ms = 1000;
+    cfg.access_log = 1;
+    const char *key_file = NULL;
+    long v;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hd:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': cfg.db = optarg; break;
+        case 'l': cfg.listen = optarg; break;
+        case 't':
+            if (parse_count(optarg, 1, 256, &v) != 0)
+                return cli_usage_error("serve", "--threads takes a number from 1 to 256");
+            cfg.threads = (int)v;
+            break;
+        case 'k': key_file = optarg; break;
+        case 'b':
+            if (parse_bytes(optarg, &cfg.max_body) != 0)
+                return cli_usage_error("serve", "--max-body takes a size in bytes, e.g. 10M");
+            break;
+        case 'T':
+            if (parse_count(optarg, 1, 86400, &v) != 0)
+                return cli_usage_error("serve", "--timeout takes seconds, 1 to 86400");
+            cfg.timeout = (unsigned)v;
+            break;
+        case 'c':
+            if (parse_count(optarg, 1, 100000, &v) != 0)
+                return cli_usage_error("serve", "--max-connections takes a number from 1 "
+                                       "to 100000");
+            cfg.max_connections = (unsigned)v;
+            break;
+        case 'r': {
+            char *end;
+            double s = strtod(optarg, &end);
+            if (*end || end == optarg || !(s >= 0 && s <= 86400))
+                return cli_usage_error("serve", "--refresh takes seconds, 0 to 86400");
+            cfg.refresh_ms = (unsigned)(s * 1000 + 0.5);
+            break;
+        }
+        case 'q': cfg.access_log = 0; break;
+        case 'h': fputs(serve_help, stdout); return EXIT_OK;
+        default: {
+            int r = cli_param_option(&cfg.params, c, optarg);
+            if (r < 0) return EXIT_USAGE;
+            if (r == 0) return cli_usage_error("serve", "unknown option");
+        }
+        }
+    }
+    if (optind != argc)
+        return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    tsr_error e = { 0 };
+    if (tsr_params_validate(&cfg.params, &e) != TSR_OK)
+        return cli_usage_error("serve", "%s", e.message);
+    char *key = NULL;
+    if (key_file) {
+        int rc = read_key(key_file, &key);
+        if (rc != EXIT_OK) return rc;
+        cfg.api_key = key;
+    }
+    int rc = serve_run(&cfg);
+    free(key);
+    return rc;
+}

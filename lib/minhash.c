@@ -1,0 +1,234 @@
+/*
+ * minhash.c - MinHash signatures of word-shingle sets, and the LSH banding
+ * that turns them into candidate pairs.
+ *
+ * How it works.  A document is the set of its word shingles (runs of
+ * `shingle` normalized words, hashed by fp_ngram_hash).  Classic MinHash
+ * (Broder 1997) keeps, for each of K independent hash functions, the
+ * smallest hash over the set; two sets agree on one value with probability
+ * equal to their Jaccard similarity J.  That costs K hashes per shingle.
+ * One-permutation hashing (Li, Owen & Zhang 2012) hashes each shingle once:
+ * the hash's high bits pick one of K bins, its low 32 bits compete for that
+ * bin's minimum.  Two sets agree on a bin that is non-empty in both with
+ * probability J, and a bin's minimum is a MinHash of the shingles that fell
+ * into it.
+ *
+ * Short texts leave bins empty, and an empty bin must not count as agreement.
+ * Densification fills them: optimal densification (Shrivastava, ICML 2017)
+ * lets empty bin i probe bins h(i, 1), h(i, 2), ... with a hash fixed for
+ * the whole corpus, and copies the first non-empty one.  Two documents whose
+ * bin i is empty in both probe the same sequence, so they copy from the same
+ * bin, and agreement stays a coin of bias J; the estimator keeps a variance
+ * close to that of K independent permutations.
+ *
+ * Each value keeps only the low 16 bits of its minimum (b-bit MinHash, Li &
+ * Koenig, WWW 2010): half the memory of 32-bit values.  Unrelated values
+ * then agree by chance with probability 2^-16, which the estimator
+ * subtracts; inside an LSH band of r >= 4 rows such chance agreement is
+ * below 2^-64 and harmless.
+ *
+ * Banding.  K values are cut into b bands of r rows; two documents become
+ * candidates when all rows of at least one band agree, with probability
+ * P(s) = 1 - (1 - s^r)^b, an S-curve rising around s = (1/b)^(1/r).
+ * tsr_lsh_params picks (b, r) as datasketch does: minimise the area under P
+ * left of the threshold (false positives) plus the area above P right of it
+ * (false negatives), both weighted 1/2.  Integrals by Simpson's rule.
+ */
+#include "common/common.h"
+#include "fingerprint.h"
+#include "minhash.h"
+
+#include <math.h>
+#include <xxhash.h>
+
+/* ------------------------------------------------------------------------
+ * Options
+ * --------------------------------------------------------------------- */
+
+void tsr_dedup_opts_default(tsr_dedup_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->threshold = 0.8;
+    o->shingle = 5;
+    o->perm = 128;
+    o->keep = TSR_KEEP_FIRST;
+}
+
+int tsr_dedup_opts_validate(const tsr_dedup_opts *o, tsr_error *err)
+{
+    if (!o)
+        return tsr_seterr(err, TSR_ERR_INVALID, "no dedup options given");
+    if (!(o->threshold > 0.0 && o->threshold < 1.0))
+        return tsr_seterr(err, TSR_ERR_INVALID, "threshold must be in (0, 1), not %g",
+                          o->threshold);
+    if (o->shingle < 1 || o->shingle > 16)
+        return tsr_seterr(err, TSR_ERR_INVALID, "shingle must be in 1..16, not %d", o->shingle);
+    if (o->perm < 8 || o->perm > 1024)
+        return tsr_seterr(err, TSR_ERR_INVALID, "perm must be in 8..1024, not %d", o->perm);
+    if (o->bands < 0 || o->rows < 0 || (o->bands == 0) != (o->rows == 0) ||
+        (long)o->bands * o->rows > o->perm)
+        return tsr_seterr(err, TSR_ERR_INVALID,
+                          "bands (%d) and rows (%d) must both be 0, or bands*rows <= perm (%d)",
+                          o->bands, o->rows, o->perm);
+    if (o->keep < TSR_KEEP_FIRST || o->keep > TSR_KEEP_EARLIEST)
+        return tsr_seterr(err, TSR_ERR_INVALID, "keep must be first, longest or earliest");
+    if (o->threads < 0 || o->threads > 1024)
+        return tsr_seterr(err, TSR_ERR_INVALID, "threads must be in 0..1024");
+    return TSR_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Banding
+ * --------------------------------------------------------------------- */
+
+double tsr_lsh_probability(double s, int bands, int rows)
+{
+    return 1.0 - pow(1.0 - pow(s, rows), bands);
+}
+
+/* Simpson's rule on [a, b] of P (want_fp) or 1 - P. */
+static double lsh_area(double a, double b, int bands, int rows, int want_fp)
+{
+    const int steps = 200; /* even */
+    if (b <= a)
+        return 0.0;
+    double hstep = (b - a) / steps, sum = 0.0;
+    for (int i = 0; i <= steps; i++) {
+        double p = tsr_lsh_probability(a + i * hstep, bands, rows);
+        double f = want_fp ? p : 1.0 - p;
+        sum += f * (i == 0 || i == steps ? 1 : (i % 2 ? 4 : 2));
+    }
+    return sum * hstep / 3.0;
+}
+
+int tsr_lsh_params(double threshold, int perm, int *bands, int *rows, tsr_error *err)
+{
+    if (!(threshold > 0.0 && threshold < 1.0))
+        return tsr_seterr(err, TSR_ERR_INVALID, "threshold must be in (0, 1), not %g", threshold);
+    if (perm < 1 || perm > 1024)
+        return tsr_seterr(err, TSR_ERR_INVALID, "perm must be in 1..1024, not %d", perm);
+    double best = INFINITY;
+    int bb = 1, br = 1;
+    for (int b = 1; b <= perm; b++) {
+        for (int r = 1; r <= perm / b; r++) {
+            double fp = lsh_area(0.0, threshold, b, r, 1);
+            double fn = lsh_area(threshold, 1.0, b, r, 0);
+            double e = 0.5 * fp + 0.5 * fn;
+            if (e < best) { best = e; bb = b; br = r; }
+        }
+    }
+    *bands = bb;
+    *rows = br;
+    return TSR_OK;
+}
+
+uint64_t mh_band_hash(const uint16_t *sig, int band, int rows)
+{
+    return XXH3_64bits_withSeed(sig + (size_t)band * rows, (size_t)rows * sizeof *sig,
+                                (uint64_t)band);
+}
+
+/* ------------------------------------------------------------------------
+ * Signatures
+ * --------------------------------------------------------------------- */
+
+/* splitmix64: the fixed probe sequence of densification. */
+static uint64_t mh_mix(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+int mh_signature(const uint64_t *h, size_t n, int perm, uint16_t *sig)
+{
+    uint32_t mins[1024];
+    unsigned char full[1024];
+    const uint64_t k = (uint64_t)perm;
+    memset(full, 0, (size_t)perm);
+    size_t nfull = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* bin from the high 32 bits (multiply-shift: no modulo bias worth
+         * a thought), value from the low 32 bits */
+        uint32_t bin = (uint32_t)(((h[i] >> 32) * k) >> 32);
+        uint32_t v = (uint32_t)h[i];
+        if (!full[bin]) { full[bin] = 1; mins[bin] = v; nfull++; }
+        else if (v < mins[bin]) mins[bin] = v;
+    }
+    if (nfull == 0) {
+        for (int i = 0; i < perm; i++) sig[i] = 0xFFFF;
+        return 0;
+    }
+    for (int i = 0; i < perm; i++) {
+        uint32_t v;
+        if (full[i]) {
+            v = mins[i];
+        } else {
+            /* optimal densification: probe a fixed sequence of bins */
+            uint64_t attempt = 1;
+            for (;;) {
+                uint64_t r = mh_mix((uint64_t)i << 32 | attempt);
+                uint32_t j = (uint32_t)(((r >> 32) * k) >> 32);
+                if (full[j]) { v = mins[j]; break; }
+                attempt++;
+            }
+        }
+        sig[i] = (uint16_t)v;
+    }
+    return 1;
+}
+
+int mh_shingles(const tsr_word *w, size_t n, int shingle, uint64_t **out,
+                size_t *nout, tsr_error *err)
+{
+    *out = NULL;
+    *nout = 0;
+    if (n == 0)
+        return TSR_OK;
+    size_t k = (size_t)shingle;
+    size_t ns = n >= k ? n - k + 1 : 1;
+    uint64_t *h = malloc(ns * sizeof *h);
+    TSR_CHECK_ALLOC(h, err);
+    if (n >= k)
+        for (size_t i = 0; i < ns; i++) h[i] = fp_ngram_hash(w + i, k);
+    else
+        h[0] = fp_ngram_hash(w, n);
+    *out = h;
+    *nout = ns;
+    return TSR_OK;
+}
+
+int tsr_minhash(const char *text, size_t len, const tsr_dedup_opts *o,
+                uint16_t *sig, size_t *nshingles, tsr_error *err)
+{
+    tsr_dedup_opts def;
+    if (!o) { tsr_dedup_opts_default(&def); o = &def; }
+    TSR_FORWARD(tsr_dedup_opts_validate(o, err));
+    tsr_word *w = NULL;
+    size_t nw = 0;
+    TSR_FORWARD(tsr_tokenize(text, len, &w, &nw, err));
+    uint64_t *h = NULL;
+    size_t ns = 0;
+    int rc = mh_shingles(w, nw, o->shingle, &h, &ns, err);
+    tsr_free(w);
+    if (rc != TSR_OK)
+        return rc;
+    mh_signature(h, ns, o->perm, sig);
+    free(h);
+    if (nshingles) *nshingles = ns;
+    return TSR_OK;
+}
+
+double tsr_minhash_jaccard(const uint16_t *a, const uint16_t *b, int perm)
+{
+    if (perm <= 0)
+        return 0.0;
+    int eq = 0;
+    for (int i = 0; i < perm; i++)
+        eq += a[i] == b[i];
+    /* P(equal) = J + (1 - J) / 65536: solve for J */
+    const double c = 1.0 / 65536.0;
+    double j = ((double)eq / perm - c) / (1.0 - c);
+    return j < 0 ? 0 : j > 1 ? 1 : j;
+}

@@ -1,0 +1,228 @@
+#!/bin/sh
+# tests/cli/dedup.sh - `tessera dedup` through the CLI, on generated data.
+#
+#   sh tests/cli/dedup.sh [--verbose]
+#
+# The corpus is made here by awk from a fixed seed: 40 base texts of random
+# words, an exact copy of each, a near copy with one word in 200 changed,
+# a heavy edit (one word in 8 changed), and 40 unrelated texts, each record
+# with an extra field that must come out unchanged.  Cases: clusters and
+# kept records; --mark; --keep; standard input; text-file directories;
+# --substrings and --boilerplate, reported and removed (whole sentences and
+# lines only); --db against an index; --explain; bad input (missing file,
+# malformed JSON, bad UTF-8, bad options, unwritable output) with exit codes
+# and messages naming the file and line; and interruption: SIGTERM gives
+# exit 130 and SIGKILL at random moments, and neither leaves an output file
+# behind (not even OUT.tmp).
+#
+# Environment: TESSERA_BIN (default build/tessera), TMPDIR.
+# Ends with "N passed, N failed".
+
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bin=${TESSERA_BIN:-$root/build/tessera}
+case $bin in /*) ;; *) bin=$root/$bin ;; esac
+verbose=0
+[ "${1:-}" = "--verbose" ] || [ "${1:-}" = "-v" ] && verbose=1
+if [ ! -x "$bin" ]; then
+    echo "tests/cli/dedup.sh: $bin not built (make tests)" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/tsr-dedup-XXXXXX") || exit 5
+trap 'rm -rf "$work"' EXIT INT TERM
+cd "$work" || exit 5
+unset TESSERA_DB
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); [ "$verbose" = 1 ] && echo "ok   $1"; return 0; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed -n '1,15p' | sed 's/^/    /'; return 0; }
+# expect NAME CODE PATTERN CMD...: exit code and output (stdout+stderr) pattern
+expect() {
+    _n=$1 _c=$2 _p=$3
+    shift 3
+    "$@" >out.txt 2>&1
+    _rc=$?
+    _o=$(cat out.txt)
+    if [ "$_rc" -ne "$_c" ]; then bad "$_n" "exit $_rc, want $_c: $_o"; return; fi
+    case $_o in
+    $_p) ok "$_n" ;;
+    *) bad "$_n" "output does not match '$_p': $_o" ;;
+    esac
+}
+
+# ---- data -----------------------------------------------------------------
+gen() { # SEED BASES
+    awk -v seed="$1" -v nb="$2" 'BEGIN {
+        srand(seed);
+        for (i = 0; i < 3000; i++) {
+            w = ""; l = 3 + int(rand() * 7);
+            for (k = 0; k < l; k++) w = w substr("abcdefghijklmnopqrstuvwxyz", 1 + int(rand() * 26), 1);
+            voc[i] = w;
+        }
+        for (b = 0; b < nb; b++) {
+            n = 150 + int(rand() * 300);
+            for (i = 0; i < n; i++) { base[i] = voc[int(rand() * 3000)]; }
+            for (v = 0; v < 4; v++) {
+                t = "";
+                for (i = 0; i < n; i++) {
+                    x = base[i];
+                    if (v == 2 && rand() < 0.005) x = voc[int(rand() * 3000)];
+                    if (v == 3 && rand() < 0.125) x = voc[int(rand() * 3000)];
+                    t = t (i ? " " : "") x;
+                }
+                printf "{\"id\": \"g%d-v%d\", \"text\": \"%s\", \"url\": \"http://x/%d/%d\", \"n\": %d}\n", b, v, t, b, v, b * 4 + v;
+            }
+        }
+        for (u = 0; u < nb; u++) {
+            n = 20 + int(rand() * 400); t = "";
+            for (i = 0; i < n; i++) t = t (i ? " " : "") voc[int(rand() * 3000)];
+            printf "{\"id\": \"u%d\", \"text\": \"%s\"}\n", u, t;
+        }
+    }'
+}
+gen 7 40 > corpus.jsonl
+
+# ---- clusters and kept records --------------------------------------------
+expect "help" 0 "Usage: tessera dedup*" "$bin" dedup --help
+expect "basic run" 0 "" "$bin" dedup -q corpus.jsonl -o out.jsonl --clusters cl.jsonl
+ncl=$(wc -l < cl.jsonl)
+if [ "$ncl" -eq 40 ]; then ok "40 clusters"; else bad "40 clusters" "got $ncl: $(head -3 cl.jsonl)"; fi
+# each cluster keeps v0 and holds v0, v1 (exact) and usually v2; never v3 or u*
+if grep -v '"keep":"g[0-9]*-v0","ids":\["g[0-9]*-v0","g[0-9]*-v1"' cl.jsonl | grep -q .; then
+    bad "clusters keep the first, exact copy inside" "$(head -3 cl.jsonl)"
+else ok "clusters keep the first, exact copy inside"; fi
+if grep -q -e '-v3"' -e '"u[0-9]' cl.jsonl; then bad "heavy edits and unrelated texts alone" "$(grep -e '-v3' -e '"u' cl.jsonl | head -3)"
+else ok "heavy edits and unrelated texts alone"; fi
+nv2=$(grep -c -- '-v2"' cl.jsonl)
+if [ "$nv2" -ge 34 ]; then ok "near copies (0.5% edits) clustered: $nv2/40"; else bad "near copies clustered" "$nv2/40"; fi
+nout=$(wc -l < out.jsonl)
+want=$((200 - 40 - nv2))
+if [ "$nout" -eq "$want" ]; then ok "kept records"; else bad "kept records" "got $nout, want $want"; fi
+# every field unchanged: the kept lines are input lines (raw copy)
+if grep -Fxv -f corpus.jsonl out.jsonl | grep -q .; then bad "records unchanged" "$(head -c 300 out.jsonl)"
+else ok "records unchanged"; fi
+if grep -q '"id": "g0-v1"' out.jsonl; then bad "exact copy dropped"; else ok "exact copy dropped"; fi
+grep -q '"similarity":1.0000' cl.jsonl && ok "similarity field" || bad "similarity field" "$(head -2 cl.jsonl)"
+
+# the parsed path (--mark) keeps every field too, and marks duplicates
+expect "mark" 0 "" "$bin" dedup -q corpus.jsonl -o mark.jsonl --mark
+n=$(wc -l < mark.jsonl)
+[ "$n" -eq 200 ] && ok "mark keeps all" || bad "mark keeps all" "$n"
+if grep -q '"id":"g3-v1","n":13,"url":"http://x/3/1","tessera_duplicate_of":"g3-v0","text":' mark.jsonl; then
+    ok "mark: fields and duplicate_of"; else bad "mark: fields and duplicate_of" "$(grep g3-v1 mark.jsonl | head -c 300)"; fi
+
+# keep longest: a longer near copy wins
+printf '%s\n' '{"id":"a","text":"one two three four five six seven eight nine ten eleven twelve"}' \
+    '{"id":"b","text":"one two three four five six seven eight nine ten eleven twelve thirteen"}' \
+    '{"id":"c","date":"1999-01-01","text":"one two three four five six seven eight nine ten eleven twelve"}' > keep.jsonl
+"$bin" dedup -q keep.jsonl -o k1.jsonl --keep longest --threshold 0.7 --clusters kc.jsonl
+grep -q '"keep":"b"' kc.jsonl && ok "keep longest" || bad "keep longest" "$(cat kc.jsonl)"
+"$bin" dedup -q keep.jsonl -o k2.jsonl --keep earliest --threshold 0.7 --clusters kc.jsonl
+grep -q '"keep":"c"' kc.jsonl && ok "keep earliest" || bad "keep earliest" "$(cat kc.jsonl)"
+
+# standard input, and the same result
+"$bin" dedup -q - -o stdin.jsonl < corpus.jsonl
+n=$(wc -l < stdin.jsonl)
+[ "$n" -eq "$nout" ] && ok "standard input" || bad "standard input" "$n vs $nout"
+
+# a directory of text files: ids are paths
+mkdir txt
+awk 'NR <= 3' corpus.jsonl | sed 's/.*"text": "\([^"]*\)".*/\1/' > txt/a.txt
+cp txt/a.txt txt/b.txt
+awk 'NR == 5' corpus.jsonl | sed 's/.*"text": "\([^"]*\)".*/\1/' > txt/c.txt
+"$bin" dedup -q txt -o txt.jsonl --clusters tc.jsonl
+n=$(wc -l < txt.jsonl)
+[ "$n" -eq 2 ] && grep -q '"keep":"txt/a.txt"' tc.jsonl && ok "text files" || bad "text files" "$n $(cat tc.jsonl)"
+
+# ---- substrings and boilerplate ----------------------------------------------
+cat > rep.jsonl <<'EOF'
+{"id": "r1", "series": "s", "text": "First text opens here. This sentence is repeated word for word in another text of the corpus. It ends.\nFooter: all rights reserved by nobody"}
+{"id": "r2", "series": "s", "text": "Second text. This sentence is repeated word for word in another text of the corpus. Then it says something else entirely\nFooter: all rights reserved by nobody"}
+{"id": "r3", "series": "s", "text": "Third one is short.\nFooter: all rights reserved by nobody"}
+EOF
+"$bin" dedup -q rep.jsonl -o rep1.jsonl --substrings 40
+if grep -q '"id":"r2".*"tessera_repeats":\[\[11,84\]\]' rep1.jsonl && ! grep -q '"id":"r1".*tessera_repeats' rep1.jsonl; then
+    ok "substrings reported (first occurrence kept)"; else bad "substrings reported" "$(cat rep1.jsonl)"; fi
+"$bin" dedup -q rep.jsonl -o rep2.jsonl --substrings 40 --remove
+if grep -q '"id":"r2","series":"s","text":"Second text. Then it says something else entirely\\nFooter: all rights reserved by nobody"}' rep2.jsonl; then
+    ok "substrings removed as whole sentences and lines"; else bad "substrings removed" "$(cat rep2.jsonl)"; fi
+"$bin" dedup -q rep.jsonl -o rep3.jsonl --boilerplate --boiler-min 3 --remove
+if grep -q '"id":"r3","series":"s","text":"Third one is short.\\n"}' rep3.jsonl; then
+    ok "boilerplate removed"; else bad "boilerplate removed" "$(cat rep3.jsonl)"; fi
+"$bin" dedup -q rep.jsonl -o rep4.jsonl --boilerplate --boiler-min 3
+if grep -q '"id":"r3".*"tessera_boilerplate":\[\[20,57\]\]' rep4.jsonl; then
+    ok "boilerplate reported"; else bad "boilerplate reported" "$(cat rep4.jsonl)"; fi
+
+# ---- against an index ----------------------------------------------------------
+awk 'NR % 4 == 1 && NR <= 80' corpus.jsonl > idx.jsonl    # bases g0..g19
+"$bin" index -q --db ix.tsr idx.jsonl
+awk 'NR % 4 == 3 || NR > 160' corpus.jsonl > new.jsonl   # near copies + unrelated
+"$bin" dedup -q new.jsonl --db ix.tsr -o fresh.jsonl
+n=$(grep -c '"id": "g' fresh.jsonl)
+nu=$(grep -c '"id": "u' fresh.jsonl)
+# near copies of g0..g19 are dropped (most: the LSH-free check is exact on
+# candidates), of g20..g39 kept; unrelated kept
+if [ "$n" -ge 20 ] && [ "$n" -le 23 ] && [ "$nu" -eq 40 ]; then ok "--db drops near copies of indexed texts ($n g kept)"
+else bad "--db" "g kept: $n, u kept: $nu"; fi
+"$bin" dedup -q new.jsonl --db ix.tsr -o fresh2.jsonl --explain > explain.jsonl
+if grep -q '"id":"g0-v2","duplicate_of":"g0-v0","index":true,"jaccard":' explain.jsonl; then
+    ok "explain against the index"; else bad "explain against the index" "$(head -2 explain.jsonl)"; fi
+"$bin" dedup -q corpus.jsonl -o ex.jsonl --explain > explain2.jsonl
+if grep -q '"id":"g5-v1","duplicate_of":"g5-v0","cluster":5,"jaccard":1.0000,"coverage":1.0000,"shared":\[{"begin":0,' explain2.jsonl; then
+    ok "explain in the corpus"; else bad "explain in the corpus" "$(grep g5-v1 explain2.jsonl | head -c 400)"; fi
+
+# ---- bad input -------------------------------------------------------------------
+expect "no output" 2 "*no output given*" "$bin" dedup corpus.jsonl
+expect "no input" 2 "*no INPUT given*" "$bin" dedup -o x.jsonl
+expect "bad threshold" 2 "*--threshold*" "$bin" dedup corpus.jsonl -o x.jsonl --threshold 1.5
+expect "bad keep" 2 "*--keep*" "$bin" dedup corpus.jsonl -o x.jsonl --keep best
+expect "bad memory" 2 "*--memory*" "$bin" dedup corpus.jsonl -o x.jsonl --memory lots
+expect "remove alone" 2 "*--remove needs*" "$bin" dedup corpus.jsonl -o x.jsonl --remove
+expect "missing file" 3 "*nothere.jsonl*" "$bin" dedup -q nothere.jsonl -o x.jsonl
+{ head -3 corpus.jsonl; echo '{"id": "x", "text": "unterminated'; } > broken.jsonl
+expect "malformed JSON" 3 "*broken.jsonl:4*malformed JSON*" "$bin" dedup -q broken.jsonl -o x.jsonl
+printf '{"id": "a", "text": "ok"}\n{"id": "b", "text": "bad \377 byte"}\n' > utf.jsonl
+expect "bad UTF-8" 3 "*utf.jsonl:2*UTF-8*" "$bin" dedup -q utf.jsonl -o x.jsonl
+expect "skip bad" 0 "*skipped 1 bad records*" "$bin" dedup utf.jsonl -o skip.jsonl --skip-bad
+expect "unwritable output" 5 "*nodir/x.jsonl*" "$bin" dedup -q corpus.jsonl -o nodir/x.jsonl
+expect "missing index" 4 "*" "$bin" dedup -q corpus.jsonl -o x.jsonl --db nothere.tsr
+if ls x.jsonl* >/dev/null 2>&1; then bad "no output after failures" "$(ls x.jsonl*)"; else ok "no output after failures"; fi
+
+# ---- interruption ------------------------------------------------------------------
+i=0
+: > big.jsonl
+while [ $i -lt 60 ]; do cat corpus.jsonl >> big.jsonl; i=$((i + 1)); done
+"$bin" dedup -q big.jsonl -o int.jsonl --substrings 50 2>/dev/null &
+pid=$!
+sleep 0.3
+kill -TERM $pid 2>/dev/null
+wait $pid
+rc=$?
+if [ "$rc" -eq 130 ] || [ "$rc" -eq 0 ]; then ok "SIGTERM: exit $rc"; else bad "SIGTERM exit" "$rc"; fi
+if [ "$rc" -eq 130 ] && ls int.jsonl* >/dev/null 2>&1; then bad "SIGTERM leaves no output" "$(ls int.jsonl*)"
+else ok "SIGTERM leaves no output"; fi
+k=0
+for delay in 0.05 0.1 0.2 0.3 0.5 0.8; do
+    rm -f kill.jsonl
+    "$bin" dedup -q big.jsonl -o kill.jsonl --substrings 50 2>/dev/null &
+    pid=$!
+    sleep $delay
+    kill -KILL $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    rc=$?
+    # killed: nothing; finished first: the whole output
+    if [ "$rc" -eq 137 ]; then
+        # nothing, or (killed after the rename) the complete output
+        if ls kill.jsonl?* >/dev/null 2>&1 ||
+           { [ -f kill.jsonl ] && [ "$(wc -l < kill.jsonl)" -ne "$nout" ]; }; then
+            k=$((k + 1)); echo "after SIGKILL at $delay s: $(ls -l kill.jsonl*)"
+        fi
+    elif [ "$rc" -ne 0 ]; then k=$((k + 1)); echo "exit $rc"; fi
+done
+[ "$k" -eq 0 ] && ok "SIGKILL x6 leaves no partial output" || bad "SIGKILL leaves no partial output" "$k"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,840 @@
+#!/usr/bin/env python3
+"""tests/serve/api_test.py - the HTTP API of `tessera serve`, end to end.
+
+    python3 tests/serve/api_test.py --tessera build/tessera --work DIR [--quick]
+
+Builds an index in DIR (from documents written by build/tests/datagen), starts
+`tessera serve` on 127.0.0.1 with port 0 (the server picks a free port and
+prints it), and checks every endpoint, every error status, concurrent adds and
+checks, documents added by another process, hostile clients (slowloris, slow
+bodies, oversized headers and bodies, invalid UTF-8, deeply nested JSON,
+garbage), the connection limit, and a clean stop on SIGTERM with a request in
+flight.  Only loopback addresses are used.  Every server is stopped at the
+end, every socket has a timeout, and the whole run is bounded.
+
+Python standard library only.  Prints "ok - NAME" or "FAIL - NAME: why" per
+case and ends with "N passed, N failed"; exit status 1 when anything failed.
+"""
+import argparse
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+PASSED = 0
+FAILED = 0
+KEY = "test-key-0123456789"
+
+
+def report(name, ok, why=""):
+    global PASSED, FAILED
+    if ok:
+        PASSED += 1
+        print("ok - %s" % name, flush=True)
+    else:
+        FAILED += 1
+        print("FAIL - %s: %s" % (name, why), flush=True)
+
+
+def case(name):
+    """Decorator: run the function as one case; an exception fails it."""
+    def wrap(fn):
+        def run(*a, **k):
+            try:
+                r = fn(*a, **k)
+                if r is None or r is True:
+                    report(name, True)
+                else:
+                    report(name, False, str(r))
+            except AssertionError as e:
+                report(name, False, str(e) or "assertion failed")
+            except Exception as e:  # noqa: BLE001 - any error fails the case
+                report(name, False, "%s: %s" % (type(e).__name__, e))
+        run.__name__ = fn.__name__
+        return run
+    return wrap
+
+
+# ---------------------------------------------------------------------------
+# The server under test
+# ---------------------------------------------------------------------------
+
+class Server:
+    def __init__(self, tessera, db, work, name, *extra):
+        self.log_path = os.path.join(work, "serve-%s.log" % name)
+        self.log = open(self.log_path, "w+b")
+        args = [tessera, "serve", "--db", db, "--listen", "127.0.0.1:0"] + list(extra)
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.log)
+        self.port = None
+        t0 = time.time()
+        while time.time() - t0 < 20:
+            with open(self.log_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+            for line in text.splitlines():
+                if " on http://127.0.0.1:" in line:
+                    self.port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+            if self.port or self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        if not self.port:
+            self.stop()
+            raise RuntimeError("server did not start: " + self.text())
+
+    def text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, wait=15):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(wait)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+
+def request(port, method, path, body=None, headers=None, timeout=30):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+    finally:
+        c.close()
+
+
+def jbody(data):
+    return json.loads(data.decode("utf-8"))
+
+
+def is_error(status, data, want):
+    """The body is {"error": "...", "status": want} and the status matches."""
+    assert status == want, "status %d, wanted %d (%r)" % (status, want, data[:200])
+    v = jbody(data)
+    assert isinstance(v.get("error"), str) and v["error"], "no error message: %r" % v
+    assert v.get("status") == want, "status field %r" % v.get("status")
+    return v
+
+
+def raw(port, payload, timeout=10, read=True):
+    """Send raw bytes; return what the server answered (b'' when it closed)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(payload)
+        if not read:
+            return b""
+        out = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not chunk:
+                break
+            out += chunk
+        return out
+    finally:
+        s.close()
+
+
+# ---------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------
+
+def load_docs(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def query_from(docs, picks, rnd):
+    """A text made of passages of the picked documents and fresh words."""
+    parts = []
+    for i in picks:
+        t = docs[i]["text"]
+        words = t.split()
+        a = rnd.randrange(0, max(1, len(words) - 60))
+        parts.append(" ".join(words[a:a + 60]))
+        parts.append("Nothing of this sentence comes from any indexed document at all, "
+                     "zebra %d quartz %d." % (rnd.randrange(10 ** 6), rnd.randrange(10 ** 6)))
+    return " ".join(parts)
+
+
+def source_ids(result):
+    return sorted(s["id"] for s in result["sources"])
+
+
+# ---------------------------------------------------------------------------
+# The cases
+# ---------------------------------------------------------------------------
+
+def run_cases(a):
+    rnd = random.Random(5)
+    work = a.work
+    db = os.path.join(work, "ix")
+    docs = load_docs(a.docs)
+    key_file = os.path.join(work, "key")
+    with open(key_file, "w") as f:
+        f.write(KEY + "\n")
+    os.chmod(key_file, 0o600)
+
+    subprocess.run([a.tessera, "index", "--db", db, a.docs], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+
+    # ---- command line ----------------------------------------------------
+    @case("serve --help: usage on stdout, exit 0")
+    def _():
+        r = subprocess.run([a.tessera, "serve", "--help"], capture_output=True, timeout=10)
+        assert r.returncode == 0 and b"Usage: tessera serve" in r.stdout, r
+    _()
+
+    @case("serve: bad option value -> exit 2; missing index -> exit 4")
+    def _():
+        r = subprocess.run([a.tessera, "serve", "--db", db, "--threads", "0"],
+                           capture_output=True, timeout=10)
+        assert r.returncode == 2, r
+        r = subprocess.run([a.tessera, "serve", "--db", os.path.join(work, "none"),
+                            "--listen", "127.0.0.1:0"], capture_output=True, timeout=10)
+        assert r.returncode == 4, r
+        r = subprocess.run([a.tessera, "serve", "--db", db, "--listen", "127.0.0.1:99999"],
+                           capture_output=True, timeout=10)
+        assert r.returncode == 2, r
+    _()
+
+    srv = Server(a.tessera, db, work, "main", "--api-key-file", key_file, "--threads", "2",
+                 "--timeout", "2", "--max-body", "1M", "--refresh", "0.3")
+    p = srv.port
+    try:
+        api_cases(a, srv, p, db, docs, rnd, work)
+        if not a.quick:
+            hostile_cases(srv, p)
+            concurrent_cases(a, srv, p, docs, rnd, work)
+        @case("server still alive after everything, access log one line per request")
+        def _():
+            assert srv.alive(), "server died:\n" + srv.text()[-2000:]
+            st, _, _ = request(p, "GET", "/healthz")
+            assert st == 200
+            lines = [l for l in srv.text().splitlines() if '"GET /healthz"' in l]
+            assert lines and lines[-1].split()[4] == "200", lines[-1:]
+        _()
+    finally:
+        rc = srv.stop()
+    @case("SIGTERM: exit 0, 'stopped' logged")
+    def _():
+        assert rc == 0, "exit %s\n%s" % (rc, srv.text()[-1500:])
+        assert "stopped" in srv.text()
+    _()
+    if not a.quick:
+        limit_cases(a, db, work)
+        shutdown_cases(a, db, work, docs, rnd)
+
+
+def api_cases(a, srv, p, db, docs, rnd, work):
+    q = query_from(docs, [3, 17, 40], rnd)
+    qfile = os.path.join(work, "q.txt")
+    with open(qfile, "w", encoding="utf-8") as f:
+        f.write(q)
+    cli = json.loads(subprocess.run([a.tessera, "check", "--db", db, "--json", qfile],
+                                    capture_output=True, check=True, timeout=60).stdout)
+
+    @case("GET /healthz")
+    def _():
+        st, h, d = request(p, "GET", "/healthz")
+        assert st == 200 and jbody(d) == {"status": "ok"}, (st, d)
+        assert h["content-type"].startswith("application/json")
+    _()
+
+    @case("HEAD /healthz: headers, no body")
+    def _():
+        st, h, d = request(p, "HEAD", "/healthz")
+        assert st == 200 and d == b"", (st, d)
+    _()
+
+    @case("GET /api/stats: same counts as tessera stats --json")
+    def _():
+        st, h, d = request(p, "GET", "/api/stats")
+        assert st == 200, st
+        v = jbody(d)
+        want = json.loads(subprocess.run([a.tessera, "stats", "--db", db, "--json"],
+                                         capture_output=True, check=True).stdout)
+        for k in ("documents", "segments", "postings", "text_bytes", "ngram", "window"):
+            assert v[k] == want[k], (k, v[k], want[k])
+        assert v["documents"] == len(docs)
+    _()
+
+    @case("POST /api/check text/plain: the JSON of tessera check --json")
+    def _():
+        st, h, d = request(p, "POST", "/api/check", q, {"Content-Type": "text/plain"})
+        assert st == 200, (st, d[:300])
+        v = jbody(d)
+        assert v == cli, "differs from the CLI"
+        assert source_ids(v) == sorted({docs[i]["id"] for i in (3, 17, 40)}), source_ids(v)
+    _()
+
+    @case("POST /api/check text/plain; charset=utf-8, and no Content-Type")
+    def _():
+        st, _, d = request(p, "POST", "/api/check", q,
+                           {"Content-Type": "text/plain; charset=UTF-8"})
+        assert st == 200 and jbody(d) == cli, st
+        c = http.client.HTTPConnection("127.0.0.1", p, timeout=30)
+        c.putrequest("POST", "/api/check")
+        body = q.encode()
+        c.putheader("Content-Length", str(len(body)))
+        c.endheaders(body)
+        r = c.getresponse()
+        assert r.status == 200 and json.loads(r.read()) == cli, r.status
+        c.close()
+    _()
+
+    @case("POST /api/check application/json {\"text\": ...}")
+    def _():
+        st, _, d = request(p, "POST", "/api/check", json.dumps({"text": q}),
+                           {"Content-Type": "application/json"})
+        assert st == 200 and jbody(d) == cli, (st, d[:200])
+    _()
+
+    @case("POST /api/check?pretty=1: indented, same value")
+    def _():
+        st, _, d = request(p, "POST", "/api/check?pretty=1", q, {"Content-Type": "text/plain"})
+        assert st == 200 and b"\n  " in d and jbody(d) == cli, st
+    _()
+
+    @case("POST /api/check: Unicode text, offsets in bytes")
+    def _():
+        t = "Ünïcödé préface — " + docs[8]["text"] + " ✓ fin"
+        st, _, d = request(p, "POST", "/api/check", t, {"Content-Type": "text/plain"})
+        v = jbody(d)
+        assert st == 200 and v["bytes"] == len(t.encode()), (st, v.get("bytes"))
+        ps = v["passages"]
+        assert ps and ps[0]["begin"] >= len("Ünïcödé préface — ".encode()) - 1, ps[:1]
+    _()
+
+    @case("POST /api/check: empty text is a result with no passages")
+    def _():
+        st, _, d = request(p, "POST", "/api/check", "", {"Content-Type": "text/plain"})
+        assert st == 200 and jbody(d)["passages"] == [], (st, d)
+    _()
+
+    @case("GET /api/documents/{id}: fields and text")
+    def _():
+        doc = docs[12]
+        st, h, d = request(p, "GET", "/api/documents/" + urllib.parse.quote(doc["id"], safe=""))
+        assert st == 200, (st, d[:200])
+        v = jbody(d)
+        assert list(v) == ["id", "docno", "title", "date", "series", "meta", "text"], list(v)
+        assert v["id"] == doc["id"] and v["text"] == doc["text"] and v["docno"] == 12
+        assert v["title"] == doc.get("title")
+    _()
+
+    @case("GET / and the page's files: types, CSP")
+    def _():
+        st, h, d = request(p, "GET", "/")
+        assert st == 200 and h["content-type"].startswith("text/html"), (st, h)
+        assert b"Text reuse check" in d and "content-security-policy" in h
+        for path, ctype in (("/app.js", "text/javascript"), ("/common.js", "text/javascript"),
+                            ("/style.css", "text/css"), ("/doc.html", "text/html"),
+                            ("/index.html", "text/html")):
+            st, h, d = request(p, "GET", path)
+            assert st == 200 and h["content-type"].startswith(ctype) and d, (path, st, h)
+    _()
+
+    # ---- adding documents --------------------------------------------------
+    new_doc = {"id": "added/é 1?x#y", "title": "Added", "date": "2024-01-02",
+               "series": "api", "lang": "xx", "text": query_from(docs, [], rnd) +
+               " ".join("uniqueword%d" % i for i in range(80))}
+    body = json.dumps(new_doc)
+
+    @case("POST /api/documents without a key -> 401 + WWW-Authenticate")
+    def _():
+        st, h, d = request(p, "POST", "/api/documents", body, {"Content-Type": "application/json"})
+        is_error(st, d, 401)
+        assert "www-authenticate" in h
+    _()
+
+    @case("POST /api/documents with a wrong key -> 403 (both headers)")
+    def _():
+        st, _, d = request(p, "POST", "/api/documents", body,
+                           {"Content-Type": "application/json", "X-API-Key": "nope"})
+        is_error(st, d, 403)
+        st, _, d = request(p, "POST", "/api/documents", body,
+                           {"Content-Type": "application/json",
+                            "Authorization": "Bearer " + KEY + "x"})
+        is_error(st, d, 403)
+    _()
+
+    @case("POST /api/documents (object, Bearer key) -> 201; visible at once")
+    def _():
+        st, _, d = request(p, "POST", "/api/documents", body,
+                           {"Content-Type": "application/json", "Authorization": "Bearer " + KEY})
+        assert st == 201, (st, d)
+        v = jbody(d)
+        assert v["added"] == 1 and v["duplicates"] == [] and v["documents"] == len(docs) + 1, v
+        st, _, d = request(p, "GET", "/api/documents/" + urllib.parse.quote(new_doc["id"], safe=""))
+        assert st == 200, (st, d)
+        g = jbody(d)
+        assert g["text"] == new_doc["text"] and g["meta"] == {"lang": "xx"} and \
+            g["series"] == "api", g
+        st, _, d = request(p, "POST", "/api/check", new_doc["text"], {"Content-Type": "text/plain"})
+        assert new_doc["id"] in source_ids(jbody(d)), jbody(d)["sources"]
+    _()
+
+    @case("POST /api/documents: array with a duplicate id -> added 1, duplicate listed")
+    def _():
+        arr = [{"id": "arr-1", "text": "alpha beta gamma delta " * 5},
+               {"id": docs[0]["id"], "text": "dup"}]
+        st, _, d = request(p, "POST", "/api/documents", json.dumps(arr),
+                           {"Content-Type": "application/json", "X-API-Key": KEY})
+        v = jbody(d)
+        assert st == 201 and v["added"] == 1 and v["duplicates"] == [docs[0]["id"]], (st, v)
+        st, _, d = request(p, "POST", "/api/documents", json.dumps(arr[1]),
+                           {"Content-Type": "application/json", "X-API-Key": KEY})
+        assert st == 200 and jbody(d)["added"] == 0, (st, d)
+    _()
+
+    @case("POST /api/documents: JSON Lines (blank lines, integer id)")
+    def _():
+        lines = '{"id": "jl-1", "text": "one two three four"}\n\n{"id": 77, "text": "five six"}\n'
+        st, _, d = request(p, "POST", "/api/documents", lines,
+                           {"Content-Type": "application/x-ndjson", "X-API-Key": KEY})
+        assert st == 201 and jbody(d)["added"] == 2, (st, d)
+        st, _, d = request(p, "GET", "/api/documents/77")
+        assert st == 200 and jbody(d)["text"] == "five six", (st, d)
+    _()
+
+    @case("POST /api/documents: bad documents -> 400, nothing added")
+    def _():
+        before = jbody(request(p, "GET", "/api/stats")[2])["documents"]
+        for b, ct in (('[{"id": "ok-1", "text": "fine"}, {"id": "no-text"}]', "application/json"),
+                      ('[{"id": "", "text": "x"}]', "application/json"),
+                      ('[{"id": [1], "text": "x"}]', "application/json"),
+                      ('[{"id": "t", "text": "x", "title": {"a": 1}}]', "application/json"),
+                      ('[1, 2]', "application/json"),
+                      ('[]', "application/json"),
+                      ('{"id": "a", "text": "x"}\n{"id": ', "application/x-ndjson"),
+                      ('{"id": "a", "text": ', "application/json")):
+            st, _, d = request(p, "POST", "/api/documents", b,
+                               {"Content-Type": ct, "X-API-Key": KEY})
+            is_error(st, d, 400)
+        after = jbody(request(p, "GET", "/api/stats")[2])["documents"]
+        assert after == before, (before, after)
+    _()
+
+    @case("POST /api/documents: NUL in a text or invalid UTF-8 -> 422, nothing added")
+    def _():
+        before = jbody(request(p, "GET", "/api/stats")[2])["documents"]
+        b = '[{"id": "good-1", "text": "fine words here"}, {"id": "nul-1", "text": "a\\u0000b"}]'
+        st, _, d = request(p, "POST", "/api/documents", b,
+                           {"Content-Type": "application/json", "X-API-Key": KEY})
+        is_error(st, d, 422)
+        st, _, d = request(p, "POST", "/api/documents", b'[{"id": "u", "text": "\xff"}]',
+                           {"Content-Type": "application/json", "X-API-Key": KEY})
+        is_error(st, d, 422)
+        after = jbody(request(p, "GET", "/api/stats")[2])["documents"]
+        assert after == before and request(p, "GET", "/api/documents/good-1")[0] == 404
+    _()
+
+    @case("POST /api/documents: unsupported Content-Type -> 415")
+    def _():
+        st, _, d = request(p, "POST", "/api/documents", body,
+                           {"Content-Type": "text/plain", "X-API-Key": KEY})
+        is_error(st, d, 415)
+    _()
+
+    # ---- errors -------------------------------------------------------------
+    @case("unknown path -> 404; unknown document -> 404")
+    def _():
+        is_error(*request(p, "GET", "/nope")[::2], 404)
+        is_error(*request(p, "GET", "/api/documents/no-such-id")[::2], 404)
+        is_error(*request(p, "GET", "/api/documents/")[::2], 404)
+    _()
+
+    @case("wrong method -> 405 with Allow, on every route")
+    def _():
+        for m, path, allow in (("GET", "/api/check", "POST"), ("PUT", "/api/check", "POST"),
+                               ("GET", "/api/documents", "POST"),
+                               ("DELETE", "/api/documents/x", "GET, HEAD"),
+                               ("POST", "/api/stats", "GET, HEAD"),
+                               ("POST", "/healthz", "GET, HEAD"), ("POST", "/", "GET, HEAD")):
+            st, h, d = request(p, m, path, b"" if m != "GET" else None)
+            is_error(st, d, 405)
+            assert h.get("allow") == allow, (m, path, h.get("allow"))
+    _()
+
+    @case("bad JSON -> 400 (syntax, not an object, no text)")
+    def _():
+        for b in ('{"text": "abc"', '[1,2]', '{"txt": "a"}', '{"text": 5}', 'nul', ''):
+            st, _, d = request(p, "POST", "/api/check", b, {"Content-Type": "application/json"})
+            is_error(st, d, 400)
+    _()
+
+    @case("deeply nested JSON (100,000 levels) -> 400, server fine")
+    def _():
+        for b in ("[" * 100000, '{"a":' * 100000, '{"text": ' + "[" * 50000):
+            st, _, d = request(p, "POST", "/api/check", b, {"Content-Type": "application/json"})
+            is_error(st, d, 400)
+            st, _, d = request(p, "POST", "/api/documents", b,
+                               {"Content-Type": "application/json", "X-API-Key": KEY})
+            is_error(st, d, 400)
+        assert request(p, "GET", "/healthz")[0] == 200
+    _()
+
+    @case("invalid UTF-8 and NUL bytes -> 422 (text and JSON)")
+    def _():
+        for b, ct in ((b"abc \xff\xfe def", "text/plain"), (b"abc \xc3", "text/plain"),
+                      (b"\xed\xa0\x80 surrogate", "text/plain"), (b"abc\x00def", "text/plain"),
+                      (b'{"text": "\xff"}', "application/json"),
+                      (b'{"text": "a\\u0000b"}', "application/json")):
+            st, _, d = request(p, "POST", "/api/check", b, {"Content-Type": ct})
+            is_error(st, d, 422)
+    _()
+
+    @case("unsupported Content-Type or charset -> 415")
+    def _():
+        for ct in ("application/xml", "multipart/form-data; boundary=x",
+                   "text/plain; charset=latin-1", "application/x-www-form-urlencoded"):
+            st, _, d = request(p, "POST", "/api/check", "abc", {"Content-Type": ct})
+            is_error(st, d, 415)
+    _()
+
+    @case("body over --max-body -> 413 (Content-Length and chunked)")
+    def _():
+        # refused on its headers, before any of the body is read
+        out = raw(p, b"POST /api/check HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                     b"Content-Length: 1310720\r\n\r\n")
+        head, _, payload = out.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 413"), head[:60]
+        is_error(413, payload, 413)
+        # a client that sends it all anyway gets the 413 or a closed connection
+        try:
+            st, h, d = request(p, "POST", "/api/check", b"word " * (1 << 18),
+                               {"Content-Type": "text/plain"})
+            is_error(st, d, 413)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        c = http.client.HTTPConnection("127.0.0.1", p, timeout=30)
+        c.putrequest("POST", "/api/check")
+        c.putheader("Content-Type", "text/plain")
+        c.putheader("Transfer-Encoding", "chunked")
+        c.endheaders()
+        for _i in range(24):
+            chunk = b"x" * 65536
+            c.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        c.send(b"0\r\n\r\n")
+        r = c.getresponse()
+        is_error(r.status, r.read(), 413)
+        c.close()
+        # just under the limit is fine
+        st, _, d = request(p, "POST", "/api/check", b"word " * 200000,
+                           {"Content-Type": "text/plain"})
+        assert st == 200, (st, d[:200])
+    _()
+
+
+def hostile_cases(srv, p):
+    @case("slowloris: headers byte by byte are cut at --timeout, others still served")
+    def _():
+        socks = []
+        for _i in range(20):
+            s = socket.create_connection(("127.0.0.1", p), timeout=10)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            socks.append(s)
+        t0 = time.time()
+        closed = {}
+        lat = []
+        while time.time() - t0 < 6 and len(closed) < len(socks):
+            for i, s in enumerate(socks):
+                if i in closed:
+                    continue
+                try:
+                    s.sendall(b"X")
+                except OSError:
+                    closed[i] = time.time() - t0
+            t1 = time.time()
+            st, _, _ = request(p, "GET", "/healthz", timeout=5)
+            lat.append(time.time() - t1)
+            assert st == 200
+            time.sleep(0.25)
+        for s in socks:
+            s.close()
+        assert len(closed) == len(socks), "%d of %d slow clients still open" % (
+            len(socks) - len(closed), len(socks))
+        assert max(closed.values()) < 4.5, "closed after %.1f s" % max(closed.values())
+        assert max(lat) < 1.0, "a request took %.2f s during the attack" % max(lat)
+    _()
+
+    @case("slow body: a POST whose body trickles is cut at --timeout")
+    def _():
+        s = socket.create_connection(("127.0.0.1", p), timeout=10)
+        s.sendall(b"POST /api/check HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                  b"Content-Length: 100000\r\n\r\n")
+        t0 = time.time()
+        cut = None
+        while time.time() - t0 < 6:
+            try:
+                s.sendall(b"a ")
+                time.sleep(0.2)
+            except OSError:
+                cut = time.time() - t0
+                break
+        s.close()
+        assert cut is not None and cut < 4.5, "not cut (%r)" % cut
+    _()
+
+    @case("idle connection closed after --timeout")
+    def _():
+        s = socket.create_connection(("127.0.0.1", p), timeout=10)
+        t0 = time.time()
+        got = s.recv(10)
+        assert got == b"" and time.time() - t0 < 4.5, (got, time.time() - t0)
+        s.close()
+    _()
+
+    @case("oversized headers and request line -> 431/414 or closed")
+    def _():
+        for payload in (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n",
+                        b"GET /healthz HTTP/1.1\r\nHost: x\r\n" +
+                        b"".join(b"X-H%d: v\r\n" % i for i in range(20000)) + b"\r\n",
+                        b"GET /" + b"a" * 200000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"):
+            try:
+                out = raw(p, payload)
+            except (BrokenPipeError, ConnectionResetError):
+                out = b""
+            status = out.split(b" ", 2)[1] if out.startswith(b"HTTP/1.1 ") else b""
+            assert out == b"" or status in (b"431", b"414", b"413", b"400"), out[:100]
+        assert request(p, "GET", "/healthz")[0] == 200
+    _()
+
+    @case("garbage and half requests -> 400 or closed, server fine")
+    def _():
+        for payload in (b"HELLO\r\n\r\n", b"\x00\x01\x02\xff\r\n\r\n", b"GET\r\n\r\n",
+                        b"GET / HTTP/9.9\r\n\r\n", b"POST /api/check HTTP/1.1\r\nHost: x\r\n"
+                        b"Content-Length: -5\r\n\r\n",
+                        b"POST /api/check HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                        b"\r\nzz\r\n"):
+            try:
+                out = raw(p, payload, timeout=6)
+            except (BrokenPipeError, ConnectionResetError):
+                out = b""
+            assert out == b"" or out.startswith(b"HTTP/1."), out[:80]
+            if out:
+                code = int(out.split(b" ", 2)[1])
+                assert 400 <= code < 600, out[:80]
+        assert request(p, "GET", "/healthz")[0] == 200
+    _()
+
+    @case("URL tricks: dots, NUL, bad UTF-8 -> 404 with valid JSON, no files served")
+    def _():
+        for path in ("/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/api/documents/%00",
+                     "/style.css/../index.html", "//app.js", "/api/stats/",
+                     "/api/documents/%ff%c3%28" + "%e2%82" * 150, "/%ff"):
+            st, h, d = request(p, "GET", path)
+            assert st in (404, 400), (path, st)
+            if st == 404:
+                is_error(st, d, 404)
+    _()
+
+
+def concurrent_cases(a, srv, p, docs, rnd, work):
+    @case("concurrent checks (8 threads) and adds (2 threads): all right, no errors")
+    def _():
+        errors = []
+        stop = time.time() + 8
+        added = []
+        lock = threading.Lock()
+
+        def checker(seed):
+            r = random.Random(seed)
+            c = http.client.HTTPConnection("127.0.0.1", p, timeout=30)
+            n = 0
+            while time.time() < stop and n < 60:
+                picks = r.sample(range(len(docs)), 2)
+                text = query_from(docs, picks, r)
+                try:
+                    c.request("POST", "/api/check", body=text.encode(),
+                              headers={"Content-Type": "text/plain"})
+                    resp = c.getresponse()
+                    v = json.loads(resp.read())
+                    if resp.status != 200:
+                        errors.append("check %d: %r" % (resp.status, v))
+                    elif not {docs[i]["id"] for i in picks} <= set(source_ids(v)):
+                        errors.append("check missed a source: %r vs %r" % (
+                            [docs[i]["id"] for i in picks], source_ids(v)))
+                except Exception as e:  # noqa: BLE001
+                    errors.append("check: %r" % e)
+                    c.close()
+                    c = http.client.HTTPConnection("127.0.0.1", p, timeout=30)
+                n += 1
+            c.close()
+
+        def adder(seed):
+            r = random.Random(seed)
+            k = 0
+            while time.time() < stop and k < 15:
+                batch = []
+                for j in range(5):
+                    did = "conc-%d-%d-%d" % (seed, k, j)
+                    text = " ".join("w%dx%d" % (seed * 1000 + k * 10 + j, r.randrange(10 ** 9))
+                                    for _w in range(60))
+                    batch.append({"id": did, "text": text})
+                st, _, d = request(p, "POST", "/api/documents", json.dumps(batch),
+                                   {"Content-Type": "application/json", "X-API-Key": KEY},
+                                   timeout=60)
+                if st != 201:
+                    errors.append("add %d: %r" % (st, d[:200]))
+                else:
+                    with lock:
+                        added.extend(b["id"] for b in batch)
+                    # visible at once to this client
+                    st, _, d = request(p, "POST", "/api/check", batch[2]["text"],
+                                       {"Content-Type": "text/plain"})
+                    if st != 200 or batch[2]["id"] not in source_ids(json.loads(d)):
+                        errors.append("new document not found right after its add")
+                k += 1
+
+        ts = [threading.Thread(target=checker, args=(i,)) for i in range(8)]
+        ts += [threading.Thread(target=adder, args=(100 + i,)) for i in range(2)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(60)
+        assert not any(t.is_alive() for t in ts), "a client thread hung"
+        assert not errors, "%d errors, first: %s" % (len(errors), errors[0])
+        assert len(added) >= 10, "only %d documents added" % len(added)
+        for did in random.Random(1).sample(added, 5):
+            st, _, _ = request(p, "GET", "/api/documents/" + did)
+            assert st == 200, did
+    _()
+
+    @case("documents added by another process (tessera index) are seen without restart")
+    def _():
+        extra = os.path.join(work, "extra.jsonl")
+        text = " ".join("outside%d" % i for i in range(120))
+        with open(extra, "w") as f:
+            f.write(json.dumps({"id": "outside-1", "text": text}) + "\n")
+        subprocess.run([a.tessera, "index", "--db", os.path.join(work, "ix"), extra],
+                       check=True, capture_output=True, timeout=60)
+        t0 = time.time()
+        while time.time() - t0 < 5:
+            st, _, d = request(p, "POST", "/api/check", text, {"Content-Type": "text/plain"})
+            if st == 200 and "outside-1" in source_ids(jbody(d)):
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("not found by checks after 5 s (--refresh 0.3)")
+        assert request(p, "GET", "/api/documents/outside-1")[0] == 200
+    _()
+
+
+def limit_cases(a, db, work):
+    @case("--max-connections: a connection over the limit waits for a free slot")
+    def _():
+        srv = Server(a.tessera, db, work, "limit", "--threads", "1", "--max-connections", "4",
+                     "--timeout", "20")
+        try:
+            held = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _i in range(4)]
+            time.sleep(0.3)
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=1.5)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            try:
+                early = s.recv(100)
+            except socket.timeout:
+                early = None
+            assert early is None, "a fifth connection was served: %r" % early
+            held.pop().close()
+            s.settimeout(5)
+            out = s.recv(100)
+            assert out.startswith(b"HTTP/1.1 200"), out
+            s.close()
+            for h in held:
+                h.close()
+        finally:
+            rc = srv.stop()
+        assert rc == 0, rc
+    _()
+
+    @case("no --api-key-file: POST /api/documents -> 403")
+    def _():
+        srv = Server(a.tessera, db, work, "nokey", "--threads", "1", "--quiet")
+        try:
+            st, _, d = request(srv.port, "POST", "/api/documents", '{"id":"a","text":"b"}',
+                               {"Content-Type": "application/json", "X-API-Key": KEY})
+            is_error(st, d, 403)
+            assert srv.text().count('"POST') == 0, "--quiet still logged"
+        finally:
+            srv.stop()
+    _()
+
+
+def shutdown_cases(a, db, work, docs, rnd):
+    @case("SIGTERM with a request in flight: it is answered, then exit 0")
+    def _():
+        srv = Server(a.tessera, db, work, "term", "--threads", "2", "--timeout", "10")
+        body = query_from(docs, [5, 6], rnd).encode()
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=15)
+        s.sendall(b"POST /api/check HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(body) + body[:100])
+        time.sleep(0.3)
+        srv.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        assert srv.alive(), "exited with a request in flight"
+        # no new connections now
+        try:
+            raw(srv.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", timeout=2)
+            refused = False
+        except OSError:
+            refused = True
+        s.sendall(body[100:])
+        out = b""
+        while b"\r\n\r\n" not in out or len(out.split(b"\r\n\r\n", 1)[1]) < 10:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+        s.close()
+        head, _, payload = out.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), head[:80]
+        v = json.loads(payload)
+        assert {docs[5]["id"], docs[6]["id"]} <= set(source_ids(v)), source_ids(v)
+        srv.proc.wait(10)
+        assert srv.proc.returncode == 0, srv.proc.returncode
+        assert refused, "a new connection was accepted while stopping"
+    _()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tessera", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--docs", required=True, help="JSON Lines documents to index")
+    ap.add_argument("--quick", action="store_true", help="API cases only (sanitizer run)")
+    a = ap.parse_args()
+    signal.alarm(300)   # the whole run is bounded
+    try:
+        run_cases(a)
+    except Exception as e:  # noqa: BLE001
+        report("setup", False, "%s: %s" % (type(e).__name__, e))
+    print("%d passed, %d failed" % (PASSED, FAILED))
+    sys.exit(1 if FAILED else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,389 @@
+/*
+ * test_minhash.c - MinHash signatures, LSH banding, near-duplicate clusters
+ * (lib/minhash.c, lib/dedup.c, lib/dedup_index.c), on generated data.
+ *
+ *   - the banding chosen for 0.8 minimises the datasketch error;
+ *   - the estimator is unbiased and its spread is that of K permutations;
+ *   - the LSH candidate rate, measured on many pairs of sets of known
+ *     Jaccard s, matches the S-curve 1 - (1 - s^r)^b within 4 standard
+ *     errors (plus 0.01 for the discreteness of one-permutation hashing);
+ *   - generated texts (bases, exact copies, near copies with word edits at
+ *     0.5% and 12%, unrelated texts) cluster as their exact shingle Jaccard
+ *     says: >= 0.9 together, <= 0.6 apart;
+ *   - keep rules; an index finds the near copy of an indexed text.
+ * Seeded: the same binary gives the same data every run.
+ */
+#include "testhelp.h"
+#include "../../lib/common/common.h"
+#include "../../lib/minhash.h"
+#include "../../lib/fingerprint.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static uint64_t rng_state = 42;
+static uint64_t rnd(void)
+{
+    uint64_t x = (rng_state += 0x9E3779B97F4A7C15ull);
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+/* Two sets of m elements sharing x: Jaccard x / (2m - x). */
+static void make_pair(uint64_t *a, uint64_t *b, size_t m, size_t x)
+{
+    for (size_t i = 0; i < m; i++) {
+        a[i] = rnd();
+        b[i] = i < x ? a[i] : rnd();
+    }
+}
+
+static void test_banding(void)
+{
+    int b = 0, r = 0;
+    CHECK(tsr_lsh_params(0.8, 128, &b, &r, NULL) == TSR_OK);
+    printf("banding for 0.8, 128: %d bands x %d rows, P(0.8) = %.3f\n", b, r,
+           tsr_lsh_probability(0.8, b, r));
+    CHECK(b * r <= 128);
+    /* datasketch's rule puts the threshold near the S-curve's middle:
+     * P(0.8) = 0.40 for 9 x 13; the curve is steep around it */
+    CHECK(b == 9 && r == 13);
+    CHECK(tsr_lsh_probability(0.9, b, r) > 0.9);
+    CHECK(tsr_lsh_probability(0.6, b, r) < 0.02);
+    /* no other banding does better on the datasketch error (coarse check
+     * with a trapezoid on 1000 steps) */
+    double best = 1e9;
+    int bb = 0, br = 0;
+    for (int x = 1; x <= 128; x++)
+        for (int y = 1; y <= 128 / x; y++) {
+            double fp = 0, fn = 0;
+            for (int i = 0; i < 1000; i++) {
+                double s = (i + 0.5) / 1000.0;
+                double p = tsr_lsh_probability(s, x, y);
+                if (s < 0.8) fp += p / 1000.0;
+                else fn += (1 - p) / 1000.0;
+            }
+            double e = 0.5 * fp + 0.5 * fn;
+            if (e < best) { best = e; bb = x; br = y; }
+        }
+    CHECK(bb == b && br == r);
+    CHECK(tsr_lsh_params(1.5, 128, &b, &r, NULL) == TSR_ERR_INVALID);
+    tsr_dedup_opts o;
+    tsr_dedup_opts_default(&o);
+    o.shingle = 0;
+    CHECK(tsr_dedup_opts_validate(&o, NULL) == TSR_ERR_INVALID);
+    tsr_dedup_opts_default(&o);
+    o.bands = 20; o.rows = 20;
+    CHECK(tsr_dedup_opts_validate(&o, NULL) == TSR_ERR_INVALID);
+}
+
+static void test_estimator(void)
+{
+    const int K = 128, trials = 400;
+    const size_t m = 300;
+    uint64_t a[300], b[300];
+    uint16_t sa[128], sb[128];
+    const double targets[] = { 0.2, 0.5, 0.8, 0.95 };
+    for (int t = 0; t < 4; t++) {
+        size_t x = (size_t)llround(2.0 * m * targets[t] / (1 + targets[t]));
+        double j = (double)x / (double)(2 * m - x);
+        double sum = 0, sum2 = 0;
+        for (int i = 0; i < trials; i++) {
+            make_pair(a, b, m, x);
+            mh_signature(a, m, K, sa);
+            mh_signature(b, m, K, sb);
+            double e = tsr_minhash_jaccard(sa, sb, K);
+            sum += e;
+            sum2 += e * e;
+        }
+        double mean = sum / trials, sd = sqrt(sum2 / trials - mean * mean);
+        double sd_theory = sqrt(j * (1 - j) / K);
+        printf("J = %.3f: mean estimate %.4f, sd %.4f (K perms: %.4f)\n", j, mean, sd, sd_theory);
+        CHECK(fabs(mean - j) < 4 * sd_theory / sqrt(trials) + 0.005);
+        CHECK(sd < sd_theory * 1.25 + 0.005);
+    }
+    /* tiny sets: densification; identical sets agree everywhere */
+    uint64_t one[1] = { 12345 };
+    mh_signature(one, 1, K, sa);
+    mh_signature(one, 1, K, sb);
+    CHECK(tsr_minhash_jaccard(sa, sb, K) == 1.0);
+    /* sets of 4 sharing 2: J = 1/3 on average */
+    double sum = 0;
+    for (int i = 0; i < 2000; i++) {
+        make_pair(a, b, 4, 2);
+        mh_signature(a, 4, K, sa);
+        mh_signature(b, 4, K, sb);
+        sum += tsr_minhash_jaccard(sa, sb, K);
+    }
+    printf("sets of 4 sharing 2: mean estimate %.4f (J = 0.3333)\n", sum / 2000);
+    CHECK(fabs(sum / 2000 - 1.0 / 3) < 0.02);
+    CHECK(mh_signature(a, 0, K, sa) == 0 && sa[0] == 0xFFFF);
+}
+
+/* The S-curve: candidate rate against 1 - (1 - s^r)^b. */
+static void test_scurve(void)
+{
+    const int K = 128, trials = 4000;
+    int bands, rows;
+    tsr_lsh_params(0.8, K, &bands, &rows, NULL);
+    const size_t m = 250;
+    uint64_t a[250], b[250];
+    uint16_t sa[128], sb[128];
+    for (int t = 0; t <= 8; t++) {
+        double target = 0.5 + 0.05 * t;
+        size_t x = (size_t)llround(2.0 * m * target / (1 + target));
+        double s = (double)x / (double)(2 * m - x);
+        int hits = 0;
+        for (int i = 0; i < trials; i++) {
+            make_pair(a, b, m, x);
+            mh_signature(a, m, K, sa);
+            mh_signature(b, m, K, sb);
+            int cand = 0;
+            for (int bd = 0; bd < bands && !cand; bd++)
+                cand = mh_band_hash(sa, bd, rows) == mh_band_hash(sb, bd, rows);
+            hits += cand;
+        }
+        double rate = (double)hits / trials, p = tsr_lsh_probability(s, bands, rows);
+        double se = sqrt(p * (1 - p) / trials);
+        printf("s = %.3f: candidate rate %.4f, S-curve %.4f, |diff| %.4f (4 SE = %.4f)\n",
+               s, rate, p, fabs(rate - p), 4 * se);
+        CHECK(fabs(rate - p) <= 4 * se + 0.01);
+    }
+}
+
+/* ---- generated texts ---------------------------------------------------- */
+
+#define VOCAB 5000
+static char vocab[VOCAB][12];
+
+static void make_vocab(void)
+{
+    for (int i = 0; i < VOCAB; i++) {
+        int len = 3 + (int)(rnd() % 7);
+        for (int k = 0; k < len; k++) vocab[i][k] = (char)('a' + rnd() % 26);
+        vocab[i][len] = 0;
+    }
+}
+
+typedef struct { int *w; size_t n; } words;
+
+static words random_words(size_t n)
+{
+    words x = { malloc(n * sizeof(int)), n };
+    for (size_t i = 0; i < n; i++) x.w[i] = (int)(rnd() % VOCAB);
+    return x;
+}
+
+/* A copy with each word replaced by a random one with probability rate. */
+static words edit_words(words src, double rate)
+{
+    words x = { malloc(src.n * sizeof(int)), src.n };
+    for (size_t i = 0; i < src.n; i++)
+        x.w[i] = (double)(rnd() % 1000000) / 1e6 < rate ? (int)(rnd() % VOCAB) : src.w[i];
+    return x;
+}
+
+static char *render(words x, size_t *len)
+{
+    char *s = malloc(x.n * 12 + 1);
+    size_t p = 0;
+    for (size_t i = 0; i < x.n; i++) {
+        size_t l = strlen(vocab[x.w[i]]);
+        memcpy(s + p, vocab[x.w[i]], l);
+        p += l;
+        s[p++] = (i % 17 == 16) ? '.' : ' ';
+        if (i % 17 == 16) s[p++] = ' ';
+    }
+    s[p] = 0;
+    *len = p;
+    return s;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Exact Jaccard of the word 5-shingle sets of two texts. */
+static double exact_jaccard(const char *a, size_t al, const char *b, size_t bl)
+{
+    uint64_t *h[2];
+    size_t n[2];
+    const char *t[2] = { a, b };
+    size_t l[2] = { al, bl };
+    for (int k = 0; k < 2; k++) {
+        tsr_word *w = NULL;
+        size_t nw = 0;
+        tsr_tokenize(t[k], l[k], &w, &nw, NULL);
+        mh_shingles(w, nw, 5, &h[k], &n[k], NULL);
+        tsr_free(w);
+        qsort(h[k], n[k], sizeof(uint64_t), cmp_u64);
+        size_t u = 0;
+        for (size_t i = 0; i < n[k]; i++)
+            if (i == 0 || h[k][i] != h[k][i - 1]) h[k][u++] = h[k][i];
+        n[k] = u;
+    }
+    size_t i = 0, j = 0, inter = 0;
+    while (i < n[0] && j < n[1]) {
+        if (h[0][i] == h[1][j]) { inter++; i++; j++; }
+        else if (h[0][i] < h[1][j]) i++;
+        else j++;
+    }
+    double jac = (double)inter / (double)(n[0] + n[1] - inter);
+    free(h[0]);
+    free(h[1]);
+    return jac;
+}
+
+#define BASES 60
+/* Each group: base, exact copy, light copy (0.5% edits), heavy copy (12%
+ * edits); plus unrelated texts.  Documents: 4*BASES + BASES. */
+static void test_clusters(void)
+{
+    make_vocab();
+    const size_t nd = 5 * BASES;
+    char **text = calloc(nd, sizeof *text);
+    size_t *len = calloc(nd, sizeof *len);
+    for (int g = 0; g < BASES; g++) {
+        words base = random_words(200 + rnd() % 400);
+        words light = edit_words(base, 0.005), heavy = edit_words(base, 0.12);
+        text[4 * g] = render(base, &len[4 * g]);
+        text[4 * g + 1] = render(base, &len[4 * g + 1]);
+        text[4 * g + 2] = render(light, &len[4 * g + 2]);
+        text[4 * g + 3] = render(heavy, &len[4 * g + 3]);
+        free(base.w); free(light.w); free(heavy.w);
+    }
+    for (int u = 0; u < BASES; u++) {
+        words x = random_words(50 + rnd() % 500);
+        text[4 * BASES + u] = render(x, &len[4 * BASES + u]);
+        free(x.w);
+    }
+    tsr_dedup_opts o;
+    tsr_dedup_opts_default(&o);
+    o.threads = 2;
+    tsr_dedup *d = NULL;
+    CHECK(tsr_dedup_create(&o, &d, NULL) == TSR_OK);
+    uint16_t sig[128];
+    for (size_t i = 0; i < nd; i++) {
+        size_t ns = 0;
+        CHECK(tsr_minhash(text[i], len[i], &o, sig, &ns, NULL) == TSR_OK);
+        CHECK(tsr_dedup_add(d, ns ? sig : NULL, len[i], NULL, NULL) == TSR_OK);
+    }
+    CHECK(tsr_dedup_add(d, NULL, 0, NULL, NULL) == TSR_OK); /* an empty text */
+    CHECK(tsr_dedup_run(d, NULL, NULL, NULL) == TSR_OK);
+    int wrong_together = 0, wrong_apart = 0, checked_hi = 0, checked_lo = 0;
+    double light_min = 1, heavy_max = 0;
+    for (int g = 0; g < BASES; g++) {
+        size_t b = 4 * g;
+        for (size_t k = 1; k < 4; k++) {
+            double j = exact_jaccard(text[b], len[b], text[b + k], len[b + k]);
+            int64_t c1, c2;
+            tsr_dedup_kept_as(d, b, &c1);
+            tsr_dedup_kept_as(d, b + k, &c2);
+            int together = c1 >= 0 && c1 == c2;
+            if (k == 2 && j < light_min) light_min = j;
+            if (k == 3 && j > heavy_max) heavy_max = j;
+            if (j >= 0.9) { checked_hi++; wrong_apart += !together; }
+            if (j <= 0.6) { checked_lo++; wrong_together += together; }
+        }
+        /* base and exact copy: first kept */
+        CHECK(tsr_dedup_kept_as(d, b + 1, NULL) == b);
+        CHECK(tsr_dedup_kept_as(d, b, NULL) == b);
+    }
+    printf("light copies: exact Jaccard >= %.3f; heavy copies <= %.3f\n", light_min, heavy_max);
+    printf("pairs >= 0.9: %d, apart: %d; pairs <= 0.6: %d, together: %d\n", checked_hi,
+           wrong_apart, checked_lo, wrong_together);
+    CHECK(checked_hi >= BASES + BASES / 2 && wrong_apart == 0);
+    CHECK(checked_lo >= BASES - 2 && wrong_together == 0);
+    for (int u = 0; u < BASES; u++) {
+        int64_t c;
+        tsr_dedup_kept_as(d, 4 * BASES + u, &c);
+        CHECK(c == -1);
+    }
+    int64_t c;
+    CHECK(tsr_dedup_kept_as(d, nd, &c) == nd && c == -1);
+    size_t ncl = 0;
+    const tsr_dedup_cluster *cl = tsr_dedup_clusters(d, &ncl);
+    CHECK(ncl == BASES);
+    for (size_t i = 0; i < ncl; i++) {
+        CHECK(cl[i].n == 2 || cl[i].n == 3);
+        CHECK(cl[i].similarity >= 0.7 && cl[i].similarity <= 1.0);
+    }
+    uint64_t cand = 0, ver = 0;
+    tsr_dedup_stats(d, &cand, &ver);
+    CHECK(ver >= 2 * BASES);
+    tsr_dedup_free(d);
+
+    /* keep rules: longest and earliest */
+    tsr_dedup_opts_default(&o);
+    o.keep = TSR_KEEP_LONGEST;
+    CHECK(tsr_dedup_create(&o, &d, NULL) == TSR_OK);
+    tsr_minhash(text[0], len[0], &o, sig, NULL, NULL);
+    tsr_dedup_add(d, sig, 10, NULL, NULL);
+    tsr_dedup_add(d, sig, 30, NULL, NULL);
+    tsr_dedup_add(d, sig, 30, NULL, NULL);
+    tsr_dedup_run(d, NULL, NULL, NULL);
+    CHECK(tsr_dedup_kept_as(d, 0, NULL) == 1 && tsr_dedup_kept_as(d, 2, NULL) == 1);
+    tsr_dedup_free(d);
+    o.keep = TSR_KEEP_EARLIEST;
+    CHECK(tsr_dedup_create(&o, &d, NULL) == TSR_OK);
+    tsr_dedup_add(d, sig, 10, NULL, NULL);
+    tsr_dedup_add(d, sig, 10, "2004-05-01", NULL);
+    tsr_dedup_add(d, sig, 10, "1987-03-02", NULL);
+    tsr_dedup_add(d, sig, 10, "1987-03-02", NULL);
+    tsr_dedup_run(d, NULL, NULL, NULL);
+    CHECK(tsr_dedup_kept_as(d, 0, NULL) == 2 && tsr_dedup_kept_as(d, 3, NULL) == 2);
+    tsr_dedup_free(d);
+
+    /* against an index: a light copy of an indexed base is found, a heavy
+     * copy and an unrelated text are not */
+    char dir[] = "/tmp/tsr-minhash-XXXXXX";
+    if (mkdtemp(dir)) {
+        char path[64];
+        snprintf(path, sizeof path, "%s/ix", dir);
+        tsr_index *ix = NULL;
+        CHECK(tsr_index_open(path, TSR_OPEN_CREATE, &ix, NULL) == TSR_OK);
+        for (int g = 0; g < 10; g++) {
+            char id[16];
+            snprintf(id, sizeof id, "base%d", g);
+            tsr_docinfo di = { id, NULL, NULL, NULL, NULL, text[4 * g], len[4 * g] };
+            CHECK(tsr_index_add(ix, &di, NULL) == TSR_OK);
+        }
+        CHECK(tsr_index_commit(ix, NULL) == TSR_OK);
+        tsr_index_close(ix);
+        CHECK(tsr_index_open(path, TSR_OPEN_READONLY, &ix, NULL) == TSR_OK);
+        tsr_dedup_opts_default(&o);
+        int found = 0, wrong = 0;
+        for (int g = 0; g < 10; g++) {
+            tsr_dup_match m;
+            CHECK(tsr_index_near_duplicate(ix, text[4 * g + 2], len[4 * g + 2], &o, &m, NULL) == TSR_OK);
+            found += m.docno == g;
+            CHECK(tsr_index_near_duplicate(ix, text[4 * g + 3], len[4 * g + 3], &o, &m, NULL) == TSR_OK);
+            wrong += m.docno >= 0;
+            CHECK(tsr_index_near_duplicate(ix, text[4 * BASES + g], len[4 * BASES + g], &o, &m, NULL) == TSR_OK);
+            wrong += m.docno >= 0;
+        }
+        CHECK(found == 10);
+        CHECK(wrong == 0);
+        tsr_index_close(ix);
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        CHECK(system(cmd) == 0);
+    }
+    for (size_t i = 0; i < nd; i++) free(text[i]);
+    free(text);
+    free(len);
+}
+
+int main(void)
+{
+    RUN(test_banding);
+    RUN(test_estimator);
+    RUN(test_scurve);
+    RUN(test_clusters);
+    return test_report();
+}
