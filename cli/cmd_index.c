@@ -107,37 +107,61 @@ int cmd_index(int argc, char **argv)
     }
     cli_batch *bt = NULL;
     int got = 0;
+    int *status = malloc(CLI_FEED_BATCH_DOCS * sizeof *status);
+    tsr_error *errs = malloc(CLI_FEED_BATCH_DOCS * sizeof *errs);
+    if (!status || !errs) {
+        free(status); free(errs);
+        cli_feed_stop(feed);
+        tsr_index_close(ix);
+        return cli_fail(EXIT_SYSTEM, "out of memory");
+    }
     while (rc == EXIT_OK && !interrupted && (got = cli_feed_next(feed, &bt)) == 1) {
         const char *input = argv[optind + cli_batch_input(bt)];
-        for (size_t i = 0; i < cli_batch_count(bt) && rc == EXIT_OK; i++) {
-            const tsr_docinfo *doc = cli_batch_doc(bt, i);
-            int st = tsr_index_add(ix, doc, &e);
-            if (st == TSR_ERR_DUPLICATE) {
-                if (dups < 5) {
-                    cli_progress_end(&pg);
-                    cli_warn("duplicate id '%s' skipped (the index keeps the first)", doc->id);
-                }
-                dups++;
-                continue;
-            }
-            if (st != TSR_OK && ro.skip_bad &&
-                (st == TSR_ERR_UTF8 || st == TSR_ERR_NUL || st == TSR_ERR_TOOBIG)) {
-                skipped++;
-                continue;
-            }
+        const size_t nb = cli_batch_count(bt);
+        /* in pieces that end where a commit is due, so that commits fall
+         * every --batch-mb of text, as with one document at a time */
+        for (size_t lo = 0; lo < nb && rc == EXIT_OK;) {
+            size_t hi = lo;
+            uint64_t bytes = batch_bytes;
+            while (hi < nb && bytes < batch_limit)
+                bytes += cli_batch_doc(bt, hi++)->text_len;
+            /* prepared on all cores, added in input order */
+            int st = tsr_index_add_batch(ix, cli_batch_doc(bt, lo), hi - lo, 0, status, errs, &e);
             if (st != TSR_OK) {
-                rc = cli_fail(cli_exit_code(st), "%s: document '%s': %s", input, doc->id, e.message);
+                rc = cli_fail(cli_exit_code(st), "%s: %s", db, e.message);
                 break;
             }
-            added++;
-            batch_bytes += doc->text_len;
-            total_bytes += doc->text_len;
-            if (batch_bytes >= batch_limit) {
-                st = tsr_index_commit(ix, &e);
-                if (st != TSR_OK) { rc = cli_fail(cli_exit_code(st), "%s: %s", db, e.message); break; }
-                committed = added;
-                batch_bytes = 0;
+            for (size_t i = lo; i < hi && rc == EXIT_OK; i++) {
+                const tsr_docinfo *doc = cli_batch_doc(bt, i);
+                st = status[i - lo];
+                if (st == TSR_ERR_DUPLICATE) {
+                    if (dups < 5) {
+                        cli_progress_end(&pg);
+                        cli_warn("duplicate id '%s' skipped (the index keeps the first)", doc->id);
+                    }
+                    dups++;
+                    continue;
+                }
+                if (st != TSR_OK && ro.skip_bad &&
+                    (st == TSR_ERR_UTF8 || st == TSR_ERR_NUL || st == TSR_ERR_TOOBIG)) {
+                    skipped++;
+                    continue;
+                }
+                if (st != TSR_OK) {
+                    rc = cli_fail(cli_exit_code(st), "%s: document '%s': %s", input, doc->id,
+                                  errs[i - lo].message);
+                    break;
+                }
+                added++;
+                batch_bytes += doc->text_len;
+                total_bytes += doc->text_len;
             }
+            if (rc == EXIT_OK && batch_bytes >= batch_limit) {
+                st = tsr_index_commit(ix, &e);
+                if (st != TSR_OK) rc = cli_fail(cli_exit_code(st), "%s: %s", db, e.message);
+                else { committed = added; batch_bytes = 0; }
+            }
+            lo = hi;
         }
         cli_batch_free(bt);
         bt = NULL;
@@ -161,6 +185,8 @@ int cmd_index(int argc, char **argv)
                      (unsigned long long)sk, last ? last : "?");
     }
     cli_feed_stop(feed);
+    free(status);
+    free(errs);
     cli_progress_end(&pg);
     if (rc == EXIT_OK) {
         /* a clean end, or an interrupt: commit what was read */

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FEED_BATCH_DOCS 512
+#define FEED_BATCH_DOCS CLI_FEED_BATCH_DOCS
 #define FEED_BATCH_BYTES (4u << 20)
 #define FEED_QUEUE 4
 

@@ -4,6 +4,9 @@
 #include <stdint.h>
 #include "tessera.h"
 
+/* Most documents in one batch. */
+#define CLI_FEED_BATCH_DOCS 512
+
 typedef struct cli_feed cli_feed;
 typedef struct cli_batch cli_batch;
 

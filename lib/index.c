@@ -479,12 +479,32 @@ static int check_field(const char *s, const char *what, const char *id, tsr_erro
     return TSR_OK;
 }
 
-int tsr_index_add(tsr_index *ix, const tsr_docinfo *doc, tsr_error *err)
+/* A document made ready to add: the work that needs no index state
+ * (validation, words, fingerprints, compression), so that it can run on
+ * many threads; ix_append then adds it in order. */
+typedef struct ix_prep {
+    int rc;                 /* TSR_OK, or why the document is refused */
+    tsr_error err;
+    uint64_t *fps;          /* fingerprints (tsr_free) */
+    size_t nfp;
+    char *block;            /* the strings, then the compressed text */
+    char *ptrs[5];          /* id, title, date, series, meta inside block */
+    void *z;
+    size_t zlen, len;
+    uint64_t idhash;
+} ix_prep;
+
+/* Scratch of one preparing thread. */
+typedef struct ix_scratch {
+    ZSTD_CCtx *zc;
+    void *zbuf;
+    size_t zcap;
+} ix_scratch;
+
+static int ix_prepare(const tsr_params *fp, ix_scratch *sc, const tsr_docinfo *doc,
+                      ix_prep *out, tsr_error *err)
 {
-    if (!ix || !doc)
-        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_add: NULL argument");
-    if (!ix->writable)
-        return tsr_seterr(err, TSR_ERR_READONLY, "%s: index is open read-only", ix->dir);
+    memset(out, 0, sizeof *out);
     if (!doc->id || !*doc->id)
         return tsr_seterr(err, TSR_ERR_INVALID, "document without an id");
     if (!doc->text && doc->text_len)
@@ -506,52 +526,36 @@ int tsr_index_add(tsr_index *ix, const tsr_docinfo *doc, tsr_error *err)
     if (rc != TSR_OK)
         return tsr_seterr(err, TSR_ERR_UTF8, "document '%s': invalid UTF-8 at byte %zu",
                           doc->id, bad);
-    if (ix->next_docno > (int64_t)UINT32_MAX)
-        return tsr_seterr(err, TSR_ERR_TOOBIG, "%s: the index is full (2^32 documents)",
-                          ix->dir);
 
-    /* Duplicates: first in this batch, then in the catalog. */
-    const uint64_t h = XXH3_64bits(doc->id, strlen(doc->id));
-    if (idtab_find(ix, doc->id, h) >= 0)
-        return tsr_seterr(err, TSR_ERR_DUPLICATE,
-                          "document id '%s' appears twice in this batch; kept the first",
-                          doc->id);
-    int found = 0;
-    if (ix->meta.docs > 0)
-        TSR_FORWARD(cat_has_id(ix->cat, doc->id, &found, err));
-    if (found)
-        return tsr_seterr(err, TSR_ERR_DUPLICATE,
-                          "document id '%s' is already indexed; kept the first", doc->id);
-
-    /* Fingerprints, appended as postings. */
+    /* Fingerprints. */
     tsr_word *words = NULL;
-    size_t nwords = 0, nfp = 0;
-    uint64_t *fps = NULL;
+    size_t nwords = 0;
     rc = tsr_tokenize(text, len, &words, &nwords, err);
     if (rc == TSR_OK)
-        rc = tsr_fingerprints(words, nwords, &ix->fp, &fps, NULL, &nfp, err);
+        rc = tsr_fingerprints(words, nwords, fp, &out->fps, NULL, &out->nfp, err);
     tsr_free(words);
-    if (rc == TSR_OK && tsr_vec_reserve(&ix->post, nfp) != 0)
-        rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for %zu postings", ix->post.n + nfp);
     if (rc != TSR_OK) {
-        tsr_free(fps);
+        tsr_free(out->fps);
+        out->fps = NULL;
         return tsr_preferr(err, rc, "document '%s'", doc->id);
     }
 
     /* The compressed text. */
     const size_t bound = ZSTD_compressBound(len);
-    if (bound > ix->zcap) {
-        void *b = realloc(ix->zbuf, bound);
-        if (!b) {
-            tsr_free(fps);
+    if (bound > sc->zcap) {
+        void *nb = realloc(sc->zbuf, bound);
+        if (!nb) {
+            tsr_free(out->fps);
+            out->fps = NULL;
             return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory compressing '%s'", doc->id);
         }
-        ix->zbuf = b;
-        ix->zcap = bound;
+        sc->zbuf = nb;
+        sc->zcap = bound;
     }
-    const size_t zlen = ZSTD_compressCCtx(ix->zc, ix->zbuf, ix->zcap, text, len, IX_ZSTD_LEVEL);
+    const size_t zlen = ZSTD_compressCCtx(sc->zc, sc->zbuf, sc->zcap, text, len, IX_ZSTD_LEVEL);
     if (ZSTD_isError(zlen)) {
-        tsr_free(fps);
+        tsr_free(out->fps);
+        out->fps = NULL;
         return tsr_seterr(err, TSR_ERR_NOMEM, "document '%s': zstd: %s", doc->id,
                           ZSTD_getErrorName(zlen));
     }
@@ -563,31 +567,197 @@ int tsr_index_add(tsr_index *ix, const tsr_docinfo *doc, tsr_error *err)
         sl[k] = strs[k] ? strlen(strs[k]) + 1 : 0;
         total += sl[k];
     }
-    char *block = malloc(total);
-    if (!block || tsr_vec_reserve(&ix->docs, 1) != 0 || idtab_reserve(ix, err) != TSR_OK) {
-        free(block);
-        tsr_free(fps);
+    out->block = malloc(total ? total : 1);
+    if (!out->block) {
+        tsr_free(out->fps);
+        out->fps = NULL;
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory adding '%s'", doc->id);
     }
-    char *ptrs[5], *p = block;
+    char *p = out->block;
     for (int k = 0; k < 5; k++) {
-        ptrs[k] = strs[k] ? memcpy(p, strs[k], sl[k]) : NULL;
+        out->ptrs[k] = strs[k] ? memcpy(p, strs[k], sl[k]) : NULL;
         p += sl[k];
     }
-    memcpy(p, ix->zbuf, zlen);
+    memcpy(p, sc->zbuf, zlen);
+    out->z = p;
+    out->zlen = zlen;
+    out->len = len;
+    out->idhash = XXH3_64bits(doc->id, strlen(doc->id));
+    return TSR_OK;
+}
 
-    ix_doc d = { .docno = ix->next_docno, .id = ptrs[0], .title = ptrs[1],
-                 .date = ptrs[2], .series = ptrs[3], .meta = ptrs[4], .z = p,
-                 .zlen = zlen, .text_len = len, .idhash = h };
-    for (size_t i = 0; i < nfp; i++) {
-        seg_posting sp = { .hash = fps[i], .doc = (uint32_t)d.docno, .pad_ = 0 };
+static void ix_prep_free(ix_prep *p)
+{
+    tsr_free(p->fps);
+    free(p->block);
+    p->fps = NULL;
+    p->block = NULL;
+}
+
+/* Add a prepared document to the batch: the duplicate rule, a number, the
+ * postings.  Consumes the preparation (frees it on failure). */
+static int ix_append(tsr_index *ix, ix_prep *pr, tsr_error *err)
+{
+    const char *id = pr->ptrs[0];
+    int rc = TSR_OK;
+    if (ix->next_docno > (int64_t)UINT32_MAX) {
+        rc = tsr_seterr(err, TSR_ERR_TOOBIG, "%s: the index is full (2^32 documents)", ix->dir);
+        goto refuse;
+    }
+    /* Duplicates: first in this batch, then in the catalog. */
+    if (idtab_find(ix, id, pr->idhash) >= 0) {
+        rc = tsr_seterr(err, TSR_ERR_DUPLICATE,
+                        "document id '%s' appears twice in this batch; kept the first", id);
+        goto refuse;
+    }
+    int found = 0;
+    if (ix->meta.docs > 0 && (rc = cat_has_id(ix->cat, id, &found, err)) != TSR_OK)
+        goto refuse;
+    if (found) {
+        rc = tsr_seterr(err, TSR_ERR_DUPLICATE,
+                        "document id '%s' is already indexed; kept the first", id);
+        goto refuse;
+    }
+    if (tsr_vec_reserve(&ix->post, pr->nfp) != 0 || tsr_vec_reserve(&ix->docs, 1) != 0 ||
+        idtab_reserve(ix, err) != TSR_OK) {
+        rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory adding '%s'", id);
+        goto refuse;
+    }
+    ix_doc d = { .docno = ix->next_docno, .id = pr->ptrs[0], .title = pr->ptrs[1],
+                 .date = pr->ptrs[2], .series = pr->ptrs[3], .meta = pr->ptrs[4], .z = pr->z,
+                 .zlen = pr->zlen, .text_len = pr->len, .idhash = pr->idhash };
+    for (size_t i = 0; i < pr->nfp; i++) {
+        seg_posting sp = { .hash = pr->fps[i], .doc = (uint32_t)d.docno, .pad_ = 0 };
         ix->post.a[ix->post.n++] = sp;
     }
-    tsr_free(fps);
+    tsr_free(pr->fps);
+    pr->fps = NULL;
+    pr->block = NULL;  /* owned by the batch now */
     ix->docs.a[ix->docs.n++] = d;
     idtab_put(ix, ix->docs.n - 1);
     ix->next_docno++;
     return TSR_OK;
+refuse:
+    ix_prep_free(pr);
+    return rc;
+}
+
+static int ix_writable(tsr_index *ix, tsr_error *err)
+{
+    if (!ix)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_add: NULL argument");
+    if (!ix->writable)
+        return tsr_seterr(err, TSR_ERR_READONLY, "%s: index is open read-only", ix->dir);
+    return TSR_OK;
+}
+
+int tsr_index_add(tsr_index *ix, const tsr_docinfo *doc, tsr_error *err)
+{
+    TSR_FORWARD(ix_writable(ix, err));
+    if (!doc)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_add: NULL argument");
+    ix_scratch sc = { ix->zc, ix->zbuf, ix->zcap };
+    ix_prep pr;
+    int rc = ix_prepare(&ix->fp, &sc, doc, &pr, err);
+    ix->zbuf = sc.zbuf;
+    ix->zcap = sc.zcap;
+    if (rc != TSR_OK)
+        return rc;
+    return ix_append(ix, &pr, err);
+}
+
+/* Threads of tsr_index_add_batch: each prepares every nt-th document. */
+typedef struct {
+    const tsr_params *fp;
+    const tsr_docinfo *docs;
+    ix_prep *prep;
+    size_t n, first, step;
+    ix_scratch sc;
+} ix_worker;
+
+static void *ix_prepare_main(void *arg)
+{
+    ix_worker *w = arg;
+    for (size_t i = w->first; i < w->n; i += w->step) {
+        ix_prep *p = &w->prep[i];
+        tsr_error e = { 0, "" };
+        int rc = ix_prepare(w->fp, &w->sc, &w->docs[i], p, &e);
+        p->rc = rc;
+        if (rc != TSR_OK) p->err = e;
+    }
+    return NULL;
+}
+
+int tsr_index_add_batch(tsr_index *ix, const tsr_docinfo *docs, size_t n, int threads,
+                        int *status, tsr_error *errs, tsr_error *err)
+{
+    TSR_FORWARD(ix_writable(ix, err));
+    if (!docs && n)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_add_batch: NULL documents");
+    if (n == 0)
+        return TSR_OK;
+    if (threads <= 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = c < 1 ? 1 : c > 64 ? 64 : (int)c;
+    }
+    if ((size_t)threads > n) threads = (int)n;
+    ix_prep *prep = calloc(n, sizeof *prep);
+    ix_worker *w = calloc((size_t)threads, sizeof *w);
+    pthread_t *th = calloc((size_t)threads, sizeof *th);
+    if (!prep || !w || !th) {
+        free(prep); free(w); free(th);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for a batch of %zu documents", n);
+    }
+    int started = 0, rc = TSR_OK;
+    for (int t = 0; t < threads; t++) {
+        w[t] = (ix_worker){ &ix->fp, docs, prep, n, (size_t)t, (size_t)threads, { 0 } };
+        w[t].sc.zc = t == 0 ? ix->zc : ZSTD_createCCtx();
+        if (t == 0) { w[t].sc.zbuf = ix->zbuf; w[t].sc.zcap = ix->zcap; }
+        if (!w[t].sc.zc) { rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory"); break; }
+        if (t > 0 && pthread_create(&th[t], NULL, ix_prepare_main, &w[t]) != 0) {
+            ZSTD_freeCCtx(w[t].sc.zc);
+            w[t].sc.zc = NULL;
+            break;
+        }
+        started = t + 1;
+    }
+    if (rc == TSR_OK) {
+        /* the calling thread prepares its share, and any share whose
+         * thread could not start */
+        ix_prepare_main(&w[0]);
+        for (int t = started; t < threads; t++) {
+            w[t].sc = w[0].sc;
+            ix_prepare_main(&w[t]);
+            w[0].sc = w[t].sc;
+            memset(&w[t].sc, 0, sizeof w[t].sc);
+        }
+    }
+    for (int t = 1; t < started; t++) {
+        pthread_join(th[t], NULL);
+        ZSTD_freeCCtx(w[t].sc.zc);
+        free(w[t].sc.zbuf);
+    }
+    ix->zbuf = w[0].sc.zbuf;
+    ix->zcap = w[0].sc.zcap;
+    /* append in input order: the result does not depend on threads */
+    for (size_t i = 0; i < n; i++) {
+        tsr_error e = { 0, "" };
+        int st = rc != TSR_OK ? rc : prep[i].rc;
+        if (st == TSR_OK)
+            st = ix_append(ix, &prep[i], &e);
+        else {
+            e = prep[i].err;
+            ix_prep_free(&prep[i]);
+        }
+        if (status) status[i] = st;
+        if (errs) errs[i] = e;
+        if (st == TSR_ERR_NOMEM && rc == TSR_OK)
+            rc = tsr_seterr(err, TSR_ERR_NOMEM, "%s", e.message);
+    }
+    free(prep);
+    free(w);
+    free(th);
+    return rc;
 }
 
 size_t tsr_index_pending(const tsr_index *ix)

@@ -339,6 +339,18 @@ typedef struct tsr_docinfo {
  *  memory until tsr_index_commit. */
 TSR_API int tsr_index_add(tsr_index *ix, const tsr_docinfo *doc, tsr_error *err);
 
+/** Add n documents at once, preparing them (validation, words,
+ *  fingerprints, compression) on `threads` threads (0 = all cores), then
+ *  adding them in input order, so the outcome is the same as n calls of
+ *  tsr_index_add whatever the threads.  status[i] (may be NULL) receives
+ *  each document's status as tsr_index_add would return it (TSR_OK,
+ *  TSR_ERR_DUPLICATE, TSR_ERR_UTF8, ...), errs[i] (may be NULL) its
+ *  message.  Returns TSR_OK unless the batch as a whole failed
+ *  (TSR_ERR_NOMEM, a read-only handle); refused documents do not fail it. */
+TSR_API int tsr_index_add_batch(tsr_index *ix, const tsr_docinfo *docs, size_t n,
+                                int threads, int *status, tsr_error *errs,
+                                tsr_error *err);
+
 /** Make the current batch durable: its postings are written as a new
  *  segment, fsync'ed, and the catalog commits in one SQLite transaction.
  *  A crash at any moment leaves the index as of the last completed commit.
