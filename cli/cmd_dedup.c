@@ -4,7 +4,8 @@
  *
  * Two passes over the input, so that memory does not hold the corpus:
  *
- *   1. read (feed thread) and, on --threads workers, compute each
+ *   1. read (feed thread) and, on --threads workers, parse the JSON
+ *      lines of a batch (cli_batch_parse) and compute each
  *      document's MinHash signature (and count its lines for
  *      --boilerplate, and look it up in the index for --db); signatures
  *      are added in input order; then cluster (tsr_dedup_run).
@@ -290,6 +291,8 @@ typedef struct {
     uint64_t next_seq, commit_seq;
     int feed_done, status, feed_status;
     char errmsg[600];
+    int bad;                  /* a bad record ended a batch: its status ... */
+    char badmsg[512];         /* ... and message, reported as a reading error */
     uint64_t docs, bytes;
     cli_progress pg;
 } dd_state;
@@ -343,6 +346,9 @@ static void *pass1_worker(void *arg)
         s->next_seq++;
         pthread_mutex_unlock(&s->mu);
 
+        /* parse the batch's JSON lines here, beside the other workers; a
+         * bad record ends the batch */
+        const int bad = cli_batch_parse(s->feed, bt, 1);
         size_t n = cli_batch_count(bt);
         const char *input = s->inputs[cli_batch_input(bt)];
         dd_work w;
@@ -380,7 +386,7 @@ static void *pass1_worker(void *arg)
         pthread_mutex_lock(&s->mu);
         while (s->commit_seq != seq && s->status == TSR_OK)
             pthread_cond_wait(&s->cv, &s->mu);
-        if (s->status == TSR_OK) {
+        if (s->status == TSR_OK && !s->bad) {
             for (size_t i = 0; i < n && st == TSR_OK; i++) {
                 const tsr_docinfo *doc = cli_batch_doc(bt, i);
                 st = tsr_dedup_add(s->d, w.has[i] ? w.sig + i * perm : NULL, doc->text_len,
@@ -403,6 +409,13 @@ static void *pass1_worker(void *arg)
             if (st != TSR_OK && s->status == TSR_OK) {
                 s->status = st;
                 snprintf(s->errmsg, sizeof s->errmsg, "%s", e.message);
+            }
+            if (bad != TSR_OK && s->status == TSR_OK) {
+                /* as when the reader stopped at it: the documents before
+                 * it are in, later batches are not */
+                s->bad = bad;
+                snprintf(s->badmsg, sizeof s->badmsg, "%s", cli_batch_error(bt));
+                s->feed_done = 1;
             }
             s->commit_seq++;
             uint64_t done, total;
@@ -772,7 +785,7 @@ static int run_pass2(dd_state *s, dd_writer *w)
 {
     tsr_error e = { 0 };
     cli_feed *feed = NULL;
-    if (cli_feed_start(&feed, s->inputs, s->ninputs, &s->ro) != 0)
+    if (cli_feed_start(&feed, s->inputs, s->ninputs, &s->ro, s->threads) != 0)
         return cli_fail(EXIT_SYSTEM, "cannot start the reader thread");
     cli_progress_start(&s->pg, "dedup: writing", !s->quiet);
     cli_batch *bt = NULL;
@@ -780,6 +793,7 @@ static int run_pass2(dd_state *s, dd_writer *w)
     uint64_t i = 0;
     const uint64_t n = tsr_dedup_count(s->d);
     while (rc == EXIT_OK && !interrupted && (got = cli_feed_next(feed, &bt)) == 1) {
+        const int bad = cli_batch_parse(feed, bt, s->threads);
         for (size_t k = 0; k < cli_batch_count(bt) && rc == EXIT_OK; k++, i++) {
             if (i >= n) {
                 rc = cli_fail(EXIT_INPUT, "the input changed between the two passes "
@@ -789,6 +803,9 @@ static int run_pass2(dd_state *s, dd_writer *w)
             int st = pass2_doc(w, cli_batch_doc(bt, k), i, &e);
             if (st != TSR_OK) rc = cli_fail(cli_exit_code(st), "%s", e.message);
         }
+        if (bad != TSR_OK && rc == EXIT_OK && !interrupted)
+            rc = cli_fail(bad == TSR_ERR_NOMEM ? EXIT_SYSTEM : EXIT_INPUT, "%s",
+                          cli_batch_error(bt));
         cli_batch_free(bt);
         bt = NULL;
         uint64_t done, total;
@@ -977,6 +994,7 @@ int cmd_dedup(int argc, char **argv)
 
     tsr_error e = { 0 };
     int rc = EXIT_OK, st;
+    int complete = 0;         /* the output is in place: a late signal changes nothing */
     char *spooled = NULL;
     dd_writer w;
     memset(&w, 0, sizeof w);
@@ -1018,7 +1036,7 @@ int cmd_dedup(int argc, char **argv)
     /* ---- pass 1 ---- */
     double t0 = cli_now();
     cli_progress_start(&s.pg, "dedup: reading", !s.quiet);
-    if (cli_feed_start(&s.feed, s.inputs, s.ninputs, &s.ro) != 0) {
+    if (cli_feed_start(&s.feed, s.inputs, s.ninputs, &s.ro, 0) != 0) {
         rc = cli_fail(EXIT_SYSTEM, "cannot start the reader thread");
         goto out;
     }
@@ -1031,6 +1049,8 @@ int cmd_dedup(int argc, char **argv)
     cli_progress_end(&s.pg);
     if (!interrupted && s.status != TSR_OK)
         rc = cli_fail(cli_exit_code(s.status), "%s", s.errmsg);
+    else if (!interrupted && s.bad)
+        rc = cli_fail(s.bad == TSR_ERR_NOMEM ? EXIT_SYSTEM : EXIT_INPUT, "%s", s.badmsg);
     else if (!interrupted && s.feed_status < 0)
         rc = feed_failure(&s, s.feed);
     uint64_t skipped = 0;
@@ -1064,10 +1084,12 @@ int cmd_dedup(int argc, char **argv)
     rc = raw_possible(&s, skipped) ? run_pass2_raw(&s, &w) : run_pass2(&s, &w);
     if (rc != EXIT_OK || interrupted) goto out;
     if (s.clusters_path && (rc = write_clusters(&s)) != EXIT_OK) goto out;
+    if (interrupted) goto out;
     if (out_commit(&w.out) != 0) {
         rc = cli_fail(EXIT_SYSTEM, "%s: %s", s.out_path, strerror(errno));
         goto out;
     }
+    complete = 1;
     if (s.explain) explain_all(&w);
     double t3 = cli_now();
     if (!s.quiet) {
@@ -1098,7 +1120,7 @@ int cmd_dedup(int argc, char **argv)
 out:
     if (s.feed) cli_feed_stop(s.feed);
     if (w.out.f) out_abort(&w.out);
-    if (rc == EXIT_OK && interrupted) {
+    if (rc == EXIT_OK && interrupted && !complete) {
         cli_warn("interrupted: no output written");
         rc = EXIT_INTERRUPTED;
     }

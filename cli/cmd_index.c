@@ -101,7 +101,7 @@ int cmd_index(int argc, char **argv)
     double t0 = cli_now();
 
     cli_feed *feed = NULL;
-    if (cli_feed_start(&feed, argv + optind, argc - optind, &ro) != 0) {
+    if (cli_feed_start(&feed, argv + optind, argc - optind, &ro, -1) != 0) {
         tsr_index_close(ix);
         return cli_fail(EXIT_SYSTEM, "cannot start the reader thread");
     }
@@ -117,6 +117,8 @@ int cmd_index(int argc, char **argv)
     }
     while (rc == EXIT_OK && !interrupted && (got = cli_feed_next(feed, &bt)) == 1) {
         const char *input = argv[optind + cli_batch_input(bt)];
+        /* parsed on all cores by the reader thread; a bad record ends the batch */
+        const int bad = cli_batch_parse(feed, bt, 0);
         const size_t nb = cli_batch_count(bt);
         /* in pieces that end where a commit is due, so that commits fall
          * every --batch-mb of text, as with one document at a time */
@@ -163,6 +165,11 @@ int cmd_index(int argc, char **argv)
             }
             lo = hi;
         }
+        /* a bad record: reported as a reading error, after the documents
+         * before it, as when the reader stopped there */
+        if (bad != TSR_OK && rc == EXIT_OK && !interrupted)
+            rc = cli_fail(bad == TSR_ERR_NOMEM ? EXIT_SYSTEM : EXIT_INPUT, "%s",
+                          cli_batch_error(bt));
         cli_batch_free(bt);
         bt = NULL;
         uint64_t done, total;

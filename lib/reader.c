@@ -32,6 +32,15 @@
  * is parsed by jansson; the text and other strings handed out point into
  * the parsed value, which lives until the next call.
  *
+ * Parsing is the costly part (jansson builds a tree of every line), and
+ * the byte source is sequential.  So the parser (parse_line) is a pure
+ * function of its arguments, public as tsr_parse_jsonl: in raw mode
+ * (tsr_reader_opts.raw_jsonl) the reader only finds the lines, hands each
+ * out unparsed, and the caller parses them on as many threads as it
+ * likes, with the same rules and the same messages as the reader's own
+ * parse.  Lines too long, blank lines and byte order marks are still the
+ * reader's business in raw mode; text and WET files are read as always.
+ *
  * EDGE CASES AND CHOICES
  *
  * - An empty text file is a document with empty text (text_len 0): the
@@ -110,6 +119,24 @@ typedef struct entry {
     uint64_t size;        /* from stat; 0 when not a regular file */
 } entry;
 
+/* The options a JSON line is parsed with, resolved: field names (defaults
+ * for NULL or empty ones) and the limits.  The reader keeps one; each
+ * tsr_parse_jsonl call makes one on its stack. */
+typedef struct jopts {
+    const char *field[F_COUNT];
+    size_t max_doc;       /* largest text */
+    size_t line_limit;    /* longest line */
+} jopts;
+
+/* A parsed JSON line.  The public part comes first, so that a
+ * tsr_jsonl_doc pointer handed out is a pointer to the whole. */
+typedef struct jdoc {
+    tsr_jsonl_doc pub;
+    json_t *root;         /* the strings of pub.doc point into it ... */
+    char *meta;           /* ... or here ... */
+    char num[F_COUNT][24]; /* ... or here (integer fields as text) */
+} jdoc;
+
 struct tsr_reader {
     tsr_reader_opts o;
     char *field[F_COUNT]; /* owned copies of the field names */
@@ -134,13 +161,12 @@ struct tsr_reader {
     int dropping;         /* discarding the rest of a too-long line */
 
     /* the current document */
-    json_t *root;
-    char *meta;
+    jopts jo;             /* how JSON lines are parsed */
+    jdoc cur;             /* the last line parsed */
     char *wet[4];         /* WET record: id, URI, date, host (owned) */
     size_t wet_hole;      /* where the record's terminating NUL went ... */
     char wet_byte;        /* ... over this byte, put back before reading on */
     int wet_has_hole;
-    char num[F_COUNT][24];
 
     uint64_t done_prev, total, skipped;
     int has_skip;
@@ -395,12 +421,19 @@ static int buf_reserve(tsr_reader *r, size_t extra, tsr_error *err)
     return TSR_OK;
 }
 
+/* Free what a parse left in `d` (not `d` itself); `d` may be reused. */
+static void jdoc_release(jdoc *d)
+{
+    json_decref(d->root);
+    d->root = NULL;
+    free(d->meta);
+    d->meta = NULL;
+    memset(&d->pub, 0, sizeof d->pub);
+}
+
 static void release_doc(tsr_reader *r)
 {
-    json_decref(r->root);
-    r->root = NULL;
-    free(r->meta);
-    r->meta = NULL;
+    jdoc_release(&r->cur);
     for (int i = 0; i < 4; i++) {
         free(r->wet[i]);
         r->wet[i] = NULL;
@@ -685,18 +718,41 @@ static int next_line(tsr_reader *r, char **line, size_t *len, tsr_error *err)
     }
 }
 
+static void jopts_init(jopts *j, const tsr_reader_opts *o)
+{
+    static const char *const defs[F_COUNT] = { "id", "text", "title", "date", "series" };
+    const char *names[F_COUNT] = { NULL, NULL, NULL, NULL, NULL };
+    size_t m = DEFAULT_MAX_DOC;
+    if (o) {
+        names[F_ID] = o->id_field;
+        names[F_TEXT] = o->text_field;
+        names[F_TITLE] = o->title_field;
+        names[F_DATE] = o->date_field;
+        names[F_SERIES] = o->series_field;
+        if (o->max_doc_bytes)
+            m = o->max_doc_bytes;
+    }
+    for (int f = 0; f < F_COUNT; f++)
+        j->field[f] = names[f] && *names[f] ? names[f] : defs[f];
+    if (m > SIZE_MAX / 8)
+        m = SIZE_MAX / 8;
+    size_t slack = m / 4 + ((size_t)1 << 20);
+    j->max_doc = m;
+    j->line_limit = m > SIZE_MAX / 4 - slack ? SIZE_MAX / 4 : m + slack;
+}
+
 /* One field as text: a string, or an integer given as its decimal text.
  * Absent or null gives NULL (an error when `required`). */
-static int get_field(tsr_reader *r, int f, int required, const char **out,
-                     tsr_error *err)
+static int get_field(const jopts *j, jdoc *d, int f, int required, const char *file,
+                     uint64_t lineno, const char **out, tsr_error *err)
 {
-    const char *name = r->field[f];
-    json_t *v = json_object_get(r->root, name);
+    const char *name = j->field[f];
+    json_t *v = json_object_get(d->root, name);
     *out = NULL;
     if (!v || json_is_null(v)) {
         if (required)
             return tsr_seterr(err, TSR_ERR_JSON, "%s:%" PRIu64 ": missing \"%s\" field",
-                              r->name, r->lineno, name);
+                              file, lineno, name);
         return TSR_OK;
     }
     if (json_is_string(v)) {
@@ -706,19 +762,19 @@ static int get_field(tsr_reader *r, int f, int required, const char **out,
         if (z)
             return tsr_seterr(err, TSR_ERR_NUL,
                               "%s:%" PRIu64 ": NUL byte (\\u0000) in \"%s\" at byte %zu",
-                              r->name, r->lineno, name, (size_t)(z - s));
+                              file, lineno, name, (size_t)(z - s));
         *out = s;
         return TSR_OK;
     }
     if (json_is_integer(v)) {
-        snprintf(r->num[f], sizeof r->num[f], "%" JSON_INTEGER_FORMAT,
+        snprintf(d->num[f], sizeof d->num[f], "%" JSON_INTEGER_FORMAT,
                  json_integer_value(v));
-        *out = r->num[f];
+        *out = d->num[f];
         return TSR_OK;
     }
     return tsr_seterr(err, TSR_ERR_JSON,
                       "%s:%" PRIu64 ": \"%s\" field is not a string or integer",
-                      r->name, r->lineno, name);
+                      file, lineno, name);
 }
 
 /* jansson prints reals with 17 significant digits, which turns 1.1 into
@@ -747,21 +803,30 @@ static int needs_17_digits(json_t *v)
     return 0;
 }
 
-static int parse_line(tsr_reader *r, const char *line, size_t len,
-                      tsr_docinfo *doc, tsr_error *err)
+/* Parse one JSON line (without its '\n', after any byte order mark) into
+ * `d`, which must be empty.  The one parser of the reader and of
+ * tsr_parse_jsonl: touches nothing but its arguments, so threads may call
+ * it at once.  On an error `d` may hold part of the parse: release it. */
+static int parse_line(const jopts *j, const char *line, size_t len, const char *file,
+                      uint64_t lineno, jdoc *d, tsr_error *err)
 {
+    tsr_docinfo *doc = &d->pub.doc;
+    if (len > j->line_limit) /* the reader refused such lines already */
+        return tsr_seterr(err, TSR_ERR_TOOBIG,
+                          "%s:%" PRIu64 ": line of %zu bytes is over the limit of %zu bytes",
+                          file, lineno, len, j->line_limit);
     json_error_t je;
     json_t *root = json_loadb(line, len, JSON_ALLOW_NUL, &je);
     if (!root) {
         enum json_error_code code = json_error_code(&je);
         if (code == json_error_out_of_memory)
             return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory",
-                              r->name, r->lineno);
+                              file, lineno);
         const char *z = memchr(line, 0, len);
         if (z) /* a raw NUL byte: more telling than jansson's message */
             return tsr_seterr(err, TSR_ERR_NUL,
                               "%s:%" PRIu64 ": NUL byte at byte %zu of the line (binary file?)",
-                              r->name, r->lineno, (size_t)(z - line));
+                              file, lineno, (size_t)(z - line));
         if (code == json_error_invalid_utf8) {
             /* jansson's position is near the fault; find it exactly */
             size_t off = 0;
@@ -769,44 +834,44 @@ static int parse_line(tsr_reader *r, const char *line, size_t len,
                 off = je.position > 0 ? (size_t)je.position - 1 : 0;
             return tsr_seterr(err, TSR_ERR_UTF8,
                               "%s:%" PRIu64 ": invalid UTF-8 at byte %zu of the line",
-                              r->name, r->lineno, off);
+                              file, lineno, off);
         }
         return tsr_seterr(err, TSR_ERR_JSON,
                           "%s:%" PRIu64 ": malformed JSON: %s at column %d",
-                          r->name, r->lineno, je.text, je.column);
+                          file, lineno, je.text, je.column);
     }
-    r->root = root;
+    d->root = root;
     if (!json_is_object(root))
         return tsr_seterr(err, TSR_ERR_JSON, "%s:%" PRIu64 ": not a JSON object",
-                          r->name, r->lineno);
+                          file, lineno);
 
-    const char *tf = r->field[F_TEXT];
+    const char *tf = j->field[F_TEXT];
     json_t *t = json_object_get(root, tf);
     if (!t || json_is_null(t))
         return tsr_seterr(err, TSR_ERR_JSON, "%s:%" PRIu64 ": missing \"%s\" field",
-                          r->name, r->lineno, tf);
+                          file, lineno, tf);
     if (!json_is_string(t))
         return tsr_seterr(err, TSR_ERR_JSON, "%s:%" PRIu64 ": \"%s\" field is not a string",
-                          r->name, r->lineno, tf);
+                          file, lineno, tf);
     const char *text = json_string_value(t);
     size_t tlen = json_string_length(t);
-    if (tlen > r->o.max_doc_bytes)
+    if (tlen > j->max_doc)
         return tsr_seterr(err, TSR_ERR_TOOBIG,
                           "%s:%" PRIu64 ": text of %zu bytes is over the limit of %zu bytes",
-                          r->name, r->lineno, tlen, r->o.max_doc_bytes);
+                          file, lineno, tlen, j->max_doc);
     const char *z = memchr(text, 0, tlen);
     if (z)
         return tsr_seterr(err, TSR_ERR_NUL,
                           "%s:%" PRIu64 ": NUL byte (\\u0000) in \"%s\" at byte %zu",
-                          r->name, r->lineno, tf, (size_t)(z - text));
+                          file, lineno, tf, (size_t)(z - text));
 
-    TSR_FORWARD(get_field(r, F_ID, 1, &doc->id, err));
+    TSR_FORWARD(get_field(j, d, F_ID, 1, file, lineno, &doc->id, err));
     if (!doc->id[0])
         return tsr_seterr(err, TSR_ERR_JSON, "%s:%" PRIu64 ": empty \"%s\" field",
-                          r->name, r->lineno, r->field[F_ID]);
-    TSR_FORWARD(get_field(r, F_TITLE, 0, &doc->title, err));
-    TSR_FORWARD(get_field(r, F_DATE, 0, &doc->date, err));
-    TSR_FORWARD(get_field(r, F_SERIES, 0, &doc->series, err));
+                          file, lineno, j->field[F_ID]);
+    TSR_FORWARD(get_field(j, d, F_TITLE, 0, file, lineno, &doc->title, err));
+    TSR_FORWARD(get_field(j, d, F_DATE, 0, file, lineno, &doc->date, err));
+    TSR_FORWARD(get_field(j, d, F_SERIES, 0, file, lineno, &doc->series, err));
 
     /* Every other field, kept as one compact object with sorted keys. */
     json_t *meta = NULL;
@@ -815,34 +880,35 @@ static int parse_line(tsr_reader *r, const char *line, size_t len,
     json_object_foreach(root, key, val) {
         int known = 0;
         for (int f = 0; f < F_COUNT && !known; f++)
-            known = strcmp(key, r->field[f]) == 0;
+            known = strcmp(key, j->field[f]) == 0;
         if (known)
             continue;
         if (!meta && !(meta = json_object()))
             return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory",
-                              r->name, r->lineno);
+                              file, lineno);
         if (json_object_set(meta, key, val) != 0) {
             json_decref(meta);
             return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory",
-                              r->name, r->lineno);
+                              file, lineno);
         }
     }
     if (meta) {
         size_t flags = JSON_COMPACT | JSON_SORT_KEYS |
                        JSON_REAL_PRECISION(needs_17_digits(meta) ? 17 : 15);
-        r->meta = json_dumps(meta, flags);
+        d->meta = json_dumps(meta, flags);
         json_decref(meta);
-        if (!r->meta)
+        if (!d->meta)
             return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory",
-                              r->name, r->lineno);
+                              file, lineno);
     }
-    doc->meta_json = r->meta;
+    doc->meta_json = d->meta;
     doc->text = text;
     doc->text_len = tlen;
     return TSR_OK;
 }
 
-/* The next document of a JSON Lines file; *got is 0 at its end. */
+/* The next document of a JSON Lines file; *got is 0 at its end.  In raw
+ * mode the line itself, unparsed, with a NULL id. */
 static int read_jsonl(tsr_reader *r, tsr_docinfo *doc, int *got, tsr_error *err)
 {
     *got = 0;
@@ -862,9 +928,18 @@ static int read_jsonl(tsr_reader *r, tsr_docinfo *doc, int *got, tsr_error *err)
         if (i == len)
             continue; /* blank line */
         *got = 1;
-        return parse_line(r, line, len, doc, err);
+        if (r->o.raw_jsonl) {
+            doc->text = line;
+            doc->text_len = len;
+            return TSR_OK;
+        }
+        int rc = parse_line(&r->jo, line, len, r->name, r->lineno, &r->cur, err);
+        if (rc == TSR_OK)
+            *doc = r->cur.pub.doc;
+        return rc;
     }
 }
+
 
 /* ------------------------------------------------------------------------
  * Common Crawl WET (WARC records of extracted text)
@@ -1072,12 +1147,9 @@ int tsr_reader_open(const char *path, const tsr_reader_opts *o, tsr_reader **out
     r->o.title_field = r->field[F_TITLE];
     r->o.date_field = r->field[F_DATE];
     r->o.series_field = r->field[F_SERIES];
-    if (r->o.max_doc_bytes == 0)
-        r->o.max_doc_bytes = DEFAULT_MAX_DOC;
-    if (r->o.max_doc_bytes > SIZE_MAX / 8)
-        r->o.max_doc_bytes = SIZE_MAX / 8;
-    size_t m = r->o.max_doc_bytes, slack = m / 4 + ((size_t)1 << 20);
-    r->line_limit = m > SIZE_MAX / 4 - slack ? SIZE_MAX / 4 : m + slack;
+    jopts_init(&r->jo, &r->o); /* the field names: the copies above */
+    r->o.max_doc_bytes = r->jo.max_doc;
+    r->line_limit = r->jo.line_limit;
 
     if (rc == TSR_OK && strcmp(path, "-") == 0) {
         r->is_stdin = 1;
@@ -1203,6 +1275,49 @@ uint64_t tsr_reader_skipped(const tsr_reader *r)
 const char *tsr_reader_last_skip(const tsr_reader *r)
 {
     return r && r->has_skip ? r->skipmsg : NULL;
+}
+
+void tsr_reader_where(const tsr_reader *r, const char **file, uint64_t *line)
+{
+    if (file)
+        *file = r ? r->name : NULL;
+    if (line)
+        *line = r && r->name ? r->lineno : 0;
+}
+
+int tsr_parse_jsonl(const tsr_reader_opts *o, const char *line, size_t len,
+                    const char *file, uint64_t lineno, tsr_jsonl_doc **out,
+                    tsr_error *err)
+{
+    if (!out)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_parse_jsonl: no output handle");
+    *out = NULL;
+    if (!line && len)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_parse_jsonl: NULL line");
+    if (!file)
+        file = "<input>";
+    jopts j;
+    jopts_init(&j, o);
+    jdoc *d = calloc(1, sizeof *d);
+    if (!d)
+        return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory", file,
+                          lineno);
+    int rc = parse_line(&j, line ? line : "", len, file, lineno, d, err);
+    if (rc != TSR_OK) {
+        tsr_jsonl_doc_free(&d->pub);
+        return rc;
+    }
+    *out = &d->pub;
+    return TSR_OK;
+}
+
+void tsr_jsonl_doc_free(tsr_jsonl_doc *doc)
+{
+    if (!doc)
+        return;
+    jdoc *d = (jdoc *)doc; /* pub is the first member */
+    jdoc_release(d);
+    free(d);
 }
 
 void tsr_reader_close(tsr_reader *r)

@@ -552,6 +552,11 @@ typedef struct tsr_reader_opts {
     int skip_bad;
     /* Largest document accepted, in bytes; default 1 GiB. */
     size_t max_doc_bytes;
+    /* Raw mode (1; default 0): JSON Lines are not parsed by the reader.
+     * tsr_reader_next hands out each non-blank line as it is (id NULL,
+     * text = the line, see there), to be parsed with tsr_parse_jsonl,
+     * typically on other threads.  Text and WET files are read as always. */
+    int raw_jsonl;
 } tsr_reader_opts;
 
 /** Fill `o` with the defaults above. */
@@ -581,9 +586,53 @@ TSR_API int tsr_reader_open(const char *path, const tsr_reader_opts *o,
  *  - id, title, date and series may be JSON strings or integers; an empty
  *    id is a bad record.  Other fields go to meta_json, compact, keys
  *    sorted.  NULL field names in the options mean the defaults, and
- *    max_doc_bytes 0 means the default. */
+ *    max_doc_bytes 0 means the default.
+ *  - With raw_jsonl, a line of JSON Lines input comes back unparsed: id,
+ *    title, date, series and meta_json NULL, text = the line (after a byte
+ *    order mark on line 1; without its '\n'; not NUL-terminated),
+ *    text_len its length.  Blank lines are still skipped, and a line over
+ *    the line limit is still TSR_ERR_TOOBIG (or skipped).  Errors inside
+ *    the line are left to tsr_parse_jsonl; tsr_reader_where gives the
+ *    file and line number it needs.  Other documents come parsed, with a
+ *    non-NULL id, so the id tells the two apart. */
 TSR_API int tsr_reader_next(tsr_reader *r, tsr_docinfo *doc, int *eof,
                             tsr_error *err);
+
+/** Where the reader stands: *file (may be NULL) receives the name used in
+ *  messages of the file of the last document ("<stdin>" for standard
+ *  input; NULL before the first), valid until tsr_reader_close; *line (may
+ *  be NULL) the line number of the last line read, which for JSON Lines is
+ *  the line of the document just returned (0 for text files).  Meant for
+ *  raw mode: pass both to tsr_parse_jsonl. */
+TSR_API void tsr_reader_where(const tsr_reader *r, const char **file, uint64_t *line);
+
+/** One parsed JSON line: `doc` holds the document; its strings belong to
+ *  the object and live until tsr_jsonl_doc_free.  Other members, if any,
+ *  are private. */
+typedef struct tsr_jsonl_doc {
+    tsr_docinfo doc;
+} tsr_jsonl_doc;
+
+/** Parse one line of JSON Lines exactly as tsr_reader_next does without
+ *  raw_jsonl: same field rules (from `o`, which may be NULL for the
+ *  defaults; skip_bad and raw_jsonl are ignored), integer ids as their
+ *  decimal text, meta_json, the max_doc_bytes limit, and the same errors
+ *  and messages ("FILE:LINE: malformed JSON: ...", TSR_ERR_JSON,
+ *  TSR_ERR_UTF8 with the byte offset in the line, TSR_ERR_NUL,
+ *  TSR_ERR_TOOBIG, TSR_ERR_NOMEM).
+ *  `line`, `len`: the line without its '\n' (need not be NUL-terminated);
+ *  a byte order mark is not dropped here (the reader drops it); a blank
+ *  line is malformed JSON.  `file`, `lineno`: for messages only (`file`
+ *  NULL gives "<input>").  On success *out receives a new object (free it
+ *  with tsr_jsonl_doc_free); on an error *out is NULL.
+ *  Thread-safe and reentrant: touches nothing but its arguments, so any
+ *  number of threads may parse lines of one reader at once. */
+TSR_API int tsr_parse_jsonl(const tsr_reader_opts *o, const char *line, size_t len,
+                            const char *file, uint64_t lineno, tsr_jsonl_doc **out,
+                            tsr_error *err);
+
+/** Free a parsed line.  Accepts NULL. */
+TSR_API void tsr_jsonl_doc_free(tsr_jsonl_doc *doc);
 
 /** Bytes consumed so far and in all (0 when unknown, e.g. stdin), for
  *  progress reports.  Compressed inputs count compressed bytes. */

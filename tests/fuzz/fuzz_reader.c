@@ -25,6 +25,15 @@
  * checks, the target traps when a document breaks the reader's contract:
  * a NULL id or text, a text over the limit, or a text or id that is not
  * valid UTF-8 without NUL bytes.
+ *
+ * Raw mode, differentially: each of those reads is done again with
+ * raw_jsonl, JSON lines parsed here by tsr_parse_jsonl (with the file and
+ * line from tsr_reader_where) and bad ones skipped or returned as the
+ * reader would.  Both reads must give the same sequence of documents and
+ * errors, byte for byte (a digest of each is compared), the same count of
+ * skipped records and the same last skip message; else the target traps.
+ * Standard input (mode 8), which can be read once only, is read in raw
+ * mode when bit 2 of the second byte is set.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -96,8 +105,51 @@ static void check_doc(const tsr_docinfo *d, size_t max)
         __builtin_trap();
 }
 
-static void read_all(const char *path, int skip_bad, unsigned optbits)
+/* What a read gave: a digest of its documents and errors, in order. */
+typedef struct outcome {
+    uint64_t h;
+    uint64_t skipped;
+    char last[512];
+} outcome;
+
+static void mix(uint64_t *h, const void *p, size_t n)
 {
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        *h = (*h ^ b[i]) * 0x100000001b3ULL;
+    *h = (*h ^ 0xFF) * 0x100000001b3ULL; /* a separator */
+}
+
+static void mix_str(uint64_t *h, const char *s)
+{
+    if (s)
+        mix(h, s, strlen(s));
+    else
+        mix(h, "(null)", 7);
+}
+
+static void mix_doc(uint64_t *h, const tsr_docinfo *d)
+{
+    mix(h, "doc", 3);
+    mix_str(h, d->id);
+    mix_str(h, d->title);
+    mix_str(h, d->date);
+    mix_str(h, d->series);
+    mix_str(h, d->meta_json);
+    mix(h, d->text, d->text_len);
+}
+
+static void mix_err(uint64_t *h, int rc, const char *msg)
+{
+    mix(h, &rc, sizeof rc);
+    mix_str(h, msg);
+}
+
+static void read_all(const char *path, int skip_bad, unsigned optbits, int raw,
+                     outcome *out)
+{
+    memset(out, 0, sizeof *out);
+    out->h = 0xcbf29ce484222325ULL;
     tsr_reader_opts o;
     tsr_reader_opts_default(&o);
     o.skip_bad = skip_bad;
@@ -107,29 +159,76 @@ static void read_all(const char *path, int skip_bad, unsigned optbits)
         o.text_field = "body";
         o.series_field = "id";
     }
+    o.raw_jsonl = raw;
     tsr_reader *r = NULL;
     tsr_error e;
-    if (tsr_reader_open(path, &o, &r, &e) != TSR_OK)
+    int rc = tsr_reader_open(path, &o, &r, &e);
+    if (rc != TSR_OK) {
+        mix_err(&out->h, rc, e.message);
         return;
+    }
+    uint64_t skipped = 0, parse_skipped = 0;
     for (int i = 0; i < 100000; i++) {
         tsr_docinfo d;
         int eof = 0;
-        int rc = tsr_reader_next(r, &d, &eof, &e);
+        rc = tsr_reader_next(r, &d, &eof, &e);
+        if (tsr_reader_skipped(r) != skipped) { /* the newest skip */
+            skipped = tsr_reader_skipped(r);
+            snprintf(out->last, sizeof out->last, "%s", tsr_reader_last_skip(r));
+        }
         if (rc != TSR_OK) {
             if (e.code != rc || !memchr(e.message, 0, sizeof e.message))
                 __builtin_trap();
+            mix_err(&out->h, rc, e.message);
             if (rc == TSR_ERR_IO || rc == TSR_ERR_NOMEM || rc == TSR_ERR_NOTFOUND)
                 break;
             continue;
         }
         if (eof)
             break;
+        if (raw && !d.id) {
+            const char *file = NULL;
+            uint64_t line = 0;
+            tsr_reader_where(r, &file, &line);
+            if (!file || !line || !d.text)
+                __builtin_trap();
+            tsr_jsonl_doc *jd = NULL;
+            rc = tsr_parse_jsonl(&o, d.text, d.text_len, file, line, &jd, &e);
+            if (rc != TSR_OK) {
+                if (jd || e.code != rc || !memchr(e.message, 0, sizeof e.message))
+                    __builtin_trap();
+                if (skip_bad && rc != TSR_ERR_NOMEM) {
+                    parse_skipped++;
+                    snprintf(out->last, sizeof out->last, "%s", e.message);
+                } else {
+                    mix_err(&out->h, rc, e.message);
+                }
+                continue;
+            }
+            check_doc(&jd->doc, o.max_doc_bytes);
+            mix_doc(&out->h, &jd->doc);
+            tsr_jsonl_doc_free(jd);
+            continue;
+        }
         check_doc(&d, o.max_doc_bytes);
+        mix_doc(&out->h, &d);
     }
     (void)tsr_reader_bytes_done(r);
-    (void)tsr_reader_skipped(r);
-    (void)tsr_reader_last_skip(r);
+    out->skipped = tsr_reader_skipped(r) + parse_skipped;
+    if (!raw && tsr_reader_last_skip(r) &&
+        strcmp(tsr_reader_last_skip(r), out->last) != 0)
+        __builtin_trap();
     tsr_reader_close(r);
+}
+
+/* Read `path` as is and in raw mode: both must give the same. */
+static void read_both(const char *path, int skip_bad, unsigned optbits)
+{
+    outcome a, b;
+    read_all(path, skip_bad, optbits, 0, &a);
+    read_all(path, skip_bad, optbits, 1, &b);
+    if (a.h != b.h || a.skipped != b.skipped || strcmp(a.last, b.last) != 0)
+        __builtin_trap();
 }
 
 static void clear_dir(void)
@@ -218,12 +317,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
             abort();
         close(fd);
-        read_all("-", 0, optbits);
+        outcome a;
+        read_all("-", 0, optbits, (optbits & 4) != 0, &a);
         return 0; /* stdin is consumed: one pass only */
     }
     }
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    read_all(path, 0, optbits);
-    read_all(path, 1, optbits);
+    read_both(path, 0, optbits);
+    read_both(path, 1, optbits);
     return 0;
 }

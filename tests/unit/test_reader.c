@@ -6,6 +6,7 @@
  * the end.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,8 +101,26 @@ typedef struct got {
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
-/* Read all of `path`, stopping at the first error. */
+static void read_raw(const char *path, const tsr_reader_opts *o, got *g);
+static void check_same(const got *a, const got *b);
+static void got_free(got *g);
+static int raw_runs;      /* reads checked against raw mode */
+
+/* Read all of `path`, stopping at the first error; then read it again in
+ * raw mode, parsing the lines with tsr_parse_jsonl, and check that this
+ * gives the same documents, errors and messages. */
+static void read_all_once(const char *path, const tsr_reader_opts *o, got *g);
 static void read_all(const char *path, const tsr_reader_opts *o, got *g)
+{
+    read_all_once(path, o, g);
+    got r;
+    read_raw(path, o, &r);
+    check_same(g, &r);
+    got_free(&r);
+    raw_runs++;
+}
+
+static void read_all_once(const char *path, const tsr_reader_opts *o, got *g)
 {
     memset(g, 0, sizeof *g);
     tsr_reader *r = NULL;
@@ -150,6 +169,105 @@ static void got_free(got *g)
         free(g->series[i]); free(g->meta[i]); free(g->text[i]);
     }
     memset(g, 0, sizeof *g);
+}
+
+static void keep_doc(got *g, const tsr_docinfo *d)
+{
+    if (g->n < 64) {
+        g->id[g->n] = dup_or_null(d->id);
+        g->title[g->n] = dup_or_null(d->title);
+        g->date[g->n] = dup_or_null(d->date);
+        g->series[g->n] = dup_or_null(d->series);
+        g->meta[g->n] = dup_or_null(d->meta_json);
+        g->text[g->n] = malloc(d->text_len + 1);
+        memcpy(g->text[g->n], d->text, d->text_len);
+        g->text[g->n][d->text_len] = 0;
+        g->len[g->n] = d->text_len;
+    }
+    g->n++;
+}
+
+/* As read_all_once, in raw mode: the reader hands out JSON lines
+ * unparsed, they are parsed here with tsr_parse_jsonl, and bad ones are
+ * skipped (skip_bad) or stop the reading, as the reader would do. */
+static void read_raw(const char *path, const tsr_reader_opts *o, got *g)
+{
+    memset(g, 0, sizeof *g);
+    tsr_reader_opts ro;
+    if (o)
+        ro = *o;
+    else
+        tsr_reader_opts_default(&ro);
+    ro.raw_jsonl = 1;
+    tsr_reader *r = NULL;
+    tsr_error e;
+    g->rc = tsr_reader_open(path, &ro, &r, &e);
+    if (g->rc != TSR_OK) {
+        snprintf(g->msg, sizeof g->msg, "%s", e.message);
+        return;
+    }
+    uint64_t parse_skipped = 0;
+    for (;;) {
+        tsr_docinfo d;
+        int eof = 0;
+        int rc = tsr_reader_next(r, &d, &eof, &e);
+        if (rc != TSR_OK) {
+            g->rc = rc;
+            snprintf(g->msg, sizeof g->msg, "%s", e.message);
+            break;
+        }
+        if (eof)
+            break;
+        if (d.id) {  /* not JSON Lines: parsed by the reader */
+            keep_doc(g, &d);
+            continue;
+        }
+        CHECK(d.text != NULL && d.title == NULL && d.meta_json == NULL);
+        const char *file = NULL;
+        uint64_t line = 0;
+        tsr_reader_where(r, &file, &line);
+        CHECK(file != NULL && line > 0);
+        tsr_jsonl_doc *jd = (tsr_jsonl_doc *)1;
+        rc = tsr_parse_jsonl(&ro, d.text, d.text_len, file, line, &jd, &e);
+        if (rc != TSR_OK) {
+            CHECK(jd == NULL && e.code == rc);
+            if (ro.skip_bad && rc != TSR_ERR_NOMEM) {
+                parse_skipped++;
+                continue;
+            }
+            g->rc = rc;
+            snprintf(g->msg, sizeof g->msg, "%s", e.message);
+            break;
+        }
+        keep_doc(g, &jd->doc);
+        tsr_jsonl_doc_free(jd);
+    }
+    g->skipped = tsr_reader_skipped(r) + parse_skipped;
+    g->done = tsr_reader_bytes_done(r);
+    g->total = tsr_reader_bytes_total(r);
+    tsr_reader_close(r);
+}
+
+static int same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static void check_same(const got *a, const got *b)
+{
+    CHECK(a->rc == b->rc);
+    CHECK(strcmp(a->msg, b->msg) == 0);
+    if (strcmp(a->msg, b->msg) != 0)
+        fprintf(stderr, "  reader: %s\n  raw:    %s\n", a->msg, b->msg);
+    CHECK(a->n == b->n && a->skipped == b->skipped);
+    CHECK(a->done == b->done && a->total == b->total);
+    int ok = 1;
+    for (int i = 0; i < a->n && i < b->n && i < 64; i++)
+        ok &= same_str(a->id[i], b->id[i]) && same_str(a->title[i], b->title[i]) &&
+              same_str(a->date[i], b->date[i]) && same_str(a->series[i], b->series[i]) &&
+              same_str(a->meta[i], b->meta[i]) && a->len[i] == b->len[i] &&
+              memcmp(a->text[i], b->text[i], a->len[i]) == 0;
+    CHECK(ok);
 }
 
 static int streq(const char *a, const char *b)
@@ -676,6 +794,178 @@ static void test_chunk_edges(void)
     free(s);
 }
 
+/* tsr_parse_jsonl on its own: fields, errors with file:line. */
+static void test_parse_jsonl(void)
+{
+    tsr_jsonl_doc *jd = NULL;
+    tsr_error e;
+    const char *l1 = "{\"id\":\"a\",\"text\":\"alpha\",\"title\":\"A\",\"date\":1890,"
+                     "\"series\":\"s\",\"z\":1.1,\"b\":[true]}\nNOT PART OF IT";
+    size_t n1 = strchr(l1, '\n') - l1;  /* not NUL-terminated: stops at len */
+    CHECK(tsr_parse_jsonl(NULL, l1, n1, "x.jsonl", 1, &jd, &e) == TSR_OK && jd);
+    if (jd) {
+        const tsr_docinfo *d = &jd->doc;
+        CHECK(streq(d->id, "a") && streq(d->title, "A") && streq(d->date, "1890"));
+        CHECK(streq(d->series, "s") && streq(d->meta_json, "{\"b\":[true],\"z\":1.1}"));
+        CHECK(d->text_len == 5 && memcmp(d->text, "alpha", 5) == 0);
+    }
+    tsr_jsonl_doc_free(jd);
+    tsr_jsonl_doc_free(NULL);
+
+    /* each error, with the file and line given */
+    struct { const char *line; size_t len; int rc; const char *msg; } bad[] = {
+        { "{\"id\":\"1\",\"text\":\"x\"", 0, TSR_ERR_JSON, "f.jsonl:7: malformed JSON: " },
+        { "[1]", 0, TSR_ERR_JSON, "f.jsonl:7: not a JSON object" },
+        { "{\"id\":\"1\"}", 0, TSR_ERR_JSON, "f.jsonl:7: missing \"text\" field" },
+        { "{\"id\":\"1\",\"text\":5}", 0, TSR_ERR_JSON,
+          "f.jsonl:7: \"text\" field is not a string" },
+        { "{\"id\":\"\",\"text\":\"x\"}", 0, TSR_ERR_JSON, "f.jsonl:7: empty \"id\" field" },
+        { "{\"text\":\"x\"}", 0, TSR_ERR_JSON, "f.jsonl:7: missing \"id\" field" },
+        { "{\"id\":[],\"text\":\"x\"}", 0, TSR_ERR_JSON,
+          "f.jsonl:7: \"id\" field is not a string or integer" },
+        { "{\"id\":\"1\",\"text\":\"ab\xC3(\"}", 0, TSR_ERR_UTF8,
+          "f.jsonl:7: invalid UTF-8 at byte 20 of the line" },
+        { "{\"id\":\"1\",\"text\":\"a\\u0000b\"}", 0, TSR_ERR_NUL,
+          "f.jsonl:7: NUL byte (\\u0000) in \"text\" at byte 1" },
+        { "{\"id\":\"1\",\"text\":\"x\",\"title\":\"t\\u0000\"}", 0, TSR_ERR_NUL,
+          "f.jsonl:7: NUL byte (\\u0000) in \"title\" at byte 1" },
+        { "{\"id\":\"1\",\"text\":\"ab\0\"}", 22, TSR_ERR_NUL,
+          "f.jsonl:7: NUL byte at byte 20 of the line (binary file?)" },
+        { "", 0, TSR_ERR_JSON, "f.jsonl:7: malformed JSON: " },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        size_t len = bad[i].len ? bad[i].len : strlen(bad[i].line);
+        jd = (tsr_jsonl_doc *)1;
+        int rc = tsr_parse_jsonl(NULL, bad[i].line, len, "f.jsonl", 7, &jd, &e);
+        CHECK(rc == bad[i].rc && e.code == rc && jd == NULL);
+        CHECK(strncmp(e.message, bad[i].msg, strlen(bad[i].msg)) == 0);
+        if (strncmp(e.message, bad[i].msg, strlen(bad[i].msg)) != 0)
+            fprintf(stderr, "  case %zu: %s\n", i, e.message);
+    }
+
+    /* options: field names, the size limit; a NULL file name */
+    tsr_reader_opts o;
+    tsr_reader_opts_default(&o);
+    o.text_field = "body";
+    o.max_doc_bytes = 4;
+    CHECK(tsr_parse_jsonl(&o, "{\"id\":1,\"body\":\"abcd\"}", 22, NULL, 3, &jd, &e) == TSR_OK);
+    CHECK(jd && streq(jd->doc.id, "1") && jd->doc.text_len == 4);
+    tsr_jsonl_doc_free(jd);
+    CHECK(tsr_parse_jsonl(&o, "{\"id\":1,\"body\":\"abcde\"}", 23, NULL, 3, &jd, &e) ==
+          TSR_ERR_TOOBIG);
+    CHECK(has(e.message, "<input>:3: text of 5 bytes is over the limit of 4 bytes"));
+    o.text_field = NULL;  /* NULL names are the defaults */
+    CHECK(tsr_parse_jsonl(&o, "{\"id\":1,\"text\":\"abc\"}", 21, "g", 1, &jd, &e) == TSR_OK);
+    tsr_jsonl_doc_free(jd);
+    CHECK(tsr_parse_jsonl(NULL, "{}", 2, "g", 1, NULL, &e) == TSR_ERR_INVALID);
+}
+
+/* Raw mode: lines as they are, with their numbers; other files parsed. */
+static void test_raw_mode(void)
+{
+    write_str("raw.jsonl", "\xEF\xBB\xBF{\"id\":\"1\",\"text\":\"one\"}\n"
+                           "\n   \r\n"
+                           "{\"id\":\"2\",\"text\":\"two\"}  \r\n"
+                           "garbage");
+    tsr_reader_opts o;
+    tsr_reader_opts_default(&o);
+    o.raw_jsonl = 1;
+    tsr_reader *r = NULL;
+    tsr_error e;
+    const char *file = "x";
+    uint64_t line = 9;
+    CHECK(tsr_reader_open(path_of("raw.jsonl"), &o, &r, &e) == TSR_OK);
+    tsr_reader_where(r, &file, &line);
+    CHECK(file == NULL && line == 0);
+    tsr_docinfo d;
+    int eof = 0;
+    const char *want[] = { "{\"id\":\"1\",\"text\":\"one\"}",
+                           "{\"id\":\"2\",\"text\":\"two\"}  \r", "garbage" };
+    const uint64_t lines[] = { 1, 4, 5 };
+    for (int i = 0; i < 3; i++) {
+        CHECK(tsr_reader_next(r, &d, &eof, &e) == TSR_OK && !eof);
+        CHECK(d.id == NULL && d.text_len == strlen(want[i]) &&
+              memcmp(d.text, want[i], d.text_len) == 0);
+        tsr_reader_where(r, &file, &line);
+        CHECK(has(file, "raw.jsonl") && line == lines[i]);
+    }
+    CHECK(tsr_reader_next(r, &d, &eof, &e) == TSR_OK && eof);
+    tsr_reader_close(r);
+
+    /* a text file in raw mode: parsed as always */
+    write_str("raw.txt", "plain");
+    CHECK(tsr_reader_open(path_of("raw.txt"), &o, &r, &e) == TSR_OK);
+    CHECK(tsr_reader_next(r, &d, &eof, &e) == TSR_OK && !eof);
+    CHECK(streq(d.id, path_of("raw.txt")) && d.text_len == 5);
+    tsr_reader_where(r, &file, &line);
+    CHECK(streq(file, path_of("raw.txt")) && line == 0);
+    tsr_reader_close(r);
+
+    /* a line over the line limit is still the reader's error */
+    o.raw_jsonl = 0;  /* read_all reads both ways itself */
+    o.max_doc_bytes = 10;
+    write_str("rawlong.jsonl", "{\"id\":\"1\",\"text\":\"0123456789A\"}\n");
+    got g;
+    read_all(path_of("rawlong.jsonl"), &o, &g);
+    CHECK(g.rc == TSR_ERR_TOOBIG && has(g.msg, "rawlong.jsonl:1: text of 11 bytes"));
+    got_free(&g);
+    CHECK(raw_runs > 20);  /* every read_all above compared the two modes */
+}
+
+/* Many threads parsing at once give what one thread gives. */
+typedef struct { char **lines; size_t n, from, step; int bad; } par_job;
+
+static void *par_main(void *arg)
+{
+    par_job *j = arg;
+    for (size_t i = j->from; i < j->n; i += j->step) {
+        tsr_jsonl_doc *jd = NULL;
+        tsr_error e;
+        char want[32];
+        snprintf(want, sizeof want, "%zu", i);
+        int rc = tsr_parse_jsonl(NULL, j->lines[i], strlen(j->lines[i]), "p.jsonl", i + 1,
+                                 &jd, &e);
+        if (i % 97 == 5) {
+            char m[64];
+            snprintf(m, sizeof m, "p.jsonl:%zu: malformed JSON", i + 1);
+            j->bad |= rc != TSR_ERR_JSON || !has(e.message, m);
+        } else {
+            j->bad |= rc != TSR_OK || !streq(jd->doc.id, want) || !jd->doc.meta_json;
+        }
+        tsr_jsonl_doc_free(jd);
+    }
+    return NULL;
+}
+
+static void test_parse_threads(void)
+{
+    enum { N = 4000, T = 4 };
+    char **lines = malloc(N * sizeof *lines);
+    for (size_t i = 0; i < N; i++) {
+        lines[i] = malloc(128);
+        if (i % 97 == 5)
+            snprintf(lines[i], 128, "{\"id\":\"%zu\",\"text\":", i);
+        else
+            snprintf(lines[i], 128, "{\"id\":%zu,\"text\":\"t %zu\",\"k\":{\"v\":%zu.5}}",
+                     i, i, i);
+    }
+    pthread_t th[T];
+    par_job j[T];
+    for (int t = 0; t < T; t++) {
+        j[t] = (par_job){ lines, N, (size_t)t, T, 0 };
+        pthread_create(&th[t], NULL, par_main, &j[t]);
+    }
+    int bad = 0;
+    for (int t = 0; t < T; t++) {
+        pthread_join(th[t], NULL);
+        bad |= j[t].bad;
+    }
+    CHECK(!bad);
+    for (size_t i = 0; i < N; i++)
+        free(lines[i]);
+    free(lines);
+}
+
 static void test_defaults(void)
 {
     tsr_reader_opts o;
@@ -798,6 +1088,9 @@ int main(void)
     RUN(test_long_line);
     RUN(test_chunk_edges);
     RUN(test_wet);
+    RUN(test_parse_jsonl);
+    RUN(test_raw_mode);
+    RUN(test_parse_threads);
     remove_tree(tmpdir);
     return test_report();
 }
