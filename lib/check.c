@@ -42,11 +42,36 @@ static int cand_cmp(const void *x, const void *y)
  * the first, diverse round of selection. */
 #define CHECK_DIVERSE_CAP 4
 
-static int hit_cmp(const void *x, const void *y)
+
+/* Sort hits by document.  They were appended in order of position, so a
+ * stable sort by document alone leaves each document's hits by position:
+ * an LSD radix sort on the document number, 16 bits a pass (the qsort it
+ * replaces was a tenth of a check's time). */
+static int sort_hits(ck_hits *hv)
 {
-    const ck_hit *p = x, *q = y;
-    if (p->doc != q->doc) return p->doc < q->doc ? -1 : 1;
-    return (p->pos > q->pos) - (p->pos < q->pos);
+    if (hv->n < 2)
+        return 0;
+    uint32_t all_or = 0;
+    for (size_t i = 0; i < hv->n; i++) all_or |= hv->a[i].doc;
+    ck_hit *tmp = malloc(hv->n * sizeof *tmp);
+    size_t *cnt = malloc(65536 * sizeof *cnt);
+    if (!tmp || !cnt) {
+        free(tmp);
+        free(cnt);
+        return -1;
+    }
+    for (unsigned shift = 0; shift < 32; shift += 16) {
+        if (!((all_or >> shift) & 0xffff) && shift) continue;
+        memset(cnt, 0, 65536 * sizeof *cnt);
+        for (size_t i = 0; i < hv->n; i++) cnt[(hv->a[i].doc >> shift) & 0xffff]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < 65536; d++) { size_t c = cnt[d]; cnt[d] = sum; sum += c; }
+        for (size_t i = 0; i < hv->n; i++) tmp[cnt[(hv->a[i].doc >> shift) & 0xffff]++] = hv->a[i];
+        memcpy(hv->a, tmp, hv->n * sizeof *tmp);
+    }
+    free(tmp);
+    free(cnt);
+    return 0;
 }
 
 /* Choose `max` of the `*nc` candidates (sorted best first).  A text made
@@ -58,7 +83,8 @@ static int hit_cmp(const void *x, const void *y)
 static int select_diverse(ck_cand *cand, size_t *nc, ck_hits *hv, size_t nwords,
                           size_t max, int min_gain)
 {
-    tsr_sort(hv->a, hv->n, sizeof *hv->a, hit_cmp);
+    if (sort_hits(hv))
+        return -1;
     uint8_t *cover = calloc(nwords + 1, 1);
     uint8_t *taken = calloc(*nc, 1);
     ck_cand *out = malloc(max * sizeof *out);
