@@ -154,28 +154,8 @@ void tsr_dedup_free(tsr_dedup *d)
     free(d);
 }
 
-/* ------------------------------------------------------------------------
- * Union-find (path halving; union by smaller root number, so that a
- * cluster's root is its first document)
- * --------------------------------------------------------------------- */
-
-static uint32_t uf_find(uint32_t *p, uint32_t x)
-{
-    while (p[x] != x) {
-        p[x] = p[p[x]];
-        x = p[x];
-    }
-    return x;
-}
-
-static void uf_union(uint32_t *p, uint32_t a, uint32_t b)
-{
-    a = uf_find(p, a);
-    b = uf_find(p, b);
-    if (a == b) return;
-    if (a < b) p[b] = a;
-    else p[a] = b;
-}
+/* Union-find: tsr_uf_find / tsr_uf_union (common.h); the smaller root
+ * number wins, so that a cluster's root is its first document. */
 
 /* ------------------------------------------------------------------------
  * Band sort: LSD radix sort of dd_entry by key, 16 bits per pass
@@ -284,7 +264,7 @@ static void *dd_worker(void *arg)
         pthread_mutex_lock(&run->mu);
         if (st == TSR_OK) {
             for (size_t i = 0; i + 1 < pairs.n; i += 2)
-                uf_union(d->parent, pairs.a[i], pairs.a[i + 1]);
+                tsr_uf_union(d->parent, pairs.a[i], pairs.a[i + 1]);
             d->candidates += cand;
             d->verified += pairs.n / 2;
             run->done_bands++;
@@ -361,10 +341,10 @@ int tsr_dedup_run(tsr_dedup *d, tsr_progress_fn progress, void *ud, tsr_error *e
     TSR_CHECK_ALLOC(d->cluster_of, err);
     uint32_t *size = calloc(d->n + 1, sizeof *size);
     TSR_CHECK_ALLOC(size, err);
-    for (uint64_t i = 0; i < d->n; i++) size[uf_find(d->parent, (uint32_t)i)]++;
+    for (uint64_t i = 0; i < d->n; i++) size[tsr_uf_find(d->parent, (uint32_t)i)]++;
     size_t nmem = 0;
     for (uint64_t i = 0; i < d->n; i++) {
-        uint32_t r = uf_find(d->parent, (uint32_t)i);
+        uint32_t r = tsr_uf_find(d->parent, (uint32_t)i);
         if (size[r] < 2) { d->cluster_of[i] = -1; continue; }
         if (r == i) {
             tsr_dedup_cluster c = { i, nmem, 0, 1.0 };

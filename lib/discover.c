@@ -469,23 +469,6 @@ static void *s2_worker(void *arg)
  * Stage 3: families
  * --------------------------------------------------------------------- */
 
-static uint32_t uf_find(uint32_t *up, uint32_t x)
-{
-    while (up[x] != x) {
-        up[x] = up[up[x]];
-        x = up[x];
-    }
-    return x;
-}
-
-static void uf_union(uint32_t *up, uint32_t a, uint32_t b)
-{
-    a = uf_find(up, a);
-    b = uf_find(up, b);
-    if (a != b) {
-        if (a < b) up[b] = a; else up[a] = b;  /* smallest index is the root */
-    }
-}
 
 typedef struct { int64_t doc; uint32_t begin, end, node; } disc_node;
 
@@ -578,7 +561,7 @@ static int build_families(tsr_index *ix, tsr_discovery *r, tsr_error *err)
         up[2 * i + 1] = (uint32_t)(2 * i + 1);
         nd[2 * i] = (disc_node){ l->a_doc, l->a_begin, l->a_end, (uint32_t)(2 * i) };
         nd[2 * i + 1] = (disc_node){ l->b_doc, l->b_begin, l->b_end, (uint32_t)(2 * i + 1) };
-        uf_union(up, (uint32_t)(2 * i), (uint32_t)(2 * i + 1));
+        tsr_uf_union(up, (uint32_t)(2 * i), (uint32_t)(2 * i + 1));
     }
     tsr_sort(nd, 2 * nl, sizeof *nd, node_cmp);
     /* spans of one document overlapping by half of the shorter are one */
@@ -594,7 +577,7 @@ static int build_families(tsr_index *ix, tsr_discovery *r, tsr_error *err)
                  * (Half of the shorter would let one long passage absorb
                  * every short one inside it and chain whole corpora.) */
                 uint32_t lg = la > lb ? la : lb;
-                if (2 * (uint64_t)ov >= lg) uf_union(up, a->node, b->node);
+                if (2 * (uint64_t)ov >= lg) tsr_uf_union(up, a->node, b->node);
             }
             if (b->end > nd[best].end) best = j;
         }
@@ -621,7 +604,7 @@ static int build_families(tsr_index *ix, tsr_discovery *r, tsr_error *err)
     for (size_t i = 0; i < 2 * nl; i++) fam_of_root[i] = UINT32_MAX;
     size_t nf = 0;
     for (size_t i = 0; i < 2 * nl; i++) {
-        uint32_t root = uf_find(up, (uint32_t)i);
+        uint32_t root = tsr_uf_find(up, (uint32_t)i);
         if (fam_of_root[root] == UINT32_MAX) fam_of_root[root] = (uint32_t)nf++;
     }
     {
@@ -634,7 +617,7 @@ static int build_families(tsr_index *ix, tsr_discovery *r, tsr_error *err)
         for (size_t i = 0; i < ninfo; i++) rank_of[ord[i] - info] = (uint32_t)i;
         for (size_t i = 0; i < 2 * nl; i++) {
             const disc_info *in = info_find(info, ninfo, nd[i].doc);
-            mem[i] = (disc_mem){ fam_of_root[uf_find(up, nd[i].node)],
+            mem[i] = (disc_mem){ fam_of_root[tsr_uf_find(up, nd[i].node)],
                                  rank_of[in - info], nd[i].doc, nd[i].begin, nd[i].end };
         }
         free(ord);
@@ -667,7 +650,7 @@ static int build_families(tsr_index *ix, tsr_discovery *r, tsr_error *err)
     for (size_t i = 0; i < nm; i++) mem[i].fam = rank[mem[i].fam];
     tsr_sort(mem, nm, sizeof *mem, mem_cmp);
     for (size_t i = 0; i < nl; i++)
-        r->links[i].family = rank[fam_of_root[uf_find(up, (uint32_t)(2 * i))]];
+        r->links[i].family = rank[fam_of_root[tsr_uf_find(up, (uint32_t)(2 * i))]];
     free(rank);
     tsr_sort(r->links, nl, sizeof *r->links, link_cmp);
 

@@ -71,6 +71,26 @@ static inline void tsr_sort(void *base, size_t n, size_t size,
         qsort(base, n, size, cmp);
 }
 
+/* Union-find over an array of parents (p[x] == x for roots), path
+ * halving; the smaller index becomes the root, so that a set's root is its
+ * first member.  Shared by discovery (families) and dedup (clusters). */
+static inline uint32_t tsr_uf_find(uint32_t *p, uint32_t x)
+{
+    while (p[x] != x) {
+        p[x] = p[p[x]];
+        x = p[x];
+    }
+    return x;
+}
+
+static inline void tsr_uf_union(uint32_t *p, uint32_t a, uint32_t b)
+{
+    a = tsr_uf_find(p, a);
+    b = tsr_uf_find(p, b);
+    if (a < b) p[b] = a;
+    else if (b < a) p[a] = b;
+}
+
 /* tsr_utf8_check, where NUL bytes pass when allow_nul is set (text.c). */
 int text_check(const char *text, size_t len, int allow_nul, size_t *bad_offset);
 
