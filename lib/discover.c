@@ -382,17 +382,78 @@ typedef struct {
     tsr_error err;
 } disc_s2;
 
-static int same_series(const tsr_document *a, const tsr_document *b)
+
+/* A per-thread cache of tokenized documents: the b side of one pair is
+ * often the b side of the next (a family's members pair up with one
+ * another), and fetching, decompressing and tokenizing a text costs more
+ * than aligning it.  Direct-mapped on the document number. */
+#define DISC_CACHE 4096
+
+typedef struct {
+    int64_t doc;          /* -1: empty */
+    tsr_word *w;
+    size_t n;
+    char *series;
+} disc_cached;
+
+typedef struct { disc_cached slot[DISC_CACHE]; } disc_cache;
+
+static void cache_init(disc_cache *c)
 {
-    return a->series && b->series && !strcmp(a->series, b->series);
+    for (size_t i = 0; i < DISC_CACHE; i++) {
+        c->slot[i].doc = -1;
+        c->slot[i].w = NULL;
+        c->slot[i].series = NULL;
+    }
 }
 
-static int align_chunk(disc_s2 *s, size_t c, tsr_error *err)
+static void cache_free(disc_cache *c)
+{
+    for (size_t i = 0; i < DISC_CACHE; i++) {
+        free(c->slot[i].w);
+        free(c->slot[i].series);
+    }
+}
+
+/* The words (and series) of document `doc`, from the cache or the index. */
+static int cache_get(disc_cache *c, tsr_index *ix, int64_t doc, const disc_cached **out,
+                     tsr_error *err)
+{
+    disc_cached *e = &c->slot[(uint64_t)doc % DISC_CACHE];
+    if (e->doc != doc) {
+        tsr_document *d = NULL;
+        TSR_FORWARD(tsr_index_get_docno(ix, doc, &d, err));
+        tsr_word *w = NULL;
+        size_t n = 0;
+        int rc = tsr_tokenize(d->text, d->text_len, &w, &n, err);
+        if (rc != TSR_OK) {
+            tsr_document_free(d);
+            return rc;
+        }
+        free(e->w);
+        free(e->series);
+        e->doc = doc;
+        e->w = w;
+        e->n = n;
+        e->series = d->series;
+        d->series = NULL;
+        tsr_document_free(d);
+    }
+    *out = e;
+    return TSR_OK;
+}
+
+static int same_series_str(const char *a, const char *b)
+{
+    return a && b && !strcmp(a, b);
+}
+
+static int align_chunk(disc_s2 *s, size_t c, disc_cache *cache, tsr_error *err)
 {
     int rc = TSR_OK;
-    tsr_document *da = NULL, *db = NULL;
-    tsr_word *A = NULL, *B = NULL;
-    size_t an = 0, bn = 0;
+    tsr_document *da = NULL;
+    tsr_word *A = NULL;
+    size_t an = 0;
     al_query q;
     memset(&q, 0, sizeof q);
     al_passages ps = { 0 };
@@ -409,14 +470,13 @@ static int align_chunk(disc_s2 *s, size_t c, tsr_error *err)
             if ((rc = tsr_tokenize(da->text, da->text_len, &A, &an, err))) break;
             if ((rc = al_query_init(&q, A, an, s->p, err))) break;
         }
-        if ((rc = tsr_index_get_docno(s->ix, b, &db, err))) break;
-        if (s->series && (same_series(da, db) ? s->series < 0 : s->series > 0)) {
-            tsr_document_free(db); db = NULL;
+        const disc_cached *db = NULL;
+        if ((rc = cache_get(cache, s->ix, b, &db, err))) break;
+        if (s->series && (same_series_str(da->series, db->series) ? s->series < 0 : s->series > 0))
             continue;
-        }
-        if ((rc = tsr_tokenize(db->text, db->text_len, &B, &bn, err))) break;
+        const tsr_word *B = db->w;
         ps.n = 0;
-        if ((rc = al_align(&q, B, bn, s->p, 0, &ps, err))) break;
+        if ((rc = al_align(&q, B, db->n, s->p, 0, &ps, err))) break;
         for (size_t k = 0; k < ps.n; k++) {
             const al_passage *x = &ps.a[k];
             tsr_link l;
@@ -433,14 +493,11 @@ static int align_chunk(disc_s2 *s, size_t c, tsr_error *err)
             l.similarity = (float)x->similarity;
             if (tsr_vec_push(out, l)) { rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory"); break; }
         }
-        free(B); B = NULL;
-        tsr_document_free(db); db = NULL;
     }
     al_query_free(&q);
     tsr_vec_free(&ps);
-    free(A); free(B);
+    free(A);
     tsr_document_free(da);
-    tsr_document_free(db);
     return rc;
 }
 
@@ -448,12 +505,20 @@ static void *s2_worker(void *arg)
 {
     disc_s2 *s = arg;
     tsr_error err = { 0 };
+    disc_cache *cache = malloc(sizeof *cache);
+    if (!cache) {
+        pthread_mutex_lock(&s->mu);
+        if (s->rc == TSR_OK) s->rc = tsr_seterr(&s->err, TSR_ERR_NOMEM, "out of memory");
+        pthread_mutex_unlock(&s->mu);
+        return NULL;
+    }
+    cache_init(cache);
     for (;;) {
         pthread_mutex_lock(&s->mu);
         size_t c = s->rc == TSR_OK ? s->next_chunk++ : s->nchunks;
         pthread_mutex_unlock(&s->mu);
         if (c >= s->nchunks) break;
-        int rc = align_chunk(s, c, &err);
+        int rc = align_chunk(s, c, cache, &err);
         pthread_mutex_lock(&s->mu);
         s->pairs_done += s->chunk_at[c + 1] - s->chunk_at[c];
         if (rc != TSR_OK && s->rc == TSR_OK) {
@@ -462,6 +527,8 @@ static void *s2_worker(void *arg)
         }
         pthread_mutex_unlock(&s->mu);
     }
+    cache_free(cache);
+    free(cache);
     return NULL;
 }
 
