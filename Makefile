@@ -33,12 +33,14 @@ CLI_SRC  = $(sort $(wildcard cli/*.c))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 TOOL_SRC = $(sort $(wildcard tests/tools/*.c))
 BENCH_SRC = $(sort $(wildcard bench/*.c))
+EXAMPLE_SRC = $(sort $(wildcard examples/*.c))
 
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+EXAMPLE_BIN = $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 DEPS_OK  = $(BUILD)/.deps-ok
 
 .PHONY: bench-discover demo bench-tools all lib cli tests test test-quick test-san eval bench install uninstall clean help deps fuzz
@@ -105,7 +107,11 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libtessera.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(BUILD)/libtessera.a $(LDLIBS)
 
-tests: $(BUILD)/tessera $(UNIT_BIN) $(TOOL_BIN)
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libtessera.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(BUILD)/libtessera.a $(LDLIBS)
+
+tests: $(BUILD)/tessera $(UNIT_BIN) $(TOOL_BIN) $(EXAMPLE_BIN)
 
 bench-tools: $(BUILD)/tessera $(BENCH_BIN)
 

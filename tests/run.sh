@@ -112,6 +112,7 @@ unit_tier() {
 if build; then
     unit_tier build ""
     run "cli golden" sh tests/cli/run.sh
+    run "examples" sh tests/cli/examples.sh
     if [ "$quick" = 0 ]; then
         for seed in 1 2 3 4; do
             run "roundtrip seed $seed" build/tests/roundtrip "$seed" 50
