@@ -43,77 +43,67 @@
 
 #include <xxhash.h>
 
-/* Seed-grams occurring more often than this in the query are ignored. */
+/* ------------------------------------------------------------------------
+ * Constants.  Set together on three sets at once (PAN 2013, stitched news
+ * articles, the synthetic round trips of `make test`), so that none is
+ * fitted alone; EVAL.md has the figures.  Lengths are in words.
+ * --------------------------------------------------------------------- */
+
+/* Seeds: a seed-gram found more often than this in the query is ignored. */
 #define ALIGN_MAX_OCC 32
-/* X-drop extension: band half-width, drop, longest extension, in words. */
-#ifndef ALIGN_BAND
-#define ALIGN_BAND 6
-#endif
-#ifndef ALIGN_XDROP
-#define ALIGN_XDROP 4
-#endif
-#define ALIGN_EXT_MAX 64
-#ifndef ALIGN_MATCH
-#define ALIGN_MATCH 1
-#endif
-#ifndef ALIGN_RARE_LEN
-#define ALIGN_RARE_LEN 5
-#endif
-#ifndef ALIGN_RARE_MAXOCC
-#define ALIGN_RARE_MAXOCC 1
-#endif
-#ifndef ALIGN_RARE_MIN
-#define ALIGN_RARE_MIN 8
-#endif
-#ifndef ALIGN_RARE_SIM
-#define ALIGN_RARE_SIM 0.8
-#endif
-#ifndef ALIGN_RARE_TRIM
-#define ALIGN_RARE_TRIM 4
-#endif
-#ifndef ALIGN_MERGE_SIM
-#define ALIGN_MERGE_SIM 0.8
-#endif
-#ifndef ALIGN_UNI_NEAR
-#define ALIGN_UNI_NEAR 6
-#endif
-#ifndef ALIGN_EDGE_TOL
-#define ALIGN_EDGE_TOL(gap) ((gap) / 4)
-#endif
-#ifndef ALIGN_EDGE_SHARE
-#define ALIGN_EDGE_SHARE 0.8
-#endif
-#define ALIGN_REPEAT_MIN_WORDS(m) ((uint32_t)((m) * 2 / 3 > 8 ? (m) * 2 / 3 : ((m) < 8 ? (m) : 8)))
-#ifndef ALIGN_SHORT_RUN
-#define ALIGN_SHORT_RUN(k) ((uint32_t)(k) + 2)
-#endif
-#ifndef ALIGN_SHORT_GAP
-#define ALIGN_SHORT_GAP(g) ((g) / 2)
-#endif
-#ifndef ALIGN_SHORT_DTOL
-#define ALIGN_SHORT_DTOL 8
-#endif
-#ifndef ALIGN_RARE_FAR
-#define ALIGN_RARE_FAR 12
-#endif
-#ifndef ALIGN_SHORT_SIM
-#define ALIGN_SHORT_SIM 0.35
-#endif
-#ifndef ALIGN_FRINGE_GAP
-#define ALIGN_FRINGE_GAP 8
-#endif
-#ifndef ALIGN_FRINGE_CORE
-#define ALIGN_FRINGE_CORE(k) (4 * (uint32_t)(k))
-#endif
-#ifndef ALIGN_SWAP_GAP
-#define ALIGN_SWAP_GAP 15
-#endif
-#ifndef ALIGN_BGAP
-#define ALIGN_BGAP 1
-#endif
-#ifndef ALIGN_MIN_RUN
+/* A passage needs one exact run longer than a chance phrase... */
 #define ALIGN_MIN_RUN(k) ((uint32_t)(k) + 1)
-#endif
+/* ... or this many single-word (rare word) seeds. */
+#define ALIGN_RARE_MIN 8
+
+/* Rare-word seeds: words of at least this many bytes that occur at most
+ * ALIGN_RARE_MAXOCC times in each text. */
+#define ALIGN_RARE_LEN 5
+#define ALIGN_RARE_MAXOCC 1
+/* A cluster held together by rare words may be this much less similar. */
+#define ALIGN_RARE_SIM 0.8
+/* A rare-word seed needs another seed within this many words, on a
+ * diagonal within as many words. */
+#define ALIGN_UNI_NEAR 6
+/* Single-word seeds at a cluster's edge are trimmed past this gap, or
+ * past ALIGN_RARE_FAR from the first longer run. */
+#define ALIGN_RARE_TRIM 4
+#define ALIGN_RARE_FAR 12
+
+/* Isolated runs: a run shorter than ALIGN_SHORT_RUN needs a neighbour
+ * within ALIGN_SHORT_GAP words on a diagonal within ALIGN_SHORT_DTOL. */
+#define ALIGN_SHORT_RUN(k) ((uint32_t)(k) + 2)
+#define ALIGN_SHORT_GAP(g) ((g) / 2)
+#define ALIGN_SHORT_DTOL 8
+
+/* Edges of clusters that keep to one diagonal (ALIGN_EDGE_SHARE of their
+ * seeded words within ALIGN_EDGE_TOL of the median diagonal): short runs
+ * off that diagonal are trimmed. */
+#define ALIGN_EDGE_TOL(gap) ((gap) / 4)
+#define ALIGN_EDGE_SHARE 0.8
+/* Weak fringes (fewer than 2k seeded words) are cut from clusters whose
+ * longest run is at least ALIGN_FRINGE_CORE, across a gap wider than three
+ * times the cluster's median gap and at least ALIGN_FRINGE_GAP. */
+#define ALIGN_FRINGE_GAP 8
+#define ALIGN_FRINGE_CORE(k) (4 * (uint32_t)(k))
+
+/* Extension: banded X-drop, band half-width, drop, longest extension,
+ * match score (mismatch and gap cost 1). */
+#define ALIGN_BAND 6
+#define ALIGN_XDROP 4
+#define ALIGN_EXT_MAX 64
+#define ALIGN_MATCH 1
+
+/* Similarity: passages shorter than twice min_words need up to this much
+ * more than min_similarity (linearly, the shorter the more). */
+#define ALIGN_SHORT_SIM 0.35
+/* Neighbouring passages merge when, together, they reach this share of
+ * min_similarity; in swapped order only across gaps up to ALIGN_SWAP_GAP. */
+#define ALIGN_MERGE_SIM 0.8
+#define ALIGN_SWAP_GAP 15
+/* Repeats inside one text need 2/3 of min_words, but at least 8 words
+ * (or min_words, when that is smaller). */
+#define ALIGN_REPEAT_MIN_WORDS(m) ((uint32_t)((m) * 2 / 3 > 8 ? (m) * 2 / 3 : ((m) < 8 ? (m) : 8)))
 
 /* ------------------------------------------------------------------------
  * Query preparation
@@ -589,8 +579,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
             int changed = 0;
             next.n = 0;
             for (size_t w = 0; w < work.n; w++) {
-                long pieces = split_side(runs.a, work.a[w].lo, work.a[w].hi, side,
-                                         side ? gap * ALIGN_BGAP : gap, &next);
+                long pieces = split_side(runs.a, work.a[w].lo, work.a[w].hi, side, gap, &next);
                 if (pieces < 0) goto oom;
                 if (pieces > 1) changed = 1;
             }

@@ -40,6 +40,4 @@ void al_query_free(al_query *q);
  * later copies of earlier text are reported (repeats). */
 int al_align(const al_query *q, const tsr_word *b, size_t bn,
              const tsr_params *p, int self, al_passages *out, tsr_error *err);
-
-/* Build a tsr_result's passage/repeat arrays helpers. */
 #endif
