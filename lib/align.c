@@ -101,6 +101,15 @@
  * min_similarity; in swapped order only across gaps up to ALIGN_SWAP_GAP. */
 #define ALIGN_MERGE_SIM 0.8
 #define ALIGN_SWAP_GAP 15
+/* Summaries: neighbouring passages at most ALIGN_SUM_AGAP apart in A and
+ * at most ALIGN_SUM_BGAP_F * max_gap apart in B (in order) merge when the
+ * merged B span is at least ALIGN_SUM_RATIO times the A span and holds
+ * ALIGN_SUM_CONTAIN of A's words: a summary condenses a long stretch of
+ * its source, so similarity (which counts both sides) cannot judge it. */
+#define ALIGN_SUM_AGAP 20
+#define ALIGN_SUM_BGAP_F 8
+#define ALIGN_SUM_RATIO 2
+#define ALIGN_SUM_CONTAIN 0.5
 /* Repeats inside one text need 2/3 of min_words, but at least 8 words
  * (or min_words, when that is smaller). */
 #define ALIGN_REPEAT_MIN_WORDS(m) ((uint32_t)((m) * 2 / 3 > 8 ? (m) * 2 / 3 : ((m) < 8 ? (m) : 8)))
@@ -868,6 +877,24 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
                                     : (c->b_lo >= d->b_hi ? c->b_lo - d->b_hi : 0);
             uint32_t agap = d->a_lo >= c->a_hi ? d->a_lo - c->a_hi : 0;
             const uint32_t lim = inorder ? gap : ALIGN_SWAP_GAP;
+            /* a summary: pieces close together in A drawn, in order, from a
+             * long stretch of B; merged when most words of the merged A are
+             * found in the merged B (containment, not similarity) */
+            if (inorder && agap <= ALIGN_SUM_AGAP && bgap > lim &&
+                bgap <= ALIGN_SUM_BGAP_F * gap) {
+                al_passage m = *c;
+                if (d->a_hi > m.a_hi) m.a_hi = d->a_hi;
+                if (d->b_hi > m.b_hi) m.b_hi = d->b_hi;
+                m.seeded = c->seeded + d->seeded;
+                m.matches = bag_matches(A, m.a_lo, m.a_hi, B, m.b_lo, m.b_hi, keys, cnt,
+                                        used, bag_slots - 1);
+                uint32_t an = m.a_hi - m.a_lo, bnw = m.b_hi - m.b_lo;
+                if (bnw >= ALIGN_SUM_RATIO * an && m.matches >= ALIGN_SUM_CONTAIN * an) {
+                    m.similarity = 2.0 * m.matches / (double)(an + bnw);
+                    *c = m;
+                    continue;
+                }
+            }
             if (agap <= lim && bgap <= lim) {
                 al_passage m = *c;
                 if (d->a_hi > m.a_hi) m.a_hi = d->a_hi;
