@@ -99,7 +99,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtessera.a tests/unit/testhelp.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(BUILD)/libtessera.a $(LDLIBS)
 
-$(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libtessera.a
+$(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libtessera.a tests/tools/synth.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(BUILD)/libtessera.a $(LDLIBS)
 

@@ -63,116 +63,8 @@
 
 #include "tessera.h"
 
-/* ---- random numbers -------------------------------------------------------- */
-
-typedef struct { uint64_t s; } rng;
-
-static uint64_t rng_next(rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static double rng_unit(rng *r) { return (double)(rng_next(r) >> 11) / 9007199254740992.0; }
-
-/* an integer in [lo, hi] */
-static int rng_range(rng *r, int lo, int hi)
-{
-    return lo + (int)(rng_next(r) % (uint64_t)(hi - lo + 1));
-}
-
-/* ---- small helpers --------------------------------------------------------- */
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) { fputs("discover_roundtrip: out of memory\n", stderr); exit(5); }
-    return p;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p) { fputs("discover_roundtrip: out of memory\n", stderr); exit(5); }
-    return p;
-}
-
-typedef struct { char *s; size_t len, cap; } sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->s = xrealloc(b->s, b->cap);
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = 0;
-}
-
-typedef struct { int *v; size_t n, cap; } ivec;
-
-static void iv_push(ivec *a, int x)
-{
-    if (a->n == a->cap) {
-        a->cap = a->cap ? a->cap * 2 : 64;
-        a->v = xrealloc(a->v, a->cap * sizeof *a->v);
-    }
-    a->v[a->n++] = x;
-}
-
-/* ---- vocabulary with Zipf frequencies (as in roundtrip.c) -------------------- */
-
-#define VOCAB 6000
-
-static char vocab[VOCAB][32];
-static double zipf_cdf[VOCAB];
-
-static void vocab_make(uint64_t seed)
-{
-    static const char *syl[] = {
-        "ba", "ke", "lo", "mu", "ri", "sa", "te", "vo", "na", "pi", "do", "gu",
-        "fa", "le", "mo", "zu", "hi", "ra", "so", "ti", "ne", "wa", "ku", "ge",
-        "tor", "lan", "mes", "dur", "vin", "kas", "pol", "ser",
-    };
-    const int nsyl = (int)(sizeof syl / sizeof syl[0]);
-    rng r = { seed ^ 0x5eed5eedull };
-    for (int i = 0; i < VOCAB; i++) {
-        /* frequent words are short; a base-32 rank suffix keeps them distinct */
-        char *w = vocab[i];
-        w[0] = 0;
-        int extra = i < 40 ? 0 : i < 600 ? 1 : 2;
-        for (int k = 0; k < extra; k++)
-            strcat(w, syl[rng_next(&r) % (uint64_t)nsyl]);
-        int x = i;
-        do {
-            strcat(w, syl[x % nsyl]);
-            x /= nsyl;
-        } while (x);
-    }
-    /* Zipf-Mandelbrot: weight 1/(rank + 2.7) */
-    double sum = 0, acc = 0;
-    for (int i = 0; i < VOCAB; i++) sum += 1.0 / (i + 2.7);
-    for (int i = 0; i < VOCAB; i++) {
-        acc += 1.0 / (i + 2.7) / sum;
-        zipf_cdf[i] = acc;
-    }
-    zipf_cdf[VOCAB - 1] = 1.0;
-}
-
-static int zipf_word(rng *r)
-{
-    double u = rng_unit(r);
-    int lo = 0, hi = VOCAB - 1;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (zipf_cdf[mid] < u) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
-}
+#define SYNTH_PROG "discover_roundtrip"
+#include "synth.h"
 
 /* ---- texts built from word ids ----------------------------------------------
  * Sentences of 6-20 words, capitalized, ended by '.', now and then a
@@ -691,26 +583,6 @@ static int keep_series(const tsr_link *l, void *ud)
     int a = doc_of(l->a_doc), b = doc_of(l->b_doc);
     int same = a >= 0 && b >= 0 && !strcmp(docs[a].series, docs[b].series);
     return *(const int *)ud > 0 ? same : !same;
-}
-
-/* ---- temporary directory ------------------------------------------------------ */
-
-static void rm_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            char sub[4096];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            if (unlink(sub) != 0 && (errno == EISDIR || errno == EPERM)) rm_tree(sub);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
 }
 
 /* ---- main ---------------------------------------------------------------------- */
