@@ -36,6 +36,12 @@ int cli_read_file(const char *path, char **buf, size_t *len);
 /* cli_read_file() that reports a failure: prints "tessera: PATH: reason"
  * and returns EXIT_INPUT (no such file) or EXIT_SYSTEM; else EXIT_OK. */
 int cli_read_input(const char *path, char **buf, size_t *len);
+/* Report an error met reading documents (`status` from the reader, with its
+ * message, which names the file and line) and return its exit code: a
+ * reading error is about the input whatever the status says (a truncated
+ * .gz is TSR_ERR_FORMAT, as a bad segment would be), so EXIT_INPUT, but
+ * EXIT_SYSTEM when out of memory. */
+int cli_read_fail(int status, const char *message);
 
 /* "DIR/NAME" in a new string (free it), or NULL when out of memory. */
 char *cli_path_join(const char *dir, const char *name);
@@ -43,6 +49,10 @@ char *cli_path_join(const char *dir, const char *name);
 /* Parse a decimal integer in [lo, hi] (nothing else in `arg`) into *out.
  * Returns 0, or -1 when `arg` is not one (nothing printed). */
 int cli_parse_int(const char *arg, long lo, long hi, int *out);
+/* Parse a size in bytes in [lo, hi]: a number, possibly fractional, with an
+ * optional K, M, G or T (powers of 1024, "Ki" alike) and an optional B:
+ * "65536", "512M", "1.5g", "2GiB".  Returns 0, or -1 (nothing printed). */
+int cli_parse_size(const char *arg, uint64_t lo, uint64_t hi, uint64_t *out);
 
 /* Common alignment options; returns 1 if `opt` was one of them, 0 if not,
  * -1 on a bad value (message printed). */

@@ -743,44 +743,6 @@ static char *spool_stdin(void)
  * The command
  * --------------------------------------------------------------------- */
 
-static int parse_size(const char *a, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(a, &end);
-    if (errno || end == a || v <= 0) return -1;
-    double mul = 1;
-    switch (*end) {
-    case 'k': case 'K': mul = 1024.0; end++; break;
-    case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
-    case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
-    case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
-    default: break;
-    }
-    if (*end == 'B' || *end == 'b') end++;
-    if (*end) return -1;
-    *out = (uint64_t)(v * mul);
-    return *out >= 1024 ? 0 : -1;
-}
-
-static int parse_long(const char *a, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(a, &end, 10);
-    if (errno || *end || end == a || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
-
-static int feed_failure(dd_state *s, cli_feed *feed)
-{
-    int st, in;
-    const tsr_error *fe = cli_feed_error(feed, &st, &in);
-    (void)s;
-    return cli_fail(st == TSR_ERR_NOMEM ? EXIT_SYSTEM : EXIT_INPUT, "%s", fe->message);
-}
-
 static int run_pass2(dd_state *s, dd_writer *w)
 {
     tsr_error e = { 0 };
@@ -804,15 +766,14 @@ static int run_pass2(dd_state *s, dd_writer *w)
             if (st != TSR_OK) rc = cli_fail(cli_exit_code(st), "%s", e.message);
         }
         if (bad != TSR_OK && rc == EXIT_OK && !interrupted)
-            rc = cli_fail(bad == TSR_ERR_NOMEM ? EXIT_SYSTEM : EXIT_INPUT, "%s",
-                          cli_batch_error(bt));
+            rc = cli_read_fail(bad, cli_batch_error(bt));
         cli_batch_free(bt);
         bt = NULL;
         uint64_t done, total;
         cli_feed_progress(feed, &done, &total);
         cli_progress_update(&s->pg, done, total, i, 0);
     }
-    if (rc == EXIT_OK && !interrupted && got < 0) rc = feed_failure(s, feed);
+    if (rc == EXIT_OK && !interrupted && got < 0) rc = cli_feed_fail(feed);
     if (rc == EXIT_OK && !interrupted && i != n)
         rc = cli_fail(EXIT_INPUT, "the input changed between the two passes "
                       "(%llu documents, then %llu)", (unsigned long long)n, (unsigned long long)i);
@@ -923,8 +884,7 @@ int cmd_dedup(int argc, char **argv)
     tsr_reader_opts_default(&s.ro);
     s.memory = (uint64_t)4 << 30;
     s.boiler_min = 10;
-    long v;
-    int c;
+    int v, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hqo:", opts, NULL)) != -1) {
         switch (c) {
@@ -937,11 +897,11 @@ int cmd_dedup(int argc, char **argv)
             break;
         }
         case 2:
-            if (parse_long(optarg, 1, 16, &v)) return cli_usage_error("dedup", "--shingle takes 1..16");
-            s.o.shingle = (int)v; break;
+            if (cli_parse_int(optarg, 1, 16, &v)) return cli_usage_error("dedup", "--shingle takes 1..16");
+            s.o.shingle = v; break;
         case 3:
-            if (parse_long(optarg, 8, 1024, &v)) return cli_usage_error("dedup", "--perm takes 8..1024");
-            s.o.perm = (int)v; break;
+            if (cli_parse_int(optarg, 8, 1024, &v)) return cli_usage_error("dedup", "--perm takes 8..1024");
+            s.o.perm = v; break;
         case 4:
             if (!strcmp(optarg, "first")) s.o.keep = TSR_KEEP_FIRST;
             else if (!strcmp(optarg, "longest")) s.o.keep = TSR_KEEP_LONGEST;
@@ -950,21 +910,21 @@ int cmd_dedup(int argc, char **argv)
             break;
         case 5: s.clusters_path = optarg; break;
         case 6:
-            if (parse_long(optarg, 8, 1 << 30, &v)) return cli_usage_error("dedup", "--substrings takes a length in bytes, at least 8");
+            if (cli_parse_int(optarg, 8, 1 << 30, &v)) return cli_usage_error("dedup", "--substrings takes a length in bytes, at least 8");
             s.substr_min = (size_t)v; break;
         case 7: s.remove = 1; break;
         case 8: s.boiler = 1; break;
         case 9: s.db = optarg; break;
         case 10: s.explain = 1; break;
         case 11:
-            if (parse_size(optarg, &s.memory)) return cli_usage_error("dedup", "--memory takes a size such as 512M or 4G, not '%s'", optarg);
+            if (cli_parse_size(optarg, 1024, UINT64_MAX, &s.memory)) return cli_usage_error("dedup", "--memory takes a size such as 512M or 4G, not '%s'", optarg);
             break;
         case 12:
-            if (parse_long(optarg, 0, 256, &v)) return cli_usage_error("dedup", "--threads takes 0..256");
-            s.threads = (int)v; break;
+            if (cli_parse_int(optarg, 0, 256, &v)) return cli_usage_error("dedup", "--threads takes 0..256");
+            s.threads = v; break;
         case 13: s.mark = 1; break;
         case 14:
-            if (parse_long(optarg, 2, 2000000000, &v)) return cli_usage_error("dedup", "--boiler-min takes 2 or more");
+            if (cli_parse_int(optarg, 2, 2000000000, &v)) return cli_usage_error("dedup", "--boiler-min takes 2 or more");
             s.boiler_min = (unsigned)v; break;
         case 20: s.ro.id_field = optarg; break;
         case 21: s.ro.text_field = optarg; break;
@@ -1050,9 +1010,9 @@ int cmd_dedup(int argc, char **argv)
     if (!interrupted && s.status != TSR_OK)
         rc = cli_fail(cli_exit_code(s.status), "%s", s.errmsg);
     else if (!interrupted && s.bad)
-        rc = cli_fail(s.bad == TSR_ERR_NOMEM ? EXIT_SYSTEM : EXIT_INPUT, "%s", s.badmsg);
+        rc = cli_read_fail(s.bad, s.badmsg);
     else if (!interrupted && s.feed_status < 0)
-        rc = feed_failure(&s, s.feed);
+        rc = cli_feed_fail(s.feed);
     uint64_t skipped = 0;
     for (int a = 0; a < s.ninputs && rc == EXIT_OK; a++) {
         const char *last = NULL;

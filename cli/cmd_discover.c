@@ -190,34 +190,6 @@ static void on_signal(int sig)
  * Helpers
  * --------------------------------------------------------------------- */
 
-/* "512M", "2G", "1.5g", "65536", with an optional B or iB: bytes. */
-static int parse_size(const char *s, size_t *out)
-{
-    char *end;
-    double v, mult = 1;
-
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno || end == s || !(v >= 0))
-        return -1;
-    switch (*end) {
-    case 'k': case 'K': mult = 1024.0; end++; break;
-    case 'm': case 'M': mult = 1024.0 * 1024; end++; break;
-    case 'g': case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
-    case 't': case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
-    default: break;
-    }
-    if (mult > 1 && *end == 'i') end++;
-    if (*end == 'b' || *end == 'B') end++;
-    if (*end)
-        return -1;
-    v *= mult;
-    if (v < 65536 || v > (double)SIZE_MAX / 2)
-        return -1;
-    *out = (size_t)v;
-    return 0;
-}
-
 /* Read the mark of the last completed run: *last = its last_docno, or -1
  * when there is none.  Returns EXIT_OK or an exit code (message printed). */
 static int read_mark(const char *path, int64_t *last)
@@ -367,11 +339,14 @@ int cmd_discover(int argc, char **argv)
             if (cli_parse_int(optarg, 0, 4096, &o.threads) != 0)
                 return cli_usage_error("discover", "--threads takes 0..4096 (0: all cores)");
             break;
-        case OPT_MEMORY:
-            if (parse_size(optarg, &o.memory) != 0)
+        case OPT_MEMORY: {
+            uint64_t bytes;
+            if (cli_parse_size(optarg, 65536, SIZE_MAX / 2, &bytes) != 0)
                 return cli_usage_error("discover", "--memory takes a size of at least 64K, "
                                        "e.g. 512M or 2G, not '%s'", optarg);
+            o.memory = (size_t)bytes;
             break;
+        }
         case OPT_MAXDF:
             if (cli_parse_int(optarg, 0, 2000000000, &o.max_df) != 0)
                 return cli_usage_error("discover", "--max-df takes a number of documents "

@@ -168,21 +168,15 @@ int cmd_index(int argc, char **argv)
         /* a bad record: reported as a reading error, after the documents
          * before it, as when the reader stopped there */
         if (bad != TSR_OK && rc == EXIT_OK && !interrupted)
-            rc = cli_fail(bad == TSR_ERR_NOMEM ? EXIT_SYSTEM : EXIT_INPUT, "%s",
-                          cli_batch_error(bt));
+            rc = cli_read_fail(bad, cli_batch_error(bt));
         cli_batch_free(bt);
         bt = NULL;
         uint64_t done, total;
         cli_feed_progress(feed, &done, &total);
         cli_progress_update(&pg, done, total, added, 0);
     }
-    if (rc == EXIT_OK && !interrupted && got < 0) {
-        int st, in;
-        const tsr_error *fe = cli_feed_error(feed, &st, &in);
-        /* a reading error is about the input, whatever the code says
-         * (a truncated .gz is TSR_ERR_FORMAT, as a bad segment would be) */
-        rc = cli_fail(st == TSR_ERR_NOMEM ? EXIT_SYSTEM : EXIT_INPUT, "%s", fe->message);
-    }
+    if (rc == EXIT_OK && !interrupted && got < 0)
+        rc = cli_feed_fail(feed);
     for (int a = optind; a < argc; a++) {
         const char *last = NULL;
         uint64_t sk = cli_feed_skipped(feed, a - optind, &last);

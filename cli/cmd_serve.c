@@ -59,41 +59,6 @@ static const char serve_help[] =
 "  curl -H 'Content-Type: text/plain' --data-binary @article.txt \\\n"
 "       http://127.0.0.1:8080/api/check\n";
 
-static int parse_count(const char *arg, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(arg, &end, 10);
-    if (errno || *end || end == arg || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* BYTES with an optional K, M or G suffix (powers of 1024). */
-static int parse_bytes(const char *arg, size_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(arg, &end, 10);
-    if (errno || end == arg || arg[0] == '-')
-        return -1;
-    unsigned long long mul = 1;
-    switch (*end) {
-    case 0: break;
-    case 'k': case 'K': mul = 1ull << 10; end++; break;
-    case 'm': case 'M': mul = 1ull << 20; end++; break;
-    case 'g': case 'G': mul = 1ull << 30; end++; break;
-    default: return -1;
-    }
-    if (*end && strcmp(end, "B") && strcmp(end, "iB"))
-        return -1;
-    if (v == 0 || v > (1ull << 40) / mul)
-        return -1;
-    *out = (size_t)(v * mul);
-    return 0;
-}
-
 /* The key: the file's first line without surrounding blanks. */
 static int read_key(const char *path, char **key)
 {
@@ -148,30 +113,32 @@ int cmd_serve(int argc, char **argv)
     cfg.refresh_ms = 1000;
     cfg.access_log = 1;
     const char *key_file = NULL;
-    long v;
-    int c;
+    int v, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hd:", opts, NULL)) != -1) {
         switch (c) {
         case 'd': cfg.db = optarg; break;
         case 'l': cfg.listen = optarg; break;
         case 't':
-            if (parse_count(optarg, 1, 256, &v) != 0)
+            if (cli_parse_int(optarg, 1, 256, &v) != 0)
                 return cli_usage_error("serve", "--threads takes a number from 1 to 256");
-            cfg.threads = (int)v;
+            cfg.threads = v;
             break;
         case 'k': key_file = optarg; break;
-        case 'b':
-            if (parse_bytes(optarg, &cfg.max_body) != 0)
+        case 'b': {
+            uint64_t bytes;
+            if (cli_parse_size(optarg, 1, 1ull << 40, &bytes) != 0)
                 return cli_usage_error("serve", "--max-body takes a size in bytes, e.g. 10M");
+            cfg.max_body = (size_t)bytes;
             break;
+        }
         case 'T':
-            if (parse_count(optarg, 1, 86400, &v) != 0)
+            if (cli_parse_int(optarg, 1, 86400, &v) != 0)
                 return cli_usage_error("serve", "--timeout takes seconds, 1 to 86400");
             cfg.timeout = (unsigned)v;
             break;
         case 'c':
-            if (parse_count(optarg, 1, 100000, &v) != 0)
+            if (cli_parse_int(optarg, 1, 100000, &v) != 0)
                 return cli_usage_error("serve", "--max-connections takes a number from 1 "
                                        "to 100000");
             cfg.max_connections = (unsigned)v;

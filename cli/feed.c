@@ -35,6 +35,7 @@
  * is the last in input order even when batches are parsed out of order.
  */
 #include "feed.h"
+#include "cli.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -89,7 +90,6 @@ struct cli_feed {
     /* the reader's outcome, valid once done */
     int status;
     tsr_error err;
-    int err_input;
     /* progress, read without the lock (approximate) */
     volatile uint64_t bytes_done, bytes_total;
     /* skipped records per input, under mu */
@@ -213,7 +213,7 @@ static int room_for(cli_feed *f, cli_batch **bp, size_t need, int in, uint64_t *
 static void *reader_main(void *arg)
 {
     cli_feed *f = arg;
-    int status = TSR_OK, err_input = -1;
+    int status = TSR_OK;
     tsr_error e = { 0 };
     uint64_t base = 0, seq = 0;
     cli_batch *b = NULL;
@@ -222,7 +222,7 @@ static void *reader_main(void *arg)
     for (int in = 0; in < f->ninputs && status == TSR_OK; in++) {
         tsr_reader *rd = NULL;
         status = tsr_reader_open(f->inputs[in], &ro, &rd, &e);
-        if (status != TSR_OK) { err_input = in; break; }
+        if (status != TSR_OK) break;
         f->bytes_total = base + tsr_reader_bytes_total(rd);
         uint64_t skipped = 0;
         const char *file = NULL;  /* the arena copy of the current file name ... */
@@ -238,14 +238,14 @@ static void *reader_main(void *arg)
                 m = m ? m : "?";
                 size_t ml = strlen(m);
                 int r = room_for(f, &b, ml + 1, in, &seq);
-                if (r) { status = r; err_input = in; break; }
+                if (r) { status = r; break; }
                 item *it = &b->it[b->nitem++];
                 memset(it, 0, sizeof *it);
                 it->nskip = sk - skipped;
                 it->d.text = arena_put(b, m, ml);
                 skipped = sk;
             }
-            if (status != TSR_OK) { err_input = in; break; }
+            if (status != TSR_OK) break;
             if (eof) break;
             const char *name = NULL;
             uint64_t lineno = 0;
@@ -256,7 +256,7 @@ static void *reader_main(void *arg)
                 need += strlen(name) + 1;
             }
             int r = room_for(f, &b, need, in, &seq);
-            if (r) { status = r; err_input = in; break; }
+            if (r) { status = r; break; }
             item *it = &b->it[b->nitem++];
             memset(it, 0, sizeof *it);
             if (!d.id) {
@@ -294,7 +294,6 @@ static void *reader_main(void *arg)
     f->status = status == -1 ? TSR_OK : status;
     f->err = e;
     f->err.code = f->status;
-    f->err_input = err_input;
     f->done = 1;
     pthread_cond_broadcast(&f->cv);
     pthread_mutex_unlock(&f->mu);
@@ -479,7 +478,6 @@ int cli_feed_start(cli_feed **out, char *const *inputs, int n, const tsr_reader_
         parse_threads = nc > 0 ? (int)nc : 1;
     }
     f->parse_threads = parse_threads;
-    f->err_input = -1;
     if (pthread_create(&f->th, NULL, reader_main, f) != 0) {
         pthread_mutex_destroy(&f->mu);
         pthread_cond_destroy(&f->cv);
@@ -507,11 +505,9 @@ int cli_feed_next(cli_feed *f, cli_batch **b)
     return *b ? 1 : (st == TSR_OK ? 0 : -1);
 }
 
-const tsr_error *cli_feed_error(const cli_feed *f, int *status, int *input)
+int cli_feed_fail(const cli_feed *f)
 {
-    *status = f->status;
-    *input = f->err_input;
-    return &f->err;
+    return cli_read_fail(f->status, f->err.message);
 }
 
 void cli_feed_progress(const cli_feed *f, uint64_t *done, uint64_t *total)

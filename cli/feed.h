@@ -17,7 +17,7 @@ typedef struct cli_batch cli_batch;
 int cli_feed_start(cli_feed **f, char *const *inputs, int n, const tsr_reader_opts *ro,
                    int parse_threads);
 /* The next batch, in input order: 1 and *b set; 0 at the end; -1 after a
- * reading error (see cli_feed_error).  Call cli_batch_parse before looking
+ * reading error (see cli_feed_fail).  Call cli_batch_parse before looking
  * at its documents (at once when the reader thread parsed it already).
  * Free *b with cli_batch_free. */
 int cli_feed_next(cli_feed *f, cli_batch **b);
@@ -34,8 +34,9 @@ size_t cli_batch_count(const cli_batch *b);
 const tsr_docinfo *cli_batch_doc(const cli_batch *b, size_t i);
 int cli_batch_input(const cli_batch *b);
 void cli_batch_free(cli_batch *b);
-/* The reading error: status, index of the input, message. */
-const tsr_error *cli_feed_error(const cli_feed *f, int *status, int *input);
+/* Report the reading error (cli_read_fail: its message names the input)
+ * and return its exit code. */
+int cli_feed_fail(const cli_feed *f);
 /* Bytes read so far and in all (approximate; for progress). */
 void cli_feed_progress(const cli_feed *f, uint64_t *done, uint64_t *total);
 /* Records of input `input` skipped by skip_bad, in the batches parsed so

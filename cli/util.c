@@ -125,6 +125,11 @@ char *cli_path_join(const char *dir, const char *name)
     return p;
 }
 
+int cli_read_fail(int status, const char *message)
+{
+    return cli_fail(status == TSR_ERR_NOMEM ? EXIT_SYSTEM : EXIT_INPUT, "%s", message);
+}
+
 int cli_parse_int(const char *arg, long lo, long hi, int *out)
 {
     char *end;
@@ -133,6 +138,32 @@ int cli_parse_int(const char *arg, long lo, long hi, int *out)
     if (errno || *end || end == arg || v < lo || v > hi)
         return -1;
     *out = (int)v;
+    return 0;
+}
+
+int cli_parse_size(const char *arg, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    char *end;
+    double mult = 1;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (errno || end == arg || !(v >= 0))
+        return -1;
+    switch (*end) {
+    case 'k': case 'K': mult = 1024.0; end++; break;
+    case 'm': case 'M': mult = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    if (mult > 1 && *end == 'i') end++;
+    if (*end == 'b' || *end == 'B') end++;
+    if (*end)
+        return -1;
+    v *= mult;
+    if (v < (double)lo || v > (double)hi)
+        return -1;
+    *out = (uint64_t)v;
     return 0;
 }
 
