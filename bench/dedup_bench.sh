@@ -22,6 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 tessera=${TESSERA:-$repo/build/tessera}
 py=${PYTHON:-python3}
+. "$here/lib.sh"
 work=${TESSERA_BENCH_DIR:-/tmp/tessera-bench}
 docs=${TESSERA_BENCH_DOCS:-1000000}
 big=${TESSERA_BENCH_DEDUP_5M:-$work/disc-5000000.jsonl}
@@ -33,15 +34,6 @@ run=$work/dedup-run
 rm -rf "$run"
 mkdir -p "$run" "$here/results"
 md=$here/results/dedup.md
-
-tv() { # FILE FIELD
-    case $2 in
-    wall) sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$1" |
-          awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }' ;;
-    cpu) awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$1" ;;
-    rss) sed -n 's/.*Maximum resident set size (kbytes): //p' "$1" ;;
-    esac
-}
 
 one() { # LABEL FILE
     _f=$2

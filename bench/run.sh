@@ -36,6 +36,7 @@ data=${TESSERA_DATA:-$(dirname "$repo")/shared/data}
 tessera=${TESSERA:-$repo/build/tessera}
 bcheck=$(dirname "$tessera")/bench/bench_check
 py=${PYTHON:-python3}
+. "$here/lib.sh"
 docs=${TESSERA_BENCH_DOCS:-1000000}
 nq=${TESSERA_BENCH_QUERIES:-200}
 peer_docs=${TESSERA_BENCH_PEER_DOCS:-100000}
@@ -69,23 +70,6 @@ subset=$work/subset-$docs
 run=$work/run
 rm -rf "$run"
 mkdir -p "$run"
-
-# "Elapsed (wall clock) time (h:mm:ss or m:ss): 1:02.3" and friends, from time -v
-tv() { # FILE FIELD -> number
-    case $2 in
-    wall) sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$1" |
-          awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }' ;;
-    user) sed -n 's/.*User time (seconds): //p' "$1" ;;
-    sys)  sed -n 's/.*System time (seconds): //p' "$1" ;;
-    rss)  sed -n 's/.*Maximum resident set size (kbytes): //p' "$1" ;;
-    esac
-}
-jget() { # JSON-FILE KEY -> value
-    "$py" -c 'import json,sys; v=json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."): v=v[k]
-print(v)' "$1" "$2"
-}
-calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 
 # ---- 2. indexing ----------------------------------------------------------------
 echo "== index: $docs documents"

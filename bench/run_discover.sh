@@ -30,6 +30,7 @@ data=${TESSERA_DATA:-$(dirname "$repo")/shared/data}
 tessera=${TESSERA:-$repo/build/tessera}
 bdir=$(dirname "$tessera")/bench
 py=${PYTHON:-python3}
+. "$here/lib.sh"
 sizes=${TESSERA_DISC_SIZES:-100000 1000000}
 mem=${TESSERA_DISC_MEMORY:-1G}
 simn=${TESSERA_DISC_SIM_DOCS:-100000}
@@ -54,20 +55,6 @@ run=$work/drun
 rm -rf "$run"
 mkdir -p "$run"
 
-tv() { # FILE FIELD -> number, from a time -v report
-    case $2 in
-    wall) sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$1" |
-          awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }' ;;
-    cpu)  awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$1" ;;
-    rss)  sed -n 's/.*Maximum resident set size (kbytes): //p' "$1" ;;
-    esac
-}
-jget() { # JSON-FILE KEY -> value
-    "$py" -c 'import json,sys; v=json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."): v=v[k]
-print(v)' "$1" "$2"
-}
-calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 gib() { calc "%.2f" "$1 / 1048576"; }   # kB -> GiB
 
 rows=$run/rows.md
