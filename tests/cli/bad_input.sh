@@ -17,25 +17,12 @@
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-bin=${TESSERA_BIN:-$root/build/tessera}
-gen=${DATAGEN_BIN:-$root/build/tests/datagen}
-case $bin in /*) ;; *) bin=$root/$bin ;; esac
-case $gen in /*) ;; *) gen=$root/$gen ;; esac
+. "$here/lib.sh"
+gen=$(tsr_abs "${DATAGEN_BIN:-build/tests/datagen}")
 verbose=0
 [ "${1:-}" = "--verbose" ] || [ "${1:-}" = "-v" ] && verbose=1
-for b in "$bin" "$gen"; do
-    if [ ! -x "$b" ]; then
-        echo "tests/cli/bad_input.sh: $b not built (make tests)" >&2
-        echo "0 passed, 1 failed"
-        exit 1
-    fi
-done
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/tsr-bad-XXXXXX") || exit 5
-trap 'rm -rf "$work"' EXIT INT TERM
-cd "$work" || exit 5
-unset TESSERA_DB
+tsr_need tests/cli/bad_input.sh "$bin" "$gen"
+tsr_workdir bad
 
 passed=0
 failed=0

@@ -20,20 +20,11 @@
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-bin=${TESSERA_BIN:-$root/build/tessera}
-case $bin in /*) ;; *) bin=$root/$bin ;; esac
+. "$here/lib.sh"
 verbose=0
 [ "${1:-}" = "--verbose" ] || [ "${1:-}" = "-v" ] && verbose=1
-if [ ! -x "$bin" ]; then
-    echo "tests/cli/dedup.sh: $bin not built (make tests)" >&2
-    echo "0 passed, 1 failed"
-    exit 1
-fi
-work=$(mktemp -d "${TMPDIR:-/tmp}/tsr-dedup-XXXXXX") || exit 5
-trap 'rm -rf "$work"' EXIT INT TERM
-cd "$work" || exit 5
-unset TESSERA_DB
+tsr_need tests/cli/dedup.sh "$bin"
+tsr_workdir dedup
 
 passed=0
 failed=0
@@ -201,6 +192,7 @@ sleep 0.3
 kill -TERM $pid 2>/dev/null
 wait $pid
 rc=$?
+pid=""
 if [ "$rc" -eq 130 ] || [ "$rc" -eq 0 ]; then ok "SIGTERM: exit $rc"; else bad "SIGTERM exit" "$rc"; fi
 if [ "$rc" -eq 130 ] && ls int.jsonl* >/dev/null 2>&1; then bad "SIGTERM leaves no output" "$(ls int.jsonl*)"
 else ok "SIGTERM leaves no output"; fi
@@ -213,6 +205,7 @@ for delay in 0.05 0.1 0.2 0.3 0.5 0.8; do
     kill -KILL $pid 2>/dev/null
     wait $pid 2>/dev/null
     rc=$?
+    pid=""
     # killed: nothing; finished first: the whole output
     if [ "$rc" -eq 137 ]; then
         # nothing, or (killed after the rename) the complete output

@@ -33,11 +33,8 @@
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-bin=${TESSERA_BIN:-$root/build/tessera}
-gen=${DROUNDTRIP_BIN:-$root/build/tests/discover_roundtrip}
-case $bin in /*) ;; *) bin=$root/$bin ;; esac
-case $gen in /*) ;; *) gen=$root/$gen ;; esac
+. "$here/lib.sh"
+gen=$(tsr_abs "${DROUNDTRIP_BIN:-build/tests/discover_roundtrip}")
 seed=1
 verbose=0
 for a in "$@"; do
@@ -46,26 +43,11 @@ for a in "$@"; do
     *) seed=$a ;;
     esac
 done
-for b in "$bin" "$gen"; do
-    if [ ! -x "$b" ]; then
-        echo "tests/cli/discover_kill.sh: $b not built (make tests)" >&2
-        echo "0 passed, 1 failed"
-        exit 1
-    fi
-done
+tsr_need tests/cli/discover_kill.sh "$bin" "$gen"
 rounds=${TSR_DKILL_ROUNDS:-12}
 ndocs=${TSR_DKILL_DOCS:-4000}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/tsr-dkill-XXXXXX") || exit 5
-pid=""
-cleanup() {
-    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-cd "$work" || exit 5
-unset TESSERA_DB
+tsr_workdir dkill
 T=$bin
 
 passed=0

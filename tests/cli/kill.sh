@@ -27,11 +27,8 @@
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-bin=${TESSERA_BIN:-$root/build/tessera}
-gen=${DATAGEN_BIN:-$root/build/tests/datagen}
-case $bin in /*) ;; *) bin=$root/$bin ;; esac
-case $gen in /*) ;; *) gen=$root/$gen ;; esac
+. "$here/lib.sh"
+gen=$(tsr_abs "${DATAGEN_BIN:-build/tests/datagen}")
 seed=1
 verbose=0
 for a in "$@"; do
@@ -40,29 +37,14 @@ for a in "$@"; do
     *) seed=$a ;;
     esac
 done
-for b in "$bin" "$gen"; do
-    if [ ! -x "$b" ]; then
-        echo "tests/cli/kill.sh: $b not built (make tests)" >&2
-        echo "0 passed, 1 failed"
-        exit 1
-    fi
-done
+tsr_need tests/cli/kill.sh "$bin" "$gen"
 
 ndocs=${TSR_KILL_DOCS:-16000}
 rounds=${TSR_KILL_ROUNDS:-20}
 docbytes=2000
 k=$(( (1048576 + docbytes - 1) / docbytes ))
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/tsr-kill-XXXXXX") || exit 5
-pid=""
-cleanup() {
-    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-cd "$work" || exit 5
-unset TESSERA_DB
+tsr_workdir kill
 T=$bin
 
 "$gen" --seed "$seed" --docs "$ndocs" --bytes "$docbytes" >corpus.jsonl || {
