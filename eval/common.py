@@ -1,12 +1,16 @@
 """Shared helpers of the evaluation scripts: where the repository, the
-tessera binary and the research data are, and table formatting.
+tessera binary and the research data are, running a command timed, and
+table formatting.
 
 The data lives outside the repository (read-only research data, never
 copied in): $TESSERA_DATA if set, else "$(dirname REPO)/shared/data".
 """
 
 import os
+import shlex
+import subprocess
 import sys
+import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,6 +41,19 @@ def tessera_bin(path=None):
         sys.exit(f"eval: {path} not found or not executable; run `make` "
                  f"first (or pass --tessera / set TESSERA).")
     return path
+
+
+def run_timed(cmd, what):
+    """Run `cmd` (a list); return (seconds, its stderr, stripped).  A
+    failure ends the script with the command, `what` it was for and the
+    tail of its stderr."""
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    dt = time.monotonic() - t0
+    if p.returncode != 0:
+        sys.exit(f"{os.path.basename(sys.argv[0])}: `{shlex.join(cmd)}` ({what}) exited "
+                 f"with {p.returncode}: {p.stderr.decode(errors='replace')[-2000:]}")
+    return dt, p.stderr.decode(errors="replace").strip()
 
 
 def table(header, rows, markdown=False):

@@ -31,10 +31,8 @@ import json
 import os
 import re
 import shlex
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -49,16 +47,6 @@ def normalize(text):
 
 def source_of(doc_id):
     return doc_id.split("/", 1)[0]
-
-
-def run(cmd, what):
-    t0 = time.monotonic()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    dt = time.monotonic() - t0
-    if p.returncode != 0:
-        sys.exit(f"discover_news.py: `{shlex.join(cmd)}` ({what}) exited with "
-                 f"{p.returncode}: {p.stderr.decode(errors='replace')[-2000:]}")
-    return dt, p.stderr.decode(errors="replace").strip()
 
 
 def size_bucket(n):
@@ -102,13 +90,13 @@ def main(argv=None):
                 o["series"] = source_of(i)
                 out.write(json.dumps(o, ensure_ascii=False) + "\n")
         ix = os.path.join(tmp, "ix")
-        t_index, _ = run([binary, "index", "-q", "--db", ix, cj], "index")
+        t_index, _ = common.run_timed([binary, "index", "-q", "--db", ix, cj], "index")
         pairs = os.path.join(tmp, "pairs.jsonl")
         fams = os.path.join(tmp, "families.jsonl")
         cmd = [binary, "discover", "--db", ix, "--workdir", os.path.join(tmp, "work"),
                "-o", pairs, "--families", fams, "--threads", str(args.threads)] + \
             shlex.split(args.args)
-        t_disc, summary = run(cmd, "discover")
+        t_disc, summary = common.run_timed(cmd, "discover")
         with open(fams, encoding="utf-8") as f:
             families = [json.loads(x) for x in f if x.strip()]
         with open(pairs, encoding="utf-8") as f:

@@ -34,10 +34,8 @@ import collections
 import json
 import os
 import shlex
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -59,16 +57,6 @@ def write_corpus(corpus, path):
                 n += 1
                 size += len(data)
     return n, size
-
-
-def run(cmd, what):
-    t0 = time.monotonic()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    dt = time.monotonic() - t0
-    if p.returncode != 0:
-        sys.exit(f"discover_pan.py: `{shlex.join(cmd)}` ({what}) exited with "
-                 f"{p.returncode}: {p.stderr.decode(errors='replace')[-2000:]}")
-    return dt, p.stderr.decode(errors="replace")
 
 
 def kind_of_doc(name):
@@ -164,11 +152,11 @@ def main(argv=None):
             cj = os.path.join(tmp, "corpus.jsonl")
             ndocs, nbytes = write_corpus(corpus, cj)
             ix = os.path.join(tmp, "ix")
-            t_index, _ = run([binary, "index", "-q", "--db", ix, cj], "index")
+            t_index, _ = common.run_timed([binary, "index", "-q", "--db", ix, cj], "index")
             out = os.path.join(tmp, "pairs.jsonl")
             cmd = [binary, "discover", "--db", ix, "--workdir", os.path.join(tmp, "work"),
                    "-o", out, "--threads", str(args.threads)] + shlex.split(args.args)
-            t_disc, summary = run(cmd, "discover")
+            t_disc, summary = common.run_timed(cmd, "discover")
             with open(out, encoding="utf-8") as f:
                 lines = f.read().splitlines()
             if args.save:
