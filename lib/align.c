@@ -40,8 +40,8 @@
  */
 #include "align.h"
 #include "fingerprint.h"
+#include "common/xxh.h"
 
-#include <xxhash.h>
 
 /* ------------------------------------------------------------------------
  * Constants.  Set together on three sets at once (PAN 2013, stitched news

@@ -22,9 +22,9 @@
  * most half full; one per distinct (series, line).
  */
 #include "common/common.h"
+#include "common/xxh.h"
 
 #include <pthread.h>
-#include <xxhash.h>
 
 struct tsr_boiler {
     unsigned min_docs;

@@ -512,6 +512,49 @@ out:
     return rc;
 }
 
+int cat_get_docs(cat *c, const int64_t *docnos, size_t n, cat_row_fn fn, void *ud,
+                 tsr_error *err)
+{
+    if (n == 0)
+        return TSR_OK;
+    pthread_mutex_lock(&c->mu);
+    int rc = TSR_OK;
+    const int own = sqlite3_get_autocommit(c->db);  /* else inside the caller's */
+    if (own)
+        rc = exec(c, "BEGIN", err);
+    sqlite3_stmt *s = rc == TSR_OK ? stmt(c, S_GETNO, err) : NULL;
+    if (rc == TSR_OK && !s)
+        rc = err ? err->code : TSR_ERR_DB;
+    for (size_t i = 0; rc == TSR_OK && i < n; i++) {
+        sqlite3_bind_int64(s, 1, docnos[i]);
+        const int r = sqlite3_step(s);
+        if (r == SQLITE_DONE) {
+            rc = tsr_seterr(err, TSR_ERR_NOTFOUND, "no document number %" PRId64, docnos[i]);
+        } else if (r != SQLITE_ROW) {
+            rc = db_err(c, err, "reading a document");
+        } else {
+            cat_row row;
+            row.docno = sqlite3_column_int64(s, 0);
+            row.id = (const char *)sqlite3_column_text(s, 1);
+            row.title = (const char *)sqlite3_column_text(s, 2);
+            row.date = (const char *)sqlite3_column_text(s, 3);
+            row.series = (const char *)sqlite3_column_text(s, 4);
+            row.text_len = col_u64(s, 6);
+            row.blob = sqlite3_column_blob(s, 7);
+            row.blob_len = (size_t)sqlite3_column_bytes(s, 7);
+            if (!row.id || (!row.blob && row.blob_len))
+                rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading a document");
+            else
+                rc = fn(ud, i, &row);
+        }
+        done(s);
+    }
+    if (own && !sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
 /* ------------------------------------------------------------------------
  * Writes
  * --------------------------------------------------------------------- */

@@ -84,6 +84,22 @@ int cat_put_meta(cat *c, const cat_meta *m, tsr_error *err);
 int cat_get_doc(cat *c, const char *id, int64_t docno, tsr_document *d,
                 void **blob, size_t *blob_len, tsr_error *err);
 
+/* Several documents by docno, in one read transaction (one round of
+ * SQLite's file locks instead of one per document), under one hold of the
+ * mutex.  For each docnos[i] in turn, fn(ud, i, &row) with pointers valid
+ * during that call only; fn's status other than TSR_OK stops the reads and
+ * is returned.  A docno that is absent is TSR_ERR_NOTFOUND naming it. */
+typedef struct cat_row {
+    int64_t docno;
+    const char *id, *title, *date, *series;  /* NULL when absent, but id */
+    uint64_t text_len;
+    const void *blob;                        /* compressed text */
+    size_t blob_len;
+} cat_row;
+typedef int (*cat_row_fn)(void *ud, size_t i, const cat_row *row);
+int cat_get_docs(cat *c, const int64_t *docnos, size_t n, cat_row_fn fn, void *ud,
+                 tsr_error *err);
+
 /* A read transaction, so that several reads see one state (verify). */
 int cat_read_begin(cat *c, tsr_error *err);
 void cat_read_end(cat *c);

@@ -206,7 +206,8 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
     unsigned char *bp = NULL;
     uint32_t *docs = NULL;
     tsr_result *r = NULL;
-    tsr_document *d = NULL;
+    int64_t *docnos = NULL;
+    ix_docs *batch = NULL;
 
     TSR_FORWARD(tsr_tokenize(text, len, &A, &an, err));
     r = rs_new(len, an);
@@ -253,27 +254,34 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
         select_diverse(cand, &nc, &hv, an, (size_t)p->max_candidates, p->min_shared))
         goto oom;
 
-    /* 2. align with each candidate */
-    for (size_t c = 0; c < nc; c++) {
-        if ((rc = tsr_index_get_docno(ix, cand[c].doc, &d, err))) {
+    /* 2. align with each candidate: their rows read at once, each text
+     * decompressed and tokenized in turn */
+    if (nc) {
+        docnos = malloc(nc * sizeof *docnos);
+        if (!docnos) goto oom;
+        for (size_t c = 0; c < nc; c++) docnos[c] = cand[c].doc;
+        if ((rc = ix_docs_fetch(ix, docnos, nc, &batch, err))) {
             if (rc == TSR_ERR_NOTFOUND)
-                rc = tsr_seterr(err, TSR_ERR_CORRUPT,
-                                "postings name document %u, which the catalog lacks",
-                                cand[c].doc);
+                rc = tsr_preferr(err, TSR_ERR_CORRUPT,
+                                 "postings name a document that the catalog lacks");
             goto fail;
         }
-        size_t bn = 0;
-        if ((rc = tsr_tokenize(d->text, d->text_len, &B, &bn, err))) goto fail;
+    }
+    for (size_t c = 0; c < nc; c++) {
+        const ix_docmeta *m = ix_docs_meta(batch, c);
+        const char *btext;
+        size_t blen, bn = 0;
+        if ((rc = ix_docs_text(batch, c, &btext, &blen, err))) goto fail;
+        if ((rc = tsr_tokenize(btext, blen, &B, &bn, err))) goto fail;
         ps.n = 0;
         if ((rc = al_align(&q, B, bn, p, 0, &ps, err))) goto fail;
         if (ps.n) {
             size_t src;
-            if (rs_add_source(r, d->id, d->title, d->date, d->series, d->docno, &src) ||
+            if (rs_add_source(r, m->id, m->title, m->date, m->series, m->docno, &src) ||
                 rs_add_passages(r, &ps, A, B, src))
                 goto oom;
         }
         free(B); B = NULL;
-        tsr_document_free(d); d = NULL;
     }
 
     /* 3. repetition inside the text, boilerplate lines */
@@ -292,7 +300,8 @@ oom:
 fail:
 done:
     tsr_result_free(r);
-    tsr_document_free(d);
+    ix_docs_free(batch);
+    free(docnos);
     al_query_free(&q);
     tsr_vec_free(&ps);
     free(map.key); free(map.val);

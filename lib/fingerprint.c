@@ -24,8 +24,8 @@
  */
 #include "common/common.h"
 #include "fingerprint.h"
+#include "common/xxh.h"
 
-#include <xxhash.h>
 
 uint64_t fp_ngram_hash(const tsr_word *w, size_t n)
 {

@@ -39,6 +39,7 @@
 #include "catalog.h"
 #include "index_internal.h"
 #include "segment.h"
+#include "common/xxh.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -49,7 +50,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 #include <zstd.h>
 
 #define IX_CATALOG "catalog.sqlite"
@@ -1044,6 +1044,43 @@ int tsr_index_refresh(tsr_index *ix, tsr_error *err)
     return ix_load(ix, err);
 }
 
+/* A decompression context from the pool (or a new one; NULL when out of
+ * memory), and back to the pool. */
+static ZSTD_DCtx *dctx_take(tsr_index *ix)
+{
+    pthread_mutex_lock(&ix->dmu);
+    ZSTD_DCtx *dc = ix->ndctx ? ix->dctx[--ix->ndctx] : NULL;
+    pthread_mutex_unlock(&ix->dmu);
+    return dc ? dc : ZSTD_createDCtx();
+}
+
+static void dctx_give(tsr_index *ix, ZSTD_DCtx *dc)
+{
+    if (!dc)
+        return;
+    pthread_mutex_lock(&ix->dmu);
+    if (ix->ndctx < IX_DCTX_POOL) { ix->dctx[ix->ndctx++] = dc; dc = NULL; }
+    pthread_mutex_unlock(&ix->dmu);
+    ZSTD_freeDCtx(dc);  /* the pool was full */
+}
+
+/* Decompress a stored text of `text_len` bytes into dst (text_len + 1
+ * bytes; NUL-terminated). */
+static int unpack_text(tsr_index *ix, ZSTD_DCtx *dc, char *dst, size_t text_len,
+                       const void *blob, size_t blen, int64_t docno, const char *id,
+                       tsr_error *err)
+{
+    const size_t got = dc ? ZSTD_decompressDCtx(dc, dst, text_len, blob, blen)
+                          : ZSTD_decompress(dst, text_len, blob, blen);
+    if (ZSTD_isError(got) || got != text_len)
+        return tsr_seterr(err, TSR_ERR_CORRUPT,
+                          "%s: document %" PRId64 " ('%s'): stored text is damaged (%s)",
+                          ix->dir, docno, id ? id : "",
+                          ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong length");
+    dst[text_len] = 0;
+    return TSR_OK;
+}
+
 static int ix_get(tsr_index *ix, const char *id, int64_t docno, int with_text,
                   tsr_document **out, tsr_error *err)
 {
@@ -1057,25 +1094,9 @@ static int ix_get(tsr_index *ix, const char *id, int64_t docno, int with_text,
         if (!d->text) {
             rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for %zu bytes", d->text_len);
         } else {
-            pthread_mutex_lock(&ix->dmu);
-            ZSTD_DCtx *dc = ix->ndctx ? ix->dctx[--ix->ndctx] : NULL;
-            pthread_mutex_unlock(&ix->dmu);
-            if (!dc) dc = ZSTD_createDCtx();
-            const size_t got = dc ? ZSTD_decompressDCtx(dc, d->text, d->text_len, blob, blen)
-                                  : ZSTD_decompress(d->text, d->text_len, blob, blen);
-            if (dc) {
-                pthread_mutex_lock(&ix->dmu);
-                if (ix->ndctx < IX_DCTX_POOL) { ix->dctx[ix->ndctx++] = dc; dc = NULL; }
-                pthread_mutex_unlock(&ix->dmu);
-                ZSTD_freeDCtx(dc);  /* the pool was full */
-            }
-            if (ZSTD_isError(got) || got != d->text_len)
-                rc = tsr_seterr(err, TSR_ERR_CORRUPT,
-                                "%s: document %" PRId64 " ('%s'): stored text is damaged (%s)",
-                                ix->dir, d->docno, d->id ? d->id : "",
-                                ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong length");
-            else
-                d->text[d->text_len] = 0;
+            ZSTD_DCtx *dc = dctx_take(ix);
+            rc = unpack_text(ix, dc, d->text, d->text_len, blob, blen, d->docno, d->id, err);
+            dctx_give(ix, dc);
         }
     }
     free(blob);
@@ -1085,6 +1106,133 @@ static int ix_get(tsr_index *ix, const char *id, int64_t docno, int with_text,
     }
     *out = d;
     return TSR_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Many documents at once (check's candidates)
+ * --------------------------------------------------------------------- */
+
+enum { DF_ID, DF_TITLE, DF_DATE, DF_SERIES, DF_BLOB, DF_N };
+
+struct ix_docs {
+    tsr_index *ix;
+    size_t n;
+    ix_docmeta *meta;
+    size_t (*off)[DF_N];    /* arena offsets; SIZE_MAX for NULL */
+    size_t *blob_len;
+    char *arena;
+    size_t alen, acap;
+    char *text;             /* the text of the last ix_docs_text */
+    size_t tcap;
+    ZSTD_DCtx *dc;
+};
+
+static size_t arena_put(ix_docs *b, const void *p, size_t n, int nul)
+{
+    if (!p)
+        return SIZE_MAX;
+    const size_t need = b->alen + n + 1;
+    if (need > b->acap) {
+        size_t cap = b->acap ? b->acap : 4096;
+        while (cap < need) cap *= 2;
+        char *a = realloc(b->arena, cap);
+        if (!a)
+            return SIZE_MAX - 1;
+        b->arena = a;
+        b->acap = cap;
+    }
+    const size_t at = b->alen;
+    memcpy(b->arena + at, p, n);
+    b->alen += n;
+    if (nul)
+        b->arena[b->alen++] = 0;
+    return at;
+}
+
+static int docs_row(void *ud, size_t i, const cat_row *row)
+{
+    ix_docs *b = ud;
+    const char *s[DF_BLOB] = { row->id, row->title, row->date, row->series };
+    for (int f = 0; f < DF_BLOB; f++)
+        b->off[i][f] = arena_put(b, s[f], s[f] ? strlen(s[f]) : 0, 1);
+    b->off[i][DF_BLOB] = arena_put(b, row->blob ? row->blob : "", row->blob_len, 0);
+    for (int f = 0; f < DF_N; f++)
+        if (b->off[i][f] == SIZE_MAX - 1)
+            return TSR_ERR_NOMEM;
+    b->blob_len[i] = row->blob_len;
+    b->meta[i].docno = row->docno;
+    b->meta[i].text_len = row->text_len;
+    return TSR_OK;
+}
+
+int ix_docs_fetch(tsr_index *ix, const int64_t *docnos, size_t n, ix_docs **out,
+                  tsr_error *err)
+{
+    *out = NULL;
+    ix_docs *b = calloc(1, sizeof *b);
+    TSR_CHECK_ALLOC(b, err);
+    b->ix = ix;
+    b->n = n;
+    b->meta = calloc(n + 1, sizeof *b->meta);
+    b->off = calloc(n + 1, sizeof *b->off);
+    b->blob_len = calloc(n + 1, sizeof *b->blob_len);
+    if (!b->meta || !b->off || !b->blob_len) {
+        ix_docs_free(b);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading %zu documents", n);
+    }
+    int rc = cat_get_docs(ix->cat, docnos, n, docs_row, b, err);
+    if (rc == TSR_ERR_NOMEM)
+        rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading %zu documents", n);
+    if (rc != TSR_OK) {
+        ix_docs_free(b);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {  /* the arena has stopped moving */
+        const char **f[DF_BLOB] = { &b->meta[i].id, &b->meta[i].title, &b->meta[i].date,
+                                    &b->meta[i].series };
+        for (int k = 0; k < DF_BLOB; k++)
+            *f[k] = b->off[i][k] == SIZE_MAX ? NULL : b->arena + b->off[i][k];
+    }
+    b->dc = dctx_take(ix);
+    *out = b;
+    return TSR_OK;
+}
+
+const ix_docmeta *ix_docs_meta(const ix_docs *b, size_t i)
+{
+    return &b->meta[i];
+}
+
+int ix_docs_text(ix_docs *b, size_t i, const char **text, size_t *len, tsr_error *err)
+{
+    const size_t tl = (size_t)b->meta[i].text_len;
+    if (tl + 1 > b->tcap) {
+        size_t cap = b->tcap ? b->tcap : 16384;
+        while (cap < tl + 1) cap *= 2;
+        char *t = realloc(b->text, cap);
+        if (!t)
+            return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for %zu bytes", tl);
+        b->text = t;
+        b->tcap = cap;
+    }
+    TSR_FORWARD(unpack_text(b->ix, b->dc, b->text, tl, b->arena + b->off[i][DF_BLOB],
+                            b->blob_len[i], b->meta[i].docno, b->meta[i].id, err));
+    *text = b->text;
+    *len = tl;
+    return TSR_OK;
+}
+
+void ix_docs_free(ix_docs *b)
+{
+    if (!b)
+        return;
+    dctx_give(b->ix, b->dc);
+    free(b->meta);
+    free(b->off);
+    free(b->blob_len);
+    free(b->arena);
+    free(b->text);
+    free(b);
 }
 
 int tsr_index_get(tsr_index *ix, const char *id, tsr_document **out, tsr_error *err)

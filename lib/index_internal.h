@@ -34,4 +34,22 @@ uint64_t ix_generation(const tsr_index *ix);
 int ix_read_begin(tsr_index *ix, tsr_error *err);
 void ix_read_end(tsr_index *ix);
 
+/* Many documents at once (a check's candidates): ix_docs_fetch reads the
+ * stored rows of docnos[0..n) in one catalog transaction; then
+ * ix_docs_meta gives the i-th one's fields (valid until ix_docs_free) and
+ * ix_docs_text its text, decompressed into a buffer of the batch that the
+ * next ix_docs_text call reuses.  A docno the catalog lacks is
+ * TSR_ERR_NOTFOUND. */
+typedef struct ix_docs ix_docs;
+typedef struct ix_docmeta {
+    int64_t docno;
+    const char *id, *title, *date, *series;  /* NULL when absent, but id */
+    uint64_t text_len;
+} ix_docmeta;
+int ix_docs_fetch(tsr_index *ix, const int64_t *docnos, size_t n, ix_docs **out,
+                  tsr_error *err);
+const ix_docmeta *ix_docs_meta(const ix_docs *b, size_t i);
+int ix_docs_text(ix_docs *b, size_t i, const char **text, size_t *len, tsr_error *err);
+void ix_docs_free(ix_docs *b);
+
 #endif

@@ -37,9 +37,9 @@
 #include "common/common.h"
 #include "fingerprint.h"
 #include "minhash.h"
+#include "common/xxh.h"
 
 #include <math.h>
-#include <xxhash.h>
 
 /* ------------------------------------------------------------------------
  * Options

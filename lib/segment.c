@@ -32,6 +32,7 @@
  * in docno order, and repeats of a (id, docno) pair are adjacent.
  */
 #include "segment.h"
+#include "common/xxh.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +41,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 /* ------------------------------------------------------------------------
  * Header fields (byte offsets)

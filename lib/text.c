@@ -19,9 +19,9 @@
  * same normalized bytes for the same word, so hashes agree.
  */
 #include "common/common.h"
+#include "common/xxh.h"
 
 #include <utf8proc.h>
-#include <xxhash.h>
 
 /* ------------------------------------------------------------------------
  * Parameters
