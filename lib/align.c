@@ -186,14 +186,7 @@ void al_query_free(al_query *q)
 
 typedef struct { uint32_t i, j; } al_hit;
 typedef struct { uint32_t a0, a1, b0, b1; } al_run;  /* half-open spans */
-
-static int hit_cmp_diag(const void *x, const void *y)
-{
-    const al_hit *p = x, *q = y;
-    int64_t dp = (int64_t)p->j - p->i, dq = (int64_t)q->j - q->i;
-    if (dp != dq) return dp < dq ? -1 : 1;
-    return (p->i > q->i) - (p->i < q->i);
-}
+typedef TSR_VEC(al_hit) hit_vec;
 
 static int run_cmp_a(const void *x, const void *y)
 {
@@ -209,13 +202,102 @@ static int run_cmp_b(const void *x, const void *y)
     return (p->a0 > q->a0) - (p->a0 < q->a0);
 }
 
-/* ------------------------------------------------------------------------
- * Clustering by alternating splits
- * --------------------------------------------------------------------- */
-
 typedef TSR_VEC(al_run) run_vec;
 typedef struct { size_t lo, hi; } range;
 typedef TSR_VEC(range) range_vec;
+typedef struct { int64_t d; uint32_t w; } al_dw;
+
+/* ------------------------------------------------------------------------
+ * Workspace
+ * --------------------------------------------------------------------- */
+
+/* Scratch memory of al_align, kept from one call to the next so that a
+ * query aligned with many texts allocates and clears nothing per text.
+ * Hash tables are left empty by the call that used them. */
+struct al_work {
+    hit_vec hits, hits2;
+    run_vec runs, longr;
+    range_vec work, next;
+    al_passages cand;
+    uint32_t *dcount;     /* counting sort of hits by diagonal */
+    size_t dcap;
+    uint8_t *keep, *covered;
+    size_t keepcap, covcap;
+    al_dw *diag_tmp;
+    size_t dtcap;
+    /* the rare words of B: bk/bcnt/bpos, `rslots` slots, used ones in rused */
+    uint64_t *bk;
+    uint8_t *bcnt;
+    uint32_t *bpos, *rused, rslots;
+    /* bag_matches: keys/cnt/used, `bslots` slots */
+    uint64_t *keys;
+    uint32_t *cnt, *used, bslots;
+};
+
+al_work *al_work_new(void)
+{
+    return calloc(1, sizeof(al_work));
+}
+
+void al_work_free(al_work *w)
+{
+    if (!w)
+        return;
+    tsr_vec_free(&w->hits); tsr_vec_free(&w->hits2);
+    tsr_vec_free(&w->runs); tsr_vec_free(&w->longr);
+    tsr_vec_free(&w->work); tsr_vec_free(&w->next);
+    tsr_vec_free(&w->cand);
+    free(w->dcount); free(w->keep); free(w->covered); free(w->diag_tmp);
+    free(w->bk); free(w->bcnt); free(w->bpos); free(w->rused);
+    free(w->keys); free(w->cnt); free(w->used);
+    free(w);
+}
+
+/* Room for n elements in *buf (capacity *cap, in elements); 0 or -1. */
+static int room(void **buf, size_t *cap, size_t n, size_t elsize)
+{
+    if (n <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 64;
+    while (c < n) c *= 2;
+    void *b = realloc(*buf, c * elsize);
+    if (!b)
+        return -1;
+    *buf = b;
+    *cap = c;
+    return 0;
+}
+
+/* The tables of rare B words and of bag_matches, empty, with at least
+ * `want` slots (a power of two); 0 or -1. */
+static int rare_table(al_work *w, uint32_t want)
+{
+    if (want <= w->rslots)
+        return 0;
+    free(w->bk); free(w->bcnt); free(w->bpos); free(w->rused);
+    w->bk = calloc(want, sizeof *w->bk);
+    w->bcnt = calloc(want, 1);
+    w->bpos = malloc(2 * (size_t)want * sizeof *w->bpos);
+    w->rused = malloc((size_t)want * sizeof *w->rused);
+    w->rslots = w->bk && w->bcnt && w->bpos && w->rused ? want : 0;
+    return w->rslots ? 0 : -1;
+}
+
+static int bag_table(al_work *w, uint32_t want)
+{
+    if (want <= w->bslots)
+        return 0;
+    free(w->keys); free(w->cnt); free(w->used);
+    w->keys = calloc(want, sizeof *w->keys);
+    w->cnt = calloc(want, sizeof *w->cnt);
+    w->used = malloc((size_t)want * sizeof *w->used);
+    w->bslots = w->keys && w->cnt && w->used ? want : 0;
+    return w->bslots ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------------
+ * Clustering by alternating splits
+ * --------------------------------------------------------------------- */
 
 /* Split runs[lo,hi) sorted by side (0 = A, 1 = B) where gaps exceed gap.
  * Pushes the pieces onto `out`; returns number of pieces or -1 on OOM. */
@@ -340,8 +422,6 @@ static uint32_t bag_matches(const tsr_word *A, uint32_t a0, uint32_t a1,
 
 /* Weighted (by run length) median of the runs' diagonals b0 - a0; `tmp`
  * has room for n entries. */
-typedef struct { int64_t d; uint32_t w; } al_dw;
-
 static int dw_cmp(const void *x, const void *y)
 {
     const al_dw *p = x, *q = y;
@@ -404,17 +484,23 @@ static int pass_cmp_a(const void *x, const void *y)
  * --------------------------------------------------------------------- */
 
 int al_align(const al_query *q, const tsr_word *B, size_t bn,
-             const tsr_params *p, int self, al_passages *out, tsr_error *err)
+             const tsr_params *p, int self, al_work *wk, al_passages *out,
+             tsr_error *err)
 {
     const size_t k = (size_t)q->k;
     if (q->ng == 0 || bn < k)
         return TSR_OK;
+    al_work *own = NULL;
+    if (!wk && !(wk = own = al_work_new()))
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory aligning");
     const tsr_word *A = q->w;
     int rc = TSR_OK;
-    TSR_VEC(al_hit) hits = { 0 };
-    run_vec runs = { 0 };
-    range_vec work = { 0 }, next = { 0 };
-    al_passages cand = { 0 };
+    /* the workspace's vectors, emptied; handed back at the end */
+    hit_vec hits = wk->hits, hits2 = wk->hits2;
+    run_vec runs = wk->runs;
+    range_vec work = wk->work, next = wk->next;
+    al_passages cand = wk->cand;
+    hits.n = hits2.n = runs.n = work.n = next.n = cand.n = 0;
     uint64_t *keys = NULL;
     uint32_t *cnt = NULL, *used = NULL;
     uint32_t bag_slots = 0;
@@ -441,8 +527,23 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
             if (tsr_vec_push(&hits, x)) goto oom;
         }
     }
-    /* 2. runs: merge touching hits on one diagonal */
-    tsr_sort(hits.a, hits.n, sizeof *hits.a, hit_cmp_diag);
+    /* 2. runs: merge touching hits on one diagonal.  Hits sorted by
+     * diagonal, then by position: a stable counting sort on the diagonal
+     * j - i + n (they were made in order of j, then i). */
+    if (hits.n > 1) {
+        const size_t nd = q->n + bn + 1;
+        if (room((void **)&wk->dcount, &wk->dcap, nd + 1, sizeof *wk->dcount) ||
+            tsr_vec_reserve(&hits2, hits.n))
+            goto oom;
+        uint32_t *dc = wk->dcount;
+        memset(dc, 0, (nd + 1) * sizeof *dc);
+        for (size_t x = 0; x < hits.n; x++) dc[hits.a[x].j + q->n - hits.a[x].i + 1]++;
+        for (size_t d = 1; d <= nd; d++) dc[d] += dc[d - 1];
+        for (size_t x = 0; x < hits.n; x++)
+            hits2.a[dc[hits.a[x].j + q->n - hits.a[x].i]++] = hits.a[x];
+        hits2.n = hits.n;
+        hit_vec t = hits; hits = hits2; hits2 = t;
+    }
     for (size_t x = 0; x < hits.n;) {
         al_hit h0 = hits.a[x];
         al_run r = { h0.i, h0.i + (uint32_t)k, h0.j, h0.j + (uint32_t)k };
@@ -463,28 +564,29 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
      * around it.  Positions already inside an exact run add nothing. */
     size_t first_uni = runs.n;
     if (!self && q->rare) {
-        uint32_t slots = 64;
-        while (slots < 2 * bn) slots <<= 1;
-        uint64_t *bk = calloc(slots, sizeof *bk);
-        uint32_t *bpos = malloc(2 * (size_t)slots * sizeof *bpos);
-        uint8_t *bcnt = calloc(slots, 1);
-        uint8_t *covered = calloc(q->n + 1, 1);
-        if (!bk || !bpos || !bcnt || !covered) {
-            free(bk); free(bpos); free(bcnt); free(covered);
+        uint32_t want = 64;
+        while (want < 2 * bn) want <<= 1;
+        if (rare_table(wk, want) ||
+            room((void **)&wk->covered, &wk->covcap, q->n + 1, 1))
             goto oom;
-        }
+        const uint32_t slots = wk->rslots;
+        uint64_t *bk = wk->bk;
+        uint32_t *bpos = wk->bpos, *rused = wk->rused, nused = 0;
+        uint8_t *bcnt = wk->bcnt, *covered = wk->covered;
+        memset(covered, 0, q->n + 1);
         for (size_t j = 0; j < bn; j++) {
             if (B[j].end - B[j].begin < ALIGN_RARE_LEN) continue;
             uint64_t h = B[j].hash | 1;
             uint32_t sl = (uint32_t)(h >> 21) & (slots - 1);
             while (bk[sl] && bk[sl] != h) sl = (sl + 1) & (slots - 1);
-            bk[sl] = h;
+            if (!bk[sl]) { bk[sl] = h; rused[nused++] = sl; }
             if (bcnt[sl] < 2) bpos[2 * sl + bcnt[sl]] = (uint32_t)j;
             if (bcnt[sl] < 255) bcnt[sl]++;
         }
         for (size_t x = 0; x < first_uni; x++)
             for (uint32_t i = runs.a[x].a0; i < runs.a[x].a1; i++) covered[i] = 1;
-        for (size_t i = 0; i < q->n; i++) {
+        int fail = 0;
+        for (size_t i = 0; i < q->n && !fail; i++) {
             if (!q->rare[i] || covered[i]) continue;
             uint64_t h = A[i].hash | 1;
             uint32_t sl = (uint32_t)(h >> 21) & (slots - 1);
@@ -492,13 +594,14 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
             if (!bk[sl] || bcnt[sl] > ALIGN_RARE_MAXOCC) continue;
             for (uint8_t c = 0; c < bcnt[sl]; c++) {
                 al_run r = { (uint32_t)i, (uint32_t)i + 1, bpos[2 * sl + c], bpos[2 * sl + c] + 1 };
-                if (tsr_vec_push(&runs, r)) {
-                    free(bk); free(bpos); free(bcnt); free(covered);
-                    goto oom;
-                }
+                if (tsr_vec_push(&runs, r)) { fail = 1; break; }
             }
         }
-        free(bk); free(bpos); free(bcnt); free(covered);
+        for (uint32_t u = 0; u < nused; u++) {  /* leave the table empty */
+            bk[rused[u]] = 0;
+            bcnt[rused[u]] = 0;
+        }
+        if (fail) goto oom;
     }
 
     /* 2b. drop isolated runs: a short run with no neighbour in A on a
@@ -509,8 +612,8 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
     {
         tsr_sort(runs.a, runs.n, sizeof *runs.a, run_cmp_a);
         const uint32_t longrun = 2 * (uint32_t)k;
-        uint8_t *keep = calloc(runs.n + 1, 1);
-        if (!keep) goto oom;
+        if (room((void **)&wk->keep, &wk->keepcap, runs.n + 1, 1)) goto oom;
+        uint8_t *keep = wk->keep;
         for (size_t x = 0; x < runs.n; x++) {
             const al_run *r = &runs.a[x];
             const int uni = r->a1 - r->a0 == 1;
@@ -537,11 +640,11 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
          * hardly overlap one another on one side, so looking back over a
          * few of them, by start, finds any that covers a short run. */
         {
-            TSR_VEC(al_run) longr = { 0 };
+            run_vec longr = wk->longr;
+            longr.n = 0;
             for (size_t x = 0; x < runs.n; x++)
                 if (runs.a[x].a1 - runs.a[x].a0 >= 2 * k && tsr_vec_push(&longr, runs.a[x])) {
-                    tsr_vec_free(&longr);
-                    free(keep);
+                    wk->longr = longr;
                     goto oom;
                 }
             for (int side = 0; side < 2 && longr.n; side++) {
@@ -566,12 +669,11 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
                     }
                 }
             }
-            tsr_vec_free(&longr);
+            wk->longr = longr;
         }
         size_t kept = 0;
         for (size_t x = 0; x < runs.n; x++)
             if (keep[x]) runs.a[kept++] = runs.a[x];
-        free(keep);
         runs.n = kept;
         if (runs.n == 0)
             goto done;
@@ -602,15 +704,17 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
     {
         /* the bag table holds the words of a B span: size it for all of
          * B, so that any span (and any later merge of spans) fits */
-        bag_slots = 64;
-        while (bag_slots < 2 * (bn + 1)) bag_slots <<= 1;
+        uint32_t want = 64;
+        while (want < 2 * (bn + 1)) want <<= 1;
+        if (bag_table(wk, want) ||
+            room((void **)&wk->diag_tmp, &wk->dtcap, runs.n + 1, sizeof *wk->diag_tmp))
+            goto oom;
+        bag_slots = wk->bslots;
         const uint32_t slots = bag_slots;
-        diag_tmp = malloc((runs.n + 1) * sizeof *diag_tmp);
-        if (!diag_tmp) goto oom;
-        keys = calloc(slots, sizeof *keys);
-        cnt = calloc(slots, sizeof *cnt);
-        used = malloc(slots * sizeof *used);
-        if (!keys || !cnt || !used) goto oom;
+        diag_tmp = wk->diag_tmp;
+        keys = wk->keys;
+        cnt = wk->cnt;
+        used = wk->used;
 
         /* a stack of clusters; one that is too dissimilar as a whole is
          * split at its widest gap in A and its halves tried again, so a
@@ -920,14 +1024,12 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
 oom:
     rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory aligning");
 done:
-    tsr_vec_free(&hits);
-    tsr_vec_free(&runs);
-    tsr_vec_free(&work);
-    tsr_vec_free(&next);
-    tsr_vec_free(&cand);
-    free(keys);
-    free(cnt);
-    free(used);
-    free(diag_tmp);
+    wk->hits = hits;
+    wk->hits2 = hits2;
+    wk->runs = runs;
+    wk->work = work;
+    wk->next = next;
+    wk->cand = cand;
+    al_work_free(own);
     return rc;
 }

@@ -35,9 +35,16 @@ int al_query_init(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,
                   tsr_error *err);
 void al_query_free(al_query *q);
 
+/* Scratch memory for al_align, reused across calls (one per thread). */
+typedef struct al_work al_work;
+al_work *al_work_new(void);  /* NULL when out of memory */
+void al_work_free(al_work *w);
+
 /* Align the query against words B[0, bn); append passages to `out`
  * (sorted by a_lo).  When `self` is set, B is the query itself and only
- * later copies of earlier text are reported (repeats). */
+ * later copies of earlier text are reported (repeats).  `w` may be NULL
+ * (a workspace for this call only). */
 int al_align(const al_query *q, const tsr_word *b, size_t bn,
-             const tsr_params *p, int self, al_passages *out, tsr_error *err);
+             const tsr_params *p, int self, al_work *w, al_passages *out,
+             tsr_error *err);
 #endif

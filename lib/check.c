@@ -45,32 +45,32 @@ static int cand_cmp(const void *x, const void *y)
 
 /* Sort hits by document.  They were appended in order of position, so a
  * stable sort by document alone leaves each document's hits by position:
- * an LSD radix sort on the document number, 16 bits a pass (the qsort it
- * replaces was a tenth of a check's time). */
+ * an LSD radix sort on the document number, in as few passes of at most
+ * 11 bits as the largest number needs (the qsort it replaces was a tenth
+ * of a check's time). */
 static int sort_hits(ck_hits *hv)
 {
     if (hv->n < 2)
         return 0;
     uint32_t all_or = 0;
     for (size_t i = 0; i < hv->n; i++) all_or |= hv->a[i].doc;
+    unsigned bits = 1;
+    while (bits < 32 && (all_or >> bits)) bits++;
+    const unsigned passes = (bits + 10) / 11, digit = (bits + passes - 1) / passes;
+    const uint32_t mask = (1u << digit) - 1;
     ck_hit *tmp = malloc(hv->n * sizeof *tmp);
-    size_t *cnt = malloc(65536 * sizeof *cnt);
-    if (!tmp || !cnt) {
-        free(tmp);
-        free(cnt);
+    if (!tmp)
         return -1;
-    }
-    for (unsigned shift = 0; shift < 32; shift += 16) {
-        if (!((all_or >> shift) & 0xffff) && shift) continue;
-        memset(cnt, 0, 65536 * sizeof *cnt);
-        for (size_t i = 0; i < hv->n; i++) cnt[(hv->a[i].doc >> shift) & 0xffff]++;
+    size_t cnt[1u << 11];
+    for (unsigned shift = 0; shift < passes * digit; shift += digit) {
+        memset(cnt, 0, ((size_t)mask + 1) * sizeof *cnt);
+        for (size_t i = 0; i < hv->n; i++) cnt[(hv->a[i].doc >> shift) & mask]++;
         size_t sum = 0;
-        for (size_t d = 0; d < 65536; d++) { size_t c = cnt[d]; cnt[d] = sum; sum += c; }
-        for (size_t i = 0; i < hv->n; i++) tmp[cnt[(hv->a[i].doc >> shift) & 0xffff]++] = hv->a[i];
+        for (size_t d = 0; d <= mask; d++) { size_t c = cnt[d]; cnt[d] = sum; sum += c; }
+        for (size_t i = 0; i < hv->n; i++) tmp[cnt[(hv->a[i].doc >> shift) & mask]++] = hv->a[i];
         memcpy(hv->a, tmp, hv->n * sizeof *tmp);
     }
     free(tmp);
-    free(cnt);
     return 0;
 }
 
@@ -208,6 +208,7 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
     tsr_result *r = NULL;
     int64_t *docnos = NULL;
     ix_docs *batch = NULL;
+    al_work *wk = NULL;
 
     TSR_FORWARD(tsr_tokenize(text, len, &A, &an, err));
     r = rs_new(len, an);
@@ -221,7 +222,8 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
                                        : (size_t)(ndocs / 500 > 20 ? ndocs / 500 : 20);
     bp = calloc(an + 1, 1);
     docs = malloc((bdf + 1) * sizeof *docs);
-    if (!bp || !docs || map_init(&map, 4096)) goto oom;
+    wk = al_work_new();
+    if (!bp || !docs || !wk || map_init(&map, 4096)) goto oom;
 
     /* 1. candidates */
     if (an > 0 && ndocs > 0) {
@@ -274,7 +276,7 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
         if ((rc = ix_docs_text(batch, c, &btext, &blen, err))) goto fail;
         if ((rc = tsr_tokenize(btext, blen, &B, &bn, err))) goto fail;
         ps.n = 0;
-        if ((rc = al_align(&q, B, bn, p, 0, &ps, err))) goto fail;
+        if ((rc = al_align(&q, B, bn, p, 0, wk, &ps, err))) goto fail;
         if (ps.n) {
             size_t src;
             if (rs_add_source(r, m->id, m->title, m->date, m->series, m->docno, &src) ||
@@ -286,7 +288,7 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
 
     /* 3. repetition inside the text, boilerplate lines */
     ps.n = 0;
-    if ((rc = al_align(&q, A, an, p, 1, &ps, err))) goto fail;
+    if ((rc = al_align(&q, A, an, p, 1, wk, &ps, err))) goto fail;
     if (rs_add_repeats(r, &ps, A)) goto oom;
     if (mark_boilerplate(r, text, len, A, an, bp)) goto oom;
     if (rs_finish(r)) goto oom;
@@ -301,6 +303,7 @@ fail:
 done:
     tsr_result_free(r);
     ix_docs_free(batch);
+    al_work_free(wk);
     free(docnos);
     al_query_free(&q);
     tsr_vec_free(&ps);

@@ -476,7 +476,7 @@ static int align_chunk(disc_s2 *s, size_t c, disc_cache *cache, tsr_error *err)
             continue;
         const tsr_word *B = db->w;
         ps.n = 0;
-        if ((rc = al_align(&q, B, db->n, s->p, 0, &ps, err))) break;
+        if ((rc = al_align(&q, B, db->n, s->p, 0, NULL, &ps, err))) break;
         for (size_t k = 0; k < ps.n; k++) {
             const al_passage *x = &ps.a[k];
             tsr_link l;

@@ -232,10 +232,10 @@ int tsr_align(const char *a, size_t alen, const char *b, size_t blen,
     if (!r) { rc = TSR_ERR_NOMEM; goto out; }
     size_t src;
     if ((rc = rs_add_source(r, NULL, NULL, NULL, NULL, -1, &src))) goto out;
-    if ((rc = al_align(&q, B, bn, p, 0, &ps, err))) goto out;
+    if ((rc = al_align(&q, B, bn, p, 0, NULL, &ps, err))) goto out;
     if ((rc = rs_add_passages(r, &ps, A, B, src))) goto out;
     ps.n = 0;
-    if ((rc = al_align(&q, A, an, p, 1, &ps, err))) goto out;
+    if ((rc = al_align(&q, A, an, p, 1, NULL, &ps, err))) goto out;
     if ((rc = rs_add_repeats(r, &ps, A))) goto out;
     rc = rs_finish(r);
 out:

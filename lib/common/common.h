@@ -52,8 +52,9 @@ int tsr_preferr(tsr_error *err, int code, const char *fmt, ...) TSR_PRINTF(3, 4)
 
 /* Ensure room for `extra` more elements; returns 0 on success, -1 on OOM. */
 int tsr_vec_grow_(void **a, size_t *cap, size_t n, size_t extra, size_t elsize);
-#define tsr_vec_reserve(v, extra) \
-    tsr_vec_grow_((void **)&(v)->a, &(v)->cap, (v)->n, (extra), sizeof(*(v)->a))
+#define tsr_vec_reserve(v, extra)                                           \
+    ((v)->n + (extra) <= (v)->cap                                           \
+         ? 0 : tsr_vec_grow_((void **)&(v)->a, &(v)->cap, (v)->n, (extra), sizeof(*(v)->a)))
 #define tsr_vec_push(v, x) \
     (tsr_vec_reserve((v), 1) ? -1 : ((v)->a[(v)->n++] = (x), 0))
 #define tsr_vec_free(v) do { free((v)->a); (v)->a = NULL; (v)->n = (v)->cap = 0; } while (0)
