@@ -118,6 +118,22 @@
  * Query preparation
  * --------------------------------------------------------------------- */
 
+/* The hash of the seed-gram w[0, k): the words' own hashes (XXH3 values
+ * already) folded by multiply and xor-shift.  Seed hashes are compared only
+ * within one alignment, never stored, so they need not be the index's
+ * n-gram hashes (fp_ngram_hash), only cheap: one is made per word of every
+ * aligned text. */
+static inline uint64_t seed_hash(const tsr_word *w, size_t k)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull * (uint64_t)k;
+    for (size_t x = 0; x < k; x++) {
+        h ^= w[x].hash;
+        h *= 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 31;
+    }
+    return h;
+}
+
 int al_query_init(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,
                   tsr_error *err)
 {
@@ -140,7 +156,7 @@ int al_query_init(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,
     }
     /* insert in reverse so that chains list positions in increasing order */
     for (size_t i = 0; i < q->ng; i++)
-        q->g[i] = fp_ngram_hash(w + i, (size_t)q->k);
+        q->g[i] = seed_hash(w + i, (size_t)q->k);
     for (size_t i = q->ng; i-- > 0;) {
         uint32_t s = (uint32_t)q->g[i] & q->mask;
         q->next[i] = q->head[s];
@@ -514,7 +530,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
     /* 1. seeds */
     size_t bng = bn - k + 1;
     for (size_t j = 0; j < bng; j++) {
-        uint64_t h = self ? q->g[j] : fp_ngram_hash(B + j, k);
+        uint64_t h = self ? q->g[j] : seed_hash(B + j, k);
         uint32_t e = q->head[(uint32_t)h & q->mask];
         size_t occ = 0;
         size_t mark = hits.n;

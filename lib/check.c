@@ -196,7 +196,7 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
         return tsr_seterr(err, rc, "NUL byte at byte %zu (binary file?)", off);
 
     tsr_word *A = NULL, *B = NULL;
-    size_t an = 0;
+    size_t an = 0, bcap = 0;
     al_query q;
     memset(&q, 0, sizeof q);
     al_passages ps = { 0 };
@@ -207,6 +207,7 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
     uint32_t *docs = NULL;
     tsr_result *r = NULL;
     int64_t *docnos = NULL;
+    uint64_t *gh = NULL;
     ix_docs *batch = NULL;
     al_work *wk = NULL;
 
@@ -229,8 +230,14 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
     if (an > 0 && ndocs > 0) {
         size_t k = (size_t)ngram;
         size_t ng = an >= k ? an - k + 1 : 1;
+        gh = malloc(ng * sizeof *gh);
+        if (!gh) goto oom;
+        for (size_t i = 0; i < ng; i++)
+            gh[i] = fp_ngram_hash(A + i, an >= k ? k : an);
         for (size_t i = 0; i < ng; i++) {
-            uint64_t h = fp_ngram_hash(A + i, an >= k ? k : an);
+            if (i + 16 < ng) ix_prefetch(ix, gh[i + 16], 0);
+            if (i + 8 < ng) ix_prefetch(ix, gh[i + 8], 1);
+            uint64_t h = gh[i];
             size_t df = ix_lookup(ix, h, docs, bdf + 1);
             if (df > bdf) {
                 for (size_t j = i; j < i + k && j < an; j++) bp[j] = 1;
@@ -274,7 +281,7 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
         const char *btext;
         size_t blen, bn = 0;
         if ((rc = ix_docs_text(batch, c, &btext, &blen, err))) goto fail;
-        if ((rc = tsr_tokenize(btext, blen, &B, &bn, err))) goto fail;
+        if ((rc = text_words(btext, blen, &B, &bcap, &bn, err))) goto fail;
         ps.n = 0;
         if ((rc = al_align(&q, B, bn, p, 0, wk, &ps, err))) goto fail;
         if (ps.n) {
@@ -283,7 +290,6 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
                 rs_add_passages(r, &ps, A, B, src))
                 goto oom;
         }
-        free(B); B = NULL;
     }
 
     /* 3. repetition inside the text, boilerplate lines */
@@ -305,6 +311,7 @@ done:
     ix_docs_free(batch);
     al_work_free(wk);
     free(docnos);
+    free(gh);
     al_query_free(&q);
     tsr_vec_free(&ps);
     free(map.key); free(map.val);

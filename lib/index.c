@@ -1460,6 +1460,12 @@ void ix_fingerprint_params(const tsr_index *ix, int *ngram, int *window)
     *window = ix->meta.window;
 }
 
+void ix_prefetch(const tsr_index *ix, uint64_t hash, int stage)
+{
+    for (size_t i = 0; i < ix->nsegs; i++)
+        seg_prefetch(ix->segs[i], hash, stage);
+}
+
 size_t ix_lookup(const tsr_index *ix, uint64_t hash, uint32_t *docs, size_t max)
 {
     size_t total = 0, got = 0;

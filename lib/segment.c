@@ -587,6 +587,20 @@ void seg_close(seg_file *s)
     free(s);
 }
 
+void seg_prefetch(const seg_file *s, uint64_t hash, int stage)
+{
+    const uint64_t b = hash >> (64u - s->info.dir_bits);
+    if (stage == 0) {
+        __builtin_prefetch(s->dir + 4 * b);
+        return;
+    }
+    const uint32_t lo = dir_at(s, b);
+    if (lo < s->info.npostings) {
+        __builtin_prefetch(s->keys + 4 * (uint64_t)lo);
+        __builtin_prefetch(s->docs + 4 * (uint64_t)lo);
+    }
+}
+
 size_t seg_lookup(const seg_file *s, uint64_t hash, uint32_t *docs, size_t max)
 {
     const uint64_t b = hash >> (64u - s->info.dir_bits);

@@ -83,6 +83,10 @@ void seg_close(seg_file *s);
 /* Documents holding fingerprint `hash`, in increasing docno order: copies
  * up to `max` of them to `docs` and returns how many there are in all. */
 size_t seg_lookup(const seg_file *s, uint64_t hash, uint32_t *docs, size_t max);
+/* A hint that seg_lookup(s, hash) comes soon: stage 0 brings in the
+ * directory entry, stage 1 (some lookups later) the start of the bucket
+ * it points to.  Batches of lookups hide the memory latency this way. */
+void seg_prefetch(const seg_file *s, uint64_t hash, int stage);
 
 /* Recompute the body checksum: TSR_ERR_CHECKSUM on mismatch.  With `deep`,
  * also check the structure: directory monotone, entries strictly sorted,

@@ -173,39 +173,9 @@ static int text_is_wordchar(utf8proc_int32_t cp)
     }
 }
 
-typedef struct {
-    TSR_VEC(tsr_word) w;
-    unsigned char buf[TEXT_WORD_MAX + 8];
-    size_t blen;
-    size_t begin;     /* byte offset where the current word started */
-    int open;         /* inside a word */
-} text_state;
-
-static int text_flush(text_state *st, size_t end)
-{
-    if (!st->open)
-        return 0;
-    st->open = 0;
-    if (st->blen == 0)  /* only marks, stripped away */
-        return 0;
-    tsr_word t;
-    t.hash = XXH3_64bits(st->buf, st->blen);
-    t.begin = (uint32_t)st->begin;
-    t.end = (uint32_t)end;
-    st->blen = 0;
-    return tsr_vec_push(&st->w, t);
-}
-
-static void text_put(text_state *st, const unsigned char *b, size_t n)
-{
-    if (st->blen + n <= TEXT_WORD_MAX) {
-        memcpy(st->buf + st->blen, b, n);
-        st->blen += n;
-    }
-}
-
-/* Normalize one non-ASCII code point into the word buffer. */
-static void text_put_cp(text_state *st, utf8proc_int32_t cp)
+/* Normalize one non-ASCII code point onto the word buffer buf[0, blen);
+ * returns the new length (the buffer keeps at most TEXT_WORD_MAX bytes). */
+static size_t text_put_cp(unsigned char *buf, size_t blen, utf8proc_int32_t cp)
 {
     utf8proc_int32_t dec[18];
     int last = 0;
@@ -220,14 +190,17 @@ static void text_put_cp(text_state *st, utf8proc_int32_t cp)
     for (utf8proc_ssize_t k = 0; k < n; k++) {
         unsigned char enc[4];
         utf8proc_ssize_t m = utf8proc_encode_char(dec[k], enc);
-        text_put(st, enc, (size_t)m);
+        if (blen + (size_t)m <= TEXT_WORD_MAX) {
+            memcpy(buf + blen, enc, (size_t)m);
+            blen += (size_t)m;
+        }
     }
+    return blen;
 }
 
-int tsr_tokenize(const char *text, size_t len, tsr_word **out, size_t *n,
-                 tsr_error *err)
+int text_words(const char *text, size_t len, tsr_word **words, size_t *cap, size_t *n,
+               tsr_error *err)
 {
-    *out = NULL;
     *n = 0;
     if (len >= UINT32_MAX)
         return tsr_seterr(err, TSR_ERR_TOOBIG,
@@ -235,56 +208,101 @@ int tsr_tokenize(const char *text, size_t len, tsr_word **out, size_t *n,
     if (!ascii_ready)
         ascii_init();
     const unsigned char *s = (const unsigned char *)text;
-    text_state st;
-    st.w.a = NULL; st.w.n = st.w.cap = 0;
-    st.blen = 0; st.open = 0; st.begin = 0;
-    /* about one word per 6 bytes of English */
-    if (tsr_vec_reserve(&st.w, len / 6 + 16))
-        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory tokenizing %zu bytes", len);
+    /* about one word per 6 bytes of English; grown when short */
+    size_t want = len / 5 + 16;
+    if (want > *cap) {
+        tsr_word *w = realloc(*words, want * sizeof *w);
+        if (!w)
+            goto oom;
+        *words = w;
+        *cap = want;
+    }
+    /* the state lives in locals, not in memory that the byte stores into
+     * `buf` could alias, so that the loop keeps it in registers */
+    tsr_word *w = *words;
+    size_t nw = 0, wcap = *cap;
+    unsigned char buf[TEXT_WORD_MAX + 8];
+    size_t blen = 0, begin = 0;
+    int open = 0;
+
+#define TEXT_FLUSH(at)                                                       \
+    do {                                                                     \
+        open = 0;                                                            \
+        if (blen) { /* else only marks, stripped away */                    \
+            if (nw == wcap) {                                                \
+                size_t nc = wcap * 2;                                        \
+                tsr_word *g = realloc(w, nc * sizeof *g);                    \
+                if (!g) goto oom;                                            \
+                *words = w = g;                                              \
+                *cap = wcap = nc;                                            \
+            }                                                                \
+            w[nw].hash = XXH3_64bits(buf, blen);                             \
+            w[nw].begin = (uint32_t)begin;                                   \
+            w[nw].end = (uint32_t)(at);                                      \
+            nw++;                                                            \
+            blen = 0;                                                        \
+        }                                                                    \
+    } while (0)
 
     size_t i = 0;
     while (i < len) {
         unsigned c = s[i];
         if (c < 0x80) {
             unsigned char lc = ascii_word[c];
-            if (lc) {
-                if (!st.open) { st.open = 1; st.begin = i; }
-                if (st.blen < TEXT_WORD_MAX) st.buf[st.blen++] = lc;
-            } else if (st.open && text_flush(&st, i)) {
-                goto oom;
+            if (!lc) {
+                if (open) TEXT_FLUSH(i);
+                i++;
+                continue;
             }
-            i++;
+            if (!open) { open = 1; begin = i; }
+            /* a run of ASCII word bytes */
+            do {
+                if (blen < TEXT_WORD_MAX) buf[blen++] = lc;
+                i++;
+            } while (i < len && (c = s[i]) < 0x80 && (lc = ascii_word[c]) != 0);
             continue;
         }
         utf8proc_int32_t cp;
         utf8proc_ssize_t m = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
         if (m <= 0) {
-            tsr_vec_free(&st.w);
+            *n = 0;
             return tsr_seterr(err, TSR_ERR_UTF8, "invalid UTF-8 at byte %zu", i);
         }
         if (text_is_unspaced(cp)) {
-            if (text_flush(&st, i)) goto oom;
-            st.open = 1; st.begin = i;
-            text_put_cp(&st, cp);
-            if (text_flush(&st, i + (size_t)m)) goto oom;
+            if (open) TEXT_FLUSH(i);
+            open = 1; begin = i;
+            blen = text_put_cp(buf, blen, cp);
+            TEXT_FLUSH(i + (size_t)m);
         } else if (text_is_wordchar(cp)) {
-            if (!st.open) { st.open = 1; st.begin = i; }
-            text_put_cp(&st, cp);
-        } else if (st.open && text_flush(&st, i)) {
-            goto oom;
+            if (!open) { open = 1; begin = i; }
+            blen = text_put_cp(buf, blen, cp);
+        } else if (open) {
+            TEXT_FLUSH(i);
         }
         i += (size_t)m;
     }
-    if (text_flush(&st, len))
-        goto oom;
-    if (st.w.n == 0) {
-        tsr_vec_free(&st.w);
-        return TSR_OK;
-    }
-    *out = st.w.a;
-    *n = st.w.n;
+    if (open) TEXT_FLUSH(len);
+#undef TEXT_FLUSH
+    *n = nw;
     return TSR_OK;
 oom:
-    tsr_vec_free(&st.w);
+    *n = 0;
     return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory tokenizing %zu bytes", len);
+}
+
+int tsr_tokenize(const char *text, size_t len, tsr_word **out, size_t *n,
+                 tsr_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    tsr_word *w = NULL;
+    size_t cap = 0;
+    int rc = text_words(text, len, &w, &cap, n, err);
+    if (rc != TSR_OK || *n == 0) {
+        free(w);
+        *n = 0;
+        return rc;
+    }
+    *out = w;
+    return TSR_OK;
 }

@@ -95,6 +95,11 @@ static inline void tsr_uf_union(uint32_t *p, uint32_t a, uint32_t b)
 /* tsr_utf8_check, where NUL bytes pass when allow_nul is set (text.c). */
 int text_check(const char *text, size_t len, int allow_nul, size_t *bad_offset);
 
+/* tsr_tokenize into a buffer that the caller keeps from text to text:
+ * *words (capacity *cap, grown with realloc) receives the *n words. */
+int text_words(const char *text, size_t len, tsr_word **words, size_t *cap, size_t *n,
+               tsr_error *err);
+
 /* Little-endian fixed-width stores and loads (index files are LE). */
 static inline void tsr_put_u32(unsigned char *p, uint32_t v)
 {
