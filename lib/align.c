@@ -181,8 +181,25 @@ int al_query_init(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,
             if (pass == 0) { if (cnt[s] < 255) cnt[s]++; }
             else q->rare[i] = cnt[s] <= ALIGN_RARE_MAXOCC;
         }
-    free(key);
     free(cnt);
+    /* and a table of them, hash -> position, for al_align to look B's long
+     * words up in (each is in it once: ALIGN_RARE_MAXOCC is 1) */
+    _Static_assert(ALIGN_RARE_MAXOCC == 1, "the rare-word table keeps one position per word");
+    memset(key, 0, slots * sizeof *key);
+    q->rkey = key;
+    q->rpos = malloc(slots * sizeof *q->rpos);
+    if (!q->rpos) {
+        al_query_free(q);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory preparing alignment");
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!q->rare[i]) continue;
+        uint64_t h = w[i].hash | 1;
+        uint32_t s = (uint32_t)(h >> 21) & q->mask;
+        while (key[s]) s = (s + 1) & q->mask;
+        key[s] = h;
+        q->rpos[s] = (uint32_t)i;
+    }
     return TSR_OK;
 }
 
@@ -193,6 +210,8 @@ void al_query_free(al_query *q)
     free(q->head);
     free(q->next);
     free(q->rare);
+    free(q->rkey);
+    free(q->rpos);
     memset(q, 0, sizeof *q);
 }
 
@@ -203,6 +222,13 @@ void al_query_free(al_query *q)
 typedef struct { uint32_t i, j; } al_hit;
 typedef struct { uint32_t a0, a1, b0, b1; } al_run;  /* half-open spans */
 typedef TSR_VEC(al_hit) hit_vec;
+
+static int hit_cmp_ij(const void *x, const void *y)
+{
+    const al_hit *p = x, *q = y;
+    if (p->i != q->i) return p->i < q->i ? -1 : 1;
+    return (p->j > q->j) - (p->j < q->j);
+}
 
 static int run_cmp_a(const void *x, const void *y)
 {
@@ -241,10 +267,7 @@ struct al_work {
     size_t keepcap, covcap;
     al_dw *diag_tmp;
     size_t dtcap;
-    /* the rare words of B: bk/bcnt/bpos, `rslots` slots, used ones in rused */
-    uint64_t *bk;
-    uint8_t *bcnt;
-    uint32_t *bpos, *rused, rslots;
+    hit_vec rpairs;       /* rare-word seeds */
     /* bag_matches: keys/cnt/used, `bslots` slots */
     uint64_t *keys;
     uint32_t *cnt, *used, bslots;
@@ -264,7 +287,7 @@ void al_work_free(al_work *w)
     tsr_vec_free(&w->work); tsr_vec_free(&w->next);
     tsr_vec_free(&w->cand);
     free(w->dcount); free(w->keep); free(w->covered); free(w->diag_tmp);
-    free(w->bk); free(w->bcnt); free(w->bpos); free(w->rused);
+    tsr_vec_free(&w->rpairs);
     free(w->keys); free(w->cnt); free(w->used);
     free(w);
 }
@@ -284,21 +307,8 @@ static int room(void **buf, size_t *cap, size_t n, size_t elsize)
     return 0;
 }
 
-/* The tables of rare B words and of bag_matches, empty, with at least
- * `want` slots (a power of two); 0 or -1. */
-static int rare_table(al_work *w, uint32_t want)
-{
-    if (want <= w->rslots)
-        return 0;
-    free(w->bk); free(w->bcnt); free(w->bpos); free(w->rused);
-    w->bk = calloc(want, sizeof *w->bk);
-    w->bcnt = calloc(want, 1);
-    w->bpos = malloc(2 * (size_t)want * sizeof *w->bpos);
-    w->rused = malloc((size_t)want * sizeof *w->rused);
-    w->rslots = w->bk && w->bcnt && w->bpos && w->rused ? want : 0;
-    return w->rslots ? 0 : -1;
-}
-
+/* The table of bag_matches, empty, with at least `want` slots (a power of
+ * two); 0 or -1. */
 static int bag_table(al_work *w, uint32_t want)
 {
     if (want <= w->bslots)
@@ -579,45 +589,43 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
      * reordering, translation round trips) that breaks every 3-gram
      * around it.  Positions already inside an exact run add nothing. */
     size_t first_uni = runs.n;
-    if (!self && q->rare) {
-        uint32_t want = 64;
-        while (want < 2 * bn) want <<= 1;
-        if (rare_table(wk, want) ||
-            room((void **)&wk->covered, &wk->covcap, q->n + 1, 1))
-            goto oom;
-        const uint32_t slots = wk->rslots;
-        uint64_t *bk = wk->bk;
-        uint32_t *bpos = wk->bpos, *rused = wk->rused, nused = 0;
-        uint8_t *bcnt = wk->bcnt, *covered = wk->covered;
-        memset(covered, 0, q->n + 1);
+    if (!self && q->rkey) {
+        /* B's long words found among A's rare ones, as (i, j) pairs */
+        hit_vec pr = wk->rpairs;
+        pr.n = 0;
         for (size_t j = 0; j < bn; j++) {
             if (B[j].end - B[j].begin < ALIGN_RARE_LEN) continue;
-            uint64_t h = B[j].hash | 1;
-            uint32_t sl = (uint32_t)(h >> 21) & (slots - 1);
-            while (bk[sl] && bk[sl] != h) sl = (sl + 1) & (slots - 1);
-            if (!bk[sl]) { bk[sl] = h; rused[nused++] = sl; }
-            if (bcnt[sl] < 2) bpos[2 * sl + bcnt[sl]] = (uint32_t)j;
-            if (bcnt[sl] < 255) bcnt[sl]++;
+            const uint64_t h = B[j].hash | 1;
+            uint32_t sl = (uint32_t)(h >> 21) & q->mask;
+            while (q->rkey[sl] && q->rkey[sl] != h) sl = (sl + 1) & q->mask;
+            if (!q->rkey[sl]) continue;
+            al_hit x = { q->rpos[sl], (uint32_t)j };
+            if (tsr_vec_push(&pr, x)) { wk->rpairs = pr; goto oom; }
         }
-        for (size_t x = 0; x < first_uni; x++)
-            for (uint32_t i = runs.a[x].a0; i < runs.a[x].a1; i++) covered[i] = 1;
-        int fail = 0;
-        for (size_t i = 0; i < q->n && !fail; i++) {
-            if (!q->rare[i] || covered[i]) continue;
-            uint64_t h = A[i].hash | 1;
-            uint32_t sl = (uint32_t)(h >> 21) & (slots - 1);
-            while (bk[sl] && bk[sl] != h) sl = (sl + 1) & (slots - 1);
-            if (!bk[sl] || bcnt[sl] > ALIGN_RARE_MAXOCC) continue;
-            for (uint8_t c = 0; c < bcnt[sl]; c++) {
-                al_run r = { (uint32_t)i, (uint32_t)i + 1, bpos[2 * sl + c], bpos[2 * sl + c] + 1 };
-                if (tsr_vec_push(&runs, r)) { fail = 1; break; }
+        if (pr.n) {
+            /* by position in A; a word found more than ALIGN_RARE_MAXOCC
+             * times in B is not rare there, and one inside an exact run
+             * adds nothing */
+            tsr_sort(pr.a, pr.n, sizeof *pr.a, hit_cmp_ij);
+            if (room((void **)&wk->covered, &wk->covcap, q->n + 1, 1)) {
+                wk->rpairs = pr;
+                goto oom;
+            }
+            uint8_t *covered = wk->covered;
+            memset(covered, 0, q->n + 1);
+            for (size_t x = 0; x < first_uni; x++)
+                for (uint32_t i = runs.a[x].a0; i < runs.a[x].a1; i++) covered[i] = 1;
+            for (size_t x = 0; x < pr.n;) {
+                size_t y = x + 1;
+                while (y < pr.n && pr.a[y].i == pr.a[x].i) y++;
+                if (y - x <= ALIGN_RARE_MAXOCC && !covered[pr.a[x].i]) {
+                    al_run r = { pr.a[x].i, pr.a[x].i + 1, pr.a[x].j, pr.a[x].j + 1 };
+                    if (tsr_vec_push(&runs, r)) { wk->rpairs = pr; goto oom; }
+                }
+                x = y;
             }
         }
-        for (uint32_t u = 0; u < nused; u++) {  /* leave the table empty */
-            bk[rused[u]] = 0;
-            bcnt[rused[u]] = 0;
-        }
-        if (fail) goto oom;
+        wk->rpairs = pr;
     }
 
     /* 2b. drop isolated runs: a short run with no neighbour in A on a
