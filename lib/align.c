@@ -223,13 +223,6 @@ typedef struct { uint32_t i, j; } al_hit;
 typedef struct { uint32_t a0, a1, b0, b1; } al_run;  /* half-open spans */
 typedef TSR_VEC(al_hit) hit_vec;
 
-static int hit_cmp_ij(const void *x, const void *y)
-{
-    const al_hit *p = x, *q = y;
-    if (p->i != q->i) return p->i < q->i ? -1 : 1;
-    return (p->j > q->j) - (p->j < q->j);
-}
-
 static int run_cmp_a(const void *x, const void *y)
 {
     const al_run *p = x, *q = y;
@@ -603,26 +596,24 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
             if (tsr_vec_push(&pr, x)) { wk->rpairs = pr; goto oom; }
         }
         if (pr.n) {
-            /* by position in A; a word found more than ALIGN_RARE_MAXOCC
-             * times in B is not rare there, and one inside an exact run
-             * adds nothing */
-            tsr_sort(pr.a, pr.n, sizeof *pr.a, hit_cmp_ij);
+            /* a word found more than ALIGN_RARE_MAXOCC times in B is not
+             * rare there, and one inside an exact run adds nothing: count
+             * the pairs per position of A (covered ones marked 255).  The
+             * runs are added in B's order: 2b sorts them all by A. */
             if (room((void **)&wk->covered, &wk->covcap, q->n + 1, 1)) {
                 wk->rpairs = pr;
                 goto oom;
             }
-            uint8_t *covered = wk->covered;
-            memset(covered, 0, q->n + 1);
+            uint8_t *na = wk->covered;
+            memset(na, 0, q->n + 1);
             for (size_t x = 0; x < first_uni; x++)
-                for (uint32_t i = runs.a[x].a0; i < runs.a[x].a1; i++) covered[i] = 1;
-            for (size_t x = 0; x < pr.n;) {
-                size_t y = x + 1;
-                while (y < pr.n && pr.a[y].i == pr.a[x].i) y++;
-                if (y - x <= ALIGN_RARE_MAXOCC && !covered[pr.a[x].i]) {
-                    al_run r = { pr.a[x].i, pr.a[x].i + 1, pr.a[x].j, pr.a[x].j + 1 };
-                    if (tsr_vec_push(&runs, r)) { wk->rpairs = pr; goto oom; }
-                }
-                x = y;
+                for (uint32_t i = runs.a[x].a0; i < runs.a[x].a1; i++) na[i] = 255;
+            for (size_t x = 0; x < pr.n; x++)
+                if (na[pr.a[x].i] < 254) na[pr.a[x].i]++;
+            for (size_t x = 0; x < pr.n; x++) {
+                if (na[pr.a[x].i] > ALIGN_RARE_MAXOCC) continue;  /* and 255 */
+                al_run r = { pr.a[x].i, pr.a[x].i + 1, pr.a[x].j, pr.a[x].j + 1 };
+                if (tsr_vec_push(&runs, r)) { wk->rpairs = pr; goto oom; }
             }
         }
         wk->rpairs = pr;
