@@ -145,6 +145,17 @@ static void ascii_init(void)
     ascii_ready = 1; /* benign race: every thread writes the same values */
 }
 
+/* Eight bytes at once (SWAR): the high bit of each byte of the result is
+ * set where that byte of x, which must be below 0x80, is in [lo, hi]. */
+#define TEXT_HIGH 0x8080808080808080ull
+#define TEXT_ONES 0x0101010101010101ull
+static inline uint64_t text_in_range(uint64_t x, unsigned lo, unsigned hi)
+{
+    const uint64_t ge = x + TEXT_ONES * (0x80 - lo);   /* high bit: byte >= lo */
+    const uint64_t gt = x + TEXT_ONES * (0x7F - hi);   /* high bit: byte > hi */
+    return ge & ~gt & TEXT_HIGH;
+}
+
 /* Scripts written without spaces: one word per character. */
 static int text_is_unspaced(utf8proc_int32_t cp)
 {
@@ -246,6 +257,35 @@ int text_words(const char *text, size_t len, tsr_word **words, size_t *cap, size
 
     size_t i = 0;
     while (i < len) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* eight ASCII bytes at a time: which are word bytes (letters,
+         * digits), how many lead, and their lower case, without a branch
+         * per byte; other bytes go the byte-wise way below */
+        if (i + 8 <= len) {
+            uint64_t x;
+            memcpy(&x, s + i, 8);
+            if (!(x & TEXT_HIGH)) {
+                const uint64_t upper = text_in_range(x, 'A', 'Z');
+                const uint64_t word = upper | text_in_range(x, 'a', 'z') |
+                                      text_in_range(x, '0', '9');
+                if (!(word & 0x80)) {  /* at a separator: skip the run */
+                    if (open) TEXT_FLUSH(i);
+                    i += word ? (size_t)__builtin_ctzll(word) / 8 : 8;
+                    continue;
+                }
+                if (!open) { open = 1; begin = i; }
+                const uint64_t lower = x | (upper >> 2);  /* 'A' | 0x20 == 'a' */
+                const size_t run = ~word & TEXT_HIGH
+                                       ? (size_t)__builtin_ctzll(~word & TEXT_HIGH) / 8 : 8;
+                if (blen < TEXT_WORD_MAX) {  /* buf has 8 bytes of slack */
+                    memcpy(buf + blen, &lower, 8);
+                    blen = blen + run < TEXT_WORD_MAX ? blen + run : TEXT_WORD_MAX;
+                }
+                i += run;
+                continue;
+            }
+        }
+#endif
         unsigned c = s[i];
         if (c < 0x80) {
             unsigned char lc = ascii_word[c];
