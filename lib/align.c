@@ -118,18 +118,18 @@
  * Query preparation
  * --------------------------------------------------------------------- */
 
-/* The hash of the seed-gram w[0, k): the words' own hashes (XXH3 values
- * already) folded by multiply and xor-shift.  Seed hashes are compared only
- * within one alignment, never stored, so they need not be the index's
- * n-gram hashes (fp_ngram_hash), only cheap: one is made per word of every
- * aligned text. */
+/* The hash of the seed-gram w[0, k): the words' own hashes, which are
+ * XXH3 values already, each rotated by its place and xor-ed.  Seed hashes
+ * are compared only within one alignment, never stored, so they need not
+ * be the index's n-gram hashes (fp_ngram_hash), only cheap: one is made
+ * per word of every aligned text.  (21 is prime to 64: for k <= 16 every
+ * place gets its own rotation.) */
 static inline uint64_t seed_hash(const tsr_word *w, size_t k)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull * (uint64_t)k;
-    for (size_t x = 0; x < k; x++) {
-        h ^= w[x].hash;
-        h *= 0xBF58476D1CE4E5B9ull;
-        h ^= h >> 31;
+    uint64_t h = w[0].hash;
+    for (size_t x = 1; x < k; x++) {
+        const unsigned r = (unsigned)(21 * x) & 63;
+        h ^= w[x].hash << r | w[x].hash >> ((64 - r) & 63);
     }
     return h;
 }
@@ -185,19 +185,24 @@ int al_query_init(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,
     /* and a table of them, hash -> position, for al_align to look B's long
      * words up in (each is in it once: ALIGN_RARE_MAXOCC is 1) */
     _Static_assert(ALIGN_RARE_MAXOCC == 1, "the rare-word table keeps one position per word");
-    memset(key, 0, slots * sizeof *key);
-    q->rkey = key;
-    q->rpos = malloc(slots * sizeof *q->rpos);
-    if (!q->rpos) {
+    free(key);
+    size_t nrare = 0;
+    for (size_t i = 0; i < n; i++) nrare += q->rare[i];
+    uint32_t rslots = 64;
+    while (rslots < 8 * nrare) rslots <<= 1;  /* sparse: a probe seldom collides */
+    q->rmask = rslots - 1;
+    q->rkey = calloc(rslots, sizeof *q->rkey);
+    q->rpos = calloc(rslots, sizeof *q->rpos);
+    if (!q->rkey || !q->rpos) {
         al_query_free(q);
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory preparing alignment");
     }
     for (size_t i = 0; i < n; i++) {
         if (!q->rare[i]) continue;
         uint64_t h = w[i].hash | 1;
-        uint32_t s = (uint32_t)(h >> 21) & q->mask;
-        while (key[s]) s = (s + 1) & q->mask;
-        key[s] = h;
+        uint32_t s = (uint32_t)(h >> 21) & q->rmask;
+        while (q->rkey[s]) s = (s + 1) & q->rmask;
+        q->rkey[s] = h;
         q->rpos[s] = (uint32_t)i;
     }
     return TSR_OK;
@@ -586,14 +591,20 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
         /* B's long words found among A's rare ones, as (i, j) pairs */
         hit_vec pr = wk->rpairs;
         pr.n = 0;
+        if (tsr_vec_reserve(&pr, bn)) { wk->rpairs = pr; goto oom; }
+        /* without a branch per word: whether a word is found is as good
+         * as random, so each is written and counted only when found */
         for (size_t j = 0; j < bn; j++) {
-            if (B[j].end - B[j].begin < ALIGN_RARE_LEN) continue;
             const uint64_t h = B[j].hash | 1;
-            uint32_t sl = (uint32_t)(h >> 21) & q->mask;
-            while (q->rkey[sl] && q->rkey[sl] != h) sl = (sl + 1) & q->mask;
-            if (!q->rkey[sl]) continue;
-            al_hit x = { q->rpos[sl], (uint32_t)j };
-            if (tsr_vec_push(&pr, x)) { wk->rpairs = pr; goto oom; }
+            uint32_t sl = (uint32_t)(h >> 21) & q->rmask;
+            uint64_t key = q->rkey[sl];
+            if (TSR_UNLIKELY(key != h && key != 0)) {
+                while (q->rkey[sl] && q->rkey[sl] != h) sl = (sl + 1) & q->rmask;
+                key = q->rkey[sl];
+            }
+            pr.a[pr.n].i = q->rpos[sl];
+            pr.a[pr.n].j = (uint32_t)j;
+            pr.n += (key == h) & (B[j].end - B[j].begin >= ALIGN_RARE_LEN);
         }
         if (pr.n) {
             /* a word found more than ALIGN_RARE_MAXOCC times in B is not

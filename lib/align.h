@@ -30,7 +30,8 @@ typedef struct al_query {
     uint32_t mask;
     uint8_t *rare;        /* rare[i]: word i is long and occurs (almost) once */
     uint64_t *rkey;       /* the rare words: hash | 1 (0 = empty slot), */
-    uint32_t *rpos;       /* and position; mask + 1 slots */
+    uint32_t *rpos;       /* and position; rmask + 1 slots */
+    uint32_t rmask;
 } al_query;
 
 int al_query_init(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,
