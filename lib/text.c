@@ -209,7 +209,7 @@ static size_t text_put_cp(unsigned char *buf, size_t blen, utf8proc_int32_t cp)
     return blen;
 }
 
-int text_words(const char *text, size_t len, tsr_word **words, size_t *cap, size_t *n,
+TSR_FLATTEN int text_words(const char *text, size_t len, tsr_word **words, size_t *cap, size_t *n,
                tsr_error *err)
 {
     *n = 0;

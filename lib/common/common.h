@@ -17,10 +17,12 @@
 #  define TSR_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #  define TSR_LIKELY(x) __builtin_expect(!!(x), 1)
 #  define TSR_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#  define TSR_FLATTEN __attribute__((flatten))
 #else
 #  define TSR_PRINTF(f, a)
 #  define TSR_LIKELY(x) (x)
 #  define TSR_UNLIKELY(x) (x)
+#  define TSR_FLATTEN
 #endif
 
 /* Set `err` (may be NULL) to `code` and a printf-style message; returns
