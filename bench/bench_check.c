@@ -81,7 +81,7 @@ static double percentile(const double *v, size_t n, double pct)
 
 static void usage(FILE *f)
 {
-    fputs("usage: bench_check [-t THREADS] [-r REPEAT] [-n MAX] [-w N] [-o FOUND] [--json]\n"
+    fputs("usage: bench_check [-t THREADS] [-r REPEAT] [-n MAX] [-w N] [-c MB] [-o FOUND] [--json]\n"
           "                   DB INPUT...\n"
           "  Times tsr_index_check on each query of INPUT (JSONL, directory or files)\n"
           "  against the index DB, after one untimed warm-up pass.\n"
@@ -89,6 +89,8 @@ static void usage(FILE *f)
           "  -r REPEAT   timed checks per query (default 1)\n"
           "  -n MAX      use at most MAX queries (default all)\n"
           "  -w N        untimed warm-up passes, 0 or 1 (default 1)\n"
+          "  -c MB       document cache of the handle, MiB (default 0: none;\n"
+          "              tsr_index_set_cache)\n"
           "  -o FOUND    write the sources found, \"query<TAB>source<TAB>bytes\" lines\n"
           "  --json      one JSON object on stdout instead of text\n", f);
 }
@@ -206,6 +208,7 @@ static int run(job *j, int threads, double *wall)
 int main(int argc, char **argv)
 {
     int threads = 1, repeat = 1, warmup = 1, json = 0;
+    long cache_mb = 0;
     const char *found_path = NULL;
     size_t max = (size_t)-1;
     int a = 1;
@@ -215,11 +218,15 @@ int main(int argc, char **argv)
         else if (!strcmp(o, "-h") || !strcmp(o, "--help")) { usage(stdout); return 0; }
         else if (!strcmp(o, "-o") && a + 1 < argc) found_path = argv[++a];
         else if ((!strcmp(o, "-t") || !strcmp(o, "-r") || !strcmp(o, "-n") ||
-                  !strcmp(o, "-w")) && a + 1 < argc) {
+                  !strcmp(o, "-w") || !strcmp(o, "-c")) && a + 1 < argc) {
             char *end;
             const long v = strtol(argv[++a], &end, 10);
-            if (*end || v < (o[1] == 'w' ? 0 : 1) || v > 1000000) { usage(stderr); return 2; }
+            if (*end || v < (o[1] == 'w' || o[1] == 'c' ? 0 : 1) || v > 1000000) {
+                usage(stderr);
+                return 2;
+            }
             if (o[1] == 't') threads = (int)v;
+            else if (o[1] == 'c') cache_mb = v;
             else if (o[1] == 'w') warmup = (int)v;
             else if (o[1] == 'r') repeat = (int)v;
             else max = (size_t)v;
@@ -243,6 +250,10 @@ int main(int argc, char **argv)
         return 1;
     }
     const double open_ms = (now_s() - topen) * 1e3;
+    if (tsr_index_set_cache(ix, (size_t)cache_mb << 20, &e) != TSR_OK) {
+        fprintf(stderr, "bench_check: %s\n", e.message);
+        return 1;
+    }
     tsr_stats s;
     memset(&s, 0, sizeof s);
     (void)tsr_index_stats(ix, &s, NULL);

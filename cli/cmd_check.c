@@ -32,6 +32,8 @@ static const char check_help[] =
 "      --boilerplate-df N an n-gram in more than N documents is boilerplate\n"
 "                         (default: 0 = automatic, max(20, documents/500))\n"
 "      --allow-nul        read NUL bytes as spaces (default: refuse the text)\n"
+"      --cache BYTES      with several FILEs, memory for source documents kept\n"
+"                         ready from file to file, K/M/G suffixes (default 256M)\n"
 "  -h, --help             this help\n"
 "\n"
 "Examples:\n"
@@ -123,12 +125,13 @@ int cmd_check(int argc, char **argv)
         { "db", required_argument, 0, 'd' }, { "json", no_argument, 0, 'j' },
         { "pretty", no_argument, 0, 'P' }, { "html", required_argument, 0, 'H' },
         { "color", optional_argument, 0, 'C' }, { "help", no_argument, 0, 'h' },
-        CLI_PARAM_OPTIONS, { 0, 0, 0, 0 }
+        { "cache", required_argument, 0, 'K' }, CLI_PARAM_OPTIONS, { 0, 0, 0, 0 }
     };
     tsr_params p;
     tsr_params_default(&p);
     int json = 0, pretty = 0, color = -1;
     const char *html = NULL, *db = cli_default_db();
+    uint64_t cache = (uint64_t)256 << 20;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hd:", opts, NULL)) != -1) {
@@ -140,6 +143,11 @@ int cmd_check(int argc, char **argv)
         case 'C':
             if (cli_parse_color(optarg, &color) != 0)
                 return cli_usage_error("check", "--color takes auto, always or never");
+            break;
+        case 'K':
+            if (cli_parse_size(optarg, 0, 1ull << 44, &cache) != 0)
+                return cli_usage_error("check", "--cache takes a size in bytes, e.g. 256M, "
+                                       "or 0");
             break;
         case 'h': fputs(check_help, stdout); return EXIT_OK;
         default: {
@@ -160,6 +168,11 @@ int cmd_check(int argc, char **argv)
     int rc = cli_open_index(db, TSR_OPEN_READONLY, &ix);
     if (rc != EXIT_OK) return rc;
     const int many = argc - optind > 1;
+    /* sources recur from file to file: keep them ready (tessera.h) */
+    if (many && tsr_index_set_cache(ix, (size_t)cache, &e) != TSR_OK) {
+        tsr_index_close(ix);
+        return cli_fail(EXIT_SYSTEM, "%s", e.message);
+    }
     for (int a = optind; a < argc; a++) {
         int r = check_one(ix, db, argv[a], &p, json, pretty, html, color, many);
         if (r != EXIT_OK) rc = r;

@@ -42,6 +42,8 @@ static const char serve_help[] =
 "      --api-key-file FILE   the key that POST /api/documents needs, the file's\n"
 "                            first line (without it, adding is disabled)\n"
 "      --max-body BYTES      largest request body, K/M/G suffixes (default 10M)\n"
+"      --cache BYTES         memory for documents kept ready for checks (their\n"
+"                            words), K/M/G suffixes (default 512M; 0: none)\n"
 "      --timeout S           seconds a client has to send a request, and that an\n"
 "                            idle connection is kept (default 30)\n"
 "      --max-connections N   concurrent connections (default 256)\n"
@@ -98,6 +100,7 @@ int cmd_serve(int argc, char **argv)
         { "api-key-file", required_argument, 0, 'k' },
         { "max-body", required_argument, 0, 'b' }, { "timeout", required_argument, 0, 'T' },
         { "max-connections", required_argument, 0, 'c' },
+        { "cache", required_argument, 0, 'C' },
         { "refresh", required_argument, 0, 'r' }, { "quiet", no_argument, 0, 'q' },
         { "help", no_argument, 0, 'h' }, CLI_PARAM_OPTIONS, { 0, 0, 0, 0 }
     };
@@ -108,6 +111,7 @@ int cmd_serve(int argc, char **argv)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     cfg.threads = ncpu > 0 ? (ncpu > 64 ? 64 : (int)ncpu) : 2;
     cfg.max_body = 10u << 20;
+    cfg.cache = (size_t)512 << 20;
     cfg.timeout = 30;
     cfg.max_connections = 256;
     cfg.refresh_ms = 1000;
@@ -130,6 +134,14 @@ int cmd_serve(int argc, char **argv)
             if (cli_parse_size(optarg, 1, 1ull << 40, &bytes) != 0)
                 return cli_usage_error("serve", "--max-body takes a size in bytes, e.g. 10M");
             cfg.max_body = (size_t)bytes;
+            break;
+        }
+        case 'C': {
+            uint64_t bytes;
+            if (cli_parse_size(optarg, 0, 1ull << 44, &bytes) != 0)
+                return cli_usage_error("serve", "--cache takes a size in bytes, e.g. 512M, "
+                                       "or 0");
+            cfg.cache = (size_t)bytes;
             break;
         }
         case 'T':

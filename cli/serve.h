@@ -35,6 +35,7 @@ typedef struct serve_config {
     int threads;               /* worker threads (the pool) */
     const char *api_key;       /* key for POST /api/documents; NULL: adds refused */
     size_t max_body;           /* largest request body, bytes */
+    size_t cache;              /* document cache, bytes (tsr_index_set_cache) */
     unsigned timeout;          /* seconds to receive a request; idle keep-alive */
     unsigned max_connections;  /* concurrent connections */
     unsigned refresh_ms;       /* look for new commits this often; 0 = never */

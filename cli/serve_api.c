@@ -183,7 +183,8 @@ static void get_stats(api *a, const srv_request *rq, srv_response *out)
         return;
     }
     double ratio = s.text_bytes ? (double)s.postings_bytes / (double)s.text_bytes : 0;
-    json_t *v = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:f}",
+    json_t *v = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:f, "
+                          "s:{s:I, s:I, s:I, s:I}}",
                           "documents", (json_int_t)s.documents,
                           "text_bytes", (json_int_t)s.text_bytes,
                           "stored_bytes", (json_int_t)s.stored_bytes,
@@ -193,7 +194,11 @@ static void get_stats(api *a, const srv_request *rq, srv_response *out)
                           "catalog_bytes", (json_int_t)s.catalog_bytes,
                           "commits", (json_int_t)s.commits,
                           "ngram", s.ngram, "window", s.window,
-                          "postings_ratio", (double)(long long)(ratio * 1e4 + 0.5) / 1e4);
+                          "postings_ratio", (double)(long long)(ratio * 1e4 + 0.5) / 1e4,
+                          "cache", "bytes", (json_int_t)s.cache_bytes,
+                          "documents", (json_int_t)s.cache_docs,
+                          "hits", (json_int_t)s.cache_hits,
+                          "misses", (json_int_t)s.cache_misses);
     json_out(out, 200, v, rq->pretty);
 }
 
@@ -572,6 +577,8 @@ int api_open(const serve_config *cfg, api **out, tsr_error *err)
     a->writer_ok = pthread_mutex_init(&a->writer, NULL) == 0;
     int st = a->lock_ok && a->writer_ok ? tsr_index_open(cfg->db, TSR_OPEN_READONLY, &a->ix, err)
                                         : TSR_ERR_NOMEM;
+    if (st == TSR_OK)
+        st = tsr_index_set_cache(a->ix, cfg->cache, err);
     if (st != TSR_OK) {
         if (st == TSR_ERR_NOMEM && err && !a->ix) {
             err->code = st;

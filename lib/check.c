@@ -22,6 +22,7 @@
  * the coverage figures.
  */
 #include "align.h"
+#include "cache.h"
 #include "fingerprint.h"
 #include "index_internal.h"
 #include "result.h"
@@ -207,6 +208,8 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
     uint32_t *docs = NULL;
     tsr_result *r = NULL;
     int64_t *docnos = NULL;
+    const dc_doc **held = NULL;
+    size_t nc = 0;
     uint64_t *gh = NULL;
     ix_docs *batch = NULL;
     al_work *wk = NULL;
@@ -249,7 +252,6 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
             }
         }
     }
-    size_t nc = 0;
     cand = malloc((map.n + 1) * sizeof *cand);
     if (!cand) goto oom;
     for (uint32_t s = 0; s <= map.mask; s++)
@@ -263,31 +265,45 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
         select_diverse(cand, &nc, &hv, an, (size_t)p->max_candidates, p->min_shared))
         goto oom;
 
-    /* 2. align with each candidate: their rows read at once, each text
-     * decompressed and tokenized in turn */
+    /* 2. align with each candidate: from the document cache, or else
+     * their rows read at once and each text decompressed and tokenized in
+     * turn (and then cached) */
+    dcache *cache = ix_cache(ix);
     if (nc) {
+        held = calloc(nc, sizeof *held);
         docnos = malloc(nc * sizeof *docnos);
-        if (!docnos) goto oom;
-        for (size_t c = 0; c < nc; c++) docnos[c] = cand[c].doc;
-        if ((rc = ix_docs_fetch(ix, docnos, nc, &batch, err))) {
+        if (!held || !docnos) goto oom;
+        size_t nmiss = 0;
+        for (size_t c = 0; c < nc; c++)
+            if (!cache || !(held[c] = dc_get(cache, cand[c].doc)))
+                docnos[nmiss++] = cand[c].doc;
+        if (nmiss && (rc = ix_docs_fetch(ix, docnos, nmiss, &batch, err))) {
             if (rc == TSR_ERR_NOTFOUND)
                 rc = tsr_preferr(err, TSR_ERR_CORRUPT,
                                  "postings name a document that the catalog lacks");
             goto fail;
         }
     }
-    for (size_t c = 0; c < nc; c++) {
-        const ix_docmeta *m = ix_docs_meta(batch, c);
-        const char *btext;
-        size_t blen, bn = 0;
-        if ((rc = ix_docs_text(batch, c, &btext, &blen, err))) goto fail;
-        if ((rc = text_words(btext, blen, &B, &bcap, &bn, err))) goto fail;
+    for (size_t c = 0, miss = 0; c < nc; c++) {
+        dc_doc d;
+        if (held[c]) {
+            d = *held[c];
+        } else {
+            const ix_docmeta *m = ix_docs_meta(batch, miss);
+            const char *btext;
+            size_t blen, bn = 0;
+            if ((rc = ix_docs_text(batch, miss++, &btext, &blen, err))) goto fail;
+            if ((rc = text_words(btext, blen, &B, &bcap, &bn, err))) goto fail;
+            d = (dc_doc){ m->docno, B, bn, m->text_len, m->id, m->title, m->date, m->series };
+            if (cache && (held[c] = dc_put(cache, &d)))
+                d = *held[c];
+        }
         ps.n = 0;
-        if ((rc = al_align(&q, B, bn, p, 0, wk, &ps, err))) goto fail;
+        if ((rc = al_align(&q, d.w, d.n, p, 0, wk, &ps, err))) goto fail;
         if (ps.n) {
             size_t src;
-            if (rs_add_source(r, m->id, m->title, m->date, m->series, m->docno, &src) ||
-                rs_add_passages(r, &ps, A, B, src))
+            if (rs_add_source(r, d.id, d.title, d.date, d.series, d.docno, &src) ||
+                rs_add_passages(r, &ps, A, d.w, src))
                 goto oom;
         }
     }
@@ -308,6 +324,9 @@ oom:
 fail:
 done:
     tsr_result_free(r);
+    for (size_t c = 0; held && c < nc; c++)
+        dc_release(ix_cache(ix), held[c]);
+    free(held);
     ix_docs_free(batch);
     al_work_free(wk);
     free(docnos);

@@ -36,6 +36,7 @@
  * neighbours with the least bytes per segment removed is merged.
  */
 #include "common/common.h"
+#include "cache.h"
 #include "catalog.h"
 #include "index_internal.h"
 #include "segment.h"
@@ -105,6 +106,9 @@ struct tsr_index {
     pthread_mutex_t dmu;
     ZSTD_DCtx *dctx[IX_DCTX_POOL];
     int ndctx;
+
+    /* Tokenized documents for checks (tsr_index_set_cache), or NULL. */
+    dcache *cache;
 };
 
 /* ------------------------------------------------------------------------
@@ -415,6 +419,7 @@ void tsr_index_close(tsr_index *ix)
     for (int i = 0; i < ix->ndctx; i++)
         ZSTD_freeDCtx(ix->dctx[i]);
     pthread_mutex_destroy(&ix->dmu);
+    dc_free(ix->cache);
     for (size_t i = 0; i < ix->nsegs; i++)
         seg_close(ix->segs[i]);
     free(ix->segs);
@@ -1041,7 +1046,24 @@ int tsr_index_refresh(tsr_index *ix, tsr_error *err)
     TSR_FORWARD(cat_generation(ix->cat, &gen, err));
     if (gen == ix->meta.generation)
         return TSR_OK;
-    return ix_load(ix, err);
+    const uint64_t docs = ix->meta.docs, was = ix->meta.generation;
+    TSR_FORWARD(ix_load(ix, err));
+    /* documents never change once committed, unless the directory was
+     * replaced by another index: then what the cache holds is not it */
+    if (ix->cache && (ix->meta.generation < was || ix->meta.docs < docs))
+        dc_clear(ix->cache);
+    return TSR_OK;
+}
+
+int tsr_index_set_cache(tsr_index *ix, size_t bytes, tsr_error *err)
+{
+    if (!ix)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_set_cache: NULL index");
+    dc_free(ix->cache);
+    ix->cache = NULL;
+    if (bytes && !(ix->cache = dc_new(bytes)))
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for a document cache");
+    return TSR_OK;
 }
 
 /* A decompression context from the pool (or a new one; NULL when out of
@@ -1301,6 +1323,9 @@ int tsr_index_stats(tsr_index *ix, tsr_stats *out, tsr_error *err)
     out->commits = ix->meta.commits;
     out->ngram = ix->meta.ngram;
     out->window = ix->meta.window;
+    if (ix->cache)
+        dc_stats(ix->cache, &out->cache_bytes, &out->cache_docs, &out->cache_hits,
+                 &out->cache_misses);
     return TSR_OK;
 }
 
@@ -1442,6 +1467,11 @@ size_t ix_segments(const tsr_index *ix, struct seg_file *const **segs)
 {
     *segs = (struct seg_file *const *)ix->segs;
     return ix->nsegs;
+}
+
+struct dcache *ix_cache(const tsr_index *ix)
+{
+    return ix->cache;
 }
 
 uint64_t ix_generation(const tsr_index *ix)

@@ -27,6 +27,10 @@ void ix_prefetch(const tsr_index *ix, uint64_t hash, int stage);
 struct seg_file;
 size_t ix_segments(const tsr_index *ix, struct seg_file *const **segs);
 
+/* The document cache of tsr_index_set_cache, or NULL (cache.h). */
+struct dcache;
+struct dcache *ix_cache(const tsr_index *ix);
+
 /* A number that changes with every commit and merge: whether the index
  * changed since a previous look. */
 uint64_t ix_generation(const tsr_index *ix);

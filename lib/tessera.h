@@ -380,6 +380,17 @@ TSR_API int tsr_index_check(tsr_index *ix, const char *text, size_t len,
                             const tsr_params *p, tsr_result **out,
                             tsr_error *err);
 
+/** Keep up to `bytes` of documents in memory, in the form a check aligns
+ *  (their words, and the fields a report names), shared by all threads
+ *  checking on this handle.  A check must otherwise read each candidate
+ *  document from the catalog, decompress it and cut it into words, about
+ *  half of its time; a server checking many texts against one index meets
+ *  the same documents again and again.  Least recently used documents
+ *  leave first (CLOCK).  Results are the same with or without the cache.
+ *  0, the default, turns it off and frees it.  Must not run concurrently
+ *  with other calls on the same handle.  tsr_index_stats counts its use. */
+TSR_API int tsr_index_set_cache(tsr_index *ix, size_t bytes, tsr_error *err);
+
 /** A document as stored. All strings owned by the struct; free with
  *  tsr_document_free. */
 typedef struct tsr_document {
@@ -408,6 +419,9 @@ typedef struct tsr_stats {
     uint64_t catalog_bytes;     /* size of the SQLite catalog */
     uint64_t commits;
     int ngram, window;          /* fingerprint parameters of this index */
+    /* the document cache of this handle (tsr_index_set_cache; 0 without) */
+    uint64_t cache_bytes, cache_docs;
+    uint64_t cache_hits, cache_misses;  /* candidate documents found, not found */
 } tsr_stats;
 
 /** Counts of the index as of the last commit it has seen. */

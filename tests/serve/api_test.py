@@ -285,6 +285,17 @@ def api_cases(a, srv, p, db, docs, rnd, work):
         assert source_ids(v) == sorted({docs[i]["id"] for i in (3, 17, 40)}), source_ids(v)
     _()
 
+    @case("POST /api/check again: from the document cache, the same answer; stats count it")
+    def _():
+        before = jbody(request(p, "GET", "/api/stats")[2])["cache"]
+        for _ in range(3):
+            st, h, d = request(p, "POST", "/api/check", q, {"Content-Type": "text/plain"})
+            assert st == 200 and jbody(d) == cli, (st, d[:300])
+        after = jbody(request(p, "GET", "/api/stats")[2])["cache"]
+        assert after["hits"] >= before["hits"] + 3, (before, after)
+        assert 0 < after["documents"] and 0 < after["bytes"] <= 512 << 20, after
+    _()
+
     @case("POST /api/check text/plain; charset=utf-8, and no Content-Type")
     def _():
         st, _, d = request(p, "POST", "/api/check", q,

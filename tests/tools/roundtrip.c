@@ -122,9 +122,9 @@ static int ndocs;
 
 /* ---- planted passages -------------------------------------------------------- */
 
-enum { K_VERBATIM, K_REWORDED, K_REORDERED, K_UNRELATED, K_ALIGN, K_NKINDS };
+enum { K_VERBATIM, K_REWORDED, K_REORDERED, K_UNRELATED, K_ALIGN, K_CACHE, K_NKINDS };
 static const char *kind_name[K_NKINDS] = {
-    "verbatim", "reworded", "reordered", "unrelated", "align-pairs"
+    "verbatim", "reworded", "reordered", "unrelated", "align-pairs", "cached"
 };
 
 /* One unit to find: words [a0,a1) of the query came from words [b0,b1) of
@@ -472,6 +472,12 @@ int main(int argc, char **argv)
     tsr_index_close(ix);
     ix = NULL;
     if (st == TSR_OK) st = tsr_index_open(ixdir, TSR_OPEN_READONLY, &ix, &e);
+    /* a second handle with a document cache too small for all candidates,
+     * so that checks both hit it and evict from it: it must answer
+     * exactly what the handle without a cache answers */
+    tsr_index *ixc = NULL;
+    if (st == TSR_OK) st = tsr_index_open(ixdir, TSR_OPEN_READONLY, &ixc, &e);
+    if (st == TSR_OK) st = tsr_index_set_cache(ixc, 96 * 1024, &e);
     if (st != TSR_OK) {
         fprintf(stderr, "roundtrip: seed %llu: building the index failed: %s (%s)\n",
                 (unsigned long long)seed, e.message, tsr_strerror(st));
@@ -562,6 +568,25 @@ int main(int argc, char **argv)
             }
             free(wp);
         }
+        /* 1b. the same through the cached handle, twice (a miss, then
+         * mostly hits), as the same JSON */
+        char *want = st == TSR_OK ? tsr_result_json(res, 0) : NULL;
+        for (int pass = 0; want && pass < 2; pass++) {
+            tsr_result *rc2 = NULL;
+            char *got = NULL;
+            if (tsr_index_check(ixc, text, len, &prm, &rc2, &e) == TSR_OK)
+                got = tsr_result_json(rc2, 0);
+            if (got && !strcmp(got, want)) passed[K_CACHE]++;
+            else {
+                failed[K_CACHE]++;
+                fprintf(stderr, "FAIL seed %llu query %d: with the document cache (pass %d) "
+                        "the check answers differently\n  replay: %s --only %d\n",
+                        (unsigned long long)seed, qn, pass + 1, replay, qn);
+            }
+            tsr_free(got);
+            tsr_result_free(rc2);
+        }
+        tsr_free(want);
         tsr_result_free(res);
         res = NULL;
 
@@ -605,6 +630,12 @@ int main(int argc, char **argv)
         free(q.u);
     }
 
+    tsr_stats cs;
+    if (ixc && tsr_index_stats(ixc, &cs, NULL) == TSR_OK && verbose)
+        fprintf(stderr, "roundtrip: cache %llu bytes, %llu documents, %llu hits, %llu misses\n",
+                (unsigned long long)cs.cache_bytes, (unsigned long long)cs.cache_docs,
+                (unsigned long long)cs.cache_hits, (unsigned long long)cs.cache_misses);
+    tsr_index_close(ixc);
     tsr_index_close(ix);
     if (keep) fprintf(stderr, "roundtrip: index kept in %s\n", ixdir);
     else rm_tree(dir);
@@ -617,8 +648,10 @@ int main(int argc, char **argv)
     for (int k = 0; k < K_NKINDS; k++) {
         int n = passed[k] + failed[k];
         printf("  %-11s %4d/%-4d %s %5.1f%%\n", kind_name[k], passed[k], n,
-               k == K_UNRELATED ? "clean, no passage" : k == K_ALIGN ? "as planted       "
-                                                                   : "found, recall    ",
+               k == K_UNRELATED ? "clean, no passage"
+               : k == K_ALIGN   ? "as planted       "
+               : k == K_CACHE   ? "same as uncached "
+                                : "found, recall    ",
                n ? 100.0 * passed[k] / n : 100.0);
         np += passed[k];
         nf += failed[k];

@@ -448,6 +448,95 @@ static void test_threads(void)
     tsr_index_close(ix);
 }
 
+/* Threads checking texts on one handle with a document cache so small
+ * that entries are evicted all the time: every answer must be the one the
+ * handle without a cache gives (under the sanitizers too). */
+typedef struct {
+    tsr_index *ix;
+    char *text[5], *want[5];
+    int bad;
+} cache_arg;
+
+static void *cache_thread(void *p)
+{
+    cache_arg *a = p;
+    for (int round = 0; round < 20; round++)
+        for (int k = 0; k < 5; k++) {
+            if (!a->text[k])
+                continue;
+            tsr_result *r = NULL;
+            char *got = NULL;
+            if (tsr_index_check(a->ix, a->text[k], strlen(a->text[k]), NULL, &r, NULL) == TSR_OK)
+                got = tsr_result_json(r, 0);
+            if (!got || strcmp(got, a->want[k]))
+                a->bad++;
+            tsr_free(got);
+            tsr_result_free(r);
+        }
+    return NULL;
+}
+
+static void test_cache_threads(void)
+{
+    tsr_index *ix = NULL, *ixc = NULL;
+    tsr_error e = { 0 };
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_READONLY, &ix, &e) == TSR_OK);
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_READONLY, &ixc, &e) == TSR_OK);
+    if (!ix || !ixc) {
+        tsr_index_close(ix);
+        tsr_index_close(ixc);
+        return;
+    }
+    CHECK(tsr_index_set_cache(ixc, 12 * 1024, &e) == TSR_OK);
+    cache_arg a[4];
+    memset(a, 0, sizeof a);
+    for (int k = 0; k < 5; k++) {
+        tsr_document *d = NULL;
+        if (tsr_index_get_docno(ix, k, &d, NULL) != TSR_OK || !d->text_len) {
+            tsr_document_free(d);
+            continue;
+        }
+        /* the text with a stranger's sentence in front: checks find it */
+        size_t n = d->text_len + 64;
+        char *t = malloc(n);
+        snprintf(t, n, "Nothing to see here at all. %s", d->text);
+        tsr_result *r = NULL;
+        CHECK(tsr_index_check(ix, t, strlen(t), NULL, &r, &e) == TSR_OK);
+        CHECK(r && r->n_passages > 0);
+        char *want = r ? tsr_result_json(r, 0) : NULL;
+        tsr_result_free(r);
+        for (int i = 0; i < 4; i++) {
+            a[i].text[k] = t;
+            a[i].want[k] = want;
+        }
+        tsr_document_free(d);
+    }
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        a[i].ix = ixc;
+        CHECK(pthread_create(&t[i], NULL, cache_thread, &a[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        CHECK(a[i].bad == 0);
+    }
+    tsr_stats st;
+    CHECK(tsr_index_stats(ixc, &st, &e) == TSR_OK);
+    CHECK(st.cache_hits > 0 && st.cache_misses > 0 && st.cache_bytes <= 12 * 1024);
+    /* turned off: the same answers, no cache counted */
+    CHECK(tsr_index_set_cache(ixc, 0, &e) == TSR_OK);
+    a[0].bad = 0;
+    cache_thread(&a[0]);
+    CHECK(a[0].bad == 0);
+    CHECK(tsr_index_stats(ixc, &st, &e) == TSR_OK && st.cache_hits == 0 && st.cache_docs == 0);
+    for (int k = 0; k < 5; k++) {
+        free(a[0].text[k]);
+        tsr_free(a[0].want[k]);
+    }
+    tsr_index_close(ixc);
+    tsr_index_close(ix);
+}
+
 /* SIGKILL a writer at random moments (during adds, commits and merges):
  * each time the index opens, verifies, and holds exactly the commits that
  * had returned (or one more, when the kill hit after the catalog commit
@@ -532,6 +621,7 @@ int main(void)
     RUN(test_refresh);
     RUN(test_orphans);
     RUN(test_threads);
+    RUN(test_cache_threads);
     RUN(test_auto_merge);
     RUN(test_damage);
     RUN(test_crash);

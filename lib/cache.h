@@ -1,0 +1,50 @@
+/*
+ * cache.h - tokenized documents kept in memory between checks
+ * (tsr_index_set_cache).  Not API.
+ *
+ * Threads: every call takes the cache's mutex; an entry handed out by
+ * dc_get or dc_put stays valid, even if evicted meanwhile, until its
+ * holder calls dc_release.
+ */
+#ifndef TSR_CACHE_H
+#define TSR_CACHE_H
+
+#include "common/common.h"
+
+/* One document as a check needs it: its words and the fields a report
+ * names.  Read only. */
+typedef struct dc_doc {
+    int64_t docno;
+    const tsr_word *w;
+    size_t n;
+    uint64_t text_len;
+    const char *id, *title, *date, *series;  /* NULL when absent, but id */
+} dc_doc;
+
+typedef struct dcache dcache;
+
+/* A cache of at most `budget` bytes (words, fields and bookkeeping).
+ * NULL when out of memory. */
+dcache *dc_new(size_t budget);
+void dc_free(dcache *c);
+
+/* The document numbered `docno`, held, or NULL when not cached. */
+const dc_doc *dc_get(dcache *c, int64_t docno);
+
+/* Cache a copy of a document and return it held; NULL when it does not
+ * fit the budget at all or memory runs out (the caller then goes on with
+ * its own copy: the cache is only ever an optimization).  When the docno
+ * is cached already, that entry is returned. */
+const dc_doc *dc_put(dcache *c, const dc_doc *d);
+
+/* Let go of an entry from dc_get or dc_put.  Accepts NULL. */
+void dc_release(dcache *c, const dc_doc *d);
+
+/* Drop every entry not held (the index was replaced under a reader). */
+void dc_clear(dcache *c);
+
+/* Counters: bytes in use, entries, lookups that hit and that missed. */
+void dc_stats(dcache *c, uint64_t *bytes, uint64_t *docs, uint64_t *hits,
+              uint64_t *misses);
+
+#endif
