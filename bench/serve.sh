@@ -7,19 +7,28 @@
 # 1. the index of the bench corpus ($TESSERA_BENCH_DIR/corpus-N.jsonl, made
 #    by bench/run.sh; default N = 100000), built once into
 #    $TESSERA_BENCH_DIR/serve-index-N and reused while the corpus is the same
-# 2. `tessera serve --threads $(nproc) --quiet` on 127.0.0.1, a free port;
-#    one check compared with `tessera check --json` (the server must answer
-#    what the CLI answers)
-# 3. warm-up: wrk for 10 s (the mapped index pages come in)
+# then, once for each document cache size in $TESSERA_SERVE_CACHES (default
+# "512M 0": serve's default, and none):
+# 2. `tessera serve --threads $(nproc) --quiet --cache SIZE` on 127.0.0.1, a
+#    free port; one check compared with `tessera check --json` (the server
+#    must answer what the CLI answers)
+# 3. warm-up: wrk for 10 s (the mapped index pages come in; with a cache,
+#    the candidate documents of the queries)
 # 4. the run: wrk -t2 -c64 -d60s --latency, the 1,000-word bench queries in
-#    turn (bench/serve.lua), while the server's RSS is sampled every 5 s
+#    turn (bench/serve.lua) and 4,800 more (bench/serve_queries.py: each
+#    stitched from random documents of the whole corpus, every one
+#    different), while the server's RSS is sampled every 5 s;
+#    the cache's hits and misses over the run from GET /api/stats
 # 5. a Markdown section on stdout and in bench/results/serve-latest.md:
 #    requests/s, p50/p90/p99/max latency, errors (socket errors and non-2xx
-#    answers; must be 0), RSS at the start and end of the run and its peak
+#    answers; must be 0), RSS at the start and end of the run and its peak,
+#    the share of candidate documents found in the cache
 #
 # Environment: TESSERA_BENCH_DOCS (100000), TESSERA_BENCH_DIR
 # (/tmp/tessera-bench), TESSERA_SERVE_SECONDS (60), TESSERA_SERVE_CONNS (64),
-# TESSERA_SERVE_THREADS (nproc), TESSERA (build/tessera).
+# TESSERA_SERVE_THREADS (nproc), TESSERA_SERVE_CACHES ("512M 0"),
+# TESSERA_SERVE_EXTRA (4800: texts added to the bench queries),
+# TESSERA (build/tessera).
 # Needs wrk (Debian package wrk) and python3.  Loopback only.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +39,7 @@ work=${TESSERA_BENCH_DIR:-/tmp/tessera-bench}
 secs=${TESSERA_SERVE_SECONDS:-60}
 conns=${TESSERA_SERVE_CONNS:-64}
 threads=${TESSERA_SERVE_THREADS:-$(nproc 2>/dev/null || echo 2)}
+caches=${TESSERA_SERVE_CACHES:-512M 0}
 die() { echo "bench/serve.sh: $*" >&2; exit 2; }
 command -v wrk >/dev/null || die "wrk not found (apt-get install wrk, or sh scripts/install-deps.sh)"
 [ -x "$tessera" ] || die "$tessera not found; run make"
@@ -59,22 +69,30 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-# bodies: {"text": ...} per line
-python3 -c '
-import json, sys
-with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out:
-    for line in f:
-        if line.strip():
-            out.write(json.dumps({"text": json.loads(line)["text"]}) + "\n")
-' "$queries" "$run/bodies.jsonl"
+# bodies: {"text": ...} per line: the bench queries, then 4,800 more texts,
+# each different, stitched from random documents of the corpus
+python3 "$here/serve_queries.py" "$corpus" "$queries" "$run/bodies.jsonl" \
+    --extra "${TESSERA_SERVE_EXTRA:-4800}" > /dev/null
 nq=$(wc -l < "$run/bodies.jsonl")
 words=$(python3 -c '
 import json, re, sys
 n = [len(re.findall(r"\w+", json.loads(l)["text"])) for l in open(sys.argv[1])]
 print(round(sum(n) / len(n)))' "$run/bodies.jsonl")
 
+# the cache's counters (hits misses) from GET /api/stats
+cache_counts() {
+    python3 -c '
+import json, sys, urllib.request
+c = json.load(urllib.request.urlopen(sys.argv[1] + "/api/stats", timeout=30))["cache"]
+print(c["hits"], c["misses"], c["bytes"])' "$url"
+}
+
+# one server, warm-up, run and report, with document cache size $1
+serve_run() {
+cache=$1
+echo "== server with --cache $cache" >&2
 "$tessera" serve --db "$ix" --listen 127.0.0.1:0 --threads "$threads" --quiet \
-    --max-connections 512 2> "$run/serve.log" &
+    --max-connections 512 --cache "$cache" 2> "$run/serve.log" &
 spid=$!
 port=""
 i=0
@@ -107,6 +125,7 @@ echo "== warm-up: 10 s" >&2
 wrk -t2 -c"$conns" -d10s -s "$here/serve.lua" "$url" -- "$run/bodies.jsonl" > "$run/warm.txt"
 rss0=$(rss)
 cpu0=$(cpu)
+c0=$(cache_counts)
 echo "== run: ${secs} s at $conns connections, $threads server threads ($ndocs documents)" >&2
 wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$here/serve.lua" "$url" -- "$run/bodies.jsonl" \
     > "$run/wrk.txt" &
@@ -119,6 +138,7 @@ done
 wait "$wpid"
 rss1=$(rss)
 cpu1=$(cpu)
+c1=$(cache_counts)
 hz=$(getconf CLK_TCK)
 # the HTTP layer alone, for scale: GET /healthz for 5 s
 wrk -t2 -c"$conns" -d5s "$url/healthz" > "$run/health.txt"
@@ -126,13 +146,17 @@ hrps=$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$run/health.txt
 kill -TERM "$spid"
 wait "$spid" || die "server exit status $?"
 spid=""
-cp "$run/wrk.txt" "$here/results/serve-wrk.txt"
+cp "$run/wrk.txt" "$here/results/serve-wrk-cache-$cache.txt"
 
 # ---- 5. report ---------------------------------------------------------------------
 python3 - "$run/wrk.txt" "$run/rss.txt" "$rss0" "$rss1" "$ndocs" "$nq" "$words" "$secs" \
-    "$conns" "$threads" "$(nproc)" "$(( cpu1 - cpu0 ))" "$hz" "$hrps" <<'PY' | tee "$here/results/serve-latest.md"
+    "$conns" "$threads" "$(nproc)" "$(( cpu1 - cpu0 ))" "$hz" "$hrps" "$cache" "$c0" "$c1" \
+    <<'PY' | tee -a "$here/results/serve-latest.md" || bad=1
 import json, sys
-wrk, rssf, rss0, rss1, ndocs, nq, words, secs, conns, threads, ncpu, ticks, hz, hrps = sys.argv[1:]
+(wrk, rssf, rss0, rss1, ndocs, nq, words, secs, conns, threads, ncpu, ticks, hz, hrps,
+ cache, c0, c1) = sys.argv[1:]
+h0, m0, _ = (int(x) for x in c0.split())
+h1, m1, cbytes = (int(x) for x in c1.split())
 v = None
 for line in open(wrk):
     if line.startswith("WRKJSON "):
@@ -146,12 +170,18 @@ rps = v["requests"] / (v["duration_us"] / 1e6)
 ms = lambda us: "%.2f ms" % (us / 1000.0)
 growth = rss1 - rss0
 flat = abs(growth) <= max(0.05 * rss0, 16 * 1024)
+print("\n### `--cache %s`\n" % cache)
 print("| measure | value |")
 print("|---|---|")
 print("| index | %s documents (bench corpus) |" % ndocs)
-print("| load | wrk -t2 -c%s -d%ss, POST /api/check, %s queries of ~%s words in turn, loopback |"
+print("| load | wrk -t2 -c%s -d%ss, POST /api/check, %s texts of ~%s words in turn (the bench queries, then texts stitched from random corpus documents), loopback |"
       % (conns, secs, nq, words))
-print("| server | `tessera serve --threads %s --quiet`, %s cores shared with wrk |" % (threads, ncpu))
+print("| server | `tessera serve --threads %s --quiet --cache %s`, %s cores shared with wrk |"
+      % (threads, cache, ncpu))
+look = (h1 - h0) + (m1 - m0)
+print("| document cache over the run | %s |" % (
+    "%.1f%% of %d candidate documents found in it; %.1f MB held"
+    % (100.0 * (h1 - h0) / look, look, cbytes / 1e6) if look and cache != "0" else "none"))
 print("| requests/s | **%.0f** (%d requests) |" % (rps, v["requests"]))
 cores = int(ticks) / int(hz) / (v["duration_us"] / 1e6)
 print("| server CPU | %.2f cores busy (the rest: wrk, other work); %.2f ms CPU per request |"
@@ -168,3 +198,11 @@ print("| the HTTP layer alone: GET /healthz, same load, 5 s | %.0f requests/s |"
 print("| target: >= 2,000 checks/s on 2 cores | %s |" % ("yes" if rps >= 2000 else "**no**"))
 sys.exit(0 if errs == 0 else 1)
 PY
+}
+
+: > "$here/results/serve-latest.md"
+bad=0
+for c in $caches; do
+    serve_run "$c"
+done
+exit $bad
