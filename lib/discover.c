@@ -35,6 +35,7 @@
  * renamed, so a stage is either whole or absent.
  */
 #include "align.h"
+#include "cache.h"
 #include "index_internal.h"
 #include "segment.h"
 
@@ -375,6 +376,7 @@ typedef struct {
     size_t nchunks;
     link_vec *out;            /* one per chunk */
     int series;
+    dcache *cache;            /* tokenized documents, shared by the threads */
     pthread_mutex_t mu;
     size_t next_chunk;
     size_t pairs_done;
@@ -383,63 +385,49 @@ typedef struct {
 } disc_s2;
 
 
-/* A per-thread cache of tokenized documents: the b side of one pair is
- * often the b side of the next (a family's members pair up with one
- * another), and fetching, decompressing and tokenizing a text costs more
- * than aligning it.  Direct-mapped on the document number. */
-#define DISC_CACHE 4096
-
+/* The words (and series) of a document.  The b side of one pair is often
+ * the b side of the next (a family's members pair up with one another), and
+ * reading, decompressing and tokenizing a text costs more than aligning it:
+ * the threads share a cache of tokenized documents (cache.h).  A document
+ * the cache cannot take stays in the thread's own buffers. */
 typedef struct {
-    int64_t doc;          /* -1: empty */
-    tsr_word *w;
-    size_t n;
-    char *series;
-} disc_cached;
+    const dc_doc *held;       /* from the cache, or NULL: then `own` */
+    dc_doc own;
+    tsr_word *w;              /* own words, kept from call to call */
+    size_t cap;
+    tsr_document *d;          /* own fields */
+} disc_words;
 
-typedef struct { disc_cached slot[DISC_CACHE]; } disc_cache;
-
-static void cache_init(disc_cache *c)
+static void words_release(dcache *c, disc_words *dw)
 {
-    for (size_t i = 0; i < DISC_CACHE; i++) {
-        c->slot[i].doc = -1;
-        c->slot[i].w = NULL;
-        c->slot[i].series = NULL;
-    }
+    dc_release(c, dw->held);
+    dw->held = NULL;
+    tsr_document_free(dw->d);
+    dw->d = NULL;
 }
 
-static void cache_free(disc_cache *c)
+static int words_get(tsr_index *ix, dcache *c, int64_t doc, disc_words *dw,
+                     const dc_doc **out, tsr_error *err)
 {
-    for (size_t i = 0; i < DISC_CACHE; i++) {
-        free(c->slot[i].w);
-        free(c->slot[i].series);
+    words_release(c, dw);
+    if ((dw->held = dc_get(c, doc))) {
+        *out = dw->held;
+        return TSR_OK;
     }
-}
-
-/* The words (and series) of document `doc`, from the cache or the index. */
-static int cache_get(disc_cache *c, tsr_index *ix, int64_t doc, const disc_cached **out,
-                     tsr_error *err)
-{
-    disc_cached *e = &c->slot[(uint64_t)doc % DISC_CACHE];
-    if (e->doc != doc) {
-        tsr_document *d = NULL;
-        TSR_FORWARD(tsr_index_get_docno(ix, doc, &d, err));
-        tsr_word *w = NULL;
-        size_t n = 0;
-        int rc = tsr_tokenize(d->text, d->text_len, &w, &n, err);
-        if (rc != TSR_OK) {
-            tsr_document_free(d);
-            return rc;
-        }
-        free(e->w);
-        free(e->series);
-        e->doc = doc;
-        e->w = w;
-        e->n = n;
-        e->series = d->series;
-        d->series = NULL;
+    tsr_document *d = NULL;
+    TSR_FORWARD(tsr_index_get_docno(ix, doc, &d, err));
+    size_t n = 0;
+    int rc = text_words(d->text, d->text_len, &dw->w, &dw->cap, &n, err);
+    if (rc != TSR_OK) {
         tsr_document_free(d);
+        return rc;
     }
-    *out = e;
+    dw->own = (dc_doc){ doc, dw->w, n, d->text_len, d->id, d->title, d->date, d->series };
+    if ((dw->held = dc_put(c, &dw->own)))
+        tsr_document_free(d);
+    else
+        dw->d = d;
+    *out = dw->held ? dw->held : &dw->own;
     return TSR_OK;
 }
 
@@ -448,7 +436,7 @@ static int same_series_str(const char *a, const char *b)
     return a && b && !strcmp(a, b);
 }
 
-static int align_chunk(disc_s2 *s, size_t c, disc_cache *cache, tsr_error *err)
+static int align_chunk(disc_s2 *s, size_t c, disc_words *dw, al_work *wk, tsr_error *err)
 {
     int rc = TSR_OK;
     tsr_document *da = NULL;
@@ -470,13 +458,13 @@ static int align_chunk(disc_s2 *s, size_t c, disc_cache *cache, tsr_error *err)
             if ((rc = tsr_tokenize(da->text, da->text_len, &A, &an, err))) break;
             if ((rc = al_query_init(&q, A, an, s->p, err))) break;
         }
-        const disc_cached *db = NULL;
-        if ((rc = cache_get(cache, s->ix, b, &db, err))) break;
+        const dc_doc *db = NULL;
+        if ((rc = words_get(s->ix, s->cache, b, dw, &db, err))) break;
         if (s->series && (same_series_str(da->series, db->series) ? s->series < 0 : s->series > 0))
             continue;
         const tsr_word *B = db->w;
         ps.n = 0;
-        if ((rc = al_align(&q, B, db->n, s->p, 0, NULL, &ps, err))) break;
+        if ((rc = al_align(&q, B, db->n, s->p, 0, wk, &ps, err))) break;
         for (size_t k = 0; k < ps.n; k++) {
             const al_passage *x = &ps.a[k];
             tsr_link l;
@@ -505,20 +493,21 @@ static void *s2_worker(void *arg)
 {
     disc_s2 *s = arg;
     tsr_error err = { 0 };
-    disc_cache *cache = malloc(sizeof *cache);
-    if (!cache) {
+    disc_words dw;
+    memset(&dw, 0, sizeof dw);
+    al_work *wk = al_work_new();
+    if (!wk) {
         pthread_mutex_lock(&s->mu);
         if (s->rc == TSR_OK) s->rc = tsr_seterr(&s->err, TSR_ERR_NOMEM, "out of memory");
         pthread_mutex_unlock(&s->mu);
         return NULL;
     }
-    cache_init(cache);
     for (;;) {
         pthread_mutex_lock(&s->mu);
         size_t c = s->rc == TSR_OK ? s->next_chunk++ : s->nchunks;
         pthread_mutex_unlock(&s->mu);
         if (c >= s->nchunks) break;
-        int rc = align_chunk(s, c, cache, &err);
+        int rc = align_chunk(s, c, &dw, wk, &err);
         pthread_mutex_lock(&s->mu);
         s->pairs_done += s->chunk_at[c + 1] - s->chunk_at[c];
         if (rc != TSR_OK && s->rc == TSR_OK) {
@@ -527,8 +516,9 @@ static void *s2_worker(void *arg)
         }
         pthread_mutex_unlock(&s->mu);
     }
-    cache_free(cache);
-    free(cache);
+    words_release(s->cache, &dw);
+    free(dw.w);
+    al_work_free(wk);
     return NULL;
 }
 
@@ -1038,12 +1028,21 @@ int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
             s.ix = ix; s.p = p; s.pairs = pairs; s.npairs = npairs;
             s.chunk_at = at.a; s.nchunks = nchunks; s.series = o->series;
             s.out = calloc(nchunks ? nchunks : 1, sizeof *s.out);
-            if (!s.out) { free(pairs); tsr_vec_free(&at); goto oom; }
+            /* a quarter of the memory budget for the documents' words */
+            s.cache = dc_new(memory / 4);
+            if (!s.out || !s.cache) {
+                free(s.out);
+                dc_free(s.cache);
+                free(pairs);
+                tsr_vec_free(&at);
+                goto oom;
+            }
             pthread_mutex_init(&s.mu, NULL);
             if (o->progress) o->progress(o->progress_ud, "align", 0, npairs);
             run_threads(nt, s2_worker, &s, o->progress, o->progress_ud, "align", &s.mu,
                         &s.pairs_done, npairs, NULL);
             pthread_mutex_destroy(&s.mu);
+            dc_free(s.cache);
             size_t total = 0;
             for (size_t c = 0; c < nchunks; c++) total += s.out[c].n;
             if (s.rc == TSR_OK) {
