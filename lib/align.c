@@ -39,7 +39,6 @@
  * inside one text is found.
  */
 #include "align.h"
-#include "fingerprint.h"
 #include "common/xxh.h"
 
 

@@ -7,8 +7,12 @@
  * fingerprints of each document, any run of at least ngram + window - 1
  * words shared with a document is sure to hit it.  Hits are counted per
  * document; documents with at least `min_shared` hits, the best
- * `max_candidates` of them, are fetched from the catalog and aligned word
- * by word with the checked text (align.c), exactly as `tsr_align` would.
+ * `max_candidates` of them, are aligned word by word with the checked text
+ * (align.c), exactly as `tsr_align` would: their words come from the
+ * index's document cache when it holds them (cache.c), else their rows are
+ * read from the catalog in one transaction and each text is decompressed
+ * and tokenized (then cached).  Posting lookups are prefetched a few
+ * n-grams ahead, since each one is a cache miss in a large index.
  * "Best" is diverse: when more documents qualify than there are slots,
  * each part of the text gets its few best sources before any part gets
  * more (select_diverse), so a paragraph found in fifty documents does not
