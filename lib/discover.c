@@ -436,12 +436,11 @@ static int same_series_str(const char *a, const char *b)
     return a && b && !strcmp(a, b);
 }
 
-static int align_chunk(disc_s2 *s, size_t c, disc_words *dw, al_work *wk, tsr_error *err)
+static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, al_work *wk,
+                       tsr_error *err)
 {
     int rc = TSR_OK;
-    tsr_document *da = NULL;
-    tsr_word *A = NULL;
-    size_t an = 0;
+    const dc_doc *da = NULL;
     al_query q;
     memset(&q, 0, sizeof q);
     al_passages ps = { 0 };
@@ -451,18 +450,15 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dw, al_work *wk, tsr_er
         int64_t a = (int64_t)(s->pairs[i].key >> 32), b = (int64_t)(uint32_t)s->pairs[i].key;
         if (a != cur_a) {
             al_query_free(&q);
-            free(A); A = NULL;
-            tsr_document_free(da); da = NULL;
             cur_a = a;
-            if ((rc = tsr_index_get_docno(s->ix, a, &da, err))) break;
-            if ((rc = tsr_tokenize(da->text, da->text_len, &A, &an, err))) break;
-            if ((rc = al_query_init(&q, A, an, s->p, err))) break;
+            if ((rc = words_get(s->ix, s->cache, a, dwa, &da, err))) break;
+            if ((rc = al_query_init(&q, da->w, da->n, s->p, err))) break;
         }
         const dc_doc *db = NULL;
-        if ((rc = words_get(s->ix, s->cache, b, dw, &db, err))) break;
+        if ((rc = words_get(s->ix, s->cache, b, dwb, &db, err))) break;
         if (s->series && (same_series_str(da->series, db->series) ? s->series < 0 : s->series > 0))
             continue;
-        const tsr_word *B = db->w;
+        const tsr_word *A = da->w, *B = db->w;
         ps.n = 0;
         if ((rc = al_align(&q, B, db->n, s->p, 0, wk, &ps, err))) break;
         for (size_t k = 0; k < ps.n; k++) {
@@ -484,8 +480,6 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dw, al_work *wk, tsr_er
     }
     al_query_free(&q);
     tsr_vec_free(&ps);
-    free(A);
-    tsr_document_free(da);
     return rc;
 }
 
@@ -493,8 +487,9 @@ static void *s2_worker(void *arg)
 {
     disc_s2 *s = arg;
     tsr_error err = { 0 };
-    disc_words dw;
-    memset(&dw, 0, sizeof dw);
+    disc_words dwa, dwb;  /* the a and the b side of the pair at hand */
+    memset(&dwa, 0, sizeof dwa);
+    memset(&dwb, 0, sizeof dwb);
     al_work *wk = al_work_new();
     if (!wk) {
         pthread_mutex_lock(&s->mu);
@@ -507,7 +502,7 @@ static void *s2_worker(void *arg)
         size_t c = s->rc == TSR_OK ? s->next_chunk++ : s->nchunks;
         pthread_mutex_unlock(&s->mu);
         if (c >= s->nchunks) break;
-        int rc = align_chunk(s, c, &dw, wk, &err);
+        int rc = align_chunk(s, c, &dwa, &dwb, wk, &err);
         pthread_mutex_lock(&s->mu);
         s->pairs_done += s->chunk_at[c + 1] - s->chunk_at[c];
         if (rc != TSR_OK && s->rc == TSR_OK) {
@@ -516,8 +511,10 @@ static void *s2_worker(void *arg)
         }
         pthread_mutex_unlock(&s->mu);
     }
-    words_release(s->cache, &dw);
-    free(dw.w);
+    words_release(s->cache, &dwa);
+    words_release(s->cache, &dwb);
+    free(dwa.w);
+    free(dwb.w);
     al_work_free(wk);
     return NULL;
 }
