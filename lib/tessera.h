@@ -454,7 +454,9 @@ typedef void (*tsr_progress_fn)(void *ud, const char *stage, uint64_t done,
 typedef struct tsr_discover_opts {
     int threads;          /* worker threads; 0 = all cores */
     size_t memory;        /* bytes for candidate pairs before they spill
-                           * to sorted runs on disk; 0 = 1 GiB */
+                           * to sorted runs on disk, and (a quarter of it)
+                           * for documents kept tokenized while pairs are
+                           * aligned; 0 = 1 GiB */
     /* A fingerprint held by more documents than this is boilerplate or a
      * formula: it makes no pairs (passim's bound, which keeps the work
      * linear in the corpus).  0 = the default, 100. */
