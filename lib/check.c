@@ -84,12 +84,11 @@ static int sort_hits(ck_hits *hv)
  * other documents must not spend every slot on the fifty: first take, best
  * first, candidates that bring hits on parts of the text that fewer than
  * CHECK_DIVERSE_CAP chosen candidates cover; then fill the remaining slots
- * in order.  The chosen ones end up first in `cand`, best first. */
-static int select_diverse(ck_cand *cand, size_t *nc, ck_hits *hv, size_t nwords,
+ * in order.  The chosen ones end up first in `cand`, best first.  `hv` is
+ * sorted by document (sort_hits). */
+static int select_diverse(ck_cand *cand, size_t *nc, const ck_hits *hv, size_t nwords,
                           size_t max, int min_gain)
 {
-    if (sort_hits(hv))
-        return -1;
     uint8_t *cover = calloc(nwords + 1, 1);
     uint8_t *taken = calloc(*nc, 1);
     ck_cand *out = malloc(max * sizeof *out);
@@ -124,42 +123,25 @@ static int select_diverse(ck_cand *cand, size_t *nc, ck_hits *hv, size_t nwords,
 }
 
 
-/* Count hits per document in an open-addressing table (doc+1 as key). */
-typedef struct {
-    uint32_t *key, *val, mask, n;
-} ck_map;
-
-static int map_init(ck_map *m, size_t want)
+/* Candidates by hits, most first, then by document number: a counting
+ * sort on the hits, stable over `c`, which is in document order. */
+static int sort_cands(ck_cand *c, size_t n, uint32_t maxh)
 {
-    uint32_t cap = 1024;
-    while (cap < 2 * want && cap < (1u << 30)) cap <<= 1;
-    m->key = calloc(cap, sizeof *m->key);
-    m->val = calloc(cap, sizeof *m->val);
-    m->mask = cap - 1;
-    m->n = 0;
-    return m->key && m->val ? 0 : -1;
-}
-
-static int map_add(ck_map *m, uint32_t doc)
-{
-    if (2 * (m->n + 1) > m->mask + 1) {  /* grow */
-        ck_map g;
-        if (map_init(&g, (size_t)(m->mask + 1))) { free(g.key); free(g.val); return -1; }
-        for (uint32_t i = 0; i <= m->mask; i++)
-            if (m->key[i]) {
-                uint32_t s = (m->key[i] * 2654435761u) & g.mask;
-                while (g.key[s]) s = (s + 1) & g.mask;
-                g.key[s] = m->key[i];
-                g.val[s] = m->val[i];
-                g.n++;
-            }
-        free(m->key); free(m->val);
-        *m = g;
+    if (n < 2)
+        return 0;
+    size_t *cnt = calloc((size_t)maxh + 2, sizeof *cnt);
+    ck_cand *tmp = malloc(n * sizeof *tmp);
+    if (!cnt || !tmp) {
+        free(cnt);
+        free(tmp);
+        return -1;
     }
-    uint32_t k = doc + 1, s = (k * 2654435761u) & m->mask;
-    while (m->key[s] && m->key[s] != k) s = (s + 1) & m->mask;
-    if (!m->key[s]) { m->key[s] = k; m->n++; }
-    m->val[s]++;
+    for (size_t i = 0; i < n; i++) cnt[maxh - c[i].hits + 1]++;
+    for (size_t h = 1; h <= (size_t)maxh + 1; h++) cnt[h] += cnt[h - 1];
+    for (size_t i = 0; i < n; i++) tmp[cnt[maxh - c[i].hits]++] = c[i];
+    memcpy(c, tmp, n * sizeof *tmp);
+    free(cnt);
+    free(tmp);
     return 0;
 }
 
@@ -205,7 +187,6 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
     al_query q;
     memset(&q, 0, sizeof q);
     al_passages ps = { 0 };
-    ck_map map = { 0 };
     ck_hits hv = { 0 };
     ck_cand *cand = NULL;
     unsigned char *bp = NULL;
@@ -231,7 +212,7 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
     bp = calloc(an + 1, 1);
     docs = malloc((bdf + 1) * sizeof *docs);
     wk = al_work_new();
-    if (!bp || !docs || !wk || map_init(&map, 4096)) goto oom;
+    if (!bp || !docs || !wk) goto oom;
 
     /* 1. candidates */
     if (an > 0 && ndocs > 0) {
@@ -250,21 +231,29 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
                 for (size_t j = i; j < i + k && j < an; j++) bp[j] = 1;
                 continue;
             }
-            for (size_t j = 0; j < df; j++) {
-                ck_hit hh = { docs[j], (uint32_t)i };
-                if (map_add(&map, docs[j]) || tsr_vec_push(&hv, hh)) goto oom;
-            }
+            if (tsr_vec_reserve(&hv, df)) goto oom;
+            for (size_t j = 0; j < df; j++)
+                hv.a[hv.n++] = (ck_hit){ docs[j], (uint32_t)i };
         }
     }
-    cand = malloc((map.n + 1) * sizeof *cand);
+    /* documents with at least min_shared hits: the hits sorted by document
+     * (stable: each document's hits stay in order of position), counted */
+    if (sort_hits(&hv)) goto oom;
+    cand = malloc((hv.n + 1) * sizeof *cand);
     if (!cand) goto oom;
-    for (uint32_t s = 0; s <= map.mask; s++)
-        if (map.key[s] && map.val[s] >= (uint32_t)p->min_shared) {
-            cand[nc].doc = map.key[s] - 1;
-            cand[nc].hits = map.val[s];
+    uint32_t maxh = 0;
+    for (size_t x = 0; x < hv.n;) {
+        size_t y = x + 1;
+        while (y < hv.n && hv.a[y].doc == hv.a[x].doc) y++;
+        if (y - x >= (size_t)p->min_shared) {
+            cand[nc].doc = hv.a[x].doc;
+            cand[nc].hits = (uint32_t)(y - x);
+            if (cand[nc].hits > maxh) maxh = cand[nc].hits;
             nc++;
         }
-    tsr_sort(cand, nc, sizeof *cand, cand_cmp);
+        x = y;
+    }
+    if (sort_cands(cand, nc, maxh)) goto oom;
     if (nc > (size_t)p->max_candidates &&
         select_diverse(cand, &nc, &hv, an, (size_t)p->max_candidates, p->min_shared))
         goto oom;
@@ -337,7 +326,6 @@ done:
     free(gh);
     al_query_free(&q);
     tsr_vec_free(&ps);
-    free(map.key); free(map.val);
     tsr_vec_free(&hv);
     free(cand); free(bp); free(docs);
     free(A); free(B);
