@@ -554,16 +554,24 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
      * diagonal, then by position: a stable counting sort on the diagonal
      * j - i + n (they were made in order of j, then i). */
     if (hits.n > 1) {
-        const size_t nd = q->n + bn + 1;
+        /* counts over the diagonals that occur only: a text sharing one
+         * passage has its hits on a few neighbouring diagonals */
+        size_t dlo = SIZE_MAX, dhi = 0;
+        for (size_t x = 0; x < hits.n; x++) {
+            const size_t d = hits.a[x].j + q->n - hits.a[x].i;
+            if (d < dlo) dlo = d;
+            if (d > dhi) dhi = d;
+        }
+        const size_t nd = dhi - dlo + 1;
         if (room((void **)&wk->dcount, &wk->dcap, nd + 1, sizeof *wk->dcount) ||
             tsr_vec_reserve(&hits2, hits.n))
             goto oom;
         uint32_t *dc = wk->dcount;
         memset(dc, 0, (nd + 1) * sizeof *dc);
-        for (size_t x = 0; x < hits.n; x++) dc[hits.a[x].j + q->n - hits.a[x].i + 1]++;
+        for (size_t x = 0; x < hits.n; x++) dc[hits.a[x].j + q->n - hits.a[x].i - dlo + 1]++;
         for (size_t d = 1; d <= nd; d++) dc[d] += dc[d - 1];
         for (size_t x = 0; x < hits.n; x++)
-            hits2.a[dc[hits.a[x].j + q->n - hits.a[x].i]++] = hits.a[x];
+            hits2.a[dc[hits.a[x].j + q->n - hits.a[x].i - dlo]++] = hits.a[x];
         hits2.n = hits.n;
         hit_vec t = hits; hits = hits2; hits2 = t;
     }

@@ -19,9 +19,19 @@ tsr_result *rs_new(size_t bytes, size_t words)
 }
 
 /* grow array *a of *n elements by `extra` (exact sizes; results are small) */
+/* Room for n + extra elements in *a, which holds n.  The arrays only ever
+ * grow here, to powers of two (at least 4), so the capacity need not be
+ * stored: it is at least the least power of two >= n. */
 static int rs_grow(void **a, size_t n, size_t extra, size_t el)
 {
-    void *p = realloc(*a, (n + extra) * el);
+    size_t cap = 0;
+    if (n)
+        for (cap = 4; cap < n; cap <<= 1) {}
+    if (n + extra <= cap)
+        return 0;
+    size_t want = 4;
+    while (want < n + extra) want <<= 1;
+    void *p = realloc(*a, want * el);
     if (!p) return -1;
     *a = p;
     return 0;
