@@ -318,6 +318,33 @@ static int bag_table(al_work *w, uint32_t want)
     return w->bslots ? 0 : -1;
 }
 
+/* Sort runs by A (side 0) or by B (side 1): insertion sort for the short
+ * lists that clusters mostly are, qsort beyond.  No two runs start at the
+ * same (a0, b0), so every correct sort gives the same order. */
+static inline int run_before(const al_run *x, const al_run *y, int side)
+{
+    if (side)
+        return x->b0 != y->b0 ? x->b0 < y->b0 : x->a0 < y->a0;
+    return x->a0 != y->a0 ? x->a0 < y->a0 : x->b0 < y->b0;
+}
+
+static void sort_runs(al_run *r, size_t n, int side)
+{
+    if (n > 32) {
+        tsr_sort(r, n, sizeof *r, side ? run_cmp_b : run_cmp_a);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        al_run x = r[i];
+        size_t j = i;
+        while (j > 0 && run_before(&x, &r[j - 1], side)) {
+            r[j] = r[j - 1];
+            j--;
+        }
+        r[j] = x;
+    }
+}
+
 /* ------------------------------------------------------------------------
  * Clustering by alternating splits
  * --------------------------------------------------------------------- */
@@ -327,7 +354,7 @@ static int bag_table(al_work *w, uint32_t want)
 static long split_side(al_run *r, size_t lo, size_t hi, int side, uint32_t gap,
                        range_vec *out)
 {
-    tsr_sort(r + lo, hi - lo, sizeof *r, side ? run_cmp_b : run_cmp_a);
+    sort_runs(r + lo, hi - lo, side);
     long pieces = 0;
     size_t start = lo;
     uint32_t reach = side ? r[lo].b1 : r[lo].a1;
@@ -643,7 +670,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
      * needs a close neighbour: rare words are shared by texts on one topic
      * without any reuse. */
     {
-        tsr_sort(runs.a, runs.n, sizeof *runs.a, run_cmp_a);
+        sort_runs(runs.a, runs.n, 0);
         const uint32_t longrun = 2 * (uint32_t)k;
         if (room((void **)&wk->keep, &wk->keepcap, runs.n + 1, 1)) goto oom;
         uint8_t *keep = wk->keep;
@@ -681,7 +708,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
                     goto oom;
                 }
             for (int side = 0; side < 2 && longr.n; side++) {
-                tsr_sort(longr.a, longr.n, sizeof *longr.a, side ? run_cmp_b : run_cmp_a);
+                sort_runs(longr.a, longr.n, side);
                 for (size_t x = 0; x < runs.n; x++) {
                     const al_run *r = &runs.a[x];
                     const uint32_t len = r->a1 - r->a0;
@@ -771,7 +798,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
              * runs off its diagonal at the edges for real */
             if (cl.hi - cl.lo >= 2 && share >= ALIGN_EDGE_SHARE) {
                 for (int side = 0; side < 2; side++) {
-                    tsr_sort(runs.a + cl.lo, cl.hi - cl.lo, sizeof *runs.a, side ? run_cmp_b : run_cmp_a);
+                    sort_runs(runs.a + cl.lo, cl.hi - cl.lo, side);
                     while (cl.hi - cl.lo >= 2 && runs.a[cl.lo].a1 - runs.a[cl.lo].a0 < 2 * k &&
                            llabs((int64_t)runs.a[cl.lo].b0 - runs.a[cl.lo].a0 - dm) > tol)
                         cl.lo++;
@@ -789,8 +816,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
             for (size_t x = cl.lo; x < cl.hi; x++)
                 if (runs.a[x].a1 - runs.a[x].a0 > core) core = runs.a[x].a1 - runs.a[x].a0;
             for (int side = 0; side < 2 && cl.hi - cl.lo >= 3 && core >= ALIGN_FRINGE_CORE(k); side++) {
-                tsr_sort(runs.a + cl.lo, cl.hi - cl.lo, sizeof *runs.a,
-                         side ? run_cmp_b : run_cmp_a);
+                sort_runs(runs.a + cl.lo, cl.hi - cl.lo, side);
                 uint32_t *gaps = (uint32_t *)diag_tmp;  /* room for runs.n */
                 size_t ng = 0;
                 for (size_t x = cl.lo; x + 1 < cl.hi; x++) {
@@ -827,8 +853,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
             for (size_t before = 0; before != cl.hi - cl.lo;) {
                 before = cl.hi - cl.lo;
                 for (int side = 0; side < 2; side++) {
-                    tsr_sort(runs.a + cl.lo, cl.hi - cl.lo, sizeof *runs.a,
-                             side ? run_cmp_b : run_cmp_a);
+                    sort_runs(runs.a + cl.lo, cl.hi - cl.lo, side);
                     /* the distance that counts is to the next seed, or, for
                      * a few single words huddled together at the edge, to
                      * the first longer run */
@@ -871,7 +896,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
                 if (r->b1 > b1) { b1 = r->b1; rb1 = *r; }
             }
             /* seeded words: union of run spans on A */
-            tsr_sort(runs.a + cl.lo, cl.hi - cl.lo, sizeof *runs.a, run_cmp_a);
+            sort_runs(runs.a + cl.lo, cl.hi - cl.lo, 0);
             uint32_t seeded = 0, reach = 0, widest = 0, longest = 0, uni = 0;
             size_t cut = 0, jump_at = 0;
             uint32_t seeded_at_jump = 0;
