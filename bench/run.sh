@@ -101,6 +101,14 @@ command -v sim_text > /dev/null || { echo "bench: sim_text not found (Debian sim
 command -v ssdeep > /dev/null || { echo "bench: ssdeep not found; no peers" >&2; peers=0; }
 if [ $peers = 1 ]; then
     echo "== peers: $nq queries against $peer_docs documents as files"
+    # every tool starts alike: the files in the page cache, no write-back of
+    # an earlier step pending (the 1M index just written can otherwise slow
+    # whoever comes first)
+    settle() {
+        sync
+        find "$subset" "$qdir" -name '*.txt' -exec cat {} + > /dev/null
+    }
+    settle
     # tessera: index the same files, then check each query once, cold, one process
     /usr/bin/time -v -o "$run/p_tidx.time" "$tessera" index -q --db "$run/pindex" "$subset" 2> "$run/p_tidx.err" ||
         { cat "$run/p_tidx.err" >&2; die "tessera index (peer subset) failed"; }
@@ -110,8 +118,10 @@ if [ $peers = 1 ]; then
     # with old only; runs of 12 words or more (tessera's min_words); -t 1
     # reports every pair sharing at least 1 % of the query
     { find "$qdir" -name '*.txt' | sort; echo /; find "$subset" -name '*.txt' | sort; } > "$run/sim.list"
+    settle
     /usr/bin/time -v -o "$run/p_sim.time" sim_text -p -t 1 -r 12 -S -i < "$run/sim.list" > "$run/p_sim.txt"
     # ssdeep: hash the subset (its "index"), then match the queries against it
+    settle
     /usr/bin/time -v -o "$run/p_ssh.time" ssdeep -r "$subset" > "$run/p_ss.hashes"
     /usr/bin/time -v -o "$run/p_ssm.time" sh -c 'find "$1" -name "*.txt" | sort | xargs ssdeep -m "$2"' sh \
         "$qdir" "$run/p_ss.hashes" > "$run/p_ss.txt"
@@ -172,7 +182,8 @@ out=$here/results/latest.md
         echo
         echo "Peers: the same $nq queries against the first $peer_docs documents, written as"
         echo "one .txt file each ($(du -sb "$subset" | cut -f1 | awk '{ printf "%.1f MB", $1 / 1e6 }')). Times are wall clock of whole processes, cold"
-        echo "(tessera: \`tessera index\` of the folder + one \`bench_check -w 0\` pass; ratio = peer time / tessera time)."
+        echo "processes with the files in the page cache (tessera: \`tessera index\` of the folder + one"
+        echo "\`bench_check -w 0\` pass; ratio = peer time / tessera time)."
         echo
         echo "| tool | index / hash | check | total | peer ÷ tessera | peak RSS | reuse queries flagged | fresh queries flagged |"
         echo "|---|---|---|---|---|---|---|---|"
