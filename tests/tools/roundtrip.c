@@ -55,61 +55,6 @@
 #define SYNTH_PROG "roundtrip"
 #include "synth.h"
 
-/* ---- texts built from word ids ----------------------------------------------
- * A text is rendered from a sequence of word ids: sentences of 6-20 words,
- * capitalized, ended by '.', now and then a paragraph break.  Words are runs
- * of ASCII letters, so the library's tokenizer must see exactly our words;
- * main() asserts that. */
-
-typedef struct {
-    sbuf text;
-    ivec words;      /* word ids */
-    ivec wbegin;     /* byte offset of each word */
-    int sentence_left;
-} textb;
-
-static void tb_word(textb *t, rng *r, int id)
-{
-    int cap = 0;
-    if (t->sentence_left <= 0) {
-        if (t->words.n) {
-            sb_put(&t->text, ".", 1);
-            if (rng_next(r) % 6 == 0) sb_put(&t->text, "\n\n", 2);
-            else sb_put(&t->text, " ", 1);
-        }
-        t->sentence_left = rng_range(r, 6, 20);
-        cap = 1;
-    } else {
-        if (rng_next(r) % 19 == 0) sb_put(&t->text, ", ", 2);
-        else sb_put(&t->text, " ", 1);
-    }
-    iv_push(&t->words, id);
-    iv_push(&t->wbegin, (int)t->text.len);
-    const char *w = vocab[id];
-    char first = (char)(cap ? w[0] - 'a' + 'A' : w[0]);
-    sb_put(&t->text, &first, 1);
-    sb_put(&t->text, w + 1, strlen(w + 1));
-    t->sentence_left--;
-}
-
-static void tb_finish(textb *t)
-{
-    if (t->words.n) sb_put(&t->text, ".\n", 2);
-    else sb_put(&t->text, "", 0);
-}
-
-static void tb_filler(textb *t, rng *r, int nwords)
-{
-    for (int i = 0; i < nwords; i++) tb_word(t, r, zipf_word(r));
-}
-
-static void tb_free(textb *t)
-{
-    free(t->text.s);
-    free(t->words.v);
-    free(t->wbegin.v);
-}
-
 /* ---- the corpus ------------------------------------------------------------- */
 
 typedef struct {
