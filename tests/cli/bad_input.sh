@@ -19,13 +19,10 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 gen=$(tsr_abs "${DATAGEN_BIN:-build/tests/datagen}")
-verbose=0
 [ "${1:-}" = "--verbose" ] || [ "${1:-}" = "-v" ] && verbose=1
 tsr_need tests/cli/bad_input.sh "$bin" "$gen"
 tsr_workdir bad
 
-passed=0
-failed=0
 note=""
 
 # t NAME WANT PATTERN CMD...: run CMD; its exit code must match WANT (a
@@ -50,11 +47,9 @@ t() {
         esac
     fi
     if [ -z "$_why" ]; then
-        passed=$((passed + 1))
-        [ "$verbose" = 1 ] && echo "ok   bad-input/$_name"
+        tsr_ok "bad-input/$_name"
     else
-        failed=$((failed + 1))
-        echo "FAIL bad-input/$_name: $_why"
+        tsr_fail "bad-input/$_name: $_why"
         [ -n "$note" ] && echo "     known bug: $note"
         echo "    \$ $*"
         sed -n '1,8p' out | sed 's/^/    | /'

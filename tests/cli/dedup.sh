@@ -21,15 +21,11 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-verbose=0
 [ "${1:-}" = "--verbose" ] || [ "${1:-}" = "-v" ] && verbose=1
 tsr_need tests/cli/dedup.sh "$bin"
 tsr_workdir dedup
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); [ "$verbose" = 1 ] && echo "ok   $1"; return 0; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed -n '1,15p' | sed 's/^/    /'; return 0; }
+bad() { tsr_fail "$1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed -n '1,15p' | sed 's/^/    /'; return 0; }
 # expect NAME CODE PATTERN CMD...: exit code and output (stdout+stderr) pattern
 expect() {
     _n=$1 _c=$2 _p=$3
@@ -39,7 +35,7 @@ expect() {
     _o=$(cat out.txt)
     if [ "$_rc" -ne "$_c" ]; then bad "$_n" "exit $_rc, want $_c: $_o"; return; fi
     case $_o in
-    $_p) ok "$_n" ;;
+    $_p) tsr_ok "$_n" ;;
     *) bad "$_n" "output does not match '$_p': $_o" ;;
     esac
 }
@@ -80,44 +76,44 @@ gen 7 40 > corpus.jsonl
 expect "help" 0 "Usage: tessera dedup*" "$bin" dedup --help
 expect "basic run" 0 "" "$bin" dedup -q corpus.jsonl -o out.jsonl --clusters cl.jsonl
 ncl=$(wc -l < cl.jsonl)
-if [ "$ncl" -eq 40 ]; then ok "40 clusters"; else bad "40 clusters" "got $ncl: $(head -3 cl.jsonl)"; fi
+if [ "$ncl" -eq 40 ]; then tsr_ok "40 clusters"; else bad "40 clusters" "got $ncl: $(head -3 cl.jsonl)"; fi
 # each cluster keeps v0 and holds v0, v1 (exact) and usually v2; never v3 or u*
 if grep -v '"keep":"g[0-9]*-v0","ids":\["g[0-9]*-v0","g[0-9]*-v1"' cl.jsonl | grep -q .; then
     bad "clusters keep the first, exact copy inside" "$(head -3 cl.jsonl)"
-else ok "clusters keep the first, exact copy inside"; fi
+else tsr_ok "clusters keep the first, exact copy inside"; fi
 if grep -q -e '-v3"' -e '"u[0-9]' cl.jsonl; then bad "heavy edits and unrelated texts alone" "$(grep -e '-v3' -e '"u' cl.jsonl | head -3)"
-else ok "heavy edits and unrelated texts alone"; fi
+else tsr_ok "heavy edits and unrelated texts alone"; fi
 nv2=$(grep -c -- '-v2"' cl.jsonl)
-if [ "$nv2" -ge 34 ]; then ok "near copies (0.5% edits) clustered: $nv2/40"; else bad "near copies clustered" "$nv2/40"; fi
+if [ "$nv2" -ge 34 ]; then tsr_ok "near copies (0.5% edits) clustered: $nv2/40"; else bad "near copies clustered" "$nv2/40"; fi
 nout=$(wc -l < out.jsonl)
 want=$((200 - 40 - nv2))
-if [ "$nout" -eq "$want" ]; then ok "kept records"; else bad "kept records" "got $nout, want $want"; fi
+if [ "$nout" -eq "$want" ]; then tsr_ok "kept records"; else bad "kept records" "got $nout, want $want"; fi
 # every field unchanged: the kept lines are input lines (raw copy)
 if grep -Fxv -f corpus.jsonl out.jsonl | grep -q .; then bad "records unchanged" "$(head -c 300 out.jsonl)"
-else ok "records unchanged"; fi
-if grep -q '"id": "g0-v1"' out.jsonl; then bad "exact copy dropped"; else ok "exact copy dropped"; fi
-grep -q '"similarity":1.0000' cl.jsonl && ok "similarity field" || bad "similarity field" "$(head -2 cl.jsonl)"
+else tsr_ok "records unchanged"; fi
+if grep -q '"id": "g0-v1"' out.jsonl; then bad "exact copy dropped"; else tsr_ok "exact copy dropped"; fi
+grep -q '"similarity":1.0000' cl.jsonl && tsr_ok "similarity field" || bad "similarity field" "$(head -2 cl.jsonl)"
 
 # the parsed path (--mark) keeps every field too, and marks duplicates
 expect "mark" 0 "" "$bin" dedup -q corpus.jsonl -o mark.jsonl --mark
 n=$(wc -l < mark.jsonl)
-[ "$n" -eq 200 ] && ok "mark keeps all" || bad "mark keeps all" "$n"
+[ "$n" -eq 200 ] && tsr_ok "mark keeps all" || bad "mark keeps all" "$n"
 if grep -q '"id":"g3-v1","n":13,"url":"http://x/3/1","tessera_duplicate_of":"g3-v0","text":' mark.jsonl; then
-    ok "mark: fields and duplicate_of"; else bad "mark: fields and duplicate_of" "$(grep g3-v1 mark.jsonl | head -c 300)"; fi
+    tsr_ok "mark: fields and duplicate_of"; else bad "mark: fields and duplicate_of" "$(grep g3-v1 mark.jsonl | head -c 300)"; fi
 
 # keep longest: a longer near copy wins
 printf '%s\n' '{"id":"a","text":"one two three four five six seven eight nine ten eleven twelve"}' \
     '{"id":"b","text":"one two three four five six seven eight nine ten eleven twelve thirteen"}' \
     '{"id":"c","date":"1999-01-01","text":"one two three four five six seven eight nine ten eleven twelve"}' > keep.jsonl
 "$bin" dedup -q keep.jsonl -o k1.jsonl --keep longest --threshold 0.7 --clusters kc.jsonl
-grep -q '"keep":"b"' kc.jsonl && ok "keep longest" || bad "keep longest" "$(cat kc.jsonl)"
+grep -q '"keep":"b"' kc.jsonl && tsr_ok "keep longest" || bad "keep longest" "$(cat kc.jsonl)"
 "$bin" dedup -q keep.jsonl -o k2.jsonl --keep earliest --threshold 0.7 --clusters kc.jsonl
-grep -q '"keep":"c"' kc.jsonl && ok "keep earliest" || bad "keep earliest" "$(cat kc.jsonl)"
+grep -q '"keep":"c"' kc.jsonl && tsr_ok "keep earliest" || bad "keep earliest" "$(cat kc.jsonl)"
 
 # standard input, and the same result
 "$bin" dedup -q - -o stdin.jsonl < corpus.jsonl
 n=$(wc -l < stdin.jsonl)
-[ "$n" -eq "$nout" ] && ok "standard input" || bad "standard input" "$n vs $nout"
+[ "$n" -eq "$nout" ] && tsr_ok "standard input" || bad "standard input" "$n vs $nout"
 
 # a directory of text files: ids are paths
 mkdir txt
@@ -126,7 +122,7 @@ cp txt/a.txt txt/b.txt
 awk 'NR == 5' corpus.jsonl | sed 's/.*"text": "\([^"]*\)".*/\1/' > txt/c.txt
 "$bin" dedup -q txt -o txt.jsonl --clusters tc.jsonl
 n=$(wc -l < txt.jsonl)
-[ "$n" -eq 2 ] && grep -q '"keep":"txt/a.txt"' tc.jsonl && ok "text files" || bad "text files" "$n $(cat tc.jsonl)"
+[ "$n" -eq 2 ] && grep -q '"keep":"txt/a.txt"' tc.jsonl && tsr_ok "text files" || bad "text files" "$n $(cat tc.jsonl)"
 
 # ---- substrings and boilerplate ----------------------------------------------
 cat > rep.jsonl <<'EOF'
@@ -136,16 +132,16 @@ cat > rep.jsonl <<'EOF'
 EOF
 "$bin" dedup -q rep.jsonl -o rep1.jsonl --substrings 40
 if grep -q '"id":"r2".*"tessera_repeats":\[\[11,84\]\]' rep1.jsonl && ! grep -q '"id":"r1".*tessera_repeats' rep1.jsonl; then
-    ok "substrings reported (first occurrence kept)"; else bad "substrings reported" "$(cat rep1.jsonl)"; fi
+    tsr_ok "substrings reported (first occurrence kept)"; else bad "substrings reported" "$(cat rep1.jsonl)"; fi
 "$bin" dedup -q rep.jsonl -o rep2.jsonl --substrings 40 --remove
 if grep -q '"id":"r2","series":"s","text":"Second text. Then it says something else entirely\\nFooter: all rights reserved by nobody"}' rep2.jsonl; then
-    ok "substrings removed as whole sentences and lines"; else bad "substrings removed" "$(cat rep2.jsonl)"; fi
+    tsr_ok "substrings removed as whole sentences and lines"; else bad "substrings removed" "$(cat rep2.jsonl)"; fi
 "$bin" dedup -q rep.jsonl -o rep3.jsonl --boilerplate --boiler-min 3 --remove
 if grep -q '"id":"r3","series":"s","text":"Third one is short.\\n"}' rep3.jsonl; then
-    ok "boilerplate removed"; else bad "boilerplate removed" "$(cat rep3.jsonl)"; fi
+    tsr_ok "boilerplate removed"; else bad "boilerplate removed" "$(cat rep3.jsonl)"; fi
 "$bin" dedup -q rep.jsonl -o rep4.jsonl --boilerplate --boiler-min 3
 if grep -q '"id":"r3".*"tessera_boilerplate":\[\[20,57\]\]' rep4.jsonl; then
-    ok "boilerplate reported"; else bad "boilerplate reported" "$(cat rep4.jsonl)"; fi
+    tsr_ok "boilerplate reported"; else bad "boilerplate reported" "$(cat rep4.jsonl)"; fi
 
 # ---- against an index ----------------------------------------------------------
 awk 'NR % 4 == 1 && NR <= 80' corpus.jsonl > idx.jsonl    # bases g0..g19
@@ -156,14 +152,14 @@ n=$(grep -c '"id": "g' fresh.jsonl)
 nu=$(grep -c '"id": "u' fresh.jsonl)
 # near copies of g0..g19 are dropped (most: the LSH-free check is exact on
 # candidates), of g20..g39 kept; unrelated kept
-if [ "$n" -ge 20 ] && [ "$n" -le 23 ] && [ "$nu" -eq 40 ]; then ok "--db drops near copies of indexed texts ($n g kept)"
+if [ "$n" -ge 20 ] && [ "$n" -le 23 ] && [ "$nu" -eq 40 ]; then tsr_ok "--db drops near copies of indexed texts ($n g kept)"
 else bad "--db" "g kept: $n, u kept: $nu"; fi
 "$bin" dedup -q new.jsonl --db ix.tsr -o fresh2.jsonl --explain > explain.jsonl
 if grep -q '"id":"g0-v2","duplicate_of":"g0-v0","index":true,"jaccard":' explain.jsonl; then
-    ok "explain against the index"; else bad "explain against the index" "$(head -2 explain.jsonl)"; fi
+    tsr_ok "explain against the index"; else bad "explain against the index" "$(head -2 explain.jsonl)"; fi
 "$bin" dedup -q corpus.jsonl -o ex.jsonl --explain > explain2.jsonl
 if grep -q '"id":"g5-v1","duplicate_of":"g5-v0","cluster":5,"jaccard":1.0000,"coverage":1.0000,"shared":\[{"begin":0,' explain2.jsonl; then
-    ok "explain in the corpus"; else bad "explain in the corpus" "$(grep g5-v1 explain2.jsonl | head -c 400)"; fi
+    tsr_ok "explain in the corpus"; else bad "explain in the corpus" "$(grep g5-v1 explain2.jsonl | head -c 400)"; fi
 
 # ---- bad input -------------------------------------------------------------------
 expect "no output" 2 "*no output given*" "$bin" dedup corpus.jsonl
@@ -180,7 +176,7 @@ expect "bad UTF-8" 3 "*utf.jsonl:2*UTF-8*" "$bin" dedup -q utf.jsonl -o x.jsonl
 expect "skip bad" 0 "*skipped 1 bad records*" "$bin" dedup utf.jsonl -o skip.jsonl --skip-bad
 expect "unwritable output" 5 "*nodir/x.jsonl*" "$bin" dedup -q corpus.jsonl -o nodir/x.jsonl
 expect "missing index" 4 "*" "$bin" dedup -q corpus.jsonl -o x.jsonl --db nothere.tsr
-if ls x.jsonl* >/dev/null 2>&1; then bad "no output after failures" "$(ls x.jsonl*)"; else ok "no output after failures"; fi
+if ls x.jsonl* >/dev/null 2>&1; then bad "no output after failures" "$(ls x.jsonl*)"; else tsr_ok "no output after failures"; fi
 
 # ---- interruption ------------------------------------------------------------------
 i=0
@@ -193,9 +189,9 @@ kill -TERM $pid 2>/dev/null
 wait $pid
 rc=$?
 pid=""
-if [ "$rc" -eq 130 ] || [ "$rc" -eq 0 ]; then ok "SIGTERM: exit $rc"; else bad "SIGTERM exit" "$rc"; fi
+if [ "$rc" -eq 130 ] || [ "$rc" -eq 0 ]; then tsr_ok "SIGTERM: exit $rc"; else bad "SIGTERM exit" "$rc"; fi
 if [ "$rc" -eq 130 ] && ls int.jsonl* >/dev/null 2>&1; then bad "SIGTERM leaves no output" "$(ls int.jsonl*)"
-else ok "SIGTERM leaves no output"; fi
+else tsr_ok "SIGTERM leaves no output"; fi
 k=0
 for delay in 0.05 0.1 0.2 0.3 0.5 0.8; do
     rm -f kill.jsonl
@@ -215,7 +211,7 @@ for delay in 0.05 0.1 0.2 0.3 0.5 0.8; do
         fi
     elif [ "$rc" -ne 0 ]; then k=$((k + 1)); echo "exit $rc"; fi
 done
-[ "$k" -eq 0 ] && ok "SIGKILL x6 leaves no partial output" || bad "SIGKILL leaves no partial output" "$k"
+[ "$k" -eq 0 ] && tsr_ok "SIGKILL x6 leaves no partial output" || bad "SIGKILL leaves no partial output" "$k"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

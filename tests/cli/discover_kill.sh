@@ -35,14 +35,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 gen=$(tsr_abs "${DROUNDTRIP_BIN:-build/tests/discover_roundtrip}")
-seed=1
-verbose=0
-for a in "$@"; do
-    case $a in
-    -v|--verbose) verbose=1 ;;
-    *) seed=$a ;;
-    esac
-done
+tsr_seed_args "$@"
 tsr_need tests/cli/discover_kill.sh "$bin" "$gen"
 rounds=${TSR_DKILL_ROUNDS:-12}
 ndocs=${TSR_DKILL_DOCS:-4000}
@@ -50,8 +43,6 @@ ndocs=${TSR_DKILL_DOCS:-4000}
 tsr_workdir dkill
 T=$bin
 
-passed=0
-failed=0
 setup_fail() {
     echo "FAIL setup (seed $seed): $1"
     echo "0 passed, 1 failed"
@@ -72,9 +63,6 @@ t_ref=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 # kill within the length of a whole run
 hi=$(awk -v t="$t_ref" 'BEGIN { printf "%.2f", t < 0.3 ? 0.3 : t }')
 
-rnd() { awk -v s="$seed" -v i="$1" -v lo="$2" -v hi="$3" \
-        'BEGIN { srand(s * 1000 + i); printf "%.3f", lo + rand() * (hi - lo) }'; }
-
 # same_or_absent FILE REF: the file is absent or equals the reference
 same_or_absent() {
     [ ! -e "$1" ] || cmp -s "$1" "$2" ||
@@ -83,7 +71,7 @@ same_or_absent() {
 
 # kill_once ROUND K: start discover, SIGKILL it after a random sleep
 kill_once() {
-    delay=$(rnd "$1$2" 0.02 "$hi")
+    delay=$(tsr_rnd "$1$2" 0.02 "$hi")
     $DISC --workdir w -o out.jsonl --families fam.jsonl >run.out 2>&1 &
     pid=$!
     sleep "$delay"
@@ -125,13 +113,8 @@ while [ "$i" -le "$rounds" ]; do
     for t in out.jsonl.tmp fam.jsonl.tmp; do
         [ -e "$t" ] && why="${why}$t left after a completed run; "
     done
-    if [ -z "$why" ]; then
-        passed=$((passed + 1))
-        [ "$verbose" = 1 ] && echo "ok   discover-kill/round-$i (kills after$delays)"
-    else
-        failed=$((failed + 1))
-        echo "FAIL discover-kill/round-$i (seed $seed; kills after$delays): $why"
-    fi
+    if [ -z "$why" ]; then tsr_ok "discover-kill/round-$i (kills after$delays)"
+    else tsr_fail "discover-kill/round-$i (seed $seed; kills after$delays): $why"; fi
     i=$((i + 1))
 done
 
@@ -143,13 +126,8 @@ damaged_case() {
     [ $rc -eq 4 ] || why="exit $rc, expected 4; "
     grep -q "$seg" bad.out || why="${why}the message does not name $seg: $(head -c 300 bad.out); "
     [ -e bad.jsonl ] && why="${why}an output was written; "
-    if [ -z "$why" ]; then
-        passed=$((passed + 1))
-        [ "$verbose" = 1 ] && echo "ok   discover-kill/$1: $(head -c 200 bad.out)"
-    else
-        failed=$((failed + 1))
-        echo "FAIL discover-kill/$1: $why"
-    fi
+    if [ -z "$why" ]; then tsr_ok "discover-kill/$1: $(head -c 200 bad.out)"
+    else tsr_fail "discover-kill/$1: $why"; fi
 }
 
 rm -rf bad && cp -R db bad && rm -rf bad/discover

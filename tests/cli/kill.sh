@@ -29,14 +29,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 gen=$(tsr_abs "${DATAGEN_BIN:-build/tests/datagen}")
-seed=1
-verbose=0
-for a in "$@"; do
-    case $a in
-    -v|--verbose) verbose=1 ;;
-    *) seed=$a ;;
-    esac
-done
+tsr_seed_args "$@"
 tsr_need tests/cli/kill.sh "$bin" "$gen"
 
 ndocs=${TSR_KILL_DOCS:-16000}
@@ -50,14 +43,9 @@ T=$bin
 "$gen" --seed "$seed" --docs "$ndocs" --bytes "$docbytes" >corpus.jsonl || {
     echo "tests/cli/kill.sh: datagen failed"; echo "0 passed, 1 failed"; exit 1; }
 
-passed=0
-failed=0
 prev=0
 mid_run=0
 
-# random FLOAT in [lo, hi) for round i, from the seed
-rnd() { awk -v s="$seed" -v i="$1" -v lo="$2" -v hi="$3" \
-        'BEGIN { srand(s * 1000 + i); printf "%.3f", lo + rand() * (hi - lo) }'; }
 rndint() { awk -v s="$seed" -v i="$1" -v n="$2" \
         'BEGIN { srand(s * 7919 + i); printf "%d", int(rand() * n) }'; }
 
@@ -110,18 +98,13 @@ examine() {
 }
 
 report() {
-    if [ -z "$why" ]; then
-        passed=$((passed + 1))
-        [ "$verbose" = 1 ] && echo "ok   kill/$1: $count documents"
-    else
-        failed=$((failed + 1))
-        echo "FAIL kill/$1 (seed $seed): $why"
-    fi
+    if [ -z "$why" ]; then tsr_ok "kill/$1: $count documents"
+    else tsr_fail "kill/$1 (seed $seed): $why"; fi
 }
 
 i=1
 while [ "$i" -le "$rounds" ]; do
-    delay=$(rnd "$i" 0.02 0.45)
+    delay=$(tsr_rnd "$i" 0.02 0.45)
     "$T" index -q --db db --batch-mb 1 corpus.jsonl >index.out 2>&1 &
     pid=$!
     sleep "$delay"

@@ -1,7 +1,8 @@
 # tests/cli/lib.sh - the set-up shared by the CLI test scripts (sourced).
 #
-# Needs $here, the script's folder.  Sets root (the repository) and bin
-# (TESSERA_BIN, default build/tessera, made absolute).
+# Needs $here, the script's folder.  Sets root (the repository), bin
+# (TESSERA_BIN, default build/tessera, made absolute), and passed, failed
+# and verbose (0) for the count of cases.
 
 root=$(cd "$here/../.." && pwd)
 
@@ -37,4 +38,31 @@ tsr_workdir() {
 tsr_cleanup_() {
     [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
     rm -rf "$work"
+}
+
+# The count of cases: tsr_ok NAME (printed with --verbose), tsr_fail LINE
+# (always printed); the script ends with echo "$passed passed, $failed failed".
+passed=0
+failed=0
+verbose=0
+tsr_ok() { passed=$((passed + 1)); [ "$verbose" = 1 ] && echo "ok   $1"; return 0; }
+tsr_fail() { failed=$((failed + 1)); echo "FAIL $1"; return 0; }
+
+# tsr_seed_args ARG...: -v/--verbose sets verbose=1, any other argument is
+# the seed (default 1) of the scripts that draw random timings.
+tsr_seed_args() {
+    seed=1
+    for _a in "$@"; do
+        case $_a in
+        -v|--verbose) verbose=1 ;;
+        *) seed=$_a ;;
+        esac
+    done
+}
+
+# tsr_rnd I LO HI: a number in [LO, HI) for round I, from the seed, so that
+# the same seed replays the same schedule.
+tsr_rnd() {
+    awk -v s="$seed" -v i="$1" -v lo="$2" -v hi="$3" \
+        'BEGIN { srand(s * 1000 + i); printf "%.3f", lo + rand() * (hi - lo) }'
 }

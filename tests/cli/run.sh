@@ -27,9 +27,8 @@
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
 update=0
-verbose=0
 filters=""
 for a in "$@"; do
     case $a in
@@ -41,24 +40,14 @@ for a in "$@"; do
     esac
 done
 
-bin=${TESSERA_BIN:-$root/build/tessera}
-gen=${DATAGEN_BIN:-$root/build/tests/datagen}
-case $bin in /*) ;; *) bin=$root/$bin ;; esac
-case $gen in /*) ;; *) gen=$root/$gen ;; esac
-if [ ! -x "$bin" ]; then
-    echo "tests/cli/run.sh: $bin not built (make tests)" >&2
-    echo "0 passed, 1 failed"
-    exit 1
-fi
+gen=$(tsr_abs "${DATAGEN_BIN:-build/tests/datagen}")
+tsr_need tests/cli/run.sh "$bin"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tsr-cli-XXXXXX") || exit 5
 trap 'rm -rf "$work"' EXIT INT TERM
 mkdir "$work/bin"
 ln -s "$bin" "$work/bin/tessera"
 [ -x "$gen" ] && ln -s "$gen" "$work/bin/datagen"
-
-passed=0
-failed=0
 
 selected() {
     [ -z "$filters" ] && return 0
@@ -134,11 +123,9 @@ for case_file in "$here"/cases/*.sh; do
         why="stderr does not match $name.sh.stderr.glob"
     fi
     if [ -z "$why" ]; then
-        passed=$((passed + 1))
-        [ "$verbose" = 1 ] && echo "ok   cli/$name"
+        tsr_ok "cli/$name"
     else
-        failed=$((failed + 1))
-        echo "FAIL cli/$name: $why"
+        tsr_fail "cli/$name: $why"
         case $why in
         stdout*)
             if [ -f "$case_file.stdout.exact" ] && command -v diff >/dev/null 2>&1; then
