@@ -60,24 +60,16 @@ def main():
             ids = [i for i in kind if kind[i] == k]
             r['coverage_' + k] = sum(cov.get(i, 0.0) for i in ids) / max(1, len(ids))
         out['tessera'] = r
+    def matched(path, pattern):
+        """Queries named by group 1 of the lines of `path` that match."""
+        pat = re.compile(pattern)
+        with open(path, encoding='utf-8', errors='replace') as f:
+            return [qid(m.group(1)) for m in map(pat.match, f) if m]
+
     if a.sim:
-        pat = re.compile(r'^(\S+) consists for (\d+) % of (\S+) material')
-        hit = []
-        with open(a.sim, encoding='utf-8', errors='replace') as f:
-            for line in f:
-                m = pat.match(line)
-                if m:
-                    hit.append(qid(m.group(1)))
-        out['sim_text'] = flagged(hit)
+        out['sim_text'] = flagged(matched(a.sim, r'^(\S+) consists for (\d+) % of (\S+) material'))
     if a.ssdeep:
-        pat = re.compile(r'^(\S+) matches ')
-        hit = []
-        with open(a.ssdeep, encoding='utf-8', errors='replace') as f:
-            for line in f:
-                m = pat.match(line)
-                if m:
-                    hit.append(qid(m.group(1)))
-        out['ssdeep'] = flagged(hit)
+        out['ssdeep'] = flagged(matched(a.ssdeep, r'^(\S+) matches '))
     print(json.dumps(out))
 
 
