@@ -260,8 +260,9 @@ struct al_work {
     al_passages cand;
     uint32_t *dcount;     /* counting sort of hits by diagonal */
     size_t dcap;
-    uint8_t *keep, *covered;
-    size_t keepcap, covcap;
+    uint8_t *keep;        /* runs kept (2b) */
+    uint8_t *nrare;       /* rare-word pairs per query position (2a) */
+    size_t keepcap, nrarecap;
     al_dw *diag_tmp;
     size_t dtcap;
     hit_vec rpairs;       /* rare-word seeds */
@@ -283,7 +284,7 @@ void al_work_free(al_work *w)
     tsr_vec_free(&w->runs); tsr_vec_free(&w->longr);
     tsr_vec_free(&w->work); tsr_vec_free(&w->next);
     tsr_vec_free(&w->cand);
-    free(w->dcount); free(w->keep); free(w->covered); free(w->diag_tmp);
+    free(w->dcount); free(w->keep); free(w->nrare); free(w->diag_tmp);
     tsr_vec_free(&w->rpairs);
     free(w->keys); free(w->cnt); free(w->used);
     free(w);
@@ -645,11 +646,11 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
              * rare there, and one inside an exact run adds nothing: count
              * the pairs per position of A (covered ones marked 255).  The
              * runs are added in B's order: 2b sorts them all by A. */
-            if (room((void **)&wk->covered, &wk->covcap, q->n + 1, 1)) {
+            if (room((void **)&wk->nrare, &wk->nrarecap, q->n + 1, 1)) {
                 wk->rpairs = pr;
                 goto oom;
             }
-            uint8_t *na = wk->covered;
+            uint8_t *na = wk->nrare;
             memset(na, 0, q->n + 1);
             for (size_t x = 0; x < first_uni; x++)
                 for (uint32_t i = runs.a[x].a0; i < runs.a[x].a1; i++) na[i] = 255;
