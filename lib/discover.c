@@ -29,6 +29,17 @@
  *    members are the merged spans per document; its origin the member
  *    with the earliest date, else the lowest document number.
  *
+ * The code.  tsr_discover is the list of the stages, each a static
+ * function with its contract above it, passing a disc_run from one to the
+ * next: disc_plan (arguments, defaults, buffer sizes), disc_result_new,
+ * disc_workdir_open (the work directory and its key), then
+ *   1. disc_pairs: the pairs file, or disc_pairs_find (s1_worker threads,
+ *      merge_runs, disc_pairs_save);
+ *   2. disc_links: the links file, or disc_links_align (disc_chunks,
+ *      s2_worker threads, disc_links_join);
+ *   3. disc_families: build_families, itself fam_spans, fam_info,
+ *      fam_members, fam_order and fam_output.
+ *
  * Edge cases.  An empty index gives an empty result.  A work directory
  * from another index state or other parameters (its key differs) is
  * cleared.  Stage files are written to a temporary name, fsync'ed and
@@ -595,34 +606,34 @@ static int fam_cmp(const void *x, const void *y)
     return (p->root > q->root) - (p->root < q->root);
 }
 
-static int build_families(tsr_index *ix, tsr_discovery *r, tsr_error *err)
+/* The working arrays of build_families.  A link has two spans: span 2i is
+ * the a side of link i, span 2i+1 its b side; a span's number is its node
+ * in the union-find `up`. */
+typedef struct {
+    size_t n;                 /* spans: twice the links */
+    uint32_t *up;             /* union-find parents, by span number */
+    disc_node *nd;            /* the spans, sorted (node_cmp) */
+    disc_info *info;          /* the spans' documents, by number (info_find) */
+    size_t ninfo;
+    uint32_t *fam_of_root;    /* a root's family, numbered by first span */
+    size_t nf;                /* families */
+    disc_mem *mem;            /* member spans, merged: the first nm */
+    size_t nm;
+} disc_fb;
+
+static int fam_oom(tsr_error *err)
 {
-    const size_t nl = r->n_links;
-    if (nl == 0) return TSR_OK;
-    if (nl > UINT32_MAX / 2)
-        return tsr_seterr(err, TSR_ERR_TOOBIG, "too many passages (%zu)", nl);
-    int rc = TSR_OK;
-    uint32_t *up = malloc(2 * nl * sizeof *up);
-    disc_node *nd = malloc(2 * nl * sizeof *nd);
-    disc_info *info = NULL;
-    disc_mem *mem = NULL;
-    disc_fam *fams = NULL;
-    uint32_t *fam_of_root = NULL;
-    if (!up || !nd) goto oom;
-    for (size_t i = 0; i < nl; i++) {
-        const tsr_link *l = &r->links[i];
-        up[2 * i] = (uint32_t)(2 * i);
-        up[2 * i + 1] = (uint32_t)(2 * i + 1);
-        nd[2 * i] = (disc_node){ l->a_doc, l->a_begin, l->a_end, (uint32_t)(2 * i) };
-        nd[2 * i + 1] = (disc_node){ l->b_doc, l->b_begin, l->b_end, (uint32_t)(2 * i + 1) };
-        tsr_uf_union(up, (uint32_t)(2 * i), (uint32_t)(2 * i + 1));
-    }
-    tsr_sort(nd, 2 * nl, sizeof *nd, node_cmp);
-    /* spans of one document overlapping by half of the shorter are one */
-    for (size_t i = 0; i < 2 * nl;) {
+    return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory building families");
+}
+
+/* Spans of one document overlapping by at least half of the longer are
+ * one.  `nd` holds `n` spans sorted by document, begin, end (node_cmp). */
+static void fam_join_overlaps(const disc_node *nd, size_t n, uint32_t *up)
+{
+    for (size_t i = 0; i < n;) {
         size_t j = i;
         size_t best = i;  /* the span reaching furthest so far */
-        for (j = i + 1; j < 2 * nl && nd[j].doc == nd[i].doc; j++) {
+        for (j = i + 1; j < n && nd[j].doc == nd[i].doc; j++) {
             const disc_node *a = &nd[best], *b = &nd[j];
             if (b->begin < a->end) {
                 uint32_t ov = (a->end < b->end ? a->end : b->end) - b->begin;
@@ -637,51 +648,94 @@ static int build_families(tsr_index *ix, tsr_discovery *r, tsr_error *err)
         }
         i = j;
     }
-    /* documents' dates and series */
-    size_t ninfo = 0;
-    info = calloc(2 * nl, sizeof *info);
-    if (!info) goto oom;
-    for (size_t i = 0; i < 2 * nl; i++)
+}
+
+/* The spans of the links, `up` and `nd`: the two spans of each link
+ * joined, `nd` sorted, then overlapping spans of a document joined. */
+static int fam_spans(disc_fb *fb, const tsr_link *links, tsr_error *err)
+{
+    const size_t nl = fb->n / 2;
+    uint32_t *up = fb->up = malloc(2 * nl * sizeof *up);
+    disc_node *nd = fb->nd = malloc(2 * nl * sizeof *nd);
+    if (!up || !nd) return fam_oom(err);
+    for (size_t i = 0; i < nl; i++) {
+        const tsr_link *l = &links[i];
+        up[2 * i] = (uint32_t)(2 * i);
+        up[2 * i + 1] = (uint32_t)(2 * i + 1);
+        nd[2 * i] = (disc_node){ l->a_doc, l->a_begin, l->a_end, (uint32_t)(2 * i) };
+        nd[2 * i + 1] = (disc_node){ l->b_doc, l->b_begin, l->b_end, (uint32_t)(2 * i + 1) };
+        tsr_uf_union(up, (uint32_t)(2 * i), (uint32_t)(2 * i + 1));
+    }
+    tsr_sort(nd, 2 * nl, sizeof *nd, node_cmp);
+    fam_join_overlaps(nd, 2 * nl, up);
+    return TSR_OK;
+}
+
+/* The dates and series of the spans' documents, `info`: one entry a
+ * document, in document order (nd is sorted).  On an error the entries
+ * read so far stay, for build_families to free. */
+static int fam_info(tsr_index *ix, disc_fb *fb, tsr_error *err)
+{
+    const disc_node *nd = fb->nd;
+    disc_info *info = fb->info = calloc(fb->n, sizeof *info);
+    if (!info) return fam_oom(err);
+    for (size_t i = 0; i < fb->n; i++)
         if (i == 0 || nd[i].doc != nd[i - 1].doc) {
             tsr_document *d = NULL;
-            if ((rc = tsr_index_get_info(ix, nd[i].doc, &d, err))) goto out;
-            info[ninfo].doc = d->docno;
-            info[ninfo].date = d->date; d->date = NULL;
-            info[ninfo].series = d->series; d->series = NULL;
-            ninfo++;
+            int rc = tsr_index_get_info(ix, nd[i].doc, &d, err);
+            if (rc) return rc;
+            info[fb->ninfo].doc = d->docno;
+            info[fb->ninfo].date = d->date; d->date = NULL;
+            info[fb->ninfo].series = d->series; d->series = NULL;
+            fb->ninfo++;
             tsr_document_free(d);
         }
-    /* families: one per root; members merged per document */
-    fam_of_root = malloc(2 * nl * sizeof *fam_of_root);
-    mem = malloc(2 * nl * sizeof *mem);
-    if (!fam_of_root || !mem) goto oom;
-    for (size_t i = 0; i < 2 * nl; i++) fam_of_root[i] = UINT32_MAX;
-    size_t nf = 0;
-    for (size_t i = 0; i < 2 * nl; i++) {
-        uint32_t root = tsr_uf_find(up, (uint32_t)i);
-        if (fam_of_root[root] == UINT32_MAX) fam_of_root[root] = (uint32_t)nf++;
+    return TSR_OK;
+}
+
+/* Each document's rank by date (dated ones first, ascending), then
+ * number, indexed like `info`; NULL when out of memory.  Free it. */
+static uint32_t *fam_rank_docs(const disc_info *info, size_t ninfo)
+{
+    const disc_info **ord = malloc((ninfo ? ninfo : 1) * sizeof *ord);
+    uint32_t *rank_of = malloc((ninfo ? ninfo : 1) * sizeof *rank_of);
+    if (!ord || !rank_of) { free(ord); free(rank_of); return NULL; }
+    for (size_t i = 0; i < ninfo; i++) ord[i] = &info[i];
+    tsr_sort(ord, ninfo, sizeof *ord, info_date_cmp);
+    for (size_t i = 0; i < ninfo; i++) rank_of[ord[i] - info] = (uint32_t)i;
+    free(ord);
+    return rank_of;
+}
+
+/* The families, one per union-find root, numbered in order of their first
+ * span (`fam_of_root`, `nf`); and the member spans (`mem`), each with its
+ * family and its document's rank, sorted (mem_cmp), the overlapping spans
+ * of one document within a family merged into the first `nm`. */
+static int fam_members(disc_fb *fb, tsr_error *err)
+{
+    const size_t n = fb->n;
+    const disc_node *nd = fb->nd;
+    uint32_t *fam_of_root = fb->fam_of_root = malloc(n * sizeof *fam_of_root);
+    disc_mem *mem = fb->mem = malloc(n * sizeof *mem);
+    if (!fam_of_root || !mem) return fam_oom(err);
+    for (size_t i = 0; i < n; i++) fam_of_root[i] = UINT32_MAX;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t root = tsr_uf_find(fb->up, (uint32_t)i);
+        if (fam_of_root[root] == UINT32_MAX) fam_of_root[root] = (uint32_t)fb->nf++;
     }
-    {
-        /* rank documents by date, then number */
-        const disc_info **ord = malloc((ninfo ? ninfo : 1) * sizeof *ord);
-        uint32_t *rank_of = malloc((ninfo ? ninfo : 1) * sizeof *rank_of);
-        if (!ord || !rank_of) { free(ord); free(rank_of); goto oom; }
-        for (size_t i = 0; i < ninfo; i++) ord[i] = &info[i];
-        tsr_sort(ord, ninfo, sizeof *ord, info_date_cmp);
-        for (size_t i = 0; i < ninfo; i++) rank_of[ord[i] - info] = (uint32_t)i;
-        for (size_t i = 0; i < 2 * nl; i++) {
-            const disc_info *in = info_find(info, ninfo, nd[i].doc);
-            mem[i] = (disc_mem){ fam_of_root[tsr_uf_find(up, nd[i].node)],
-                                 rank_of[in - info], nd[i].doc, nd[i].begin, nd[i].end };
-        }
-        free(ord);
-        free(rank_of);
+    uint32_t *rank_of = fam_rank_docs(fb->info, fb->ninfo);
+    if (!rank_of) return fam_oom(err);
+    for (size_t i = 0; i < n; i++) {
+        const disc_info *in = info_find(fb->info, fb->ninfo, nd[i].doc);
+        mem[i] = (disc_mem){ fam_of_root[tsr_uf_find(fb->up, nd[i].node)],
+                             rank_of[in - fb->info], nd[i].doc, nd[i].begin, nd[i].end };
     }
-    tsr_sort(mem, 2 * nl, sizeof *mem, mem_cmp);
+    free(rank_of);
+    tsr_sort(mem, n, sizeof *mem, mem_cmp);
     /* merge overlapping spans of one document within a family; sort puts
      * one document's spans together (same date, same doc) */
     size_t nm = 0;
-    for (size_t i = 0; i < 2 * nl; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (nm && mem[nm - 1].fam == mem[i].fam && mem[nm - 1].doc == mem[i].doc &&
             mem[i].begin <= mem[nm - 1].end) {
             if (mem[i].end > mem[nm - 1].end) mem[nm - 1].end = mem[i].end;
@@ -689,9 +743,19 @@ static int build_families(tsr_index *ix, tsr_discovery *r, tsr_error *err)
         }
         mem[nm++] = mem[i];
     }
-    /* order families by size */
-    fams = calloc(nf ? nf : 1, sizeof *fams);
-    if (!fams) goto oom;
+    fb->nm = nm;
+    return TSR_OK;
+}
+
+/* Number the families by size (members), largest first, then by first
+ * document (fam_cmp); renumber the members and set each link's family to
+ * match; sort the members (mem_cmp) and the links (link_cmp). */
+static int fam_order(disc_fb *fb, tsr_discovery *r, tsr_error *err)
+{
+    const size_t nf = fb->nf, nm = fb->nm, nl = r->n_links;
+    disc_mem *mem = fb->mem;
+    disc_fam *fams = calloc(nf ? nf : 1, sizeof *fams);
+    if (!fams) return fam_oom(err);
     for (size_t f = 0; f < nf; f++) { fams[f].root = (uint32_t)f; fams[f].first_doc = INT64_MAX; }
     for (size_t i = 0; i < nm; i++) {
         fams[mem[i].fam].members++;
@@ -699,18 +763,31 @@ static int build_families(tsr_index *ix, tsr_discovery *r, tsr_error *err)
     }
     tsr_sort(fams, nf, sizeof *fams, fam_cmp);
     uint32_t *rank = malloc((nf ? nf : 1) * sizeof *rank);
-    if (!rank) goto oom;
+    if (!rank) { free(fams); return fam_oom(err); }
     for (size_t f = 0; f < nf; f++) rank[fams[f].root] = (uint32_t)f;
+    free(fams);
     for (size_t i = 0; i < nm; i++) mem[i].fam = rank[mem[i].fam];
     tsr_sort(mem, nm, sizeof *mem, mem_cmp);
     for (size_t i = 0; i < nl; i++)
-        r->links[i].family = rank[fam_of_root[tsr_uf_find(up, (uint32_t)(2 * i))]];
+        r->links[i].family = rank[fb->fam_of_root[tsr_uf_find(fb->up, (uint32_t)(2 * i))]];
     free(rank);
     tsr_sort(r->links, nl, sizeof *r->links, link_cmp);
+    return TSR_OK;
+}
 
+/* The result's families and members.  A family's members are contiguous
+ * in the sorted `mem`; its origin is its first member (the earliest by
+ * date, else the lowest number).  Each family counts its links, and of
+ * them those whose documents share a series. */
+static int fam_output(const disc_fb *fb, tsr_discovery *r, tsr_error *err)
+{
+    const size_t nf = fb->nf, nm = fb->nm, nl = r->n_links;
+    const disc_mem *mem = fb->mem;
+    const disc_info *info = fb->info;
+    const size_t ninfo = fb->ninfo;
     r->families = calloc(nf ? nf : 1, sizeof *r->families);
     r->members = malloc((nm ? nm : 1) * sizeof *r->members);
-    if (!r->families || !r->members) goto oom;
+    if (!r->families || !r->members) return fam_oom(err);
     r->n_families = nf;
     r->n_members = nm;
     for (size_t i = 0; i < nm; i++) {
@@ -734,18 +811,36 @@ static int build_families(tsr_index *ix, tsr_discovery *r, tsr_error *err)
         if (a && b && a->series && b->series && !strcmp(a->series, b->series))
             f->same_series++;
     }
-    goto out;
-oom:
-    rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory building families");
-out:
-    if (info)
-        for (size_t i = 0; i < 2 * nl; i++) { free(info[i].date); free(info[i].series); }
-    free(info);
-    free(up);
-    free(nd);
-    free(mem);
-    free(fams);
-    free(fam_of_root);
+    return TSR_OK;
+}
+
+/* Stage 3: group the links into families (see the top of the file).  The
+ * steps: the links' spans and their joins (fam_spans), the documents'
+ * dates and series (fam_info), families and merged members (fam_members),
+ * families numbered by size (fam_order), the result (fam_output).  Sets
+ * each link's family and fills r->families and r->members; reads the
+ * documents' fields from `ix`. */
+static int build_families(tsr_index *ix, tsr_discovery *r, tsr_error *err)
+{
+    const size_t nl = r->n_links;
+    if (nl == 0) return TSR_OK;
+    if (nl > UINT32_MAX / 2)
+        return tsr_seterr(err, TSR_ERR_TOOBIG, "too many passages (%zu)", nl);
+    disc_fb fb;
+    memset(&fb, 0, sizeof fb);
+    fb.n = 2 * nl;
+    int rc = fam_spans(&fb, r->links, err);
+    if (rc == TSR_OK) rc = fam_info(ix, &fb, err);
+    if (rc == TSR_OK) rc = fam_members(&fb, err);
+    if (rc == TSR_OK) rc = fam_order(&fb, r, err);
+    if (rc == TSR_OK) rc = fam_output(&fb, r, err);
+    if (fb.info)
+        for (size_t i = 0; i < fb.n; i++) { free(fb.info[i].date); free(fb.info[i].series); }
+    free(fb.info);
+    free(fb.up);
+    free(fb.nd);
+    free(fb.mem);
+    free(fb.fam_of_root);
     return rc;
 }
 
@@ -794,7 +889,7 @@ static void work_rmdir(const char *dir)
 }
 
 /* ------------------------------------------------------------------------
- * API
+ * Threads
  * --------------------------------------------------------------------- */
 
 static int ncores(void)
@@ -867,224 +962,345 @@ static void run_threads(int nt, void *(*fn)(void *), void *arg, tsr_progress_fn 
     }
 }
 
-int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
-                 tsr_discovery **out, tsr_error *err)
-{
+/* ------------------------------------------------------------------------
+ * The run: its plan, its work directory, its stages
+ * --------------------------------------------------------------------- */
+
+/* One run of tsr_discover: the arguments with their defaults, the sizes
+ * that follow from them, the work directory, the candidate pairs passed
+ * from stage 1 to stage 2, and the result being built.  It lives on
+ * tsr_discover's stack; `p`, `o` and `dir` may point into it. */
+typedef struct {
+    tsr_index *ix;
+    const tsr_params *p;      /* the caller's, or defp */
+    const tsr_discover_opts *o;  /* the caller's, or defo */
     tsr_params defp;
     tsr_discover_opts defo;
-    *out = NULL;
+    uint32_t max_df;          /* bound on a pair-making fingerprint's documents */
+    int nt;                   /* worker threads */
+    size_t memory;            /* the budget: pair buffers, then (a quarter)
+                               * tokenized documents */
+    size_t cap;               /* pair keys per thread buffer */
+    const char *dir;          /* the work directory */
+    char tmpdir[4096];        /* its name when the run made it (own_dir) */
+    int own_dir;              /* remove `dir` at the end */
+    int in_txn;               /* a read transaction is open (stages 2, 3) */
+    disc_pc *pairs;           /* stage 1's candidate pairs, by key */
+    size_t npairs;
+    tsr_discovery *r;
+} disc_run;
+
+/* Check the arguments; set `run`'s parameters, defaults filled in, and the
+ * sizes that follow from them.  Allocates nothing. */
+static int disc_plan(disc_run *run, tsr_index *ix, const tsr_params *p,
+                     const tsr_discover_opts *o, tsr_error *err)
+{
     if (!ix) return tsr_seterr(err, TSR_ERR_INVALID, "tsr_discover: NULL index");
-    if (!p) { tsr_params_default(&defp); p = &defp; }
-    if (!o) { tsr_discover_opts_default(&defo); o = &defo; }
+    if (!p) { tsr_params_default(&run->defp); p = &run->defp; }
+    if (!o) { tsr_discover_opts_default(&run->defo); o = &run->defo; }
     TSR_FORWARD(tsr_params_validate(p, err));
     if (o->threads < 0 || o->max_df < 0)
         return tsr_seterr(err, TSR_ERR_INVALID, "threads and max_df must be >= 0");
-
-    const uint64_t ndocs = ix_ndocs(ix);
+    run->ix = ix;
+    run->p = p;
+    run->o = o;
     /* a fixed bound, not one that grows with the corpus: the pairs a
      * fingerprint makes grow with the square of its document frequency,
      * so a bound that grew with the corpus (ndocs / 10000) made 44 times
      * the pairs at 5M documents that it made at 1M */
-    const uint32_t max_df = o->max_df > 0 ? (uint32_t)o->max_df : DISC_MAX_DF;
-    const int nt = o->threads > 0 ? (o->threads > 256 ? 256 : o->threads) : ncores();
-    const size_t memory = o->memory ? o->memory : (size_t)1 << 30;
+    run->max_df = o->max_df > 0 ? (uint32_t)o->max_df : DISC_MAX_DF;
+    run->nt = o->threads > 0 ? (o->threads > 256 ? 256 : o->threads) : ncores();
+    run->memory = o->memory ? o->memory : (size_t)1 << 30;
     /* each thread holds a key buffer and a sort buffer of 8 bytes a pair */
-    size_t cap = memory / (size_t)nt / 16;
-    if (cap < 4096) cap = 4096;
+    run->cap = run->memory / (size_t)run->nt / 16;
+    if (run->cap < 4096) run->cap = 4096;
+    return TSR_OK;
+}
 
+/* The result, still empty of passages: the documents of the index and the
+ * largest document number, the new_after of a later incremental run. */
+static int disc_result_new(disc_run *run, tsr_error *err)
+{
     tsr_discovery *r = calloc(1, sizeof *r);
     TSR_CHECK_ALLOC(r, err);
-    r->documents = ndocs;
+    r->documents = ix_ndocs(run->ix);
     r->last_docno = -1;
-    {
-        seg_file *const *sg;
-        size_t ns = ix_segments(ix, &sg);
-        for (size_t i = 0; i < ns; i++)
-            if (sg[i]->info.ndocs && (int64_t)sg[i]->info.doc_hi > r->last_docno)
-                r->last_docno = sg[i]->info.doc_hi;
-    }
+    seg_file *const *sg;
+    size_t ns = ix_segments(run->ix, &sg);
+    for (size_t i = 0; i < ns; i++)
+        if (sg[i]->info.ndocs && (int64_t)sg[i]->info.doc_hi > r->last_docno)
+            r->last_docno = sg[i]->info.doc_hi;
+    run->r = r;
+    return TSR_OK;
+}
 
-    /* the work directory */
-    char tmpdir[4096];
-    const char *dir = o->workdir;
-    int own_dir = 0, rc = TSR_OK, in_txn = 0;
-    if (!dir) {
+/* The work directory: the caller's, made when missing, or else a new
+ * temporary one that the run removes (own_dir).  Stage files that another
+ * index state or other parameters left (their key differs) are cleared,
+ * and the key of this run written. */
+static int disc_workdir_open(disc_run *run, tsr_error *err)
+{
+    run->dir = run->o->workdir;
+    if (!run->dir) {
         const char *t = getenv("TMPDIR");
-        snprintf(tmpdir, sizeof tmpdir, "%s/tessera-discover-XXXXXX", t && *t ? t : "/tmp");
-        if (!mkdtemp(tmpdir)) {
-            free(r);
-            return tsr_seterr(err, TSR_ERR_IO, "%s: %s", tmpdir, strerror(errno));
-        }
-        dir = tmpdir;
-        own_dir = 1;
-    } else if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        free(r);
-        return tsr_seterr(err, TSR_ERR_IO, "%s: %s", dir, strerror(errno));
+        snprintf(run->tmpdir, sizeof run->tmpdir, "%s/tessera-discover-XXXXXX",
+                 t && *t ? t : "/tmp");
+        if (!mkdtemp(run->tmpdir))
+            return tsr_seterr(err, TSR_ERR_IO, "%s: %s", run->tmpdir, strerror(errno));
+        run->dir = run->tmpdir;
+        run->own_dir = 1;
+    } else if (mkdir(run->dir, 0755) != 0 && errno != EEXIST) {
+        return tsr_seterr(err, TSR_ERR_IO, "%s: %s", run->dir, strerror(errno));
     }
     char key[1024];
-    work_key(ix, p, max_df, o, key, sizeof key);
-    {
-        void *old = NULL;
-        size_t oldn = 0;
-        int st = disc_read_file(dir, "key", &old, &oldn, err);
-        if (st != TSR_OK || oldn != strlen(key) || memcmp(old, key, oldn)) {
-            work_clear(dir);
-            rc = disc_write_file(dir, "key", key, strlen(key), err);
-        }
-        free(old);
-        if (rc != TSR_OK) goto fail;
+    work_key(run->ix, run->p, run->max_df, run->o, key, sizeof key);
+    void *old = NULL;
+    size_t oldn = 0;
+    int rc = TSR_OK;
+    int st = disc_read_file(run->dir, "key", &old, &oldn, err);
+    if (st != TSR_OK || oldn != strlen(key) || memcmp(old, key, oldn)) {
+        work_clear(run->dir);
+        rc = disc_write_file(run->dir, "key", key, strlen(key), err);
     }
-
-    /* 1. pairs */
-    disc_pc *pairs = NULL;
-    size_t npairs = 0;
-    {
-        void *data = NULL;
-        size_t len = 0;
-        int st = disc_read_file(dir, "pairs", &data, &len, err);
-        if (st == TSR_OK && len >= 16 && len % sizeof(disc_pc) == 0 &&
-            ((const disc_pc *)data)[0].key == DISC_MAGIC) {
-            const disc_pc *hdr = data;
-            pairs = malloc(len);
-            if (!pairs) { free(data); goto oom; }
-            npairs = len / sizeof *pairs - 2;
-            if (npairs) memcpy(pairs, hdr + 2, npairs * sizeof *pairs);
-            r->fingerprints = hdr[1].key;
-            r->skipped = ((uint64_t)hdr[0].count << 32) | hdr[1].count;
-            r->resumed_stages++;
-            free(data);
-        } else {
-            free(data);
-            if (st != TSR_OK && st != TSR_ERR_NOTFOUND) { rc = st; goto fail; }
-            seg_file *const *segs;
-            size_t nsegs = ix_segments(ix, &segs);
-            disc_s1 s;
-            memset(&s, 0, sizeof s);
-            s.ix = ix; s.segs = segs; s.nsegs = nsegs; s.max_df = max_df;
-            s.new_after = o->new_after; s.cap = cap; s.workdir = dir;
-            pthread_mutex_init(&s.mu, NULL);
-            if (o->progress) o->progress(o->progress_ud, "pairs", 0, DISC_NPART);
-            run_threads(nt, s1_worker, &s, o->progress, o->progress_ud, "pairs", &s.mu,
-                        NULL, DISC_NPART, &s.parts_done);
-            pthread_mutex_destroy(&s.mu);
-            if (s.rc != TSR_OK) {
-                if (err) *err = s.err;
-                rc = s.rc;
-                goto fail;
-            }
-            r->fingerprints = s.fingerprints;
-            r->skipped = s.skipped;
-            rc = merge_runs(dir, s.runs, (uint32_t)p->min_shared, &pairs, &npairs, err);
-            if (rc != TSR_OK) goto fail;
-            for (unsigned k = 0; k < s.runs; k++) {
-                char name[64];
-                snprintf(name, sizeof name, "run-%05u", k);
-                disc_remove(dir, name);
-            }
-            /* the stage file: a header of two records, then the pairs */
-            disc_pc *file = malloc((npairs + 2) * sizeof *file);
-            if (!file) goto oom;
-            file[0] = (disc_pc){ DISC_MAGIC, (uint32_t)(r->skipped >> 32), 0 };
-            file[1] = (disc_pc){ r->fingerprints, (uint32_t)r->skipped, 0 };
-            if (npairs) memcpy(file + 2, pairs, npairs * sizeof *pairs);
-            rc = disc_write_file(dir, "pairs", file, (npairs + 2) * sizeof *file, err);
-            free(file);
-            if (rc != TSR_OK) { free(pairs); goto fail; }
-        }
-    }
-    r->candidate_pairs = npairs;
-
-    /* 2. alignment (and 3.): one read transaction over all document reads */
-    in_txn = ix_read_begin(ix, NULL) == TSR_OK;
-    {
-        void *data = NULL;
-        size_t len = 0;
-        int st = disc_read_file(dir, "links", &data, &len, err);
-        if (st == TSR_OK && len % sizeof(tsr_link) == 0) {
-            r->links = data;
-            r->n_links = len / sizeof(tsr_link);
-            r->resumed_stages++;
-        } else {
-            free(data);
-            if (st != TSR_OK && st != TSR_ERR_NOTFOUND) { free(pairs); rc = st; goto fail; }
-            /* chunks: cut only between different a's */
-            TSR_VEC(size_t) at = { 0 };
-            for (size_t i = 0; i < npairs;) {
-                if (tsr_vec_push(&at, i)) { free(pairs); tsr_vec_free(&at); goto oom; }
-                size_t j = i, as = 0;
-                while (j < npairs && (as < DISC_CHUNK || (pairs[j].key >> 32) == (pairs[j - 1].key >> 32))) {
-                    if (j == i || (pairs[j].key >> 32) != (pairs[j - 1].key >> 32)) as++;
-                    j++;
-                }
-                i = j;
-            }
-            size_t nchunks = at.n;
-            if (tsr_vec_push(&at, npairs)) { free(pairs); tsr_vec_free(&at); goto oom; }
-            disc_s2 s;
-            memset(&s, 0, sizeof s);
-            s.ix = ix; s.p = p; s.pairs = pairs; s.npairs = npairs;
-            s.chunk_at = at.a; s.nchunks = nchunks; s.series = o->series;
-            s.out = calloc(nchunks ? nchunks : 1, sizeof *s.out);
-            /* a quarter of the memory budget for the documents' words */
-            s.cache = dc_new(memory / 4);
-            if (!s.out || !s.cache) {
-                free(s.out);
-                dc_free(s.cache);
-                free(pairs);
-                tsr_vec_free(&at);
-                goto oom;
-            }
-            pthread_mutex_init(&s.mu, NULL);
-            if (o->progress) o->progress(o->progress_ud, "align", 0, npairs);
-            run_threads(nt, s2_worker, &s, o->progress, o->progress_ud, "align", &s.mu,
-                        &s.pairs_done, npairs, NULL);
-            pthread_mutex_destroy(&s.mu);
-            dc_free(s.cache);
-            size_t total = 0;
-            for (size_t c = 0; c < nchunks; c++) total += s.out[c].n;
-            if (s.rc == TSR_OK) {
-                r->links = malloc((total ? total : 1) * sizeof *r->links);
-                if (!r->links) s.rc = tsr_seterr(&s.err, TSR_ERR_NOMEM, "out of memory");
-            }
-            if (s.rc == TSR_OK) {
-                for (size_t c = 0; c < nchunks; c++) {
-                    if (s.out[c].n)
-                        memcpy(r->links + r->n_links, s.out[c].a, s.out[c].n * sizeof *r->links);
-                    r->n_links += s.out[c].n;
-                }
-            }
-            for (size_t c = 0; c < nchunks; c++) tsr_vec_free(&s.out[c]);
-            free(s.out);
-            tsr_vec_free(&at);
-            if (s.rc != TSR_OK) {
-                if (err) *err = s.err;
-                rc = s.rc;
-                free(pairs);
-                goto fail;
-            }
-            rc = disc_write_file(dir, "links", r->links, r->n_links * sizeof *r->links, err);
-            if (rc != TSR_OK) { free(pairs); goto fail; }
-        }
-    }
-    free(pairs);
-
-    /* 3. families */
-    if (o->progress) o->progress(o->progress_ud, "families", 0, r->n_links);
-    rc = build_families(ix, r, err);
-    if (in_txn) ix_read_end(ix);
-    in_txn = 0;
-    if (rc != TSR_OK) goto fail;
-    if (o->progress) o->progress(o->progress_ud, "families", r->n_links, r->n_links);
-    if (own_dir) work_rmdir(dir);
-    *out = r;
-    return TSR_OK;
-oom:
-    rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
-fail:
-    if (in_txn) ix_read_end(ix);
-    if (own_dir) work_rmdir(dir);
-    tsr_discovery_free(r);
+    free(old);
     return rc;
+}
+
+/* Stage 1 as a finished run left it: the pairs file.  TSR_ERR_NOTFOUND
+ * when there is none, or it is not a pairs file: then the stage runs. */
+static int disc_pairs_load(disc_run *run, tsr_error *err)
+{
+    void *data = NULL;
+    size_t len = 0;
+    int st = disc_read_file(run->dir, "pairs", &data, &len, err);
+    if (st != TSR_OK || len < 16 || len % sizeof(disc_pc) != 0 ||
+        ((const disc_pc *)data)[0].key != DISC_MAGIC) {
+        free(data);
+        return st == TSR_OK ? TSR_ERR_NOTFOUND : st;
+    }
+    const disc_pc *hdr = data;
+    run->pairs = malloc(len);
+    if (!run->pairs) {
+        free(data);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    }
+    run->npairs = len / sizeof *run->pairs - 2;
+    if (run->npairs) memcpy(run->pairs, hdr + 2, run->npairs * sizeof *run->pairs);
+    run->r->fingerprints = hdr[1].key;
+    run->r->skipped = ((uint64_t)hdr[0].count << 32) | hdr[1].count;
+    run->r->resumed_stages++;
+    free(data);
+    return TSR_OK;
+}
+
+/* The pairs file: a header of two records (the magic, and the counts of
+ * fingerprints and of skipped ones), then the pairs. */
+static int disc_pairs_save(const disc_run *run, tsr_error *err)
+{
+    const tsr_discovery *r = run->r;
+    const size_t npairs = run->npairs;
+    disc_pc *file = malloc((npairs + 2) * sizeof *file);
+    if (!file) return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    file[0] = (disc_pc){ DISC_MAGIC, (uint32_t)(r->skipped >> 32), 0 };
+    file[1] = (disc_pc){ r->fingerprints, (uint32_t)r->skipped, 0 };
+    if (npairs) memcpy(file + 2, run->pairs, npairs * sizeof *run->pairs);
+    int rc = disc_write_file(run->dir, "pairs", file, (npairs + 2) * sizeof *file, err);
+    free(file);
+    return rc;
+}
+
+/* Stage 1, run: the threads take the partitions of the fingerprint space
+ * and spill sorted runs of counted pairs (s1_worker); the runs are merged
+ * into the candidate pairs (merge_runs), removed, and the pairs file is
+ * written. */
+static int disc_pairs_find(disc_run *run, tsr_error *err)
+{
+    const tsr_discover_opts *o = run->o;
+    seg_file *const *segs;
+    size_t nsegs = ix_segments(run->ix, &segs);
+    disc_s1 s;
+    memset(&s, 0, sizeof s);
+    s.ix = run->ix; s.segs = segs; s.nsegs = nsegs; s.max_df = run->max_df;
+    s.new_after = o->new_after; s.cap = run->cap; s.workdir = run->dir;
+    pthread_mutex_init(&s.mu, NULL);
+    if (o->progress) o->progress(o->progress_ud, "pairs", 0, DISC_NPART);
+    run_threads(run->nt, s1_worker, &s, o->progress, o->progress_ud, "pairs", &s.mu,
+                NULL, DISC_NPART, &s.parts_done);
+    pthread_mutex_destroy(&s.mu);
+    if (s.rc != TSR_OK) {
+        if (err) *err = s.err;
+        return s.rc;
+    }
+    run->r->fingerprints = s.fingerprints;
+    run->r->skipped = s.skipped;
+    TSR_FORWARD(merge_runs(run->dir, s.runs, (uint32_t)run->p->min_shared, &run->pairs,
+                           &run->npairs, err));
+    for (unsigned k = 0; k < s.runs; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "run-%05u", k);
+        disc_remove(run->dir, name);
+    }
+    return disc_pairs_save(run, err);
+}
+
+/* Stage 1: the candidate pairs, from the work directory or found. */
+static int disc_pairs(disc_run *run, tsr_error *err)
+{
+    int rc = disc_pairs_load(run, err);
+    if (rc == TSR_ERR_NOTFOUND) rc = disc_pairs_find(run, err);
+    if (rc == TSR_OK) run->r->candidate_pairs = run->npairs;
+    return rc;
+}
+
+/* Stage 2 as a finished run left it: the links file.  TSR_ERR_NOTFOUND
+ * when there is none, or it is not a links file: then the stage runs. */
+static int disc_links_load(disc_run *run, tsr_error *err)
+{
+    void *data = NULL;
+    size_t len = 0;
+    int st = disc_read_file(run->dir, "links", &data, &len, err);
+    if (st != TSR_OK || len % sizeof(tsr_link) != 0) {
+        free(data);
+        return st == TSR_OK ? TSR_ERR_NOTFOUND : st;
+    }
+    run->r->links = data;
+    run->r->n_links = len / sizeof(tsr_link);
+    run->r->resumed_stages++;
+    return TSR_OK;
+}
+
+/* The alignment work chunks: about DISC_CHUNK a's each, cut only between
+ * different a's, so that an a's text is prepared once.  `*at` (free it)
+ * gets each chunk's first pair and then npairs: chunk c is the pairs
+ * [at[c], at[c+1]).  -1 when out of memory. */
+static int disc_chunks(const disc_pc *pairs, size_t npairs, size_t **at, size_t *nchunks)
+{
+    TSR_VEC(size_t) v = { 0 };
+    for (size_t i = 0; i < npairs;) {
+        if (tsr_vec_push(&v, i)) { tsr_vec_free(&v); return -1; }
+        size_t j = i, as = 0;
+        while (j < npairs && (as < DISC_CHUNK || (pairs[j].key >> 32) == (pairs[j - 1].key >> 32))) {
+            if (j == i || (pairs[j].key >> 32) != (pairs[j - 1].key >> 32)) as++;
+            j++;
+        }
+        i = j;
+    }
+    *nchunks = v.n;
+    if (tsr_vec_push(&v, npairs)) { tsr_vec_free(&v); return -1; }
+    *at = v.a;
+    return 0;
+}
+
+/* The chunks' links, in chunk order, into r->links (so their order does
+ * not depend on the threads). */
+static int disc_links_join(tsr_discovery *r, const link_vec *out, size_t nchunks,
+                           tsr_error *err)
+{
+    size_t total = 0;
+    for (size_t c = 0; c < nchunks; c++) total += out[c].n;
+    r->links = malloc((total ? total : 1) * sizeof *r->links);
+    if (!r->links) return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    for (size_t c = 0; c < nchunks; c++) {
+        if (out[c].n)
+            memcpy(r->links + r->n_links, out[c].a, out[c].n * sizeof *r->links);
+        r->n_links += out[c].n;
+    }
+    return TSR_OK;
+}
+
+/* Stage 2, run: the threads take chunks of the candidate pairs and align
+ * them (s2_worker), sharing a cache of tokenized documents that gets a
+ * quarter of the memory budget; the links are joined in chunk order and
+ * the links file is written. */
+static int disc_links_align(disc_run *run, tsr_error *err)
+{
+    const tsr_discover_opts *o = run->o;
+    size_t *at = NULL, nchunks = 0;
+    if (disc_chunks(run->pairs, run->npairs, &at, &nchunks))
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    disc_s2 s;
+    memset(&s, 0, sizeof s);
+    s.ix = run->ix; s.p = run->p; s.pairs = run->pairs; s.npairs = run->npairs;
+    s.chunk_at = at; s.nchunks = nchunks; s.series = o->series;
+    s.out = calloc(nchunks ? nchunks : 1, sizeof *s.out);
+    s.cache = dc_new(run->memory / 4);
+    if (!s.out || !s.cache) {
+        free(s.out);
+        dc_free(s.cache);
+        free(at);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    }
+    pthread_mutex_init(&s.mu, NULL);
+    if (o->progress) o->progress(o->progress_ud, "align", 0, run->npairs);
+    run_threads(run->nt, s2_worker, &s, o->progress, o->progress_ud, "align", &s.mu,
+                &s.pairs_done, run->npairs, NULL);
+    pthread_mutex_destroy(&s.mu);
+    dc_free(s.cache);
+    if (s.rc == TSR_OK)
+        s.rc = disc_links_join(run->r, s.out, nchunks, &s.err);
+    for (size_t c = 0; c < nchunks; c++) tsr_vec_free(&s.out[c]);
+    free(s.out);
+    free(at);
+    if (s.rc != TSR_OK) {
+        if (err) *err = s.err;
+        return s.rc;
+    }
+    return disc_write_file(run->dir, "links", run->r->links,
+                           run->r->n_links * sizeof *run->r->links, err);
+}
+
+/* Stage 2: the passage pairs (links), from the work directory or aligned. */
+static int disc_links(disc_run *run, tsr_error *err)
+{
+    int rc = disc_links_load(run, err);
+    return rc == TSR_ERR_NOTFOUND ? disc_links_align(run, err) : rc;
+}
+
+/* Stage 3: the families (build_families); then the read transaction of
+ * stages 2 and 3 ends. */
+static int disc_families(disc_run *run, tsr_error *err)
+{
+    const tsr_discover_opts *o = run->o;
+    tsr_discovery *r = run->r;
+    if (o->progress) o->progress(o->progress_ud, "families", 0, r->n_links);
+    int rc = build_families(run->ix, r, err);
+    if (run->in_txn) ix_read_end(run->ix);
+    run->in_txn = 0;
+    if (rc == TSR_OK && o->progress)
+        o->progress(o->progress_ud, "families", r->n_links, r->n_links);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * API
+ * --------------------------------------------------------------------- */
+
+int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
+                 tsr_discovery **out, tsr_error *err)
+{
+    disc_run run;
+    memset(&run, 0, sizeof run);
+    *out = NULL;
+    int rc = disc_plan(&run, ix, p, o, err);
+    if (rc == TSR_OK) rc = disc_result_new(&run, err);
+    if (rc == TSR_OK) rc = disc_workdir_open(&run, err);
+    if (rc == TSR_OK) rc = disc_pairs(&run, err);                /* 1. */
+    if (rc == TSR_OK) {
+        /* one read transaction over all the document reads of 2. and 3. */
+        run.in_txn = ix_read_begin(ix, NULL) == TSR_OK;
+        rc = disc_links(&run, err);                                /* 2. */
+    }
+    free(run.pairs);
+    run.pairs = NULL;
+    if (rc == TSR_OK) rc = disc_families(&run, err);              /* 3. */
+    if (run.in_txn) ix_read_end(ix);
+    if (run.own_dir) work_rmdir(run.dir);
+    if (rc != TSR_OK) {
+        tsr_discovery_free(run.r);
+        return rc;
+    }
+    *out = run.r;
+    return TSR_OK;
 }
 
 void tsr_discovery_free(tsr_discovery *d)
