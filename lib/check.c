@@ -24,12 +24,25 @@
  * words are mostly covered by such n-grams is reported as boilerplate.
  * Passages lying mostly in boilerplate lines are flagged, and kept out of
  * the coverage figures.
+ *
+ * The code.  tsr_index_check checks its arguments, then runs the stages,
+ * each a static function with its contract above it, on a ck_check that
+ * holds the state: ck_prepare (words, alignment query, buffers); 1.
+ * ck_lookup (n-gram lookups, boilerplate words) and ck_candidates (hits
+ * counted and ordered, select_diverse); 2. ck_fetch (the document cache,
+ * else one batch read) and ck_align_sources (ck_doc_words, alignment,
+ * sources and passages); 3. ck_finish (repeats, boilerplate lines,
+ * rs_finish).  ck_free frees what the stages left.
  */
 #include "align.h"
 #include "cache.h"
 #include "fingerprint.h"
 #include "index_internal.h"
 #include "result.h"
+
+/* ------------------------------------------------------------------------
+ * Hits, candidates, boilerplate lines
+ * --------------------------------------------------------------------- */
 
 typedef struct { uint32_t doc, hits; } ck_cand;
 typedef struct { uint32_t doc, pos; } ck_hit;
@@ -166,6 +179,225 @@ static int mark_boilerplate(tsr_result *r, const char *text, size_t len,
     return TSR_OK;
 }
 
+/* ------------------------------------------------------------------------
+ * The stages of a check
+ * --------------------------------------------------------------------- */
+
+/* One check in progress: the text, its words and n-gram hits, the
+ * candidates and the documents read for them, and the result being
+ * built.  Lives on tsr_index_check's stack; ck_free frees what it holds. */
+typedef struct {
+    tsr_index *ix;
+    const tsr_params *p;
+    const char *text;
+    size_t len;
+    uint64_t ndocs;           /* documents in the index */
+    tsr_word *A;              /* the text's words */
+    size_t an;
+    al_query q;               /* the text prepared for alignment */
+    al_passages ps;
+    al_work *wk;
+    size_t bdf;               /* an n-gram in more documents is boilerplate */
+    unsigned char *bp;        /* per word: inside a boilerplate n-gram */
+    uint32_t *docs;           /* a lookup's documents: room for bdf + 1 */
+    ck_hits hv;               /* every hit: (document, n-gram position) */
+    ck_cand *cand;            /* the candidates, best first */
+    size_t nc;
+    dcache *cache;            /* the index's document cache, or NULL */
+    const dc_doc **held;      /* per candidate: its cache entry, or NULL */
+    int64_t *docnos;          /* the candidates the cache lacks */
+    ix_docs *batch;           /* their rows, read at once */
+    tsr_word *B;              /* a batch document's words (buffer reused) */
+    size_t bcap;
+    tsr_result *r;
+} ck_check;
+
+static int ck_oom(const ck_check *ck, tsr_error *err)
+{
+    return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory checking %zu bytes", ck->len);
+}
+
+/* The text's words, the empty result, the alignment query and the lookup
+ * buffers.  The boilerplate bound is the parameter, else one document in
+ * 500 and at least 20. */
+static int ck_prepare(ck_check *ck, tsr_error *err)
+{
+    TSR_FORWARD(tsr_tokenize(ck->text, ck->len, &ck->A, &ck->an, err));
+    ck->r = rs_new(ck->len, ck->an);
+    if (!ck->r) return ck_oom(ck, err);
+    TSR_FORWARD(al_query_init(&ck->q, ck->A, ck->an, ck->p, err));
+    const uint64_t ndocs = ck->ndocs = ix_ndocs(ck->ix);
+    ck->bdf = ck->p->boilerplate_df > 0 ? (size_t)ck->p->boilerplate_df
+                                        : (size_t)(ndocs / 500 > 20 ? ndocs / 500 : 20);
+    ck->bp = calloc(ck->an + 1, 1);
+    ck->docs = malloc((ck->bdf + 1) * sizeof *ck->docs);
+    ck->wk = al_work_new();
+    if (!ck->bp || !ck->docs || !ck->wk) return ck_oom(ck, err);
+    return TSR_OK;
+}
+
+/* Stage 1, lookup: every n-gram of the text looked up in the postings,
+ * prefetched 8 and 16 n-grams ahead.  An n-gram in more than `bdf`
+ * documents marks its words in `bp`; the others' hits go to `hv`, in
+ * order of position. */
+static int ck_lookup(ck_check *ck, tsr_error *err)
+{
+    if (ck->an == 0 || ck->ndocs == 0) return TSR_OK;
+    int ngram, window;
+    ix_fingerprint_params(ck->ix, &ngram, &window);
+    const size_t an = ck->an, k = (size_t)ngram, bdf = ck->bdf;
+    size_t ng = an >= k ? an - k + 1 : 1;
+    uint64_t *gh = malloc(ng * sizeof *gh);
+    if (!gh) return ck_oom(ck, err);
+    for (size_t i = 0; i < ng; i++)
+        gh[i] = fp_ngram_hash(ck->A + i, an >= k ? k : an);
+    int rc = TSR_OK;
+    for (size_t i = 0; i < ng; i++) {
+        if (i + 16 < ng) ix_prefetch(ck->ix, gh[i + 16], 0);
+        if (i + 8 < ng) ix_prefetch(ck->ix, gh[i + 8], 1);
+        uint64_t h = gh[i];
+        size_t df = ix_lookup(ck->ix, h, ck->docs, bdf + 1);
+        if (df > bdf) {
+            for (size_t j = i; j < i + k && j < an; j++) ck->bp[j] = 1;
+            continue;
+        }
+        if (tsr_vec_reserve(&ck->hv, df)) { rc = ck_oom(ck, err); break; }
+        for (size_t j = 0; j < df; j++)
+            ck->hv.a[ck->hv.n++] = (ck_hit){ ck->docs[j], (uint32_t)i };
+    }
+    free(gh);
+    return rc;
+}
+
+/* Stage 1, candidates: the documents with at least min_shared hits, the
+ * hits sorted by document (stable: each document's hits stay in order of
+ * position) and counted; ordered by hits, most first, then number; when
+ * more than max_candidates qualify, chosen for diversity (select_diverse). */
+static int ck_candidates(ck_check *ck, tsr_error *err)
+{
+    const ck_hits *hv = &ck->hv;
+    if (sort_hits(&ck->hv)) return ck_oom(ck, err);
+    ck_cand *cand = ck->cand = malloc((hv->n + 1) * sizeof *cand);
+    if (!cand) return ck_oom(ck, err);
+    size_t nc = 0;
+    uint32_t maxh = 0;
+    for (size_t x = 0; x < hv->n;) {
+        size_t y = x + 1;
+        while (y < hv->n && hv->a[y].doc == hv->a[x].doc) y++;
+        if (y - x >= (size_t)ck->p->min_shared) {
+            cand[nc].doc = hv->a[x].doc;
+            cand[nc].hits = (uint32_t)(y - x);
+            if (cand[nc].hits > maxh) maxh = cand[nc].hits;
+            nc++;
+        }
+        x = y;
+    }
+    ck->nc = nc;
+    if (sort_cands(cand, nc, maxh)) return ck_oom(ck, err);
+    if (nc > (size_t)ck->p->max_candidates &&
+        select_diverse(cand, &ck->nc, hv, ck->an, (size_t)ck->p->max_candidates,
+                       ck->p->min_shared))
+        return ck_oom(ck, err);
+    return TSR_OK;
+}
+
+/* Stage 2, fetch: each candidate's words from the document cache when it
+ * holds them (`held`), else the rows of all the others read at once, in
+ * candidate order (`batch`). */
+static int ck_fetch(ck_check *ck, tsr_error *err)
+{
+    ck->cache = ix_cache(ck->ix);
+    if (!ck->nc) return TSR_OK;
+    ck->held = calloc(ck->nc, sizeof *ck->held);
+    ck->docnos = malloc(ck->nc * sizeof *ck->docnos);
+    if (!ck->held || !ck->docnos) return ck_oom(ck, err);
+    size_t nmiss = 0;
+    for (size_t c = 0; c < ck->nc; c++)
+        if (!ck->cache || !(ck->held[c] = dc_get(ck->cache, ck->cand[c].doc)))
+            ck->docnos[nmiss++] = ck->cand[c].doc;
+    int rc = TSR_OK;
+    if (nmiss && (rc = ix_docs_fetch(ck->ix, ck->docnos, nmiss, &ck->batch, err))) {
+        if (rc == TSR_ERR_NOTFOUND)
+            rc = tsr_preferr(err, TSR_ERR_CORRUPT,
+                             "postings name a document that the catalog lacks");
+    }
+    return rc;
+}
+
+/* Candidate c's words when the cache lacked them: the batch's i-th text
+ * decompressed and tokenized into `B`, then offered to the cache (held[c]
+ * when it takes them: then `*d` is the cache's entry). */
+static int ck_doc_words(ck_check *ck, size_t c, size_t i, dc_doc *d, tsr_error *err)
+{
+    const ix_docmeta *m = ix_docs_meta(ck->batch, i);
+    const char *btext;
+    size_t blen, bn = 0;
+    TSR_FORWARD(ix_docs_text(ck->batch, i, &btext, &blen, err));
+    TSR_FORWARD(text_words(btext, blen, &ck->B, &ck->bcap, &bn, err));
+    *d = (dc_doc){ m->docno, ck->B, bn, m->text_len, m->id, m->title, m->date, m->series };
+    if (ck->cache && (ck->held[c] = dc_put(ck->cache, d)))
+        *d = *ck->held[c];
+    return TSR_OK;
+}
+
+/* Stage 2, alignment: each candidate aligned with the text as tsr_align
+ * would; one that shares passages becomes a source of the result. */
+static int ck_align_sources(ck_check *ck, tsr_error *err)
+{
+    for (size_t c = 0, miss = 0; c < ck->nc; c++) {
+        dc_doc d;
+        if (ck->held[c])
+            d = *ck->held[c];
+        else
+            TSR_FORWARD(ck_doc_words(ck, c, miss++, &d, err));
+        ck->ps.n = 0;
+        TSR_FORWARD(al_align(&ck->q, d.w, d.n, ck->p, 0, ck->wk, &ck->ps, err));
+        if (ck->ps.n) {
+            size_t src;
+            if (rs_add_source(ck->r, d.id, d.title, d.date, d.series, d.docno, &src) ||
+                rs_add_passages(ck->r, &ck->ps, ck->A, d.w, src))
+                return ck_oom(ck, err);
+        }
+    }
+    return TSR_OK;
+}
+
+/* Stage 3: passages repeated inside the text, the boilerplate lines, and
+ * the result's summary (rs_finish). */
+static int ck_finish(ck_check *ck, tsr_error *err)
+{
+    ck->ps.n = 0;
+    TSR_FORWARD(al_align(&ck->q, ck->A, ck->an, ck->p, 1, ck->wk, &ck->ps, err));
+    if (rs_add_repeats(ck->r, &ck->ps, ck->A) ||
+        mark_boilerplate(ck->r, ck->text, ck->len, ck->A, ck->an, ck->bp) ||
+        rs_finish(ck->r))
+        return ck_oom(ck, err);
+    return TSR_OK;
+}
+
+static void ck_free(ck_check *ck)
+{
+    tsr_result_free(ck->r);
+    for (size_t c = 0; ck->held && c < ck->nc; c++)
+        dc_release(ck->cache, ck->held[c]);
+    free(ck->held);
+    ix_docs_free(ck->batch);
+    al_work_free(ck->wk);
+    free(ck->docnos);
+    al_query_free(&ck->q);
+    tsr_vec_free(&ck->ps);
+    tsr_vec_free(&ck->hv);
+    free(ck->cand);
+    free(ck->bp);
+    free(ck->docs);
+    free(ck->A);
+    free(ck->B);
+}
+
+/* ------------------------------------------------------------------------
+ * API
+ * --------------------------------------------------------------------- */
+
 int tsr_index_check(tsr_index *ix, const char *text, size_t len,
                     const tsr_params *p, tsr_result **out, tsr_error *err)
 {
@@ -182,152 +414,22 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
     if (rc == TSR_ERR_NUL)
         return tsr_seterr(err, rc, "NUL byte at byte %zu (binary file?)", off);
 
-    tsr_word *A = NULL, *B = NULL;
-    size_t an = 0, bcap = 0;
-    al_query q;
-    memset(&q, 0, sizeof q);
-    al_passages ps = { 0 };
-    ck_hits hv = { 0 };
-    ck_cand *cand = NULL;
-    unsigned char *bp = NULL;
-    uint32_t *docs = NULL;
-    tsr_result *r = NULL;
-    int64_t *docnos = NULL;
-    const dc_doc **held = NULL;
-    size_t nc = 0;
-    uint64_t *gh = NULL;
-    ix_docs *batch = NULL;
-    al_work *wk = NULL;
-
-    TSR_FORWARD(tsr_tokenize(text, len, &A, &an, err));
-    r = rs_new(len, an);
-    if (!r) goto oom;
-    if ((rc = al_query_init(&q, A, an, p, err))) goto fail;
-
-    int ngram, window;
-    ix_fingerprint_params(ix, &ngram, &window);
-    uint64_t ndocs = ix_ndocs(ix);
-    size_t bdf = p->boilerplate_df > 0 ? (size_t)p->boilerplate_df
-                                       : (size_t)(ndocs / 500 > 20 ? ndocs / 500 : 20);
-    bp = calloc(an + 1, 1);
-    docs = malloc((bdf + 1) * sizeof *docs);
-    wk = al_work_new();
-    if (!bp || !docs || !wk) goto oom;
-
-    /* 1. candidates */
-    if (an > 0 && ndocs > 0) {
-        size_t k = (size_t)ngram;
-        size_t ng = an >= k ? an - k + 1 : 1;
-        gh = malloc(ng * sizeof *gh);
-        if (!gh) goto oom;
-        for (size_t i = 0; i < ng; i++)
-            gh[i] = fp_ngram_hash(A + i, an >= k ? k : an);
-        for (size_t i = 0; i < ng; i++) {
-            if (i + 16 < ng) ix_prefetch(ix, gh[i + 16], 0);
-            if (i + 8 < ng) ix_prefetch(ix, gh[i + 8], 1);
-            uint64_t h = gh[i];
-            size_t df = ix_lookup(ix, h, docs, bdf + 1);
-            if (df > bdf) {
-                for (size_t j = i; j < i + k && j < an; j++) bp[j] = 1;
-                continue;
-            }
-            if (tsr_vec_reserve(&hv, df)) goto oom;
-            for (size_t j = 0; j < df; j++)
-                hv.a[hv.n++] = (ck_hit){ docs[j], (uint32_t)i };
-        }
+    ck_check ck;
+    memset(&ck, 0, sizeof ck);
+    ck.ix = ix;
+    ck.p = p;
+    ck.text = text;
+    ck.len = len;
+    rc = ck_prepare(&ck, err);
+    if (rc == TSR_OK) rc = ck_lookup(&ck, err);           /* 1. candidates */
+    if (rc == TSR_OK) rc = ck_candidates(&ck, err);
+    if (rc == TSR_OK) rc = ck_fetch(&ck, err);            /* 2. alignment */
+    if (rc == TSR_OK) rc = ck_align_sources(&ck, err);
+    if (rc == TSR_OK) rc = ck_finish(&ck, err);           /* 3. repeats, boilerplate */
+    if (rc == TSR_OK) {
+        *out = ck.r;
+        ck.r = NULL;
     }
-    /* documents with at least min_shared hits: the hits sorted by document
-     * (stable: each document's hits stay in order of position), counted */
-    if (sort_hits(&hv)) goto oom;
-    cand = malloc((hv.n + 1) * sizeof *cand);
-    if (!cand) goto oom;
-    uint32_t maxh = 0;
-    for (size_t x = 0; x < hv.n;) {
-        size_t y = x + 1;
-        while (y < hv.n && hv.a[y].doc == hv.a[x].doc) y++;
-        if (y - x >= (size_t)p->min_shared) {
-            cand[nc].doc = hv.a[x].doc;
-            cand[nc].hits = (uint32_t)(y - x);
-            if (cand[nc].hits > maxh) maxh = cand[nc].hits;
-            nc++;
-        }
-        x = y;
-    }
-    if (sort_cands(cand, nc, maxh)) goto oom;
-    if (nc > (size_t)p->max_candidates &&
-        select_diverse(cand, &nc, &hv, an, (size_t)p->max_candidates, p->min_shared))
-        goto oom;
-
-    /* 2. align with each candidate: from the document cache, or else
-     * their rows read at once and each text decompressed and tokenized in
-     * turn (and then cached) */
-    dcache *cache = ix_cache(ix);
-    if (nc) {
-        held = calloc(nc, sizeof *held);
-        docnos = malloc(nc * sizeof *docnos);
-        if (!held || !docnos) goto oom;
-        size_t nmiss = 0;
-        for (size_t c = 0; c < nc; c++)
-            if (!cache || !(held[c] = dc_get(cache, cand[c].doc)))
-                docnos[nmiss++] = cand[c].doc;
-        if (nmiss && (rc = ix_docs_fetch(ix, docnos, nmiss, &batch, err))) {
-            if (rc == TSR_ERR_NOTFOUND)
-                rc = tsr_preferr(err, TSR_ERR_CORRUPT,
-                                 "postings name a document that the catalog lacks");
-            goto fail;
-        }
-    }
-    for (size_t c = 0, miss = 0; c < nc; c++) {
-        dc_doc d;
-        if (held[c]) {
-            d = *held[c];
-        } else {
-            const ix_docmeta *m = ix_docs_meta(batch, miss);
-            const char *btext;
-            size_t blen, bn = 0;
-            if ((rc = ix_docs_text(batch, miss++, &btext, &blen, err))) goto fail;
-            if ((rc = text_words(btext, blen, &B, &bcap, &bn, err))) goto fail;
-            d = (dc_doc){ m->docno, B, bn, m->text_len, m->id, m->title, m->date, m->series };
-            if (cache && (held[c] = dc_put(cache, &d)))
-                d = *held[c];
-        }
-        ps.n = 0;
-        if ((rc = al_align(&q, d.w, d.n, p, 0, wk, &ps, err))) goto fail;
-        if (ps.n) {
-            size_t src;
-            if (rs_add_source(r, d.id, d.title, d.date, d.series, d.docno, &src) ||
-                rs_add_passages(r, &ps, A, d.w, src))
-                goto oom;
-        }
-    }
-
-    /* 3. repetition inside the text, boilerplate lines */
-    ps.n = 0;
-    if ((rc = al_align(&q, A, an, p, 1, wk, &ps, err))) goto fail;
-    if (rs_add_repeats(r, &ps, A)) goto oom;
-    if (mark_boilerplate(r, text, len, A, an, bp)) goto oom;
-    if (rs_finish(r)) goto oom;
-
-    *out = r;
-    r = NULL;
-    rc = TSR_OK;
-    goto done;
-oom:
-    rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory checking %zu bytes", len);
-fail:
-done:
-    tsr_result_free(r);
-    for (size_t c = 0; held && c < nc; c++)
-        dc_release(ix_cache(ix), held[c]);
-    free(held);
-    ix_docs_free(batch);
-    al_work_free(wk);
-    free(docnos);
-    free(gh);
-    al_query_free(&q);
-    tsr_vec_free(&ps);
-    tsr_vec_free(&hv);
-    free(cand); free(bp); free(docs);
-    free(A); free(B);
+    ck_free(&ck);
     return rc;
 }
