@@ -190,7 +190,7 @@ def main(argv=None):
     for s, (x, y), ps in wrong[:a.examples]:
         p = ps[0]
         print(f"  false: {docs[x]['id']} ~ {docs[y]['id']} sim {s:.2f} "
-              f"words {p.get('words')} signif {p.get('significance')}")
+              f"words {p.get('words')} evalue {p.get('evalue')}")
     if a.markdown:
         with open(a.markdown, "w", encoding="utf-8") as f:
             f.write(head + "\n\n" + common.table(["measure", "count", "value"], rows,
