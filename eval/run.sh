@@ -9,7 +9,11 @@
 #      scored with plagdet on the listed pairs (eval/discover_pan.py)
 #   5. discovery over all 22,004 news articles: families, exact re-filings
 #      (eval/discover_news.py)
-#   6. dedup over the news articles: exact re-filings found, near-duplicate
+#   6. discovery with planted reuse in 18,000 news documents: pair recall
+#      and precision, template look-alikes (eval/discover_planted.py)
+#   7. reordered paragraphs and sentences: faithful passages, coverage
+#      (eval/reorder.py)
+#   8. dedup over the news articles: exact re-filings found, near-duplicate
 #      precision on a labelled sample, recall against exact Jaccard
 #      (eval/dedup_news.py)
 #
@@ -72,6 +76,14 @@ echo "== discovery: news"
 "$py" "$here/discover_news.py" --markdown "$tmp/dnews.md"
 
 echo
+echo "== discovery: planted reuse in 18,000 news documents"
+"$py" "$here/discover_planted.py" --examples 0 --markdown "$tmp/dplant.md"
+
+echo
+echo "== reordered text: faithful passages"
+"$py" "$here/reorder.py" --markdown "$tmp/reorder.md"
+
+echo
 echo "== dedup: news"
 "$py" "$here/dedup_news.py" --markdown "$tmp/dedup.md"
 
@@ -97,6 +109,14 @@ echo "== dedup: news"
     echo "## Discovery: news"
     echo
     cat "$tmp/dnews.md"
+    echo
+    echo "## Discovery: planted reuse"
+    echo
+    cat "$tmp/dplant.md"
+    echo
+    echo "## Reordered text"
+    echo
+    cat "$tmp/reorder.md"
     echo
     echo "## Dedup: news"
     echo
