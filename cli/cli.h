@@ -116,6 +116,8 @@ double cli_now(void);
     { "seed", required_argument, 0, 1004 },                       \
     { "max-candidates", required_argument, 0, 1005 },             \
     { "boilerplate-df", required_argument, 0, 1006 },             \
-    { "allow-nul", no_argument, 0, 1007 }
+    { "allow-nul", no_argument, 0, 1007 },                        \
+    { "max-evalue", required_argument, 0, 1008 },                 \
+    { "no-significance", no_argument, 0, 1009 }
 
 #endif

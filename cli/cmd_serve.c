@@ -51,7 +51,7 @@ static const char serve_help[] =
 "                            0: only after adds through the API)\n"
 "      --quiet               no access log\n"
 "      --min-words N, --min-similarity S, --max-gap N, --max-candidates N,\n"
-"      --boilerplate-df N, --allow-nul\n"
+"      --boilerplate-df N, --allow-nul, --max-evalue E, --no-significance\n"
 "                            check parameters, as for `tessera check`\n"
 "  -h, --help                this help\n"
 "\n"

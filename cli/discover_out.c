@@ -29,6 +29,7 @@
 #include "html.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -280,8 +281,28 @@ static void json_span(FILE *f, const dsc_docs *docs, int64_t docno,
     fprintf(f, ",\"docno\":%lld", (long long)docno);
 }
 
+/* An E-value as JSON: three significant digits, always a real ("1e-12",
+ * "0.5", "3.0"), as the library's JSON writes it. */
+static const char *evalue_str(float e, char *b, size_t n)
+{
+    double v = isfinite(e) ? (double)e : 0.0;
+    int k = snprintf(b, n, "%.3g", v);
+    char *x = strchr(b, 'e');
+    if (x) {
+        char *d = x + 1, *q = x + 1;
+        if (*q == '+') q++;
+        else if (*q == '-') *d++ = *q++;
+        while (*q == '0' && q[1]) q++;
+        memmove(d, q, strlen(q) + 1);
+    } else if (!strchr(b, '.') && k > 0 && (size_t)k + 2 < n) {
+        memcpy(b + k, ".0", 3);
+    }
+    return b;
+}
+
 int dsc_write_links(FILE *f, const tsr_discovery *d, const dsc_docs *docs)
 {
+    char eb[32];
     for (size_t i = 0; i < d->n_links; i++) {
         const tsr_link *l = &d->links[i];
 
@@ -289,8 +310,9 @@ int dsc_write_links(FILE *f, const tsr_discovery *d, const dsc_docs *docs)
         json_span(f, docs, l->a_doc, l->a_begin, l->a_end);
         fputs("},\"b\":{", f);
         json_span(f, docs, l->b_doc, l->b_begin, l->b_end);
-        fprintf(f, "},\"similarity\":%.6g,\"words\":[%u,%u],\"matches\":%u}\n",
-                (double)l->similarity, l->a_words, l->b_words, l->matches);
+        fprintf(f, "},\"similarity\":%.6g,\"evalue\":%s,\"words\":[%u,%u],\"matches\":%u}\n",
+                (double)l->similarity, evalue_str(l->evalue, eb, sizeof eb), l->a_words,
+                l->b_words, l->matches);
         if (ferror(f))
             return -1;
     }
@@ -362,7 +384,7 @@ static const char sql_schema[] =
     "CREATE TABLE passages(family INTEGER NOT NULL, a_docno INTEGER NOT NULL,"
     " a_begin INTEGER, a_end INTEGER, b_docno INTEGER NOT NULL, b_begin INTEGER,"
     " b_end INTEGER, similarity REAL, a_words INTEGER, b_words INTEGER,"
-    " matches INTEGER);\n"
+    " matches INTEGER, evalue REAL);\n"
     "CREATE TABLE families(family INTEGER PRIMARY KEY, size INTEGER, links INTEGER,"
     " origin_docno INTEGER, same_series_share REAL, origin_by TEXT);\n"
     "CREATE TABLE members(family INTEGER NOT NULL, docno INTEGER NOT NULL,"
@@ -404,7 +426,7 @@ int dsc_write_sqlite(const char *path, const tsr_discovery *d,
     sqlite3_stmt *s[5] = { 0 };
     static const char *const ins[5] = {
         "INSERT INTO documents VALUES(?1,?2,?3,?4,?5)",
-        "INSERT INTO passages VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+        "INSERT INTO passages VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
         "INSERT INTO families VALUES(?1,?2,?3,?4,?5,?6)",
         "INSERT INTO members VALUES(?1,?2,?3,?4)",
         "INSERT INTO summary VALUES(?1,?2)",
@@ -454,6 +476,7 @@ int dsc_write_sqlite(const char *path, const tsr_discovery *d,
         sqlite3_bind_int64(s[1], 9, l->a_words);
         sqlite3_bind_int64(s[1], 10, l->b_words);
         sqlite3_bind_int64(s[1], 11, l->matches);
+        sqlite3_bind_double(s[1], 12, (double)l->evalue);
         if ((rc = step_reset(s[1])) != SQLITE_DONE)
             goto fail;
     }
@@ -1152,9 +1175,10 @@ static int write_family_page(FILE *f, tsr_index *ix, const tsr_discovery *d,
                            &sb);
         fprintf(f, "<div class=\"pair\" id=\"l%zu\"><div class=\"ph\"><span class=\"no\">"
                 "#%zu</span><span class=\"sim\">%.0f%% similar</span><span class=\"meta\">"
-                "%u identical of %u / %u words</span></div>\n<div class=\"cols\">",
+                "%u identical of %u / %u words; E-value %.2g (chance matches this "
+                "strong expected)</span></div>\n<div class=\"cols\">",
                 j - l0 + 1, j - l0 + 1, (double)l->similarity * 100.0, l->matches,
-                l->a_words, l->b_words);
+                l->a_words, l->b_words, (double)l->evalue);
         for (int side = 0; side < 2; side++) {
             const dsc_doc *dd = side ? db : da;
             const tsr_document *t = side ? tb : ta;

@@ -316,7 +316,8 @@ static void put_passage(const tout *o, const report_input *in,
     }
     fputc('\n', o->f);
     fprintf(o->f, "      similarity %.2f \xC2\xB7 %zu / %zu words \xC2\xB7 "
-            "%zu identical", p->similarity, p->a_words, p->b_words, p->matches);
+            "%zu identical \xC2\xB7 E-value %.2g", p->similarity, p->a_words, p->b_words,
+            p->matches, p->evalue);
     if (p->boilerplate) {
         sgr(o, "2");
         fputs(" \xC2\xB7 boilerplate", o->f);

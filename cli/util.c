@@ -184,6 +184,14 @@ int cli_param_option(tsr_params *p, int opt, const char *arg)
     case 1005: bad = cli_parse_int(arg, 1, 1000000, &p->max_candidates); break;
     case 1006: bad = cli_parse_int(arg, 0, 2000000000, &p->boilerplate_df); break;
     case 1007: p->allow_nul = 1; break;
+    case 1008: {
+        char *end;
+        double v = strtod(arg, &end);
+        if (*end || end == arg || !(v >= 0)) bad = -1;
+        else p->max_evalue = v;
+        break;
+    }
+    case 1009: p->max_evalue = 0; break;
     default: return 0;
     }
     if (bad) {

@@ -13,6 +13,7 @@ typedef struct al_passage {
     uint32_t matches;     /* words of A matched in B (bag of words) */
     uint32_t seeded;      /* words of A covered by exact seeds */
     double similarity;
+    double evalue;        /* set by sg_filter (signif.h); 0 until then */
 } al_passage;
 
 typedef TSR_VEC(al_passage) al_passages;

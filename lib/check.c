@@ -27,11 +27,13 @@
  *
  * The code.  tsr_index_check checks its arguments, then runs the stages,
  * each a static function with its contract above it, on a ck_check that
- * holds the state: ck_prepare (words, alignment query, buffers); 1.
+ * holds the state: ck_prepare (words, alignment query, buffers, and
+ * ck_units: the significance model and the text's fingerprints); 1.
  * ck_lookup (n-gram lookups, boilerplate words) and ck_candidates (hits
  * counted and ordered, select_diverse); 2. ck_fetch (the document cache,
  * else one batch read) and ck_align_sources (ck_doc_words, alignment,
- * sources and passages); 3. ck_finish (repeats, boilerplate lines,
+ * the E-value cut of sg_filter, sources and passages, and
+ * rs_explain_away among sources); 3. ck_finish (repeats, boilerplate lines,
  * rs_finish).  ck_free frees what the stages left.
  */
 #include "align.h"
@@ -39,6 +41,7 @@
 #include "fingerprint.h"
 #include "index_internal.h"
 #include "result.h"
+#include "signif.h"
 
 /* ------------------------------------------------------------------------
  * Hits, candidates, boilerplate lines
@@ -209,6 +212,10 @@ typedef struct {
     ix_docs *batch;           /* their rows, read at once */
     tsr_word *B;              /* a batch document's words (buffer reused) */
     size_t bcap;
+    sg_model sm;              /* significance (signif.c): the index's model, */
+    sg_unit *units;           /* the text's fingerprints with their df */
+    size_t nunits;
+    sg_work *sw;
     tsr_result *r;
 } ck_check;
 
@@ -220,6 +227,21 @@ static int ck_oom(const ck_check *ck, tsr_error *err)
 /* The text's words, the empty result, the alignment query and the lookup
  * buffers.  The boilerplate bound is the parameter, else one document in
  * 500 and at least 20. */
+/* The significance model of the index and the text's fingerprints, each
+ * with the number of indexed documents that hold it (signif.c). */
+static int ck_units(ck_check *ck, tsr_error *err)
+{
+    tsr_params fp = *ck->p;
+    ix_fingerprint_params(ck->ix, &fp.ngram, &fp.window);
+    sg_model_init(&ck->sm, ck->ndocs, ck->p->boilerplate_df, fp.ngram);
+    TSR_FORWARD(sg_units(ck->A, ck->an, &fp, &ck->units, &ck->nunits, err));
+    for (size_t i = 0; i < ck->nunits; i++) {
+        const size_t df = ix_lookup(ck->ix, ck->units[i].hash, NULL, 0);
+        ck->units[i].df = df > UINT32_MAX ? UINT32_MAX : (uint32_t)df;
+    }
+    return TSR_OK;
+}
+
 static int ck_prepare(ck_check *ck, tsr_error *err)
 {
     TSR_FORWARD(tsr_tokenize(ck->text, ck->len, &ck->A, &ck->an, err));
@@ -232,8 +254,9 @@ static int ck_prepare(ck_check *ck, tsr_error *err)
     ck->bp = calloc(ck->an + 1, 1);
     ck->docs = malloc((ck->bdf + 1) * sizeof *ck->docs);
     ck->wk = al_work_new();
-    if (!ck->bp || !ck->docs || !ck->wk) return ck_oom(ck, err);
-    return TSR_OK;
+    ck->sw = sg_work_new();
+    if (!ck->bp || !ck->docs || !ck->wk || !ck->sw) return ck_oom(ck, err);
+    return ck_units(ck, err);
 }
 
 /* Stage 1, lookup: every n-gram of the text looked up in the postings,
@@ -341,7 +364,10 @@ static int ck_doc_words(ck_check *ck, size_t c, size_t i, dc_doc *d, tsr_error *
 }
 
 /* Stage 2, alignment: each candidate aligned with the text as tsr_align
- * would; one that shares passages becomes a source of the result. */
+ * would, its passages judged against the index (sg_filter: E-value, the
+ * cut of max_evalue); one that keeps passages becomes a source of the
+ * result.  Then the passages another source explains better go
+ * (rs_explain_away). */
 static int ck_align_sources(ck_check *ck, tsr_error *err)
 {
     for (size_t c = 0, miss = 0; c < ck->nc; c++) {
@@ -352,6 +378,9 @@ static int ck_align_sources(ck_check *ck, tsr_error *err)
             TSR_FORWARD(ck_doc_words(ck, c, miss++, &d, err));
         ck->ps.n = 0;
         TSR_FORWARD(al_align(&ck->q, d.w, d.n, ck->p, 0, ck->wk, &ck->ps, err));
+        if (ck->ps.n && sg_filter(&ck->sm, ck->units, ck->nunits, ck->A, d.w,
+                                  ck->p->max_evalue, &ck->ps, ck->sw))
+            return ck_oom(ck, err);
         if (ck->ps.n) {
             size_t src;
             if (rs_add_source(ck->r, d.id, d.title, d.date, d.series, d.docno, &src) ||
@@ -359,6 +388,7 @@ static int ck_align_sources(ck_check *ck, tsr_error *err)
                 return ck_oom(ck, err);
         }
     }
+    rs_explain_away(ck->r);
     return TSR_OK;
 }
 
@@ -383,6 +413,8 @@ static void ck_free(ck_check *ck)
     free(ck->held);
     ix_docs_free(ck->batch);
     al_work_free(ck->wk);
+    sg_work_free(ck->sw);
+    free(ck->units);
     free(ck->docnos);
     al_query_free(&ck->q);
     tsr_vec_free(&ck->ps);

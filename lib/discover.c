@@ -49,6 +49,7 @@
 #include "cache.h"
 #include "index_internal.h"
 #include "segment.h"
+#include "signif.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -447,6 +448,25 @@ static int same_series_str(const char *a, const char *b)
     return a && b && !strcmp(a, b);
 }
 
+/* The significance units of document a (signif.c): its fingerprints, each
+ * with the number of other documents holding it (the index's count less
+ * a itself). */
+static int disc_units(tsr_index *ix, const dc_doc *da, const tsr_params *p, sg_unit **u,
+                      size_t *nu, tsr_error *err)
+{
+    free(*u);
+    *u = NULL;
+    tsr_params fp = *p;
+    ix_fingerprint_params(ix, &fp.ngram, &fp.window);
+    TSR_FORWARD(sg_units(da->w, da->n, &fp, u, nu, err));
+    for (size_t i = 0; i < *nu; i++) {
+        size_t df = ix_lookup(ix, (*u)[i].hash, NULL, 0);
+        df = df > 0 ? df - 1 : 0;
+        (*u)[i].df = df > UINT32_MAX ? UINT32_MAX : (uint32_t)df;
+    }
+    return TSR_OK;
+}
+
 static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, al_work *wk,
                        tsr_error *err)
 {
@@ -455,6 +475,15 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
     al_query q;
     memset(&q, 0, sizeof q);
     al_passages ps = { 0 };
+    sg_model sm;
+    int ngram, window;
+    ix_fingerprint_params(s->ix, &ngram, &window);
+    sg_model_init(&sm, ix_ndocs(s->ix), s->p->boilerplate_df, ngram);
+    sg_unit *units = NULL;
+    size_t nunits = 0;
+    sg_work *sw = sg_work_new();
+    if (!sw)
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
     int64_t cur_a = -1;
     link_vec *out = &s->out[c];
     for (size_t i = s->chunk_at[c]; i < s->chunk_at[c + 1] && rc == TSR_OK; i++) {
@@ -464,6 +493,7 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
             cur_a = a;
             if ((rc = words_get(s->ix, s->cache, a, dwa, &da, err))) break;
             if ((rc = al_query_init(&q, da->w, da->n, s->p, err))) break;
+            if ((rc = disc_units(s->ix, da, s->p, &units, &nunits, err))) break;
         }
         const dc_doc *db = NULL;
         if ((rc = words_get(s->ix, s->cache, b, dwb, &db, err))) break;
@@ -472,6 +502,10 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
         const tsr_word *A = da->w, *B = db->w;
         ps.n = 0;
         if ((rc = al_align(&q, B, db->n, s->p, 0, wk, &ps, err))) break;
+        if (ps.n && sg_filter(&sm, units, nunits, A, B, s->p->max_evalue, &ps, sw)) {
+            rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+            break;
+        }
         for (size_t k = 0; k < ps.n; k++) {
             const al_passage *x = &ps.a[k];
             tsr_link l;
@@ -486,11 +520,14 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
             l.b_words = x->b_hi - x->b_lo;
             l.matches = x->matches;
             l.similarity = (float)x->similarity;
+            l.evalue = (float)x->evalue;
             if (tsr_vec_push(out, l)) { rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory"); break; }
         }
     }
     al_query_free(&q);
     tsr_vec_free(&ps);
+    free(units);
+    sg_work_free(sw);
     return rc;
 }
 
@@ -853,11 +890,11 @@ static void work_key(tsr_index *ix, const tsr_params *p, uint32_t max_df,
                      const tsr_discover_opts *o, char *buf, size_t n)
 {
     snprintf(buf, n,
-             "tessera-discover 1\ngeneration %" PRIu64 "\ndocuments %" PRIu64
-             "\nseed %d\nmax_gap %d\nmin_words %d\nmin_similarity %.6f\nmin_shared %d"
+             "tessera-discover 2\ngeneration %" PRIu64 "\ndocuments %" PRIu64
+             "\nseed %d\nmax_gap %d\nmin_words %d\nmin_similarity %.6f\nmax_evalue %g\nmin_shared %d"
              "\nmax_df %u\nnew_after %" PRId64 "\nseries %d\n",
              ix_generation(ix), ix_ndocs(ix), p->seed, p->max_gap, p->min_words,
-             p->min_similarity, p->min_shared, max_df, o->new_after, o->series);
+             p->min_similarity, p->max_evalue, p->min_shared, max_df, o->new_after, o->series);
 }
 
 static void work_clear(const char *dir)

@@ -155,13 +155,16 @@ static void jw_uint(jw *w, const char *k, uint64_t v)
 
 /* "%.6g", with ".0" added to what would read as an integer, and the
  * exponent without '+' or leading zeros: jansson's real format. */
-static void jw_real(jw *w, const char *k, double v)
+/* A real with `digits` significant digits, always with a '.' or an
+ * exponent (so that it reads back as a real), exponents without a '+' or
+ * leading zeros ("1e-12"). */
+static void jw_realp(jw *w, const char *k, double v, int digits)
 {
     char b[40];
     jw_key(w, k);
     if (!isfinite(v))
         v = 0;
-    int n = snprintf(b, sizeof b, "%.6g", v);
+    int n = snprintf(b, sizeof b, "%.*g", digits, v);
     char *e = strchr(b, 'e');
     if (!e && !strchr(b, '.')) {
         memcpy(b + n, ".0", 3);
@@ -175,6 +178,11 @@ static void jw_real(jw *w, const char *k, double v)
         n = (int)strlen(b);
     }
     jw_put(w, b, (size_t)n);
+}
+
+static void jw_real(jw *w, const char *k, double v)
+{
+    jw_realp(w, k, v, 6);
 }
 
 static void jw_bool(jw *w, const char *k, int v)
@@ -223,6 +231,7 @@ char *tsr_result_json(const tsr_result *r, unsigned flags)
         if (s && s->series) jw_str(&w, "series", s->series);
         jw_close(&w, '}');
         jw_real(&w, "similarity", p->similarity);
+        jw_realp(&w, "evalue", p->evalue, 3);
         jw_uint(&w, "words", p->a_words);
         jw_uint(&w, "source_words", p->b_words);
         jw_uint(&w, "matches", p->matches);

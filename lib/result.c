@@ -3,6 +3,7 @@
  * freeing; and tsr_align, the one-pair entry point.
  */
 #include "result.h"
+#include "signif.h"
 
 /* ------------------------------------------------------------------------
  * Building
@@ -74,6 +75,7 @@ int rs_add_passages(tsr_result *r, const al_passages *ps, const tsr_word *A,
         t->b_words = a->b_hi - a->b_lo;
         t->matches = a->matches;
         t->similarity = a->similarity;
+        t->evalue = a->evalue;
         t->source = src;
         t->boilerplate = 0;
     }
@@ -184,6 +186,68 @@ int rs_finish(tsr_result *r)
     return TSR_OK;
 }
 
+/* Explaining away.  When two sources are aligned with the same stretch of
+ * the checked text, the text was taken from one of them at most once: a
+ * passage is dropped when a passage of another source covers at least
+ * half of its span, is more similar by more than EXPLAIN_MARGIN and
+ * matches nearly as many words (EXPLAIN_MATCHES of them).  This is how a
+ * template look-alike of the real source (the same wire formula around
+ * other names and figures, which shares the template but not the
+ * specifics) leaves the report, while identical re-filings of one story
+ * (equally similar) all stay. */
+#define EXPLAIN_MARGIN 0.02
+#define EXPLAIN_MATCHES 0.8
+
+void rs_explain_away(tsr_result *r)
+{
+    if (r->n_sources < 2 || r->n_passages < 2)
+        return;
+    const size_t n = r->n_passages;
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        const tsr_passage *x = &r->passages[i];
+        int drop = 0;
+        for (size_t j = 0; j < n && !drop; j++) {
+            const tsr_passage *y = &r->passages[j];
+            if (y->source == x->source || y->similarity <= x->similarity + EXPLAIN_MARGIN ||
+                (double)y->matches < EXPLAIN_MATCHES * (double)x->matches)
+                continue;
+            size_t lo = x->a_begin > y->a_begin ? x->a_begin : y->a_begin;
+            size_t hi = x->a_end < y->a_end ? x->a_end : y->a_end;
+            drop = hi > lo && 2 * (hi - lo) >= x->a_end - x->a_begin;
+        }
+        /* decided on the full list: a dropped passage still explains
+         * others (the order of sources does not matter) */
+        r->passages[i].boilerplate = drop ? -1 : r->passages[i].boilerplate;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (r->passages[i].boilerplate != -1)
+            r->passages[kept++] = r->passages[i];
+    r->n_passages = kept;
+    /* sources without passages go; the others keep their order */
+    size_t *map = malloc(r->n_sources * sizeof *map);
+    unsigned char *used = calloc(r->n_sources, 1);
+    if (!map || !used) {  /* nothing removed: an unused source is harmless */
+        free(map); free(used);
+        return;
+    }
+    for (size_t i = 0; i < kept; i++) used[r->passages[i].source] = 1;
+    size_t ns = 0;
+    for (size_t s = 0; s < r->n_sources; s++) {
+        if (used[s]) {
+            map[s] = ns;
+            r->sources[ns++] = r->sources[s];
+        } else {
+            free(r->sources[s].id); free(r->sources[s].title);
+            free(r->sources[s].date); free(r->sources[s].series);
+        }
+    }
+    r->n_sources = ns;
+    for (size_t i = 0; i < kept; i++) r->passages[i].source = map[r->passages[i].source];
+    free(map);
+    free(used);
+}
+
 void tsr_result_free(tsr_result *r)
 {
     if (!r) return;
@@ -216,6 +280,28 @@ static int check_text(const char *t, size_t len, const char *which, int allow_nu
     return TSR_OK;
 }
 
+/* One pair, no corpus: the E-values of the pair's passages by the pair's
+ * own statistics (signif.c: every n-gram counts as rare, a search of one
+ * document), and the cut of p->max_evalue. */
+static int align_significance(al_passages *ps, const tsr_word *A, size_t an,
+                              const tsr_word *B, const tsr_params *p, tsr_error *err)
+{
+    if (ps->n == 0)
+        return TSR_OK;
+    sg_model m;
+    sg_model_init(&m, 0, 0, p->ngram);
+    sg_unit *u = NULL;
+    size_t nu = 0;
+    TSR_FORWARD(sg_units(A, an, p, &u, &nu, err));
+    sg_work *w = sg_work_new();
+    int rc = w ? sg_filter(&m, u, nu, A, B, p->max_evalue, ps, w) : TSR_ERR_NOMEM;
+    sg_work_free(w);
+    free(u);
+    if (rc != TSR_OK)
+        return tsr_seterr(err, rc, "out of memory aligning");
+    return TSR_OK;
+}
+
 int tsr_align(const char *a, size_t alen, const char *b, size_t blen,
               const tsr_params *p, tsr_result **out, tsr_error *err)
 {
@@ -243,6 +329,7 @@ int tsr_align(const char *a, size_t alen, const char *b, size_t blen,
     size_t src;
     if ((rc = rs_add_source(r, NULL, NULL, NULL, NULL, -1, &src))) goto out;
     if ((rc = al_align(&q, B, bn, p, 0, NULL, &ps, err))) goto out;
+    if ((rc = align_significance(&ps, A, an, B, p, err))) goto out;
     if ((rc = rs_add_passages(r, &ps, A, B, src))) goto out;
     ps.n = 0;
     if ((rc = al_align(&q, A, an, p, 1, NULL, &ps, err))) goto out;

@@ -23,6 +23,10 @@ int rs_add_repeats(tsr_result *r, const al_passages *ps, const tsr_word *A);
 /* Append a boilerplate span of the checked text. */
 int rs_add_boilerplate(tsr_result *r, size_t begin, size_t end);
 
+/* Among several sources: drop the passages that another source explains
+ * better (result.c), and the sources left without a passage. */
+void rs_explain_away(tsr_result *r);
+
 /* Sort passages, mark those inside boilerplate spans, compute coverage
  * per source and in total. */
 int rs_finish(tsr_result *r);

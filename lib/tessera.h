@@ -162,6 +162,13 @@ typedef struct tsr_params {
     int max_gap;        /* largest gap, in words, inside one passage; default 50 */
     int min_words;      /* shortest passage reported, in words; default 15 */
     double min_similarity; /* least share of matching words; default 0.5 */
+    /* Significance: a passage is reported only when its E-value (the
+     * number of passages as strong expected by chance in the search, from
+     * the corpus's n-gram document frequencies; tsr_passage.evalue) is at
+     * most this; 0 (the default) or less reports every passage (no cut).
+     * 1 (fewer than one as strong expected by chance) keeps template
+     * look-alikes out of discovery at some cost in recall (EVAL.md). */
+    double max_evalue;
 
     /* Index query */
     int max_candidates; /* source documents aligned per check; default 64 */
@@ -226,6 +233,8 @@ typedef struct tsr_passage {
     size_t a_words, b_words;/* length of each span in words */
     size_t matches;         /* words aligned as identical */
     double similarity;      /* 2*matches / (a_words + b_words) */
+    double evalue;          /* passages this strong expected by chance in the
+                             * search (tsr_params.max_evalue; signif.c) */
     size_t source;          /* index into tsr_result.sources */
     int boilerplate;        /* 1 when the passage is boilerplate */
 } tsr_passage;
@@ -487,6 +496,7 @@ typedef struct tsr_link {
     uint32_t a_begin, a_end, b_begin, b_end;
     uint32_t a_words, b_words, matches;
     float similarity;
+    float evalue;         /* as tsr_passage.evalue (a search of the index) */
     uint32_t family;      /* index into tsr_discovery.families */
 } tsr_link;
 

@@ -22,6 +22,7 @@
 #include "common/xxh.h"
 
 #include <utf8proc.h>
+#include <math.h>
 
 /* ------------------------------------------------------------------------
  * Parameters
@@ -36,6 +37,7 @@ void tsr_params_default(tsr_params *p)
     p->max_gap = 50;
     p->min_words = 15;
     p->min_similarity = 0.5;
+    p->max_evalue = 0.0;
     p->max_candidates = 64;
     p->min_shared = 2;
     p->boilerplate_df = 0;
@@ -60,6 +62,8 @@ int tsr_params_validate(const tsr_params *p, tsr_error *err)
 #undef RANGE
     if (!(p->min_similarity >= 0.0 && p->min_similarity <= 1.0))
         return tsr_seterr(err, TSR_ERR_INVALID, "min_similarity must be in 0..1");
+    if (isnan(p->max_evalue))
+        return tsr_seterr(err, TSR_ERR_INVALID, "max_evalue must be a number");
     return TSR_OK;
 }
 

@@ -253,6 +253,11 @@
     if (p.source.date) ph.appendChild(el('span', 'meta', p.source.date));
     ph.appendChild(el('span', 'sim', Math.round(p.similarity * 100) + '% similar'));
     ph.appendChild(el('span', 'meta', p.matches + ' identical of ' + p.words + ' / ' + p.source_words + ' words'));
+    if (typeof p.evalue === 'number') {
+      var ev = el('span', 'meta', 'E-value ' + p.evalue.toPrecision(2));
+      ev.title = 'passages this strong expected by chance in the search';
+      ph.appendChild(ev);
+    }
     var close = el('button', 'close', '✕');
     close.type = 'button';
     close.title = 'Close (Esc)';

@@ -1,0 +1,224 @@
+/*
+ * signif.c - the E-value of a passage: how many passages this strong a
+ * search of this corpus would turn up by chance.
+ *
+ * Why.  Wire copy is full of formulas ("said its February load factor
+ * slipped to ... from ... a year earlier", "Oper shr ... vs ...", "will be
+ * listed in Luxembourg").  Two unrelated items written on one template
+ * share many words in order, and the aligner, which sees words only, pairs
+ * them at similarity 0.5-0.8.  What tells a copy from a look-alike is not
+ * how many words the two spans share but which: a look-alike shares the
+ * template (phrases that hundreds of documents hold) and differs in what
+ * is specific to each item (names, figures, dates); a copy shares the
+ * specific words too.  BLAST answers the same question for sequences with
+ * the E-value of an alignment, from the statistics of its database; a text
+ * index knows the document frequency of every fingerprint, and that is
+ * what this model uses.
+ *
+ * How it works.
+ * 1. Units.  The evidence of a passage A[a_lo,a_hi) ~ B[b_lo,b_hi) is its
+ *    n-grams (n = the index's n-gram length): each n-gram of A's span is
+ *    shared when B's span holds it too.  The index counts documents for
+ *    its winnowed fingerprints only (fingerprint.c), so each n-gram takes
+ *    the document frequency of A's fingerprint that governs it: the last
+ *    one at or before it, at most window - 1 n-grams back, which holds
+ *    the same stretch of words.  (Units are those fingerprints, sg_units.)
+ * 2. Information.  A unit held by df documents other than A and B is worth
+ *        w = log2(d0 / (df + 1)) bits, and nothing when df + 1 >= d0,
+ *    where d0 is the corpus's boilerplate level (tsr_params.boilerplate_df,
+ *    by default max(20, documents / 500)): an n-gram that many documents
+ *    hold is a formula and says nothing about where a text came from
+ *    (BLAST masks low-complexity sequence the same way; passim drops
+ *    n-grams above a document frequency of 100).  Below it, the rarer the
+ *    n-gram, the more it says.
+ * 3. Net evidence.  Z = S - LAMBDA * U bits, where S sums the information
+ *    of the shared n-grams and U that of those B does not hold: text of
+ *    A's span that is specific (rare) and yet missing from B says that B is
+ *    not where it came from, which is exactly the case of a look-alike
+ *    (same template, different specifics).  Copies edited at rate e keep
+ *    about (1 - e)^n of their n-grams (0.5 at e = 0.15, n = 4); look-alikes
+ *    keep the template's n-grams, which weigh little, and lose the specific
+ *    ones.  LAMBDA sets the balance: a passage whose specific content is
+ *    shared less than LAMBDA / (1 + LAMBDA) (23%) has no net evidence.
+ * 4. E-value.  Under the null hypothesis that A and B share no source,
+ *    each shared n-gram is a chance event of probability about 2^-w, so a
+ *    passage with net evidence Z arises by chance about 2^-Z times per
+ *    document compared, and
+ *        E = N * 2^-Z
+ *    over a search of N documents (check: the index; discover: the index,
+ *    per document, as BLAST counts E per query; align: one pair, N = 1).
+ *    Overlapping n-grams are not independent (a copied run of L words
+ *    shares L - n + 1 of them), so Z overstates the evidence of long
+ *    passages; the cut is a level, set where the evaluations (EVAL.md) put
+ *    it, not a probability to be read literally.  A passage with
+ *    E <= tsr_params.max_evalue is reported when that is above 0 (1: less
+ *    than one expected by chance in the whole search).  The default is no
+ *    cut: the cut still loses some reworded copies (EVAL.md).
+ * 5. Copies.  The rarest shared n-gram's document count is a floor of how
+ *    many documents hold the passage itself; shared n-grams are counted
+ *    above it, so that a story reprinted 30 times is not a formula.
+ *
+ * Edge cases.  Document frequencies come from the index's postings, which
+ * hold winnowed fingerprints only: an n-gram kept in A's context is kept
+ * wherever its context (window + n - 1 words) is the same, which is the
+ * case for copies and formulas alike, so the counts are right where they
+ * matter and too low (the evidence too strong) elsewhere.  Without an index
+ * (tsr_align, one pair) there is no telling a formula from specific text:
+ * every df is 0, each n-gram is worth log2(20) bits, nothing counts
+ * against (LAMBDA is 0) and E = 2^-S, at most 1: the default cut keeps
+ * every passage the aligner finds, and the E-value says how much
+ * evidence it rests on.  A span too short for any unit has Z = 0 and
+ * E = N.
+ */
+#include "signif.h"
+#include "fingerprint.h"
+#include <math.h>
+
+/* The weight of the missing specific text against the shared (step 3). */
+#define SG_LAMBDA 0.3
+/* The least boilerplate level (as check.c's automatic one). */
+#define SG_D0_MIN 20.0
+#define SG_D0_DIV 500.0
+
+struct sg_work {
+    uint64_t *grams;
+    size_t cap;
+};
+
+void sg_model_init(sg_model *m, uint64_t ndocs, int boilerplate_df, int ngram)
+{
+    double d0 = boilerplate_df > 0 ? (double)boilerplate_df : (double)ndocs / SG_D0_DIV;
+    if (d0 < SG_D0_MIN) d0 = SG_D0_MIN;
+    m->d0 = d0;
+    m->space = ndocs > 0 ? (double)ndocs : 1.0;
+    m->ngram = ngram;
+    m->b_indexed = ndocs > 0;
+    m->lambda = ndocs > 0 ? SG_LAMBDA : 0.0;
+}
+
+int sg_units(const tsr_word *w, size_t n, const tsr_params *p, sg_unit **out,
+             size_t *nout, tsr_error *err)
+{
+    uint64_t *fp = NULL;
+    uint32_t *pos = NULL;
+    size_t nf = 0;
+    *out = NULL;
+    *nout = 0;
+    if (n < (size_t)p->ngram)
+        return TSR_OK;
+    TSR_FORWARD(tsr_fingerprints(w, n, p, &fp, &pos, &nf, err));
+    sg_unit *u = malloc((nf + 1) * sizeof *u);
+    if (!u) {
+        free(fp); free(pos);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < nf; i++) {
+        u[i].hash = fp[i];
+        u[i].pos = pos[i];
+        u[i].df = 0;
+    }
+    free(fp);
+    free(pos);
+    *out = u;
+    *nout = nf;
+    return TSR_OK;
+}
+
+sg_work *sg_work_new(void)
+{
+    return calloc(1, sizeof(sg_work));
+}
+
+void sg_work_free(sg_work *w)
+{
+    if (!w) return;
+    free(w->grams);
+    free(w);
+}
+
+static int u64_cmp(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+static int has_gram(const uint64_t *g, size_t n, uint64_t h)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g[mid] < h) lo = mid + 1; else hi = mid;
+    }
+    return lo < n && g[lo] == h;
+}
+
+double sg_evalue(const sg_model *m, const sg_unit *u, size_t nu, const tsr_word *A,
+                 const tsr_word *B, uint32_t a_lo, uint32_t a_hi, uint32_t b_lo,
+                 uint32_t b_hi, sg_work *w, double *bits)
+{
+    const uint32_t k = (uint32_t)m->ngram;
+    double z = 0.0;
+    /* B's n-grams in its span, sorted for lookups */
+    size_t ng = b_hi >= b_lo + k ? b_hi - b_lo - k + 1 : 0;
+    if (ng > w->cap) {
+        size_t c = w->cap ? w->cap : 256;
+        while (c < ng) c *= 2;
+        uint64_t *g = realloc(w->grams, c * sizeof *g);
+        if (!g) return -1.0;
+        w->grams = g;
+        w->cap = c;
+    }
+    for (size_t j = 0; j < ng; j++)
+        w->grams[j] = fp_ngram_hash(B + b_lo + j, k);
+    if (ng > 1)
+        qsort(w->grams, ng, sizeof *w->grams, u64_cmp);
+    /* the unit that governs the first n-gram of the span: the last one
+     * at or before a_lo, else the first */
+    size_t lo = 0, hi = nu;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (u[mid].pos <= a_lo) lo = mid + 1; else hi = mid;
+    }
+    const size_t x0 = lo > 0 ? lo - 1 : 0;
+    const double ld0 = log2(m->d0);
+    /* copies: the rarest shared n-gram's count is a floor of how many
+     * documents hold the passage itself (a story reprinted 30 times); the
+     * shared n-grams are counted above that floor */
+    uint32_t floor_df = UINT32_MAX;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t x = x0;
+        for (uint32_t i = a_lo; nu && i + k <= a_hi; i++) {
+            while (x + 1 < nu && u[x + 1].pos <= i) x++;
+            const int shared = has_gram(w->grams, ng, fp_ngram_hash(A + i, k));
+            uint32_t df = shared && m->b_indexed && u[x].df > 0 ? u[x].df - 1 : u[x].df;
+            if (pass == 0) {
+                if (shared && df < floor_df) floor_df = df;
+                continue;
+            }
+            if (shared) df -= floor_df;
+            const double wt = ld0 - log2((double)df + 1.0);
+            if (wt <= 0.0) continue;
+            z += shared ? wt : -m->lambda * wt;
+        }
+    }
+    if (bits) *bits = z;
+    return m->space * exp2(-z);
+}
+
+int sg_filter(const sg_model *m, const sg_unit *u, size_t nu, const tsr_word *A,
+              const tsr_word *B, double max_evalue, al_passages *ps, sg_work *w)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < ps->n; i++) {
+        al_passage *p = &ps->a[i];
+        const double e = sg_evalue(m, u, nu, A, B, p->a_lo, p->a_hi, p->b_lo, p->b_hi, w, NULL);
+        if (e < 0)
+            return TSR_ERR_NOMEM;
+        p->evalue = e;
+        if (max_evalue > 0 && e > max_evalue)
+            continue;
+        ps->a[kept++] = *p;
+    }
+    ps->n = kept;
+    return TSR_OK;
+}

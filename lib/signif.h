@@ -1,0 +1,64 @@
+/*
+ * signif.h - how surprising a passage is, given the corpus: its E-value.
+ * The model is the essay of signif.c.  Not API.
+ */
+#ifndef TSR_SIGNIF_H
+#define TSR_SIGNIF_H
+
+#include "common/common.h"
+#include "align.h"
+
+/* One unit of evidence: a winnowed n-gram fingerprint of the checked
+ * text A (the index's own fingerprints), at word position `pos` (its
+ * first word), held by `df` documents other than A and B. */
+typedef struct sg_unit {
+    uint64_t hash;
+    uint32_t pos;
+    uint32_t df;
+} sg_unit;
+
+/* The statistics a passage is judged against. */
+typedef struct sg_model {
+    double d0;       /* formula level: an n-gram held by d0 or more other
+                      * documents carries no evidence */
+    double space;    /* documents searched (the E-value's search space) */
+    int ngram;       /* words per n-gram (the index's) */
+    double lambda;   /* weight of A's units that B lacks (signif.c, step 3);
+                      * 0 without a corpus */
+    int b_indexed;   /* B is an indexed document: a unit B shares counts
+                      * B in its df, which is taken off */
+} sg_model;
+
+/* The model of a search over `ndocs` documents (0: one pair, tsr_align)
+ * whose boilerplate level is `boilerplate_df` (the automatic level when
+ * 0, as tsr_params documents it), for n-grams of `ngram` words. */
+void sg_model_init(sg_model *m, uint64_t ndocs, int boilerplate_df, int ngram);
+/* (b_indexed is 1 when ndocs > 0.) */
+
+/* The units of a text: its winnowed fingerprints (tsr_fingerprints with
+ * `p`), each with df 0, in position order.  *out is freed with free().
+ * The caller fills in document frequencies. */
+int sg_units(const tsr_word *w, size_t n, const tsr_params *p, sg_unit **out,
+             size_t *nout, tsr_error *err);
+
+/* Scratch memory of sg_evalue (one per thread); NULL-safe free. */
+typedef struct sg_work sg_work;
+sg_work *sg_work_new(void);
+void sg_work_free(sg_work *w);
+
+/* The E-value of the passage A[a_lo, a_hi) ~ B[b_lo, b_hi): the number of
+ * passages this strong expected by chance in the search.  `u` are A's
+ * units (sorted by pos).  When `bits` is not NULL it receives the net
+ * evidence (signif.c).  Returns -1 when out of memory. */
+double sg_evalue(const sg_model *m, const sg_unit *u, size_t nu, const tsr_word *A,
+                 const tsr_word *B, uint32_t a_lo, uint32_t a_hi, uint32_t b_lo,
+                 uint32_t b_hi, sg_work *w, double *bits);
+
+/* Set the E-value of each passage of `ps` (A's words are those the units
+ * were made from; B the aligned text) and, when max_evalue > 0, drop the
+ * passages whose E-value exceeds it, keeping the order of the rest.
+ * TSR_OK or TSR_ERR_NOMEM. */
+int sg_filter(const sg_model *m, const sg_unit *u, size_t nu, const tsr_word *A,
+              const tsr_word *B, double max_evalue, al_passages *ps, sg_work *w);
+
+#endif

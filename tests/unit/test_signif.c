@@ -1,0 +1,193 @@
+/*
+ * test_signif.c - the E-value of passages (lib/signif.c) and explaining
+ * away among sources (rs_explain_away, lib/result.c): a copy is
+ * significant, a template look-alike is not, rare n-grams weigh more than
+ * common ones, the cut drops and keeps in order, and a source that another
+ * explains better leaves the result while an equal one stays.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "align.h"
+#include "result.h"
+#include "signif.h"
+#include "tessera.h"
+#include "testhelp.h"
+
+/* n words with hashes base, base+1, ... (word i at bytes [10i, 10i+5)) */
+static tsr_word *words(size_t n, uint64_t base)
+{
+    tsr_word *w = calloc(n, sizeof *w);
+    for (size_t i = 0; i < n; i++) {
+        w[i].hash = 0x9E3779B97F4A7C15ull * (base + i) + 7;
+        w[i].begin = (uint32_t)(10 * i);
+        w[i].end = (uint32_t)(10 * i + 5);
+    }
+    return w;
+}
+
+static sg_unit *units_of(const tsr_word *w, size_t n, uint32_t df, size_t *nu)
+{
+    tsr_params p;
+    tsr_params_default(&p);
+    sg_unit *u = NULL;
+    tsr_error err = { 0 };
+    CHECK(sg_units(w, n, &p, &u, nu, &err) == TSR_OK);
+    for (size_t i = 0; i < *nu; i++) u[i].df = df;
+    return u;
+}
+
+static void test_model(void)
+{
+    sg_model m;
+    sg_model_init(&m, 0, 0, 4);          /* one pair */
+    CHECK(m.d0 == 20.0 && m.space == 1.0 && m.lambda == 0.0 && !m.b_indexed);
+    sg_model_init(&m, 100000, 0, 4);     /* boilerplate level N/500 */
+    CHECK(m.d0 == 200.0 && m.space == 100000.0 && m.lambda > 0 && m.b_indexed);
+    sg_model_init(&m, 1000, 0, 4);       /* at least 20 */
+    CHECK(m.d0 == 20.0);
+    sg_model_init(&m, 1000, 50, 4);      /* as set */
+    CHECK(m.d0 == 50.0);
+}
+
+/* A verbatim copy of 30 rare words against an index of 10,000 documents:
+ * 27 shared 4-grams worth log2(20) bits each. */
+static void test_copy_is_significant(void)
+{
+    tsr_word *A = words(30, 1), *B = words(30, 1);
+    size_t nu;
+    sg_unit *u = units_of(A, 30, 0, &nu);
+    sg_model m;
+    sg_model_init(&m, 10000, 0, 4);
+    sg_work *w = sg_work_new();
+    double bits = 0;
+    double e = sg_evalue(&m, u, nu, A, B, 0, 30, 0, 30, w, &bits);
+    CHECK(fabs(bits - 27 * log2(20.0)) < 1e-9);
+    CHECK(fabs(e - 10000 * exp2(-bits)) < 1e-30);
+    CHECK(e < 1e-30);
+    /* the whole run held by 500 documents alike: a story reprinted, not a
+     * formula (the rarest shared n-gram is the floor): as strong */
+    for (size_t i = 0; i < nu; i++) u[i].df = 500;
+    e = sg_evalue(&m, u, nu, A, B, 0, 30, 0, 30, w, &bits);
+    CHECK(fabs(bits - 27 * log2(20.0)) < 1e-9);
+    /* one rare n-gram among common ones: the common ones count nothing */
+    for (size_t i = 0; i < nu; i++) u[i].df = i == 0 ? 0 : 500;
+    e = sg_evalue(&m, u, nu, A, B, 0, 30, 0, 30, w, &bits);
+    CHECK(bits > 0 && bits < 27 * log2(20.0) / 2);
+    sg_work_free(w);
+    free(u); free(A); free(B);
+}
+
+/* A look-alike: the template (common n-grams) shared, the specifics (rare
+ * n-grams) different.  B holds A's words 0-9 and 20-29 but other words in
+ * 10-19.  With the template's n-grams common, what is left is specific
+ * text of A that B lacks: E above 1, and dropped by the default cut. */
+static void test_lookalike_is_not(void)
+{
+    tsr_word *A = words(30, 1), *B = words(30, 1);
+    for (size_t i = 10; i < 20; i++) B[i].hash ^= 0xABCDEFull;
+    size_t nu;
+    sg_unit *u = units_of(A, 30, 0, &nu);
+    for (size_t i = 0; i < nu; i++)
+        if (u[i].pos < 7 || u[i].pos >= 20) u[i].df = 400;   /* the template */
+    sg_model m;
+    sg_model_init(&m, 10000, 0, 4);
+    sg_work *w = sg_work_new();
+    double bits = 0;
+    double e = sg_evalue(&m, u, nu, A, B, 0, 30, 0, 30, w, &bits);
+    CHECK(bits < 0);
+    CHECK(e > 10000);
+    /* without a corpus nothing counts against: E at most 1 */
+    sg_model_init(&m, 0, 0, 4);
+    for (size_t i = 0; i < nu; i++) u[i].df = 0;
+    e = sg_evalue(&m, u, nu, A, B, 0, 30, 0, 30, w, &bits);
+    CHECK(bits > 0 && e <= 1.0);
+    sg_work_free(w);
+    free(u); free(A); free(B);
+}
+
+static void test_filter(void)
+{
+    tsr_word *A = words(60, 1), *B = words(60, 1);
+    for (size_t i = 30; i < 60; i++) B[i].hash ^= 0x55ull;   /* 30-59 differ */
+    size_t nu;
+    sg_unit *u = units_of(A, 60, 0, &nu);
+    sg_model m;
+    sg_model_init(&m, 10000, 0, 4);
+    sg_work *w = sg_work_new();
+    al_passages ps = { 0 };
+    al_passage a = { 0, 30, 0, 30, 30, 30, 1.0, 0 }, b = { 30, 60, 30, 60, 0, 0, 0.5, 0 };
+    CHECK(tsr_vec_push(&ps, a) == 0 && tsr_vec_push(&ps, b) == 0);
+    CHECK(sg_filter(&m, u, nu, A, B, 0, &ps, w) == TSR_OK);     /* no cut */
+    CHECK(ps.n == 2 && ps.a[0].evalue < 1e-20 && ps.a[1].evalue > 1e6);
+    CHECK(sg_filter(&m, u, nu, A, B, 1.0, &ps, w) == TSR_OK);   /* a cut of 1 */
+    CHECK(ps.n == 1 && ps.a[0].a_lo == 0);
+    tsr_vec_free(&ps);
+    sg_work_free(w);
+    free(u); free(A); free(B);
+}
+
+/* Two sources aligned with the same stretch: the weaker goes, an equal
+ * one (a re-filing) stays, and a passage elsewhere is untouched. */
+static void test_explain_away(void)
+{
+    tsr_word *A = words(100, 1), *B = words(100, 1);
+    tsr_result *r = rs_new(1000, 100);
+    size_t s0, s1, s2;
+    CHECK(rs_add_source(r, "real", NULL, NULL, NULL, 0, &s0) == TSR_OK);
+    CHECK(rs_add_source(r, "lookalike", NULL, NULL, NULL, 1, &s1) == TSR_OK);
+    CHECK(rs_add_source(r, "refiling", NULL, NULL, NULL, 2, &s2) == TSR_OK);
+    al_passages ps = { 0 };
+    al_passage p = { 0, 40, 0, 40, 40, 40, 1.0, 0 };
+    CHECK(tsr_vec_push(&ps, p) == 0);
+    CHECK(rs_add_passages(r, &ps, A, B, s0) == TSR_OK);
+    ps.n = 0;
+    p = (al_passage){ 5, 40, 5, 40, 30, 30, 0.7, 0 };          /* weaker, same words */
+    CHECK(tsr_vec_push(&ps, p) == 0);
+    p = (al_passage){ 60, 90, 60, 90, 30, 30, 0.7, 0 };        /* elsewhere: stays */
+    CHECK(tsr_vec_push(&ps, p) == 0);
+    CHECK(rs_add_passages(r, &ps, A, B, s1) == TSR_OK);
+    ps.n = 0;
+    p = (al_passage){ 0, 40, 0, 40, 40, 40, 0.99, 0 };         /* within the margin */
+    CHECK(tsr_vec_push(&ps, p) == 0);
+    CHECK(rs_add_passages(r, &ps, A, B, s2) == TSR_OK);
+    rs_explain_away(r);
+    CHECK(r->n_passages == 3 && r->n_sources == 3);
+    size_t lookalike = 0;
+    for (size_t i = 0; i < r->n_passages; i++)
+        if (!strcmp(r->sources[r->passages[i].source].id, "lookalike")) {
+            lookalike++;
+            CHECK(r->passages[i].a_begin == A[60].begin);
+        }
+    CHECK(lookalike == 1);
+    /* with the passage elsewhere gone too, the look-alike source goes */
+    tsr_result *r2 = rs_new(1000, 100);
+    CHECK(rs_add_source(r2, "real", NULL, NULL, NULL, 0, &s0) == TSR_OK);
+    CHECK(rs_add_source(r2, "lookalike", NULL, NULL, NULL, 1, &s1) == TSR_OK);
+    ps.n = 0;
+    p = (al_passage){ 5, 40, 5, 40, 30, 30, 0.7, 0 };
+    CHECK(tsr_vec_push(&ps, p) == 0);
+    CHECK(rs_add_passages(r2, &ps, A, B, s1) == TSR_OK);
+    ps.n = 0;
+    p = (al_passage){ 0, 40, 0, 40, 40, 40, 1.0, 0 };
+    CHECK(tsr_vec_push(&ps, p) == 0);
+    CHECK(rs_add_passages(r2, &ps, A, B, s0) == TSR_OK);
+    rs_explain_away(r2);
+    CHECK(r2->n_sources == 1 && !strcmp(r2->sources[0].id, "real"));
+    CHECK(r2->n_passages == 1 && r2->passages[0].source == 0);
+    tsr_result_free(r);
+    tsr_result_free(r2);
+    tsr_vec_free(&ps);
+    free(A); free(B);
+}
+
+int main(void)
+{
+    RUN(test_model);
+    RUN(test_copy_is_significant);
+    RUN(test_lookalike_is_not);
+    RUN(test_filter);
+    RUN(test_explain_away);
+    return test_report();
+}
