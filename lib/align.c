@@ -2,43 +2,77 @@
  * align.c - from shared words to passages.
  *
  * How it works.  Alignment runs on words, never on characters, so that
- * re-flowed line breaks, punctuation and case do not matter.  Four steps:
+ * re-flowed line breaks, punctuation and case do not matter.  al_align
+ * is a short driver of nine stages, each a function below with its
+ * contract above it (declared in align_stages.h, for the unit tests).
+ * They hand the workspace (al_work) on: hits, then runs, then clusters
+ * (ranges of the runs), then passages.
  *
- * 1. Seeds.  Every run of `seed` (default 3) consecutive words of the
- *    query A is put in a hash table; every run of B is looked up in it.  A
- *    hit (i, j) says that A[i..i+k) == B[j..j+k).  Seed-grams that occur
- *    very often in A (formulae, repeated lines) are capped so that
- *    repetitive text cannot make the anchor set quadratic.
+ * 1. Seeds (al_seeds).  Every run of `seed` (default 3) consecutive words
+ *    of the query A is put in a hash table (al_query_init); every run of
+ *    B is looked up in it.  A hit (i, j) says that A[i..i+k) ==
+ *    B[j..j+k).  Seed-grams that occur very often in A (formulae,
+ *    repeated lines) are capped so that repetitive text cannot make the
+ *    anchor set quadratic.
  *
- * 2. Runs.  Hits on the same diagonal (j - i) that touch or overlap are
- *    one exact run: a verbatim stretch.
+ * 2. Runs (al_runs).  Hits on the same diagonal (j - i) that touch or
+ *    overlap are one exact run: a verbatim stretch.
  *
- * 3. Chains.  Runs are grouped into passages by alternating splits:
- *    sorted by their position in A, a gap of more than `max_gap` words
- *    starts a new group; each group, sorted by position in B, is split the
- *    same way; repeat until no group splits.  What remains are clusters of
- *    runs that are close on both sides.  The rule does not ask runs to be
- *    in the same order on both sides, so local reordering (shuffled words,
- *    swapped clauses) does not break a passage, while text moved far away
- *    (a reordered paragraph) becomes a passage of its own: every paragraph
- *    is found wherever it moved.  Inserted and deleted words are just gaps.
+ * 3. Rare-word seeds (al_rare_seeds).  A long word that occurs once in
+ *    each text is a run of one word: it survives the rewording that
+ *    breaks every seed-gram around it.
  *
- * 4. Extension and scoring.  Each cluster's ends are extended outward by
- *    a banded X-drop alignment on words (match +1, mismatch or gap -1,
- *    stop when the score falls `ALIGN_XDROP` below its best), so that a
- *    passage ends on the last matching word, not on the last seed.  The
- *    similarity is the share of matching words: 2 * |A-span ∩ B-span| /
- *    (|A-span| + |B-span|), counted as multisets of words, which is
- *    robust to reordering.  Passages shorter than `min_words` or less
- *    similar than `min_similarity` are dropped; of two passages that
- *    cover mostly the same words of A, the stronger is kept.
+ * 4. Pruning (al_prune).  A short run with no neighbour on a nearby
+ *    diagonal, or over words that a long run aligns elsewhere, is chance,
+ *    and is dropped before it can stretch a passage.
+ *
+ * 5. Clusters (al_cluster).  Runs are grouped into passages by
+ *    alternating splits: sorted by their position in A, a gap of more
+ *    than `max_gap` words starts a new group; each group, sorted by
+ *    position in B, is split the same way; repeat until no group splits.
+ *    What remains are clusters of runs that are close on both sides.  The
+ *    rule does not ask runs to be in the same order on both sides, so
+ *    local reordering (shuffled words, swapped clauses) does not break a
+ *    passage, while text moved far away (a reordered paragraph) becomes a
+ *    passage of its own: every paragraph is found wherever it moved.
+ *    Inserted and deleted words are just gaps.
+ *
+ * 6. Refinement (al_refine), per cluster: short runs off the cluster's
+ *    diagonal at its ends (al_trim_edges), a weak fringe across a wide
+ *    gap from a strong core (al_trim_fringes), and stray single-word
+ *    seeds at its ends (al_trim_strays) are trimmed.  Each trims one end
+ *    at a time through one function that takes the direction, as
+ *    al_extend does (al_trim_edge_end, al_trim_fringe_end,
+ *    al_trim_stray_end).
+ *
+ * 7. Extension and scoring (al_score_cluster).  Each cluster's ends are
+ *    extended outward by a banded X-drop alignment on words (al_extend:
+ *    match +1, mismatch or gap -1, stop when the score falls
+ *    `ALIGN_XDROP` below its best), so that a passage ends on the last
+ *    matching word, not on the last seed.  The similarity is the share of
+ *    matching words: 2 * |A-span ∩ B-span| / (|A-span| + |B-span|),
+ *    counted as multisets of words (al_bag_matches), which is robust to
+ *    reordering.  Passages shorter than `min_words` or less similar than
+ *    `min_similarity` are dropped.  A cluster whose diagonal jumps (two
+ *    copies, or two moved stretches) or that is too dissimilar as a whole
+ *    is split in two instead, and al_cluster_passages, which runs stages
+ *    6 and 7 over a stack of clusters, refines and scores the halves in
+ *    turn.
+ *
+ * 8. Overlaps (al_resolve_overlaps).  Of two passages that cover mostly
+ *    the same words of A (or of B), the stronger is kept.
+ *
+ * 9. Granularity (al_merge_neighbours).  Neighbouring passages that were
+ *    split apart but are, taken together, still one passage (or a
+ *    summary of a longer stretch of B) are merged back.
  *
  * Edge cases.  Texts shorter than the seed length have no seeds and so no
- * passages.  In self mode (A against itself) only hits with j > i count
- * and a passage must end before its copy begins; that is how repetition
- * inside one text is found.
+ * passages.  In self mode (A against itself) only hits with j > i count,
+ * there are no rare-word seeds and no merges, and a passage must end
+ * before its copy begins; that is how repetition inside one text is
+ * found.
  */
-#include "align.h"
+#include "align_stages.h"
 #include "common/xxh.h"
 
 
@@ -181,8 +215,8 @@ int al_query_init(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,
             else q->rare[i] = cnt[s] <= ALIGN_RARE_MAXOCC;
         }
     free(cnt);
-    /* and a table of them, hash -> position, for al_align to look B's long
-     * words up in (each is in it once: ALIGN_RARE_MAXOCC is 1) */
+    /* and a table of them, hash -> position, for al_rare_seeds to look B's
+     * long words up in (each is in it once: ALIGN_RARE_MAXOCC is 1) */
     _Static_assert(ALIGN_RARE_MAXOCC == 1, "the rare-word table keeps one position per word");
     free(key);
     size_t nrare = 0;
@@ -220,56 +254,8 @@ void al_query_free(al_query *q)
 }
 
 /* ------------------------------------------------------------------------
- * Seeds and runs
- * --------------------------------------------------------------------- */
-
-typedef struct { uint32_t i, j; } al_hit;
-typedef struct { uint32_t a0, a1, b0, b1; } al_run;  /* half-open spans */
-typedef TSR_VEC(al_hit) hit_vec;
-
-static int run_cmp_a(const void *x, const void *y)
-{
-    const al_run *p = x, *q = y;
-    if (p->a0 != q->a0) return p->a0 < q->a0 ? -1 : 1;
-    return (p->b0 > q->b0) - (p->b0 < q->b0);
-}
-
-static int run_cmp_b(const void *x, const void *y)
-{
-    const al_run *p = x, *q = y;
-    if (p->b0 != q->b0) return p->b0 < q->b0 ? -1 : 1;
-    return (p->a0 > q->a0) - (p->a0 < q->a0);
-}
-
-typedef TSR_VEC(al_run) run_vec;
-typedef struct { size_t lo, hi; } range;
-typedef TSR_VEC(range) range_vec;
-typedef struct { int64_t d; uint32_t w; } al_dw;
-
-/* ------------------------------------------------------------------------
  * Workspace
  * --------------------------------------------------------------------- */
-
-/* Scratch memory of al_align, kept from one call to the next so that a
- * query aligned with many texts allocates and clears nothing per text.
- * Hash tables are left empty by the call that used them. */
-struct al_work {
-    hit_vec hits, hits2;
-    run_vec runs, longr;
-    range_vec work, next;
-    al_passages cand;
-    uint32_t *dcount;     /* counting sort of hits by diagonal */
-    size_t dcap;
-    uint8_t *keep;        /* runs kept (2b) */
-    uint8_t *nrare;       /* rare-word pairs per query position (2a) */
-    size_t keepcap, nrarecap;
-    al_dw *diag_tmp;
-    size_t dtcap;
-    hit_vec rpairs;       /* rare-word seeds */
-    /* bag_matches: keys/cnt/used, `bslots` slots */
-    uint64_t *keys;
-    uint32_t *cnt, *used, bslots;
-};
 
 al_work *al_work_new(void)
 {
@@ -305,8 +291,8 @@ static int room(void **buf, size_t *cap, size_t n, size_t elsize)
     return 0;
 }
 
-/* The table of bag_matches, empty, with at least `want` slots (a power of
- * two); 0 or -1. */
+/* The bag table, empty, with at least `want` slots (a power of two); 0 or
+ * -1. */
 static int bag_table(al_work *w, uint32_t want)
 {
     if (want <= w->bslots)
@@ -317,6 +303,65 @@ static int bag_table(al_work *w, uint32_t want)
     w->used = malloc((size_t)want * sizeof *w->used);
     w->bslots = w->keys && w->cnt && w->used ? want : 0;
     return w->bslots ? 0 : -1;
+}
+
+/* The bag table holds the words of a B span: it is sized for all of B,
+ * so that any span (and any later merge of spans) fits. */
+int al_bag_reserve(al_work *wk, size_t bn)
+{
+    uint32_t want = 64;
+    while (want < 2 * (bn + 1)) want <<= 1;
+    return bag_table(wk, want);
+}
+
+/* ------------------------------------------------------------------------
+ * Helpers: runs, sorting, splitting
+ * --------------------------------------------------------------------- */
+
+/* Where a run starts and ends on side 0 (A) or 1 (B). */
+static inline uint32_t run_start(const al_run *r, int side)
+{
+    return side ? r->b0 : r->a0;
+}
+
+static inline uint32_t run_end(const al_run *r, int side)
+{
+    return side ? r->b1 : r->a1;
+}
+
+static inline uint32_t run_len(const al_run *r)
+{
+    return r->a1 - r->a0;
+}
+
+/* The run t places in from the `dir` end of cluster cl: from cl.lo up
+ * for dir = +1, from cl.hi - 1 down for dir = -1. */
+static inline const al_run *from_end(const al_run *r, al_range cl, int dir, size_t t)
+{
+    return &r[dir > 0 ? cl.lo + t : cl.hi - 1 - t];
+}
+
+/* Whether run f, at the `dir` end of a cluster, and g, further in, are
+ * more than `gap` words apart on `side`: the later one starts past the
+ * end of the earlier one plus `gap`. */
+static inline int apart(const al_run *f, const al_run *g, int side, int dir, uint32_t gap)
+{
+    const al_run *lo = dir > 0 ? f : g, *hi = dir > 0 ? g : f;
+    return run_start(hi, side) > run_end(lo, side) + gap;
+}
+
+static int run_cmp_a(const void *x, const void *y)
+{
+    const al_run *p = x, *q = y;
+    if (p->a0 != q->a0) return p->a0 < q->a0 ? -1 : 1;
+    return (p->b0 > q->b0) - (p->b0 < q->b0);
+}
+
+static int run_cmp_b(const void *x, const void *y)
+{
+    const al_run *p = x, *q = y;
+    if (p->b0 != q->b0) return p->b0 < q->b0 ? -1 : 1;
+    return (p->a0 > q->a0) - (p->a0 < q->a0);
 }
 
 /* Sort runs by A (side 0) or by B (side 1): insertion sort for the short
@@ -346,29 +391,25 @@ static void sort_runs(al_run *r, size_t n, int side)
     }
 }
 
-/* ------------------------------------------------------------------------
- * Clustering by alternating splits
- * --------------------------------------------------------------------- */
-
 /* Split runs[lo,hi) sorted by side (0 = A, 1 = B) where gaps exceed gap.
  * Pushes the pieces onto `out`; returns number of pieces or -1 on OOM. */
 static long split_side(al_run *r, size_t lo, size_t hi, int side, uint32_t gap,
-                       range_vec *out)
+                       al_range_vec *out)
 {
     sort_runs(r + lo, hi - lo, side);
     long pieces = 0;
     size_t start = lo;
-    uint32_t reach = side ? r[lo].b1 : r[lo].a1;
+    uint32_t reach = run_end(&r[lo], side);
     for (size_t x = lo + 1; x <= hi; x++) {
-        uint32_t s = x < hi ? (side ? r[x].b0 : r[x].a0) : 0;
+        uint32_t s = x < hi ? run_start(&r[x], side) : 0;
         if (x == hi || s > reach + gap) {
-            range g = { start, x };
+            al_range g = { start, x };
             if (tsr_vec_push(out, g)) return -1;
             pieces++;
             start = x;
-            if (x < hi) reach = side ? r[x].b1 : r[x].a1;
+            if (x < hi) reach = run_end(&r[x], side);
         } else {
-            uint32_t e = side ? r[x].b1 : r[x].a1;
+            uint32_t e = run_end(&r[x], side);
             if (e > reach) reach = e;
         }
     }
@@ -376,15 +417,15 @@ static long split_side(al_run *r, size_t lo, size_t hi, int side, uint32_t gap,
 }
 
 /* ------------------------------------------------------------------------
- * Extension
+ * Helpers: extension and scoring
  * --------------------------------------------------------------------- */
 
 /* Banded X-drop extension from (a, b) in direction dir (+1 forward from
  * A[a], B[b]; -1 backward from A[a-1], B[b-1]).  Limits: A in [alim0,
  * alim1), B in [blim0, blim1).  Returns the words added on each side. */
-static void extend(const tsr_word *A, const tsr_word *B, uint32_t a, uint32_t b,
-                   int dir, uint32_t alim0, uint32_t alim1, uint32_t blim0,
-                   uint32_t blim1, uint32_t *da, uint32_t *db)
+void al_extend(const tsr_word *A, const tsr_word *B, uint32_t a, uint32_t b,
+               int dir, uint32_t alim0, uint32_t alim1, uint32_t blim0,
+               uint32_t blim1, uint32_t *da, uint32_t *db)
 {
     enum { W = 2 * ALIGN_BAND + 1, L = ALIGN_EXT_MAX };
     int prev[W], cur[W];
@@ -438,18 +479,15 @@ static void extend(const tsr_word *A, const tsr_word *B, uint32_t a, uint32_t b,
     *db = by;
 }
 
-/* ------------------------------------------------------------------------
- * Scoring
- * --------------------------------------------------------------------- */
-
-/* Multiset intersection size of A[a0,a1) and B[b0,b1), with an open-
- * addressing table (keys/cnt, `mask`+1 slots, empty on entry and on
- * return; `used` has room for b1-b0 slot numbers). */
-static uint32_t bag_matches(const tsr_word *A, uint32_t a0, uint32_t a1,
-                            const tsr_word *B, uint32_t b0, uint32_t b1,
-                            uint64_t *keys, uint32_t *cnt, uint32_t *used,
-                            uint32_t mask)
+/* Multiset intersection size of A[a0,a1) and B[b0,b1), with the open-
+ * addressing bag table of the workspace (keys/cnt, empty on entry and on
+ * return; `used` has room for b1-b0 slot numbers: al_bag_reserve). */
+uint32_t al_bag_matches(al_work *wk, const tsr_word *A, uint32_t a0, uint32_t a1,
+                        const tsr_word *B, uint32_t b0, uint32_t b1)
 {
+    uint64_t *keys = wk->keys;
+    uint32_t *cnt = wk->cnt, *used = wk->used;
+    const uint32_t mask = wk->bslots - 1;
     uint32_t m = 0, nu = 0;
     for (uint32_t j = b0; j < b1; j++) {
         uint64_t h = B[j].hash | 1;  /* 0 marks an empty slot */
@@ -472,7 +510,7 @@ static uint32_t bag_matches(const tsr_word *A, uint32_t a0, uint32_t a1,
 }
 
 /* Weighted (by run length) median of the runs' diagonals b0 - a0; `tmp`
- * has room for n entries. */
+ * has room for n entries.  *share: the weight within tol of it. */
 static int dw_cmp(const void *x, const void *y)
 {
     const al_dw *p = x, *q = y;
@@ -531,564 +569,783 @@ static int pass_cmp_a(const void *x, const void *y)
 }
 
 /* ------------------------------------------------------------------------
+ * Stages 1-4: seeds, runs, rare-word seeds, pruning
+ * --------------------------------------------------------------------- */
+
+void al_pair_init(al_pair *c, const al_query *q, const tsr_word *B, size_t bn,
+                  const tsr_params *p, int self)
+{
+    c->q = q;
+    c->A = q->w;
+    c->an = q->n;
+    c->B = B;
+    c->bn = bn;
+    c->p = p;
+    c->self = self;
+    c->k = (size_t)q->k;
+    /* A repeat inside one text is held to a shorter length: a sentence
+     * said twice in one article is worth reporting even when short. */
+    c->min_words = self ? ALIGN_REPEAT_MIN_WORDS(p->min_words) : (uint32_t)p->min_words;
+}
+
+/* Seeds.  wk->hits := every (i, j) whose seed-grams A[i, i+k) and
+ * B[j, j+k) are equal, in order of j, then i.  A gram of B found more
+ * than ALIGN_MAX_OCC times in A gives no hits at all.  In self mode (B is
+ * A) only earlier copies count: i < j.  No hits when either text is
+ * shorter than k. */
+int al_seeds(const al_pair *c, al_work *wk)
+{
+    const al_query *q = c->q;
+    const size_t k = c->k;
+    al_hit_vec *hits = &wk->hits;
+    hits->n = 0;
+    if (q->ng == 0 || c->bn < k)
+        return 0;
+    /* in locals: the hits written below could alias the fields */
+    const uint64_t *g = q->g;
+    const uint32_t *head = q->head, *next = q->next, mask = q->mask;
+    const tsr_word *B = c->B;
+    const int self = c->self;
+    const size_t bng = c->bn - k + 1;
+    for (size_t j = 0; j < bng; j++) {
+        const uint64_t h = self ? g[j] : seed_hash(B + j, k);
+        size_t occ = 0;
+        const size_t mark = hits->n;
+        for (uint32_t e = head[(uint32_t)h & mask]; e; e = next[e - 1]) {
+            const size_t i = e - 1;
+            if (g[i] != h) continue;
+            if (self && i >= j) break;  /* positions ascend: only earlier copies */
+            if (++occ > ALIGN_MAX_OCC) { hits->n = mark; break; }
+            al_hit x = { (uint32_t)i, (uint32_t)j };
+            if (tsr_vec_push(hits, x)) return -1;
+        }
+    }
+    return 0;
+}
+
+/* wk->hits sorted by diagonal, then by position: a stable counting sort
+ * on the diagonal j - i + an (they were made in order of j, then i),
+ * through wk->hits2 (the two are swapped). */
+static int sort_hits_by_diagonal(al_work *wk, size_t an)
+{
+    al_hit_vec *hits = &wk->hits, *sorted = &wk->hits2;
+    /* counts over the diagonals that occur only: a text sharing one
+     * passage has its hits on a few neighbouring diagonals */
+    size_t dlo = SIZE_MAX, dhi = 0;
+    for (size_t x = 0; x < hits->n; x++) {
+        const size_t d = hits->a[x].j + an - hits->a[x].i;
+        if (d < dlo) dlo = d;
+        if (d > dhi) dhi = d;
+    }
+    const size_t nd = dhi - dlo + 1;
+    sorted->n = 0;
+    if (room((void **)&wk->dcount, &wk->dcap, nd + 1, sizeof *wk->dcount) ||
+        tsr_vec_reserve(sorted, hits->n))
+        return -1;
+    uint32_t *dc = wk->dcount;
+    memset(dc, 0, (nd + 1) * sizeof *dc);
+    for (size_t x = 0; x < hits->n; x++) dc[hits->a[x].j + an - hits->a[x].i - dlo + 1]++;
+    for (size_t d = 1; d <= nd; d++) dc[d] += dc[d - 1];
+    for (size_t x = 0; x < hits->n; x++)
+        sorted->a[dc[hits->a[x].j + an - hits->a[x].i - dlo]++] = hits->a[x];
+    sorted->n = hits->n;
+    al_hit_vec t = *hits; *hits = *sorted; *sorted = t;
+    return 0;
+}
+
+/* Runs.  wk->runs := the exact runs of wk->hits: hits on one diagonal
+ * that touch or overlap are one run.  In order of diagonal (b0 - a0),
+ * then of position.  wk->hits is left sorted that way. */
+int al_runs(const al_pair *c, al_work *wk)
+{
+    const uint32_t k = (uint32_t)c->k;
+    wk->runs.n = 0;
+    if (wk->hits.n > 1 && sort_hits_by_diagonal(wk, c->an))
+        return -1;
+    const al_hit *h = wk->hits.a;
+    const size_t n = wk->hits.n;
+    for (size_t x = 0; x < n;) {
+        const al_hit h0 = h[x];
+        al_run r = { h0.i, h0.i + k, h0.j, h0.j + k };
+        size_t y = x + 1;
+        while (y < n && (int64_t)h[y].j - h[y].i == (int64_t)h0.j - h0.i && h[y].i <= r.a1) {
+            r.a1 = h[y].i + k;
+            r.b1 = h[y].j + k;
+            y++;
+        }
+        if (tsr_vec_push(&wk->runs, r)) return -1;
+        x = y;
+    }
+    return 0;
+}
+
+/* wk->rpairs := B's long words found among A's rare ones, as (i, j)
+ * pairs in order of j. */
+static int rare_pairs(const al_pair *c, al_work *wk)
+{
+    const al_query *q = c->q;
+    const tsr_word *B = c->B;
+    wk->rpairs.n = 0;
+    if (tsr_vec_reserve(&wk->rpairs, c->bn))
+        return -1;
+    /* without a branch per word: whether a word is found is as good as
+     * random, so each is written and counted only when found */
+    al_hit *pa = wk->rpairs.a;
+    size_t n = 0;
+    for (size_t j = 0; j < c->bn; j++) {
+        const uint64_t h = B[j].hash | 1;
+        uint32_t sl = (uint32_t)(h >> 21) & q->rmask;
+        uint64_t key = q->rkey[sl];
+        if (TSR_UNLIKELY(key != h && key != 0)) {
+            while (q->rkey[sl] && q->rkey[sl] != h) sl = (sl + 1) & q->rmask;
+            key = q->rkey[sl];
+        }
+        pa[n].i = q->rpos[sl];
+        pa[n].j = (uint32_t)j;
+        n += (key == h) & (B[j].end - B[j].begin >= ALIGN_RARE_LEN);
+    }
+    wk->rpairs.n = n;
+    return 0;
+}
+
+/* Rare-word seeds.  A long word that occurs once in each text is
+ * evidence on its own, and survives the rewording (synonyms, reordering,
+ * translation round trips) that breaks every 3-gram around it.  On entry
+ * wk->runs holds the exact runs (al_runs) and nothing else; appended: a
+ * run of one word for each word of A that is rare in A (al_query_init),
+ * found exactly once in B, and inside no exact run (which it would add
+ * nothing to).  In B's order.  Nothing in self mode. */
+int al_rare_seeds(const al_pair *c, al_work *wk)
+{
+    const al_query *q = c->q;
+    if (c->self || !q->rkey)
+        return 0;
+    const size_t first_uni = wk->runs.n;
+    if (rare_pairs(c, wk))
+        return -1;
+    const al_hit *pr = wk->rpairs.a;
+    const size_t npr = wk->rpairs.n;
+    if (npr == 0)
+        return 0;
+    /* a word found more than ALIGN_RARE_MAXOCC times in B is not rare
+     * there, and one inside an exact run adds nothing: count the pairs
+     * per position of A (covered ones marked 255) */
+    if (room((void **)&wk->nrare, &wk->nrarecap, q->n + 1, 1))
+        return -1;
+    uint8_t *na = wk->nrare;
+    memset(na, 0, q->n + 1);
+    for (size_t x = 0; x < first_uni; x++)
+        for (uint32_t i = wk->runs.a[x].a0; i < wk->runs.a[x].a1; i++) na[i] = 255;
+    for (size_t x = 0; x < npr; x++)
+        if (na[pr[x].i] < 254) na[pr[x].i]++;
+    for (size_t x = 0; x < npr; x++) {
+        if (na[pr[x].i] > ALIGN_RARE_MAXOCC) continue;  /* and 255 */
+        al_run r = { pr[x].i, pr[x].i + 1, pr[x].j, pr[x].j + 1 };
+        if (tsr_vec_push(&wk->runs, r)) return -1;
+    }
+    return 0;
+}
+
+/* keep[x] := whether run x of r[0, n) (sorted by A) has a neighbour:
+ * another run near it in A on a nearby diagonal, the nearer the shorter
+ * the run is.  Runs of at least 2k words need none. */
+static void mark_isolated(const al_pair *c, const al_run *r, size_t n, uint8_t *keep)
+{
+    const tsr_params *p = c->p;
+    const size_t k = c->k;
+    const uint32_t longrun = 2 * (uint32_t)k;
+    for (size_t x = 0; x < n; x++) {
+        const int uni = r[x].a1 - r[x].a0 == 1;
+        const int shortrun = r[x].a1 - r[x].a0 < ALIGN_SHORT_RUN(k);
+        const int64_t gap = uni ? ALIGN_UNI_NEAR : shortrun ? ALIGN_SHORT_GAP(p->max_gap) : p->max_gap;
+        const int64_t dtol = uni ? ALIGN_UNI_NEAR : shortrun ? ALIGN_SHORT_DTOL : p->max_gap / 2 + 1;
+        int kp = r[x].a1 - r[x].a0 >= longrun;
+        const int64_t d = (int64_t)r[x].b0 - r[x].a0;
+        for (size_t y = x; !kp && y-- > 0;) {
+            if ((int64_t)r[y].a0 + 4 * (int64_t)p->max_gap < r[x].a0) break;
+            if ((int64_t)r[y].a1 + gap < r[x].a0) continue;
+            int64_t dd = (int64_t)r[y].b0 - r[y].a0 - d;
+            if (dd <= dtol && dd >= -dtol) kp = 1;
+        }
+        for (size_t y = x + 1; !kp && y < n; y++) {
+            if (r[y].a0 > (int64_t)r[x].a1 + gap) break;
+            int64_t dd = (int64_t)r[y].b0 - r[y].a0 - d;
+            if (dd <= dtol && dd >= -dtol) kp = 1;
+        }
+        keep[x] = (uint8_t)kp;
+    }
+}
+
+/* Clears keep[x] of each short run of wk->runs over words that a long
+ * run (2k words or more) already aligns elsewhere, on either side: it
+ * contradicts the long run.  Long runs hardly overlap one another on one
+ * side, so looking back over a few of them, by start, finds any that
+ * covers a short run. */
+static int unmark_contradicting(const al_pair *c, al_work *wk)
+{
+    const size_t k = c->k;
+    const al_run *runs = wk->runs.a;
+    const size_t n = wk->runs.n;
+    uint8_t *keep = wk->keep;
+    al_run_vec *longr = &wk->longr;
+    longr->n = 0;
+    for (size_t x = 0; x < n; x++)
+        if (runs[x].a1 - runs[x].a0 >= 2 * k && tsr_vec_push(longr, runs[x]))
+            return -1;
+    for (int side = 0; side < 2 && longr->n; side++) {
+        sort_runs(longr->a, longr->n, side);
+        for (size_t x = 0; x < n; x++) {
+            const al_run *r = &runs[x];
+            if (!keep[x] || run_len(r) >= 2 * k) continue;
+            const uint32_t r0 = run_start(r, side), r1 = run_end(r, side);
+            size_t lo = 0, hi = longr->n;  /* first long run starting at >= r1 */
+            while (lo < hi) {
+                size_t m = (lo + hi) / 2;
+                if (run_start(&longr->a[m], side) < r1) lo = m + 1; else hi = m;
+            }
+            for (size_t y = lo, seen = 0; y-- > 0 && seen < 4; seen++) {
+                const al_run *g = &longr->a[y];
+                const uint32_t g0 = run_start(g, side), g1 = run_end(g, side);
+                if (g1 <= r0) continue;
+                if (g->a0 == r->a0 && g->b0 == r->b0) continue;
+                uint32_t ov = (g1 < r1 ? g1 : r1) - (g0 > r0 ? g0 : r0);
+                if (2 * ov >= r1 - r0) { keep[x] = 0; break; }
+            }
+        }
+    }
+    return 0;
+}
+
+/* Pruning.  wk->runs, sorted by A, less the runs that are chance: a short
+ * run with no neighbour in A on a nearby diagonal ("of the united"),
+ * which would otherwise stretch a passage past its true edge, and a
+ * short run that contradicts a long one (unmark_contradicting).  A
+ * single-word seed needs a close neighbour: rare words are shared by
+ * texts on one topic without any reuse. */
+int al_prune(const al_pair *c, al_work *wk)
+{
+    al_run_vec *runs = &wk->runs;
+    sort_runs(runs->a, runs->n, 0);
+    if (room((void **)&wk->keep, &wk->keepcap, runs->n + 1, 1))
+        return -1;
+    mark_isolated(c, runs->a, runs->n, wk->keep);
+    if (unmark_contradicting(c, wk))
+        return -1;
+    size_t kept = 0;
+    for (size_t x = 0; x < runs->n; x++)
+        if (wk->keep[x]) runs->a[kept++] = runs->a[x];
+    runs->n = kept;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Stage 5: clusters
+ * --------------------------------------------------------------------- */
+
+/* Clusters by alternating splits.  wk->work := ranges of wk->runs (which
+ * is reordered so that each cluster's runs are together) that are close
+ * on both sides: sorted by A, a gap of more than max_gap words starts a
+ * new range; each range, sorted by B, is split the same way; and so on
+ * until a pass over each side in a row splits nothing. */
+int al_cluster(const al_pair *c, al_work *wk)
+{
+    al_range_vec *work = &wk->work, *next = &wk->next;
+    work->n = 0;
+    if (wk->runs.n == 0)
+        return 0;
+    const al_range all = { 0, wk->runs.n };
+    if (tsr_vec_push(work, all))
+        return -1;
+    const uint32_t gap = (uint32_t)c->p->max_gap;
+    int side = 0, quiet = 0;
+    while (quiet < 2) {
+        int changed = 0;
+        next->n = 0;
+        for (size_t w = 0; w < work->n; w++) {
+            long pieces = split_side(wk->runs.a, work->a[w].lo, work->a[w].hi, side, gap, next);
+            if (pieces < 0) return -1;
+            if (pieces > 1) changed = 1;
+        }
+        al_range_vec t = *work; *work = *next; *next = t;
+        quiet = changed ? 0 : quiet + 1;
+        side = !side;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Stage 6: refinement of a cluster
+ * --------------------------------------------------------------------- */
+
+/* Trims short runs (under 2k words) whose diagonal is more than tol from
+ * dm off the `dir` end of r[cl.lo, cl.hi), leaving at least one run. */
+al_range al_trim_edge_end(const al_run *r, al_range cl, int dir, int64_t dm,
+                          int64_t tol, size_t k)
+{
+    while (cl.hi - cl.lo >= 2) {
+        const al_run *e = from_end(r, cl, dir, 0);
+        if (run_len(e) >= 2 * k || llabs((int64_t)e->b0 - e->a0 - dm) <= tol)
+            break;
+        if (dir > 0) cl.lo++; else cl.hi--;
+    }
+    return cl;
+}
+
+/* Edge-diagonal trim.  A short run at either end of a cluster whose
+ * diagonal is far from the cluster's (weighted median) diagonal is a
+ * chance match that would stretch the passage: trimmed, from the ends in
+ * A and then in B.  Only where the cluster keeps to one diagonal
+ * (verbatim or lightly edited text); reworded text with moved phrases has
+ * runs off its diagonal at the edges for real.  `tmp` has room for the
+ * cluster's runs; r[cl.lo, cl.hi) is reordered. */
+al_range al_trim_edges(const al_pair *c, al_run *r, al_range cl, al_dw *tmp)
+{
+    if (cl.hi - cl.lo < 2)
+        return cl;
+    double share = 0;
+    const int64_t tol = ALIGN_EDGE_TOL(c->p->max_gap);
+    const int64_t dm = median_diag(r + cl.lo, cl.hi - cl.lo, tmp, tol, &share);
+    if (!(share >= ALIGN_EDGE_SHARE))
+        return cl;
+    for (int side = 0; side < 2; side++) {
+        sort_runs(r + cl.lo, cl.hi - cl.lo, side);
+        cl = al_trim_edge_end(r, cl, +1, dm, tol, c->k);
+        cl = al_trim_edge_end(r, cl, -1, dm, tol, c->k);
+    }
+    return cl;
+}
+
+/* Trims the weak fringe off the `dir` end of r[cl.lo, cl.hi), sorted by
+ * `side`: of the runs at that end that together hold fewer than 2k
+ * words, those outside the innermost gap wider than `thr`.  Leaves at
+ * least one run. */
+al_range al_trim_fringe_end(const al_run *r, al_range cl, int side, int dir,
+                            uint32_t thr, size_t k)
+{
+    const size_t n = cl.hi - cl.lo;
+    size_t cut = 0;
+    uint32_t acc = 0;
+    for (size_t t = 0; t + 1 < n; t++) {
+        const al_run *f = from_end(r, cl, dir, t), *g = from_end(r, cl, dir, t + 1);
+        acc += run_len(f);
+        if (acc >= 2 * k) break;
+        if (apart(f, g, side, dir, thr)) cut = t + 1;
+    }
+    if (dir > 0) cl.lo += cut; else cl.hi -= cut;
+    return cl;
+}
+
+/* Weak-fringe trim.  A weak fringe (fewer than 2k seeded words in all)
+ * cut off from a cluster with a strong core (a run of
+ * ALIGN_FRINGE_CORE(k) words) by a gap wider than three times the
+ * cluster's median gap, and than ALIGN_FRINGE_GAP, is chance matches,
+ * not the passage: trimmed, from the ends in A and then in B, while
+ * three runs or more are left.  (Without a strong core, as in translated
+ * text, sparse seeds at the edges are the passage.)  `gaps` has room for
+ * the cluster's runs; r[cl.lo, cl.hi) is reordered. */
+al_range al_trim_fringes(const al_pair *c, al_run *r, al_range cl, uint32_t *gaps)
+{
+    uint32_t core = 0;
+    for (size_t x = cl.lo; x < cl.hi; x++)
+        if (run_len(&r[x]) > core) core = run_len(&r[x]);
+    for (int side = 0; side < 2 && cl.hi - cl.lo >= 3 && core >= ALIGN_FRINGE_CORE(c->k); side++) {
+        sort_runs(r + cl.lo, cl.hi - cl.lo, side);
+        size_t ng = 0;
+        for (size_t x = cl.lo; x + 1 < cl.hi; x++) {
+            const uint32_t e = run_end(&r[x], side), b = run_start(&r[x + 1], side);
+            gaps[ng++] = b > e ? b - e : 0;
+        }
+        const uint32_t med = median_u32(gaps, ng);
+        const uint32_t thr = 3 * med > ALIGN_FRINGE_GAP ? 3 * med : ALIGN_FRINGE_GAP;
+        cl = al_trim_fringe_end(r, cl, side, +1, thr, c->k);
+        cl = al_trim_fringe_end(r, cl, side, -1, thr, c->k);
+    }
+    return cl;
+}
+
+/* Trims stray single-word seeds off the `dir` end of r[cl.lo, cl.hi),
+ * sorted by `side`, leaving at least one run.  The edge run is a stray
+ * when it is one word more than ALIGN_RARE_TRIM words from the next run
+ * in; or when, with the other single words huddled at the edge, it is
+ * more than ALIGN_RARE_FAR words from the first longer run (more than
+ * 2 * ALIGN_RARE_TRIM for a huddle of fewer than three). */
+al_range al_trim_stray_end(const al_run *r, al_range cl, int side, int dir)
+{
+    while (cl.hi - cl.lo >= 2) {
+        const size_t n = cl.hi - cl.lo;
+        const al_run *f = from_end(r, cl, dir, 0);
+        if (run_len(f) != 1)
+            break;
+        size_t huddle = 1;
+        while (huddle < n && run_len(from_end(r, cl, dir, huddle)) == 1) huddle++;
+        const al_run *g = from_end(r, cl, dir, 1);
+        const al_run *longer = huddle < n ? from_end(r, cl, dir, huddle) : NULL;
+        if (!(apart(f, g, side, dir, ALIGN_RARE_TRIM) ||
+              (longer && apart(f, longer, side, dir, ALIGN_RARE_FAR)) ||
+              (longer && huddle < 3 && apart(f, longer, side, dir, 2 * ALIGN_RARE_TRIM))))
+            break;
+        if (dir > 0) cl.lo++; else cl.hi--;
+    }
+    return cl;
+}
+
+/* Single-word-seed trim.  A single-word seed at either end of a cluster,
+ * apart from the rest, is more likely chance than a boundary: trimmed, on
+ * both sides, until neither side changes (a trim on one side can expose a
+ * stray seed at the edge of the other).  r[cl.lo, cl.hi) is reordered. */
+al_range al_trim_strays(al_run *r, al_range cl)
+{
+    for (size_t before = 0; before != cl.hi - cl.lo;) {
+        before = cl.hi - cl.lo;
+        for (int side = 0; side < 2; side++) {
+            sort_runs(r + cl.lo, cl.hi - cl.lo, side);
+            cl = al_trim_stray_end(r, cl, side, +1);
+            cl = al_trim_stray_end(r, cl, side, -1);
+        }
+    }
+    return cl;
+}
+
+/* Refinement.  The cluster r[cl.lo, cl.hi) less its chance edges: the
+ * three trims above, in turn.  Never empty; r[cl.lo, cl.hi) is reordered
+ * (the order the runs are left in matters to al_score_cluster, where two
+ * runs start at the same place on one side).  `tmp` has room for the
+ * cluster's runs. */
+al_range al_refine(const al_pair *c, al_run *r, al_range cl, al_dw *tmp)
+{
+    cl = al_trim_edges(c, r, cl, tmp);
+    cl = al_trim_fringes(c, r, cl, (uint32_t *)tmp);
+    return al_trim_strays(r, cl);
+}
+
+/* ------------------------------------------------------------------------
+ * Stage 7: extension and scoring of a cluster
+ * --------------------------------------------------------------------- */
+
+/* A cluster's extent, and the runs that make each of its four ends. */
+typedef struct {
+    uint32_t a0, a1, b0, b1;
+    al_run ra0, ra1, rb0, rb1;
+} cl_ends;
+
+/* What the seeds of a cluster sorted by A say about it. */
+typedef struct {
+    uint32_t seeded;          /* words of A covered by runs */
+    uint32_t longest;         /* longest run */
+    uint32_t uni;             /* single-word runs */
+    size_t cut;               /* the run after the widest gap in A (0: none) */
+    size_t jump_at;           /* the run after the widest diagonal jump */
+    int64_t jump;             /* that jump */
+    uint32_t seeded_at_jump;  /* seeded words before it */
+} cl_stats;
+
+/* Of runs at the same extreme, the first in r's order makes the end. */
+static void cluster_ends(const al_run *r, al_range cl, cl_ends *e)
+{
+    e->a0 = e->b0 = UINT32_MAX;
+    e->a1 = e->b1 = 0;
+    e->ra0 = e->ra1 = e->rb0 = e->rb1 = r[cl.lo];
+    for (size_t x = cl.lo; x < cl.hi; x++) {
+        if (r[x].a0 < e->a0) { e->a0 = r[x].a0; e->ra0 = r[x]; }
+        if (r[x].a1 > e->a1) { e->a1 = r[x].a1; e->ra1 = r[x]; }
+        if (r[x].b0 < e->b0) { e->b0 = r[x].b0; e->rb0 = r[x]; }
+        if (r[x].b1 > e->b1) { e->b1 = r[x].b1; e->rb1 = r[x]; }
+    }
+}
+
+/* r[cl.lo, cl.hi) sorted by A. */
+static void cluster_stats(const al_run *r, al_range cl, cl_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    uint32_t reach = 0, widest = 0;
+    for (size_t x = cl.lo; x < cl.hi; x++) {
+        if (x > cl.lo && r[x].a0 > reach && r[x].a0 - reach >= widest) {
+            widest = r[x].a0 - reach;
+            s->cut = x;
+        }
+        if (x > cl.lo) {
+            /* a jump of the diagonal: B went far back or ahead */
+            int64_t dd = ((int64_t)r[x].b0 - r[x].a0) - ((int64_t)r[x - 1].b0 - r[x - 1].a0);
+            if (dd < 0) dd = -dd;
+            if (dd > s->jump) { s->jump = dd; s->jump_at = x; s->seeded_at_jump = s->seeded; }
+        }
+        const uint32_t st = r[x].a0 > reach ? r[x].a0 : reach;
+        if (r[x].a1 > st) s->seeded += r[x].a1 - st;
+        if (r[x].a1 > reach) reach = r[x].a1;
+        if (run_len(&r[x]) > s->longest) s->longest = run_len(&r[x]);
+        s->uni += run_len(&r[x]) == 1;
+    }
+}
+
+/* Extends the `dir` end of a cluster (the low ends for -1, the high ends
+ * for +1) from the runs that make it: extension starts from a real
+ * alignment point, never from a corner made of two different runs (which
+ * would align unrelated words).  *a and *b move by the words added. */
+static void extend_end(const al_pair *c, const al_run *ra, const al_run *rb, int dir,
+                       uint32_t *a, uint32_t *b)
+{
+    const uint32_t an = (uint32_t)c->an, bn = (uint32_t)c->bn;
+    uint32_t da, db;
+    if (dir < 0) {
+        al_extend(c->A, c->B, ra->a0, ra->b0, -1, 0, an, 0, bn, &da, &db);
+        *a -= da;
+        if (rb->a0 != ra->a0 || rb->b0 != ra->b0)
+            al_extend(c->A, c->B, rb->a0, rb->b0, -1, 0, an, 0, bn, &da, &db);
+        *b -= db;
+    } else {
+        al_extend(c->A, c->B, ra->a1, ra->b1, +1, 0, an, 0, bn, &da, &db);
+        *a += da;
+        if (rb->a1 != ra->a1 || rb->b1 != ra->b1)
+            al_extend(c->A, c->B, rb->a1, rb->b1, +1, 0, an, 0, bn, &da, &db);
+        *b += db;
+    }
+}
+
+/* Extension and scoring.  Of the refined cluster r[cl.lo, cl.hi) of
+ * wk->runs (reordered: sorted by A on return):
+ * - AL_SPLIT at *at where the diagonal jumps by more than max_gap, when
+ *   the cluster holds two copies of the same text (its spans in A and B
+ *   differ by half) or two stretches, each of min_words seeded words,
+ *   whose order differs in the two texts (paragraphs moved): each half is
+ *   a passage of its own;
+ * - AL_DROP when it has too few seeded words or no run longer than a
+ *   chance phrase (and few rare words), or, extended at its four ends by
+ *   al_extend (and in self mode cut short of its copy), is shorter than
+ *   min_words on a side;
+ * - AL_SPLIT at its widest gap in A (AL_DROP without one) when it is too
+ *   dissimilar (the shorter, the more similar it must be), so that a
+ *   stretch of unrelated text inside it cannot sink the real passages on
+ *   either side;
+ * - else AL_PASSAGE, *ps.
+ * Needs the bag table (al_bag_reserve). */
+int al_score_cluster(const al_pair *c, al_work *wk, al_range cl, al_passage *ps,
+                     size_t *at)
+{
+    const tsr_params *p = c->p;
+    const uint32_t min_words = c->min_words;
+    al_run *r = wk->runs.a;
+    cl_ends e;
+    cl_stats s;
+    cluster_ends(r, cl, &e);
+    sort_runs(r + cl.lo, cl.hi - cl.lo, 0);
+    cluster_stats(r, cl, &s);
+    const uint32_t span_a = e.a1 - e.a0, span_b = e.b1 - e.b0;
+    const int moved = s.seeded_at_jump >= min_words && s.seeded - s.seeded_at_jump >= min_words;
+    if (s.jump > p->max_gap && (moved || 2 * span_a > 3 * span_b || 2 * span_b > 3 * span_a)) {
+        *at = s.jump_at;
+        return AL_SPLIT;
+    }
+    /* cheap pre-filters before extension */
+    if (s.seeded * 4 < min_words || (s.longest < ALIGN_MIN_RUN(c->k) && s.uni < ALIGN_RARE_MIN))
+        return AL_DROP;
+    extend_end(c, &e.ra0, &e.rb0, -1, &e.a0, &e.b0);
+    extend_end(c, &e.ra1, &e.rb1, +1, &e.a1, &e.b1);
+    if (c->self && e.a1 > e.b0) {  /* a repeat must end before its copy */
+        if (e.b0 <= e.a0) return AL_DROP;
+        e.a1 = e.b0;
+    }
+    const uint32_t an = e.a1 - e.a0, bnw = e.b1 - e.b0;
+    if (an < min_words || bnw < min_words)
+        return AL_DROP;
+    ps->a_lo = e.a0; ps->a_hi = e.a1; ps->b_lo = e.b0; ps->b_hi = e.b1;
+    ps->seeded = s.seeded;
+    ps->matches = al_bag_matches(wk, c->A, e.a0, e.a1, c->B, e.b0, e.b1);
+    ps->similarity = 2.0 * ps->matches / (double)(an + bnw);
+    /* short passages must be more similar: two sentences that share a
+     * formula ("for the fourth quarter ... a year earlier") reach half
+     * their words in common by chance */
+    const uint32_t shorter = an < bnw ? an : bnw;
+    const double need = p->min_similarity +
+        (shorter < 2 * min_words
+             ? ALIGN_SHORT_SIM * (double)(2 * min_words - shorter) / (double)min_words : 0.0);
+    if (ps->similarity < need &&
+        !(s.uni >= ALIGN_RARE_MIN && ps->similarity >= ALIGN_RARE_SIM * need)) {
+        *at = s.cut;
+        return s.cut > cl.lo ? AL_SPLIT : AL_DROP;
+    }
+    return AL_PASSAGE;
+}
+
+/* Stages 6 and 7 over a stack of clusters.  wk->cand := the passages of
+ * the clusters of wk->work (al_cluster), each refined (al_refine) and
+ * scored (al_score_cluster); the halves of a split cluster go back on the
+ * stack (wk->next) and are refined and scored in turn.  Sizes the bag
+ * table for B. */
+int al_cluster_passages(const al_pair *c, al_work *wk)
+{
+    al_range_vec *stack = &wk->next;
+    wk->cand.n = 0;
+    if (al_bag_reserve(wk, c->bn) ||
+        room((void **)&wk->diag_tmp, &wk->dtcap, wk->runs.n + 1, sizeof *wk->diag_tmp))
+        return -1;
+    stack->n = 0;
+    for (size_t w = 0; w < wk->work.n; w++)
+        if (tsr_vec_push(stack, wk->work.a[w])) return -1;
+    while (stack->n) {
+        const al_range cl = al_refine(c, wk->runs.a, stack->a[--stack->n], wk->diag_tmp);
+        al_passage ps;
+        size_t at = 0;
+        switch (al_score_cluster(c, wk, cl, &ps, &at)) {
+        case AL_SPLIT: {
+            const al_range lo = { cl.lo, at }, hi = { at, cl.hi };
+            if (tsr_vec_push(stack, lo) || tsr_vec_push(stack, hi)) return -1;
+            break;
+        }
+        case AL_PASSAGE:
+            if (tsr_vec_push(&wk->cand, ps)) return -1;
+            break;
+        default:
+            break;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Stages 8 and 9: overlaps, granularity
+ * --------------------------------------------------------------------- */
+
+/* Whether passage c covers mostly words that the stronger passage s
+ * already covers: over half of c's A span, or over half of its B span
+ * while overlapping s in A too (the same B words claimed twice). */
+static int overlapped(const al_passage *c, const al_passage *s)
+{
+    const uint32_t alo = c->a_lo > s->a_lo ? c->a_lo : s->a_lo;
+    const uint32_t ahi = c->a_hi < s->a_hi ? c->a_hi : s->a_hi;
+    if (ahi > alo && (ahi - alo) * 2 > c->a_hi - c->a_lo)
+        return 1;
+    const uint32_t blo = c->b_lo > s->b_lo ? c->b_lo : s->b_lo;
+    const uint32_t bhi = c->b_hi < s->b_hi ? c->b_hi : s->b_hi;
+    return bhi > blo && (bhi - blo) * 2 > c->b_hi - c->b_lo && ahi > alo;
+}
+
+/* Overlap resolution.  *cand less each passage that covers mostly the
+ * same words as a stronger one (more matches; of equal ones, the one
+ * starting first in A), then sorted by A. */
+void al_resolve_overlaps(al_passages *cand)
+{
+    if (cand->n < 2)
+        return;
+    tsr_sort(cand->a, cand->n, sizeof *cand->a, pass_cmp_strength);
+    size_t kept = 0;
+    for (size_t x = 0; x < cand->n; x++) {
+        int drop = 0;
+        for (size_t y = 0; y < kept && !drop; y++)
+            drop = overlapped(&cand->a[x], &cand->a[y]);
+        if (!drop) cand->a[kept++] = cand->a[x];
+    }
+    cand->n = kept;
+    tsr_sort(cand->a, cand->n, sizeof *cand->a, pass_cmp_a);
+}
+
+/* c and d as one passage if that is a summary: pieces close together in
+ * A drawn, in order, from a long stretch of B, and most words of the
+ * merged A found in the merged B (containment, not similarity). */
+static int merge_summary(const al_pair *c, al_work *wk, al_passage *m,
+                         const al_passage *d)
+{
+    if (d->a_hi > m->a_hi) m->a_hi = d->a_hi;
+    if (d->b_hi > m->b_hi) m->b_hi = d->b_hi;
+    m->seeded += d->seeded;
+    m->matches = al_bag_matches(wk, c->A, m->a_lo, m->a_hi, c->B, m->b_lo, m->b_hi);
+    const uint32_t an = m->a_hi - m->a_lo, bnw = m->b_hi - m->b_lo;
+    if (bnw >= ALIGN_SUM_RATIO * an && m->matches >= ALIGN_SUM_CONTAIN * an) {
+        m->similarity = 2.0 * m->matches / (double)(an + bnw);
+        return 1;
+    }
+    return 0;
+}
+
+/* c and d as one passage if, taken together, they are still similar
+ * enough. */
+static int merge_similar(const al_pair *c, al_work *wk, al_passage *m,
+                         const al_passage *d)
+{
+    if (d->a_hi > m->a_hi) m->a_hi = d->a_hi;
+    if (d->b_lo < m->b_lo) m->b_lo = d->b_lo;
+    if (d->b_hi > m->b_hi) m->b_hi = d->b_hi;
+    m->seeded += d->seeded;
+    m->matches = al_bag_matches(wk, c->A, m->a_lo, m->a_hi, c->B, m->b_lo, m->b_hi);
+    m->similarity = 2.0 * m->matches / (double)(m->a_hi - m->a_lo + m->b_hi - m->b_lo);
+    return m->similarity >= ALIGN_MERGE_SIM * c->p->min_similarity;
+}
+
+/* Granularity.  wk->cand (sorted by A, no overlaps) with neighbours that
+ * were split apart (a dissimilar stretch, a jump) merged when, taken
+ * together, they are still one passage: one reuse reported as one
+ * passage.  Neighbours merge in the same order on both sides (d follows
+ * c in B as in A) within the usual gap, or as a summary (merge_summary);
+ * in swapped order only when they touch on both sides (sentences
+ * shuffled inside one passage), so that a paragraph moved past other
+ * text stays a passage of its own.  Needs the bag table. */
+void al_merge_neighbours(const al_pair *c, al_work *wk)
+{
+    al_passages *cand = &wk->cand;
+    if (cand->n < 2)
+        return;
+    const uint32_t gap = (uint32_t)c->p->max_gap;
+    size_t w = 0;
+    for (size_t x = 1; x < cand->n; x++) {
+        al_passage *cw = &cand->a[w];
+        const al_passage *d = &cand->a[x];
+        const int inorder = d->b_lo >= cw->b_lo;
+        const uint32_t bgap = inorder ? (d->b_lo >= cw->b_hi ? d->b_lo - cw->b_hi : 0)
+                                      : (cw->b_lo >= d->b_hi ? cw->b_lo - d->b_hi : 0);
+        const uint32_t agap = d->a_lo >= cw->a_hi ? d->a_lo - cw->a_hi : 0;
+        const uint32_t lim = inorder ? gap : ALIGN_SWAP_GAP;
+        al_passage m = *cw;
+        if (inorder && agap <= ALIGN_SUM_AGAP && bgap > lim && bgap <= ALIGN_SUM_BGAP_F * gap &&
+            merge_summary(c, wk, &m, d)) {
+            *cw = m;
+            continue;
+        }
+        m = *cw;
+        if (agap <= lim && bgap <= lim && merge_similar(c, wk, &m, d)) {
+            *cw = m;
+            continue;
+        }
+        cand->a[++w] = *d;
+    }
+    cand->n = w + 1;
+}
+
+/* ------------------------------------------------------------------------
  * API
  * --------------------------------------------------------------------- */
+
+/* The stages in turn; 0, or -1 when out of memory. */
+static int align_stages(const al_pair *c, al_work *wk, al_passages *out)
+{
+    if (al_seeds(c, wk) || al_runs(c, wk) || al_rare_seeds(c, wk) || al_prune(c, wk))
+        return -1;
+    if (wk->runs.n == 0)
+        return 0;
+    if (al_cluster(c, wk) || al_cluster_passages(c, wk))
+        return -1;
+    al_resolve_overlaps(&wk->cand);
+    if (!c->self)
+        al_merge_neighbours(c, wk);
+    if (tsr_vec_reserve(out, wk->cand.n))
+        return -1;
+    for (size_t x = 0; x < wk->cand.n; x++)
+        out->a[out->n++] = wk->cand.a[x];
+    return 0;
+}
 
 int al_align(const al_query *q, const tsr_word *B, size_t bn,
              const tsr_params *p, int self, al_work *wk, al_passages *out,
              tsr_error *err)
 {
-    const size_t k = (size_t)q->k;
-    if (q->ng == 0 || bn < k)
+    if (q->ng == 0 || bn < (size_t)q->k)
         return TSR_OK;
     al_work *own = NULL;
     if (!wk && !(wk = own = al_work_new()))
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory aligning");
-    const tsr_word *A = q->w;
+    al_pair c;
+    al_pair_init(&c, q, B, bn, p, self);
     int rc = TSR_OK;
-    /* the workspace's vectors, emptied; handed back at the end */
-    hit_vec hits = wk->hits, hits2 = wk->hits2;
-    run_vec runs = wk->runs;
-    range_vec work = wk->work, next = wk->next;
-    al_passages cand = wk->cand;
-    hits.n = hits2.n = runs.n = work.n = next.n = cand.n = 0;
-    uint64_t *keys = NULL;
-    uint32_t *cnt = NULL, *used = NULL;
-    uint32_t bag_slots = 0;
-    al_dw *diag_tmp = NULL;
-
-    /* A repeat inside one text is held to a shorter length: a sentence
-     * said twice in one article is worth reporting even when short. */
-    const uint32_t min_words = self ? ALIGN_REPEAT_MIN_WORDS(p->min_words)
-                                    : (uint32_t)p->min_words;
-
-    /* 1. seeds */
-    size_t bng = bn - k + 1;
-    for (size_t j = 0; j < bng; j++) {
-        uint64_t h = self ? q->g[j] : seed_hash(B + j, k);
-        uint32_t e = q->head[(uint32_t)h & q->mask];
-        size_t occ = 0;
-        size_t mark = hits.n;
-        for (; e; e = q->next[e - 1]) {
-            size_t i = e - 1;
-            if (q->g[i] != h) continue;
-            if (self && i >= j) break;  /* positions ascend: only earlier copies */
-            if (++occ > ALIGN_MAX_OCC) { hits.n = mark; break; }
-            al_hit x = { (uint32_t)i, (uint32_t)j };
-            if (tsr_vec_push(&hits, x)) goto oom;
-        }
-    }
-    /* 2. runs: merge touching hits on one diagonal.  Hits sorted by
-     * diagonal, then by position: a stable counting sort on the diagonal
-     * j - i + n (they were made in order of j, then i). */
-    if (hits.n > 1) {
-        /* counts over the diagonals that occur only: a text sharing one
-         * passage has its hits on a few neighbouring diagonals */
-        size_t dlo = SIZE_MAX, dhi = 0;
-        for (size_t x = 0; x < hits.n; x++) {
-            const size_t d = hits.a[x].j + q->n - hits.a[x].i;
-            if (d < dlo) dlo = d;
-            if (d > dhi) dhi = d;
-        }
-        const size_t nd = dhi - dlo + 1;
-        if (room((void **)&wk->dcount, &wk->dcap, nd + 1, sizeof *wk->dcount) ||
-            tsr_vec_reserve(&hits2, hits.n))
-            goto oom;
-        uint32_t *dc = wk->dcount;
-        memset(dc, 0, (nd + 1) * sizeof *dc);
-        for (size_t x = 0; x < hits.n; x++) dc[hits.a[x].j + q->n - hits.a[x].i - dlo + 1]++;
-        for (size_t d = 1; d <= nd; d++) dc[d] += dc[d - 1];
-        for (size_t x = 0; x < hits.n; x++)
-            hits2.a[dc[hits.a[x].j + q->n - hits.a[x].i - dlo]++] = hits.a[x];
-        hits2.n = hits.n;
-        hit_vec t = hits; hits = hits2; hits2 = t;
-    }
-    for (size_t x = 0; x < hits.n;) {
-        al_hit h0 = hits.a[x];
-        al_run r = { h0.i, h0.i + (uint32_t)k, h0.j, h0.j + (uint32_t)k };
-        size_t y = x + 1;
-        while (y < hits.n && (int64_t)hits.a[y].j - hits.a[y].i == (int64_t)h0.j - h0.i &&
-               hits.a[y].i <= r.a1) {
-            r.a1 = hits.a[y].i + (uint32_t)k;
-            r.b1 = hits.a[y].j + (uint32_t)k;
-            y++;
-        }
-        if (tsr_vec_push(&runs, r)) goto oom;
-        x = y;
-    }
-
-    /* 2a. rare-word seeds: a long word that occurs once in each
-     * text is evidence on its own, and survives the rewording (synonyms,
-     * reordering, translation round trips) that breaks every 3-gram
-     * around it.  Positions already inside an exact run add nothing. */
-    size_t first_uni = runs.n;
-    if (!self && q->rkey) {
-        /* B's long words found among A's rare ones, as (i, j) pairs */
-        hit_vec pr = wk->rpairs;
-        pr.n = 0;
-        if (tsr_vec_reserve(&pr, bn)) { wk->rpairs = pr; goto oom; }
-        /* without a branch per word: whether a word is found is as good
-         * as random, so each is written and counted only when found */
-        for (size_t j = 0; j < bn; j++) {
-            const uint64_t h = B[j].hash | 1;
-            uint32_t sl = (uint32_t)(h >> 21) & q->rmask;
-            uint64_t key = q->rkey[sl];
-            if (TSR_UNLIKELY(key != h && key != 0)) {
-                while (q->rkey[sl] && q->rkey[sl] != h) sl = (sl + 1) & q->rmask;
-                key = q->rkey[sl];
-            }
-            pr.a[pr.n].i = q->rpos[sl];
-            pr.a[pr.n].j = (uint32_t)j;
-            pr.n += (key == h) & (B[j].end - B[j].begin >= ALIGN_RARE_LEN);
-        }
-        if (pr.n) {
-            /* a word found more than ALIGN_RARE_MAXOCC times in B is not
-             * rare there, and one inside an exact run adds nothing: count
-             * the pairs per position of A (covered ones marked 255).  The
-             * runs are added in B's order: 2b sorts them all by A. */
-            if (room((void **)&wk->nrare, &wk->nrarecap, q->n + 1, 1)) {
-                wk->rpairs = pr;
-                goto oom;
-            }
-            uint8_t *na = wk->nrare;
-            memset(na, 0, q->n + 1);
-            for (size_t x = 0; x < first_uni; x++)
-                for (uint32_t i = runs.a[x].a0; i < runs.a[x].a1; i++) na[i] = 255;
-            for (size_t x = 0; x < pr.n; x++)
-                if (na[pr.a[x].i] < 254) na[pr.a[x].i]++;
-            for (size_t x = 0; x < pr.n; x++) {
-                if (na[pr.a[x].i] > ALIGN_RARE_MAXOCC) continue;  /* and 255 */
-                al_run r = { pr.a[x].i, pr.a[x].i + 1, pr.a[x].j, pr.a[x].j + 1 };
-                if (tsr_vec_push(&runs, r)) { wk->rpairs = pr; goto oom; }
-            }
-        }
-        wk->rpairs = pr;
-    }
-
-    /* 2b. drop isolated runs: a short run with no neighbour in A on a
-     * nearby diagonal is a chance match ("of the united"), and would
-     * otherwise stretch a passage past its true edge.  A single-word seed
-     * needs a close neighbour: rare words are shared by texts on one topic
-     * without any reuse. */
-    {
-        sort_runs(runs.a, runs.n, 0);
-        const uint32_t longrun = 2 * (uint32_t)k;
-        if (room((void **)&wk->keep, &wk->keepcap, runs.n + 1, 1)) goto oom;
-        uint8_t *keep = wk->keep;
-        for (size_t x = 0; x < runs.n; x++) {
-            const al_run *r = &runs.a[x];
-            const int uni = r->a1 - r->a0 == 1;
-            const int shortrun = r->a1 - r->a0 < ALIGN_SHORT_RUN(k);
-            const int64_t gap = uni ? ALIGN_UNI_NEAR : shortrun ? ALIGN_SHORT_GAP(p->max_gap) : p->max_gap;
-            const int64_t dtol = uni ? ALIGN_UNI_NEAR : shortrun ? ALIGN_SHORT_DTOL : p->max_gap / 2 + 1;
-            int kp = r->a1 - r->a0 >= longrun;
-            int64_t d = (int64_t)r->b0 - r->a0;
-            for (size_t y = x; !kp && y-- > 0;) {
-                if ((int64_t)runs.a[y].a0 + 4 * (int64_t)p->max_gap < r->a0) break;
-                if ((int64_t)runs.a[y].a1 + gap < r->a0) continue;
-                int64_t dd = (int64_t)runs.a[y].b0 - runs.a[y].a0 - d;
-                if (dd <= dtol && dd >= -dtol) kp = 1;
-            }
-            for (size_t y = x + 1; !kp && y < runs.n; y++) {
-                if (runs.a[y].a0 > (int64_t)r->a1 + gap) break;
-                int64_t dd = (int64_t)runs.a[y].b0 - runs.a[y].a0 - d;
-                if (dd <= dtol && dd >= -dtol) kp = 1;
-            }
-            keep[x] = (uint8_t)kp;
-        }
-        /* a short run over words that a long run already aligns elsewhere
-         * (on either side) contradicts it: chance, drop it.  Long runs
-         * hardly overlap one another on one side, so looking back over a
-         * few of them, by start, finds any that covers a short run. */
-        {
-            run_vec longr = wk->longr;
-            longr.n = 0;
-            for (size_t x = 0; x < runs.n; x++)
-                if (runs.a[x].a1 - runs.a[x].a0 >= 2 * k && tsr_vec_push(&longr, runs.a[x])) {
-                    wk->longr = longr;
-                    goto oom;
-                }
-            for (int side = 0; side < 2 && longr.n; side++) {
-                sort_runs(longr.a, longr.n, side);
-                for (size_t x = 0; x < runs.n; x++) {
-                    const al_run *r = &runs.a[x];
-                    const uint32_t len = r->a1 - r->a0;
-                    if (!keep[x] || len >= 2 * k) continue;
-                    const uint32_t r0 = side ? r->b0 : r->a0, r1 = side ? r->b1 : r->a1;
-                    size_t lo = 0, hi = longr.n;  /* first long run starting at >= r1 */
-                    while (lo < hi) {
-                        size_t m = (lo + hi) / 2;
-                        if ((side ? longr.a[m].b0 : longr.a[m].a0) < r1) lo = m + 1; else hi = m;
-                    }
-                    for (size_t y = lo, seen = 0; y-- > 0 && seen < 4; seen++) {
-                        const al_run *g = &longr.a[y];
-                        const uint32_t g0 = side ? g->b0 : g->a0, g1 = side ? g->b1 : g->a1;
-                        if (g1 <= r0) continue;
-                        if (g->a0 == r->a0 && g->b0 == r->b0) continue;
-                        uint32_t ov = (g1 < r1 ? g1 : r1) - (g0 > r0 ? g0 : r0);
-                        if (2 * ov >= r1 - r0) { keep[x] = 0; break; }
-                    }
-                }
-            }
-            wk->longr = longr;
-        }
-        size_t kept = 0;
-        for (size_t x = 0; x < runs.n; x++)
-            if (keep[x]) runs.a[kept++] = runs.a[x];
-        runs.n = kept;
-        if (runs.n == 0)
-            goto done;
-    }
-
-    /* 3. clusters by alternating splits on A and B */
-    {
-        range all = { 0, runs.n };
-        if (tsr_vec_push(&work, all)) goto oom;
-        const uint32_t gap = (uint32_t)p->max_gap;
-        /* stable once one pass over each side in a row splits nothing */
-        int side = 0, quiet = 0;
-        while (quiet < 2) {
-            int changed = 0;
-            next.n = 0;
-            for (size_t w = 0; w < work.n; w++) {
-                long pieces = split_side(runs.a, work.a[w].lo, work.a[w].hi, side, gap, &next);
-                if (pieces < 0) goto oom;
-                if (pieces > 1) changed = 1;
-            }
-            range_vec t = work; work = next; next = t;
-            quiet = changed ? 0 : quiet + 1;
-            side = !side;
-        }
-    }
-
-    /* 4. extend, score, filter */
-    {
-        /* the bag table holds the words of a B span: size it for all of
-         * B, so that any span (and any later merge of spans) fits */
-        uint32_t want = 64;
-        while (want < 2 * (bn + 1)) want <<= 1;
-        if (bag_table(wk, want) ||
-            room((void **)&wk->diag_tmp, &wk->dtcap, runs.n + 1, sizeof *wk->diag_tmp))
-            goto oom;
-        bag_slots = wk->bslots;
-        const uint32_t slots = bag_slots;
-        diag_tmp = wk->diag_tmp;
-        keys = wk->keys;
-        cnt = wk->cnt;
-        used = wk->used;
-
-        /* a stack of clusters; one that is too dissimilar as a whole is
-         * split at its widest gap in A and its halves tried again, so a
-         * stretch of unrelated text inside a cluster cannot sink the real
-         * passages on either side of it */
-        next.n = 0;
-        for (size_t w = 0; w < work.n; w++)
-            if (tsr_vec_push(&next, work.a[w])) goto oom;
-        while (next.n) {
-            range cl = next.a[--next.n];
-            al_passage ps;
-            /* a short run at either end of a cluster whose diagonal is far
-             * from the cluster's (weighted median) diagonal is a chance
-             * match that would stretch the passage: trim it */
-            double share = 0;
-            const int64_t tol = ALIGN_EDGE_TOL(p->max_gap);
-            int64_t dm = cl.hi - cl.lo >= 2 ?
-                median_diag(runs.a + cl.lo, cl.hi - cl.lo, diag_tmp, tol, &share) : 0;
-            /* only where the cluster keeps to one diagonal (verbatim or
-             * lightly edited text); reworded text with moved phrases has
-             * runs off its diagonal at the edges for real */
-            if (cl.hi - cl.lo >= 2 && share >= ALIGN_EDGE_SHARE) {
-                for (int side = 0; side < 2; side++) {
-                    sort_runs(runs.a + cl.lo, cl.hi - cl.lo, side);
-                    while (cl.hi - cl.lo >= 2 && runs.a[cl.lo].a1 - runs.a[cl.lo].a0 < 2 * k &&
-                           llabs((int64_t)runs.a[cl.lo].b0 - runs.a[cl.lo].a0 - dm) > tol)
-                        cl.lo++;
-                    while (cl.hi - cl.lo >= 2 && runs.a[cl.hi - 1].a1 - runs.a[cl.hi - 1].a0 < 2 * k &&
-                           llabs((int64_t)runs.a[cl.hi - 1].b0 - runs.a[cl.hi - 1].a0 - dm) > tol)
-                        cl.hi--;
-                }
-            }
-            /* a weak fringe (fewer than 2k seeded words in all) cut off from
-             * a cluster with a strong core (a long exact run) by a gap wider
-             * than the cluster's own gaps is chance matches, not the
-             * passage: trim it.  (Without a strong core, as in translated
-             * text, sparse seeds at the edges are the passage.) */
-            uint32_t core = 0;
-            for (size_t x = cl.lo; x < cl.hi; x++)
-                if (runs.a[x].a1 - runs.a[x].a0 > core) core = runs.a[x].a1 - runs.a[x].a0;
-            for (int side = 0; side < 2 && cl.hi - cl.lo >= 3 && core >= ALIGN_FRINGE_CORE(k); side++) {
-                sort_runs(runs.a + cl.lo, cl.hi - cl.lo, side);
-                uint32_t *gaps = (uint32_t *)diag_tmp;  /* room for runs.n */
-                size_t ng = 0;
-                for (size_t x = cl.lo; x + 1 < cl.hi; x++) {
-                    uint32_t e = side ? runs.a[x].b1 : runs.a[x].a1;
-                    uint32_t b = side ? runs.a[x + 1].b0 : runs.a[x + 1].a0;
-                    gaps[ng++] = b > e ? b - e : 0;
-                }
-                uint32_t med = median_u32(gaps, ng);
-                uint32_t thr = 3 * med > ALIGN_FRINGE_GAP ? 3 * med : ALIGN_FRINGE_GAP;
-                uint32_t acc = 0;
-                size_t cut_at = cl.lo;
-                for (size_t x = cl.lo; x + 1 < cl.hi; x++) {
-                    acc += runs.a[x].a1 - runs.a[x].a0;
-                    if (acc >= 2 * k) break;
-                    uint32_t e = side ? runs.a[x].b1 : runs.a[x].a1;
-                    uint32_t b = side ? runs.a[x + 1].b0 : runs.a[x + 1].a0;
-                    if (b > e + thr) cut_at = x + 1;
-                }
-                acc = 0;
-                size_t cut_hi = cl.hi;
-                for (size_t x = cl.hi - 1; x > cut_at; x--) {
-                    acc += runs.a[x].a1 - runs.a[x].a0;
-                    if (acc >= 2 * k) break;
-                    uint32_t b = side ? runs.a[x].b0 : runs.a[x].a0;
-                    uint32_t e = side ? runs.a[x - 1].b1 : runs.a[x - 1].a1;
-                    if (b > e + thr) cut_hi = x;
-                }
-                if (cut_hi - cut_at >= 1) { cl.lo = cut_at; cl.hi = cut_hi; }
-            }
-            /* a single-word seed at either end of a cluster, apart from the
-             * rest, is more likely chance than a boundary: trim it, on both
-             * sides, until neither side changes (a trim on one side can
-             * expose a stray seed at the edge of the other) */
-            for (size_t before = 0; before != cl.hi - cl.lo;) {
-                before = cl.hi - cl.lo;
-                for (int side = 0; side < 2; side++) {
-                    sort_runs(runs.a + cl.lo, cl.hi - cl.lo, side);
-                    /* the distance that counts is to the next seed, or, for
-                     * a few single words huddled together at the edge, to
-                     * the first longer run */
-                    while (cl.hi - cl.lo >= 2 && runs.a[cl.lo].a1 - runs.a[cl.lo].a0 == 1) {
-                        const al_run *f = &runs.a[cl.lo], *g = &runs.a[cl.lo + 1];
-                        uint32_t fe = side ? f->b1 : f->a1, gs = side ? g->b0 : g->a0;
-                        size_t x = cl.lo + 1;
-                        while (x < cl.hi && runs.a[x].a1 - runs.a[x].a0 == 1) x++;
-                        uint32_t cs = x < cl.hi ? (side ? runs.a[x].b0 : runs.a[x].a0) : fe;
-                        const size_t huddle = x - cl.lo;
-                        if (gs > fe + ALIGN_RARE_TRIM || (x < cl.hi && cs > fe + ALIGN_RARE_FAR) ||
-                            (x < cl.hi && huddle < 3 && cs > fe + 2 * ALIGN_RARE_TRIM))
-                            cl.lo++;
-                        else break;
-                    }
-                    while (cl.hi - cl.lo >= 2 && runs.a[cl.hi - 1].a1 - runs.a[cl.hi - 1].a0 == 1) {
-                        const al_run *l = &runs.a[cl.hi - 1], *m = &runs.a[cl.hi - 2];
-                        uint32_t ls = side ? l->b0 : l->a0, me = side ? m->b1 : m->a1;
-                        size_t x = cl.hi - 1;
-                        while (x > cl.lo && runs.a[x - 1].a1 - runs.a[x - 1].a0 == 1) x--;
-                        uint32_t ce = x > cl.lo ? (side ? runs.a[x - 1].b1 : runs.a[x - 1].a1) : ls;
-                        const size_t huddle = cl.hi - x;
-                        if (ls > me + ALIGN_RARE_TRIM || (x > cl.lo && ls > ce + ALIGN_RARE_FAR) ||
-                            (x > cl.lo && huddle < 3 && ls > ce + 2 * ALIGN_RARE_TRIM))
-                            cl.hi--;
-                        else break;
-                    }
-                }
-            }
-            uint32_t a0 = UINT32_MAX, a1 = 0, b0 = UINT32_MAX, b1 = 0;
-            /* the runs that make each of the four ends: extension starts
-             * from a real alignment point, never from a corner made of two
-             * different runs (which would align unrelated words) */
-            al_run ra0 = runs.a[cl.lo], ra1 = ra0, rb0 = ra0, rb1 = ra0;
-            for (size_t x = cl.lo; x < cl.hi; x++) {
-                const al_run *r = &runs.a[x];
-                if (r->a0 < a0) { a0 = r->a0; ra0 = *r; }
-                if (r->a1 > a1) { a1 = r->a1; ra1 = *r; }
-                if (r->b0 < b0) { b0 = r->b0; rb0 = *r; }
-                if (r->b1 > b1) { b1 = r->b1; rb1 = *r; }
-            }
-            /* seeded words: union of run spans on A */
-            sort_runs(runs.a + cl.lo, cl.hi - cl.lo, 0);
-            uint32_t seeded = 0, reach = 0, widest = 0, longest = 0, uni = 0;
-            size_t cut = 0, jump_at = 0;
-            uint32_t seeded_at_jump = 0;
-            int64_t jump = 0;
-            for (size_t x = cl.lo; x < cl.hi; x++) {
-                const al_run *r = &runs.a[x];
-                if (x > cl.lo && r->a0 > reach && r->a0 - reach >= widest) {
-                    widest = r->a0 - reach;
-                    cut = x;
-                }
-                if (x > cl.lo) {
-                    /* a jump of the diagonal: B went far back or ahead */
-                    int64_t dd = ((int64_t)r->b0 - r->a0) -
-                                 ((int64_t)runs.a[x - 1].b0 - runs.a[x - 1].a0);
-                    if (dd < 0) dd = -dd;
-                    if (dd > jump) { jump = dd; jump_at = x; seeded_at_jump = seeded; }
-                }
-                uint32_t st = r->a0 > reach ? r->a0 : reach;
-                if (r->a1 > st) seeded += r->a1 - st;
-                if (r->a1 > reach) reach = r->a1;
-                if (r->a1 - r->a0 > longest) longest = r->a1 - r->a0;
-                uni += r->a1 - r->a0 == 1;
-            }
-            /* a cluster that holds two copies of the same text (repeated
-             * in A, or in B) is two passages: cut where the diagonal jumps */
-            uint32_t span_a = 0, span_b = 0;
-            {
-                uint32_t x0 = UINT32_MAX, x1 = 0, y0 = UINT32_MAX, y1 = 0;
-                for (size_t x = cl.lo; x < cl.hi; x++) {
-                    if (runs.a[x].a0 < x0) x0 = runs.a[x].a0;
-                    if (runs.a[x].a1 > x1) x1 = runs.a[x].a1;
-                    if (runs.a[x].b0 < y0) y0 = runs.a[x].b0;
-                    if (runs.a[x].b1 > y1) y1 = runs.a[x].b1;
-                }
-                span_a = x1 - x0;
-                span_b = y1 - y0;
-            }
-            /* ... and so is a cluster of two stretches, each a passage in its
-             * own right, whose order differs in the two texts (paragraphs
-             * moved): each is found on its own */
-            const int moved = seeded_at_jump >= min_words && seeded - seeded_at_jump >= min_words;
-            if (jump > p->max_gap &&
-                (moved || 2 * span_a > 3 * span_b || 2 * span_b > 3 * span_a)) {
-                range lo = { cl.lo, jump_at }, hi = { jump_at, cl.hi };
-                if (tsr_vec_push(&next, lo) || tsr_vec_push(&next, hi)) goto oom;
-                continue;
-            }
-            /* cheap pre-filters before extension: enough seeded words, and
-             * one exact run longer than a chance phrase */
-            if (seeded * 4 < min_words ||
-                (longest < ALIGN_MIN_RUN(k) && uni < ALIGN_RARE_MIN))
-                continue;
-            uint32_t da, db;
-            /* backward from the run that starts the passage in A; limits
-             * keep each side from running into the other run's span */
-            extend(A, B, ra0.a0, ra0.b0, -1, 0, (uint32_t)q->n, 0, (uint32_t)bn, &da, &db);
-            a0 -= da;
-            if (rb0.a0 == ra0.a0 && rb0.b0 == ra0.b0) b0 -= db;
-            else {
-                extend(A, B, rb0.a0, rb0.b0, -1, 0, (uint32_t)q->n, 0, (uint32_t)bn, &da, &db);
-                b0 -= db;
-            }
-            extend(A, B, ra1.a1, ra1.b1, +1, 0, (uint32_t)q->n, 0, (uint32_t)bn, &da, &db);
-            a1 += da;
-            if (rb1.a1 == ra1.a1 && rb1.b1 == ra1.b1) b1 += db;
-            else {
-                extend(A, B, rb1.a1, rb1.b1, +1, 0, (uint32_t)q->n, 0, (uint32_t)bn, &da, &db);
-                b1 += db;
-            }
-            if (self && a1 > b0) {  /* a repeat must end before its copy */
-                if (b0 <= a0) continue;
-                a1 = b0;
-            }
-            uint32_t an = a1 - a0, bnw = b1 - b0;
-            if (an < min_words || bnw < min_words)
-                continue;
-            ps.a_lo = a0; ps.a_hi = a1; ps.b_lo = b0; ps.b_hi = b1;
-            ps.seeded = seeded;
-            ps.matches = bag_matches(A, a0, a1, B, b0, b1, keys, cnt, used, slots - 1);
-            ps.similarity = 2.0 * ps.matches / (double)(an + bnw);
-            /* short passages must be more similar: two sentences that
-             * share a formula ("for the fourth quarter ... a year
-             * earlier") reach half their words in common by chance */
-            const uint32_t shorter = an < bnw ? an : bnw;
-            const double need = p->min_similarity +
-                (shorter < 2 * min_words
-                     ? ALIGN_SHORT_SIM * (double)(2 * min_words - shorter) / (double)min_words : 0.0);
-            if (ps.similarity < need &&
-                !(uni >= ALIGN_RARE_MIN && ps.similarity >= ALIGN_RARE_SIM * need)) {
-                if (cut > cl.lo) {
-                    range lo = { cl.lo, cut }, hi = { cut, cl.hi };
-                    if (tsr_vec_push(&next, lo) || tsr_vec_push(&next, hi)) goto oom;
-                }
-                continue;
-            }
-            if (tsr_vec_push(&cand, ps)) goto oom;
-        }
-    }
-
-    /* 5. overlaps: of passages covering mostly the same words of A (or of
-     * B), keep the stronger */
-    if (cand.n > 1) {
-        tsr_sort(cand.a, cand.n, sizeof *cand.a, pass_cmp_strength);
-        size_t kept = 0;
-        for (size_t x = 0; x < cand.n; x++) {
-            const al_passage *c = &cand.a[x];
-            int drop = 0;
-            for (size_t y = 0; y < kept && !drop; y++) {
-                const al_passage *k2 = &cand.a[y];
-                uint32_t lo = c->a_lo > k2->a_lo ? c->a_lo : k2->a_lo;
-                uint32_t hi = c->a_hi < k2->a_hi ? c->a_hi : k2->a_hi;
-                if (hi > lo && (hi - lo) * 2 > c->a_hi - c->a_lo) drop = 1;
-                lo = c->b_lo > k2->b_lo ? c->b_lo : k2->b_lo;
-                hi = c->b_hi < k2->b_hi ? c->b_hi : k2->b_hi;
-                uint32_t alo = c->a_lo > k2->a_lo ? c->a_lo : k2->a_lo;
-                uint32_t ahi = c->a_hi < k2->a_hi ? c->a_hi : k2->a_hi;
-                /* same B words claimed twice, and overlapping in A too */
-                if (hi > lo && (hi - lo) * 2 > c->b_hi - c->b_lo && ahi > alo) drop = 1;
-            }
-            if (!drop) cand.a[kept++] = *c;
-        }
-        cand.n = kept;
-        tsr_sort(cand.a, cand.n, sizeof *cand.a, pass_cmp_a);
-    }
-    /* 6. granularity: neighbours on both sides that were split apart
-     * (a dissimilar stretch, a jump) are one passage when, taken together,
-     * they are still similar enough: one reuse reported as one passage */
-    if (cand.n > 1 && !self) {
-        const uint32_t gap = (uint32_t)p->max_gap;
-        size_t w = 0;
-        for (size_t x = 1; x < cand.n; x++) {
-            al_passage *c = &cand.a[w];
-            const al_passage *d = &cand.a[x];
-            /* in the same order on both sides (d follows c in B as in A)
-             * within the usual gap; in swapped order only when they touch on
-             * both sides (sentences shuffled inside one passage), so that a
-             * paragraph moved past other text stays a passage of its own */
-            const int inorder = d->b_lo >= c->b_lo;
-            uint32_t bgap = inorder ? (d->b_lo >= c->b_hi ? d->b_lo - c->b_hi : 0)
-                                    : (c->b_lo >= d->b_hi ? c->b_lo - d->b_hi : 0);
-            uint32_t agap = d->a_lo >= c->a_hi ? d->a_lo - c->a_hi : 0;
-            const uint32_t lim = inorder ? gap : ALIGN_SWAP_GAP;
-            /* a summary: pieces close together in A drawn, in order, from a
-             * long stretch of B; merged when most words of the merged A are
-             * found in the merged B (containment, not similarity) */
-            if (inorder && agap <= ALIGN_SUM_AGAP && bgap > lim &&
-                bgap <= ALIGN_SUM_BGAP_F * gap) {
-                al_passage m = *c;
-                if (d->a_hi > m.a_hi) m.a_hi = d->a_hi;
-                if (d->b_hi > m.b_hi) m.b_hi = d->b_hi;
-                m.seeded = c->seeded + d->seeded;
-                m.matches = bag_matches(A, m.a_lo, m.a_hi, B, m.b_lo, m.b_hi, keys, cnt,
-                                        used, bag_slots - 1);
-                uint32_t an = m.a_hi - m.a_lo, bnw = m.b_hi - m.b_lo;
-                if (bnw >= ALIGN_SUM_RATIO * an && m.matches >= ALIGN_SUM_CONTAIN * an) {
-                    m.similarity = 2.0 * m.matches / (double)(an + bnw);
-                    *c = m;
-                    continue;
-                }
-            }
-            if (agap <= lim && bgap <= lim) {
-                al_passage m = *c;
-                if (d->a_hi > m.a_hi) m.a_hi = d->a_hi;
-                if (d->b_lo < m.b_lo) m.b_lo = d->b_lo;
-                if (d->b_hi > m.b_hi) m.b_hi = d->b_hi;
-                m.seeded = c->seeded + d->seeded;
-                m.matches = bag_matches(A, m.a_lo, m.a_hi, B, m.b_lo, m.b_hi, keys, cnt,
-                                        used, bag_slots - 1);
-                m.similarity = 2.0 * m.matches / (double)(m.a_hi - m.a_lo + m.b_hi - m.b_lo);
-                if (m.similarity >= ALIGN_MERGE_SIM * p->min_similarity) {
-                    *c = m;
-                    continue;
-                }
-            }
-            cand.a[++w] = *d;
-        }
-        cand.n = w + 1;
-    }
-    if (tsr_vec_reserve(out, cand.n)) goto oom;
-    for (size_t x = 0; x < cand.n; x++)
-        out->a[out->n++] = cand.a[x];
-    goto done;
-oom:
-    rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory aligning");
-done:
-    wk->hits = hits;
-    wk->hits2 = hits2;
-    wk->runs = runs;
-    wk->work = work;
-    wk->next = next;
-    wk->cand = cand;
+    if (align_stages(&c, wk, out))
+        rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory aligning");
     al_work_free(own);
     return rc;
 }
