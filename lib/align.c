@@ -167,6 +167,55 @@ static inline uint64_t seed_hash(const tsr_word *w, size_t k)
     return h;
 }
 
+/* The query's rare words, q->rare: long, and at most ALIGN_RARE_MAXOCC
+ * times in the query (counted in a table of q->mask + 1 slots); and a
+ * table of them, hash -> position (q->rkey, q->rpos), for al_rare_seeds
+ * to look B's long words up in.  0, or -1 when out of memory. */
+static int query_rare_words(al_query *q)
+{
+    const tsr_word *w = q->w;
+    const size_t n = q->n;
+    q->rare = calloc(n, 1);
+    uint64_t *key = calloc((size_t)q->mask + 1, sizeof *key);
+    uint8_t *cnt = calloc((size_t)q->mask + 1, 1);
+    if (!q->rare || !key || !cnt) {
+        free(key); free(cnt);
+        return -1;
+    }
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++) {
+            if (w[i].end - w[i].begin < ALIGN_RARE_LEN) continue;
+            uint64_t h = w[i].hash | 1;
+            uint32_t s = (uint32_t)(h >> 21) & q->mask;
+            while (key[s] && key[s] != h) s = (s + 1) & q->mask;
+            key[s] = h;
+            if (pass == 0) { if (cnt[s] < 255) cnt[s]++; }
+            else q->rare[i] = cnt[s] <= ALIGN_RARE_MAXOCC;
+        }
+    free(cnt);
+    free(key);
+    /* each rare word is in the table once: ALIGN_RARE_MAXOCC is 1 */
+    _Static_assert(ALIGN_RARE_MAXOCC == 1, "the rare-word table keeps one position per word");
+    size_t nrare = 0;
+    for (size_t i = 0; i < n; i++) nrare += q->rare[i];
+    uint32_t rslots = 64;
+    while (rslots < 8 * nrare) rslots <<= 1;  /* sparse: a probe seldom collides */
+    q->rmask = rslots - 1;
+    q->rkey = calloc(rslots, sizeof *q->rkey);
+    q->rpos = calloc(rslots, sizeof *q->rpos);
+    if (!q->rkey || !q->rpos)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!q->rare[i]) continue;
+        uint64_t h = w[i].hash | 1;
+        uint32_t s = (uint32_t)(h >> 21) & q->rmask;
+        while (q->rkey[s]) s = (s + 1) & q->rmask;
+        q->rkey[s] = h;
+        q->rpos[s] = (uint32_t)i;
+    }
+    return 0;
+}
+
 int al_query_init(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,
                   tsr_error *err)
 {
@@ -195,48 +244,9 @@ int al_query_init(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,
         q->next[i] = q->head[s];
         q->head[s] = (uint32_t)i + 1;
     }
-    /* rare words: long, and at most ALIGN_RARE_MAXOCC times in the query */
-    q->rare = calloc(n, 1);
-    uint64_t *key = calloc(slots, sizeof *key);
-    uint8_t *cnt = calloc(slots, 1);
-    if (!q->rare || !key || !cnt) {
-        free(key); free(cnt);
+    if (query_rare_words(q)) {
         al_query_free(q);
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory preparing alignment");
-    }
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < n; i++) {
-            if (w[i].end - w[i].begin < ALIGN_RARE_LEN) continue;
-            uint64_t h = w[i].hash | 1;
-            uint32_t s = (uint32_t)(h >> 21) & q->mask;
-            while (key[s] && key[s] != h) s = (s + 1) & q->mask;
-            key[s] = h;
-            if (pass == 0) { if (cnt[s] < 255) cnt[s]++; }
-            else q->rare[i] = cnt[s] <= ALIGN_RARE_MAXOCC;
-        }
-    free(cnt);
-    /* and a table of them, hash -> position, for al_rare_seeds to look B's
-     * long words up in (each is in it once: ALIGN_RARE_MAXOCC is 1) */
-    _Static_assert(ALIGN_RARE_MAXOCC == 1, "the rare-word table keeps one position per word");
-    free(key);
-    size_t nrare = 0;
-    for (size_t i = 0; i < n; i++) nrare += q->rare[i];
-    uint32_t rslots = 64;
-    while (rslots < 8 * nrare) rslots <<= 1;  /* sparse: a probe seldom collides */
-    q->rmask = rslots - 1;
-    q->rkey = calloc(rslots, sizeof *q->rkey);
-    q->rpos = calloc(rslots, sizeof *q->rpos);
-    if (!q->rkey || !q->rpos) {
-        al_query_free(q);
-        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory preparing alignment");
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!q->rare[i]) continue;
-        uint64_t h = w[i].hash | 1;
-        uint32_t s = (uint32_t)(h >> 21) & q->rmask;
-        while (q->rkey[s]) s = (s + 1) & q->rmask;
-        q->rkey[s] = h;
-        q->rpos[s] = (uint32_t)i;
     }
     return TSR_OK;
 }
