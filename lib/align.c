@@ -64,7 +64,16 @@
  *
  * 9. Granularity (al_merge_neighbours).  Neighbouring passages that were
  *    split apart but are, taken together, still one passage (or a
- *    summary of a longer stretch of B) are merged back.
+ *    summary of a longer stretch of B) are merged back, never so that
+ *    the merged spans pair text with other text: not across text moved
+ *    (a block in another order, a gap that another passage fills), nor
+ *    across a stretch that one side lacks.
+ *
+ * A passage is a claim that its two spans hold the same text.  Reordered
+ * text therefore ends a passage: a cluster whose diagonal jumps between
+ * two stretches of min_words seeded words each is split (stage 7), and
+ * neighbours in swapped order stay apart (stage 9) unless both are
+ * rewritten text, where a swap is one of the edits.
  *
  * Edge cases.  Texts shorter than the seed length have no seeds and so no
  * passages.  In self mode (A against itself) only hits with j > i count,
@@ -134,6 +143,23 @@
  * min_similarity; in swapped order only across gaps up to ALIGN_SWAP_GAP. */
 #define ALIGN_MERGE_SIM 0.8
 #define ALIGN_SWAP_GAP 15
+/* A cluster whose diagonal jumps by more than this many words between
+ * two stretches of min_words seeded words each is two passages (a
+ * sentence moved inside a paragraph). */
+#define ALIGN_MOVE_JUMP 10
+/* ... when the cluster is a clean copy: at least ALIGN_MOVE_DENSE of its
+ * span in A seeded.  Neighbouring passages in swapped order merge only
+ * when both are rewritten (less similar than ALIGN_MOVE_SIM): a swap
+ * inside reworded text is part of the rewording (PAN's random
+ * obfuscation shuffles phrases); clean blocks in another order are
+ * moved text, each a passage of its own. */
+#define ALIGN_MOVE_DENSE 0.9
+#define ALIGN_MOVE_SIM 0.97
+/* Neighbouring passages in the same order merge only when the gap between
+ * them in A exceeds the gap in B by at most ALIGN_INDEL words (a phrase
+ * inserted, not a sentence the source lacks), and a wider gap in B is not
+ * text that another passage claims (text moved, not left out). */
+#define ALIGN_INDEL 10
 /* Summaries: neighbouring passages at most ALIGN_SUM_AGAP apart in A and
  * at most ALIGN_SUM_BGAP_F * max_gap apart in B (in order) merge when the
  * merged B span is at least ALIGN_SUM_RATIO times the A span and holds
@@ -786,11 +812,12 @@ static void mark_isolated(const al_pair *c, const al_run *r, size_t n, uint8_t *
     }
 }
 
-/* Clears keep[x] of each short run of wk->runs over words that a long
- * run (2k words or more) already aligns elsewhere, on either side: it
- * contradicts the long run.  Long runs hardly overlap one another on one
- * side, so looking back over a few of them, by start, finds any that
- * covers a short run. */
+/* Clears keep[x] of each run of wk->runs over words that a run at least
+ * twice as long (and of 2k words or more) already aligns elsewhere, on
+ * either side: it contradicts the long run (a phrase of a paragraph
+ * that recurs in the paragraph before it in the other text).  Long runs
+ * hardly overlap one another on one side, so looking back over a few of
+ * them, by start, finds any that covers a shorter run. */
 static int unmark_contradicting(const al_pair *c, al_work *wk)
 {
     const size_t k = c->k;
@@ -806,7 +833,7 @@ static int unmark_contradicting(const al_pair *c, al_work *wk)
         sort_runs(longr->a, longr->n, side);
         for (size_t x = 0; x < n; x++) {
             const al_run *r = &runs[x];
-            if (!keep[x] || run_len(r) >= 2 * k) continue;
+            if (!keep[x]) continue;
             const uint32_t r0 = run_start(r, side), r1 = run_end(r, side);
             size_t lo = 0, hi = longr->n;  /* first long run starting at >= r1 */
             while (lo < hi) {
@@ -817,7 +844,8 @@ static int unmark_contradicting(const al_pair *c, al_work *wk)
                 const al_run *g = &longr->a[y];
                 const uint32_t g0 = run_start(g, side), g1 = run_end(g, side);
                 if (g1 <= r0) continue;
-                if (g->a0 == r->a0 && g->b0 == r->b0) continue;
+                if ((g->a0 == r->a0 && g->b0 == r->b0) || run_len(g) < 2 * run_len(r))
+                    continue;
                 uint32_t ov = (g1 < r1 ? g1 : r1) - (g0 > r0 ? g0 : r0);
                 if (2 * ov >= r1 - r0) { keep[x] = 0; break; }
             }
@@ -1116,8 +1144,9 @@ static void extend_end(const al_pair *c, const al_run *ra, const al_run *rb, int
  * - AL_SPLIT at *at where the diagonal jumps by more than max_gap, when
  *   the cluster holds two copies of the same text (its spans in A and B
  *   differ by half) or two stretches, each of min_words seeded words,
- *   whose order differs in the two texts (paragraphs moved): each half is
- *   a passage of its own;
+ *   whose order differs in the two texts (paragraphs moved), or by more
+ *   than ALIGN_MOVE_JUMP between two such stretches of a clean copy
+ *   (a sentence moved): each half is a passage of its own;
  * - AL_DROP when it has too few seeded words or no run longer than a
  *   chance phrase (and few rare words), or, extended at its four ends by
  *   al_extend (and in self mode cut short of its copy), is shorter than
@@ -1141,7 +1170,8 @@ int al_score_cluster(const al_pair *c, al_work *wk, al_range cl, al_passage *ps,
     cluster_stats(r, cl, &s);
     const uint32_t span_a = e.a1 - e.a0, span_b = e.b1 - e.b0;
     const int moved = s.seeded_at_jump >= min_words && s.seeded - s.seeded_at_jump >= min_words;
-    if (s.jump > p->max_gap && (moved || 2 * span_a > 3 * span_b || 2 * span_b > 3 * span_a)) {
+    if ((s.jump > p->max_gap && (moved || 2 * span_a > 3 * span_b || 2 * span_b > 3 * span_a)) ||
+        (s.jump > ALIGN_MOVE_JUMP && moved && (double)s.seeded >= ALIGN_MOVE_DENSE * span_a)) {
         *at = s.jump_at;
         return AL_SPLIT;
     }
@@ -1159,6 +1189,7 @@ int al_score_cluster(const al_pair *c, al_work *wk, al_range cl, al_passage *ps,
         return AL_DROP;
     ps->a_lo = e.a0; ps->a_hi = e.a1; ps->b_lo = e.b0; ps->b_hi = e.b1;
     ps->seeded = s.seeded;
+    ps->evalue = 0.0;
     ps->matches = al_bag_matches(wk, c->A, e.a0, e.a1, c->B, e.b0, e.b1);
     ps->similarity = 2.0 * ps->matches / (double)(an + bnw);
     /* short passages must be more similar: two sentences that share a
@@ -1280,14 +1311,32 @@ static int merge_similar(const al_pair *c, al_work *wk, al_passage *m,
     return m->similarity >= ALIGN_MERGE_SIM * c->p->min_similarity;
 }
 
+/* Whether B[b0, b1), the gap in B between two neighbouring passages, is
+ * mostly the B span of another passage than cand[x] (text moved there
+ * from elsewhere in A, not text that A left out). */
+static int b_gap_claimed(const al_passages *cand, size_t x, uint32_t b0, uint32_t b1)
+{
+    uint32_t most = 0;
+    for (size_t y = 0; y < cand->n && b1 > b0; y++) {
+        if (y == x) continue;
+        const uint32_t lo = cand->a[y].b_lo > b0 ? cand->a[y].b_lo : b0;
+        const uint32_t hi = cand->a[y].b_hi < b1 ? cand->a[y].b_hi : b1;
+        if (hi > lo && hi - lo > most) most = hi - lo;
+    }
+    return b1 > b0 && 2 * most >= b1 - b0;
+}
+
 /* Granularity.  wk->cand (sorted by A, no overlaps) with neighbours that
  * were split apart (a dissimilar stretch, a jump) merged when, taken
  * together, they are still one passage: one reuse reported as one
- * passage.  Neighbours merge in the same order on both sides (d follows
- * c in B as in A) within the usual gap, or as a summary (merge_summary);
- * in swapped order only when they touch on both sides (sentences
- * shuffled inside one passage), so that a paragraph moved past other
- * text stays a passage of its own.  Needs the bag table. */
+ * passage.  A passage's two spans must hold the same text (up to its
+ * edits), so: neighbours merge in the same order on both sides (d's
+ * middle in B after c's) within the usual gap when the gap in A is not a
+ * stretch B lacks (ALIGN_INDEL) and the gap in B is not text moved
+ * elsewhere (b_gap_claimed), or as a summary (merge_summary); in swapped
+ * order only when both are rewritten text (ALIGN_MOVE_SIM) close on both
+ * sides (ALIGN_SWAP_GAP), so that a paragraph or sentence moved stays a
+ * passage of its own.  Needs the bag table. */
 void al_merge_neighbours(const al_pair *c, al_work *wk)
 {
     al_passages *cand = &wk->cand;
@@ -1298,19 +1347,23 @@ void al_merge_neighbours(const al_pair *c, al_work *wk)
     for (size_t x = 1; x < cand->n; x++) {
         al_passage *cw = &cand->a[w];
         const al_passage *d = &cand->a[x];
-        const int inorder = d->b_lo >= cw->b_lo;
+        const int inorder = d->b_lo + d->b_hi > cw->b_lo + cw->b_hi;
         const uint32_t bgap = inorder ? (d->b_lo >= cw->b_hi ? d->b_lo - cw->b_hi : 0)
                                       : (cw->b_lo >= d->b_hi ? cw->b_lo - d->b_hi : 0);
         const uint32_t agap = d->a_lo >= cw->a_hi ? d->a_lo - cw->a_hi : 0;
         const uint32_t lim = inorder ? gap : ALIGN_SWAP_GAP;
         al_passage m = *cw;
         if (inorder && agap <= ALIGN_SUM_AGAP && bgap > lim && bgap <= ALIGN_SUM_BGAP_F * gap &&
-            merge_summary(c, wk, &m, d)) {
+            !b_gap_claimed(cand, x, cw->b_hi, d->b_lo) && merge_summary(c, wk, &m, d)) {
             *cw = m;
             continue;
         }
         m = *cw;
-        if (agap <= lim && bgap <= lim && merge_similar(c, wk, &m, d)) {
+        const int rewritten = cw->similarity < ALIGN_MOVE_SIM && d->similarity < ALIGN_MOVE_SIM;
+        const int ok = inorder ? agap <= bgap + ALIGN_INDEL &&
+                                 !(bgap > agap + ALIGN_INDEL && b_gap_claimed(cand, x, cw->b_hi, d->b_lo))
+                               : rewritten;
+        if (agap <= lim && bgap <= lim && ok && merge_similar(c, wk, &m, d)) {
             *cw = m;
             continue;
         }
