@@ -366,7 +366,12 @@ def true_coverage(t, text_len):
     return covered / text_len if text_len else 0.0
 
 
-def score_article(t, report, text_len, acc):
+def sentence_bytes(text):
+    """Sentence spans of text in byte offsets."""
+    return [(byte_offset(text, b), byte_offset(text, e)) for b, e in sentences(text)]
+
+
+def score_article(t, report, text_len, acc, text=None):
     """Add one article's counts to the accumulator dict `acc`."""
     passages = []
     for p in report.get("passages", []):
@@ -411,6 +416,20 @@ def score_article(t, report, text_len, acc):
             acc["false_passages"] += 1
             acc["false_sources"].add((t["id"], sid))
 
+    # Sentence attribution: each sentence of the article that a passage
+    # covers (half of its bytes) is attributed to the passage's source; it
+    # is right when a planted piece of that source (or an alt) holds it.
+    if text is not None:
+        sents = sentence_bytes(text)
+        for b, e, sid, sb, se in passages:
+            for s0, s1 in sents:
+                if ov(b, e, s0, s1) * 2 < s1 - s0:
+                    continue
+                acc["attr_total"] += 1
+                acc["attr_held"] += any(
+                    (pl["source"] == sid or sid in pl.get("alt", ())) and
+                    ov(pl["begin"], pl["end"], s0, s1) * 2 >= s1 - s0 for pl in planted)
+
     # Outside sentences (and the repeat) flagged as reused.
     for u in t["unrelated"]:
         acc["unrelated"] += 1
@@ -450,7 +469,8 @@ def new_acc():
     acc = {k: 0 for k in (
         "verbatim_planted", "verbatim_found", "reworded_planted",
         "reworded_found", "reported", "reported_right", "false_passages",
-        "unrelated", "unrelated_flagged", "repeats", "repeats_found")}
+        "unrelated", "unrelated_flagged", "repeats", "repeats_found",
+        "attr_total", "attr_held")}
     acc.update(false_sources=set(), cases=[], dets=[], coverage_err=[],
                repeat_reports=False)
     return acc
@@ -481,6 +501,8 @@ def summary_rows(acc):
         ["plagdet", "", f"{s.plagdet:.4f}"],
         ["passages with a false source", f"{acc['false_passages']}",
          f"{len(acc['false_sources'])} (article, source) pairs"],
+        ["sentences attributed to a source holding them",
+         f"{acc['attr_held']}/{acc['attr_total']}", ratio(acc["attr_held"], acc["attr_total"])],
         ["outside sentences flagged",
          f"{acc['unrelated_flagged']}/{acc['unrelated']}",
          ratio(acc["unrelated_flagged"], acc["unrelated"])],
@@ -563,7 +585,7 @@ def main(argv=None):
                     report = {"passages": []}
             else:
                 report = synthetic_report(t)
-            score_article(t, report, len(art["text"].encode("utf-8")), acc)
+            score_article(t, report, len(art["text"].encode("utf-8")), acc, art["text"])
         if binary:
             t_check = time.monotonic() - t0
 

@@ -69,8 +69,10 @@
  *    (a block in another order, a gap that another passage fills), nor
  *    across a stretch that one side lacks.
  *
- * A passage is a claim that its two spans hold the same text.  Reordered
- * text therefore ends a passage: a cluster whose diagonal jumps between
+ * A passage is a claim that its two spans hold the same text.  A stretch
+ * of A that the source does not hold (more than ALIGN_HOLE words, few of
+ * them found in the source span: `foreign`) therefore ends a passage,
+ * in stage 7 and in stage 9; so does reordered text: a cluster whose diagonal jumps between
  * two stretches of min_words seeded words each is split (stage 7), and
  * neighbours in swapped order stay apart (stage 9) unless both are
  * rewritten text, where a swap is one of the edits.
@@ -160,6 +162,14 @@
  * inserted, not a sentence the source lacks), and a wider gap in B is not
  * text that another passage claims (text moved, not left out). */
 #define ALIGN_INDEL 10
+/* A stretch of A of more than ALIGN_HOLE words between seeds, less than
+ * ALIGN_FOREIGN of whose words the source span holds (as a bag), is text
+ * the source lacks (a sentence of another source between two of this
+ * one's): a cluster is split there, and neighbours do not merge across
+ * it.  Reworded and translated text keeps more of its words than that. */
+#define ALIGN_HOLE 10
+#define ALIGN_FOREIGN 0.25
+
 /* Summaries: neighbouring passages at most ALIGN_SUM_AGAP apart in A and
  * at most ALIGN_SUM_BGAP_F * max_gap apart in B (in order) merge when the
  * merged B span is at least ALIGN_SUM_RATIO times the A span and holds
@@ -1075,6 +1085,7 @@ typedef struct {
     size_t jump_at;           /* the run after the widest diagonal jump */
     int64_t jump;             /* that jump */
     uint32_t seeded_at_jump;  /* seeded words before it */
+    uint32_t hole;            /* the widest gap in A (before run `cut`) */
 } cl_stats;
 
 /* Of runs at the same extreme, the first in r's order makes the end. */
@@ -1100,6 +1111,7 @@ static void cluster_stats(const al_run *r, al_range cl, cl_stats *s)
         if (x > cl.lo && r[x].a0 > reach && r[x].a0 - reach >= widest) {
             widest = r[x].a0 - reach;
             s->cut = x;
+            s->hole = widest;
         }
         if (x > cl.lo) {
             /* a jump of the diagonal: B went far back or ahead */
@@ -1139,6 +1151,18 @@ static void extend_end(const al_pair *c, const al_run *ra, const al_run *rb, int
     }
 }
 
+/* Whether A[a0, a1), a stretch of A between seeds, is text that B[b0, b1)
+ * does not hold: fewer than ALIGN_FOREIGN of its words are found there
+ * (as a bag).  Reworded text (words shuffled, replaced, inserted) keeps
+ * most of its words; a sentence of another source keeps only a few
+ * function words. */
+static int foreign(const al_pair *c, al_work *wk, uint32_t a0, uint32_t a1, uint32_t b0,
+                   uint32_t b1)
+{
+    const uint32_t m = al_bag_matches(wk, c->A, a0, a1, c->B, b0, b1);
+    return (double)m < ALIGN_FOREIGN * (double)(a1 - a0);
+}
+
 /* Extension and scoring.  Of the refined cluster r[cl.lo, cl.hi) of
  * wk->runs (reordered: sorted by A on return):
  * - AL_SPLIT at *at where the diagonal jumps by more than max_gap, when
@@ -1147,6 +1171,9 @@ static void extend_end(const al_pair *c, const al_run *ra, const al_run *rb, int
  *   whose order differs in the two texts (paragraphs moved), or by more
  *   than ALIGN_MOVE_JUMP between two such stretches of a clean copy
  *   (a sentence moved): each half is a passage of its own;
+ * - AL_SPLIT at its widest gap in A when that gap is text the source
+ *   span does not hold (foreign: more than ALIGN_HOLE words, few found
+ *   in B);
  * - AL_DROP when it has too few seeded words or no run longer than a
  *   chance phrase (and few rare words), or, extended at its four ends by
  *   al_extend (and in self mode cut short of its copy), is shorter than
@@ -1173,6 +1200,14 @@ int al_score_cluster(const al_pair *c, al_work *wk, al_range cl, al_passage *ps,
     if ((s.jump > p->max_gap && (moved || 2 * span_a > 3 * span_b || 2 * span_b > 3 * span_a)) ||
         (s.jump > ALIGN_MOVE_JUMP && moved && (double)s.seeded >= ALIGN_MOVE_DENSE * span_a)) {
         *at = s.jump_at;
+        return AL_SPLIT;
+    }
+    /* a stretch of A that B lacks (a sentence of another source between
+     * two of this one's) is not part of the passage: the halves are
+     * scored apart */
+    if (!c->self && s.hole > ALIGN_HOLE &&
+        foreign(c, wk, r[s.cut].a0 - s.hole, r[s.cut].a0, e.b0, e.b1)) {
+        *at = s.cut;
         return AL_SPLIT;
     }
     /* cheap pre-filters before extension */
@@ -1302,6 +1337,11 @@ static int merge_summary(const al_pair *c, al_work *wk, al_passage *m,
 static int merge_similar(const al_pair *c, al_work *wk, al_passage *m,
                          const al_passage *d)
 {
+    /* not across a stretch of A that the source does not hold */
+    if (d->a_lo > m->a_hi + ALIGN_HOLE &&
+        foreign(c, wk, m->a_hi, d->a_lo, m->b_lo < d->b_lo ? m->b_lo : d->b_lo,
+                m->b_hi > d->b_hi ? m->b_hi : d->b_hi))
+        return 0;
     if (d->a_hi > m->a_hi) m->a_hi = d->a_hi;
     if (d->b_lo < m->b_lo) m->b_lo = d->b_lo;
     if (d->b_hi > m->b_hi) m->b_hi = d->b_hi;

@@ -237,8 +237,56 @@ static void test_sentences(void)
     free_list(par);
 }
 
+/* Stretches the source does not hold (part 3 of the issue): a reused
+ * sentence between two unrelated ones; a reused sentence next to one on
+ * the same subject in other words (a few of the same names, nothing
+ * copied).  The passage is the reused sentence exactly. */
+static void test_stretches(void)
+{
+    char *x = sentence(20), *s = sentence(22), *y = sentence(18);
+    char *u1 = sentence(19), *u2 = sentence(21);
+    {   /* U1 S U2 against X S Y */
+        char *b[3] = { x, s, y }, *a[3] = { u1, s, u2 };
+        const int idx[3] = { -1, 1, -1 };
+        expect("sentence between unrelated ones", b, 3, a, idx, 3);
+    }
+    {   /* S T against S Y, T on Y's subject: 5 of Y's 18 words among 20
+         * others, in another order */
+        buf t = { 0 };
+        char *yw = strdup(y);
+        char *tok[32];
+        int n = 0;
+        for (char *w = strtok(yw, " ."); w && n < 32; w = strtok(NULL, " .")) tok[n++] = w;
+        for (int i = 0; i < 25; i++) {
+            char w[16];
+            if (i % 5 == 2) snprintf(w, sizeof w, "%s", tok[(i * 7) % n]);
+            else snprintf(w, sizeof w, "%s%04u", i ? "v" : "V", next_word++);
+            if (i) put(&t, " ");
+            put(&t, w);
+        }
+        put(&t, ".");
+        char *b[2] = { s, y }, *a[2] = { s, t.s };
+        const int idx[2] = { 0, -1 };
+        expect("sentence next to one on the same subject", b, 2, a, idx, 2);
+        free(t.s);
+        free(yw);
+    }
+    {   /* S1 F S2 against S1 S2: F is not the source's */
+        char *b[2] = { x, s }, *a[3] = { x, u1, s };
+        const int idx[3] = { 0, -1, 1 };
+        expect("unrelated sentence between two reused ones", b, 2, a, idx, 3);
+    }
+    {   /* S1 F S2 against S1 G S2: F is not G */
+        char *b[3] = { x, y, s }, *a[3] = { x, u1, s };
+        const int idx[3] = { 0, -1, 2 };
+        expect("sentence in place of another", b, 3, a, idx, 3);
+    }
+    free(x); free(s); free(y); free(u1); free(u2);
+}
+
 int main(void)
 {
+    RUN(test_stretches);
     RUN(test_paragraphs);
     RUN(test_interleaved);
     RUN(test_sentences);
