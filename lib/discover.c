@@ -664,7 +664,11 @@ static int fam_oom(tsr_error *err)
 }
 
 /* Spans of one document overlapping by at least half of the longer are
- * one.  `nd` holds `n` spans sorted by document, begin, end (node_cmp). */
+ * one; so is a span lying (90%) inside a longer one that is at most five
+ * times its length: a piece of a passage that was split where the text
+ * was reordered (each moved block is a passage of its own, linked to its
+ * part of the whole copy elsewhere).  `nd` holds `n` spans sorted by
+ * document, begin, end (node_cmp). */
 static void fam_join_overlaps(const disc_node *nd, size_t n, uint32_t *up)
 {
     for (size_t i = 0; i < n;) {
@@ -678,11 +682,39 @@ static void fam_join_overlaps(const disc_node *nd, size_t n, uint32_t *up)
                 /* half of the longer: two spans of mostly the same text.
                  * (Half of the shorter would let one long passage absorb
                  * every short one inside it and chain whole corpora.) */
-                uint32_t lg = la > lb ? la : lb;
-                if (2 * (uint64_t)ov >= lg) tsr_uf_union(up, a->node, b->node);
+                uint32_t lg = la > lb ? la : lb, sh = la > lb ? lb : la;
+                if (2 * (uint64_t)ov >= lg ||
+                    (10 * (uint64_t)ov >= 9 * (uint64_t)sh && 5 * (uint64_t)sh >= lg))
+                    tsr_uf_union(up, a->node, b->node);
             }
             if (b->end > nd[best].end) best = j;
         }
+        i = j;
+    }
+}
+
+/* Whether two spans are within FAM_NEAR bytes of each other. */
+#define FAM_NEAR 64
+static int fam_near(uint32_t b0, uint32_t e0, uint32_t b1, uint32_t e1)
+{
+    return b1 <= e0 + FAM_NEAR && b0 <= e1 + FAM_NEAR;
+}
+
+/* Links of one pair of documents whose spans are next to each other in
+ * one of the documents are one reuse: a copy whose blocks were reordered,
+ * each block a passage of its own (align.c), lies block after block in
+ * each document, though in another order in the other.  Links of a pair are consecutive
+ * (discovery aligns a pair once). */
+static void fam_join_moved(const tsr_link *links, size_t nl, uint32_t *up)
+{
+    for (size_t i = 0; i < nl;) {
+        size_t j = i + 1;
+        while (j < nl && links[j].a_doc == links[i].a_doc && links[j].b_doc == links[i].b_doc) j++;
+        for (size_t x = i; x < j; x++)
+            for (size_t y = x + 1; y < j; y++)
+                if (fam_near(links[x].a_begin, links[x].a_end, links[y].a_begin, links[y].a_end) ||
+                    fam_near(links[x].b_begin, links[x].b_end, links[y].b_begin, links[y].b_end))
+                    tsr_uf_union(up, (uint32_t)(2 * x), (uint32_t)(2 * y));
         i = j;
     }
 }
@@ -703,6 +735,7 @@ static int fam_spans(disc_fb *fb, const tsr_link *links, tsr_error *err)
         nd[2 * i + 1] = (disc_node){ l->b_doc, l->b_begin, l->b_end, (uint32_t)(2 * i + 1) };
         tsr_uf_union(up, (uint32_t)(2 * i), (uint32_t)(2 * i + 1));
     }
+    fam_join_moved(links, nl, up);
     tsr_sort(nd, 2 * nl, sizeof *nd, node_cmp);
     fam_join_overlaps(nd, 2 * nl, up);
     return TSR_OK;
