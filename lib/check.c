@@ -28,7 +28,7 @@
  * The code.  tsr_index_check checks its arguments, then runs the stages,
  * each a static function with its contract above it, on a ck_check that
  * holds the state: ck_prepare (words, alignment query, buffers, and
- * ck_units: the significance model and the text's fingerprints); 1.
+ * ck_units: the significance model, the text's n-grams and fingerprints); 1.
  * ck_lookup (n-gram lookups, boilerplate words) and ck_candidates (hits
  * counted and ordered, select_diverse); 2. ck_fetch (the document cache,
  * else one batch read) and ck_align_sources (ck_doc_words, alignment,
@@ -213,8 +213,8 @@ typedef struct {
     tsr_word *B;              /* a batch document's words (buffer reused) */
     size_t bcap;
     sg_model sm;              /* significance (signif.c): the index's model, */
-    sg_unit *units;           /* the text's fingerprints with their df */
-    size_t nunits;
+    sg_text sgt;              /* the text's n-grams and fingerprints (df
+                               * filled in by ck_lookup) */
     sg_work *sw;
     tsr_result *r;
 } ck_check;
@@ -227,19 +227,14 @@ static int ck_oom(const ck_check *ck, tsr_error *err)
 /* The text's words, the empty result, the alignment query and the lookup
  * buffers.  The boilerplate bound is the parameter, else one document in
  * 500 and at least 20. */
-/* The significance model of the index and the text's fingerprints, each
- * with the number of indexed documents that hold it (signif.c). */
+/* The significance model of the index and the text's n-grams and
+ * fingerprints (signif.c); ck_lookup fills in their document counts. */
 static int ck_units(ck_check *ck, tsr_error *err)
 {
     tsr_params fp = *ck->p;
     ix_fingerprint_params(ck->ix, &fp.ngram, &fp.window);
     sg_model_init(&ck->sm, ck->ndocs, ck->p->boilerplate_df, fp.ngram);
-    TSR_FORWARD(sg_units(ck->A, ck->an, &fp, &ck->units, &ck->nunits, err));
-    for (size_t i = 0; i < ck->nunits; i++) {
-        const size_t df = ix_lookup(ck->ix, ck->units[i].hash, NULL, 0);
-        ck->units[i].df = df > UINT32_MAX ? UINT32_MAX : (uint32_t)df;
-    }
-    return TSR_OK;
+    return sg_text_init(&ck->sgt, ck->A, ck->an, &fp, err);
 }
 
 static int ck_prepare(ck_check *ck, tsr_error *err)
@@ -260,7 +255,8 @@ static int ck_prepare(ck_check *ck, tsr_error *err)
 }
 
 /* Stage 1, lookup: every n-gram of the text looked up in the postings,
- * prefetched 8 and 16 n-grams ahead.  An n-gram in more than `bdf`
+ * prefetched 8 and 16 n-grams ahead; each fingerprint of the text gets
+ * its count for the significance model.  An n-gram in more than `bdf`
  * documents marks its words in `bp`; the others' hits go to `hv`, in
  * order of position. */
 static int ck_lookup(ck_check *ck, tsr_error *err)
@@ -270,16 +266,19 @@ static int ck_lookup(ck_check *ck, tsr_error *err)
     ix_fingerprint_params(ck->ix, &ngram, &window);
     const size_t an = ck->an, k = (size_t)ngram, bdf = ck->bdf;
     size_t ng = an >= k ? an - k + 1 : 1;
-    uint64_t *gh = malloc(ng * sizeof *gh);
-    if (!gh) return ck_oom(ck, err);
-    for (size_t i = 0; i < ng; i++)
-        gh[i] = fp_ngram_hash(ck->A + i, an >= k ? k : an);
+    /* the n-gram hashes of the significance model (ck_units), or, for a
+     * text shorter than one n-gram, the one n-gram of all its words */
+    uint64_t short_gram = an >= k ? 0 : fp_ngram_hash(ck->A, an);
+    const uint64_t *gh = an >= k ? ck->sgt.gram : &short_gram;
+    uint32_t *gdf = an >= k ? malloc(ng * sizeof *gdf) : NULL;
+    if (an >= k && !gdf) return ck_oom(ck, err);
     int rc = TSR_OK;
     for (size_t i = 0; i < ng; i++) {
         if (i + 16 < ng) ix_prefetch(ck->ix, gh[i + 16], 0);
         if (i + 8 < ng) ix_prefetch(ck->ix, gh[i + 8], 1);
         uint64_t h = gh[i];
         size_t df = ix_lookup(ck->ix, h, ck->docs, bdf + 1);
+        if (gdf) gdf[i] = df > UINT32_MAX ? UINT32_MAX : (uint32_t)df;
         if (df > bdf) {
             for (size_t j = i; j < i + k && j < an; j++) ck->bp[j] = 1;
             continue;
@@ -288,7 +287,10 @@ static int ck_lookup(ck_check *ck, tsr_error *err)
         for (size_t j = 0; j < df; j++)
             ck->hv.a[ck->hv.n++] = (ck_hit){ ck->docs[j], (uint32_t)i };
     }
-    free(gh);
+    /* each fingerprint's count, for the significance model */
+    for (size_t u = 0; gdf && rc == TSR_OK && u < ck->sgt.nu; u++)
+        ck->sgt.u[u].df = gdf[ck->sgt.u[u].pos];
+    free(gdf);
     return rc;
 }
 
@@ -378,7 +380,7 @@ static int ck_align_sources(ck_check *ck, tsr_error *err)
             TSR_FORWARD(ck_doc_words(ck, c, miss++, &d, err));
         ck->ps.n = 0;
         TSR_FORWARD(al_align(&ck->q, d.w, d.n, ck->p, 0, ck->wk, &ck->ps, err));
-        if (ck->ps.n && sg_filter(&ck->sm, ck->units, ck->nunits, ck->A, d.w,
+        if (ck->ps.n && sg_filter(&ck->sm, &ck->sgt, d.w,
                                   ck->p->max_evalue, &ck->ps, ck->sw))
             return ck_oom(ck, err);
         if (ck->ps.n) {
@@ -414,7 +416,7 @@ static void ck_free(ck_check *ck)
     ix_docs_free(ck->batch);
     al_work_free(ck->wk);
     sg_work_free(ck->sw);
-    free(ck->units);
+    sg_text_free(&ck->sgt);
     free(ck->docnos);
     al_query_free(&ck->q);
     tsr_vec_free(&ck->ps);

@@ -451,18 +451,17 @@ static int same_series_str(const char *a, const char *b)
 /* The significance units of document a (signif.c): its fingerprints, each
  * with the number of other documents holding it (the index's count less
  * a itself). */
-static int disc_units(tsr_index *ix, const dc_doc *da, const tsr_params *p, sg_unit **u,
-                      size_t *nu, tsr_error *err)
+static int disc_units(tsr_index *ix, const dc_doc *da, const tsr_params *p, sg_text *t,
+                      tsr_error *err)
 {
-    free(*u);
-    *u = NULL;
+    sg_text_free(t);
     tsr_params fp = *p;
     ix_fingerprint_params(ix, &fp.ngram, &fp.window);
-    TSR_FORWARD(sg_units(da->w, da->n, &fp, u, nu, err));
-    for (size_t i = 0; i < *nu; i++) {
-        size_t df = ix_lookup(ix, (*u)[i].hash, NULL, 0);
+    TSR_FORWARD(sg_text_init(t, da->w, da->n, &fp, err));
+    for (size_t i = 0; i < t->nu; i++) {
+        size_t df = ix_lookup(ix, t->u[i].hash, NULL, 0);
         df = df > 0 ? df - 1 : 0;
-        (*u)[i].df = df > UINT32_MAX ? UINT32_MAX : (uint32_t)df;
+        t->u[i].df = df > UINT32_MAX ? UINT32_MAX : (uint32_t)df;
     }
     return TSR_OK;
 }
@@ -479,8 +478,8 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
     int ngram, window;
     ix_fingerprint_params(s->ix, &ngram, &window);
     sg_model_init(&sm, ix_ndocs(s->ix), s->p->boilerplate_df, ngram);
-    sg_unit *units = NULL;
-    size_t nunits = 0;
+    sg_text units;
+    memset(&units, 0, sizeof units);
     sg_work *sw = sg_work_new();
     if (!sw)
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
@@ -493,7 +492,7 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
             cur_a = a;
             if ((rc = words_get(s->ix, s->cache, a, dwa, &da, err))) break;
             if ((rc = al_query_init(&q, da->w, da->n, s->p, err))) break;
-            if ((rc = disc_units(s->ix, da, s->p, &units, &nunits, err))) break;
+            if ((rc = disc_units(s->ix, da, s->p, &units, err))) break;
         }
         const dc_doc *db = NULL;
         if ((rc = words_get(s->ix, s->cache, b, dwb, &db, err))) break;
@@ -502,7 +501,7 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
         const tsr_word *A = da->w, *B = db->w;
         ps.n = 0;
         if ((rc = al_align(&q, B, db->n, s->p, 0, wk, &ps, err))) break;
-        if (ps.n && sg_filter(&sm, units, nunits, A, B, s->p->max_evalue, &ps, sw)) {
+        if (ps.n && sg_filter(&sm, &units, B, s->p->max_evalue, &ps, sw)) {
             rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
             break;
         }
@@ -526,7 +525,7 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
     }
     al_query_free(&q);
     tsr_vec_free(&ps);
-    free(units);
+    sg_text_free(&units);
     sg_work_free(sw);
     return rc;
 }

@@ -290,13 +290,12 @@ static int align_significance(al_passages *ps, const tsr_word *A, size_t an,
         return TSR_OK;
     sg_model m;
     sg_model_init(&m, 0, 0, p->ngram);
-    sg_unit *u = NULL;
-    size_t nu = 0;
-    TSR_FORWARD(sg_units(A, an, p, &u, &nu, err));
+    sg_text t;
+    TSR_FORWARD(sg_text_init(&t, A, an, p, err));
     sg_work *w = sg_work_new();
-    int rc = w ? sg_filter(&m, u, nu, A, B, p->max_evalue, ps, w) : TSR_ERR_NOMEM;
+    int rc = w ? sg_filter(&m, &t, B, p->max_evalue, ps, w) : TSR_ERR_NOMEM;
     sg_work_free(w);
-    free(u);
+    sg_text_free(&t);
     if (rc != TSR_OK)
         return tsr_seterr(err, rc, "out of memory aligning");
     return TSR_OK;

@@ -80,9 +80,12 @@
 #define SG_D0_MIN 20.0
 #define SG_D0_DIV 500.0
 
+/* B's n-grams of one span, as an open-addressing set (keys hash | 1, 0 =
+ * empty), cleared after each use through the list of slots taken. */
 struct sg_work {
-    uint64_t *grams;
-    size_t cap;
+    uint64_t *key;
+    uint32_t *used;
+    uint32_t mask;
 };
 
 void sg_model_init(sg_model *m, uint64_t ndocs, int boilerplate_df, int ngram)
@@ -96,32 +99,43 @@ void sg_model_init(sg_model *m, uint64_t ndocs, int boilerplate_df, int ngram)
     m->lambda = ndocs > 0 ? SG_LAMBDA : 0.0;
 }
 
-int sg_units(const tsr_word *w, size_t n, const tsr_params *p, sg_unit **out,
-             size_t *nout, tsr_error *err)
+int sg_text_init(sg_text *t, const tsr_word *w, size_t n, const tsr_params *p,
+                 tsr_error *err)
 {
+    memset(t, 0, sizeof *t);
+    t->w = w;
+    t->n = n;
+    const size_t k = (size_t)p->ngram;
+    if (n < k)
+        return TSR_OK;
     uint64_t *fp = NULL;
     uint32_t *pos = NULL;
     size_t nf = 0;
-    *out = NULL;
-    *nout = 0;
-    if (n < (size_t)p->ngram)
-        return TSR_OK;
     TSR_FORWARD(tsr_fingerprints(w, n, p, &fp, &pos, &nf, err));
-    sg_unit *u = malloc((nf + 1) * sizeof *u);
-    if (!u) {
+    t->ngram_count = n - k + 1;
+    t->gram = malloc(t->ngram_count * sizeof *t->gram);
+    t->u = malloc((nf + 1) * sizeof *t->u);
+    if (!t->gram || !t->u) {
         free(fp); free(pos);
+        sg_text_free(t);
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
     }
-    for (size_t i = 0; i < nf; i++) {
-        u[i].hash = fp[i];
-        u[i].pos = pos[i];
-        u[i].df = 0;
-    }
+    for (size_t i = 0; i < t->ngram_count; i++)
+        t->gram[i] = fp_ngram_hash(w + i, k);
+    for (size_t i = 0; i < nf; i++)
+        t->u[i] = (sg_unit){ fp[i], pos[i], 0 };
+    t->nu = nf;
     free(fp);
     free(pos);
-    *out = u;
-    *nout = nf;
     return TSR_OK;
+}
+
+void sg_text_free(sg_text *t)
+{
+    if (!t) return;
+    free(t->gram);
+    free(t->u);
+    memset(t, 0, sizeof *t);
 }
 
 sg_work *sg_work_new(void)
@@ -132,46 +146,55 @@ sg_work *sg_work_new(void)
 void sg_work_free(sg_work *w)
 {
     if (!w) return;
-    free(w->grams);
+    free(w->key);
+    free(w->used);
     free(w);
 }
 
-static int u64_cmp(const void *x, const void *y)
+/* Room for a set of n keys; 0 or -1. */
+static int set_reserve(sg_work *w, size_t n)
 {
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-    return (a > b) - (a < b);
+    uint32_t slots = 64;
+    while (slots < 2 * n + 2) slots <<= 1;
+    if (w->key && slots - 1 <= w->mask)
+        return 0;
+    free(w->key);
+    free(w->used);
+    w->key = calloc(slots, sizeof *w->key);
+    w->used = malloc(slots * sizeof *w->used);
+    w->mask = w->key && w->used ? slots - 1 : 0;
+    return w->mask ? 0 : -1;
 }
 
-static int has_gram(const uint64_t *g, size_t n, uint64_t h)
+static inline uint32_t set_slot(const sg_work *w, uint64_t h)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (g[mid] < h) lo = mid + 1; else hi = mid;
-    }
-    return lo < n && g[lo] == h;
+    uint32_t s = (uint32_t)(h >> 23) & w->mask;
+    while (w->key[s] && w->key[s] != h) s = (s + 1) & w->mask;
+    return s;
 }
 
-double sg_evalue(const sg_model *m, const sg_unit *u, size_t nu, const tsr_word *A,
-                 const tsr_word *B, uint32_t a_lo, uint32_t a_hi, uint32_t b_lo,
-                 uint32_t b_hi, sg_work *w, double *bits)
+static inline int has_gram(const sg_work *w, uint64_t h)
+{
+    return w->key[set_slot(w, h | 1)] != 0;
+}
+
+double sg_evalue(const sg_model *m, const sg_text *a, const tsr_word *B, uint32_t a_lo,
+                 uint32_t a_hi, uint32_t b_lo, uint32_t b_hi, sg_work *w, double *bits)
 {
     const uint32_t k = (uint32_t)m->ngram;
+    const sg_unit *u = a->u;
+    const size_t nu = a->nu;
     double z = 0.0;
-    /* B's n-grams in its span, sorted for lookups */
-    size_t ng = b_hi >= b_lo + k ? b_hi - b_lo - k + 1 : 0;
-    if (ng > w->cap) {
-        size_t c = w->cap ? w->cap : 256;
-        while (c < ng) c *= 2;
-        uint64_t *g = realloc(w->grams, c * sizeof *g);
-        if (!g) return -1.0;
-        w->grams = g;
-        w->cap = c;
+    /* B's n-grams in its span, in a set */
+    const size_t ng = b_hi >= b_lo + k ? b_hi - b_lo - k + 1 : 0;
+    if (set_reserve(w, ng))
+        return -1.0;
+    size_t nused = 0;
+    for (size_t j = 0; j < ng; j++) {
+        const uint64_t h = fp_ngram_hash(B + b_lo + j, k) | 1;
+        const uint32_t s = set_slot(w, h);
+        if (!w->key[s]) { w->key[s] = h; w->used[nused++] = s; }
     }
-    for (size_t j = 0; j < ng; j++)
-        w->grams[j] = fp_ngram_hash(B + b_lo + j, k);
-    if (ng > 1)
-        qsort(w->grams, ng, sizeof *w->grams, u64_cmp);
     /* the unit that governs the first n-gram of the span: the last one
      * at or before a_lo, else the first */
     size_t lo = 0, hi = nu;
@@ -189,7 +212,7 @@ double sg_evalue(const sg_model *m, const sg_unit *u, size_t nu, const tsr_word 
         size_t x = x0;
         for (uint32_t i = a_lo; nu && i + k <= a_hi; i++) {
             while (x + 1 < nu && u[x + 1].pos <= i) x++;
-            const int shared = has_gram(w->grams, ng, fp_ngram_hash(A + i, k));
+            const int shared = has_gram(w, a->gram[i]);
             uint32_t df = shared && m->b_indexed && u[x].df > 0 ? u[x].df - 1 : u[x].df;
             if (pass == 0) {
                 if (shared && df < floor_df) floor_df = df;
@@ -201,17 +224,19 @@ double sg_evalue(const sg_model *m, const sg_unit *u, size_t nu, const tsr_word 
             z += shared ? wt : -m->lambda * wt;
         }
     }
+    for (size_t j = 0; j < nused; j++)
+        w->key[w->used[j]] = 0;
     if (bits) *bits = z;
     return m->space * exp2(-z);
 }
 
-int sg_filter(const sg_model *m, const sg_unit *u, size_t nu, const tsr_word *A,
-              const tsr_word *B, double max_evalue, al_passages *ps, sg_work *w)
+int sg_filter(const sg_model *m, const sg_text *a, const tsr_word *B, double max_evalue,
+              al_passages *ps, sg_work *w)
 {
     size_t kept = 0;
     for (size_t i = 0; i < ps->n; i++) {
         al_passage *p = &ps->a[i];
-        const double e = sg_evalue(m, u, nu, A, B, p->a_lo, p->a_hi, p->b_lo, p->b_hi, w, NULL);
+        const double e = sg_evalue(m, a, B, p->a_lo, p->a_hi, p->b_lo, p->b_hi, w, NULL);
         if (e < 0)
             return TSR_ERR_NOMEM;
         p->evalue = e;

@@ -35,11 +35,25 @@ typedef struct sg_model {
 void sg_model_init(sg_model *m, uint64_t ndocs, int boilerplate_df, int ngram);
 /* (b_indexed is 1 when ndocs > 0.) */
 
-/* The units of a text: its winnowed fingerprints (tsr_fingerprints with
- * `p`), each with df 0, in position order.  *out is freed with free().
- * The caller fills in document frequencies. */
-int sg_units(const tsr_word *w, size_t n, const tsr_params *p, sg_unit **out,
-             size_t *nout, tsr_error *err);
+/* The checked side A as the model reads it: its words, the hash of each
+ * of its n-grams (gram[i]: words [i, i + n); n - ngram + 1 of them) and
+ * its units (winnowed fingerprints, by position).  Read only once built:
+ * one text may be judged against many B by several threads. */
+typedef struct sg_text {
+    const tsr_word *w;
+    size_t n;
+    uint64_t *gram;
+    size_t ngram_count;
+    sg_unit *u;
+    size_t nu;
+} sg_text;
+
+/* Build t for the words w[0, n) with the fingerprint parameters of `p`
+ * (ngram, window): every unit with df 0, for the caller to fill in
+ * (sg_text_df does, from per-n-gram counts).  Free with sg_text_free. */
+int sg_text_init(sg_text *t, const tsr_word *w, size_t n, const tsr_params *p,
+                 tsr_error *err);
+void sg_text_free(sg_text *t);
 
 /* Scratch memory of sg_evalue (one per thread); NULL-safe free. */
 typedef struct sg_work sg_work;
@@ -47,18 +61,16 @@ sg_work *sg_work_new(void);
 void sg_work_free(sg_work *w);
 
 /* The E-value of the passage A[a_lo, a_hi) ~ B[b_lo, b_hi): the number of
- * passages this strong expected by chance in the search.  `u` are A's
- * units (sorted by pos).  When `bits` is not NULL it receives the net
+ * passages this strong expected by chance in the search.  When `bits` is not NULL it receives the net
  * evidence (signif.c).  Returns -1 when out of memory. */
-double sg_evalue(const sg_model *m, const sg_unit *u, size_t nu, const tsr_word *A,
-                 const tsr_word *B, uint32_t a_lo, uint32_t a_hi, uint32_t b_lo,
-                 uint32_t b_hi, sg_work *w, double *bits);
+double sg_evalue(const sg_model *m, const sg_text *a, const tsr_word *B, uint32_t a_lo,
+                 uint32_t a_hi, uint32_t b_lo, uint32_t b_hi, sg_work *w, double *bits);
 
-/* Set the E-value of each passage of `ps` (A's words are those the units
- * were made from; B the aligned text) and, when max_evalue > 0, drop the
+/* Set the E-value of each passage of `ps` (A the text of `a`, B the
+ * aligned text) and, when max_evalue > 0, drop the
  * passages whose E-value exceeds it, keeping the order of the rest.
  * TSR_OK or TSR_ERR_NOMEM. */
-int sg_filter(const sg_model *m, const sg_unit *u, size_t nu, const tsr_word *A,
-              const tsr_word *B, double max_evalue, al_passages *ps, sg_work *w);
+int sg_filter(const sg_model *m, const sg_text *a, const tsr_word *B, double max_evalue,
+              al_passages *ps, sg_work *w);
 
 #endif

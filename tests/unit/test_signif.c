@@ -27,15 +27,17 @@ static tsr_word *words(size_t n, uint64_t base)
     return w;
 }
 
-static sg_unit *units_of(const tsr_word *w, size_t n, uint32_t df, size_t *nu)
+/* A's text for the model, every unit held by df other documents. */
+static sg_text text_of(const tsr_word *w, size_t n, uint32_t df)
 {
     tsr_params p;
     tsr_params_default(&p);
-    sg_unit *u = NULL;
+    sg_text t;
     tsr_error err = { 0 };
-    CHECK(sg_units(w, n, &p, &u, nu, &err) == TSR_OK);
-    for (size_t i = 0; i < *nu; i++) u[i].df = df;
-    return u;
+    CHECK(sg_text_init(&t, w, n, &p, &err) == TSR_OK);
+    CHECK(t.ngram_count == n - 3 && t.nu > 0);
+    for (size_t i = 0; i < t.nu; i++) t.u[i].df = df;
+    return t;
 }
 
 static void test_model(void)
@@ -56,27 +58,26 @@ static void test_model(void)
 static void test_copy_is_significant(void)
 {
     tsr_word *A = words(30, 1), *B = words(30, 1);
-    size_t nu;
-    sg_unit *u = units_of(A, 30, 0, &nu);
+    sg_text t = text_of(A, 30, 0);
     sg_model m;
     sg_model_init(&m, 10000, 0, 4);
     sg_work *w = sg_work_new();
     double bits = 0;
-    double e = sg_evalue(&m, u, nu, A, B, 0, 30, 0, 30, w, &bits);
+    double e = sg_evalue(&m, &t, B, 0, 30, 0, 30, w, &bits);
     CHECK(fabs(bits - 27 * log2(20.0)) < 1e-9);
     CHECK(fabs(e - 10000 * exp2(-bits)) < 1e-30);
     CHECK(e < 1e-30);
     /* the whole run held by 500 documents alike: a story reprinted, not a
      * formula (the rarest shared n-gram is the floor): as strong */
-    for (size_t i = 0; i < nu; i++) u[i].df = 500;
-    e = sg_evalue(&m, u, nu, A, B, 0, 30, 0, 30, w, &bits);
+    for (size_t i = 0; i < t.nu; i++) t.u[i].df = 500;
+    e = sg_evalue(&m, &t, B, 0, 30, 0, 30, w, &bits);
     CHECK(fabs(bits - 27 * log2(20.0)) < 1e-9);
     /* one rare n-gram among common ones: the common ones count nothing */
-    for (size_t i = 0; i < nu; i++) u[i].df = i == 0 ? 0 : 500;
-    e = sg_evalue(&m, u, nu, A, B, 0, 30, 0, 30, w, &bits);
+    for (size_t i = 0; i < t.nu; i++) t.u[i].df = i == 0 ? 0 : 500;
+    e = sg_evalue(&m, &t, B, 0, 30, 0, 30, w, &bits);
     CHECK(bits > 0 && bits < 27 * log2(20.0) / 2);
     sg_work_free(w);
-    free(u); free(A); free(B);
+    sg_text_free(&t); free(A); free(B);
 }
 
 /* A look-alike: the template (common n-grams) shared, the specifics (rare
@@ -87,45 +88,43 @@ static void test_lookalike_is_not(void)
 {
     tsr_word *A = words(30, 1), *B = words(30, 1);
     for (size_t i = 10; i < 20; i++) B[i].hash ^= 0xABCDEFull;
-    size_t nu;
-    sg_unit *u = units_of(A, 30, 0, &nu);
-    for (size_t i = 0; i < nu; i++)
-        if (u[i].pos < 7 || u[i].pos >= 20) u[i].df = 400;   /* the template */
+    sg_text t = text_of(A, 30, 0);
+    for (size_t i = 0; i < t.nu; i++)
+        if (t.u[i].pos < 7 || t.u[i].pos >= 20) t.u[i].df = 400;   /* the template */
     sg_model m;
     sg_model_init(&m, 10000, 0, 4);
     sg_work *w = sg_work_new();
     double bits = 0;
-    double e = sg_evalue(&m, u, nu, A, B, 0, 30, 0, 30, w, &bits);
+    double e = sg_evalue(&m, &t, B, 0, 30, 0, 30, w, &bits);
     CHECK(bits < 0);
     CHECK(e > 10000);
     /* without a corpus nothing counts against: E at most 1 */
     sg_model_init(&m, 0, 0, 4);
-    for (size_t i = 0; i < nu; i++) u[i].df = 0;
-    e = sg_evalue(&m, u, nu, A, B, 0, 30, 0, 30, w, &bits);
+    for (size_t i = 0; i < t.nu; i++) t.u[i].df = 0;
+    e = sg_evalue(&m, &t, B, 0, 30, 0, 30, w, &bits);
     CHECK(bits > 0 && e <= 1.0);
     sg_work_free(w);
-    free(u); free(A); free(B);
+    sg_text_free(&t); free(A); free(B);
 }
 
 static void test_filter(void)
 {
     tsr_word *A = words(60, 1), *B = words(60, 1);
     for (size_t i = 30; i < 60; i++) B[i].hash ^= 0x55ull;   /* 30-59 differ */
-    size_t nu;
-    sg_unit *u = units_of(A, 60, 0, &nu);
+    sg_text t = text_of(A, 60, 0);
     sg_model m;
     sg_model_init(&m, 10000, 0, 4);
     sg_work *w = sg_work_new();
     al_passages ps = { 0 };
     al_passage a = { 0, 30, 0, 30, 30, 30, 1.0, 0 }, b = { 30, 60, 30, 60, 0, 0, 0.5, 0 };
     CHECK(tsr_vec_push(&ps, a) == 0 && tsr_vec_push(&ps, b) == 0);
-    CHECK(sg_filter(&m, u, nu, A, B, 0, &ps, w) == TSR_OK);     /* no cut */
+    CHECK(sg_filter(&m, &t, B, 0, &ps, w) == TSR_OK);     /* no cut */
     CHECK(ps.n == 2 && ps.a[0].evalue < 1e-20 && ps.a[1].evalue > 1e6);
-    CHECK(sg_filter(&m, u, nu, A, B, 1.0, &ps, w) == TSR_OK);   /* a cut of 1 */
+    CHECK(sg_filter(&m, &t, B, 1.0, &ps, w) == TSR_OK);   /* a cut of 1 */
     CHECK(ps.n == 1 && ps.a[0].a_lo == 0);
     tsr_vec_free(&ps);
     sg_work_free(w);
-    free(u); free(A); free(B);
+    sg_text_free(&t); free(A); free(B);
 }
 
 /* Two sources aligned with the same stretch: the weaker goes, an equal
