@@ -448,9 +448,8 @@ static int same_series_str(const char *a, const char *b)
     return a && b && !strcmp(a, b);
 }
 
-/* The significance units of document a (signif.c): its fingerprints, each
- * with the number of other documents holding it (the index's count less
- * a itself). */
+/* The significance model's view of document a (signif.c): its n-grams
+ * and fingerprints, with counts not yet looked up (UINT32_MAX). */
 static int disc_units(tsr_index *ix, const dc_doc *da, const tsr_params *p, sg_text *t,
                       tsr_error *err)
 {
@@ -458,12 +457,29 @@ static int disc_units(tsr_index *ix, const dc_doc *da, const tsr_params *p, sg_t
     tsr_params fp = *p;
     ix_fingerprint_params(ix, &fp.ngram, &fp.window);
     TSR_FORWARD(sg_text_init(t, da->w, da->n, &fp, err));
-    for (size_t i = 0; i < t->nu; i++) {
-        size_t df = ix_lookup(ix, t->u[i].hash, NULL, 0);
-        df = df > 0 ? df - 1 : 0;
-        t->u[i].df = df > UINT32_MAX ? UINT32_MAX : (uint32_t)df;
-    }
+    for (size_t i = 0; i < t->nu; i++) t->u[i].df = UINT32_MAX;
     return TSR_OK;
+}
+
+/* The counts of a's fingerprints that the passages ps need (those in
+ * their spans in a, and the one before each): the number of documents
+ * other than a holding each.  Looked up once per fingerprint, only for
+ * documents that have passages, only where they have them. */
+static void disc_units_df(tsr_index *ix, sg_text *t, const al_passages *ps)
+{
+    for (size_t k = 0; k < ps->n; k++) {
+        size_t lo = 0, hi = t->nu;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (t->u[mid].pos < ps->a[k].a_lo) lo = mid + 1; else hi = mid;
+        }
+        for (size_t i = lo > 0 ? lo - 1 : 0; i < t->nu && t->u[i].pos < ps->a[k].a_hi; i++) {
+            if (t->u[i].df != UINT32_MAX) continue;
+            size_t df = ix_lookup(ix, t->u[i].hash, NULL, 0);
+            df = df > 0 ? df - 1 : 0;
+            t->u[i].df = df >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)df;
+        }
+    }
 }
 
 static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, al_work *wk,
@@ -480,6 +496,7 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
     sg_model_init(&sm, ix_ndocs(s->ix), s->p->boilerplate_df, ngram);
     sg_text units;
     memset(&units, 0, sizeof units);
+    int have_units = 0;
     sg_work *sw = sg_work_new();
     if (!sw)
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
@@ -492,7 +509,7 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
             cur_a = a;
             if ((rc = words_get(s->ix, s->cache, a, dwa, &da, err))) break;
             if ((rc = al_query_init(&q, da->w, da->n, s->p, err))) break;
-            if ((rc = disc_units(s->ix, da, s->p, &units, err))) break;
+            have_units = 0;  /* made when a's first passage needs them */
         }
         const dc_doc *db = NULL;
         if ((rc = words_get(s->ix, s->cache, b, dwb, &db, err))) break;
@@ -501,6 +518,11 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
         const tsr_word *A = da->w, *B = db->w;
         ps.n = 0;
         if ((rc = al_align(&q, B, db->n, s->p, 0, wk, &ps, err))) break;
+        if (ps.n && !have_units) {
+            if ((rc = disc_units(s->ix, da, s->p, &units, err))) break;
+            have_units = 1;
+        }
+        if (ps.n) disc_units_df(s->ix, &units, &ps);
         if (ps.n && sg_filter(&sm, &units, B, s->p->max_evalue, &ps, sw)) {
             rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
             break;
