@@ -685,12 +685,13 @@ static int fam_oom(tsr_error *err)
 }
 
 /* Spans of one document overlapping by at least half of the longer are
- * one; so is a span lying (90%) inside a longer one that is at most five
- * times its length: a piece of a passage that was split where the text
- * was reordered (each moved block is a passage of its own, linked to its
- * part of the whole copy elsewhere).  `nd` holds `n` spans sorted by
- * document, begin, end (node_cmp). */
-static void fam_join_overlaps(const disc_node *nd, size_t n, uint32_t *up)
+ * one; so is a span lying (90%) inside a longer one at most five times its
+ * length when either is a block of a reordered copy (moved[link],
+ * fam_join_moved): the same copy, aligned whole or in other blocks with
+ * a third document.  `nd` holds `n` spans
+ * sorted by document, begin, end (node_cmp). */
+static void fam_join_overlaps(const disc_node *nd, size_t n, const uint8_t *moved,
+                              uint32_t *up)
 {
     for (size_t i = 0; i < n;) {
         size_t j = i;
@@ -705,7 +706,9 @@ static void fam_join_overlaps(const disc_node *nd, size_t n, uint32_t *up)
                  * every short one inside it and chain whole corpora.) */
                 uint32_t lg = la > lb ? la : lb, sh = la > lb ? lb : la;
                 if (2 * (uint64_t)ov >= lg ||
-                    (10 * (uint64_t)ov >= 9 * (uint64_t)sh && 5 * (uint64_t)sh >= lg))
+                    ((moved[a->node / 2] || moved[b->node / 2]) &&
+                     10 * (uint64_t)ov >= 9 * (uint64_t)sh &&
+                     5 * (uint64_t)sh >= lg))
                     tsr_uf_union(up, a->node, b->node);
             }
             if (b->end > nd[best].end) best = j;
@@ -726,7 +729,7 @@ static int fam_near(uint32_t b0, uint32_t e0, uint32_t b1, uint32_t e1)
  * each block a passage of its own (align.c), lies block after block in
  * each document, though in another order in the other.  Links of a pair are consecutive
  * (discovery aligns a pair once). */
-static void fam_join_moved(const tsr_link *links, size_t nl, uint32_t *up)
+static void fam_join_moved(const tsr_link *links, size_t nl, uint8_t *moved, uint32_t *up)
 {
     for (size_t i = 0; i < nl;) {
         size_t j = i + 1;
@@ -734,8 +737,10 @@ static void fam_join_moved(const tsr_link *links, size_t nl, uint32_t *up)
         for (size_t x = i; x < j; x++)
             for (size_t y = x + 1; y < j; y++)
                 if (fam_near(links[x].a_begin, links[x].a_end, links[y].a_begin, links[y].a_end) ||
-                    fam_near(links[x].b_begin, links[x].b_end, links[y].b_begin, links[y].b_end))
+                    fam_near(links[x].b_begin, links[x].b_end, links[y].b_begin, links[y].b_end)) {
                     tsr_uf_union(up, (uint32_t)(2 * x), (uint32_t)(2 * y));
+                    moved[x] = moved[y] = 1;
+                }
         i = j;
     }
 }
@@ -756,9 +761,12 @@ static int fam_spans(disc_fb *fb, const tsr_link *links, tsr_error *err)
         nd[2 * i + 1] = (disc_node){ l->b_doc, l->b_begin, l->b_end, (uint32_t)(2 * i + 1) };
         tsr_uf_union(up, (uint32_t)(2 * i), (uint32_t)(2 * i + 1));
     }
-    fam_join_moved(links, nl, up);
+    uint8_t *moved = calloc(nl + 1, 1);
+    if (!moved) return fam_oom(err);
+    fam_join_moved(links, nl, moved, up);
     tsr_sort(nd, 2 * nl, sizeof *nd, node_cmp);
-    fam_join_overlaps(nd, 2 * nl, up);
+    fam_join_overlaps(nd, 2 * nl, moved, up);
+    free(moved);
     return TSR_OK;
 }
 
