@@ -27,12 +27,7 @@ static const char check_help[] =
 "      --color=WHEN       auto (default), always, never\n"
 "      --min-words N      shortest passage, in words (default 15)\n"
 "      --min-similarity S least share of matching words, 0..1 (default 0.5)\n"
-"      --max-evalue E     report a passage only when fewer than E passages as\n"
-"                         strong are expected by chance in the search (its\n"
-"                         E-value, from the corpus's n-gram frequencies:\n"
-"                         template look-alikes fail it); default 0: no\n"
-"                         cut (the E-value is reported); 1 is a good cut\n"
-"      --no-significance  no E-value cut (same as --max-evalue 0)\n"
+CLI_HELP_SIGNIFICANCE
 "      --max-gap N        largest gap inside a passage, in words (default 50)\n"
 "      --max-candidates N source documents aligned (default 64)\n"
 "      --boilerplate-df N an n-gram in more than N documents is boilerplate\n"
