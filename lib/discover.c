@@ -1172,7 +1172,7 @@ static int disc_pairs_load(disc_run *run, tsr_error *err)
     void *data = NULL;
     size_t len = 0;
     int st = disc_read_file(run->dir, "pairs", &data, &len, err);
-    if (st != TSR_OK || len < 16 || len % sizeof(disc_pc) != 0 ||
+    if (st != TSR_OK || len < 2 * sizeof(disc_pc) || len % sizeof(disc_pc) != 0 ||
         ((const disc_pc *)data)[0].key != DISC_MAGIC) {
         free(data);
         return st == TSR_OK ? TSR_ERR_NOTFOUND : st;
