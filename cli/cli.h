@@ -108,13 +108,13 @@ void cli_progress_update(cli_progress *pg, uint64_t done, uint64_t total, uint64
 void cli_progress_end(cli_progress *pg);
 double cli_now(void);
 
-/* The help of --max-evalue and --no-significance (align, check, discover) */
-#define CLI_HELP_SIGNIFICANCE                                                       \
+/* The help of --max-evalue and --no-significance (align, check, discover),
+ * with the command's default (a string) */
+#define CLI_HELP_SIGNIFICANCE(dflt)                                                 \
     "      --max-evalue E     report a passage only when fewer than E passages as\n" \
     "                         strong are expected by chance in the search (its\n"    \
     "                         E-value, from the corpus's n-gram frequencies:\n"      \
-    "                         template look-alikes fail it); default 0: no\n"        \
-    "                         cut (the E-value is reported); 1 is a good cut\n"      \
+    "                         template look-alikes fail it); default " dflt "\n"     \
     "      --no-significance  no E-value cut (same as --max-evalue 0)\n"
 
 /* Long options shared by align and check */

@@ -30,7 +30,8 @@ static const char align_help[] =
 "Alignment:\n"
 "      --min-words N      shortest passage, in words (default 15)\n"
 "      --min-similarity S least share of matching words, 0..1 (default 0.5)\n"
-CLI_HELP_SIGNIFICANCE
+CLI_HELP_SIGNIFICANCE("0: no\n"
+"                         cut (the E-value is reported)")
 "      --max-gap N        largest gap inside a passage, in words (default 50)\n"
 "      --seed N           words per seed (default 3)\n"
 "      --allow-nul        read NUL bytes as spaces (default: refuse the text)\n"

@@ -215,6 +215,10 @@ typedef struct {
     sg_model sm;              /* significance (signif.c): the index's model, */
     sg_text sgt;              /* the text's n-grams and fingerprints (df
                                * filled in by ck_lookup) */
+    sg_model smb;             /* the model read the other way: a source's
+                               * text against the checked one (not indexed) */
+    sg_text sgb;              /* a source's n-grams and fingerprints */
+    tsr_params fp;            /* the index's fingerprint parameters */
     sg_work *sw;
     tsr_result *r;
 } ck_check;
@@ -231,10 +235,12 @@ static int ck_oom(const ck_check *ck, tsr_error *err)
  * fingerprints (signif.c); ck_lookup fills in their document counts. */
 static int ck_units(ck_check *ck, tsr_error *err)
 {
-    tsr_params fp = *ck->p;
-    ix_fingerprint_params(ck->ix, &fp.ngram, &fp.window);
-    sg_model_init(&ck->sm, ck->ndocs, ck->p->boilerplate_df, fp.ngram);
-    return sg_text_init(&ck->sgt, ck->A, ck->an, &fp, err);
+    ck->fp = *ck->p;
+    ix_fingerprint_params(ck->ix, &ck->fp.ngram, &ck->fp.window);
+    sg_model_init(&ck->sm, ck->ndocs, ck->p->boilerplate_df, ck->fp.ngram);
+    ck->smb = ck->sm;
+    ck->smb.b_indexed = 0;
+    return sg_text_init(&ck->sgt, ck->A, ck->an, &ck->fp, err);
 }
 
 static int ck_prepare(ck_check *ck, tsr_error *err)
@@ -365,6 +371,25 @@ static int ck_doc_words(ck_check *ck, size_t c, size_t i, dc_doc *d, tsr_error *
     return TSR_OK;
 }
 
+static size_t ck_count(void *ix, uint64_t hash)
+{
+    return ix_lookup(ix, hash, NULL, 0);
+}
+
+/* The E-value of each passage with source d, read both ways (the checked
+ * text against d, and d's text against it: sg_filter2), and the cut of
+ * max_evalue.  d's counts are looked up inside its passages only. */
+static int ck_significance(ck_check *ck, const dc_doc *d, tsr_error *err)
+{
+    TSR_FORWARD(sg_text_init(&ck->sgb, d->w, d->n, &ck->fp, err));
+    for (size_t i = 0; i < ck->sgb.nu; i++) ck->sgb.u[i].df = UINT32_MAX;
+    sg_text_counts(&ck->sgb, &ck->ps, 1, ck_count, ck->ix, 1);
+    const int rc = sg_filter2(&ck->sm, &ck->sgt, &ck->smb, &ck->sgb, ck->p->max_evalue,
+                              &ck->ps, ck->sw);
+    sg_text_free(&ck->sgb);
+    return rc ? ck_oom(ck, err) : TSR_OK;
+}
+
 /* Stage 2, alignment: each candidate aligned with the text as tsr_align
  * would, its passages judged against the index (sg_filter: E-value, the
  * cut of max_evalue); one that keeps passages becomes a source of the
@@ -380,9 +405,8 @@ static int ck_align_sources(ck_check *ck, tsr_error *err)
             TSR_FORWARD(ck_doc_words(ck, c, miss++, &d, err));
         ck->ps.n = 0;
         TSR_FORWARD(al_align(&ck->q, d.w, d.n, ck->p, 0, ck->wk, &ck->ps, err));
-        if (ck->ps.n && sg_filter(&ck->sm, &ck->sgt, d.w,
-                                  ck->p->max_evalue, &ck->ps, ck->sw))
-            return ck_oom(ck, err);
+        if (ck->ps.n)
+            TSR_FORWARD(ck_significance(ck, &d, err));
         if (ck->ps.n) {
             size_t src;
             if (rs_add_source(ck->r, d.id, d.title, d.date, d.series, d.docno, &src) ||
@@ -417,6 +441,7 @@ static void ck_free(ck_check *ck)
     al_work_free(ck->wk);
     sg_work_free(ck->sw);
     sg_text_free(&ck->sgt);
+    sg_text_free(&ck->sgb);
     free(ck->docnos);
     al_query_free(&ck->q);
     tsr_vec_free(&ck->ps);

@@ -461,25 +461,33 @@ static int disc_units(tsr_index *ix, const dc_doc *da, const tsr_params *p, sg_t
     return TSR_OK;
 }
 
-/* The counts of a's fingerprints that the passages ps need (those in
- * their spans in a, and the one before each): the number of documents
- * other than a holding each.  Looked up once per fingerprint, only for
- * documents that have passages, only where they have them. */
-static void disc_units_df(tsr_index *ix, sg_text *t, const al_passages *ps)
+static size_t disc_count(void *ix, uint64_t hash)
 {
-    for (size_t k = 0; k < ps->n; k++) {
-        size_t lo = 0, hi = t->nu;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (t->u[mid].pos < ps->a[k].a_lo) lo = mid + 1; else hi = mid;
-        }
-        for (size_t i = lo > 0 ? lo - 1 : 0; i < t->nu && t->u[i].pos < ps->a[k].a_hi; i++) {
-            if (t->u[i].df != UINT32_MAX) continue;
-            size_t df = ix_lookup(ix, t->u[i].hash, NULL, 0);
-            df = df > 0 ? df - 1 : 0;
-            t->u[i].df = df >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)df;
-        }
-    }
+    return ix_lookup(ix, hash, NULL, 0);
+}
+
+/* The counts of a's fingerprints that the passages ps need: looked up
+ * once per fingerprint, only for documents that have passages, only
+ * where they have them (sg_text_counts). */
+static void disc_units_df(tsr_index *ix, sg_text *t, const al_passages *ps, int side)
+{
+    sg_text_counts(t, ps, side, disc_count, ix, 1);
+}
+
+/* The E-value of each passage of the pair (a, b), both indexed: both
+ * readings, the smaller kept (sg_filter2), then the cut of max_evalue.
+ * `ua` is a's model (its counts filled for the passages); `ub` is
+ * rebuilt for b. */
+static int disc_significance(const disc_s2 *s, const sg_model *sm, sg_text *ua,
+                             const dc_doc *db, sg_text *ub, al_passages *ps, sg_work *sw,
+                             tsr_error *err)
+{
+    disc_units_df(s->ix, ua, ps, 0);
+    TSR_FORWARD(disc_units(s->ix, db, s->p, ub, err));
+    disc_units_df(s->ix, ub, ps, 1);
+    if (sg_filter2(sm, ua, sm, ub, s->p->max_evalue, ps, sw))
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    return TSR_OK;
 }
 
 static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, al_work *wk,
@@ -494,8 +502,9 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
     int ngram, window;
     ix_fingerprint_params(s->ix, &ngram, &window);
     sg_model_init(&sm, ix_ndocs(s->ix), s->p->boilerplate_df, ngram);
-    sg_text units;
+    sg_text units, units_b;
     memset(&units, 0, sizeof units);
+    memset(&units_b, 0, sizeof units_b);
     int have_units = 0;
     sg_work *sw = sg_work_new();
     if (!sw)
@@ -522,11 +531,8 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
             if ((rc = disc_units(s->ix, da, s->p, &units, err))) break;
             have_units = 1;
         }
-        if (ps.n) disc_units_df(s->ix, &units, &ps);
-        if (ps.n && sg_filter(&sm, &units, B, s->p->max_evalue, &ps, sw)) {
-            rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+        if (ps.n && (rc = disc_significance(s, &sm, &units, db, &units_b, &ps, sw, err)))
             break;
-        }
         for (size_t k = 0; k < ps.n; k++) {
             const al_passage *x = &ps.a[k];
             tsr_link l;
@@ -548,6 +554,7 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
     al_query_free(&q);
     tsr_vec_free(&ps);
     sg_text_free(&units);
+    sg_text_free(&units_b);
     sg_work_free(sw);
     return rc;
 }

@@ -52,11 +52,17 @@
  *    passages; the cut is a level, set where the evaluations (EVAL.md) put
  *    it, not a probability to be read literally.  A passage with
  *    E <= tsr_params.max_evalue is reported when that is above 0 (1: less
- *    than one expected by chance in the whole search).  The default is no
- *    cut: the cut still loses some reworded copies (EVAL.md).
+ *    than one expected by chance in the whole search).  The library's
+ *    default is no cut; `tessera discover` cuts at 1 (EVAL.md).
  * 5. Copies.  The rarest shared n-gram's document count is a floor of how
  *    many documents hold the passage itself; shared n-grams are counted
  *    above it, so that a story reprinted 30 times is not a formula.
+ * 6. Both ways.  The model reads A's n-grams; A's own edits (a reworded
+ *    copy's substituted words, rare by construction) count against it.
+ *    Either side of a pair may be the copy, so a passage's E-value is the
+ *    smaller of the two readings, A against B and B against A
+ *    (sg_filter2; check reads the source against the checked text with
+ *    a model whose B, the checked text, is not indexed).
  *
  * Edge cases.  Document frequencies come from the index's postings, which
  * hold winnowed fingerprints only: an n-gram kept in A's context is kept
@@ -67,7 +73,7 @@
  * every df is 0, each n-gram is worth log2(20) bits, nothing counts
  * against (LAMBDA is 0) and E = 2^-S, at most 1: the default cut keeps
  * every passage the aligner finds, and the E-value says how much
- * evidence it rests on.  A span too short for any unit has Z = 0 and
+ * evidence it rests on (tsr_align reads one way only).  A span too short for any unit has Z = 0 and
  * E = N.
  */
 #include "signif.h"
@@ -241,6 +247,45 @@ int sg_filter(const sg_model *m, const sg_text *a, const tsr_word *B, double max
             return TSR_ERR_NOMEM;
         p->evalue = e;
         if (max_evalue > 0 && e > max_evalue)
+            continue;
+        ps->a[kept++] = *p;
+    }
+    ps->n = kept;
+    return TSR_OK;
+}
+
+void sg_text_counts(sg_text *t, const al_passages *ps, int side, sg_count_fn df, void *ctx,
+                    uint32_t self)
+{
+    for (size_t k = 0; k < ps->n; k++) {
+        const uint32_t lo_w = side ? ps->a[k].b_lo : ps->a[k].a_lo;
+        const uint32_t hi_w = side ? ps->a[k].b_hi : ps->a[k].a_hi;
+        size_t lo = 0, hi = t->nu;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (t->u[mid].pos < lo_w) lo = mid + 1; else hi = mid;
+        }
+        for (size_t i = lo > 0 ? lo - 1 : 0; i < t->nu && t->u[i].pos < hi_w; i++) {
+            if (t->u[i].df != UINT32_MAX) continue;
+            size_t n = df(ctx, t->u[i].hash);
+            n = n > self ? n - self : 0;
+            t->u[i].df = n >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)n;
+        }
+    }
+}
+
+int sg_filter2(const sg_model *ma, const sg_text *a, const sg_model *mb, const sg_text *b,
+               double max_evalue, al_passages *ps, sg_work *w)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < ps->n; i++) {
+        al_passage *p = &ps->a[i];
+        const double ea = sg_evalue(ma, a, b->w, p->a_lo, p->a_hi, p->b_lo, p->b_hi, w, NULL);
+        const double eb = sg_evalue(mb, b, a->w, p->b_lo, p->b_hi, p->a_lo, p->a_hi, w, NULL);
+        if (ea < 0 || eb < 0)
+            return TSR_ERR_NOMEM;
+        p->evalue = ea < eb ? ea : eb;
+        if (max_evalue > 0 && p->evalue > max_evalue)
             continue;
         ps->a[kept++] = *p;
     }

@@ -55,6 +55,14 @@ int sg_text_init(sg_text *t, const tsr_word *w, size_t n, const tsr_params *p,
                  tsr_error *err);
 void sg_text_free(sg_text *t);
 
+/* Fill in the counts of t's units that the passages' spans on t's side
+ * need (side 0: a_lo/a_hi, 1: b_lo/b_hi; the unit before each span too),
+ * those still unknown (UINT32_MAX): df(ctx, hash) documents, less `self`
+ * (1 when t's own document is indexed). */
+typedef size_t (*sg_count_fn)(void *ctx, uint64_t hash);
+void sg_text_counts(sg_text *t, const al_passages *ps, int side, sg_count_fn df, void *ctx,
+                    uint32_t self);
+
 /* Scratch memory of sg_evalue (one per thread); NULL-safe free. */
 typedef struct sg_work sg_work;
 sg_work *sg_work_new(void);
@@ -72,5 +80,13 @@ double sg_evalue(const sg_model *m, const sg_text *a, const tsr_word *B, uint32_
  * TSR_OK or TSR_ERR_NOMEM. */
 int sg_filter(const sg_model *m, const sg_text *a, const tsr_word *B, double max_evalue,
               al_passages *ps, sg_work *w);
+
+/* Both readings of each passage of `ps` (A = a's text against B, and B =
+ * b's text against A, with model `mb` for that direction), the smaller
+ * E-value kept (either side may be the copy, whose own edits should not
+ * count against the pair); then the cut of max_evalue as sg_filter.
+ * `b`'s counts must be filled for the passages' B spans. */
+int sg_filter2(const sg_model *ma, const sg_text *a, const sg_model *mb, const sg_text *b,
+               double max_evalue, al_passages *ps, sg_work *w);
 
 #endif
