@@ -67,7 +67,9 @@ static const char discover_help[] =
 "      --min-length N     shortest passage, in words (default 15; also\n"
 "                         --min-words)\n"
 "      --min-similarity S least share of matching words, 0..1 (default 0.5)\n"
-CLI_HELP_SIGNIFICANCE("1")
+CLI_HELP_SIGNIFICANCE("0: no\n"
+"                         cut (the E-value is reported; 1 keeps most template\n"
+"                         look-alikes out, and heavily reworded reuse too)")
 "      --max-gap N        largest gap inside a passage, in words (default 50)\n"
 "      --seed N           words per alignment seed (default 3)\n"
 "      --max-df N         an n-gram in more than N documents is boilerplate and\n"
@@ -326,11 +328,6 @@ int cmd_discover(int argc, char **argv)
     int quiet = 0, only_new = 0, c;
 
     tsr_params_default(&p);
-    /* discovery cuts at an E-value of 1 by default: no other document
-     * competes for a pair's text there (check explains look-alikes away
-     * by a better source), and template look-alikes are half of what
-     * discovery finds without it (EVAL.md) */
-    p.max_evalue = 1.0;
     tsr_discover_opts_default(&o);
     optind = 1;
     while ((c = getopt_long(argc, argv, "hqd:o:", opts, NULL)) != -1) {

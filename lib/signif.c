@@ -52,8 +52,10 @@
  *    passages; the cut is a level, set where the evaluations (EVAL.md) put
  *    it, not a probability to be read literally.  A passage with
  *    E <= tsr_params.max_evalue is reported when that is above 0 (1: less
- *    than one expected by chance in the whole search).  The library's
- *    default is no cut; `tessera discover` cuts at 1 (EVAL.md).
+ *    than one expected by chance in the whole search).  The default is no
+ *    cut: heavily reworded text (PAN's obfuscations) has as much specific
+ *    text missing from its source as a look-alike has, and a cut of 1
+ *    drops a third of it in discovery (EVAL.md).
  * 5. Copies.  The rarest shared n-gram's document count is a floor of how
  *    many documents hold the passage itself; shared n-grams are counted
  *    above it, so that a story reprinted 30 times is not a formula.

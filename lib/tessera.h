@@ -167,8 +167,8 @@ typedef struct tsr_params {
      * the corpus's n-gram document frequencies; tsr_passage.evalue) is at
      * most this; 0 (the default) or less reports every passage (no cut).
      * 1 (fewer than one as strong expected by chance) keeps template
-     * look-alikes out of discovery at some cost in recall (EVAL.md);
-     * `tessera discover` sets it by default. */
+     * look-alikes out of discovery, at a cost in recall that is large for
+     * heavily reworded reuse (EVAL.md). */
     double max_evalue;
 
     /* Index query */
