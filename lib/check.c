@@ -218,6 +218,7 @@ typedef struct {
     sg_model smb;             /* the model read the other way: a source's
                                * text against the checked one (not indexed) */
     sg_text sgb;              /* a source's n-grams and fingerprints */
+    al_passages needy;        /* passages read the other way too (sg_needy) */
     tsr_params fp;            /* the index's fingerprint parameters */
     sg_work *sw;
     tsr_result *r;
@@ -381,11 +382,18 @@ static size_t ck_count(void *ix, uint64_t hash)
  * max_evalue.  d's counts are looked up inside its passages only. */
 static int ck_significance(ck_check *ck, const dc_doc *d, tsr_error *err)
 {
-    TSR_FORWARD(sg_text_init(&ck->sgb, d->w, d->n, &ck->fp, err));
-    for (size_t i = 0; i < ck->sgb.nu; i++) ck->sgb.u[i].df = UINT32_MAX;
-    sg_text_counts(&ck->sgb, &ck->ps, 1, ck_count, ck->ix, 1);
-    const int rc = sg_filter2(&ck->sm, &ck->sgt, &ck->smb, &ck->sgb, ck->p->max_evalue,
-                              &ck->ps, ck->sw);
+    if (sg_filter(&ck->sm, &ck->sgt, d->w, 0, &ck->ps, ck->sw) ||
+        sg_needy(&ck->ps, &ck->needy))
+        return ck_oom(ck, err);
+    uint32_t lo = 0, hi = 0;
+    if (ck->needy.n) {
+        sg_span(&ck->needy, 1, d->n, &ck->fp, &lo, &hi);
+        TSR_FORWARD(sg_text_init(&ck->sgb, d->w + lo, hi - lo, &ck->fp, err));
+        for (size_t i = 0; i < ck->sgb.nu; i++) ck->sgb.u[i].df = UINT32_MAX;
+        sg_text_counts(&ck->sgb, &ck->needy, 1, lo, ck_count, ck->ix, 1);
+    }
+    const int rc = sg_filter2(&ck->smb, ck->needy.n ? &ck->sgb : NULL, lo, ck->A,
+                              ck->p->max_evalue, &ck->ps, ck->sw);
     sg_text_free(&ck->sgb);
     return rc ? ck_oom(ck, err) : TSR_OK;
 }
@@ -442,6 +450,7 @@ static void ck_free(ck_check *ck)
     sg_work_free(ck->sw);
     sg_text_free(&ck->sgt);
     sg_text_free(&ck->sgb);
+    tsr_vec_free(&ck->needy);
     free(ck->docnos);
     al_query_free(&ck->q);
     tsr_vec_free(&ck->ps);

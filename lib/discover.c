@@ -469,25 +469,43 @@ static size_t disc_count(void *ix, uint64_t hash)
 /* The counts of a's fingerprints that the passages ps need: looked up
  * once per fingerprint, only for documents that have passages, only
  * where they have them (sg_text_counts). */
-static void disc_units_df(tsr_index *ix, sg_text *t, const al_passages *ps, int side)
+static void disc_units_df(tsr_index *ix, sg_text *t, const al_passages *ps, int side,
+                          uint32_t off)
 {
-    sg_text_counts(t, ps, side, disc_count, ix, 1);
+    sg_text_counts(t, ps, side, off, disc_count, ix, 1);
 }
 
-/* The E-value of each passage of the pair (a, b), both indexed: both
- * readings, the smaller kept (sg_filter2), then the cut of max_evalue.
- * `ua` is a's model (its counts filled for the passages); `ub` is
- * rebuilt for b. */
+/* The E-value of each passage of the pair (a, b), both indexed: a's
+ * reading, and b's for the passages not already significant (sg_needy),
+ * the smaller kept (sg_filter2), then the cut of max_evalue.  `ua` is a's
+ * model (its counts filled here for the passages); `ub` is rebuilt for
+ * the stretch of b that those passages need. */
 static int disc_significance(const disc_s2 *s, const sg_model *sm, sg_text *ua,
                              const dc_doc *db, sg_text *ub, al_passages *ps, sg_work *sw,
                              tsr_error *err)
 {
-    disc_units_df(s->ix, ua, ps, 0);
-    TSR_FORWARD(disc_units(s->ix, db, s->p, ub, err));
-    disc_units_df(s->ix, ub, ps, 1);
-    if (sg_filter2(sm, ua, sm, ub, s->p->max_evalue, ps, sw))
+    disc_units_df(s->ix, ua, ps, 0, 0);
+    al_passages needy = { 0 };
+    if (sg_filter(sm, ua, db->w, 0, ps, sw) || sg_needy(ps, &needy)) {
+        tsr_vec_free(&needy);
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
-    return TSR_OK;
+    }
+    uint32_t lo = 0, hi = 0;
+    int rc = TSR_OK;
+    const size_t nneedy = needy.n;
+    if (nneedy) {
+        tsr_params fp = *s->p;
+        ix_fingerprint_params(s->ix, &fp.ngram, &fp.window);
+        sg_span(&needy, 1, db->n, &fp, &lo, &hi);
+        const dc_doc part = { db->docno, db->w + lo, hi - lo, 0, NULL, NULL, NULL, NULL };
+        rc = disc_units(s->ix, &part, s->p, ub, err);
+        if (rc == TSR_OK) disc_units_df(s->ix, ub, &needy, 1, lo);
+    }
+    tsr_vec_free(&needy);
+    if (rc == TSR_OK &&
+        sg_filter2(sm, nneedy ? ub : NULL, lo, ua->w, s->p->max_evalue, ps, sw))
+        rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    return rc;
 }
 
 static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, al_work *wk,

@@ -256,12 +256,12 @@ int sg_filter(const sg_model *m, const sg_text *a, const tsr_word *B, double max
     return TSR_OK;
 }
 
-void sg_text_counts(sg_text *t, const al_passages *ps, int side, sg_count_fn df, void *ctx,
-                    uint32_t self)
+void sg_text_counts(sg_text *t, const al_passages *ps, int side, uint32_t off,
+                    sg_count_fn df, void *ctx, uint32_t self)
 {
     for (size_t k = 0; k < ps->n; k++) {
-        const uint32_t lo_w = side ? ps->a[k].b_lo : ps->a[k].a_lo;
-        const uint32_t hi_w = side ? ps->a[k].b_hi : ps->a[k].a_hi;
+        const uint32_t lo_w = (side ? ps->a[k].b_lo : ps->a[k].a_lo) - off;
+        const uint32_t hi_w = (side ? ps->a[k].b_hi : ps->a[k].a_hi) - off;
         size_t lo = 0, hi = t->nu;
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
@@ -276,17 +276,44 @@ void sg_text_counts(sg_text *t, const al_passages *ps, int side, sg_count_fn df,
     }
 }
 
-int sg_filter2(const sg_model *ma, const sg_text *a, const sg_model *mb, const sg_text *b,
+void sg_span(const al_passages *ps, int side, size_t n, const tsr_params *p, uint32_t *lo,
+             uint32_t *hi)
+{
+    uint32_t l = UINT32_MAX, h = 0;
+    for (size_t k = 0; k < ps->n; k++) {
+        const uint32_t a = side ? ps->a[k].b_lo : ps->a[k].a_lo;
+        const uint32_t b = side ? ps->a[k].b_hi : ps->a[k].a_hi;
+        if (a < l) l = a;
+        if (b > h) h = b;
+    }
+    const uint32_t margin = (uint32_t)(p->window + p->ngram);
+    *lo = l > margin ? l - margin : 0;
+    *hi = h + margin < n ? h + margin : (uint32_t)n;
+    if (*lo > *hi) *lo = *hi;
+}
+
+int sg_needy(const al_passages *ps, al_passages *out)
+{
+    out->n = 0;
+    for (size_t i = 0; i < ps->n; i++)
+        if (ps->a[i].evalue > SG_BOTH_WAYS && tsr_vec_push(out, ps->a[i]))
+            return -1;
+    return 0;
+}
+
+int sg_filter2(const sg_model *mb, const sg_text *b, uint32_t b_off, const tsr_word *A,
                double max_evalue, al_passages *ps, sg_work *w)
 {
     size_t kept = 0;
     for (size_t i = 0; i < ps->n; i++) {
         al_passage *p = &ps->a[i];
-        const double ea = sg_evalue(ma, a, b->w, p->a_lo, p->a_hi, p->b_lo, p->b_hi, w, NULL);
-        const double eb = sg_evalue(mb, b, a->w, p->b_lo, p->b_hi, p->a_lo, p->a_hi, w, NULL);
-        if (ea < 0 || eb < 0)
-            return TSR_ERR_NOMEM;
-        p->evalue = ea < eb ? ea : eb;
+        if (b && p->evalue > SG_BOTH_WAYS) {
+            const double eb = sg_evalue(mb, b, A, p->b_lo - b_off, p->b_hi - b_off, p->a_lo,
+                                        p->a_hi, w, NULL);
+            if (eb < 0)
+                return TSR_ERR_NOMEM;
+            if (eb < p->evalue) p->evalue = eb;
+        }
         if (max_evalue > 0 && p->evalue > max_evalue)
             continue;
         ps->a[kept++] = *p;

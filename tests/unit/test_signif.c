@@ -199,9 +199,10 @@ static void test_both_ways(void)
     al_passages ps = { 0 };
     al_passage p = { 0, 40, 0, 40, 30, 0, 0.75, 0 };
     CHECK(tsr_vec_push(&ps, p) == 0);
-    CHECK(sg_filter2(&m, &ta, &m, &tb, 0, &ps, w) == TSR_OK);
+    CHECK(sg_filter(&m, &ta, B, 0, &ps, w) == TSR_OK && ps.a[0].evalue == ea);
+    CHECK(sg_filter2(&m, &tb, 0, A, 0, &ps, w) == TSR_OK);
     CHECK(ps.n == 1 && ps.a[0].evalue == eb);
-    CHECK(sg_filter2(&m, &ta, &m, &tb, eb / 2, &ps, w) == TSR_OK && ps.n == 0);
+    CHECK(sg_filter2(&m, &tb, 0, A, eb / 2, &ps, w) == TSR_OK && ps.n == 0);
     tsr_vec_free(&ps);
     sg_work_free(w);
     sg_text_free(&ta);
