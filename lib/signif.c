@@ -64,7 +64,10 @@
  *    Either side of a pair may be the copy, so a passage's E-value is the
  *    smaller of the two readings, A against B and B against A
  *    (sg_filter2; check reads the source against the checked text with
- *    a model whose B, the checked text, is not indexed).
+ *    a model whose B, the checked text, is not indexed).  The second
+ *    reading is made only where the first is above SG_BOTH_WAYS (1e-6):
+ *    a passage that strong is significant either way, and the second
+ *    reading costs lookups of the source's fingerprints.
  *
  * Edge cases.  Document frequencies come from the index's postings, which
  * hold winnowed fingerprints only: an n-gram kept in A's context is kept
