@@ -32,7 +32,7 @@
  * ck_lookup (n-gram lookups, boilerplate words) and ck_candidates (hits
  * counted and ordered, select_diverse); 2. ck_fetch (the document cache,
  * else one batch read) and ck_align_sources (ck_doc_words, alignment,
- * the E-value cut of sg_filter, sources and passages, and
+ * the E-values and cut of sg_judge, sources and passages, and
  * rs_explain_away among sources); 3. ck_finish (repeats, boilerplate lines,
  * rs_finish).  ck_free frees what the stages left.
  */
@@ -217,8 +217,6 @@ typedef struct {
                                * filled in by ck_lookup) */
     sg_model smb;             /* the model read the other way: a source's
                                * text against the checked one (not indexed) */
-    sg_text sgb;              /* a source's n-grams and fingerprints */
-    al_passages needy;        /* passages read the other way too (sg_needy) */
     tsr_params fp;            /* the index's fingerprint parameters */
     sg_work *sw;
     tsr_result *r;
@@ -229,9 +227,6 @@ static int ck_oom(const ck_check *ck, tsr_error *err)
     return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory checking %zu bytes", ck->len);
 }
 
-/* The text's words, the empty result, the alignment query and the lookup
- * buffers.  The boilerplate bound is the parameter, else one document in
- * 500 and at least 20. */
 /* The significance model of the index and the text's n-grams and
  * fingerprints (signif.c); ck_lookup fills in their document counts. */
 static int ck_units(ck_check *ck, tsr_error *err)
@@ -244,6 +239,9 @@ static int ck_units(ck_check *ck, tsr_error *err)
     return sg_text_init(&ck->sgt, ck->A, ck->an, &ck->fp, err);
 }
 
+/* The text's words, the empty result, the alignment query and the lookup
+ * buffers.  The boilerplate bound is the parameter, else one document in
+ * 500 and at least 20. */
 static int ck_prepare(ck_check *ck, tsr_error *err)
 {
     TSR_FORWARD(tsr_tokenize(ck->text, ck->len, &ck->A, &ck->an, err));
@@ -372,35 +370,9 @@ static int ck_doc_words(ck_check *ck, size_t c, size_t i, dc_doc *d, tsr_error *
     return TSR_OK;
 }
 
-static size_t ck_count(void *ix, uint64_t hash)
-{
-    return ix_lookup(ix, hash, NULL, 0);
-}
-
-/* The E-value of each passage with source d, read both ways (the checked
- * text against d, and d's text against it: sg_filter2), and the cut of
- * max_evalue.  d's counts are looked up inside its passages only. */
-static int ck_significance(ck_check *ck, const dc_doc *d, tsr_error *err)
-{
-    if (sg_filter(&ck->sm, &ck->sgt, d->w, 0, &ck->ps, ck->sw) ||
-        sg_needy(&ck->ps, &ck->needy))
-        return ck_oom(ck, err);
-    uint32_t lo = 0, hi = 0;
-    if (ck->needy.n) {
-        sg_span(&ck->needy, 1, d->n, &ck->fp, &lo, &hi);
-        TSR_FORWARD(sg_text_init(&ck->sgb, d->w + lo, hi - lo, &ck->fp, err));
-        for (size_t i = 0; i < ck->sgb.nu; i++) ck->sgb.u[i].df = UINT32_MAX;
-        sg_text_counts(&ck->sgb, &ck->needy, 1, lo, ck_count, ck->ix, 1);
-    }
-    const int rc = sg_filter2(&ck->smb, ck->needy.n ? &ck->sgb : NULL, lo, ck->A,
-                              ck->p->max_evalue, &ck->ps, ck->sw);
-    sg_text_free(&ck->sgb);
-    return rc ? ck_oom(ck, err) : TSR_OK;
-}
-
 /* Stage 2, alignment: each candidate aligned with the text as tsr_align
- * would, its passages judged against the index (sg_filter: E-value, the
- * cut of max_evalue); one that keeps passages becomes a source of the
+ * would, its passages judged against the index (sg_judge: the E-value read
+ * both ways, the cut of max_evalue); one that keeps passages becomes a source of the
  * result.  Then the passages another source explains better go
  * (rs_explain_away). */
 static int ck_align_sources(ck_check *ck, tsr_error *err)
@@ -414,7 +386,8 @@ static int ck_align_sources(ck_check *ck, tsr_error *err)
         ck->ps.n = 0;
         TSR_FORWARD(al_align(&ck->q, d.w, d.n, ck->p, 0, ck->wk, &ck->ps, err));
         if (ck->ps.n)
-            TSR_FORWARD(ck_significance(ck, &d, err));
+            TSR_FORWARD(sg_judge(&ck->sm, &ck->sgt, 0, &ck->smb, d.w, d.n, &ck->fp, ix_count,
+                                 ck->ix, ck->p->max_evalue, &ck->ps, ck->sw, err));
         if (ck->ps.n) {
             size_t src;
             if (rs_add_source(ck->r, d.id, d.title, d.date, d.series, d.docno, &src) ||
@@ -449,8 +422,6 @@ static void ck_free(ck_check *ck)
     al_work_free(ck->wk);
     sg_work_free(ck->sw);
     sg_text_free(&ck->sgt);
-    sg_text_free(&ck->sgb);
-    tsr_vec_free(&ck->needy);
     free(ck->docnos);
     al_query_free(&ck->q);
     tsr_vec_free(&ck->ps);

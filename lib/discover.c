@@ -450,62 +450,12 @@ static int same_series_str(const char *a, const char *b)
 
 /* The significance model's view of document a (signif.c): its n-grams
  * and fingerprints, with counts not yet looked up (UINT32_MAX). */
-static int disc_units(tsr_index *ix, const dc_doc *da, const tsr_params *p, sg_text *t,
-                      tsr_error *err)
+static int disc_units(const dc_doc *da, const tsr_params *fp, sg_text *t, tsr_error *err)
 {
     sg_text_free(t);
-    tsr_params fp = *p;
-    ix_fingerprint_params(ix, &fp.ngram, &fp.window);
-    TSR_FORWARD(sg_text_init(t, da->w, da->n, &fp, err));
+    TSR_FORWARD(sg_text_init(t, da->w, da->n, fp, err));
     for (size_t i = 0; i < t->nu; i++) t->u[i].df = UINT32_MAX;
     return TSR_OK;
-}
-
-static size_t disc_count(void *ix, uint64_t hash)
-{
-    return ix_lookup(ix, hash, NULL, 0);
-}
-
-/* The counts of a's fingerprints that the passages ps need: looked up
- * once per fingerprint, only for documents that have passages, only
- * where they have them (sg_text_counts). */
-static void disc_units_df(tsr_index *ix, sg_text *t, const al_passages *ps, int side,
-                          uint32_t off)
-{
-    sg_text_counts(t, ps, side, off, disc_count, ix, 1);
-}
-
-/* The E-value of each passage of the pair (a, b), both indexed: a's
- * reading, and b's for the passages not already significant (sg_needy),
- * the smaller kept (sg_filter2), then the cut of max_evalue.  `ua` is a's
- * model (its counts filled here for the passages); `ub` is rebuilt for
- * the stretch of b that those passages need. */
-static int disc_significance(const disc_s2 *s, const sg_model *sm, sg_text *ua,
-                             const dc_doc *db, sg_text *ub, al_passages *ps, sg_work *sw,
-                             tsr_error *err)
-{
-    disc_units_df(s->ix, ua, ps, 0, 0);
-    al_passages needy = { 0 };
-    if (sg_filter(sm, ua, db->w, 0, ps, sw) || sg_needy(ps, &needy)) {
-        tsr_vec_free(&needy);
-        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
-    }
-    uint32_t lo = 0, hi = 0;
-    int rc = TSR_OK;
-    const size_t nneedy = needy.n;
-    if (nneedy) {
-        tsr_params fp = *s->p;
-        ix_fingerprint_params(s->ix, &fp.ngram, &fp.window);
-        sg_span(&needy, 1, db->n, &fp, &lo, &hi);
-        const dc_doc part = { db->docno, db->w + lo, hi - lo, 0, NULL, NULL, NULL, NULL };
-        rc = disc_units(s->ix, &part, s->p, ub, err);
-        if (rc == TSR_OK) disc_units_df(s->ix, ub, &needy, 1, lo);
-    }
-    tsr_vec_free(&needy);
-    if (rc == TSR_OK &&
-        sg_filter2(sm, nneedy ? ub : NULL, lo, ua->w, s->p->max_evalue, ps, sw))
-        rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
-    return rc;
 }
 
 static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, al_work *wk,
@@ -517,12 +467,11 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
     memset(&q, 0, sizeof q);
     al_passages ps = { 0 };
     sg_model sm;
-    int ngram, window;
-    ix_fingerprint_params(s->ix, &ngram, &window);
-    sg_model_init(&sm, ix_ndocs(s->ix), s->p->boilerplate_df, ngram);
-    sg_text units, units_b;
+    tsr_params fp = *s->p;  /* with the index's fingerprint parameters */
+    ix_fingerprint_params(s->ix, &fp.ngram, &fp.window);
+    sg_model_init(&sm, ix_ndocs(s->ix), s->p->boilerplate_df, fp.ngram);
+    sg_text units;
     memset(&units, 0, sizeof units);
-    memset(&units_b, 0, sizeof units_b);
     int have_units = 0;
     sg_work *sw = sg_work_new();
     if (!sw)
@@ -546,10 +495,11 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
         ps.n = 0;
         if ((rc = al_align(&q, B, db->n, s->p, 0, wk, &ps, err))) break;
         if (ps.n && !have_units) {
-            if ((rc = disc_units(s->ix, da, s->p, &units, err))) break;
+            if ((rc = disc_units(da, &fp, &units, err))) break;
             have_units = 1;
         }
-        if (ps.n && (rc = disc_significance(s, &sm, &units, db, &units_b, &ps, sw, err)))
+        if (ps.n && (rc = sg_judge(&sm, &units, 1, &sm, db->w, db->n, &fp, ix_count, s->ix,
+                                   s->p->max_evalue, &ps, sw, err)))
             break;
         for (size_t k = 0; k < ps.n; k++) {
             const al_passage *x = &ps.a[k];
@@ -572,7 +522,6 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
     al_query_free(&q);
     tsr_vec_free(&ps);
     sg_text_free(&units);
-    sg_text_free(&units_b);
     sg_work_free(sw);
     return rc;
 }

@@ -1507,3 +1507,8 @@ size_t ix_lookup(const tsr_index *ix, uint64_t hash, uint32_t *docs, size_t max)
     }
     return total;
 }
+
+size_t ix_count(void *ix, uint64_t hash)
+{
+    return ix_lookup(ix, hash, NULL, 0);
+}

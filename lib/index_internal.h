@@ -19,6 +19,9 @@ void ix_fingerprint_params(const tsr_index *ix, int *ngram, int *window);
  * all (its document frequency), which may exceed `max`.  Thread-safe on a
  * read-only index. */
 size_t ix_lookup(const tsr_index *ix, uint64_t hash, uint32_t *docs, size_t max);
+/* The document frequency of one fingerprint (ix_lookup without the
+ * documents), shaped as signif.h's sg_count_fn: `ix` is the index. */
+size_t ix_count(void *ix, uint64_t hash);
 /* A hint for a coming ix_lookup of `hash`: stage 0 about 16 lookups
  * ahead, stage 1 about 8 (segment.h, seg_prefetch). */
 void ix_prefetch(const tsr_index *ix, uint64_t hash, int stage);

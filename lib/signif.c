@@ -97,6 +97,8 @@ struct sg_work {
     uint64_t *key;
     uint32_t *used;
     uint32_t mask;
+    sg_text b;            /* sg_judge: the other side's text */
+    al_passages needy;    /* sg_judge: the passages read the other way */
 };
 
 void sg_model_init(sg_model *m, uint64_t ndocs, int boilerplate_df, int ngram)
@@ -159,6 +161,8 @@ void sg_work_free(sg_work *w)
     if (!w) return;
     free(w->key);
     free(w->used);
+    sg_text_free(&w->b);
+    tsr_vec_free(&w->needy);
     free(w);
 }
 
@@ -259,7 +263,12 @@ int sg_filter(const sg_model *m, const sg_text *a, const tsr_word *B, double max
     return TSR_OK;
 }
 
-void sg_text_counts(sg_text *t, const al_passages *ps, int side, uint32_t off,
+/* Fill in the counts of t's units that the passages' spans on t's side
+ * need (side 0: a_lo/a_hi, 1: b_lo/b_hi; the unit before each span too),
+ * those still unknown (UINT32_MAX): df(ctx, hash) documents, less `self`
+ * (1 when t's own document is indexed).  t starts at word `off` of the
+ * side's text. */
+static void sg_text_counts(sg_text *t, const al_passages *ps, int side, uint32_t off,
                     sg_count_fn df, void *ctx, uint32_t self)
 {
     for (size_t k = 0; k < ps->n; k++) {
@@ -279,7 +288,10 @@ void sg_text_counts(sg_text *t, const al_passages *ps, int side, uint32_t off,
     }
 }
 
-void sg_span(const al_passages *ps, int side, size_t n, const tsr_params *p, uint32_t *lo,
+/* The stretch [*lo, *hi) of the B side (side 1) or A side (side 0) of n
+ * words that the passages' spans need, with room for the fingerprint
+ * window on each side. */
+static void sg_span(const al_passages *ps, int side, size_t n, const tsr_params *p, uint32_t *lo,
              uint32_t *hi)
 {
     uint32_t l = UINT32_MAX, h = 0;
@@ -295,7 +307,13 @@ void sg_span(const al_passages *ps, int side, size_t n, const tsr_params *p, uin
     if (*lo > *hi) *lo = *hi;
 }
 
-int sg_needy(const al_passages *ps, al_passages *out)
+/* A passage whose first reading is at most this is significant either way;
+ * the other reading is made for the rest only. */
+#define SG_BOTH_WAYS 1e-6
+
+/* The passages of ps whose first reading is above SG_BOTH_WAYS, copied to
+ * *out (emptied first); 0 or -1 when out of memory. */
+static int sg_needy(const al_passages *ps, al_passages *out)
 {
     out->n = 0;
     for (size_t i = 0; i < ps->n; i++)
@@ -304,7 +322,10 @@ int sg_needy(const al_passages *ps, al_passages *out)
     return 0;
 }
 
-int sg_filter2(const sg_model *mb, const sg_text *b, uint32_t b_off, const tsr_word *A,
+/* The second reading (b's text, from word b_off of B, against A) of the
+ * passages above SG_BOTH_WAYS, the smaller E-value kept, then the cut;
+ * `b` may be NULL when no passage needs it. */
+static int sg_filter2(const sg_model *mb, const sg_text *b, uint32_t b_off, const tsr_word *A,
                double max_evalue, al_passages *ps, sg_work *w)
 {
     size_t kept = 0;
@@ -322,5 +343,25 @@ int sg_filter2(const sg_model *mb, const sg_text *b, uint32_t b_off, const tsr_w
         ps->a[kept++] = *p;
     }
     ps->n = kept;
+    return TSR_OK;
+}
+
+int sg_judge(const sg_model *ma, sg_text *a, uint32_t a_self, const sg_model *mb,
+             const tsr_word *B, size_t bn, const tsr_params *fp, sg_count_fn count,
+             void *ctx, double max_evalue, al_passages *ps, sg_work *w, tsr_error *err)
+{
+    sg_text_counts(a, ps, 0, 0, count, ctx, a_self);
+    if (sg_filter(ma, a, B, 0, ps, w) || sg_needy(ps, &w->needy))
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    uint32_t lo = 0, hi = 0;
+    if (w->needy.n) {
+        sg_span(&w->needy, 1, bn, fp, &lo, &hi);
+        sg_text_free(&w->b);
+        TSR_FORWARD(sg_text_init(&w->b, B + lo, hi - lo, fp, err));
+        for (size_t i = 0; i < w->b.nu; i++) w->b.u[i].df = UINT32_MAX;
+        sg_text_counts(&w->b, &w->needy, 1, lo, count, ctx, 1);
+    }
+    if (sg_filter2(mb, w->needy.n ? &w->b : NULL, lo, a->w, max_evalue, ps, w))
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
     return TSR_OK;
 }

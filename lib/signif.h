@@ -55,15 +55,6 @@ int sg_text_init(sg_text *t, const tsr_word *w, size_t n, const tsr_params *p,
                  tsr_error *err);
 void sg_text_free(sg_text *t);
 
-/* Fill in the counts of t's units that the passages' spans on t's side
- * need (side 0: a_lo/a_hi, 1: b_lo/b_hi; the unit before each span too),
- * those still unknown (UINT32_MAX): df(ctx, hash) documents, less `self`
- * (1 when t's own document is indexed).  t starts at word `off` of the
- * side's text. */
-typedef size_t (*sg_count_fn)(void *ctx, uint64_t hash);
-void sg_text_counts(sg_text *t, const al_passages *ps, int side, uint32_t off,
-                    sg_count_fn df, void *ctx, uint32_t self);
-
 /* Scratch memory of sg_evalue (one per thread); NULL-safe free. */
 typedef struct sg_work sg_work;
 sg_work *sg_work_new(void);
@@ -82,29 +73,23 @@ double sg_evalue(const sg_model *m, const sg_text *a, const tsr_word *B, uint32_
 int sg_filter(const sg_model *m, const sg_text *a, const tsr_word *B, double max_evalue,
               al_passages *ps, sg_work *w);
 
-/* A passage whose first reading (sg_filter with no cut) is at most this is
- * significant either way; the other reading is made for the rest only. */
-#define SG_BOTH_WAYS 1e-6
+/* How many indexed documents hold an n-gram (ix_count for an index). */
+typedef size_t (*sg_count_fn)(void *ctx, uint64_t hash);
 
-/* The passages of ps whose first reading is above SG_BOTH_WAYS, copied to
- * *out (emptied first); 0 or -1 when out of memory. */
-int sg_needy(const al_passages *ps, al_passages *out);
-
-/* The second reading of each passage of `ps` whose first (its evalue,
- * from sg_filter on a's text against B) is above SG_BOTH_WAYS: b's text
- * against a's words, with model `mb` for that direction; the smaller
- * E-value kept (either side may be the copy, whose own edits should not
- * count against the pair); then the cut of max_evalue as sg_filter.  `b`
- * is built from B[b_off, ...) (the stretch those passages need: sg_span on
- * sg_needy's) and its counts filled for their B spans (sg_text_counts).
- * `b` may be NULL when no passage needs it. */
-int sg_filter2(const sg_model *mb, const sg_text *b, uint32_t b_off, const tsr_word *A,
-               double max_evalue, al_passages *ps, sg_work *w);
-
-/* The stretch [*lo, *hi) of the B side (side 1) or A side (side 0) of n
- * words that the passages' spans need, with room for the fingerprint
- * window on each side. */
-void sg_span(const al_passages *ps, int side, size_t n, const tsr_params *p, uint32_t *lo,
-             uint32_t *hi);
+/* The E-value of each passage of `ps` read both ways, and the cut of
+ * max_evalue (signif.c, step 6):
+ * 1. a's text against B (model ma); a's units still unknown (UINT32_MAX)
+ *    are counted inside the passages' A spans, less `a_self` (1 when a's
+ *    document is indexed);
+ * 2. for the passages whose first reading is above SG_BOTH_WAYS (1e-6),
+ *    B's text against a's words (model mb): B's n-grams and fingerprints
+ *    over the stretch those passages need (fingerprint parameters `fp`),
+ *    counted less 1 (B is indexed);
+ * 3. the smaller E-value kept; passages above max_evalue (when > 0)
+ *    dropped, the others in order.
+ * `count(ctx, hash)` gives the counts.  TSR_OK, or an error in *err. */
+int sg_judge(const sg_model *ma, sg_text *a, uint32_t a_self, const sg_model *mb,
+             const tsr_word *B, size_t bn, const tsr_params *fp, sg_count_fn count,
+             void *ctx, double max_evalue, al_passages *ps, sg_work *w, tsr_error *err);
 
 #endif
