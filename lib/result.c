@@ -203,34 +203,33 @@ void rs_explain_away(tsr_result *r)
     if (r->n_sources < 2 || r->n_passages < 2)
         return;
     const size_t n = r->n_passages;
-    size_t kept = 0;
+    unsigned char *drop = calloc(n, 1);
+    size_t *map = malloc(r->n_sources * sizeof *map);
+    unsigned char *used = calloc(r->n_sources, 1);
+    if (!drop || !map || !used) {  /* out of memory: nothing removed */
+        free(drop); free(map); free(used);
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         const tsr_passage *x = &r->passages[i];
-        int drop = 0;
-        for (size_t j = 0; j < n && !drop; j++) {
+        for (size_t j = 0; j < n && !drop[i]; j++) {
             const tsr_passage *y = &r->passages[j];
             if (y->source == x->source || y->similarity <= x->similarity + EXPLAIN_MARGIN ||
                 (double)y->matches < EXPLAIN_MATCHES * (double)x->matches)
                 continue;
             size_t lo = x->a_begin > y->a_begin ? x->a_begin : y->a_begin;
             size_t hi = x->a_end < y->a_end ? x->a_end : y->a_end;
-            drop = hi > lo && 2 * (hi - lo) >= x->a_end - x->a_begin;
+            drop[i] = hi > lo && 2 * (hi - lo) >= x->a_end - x->a_begin;
         }
-        /* decided on the full list: a dropped passage still explains
-         * others (the order of sources does not matter) */
-        r->passages[i].boilerplate = drop ? -1 : r->passages[i].boilerplate;
     }
+    /* decided on the full list: a dropped passage still explains others
+     * (the order of sources does not matter) */
+    size_t kept = 0;
     for (size_t i = 0; i < n; i++)
-        if (r->passages[i].boilerplate != -1)
+        if (!drop[i])
             r->passages[kept++] = r->passages[i];
     r->n_passages = kept;
     /* sources without passages go; the others keep their order */
-    size_t *map = malloc(r->n_sources * sizeof *map);
-    unsigned char *used = calloc(r->n_sources, 1);
-    if (!map || !used) {  /* nothing removed: an unused source is harmless */
-        free(map); free(used);
-        return;
-    }
     for (size_t i = 0; i < kept; i++) used[r->passages[i].source] = 1;
     size_t ns = 0;
     for (size_t s = 0; s < r->n_sources; s++) {
@@ -244,6 +243,7 @@ void rs_explain_away(tsr_result *r)
     }
     r->n_sources = ns;
     for (size_t i = 0; i < kept; i++) r->passages[i].source = map[r->passages[i].source];
+    free(drop);
     free(map);
     free(used);
 }
