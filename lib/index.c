@@ -38,7 +38,7 @@
 #include "common/common.h"
 #include "cache.h"
 #include "catalog.h"
-#include "index_internal.h"
+#include "index_impl.h"
 #include "segment.h"
 #include "common/xxh.h"
 
@@ -57,7 +57,6 @@
 #define IX_LOCK "LOCK"
 #define IX_TMP_SUFFIX ".tmp"
 #define IX_ZSTD_LEVEL 1        /* text compression: speed first */
-#define IX_DCTX_POOL 16        /* decompression contexts kept for reuse */
 #define IX_TIER_BASE 4096      /* tier 0: segments of fewer postings + documents */
 #define IX_TIER_FANIN 4        /* segments of one tier that trigger a merge */
 #define IX_MAX_SEGMENTS 16     /* backstop: merge beyond this many */
@@ -67,55 +66,12 @@
  * Types
  * --------------------------------------------------------------------- */
 
-/* A document of the batch.  The strings and the compressed text live in
- * one allocation starting at `id`. */
-typedef struct ix_doc {
-    int64_t docno;
-    char *id, *title, *date, *series, *meta;
-    void *z;
-    size_t zlen;
-    uint64_t text_len;
-    uint64_t idhash;
-} ix_doc;
-
-struct tsr_index {
-    char *dir;
-    int writable;
-    int verify_on_map;      /* checksum each segment when it is mapped */
-    int lock_fd;
-    cat *cat;
-    cat_meta meta;            /* as of the last commit seen */
-    seg_file **segs;          /* live segments, in docno order */
-    cat_seg *rows;            /* their catalog rows, same order */
-    size_t nsegs;
-    tsr_params fp;            /* ngram and window of this index */
-
-    /* The batch (writers only). */
-    TSR_VEC(seg_posting) post;
-    TSR_VEC(ix_doc) docs;
-    uint32_t *idtab;          /* open addressing: docs index + 1, 0 = empty */
-    size_t idcap;             /* a power of two, or 0 */
-    int64_t next_docno;
-    ZSTD_CCtx *zc;
-    void *zbuf;
-    size_t zcap;
-
-    /* Decompression contexts for reading texts, shared by reader threads:
-     * ZSTD_decompress would build (and free) a context per call, which
-     * costs more than decompressing a news article. */
-    pthread_mutex_t dmu;
-    ZSTD_DCtx *dctx[IX_DCTX_POOL];
-    int ndctx;
-
-    /* Tokenized documents for checks (tsr_index_set_cache), or NULL. */
-    dcache *cache;
-};
 
 /* ------------------------------------------------------------------------
  * Small helpers
  * --------------------------------------------------------------------- */
 
-static char *path_join(const char *dir, const char *name)
+char *ix_path_join(const char *dir, const char *name)
 {
     const size_t a = strlen(dir), b = strlen(name);
     char *p = malloc(a + b + 2);
@@ -132,7 +88,7 @@ static void seg_name(uint64_t num, char *buf, size_t n)
     snprintf(buf, n, "seg-%06" PRIu64 ".tsg", num);
 }
 
-static int fsync_dir(const char *dir, tsr_error *err)
+int ix_fsync_dir(const char *dir, tsr_error *err)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -196,7 +152,7 @@ static int ix_load(tsr_index *ix, tsr_error *err)
             }
             if (segs[i] || rc != TSR_OK)
                 continue;
-            char *path = path_join(ix->dir, rows[i].file);
+            char *path = ix_path_join(ix->dir, rows[i].file);
             if (!path) {
                 rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
                 break;
@@ -273,7 +229,7 @@ static int ix_clean_orphans(tsr_index *ix, tsr_error *err)
         }
         if (!orphan)
             continue;
-        char *path = path_join(ix->dir, name);
+        char *path = ix_path_join(ix->dir, name);
         if (!path) {
             rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
             break;
@@ -289,7 +245,7 @@ static int ix_clean_orphans(tsr_index *ix, tsr_error *err)
     }
     closedir(d);
     if (rc == TSR_OK && removed)
-        rc = fsync_dir(ix->dir, err);
+        rc = ix_fsync_dir(ix->dir, err);
     return rc;
 }
 
@@ -297,19 +253,24 @@ static int ix_clean_orphans(tsr_index *ix, tsr_error *err)
  * Open and close
  * --------------------------------------------------------------------- */
 
-static int ix_lock(tsr_index *ix, tsr_error *err)
+/* Take the writer lock of the index directory `dir` (its LOCK file):
+ * *fd receives the descriptor that holds it (closing it releases it). */
+int ix_flock(const char *dir, int *fd, tsr_error *err)
 {
-    char *path = path_join(ix->dir, IX_LOCK);
+    char *path = ix_path_join(dir, IX_LOCK);
     TSR_CHECK_ALLOC(path, err);
-    ix->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     int rc = TSR_OK;
-    if (ix->lock_fd < 0)
+    if (*fd < 0)
         rc = tsr_seterr(err, errno == EACCES || errno == EROFS ? TSR_ERR_READONLY : TSR_ERR_IO,
                         "%s: cannot open lock file: %s", path, strerror(errno));
-    else if (flock(ix->lock_fd, LOCK_EX | LOCK_NB) != 0)
+    else if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
         rc = errno == EWOULDBLOCK
-                 ? tsr_seterr(err, TSR_ERR_LOCKED, "%s: another writer holds the index", ix->dir)
+                 ? tsr_seterr(err, TSR_ERR_LOCKED, "%s: another writer holds the index", dir)
                  : tsr_seterr(err, TSR_ERR_IO, "%s: flock: %s", path, strerror(errno));
+        close(*fd);
+        *fd = -1;
+    }
     free(path);
     return rc;
 }
@@ -322,7 +283,8 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
     if (!dir || !*dir)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_open: no directory given");
     const int noverify = (flags & TSR_OPEN_NOVERIFY) != 0;
-    flags &= ~TSR_OPEN_NOVERIFY;
+    const int plain = (flags & IX_OPEN_PLAIN) != 0;
+    flags &= ~(TSR_OPEN_NOVERIFY | IX_OPEN_PLAIN);
     if (flags != TSR_OPEN_READONLY && flags != TSR_OPEN_WRITE && flags != TSR_OPEN_CREATE)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_open: bad flags %u", flags);
     const int create = flags == TSR_OPEN_CREATE;
@@ -346,12 +308,22 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
     ix->verify_on_map = !noverify;
     ix->dir = tsr_strndup(dir, strlen(dir));
     int rc = ix->dir ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    if (rc == TSR_OK && !plain && sh_detect(dir)) {
+        /* a sharded index: shard.c opens its shards */
+        rc = sh_open(ix, flags | (noverify ? TSR_OPEN_NOVERIFY : 0), err);
+        if (rc != TSR_OK) {
+            tsr_index_close(ix);
+            return rc;
+        }
+        *out = ix;
+        return TSR_OK;
+    }
     if (rc == TSR_OK && ix->writable)
-        rc = ix_lock(ix, err);
+        rc = ix_flock(ix->dir, &ix->lock_fd, err);
 
     char *catpath = NULL;
     if (rc == TSR_OK) {
-        catpath = path_join(dir, IX_CATALOG);
+        catpath = ix_path_join(dir, IX_CATALOG);
         if (!catpath)
             rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
     }
@@ -420,8 +392,12 @@ void tsr_index_close(tsr_index *ix)
         ZSTD_freeDCtx(ix->dctx[i]);
     pthread_mutex_destroy(&ix->dmu);
     dc_free(ix->cache);
-    for (size_t i = 0; i < ix->nsegs; i++)
-        seg_close(ix->segs[i]);
+    if (ix->sh)
+        sh_close(ix);   /* the segments are the shards' */
+    else
+        for (size_t i = 0; i < ix->nsegs; i++)
+            seg_close(ix->segs[i]);
+    tsr_index_close(ix->peer_owned);
     free(ix->segs);
     free(ix->rows);
     cat_close(ix->cat);
@@ -616,8 +592,11 @@ static int ix_append(tsr_index *ix, ix_prep *pr, tsr_error *err)
         goto refuse;
     }
     int found = 0;
-    if (ix->meta.docs > 0 && (rc = cat_has_id(ix->cat, id, &found, err)) != TSR_OK)
+    if ((rc = ix_has_id(ix, id, &found, err)) != TSR_OK)
         goto refuse;
+    for (size_t k = 0; k < ix->npeers && !found; k++)
+        if ((rc = ix_has_id(ix->peers[k], id, &found, err)) != TSR_OK)
+            goto refuse;
     if (found) {
         rc = tsr_seterr(err, TSR_ERR_DUPLICATE,
                         "document id '%s' is already indexed; kept the first", id);
@@ -647,6 +626,18 @@ refuse:
     return rc;
 }
 
+/* Whether the index holds a document `id` (a sharded one: any shard). */
+int ix_has_id(tsr_index *ix, const char *id, int *found, tsr_error *err)
+{
+    *found = 0;
+    if (ix->sh) {
+        for (size_t k = 0; k < ix->npeers && !*found; k++)
+            TSR_FORWARD(ix_has_id(ix->peers[k], id, found, err));
+        return TSR_OK;
+    }
+    return ix->meta.docs > 0 ? cat_has_id(ix->cat, id, found, err) : TSR_OK;
+}
+
 static int ix_writable(tsr_index *ix, tsr_error *err)
 {
     if (!ix)
@@ -659,6 +650,8 @@ static int ix_writable(tsr_index *ix, tsr_error *err)
 int tsr_index_add(tsr_index *ix, const tsr_docinfo *doc, tsr_error *err)
 {
     TSR_FORWARD(ix_writable(ix, err));
+    if (ix->sh)
+        return tsr_index_add(sh_writer(ix), doc, err);
     if (!doc)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_add: NULL argument");
     ix_scratch sc = { ix->zc, ix->zbuf, ix->zcap };
@@ -697,6 +690,8 @@ int tsr_index_add_batch(tsr_index *ix, const tsr_docinfo *docs, size_t n, int th
                         int *status, tsr_error *errs, tsr_error *err)
 {
     TSR_FORWARD(ix_writable(ix, err));
+    if (ix->sh)
+        return tsr_index_add_batch(sh_writer(ix), docs, n, threads, status, errs, err);
     if (!docs && n)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_add_batch: NULL documents");
     if (n == 0)
@@ -767,6 +762,8 @@ int tsr_index_add_batch(tsr_index *ix, const tsr_docinfo *docs, size_t n, int th
 
 size_t tsr_index_pending(const tsr_index *ix)
 {
+    if (ix && ix->sh)
+        return tsr_index_pending(sh_writer((tsr_index *)ix));
     return ix ? ix->docs.n : 0;
 }
 
@@ -784,7 +781,7 @@ static int ix_place_segment(tsr_index *ix, ix_write_fn write, void *ctx, cat_seg
     char name[64], tmpname[80];
     seg_name(ix->meta.next_seg, name, sizeof name);
     snprintf(tmpname, sizeof tmpname, "%s%s", name, IX_TMP_SUFFIX);
-    char *tmp = path_join(ix->dir, tmpname), *final = path_join(ix->dir, name);
+    char *tmp = ix_path_join(ix->dir, tmpname), *final = ix_path_join(ix->dir, name);
     int rc = tmp && final ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
     seg_info info;
     if (rc == TSR_OK)
@@ -794,7 +791,7 @@ static int ix_place_segment(tsr_index *ix, ix_write_fn write, void *ctx, cat_seg
         unlink(tmp);
     }
     if (rc == TSR_OK)
-        rc = fsync_dir(ix->dir, err);
+        rc = ix_fsync_dir(ix->dir, err);
     if (rc == TSR_OK) {
         memset(row, 0, sizeof *row);
         memcpy(row->file, name, strlen(name) + 1);
@@ -862,7 +859,7 @@ static int ix_merge_run(tsr_index *ix, size_t a, size_t b, tsr_error *err)
     rc = ix_load(ix, err);
     if (old) {
         for (size_t i = 0; i < b - a; i++) {
-            char *path = path_join(ix->dir, old[i]);
+            char *path = ix_path_join(ix->dir, old[i]);
             if (path)
                 unlink(path); /* a leftover is removed by the next writer */
             free(path);
@@ -960,6 +957,10 @@ int tsr_index_merge(tsr_index *ix, unsigned max_segments, tsr_error *err)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_merge: NULL index");
     if (!ix->writable)
         return tsr_seterr(err, TSR_ERR_READONLY, "%s: index is open read-only", ix->dir);
+    if (ix->sh) {   /* the shard that takes the appends; the others are read-only */
+        TSR_FORWARD(tsr_index_merge(sh_writer(ix), max_segments, err));
+        return sh_rebuild(ix, err);
+    }
     const size_t target = max_segments ? max_segments : 1;
     while (ix->nsegs > target) {
         const size_t len = ix->nsegs - target + 1;
@@ -979,6 +980,10 @@ int tsr_index_commit(tsr_index *ix, tsr_error *err)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_commit: NULL index");
     if (!ix->writable)
         return tsr_seterr(err, TSR_ERR_READONLY, "%s: index is open read-only", ix->dir);
+    if (ix->sh) {
+        TSR_FORWARD(tsr_index_commit(sh_writer(ix), err));
+        return sh_rebuild(ix, err);
+    }
     if (ix->docs.n == 0)
         return TSR_OK;
 
@@ -1040,6 +1045,8 @@ int tsr_index_refresh(tsr_index *ix, tsr_error *err)
 {
     if (!ix)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_refresh: NULL index");
+    if (ix->sh)
+        return sh_refresh(ix, err);
     if (ix->writable)
         return TSR_OK; /* the only writer has seen every commit */
     uint64_t gen;
@@ -1106,6 +1113,8 @@ static int unpack_text(tsr_index *ix, ZSTD_DCtx *dc, char *dst, size_t text_len,
 static int ix_get(tsr_index *ix, const char *id, int64_t docno, int with_text,
                   tsr_document **out, tsr_error *err)
 {
+    if (ix->sh)
+        return sh_get(ix, id, docno, with_text, out, err);
     tsr_document *d = calloc(1, sizeof *d);
     TSR_CHECK_ALLOC(d, err);
     void *blob = NULL;
@@ -1134,20 +1143,6 @@ static int ix_get(tsr_index *ix, const char *id, int64_t docno, int with_text,
  * Many documents at once (check's candidates)
  * --------------------------------------------------------------------- */
 
-enum { DF_ID, DF_TITLE, DF_DATE, DF_SERIES, DF_BLOB, DF_N };
-
-struct ix_docs {
-    tsr_index *ix;
-    size_t n;
-    ix_docmeta *meta;
-    size_t (*off)[DF_N];    /* arena offsets; SIZE_MAX for NULL */
-    size_t *blob_len;
-    char *arena;
-    size_t alen, acap;
-    char *text;             /* the text of the last ix_docs_text */
-    size_t tcap;
-    ZSTD_DCtx *dc;
-};
 
 static size_t arena_put(ix_docs *b, const void *p, size_t n, int nul)
 {
@@ -1191,6 +1186,8 @@ int ix_docs_fetch(tsr_index *ix, const int64_t *docnos, size_t n, ix_docs **out,
                   tsr_error *err)
 {
     *out = NULL;
+    if (ix->sh)
+        return sh_docs_fetch(ix, docnos, n, out, err);
     ix_docs *b = calloc(1, sizeof *b);
     TSR_CHECK_ALLOC(b, err);
     b->ix = ix;
@@ -1227,6 +1224,8 @@ const ix_docmeta *ix_docs_meta(const ix_docs *b, size_t i)
 
 int ix_docs_text(ix_docs *b, size_t i, const char **text, size_t *len, tsr_error *err)
 {
+    if (b->parts)
+        return ix_docs_text(b->parts[b->part_of[i]], b->part_idx[i], text, len, err);
     const size_t tl = (size_t)b->meta[i].text_len;
     if (tl + 1 > b->tcap) {
         size_t cap = b->tcap ? b->tcap : 16384;
@@ -1248,6 +1247,11 @@ void ix_docs_free(ix_docs *b)
 {
     if (!b)
         return;
+    for (size_t k = 0; k < b->nparts; k++)
+        ix_docs_free(b->parts[k]);
+    free(b->parts);
+    free(b->part_of);
+    free(b->part_idx);
     dctx_give(b->ix, b->dc);
     free(b->meta);
     free(b->off);
@@ -1299,7 +1303,7 @@ void tsr_document_free(tsr_document *d)
 
 static uint64_t file_size(const char *dir, const char *name)
 {
-    char *p = path_join(dir, name);
+    char *p = ix_path_join(dir, name);
     struct stat st;
     uint64_t n = p && stat(p, &st) == 0 ? (uint64_t)st.st_size : 0;
     free(p);
@@ -1310,6 +1314,8 @@ int tsr_index_stats(tsr_index *ix, tsr_stats *out, tsr_error *err)
 {
     if (!ix || !out)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_stats: NULL argument");
+    if (ix->sh)
+        return sh_stats(ix, out, err);
     memset(out, 0, sizeof *out);
     out->documents = ix->meta.docs;
     out->text_bytes = ix->meta.text_bytes;
@@ -1321,6 +1327,7 @@ int tsr_index_stats(tsr_index *ix, tsr_stats *out, tsr_error *err)
     }
     out->catalog_bytes = file_size(ix->dir, IX_CATALOG) + file_size(ix->dir, IX_CATALOG "-wal");
     out->commits = ix->meta.commits;
+    out->shards = 1;
     out->ngram = ix->meta.ngram;
     out->window = ix->meta.window;
     if (ix->cache)
@@ -1414,6 +1421,8 @@ int tsr_index_verify(tsr_index *ix, tsr_verify_fn fn, void *ud, tsr_error *err)
 {
     if (!ix)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_verify: NULL index");
+    if (ix->sh)
+        return sh_verify(ix, fn, ud, err);
     /* One read transaction for all catalog reads, on the state the
      * handle has mapped (a reader refreshes inside it when needed). */
     TSR_FORWARD(cat_read_begin(ix->cat, err));
@@ -1455,11 +1464,17 @@ int tsr_index_verify(tsr_index *ix, tsr_verify_fn fn, void *ud, tsr_error *err)
 
 int ix_read_begin(tsr_index *ix, tsr_error *err)
 {
+    if (ix->sh)
+        return sh_read_begin(ix, err);
     return cat_read_begin(ix->cat, err);
 }
 
 void ix_read_end(tsr_index *ix)
 {
+    if (ix->sh) {
+        sh_read_end(ix);
+        return;
+    }
     cat_read_end(ix->cat);
 }
 

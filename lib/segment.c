@@ -386,7 +386,9 @@ static int cursor_load(seg_cursor *c)
 
 static int cursor_less(const seg_cursor *a, const seg_cursor *b)
 {
-    return a->id < b->id || (a->id == b->id && a->doc < b->doc);
+    /* documents by their numbers in the whole index (seg_file.base) */
+    return a->id < b->id ||
+           (a->id == b->id && (uint64_t)a->doc + a->s->base < (uint64_t)b->doc + b->s->base);
 }
 
 static void heap_down(seg_cursor **h, size_t n, size_t i)
@@ -622,7 +624,7 @@ size_t seg_lookup(const seg_file *s, uint64_t hash, uint32_t *docs, size_t max)
     const size_t count = a - first;
     const size_t copy = count < max ? count : max;
     for (size_t i = 0; i < copy; i++)
-        docs[i] = doc_at(s, first + i);
+        docs[i] = doc_at(s, first + i) + s->base;
     return count;
 }
 
@@ -736,7 +738,7 @@ long seg_scan_next(seg_scan *sc, uint64_t *id, const uint32_t **docs)
     const uint64_t want = sc->heap[0]->id;
     while (sc->nh > 0 && sc->heap[0]->id == want) {
         seg_cursor *c = sc->heap[0];
-        if (tsr_vec_push(&sc->docs, c->doc))
+        if (tsr_vec_push(&sc->docs, c->doc + c->s->base))
             return -1;
         if (++c->i == c->n) {
             sc->heap[0] = sc->heap[--sc->nh];

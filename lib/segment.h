@@ -51,6 +51,11 @@ typedef struct seg_file {
     const unsigned char *dir;    /* (1 << dir_bits) + 1 u32 */
     const unsigned char *keys;   /* npostings u32 */
     const unsigned char *docs;   /* npostings u32 */
+    /* Added to every docno that seg_lookup and seg_scan_next hand out: 0,
+     * or in a sharded index the first document number of the segment's
+     * shard (index.c sets it; the file itself holds the shard's own
+     * numbers). */
+    uint32_t base;
 } seg_file;
 
 /* Sort a batch's postings by (fingerprint id, docno) and drop repeats of

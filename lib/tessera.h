@@ -432,6 +432,7 @@ typedef struct tsr_stats {
     /* the document cache of this handle (tsr_index_set_cache; 0 without) */
     uint64_t cache_bytes, cache_docs;
     uint64_t cache_hits, cache_misses;  /* candidate documents found, not found */
+    uint64_t shards;            /* shards of a sharded index; 1 for a plain one */
 } tsr_stats;
 
 /** Counts of the index as of the last commit it has seen. */
@@ -450,6 +451,43 @@ typedef void (*tsr_verify_fn)(void *ud, const char *file, int status,
 TSR_API int tsr_index_verify(tsr_index *ix, tsr_verify_fn fn, void *ud,
                              tsr_error *err);
 
+
+/* ------------------------------------------------------------------------
+ * Sharded indexes (doc/index-format.md section 10)
+ *
+ * A sharded index is a directory whose file `shards` lists, in order,
+ * indexes in its subdirectories (and "." for a plain index in the
+ * directory itself, which becomes the first shard).  tsr_index_open reads
+ * it as one index: document numbers run through the shards in list
+ * order, lookups and checks span them all, a writer appends to the last.
+ * Shards are built in parallel (one per process, e.g. per MPI rank) and
+ * then published in one step, so a failed build leaves the index as it
+ * was.
+ * --------------------------------------------------------------------- */
+
+/** The number of the first new shard of `dir`: one more than the largest
+ *  shard number listed, 0 when there is none (or no index yet). */
+TSR_API int tsr_shard_next(const char *dir, uint64_t *first, tsr_error *err);
+
+/** Create shard `number` of `dir` (the directory dir/shard-NNNNNN; dir is
+ *  made when missing) as a new, empty, writable plain index, not listed
+ *  yet, so that no reader sees it: a directory of that name left by a
+ *  failed build is cleared first.  Its duplicate rule also counts the ids
+ *  of the index already at `dir`, if any. */
+TSR_API int tsr_shard_create(const char *dir, uint64_t number, tsr_index **out,
+                             tsr_error *err);
+
+/** Publish shards: append shards numbers[0..n) of `dir` (closed, built
+ *  with tsr_shard_create) to its list in one atomic step (the list is
+ *  written to a temporary file, fsync'ed and renamed).  A plain index
+ *  already in `dir` becomes shard ".", the first.  Takes the writer lock
+ *  of `dir` meanwhile (TSR_ERR_LOCKED when another writer holds it). */
+TSR_API int tsr_shard_publish(const char *dir, const uint64_t *numbers, size_t n,
+                              tsr_error *err);
+
+/** Remove an unlisted shard directory (a failed or empty build).  Refuses
+ *  (TSR_ERR_INVALID) a shard that the list holds. */
+TSR_API int tsr_shard_drop(const char *dir, uint64_t number, tsr_error *err);
 
 /* ------------------------------------------------------------------------
  * Discovery: every reused passage in an index, grouped into families

@@ -9,6 +9,7 @@
 #define TSR_TESTS_SYNTH_H
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,127 @@
+/*
+ * index_impl.h - the index handle's insides, shared by index.c (plain
+ * indexes) and shard.c (sharded indexes: an index made of indexes).  Not
+ * API; nothing else includes it.
+ */
+#ifndef TSR_INDEX_IMPL_H
+#define TSR_INDEX_IMPL_H
+
+#include "cache.h"
+#include "catalog.h"
+#include "index_internal.h"
+#include "segment.h"
+
+#include <pthread.h>
+#include <zstd.h>
+
+/* tsr_index_open flag (private): open the plain index in the directory,
+ * whether or not a shard list is there (a shard, "." among them). */
+#define IX_OPEN_PLAIN 0x100u
+
+#define IX_DCTX_POOL 16        /* decompression contexts kept for reuse */
+
+typedef struct ix_shards ix_shards;
+
+/* A document of the batch.  The strings and the compressed text live in
+ * one allocation starting at `id`. */
+typedef struct ix_doc {
+    int64_t docno;
+    char *id, *title, *date, *series, *meta;
+    void *z;
+    size_t zlen;
+    uint64_t text_len;
+    uint64_t idhash;
+} ix_doc;
+
+struct tsr_index {
+    char *dir;
+    int writable;
+    int verify_on_map;      /* checksum each segment when it is mapped */
+    int lock_fd;
+    cat *cat;
+    cat_meta meta;            /* as of the last commit seen */
+    seg_file **segs;          /* live segments, in docno order */
+    cat_seg *rows;            /* their catalog rows, same order */
+    size_t nsegs;
+    tsr_params fp;            /* ngram and window of this index */
+
+    /* The batch (writers only). */
+    TSR_VEC(seg_posting) post;
+    TSR_VEC(ix_doc) docs;
+    uint32_t *idtab;          /* open addressing: docs index + 1, 0 = empty */
+    size_t idcap;             /* a power of two, or 0 */
+    int64_t next_docno;
+    ZSTD_CCtx *zc;
+    void *zbuf;
+    size_t zcap;
+
+    /* Decompression contexts for reading texts, shared by reader threads:
+     * ZSTD_decompress would build (and free) a context per call, which
+     * costs more than decompressing a news article. */
+    pthread_mutex_t dmu;
+    ZSTD_DCtx *dctx[IX_DCTX_POOL];
+    int ndctx;
+
+    /* Tokenized documents for checks (tsr_index_set_cache), or NULL. */
+    dcache *cache;
+
+    /* A sharded index (doc/index-format.md section 10): its shards, each
+     * a plain index, joined in shard.c; NULL for a plain index.  Then
+     * `cat` is NULL, `segs` lists the shards' segments (not owned: each
+     * carries its shard's docno base) and `meta` sums the shards'. */
+    ix_shards *sh;
+    /* Other indexes whose ids count as taken (the duplicate rule): the
+     * earlier shards of a sharded index, for the shard that takes its
+     * appends, or the listed shards for a shard being built beside them
+     * (tsr_index_open_shard).  Not owned, but for `peer_owned`. */
+    tsr_index *const *peers;
+    size_t npeers;
+    tsr_index *peer_owned;
+};
+
+/* Many documents at once (ix_docs_fetch). */
+enum { DF_ID, DF_TITLE, DF_DATE, DF_SERIES, DF_BLOB, DF_N };
+
+struct ix_docs {
+    tsr_index *ix;
+    size_t n;
+    ix_docmeta *meta;
+    size_t (*off)[DF_N];    /* arena offsets; SIZE_MAX for NULL */
+    size_t *blob_len;
+    char *arena;
+    size_t alen, acap;
+    char *text;             /* the text of the last ix_docs_text */
+    size_t tcap;
+    ZSTD_DCtx *dc;
+    /* A sharded index's batch: per-shard batches; document i is document
+     * part_idx[i] of parts[part_of[i]] (meta[] holds global docnos). */
+    ix_docs **parts;
+    size_t nparts;
+    size_t *part_of, *part_idx;
+};
+
+/* index.c helpers that shard.c uses. */
+char *ix_path_join(const char *dir, const char *name);
+int ix_fsync_dir(const char *dir, tsr_error *err);
+int ix_has_id(tsr_index *ix, const char *id, int *found, tsr_error *err);
+int ix_flock(const char *dir, int *fd, tsr_error *err);
+
+/* shard.c: sharded indexes.  sh_detect: 1 when `dir` holds a shard list.
+ * The rest mirror the public functions of the same names for a handle
+ * whose `sh` is set. */
+int sh_detect(const char *dir);
+int sh_open(tsr_index *ix, unsigned flags, tsr_error *err);
+void sh_close(tsr_index *ix);
+int sh_refresh(tsr_index *ix, tsr_error *err);
+int sh_rebuild(tsr_index *ix, tsr_error *err);
+tsr_index *sh_writer(tsr_index *ix);
+int sh_get(tsr_index *ix, const char *id, int64_t docno, int with_text,
+           tsr_document **out, tsr_error *err);
+int sh_docs_fetch(tsr_index *ix, const int64_t *docnos, size_t n, ix_docs **out,
+                  tsr_error *err);
+int sh_stats(tsr_index *ix, tsr_stats *out, tsr_error *err);
+int sh_verify(tsr_index *ix, tsr_verify_fn fn, void *ud, tsr_error *err);
+int sh_read_begin(tsr_index *ix, tsr_error *err);
+void sh_read_end(tsr_index *ix);
+
+#endif
