@@ -212,7 +212,8 @@ typedef struct {
     const char *workdir;
     /* shared */
     pthread_mutex_t mu;
-    unsigned next_part;
+    unsigned next_part;       /* counts this process's partitions */
+    unsigned part_first, part_step;  /* its partitions: first + k * step */
     unsigned parts_done;
     unsigned runs;            /* spill files written */
     uint64_t fingerprints, skipped;
@@ -263,7 +264,8 @@ static void *s1_worker(void *arg)
         rc = tsr_seterr(&err, TSR_ERR_NOMEM, "out of memory for %zu pairs", s->cap);
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        unsigned part = s->rc == TSR_OK && rc == TSR_OK ? s->next_part++ : DISC_NPART;
+        unsigned part = s->rc == TSR_OK && rc == TSR_OK
+                            ? s->part_first + s->part_step * s->next_part++ : DISC_NPART;
         pthread_mutex_unlock(&s->mu);
         if (part >= DISC_NPART) break;
         seg_scan *sc = NULL;
@@ -1061,7 +1063,225 @@ typedef struct {
     disc_pc *pairs;           /* stage 1's candidate pairs, by key */
     size_t npairs;
     tsr_discovery *r;
+    const tsr_comm *comm;     /* the processes of the run, or NULL: one */
+    char subdir[4200];        /* this process's part of a shared workdir */
+    int load_pairs, load_links;  /* finished stages may be taken from dir */
 } disc_run;
+
+/* ------------------------------------------------------------------------
+ * Several processes (tsr_discover_opts.comm)
+ *
+ * Stage 1 runs on every process over its share of the partitions of the
+ * fingerprint space (every size-th one), reading those buckets of every
+ * segment: segments are bucketed by hash, so a process reads a slice of
+ * each, and all of them together read each posting once.  A pair's count
+ * is then split over the processes that saw its fingerprints: the counted
+ * pairs go, all to all, to the process that owns the pair's first
+ * document (process k owns documents [k D / size, (k + 1) D / size)), which
+ * sums them and keeps the candidates (disc_pairs_exchange).  Stage 2
+ * aligns each process's own candidates; process 0 gathers the links (in
+ * process order, which is the order of their first documents, so the
+ * order one process gives) and the counts (disc_gather), and builds the
+ * families.  A finished stage is taken from the work directory only when
+ * every process has it (disc_agree), so all take the same path through
+ * the exchanges.
+ * --------------------------------------------------------------------- */
+
+/* Call the exchange; a failure is TSR_ERR_IO with its message. */
+static int comm_x(const tsr_comm *c, const void *const *send, const size_t *slen,
+                  void **recv, size_t *rlen, tsr_error *err)
+{
+    char msg[200] = "";
+    *recv = NULL;
+    if (c->exchange(c->ud, send, slen, recv, rlen, msg, sizeof msg) != 0) {
+        free(*recv);
+        *recv = NULL;
+        return tsr_seterr(err, TSR_ERR_IO, "exchange between processes failed: %s",
+                          msg[0] ? msg : "?");
+    }
+    return TSR_OK;
+}
+
+/* The same bytes to every process; *recv gets size times len bytes. */
+static int comm_all(const tsr_comm *c, const void *buf, size_t len, void **recv,
+                    tsr_error *err)
+{
+    const int n = c->size;
+    const void **send = malloc((size_t)n * sizeof *send);
+    size_t *slen = malloc((size_t)n * sizeof *slen), *rlen = malloc((size_t)n * sizeof *rlen);
+    int rc = send && slen && rlen ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    for (int k = 0; k < n && rc == TSR_OK; k++) { send[k] = buf; slen[k] = len; }
+    if (rc == TSR_OK) rc = comm_x(c, send, slen, recv, rlen, err);
+    for (int k = 0; k < n && rc == TSR_OK; k++)
+        if (rlen[k] != len)
+            rc = tsr_seterr(err, TSR_ERR_IO, "process %d sent %zu bytes, not %zu", k, rlen[k],
+                            len);
+    free(send);
+    free(slen);
+    free(rlen);
+    return rc;
+}
+
+/* Which finished stages to take from the work directory: those that
+ * every process has (2: links, 1: pairs, 0: none). */
+static int disc_agree(disc_run *run, tsr_error *err)
+{
+    char path[4300];
+    struct stat st;
+    int32_t have = 0;
+    snprintf(path, sizeof path, "%s/links", run->dir);
+    if (stat(path, &st) == 0) have = 2;
+    snprintf(path, sizeof path, "%s/pairs", run->dir);
+    if (have == 0 && stat(path, &st) == 0) have = 1;
+    void *all = NULL;
+    TSR_FORWARD(comm_all(run->comm, &have, sizeof have, &all, err));
+    int32_t lo = have;
+    for (int k = 0; k < run->comm->size; k++) {
+        int32_t v;
+        memcpy(&v, (char *)all + (size_t)k * sizeof v, sizeof v);
+        if (v < lo) lo = v;
+    }
+    free(all);
+    run->load_pairs = lo >= 1;
+    run->load_links = lo >= 2;
+    return TSR_OK;
+}
+
+/* The process that owns pairs whose first document is `a`. */
+static int pair_owner(uint64_t a, uint64_t ndocs, int size)
+{
+    const uint64_t k = ndocs ? a * (uint64_t)size / ndocs : 0;
+    return k >= (uint64_t)size ? size - 1 : (int)k;
+}
+
+/* Send each counted pair to its owner; sum what arrives and keep the
+ * candidates (count >= min_shared), sorted by key. */
+static int disc_pairs_exchange(disc_run *run, tsr_error *err)
+{
+    const tsr_comm *c = run->comm;
+    const int n = c->size;
+    const void **send = calloc((size_t)n, sizeof *send);
+    size_t *slen = calloc((size_t)n, sizeof *slen), *rlen = calloc((size_t)n, sizeof *rlen);
+    size_t *at = calloc((size_t)n + 1, sizeof *at);
+    void *recv = NULL;
+    int rc = send && slen && rlen && at ? TSR_OK
+                                        : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    /* pairs are sorted by key, so by first document, so by owner */
+    size_t i = 0;
+    for (int k = 0; k < n && rc == TSR_OK; k++) {
+        size_t j = i;
+        while (j < run->npairs &&
+               pair_owner(run->pairs[j].key >> 32, run->r->documents, n) == k)
+            j++;
+        send[k] = run->pairs + i;
+        slen[k] = (j - i) * sizeof *run->pairs;
+        i = j;
+    }
+    if (rc == TSR_OK) rc = comm_x(c, send, slen, &recv, rlen, err);
+    TSR_VEC(disc_pc) res = { 0 };
+    if (rc == TSR_OK) {
+        /* a merge of the n sorted lists, summing the counts of a key */
+        const disc_pc *in = recv;
+        for (int k = 0; k < n; k++) at[k + 1] = at[k] + rlen[k] / sizeof *in;
+        size_t *pos = calloc((size_t)n, sizeof *pos);
+        if (!pos) rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+        for (int k = 0; pos && k < n; k++) pos[k] = at[k];
+        while (rc == TSR_OK) {
+            int best = -1;
+            for (int k = 0; k < n; k++)
+                if (pos[k] < at[k + 1] &&
+                    (best < 0 || in[pos[k]].key < in[pos[best]].key)) best = k;
+            if (best < 0) break;
+            const uint64_t key = in[pos[best]].key;
+            uint64_t sum = 0;
+            for (int k = 0; k < n; k++)
+                while (pos[k] < at[k + 1] && in[pos[k]].key == key) sum += in[pos[k]++].count;
+            if (sum >= (uint64_t)run->p->min_shared) {
+                disc_pc pc = { key, sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum, 0 };
+                if (tsr_vec_push(&res, pc)) rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+            }
+        }
+        free(pos);
+    }
+    free(recv);
+    free(send);
+    free(slen);
+    free(rlen);
+    free(at);
+    if (rc != TSR_OK) { tsr_vec_free(&res); return rc; }
+    free(run->pairs);
+    run->pairs = res.a;
+    run->npairs = res.n;
+    return TSR_OK;
+}
+
+/* Process 0 gathers every process's links, in process order, and sums
+ * the counts; the others keep their counts and no links. */
+static int disc_gather(disc_run *run, tsr_error *err)
+{
+    const tsr_comm *c = run->comm;
+    tsr_discovery *r = run->r;
+    const int n = c->size;
+    const size_t head = 4 * sizeof(uint64_t);
+    const size_t mine = head + r->n_links * sizeof *r->links;
+    unsigned char *msg = malloc(mine);
+    const void **send = calloc((size_t)n, sizeof *send);
+    size_t *slen = calloc((size_t)n, sizeof *slen), *rlen = calloc((size_t)n, sizeof *rlen);
+    void *recv = NULL;
+    int rc = msg && send && slen && rlen ? TSR_OK
+                                         : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    if (rc == TSR_OK) {
+        const uint64_t cnt[4] = { r->fingerprints, r->skipped, r->candidate_pairs,
+                                  (uint64_t)r->resumed_stages };
+        memcpy(msg, cnt, head);
+        if (r->n_links) memcpy(msg + head, r->links, r->n_links * sizeof *r->links);
+        send[0] = msg;
+        slen[0] = mine;
+        rc = comm_x(c, send, slen, &recv, rlen, err);
+    }
+    if (rc == TSR_OK && c->rank == 0) {
+        size_t total = 0;
+        for (int k = 0; k < n && rc == TSR_OK; k++) {
+            if (rlen[k] < head || (rlen[k] - head) % sizeof *r->links)
+                rc = tsr_seterr(err, TSR_ERR_IO, "process %d sent %zu bytes of links", k,
+                                rlen[k]);
+            else total += (rlen[k] - head) / sizeof *r->links;
+        }
+        tsr_link *all = rc == TSR_OK ? malloc((total ? total : 1) * sizeof *all) : NULL;
+        if (rc == TSR_OK && !all) rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+        uint64_t sum[4] = { 0, 0, 0, 0 };
+        const unsigned char *p = recv;
+        size_t got = 0;
+        for (int k = 0; k < n && rc == TSR_OK; k++) {
+            uint64_t cnt[4];
+            memcpy(cnt, p, head);
+            for (int q = 0; q < 4; q++) sum[q] += cnt[q];
+            const size_t nl = (rlen[k] - head) / sizeof *r->links;
+            if (nl) memcpy(all + got, p + head, nl * sizeof *all);
+            got += nl;
+            p += rlen[k];
+        }
+        if (rc == TSR_OK) {
+            free(r->links);
+            r->links = all;
+            r->n_links = total;
+            r->fingerprints = sum[0];
+            r->skipped = sum[1];
+            r->candidate_pairs = sum[2];
+            r->resumed_stages = (int)(sum[3] / (uint64_t)n);
+        }
+    } else if (rc == TSR_OK) {
+        free(r->links);
+        r->links = NULL;
+        r->n_links = 0;
+    }
+    free(recv);
+    free(msg);
+    free(send);
+    free(slen);
+    free(rlen);
+    return rc;
+}
 
 /* Check the arguments; set `run`'s parameters, defaults filled in, and the
  * sizes that follow from them.  Allocates nothing. */
@@ -1074,9 +1294,15 @@ static int disc_plan(disc_run *run, tsr_index *ix, const tsr_params *p,
     TSR_FORWARD(tsr_params_validate(p, err));
     if (o->threads < 0 || o->max_df < 0)
         return tsr_seterr(err, TSR_ERR_INVALID, "threads and max_df must be >= 0");
+    if (o->comm && (o->comm->size < 1 || o->comm->rank < 0 ||
+                    o->comm->rank >= o->comm->size || !o->comm->exchange))
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_discover: bad comm (rank %d of %d)",
+                          o->comm->rank, o->comm->size);
     run->ix = ix;
     run->p = p;
     run->o = o;
+    run->comm = o->comm && o->comm->size > 1 ? o->comm : NULL;
+    run->load_pairs = run->load_links = 1;
     /* a fixed bound, not one that grows with the corpus: the pairs a
      * fingerprint makes grow with the square of its document frequency,
      * so a bound that grew with the corpus (ndocs / 10000) made 44 times
@@ -1124,6 +1350,12 @@ static int disc_workdir_open(disc_run *run, tsr_error *err)
         run->own_dir = 1;
     } else if (mkdir(run->dir, 0755) != 0 && errno != EEXIST) {
         return tsr_seterr(err, TSR_ERR_IO, "%s: %s", run->dir, strerror(errno));
+    } else if (run->comm) {   /* a shared workdir: a subdirectory each */
+        snprintf(run->subdir, sizeof run->subdir, "%s/rank-%d-of-%d", run->dir,
+                 run->comm->rank, run->comm->size);
+        run->dir = run->subdir;
+        if (mkdir(run->dir, 0755) != 0 && errno != EEXIST)
+            return tsr_seterr(err, TSR_ERR_IO, "%s: %s", run->dir, strerror(errno));
     }
     char key[1024];
     work_key(run->ix, run->p, run->max_df, run->o, key, sizeof key);
@@ -1195,10 +1427,14 @@ static int disc_pairs_find(disc_run *run, tsr_error *err)
     memset(&s, 0, sizeof s);
     s.ix = run->ix; s.segs = segs; s.nsegs = nsegs; s.max_df = run->max_df;
     s.new_after = o->new_after; s.cap = run->cap; s.workdir = run->dir;
+    /* several processes: each takes every size-th partition */
+    s.part_first = run->comm ? (unsigned)run->comm->rank : 0;
+    s.part_step = run->comm ? (unsigned)run->comm->size : 1;
+    const unsigned nparts = (DISC_NPART - s.part_first + s.part_step - 1) / s.part_step;
     pthread_mutex_init(&s.mu, NULL);
-    if (o->progress) o->progress(o->progress_ud, "pairs", 0, DISC_NPART);
+    if (o->progress) o->progress(o->progress_ud, "pairs", 0, nparts);
     run_threads(run->nt, s1_worker, &s, o->progress, o->progress_ud, "pairs", &s.mu,
-                NULL, DISC_NPART, &s.parts_done);
+                NULL, nparts, &s.parts_done);
     pthread_mutex_destroy(&s.mu);
     if (s.rc != TSR_OK) {
         if (err) *err = s.err;
@@ -1206,20 +1442,23 @@ static int disc_pairs_find(disc_run *run, tsr_error *err)
     }
     run->r->fingerprints = s.fingerprints;
     run->r->skipped = s.skipped;
-    TSR_FORWARD(merge_runs(run->dir, s.runs, (uint32_t)run->p->min_shared, &run->pairs,
-                           &run->npairs, err));
+    /* with several processes a pair's count is summed over all of them
+     * (disc_pairs_exchange) before the bound applies */
+    TSR_FORWARD(merge_runs(run->dir, s.runs, run->comm ? 1 : (uint32_t)run->p->min_shared,
+                           &run->pairs, &run->npairs, err));
     for (unsigned k = 0; k < s.runs; k++) {
         char name[64];
         snprintf(name, sizeof name, "run-%05u", k);
         disc_remove(run->dir, name);
     }
+    if (run->comm) TSR_FORWARD(disc_pairs_exchange(run, err));
     return disc_pairs_save(run, err);
 }
 
 /* Stage 1: the candidate pairs, from the work directory or found. */
 static int disc_pairs(disc_run *run, tsr_error *err)
 {
-    int rc = disc_pairs_load(run, err);
+    int rc = run->load_pairs ? disc_pairs_load(run, err) : TSR_ERR_NOTFOUND;
     if (rc == TSR_ERR_NOTFOUND) rc = disc_pairs_find(run, err);
     if (rc == TSR_OK) run->r->candidate_pairs = run->npairs;
     return rc;
@@ -1325,7 +1564,7 @@ static int disc_links_align(disc_run *run, tsr_error *err)
 /* Stage 2: the passage pairs (links), from the work directory or aligned. */
 static int disc_links(disc_run *run, tsr_error *err)
 {
-    int rc = disc_links_load(run, err);
+    int rc = run->load_links ? disc_links_load(run, err) : TSR_ERR_NOTFOUND;
     return rc == TSR_ERR_NOTFOUND ? disc_links_align(run, err) : rc;
 }
 
@@ -1357,6 +1596,7 @@ int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
     int rc = disc_plan(&run, ix, p, o, err);
     if (rc == TSR_OK) rc = disc_result_new(&run, err);
     if (rc == TSR_OK) rc = disc_workdir_open(&run, err);
+    if (rc == TSR_OK && run.comm) rc = disc_agree(&run, err);
     if (rc == TSR_OK) rc = disc_pairs(&run, err);                /* 1. */
     if (rc == TSR_OK) {
         /* one read transaction over all the document reads of 2. and 3. */
@@ -1365,7 +1605,9 @@ int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
     }
     free(run.pairs);
     run.pairs = NULL;
-    if (rc == TSR_OK) rc = disc_families(&run, err);              /* 3. */
+    if (rc == TSR_OK && run.comm) rc = disc_gather(&run, err);
+    if (rc == TSR_OK && (!run.comm || run.comm->rank == 0))
+        rc = disc_families(&run, err);                             /* 3. */
     if (run.in_txn) ix_read_end(ix);
     if (run.own_dir) work_rmdir(run.dir);
     if (rc != TSR_OK) {

@@ -153,6 +153,7 @@ struct tsr_reader {
     const char *name;     /* file name in messages */
     bytesrc src;
     uint64_t lineno;
+    uint64_t next_at;     /* with a range: file offset of the next line */
 
     /* one buffer, for whole text files and for JSON lines */
     char *buf;
@@ -555,6 +556,45 @@ static int sniff_stdin(tsr_reader *r, tsr_error *err)
     }
 }
 
+/* A range that starts inside the file: go to the first line that starts
+ * at or after range_begin (the line holding byte range_begin - 1 belongs
+ * to the part before), and count the lines before it. */
+static int seek_range(tsr_reader *r, int fd, tsr_error *err)
+{
+    char *b = malloc(READ_CHUNK);
+    TSR_CHECK_ALLOC(b, err);
+    int rc = TSR_OK;
+    uint64_t start = UINT64_MAX, lines = 0;
+    /* where the part starts: after the first '\n' at or after begin - 1 */
+    for (uint64_t at = r->o.range_begin - 1; start == UINT64_MAX;) {
+        const ssize_t n = pread(fd, b, READ_CHUNK, (off_t)at);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) { rc = tsr_seterr(err, TSR_ERR_IO, "%s: read failed: %s", r->name,
+                                     strerror(errno)); break; }
+        const char *nl = n > 0 ? memchr(b, '\n', (size_t)n) : NULL;
+        if (nl) start = at + (uint64_t)(nl - b) + 1;
+        else if (n == 0) start = at;    /* no line starts in the range */
+        else at += (uint64_t)n;
+    }
+    /* the lines before it, for messages */
+    for (uint64_t at = 0; rc == TSR_OK && at < start;) {
+        const size_t want = start - at < READ_CHUNK ? (size_t)(start - at) : READ_CHUNK;
+        const ssize_t n = pread(fd, b, want, (off_t)at);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) { rc = tsr_seterr(err, TSR_ERR_IO, "%s: read failed: %s", r->name,
+                                      n < 0 ? strerror(errno) : "file shrank"); break; }
+        for (const char *p = b, *e = b + n; (p = memchr(p, '\n', (size_t)(e - p))); p++)
+            lines++;
+        at += (uint64_t)n;
+    }
+    free(b);
+    if (rc == TSR_OK && lseek(fd, (off_t)start, SEEK_SET) < 0)
+        rc = tsr_seterr(err, TSR_ERR_IO, "%s: seek failed: %s", r->name, strerror(errno));
+    r->next_at = start;
+    r->lineno = lines;
+    return rc;
+}
+
 static int open_file(tsr_reader *r, tsr_error *err)
 {
     const char *path = r->files.a[r->fi].path;
@@ -580,7 +620,10 @@ static int open_file(tsr_reader *r, tsr_error *err)
     r->lineno = 0;
     r->beg = r->end = r->scan = 0;
     r->eof = r->dropping = r->file_done = 0;
-    int rc = src_open(&r->src, fd, !r->is_stdin, comp, r->name, err);
+    r->next_at = 0;
+    int rc = r->o.range_begin ? seek_range(r, fd, err) : TSR_OK;
+    if (rc == TSR_OK)
+        rc = src_open(&r->src, fd, !r->is_stdin, comp, r->name, err);
     if (rc == TSR_OK && kind == KIND_SNIFF)
         rc = sniff_stdin(r, err);
     return rc;
@@ -651,7 +694,25 @@ static int read_text(tsr_reader *r, tsr_docinfo *doc, tsr_error *err)
 /* The next line of the open file, without its '\n'.  *line is NULL at the
  * end of the file.  A line over the limit is TSR_ERR_TOOBIG; it is not
  * buffered but dropped as it streams by. */
+static int next_line_all(tsr_reader *r, char **line, size_t *len, tsr_error *err);
+
+/* The next line of the file (*line NULL at its end, or at the end of the
+ * range: the first line that starts at or after range_end is the next
+ * part's). */
 static int next_line(tsr_reader *r, char **line, size_t *len, tsr_error *err)
+{
+    if (r->o.range_end && r->next_at >= r->o.range_end) {
+        *line = NULL;
+        *len = 0;
+        return TSR_OK;
+    }
+    const int rc = next_line_all(r, line, len, err);
+    if (*line || rc == TSR_ERR_TOOBIG)
+        r->next_at += (uint64_t)*len + 1;
+    return rc;
+}
+
+static int next_line_all(tsr_reader *r, char **line, size_t *len, tsr_error *err)
 {
     for (;;) {
         char *nl = r->end > r->scan ? memchr(r->buf + r->scan, '\n', r->end - r->scan)
@@ -1168,12 +1229,25 @@ int tsr_reader_open(const char *path, const tsr_reader_opts *o, tsr_reader **out
             rc = add_file(r, path, S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0, err);
         }
     }
+    if (rc == TSR_OK && (r->o.range_begin || r->o.range_end)) {
+        int kind = KIND_TEXT, comp = COMP_NONE;
+        if (r->files.n == 1 && !r->is_stdin) classify(r->files.a[0].path, &kind, &comp);
+        if (r->files.n != 1 || r->is_stdin || kind != KIND_JSONL || comp != COMP_NONE ||
+            (r->o.range_end && r->o.range_end < r->o.range_begin))
+            rc = tsr_seterr(err, TSR_ERR_INVALID, "%s: a byte range needs one uncompressed "
+                            "JSON Lines file", path);
+    }
     if (rc != TSR_OK) {
         tsr_reader_close(r);
         return rc;
     }
     for (size_t i = 0; i < r->files.n; i++)
         r->total += r->files.a[i].size;
+    if (r->o.range_begin || r->o.range_end) {   /* progress counts the part */
+        const uint64_t e = r->o.range_end && r->o.range_end < r->total ? r->o.range_end
+                                                                       : r->total;
+        r->total = e > r->o.range_begin ? e - r->o.range_begin : 0;
+    }
     *out = r;
     return TSR_OK;
 }

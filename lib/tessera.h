@@ -499,6 +499,22 @@ TSR_API int tsr_shard_drop(const char *dir, uint64_t number, tsr_error *err);
 typedef void (*tsr_progress_fn)(void *ud, const char *stage, uint64_t done,
                                 uint64_t total);
 
+/** A group of processes that run one call together: the ranks of an MPI
+ *  job, say.  The library calls no message-passing library itself; the
+ *  caller wraps its own in `exchange` (the tessera command wraps MPI). */
+typedef struct tsr_comm {
+    int rank, size;           /* this process, and how many (>= 1) */
+    /* All-to-all: send send_len[i] bytes at send[i] to process i (this one
+     * included), and receive what each process sent this one: *recv, a
+     * buffer the callback allocates with malloc (the library frees it),
+     * holds them in process order, recv_len[j] bytes from process j.
+     * Every process calls it the same number of times, in the same order.
+     * Returns 0, or -1 with a message in msg (msg_size bytes). */
+    int (*exchange)(void *ud, const void *const *send, const size_t *send_len,
+                    void **recv, size_t *recv_len, char *msg, size_t msg_size);
+    void *ud;
+} tsr_comm;
+
 typedef struct tsr_discover_opts {
     int threads;          /* worker threads; 0 = all cores */
     size_t memory;        /* bytes for candidate pairs before they spill
@@ -523,6 +539,17 @@ typedef struct tsr_discover_opts {
     int series;
     tsr_progress_fn progress;
     void *progress_ud;
+    /* Processes that share the run (NULL: this one alone).  Each must
+     * call tsr_discover with the same index (a sharded index on a shared
+     * file system, typically), parameters and options but for `workdir`,
+     * which may be one directory for all (each uses a subdirectory of its
+     * own, rank-R-of-N).  The fingerprint space is divided among them,
+     * the pair counts are exchanged so that each aligns the pairs of its
+     * range of documents, and process 0 gathers the passage pairs and
+     * builds the families: its result is the whole result, the same as
+     * one process would give on the same index; the others' results hold
+     * no links or families, only their own counts. */
+    const tsr_comm *comm;
 } tsr_discover_opts;
 
 /** Fill `o` with the defaults above. */
@@ -622,6 +649,15 @@ typedef struct tsr_reader_opts {
      * text = the line, see there), to be parsed with tsr_parse_jsonl,
      * typically on other threads.  Text and WET files are read as always. */
     int raw_jsonl;
+    /* A part of one input (0, 0, the default: all of it): only the
+     * records that start in bytes [range_begin, range_end) of the file
+     * (range_end 0: to its end), so that processes can share one big
+     * file, each reading its own part and all parts together reading each
+     * record once.  Only for an uncompressed JSON Lines file; other inputs
+     * refuse a range (TSR_ERR_INVALID).  Line numbers in messages count
+     * from the start of the file, as without a range (the reader counts
+     * the lines before its part). */
+    uint64_t range_begin, range_end;
 } tsr_reader_opts;
 
 /** Fill `o` with the defaults above. */

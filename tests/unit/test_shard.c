@@ -10,6 +10,7 @@
 #include "testhelp.h"
 #include "tessera.h"
 
+#include <pthread.h>
 #include <sys/stat.h>
 
 #define NDOCS 120
@@ -145,6 +146,130 @@ static void test_same_documents(void)
     tsr_index_close(b);
 }
 
+
+/* ---- discovery over several processes, played by threads ---------------- */
+
+#define MAXP 4
+typedef struct {
+    int size;
+    pthread_barrier_t bar;
+    const void *send[MAXP][MAXP];
+    size_t slen[MAXP][MAXP];
+} mailbox;
+
+typedef struct {
+    mailbox *mb;
+    int rank;
+} endpoint;
+
+static int thr_exchange(void *ud, const void *const *send, const size_t *send_len,
+                        void **recv, size_t *recv_len, char *msg, size_t msg_size)
+{
+    endpoint *ep = ud;
+    mailbox *mb = ep->mb;
+    for (int k = 0; k < mb->size; k++) {
+        mb->send[ep->rank][k] = send[k];
+        mb->slen[ep->rank][k] = send_len[k];
+    }
+    pthread_barrier_wait(&mb->bar);
+    size_t total = 0;
+    for (int j = 0; j < mb->size; j++) total += recv_len[j] = mb->slen[j][ep->rank];
+    char *buf = malloc(total ? total : 1);
+    size_t at = 0;
+    for (int j = 0; buf && j < mb->size; j++) {
+        if (recv_len[j]) memcpy(buf + at, mb->send[j][ep->rank], recv_len[j]);
+        at += recv_len[j];
+    }
+    pthread_barrier_wait(&mb->bar);   /* the senders' buffers may go now */
+    *recv = buf;
+    if (!buf) snprintf(msg, msg_size, "out of memory");
+    return buf ? 0 : -1;
+}
+
+typedef struct {
+    endpoint ep;
+    tsr_comm comm;
+    const char *workdir;
+    tsr_discovery *d;
+    int rc;
+} proc;
+
+static void *proc_main(void *arg)
+{
+    proc *p = arg;
+    tsr_index *ix = NULL;
+    tsr_error e;
+    p->rc = tsr_index_open(sharded, TSR_OPEN_READONLY, &ix, &e);
+    tsr_discover_opts o;
+    tsr_discover_opts_default(&o);
+    o.threads = 1;
+    o.comm = &p->comm;
+    o.workdir = p->workdir;
+    if (p->rc == TSR_OK) p->rc = tsr_discover(ix, NULL, &o, &p->d, &e);
+    tsr_index_close(ix);
+    return NULL;
+}
+
+/* Run discovery on `size` "processes"; rank 0's result in *out. */
+static int run_procs(int size, const char *workdir, tsr_discovery **out)
+{
+    mailbox mb;
+    memset(&mb, 0, sizeof mb);
+    mb.size = size;
+    pthread_barrier_init(&mb.bar, NULL, (unsigned)size);
+    proc ps[MAXP];
+    pthread_t th[MAXP];
+    for (int k = 0; k < size; k++) {
+        ps[k] = (proc){ { &mb, k }, { k, size, thr_exchange, NULL }, workdir, NULL, 0 };
+        ps[k].comm.ud = &ps[k].ep;
+        pthread_create(&th[k], NULL, proc_main, &ps[k]);
+    }
+    int ok = 1;
+    for (int k = 0; k < size; k++) {
+        pthread_join(th[k], NULL);
+        if (ps[k].rc != TSR_OK) ok = 0;
+        if (k > 0) {
+            if (ps[k].d && ps[k].d->n_links) ok = 0;   /* only rank 0 holds links */
+            tsr_discovery_free(ps[k].d);
+        }
+    }
+    pthread_barrier_destroy(&mb.bar);
+    *out = ps[0].d;
+    return ok;
+}
+
+static void test_discover_processes(void)
+{
+    tsr_index *a = NULL;
+    tsr_error e;
+    CHECK(tsr_index_open(plain, TSR_OPEN_READONLY, &a, &e) == TSR_OK);
+    if (!a) return;
+    tsr_discover_opts o;
+    tsr_discover_opts_default(&o);
+    o.threads = 1;
+    tsr_discovery *one = NULL;
+    CHECK(tsr_discover(a, NULL, &o, &one, &e) == TSR_OK);
+    tsr_index_close(a);
+    if (!one) return;
+    char wd[128];
+    snprintf(wd, sizeof wd, "%s/work", tmpdir);
+    for (int size = 1; size <= MAXP; size++) {
+        for (int again = 0; again < 2; again++) {
+            tsr_discovery *d = NULL;
+            CHECK(run_procs(size, again || size == 3 ? wd : NULL, &d));
+            CHECK(d && d->n_links == one->n_links &&
+                  !memcmp(d->links, one->links, one->n_links * sizeof *one->links));
+            CHECK(d && d->n_families == one->n_families && d->n_members == one->n_members &&
+                  !memcmp(d->members, one->members, one->n_members * sizeof *one->members));
+            CHECK(d && d->candidate_pairs == one->candidate_pairs &&
+                  d->fingerprints == one->fingerprints && d->skipped == one->skipped);
+            if (size == 3 && again) CHECK(d && d->resumed_stages == 2);  /* from the workdir */
+            tsr_discovery_free(d);
+        }
+    }
+    tsr_discovery_free(one);
+}
+
 static void test_append_and_duplicates(void)
 {
     tsr_index *ix = NULL, *rd = NULL;
@@ -252,6 +377,7 @@ int main(void)
     corpus_make();
     RUN(test_build);
     RUN(test_same_documents);
+    RUN(test_discover_processes);
     RUN(test_append_and_duplicates);
     RUN(test_bad_lists);
     RUN(test_plain_then_shards);
