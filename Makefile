@@ -5,6 +5,8 @@
 #   SANITIZE=1        AddressSanitizer + UndefinedBehaviorSanitizer build in build-san/
 #   DEBUG=1           -O0 -g
 #   PREFIX=/usr/local install prefix
+#   MPI=0             build without Open MPI (default: with it when pkg-config
+#                     finds ompi-c; the set-up installs it)
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -28,6 +30,13 @@ CFLAGS  ?=
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) -fvisibility=hidden $(CFLAGS)
 LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lutf8proc -lxxhash -lzstd -lz -lsqlite3 -ljansson -ldivsufsort -lmicrohttpd) -lpthread -lm
 
+# Open MPI: only cli/mpi.c includes mpi.h; the library never links it.
+MPI     ?= $(shell pkg-config --exists ompi-c 2>/dev/null && echo 1 || echo 0)
+ifeq ($(MPI),1)
+MPI_CFLAGS = -DTSR_MPI $(patsubst -I%,-isystem %,$(shell pkg-config --cflags ompi-c))
+MPI_LIBS   = $(shell pkg-config --libs ompi-c)
+endif
+
 LIB_SRC  = $(sort $(wildcard lib/*.c lib/common/*.c))
 CLI_SRC  = $(sort $(wildcard cli/*.c))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
@@ -43,7 +52,7 @@ BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 EXAMPLE_BIN = $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 DEPS_OK  = $(BUILD)/.deps-ok
 
-.PHONY: bench-discover demo bench-tools all lib cli tests test test-quick test-san eval bench install uninstall clean help deps fuzz
+.PHONY: deps-ok bench-discover demo bench-tools all lib cli tests test test-quick test-san eval bench install uninstall clean help deps fuzz
 
 all: $(BUILD)/tessera
 
@@ -64,16 +73,26 @@ help:
 # Install Debian packages when a library is missing (needs root or sudo).
 $(DEPS_OK):
 	@mkdir -p $(BUILD)
-	@{ pkg-config --exists $(PKGS) && command -v python3 && command -v chromium && \
+	@{ pkg-config --exists $(PKGS) ompi-c && command -v mpirun && command -v python3 && command -v chromium && \
 	   command -v node && command -v sim_text; } >/dev/null 2>&1 || sh scripts/install-deps.sh
 	@touch $@
 
 deps:
 	sh scripts/install-deps.sh
 
+# the packages, installed when missing (before a build that looks for MPI)
+deps-ok: $(DEPS_OK)
+
 $(BUILD)/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# the MPI choice is part of mpi.o: a stamp per choice rebuilds it on a change
+$(BUILD)/cli/mpi.o: ALL_CFLAGS += $(MPI_CFLAGS)
+$(BUILD)/cli/mpi.o: $(BUILD)/.mpi-$(MPI)
+$(BUILD)/.mpi-$(MPI): | $(DEPS_OK)
+	@rm -f $(BUILD)/.mpi-*
+	@touch $@
 
 $(BUILD)/libtessera.a: $(LIB_OBJ)
 	@rm -f $@
@@ -93,7 +112,7 @@ $(WEB_OBJ): $(BUILD)/gen/serve_assets.c cli/serve.h
 	$(CC) $(CPPFLAGS) -Icli $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/tessera: $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libtessera.a
-	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libtessera.a $(LDLIBS)
+	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libtessera.a $(LDLIBS) $(MPI_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtessera.a tests/unit/testhelp.h
 	@mkdir -p $(dir $@)

@@ -20,6 +20,7 @@
  * exit at once (130); the final output names never hold partial files.
  */
 #include "cli.h"
+#include "mpi.h"
 #include "discover_out.h"
 
 #include <errno.h>
@@ -418,8 +419,10 @@ int cmd_discover(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     memset(&prog, 0, sizeof prog);
-    prog.on = !quiet && isatty(STDERR_FILENO);
+    prog.on = !quiet && isatty(STDERR_FILENO) && cli_mpi_rank() == 0;
     o.workdir = wd;
+    /* under mpirun: the ranks share the run; rank 0 writes the outputs */
+    o.comm = cli_mpi_size() > 1 ? cli_mpi_comm() : NULL;
     o.new_after = only_new ? last : -1;
     o.progress = on_progress;
     o.progress_ud = &prog;
@@ -428,6 +431,13 @@ int cmd_discover(int argc, char **argv)
     if (st != TSR_OK) {
         prog_end(&prog);
         rc = cli_fail(cli_exit_code(st), "%s: %s", db, e.message);
+        /* the other ranks may wait for this one in an exchange: end the job
+         * (no output was written; the work directory keeps finished stages) */
+        cli_mpi_abort(rc);
+        goto done;
+    }
+    if (o.comm && cli_mpi_rank() != 0) {   /* rank 0 has the result */
+        rc = cli_mpi_max(EXIT_OK);
         goto done;
     }
     st = dsc_docs_load(&docs, ix, d, on_docs_tick, &prog, &e);
@@ -460,6 +470,7 @@ int cmd_discover(int argc, char **argv)
                 (unsigned long long)d->skipped,
                 d->resumed_stages ? "resumed from the work directory; " : "",
                 cli_now() - t0);
+    if (o.comm) rc = cli_mpi_max(rc);   /* every rank exits with rank 0's outcome */
 done:
     dsc_docs_free(&docs);
     tsr_discovery_free(d);

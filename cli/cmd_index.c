@@ -1,8 +1,17 @@
 /*
  * cmd_index.c - `tessera index`: add documents to an index.
  */
+#define _XOPEN_SOURCE 700  /* nftw */
 #include "cli.h"
 #include "feed.h"
+#include "mpi.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <strings.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <sys/stat.h>
 
 #include <getopt.h>
 #include <signal.h>
@@ -21,6 +30,12 @@ static const char index_help[] =
 "Documents are committed in batches: a crash or a kill leaves the index as of\n"
 "the last completed commit.  A document whose id is already indexed is skipped\n"
 "and reported: the index keeps the first document with an id.\n"
+"\n"
+"Under mpirun (or srun), N ranks divide the inputs in order (a JSON Lines file\n"
+"by byte ranges, other inputs whole), each writes a shard of its own, and the\n"
+"shards are added to DIR in one step when every rank has finished: the result\n"
+"reads as the index one process would build.  A failed or killed rank leaves\n"
+"DIR as it was.  Standard input cannot be divided.\n"
 "\n"
 "Options:\n"
 "      --db DIR            the index (default: $TESSERA_DB, else ./tessera.tsr)\n"
@@ -41,6 +56,486 @@ static const char index_help[] =
 
 static volatile sig_atomic_t interrupted;
 static void on_signal(int sig) { (void)sig; interrupted = 1; }
+
+/* What one run of the indexing loop did. */
+typedef struct {
+    uint64_t added, dups, skipped, bytes, committed;
+} ix_counts;
+
+/* Read `inputs` (input i only bytes ranges[2i]..ranges[2i+1] when
+ * `ranges` is not NULL) into `ix`, committing every `batch_mb` MB of text
+ * and at the end.  `db` names the index in messages.  Returns an exit code;
+ * *c counts what was done. */
+static int index_run(tsr_index *ix, const char *db, char *const *inputs, const uint64_t *ranges,
+                     int ninputs, const tsr_reader_opts *ro, long batch_mb, int quiet,
+                     ix_counts *c)
+{
+    tsr_error e = { 0 };
+    int rc = EXIT_OK;
+    uint64_t batch_bytes = 0;
+    const uint64_t batch_limit = (uint64_t)batch_mb << 20;
+    memset(c, 0, sizeof *c);
+    cli_progress pg;
+    cli_progress_start(&pg, "indexing", !quiet);
+
+    cli_feed *feed = NULL;
+    if (cli_feed_start_ranges(&feed, inputs, ranges, ninputs, ro, -1) != 0)
+        return cli_fail(EXIT_SYSTEM, "cannot start the reader thread");
+    cli_batch *bt = NULL;
+    int got = 0;
+    int *status = malloc(CLI_FEED_BATCH_DOCS * sizeof *status);
+    tsr_error *errs = malloc(CLI_FEED_BATCH_DOCS * sizeof *errs);
+    if (!status || !errs) {
+        free(status); free(errs);
+        cli_feed_stop(feed);
+        return cli_fail(EXIT_SYSTEM, "out of memory");
+    }
+    while (rc == EXIT_OK && !interrupted && (got = cli_feed_next(feed, &bt)) == 1) {
+        const char *input = inputs[cli_batch_input(bt)];
+        /* parsed on all cores by the reader thread; a bad record ends the batch */
+        const int bad = cli_batch_parse(feed, bt, 0);
+        const size_t nb = cli_batch_count(bt);
+        /* in pieces that end where a commit is due, so that commits fall
+         * every --batch-mb of text, as with one document at a time */
+        for (size_t lo = 0; lo < nb && rc == EXIT_OK;) {
+            size_t hi = lo;
+            uint64_t bytes = batch_bytes;
+            while (hi < nb && bytes < batch_limit)
+                bytes += cli_batch_doc(bt, hi++)->text_len;
+            /* prepared on all cores, added in input order */
+            int st = tsr_index_add_batch(ix, cli_batch_doc(bt, lo), hi - lo, 0, status, errs, &e);
+            if (st != TSR_OK) {
+                rc = cli_fail(cli_exit_code(st), "%s: %s", db, e.message);
+                break;
+            }
+            for (size_t i = lo; i < hi && rc == EXIT_OK; i++) {
+                const tsr_docinfo *doc = cli_batch_doc(bt, i);
+                st = status[i - lo];
+                if (st == TSR_ERR_DUPLICATE) {
+                    if (c->dups < 5) {
+                        cli_progress_end(&pg);
+                        cli_warn("duplicate id '%s' skipped (the index keeps the first)", doc->id);
+                    }
+                    c->dups++;
+                    continue;
+                }
+                if (st != TSR_OK && ro->skip_bad &&
+                    (st == TSR_ERR_UTF8 || st == TSR_ERR_NUL || st == TSR_ERR_TOOBIG)) {
+                    c->skipped++;
+                    continue;
+                }
+                if (st != TSR_OK) {
+                    rc = cli_fail(cli_exit_code(st), "%s: document '%s': %s", input, doc->id,
+                                  errs[i - lo].message);
+                    break;
+                }
+                c->added++;
+                batch_bytes += doc->text_len;
+                c->bytes += doc->text_len;
+            }
+            if (rc == EXIT_OK && batch_bytes >= batch_limit) {
+                st = tsr_index_commit(ix, &e);
+                if (st != TSR_OK) rc = cli_fail(cli_exit_code(st), "%s: %s", db, e.message);
+                else { c->committed = c->added; batch_bytes = 0; }
+            }
+            lo = hi;
+        }
+        /* a bad record: reported as a reading error, after the documents
+         * before it, as when the reader stopped there */
+        if (bad != TSR_OK && rc == EXIT_OK && !interrupted)
+            rc = cli_read_fail(bad, cli_batch_error(bt));
+        cli_batch_free(bt);
+        bt = NULL;
+        uint64_t done, total;
+        cli_feed_progress(feed, &done, &total);
+        cli_progress_update(&pg, done, total, c->added, 0);
+    }
+    if (rc == EXIT_OK && !interrupted && got < 0)
+        rc = cli_feed_fail(feed);
+    for (int a = 0; a < ninputs; a++) {
+        const char *last = NULL;
+        uint64_t sk = cli_feed_skipped(feed, a, &last);
+        c->skipped += sk;
+        if (sk && !quiet)
+            cli_warn("%s: skipped %llu bad records; last: %s", inputs[a],
+                     (unsigned long long)sk, last ? last : "?");
+    }
+    cli_feed_stop(feed);
+    free(status);
+    free(errs);
+    cli_progress_end(&pg);
+    if (rc == EXIT_OK) {
+        /* a clean end, or an interrupt: commit what was read */
+        int st = tsr_index_commit(ix, &e);
+        if (st != TSR_OK) rc = cli_fail(cli_exit_code(st), "%s: %s", db, e.message);
+        else c->committed = c->added;
+    } else if (c->committed < c->added) {
+        cli_warn("%llu documents of the failed batch were not added; the index is as of "
+                 "its last commit (%llu documents added by this run)",
+                 (unsigned long long)(c->added - c->committed),
+                 (unsigned long long)c->committed);
+    }
+    return rc;
+}
+
+static void summary(const char *db, const ix_counts *c, double el)
+{
+    fprintf(stderr, "%s: %s: added %llu documents (%.1f MB) in %.1f s, %.1f MB/s; "
+            "%llu duplicate ids skipped; %llu bad records skipped\n", cli_prog, db,
+            (unsigned long long)c->committed, c->bytes / 1e6, el,
+            el > 0 ? c->bytes / 1e6 / el : 0.0, (unsigned long long)c->dups,
+            (unsigned long long)c->skipped);
+}
+
+/* ------------------------------------------------------------------------
+ * Several ranks (MPI)
+ * --------------------------------------------------------------------- */
+
+/* A JSON Lines file that a byte range may cut: uncompressed, by name. */
+static int splittable(const char *path, const struct stat *st)
+{
+    if (!S_ISREG(st->st_mode)) return 0;
+    static const char *ext[] = { ".jsonl", ".ndjson", ".json" };
+    const size_t n = strlen(path);
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        const size_t k = strlen(ext[i]);
+        if (n > k && !strcasecmp(path + n - k, ext[i])) return 1;
+    }
+    return 0;
+}
+
+static uint64_t walk_bytes;
+static int walk_add(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)p; (void)f;
+    if (flag == FTW_F && S_ISREG(st->st_mode)) walk_bytes += (uint64_t)st->st_size;
+    return 0;
+}
+
+/* This rank's part of the inputs.  The inputs, one after another, make
+ * one stream of T bytes (a directory counts the bytes of its files); rank
+ * r of N takes bytes [r T / N, (r + 1) T / N): of a JSON Lines file the
+ * records that start there (a byte range), of any other input all of it
+ * when the input starts there.  So the parts follow the input order, and
+ * the shards in rank order hold the documents in the order one process
+ * would add them.  Every rank computes the same plan. */
+static int plan_part(char *const *inputs, int n, int rank, int size, char ***pin,
+                     uint64_t **pranges, int *pn)
+{
+    uint64_t *w = calloc((size_t)n + 1, sizeof *w);
+    int *split = calloc((size_t)n + 1, sizeof *split);
+    char **in = calloc((size_t)n + 1, sizeof *in);
+    uint64_t *rg = calloc(2 * (size_t)n + 2, sizeof *rg);
+    if (!w || !split || !in || !rg) {
+        free(w); free(split); free(in); free(rg);
+        return cli_fail(EXIT_SYSTEM, "out of memory");
+    }
+    uint64_t total = 0;
+    int rc = EXIT_OK;
+    for (int i = 0; i < n && rc == EXIT_OK; i++) {
+        struct stat st;
+        if (!strcmp(inputs[i], "-"))
+            rc = cli_usage_error("index", "standard input cannot be divided among %d ranks; "
+                                 "give files", size);
+        else if (stat(inputs[i], &st) != 0)
+            rc = cli_fail(EXIT_INPUT, "%s: %s", inputs[i], strerror(errno));
+        else if (S_ISDIR(st.st_mode)) {
+            walk_bytes = 0;
+            nftw(inputs[i], walk_add, 16, FTW_PHYS);
+            w[i] = walk_bytes;
+        } else {
+            w[i] = (uint64_t)st.st_size;
+            split[i] = splittable(inputs[i], &st);
+        }
+        total += w[i];
+    }
+    const uint64_t lo = total / (uint64_t)size * (uint64_t)rank +
+                        total % (uint64_t)size * (uint64_t)rank / (uint64_t)size;
+    const uint64_t hi = rank + 1 == size ? UINT64_MAX
+                        : total / (uint64_t)size * (uint64_t)(rank + 1) +
+                          total % (uint64_t)size * (uint64_t)(rank + 1) / (uint64_t)size;
+    int k = 0;
+    uint64_t off = 0;
+    for (int i = 0; i < n && rc == EXIT_OK; i++) {
+        const uint64_t b = off, e = off + w[i];
+        off = e;
+        if (split[i] && w[i] > 0) {
+            const uint64_t from = b > lo ? b : lo, to = e < hi ? e : hi;
+            if (from >= to) continue;
+            in[k] = inputs[i];
+            rg[2 * k] = from - b;
+            rg[2 * k + 1] = to == e ? 0 : to - b;   /* 0: to the end */
+            k++;
+        } else if (b >= lo && b < hi) {
+            in[k] = inputs[i];   /* whole, where it starts */
+            k++;
+        }
+    }
+    free(w);
+    free(split);
+    if (rc != EXIT_OK) { free(in); free(rg); return rc; }
+    *pin = in;
+    *pranges = rg;
+    *pn = k;
+    return EXIT_OK;
+}
+
+static uint64_t fnv64(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* One id of a shard, as exchanged: hash, docno, length, then the bytes. */
+typedef struct { uint64_t hash; uint32_t docno, len; } id_rec;
+
+typedef struct {
+    uint64_t hash;
+    int rank;
+    uint32_t docno;
+    const char *id;
+    uint32_t len;
+} id_ent;
+
+static int ent_cmp(const void *x, const void *y)
+{
+    const id_ent *a = x, *b = y;
+    if (a->hash != b->hash) return a->hash < b->hash ? -1 : 1;
+    if (a->rank != b->rank) return a->rank < b->rank ? -1 : 1;
+    return a->docno < b->docno ? -1 : a->docno > b->docno;
+}
+
+/* The duplicate rule across ranks: an id that several ranks' shards hold
+ * stays in the first (by rank, so by input order).  Each rank sends its
+ * ids to the rank their hash names, which finds the repeats and tells
+ * their ranks; *drop (free it) gets this rank's docnos to leave out. */
+static int find_dups(tsr_index *sh, uint64_t ndocs, uint32_t **drop, size_t *ndrop)
+{
+    const int size = cli_mpi_size();
+    *drop = NULL;
+    *ndrop = 0;
+    char **buf = calloc((size_t)size, sizeof *buf);
+    size_t *len = calloc((size_t)size, sizeof *len), *cap = calloc((size_t)size, sizeof *cap);
+    int rc = buf && len && cap ? EXIT_OK : cli_fail(EXIT_SYSTEM, "out of memory");
+    tsr_error e;
+    for (uint64_t d = 0; d < ndocs && rc == EXIT_OK; d++) {
+        tsr_document *doc = NULL;
+        int st = tsr_index_get_info(sh, (int64_t)d, &doc, &e);
+        if (st != TSR_OK) { rc = cli_fail(cli_exit_code(st), "%s", e.message); break; }
+        const size_t n = strlen(doc->id);
+        const id_rec r = { fnv64(doc->id), (uint32_t)d, (uint32_t)n };
+        const int to = (int)(r.hash % (uint64_t)size);
+        if (len[to] + sizeof r + n > cap[to]) {
+            size_t c = cap[to] ? cap[to] * 2 : 65536;
+            while (c < len[to] + sizeof r + n) c *= 2;
+            char *nb = realloc(buf[to], c);
+            if (!nb) { tsr_document_free(doc); rc = cli_fail(EXIT_SYSTEM, "out of memory"); break; }
+            buf[to] = nb;
+            cap[to] = c;
+        }
+        memcpy(buf[to] + len[to], &r, sizeof r);
+        memcpy(buf[to] + len[to] + sizeof r, doc->id, n);
+        len[to] += sizeof r + n;
+        tsr_document_free(doc);
+    }
+    rc = cli_mpi_max(rc);
+    void *got = NULL, *back = NULL;
+    size_t *rlen = calloc((size_t)size, sizeof *rlen);
+    const tsr_comm *cm = cli_mpi_comm();
+    char msg[200];
+    struct { id_ent *a; size_t n, cap; } ents = { NULL, 0, 0 };
+    if (rc == EXIT_OK && (!rlen || cm->exchange(NULL, (const void *const *)buf, len, &got,
+                                                 rlen, msg, sizeof msg) != 0))
+        rc = cli_fail(EXIT_SYSTEM, "exchanging ids: %s", rlen ? msg : "out of memory");
+    /* the ids this rank was sent, and the repeats among them */
+    const char *p = got;
+    for (int j = 0; j < size && rc == EXIT_OK; j++) {
+        const char *end = p + rlen[j];
+        while (p < end) {
+            id_rec r;
+            memcpy(&r, p, sizeof r);
+            id_ent x = { r.hash, j, r.docno, p + sizeof r, r.len };
+            if (ents.n == ents.cap) {
+                size_t c = ents.cap ? 2 * ents.cap : 1024;
+                id_ent *na = realloc(ents.a, c * sizeof *na);
+                if (!na) { rc = cli_fail(EXIT_SYSTEM, "out of memory"); break; }
+                ents.a = na;
+                ents.cap = c;
+            }
+            ents.a[ents.n++] = x;
+            p += sizeof r + r.len;
+        }
+    }
+    for (int j = 0; j < size; j++) len[j] = 0;
+    if (rc == EXIT_OK && ents.n) qsort(ents.a, ents.n, sizeof *ents.a, ent_cmp);
+    for (size_t i = 0; i < ents.n && rc == EXIT_OK; i++) {
+        for (size_t k = i; k-- > 0 && ents.a[k].hash == ents.a[i].hash;) {
+            if (ents.a[k].len == ents.a[i].len &&
+                !memcmp(ents.a[k].id, ents.a[i].id, ents.a[i].len)) {
+                const int to = ents.a[i].rank;   /* a later copy: tell its rank */
+                if (len[to] + 4 > cap[to]) {
+                    size_t c = cap[to] ? cap[to] * 2 : 4096;
+                    char *nb = realloc(buf[to], c);
+                    if (!nb) { rc = cli_fail(EXIT_SYSTEM, "out of memory"); break; }
+                    buf[to] = nb;
+                    cap[to] = c;
+                }
+                memcpy(buf[to] + len[to], &ents.a[i].docno, 4);
+                len[to] += 4;
+                break;
+            }
+        }
+    }
+    free(ents.a);
+    free(got);
+    rc = cli_mpi_max(rc);
+    if (rc == EXIT_OK && cm->exchange(NULL, (const void *const *)buf, len, &back, rlen, msg,
+                                      sizeof msg) != 0)
+        rc = cli_fail(EXIT_SYSTEM, "exchanging ids: %s", msg);
+    if (rc == EXIT_OK) {
+        size_t n = 0;
+        for (int j = 0; j < size; j++) n += rlen[j] / 4;
+        *drop = (uint32_t *)back;
+        *ndrop = n;
+        back = NULL;
+    }
+    free(back);
+    for (int j = 0; j < size; j++) free(buf ? buf[j] : NULL);
+    free(buf);
+    free(len);
+    free(cap);
+    free(rlen);
+    return rc;
+}
+
+static int u32_cmp(const void *x, const void *y)
+{
+    const uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Copy shard `from` of db into a new shard `to`, without the documents
+ * drop[0..n) (sorted). */
+static int rebuild_without(const char *db, uint64_t from, uint64_t to, const uint32_t *drop,
+                           size_t n, uint64_t ndocs)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/shard-%06" PRIu64, db, from);
+    tsr_index *src = NULL, *dst = NULL;
+    tsr_error e;
+    int st = tsr_index_open(path, TSR_OPEN_READONLY, &src, &e);
+    if (st == TSR_OK) st = tsr_shard_create(db, to, &dst, &e);
+    uint64_t bytes = 0;
+    size_t k = 0;
+    for (uint64_t d = 0; d < ndocs && st == TSR_OK; d++) {
+        if (k < n && drop[k] == d) { k++; continue; }
+        tsr_document *doc = NULL;
+        st = tsr_index_get_docno(src, (int64_t)d, &doc, &e);
+        if (st != TSR_OK) break;
+        tsr_docinfo di = { doc->id, doc->title, doc->date, doc->series, doc->meta_json,
+                           doc->text, doc->text_len };
+        st = tsr_index_add(dst, &di, &e);
+        bytes += doc->text_len;
+        tsr_document_free(doc);
+        if (st == TSR_OK && bytes > (256u << 20)) { st = tsr_index_commit(dst, &e); bytes = 0; }
+    }
+    if (st == TSR_OK) st = tsr_index_commit(dst, &e);
+    tsr_index_close(src);
+    tsr_index_close(dst);
+    if (st != TSR_OK) return cli_fail(cli_exit_code(st), "%s: %s", db, e.message);
+    st = tsr_shard_drop(db, from, &e);
+    return st == TSR_OK ? EXIT_OK : cli_fail(cli_exit_code(st), "%s", e.message);
+}
+
+/* `tessera index` on several ranks: plan, a shard each, the duplicate rule
+ * across them, then rank 0 publishes the shards that hold documents. */
+static int index_ranks(const char *db, char *const *inputs, int ninputs,
+                       const tsr_reader_opts *ro, long batch_mb, int quiet)
+{
+    const int rank = cli_mpi_rank(), size = cli_mpi_size();
+    double t0 = cli_now();
+    char **in = NULL;
+    uint64_t *ranges = NULL;
+    int n = 0;
+    int rc = plan_part(inputs, ninputs, rank, size, &in, &ranges, &n);
+    uint64_t first = 0;
+    tsr_error e;
+    if (rc == EXIT_OK && rank == 0) {
+        int st = tsr_shard_next(db, &first, &e);
+        if (st != TSR_OK) rc = cli_fail(cli_exit_code(st), "%s", e.message);
+    }
+    if ((rc = cli_mpi_max(rc)) != EXIT_OK) { free(in); free(ranges); return rc; }
+    cli_mpi_bcast(&first);
+    uint64_t number = first + (uint64_t)rank;
+    tsr_index *ix = NULL;
+    ix_counts c;
+    memset(&c, 0, sizeof c);
+    int st = tsr_shard_create(db, number, &ix, &e);
+    if (st != TSR_OK) rc = cli_fail(cli_exit_code(st), "%s", e.message);
+    else rc = index_run(ix, db, in, ranges, n, ro, batch_mb, quiet || rank != 0, &c);
+    tsr_index_close(ix);
+    free(in);
+    free(ranges);
+    if (rc == EXIT_OK && interrupted) rc = EXIT_INTERRUPTED;
+    /* every rank finished well, or none of it counts */
+    const int all = cli_mpi_max(rc);
+    if (all != EXIT_OK) {
+        tsr_shard_drop(db, number, &e);
+        if (rank == 0) cli_warn("%s is unchanged: no shard of this run was added", db);
+        return all;
+    }
+    /* the duplicate rule across the ranks' shards */
+    const uint64_t ndocs = c.committed;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/shard-%06" PRIu64, db, number);
+    tsr_index *sh = NULL;
+    st = tsr_index_open(path, TSR_OPEN_READONLY, &sh, &e);
+    if (st != TSR_OK) rc = cli_fail(cli_exit_code(st), "%s", e.message);
+    uint32_t *drop = NULL;
+    size_t ndrop = 0;
+    rc = cli_mpi_max(rc);
+    if (rc == EXIT_OK) rc = find_dups(sh, ndocs, &drop, &ndrop);
+    tsr_index_close(sh);
+    if (rc == EXIT_OK && ndrop) {
+        qsort(drop, ndrop, sizeof *drop, u32_cmp);
+        cli_warn("%zu ids of this rank's part are also in an earlier part: skipped (the "
+                 "index keeps the first)", ndrop);
+        rc = rebuild_without(db, number, first + (uint64_t)size + (uint64_t)rank, drop, ndrop,
+                             ndocs);
+        number = first + (uint64_t)size + (uint64_t)rank;
+        c.committed -= ndrop;
+        c.dups += ndrop;
+    }
+    free(drop);
+    /* rank 0 lists the shards that hold documents, in rank order */
+    uint64_t mine = c.committed > 0 ? number : UINT64_MAX;
+    if (rc == EXIT_OK && c.committed == 0) tsr_shard_drop(db, number, &e);
+    uint64_t *nums = calloc((size_t)size, sizeof *nums);
+    if (!nums) rc = cli_fail(EXIT_SYSTEM, "out of memory");
+    if ((rc = cli_mpi_max(rc)) == EXIT_OK) {
+        cli_mpi_allgather(mine, nums);
+        if (rank == 0) {
+            size_t k = 0;
+            for (int r = 0; r < size; r++)
+                if (nums[r] != UINT64_MAX) nums[k++] = nums[r];
+            st = tsr_shard_publish(db, nums, k, &e);
+            if (st != TSR_OK) rc = cli_fail(cli_exit_code(st), "%s", e.message);
+        }
+        rc = cli_mpi_max(rc);
+    }
+    free(nums);
+    if (rc != EXIT_OK) {
+        tsr_shard_drop(db, number, &e);
+        if (rank == 0) cli_warn("%s is unchanged: no shard of this run was added", db);
+        return rc;
+    }
+    ix_counts sum = { cli_mpi_sum(c.committed), cli_mpi_sum(c.dups), cli_mpi_sum(c.skipped),
+                      cli_mpi_sum(c.bytes), 0 };
+    sum.committed = sum.added;
+    if (rank == 0 && !quiet) summary(db, &sum, cli_now() - t0);
+    return EXIT_OK;
+}
 
 int cmd_index(int argc, char **argv)
 {
@@ -82,6 +577,9 @@ int cmd_index(int argc, char **argv)
     if (optind >= argc)
         return cli_usage_error("index", "no INPUT given");
 
+    if (cli_mpi_size() > 1)
+        return index_ranks(db, argv + optind, argc - optind, &ro, batch_mb, quiet);
+
     tsr_index *ix = NULL;
     int rc = cli_open_index(db, TSR_OPEN_CREATE, &ix);
     if (rc != EXIT_OK) return rc;
@@ -92,120 +590,10 @@ int cmd_index(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    tsr_error e = { 0 };
-    uint64_t added = 0, dups = 0, skipped = 0, batch_bytes = 0, total_bytes = 0;
-    uint64_t committed = 0;
-    const uint64_t batch_limit = (uint64_t)batch_mb << 20;
-    cli_progress pg;
-    cli_progress_start(&pg, "indexing", !quiet);
     double t0 = cli_now();
-
-    cli_feed *feed = NULL;
-    if (cli_feed_start(&feed, argv + optind, argc - optind, &ro, -1) != 0) {
-        tsr_index_close(ix);
-        return cli_fail(EXIT_SYSTEM, "cannot start the reader thread");
-    }
-    cli_batch *bt = NULL;
-    int got = 0;
-    int *status = malloc(CLI_FEED_BATCH_DOCS * sizeof *status);
-    tsr_error *errs = malloc(CLI_FEED_BATCH_DOCS * sizeof *errs);
-    if (!status || !errs) {
-        free(status); free(errs);
-        cli_feed_stop(feed);
-        tsr_index_close(ix);
-        return cli_fail(EXIT_SYSTEM, "out of memory");
-    }
-    while (rc == EXIT_OK && !interrupted && (got = cli_feed_next(feed, &bt)) == 1) {
-        const char *input = argv[optind + cli_batch_input(bt)];
-        /* parsed on all cores by the reader thread; a bad record ends the batch */
-        const int bad = cli_batch_parse(feed, bt, 0);
-        const size_t nb = cli_batch_count(bt);
-        /* in pieces that end where a commit is due, so that commits fall
-         * every --batch-mb of text, as with one document at a time */
-        for (size_t lo = 0; lo < nb && rc == EXIT_OK;) {
-            size_t hi = lo;
-            uint64_t bytes = batch_bytes;
-            while (hi < nb && bytes < batch_limit)
-                bytes += cli_batch_doc(bt, hi++)->text_len;
-            /* prepared on all cores, added in input order */
-            int st = tsr_index_add_batch(ix, cli_batch_doc(bt, lo), hi - lo, 0, status, errs, &e);
-            if (st != TSR_OK) {
-                rc = cli_fail(cli_exit_code(st), "%s: %s", db, e.message);
-                break;
-            }
-            for (size_t i = lo; i < hi && rc == EXIT_OK; i++) {
-                const tsr_docinfo *doc = cli_batch_doc(bt, i);
-                st = status[i - lo];
-                if (st == TSR_ERR_DUPLICATE) {
-                    if (dups < 5) {
-                        cli_progress_end(&pg);
-                        cli_warn("duplicate id '%s' skipped (the index keeps the first)", doc->id);
-                    }
-                    dups++;
-                    continue;
-                }
-                if (st != TSR_OK && ro.skip_bad &&
-                    (st == TSR_ERR_UTF8 || st == TSR_ERR_NUL || st == TSR_ERR_TOOBIG)) {
-                    skipped++;
-                    continue;
-                }
-                if (st != TSR_OK) {
-                    rc = cli_fail(cli_exit_code(st), "%s: document '%s': %s", input, doc->id,
-                                  errs[i - lo].message);
-                    break;
-                }
-                added++;
-                batch_bytes += doc->text_len;
-                total_bytes += doc->text_len;
-            }
-            if (rc == EXIT_OK && batch_bytes >= batch_limit) {
-                st = tsr_index_commit(ix, &e);
-                if (st != TSR_OK) rc = cli_fail(cli_exit_code(st), "%s: %s", db, e.message);
-                else { committed = added; batch_bytes = 0; }
-            }
-            lo = hi;
-        }
-        /* a bad record: reported as a reading error, after the documents
-         * before it, as when the reader stopped there */
-        if (bad != TSR_OK && rc == EXIT_OK && !interrupted)
-            rc = cli_read_fail(bad, cli_batch_error(bt));
-        cli_batch_free(bt);
-        bt = NULL;
-        uint64_t done, total;
-        cli_feed_progress(feed, &done, &total);
-        cli_progress_update(&pg, done, total, added, 0);
-    }
-    if (rc == EXIT_OK && !interrupted && got < 0)
-        rc = cli_feed_fail(feed);
-    for (int a = optind; a < argc; a++) {
-        const char *last = NULL;
-        uint64_t sk = cli_feed_skipped(feed, a - optind, &last);
-        skipped += sk;
-        if (sk && !quiet)
-            cli_warn("%s: skipped %llu bad records; last: %s", argv[a],
-                     (unsigned long long)sk, last ? last : "?");
-    }
-    cli_feed_stop(feed);
-    free(status);
-    free(errs);
-    cli_progress_end(&pg);
-    if (rc == EXIT_OK) {
-        /* a clean end, or an interrupt: commit what was read */
-        int st = tsr_index_commit(ix, &e);
-        if (st != TSR_OK) rc = cli_fail(cli_exit_code(st), "%s: %s", db, e.message);
-        else committed = added;
-    } else if (committed < added) {
-        cli_warn("%llu documents of the failed batch were not added; the index is as of "
-                 "its last commit (%llu documents added by this run)",
-                 (unsigned long long)(added - committed), (unsigned long long)committed);
-    }
-    double el = cli_now() - t0;
-    if (!quiet)
-        fprintf(stderr, "%s: %s: added %llu documents (%.1f MB) in %.1f s, %.1f MB/s; "
-                "%llu duplicate ids skipped; %llu bad records skipped\n", cli_prog, db,
-                (unsigned long long)committed, total_bytes / 1e6, el,
-                el > 0 ? total_bytes / 1e6 / el : 0.0, (unsigned long long)dups,
-                (unsigned long long)skipped);
+    ix_counts cnt;
+    rc = index_run(ix, db, argv + optind, NULL, argc - optind, &ro, batch_mb, quiet, &cnt);
+    if (!quiet) summary(db, &cnt, cli_now() - t0);
     tsr_index_close(ix);
     if (rc == EXIT_OK && interrupted) rc = EXIT_INTERRUPTED;
     return rc;

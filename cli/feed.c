@@ -98,6 +98,7 @@ struct cli_feed {
     char last_skip[FEED_INPUTS][256];
     char *const *inputs;
     int ninputs;
+    const uint64_t *ranges;   /* 2 per input (tsr_reader_opts' range), or NULL */
     tsr_reader_opts ro;       /* as given (skip_bad as asked, not raw) */
     int parse_threads;        /* > 0: the reader thread parses batches */
 };
@@ -221,6 +222,10 @@ static void *reader_main(void *arg)
     ro.raw_jsonl = 1;
     for (int in = 0; in < f->ninputs && status == TSR_OK; in++) {
         tsr_reader *rd = NULL;
+        if (f->ranges) {
+            ro.range_begin = f->ranges[2 * in];
+            ro.range_end = f->ranges[2 * in + 1];
+        }
         status = tsr_reader_open(f->inputs[in], &ro, &rd, &e);
         if (status != TSR_OK) break;
         f->bytes_total = base + tsr_reader_bytes_total(rd);
@@ -465,12 +470,19 @@ int cli_batch_parse(cli_feed *f, cli_batch *b, int threads)
 int cli_feed_start(cli_feed **out, char *const *inputs, int n, const tsr_reader_opts *ro,
                    int parse_threads)
 {
+    return cli_feed_start_ranges(out, inputs, NULL, n, ro, parse_threads);
+}
+
+int cli_feed_start_ranges(cli_feed **out, char *const *inputs, const uint64_t *ranges, int n,
+                          const tsr_reader_opts *ro, int parse_threads)
+{
     cli_feed *f = calloc(1, sizeof *f);
     if (!f) return -1;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
     f->inputs = inputs;
     f->ninputs = n;
+    f->ranges = ranges;
     f->ro = *ro;
     f->ro.raw_jsonl = 0;
     if (parse_threads < 0) {

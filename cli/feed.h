@@ -16,6 +16,11 @@ typedef struct cli_batch cli_batch;
  * parses (cli_batch_parse). */
 int cli_feed_start(cli_feed **f, char *const *inputs, int n, const tsr_reader_opts *ro,
                    int parse_threads);
+/* The same, reading of input i only bytes [ranges[2i], ranges[2i+1]) (the
+ * reader's range_begin and range_end; 0, 0 for all of it).  `ranges` (2n
+ * values, or NULL) must live until cli_feed_stop. */
+int cli_feed_start_ranges(cli_feed **f, char *const *inputs, const uint64_t *ranges, int n,
+                          const tsr_reader_opts *ro, int parse_threads);
 /* The next batch, in input order: 1 and *b set; 0 at the end; -1 after a
  * reading error (see cli_feed_fail).  Call cli_batch_parse before looking
  * at its documents (at once when the reader thread parsed it already).

@@ -2,6 +2,7 @@
  * tessera.c - the tessera command: dispatch to subcommands.
  */
 #include "cli.h"
+#include "mpi.h"
 
 #include <string.h>
 
@@ -28,7 +29,17 @@ static const char usage_text[] =
 "4 index missing, damaged or locked; 5 system error (I/O, memory);\n"
 "130 interrupted.  See tessera(1).\n";
 
+static int dispatch(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    cli_mpi_init(&argc, &argv);
+    int rc = dispatch(argc, argv);
+    cli_mpi_finalize();
+    return rc;
+}
+
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         fputs(usage_text, stderr);
@@ -40,18 +51,25 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
-        printf("tessera %s\n", tsr_version_string());
+        printf("tessera %s%s\n", tsr_version_string(),
+               cli_mpi_built() ? " (Open MPI: runs under mpirun and srun)" : "");
         return EXIT_OK;
     }
-    static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
-        { "align", cmd_align }, { "check", cmd_check }, { "dedup", cmd_dedup },
-        { "discover", cmd_discover },
-        { "index", cmd_index }, { "serve", cmd_serve },
-        { "stats", cmd_stats }, { "verify", cmd_verify },
+    /* `ranks`: the command divides its work over the ranks of an MPI job;
+     * the others run on rank 0 alone while the other ranks wait */
+    static const struct { const char *name; int (*fn)(int, char **); int ranks; } cmds[] = {
+        { "align", cmd_align, 0 }, { "check", cmd_check, 1 }, { "dedup", cmd_dedup, 0 },
+        { "discover", cmd_discover, 1 },
+        { "index", cmd_index, 1 }, { "serve", cmd_serve, 0 },
+        { "stats", cmd_stats, 0 }, { "verify", cmd_verify, 0 },
     };
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!strcmp(cmd, cmds[i].name))
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        if (strcmp(cmd, cmds[i].name)) continue;
+        if (cmds[i].ranks || cli_mpi_size() == 1)
             return cmds[i].fn(argc - 1, argv + 1);
+        int rc = cli_mpi_rank() == 0 ? cmds[i].fn(argc - 1, argv + 1) : EXIT_OK;
+        return cli_mpi_max(rc);
+    }
     fprintf(stderr, "%s: unknown command '%s'\nTry 'tessera --help'.\n", cli_prog, cmd);
     return EXIT_USAGE;
 }

@@ -5,6 +5,7 @@ set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libutf8proc-dev libxxhash-dev libzstd-dev zlib1g-dev libsqlite3-dev libjansson-dev
 libdivsufsort-dev libmicrohttpd-dev
+openmpi-bin libopenmpi-dev
 python3 similarity-tester ssdeep hyperfine time
 chromium wrk"
 SUDO=""
