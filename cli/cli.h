@@ -84,6 +84,8 @@ void cli_json_string(FILE *f, const char *s);
  * ... up to a NULL name.  Returns EXIT_OK, or EXIT_SYSTEM when out of
  * memory (message printed). */
 int cli_put_result_json(const tsr_result *r, int pretty, const char *const *names);
+/* The same, to `out`. */
+int cli_fput_result_json(FILE *out, const tsr_result *r, int pretty, const char *const *names);
 
 /* Commands */
 int cmd_align(int argc, char **argv);

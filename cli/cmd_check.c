@@ -2,12 +2,14 @@
  * cmd_check.c - `tessera check`: a text against an index.
  */
 #include "cli.h"
+#include "mpi.h"
 #include "report.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char check_help[] =
 "Usage: tessera check [OPTIONS] --db DIR FILE|-...\n"
@@ -18,6 +20,13 @@ static const char check_help[] =
 "FILE reused, per source and in total; passages repeated inside FILE; and\n"
 "boilerplate lines (lines recurring across many indexed documents), kept apart.\n"
 "With several FILEs, --json writes one line per file, its name under \"file\".\n"
+"\n"
+"Batches: --jsonl QUERIES checks every record of a JSON Lines file of texts\n"
+"({\"id\", \"text\"}, as for index) and writes one JSON line per record, in\n"
+"input order, its id under \"id\" (a record that cannot be checked gets\n"
+"\"error\" instead, and the exit code is 3).  Under mpirun (or srun) the ranks\n"
+"share the records (rank r checks records r, r + N, ...) and rank 0 writes\n"
+"-o FILE, which must then be on a file system every rank sees.\n"
 "\n"
 "Options:\n"
 "      --db DIR           the index (default: $TESSERA_DB, else ./tessera.tsr)\n"
@@ -34,6 +43,9 @@ CLI_HELP_SIGNIFICANCE("0: no\n"
 "      --boilerplate-df N an n-gram in more than N documents is boilerplate\n"
 "                         (default: 0 = automatic, max(20, documents/500))\n"
 "      --allow-nul        read NUL bytes as spaces (default: refuse the text)\n"
+"      --jsonl QUERIES    check each record of QUERIES (JSON Lines), see above\n"
+"  -o, --output FILE      with --jsonl: where the result lines go (default:\n"
+"                         standard output; written whole or not at all)\n"
 "      --cache BYTES      with several FILEs, memory for source documents kept\n"
 "                         ready from file to file, K/M/G suffixes (default 256M)\n"
 "  -h, --help             this help\n"
@@ -41,7 +53,8 @@ CLI_HELP_SIGNIFICANCE("0: no\n"
 "Examples:\n"
 "  tessera check --db news.tsr article.txt\n"
 "  tessera check --db news.tsr --json - < article.txt\n"
-"  tessera check --db news.tsr --html report.html article.txt\n";
+"  tessera check --db news.tsr --html report.html article.txt\n"
+"  mpirun -np 8 tessera check --db news.tsr --jsonl queries.jsonl -o results.jsonl\n";
 
 const char *cli_default_db(void)
 {
@@ -121,24 +134,157 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------------------------
+ * Batches (--jsonl), on one process or the ranks of an MPI job
+ * --------------------------------------------------------------------- */
+
+/* One record's result line ({"id":...,<result>}, or {"id":...,"error":...}). */
+static int check_record(FILE *out, tsr_index *ix, const tsr_docinfo *q, const tsr_params *p,
+                        int *bad)
+{
+    tsr_result *r = NULL;
+    tsr_error e = { 0 };
+    const int st = tsr_index_check(ix, q->text, q->text_len, p, &r, &e);
+    const char *names[] = { "id", q->id, NULL };
+    if (st == TSR_OK) {
+        const int rc = cli_fput_result_json(out, r, 0, names);
+        tsr_result_free(r);
+        return rc;
+    }
+    if (cli_exit_code(st) != EXIT_INPUT)
+        return cli_fail(cli_exit_code(st), "record '%s': %s", q->id, e.message);
+    *bad = 1;
+    fputs("{\"id\":", out);
+    cli_json_string(out, q->id);
+    fputs(",\"error\":", out);
+    cli_json_string(out, e.message);
+    fputs("}\n", out);
+    return EXIT_OK;
+}
+
+/* Rank 0: the ranks' part files, line by line in turn (record i is line
+ * i / N of part i mod N), into `out`. */
+static int interleave(FILE *out, char **parts, int n)
+{
+    FILE **f = calloc((size_t)n, sizeof *f);
+    if (!f) return cli_fail(EXIT_SYSTEM, "out of memory");
+    int rc = EXIT_OK;
+    for (int k = 0; k < n && rc == EXIT_OK; k++)
+        if (!(f[k] = fopen(parts[k], "r")))
+            rc = cli_fail(EXIT_SYSTEM, "%s: %s", parts[k], strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    for (int live = 1; live && rc == EXIT_OK;) {
+        live = 0;
+        for (int k = 0; k < n; k++) {
+            const ssize_t got = getline(&line, &cap, f[k]);
+            if (got < 0) break;   /* parts run out in rank order */
+            live = 1;
+            if (fwrite(line, 1, (size_t)got, out) != (size_t)got) {
+                rc = cli_fail(EXIT_SYSTEM, "writing the results: %s", strerror(errno));
+                break;
+            }
+        }
+    }
+    free(line);
+    for (int k = 0; k < n; k++) if (f[k]) fclose(f[k]);
+    free(f);
+    return rc;
+}
+
+static int check_files(int argc, char **argv, const char *db, const tsr_params *pp, int json,
+                       int pretty, const char *html, int color, uint64_t cache);
+
+static int check_batch(tsr_index *ix, const char *queries, const char *outpath,
+                       const tsr_params *p)
+{
+    const int rank = cli_mpi_rank(), size = cli_mpi_size();
+    if (size > 1 && (!outpath || !strcmp(outpath, "-")))
+        return cli_usage_error("check", "under mpirun, --jsonl needs -o FILE on a file "
+                               "system that every rank sees");
+    char **parts = calloc((size_t)size, sizeof *parts);
+    char *tmp = outpath && strcmp(outpath, "-") ? malloc(strlen(outpath) + 16) : NULL;
+    int rc = parts ? EXIT_OK : cli_fail(EXIT_SYSTEM, "out of memory");
+    for (int k = 0; k < size && rc == EXIT_OK; k++) {
+        parts[k] = malloc(strlen(outpath ? outpath : "") + 32);
+        if (!parts[k]) rc = cli_fail(EXIT_SYSTEM, "out of memory");
+        else snprintf(parts[k], strlen(outpath ? outpath : "") + 32, "%s.part-%d-of-%d",
+                      outpath ? outpath : "", k, size);
+    }
+    if (tmp) sprintf(tmp, "%s.tmp", outpath);
+    /* this process's lines: a part file, or (alone) the output itself */
+    FILE *mine = NULL;
+    const char *mine_path = size > 1 ? parts[rank] : tmp;
+    if (rc == EXIT_OK)
+        mine = mine_path ? fopen(mine_path, "w") : stdout;
+    if (rc == EXIT_OK && !mine) rc = cli_fail(EXIT_SYSTEM, "%s: %s", mine_path, strerror(errno));
+    tsr_reader *rd = NULL;
+    tsr_error e = { 0 };
+    int bad = 0;
+    if (rc == EXIT_OK) {
+        const int st = tsr_reader_open(queries, NULL, &rd, &e);
+        if (st != TSR_OK) rc = cli_read_fail(st, e.message);
+    }
+    for (uint64_t i = 0; rc == EXIT_OK; i++) {
+        tsr_docinfo q;
+        int eof = 0;
+        const int st = tsr_reader_next(rd, &q, &eof, &e);
+        if (st != TSR_OK) { rc = cli_read_fail(st, e.message); break; }
+        if (eof) break;
+        if (i % (uint64_t)size == (uint64_t)rank)
+            rc = check_record(mine, ix, &q, p, &bad);
+    }
+    tsr_reader_close(rd);
+    if (mine && mine != stdout && fclose(mine) != 0 && rc == EXIT_OK)
+        rc = cli_fail(EXIT_SYSTEM, "%s: %s", mine_path, strerror(errno));
+    rc = cli_mpi_max(rc);
+    if (rc == EXIT_OK && size > 1 && rank == 0) {
+        FILE *out = fopen(tmp, "w");
+        if (!out) rc = cli_fail(EXIT_SYSTEM, "%s: %s", tmp, strerror(errno));
+        else {
+            rc = interleave(out, parts, size);
+            if (fflush(out) != 0 || fsync(fileno(out)) != 0)
+                rc = cli_fail(EXIT_SYSTEM, "%s: %s", tmp, strerror(errno));
+            fclose(out);
+        }
+    } else if (rc == EXIT_OK && size == 1 && tmp) {
+        FILE *f = fopen(tmp, "r+");
+        if (!f || fsync(fileno(f)) != 0) rc = cli_fail(EXIT_SYSTEM, "%s: %s", tmp, strerror(errno));
+        if (f) fclose(f);
+    }
+    if (rc == EXIT_OK && rank == 0 && tmp && rename(tmp, outpath) != 0)
+        rc = cli_fail(EXIT_SYSTEM, "%s: %s", outpath, strerror(errno));
+    if (rc != EXIT_OK && rank == 0 && tmp) unlink(tmp);
+    rc = cli_mpi_max(rc);
+    if (size > 1) unlink(parts[rank]);
+    for (int k = 0; k < size; k++) free(parts ? parts[k] : NULL);
+    free(parts);
+    free(tmp);
+    if (rc == EXIT_OK) rc = cli_mpi_max(bad ? EXIT_INPUT : EXIT_OK);
+    return rc;
+}
+
 int cmd_check(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "db", required_argument, 0, 'd' }, { "json", no_argument, 0, 'j' },
         { "pretty", no_argument, 0, 'P' }, { "html", required_argument, 0, 'H' },
         { "color", optional_argument, 0, 'C' }, { "help", no_argument, 0, 'h' },
-        { "cache", required_argument, 0, 'K' }, CLI_PARAM_OPTIONS, { 0, 0, 0, 0 }
+        { "cache", required_argument, 0, 'K' }, { "jsonl", required_argument, 0, 'J' },
+        { "output", required_argument, 0, 'o' }, CLI_PARAM_OPTIONS, { 0, 0, 0, 0 }
     };
     tsr_params p;
     tsr_params_default(&p);
     int json = 0, pretty = 0, color = -1;
-    const char *html = NULL, *db = cli_default_db();
+    const char *html = NULL, *db = cli_default_db(), *queries = NULL, *outpath = NULL;
     uint64_t cache = (uint64_t)256 << 20;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hd:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hd:o:", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
+        case 'J': queries = optarg; break;
+        case 'o': outpath = optarg; break;
         case 'j': json = 1; break;
         case 'P': json = 1; pretty = 1; break;
         case 'H': html = optarg; break;
@@ -162,6 +308,33 @@ int cmd_check(int argc, char **argv)
     tsr_error e = { 0 };
     if (tsr_params_validate(&p, &e) != TSR_OK)
         return cli_usage_error("check", "%s", e.message);
+    if (queries) {
+        if (argc > optind || html)
+            return cli_usage_error("check", "--jsonl takes no FILE and no --html");
+        tsr_index *bix = NULL;
+        int brc = cli_open_index(db, TSR_OPEN_READONLY, &bix);
+        if (brc == EXIT_OK && tsr_index_set_cache(bix, (size_t)cache, &e) != TSR_OK)
+            brc = cli_fail(EXIT_SYSTEM, "%s", e.message);
+        if (brc == EXIT_OK) brc = check_batch(bix, queries, outpath, &p);
+        tsr_index_close(bix);
+        return cli_mpi_max(brc);
+    }
+    if (outpath)
+        return cli_usage_error("check", "-o goes with --jsonl");
+    if (cli_mpi_size() > 1) {   /* FILE arguments are not divided: rank 0 checks */
+        int r0 = EXIT_OK;
+        if (cli_mpi_rank() == 0) r0 = check_files(argc, argv, db, &p, json, pretty, html,
+                                                  color, cache);
+        return cli_mpi_max(r0);
+    }
+    return check_files(argc, argv, db, &p, json, pretty, html, color, cache);
+}
+
+static int check_files(int argc, char **argv, const char *db, const tsr_params *pp, int json,
+                       int pretty, const char *html, int color, uint64_t cache)
+{
+    tsr_error e = { 0 };
+    const tsr_params p = *pp;
     if (argc - optind < 1)
         return cli_usage_error("check", "expected a FILE (or - for standard input)");
     if (html && argc - optind > 1)

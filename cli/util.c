@@ -290,6 +290,11 @@ void cli_json_string(FILE *f, const char *s)
 
 int cli_put_result_json(const tsr_result *r, int pretty, const char *const *names)
 {
+    return cli_fput_result_json(stdout, r, pretty, names);
+}
+
+int cli_fput_result_json(FILE *out, const tsr_result *r, int pretty, const char *const *names)
+{
     const int line = names && names[0];
     char *s = tsr_result_json(r, pretty && !line ? TSR_JSON_PRETTY : 0);
 
@@ -298,14 +303,14 @@ int cli_put_result_json(const tsr_result *r, int pretty, const char *const *name
     if (line) {
         /* {"NAME":"VALUE",...,<the result's own fields>} */
         for (size_t i = 0; names[i]; i += 2) {
-            fputs(i ? "," : "{", stdout);
-            cli_json_string(stdout, names[i]);
-            fputc(':', stdout);
-            cli_json_string(stdout, names[i + 1]);
+            fputs(i ? "," : "{", out);
+            cli_json_string(out, names[i]);
+            fputc(':', out);
+            cli_json_string(out, names[i + 1]);
         }
-        printf(",%s\n", s + 1);
+        fprintf(out, ",%s\n", s + 1);
     } else {
-        puts(s);
+        fprintf(out, "%s\n", s);
     }
     tsr_free(s);
     return EXIT_OK;
