@@ -16,6 +16,9 @@
 #              in chromium (Playwright), servers on 127.0.0.1   (full only)
 #   dedup      tests/cli/dedup.sh: tessera dedup end to end, bad
 #              input, SIGTERM/SIGKILL leave no output            (full only)
+#   mpi        tests/cli/mpi.sh: index, discover and check --jsonl on
+#              1-4 MPI ranks equal one process; killed and failing
+#              ranks (skipped, with a message, without MPI)     (full only)
 #   sanitize   make SANITIZE=1 tests (build-san/, ASan+UBSan), then unit,
 #              round trips, bad input and a few CLI cases under it, with
 #              LeakSanitizer where it works                     (full only)
@@ -131,6 +134,7 @@ if build; then
         run "discover kill (SIGKILL x12)" sh tests/cli/discover_kill.sh 1
         run "serve (API, hostile, browser)" sh tests/serve/run.sh
         run "dedup cli" sh tests/cli/dedup.sh
+        run "mpi (1-4 ranks, faults)" sh tests/cli/mpi.sh
     fi
 fi
 

@@ -37,7 +37,7 @@ tsr_workdir() {
 }
 tsr_cleanup_() {
     [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-    rm -rf "$work"
+    [ -n "${TSR_KEEP:-}" ] || rm -rf "$work"
 }
 
 # The count of cases: tsr_ok NAME (printed with --verbose), tsr_fail LINE
