@@ -1064,6 +1064,68 @@ static void remove_tree(const char *dir)
         fprintf(stderr, "could not remove %s\n", dir);
 }
 
+static void test_ranges(void)
+{
+    char body[64 * 1024];
+    size_t len = 0;
+    for (int i = 0; i < 300; i++) {
+        if (i % 37 == 5) len += (size_t)snprintf(body + len, sizeof body - len, "\n");
+        len += (size_t)snprintf(body + len, sizeof body - len,
+                                "{\"id\":\"d%d\",\"text\":\"%.*s\"}\n", i, i % 50 + 1,
+                                "words words words words words words words words words words");
+    }
+    len += (size_t)snprintf(body + len, sizeof body - len, "{\"id\":\"last\",\"text\":\"x\"}");
+    write_bytes("r.jsonl", body, len);
+    const size_t cuts[][5] = { { 0, 0, 0, 0, 0 }, { 1, 2, 3, 4, 5 }, { 100, 101, 4000, 9000, 0 },
+                               { 17, 18, 19, 5000, 0 } };
+    int all_ok = 1;
+    for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+        /* parts [0, c0), [c0, c1), ..., [c_last, end) */
+        size_t pts[7] = { 0 }, np = 1;
+        for (int k = 0; k < 5; k++)
+            if (cuts[c][k] && cuts[c][k] > pts[np - 1]) pts[np++] = cuts[c][k];
+        pts[np] = 0;
+        int next = 0, last_seen = 0;
+        for (size_t k = 0; k < np; k++) {
+            tsr_reader_opts o;
+            tsr_reader_opts_default(&o);
+            o.range_begin = pts[k];
+            o.range_end = pts[k + 1];
+            tsr_reader *r = NULL;
+            tsr_error e;
+            if (tsr_reader_open(path_of("r.jsonl"), &o, &r, &e) != TSR_OK) { all_ok = 0; break; }
+            for (;;) {
+                tsr_docinfo d;
+                int eof = 0;
+                if (tsr_reader_next(r, &d, &eof, &e) != TSR_OK) { all_ok = 0; break; }
+                if (eof) break;
+                char want[16];
+                if (next < 300) snprintf(want, sizeof want, "d%d", next);
+                else snprintf(want, sizeof want, "last");
+                if (strcmp(d.id, want)) all_ok = 0;
+                if (!strcmp(d.id, "last")) last_seen = 1;
+                /* the line number, as one reader of the whole file counts it */
+                uint64_t line;
+                tsr_reader_where(r, NULL, &line);
+                if (line != (uint64_t)(next + 1 + (next + 32) / 37)) all_ok = 0;
+                next++;
+            }
+            tsr_reader_close(r);
+        }
+        CHECK(all_ok && next == 301 && last_seen);
+    }
+    /* a range of a compressed file or a directory is refused */
+    tsr_reader_opts o;
+    tsr_reader_opts_default(&o);
+    o.range_begin = 10;
+    tsr_reader *r = NULL;
+    tsr_error e;
+    write_bytes("rdir/a.txt", "x", 1);
+    CHECK(tsr_reader_open(path_of("rdir"), &o, &r, &e) == TSR_ERR_INVALID);
+    write_bytes("r.txt", "x", 1);
+    CHECK(tsr_reader_open(path_of("r.txt"), &o, &r, &e) == TSR_ERR_INVALID);
+}
+
 int main(void)
 {
     const char *t = getenv("TMPDIR");
@@ -1091,6 +1153,7 @@ int main(void)
     RUN(test_parse_jsonl);
     RUN(test_raw_mode);
     RUN(test_parse_threads);
+    RUN(test_ranges);
     remove_tree(tmpdir);
     return test_report();
 }
