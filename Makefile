@@ -64,7 +64,7 @@ help:
 	@echo "make test-quick   unit + CLI tests only, no sanitizer build"
 	@echo "make eval         accuracy on ../shared/data (PAN 2013, news) -> EVAL.md figures"
 	@echo "make bench        speed and memory, with peers -> BENCHMARKS.md figures"
-	@echo "                  (parts: make bench-discover, bench-dedup, bench-serve)"
+	@echo "                  (parts: make bench-discover, bench-dedup, bench-serve, bench-mpi)"
 	@echo "make fuzz         build libFuzzer targets (clang) in build-fuzz/"
 	@echo "make install      install binary, library, header and man page under PREFIX"
 	@echo "make deps         install the Debian packages the build needs"
@@ -170,6 +170,11 @@ clean:
 
 bench-discover: bench-tools
 	@sh bench/run_discover.sh
+
+# index and discover on 2 MPI ranks against 1 process: bench/mpi_bench.sh
+.PHONY: bench-mpi
+bench-mpi: bench-tools
+	@sh bench/mpi_bench.sh
 
 .PHONY: bench-dedup
 bench-dedup: all

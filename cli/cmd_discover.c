@@ -437,6 +437,7 @@ int cmd_discover(int argc, char **argv)
         goto done;
     }
     if (o.comm && cli_mpi_rank() != 0) {   /* rank 0 has the result */
+        cli_mpi_sum(cli_mpi_bytes_sent());
         rc = cli_mpi_max(EXIT_OK);
         goto done;
     }
@@ -470,7 +471,15 @@ int cmd_discover(int argc, char **argv)
                 (unsigned long long)d->skipped,
                 d->resumed_stages ? "resumed from the work directory; " : "",
                 cli_now() - t0);
-    if (o.comm) rc = cli_mpi_max(rc);   /* every rank exits with rank 0's outcome */
+    if (o.comm) {
+        const uint64_t sent = cli_mpi_sum(cli_mpi_bytes_sent());
+        if (rc == EXIT_OK && !quiet)
+            fprintf(stderr, "%s: %d ranks, %llu bytes exchanged between them (%.1f per "
+                    "document, %.1f per document pair aligned)\n", cli_prog, cli_mpi_size(),
+                    (unsigned long long)sent, d->documents ? (double)sent / d->documents : 0.0,
+                    d->candidate_pairs ? (double)sent / d->candidate_pairs : 0.0);
+        rc = cli_mpi_max(rc);   /* every rank exits with rank 0's outcome */
+    }
 done:
     dsc_docs_free(&docs);
     tsr_discovery_free(d);

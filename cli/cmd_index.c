@@ -47,6 +47,7 @@ static const char index_help[] =
 "      --skip-bad          skip bad records (malformed JSON, bad UTF-8, NUL\n"
 "                          bytes, missing fields), count them, go on\n"
 "      --batch-mb N        commit after every N MB of text (default 256)\n"
+"      --threads N         threads that parse and fingerprint (default: all cores)\n"
 "  -q, --quiet             no progress bar, no summary\n"
 "  -h, --help              this help\n"
 "\n"
@@ -55,12 +56,38 @@ static const char index_help[] =
 "  tessera index --db docs.tsr /usr/share/common-licenses\n";
 
 static volatile sig_atomic_t interrupted;
+static int threads = -1;   /* --threads; -1: all cores */
 static void on_signal(int sig) { (void)sig; interrupted = 1; }
 
 /* What one run of the indexing loop did. */
 typedef struct {
     uint64_t added, dups, skipped, bytes, committed;
 } ix_counts;
+
+/* The ids added, in order (kept only when a rank needs them for the
+ * duplicate rule across ranks): NUL-separated in one buffer. */
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    int on;
+} id_list;
+static id_list added_ids;
+
+static int id_keep(const char *id)
+{
+    const size_t n = strlen(id) + 1;
+    if (added_ids.len + n > added_ids.cap) {
+        size_t c = added_ids.cap ? added_ids.cap * 2 : 1 << 20;
+        while (c < added_ids.len + n) c *= 2;
+        char *b = realloc(added_ids.buf, c);
+        if (!b) return -1;
+        added_ids.buf = b;
+        added_ids.cap = c;
+    }
+    memcpy(added_ids.buf + added_ids.len, id, n);
+    added_ids.len += n;
+    return 0;
+}
 
 /* Read `inputs` (input i only bytes ranges[2i]..ranges[2i+1] when
  * `ranges` is not NULL) into `ix`, committing every `batch_mb` MB of text
@@ -79,7 +106,9 @@ static int index_run(tsr_index *ix, const char *db, char *const *inputs, const u
     cli_progress_start(&pg, "indexing", !quiet);
 
     cli_feed *feed = NULL;
-    if (cli_feed_start_ranges(&feed, inputs, ranges, ninputs, ro, -1) != 0)
+    /* --threads 1: one thread of work (the consumer parses), else a reader
+     * thread that parses on `threads` cores while this one fingerprints */
+    if (cli_feed_start_ranges(&feed, inputs, ranges, ninputs, ro, threads == 1 ? 0 : threads) != 0)
         return cli_fail(EXIT_SYSTEM, "cannot start the reader thread");
     cli_batch *bt = NULL;
     int got = 0;
@@ -103,7 +132,8 @@ static int index_run(tsr_index *ix, const char *db, char *const *inputs, const u
             while (hi < nb && bytes < batch_limit)
                 bytes += cli_batch_doc(bt, hi++)->text_len;
             /* prepared on all cores, added in input order */
-            int st = tsr_index_add_batch(ix, cli_batch_doc(bt, lo), hi - lo, 0, status, errs, &e);
+            int st = tsr_index_add_batch(ix, cli_batch_doc(bt, lo), hi - lo,
+                                         threads > 0 ? threads : 0, status, errs, &e);
             if (st != TSR_OK) {
                 rc = cli_fail(cli_exit_code(st), "%s: %s", db, e.message);
                 break;
@@ -127,6 +157,10 @@ static int index_run(tsr_index *ix, const char *db, char *const *inputs, const u
                 if (st != TSR_OK) {
                     rc = cli_fail(cli_exit_code(st), "%s: document '%s': %s", input, doc->id,
                                   errs[i - lo].message);
+                    break;
+                }
+                if (added_ids.on && id_keep(doc->id) != 0) {
+                    rc = cli_fail(EXIT_SYSTEM, "out of memory");
                     break;
                 }
                 c->added++;
@@ -310,7 +344,7 @@ static int ent_cmp(const void *x, const void *y)
  * stays in the first (by rank, so by input order).  Each rank sends its
  * ids to the rank their hash names, which finds the repeats and tells
  * their ranks; *drop (free it) gets this rank's docnos to leave out. */
-static int find_dups(tsr_index *sh, uint64_t ndocs, uint32_t **drop, size_t *ndrop)
+static int find_dups(uint64_t ndocs, uint32_t **drop, size_t *ndrop)
 {
     const int size = cli_mpi_size();
     *drop = NULL;
@@ -318,26 +352,23 @@ static int find_dups(tsr_index *sh, uint64_t ndocs, uint32_t **drop, size_t *ndr
     char **buf = calloc((size_t)size, sizeof *buf);
     size_t *len = calloc((size_t)size, sizeof *len), *cap = calloc((size_t)size, sizeof *cap);
     int rc = buf && len && cap ? EXIT_OK : cli_fail(EXIT_SYSTEM, "out of memory");
-    tsr_error e;
+    const char *id = added_ids.buf;
     for (uint64_t d = 0; d < ndocs && rc == EXIT_OK; d++) {
-        tsr_document *doc = NULL;
-        int st = tsr_index_get_info(sh, (int64_t)d, &doc, &e);
-        if (st != TSR_OK) { rc = cli_fail(cli_exit_code(st), "%s", e.message); break; }
-        const size_t n = strlen(doc->id);
-        const id_rec r = { fnv64(doc->id), (uint32_t)d, (uint32_t)n };
+        const size_t n = strlen(id);
+        const id_rec r = { fnv64(id), (uint32_t)d, (uint32_t)n };
         const int to = (int)(r.hash % (uint64_t)size);
         if (len[to] + sizeof r + n > cap[to]) {
             size_t c = cap[to] ? cap[to] * 2 : 65536;
             while (c < len[to] + sizeof r + n) c *= 2;
             char *nb = realloc(buf[to], c);
-            if (!nb) { tsr_document_free(doc); rc = cli_fail(EXIT_SYSTEM, "out of memory"); break; }
+            if (!nb) { rc = cli_fail(EXIT_SYSTEM, "out of memory"); break; }
             buf[to] = nb;
             cap[to] = c;
         }
         memcpy(buf[to] + len[to], &r, sizeof r);
-        memcpy(buf[to] + len[to] + sizeof r, doc->id, n);
+        memcpy(buf[to] + len[to] + sizeof r, id, n);
         len[to] += sizeof r + n;
-        tsr_document_free(doc);
+        id += n + 1;
     }
     rc = cli_mpi_max(rc);
     void *got = NULL, *back = NULL;
@@ -473,7 +504,8 @@ static int index_ranks(const char *db, char *const *inputs, int ninputs,
     memset(&c, 0, sizeof c);
     int st = tsr_shard_create(db, number, &ix, &e);
     if (st != TSR_OK) rc = cli_fail(cli_exit_code(st), "%s", e.message);
-    else rc = index_run(ix, db, in, ranges, n, ro, batch_mb, quiet || rank != 0, &c);
+    added_ids.on = 1;
+    if (st == TSR_OK) rc = index_run(ix, db, in, ranges, n, ro, batch_mb, quiet || rank != 0, &c);
     tsr_index_close(ix);
     free(in);
     free(ranges);
@@ -485,18 +517,13 @@ static int index_ranks(const char *db, char *const *inputs, int ninputs,
         if (rank == 0) cli_warn("%s is unchanged: no shard of this run was added", db);
         return all;
     }
-    /* the duplicate rule across the ranks' shards */
+    /* the duplicate rule across the ranks' shards (the ids as added) */
     const uint64_t ndocs = c.committed;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/shard-%06" PRIu64, db, number);
-    tsr_index *sh = NULL;
-    st = tsr_index_open(path, TSR_OPEN_READONLY, &sh, &e);
-    if (st != TSR_OK) rc = cli_fail(cli_exit_code(st), "%s", e.message);
     uint32_t *drop = NULL;
     size_t ndrop = 0;
-    rc = cli_mpi_max(rc);
-    if (rc == EXIT_OK) rc = find_dups(sh, ndocs, &drop, &ndrop);
-    tsr_index_close(sh);
+    rc = find_dups(ndocs, &drop, &ndrop);
+    free(added_ids.buf);
+    memset(&added_ids, 0, sizeof added_ids);
     if (rc == EXIT_OK && ndrop) {
         qsort(drop, ndrop, sizeof *drop, u32_cmp);
         cli_warn("%zu ids of this rank's part are also in an earlier part: skipped (the "
@@ -533,7 +560,12 @@ static int index_ranks(const char *db, char *const *inputs, int ninputs,
     ix_counts sum = { cli_mpi_sum(c.committed), cli_mpi_sum(c.dups), cli_mpi_sum(c.skipped),
                       cli_mpi_sum(c.bytes), 0 };
     sum.committed = sum.added;
-    if (rank == 0 && !quiet) summary(db, &sum, cli_now() - t0);
+    const uint64_t sent = cli_mpi_sum(cli_mpi_bytes_sent());
+    if (rank == 0 && !quiet) {
+        summary(db, &sum, cli_now() - t0);
+        fprintf(stderr, "%s: %d ranks, %" PRIu64 " bytes exchanged between them (%.1f per "
+                "document)\n", cli_prog, size, sent, sum.added ? (double)sent / sum.added : 0.0);
+    }
     return EXIT_OK;
 }
 
@@ -544,6 +576,7 @@ int cmd_index(int argc, char **argv)
         { "text-field", required_argument, 0, 't' }, { "title-field", required_argument, 0, 'T' },
         { "date-field", required_argument, 0, 'D' }, { "series-field", required_argument, 0, 'S' },
         { "skip-bad", no_argument, 0, 'k' }, { "batch-mb", required_argument, 0, 'b' },
+        { "threads", required_argument, 0, 'n' },
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
     };
     tsr_reader_opts ro;
@@ -567,6 +600,14 @@ int cmd_index(int argc, char **argv)
             batch_mb = strtol(optarg, &end, 10);
             if (*end || batch_mb < 1 || batch_mb > 1 << 20)
                 return cli_usage_error("index", "--batch-mb takes 1..1048576");
+            break;
+        }
+        case 'n': {
+            char *end;
+            long t = strtol(optarg, &end, 10);
+            if (*end || t < 1 || t > 256)
+                return cli_usage_error("index", "--threads takes 1..256");
+            threads = (int)t;
             break;
         }
         case 'q': quiet = 1; break;

@@ -1077,12 +1077,11 @@ typedef struct {
  * each, and all of them together read each posting once.  A pair's count
  * is then split over the processes that saw its fingerprints: the counted
  * pairs go, all to all, to the process that owns the pair's first
- * document (process k owns documents [k D / size, (k + 1) D / size)), which
+ * document (documents are dealt out in turn: process a mod size), which
  * sums them and keeps the candidates (disc_pairs_exchange).  Stage 2
- * aligns each process's own candidates; process 0 gathers the links (in
- * process order, which is the order of their first documents, so the
- * order one process gives) and the counts (disc_gather), and builds the
- * families.  A finished stage is taken from the work directory only when
+ * aligns each process's own candidates; process 0 gathers the links,
+ * merging them by pair into the order one process gives, and the counts
+ * (disc_gather), and builds the families.  A finished stage is taken from the work directory only when
  * every process has it (disc_agree), so all take the same path through
  * the exchanges.
  * --------------------------------------------------------------------- */
@@ -1147,11 +1146,13 @@ static int disc_agree(disc_run *run, tsr_error *err)
     return TSR_OK;
 }
 
-/* The process that owns pairs whose first document is `a`. */
-static int pair_owner(uint64_t a, uint64_t ndocs, int size)
+/* The process that owns the pairs whose first document is `a`: documents
+ * are dealt out in turn, so that each process gets about as many pairs to
+ * align (a range of numbers would not: earlier documents are more often
+ * the first of a pair). */
+static int pair_owner(uint64_t a, int size)
 {
-    const uint64_t k = ndocs ? a * (uint64_t)size / ndocs : 0;
-    return k >= (uint64_t)size ? size - 1 : (int)k;
+    return (int)(a % (uint64_t)size);
 }
 
 /* Send each counted pair to its owner; sum what arrives and keep the
@@ -1163,20 +1164,22 @@ static int disc_pairs_exchange(disc_run *run, tsr_error *err)
     const void **send = calloc((size_t)n, sizeof *send);
     size_t *slen = calloc((size_t)n, sizeof *slen), *rlen = calloc((size_t)n, sizeof *rlen);
     size_t *at = calloc((size_t)n + 1, sizeof *at);
+    disc_pc *out = malloc((run->npairs ? run->npairs : 1) * sizeof *out);
     void *recv = NULL;
-    int rc = send && slen && rlen && at ? TSR_OK
-                                        : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
-    /* pairs are sorted by key, so by first document, so by owner */
-    size_t i = 0;
-    for (int k = 0; k < n && rc == TSR_OK; k++) {
-        size_t j = i;
-        while (j < run->npairs &&
-               pair_owner(run->pairs[j].key >> 32, run->r->documents, n) == k)
-            j++;
-        send[k] = run->pairs + i;
-        slen[k] = (j - i) * sizeof *run->pairs;
-        i = j;
+    int rc = send && slen && rlen && at && out
+                 ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    /* the pairs grouped by owner, each group still sorted by key */
+    for (size_t i = 0; i < run->npairs && rc == TSR_OK; i++)
+        at[pair_owner(run->pairs[i].key >> 32, n) + 1]++;
+    for (int k = 0; k < n && rc == TSR_OK; k++) at[k + 1] += at[k];
+    for (size_t i = 0; i < run->npairs && rc == TSR_OK; i++)
+        out[at[pair_owner(run->pairs[i].key >> 32, n)]++] = run->pairs[i];
+    for (int k = 0; k < n && rc == TSR_OK; k++) {   /* at[k] is now group k's end */
+        const size_t b0 = k ? at[k - 1] : 0;
+        send[k] = out + b0;
+        slen[k] = (at[k] - b0) * sizeof *out;
     }
+    memset(at, 0, ((size_t)n + 1) * sizeof *at);
     if (rc == TSR_OK) rc = comm_x(c, send, slen, &recv, rlen, err);
     TSR_VEC(disc_pc) res = { 0 };
     if (rc == TSR_OK) {
@@ -1204,6 +1207,7 @@ static int disc_pairs_exchange(disc_run *run, tsr_error *err)
         free(pos);
     }
     free(recv);
+    free(out);
     free(send);
     free(slen);
     free(rlen);
@@ -1251,16 +1255,32 @@ static int disc_gather(disc_run *run, tsr_error *err)
         if (rc == TSR_OK && !all) rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
         uint64_t sum[4] = { 0, 0, 0, 0 };
         const unsigned char *p = recv;
-        size_t got = 0;
+        const tsr_link **from = calloc((size_t)n, sizeof *from);
+        size_t *left = calloc((size_t)n, sizeof *left);
+        if (rc == TSR_OK && (!from || !left)) rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
         for (int k = 0; k < n && rc == TSR_OK; k++) {
             uint64_t cnt[4];
             memcpy(cnt, p, head);
             for (int q = 0; q < 4; q++) sum[q] += cnt[q];
-            const size_t nl = (rlen[k] - head) / sizeof *r->links;
-            if (nl) memcpy(all + got, p + head, nl * sizeof *all);
-            got += nl;
+            from[k] = (const tsr_link *)(p + head);   /* tsr_link is 8-aligned, so is head */
+            left[k] = (rlen[k] - head) / sizeof *r->links;
             p += rlen[k];
         }
+        /* each process's links come by pair, in the order one process
+         * gives; a pair is one process's: merging by pair is that order */
+        for (size_t got = 0; got < total && rc == TSR_OK; got++) {
+            int best = -1;
+            for (int k = 0; k < n; k++)
+                if (left[k] && (best < 0 || from[k]->a_doc < from[best]->a_doc ||
+                                (from[k]->a_doc == from[best]->a_doc &&
+                                 from[k]->b_doc < from[best]->b_doc)))
+                    best = k;
+            memcpy(&all[got], from[best], sizeof *all);
+            from[best]++;
+            left[best]--;
+        }
+        free(from);
+        free(left);
         if (rc == TSR_OK) {
             free(r->links);
             r->links = all;
