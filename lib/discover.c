@@ -1078,8 +1078,9 @@ typedef struct {
  * is then split over the processes that saw its fingerprints: the counted
  * pairs go, all to all, to the process that owns the pair's first
  * document (documents are dealt out in turn: process a mod size), which
- * sums them and keeps the candidates (disc_pairs_exchange).  Stage 2
- * aligns each process's own candidates; process 0 gathers the links,
+ * sums them and keeps the candidates (disc_pairs_exchange); the candidates
+ * then move so that the pairs of one family meet on one process
+ * (place_pairs).  Stage 2 aligns each process's own candidates; process 0 gathers the links,
  * merging them by pair into the order one process gives, and the counts
  * (disc_gather), and builds the families.  A finished stage is taken from the work directory only when
  * every process has it (disc_agree), so all take the same path through
@@ -1146,77 +1147,240 @@ static int disc_agree(disc_run *run, tsr_error *err)
     return TSR_OK;
 }
 
-/* The process that owns the pairs whose first document is `a`: documents
- * are dealt out in turn, so that each process gets about as many pairs to
- * align (a range of numbers would not: earlier documents are more often
- * the first of a pair). */
-static int pair_owner(uint64_t a, int size)
+/* Send pairs[i] to process owner[i] (the pairs in key order); *in gets
+ * what arrives, from each process a run in key order, at[k]..at[k+1] the
+ * run of process k (at: size + 1 entries). */
+static int route(const tsr_comm *c, const disc_pc *pairs, size_t npairs, const int *owner,
+                 disc_pc **in, size_t *at, tsr_error *err)
 {
-    return (int)(a % (uint64_t)size);
-}
-
-/* Send each counted pair to its owner; sum what arrives and keep the
- * candidates (count >= min_shared), sorted by key. */
-static int disc_pairs_exchange(disc_run *run, tsr_error *err)
-{
-    const tsr_comm *c = run->comm;
     const int n = c->size;
     const void **send = calloc((size_t)n, sizeof *send);
     size_t *slen = calloc((size_t)n, sizeof *slen), *rlen = calloc((size_t)n, sizeof *rlen);
-    size_t *at = calloc((size_t)n + 1, sizeof *at);
-    disc_pc *out = malloc((run->npairs ? run->npairs : 1) * sizeof *out);
+    size_t *end = calloc((size_t)n + 1, sizeof *end);
+    disc_pc *out = malloc((npairs ? npairs : 1) * sizeof *out);
     void *recv = NULL;
-    int rc = send && slen && rlen && at && out
+    int rc = send && slen && rlen && end && out
                  ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
-    /* the pairs grouped by owner, each group still sorted by key */
-    for (size_t i = 0; i < run->npairs && rc == TSR_OK; i++)
-        at[pair_owner(run->pairs[i].key >> 32, n) + 1]++;
-    for (int k = 0; k < n && rc == TSR_OK; k++) at[k + 1] += at[k];
-    for (size_t i = 0; i < run->npairs && rc == TSR_OK; i++)
-        out[at[pair_owner(run->pairs[i].key >> 32, n)]++] = run->pairs[i];
-    for (int k = 0; k < n && rc == TSR_OK; k++) {   /* at[k] is now group k's end */
-        const size_t b0 = k ? at[k - 1] : 0;
-        send[k] = out + b0;
-        slen[k] = (at[k] - b0) * sizeof *out;
-    }
-    memset(at, 0, ((size_t)n + 1) * sizeof *at);
-    if (rc == TSR_OK) rc = comm_x(c, send, slen, &recv, rlen, err);
-    TSR_VEC(disc_pc) res = { 0 };
-    if (rc == TSR_OK) {
-        /* a merge of the n sorted lists, summing the counts of a key */
-        const disc_pc *in = recv;
-        for (int k = 0; k < n; k++) at[k + 1] = at[k] + rlen[k] / sizeof *in;
-        size_t *pos = calloc((size_t)n, sizeof *pos);
-        if (!pos) rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
-        for (int k = 0; pos && k < n; k++) pos[k] = at[k];
-        while (rc == TSR_OK) {
-            int best = -1;
-            for (int k = 0; k < n; k++)
-                if (pos[k] < at[k + 1] &&
-                    (best < 0 || in[pos[k]].key < in[pos[best]].key)) best = k;
-            if (best < 0) break;
-            const uint64_t key = in[pos[best]].key;
-            uint64_t sum = 0;
-            for (int k = 0; k < n; k++)
-                while (pos[k] < at[k + 1] && in[pos[k]].key == key) sum += in[pos[k]++].count;
-            if (sum >= (uint64_t)run->p->min_shared) {
-                disc_pc pc = { key, sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum, 0 };
-                if (tsr_vec_push(&res, pc)) rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
-            }
+    if (rc == TSR_OK) {   /* grouped by owner, each group in key order */
+        for (size_t i = 0; i < npairs; i++) end[owner[i] + 1]++;
+        for (int k = 0; k < n; k++) end[k + 1] += end[k];
+        for (size_t i = 0; i < npairs; i++) out[end[owner[i]]++] = pairs[i];
+        for (int k = 0; k < n; k++) {   /* end[k] is now group k's end */
+            const size_t b0 = k ? end[k - 1] : 0;
+            send[k] = out + b0;
+            slen[k] = (end[k] - b0) * sizeof *out;
         }
-        free(pos);
+        rc = comm_x(c, send, slen, &recv, rlen, err);
+    }
+    if (rc == TSR_OK) {
+        at[0] = 0;
+        for (int k = 0; k < n; k++) at[k + 1] = at[k] + rlen[k] / sizeof **in;
+        *in = recv;
+        recv = NULL;
     }
     free(recv);
     free(out);
     free(send);
     free(slen);
     free(rlen);
-    free(at);
+    free(end);
+    return rc;
+}
+
+/* Merge the n runs of `in` (see route) by key, summing the counts of a
+ * key; keep the keys whose sum is at least `min`. */
+static int merge_sum(const disc_pc *in, const size_t *at, int n, uint64_t min, disc_pc **out,
+                     size_t *nout, tsr_error *err)
+{
+    TSR_VEC(disc_pc) res = { 0 };
+    size_t *pos = calloc((size_t)n, sizeof *pos);
+    int rc = pos ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    for (int k = 0; pos && k < n; k++) pos[k] = at[k];
+    while (rc == TSR_OK) {
+        int best = -1;
+        for (int k = 0; k < n; k++)
+            if (pos[k] < at[k + 1] && (best < 0 || in[pos[k]].key < in[pos[best]].key))
+                best = k;
+        if (best < 0) break;
+        const uint64_t key = in[pos[best]].key;
+        uint64_t sum = 0;
+        for (int k = 0; k < n; k++)
+            while (pos[k] < at[k + 1] && in[pos[k]].key == key) sum += in[pos[k]++].count;
+        if (sum >= min) {
+            disc_pc pc = { key, sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum, 0 };
+            if (tsr_vec_push(&res, pc)) rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+        }
+    }
+    free(pos);
     if (rc != TSR_OK) { tsr_vec_free(&res); return rc; }
-    free(run->pairs);
-    run->pairs = res.a;
-    run->npairs = res.n;
+    *out = res.a;
+    *nout = res.n;
     return TSR_OK;
+}
+
+static int root_cmp(const void *x, const void *y)
+{
+    const disc_pc *a = x, *b = y;   /* key: root; count: pairs; by count desc, root */
+    if (a->count != b->count) return a->count > b->count ? -1 : 1;
+    return a->key < b->key ? -1 : a->key > b->key;
+}
+
+static int key_cmp(const void *x, const void *y)
+{
+    const disc_pc *a = x, *b = y;
+    return a->key < b->key ? -1 : a->key > b->key;
+}
+
+/* Give each group of pairs (the pairs whose first document's smallest
+ * neighbour m is one root) to a process, the groups with the most pairs
+ * first, each to the process with the fewest pairs so far (longest
+ * processing time first: within 4/3 of the best balance); every process
+ * computes the same assignment from the same counts.  owner[i] receives
+ * the process of the i-th local pair. */
+static int balance_roots(disc_run *run, const uint32_t *m, int *owner, tsr_error *err)
+{
+    const tsr_comm *c = run->comm;
+    const int n = c->size;
+    const size_t np = run->npairs;
+    disc_pc *loc = malloc((np ? np : 1) * sizeof *loc), *in = NULL, *tot = NULL, *all = NULL;
+    size_t *at = calloc((size_t)n + 1, sizeof *at), nloc = 0, ntot = 0;
+    int *own = malloc((np ? np : 1) * sizeof *own);
+    int rc = loc && at && own ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    /* pairs per root, here; then summed at the root's home (root mod n) */
+    for (size_t i = 0; i < np && rc == TSR_OK; i++)
+        loc[i] = (disc_pc){ m[(run->pairs[i].key >> 32) / (uint64_t)n], 1, 0 };
+    if (rc == TSR_OK && np) {
+        qsort(loc, np, sizeof *loc, key_cmp);
+        for (size_t i = 0; i < np; i++) {
+            if (nloc && loc[nloc - 1].key == loc[i].key) loc[nloc - 1].count++;
+            else loc[nloc++] = loc[i];
+        }
+    }
+    for (size_t i = 0; i < nloc; i++) own[i] = (int)(loc[i].key % (uint64_t)n);
+    if (rc == TSR_OK) rc = route(c, loc, nloc, own, &in, at, err);
+    if (rc == TSR_OK) rc = merge_sum(in, at, n, 1, &tot, &ntot, err);
+    free(in);
+    in = NULL;
+    /* every root's count, to every process */
+    void *got = NULL;
+    size_t *rlen = calloc((size_t)n, sizeof *rlen);
+    const void **send = calloc((size_t)n, sizeof *send);
+    size_t *slen = calloc((size_t)n, sizeof *slen);
+    if (rc == TSR_OK && (!rlen || !send || !slen))
+        rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    for (int k = 0; k < n && rc == TSR_OK; k++) { send[k] = tot; slen[k] = ntot * sizeof *tot; }
+    if (rc == TSR_OK) rc = comm_x(c, send, slen, &got, rlen, err);
+    size_t nall = 0;
+    for (int k = 0; k < n && rc == TSR_OK; k++) nall += rlen[k] / sizeof *all;
+    all = got;
+    uint64_t *load = calloc((size_t)n, sizeof *load);
+    if (rc == TSR_OK && !load) rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    if (rc == TSR_OK) {
+        qsort(all, nall, sizeof *all, root_cmp);
+        for (size_t i = 0; i < nall; i++) {   /* the least loaded, lowest rank first */
+            int best = 0;
+            for (int k = 1; k < n; k++) if (load[k] < load[best]) best = k;
+            load[best] += all[i].count;
+            all[i].pad_ = (uint32_t)best;
+        }
+        qsort(all, nall, sizeof *all, key_cmp);
+        for (size_t i = 0; i < np; i++) {
+            const uint64_t r = m[(run->pairs[i].key >> 32) / (uint64_t)n];
+            size_t lo = 0, hi = nall;
+            while (lo < hi) {
+                const size_t mid = lo + (hi - lo) / 2;
+                if (all[mid].key < r) lo = mid + 1; else hi = mid;
+            }
+            owner[i] = lo < nall && all[lo].key == r ? (int)all[lo].pad_ : (int)(r % (uint64_t)n);
+        }
+    }
+    free(load);
+    free(got);
+    free(rlen);
+    free(send);
+    free(slen);
+    free(tot);
+    free(loc);
+    free(own);
+    free(at);
+    return rc;
+}
+
+/* Where the candidate pairs are aligned.  Preparing a document's text for
+ * alignment (read, decompress, cut into words) costs more than aligning
+ * it, and a process prepares each document it meets once: so the pairs of
+ * one group of documents should meet on one process.  The first document
+ * of each candidate pair (a, b), owned by process a mod size, learns the
+ * smallest document that any candidate pairs it with, m(a) <= a (one
+ * exchange: (b, a) goes to b's owner); the pair is aligned on process
+ * m(a) mod size.  The documents of a family share their smallest member,
+ * so a family's pairs meet (a chain a-b-c splits at most once). */
+static int place_pairs(disc_run *run, tsr_error *err)
+{
+    const tsr_comm *c = run->comm;
+    const int n = c->size, me = c->rank;
+    const size_t np = run->npairs;
+    const uint64_t mine = (run->r->documents + (uint64_t)n - 1) / (uint64_t)n;
+    disc_pc *nb = malloc((np ? np : 1) * sizeof *nb), *in = NULL;
+    int *owner = malloc((np ? np : 1) * sizeof *owner);
+    uint32_t *m = malloc((mine ? mine : 1) * sizeof *m);
+    size_t *at = calloc((size_t)n + 1, sizeof *at);
+    int rc = nb && owner && m && at ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < np && rc == TSR_OK; i++) {   /* (b, a) to b's owner */
+        const uint64_t a = run->pairs[i].key >> 32, b = run->pairs[i].key & 0xffffffffu;
+        nb[i] = (disc_pc){ b << 32 | a, 0, 0 };
+        owner[i] = (int)(b % (uint64_t)n);
+    }
+    if (rc == TSR_OK) rc = route(c, nb, np, owner, &in, at, err);
+    for (uint64_t j = 0; j < mine && rc == TSR_OK; j++) m[j] = (uint32_t)(j * (uint64_t)n + (uint64_t)me);
+    for (size_t i = 0; i < at[n] && rc == TSR_OK; i++) {
+        const uint64_t d = in[i].key >> 32, y = in[i].key & 0xffffffffu;
+        if (d / (uint64_t)n < mine && y < m[d / (uint64_t)n]) m[d / (uint64_t)n] = (uint32_t)y;
+    }
+    free(in);
+    in = NULL;
+    if (rc == TSR_OK) rc = balance_roots(run, m, owner, err);
+    if (rc == TSR_OK) rc = route(c, run->pairs, np, owner, &in, at, err);
+    disc_pc *out = NULL;
+    size_t nout = 0;
+    if (rc == TSR_OK) rc = merge_sum(in, at, n, 1, &out, &nout, err);
+    free(in);
+    free(nb);
+    free(owner);
+    free(m);
+    free(at);
+    if (rc != TSR_OK) return rc;
+    free(run->pairs);
+    run->pairs = out;
+    run->npairs = nout;
+    return TSR_OK;
+}
+
+/* Send each counted pair to the owner of its first document (a mod size),
+ * which sums what arrives and keeps the candidates (count >= min_shared);
+ * then place them (place_pairs). */
+static int disc_pairs_exchange(disc_run *run, tsr_error *err)
+{
+    const tsr_comm *c = run->comm;
+    const int n = c->size;
+    int *owner = malloc((run->npairs ? run->npairs : 1) * sizeof *owner);
+    size_t *at = calloc((size_t)n + 1, sizeof *at);
+    disc_pc *in = NULL, *cand = NULL;
+    size_t ncand = 0;
+    int rc = owner && at ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < run->npairs && rc == TSR_OK; i++)
+        owner[i] = (int)((run->pairs[i].key >> 32) % (uint64_t)n);
+    if (rc == TSR_OK) rc = route(c, run->pairs, run->npairs, owner, &in, at, err);
+    if (rc == TSR_OK)
+        rc = merge_sum(in, at, n, (uint64_t)run->p->min_shared, &cand, &ncand, err);
+    free(in);
+    free(owner);
+    free(at);
+    if (rc != TSR_OK) return rc;
+    free(run->pairs);
+    run->pairs = cand;
+    run->npairs = ncand;
+    return place_pairs(run, err);
 }
 
 /* Process 0 gathers every process's links, in process order, and sums
@@ -1620,7 +1784,7 @@ int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
     if (rc == TSR_OK) rc = disc_pairs(&run, err);                /* 1. */
     if (rc == TSR_OK) {
         /* one read transaction over all the document reads of 2. and 3. */
-        run.in_txn = ix_read_begin(ix, NULL) == TSR_OK;
+            run.in_txn = ix_read_begin(ix, NULL) == TSR_OK;
         rc = disc_links(&run, err);                                /* 2. */
     }
     free(run.pairs);
