@@ -61,18 +61,21 @@ int cmd_stats(int argc, char **argv)
         printf("{\"documents\":%llu,\"text_bytes\":%llu,\"stored_bytes\":%llu,"
                "\"segments\":%llu,\"postings\":%llu,\"postings_bytes\":%llu,"
                "\"catalog_bytes\":%llu,\"commits\":%llu,\"ngram\":%d,\"window\":%d,"
-               "\"postings_ratio\":%.4f}\n",
+               "\"postings_ratio\":%.4f,\"shards\":%llu}\n",
                (unsigned long long)s.documents, (unsigned long long)s.text_bytes,
                (unsigned long long)s.stored_bytes, (unsigned long long)s.segments,
                (unsigned long long)s.postings, (unsigned long long)s.postings_bytes,
                (unsigned long long)s.catalog_bytes, (unsigned long long)s.commits,
-               s.ngram, s.window, ratio);
+               s.ngram, s.window, ratio, (unsigned long long)s.shards);
     } else {
         printf("index        %s\n", db);
         printf("documents    %llu\n", (unsigned long long)s.documents);
         printf("text         %.1f MB\n", s.text_bytes / 1e6);
         printf("stored       %.1f MB (compressed text and catalog: %.1f MB)\n",
                s.stored_bytes / 1e6, s.catalog_bytes / 1e6);
+        if (s.shards > 1)
+            printf("shards       %llu (doc/index-format.md section 10)\n",
+                   (unsigned long long)s.shards);
         printf("segments     %llu\n", (unsigned long long)s.segments);
         printf("postings     %llu, %.1f MB, %.2f x text\n", (unsigned long long)s.postings,
                s.postings_bytes / 1e6, ratio);

@@ -270,6 +270,36 @@ static void test_discover_processes(void)
     tsr_discovery_free(one);
 }
 
+static int failing_exchange(void *ud, const void *const *send, const size_t *send_len,
+                            void **recv, size_t *recv_len, char *msg, size_t msg_size)
+{
+    (void)ud; (void)send; (void)send_len; (void)recv_len;
+    *recv = NULL;
+    snprintf(msg, msg_size, "rank 1 is gone");
+    return -1;
+}
+
+/* A failed exchange is the call's error, with the caller's message; a
+ * comm that makes no sense is refused. */
+static void test_discover_comm_errors(void)
+{
+    tsr_index *ix = NULL;
+    tsr_error e;
+    CHECK(tsr_index_open(sharded, TSR_OPEN_READONLY, &ix, &e) == TSR_OK);
+    if (!ix) return;
+    tsr_comm c = { 0, 2, failing_exchange, NULL };
+    tsr_discover_opts o;
+    tsr_discover_opts_default(&o);
+    o.comm = &c;
+    tsr_discovery *d = NULL;
+    CHECK(tsr_discover(ix, NULL, &o, &d, &e) == TSR_ERR_IO && d == NULL);
+    CHECK(strstr(e.message, "rank 1 is gone") != NULL);
+    tsr_comm bad = { 2, 2, failing_exchange, NULL };
+    o.comm = &bad;
+    CHECK(tsr_discover(ix, NULL, &o, &d, &e) == TSR_ERR_INVALID);
+    tsr_index_close(ix);
+}
+
 static void test_append_and_duplicates(void)
 {
     tsr_index *ix = NULL, *rd = NULL;
@@ -378,6 +408,7 @@ int main(void)
     RUN(test_build);
     RUN(test_same_documents);
     RUN(test_discover_processes);
+    RUN(test_discover_comm_errors);
     RUN(test_append_and_duplicates);
     RUN(test_bad_lists);
     RUN(test_plain_then_shards);
