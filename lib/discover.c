@@ -1102,24 +1102,39 @@ static int comm_x(const tsr_comm *c, const void *const *send, const size_t *slen
     return TSR_OK;
 }
 
-/* The same bytes to every process; *recv gets size times len bytes. */
-static int comm_all(const tsr_comm *c, const void *buf, size_t len, void **recv,
-                    tsr_error *err)
+/* The same `len` bytes to every process; *recv gets what all sent, in
+ * process order, *total its length. */
+static int comm_share(const tsr_comm *c, const void *buf, size_t len, void **recv,
+                      size_t *total, tsr_error *err)
 {
     const int n = c->size;
-    const void **send = malloc((size_t)n * sizeof *send);
-    size_t *slen = malloc((size_t)n * sizeof *slen), *rlen = malloc((size_t)n * sizeof *rlen);
+    const void **send = calloc((size_t)n, sizeof *send);
+    size_t *slen = calloc((size_t)n, sizeof *slen), *rlen = calloc((size_t)n, sizeof *rlen);
     int rc = send && slen && rlen ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
     for (int k = 0; k < n && rc == TSR_OK; k++) { send[k] = buf; slen[k] = len; }
     if (rc == TSR_OK) rc = comm_x(c, send, slen, recv, rlen, err);
-    for (int k = 0; k < n && rc == TSR_OK; k++)
-        if (rlen[k] != len)
-            rc = tsr_seterr(err, TSR_ERR_IO, "process %d sent %zu bytes, not %zu", k, rlen[k],
-                            len);
+    *total = 0;
+    for (int k = 0; k < n && rc == TSR_OK; k++) *total += rlen[k];
     free(send);
     free(slen);
     free(rlen);
     return rc;
+}
+
+/* comm_share of `len` bytes that every process sends alike: *recv gets
+ * size times len bytes. */
+static int comm_all(const tsr_comm *c, const void *buf, size_t len, void **recv,
+                    tsr_error *err)
+{
+    size_t total = 0;
+    TSR_FORWARD(comm_share(c, buf, len, recv, &total, err));
+    if (total != (size_t)c->size * len) {
+        free(*recv);
+        *recv = NULL;
+        return tsr_seterr(err, TSR_ERR_IO, "processes sent %zu bytes, not %d x %zu", total,
+                          c->size, len);
+    }
+    return TSR_OK;
 }
 
 /* Which finished stages to take from the work directory: those that
@@ -1231,22 +1246,38 @@ static int key_cmp(const void *x, const void *y)
     return a->key < b->key ? -1 : a->key > b->key;
 }
 
+/* A group with at least this share, 1 / (DISC_HEAVY * processes), of
+ * all candidate pairs is placed by load; the others by hash. */
+#define DISC_HEAVY 64
+
+/* A process for a light group: its root, hashed. */
+static int hash_owner(uint64_t root, int n)
+{
+    return (int)(((root + 1) * 0x9E3779B97F4A7C15ull >> 32) % (uint64_t)n);
+}
+
 /* Give each group of pairs (the pairs whose first document's smallest
- * neighbour m is one root) to a process, the groups with the most pairs
- * first, each to the process with the fewest pairs so far (longest
- * processing time first: within 4/3 of the best balance); every process
- * computes the same assignment from the same counts.  owner[i] receives
- * the process of the i-th local pair. */
+ * neighbour is one root) to a process.  The group sizes are summed at
+ * each root's home (root mod size).  Heavy groups (DISC_HEAVY above) go
+ * to every process, which place them the same way: the largest first, each
+ * to the process with the fewest pairs so far (longest processing time
+ * first, within 4/3 of the best balance); the many light groups go by a
+ * hash of their root, which balances them on average.  So what is shared
+ * stays small, at most DISC_HEAVY groups per process, at any scale.
+ * owner[i] receives the process of the i-th local pair. */
 static int balance_roots(disc_run *run, const uint32_t *m, int *owner, tsr_error *err)
 {
     const tsr_comm *c = run->comm;
     const int n = c->size;
     const size_t np = run->npairs;
-    disc_pc *loc = malloc((np ? np : 1) * sizeof *loc), *in = NULL, *tot = NULL, *all = NULL;
-    size_t *at = calloc((size_t)n + 1, sizeof *at), nloc = 0, ntot = 0;
+    disc_pc *loc = malloc((np ? np : 1) * sizeof *loc), *in = NULL, *tot = NULL, *heavy = NULL;
+    size_t *at = calloc((size_t)n + 1, sizeof *at), nloc = 0, ntot = 0, nheavy = 0, len = 0;
     int *own = malloc((np ? np : 1) * sizeof *own);
-    int rc = loc && at && own ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
-    /* pairs per root, here; then summed at the root's home (root mod n) */
+    uint64_t *load = calloc((size_t)n, sizeof *load), total = 0;
+    void *got = NULL;
+    int rc = loc && at && own && load ? TSR_OK
+                                      : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    /* pairs per root, here; then summed at the root's home */
     for (size_t i = 0; i < np && rc == TSR_OK; i++)
         loc[i] = (disc_pc){ m[(run->pairs[i].key >> 32) / (uint64_t)n], 1, 0 };
     if (rc == TSR_OK && np) {
@@ -1259,49 +1290,48 @@ static int balance_roots(disc_run *run, const uint32_t *m, int *owner, tsr_error
     for (size_t i = 0; i < nloc; i++) own[i] = (int)(loc[i].key % (uint64_t)n);
     if (rc == TSR_OK) rc = route(c, loc, nloc, own, &in, at, err);
     if (rc == TSR_OK) rc = merge_sum(in, at, n, 1, &tot, &ntot, err);
-    free(in);
-    in = NULL;
-    /* every root's count, to every process */
-    void *got = NULL;
-    size_t *rlen = calloc((size_t)n, sizeof *rlen);
-    const void **send = calloc((size_t)n, sizeof *send);
-    size_t *slen = calloc((size_t)n, sizeof *slen);
-    if (rc == TSR_OK && (!rlen || !send || !slen))
-        rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
-    for (int k = 0; k < n && rc == TSR_OK; k++) { send[k] = tot; slen[k] = ntot * sizeof *tot; }
-    if (rc == TSR_OK) rc = comm_x(c, send, slen, &got, rlen, err);
-    size_t nall = 0;
-    for (int k = 0; k < n && rc == TSR_OK; k++) nall += rlen[k] / sizeof *all;
-    all = got;
-    uint64_t *load = calloc((size_t)n, sizeof *load);
-    if (rc == TSR_OK && !load) rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    /* all pairs, and the heavy groups, to everyone */
+    const uint64_t mine = np;
+    if (rc == TSR_OK) rc = comm_all(c, &mine, sizeof mine, &got, err);
+    for (int k = 0; rc == TSR_OK && k < n; k++) {
+        uint64_t v;
+        memcpy(&v, (char *)got + k * sizeof v, sizeof v);
+        total += v;
+    }
+    free(got);
+    got = NULL;
+    const uint64_t thr = total / ((uint64_t)DISC_HEAVY * (uint64_t)n) + 1;
+    for (size_t i = 0; i < ntot && rc == TSR_OK; i++)
+        if (tot[i].count >= thr) tot[nheavy++] = tot[i];
+    if (rc == TSR_OK) rc = comm_share(c, tot, nheavy * sizeof *tot, &got, &len, err);
+    heavy = got;
+    nheavy = rc == TSR_OK ? len / sizeof *heavy : 0;
     if (rc == TSR_OK) {
-        qsort(all, nall, sizeof *all, root_cmp);
-        for (size_t i = 0; i < nall; i++) {   /* the least loaded, lowest rank first */
+        qsort(heavy, nheavy, sizeof *heavy, root_cmp);
+        for (size_t i = 0; i < nheavy; i++) {   /* the least loaded, lowest rank first */
             int best = 0;
             for (int k = 1; k < n; k++) if (load[k] < load[best]) best = k;
-            load[best] += all[i].count;
-            all[i].pad_ = (uint32_t)best;
+            load[best] += heavy[i].count;
+            heavy[i].pad_ = (uint32_t)best;
         }
-        qsort(all, nall, sizeof *all, key_cmp);
+        qsort(heavy, nheavy, sizeof *heavy, key_cmp);
         for (size_t i = 0; i < np; i++) {
             const uint64_t r = m[(run->pairs[i].key >> 32) / (uint64_t)n];
-            size_t lo = 0, hi = nall;
+            size_t lo = 0, hi = nheavy;
             while (lo < hi) {
                 const size_t mid = lo + (hi - lo) / 2;
-                if (all[mid].key < r) lo = mid + 1; else hi = mid;
+                if (heavy[mid].key < r) lo = mid + 1; else hi = mid;
             }
-            owner[i] = lo < nall && all[lo].key == r ? (int)all[lo].pad_ : (int)(r % (uint64_t)n);
+            owner[i] = lo < nheavy && heavy[lo].key == r ? (int)heavy[lo].pad_
+                                                          : hash_owner(r, n);
         }
     }
-    free(load);
-    free(got);
-    free(rlen);
-    free(send);
-    free(slen);
+    free(heavy);
+    free(in);
     free(tot);
     free(loc);
     free(own);
+    free(load);
     free(at);
     return rc;
 }

@@ -1310,12 +1310,9 @@ static uint64_t file_size(const char *dir, const char *name)
     return n;
 }
 
-int tsr_index_stats(tsr_index *ix, tsr_stats *out, tsr_error *err)
+/* The counts of a plain index's catalog and segments. */
+static void plain_stats(const tsr_index *ix, tsr_stats *out)
 {
-    if (!ix || !out)
-        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_stats: NULL argument");
-    if (ix->sh)
-        return sh_stats(ix, out, err);
     memset(out, 0, sizeof *out);
     out->documents = ix->meta.docs;
     out->text_bytes = ix->meta.text_bytes;
@@ -1328,6 +1325,16 @@ int tsr_index_stats(tsr_index *ix, tsr_stats *out, tsr_error *err)
     out->catalog_bytes = file_size(ix->dir, IX_CATALOG) + file_size(ix->dir, IX_CATALOG "-wal");
     out->commits = ix->meta.commits;
     out->shards = 1;
+}
+
+int tsr_index_stats(tsr_index *ix, tsr_stats *out, tsr_error *err)
+{
+    if (!ix || !out)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_stats: NULL argument");
+    if (ix->sh)
+        TSR_FORWARD(sh_stats(ix, out, err));   /* the shards' sums */
+    else
+        plain_stats(ix, out);
     out->ngram = ix->meta.ngram;
     out->window = ix->meta.window;
     if (ix->cache)

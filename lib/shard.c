@@ -481,12 +481,7 @@ int sh_stats(tsr_index *ix, tsr_stats *out, tsr_error *err)
         out->catalog_bytes += s.catalog_bytes;
         out->commits += s.commits;
     }
-    out->ngram = ix->meta.ngram;
-    out->window = ix->meta.window;
     out->shards = sh->n;
-    if (ix->cache)
-        dc_stats(ix->cache, &out->cache_bytes, &out->cache_docs, &out->cache_hits,
-                 &out->cache_misses);
     return TSR_OK;
 }
 
@@ -593,6 +588,28 @@ static int rm_shard_dir(const char *path, tsr_error *err)
     return rc;
 }
 
+/* Remove the directory of shard `number` of dir, which the list must not
+ * hold (TSR_ERR_INVALID); *path (free it) gets its path, *nlisted the
+ * number of shards listed. */
+static int clear_unlisted(const char *dir, uint64_t number, char **path, size_t *nlisted,
+                          tsr_error *err)
+{
+    char name[64];
+    number_name(number, name, sizeof name);
+    char **names = NULL;
+    size_t n = 0;
+    *path = NULL;
+    TSR_FORWARD(list_or_none(dir, &names, &n, err));
+    const int taken = listed(names, n, name);
+    names_free(names, n);
+    *nlisted = n;
+    if (taken)
+        return tsr_seterr(err, TSR_ERR_INVALID, "%s: shard %s is listed", dir, name);
+    *path = ix_path_join(dir, name);
+    TSR_CHECK_ALLOC(*path, err);
+    return rm_shard_dir(*path, err);
+}
+
 int tsr_shard_next(const char *dir, uint64_t *first, tsr_error *err)
 {
     if (!dir || !first) return tsr_seterr(err, TSR_ERR_INVALID, "tsr_shard_next: NULL argument");
@@ -615,18 +632,9 @@ int tsr_shard_create(const char *dir, uint64_t number, tsr_index **out, tsr_erro
     if (!dir || !out) return tsr_seterr(err, TSR_ERR_INVALID, "tsr_shard_create: NULL argument");
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return tsr_seterr(err, TSR_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
-    char name[64];
-    number_name(number, name, sizeof name);
-    char **names = NULL;
+    char *path = NULL;
     size_t n = 0;
-    TSR_FORWARD(list_or_none(dir, &names, &n, err));
-    const int taken = listed(names, n, name);
-    names_free(names, n);
-    if (taken)
-        return tsr_seterr(err, TSR_ERR_INVALID, "%s: shard %s is already listed", dir, name);
-    char *path = ix_path_join(dir, name);
-    TSR_CHECK_ALLOC(path, err);
-    int rc = rm_shard_dir(path, err);   /* what a failed build left */
+    int rc = clear_unlisted(dir, number, &path, &n, err);   /* what a failed build left */
     if (rc == TSR_OK) rc = tsr_index_open(path, TSR_OPEN_CREATE, out, err);
     free(path);
     if (rc == TSR_OK && (n > 0 || has_catalog(dir))) {
@@ -686,18 +694,9 @@ int tsr_shard_publish(const char *dir, const uint64_t *numbers, size_t n, tsr_er
 int tsr_shard_drop(const char *dir, uint64_t number, tsr_error *err)
 {
     if (!dir) return tsr_seterr(err, TSR_ERR_INVALID, "tsr_shard_drop: NULL argument");
-    char name[64];
-    number_name(number, name, sizeof name);
-    char **names = NULL;
+    char *path = NULL;
     size_t n = 0;
-    TSR_FORWARD(list_or_none(dir, &names, &n, err));
-    const int taken = listed(names, n, name);
-    names_free(names, n);
-    if (taken)
-        return tsr_seterr(err, TSR_ERR_INVALID, "%s: shard %s is listed: not dropped", dir, name);
-    char *path = ix_path_join(dir, name);
-    TSR_CHECK_ALLOC(path, err);
-    int rc = rm_shard_dir(path, err);
+    const int rc = clear_unlisted(dir, number, &path, &n, err);
     free(path);
     return rc;
 }
