@@ -229,9 +229,21 @@ static int check_batch(tsr_index *ix, const char *queries, const char *outpath,
         tsr_docinfo q;
         int eof = 0;
         const int st = tsr_reader_next(rd, &q, &eof, &e);
+        const int mine_i = i % (uint64_t)size == (uint64_t)rank;
+        if (st == TSR_ERR_JSON || st == TSR_ERR_UTF8 || st == TSR_ERR_NUL ||
+            st == TSR_ERR_TOOBIG) {
+            /* a bad record is a line of its own; the reader goes on */
+            if (mine_i) {
+                fputs("{\"id\":null,\"error\":", mine);
+                cli_json_string(mine, e.message);
+                fputs("}\n", mine);
+            }
+            bad = 1;
+            continue;
+        }
         if (st != TSR_OK) { rc = cli_read_fail(st, e.message); break; }
         if (eof) break;
-        if (i % (uint64_t)size == (uint64_t)rank)
+        if (mine_i)
             rc = check_record(mine, ix, &q, p, &bad);
     }
     tsr_reader_close(rd);
