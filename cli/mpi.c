@@ -18,10 +18,13 @@
 #include <mpi.h>
 #endif
 
-static int g_rank, g_size = 1, g_on;
+static int g_rank, g_size = 1;
 static uint64_t g_sent;
-static char g_prog[64];
 static tsr_comm g_comm;
+#ifdef TSR_MPI
+static int g_on;          /* MPI_Init was called */
+static char g_prog[64];   /* "tessera[rank R of N]" */
+#endif
 
 int cli_mpi_built(void)
 {
