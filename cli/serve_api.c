@@ -183,7 +183,7 @@ static void get_stats(api *a, const srv_request *rq, srv_response *out)
         return;
     }
     double ratio = s.text_bytes ? (double)s.postings_bytes / (double)s.text_bytes : 0;
-    json_t *v = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:f, "
+    json_t *v = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:f, s:I, "
                           "s:{s:I, s:I, s:I, s:I}}",
                           "documents", (json_int_t)s.documents,
                           "text_bytes", (json_int_t)s.text_bytes,
@@ -195,6 +195,7 @@ static void get_stats(api *a, const srv_request *rq, srv_response *out)
                           "commits", (json_int_t)s.commits,
                           "ngram", s.ngram, "window", s.window,
                           "postings_ratio", (double)(long long)(ratio * 1e4 + 0.5) / 1e4,
+                          "shards", (json_int_t)s.shards,
                           "cache", "bytes", (json_int_t)s.cache_bytes,
                           "documents", (json_int_t)s.cache_docs,
                           "hits", (json_int_t)s.cache_hits,
