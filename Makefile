@@ -54,7 +54,7 @@ DEPS_OK  = $(BUILD)/.deps-ok
 
 .PHONY: deps-ok bench-discover demo bench-tools all lib cli tests test test-quick test-san eval bench install uninstall clean help deps fuzz
 
-all: $(BUILD)/tessera
+all: $(BUILD)/tessera $(BUILD)/libtessera.so $(BUILD)/libtessera_pic.a $(BUILD)/tessera.pc
 
 help:
 	@echo "make              build $(BUILD)/tessera (installs Debian packages if missing)"
@@ -98,7 +98,36 @@ $(BUILD)/libtessera.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-lib: $(BUILD)/libtessera.a
+# The shared library: the same sources compiled position-independent, only
+# the tsr_ API exported (lib/tessera.map), soname libtessera.so.MAJOR.
+# libtessera_pic.a holds the same objects for static linking into shared
+# objects (the Python extension, python/).  build/tessera.pc is for the
+# default PREFIX; `make install` writes one for its own.
+VERSION  = $(shell sed -n 's/^\#define TSR_VERSION_STRING "\(.*\)"/\1/p' lib/tessera.h)
+SOMAJOR  = $(firstword $(subst ., ,$(VERSION)))
+PIC_OBJ  = $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+SO_NAME  = libtessera.so.$(SOMAJOR)
+
+$(BUILD)/pic/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(BUILD)/libtessera_pic.a: $(PIC_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libtessera.so.$(VERSION): $(PIC_OBJ) lib/tessera.map
+	$(CC) $(LDSAN) -shared -Wl,-soname,$(SO_NAME) -Wl,--version-script=lib/tessera.map \
+	    -Wl,--no-undefined -o $@ $(PIC_OBJ) $(LDLIBS)
+
+$(BUILD)/libtessera.so: $(BUILD)/libtessera.so.$(VERSION)
+	ln -sf libtessera.so.$(VERSION) $(BUILD)/$(SO_NAME)
+	ln -sf libtessera.so.$(VERSION) $@
+
+$(BUILD)/tessera.pc: lib/tessera.pc.in lib/tessera.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+lib: $(BUILD)/libtessera.a $(BUILD)/libtessera.so $(BUILD)/libtessera_pic.a $(BUILD)/tessera.pc
 
 # The web page of `tessera serve`, embedded in the binary (web/embed.sh).
 WEB_SRC  = $(sort $(wildcard web/*.html web/*.css web/*.js))
@@ -152,15 +181,23 @@ bench: bench-tools
 fuzz:
 	$(MAKE) -f tests/fuzz/Makefile
 
-install: $(BUILD)/tessera
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/tessera $(DESTDIR)$(PREFIX)/bin/tessera
 	install -m 644 $(BUILD)/libtessera.a $(DESTDIR)$(PREFIX)/lib/libtessera.a
+	install -m 755 $(BUILD)/libtessera.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libtessera.so.$(VERSION)
+	ln -sf libtessera.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SO_NAME)
+	ln -sf libtessera.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libtessera.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' lib/tessera.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tessera.pc
 	install -m 644 lib/tessera.h $(DESTDIR)$(PREFIX)/include/tessera.h
 	install -m 644 doc/tessera.1 $(DESTDIR)$(PREFIX)/share/man/man1/tessera.1
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tessera $(DESTDIR)$(PREFIX)/lib/libtessera.a \
+	      $(DESTDIR)$(PREFIX)/lib/libtessera.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SO_NAME) \
+	      $(DESTDIR)$(PREFIX)/lib/libtessera.so $(DESTDIR)$(PREFIX)/lib/pkgconfig/tessera.pc \
 	      $(DESTDIR)$(PREFIX)/include/tessera.h $(DESTDIR)$(PREFIX)/share/man/man1/tessera.1
 
 clean:

@@ -16,6 +16,9 @@
 #              in chromium (Playwright), servers on 127.0.0.1   (full only)
 #   dedup      tests/cli/dedup.sh: tessera dedup end to end, bad
 #              input, SIGTERM/SIGKILL leave no output            (full only)
+#   shared     tests/cli/shared.sh: make install into a scratch root, the
+#              examples built with pkg-config against libtessera.so,
+#              its exported symbols and version node           (full only)
 #   mpi        tests/cli/mpi.sh: index, discover and check --jsonl on
 #              1-4 MPI ranks equal one process; killed and failing
 #              ranks (skipped, with a message, without MPI)     (full only)
@@ -135,6 +138,7 @@ if build; then
         run "serve (API, hostile, browser)" sh tests/serve/run.sh
         run "dedup cli" sh tests/cli/dedup.sh
         run "mpi (1-4 ranks, faults)" sh tests/cli/mpi.sh
+        run "shared library (install, pkg-config)" sh tests/cli/shared.sh
     fi
 fi
 
