@@ -73,7 +73,8 @@ help:
 # Install Debian packages when a library is missing (needs root or sudo).
 $(DEPS_OK):
 	@mkdir -p $(BUILD)
-	@{ pkg-config --exists $(PKGS) ompi-c && command -v mpirun && command -v python3 && command -v chromium && \
+	@{ pkg-config --exists $(PKGS) ompi-c && command -v mpirun && command -v python3 && \
+	   /usr/bin/python3 -c 'import pytest, setuptools' && command -v python3 && command -v chromium && \
 	   command -v node && command -v sim_text; } >/dev/null 2>&1 || sh scripts/install-deps.sh
 	@touch $@
 

@@ -19,6 +19,8 @@
 #   shared     tests/cli/shared.sh: make install into a scratch root, the
 #              examples built with pkg-config against libtessera.so,
 #              its exported symbols and version node           (full only)
+#   python     tests/python.sh: pip install of python/ into a scratch
+#              directory, then its pytest suite                 (full only)
 #   mpi        tests/cli/mpi.sh: index, discover and check --jsonl on
 #              1-4 MPI ranks equal one process; killed and failing
 #              ranks (skipped, with a message, without MPI)     (full only)
@@ -139,6 +141,7 @@ if build; then
         run "dedup cli" sh tests/cli/dedup.sh
         run "mpi (1-4 ranks, faults)" sh tests/cli/mpi.sh
         run "shared library (install, pkg-config)" sh tests/cli/shared.sh
+        run "python package (pip, pytest)" sh tests/python.sh
     fi
 fi
 

@@ -1,0 +1,186 @@
+"""pytest suite of the tessera package (run by `make test` through
+tests/python.sh, which installs the package into a scratch directory and
+points TESSERA_BIN at the command and TSR_CORPUS at a generated corpus).
+
+Equality with the command: the same index, the same texts, the JSON of
+`tessera check --jsonl` against Index.check, passage for passage."""
+import json
+import os
+import subprocess
+import threading
+
+import pytest
+
+import tessera
+
+BIN = os.environ.get("TESSERA_BIN", "tessera")
+CORPUS = os.environ.get("TSR_CORPUS")
+
+
+def run(*args, **kw):
+    return subprocess.run([BIN, *args], check=True, capture_output=True, text=True, **kw)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    if not CORPUS:
+        pytest.skip("TSR_CORPUS not set (tests/python.sh sets it)")
+    with open(CORPUS, encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+@pytest.fixture(scope="module")
+def cli_index(tmp_path_factory, corpus):
+    db = str(tmp_path_factory.mktemp("cli") / "db.tsr")
+    run("index", "-q", "--db", db, CORPUS)
+    return db
+
+
+def queries(corpus, n=40):
+    """Texts made of pieces of corpus documents, some unrelated words."""
+    out = []
+    for i in range(n):
+        a = corpus[(i * 37) % len(corpus)]["text"]
+        b = corpus[(i * 53 + 11) % len(corpus)]["text"]
+        out.append({"id": f"q{i}", "text": a[: 400 + 13 * i] + "\n\nnothing of this is reused. "
+                    + b[100: 900]})
+    return out
+
+
+def test_check_equals_cli(tmp_path, corpus, cli_index):
+    qs = queries(corpus)
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text("".join(json.dumps(q) + "\n" for q in qs), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    run("check", "--db", cli_index, "--jsonl", str(qfile), "-o", str(out))
+    cli = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(cli) == 40
+    with tessera.Index(cli_index, readonly=True) as ix:
+        found = 0
+        for q, c in zip(qs, cli):
+            r = ix.check(q["text"])
+            assert c.pop("id") == q["id"]
+            assert r.data == c
+            assert r.passages == c["passages"] and r.coverage == c["coverage"]
+            found += len(r.passages) > 0
+        assert found >= 35
+
+
+def test_discover_same_pairs(tmp_path, cli_index):
+    out = tmp_path / "pairs.jsonl"
+    run("discover", "-q", "--db", cli_index, "--workdir", str(tmp_path / "w"), "-o", str(out))
+    cli = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    with tessera.Index(cli_index, readonly=True) as ix:
+        py = list(ix.discover())
+        fams = ix.families()
+    assert len(py) == len(cli) > 100
+    key = lambda p: (p["a"]["id"], p["b"]["id"], p["a"]["begin"], p["b"]["begin"])  # noqa: E731
+    assert sorted(map(key, py)) == sorted(map(key, cli))
+    assert {p["family"] for p in py} == set(range(len(fams)))
+
+
+def test_add_and_stats(tmp_path, corpus):
+    db = str(tmp_path / "py.tsr")
+    with tessera.Index(db) as ix:
+        n = ix.add(dict(d, url=f"http://x/{i}") for i, d in enumerate(corpus[:500]))
+        assert n == 500
+        assert ix.add(corpus[:3]) == 0          # duplicate ids: skipped
+        s = ix.stats()
+        assert s["documents"] == 500 and s["shards"] == 1
+        doc = ix.get(corpus[7]["id"])
+        assert doc["text"] == corpus[7]["text"] and json.loads(doc["meta"])["url"] == "http://x/7"
+        assert ix.get(7)["id"] == corpus[7]["id"]
+    stats = json.loads(run("stats", "--db", db, "--json").stdout)
+    assert stats["documents"] == 500
+
+
+def test_roundtrip_10k(tmp_path):
+    db = str(tmp_path / "rt.tsr")
+    import random
+    rnd = random.Random(7)
+    docs = [{"id": f"d{i}", "text": " ".join(f"w{rnd.randrange(50000)}" for _ in range(40))}
+            for i in range(10000)]
+    with tessera.Index(db) as ix:
+        assert ix.add(docs) == 10000
+        assert ix.stats()["documents"] == 10000
+        for i in (0, 4999, 9999):
+            assert ix.get(f"d{i}")["text"] == docs[i]["text"]
+        r = ix.check(docs[1234]["text"])
+        assert any(p["source"]["id"] == "d1234" for p in r.passages)
+
+
+def test_threads(corpus, cli_index):
+    qs = queries(corpus, 16)
+    with tessera.Index(cli_index, readonly=True, cache=64 << 20) as ix:
+        want = [ix.check(q["text"]).data for q in qs]
+        got = [None] * len(qs)
+
+        def work(k):
+            for i in range(k, len(qs), 2):
+                got[i] = ix.check(qs[i]["text"]).data
+
+        th = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+        for t in th:
+            t.start()
+        for t in th:
+            t.join()
+        assert got == want
+
+
+def test_align_and_params():
+    a = ("for forty years the keeper climbed the iron stairs every evening at dusk, "
+         "trimmed the wick, polished the great lens and wound the clockwork")
+    b = ("on gull point, for forty years the keeper climbed the iron stairs every evening at "
+         "dusk, trimmed the wick, polished the great lens and wound the clockwork; then slept")
+    r = tessera.align(a, b)
+    assert r.passages and r.passages[0]["similarity"] > 0.9
+    assert tessera.align(a, b, min_words=1000).passages == []
+    with pytest.raises(tessera.InvalidError):
+        tessera.align(a, b, min_wordz=3)
+    with pytest.raises(tessera.InvalidError):
+        tessera.align(a, b, min_similarity=2.0)
+
+
+def test_errors(tmp_path):
+    with pytest.raises(tessera.NotFoundError):
+        tessera.Index(str(tmp_path / "missing"), readonly=True)
+    with pytest.raises(tessera.UTF8Error) as e:
+        tessera.align(b"good text \xc3\x28 bad", "x")
+    assert e.value.offset == 10 and e.value.status == 3
+    with pytest.raises(tessera.NulError):
+        tessera.align(b"a\x00b", "a b")
+    db = str(tmp_path / "e.tsr")
+    with tessera.Index(db) as ix:
+        with pytest.raises(tessera.LockedError):
+            tessera.Index(db)
+        with pytest.raises(tessera.UTF8Error):
+            ix.add([{"id": "x", "text": b"\xff\xfe"}])
+        assert ix.add([{"id": "x", "text": b"\xff\xfe"}, {"id": "y", "text": "ok words"}],
+                      skip_bad=True) == 1
+        with pytest.raises(tessera.NotFoundError):
+            ix.get("nope")
+    ro = tessera.Index(db, readonly=True)
+    with pytest.raises(tessera.ReadOnlyError):
+        ro.add([{"id": "z", "text": "more"}])
+    ro.close()
+    with pytest.raises(tessera.Error):
+        ro.check("after close")
+
+
+def test_dedup():
+    base = " ".join(f"word{k}" for k in range(200))
+    near = base.replace("word50 ", "other ", 1)
+    docs = [{"id": "a", "text": base}, {"id": "b", "text": "something else entirely " * 20},
+            {"id": "c", "text": base}, {"id": "d", "text": near}]
+    kept = [d["id"] for d in tessera.dedup(docs)]
+    assert kept == ["a", "b"]
+    cl = tessera.dedup(docs, clusters=True)
+    assert cl == [{"keep": 0, "members": [0, 2, 3], "similarity": cl[0]["similarity"]}]
+    assert [d["id"] for d in tessera.dedup(docs, threshold=0.999)] == ["a", "b", "d"]
+
+
+def test_to_pandas(corpus, cli_index):
+    pd = pytest.importorskip("pandas")
+    with tessera.Index(cli_index, readonly=True) as ix:
+        df = ix.check(queries(corpus, 1)[0]["text"]).to_pandas()
+    assert isinstance(df, pd.DataFrame) and "source_id" in df.columns and len(df) > 0
