@@ -17,6 +17,7 @@ index at once use the cores.
 from __future__ import annotations
 
 import json
+import math
 import threading
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Union
 
@@ -305,8 +306,11 @@ class Index:
                     "date": i["date"], "series": i["series"], "docno": docno}
 
         for (a, b, ab, ae, bb, be, aw, bw, m, sim, ev, fam) in links:
+            # the values as the command writes them (6 and 3 significant digits)
             yield {"family": fam, "a": side(a, ab, ae), "b": side(b, bb, be),
-                   "similarity": sim, "evalue": ev, "words": [aw, bw], "matches": m}
+                   "similarity": float(f"{sim:.6g}"),
+                   "evalue": float(f"{ev:.3g}") if math.isfinite(ev) else 0.0,
+                   "words": [aw, bw], "matches": m}
 
     def families(self, **kw: Any) -> List[Dict[str, Any]]:
         """The reuse families of a discovery (same options as discover):
