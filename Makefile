@@ -74,7 +74,7 @@ help:
 $(DEPS_OK):
 	@mkdir -p $(BUILD)
 	@{ pkg-config --exists $(PKGS) ompi-c && command -v mpirun && command -v python3 && \
-	   /usr/bin/python3 -c 'import pytest, setuptools' && command -v python3 && command -v chromium && \
+	   /usr/bin/python3 -c 'import pytest, setuptools, pandas' && command -v python3 && command -v chromium && \
 	   command -v node && command -v sim_text; } >/dev/null 2>&1 || sh scripts/install-deps.sh
 	@touch $@
 

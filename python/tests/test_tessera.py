@@ -91,6 +91,12 @@ def test_add_and_stats(tmp_path, corpus):
         assert ix.get(7)["id"] == corpus[7]["id"]
     stats = json.loads(run("stats", "--db", db, "--json").stdout)
     assert stats["documents"] == 500
+    # a reader sees another writer's commits after refresh()
+    with tessera.Index(db, readonly=True) as rd, tessera.Index(db) as wr:
+        assert wr.add(corpus[500:510]) == 10
+        assert rd.stats()["documents"] == 500
+        rd.refresh()
+        assert rd.stats()["documents"] == 510
 
 
 def test_roundtrip_10k(tmp_path):
