@@ -225,6 +225,9 @@ static int check_batch(tsr_index *ix, const char *queries, const char *outpath,
         const int st = tsr_reader_open(queries, NULL, &rd, &e);
         if (st != TSR_OK) rc = cli_read_fail(st, e.message);
     }
+    /* progress on a terminal, from rank 0 only (all ranks read alike) */
+    cli_progress pg;
+    cli_progress_start(&pg, "checking", rank == 0 && !(mine == stdout && isatty(STDOUT_FILENO)));
     for (uint64_t i = 0; rc == EXIT_OK; i++) {
         tsr_docinfo q;
         int eof = 0;
@@ -245,7 +248,11 @@ static int check_batch(tsr_index *ix, const char *queries, const char *outpath,
         if (eof) break;
         if (mine_i)
             rc = check_record(mine, ix, &q, p, &bad);
+        if ((i & 15) == 0)
+            cli_progress_update(&pg, tsr_reader_bytes_done(rd), tsr_reader_bytes_total(rd),
+                                i + 1, 0);
     }
+    cli_progress_end(&pg);
     tsr_reader_close(rd);
     if (mine && mine != stdout && fclose(mine) != 0 && rc == EXIT_OK)
         rc = cli_fail(EXIT_SYSTEM, "%s: %s", mine_path, strerror(errno));
