@@ -38,6 +38,10 @@ static const char serve_help[] =
 "      --db DIR              the index (default: $TESSERA_DB, else ./tessera.tsr)\n"
 "      --listen ADDR:PORT    address to listen on (default 127.0.0.1:8080);\n"
 "                            [ADDR]:PORT for IPv6; port 0 picks a free port\n"
+"      --allow-host NAME     a host name the server answers to, besides\n"
+"                            localhost and IP addresses (requests naming another\n"
+"                            host get 421: a web page elsewhere cannot reach the\n"
+"                            server by DNS rebinding); repeatable; '*' for any\n"
 "      --threads N           worker threads (default: the number of cores)\n"
 "      --api-key-file FILE   the key that POST /api/documents needs, the file's\n"
 "                            first line (without it, adding is disabled)\n"
@@ -102,6 +106,7 @@ int cmd_serve(int argc, char **argv)
         { "max-connections", required_argument, 0, 'c' },
         { "cache", required_argument, 0, 'C' },
         { "refresh", required_argument, 0, 'r' }, { "quiet", no_argument, 0, 'q' },
+        { "allow-host", required_argument, 0, 'H' },
         { "help", no_argument, 0, 'h' }, CLI_PARAM_OPTIONS, { 0, 0, 0, 0 }
     };
     serve_config cfg = { 0 };
@@ -117,6 +122,8 @@ int cmd_serve(int argc, char **argv)
     cfg.refresh_ms = 1000;
     cfg.access_log = 1;
     const char *key_file = NULL;
+    static const char *hosts[64];
+    size_t nhosts = 0;
     int v, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hd:", opts, NULL)) != -1) {
@@ -129,6 +136,14 @@ int cmd_serve(int argc, char **argv)
             cfg.threads = v;
             break;
         case 'k': key_file = optarg; break;
+        case 'H':
+            if (nhosts == sizeof hosts / sizeof hosts[0])
+                return cli_usage_error("serve", "--allow-host: at most 64 names");
+            if (!*optarg || strpbrk(optarg, "/: "))
+                return cli_usage_error("serve", "--allow-host takes a host name, without "
+                                       "port or scheme ('%s')", optarg);
+            hosts[nhosts++] = optarg;
+            break;
         case 'b': {
             uint64_t bytes;
             if (cli_parse_size(optarg, 1, 1ull << 40, &bytes) != 0)
@@ -183,6 +198,8 @@ int cmd_serve(int argc, char **argv)
         if (rc != EXIT_OK) return rc;
         cfg.api_key = key;
     }
+    cfg.allow_hosts = hosts;
+    cfg.n_allow_hosts = nhosts;
     int rc = serve_run(&cfg);
     free(key);
     return rc;

@@ -40,6 +40,7 @@
 #include "cli.h"
 #include "serve.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +51,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
@@ -87,6 +89,7 @@ typedef struct req_ctx {
     char client[64];
     char method[16];            /* for the log, sanitized */
     char uri[200];
+    int nul_in_uri;             /* "%00" in the raw URI */
 } req_ctx;
 
 typedef struct server {
@@ -310,7 +313,40 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
             strcpy(r->client, "-");
     }
     sanitize(r->uri, sizeof r->uri, uri);
+    r->nul_in_uri = strstr(uri, "%00") != NULL;
     return r;
+}
+
+/* Whether the Host header names this server: no header (HTTP/1.0), an IP
+ * literal (v4, or v6 in brackets), "localhost" or a name under
+ * ".localhost", or a name of --allow-host ("*": any).  A DNS rebinding page
+ * reaches a loopback server under its own domain name, which fails here. */
+static int host_allowed(const serve_config *cfg, const char *host)
+{
+    if (!host || !*host)
+        return 1;
+    char h[256];
+    size_t n = 0;
+    if (host[0] == '[') {   /* [v6]:port */
+        const char *e = strchr(host, ']');
+        if (!e || (size_t)(e - host - 1) >= sizeof h) return 0;
+        memcpy(h, host + 1, (size_t)(e - host - 1));
+        h[e - host - 1] = 0;
+        struct in6_addr a6;
+        return inet_pton(AF_INET6, h, &a6) == 1;
+    }
+    while (host[n] && host[n] != ':' && n + 1 < sizeof h) {
+        h[n] = (char)tolower((unsigned char)host[n]);
+        n++;
+    }
+    h[n] = 0;
+    if (n && h[n - 1] == '.') h[--n] = 0;   /* "localhost." */
+    struct in_addr a4;
+    if (inet_pton(AF_INET, h, &a4) == 1) return 1;
+    if (!strcmp(h, "localhost") || (n > 10 && !strcmp(h + n - 10, ".localhost"))) return 1;
+    for (size_t i = 0; i < cfg->n_allow_hosts; i++)
+        if (!strcmp(cfg->allow_hosts[i], "*") || !strcasecmp(cfg->allow_hosts[i], h)) return 1;
+    return 0;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -414,6 +450,19 @@ static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *ur
         sanitize(r->method, sizeof r->method, method);
         if (!r->uri[0])
             sanitize(r->uri, sizeof r->uri, url);
+        /* decided from the headers, before any byte of a body is read */
+        const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        if (!host_allowed(s->cfg, host)) {
+            srv_error(&out, 421, "this server does not answer to the host name '%.100s' "
+                      "(tessera serve --allow-host NAME adds one)", host);
+            set_deadline(s, c, 1);
+            return send_response(s, c, r, method, &out);
+        }
+        if (r->nul_in_uri) {
+            srv_error(&out, 400, "a NUL byte (%%00) in the URI");
+            set_deadline(s, c, 1);
+            return send_response(s, c, r, method, &out);
+        }
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {

@@ -41,6 +41,11 @@ typedef struct serve_config {
     unsigned refresh_ms;       /* look for new commits this often; 0 = never */
     int access_log;            /* one line per request on stderr */
     tsr_params params;         /* for checks */
+    /* Host names the server answers to besides localhost names and IP
+     * literals (DNS rebinding: a page on another site must not reach a
+     * loopback server under its own name); "*" in the list: any. */
+    const char *const *allow_hosts;
+    size_t n_allow_hosts;
 } serve_config;
 
 /* Open the index, listen, serve until SIGTERM or SIGINT, then stop

@@ -215,6 +215,23 @@ def run_cases(a):
         assert r.returncode == 2, r
     _()
 
+    @case("serve --allow-host NAME: that name answered, others 421; bad names refused")
+    def _():
+        r = subprocess.run([a.tessera, "serve", "--db", db, "--allow-host", "http://x:80"],
+                           capture_output=True, timeout=10)
+        assert r.returncode == 2, r
+        s2 = Server(a.tessera, db, work, "hosts", "--allow-host", "search.example.org",
+                    "--quiet")
+        try:
+            st, h, d = request(s2.port, "GET", "/healthz",
+                               headers={"Host": "search.example.org:%d" % s2.port})
+            assert st == 200, (st, d)
+            st, h, d = request(s2.port, "GET", "/healthz", headers={"Host": "other.example.org"})
+            is_error(st, d, 421)
+        finally:
+            s2.stop()
+    _()
+
     srv = Server(a.tessera, db, work, "main", "--api-key-file", key_file, "--threads", "2",
                  "--timeout", "2", "--max-body", "1M", "--refresh", "0.3")
     p = srv.port
@@ -262,6 +279,31 @@ def api_cases(a, srv, p, db, docs, rnd, work):
     def _():
         st, h, d = request(p, "HEAD", "/healthz")
         assert st == 200 and d == b"", (st, d)
+    _()
+
+    @case("Host naming another site -> 421, before a body is read (DNS rebinding)")
+    def _():
+        for path in ("/api/stats", "/", "/api/documents/" + urllib.parse.quote(docs[0]["id"])):
+            st, h, d = request(p, "GET", path, headers={"Host": "evil.example"})
+            is_error(st, d, 421)
+        big = b'{"documents":[' + b'{"id":"x","text":"y"},' * 20000 + b'{"id":"z","text":"w"}]}'
+        st, h, d = request(p, "POST", "/api/documents", big,
+                           {"Host": "evil.example:80", "Content-Type": "application/json",
+                            "Authorization": "Bearer " + KEY})
+        is_error(st, d, 421)
+        for host in ("localhost", "localhost:%d" % p, "127.0.0.1", "[::1]:%d" % p,
+                     "app.localhost", "LOCALHOST."):
+            st, h, d = request(p, "GET", "/healthz", headers={"Host": host})
+            assert st == 200, (host, st, d)
+    _()
+
+    @case("%00 in a path -> 400 (was: the path cut at the NUL)")
+    def _():
+        st, h, d = request(p, "GET", "/api/documents/" + urllib.parse.quote(docs[0]["id"]) +
+                           "%00junk")
+        is_error(st, d, 400)
+        st, h, d = request(p, "GET", "/api/stats%00")
+        is_error(st, d, 400)
     _()
 
     @case("GET /api/stats: same counts as tessera stats --json")
@@ -524,7 +566,7 @@ def api_cases(a, srv, p, db, docs, rnd, work):
     @case("body over --max-body -> 413 (Content-Length and chunked)")
     def _():
         # refused on its headers, before any of the body is read
-        out = raw(p, b"POST /api/check HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+        out = raw(p, b"POST /api/check HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n"
                      b"Content-Length: 1310720\r\n\r\n")
         head, _, payload = out.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 413"), head[:60]
@@ -561,7 +603,7 @@ def hostile_cases(srv, p):
         socks = []
         for _i in range(20):
             s = socket.create_connection(("127.0.0.1", p), timeout=10)
-            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
             socks.append(s)
         t0 = time.time()
         closed = {}
@@ -590,7 +632,7 @@ def hostile_cases(srv, p):
     @case("slow body: a POST whose body trickles is cut at --timeout")
     def _():
         s = socket.create_connection(("127.0.0.1", p), timeout=10)
-        s.sendall(b"POST /api/check HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+        s.sendall(b"POST /api/check HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n"
                   b"Content-Length: 100000\r\n\r\n")
         t0 = time.time()
         cut = None
@@ -616,10 +658,10 @@ def hostile_cases(srv, p):
 
     @case("oversized headers and request line -> 431/414 or closed")
     def _():
-        for payload in (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n",
-                        b"GET /healthz HTTP/1.1\r\nHost: x\r\n" +
+        for payload in (b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n",
+                        b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n" +
                         b"".join(b"X-H%d: v\r\n" % i for i in range(20000)) + b"\r\n",
-                        b"GET /" + b"a" * 200000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"):
+                        b"GET /" + b"a" * 200000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n"):
             try:
                 out = raw(p, payload)
             except (BrokenPipeError, ConnectionResetError):
@@ -632,9 +674,9 @@ def hostile_cases(srv, p):
     @case("garbage and half requests -> 400 or closed, server fine")
     def _():
         for payload in (b"HELLO\r\n\r\n", b"\x00\x01\x02\xff\r\n\r\n", b"GET\r\n\r\n",
-                        b"GET / HTTP/9.9\r\n\r\n", b"POST /api/check HTTP/1.1\r\nHost: x\r\n"
+                        b"GET / HTTP/9.9\r\n\r\n", b"POST /api/check HTTP/1.1\r\nHost: localhost\r\n"
                         b"Content-Length: -5\r\n\r\n",
-                        b"POST /api/check HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                        b"POST /api/check HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n"
                         b"\r\nzz\r\n"):
             try:
                 out = raw(p, payload, timeout=6)
@@ -759,7 +801,7 @@ def limit_cases(a, db, work):
             held = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _i in range(4)]
             time.sleep(0.3)
             s = socket.create_connection(("127.0.0.1", srv.port), timeout=1.5)
-            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
             try:
                 early = s.recv(100)
             except socket.timeout:
@@ -796,7 +838,7 @@ def shutdown_cases(a, db, work, docs, rnd):
         srv = Server(a.tessera, db, work, "term", "--threads", "2", "--timeout", "10")
         body = query_from(docs, [5, 6], rnd).encode()
         s = socket.create_connection(("127.0.0.1", srv.port), timeout=15)
-        s.sendall(b"POST /api/check HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+        s.sendall(b"POST /api/check HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n"
                   b"Content-Length: %d\r\n\r\n" % len(body) + body[:100])
         time.sleep(0.3)
         srv.proc.send_signal(signal.SIGTERM)
@@ -804,7 +846,7 @@ def shutdown_cases(a, db, work, docs, rnd):
         assert srv.alive(), "exited with a request in flight"
         # no new connections now
         try:
-            raw(srv.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", timeout=2)
+            raw(srv.port, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n", timeout=2)
             refused = False
         except OSError:
             refused = True
