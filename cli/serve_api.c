@@ -289,7 +289,8 @@ static void get_document(api *a, const srv_request *rq, const char *id, srv_resp
         srv_error(out, http_status(st), "%s", e.message);
         return;
     }
-    json_t *meta = d->meta_json ? json_loads(d->meta_json, 0, NULL) : NULL;
+    /* JSON_ALLOW_NUL: a field may hold "\u0000" (a character of the text, kept) */
+    json_t *meta = d->meta_json ? json_loads(d->meta_json, JSON_ALLOW_NUL, NULL) : NULL;
     json_t *v = json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:s%}",
                           "id", str_or_null(d->id), "docno", (json_int_t)d->docno,
                           "title", str_or_null(d->title), "date", str_or_null(d->date),

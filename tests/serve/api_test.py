@@ -445,6 +445,17 @@ def api_cases(a, srv, p, db, docs, rnd, work):
         assert new_doc["id"] in source_ids(jbody(d)), jbody(d)["sources"]
     _()
 
+    @case("an extra field holding \\u0000 comes back as stored (was: null)")
+    def _():
+        doc = {"id": "nul-meta", "text": "words of a document with an odd field " * 3,
+               "note": "before\u0000after"}
+        st, _, d = request(p, "POST", "/api/documents", json.dumps(doc),
+                           {"Content-Type": "application/json", "Authorization": "Bearer " + KEY})
+        assert st == 201, (st, d)
+        st, _, d = request(p, "GET", "/api/documents/nul-meta")
+        assert st == 200 and jbody(d)["meta"] == {"note": "before\u0000after"}, d[:300]
+    _()
+
     @case("POST /api/documents: array with a duplicate id -> added 1, duplicate listed")
     def _():
         arr = [{"id": "arr-1", "text": "alpha beta gamma delta " * 5},
