@@ -7,7 +7,7 @@
 (function () {
   var $ = function (id) { return document.getElementById(id); };
   var el = T.el;
-  var res = null, tb = null, srcIdx = {}, marksOf = [], sel = -1, dimmed = null;
+  var res = null, tb = null, srcIdx = new Map(), marksOf = [], sel = -1, dimmed = null;
 
   /* ---- input ---------------------------------------------------------- */
   var ta = $('text');
@@ -67,8 +67,10 @@
   function colour(k) { return k % T.PALETTE; }
 
   function show(text, r) {
-    res = r; tb = new T.Bytes(text); srcIdx = {}; sel = -1; dimmed = null;
-    r.sources.forEach(function (s, k) { srcIdx[s.id] = k; });
+    /* a Map, not an object: ids such as "__proto__" or "constructor" are
+       ids like any other */
+    res = r; tb = new T.Bytes(text); srcIdx = new Map(); sel = -1; dimmed = null;
+    r.sources.forEach(function (s, k) { srcIdx.set(s.id, k); });
     $('result').hidden = false;
     unselect();
     cards(r);
@@ -174,7 +176,7 @@
       if (ps.length) {
         var srcs = [];
         ps.forEach(function (i) {
-          var k = srcIdx[r.passages[i].source.id];
+          var k = srcIdx.get(r.passages[i].source.id);
           if (srcs.indexOf(k) < 0) srcs.push(k);
         });
         node = el('mark', 'm s' + colour(srcs[0]), str);
@@ -230,7 +232,7 @@
     var p = res.passages[i];
     if (!p) return;
     sel = i;
-    var k = srcIdx[p.source.id], c = colour(k);
+    var k = srcIdx.get(p.source.id), c = colour(k);
     document.querySelectorAll('#doc mark.sel').forEach(function (x) { x.classList.remove('sel'); });
     marksOf[i].forEach(function (x) { x.classList.add('sel'); });
     $('layout').classList.add('split');

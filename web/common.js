@@ -46,15 +46,15 @@ var T = (function () {
     });
   }
 
-  var docs = {};
+  var docs = new Map();   /* not an object: any id is a key, "__proto__" too */
   /* A document of the index, fetched once. */
   function getDoc(id) {
-    if (!docs[id])
-      docs[id] = json('/api/documents/' + encodeURIComponent(id)).catch(function (e) {
-        delete docs[id];
+    if (!docs.has(id))
+      docs.set(id, json('/api/documents/' + encodeURIComponent(id)).catch(function (e) {
+        docs.delete(id);
         throw e;
-      });
-    return docs[id];
+      }));
+    return docs.get(id);
   }
 
   function docLink(id, b, e) {

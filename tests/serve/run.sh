@@ -83,10 +83,16 @@ if [ "$api_only" = 0 ]; then
         mkdir "$work/b"
         cp -r "$root/tests/data/corpus" "$work/b/corpus"
         cp "$root/tests/data/docs.jsonl" "$work/b/docs.jsonl"
-        (cd "$work/b" && "$bin" index --db ix corpus docs.jsonl "$work/docs.jsonl") \
+        # two documents whose ids are the names of Object's own properties: the
+        # page must not look them up in plain objects
+        p1="The harbour master counted seventeen fishing boats leaving before dawn, each painted a different shade of green, and wrote their names into the ledger that his grandfather had started when the pier was still made of oak planks and tar."
+        p2="Behind the old mill a narrow path climbs through the beech wood to a clearing where the villagers once dried flax in late summer, turning the bundles by hand every evening until the stalks rattled like paper in the wind."
+        printf '{"id":"__proto__","text":"%s"}\n{"id":"constructor","text":"%s"}\n' "$p1" "$p2" \
+            > "$work/b/odd.jsonl"
+        (cd "$work/b" && "$bin" index --db ix corpus docs.jsonl odd.jsonl "$work/docs.jsonl") \
             > /dev/null 2>&1 || fail "browser: indexing"
-        { cat "$root/tests/data/query.txt"; echo; sed -n '3,9p' "$root/tests/data/corpus/river.txt"; } \
-            > "$work/b/query.txt"
+        { cat "$root/tests/data/query.txt"; echo; sed -n '3,9p' "$root/tests/data/corpus/river.txt"
+          echo; echo "$p1"; echo; echo "$p2"; } > "$work/b/query.txt"
         (cd "$work/b" && "$bin" check --db ix --json query.txt) > "$work/b/check.json"
         python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps({"sources": [s["id"] for s in r["sources"]]}))' \
             "$work/b/check.json" > "$work/b/expect.json"
