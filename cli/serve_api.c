@@ -68,6 +68,16 @@ static int http_status(int st)
     }
 }
 
+/* A failure of the index, answered without its details (they name files
+ * of the server): the client gets the status and a general message, the
+ * server's log gets the library's message. */
+static void internal_error(srv_response *out, int st, const char *what, const char *detail)
+{
+    cli_warn("%s: %s", what, detail);
+    srv_error(out, http_status(st), "%s failed (%s); the server's log has the details", what,
+              tsr_strerror(st));
+}
+
 static void json_out(srv_response *out, int status, json_t *v, int pretty)
 {
     char *s = v ? json_dumps(v, (pretty ? JSON_INDENT(2) : JSON_COMPACT) | JSON_REAL_PRECISION(6)) : NULL;
@@ -179,7 +189,7 @@ static void get_stats(api *a, const srv_request *rq, srv_response *out)
     int st = tsr_index_stats(a->ix, &s, &e);
     pthread_rwlock_unlock(&a->lock);
     if (st != TSR_OK) {
-        srv_error(out, 500, "%s", e.message);
+        internal_error(out, st, "reading the index's counts", e.message);
         return;
     }
     double ratio = s.text_bytes ? (double)s.postings_bytes / (double)s.text_bytes : 0;
@@ -252,8 +262,9 @@ static void post_check(api *a, const srv_request *rq, srv_response *out)
     int st = tsr_index_check(a->ix, text, len, &a->cfg->params, &r, &e);
     pthread_rwlock_unlock(&a->lock);
     json_decref(root);
-    if (st != TSR_OK) {
-        srv_error(out, http_status(st), "%s", e.message);
+    if (st != TSR_OK) {   /* the text's fault (422 ...), or the index's */
+        if (http_status(st) >= 500) internal_error(out, st, "the check", e.message);
+        else srv_error(out, http_status(st), "%s", e.message);
         return;
     }
     char *s = tsr_result_json(r, rq->pretty ? TSR_JSON_PRETTY : 0);
@@ -286,7 +297,7 @@ static void get_document(api *a, const srv_request *rq, const char *id, srv_resp
         return;
     }
     if (st != TSR_OK) {
-        srv_error(out, http_status(st), "%s", e.message);
+        internal_error(out, st, "reading the document", e.message);
         return;
     }
     /* JSON_ALLOW_NUL: a field may hold "\u0000" (a character of the text, kept) */
@@ -511,7 +522,7 @@ static void post_documents(api *a, const srv_request *rq, srv_response *out)
             out->retry_after = 1;
             failed = 1;
         } else if (st != TSR_OK) {
-            srv_error(out, 500, "%s", e.message);
+            internal_error(out, st, "opening the index for writing", e.message);
             failed = 1;
         }
         for (size_t i = 0; i < n && !failed; i++) {
@@ -527,7 +538,7 @@ static void post_documents(api *a, const srv_request *rq, srv_response *out)
             }
         }
         if (!failed && added && (st = tsr_index_commit(w, &e)) != TSR_OK) {
-            srv_error(out, 500, "commit failed: %s", e.message);
+            internal_error(out, st, "the commit", e.message);
             failed = 1;
         }
         tsr_index_close(w);

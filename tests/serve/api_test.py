@@ -215,6 +215,25 @@ def run_cases(a):
         assert r.returncode == 2, r
     _()
 
+    @case("a failing index -> 500 without the server's paths; the log has them")
+    def _():
+        bad = os.path.join(work, "lockdir-ix")
+        subprocess.run([a.tessera, "index", "-q", "--db", bad, a.docs], check=True, timeout=120)
+        os.remove(os.path.join(bad, "LOCK"))
+        os.mkdir(os.path.join(bad, "LOCK"))        # the writer cannot open its lock file
+        s3 = Server(a.tessera, bad, work, "lockdir", "--api-key-file", key_file)
+        try:
+            st, h, d = request(s3.port, "POST", "/api/documents",
+                               json.dumps({"id": "new-x", "text": "a few words to add here"}),
+                               {"Content-Type": "application/json",
+                                "Authorization": "Bearer " + KEY})
+            v = is_error(st, d, 500)
+            assert work not in v["error"] and "LOCK" not in v["error"], v
+        finally:
+            s3.stop()
+        assert bad in s3.text(), s3.text()[-500:]
+    _()
+
     @case("serve --allow-host NAME: that name answered, others 421; bad names refused")
     def _():
         r = subprocess.run([a.tessera, "serve", "--db", db, "--allow-host", "http://x:80"],
