@@ -12,6 +12,7 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <getopt.h>
 #include <signal.h>
@@ -48,6 +49,9 @@ static const char index_help[] =
 "                          bytes, missing fields), count them, go on\n"
 "      --batch-mb N        commit after every N MB of text (default 256)\n"
 "      --threads N         threads that parse and fingerprint (default: all cores)\n"
+"      --wait-lock[=S]     when another writer holds the index, wait for it (at\n"
+"                          most S seconds; without S, as long as it takes)\n"
+"                          instead of failing at once (exit 4)\n"
 "  -q, --quiet             no progress bar, no summary\n"
 "  -h, --help              this help\n"
 "\n"
@@ -57,6 +61,32 @@ static const char index_help[] =
 
 static volatile sig_atomic_t interrupted;
 static int threads = -1;   /* --threads; -1: all cores */
+static double wait_lock;   /* --wait-lock: seconds; -1: no limit; 0: do not wait */
+
+/* Open `db` for writing; while another writer holds it, wait (--wait-lock)
+ * and try again every tenth of a second. */
+static int open_waiting(const char *db, tsr_index **ix, int quiet)
+{
+    const double t0 = cli_now();
+    int said = 0;
+    for (;;) {
+        tsr_error e = { 0 };
+        const int st = tsr_index_open(db, TSR_OPEN_CREATE, ix, &e);
+        if (st != TSR_ERR_LOCKED || wait_lock == 0 || interrupted ||
+            (wait_lock > 0 && cli_now() - t0 >= wait_lock))
+            return st == TSR_OK ? EXIT_OK
+                   : st == TSR_ERR_LOCKED && wait_lock != 0
+                       ? cli_fail(EXIT_INDEX, "%s: still locked by another writer after %.1f s",
+                                  db, cli_now() - t0)
+                       : cli_open_index(db, TSR_OPEN_CREATE, ix);
+        if (!said && !quiet) {
+            cli_warn("%s: another writer holds the index; waiting (--wait-lock)", db);
+            said = 1;
+        }
+        struct timespec ts = { 0, 100000000L };
+        nanosleep(&ts, NULL);
+    }
+}
 static void on_signal(int sig) { (void)sig; interrupted = 1; }
 
 /* What one run of the indexing loop did. */
@@ -576,7 +606,7 @@ int cmd_index(int argc, char **argv)
         { "text-field", required_argument, 0, 't' }, { "title-field", required_argument, 0, 'T' },
         { "date-field", required_argument, 0, 'D' }, { "series-field", required_argument, 0, 'S' },
         { "skip-bad", no_argument, 0, 'k' }, { "batch-mb", required_argument, 0, 'b' },
-        { "threads", required_argument, 0, 'n' },
+        { "threads", required_argument, 0, 'n' }, { "wait-lock", optional_argument, 0, 'W' },
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
     };
     tsr_reader_opts ro;
@@ -610,6 +640,15 @@ int cmd_index(int argc, char **argv)
             threads = (int)t;
             break;
         }
+        case 'W':
+            if (!optarg) wait_lock = -1.0;
+            else {
+                char *end;
+                wait_lock = strtod(optarg, &end);
+                if (*end || !(wait_lock >= 0) || wait_lock > 1e7)
+                    return cli_usage_error("index", "--wait-lock takes seconds, 0 to 10000000");
+            }
+            break;
         case 'q': quiet = 1; break;
         case 'h': fputs(index_help, stdout); return EXIT_OK;
         default: return cli_usage_error("index", "unknown option");
@@ -621,15 +660,15 @@ int cmd_index(int argc, char **argv)
     if (cli_mpi_size() > 1)
         return index_ranks(db, argv + optind, argc - optind, &ro, batch_mb, quiet);
 
-    tsr_index *ix = NULL;
-    int rc = cli_open_index(db, TSR_OPEN_CREATE, &ix);
-    if (rc != EXIT_OK) return rc;
-
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+
+    tsr_index *ix = NULL;
+    int rc = open_waiting(db, &ix, quiet);
+    if (rc != EXIT_OK) return rc;
 
     double t0 = cli_now();
     ix_counts cnt;
