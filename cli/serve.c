@@ -427,6 +427,19 @@ static mhd_result send_response(server *s, struct MHD_Connection *c, req_ctx *r,
     return ret;
 }
 
+/* The API key of a request: "Authorization: Bearer KEY", else "X-API-Key". */
+static const char *request_key(struct MHD_Connection *c)
+{
+    const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                   MHD_HTTP_HEADER_AUTHORIZATION);
+    if (auth && !strncasecmp(auth, "Bearer ", 7)) {
+        key = auth + 7;
+        while (*key == ' ') key++;
+    }
+    return key;
+}
+
 static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *url,
                              const char *method, const char *version,
                              const char *upload_data, size_t *upload_size, void **con_cls)
@@ -462,6 +475,18 @@ static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *ur
             srv_error(&out, 400, "a NUL byte (%%00) in the URI");
             set_deadline(s, c, 1);
             return send_response(s, c, r, method, &out);
+        }
+        {   /* a key or a content type that will be refused: before the body */
+            char ctype[96], charset[32];
+            srv_request hq = { .method = method, .path = url, .content_type = ctype,
+                               .charset = charset, .api_key = request_key(c) };
+            parse_ctype(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                    MHD_HTTP_HEADER_CONTENT_TYPE),
+                        ctype, sizeof ctype, charset, sizeof charset);
+            if (api_preauth(s->api, &hq, &out)) {
+                set_deadline(s, c, 1);
+                return send_response(s, c, r, method, &out);
+            }
         }
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -514,13 +539,7 @@ static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *ur
         parse_ctype(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                 MHD_HTTP_HEADER_CONTENT_TYPE),
                     ctype, sizeof ctype, charset, sizeof charset);
-        const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
-        const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                       MHD_HTTP_HEADER_AUTHORIZATION);
-        if (auth && !strncasecmp(auth, "Bearer ", 7)) {
-            key = auth + 7;
-            while (*key == ' ') key++;
-        }
+        const char *key = request_key(c);
         const char *pretty = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "pretty");
         if (!r->body && !(r->body = malloc(1)))
             return MHD_NO;

@@ -96,6 +96,10 @@ typedef struct api api;
 int api_open(const serve_config *cfg, api **out, tsr_error *err);
 /* Answer one request.  Thread-safe. */
 void api_handle(api *a, const srv_request *rq, srv_response *out);
+/* Before any byte of the body is read: what the headers alone decide (the
+ * key and content type of an add).  0: go on; else `out` holds the answer
+ * and the body is not read.  Thread-safe. */
+int api_preauth(api *a, const srv_request *rq, srv_response *out);
 /* Take in commits made since the last call (by this server or by other
  * processes).  Thread-safe; waits for checks in flight. */
 void api_refresh(api *a);

@@ -464,29 +464,46 @@ static json_t *parse_documents(const srv_request *rq, srv_response *out)
     return arr;
 }
 
-static void post_documents(api *a, const srv_request *rq, srv_response *out)
+/* What the headers alone decide for POST /api/documents: adding enabled,
+ * the key, the content type.  0: go on; else `out` holds the answer. */
+static int documents_headers(api *a, const srv_request *rq, srv_response *out)
 {
     if (!a->cfg->api_key) {
         srv_error(out, 403, "adding documents is disabled: the server was started without "
                   "--api-key-file");
-        return;
+        return -1;
     }
     if (!rq->api_key || !*rq->api_key) {
         srv_error(out, 401, "adding documents needs the API key: send "
                   "\"Authorization: Bearer KEY\" or \"X-API-Key: KEY\"");
         out->www_auth = 1;
-        return;
+        return -1;
     }
     if (!key_matches(rq->api_key, a->cfg->api_key)) {
         srv_error(out, 403, "wrong API key");
-        return;
+        return -1;
     }
     if (!is_json_type(rq->content_type) && !is_jsonl_type(rq->content_type)) {
         srv_error(out, 415, "Content-Type '%s' is not supported: send application/json "
                   "(an object or an array of objects) or application/x-ndjson (JSON Lines)",
                   rq->content_type);
-        return;
+        return -1;
     }
+    return 0;
+}
+
+int api_preauth(api *a, const srv_request *rq, srv_response *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!strcmp(rq->method, "POST") && !strcmp(rq->path, "/api/documents"))
+        return documents_headers(a, rq, out);
+    return 0;
+}
+
+static void post_documents(api *a, const srv_request *rq, srv_response *out)
+{
+    if (documents_headers(a, rq, out))
+        return;
     if (refuse_bad_text(rq, 0, out))
         return;
     json_t *docs = parse_documents(rq, out);

@@ -437,6 +437,25 @@ def api_cases(a, srv, p, db, docs, rnd, work):
         assert "www-authenticate" in h
     _()
 
+    @case("an add without a key, or of a wrong type, is refused from its headers: no body read")
+    def _():
+        for hdrs, want in ((b"", b" 401 "), (b"Authorization: Bearer wrong\r\n", b" 403 "),
+                           (b"Authorization: Bearer " + KEY.encode() + b"\r\n", b" 415 ")):
+            ctype = b"text/plain" if want == b" 415 " else b"application/json"
+            s = socket.create_connection(("127.0.0.1", p), timeout=1.5)
+            try:
+                # announce 900 KB (under this server's --max-body of 1M), send 1 KB
+                s.sendall(b"POST /api/documents HTTP/1.1\r\nHost: localhost\r\n" + hdrs +
+                          b"Content-Type: " + ctype + b"\r\nContent-Length: 900000\r\n\r\n" +
+                          b"{" * 1024)
+                t0 = time.time()
+                got = s.recv(4096)      # the answer comes before the rest of the body
+                assert got.startswith(b"HTTP/1.1") and want in got.split(b"\r\n")[0], got[:80]
+                assert time.time() - t0 < 1.0, "answered only after %.2f s" % (time.time() - t0)
+            finally:
+                s.close()
+    _()
+
     @case("POST /api/documents with a wrong key -> 403 (both headers)")
     def _():
         st, _, d = request(p, "POST", "/api/documents", body,
