@@ -88,6 +88,12 @@ typedef struct srv_response {
 void srv_error(srv_response *out, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Caps on the JSON values of a body (counted before it is parsed: a tree of
+ * values takes ~20 times the bytes of small numbers): a check is an object
+ * with a text, an add a list of documents of a few fields each. */
+#define SRV_CHECK_MAX_VALUES 1024
+#define SRV_ADD_MAX_VALUES (1u << 20)
+
 /* The API (serve_api.c). */
 typedef struct api api;
 

@@ -78,6 +78,38 @@ static void internal_error(srv_response *out, int st, const char *what, const ch
               tsr_strerror(st));
 }
 
+/* The values of a JSON text, counted without parsing it: one for the text
+ * and one per ',' outside strings (so `[0,0,0]` counts 3).  A body is
+ * parsed into a tree of all its values (jansson), at ~20 times its size for
+ * arrays of small numbers: a cap on the count bounds that. */
+static size_t json_values(const char *p, size_t n)
+{
+    size_t v = 1;
+    int in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char c = p[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == ',') {
+            v++;
+        }
+    }
+    return v;
+}
+
+/* Refuse a body of more JSON values than `max` (413). */
+static int refuse_many_values(const srv_request *rq, size_t max, srv_response *out)
+{
+    const size_t v = json_values(rq->body, rq->body_len);
+    if (v <= max) return 0;
+    srv_error(out, 413, "the JSON body holds %zu values, over the limit of %zu for %s", v, max,
+              rq->path);
+    return 1;
+}
+
 static void json_out(srv_response *out, int status, json_t *v, int pretty)
 {
     char *s = v ? json_dumps(v, (pretty ? JSON_INDENT(2) : JSON_COMPACT) | JSON_REAL_PRECISION(6)) : NULL;
@@ -234,7 +266,7 @@ static void post_check(api *a, const srv_request *rq, srv_response *out)
         text = rq->body;
         len = rq->body_len;
     } else if (is_json_type(rq->content_type)) {
-        if (refuse_bad_text(rq, 0, out))
+        if (refuse_bad_text(rq, 0, out) || refuse_many_values(rq, SRV_CHECK_MAX_VALUES, out))
             return;
         json_error_t je;
         root = json_loadb(rq->body, rq->body_len, JSON_ALLOW_NUL, &je);
@@ -504,7 +536,7 @@ static void post_documents(api *a, const srv_request *rq, srv_response *out)
 {
     if (documents_headers(a, rq, out))
         return;
-    if (refuse_bad_text(rq, 0, out))
+    if (refuse_bad_text(rq, 0, out) || refuse_many_values(rq, SRV_ADD_MAX_VALUES, out))
         return;
     json_t *docs = parse_documents(rq, out);
     if (!docs)

@@ -456,6 +456,16 @@ def api_cases(a, srv, p, db, docs, rnd, work):
                 s.close()
     _()
 
+    @case("a check body of 200,000 JSON values -> 413 before it is parsed (was: 200, ~20x memory)")
+    def _():
+        body = '{"text":"some words","a":[' + ",".join("0" * 200000) + "]}"
+        st, h, d = request(p, "POST", "/api/check", body, {"Content-Type": "application/json"})
+        is_error(st, d, 413)
+        st, h, d = request(p, "POST", "/api/check", '{"text":"a, b, c, \\"d\\", e"}',
+                           {"Content-Type": "application/json"})
+        assert st == 200, (st, d)
+    _()
+
     @case("POST /api/documents with a wrong key -> 403 (both headers)")
     def _():
         st, _, d = request(p, "POST", "/api/documents", body,
