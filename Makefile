@@ -75,7 +75,7 @@ $(DEPS_OK):
 	@mkdir -p $(BUILD)
 	@{ pkg-config --exists $(PKGS) ompi-c && command -v mpirun && command -v python3 && \
 	   /usr/bin/python3 -c 'import pytest, setuptools, pandas' && command -v python3 && command -v chromium && \
-	   command -v node && command -v sim_text; } >/dev/null 2>&1 || sh scripts/install-deps.sh
+	   command -v node && command -v sim_text && command -v strace; } >/dev/null 2>&1 || sh scripts/install-deps.sh
 	@touch $@
 
 deps:

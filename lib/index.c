@@ -88,6 +88,20 @@ static void seg_name(uint64_t num, char *buf, size_t n)
     snprintf(buf, n, "seg-%06" PRIu64 ".tsg", num);
 }
 
+/* fsync the directory that holds `path` (after creating `path` in it). */
+int ix_fsync_parent(const char *path, tsr_error *err)
+{
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/') n--;          /* "a/b/" -> "a/b" */
+    while (n > 0 && path[n - 1] != '/') n--;          /* -> "a/" */
+    while (n > 1 && path[n - 1] == '/') n--;          /* -> "a" */
+    char *parent = n ? tsr_strndup(path, n) : tsr_strndup(".", 1);
+    TSR_CHECK_ALLOC(parent, err);
+    const int rc = ix_fsync_dir(parent, err);
+    free(parent);
+    return rc;
+}
+
 int ix_fsync_dir(const char *dir, tsr_error *err)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -296,6 +310,7 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
                               "%s: no index here: %s", dir, strerror(errno));
         if (mkdir(dir, 0777) != 0 && errno != EEXIST)
             return tsr_seterr(err, TSR_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
+        TSR_FORWARD(ix_fsync_parent(dir, err));   /* the new entry survives a power loss */
     } else if (!S_ISDIR(st.st_mode)) {
         return tsr_seterr(err, TSR_ERR_NOTFOUND, "%s: not an index directory", dir);
     }

@@ -103,6 +103,7 @@ struct ix_docs {
 /* index.c helpers that shard.c uses. */
 char *ix_path_join(const char *dir, const char *name);
 int ix_fsync_dir(const char *dir, tsr_error *err);
+int ix_fsync_parent(const char *path, tsr_error *err);
 int ix_has_id(tsr_index *ix, const char *id, int *found, tsr_error *err);
 int ix_flock(const char *dir, int *fd, tsr_error *err);
 

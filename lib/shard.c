@@ -630,7 +630,8 @@ int tsr_shard_create(const char *dir, uint64_t number, tsr_index **out, tsr_erro
 {
     if (out) *out = NULL;
     if (!dir || !out) return tsr_seterr(err, TSR_ERR_INVALID, "tsr_shard_create: NULL argument");
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+    if (mkdir(dir, 0777) == 0) TSR_FORWARD(ix_fsync_parent(dir, err));
+    else if (errno != EEXIST)
         return tsr_seterr(err, TSR_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
     char *path = NULL;
     size_t n = 0;

@@ -7,7 +7,7 @@ libutf8proc-dev libxxhash-dev libzstd-dev zlib1g-dev libsqlite3-dev libjansson-d
 libdivsufsort-dev libmicrohttpd-dev
 openmpi-bin libopenmpi-dev
 python3 python3-dev python3-setuptools python3-pip python3-venv python3-pytest python3-pandas
-similarity-tester ssdeep hyperfine time
+similarity-tester ssdeep hyperfine time strace
 chromium wrk"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
