@@ -48,6 +48,9 @@ static const char index_help[] =
 "      --skip-bad          skip bad records (malformed JSON, bad UTF-8, NUL\n"
 "                          bytes, missing fields), count them, go on\n"
 "      --batch-mb N        commit after every N MB of text (default 256)\n"
+"      --max-extra-bytes N the most bytes of a JSON line's other fields (kept as\n"
+"                          the document's meta, compact) (default 1M; a larger\n"
+"                          record is bad input, or skipped with --skip-bad)\n"
 "      --threads N         threads that parse and fingerprint (default: all cores)\n"
 "      --wait-lock[=S]     when another writer holds the index, wait for it (at\n"
 "                          most S seconds; without S, as long as it takes)\n"
@@ -606,6 +609,7 @@ int cmd_index(int argc, char **argv)
         { "text-field", required_argument, 0, 't' }, { "title-field", required_argument, 0, 'T' },
         { "date-field", required_argument, 0, 'D' }, { "series-field", required_argument, 0, 'S' },
         { "skip-bad", no_argument, 0, 'k' }, { "batch-mb", required_argument, 0, 'b' },
+        { "max-extra-bytes", required_argument, 0, 'X' },
         { "threads", required_argument, 0, 'n' }, { "wait-lock", optional_argument, 0, 'W' },
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
     };
@@ -625,6 +629,14 @@ int cmd_index(int argc, char **argv)
         case 'D': ro.date_field = optarg; break;
         case 'S': ro.series_field = optarg; break;
         case 'k': ro.skip_bad = 1; break;
+        case 'X': {
+            uint64_t v;
+            if (cli_parse_size(optarg, 1, (uint64_t)1 << 30, &v) != 0)
+                return cli_usage_error("index", "--max-extra-bytes takes a size, 1 to 1G "
+                                       "(K/M/G suffixes)");
+            ro.max_meta_bytes = (size_t)v;
+            break;
+        }
         case 'b': {
             char *end;
             batch_mb = strtol(optarg, &end, 10);

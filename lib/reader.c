@@ -94,6 +94,7 @@
 #define RAW_CHUNK ((size_t)1 << 20)  /* compressed input buffer */
 #define READ_CHUNK ((size_t)1 << 20) /* least free room for each read */
 #define DEFAULT_MAX_DOC ((size_t)1 << 30)
+#define DEFAULT_MAX_META ((size_t)1 << 20)
 
 enum { COMP_NONE, COMP_GZIP, COMP_ZSTD, COMP_AUTO };
 enum { KIND_TEXT, KIND_JSONL, KIND_WET, KIND_SNIFF };
@@ -125,6 +126,7 @@ typedef struct entry {
 typedef struct jopts {
     const char *field[F_COUNT];
     size_t max_doc;       /* largest text */
+    size_t max_meta;      /* largest meta_json */
     size_t line_limit;    /* longest line */
 } jopts;
 
@@ -799,6 +801,7 @@ static void jopts_init(jopts *j, const tsr_reader_opts *o)
         m = SIZE_MAX / 8;
     size_t slack = m / 4 + ((size_t)1 << 20);
     j->max_doc = m;
+    j->max_meta = o && o->max_meta_bytes ? o->max_meta_bytes : DEFAULT_MAX_META;
     j->line_limit = m > SIZE_MAX / 4 - slack ? SIZE_MAX / 4 : m + slack;
 }
 
@@ -961,6 +964,10 @@ static int parse_line(const jopts *j, const char *line, size_t len, const char *
         if (!d->meta)
             return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory",
                               file, lineno);
+        const size_t ml = strlen(d->meta);
+        if (ml > j->max_meta)
+            return tsr_seterr(err, TSR_ERR_TOOBIG, "%s:%" PRIu64 ": extra fields of %zu bytes "
+                              "are over the limit of %zu bytes", file, lineno, ml, j->max_meta);
     }
     doc->meta_json = d->meta;
     doc->text = text;
@@ -1176,6 +1183,7 @@ void tsr_reader_opts_default(tsr_reader_opts *o)
     o->series_field = "series";
     o->skip_bad = 0;
     o->max_doc_bytes = DEFAULT_MAX_DOC;
+    o->max_meta_bytes = DEFAULT_MAX_META;
 }
 
 int tsr_reader_open(const char *path, const tsr_reader_opts *o, tsr_reader **out,

@@ -644,6 +644,11 @@ typedef struct tsr_reader_opts {
     int skip_bad;
     /* Largest document accepted, in bytes; default 1 GiB. */
     size_t max_doc_bytes;
+    /* Largest extra fields of a JSON line kept (meta_json, compact), in
+     * bytes; default 1 MiB.  A record whose other fields are larger is
+     * TSR_ERR_TOOBIG (skipped with skip_bad): they are stored with the
+     * document and come back in every output. */
+    size_t max_meta_bytes;
     /* Raw mode (1; default 0): JSON Lines are not parsed by the reader.
      * tsr_reader_next hands out each non-blank line as it is (id NULL,
      * text = the line, see there), to be parsed with tsr_parse_jsonl,
@@ -687,7 +692,7 @@ TSR_API int tsr_reader_open(const char *path, const tsr_reader_opts *o,
  *  - id, title, date and series may be JSON strings or integers; an empty
  *    id is a bad record.  Other fields go to meta_json, compact, keys
  *    sorted.  NULL field names in the options mean the defaults, and
- *    max_doc_bytes 0 means the default.
+ *    max_doc_bytes and max_meta_bytes 0 mean the defaults.
  *  - With raw_jsonl, a line of JSON Lines input comes back unparsed: id,
  *    title, date, series and meta_json NULL, text = the line (after a byte
  *    order mark on line 1; without its '\n'; not NUL-terminated),

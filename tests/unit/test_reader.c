@@ -1126,6 +1126,43 @@ static void test_ranges(void)
     CHECK(tsr_reader_open(path_of("r.txt"), &o, &r, &e) == TSR_ERR_INVALID);
 }
 
+/* Extra fields over max_meta_bytes: TSR_ERR_TOOBIG naming the line, or
+ * skipped with skip_bad; under it, kept whole. */
+static void test_meta_cap(void)
+{
+    const size_t big = (size_t)1 << 21;   /* 2 MiB of an extra field */
+    char *line = malloc(big + 200);
+    size_t n = (size_t)sprintf(line, "{\"id\":\"a\",\"text\":\"x y\",\"html\":\"");
+    memset(line + n, 'h', big);
+    n += big;
+    n += (size_t)sprintf(line + n, "\"}\n{\"id\":\"b\",\"text\":\"z\",\"k\":1}\n");
+    write_bytes("meta.jsonl", line, n);
+    free(line);
+    tsr_reader_opts o;
+    tsr_reader_opts_default(&o);
+    CHECK(o.max_meta_bytes == (size_t)1 << 20);
+    tsr_reader *r = NULL;
+    tsr_error e;
+    tsr_docinfo d;
+    int eof = 0;
+    CHECK(tsr_reader_open(path_of("meta.jsonl"), &o, &r, &e) == TSR_OK);
+    CHECK(tsr_reader_next(r, &d, &eof, &e) == TSR_ERR_TOOBIG);
+    CHECK(strstr(e.message, "meta.jsonl:1: extra fields of 2097163 bytes") != NULL);
+    CHECK(tsr_reader_next(r, &d, &eof, &e) == TSR_OK && !strcmp(d.id, "b") &&
+          !strcmp(d.meta_json, "{\"k\":1}"));
+    tsr_reader_close(r);
+    o.skip_bad = 1;
+    CHECK(tsr_reader_open(path_of("meta.jsonl"), &o, &r, &e) == TSR_OK);
+    CHECK(tsr_reader_next(r, &d, &eof, &e) == TSR_OK && !strcmp(d.id, "b"));
+    CHECK(tsr_reader_skipped(r) == 1);
+    tsr_reader_close(r);
+    o.skip_bad = 0;
+    o.max_meta_bytes = (size_t)4 << 20;
+    CHECK(tsr_reader_open(path_of("meta.jsonl"), &o, &r, &e) == TSR_OK);
+    CHECK(tsr_reader_next(r, &d, &eof, &e) == TSR_OK && strlen(d.meta_json) == big + 11);
+    tsr_reader_close(r);
+}
+
 int main(void)
 {
     const char *t = getenv("TMPDIR");
@@ -1154,6 +1191,7 @@ int main(void)
     RUN(test_raw_mode);
     RUN(test_parse_threads);
     RUN(test_ranges);
+    RUN(test_meta_cap);
     remove_tree(tmpdir);
     return test_report();
 }
