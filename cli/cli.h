@@ -96,6 +96,7 @@ int cmd_index(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_repair(int argc, char **argv);
 
 /* Progress on a terminal (stderr); silent when stderr is not a TTY or
  * when disabled. */

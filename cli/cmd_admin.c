@@ -19,6 +19,17 @@ static const char verify_help[] =
 "catalog's own integrity.  Prints one line per file.  Exit 0 when the index is\n"
 "sound, 1 when something is damaged, 4 when it cannot be opened.\n";
 
+static const char repair_help[] =
+"Usage: tessera repair [--db DIR] [--quiet]\n"
+"\n"
+"Rebuild the damaged or missing segment files of the index from the texts its\n"
+"catalog stores: each segment is checked as verify checks it, and a bad one is\n"
+"replaced by a new segment of the same documents, fingerprinted again (one\n"
+"catalog transaction; a crash leaves the old state).  Prints one line per\n"
+"segment.  Exit 0 when the index is sound at the end, 1 when something could\n"
+"not be repaired (a damaged catalog), 4 when the index cannot be opened or\n"
+"another writer holds it.  For a sharded index, repair each shard directory.\n";
+
 static int parse_db(int argc, char **argv, const char *cmd, const char *help,
                     const char **db, int *flag)
 {
@@ -97,6 +108,40 @@ static void on_file(void *ud, const char *file, int status, const char *message)
     } else if (!v->quiet) {
         printf("ok       %s\n", file);
     }
+}
+
+typedef struct { int quiet; } repair_ctx;
+
+static void on_repair(void *ud, const char *file, int status, const char *message)
+{
+    const repair_ctx *v = ud;
+    if (status != TSR_OK)
+        printf("DAMAGED  %s: %s\n", file, message ? message : tsr_strerror(status));
+    else if (strncmp(message, "rebuilt", 7) == 0)
+        printf("REPAIRED %s: %s\n", file, message);
+    else if (!v->quiet)
+        printf("ok       %s\n", file);
+}
+
+int cmd_repair(int argc, char **argv)
+{
+    const char *db;
+    int quiet = 0;
+    int r = parse_db(argc, argv, "repair", repair_help, &db, &quiet);
+    if (r) return r < 0 ? EXIT_OK : r;
+    repair_ctx v = { quiet };
+    size_t n = 0;
+    tsr_error e = { 0 };
+    int st = tsr_index_repair(db, on_repair, &v, &n, &e);
+    if (st == TSR_ERR_NOTFOUND || st == TSR_ERR_LOCKED || st == TSR_ERR_INVALID ||
+        st == TSR_ERR_VERSION || st == TSR_ERR_READONLY)
+        return cli_fail(st == TSR_ERR_INVALID ? EXIT_USAGE : EXIT_INDEX, "%s", e.message);
+    if (st != TSR_OK) {
+        cli_warn("%s: not repaired: %s", db, e.message);
+        return EXIT_FOUND_FAULT;
+    }
+    if (!quiet) printf("%s: sound (%zu segment%s rebuilt)\n", db, n, n == 1 ? "" : "s");
+    return EXIT_OK;
 }
 
 int cmd_verify(int argc, char **argv)

@@ -21,6 +21,7 @@ static const char usage_text[] =
 "  serve   HTTP API and web page for checks   tessera serve --db DIR\n"
 "  stats   counts of an index                 tessera stats --db DIR\n"
 "  verify  check an index's checksums         tessera verify --db DIR\n"
+"  repair  rebuild damaged segments           tessera repair --db DIR\n"
 "\n"
 "  tessera COMMAND --help    options of one command\n"
 "  tessera --version         version\n"
@@ -61,7 +62,7 @@ static int dispatch(int argc, char **argv)
         { "align", cmd_align, 0 }, { "check", cmd_check, 1 }, { "dedup", cmd_dedup, 0 },
         { "discover", cmd_discover, 1 },
         { "index", cmd_index, 1 }, { "serve", cmd_serve, 0 },
-        { "stats", cmd_stats, 0 }, { "verify", cmd_verify, 0 },
+        { "stats", cmd_stats, 0 }, { "verify", cmd_verify, 0 }, { "repair", cmd_repair, 0 },
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(cmd, cmds[i].name)) continue;

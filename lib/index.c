@@ -220,6 +220,26 @@ static int ix_load(tsr_index *ix, tsr_error *err)
     }
 }
 
+/* The catalog's segment list, without mapping the files (repair): rows
+ * in ix->rows, ix->segs all NULL. */
+static int ix_load_rows(tsr_index *ix, tsr_error *err)
+{
+    cat_meta m;
+    cat_seg *rows = NULL;
+    size_t n = 0;
+    TSR_FORWARD(cat_snapshot(ix->cat, &m, &rows, &n, err));
+    seg_file **segs = calloc(n ? n : 1, sizeof *segs);
+    if (!segs) {
+        free(rows);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    }
+    ix->segs = segs;
+    ix->rows = rows;
+    ix->nsegs = n;
+    ix->meta = m;
+    return TSR_OK;
+}
+
 /* Delete segment files that the catalog does not list (left by a crash
  * between writing a segment and committing it, or between a merge's
  * commit and its unlinks) and temporary files.  Writers only. */
@@ -298,7 +318,8 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_open: no directory given");
     const int noverify = (flags & TSR_OPEN_NOVERIFY) != 0;
     const int plain = (flags & IX_OPEN_PLAIN) != 0;
-    flags &= ~(TSR_OPEN_NOVERIFY | IX_OPEN_PLAIN);
+    const int repair = (flags & IX_OPEN_REPAIR) != 0;
+    flags &= ~(TSR_OPEN_NOVERIFY | IX_OPEN_PLAIN | IX_OPEN_REPAIR);
     if (flags != TSR_OPEN_READONLY && flags != TSR_OPEN_WRITE && flags != TSR_OPEN_CREATE)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_open: bad flags %u", flags);
     const int create = flags == TSR_OPEN_CREATE;
@@ -323,7 +344,7 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
     ix->verify_on_map = !noverify;
     ix->dir = tsr_strndup(dir, strlen(dir));
     int rc = ix->dir ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
-    if (rc == TSR_OK && !plain && sh_detect(dir)) {
+    if (rc == TSR_OK && !plain && !repair && sh_detect(dir)) {
         /* a sharded index: shard.c opens its shards */
         rc = sh_open(ix, flags | (noverify ? TSR_OPEN_NOVERIFY : 0), err);
         if (rc != TSR_OK) {
@@ -357,7 +378,7 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
     }
     free(catpath);
     if (rc == TSR_OK)
-        rc = ix_load(ix, err);
+        rc = repair ? ix_load_rows(ix, err) : ix_load(ix, err);
     if (rc == TSR_OK) {
         tsr_params_default(&ix->fp);
         ix->fp.ngram = ix->meta.ngram;
@@ -1478,6 +1499,132 @@ int tsr_index_verify(tsr_index *ix, tsr_verify_fn fn, void *ud, tsr_error *err)
     verify_catalog(ix, &v);
     cat_read_end(ix->cat);
     return v.first;
+}
+
+/* ------------------------------------------------------------------------
+ * Repair: segments rebuilt from the catalog's texts
+ * --------------------------------------------------------------------- */
+
+/* Whether a segment row's file is sound: present, its header matching the
+ * row, its body checksum and structure right. */
+static int seg_sound(const tsr_index *ix, const cat_seg *r, tsr_error *err)
+{
+    char *path = ix_path_join(ix->dir, r->file);
+    TSR_CHECK_ALLOC(path, err);
+    seg_file *s = NULL;
+    int rc = seg_open(path, &s, err);
+    free(path);
+    if (rc == TSR_OK) rc = row_matches(s, r, err);
+    if (rc == TSR_OK) rc = seg_verify(s, 1, err);
+    seg_close(s);
+    return rc;
+}
+
+/* A new segment for row `r`: the postings of its documents, fingerprinted
+ * again from the texts the catalog stores, as tsr_index_add did. */
+static int seg_rebuild(tsr_index *ix, const cat_seg *r, cat_seg *out, tsr_error *err)
+{
+    TSR_VEC(seg_posting) post = { 0 };
+    ix_scratch sc = { ix->zc, ix->zbuf, ix->zcap };
+    uint32_t found = 0;
+    int rc = TSR_OK;
+    for (int64_t d = r->doc_lo; d <= (int64_t)r->doc_hi && rc == TSR_OK; d++) {
+        tsr_document *doc = NULL;
+        rc = ix_get(ix, NULL, d, 1, &doc, err);
+        if (rc == TSR_ERR_NOTFOUND) { rc = TSR_OK; continue; }
+        if (rc != TSR_OK) break;
+        found++;
+        const tsr_docinfo di = { .id = doc->id, .text = doc->text, .text_len = doc->text_len };
+        ix_prep pr;
+        rc = ix_prepare(&ix->fp, &sc, &di, &pr, err);
+        if (rc == TSR_OK) {
+            if (tsr_vec_reserve(&post, pr.nfp) != 0)
+                rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+            for (size_t i = 0; rc == TSR_OK && i < pr.nfp; i++)
+                post.a[post.n++] = (seg_posting){ .hash = pr.fps[i], .doc = (uint32_t)d };
+            ix_prep_free(&pr);
+        }
+        tsr_document_free(doc);
+    }
+    ix->zbuf = sc.zbuf;
+    ix->zcap = sc.zcap;
+    if (rc == TSR_OK && found != r->ndocs)
+        rc = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: the catalog holds %u of its %u documents",
+                        r->file, found, r->ndocs);
+    size_t n = post.n;
+    if (rc == TSR_OK) rc = seg_sort(post.a, post.n, &n, err);
+    ix_write_ctx wc = { post.a, n, r->ndocs, r->doc_lo, r->doc_hi };
+    if (rc == TSR_OK) rc = ix_place_segment(ix, write_batch, &wc, out, err);
+    tsr_vec_free(&post);
+    return rc;
+}
+
+/* Put row `fresh` in the place of row i, in one transaction; unlink the
+ * old file. */
+static int seg_swap(tsr_index *ix, size_t i, const cat_seg *fresh, tsr_error *err)
+{
+    cat_meta m = ix->meta;
+    m.generation++;
+    m.next_seg++;
+    int rc = cat_begin(ix->cat, err);
+    if (rc == TSR_OK) rc = cat_delete_seg(ix->cat, ix->rows[i].file, err);
+    if (rc == TSR_OK) rc = cat_insert_seg(ix->cat, fresh, err);
+    if (rc == TSR_OK) rc = cat_put_meta(ix->cat, &m, err);
+    if (rc == TSR_OK) rc = cat_commit(ix->cat, err);
+    if (rc != TSR_OK) {
+        cat_rollback(ix->cat);
+        return rc;
+    }
+    ix->meta = m;
+    char *old = ix_path_join(ix->dir, ix->rows[i].file);
+    if (old) unlink(old);
+    free(old);
+    ix->rows[i] = *fresh;
+    return TSR_OK;
+}
+
+int tsr_index_repair(const char *dir, tsr_verify_fn fn, void *ud, size_t *repaired,
+                     tsr_error *err)
+{
+    if (repaired) *repaired = 0;
+    if (!dir) return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_repair: NULL directory");
+    if (sh_detect(dir))
+        return tsr_seterr(err, TSR_ERR_INVALID, "%s: a sharded index: repair each shard "
+                          "(its subdirectories)", dir);
+    tsr_index *ix = NULL;
+    TSR_FORWARD(tsr_index_open(dir, TSR_OPEN_WRITE | IX_OPEN_REPAIR, &ix, err));
+    tsr_params_default(&ix->fp);
+    ix->fp.ngram = ix->meta.ngram;
+    ix->fp.window = ix->meta.window;
+    int first = TSR_OK;
+    for (size_t i = 0; i < ix->nsegs; i++) {
+        tsr_error e = { 0 };
+        const cat_seg old = ix->rows[i];
+        int rc = seg_sound(ix, &old, &e);
+        if (rc == TSR_OK) {
+            if (fn) fn(ud, old.file, TSR_OK, "ok");
+            continue;
+        }
+        if (fn) fn(ud, old.file, rc, e.message);
+        cat_seg fresh;
+        rc = seg_rebuild(ix, &old, &fresh, &e);
+        if (rc == TSR_OK) rc = seg_swap(ix, i, &fresh, &e);
+        if (rc == TSR_OK) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "rebuilt as %s from the texts of its %u documents",
+                     fresh.file, fresh.ndocs);
+            if (fn) fn(ud, old.file, TSR_OK, msg);
+            if (repaired) (*repaired)++;
+        } else {
+            if (fn) fn(ud, old.file, rc, e.message);
+            if (first == TSR_OK) {
+                first = rc;
+                if (err) *err = e;
+            }
+        }
+    }
+    tsr_index_close(ix);
+    return first;
 }
 
 /* ------------------------------------------------------------------------

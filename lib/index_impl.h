@@ -17,6 +17,9 @@
 /* tsr_index_open flag (private): open the plain index in the directory,
  * whether or not a shard list is there (a shard, "." among them). */
 #define IX_OPEN_PLAIN 0x100u
+/* tsr_index_open flag (private, writers): read the segment list without
+ * mapping the files (tsr_index_repair opens a damaged index). */
+#define IX_OPEN_REPAIR 0x200u
 
 #define IX_DCTX_POOL 16        /* decompression contexts kept for reuse */
 

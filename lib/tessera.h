@@ -451,6 +451,19 @@ typedef void (*tsr_verify_fn)(void *ud, const char *file, int status,
 TSR_API int tsr_index_verify(tsr_index *ix, tsr_verify_fn fn, void *ud,
                              tsr_error *err);
 
+/** Rebuild the damaged or missing segments of the plain index in `dir`
+ *  from the texts its catalog stores (every document's text is kept): each
+ *  segment is checked as tsr_index_verify checks it; a bad one is replaced
+ *  by a new segment of the same documents, fingerprinted again, in one
+ *  catalog transaction (the old file is then removed).  Takes the writer
+ *  lock.  `fn` (may be NULL) hears each segment: "ok", its fault, then
+ *  "rebuilt as ..." or why it could not be.  *repaired (may be NULL)
+ *  counts the segments rebuilt.  Returns TSR_OK when every segment is sound
+ *  at the end; a damaged catalog (a text that does not decompress) cannot
+ *  be repaired here.  A sharded index: repair each shard's directory. */
+TSR_API int tsr_index_repair(const char *dir, tsr_verify_fn fn, void *ud, size_t *repaired,
+                             tsr_error *err);
+
 
 /* ------------------------------------------------------------------------
  * Sharded indexes (doc/index-format.md section 10)
