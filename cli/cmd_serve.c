@@ -51,6 +51,8 @@ static const char serve_help[] =
 "      --timeout S           seconds a client has to send a request, and that an\n"
 "                            idle connection is kept (default 30)\n"
 "      --max-connections N   concurrent connections (default 256)\n"
+"      --max-per-ip N        concurrent connections from one address (default\n"
+"                            64; 0: no limit); more are closed at once\n"
 "      --refresh S           look for new commits every S seconds (default 1;\n"
 "                            0: only after adds through the API)\n"
 "      --quiet               no access log\n"
@@ -104,6 +106,7 @@ int cmd_serve(int argc, char **argv)
         { "api-key-file", required_argument, 0, 'k' },
         { "max-body", required_argument, 0, 'b' }, { "timeout", required_argument, 0, 'T' },
         { "max-connections", required_argument, 0, 'c' },
+        { "max-per-ip", required_argument, 0, 'P' },
         { "cache", required_argument, 0, 'C' },
         { "refresh", required_argument, 0, 'r' }, { "quiet", no_argument, 0, 'q' },
         { "allow-host", required_argument, 0, 'H' },
@@ -119,6 +122,7 @@ int cmd_serve(int argc, char **argv)
     cfg.cache = (size_t)512 << 20;
     cfg.timeout = 30;
     cfg.max_connections = 256;
+    cfg.max_per_ip = 64;
     cfg.refresh_ms = 1000;
     cfg.access_log = 1;
     const char *key_file = NULL;
@@ -163,6 +167,11 @@ int cmd_serve(int argc, char **argv)
             if (cli_parse_int(optarg, 1, 86400, &v) != 0)
                 return cli_usage_error("serve", "--timeout takes seconds, 1 to 86400");
             cfg.timeout = (unsigned)v;
+            break;
+        case 'P':
+            if (cli_parse_int(optarg, 0, 100000, &v) != 0)
+                return cli_usage_error("serve", "--max-per-ip takes a number from 0 to 100000");
+            cfg.max_per_ip = (unsigned)v;
             break;
         case 'c':
             if (cli_parse_int(optarg, 1, 100000, &v) != 0)

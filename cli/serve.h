@@ -38,6 +38,7 @@ typedef struct serve_config {
     size_t cache;              /* document cache, bytes (tsr_index_set_cache) */
     unsigned timeout;          /* seconds to receive a request; idle keep-alive */
     unsigned max_connections;  /* concurrent connections */
+    unsigned max_per_ip;       /* concurrent connections from one address; 0: no limit */
     unsigned refresh_ms;       /* look for new commits this often; 0 = never */
     int access_log;            /* one line per request on stderr */
     tsr_params params;         /* for checks */

@@ -878,6 +878,28 @@ def limit_cases(a, db, work):
         assert rc == 0, rc
     _()
 
+    @case("--max-per-ip: connections from one address over the limit are closed at once")
+    def _():
+        srv = Server(a.tessera, db, work, "perip", "--threads", "1", "--max-per-ip", "3",
+                     "--timeout", "20", "--quiet")
+        try:
+            held = [socket.create_connection(("127.0.0.1", srv.port), timeout=5) for _i in range(3)]
+            time.sleep(0.3)
+            out = raw(srv.port, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n"
+                      b"Connection: close\r\n\r\n", timeout=3)
+            assert out == b"", "a fourth connection from 127.0.0.1 was served: %r" % out[:60]
+            held.pop().close()
+            time.sleep(0.3)
+            out = raw(srv.port, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n"
+                      b"Connection: close\r\n\r\n", timeout=5)
+            assert out.startswith(b"HTTP/1.1 200"), out[:60]
+            for h in held:
+                h.close()
+        finally:
+            rc = srv.stop()
+        assert rc == 0, rc
+    _()
+
     @case("no --api-key-file: POST /api/documents -> 403")
     def _():
         srv = Server(a.tessera, db, work, "nokey", "--threads", "1", "--quiet")
