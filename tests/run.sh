@@ -19,6 +19,8 @@
 #   shared     tests/cli/shared.sh: make install into a scratch root, the
 #              examples built with pkg-config against libtessera.so,
 #              its exported symbols and version node           (full only)
+#   fulldisk   tests/cli/full_disk.sh: index on a small tmpfs: exit 5,
+#              the index sound (skipped where mount fails)     (full only)
 #   python     tests/python.sh: pip install of python/ into a scratch
 #              directory, then its pytest suite                 (full only)
 #   mpi        tests/cli/mpi.sh: index, discover and check --jsonl on
@@ -142,6 +144,7 @@ if build; then
         run "mpi (1-4 ranks, faults)" sh tests/cli/mpi.sh
         run "shared library (install, pkg-config)" sh tests/cli/shared.sh
         run "python package (pip, pytest)" sh tests/python.sh
+        run "full disk (tmpfs)" sh tests/cli/full_disk.sh
     fi
 fi
 
