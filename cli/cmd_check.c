@@ -202,19 +202,22 @@ static int check_batch(tsr_index *ix, const char *queries, const char *outpath,
     if (size > 1 && (!outpath || !strcmp(outpath, "-")))
         return cli_usage_error("check", "under mpirun, --jsonl needs -o FILE on a file "
                                "system that every rank sees");
-    char **parts = calloc((size_t)size, sizeof *parts);
-    char *tmp = outpath && strcmp(outpath, "-") ? malloc(strlen(outpath) + 16) : NULL;
-    int rc = parts ? EXIT_OK : cli_fail(EXIT_SYSTEM, "out of memory");
-    for (int k = 0; k < size && rc == EXIT_OK; k++) {
-        parts[k] = malloc(strlen(outpath ? outpath : "") + 32);
-        if (!parts[k]) rc = cli_fail(EXIT_SYSTEM, "out of memory");
-        else snprintf(parts[k], strlen(outpath ? outpath : "") + 32, "%s.part-%d-of-%d",
-                      outpath ? outpath : "", k, size);
+    /* OUT is written as OUT.tmp and renamed; several ranks write their
+     * lines to OUT.part-R-of-N first, which rank 0 interleaves */
+    const int to_file = outpath && strcmp(outpath, "-");
+    const size_t plen = to_file ? strlen(outpath) + 32 : 0;
+    char **parts = size > 1 ? calloc((size_t)size, sizeof *parts) : NULL;
+    char *tmp = to_file ? malloc(plen) : NULL;
+    int rc = (size == 1 || parts) && (!to_file || tmp) ? EXIT_OK
+                                                       : cli_fail(EXIT_SYSTEM, "out of memory");
+    for (int k = 0; parts && k < size && rc == EXIT_OK; k++) {
+        if (!(parts[k] = malloc(plen))) rc = cli_fail(EXIT_SYSTEM, "out of memory");
+        else snprintf(parts[k], plen, "%s.part-%d-of-%d", outpath, k, size);
     }
-    if (tmp) sprintf(tmp, "%s.tmp", outpath);
+    if (tmp) snprintf(tmp, plen, "%s.tmp", outpath);
     /* this process's lines: a part file, or (alone) the output itself */
     FILE *mine = NULL;
-    const char *mine_path = size > 1 ? parts[rank] : tmp;
+    const char *mine_path = size > 1 ? (parts ? parts[rank] : NULL) : tmp;
     if (rc == EXIT_OK)
         mine = mine_path ? fopen(mine_path, "w") : stdout;
     if (rc == EXIT_OK && !mine) rc = cli_fail(EXIT_SYSTEM, "%s: %s", mine_path, strerror(errno));
@@ -254,6 +257,10 @@ static int check_batch(tsr_index *ix, const char *queries, const char *outpath,
     }
     cli_progress_end(&pg);
     tsr_reader_close(rd);
+    /* alone, `mine` is OUT.tmp: durable before the rename */
+    if (mine && mine != stdout && size == 1 && rc == EXIT_OK &&
+        (fflush(mine) != 0 || fsync(fileno(mine)) != 0))
+        rc = cli_fail(EXIT_SYSTEM, "%s: %s", mine_path, strerror(errno));
     if (mine && mine != stdout && fclose(mine) != 0 && rc == EXIT_OK)
         rc = cli_fail(EXIT_SYSTEM, "%s: %s", mine_path, strerror(errno));
     rc = cli_mpi_max(rc);
@@ -266,17 +273,13 @@ static int check_batch(tsr_index *ix, const char *queries, const char *outpath,
                 rc = cli_fail(EXIT_SYSTEM, "%s: %s", tmp, strerror(errno));
             fclose(out);
         }
-    } else if (rc == EXIT_OK && size == 1 && tmp) {
-        FILE *f = fopen(tmp, "r+");
-        if (!f || fsync(fileno(f)) != 0) rc = cli_fail(EXIT_SYSTEM, "%s: %s", tmp, strerror(errno));
-        if (f) fclose(f);
     }
     if (rc == EXIT_OK && rank == 0 && tmp && rename(tmp, outpath) != 0)
         rc = cli_fail(EXIT_SYSTEM, "%s: %s", outpath, strerror(errno));
     if (rc != EXIT_OK && rank == 0 && tmp) unlink(tmp);
     rc = cli_mpi_max(rc);
-    if (size > 1) unlink(parts[rank]);
-    for (int k = 0; k < size; k++) free(parts ? parts[k] : NULL);
+    if (parts && parts[rank]) unlink(parts[rank]);
+    for (int k = 0; parts && k < size; k++) free(parts[k]);
     free(parts);
     free(tmp);
     if (rc == EXIT_OK) rc = cli_mpi_max(bad ? EXIT_INPUT : EXIT_OK);

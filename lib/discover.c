@@ -1080,9 +1080,10 @@ typedef struct {
  * document (documents are dealt out in turn: process a mod size), which
  * sums them and keeps the candidates (disc_pairs_exchange); the candidates
  * then move so that the pairs of one family meet on one process
- * (place_pairs).  Stage 2 aligns each process's own candidates; process 0 gathers the links,
- * merging them by pair into the order one process gives, and the counts
- * (disc_gather), and builds the families.  A finished stage is taken from the work directory only when
+ * (place_pairs, balance_roots).  Stage 2 aligns each process's own
+ * candidates; process 0 gathers the links, merging them by pair into the
+ * order one process gives, and the counts (disc_gather), and builds the
+ * families.  A finished stage is taken from the work directory only when
  * every process has it (disc_agree), so all take the same path through
  * the exchanges.
  * --------------------------------------------------------------------- */
@@ -1362,7 +1363,8 @@ static int place_pairs(disc_run *run, tsr_error *err)
         owner[i] = (int)(b % (uint64_t)n);
     }
     if (rc == TSR_OK) rc = route(c, nb, np, owner, &in, at, err);
-    for (uint64_t j = 0; j < mine && rc == TSR_OK; j++) m[j] = (uint32_t)(j * (uint64_t)n + (uint64_t)me);
+    for (uint64_t j = 0; j < mine && rc == TSR_OK; j++)   /* own document j*n+me: itself */
+        m[j] = (uint32_t)(j * (uint64_t)n + (uint64_t)me);
     for (size_t i = 0; i < at[n] && rc == TSR_OK; i++) {
         const uint64_t d = in[i].key >> 32, y = in[i].key & 0xffffffffu;
         if (d / (uint64_t)n < mine && y < m[d / (uint64_t)n]) m[d / (uint64_t)n] = (uint32_t)y;

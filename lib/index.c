@@ -630,9 +630,6 @@ static int ix_append(tsr_index *ix, ix_prep *pr, tsr_error *err)
     int found = 0;
     if ((rc = ix_has_id(ix, id, &found, err)) != TSR_OK)
         goto refuse;
-    for (size_t k = 0; k < ix->npeers && !found; k++)
-        if ((rc = ix_has_id(ix->peers[k], id, &found, err)) != TSR_OK)
-            goto refuse;
     if (found) {
         rc = tsr_seterr(err, TSR_ERR_DUPLICATE,
                         "document id '%s' is already indexed; kept the first", id);
@@ -662,16 +659,17 @@ refuse:
     return rc;
 }
 
-/* Whether the index holds a document `id` (a sharded one: any shard). */
+/* Whether the id is taken: by a document of the index's own catalog (a
+ * sharded index has none), or of one of its peers (index_impl.h: a sharded
+ * index's shards, a shard's earlier shards or its index). */
 int ix_has_id(tsr_index *ix, const char *id, int *found, tsr_error *err)
 {
     *found = 0;
-    if (ix->sh) {
-        for (size_t k = 0; k < ix->npeers && !*found; k++)
-            TSR_FORWARD(ix_has_id(ix->peers[k], id, found, err));
-        return TSR_OK;
-    }
-    return ix->meta.docs > 0 ? cat_has_id(ix->cat, id, found, err) : TSR_OK;
+    if (!ix->sh && ix->meta.docs > 0)
+        TSR_FORWARD(cat_has_id(ix->cat, id, found, err));
+    for (size_t k = 0; k < ix->npeers && !*found; k++)
+        TSR_FORWARD(ix_has_id(ix->peers[k], id, found, err));
+    return TSR_OK;
 }
 
 static int ix_writable(tsr_index *ix, tsr_error *err)

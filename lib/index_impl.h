@@ -73,10 +73,11 @@ struct tsr_index {
      * `cat` is NULL, `segs` lists the shards' segments (not owned: each
      * carries its shard's docno base) and `meta` sums the shards'. */
     ix_shards *sh;
-    /* Other indexes whose ids count as taken (the duplicate rule): the
-     * earlier shards of a sharded index, for the shard that takes its
-     * appends, or the listed shards for a shard being built beside them
-     * (tsr_index_open_shard).  Not owned, but for `peer_owned`. */
+    /* Other indexes whose ids count as taken (the duplicate rule,
+     * ix_has_id): a sharded index's shards; the earlier shards, for the
+     * shard that takes a sharded index's appends; the index already in the
+     * directory, for a shard being built (tsr_shard_create, `peer_owned`).
+     * Not owned, but for `peer_owned`. */
     tsr_index *const *peers;
     size_t npeers;
     tsr_index *peer_owned;

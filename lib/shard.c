@@ -227,9 +227,8 @@ static int shards_open(const char *dir, unsigned flags, char **names, size_t n,
         char *path = shard_path(dir, names[k]);
         if (!path) { rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory"); break; }
         const unsigned fl = (writable && k + 1 == n ? TSR_OPEN_WRITE : TSR_OPEN_READONLY);
+        /* IX_OPEN_PLAIN: a shard is read as a plain index, whatever lists it holds */
         rc = tsr_index_open(path, fl | noverify | IX_OPEN_PLAIN, &sh->sub[k], err);
-        if (rc == TSR_OK && sh->sub[k]->sh)
-            rc = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: a shard that is itself sharded", path);
         if (rc == TSR_ERR_NOTFOUND)
             rc = tsr_seterr(err, TSR_ERR_CORRUPT, "%s/%s lists shard %s, which is missing",
                             dir, SH_LIST, names[k]);
@@ -239,8 +238,7 @@ static int shards_open(const char *dir, unsigned flags, char **names, size_t n,
                             "shard %s's", path, names[0]);
         free(path);
     }
-    if (rc == TSR_OK && writable)   /* the duplicate rule spans the shards */
-    {
+    if (rc == TSR_OK && writable) {   /* the duplicate rule spans the shards */
         sh->sub[n - 1]->peers = sh->sub;
         sh->sub[n - 1]->npeers = n - 1;
     }
