@@ -106,21 +106,23 @@ typedef struct {
 } id_list;
 static id_list added_ids;
 
-static int id_keep(const char *id)
+/* Append n bytes to the growable buffer *b (*len bytes used of *cap). */
+static int put(char **b, size_t *len, size_t *cap, const void *p, size_t n)
 {
-    const size_t n = strlen(id) + 1;
-    if (added_ids.len + n > added_ids.cap) {
-        size_t c = added_ids.cap ? added_ids.cap * 2 : 1 << 20;
-        while (c < added_ids.len + n) c *= 2;
-        char *b = realloc(added_ids.buf, c);
-        if (!b) return -1;
-        added_ids.buf = b;
-        added_ids.cap = c;
+    if (*len + n > *cap) {
+        size_t c = *cap ? *cap * 2 : 4096;
+        while (c < *len + n) c *= 2;
+        char *nb = realloc(*b, c);
+        if (!nb) return -1;
+        *b = nb;
+        *cap = c;
     }
-    memcpy(added_ids.buf + added_ids.len, id, n);
-    added_ids.len += n;
+    memcpy(*b + *len, p, n);
+    *len += n;
     return 0;
 }
+
+
 
 /* Read `inputs` (input i only bytes ranges[2i]..ranges[2i+1] when
  * `ranges` is not NULL) into `ix`, committing every `batch_mb` MB of text
@@ -192,7 +194,8 @@ static int index_run(tsr_index *ix, const char *db, char *const *inputs, const u
                                   errs[i - lo].message);
                     break;
                 }
-                if (added_ids.on && id_keep(doc->id) != 0) {
+                if (added_ids.on && put(&added_ids.buf, &added_ids.len, &added_ids.cap,
+                                        doc->id, strlen(doc->id) + 1) != 0) {
                     rc = cli_fail(EXIT_SYSTEM, "out of memory");
                     break;
                 }
@@ -377,6 +380,7 @@ static int ent_cmp(const void *x, const void *y)
  * stays in the first (by rank, so by input order).  Each rank sends its
  * ids to the rank their hash names, which finds the repeats and tells
  * their ranks; *drop (free it) gets this rank's docnos to leave out. */
+
 static int find_dups(uint64_t ndocs, uint32_t **drop, size_t *ndrop)
 {
     const int size = cli_mpi_size();
@@ -390,17 +394,9 @@ static int find_dups(uint64_t ndocs, uint32_t **drop, size_t *ndrop)
         const size_t n = strlen(id);
         const id_rec r = { fnv64(id), (uint32_t)d, (uint32_t)n };
         const int to = (int)(r.hash % (uint64_t)size);
-        if (len[to] + sizeof r + n > cap[to]) {
-            size_t c = cap[to] ? cap[to] * 2 : 65536;
-            while (c < len[to] + sizeof r + n) c *= 2;
-            char *nb = realloc(buf[to], c);
-            if (!nb) { rc = cli_fail(EXIT_SYSTEM, "out of memory"); break; }
-            buf[to] = nb;
-            cap[to] = c;
-        }
-        memcpy(buf[to] + len[to], &r, sizeof r);
-        memcpy(buf[to] + len[to] + sizeof r, id, n);
-        len[to] += sizeof r + n;
+        if (put(&buf[to], &len[to], &cap[to], &r, sizeof r) ||
+            put(&buf[to], &len[to], &cap[to], id, n))
+            rc = cli_fail(EXIT_SYSTEM, "out of memory");
         id += n + 1;
     }
     rc = cli_mpi_max(rc);
@@ -408,7 +404,8 @@ static int find_dups(uint64_t ndocs, uint32_t **drop, size_t *ndrop)
     size_t *rlen = calloc((size_t)size, sizeof *rlen);
     const tsr_comm *cm = cli_mpi_comm();
     char msg[200];
-    struct { id_ent *a; size_t n, cap; } ents = { NULL, 0, 0 };
+    char *eb = NULL;              /* id_ent records, elen of ecap bytes */
+    size_t elen = 0, ecap = 0;
     if (rc == EXIT_OK && (!rlen || cm->exchange(NULL, (const void *const *)buf, len, &got,
                                                  rlen, msg, sizeof msg) != 0))
         rc = cli_fail(EXIT_SYSTEM, "exchanging ids: %s", rlen ? msg : "out of memory");
@@ -419,39 +416,30 @@ static int find_dups(uint64_t ndocs, uint32_t **drop, size_t *ndrop)
         while (p < end) {
             id_rec r;
             memcpy(&r, p, sizeof r);
-            id_ent x = { r.hash, j, r.docno, p + sizeof r, r.len };
-            if (ents.n == ents.cap) {
-                size_t c = ents.cap ? 2 * ents.cap : 1024;
-                id_ent *na = realloc(ents.a, c * sizeof *na);
-                if (!na) { rc = cli_fail(EXIT_SYSTEM, "out of memory"); break; }
-                ents.a = na;
-                ents.cap = c;
+            const id_ent x = { r.hash, j, r.docno, p + sizeof r, r.len };
+            if (put(&eb, &elen, &ecap, &x, sizeof x)) {
+                rc = cli_fail(EXIT_SYSTEM, "out of memory");
+                break;
             }
-            ents.a[ents.n++] = x;
             p += sizeof r + r.len;
         }
     }
-    for (int j = 0; j < size; j++) len[j] = 0;
-    if (rc == EXIT_OK && ents.n) qsort(ents.a, ents.n, sizeof *ents.a, ent_cmp);
-    for (size_t i = 0; i < ents.n && rc == EXIT_OK; i++) {
-        for (size_t k = i; k-- > 0 && ents.a[k].hash == ents.a[i].hash;) {
-            if (ents.a[k].len == ents.a[i].len &&
-                !memcmp(ents.a[k].id, ents.a[i].id, ents.a[i].len)) {
-                const int to = ents.a[i].rank;   /* a later copy: tell its rank */
-                if (len[to] + 4 > cap[to]) {
-                    size_t c = cap[to] ? cap[to] * 2 : 4096;
-                    char *nb = realloc(buf[to], c);
-                    if (!nb) { rc = cli_fail(EXIT_SYSTEM, "out of memory"); break; }
-                    buf[to] = nb;
-                    cap[to] = c;
-                }
-                memcpy(buf[to] + len[to], &ents.a[i].docno, 4);
-                len[to] += 4;
+    for (int j = 0; len && j < size; j++) len[j] = 0;
+    id_ent *ents = (id_ent *)eb;   /* realloc'ed memory: aligned for any type */
+    const size_t nents = elen / sizeof *ents;
+    if (rc == EXIT_OK && nents) qsort(ents, nents, sizeof *ents, ent_cmp);
+    for (size_t i = 0; i < nents && rc == EXIT_OK; i++) {
+        for (size_t k = i; k-- > 0 && ents[k].hash == ents[i].hash;) {
+            if (ents[k].len == ents[i].len &&
+                !memcmp(ents[k].id, ents[i].id, ents[i].len)) {
+                const int to = ents[i].rank;   /* a later copy: tell its rank */
+                if (put(&buf[to], &len[to], &cap[to], &ents[i].docno, 4))
+                    rc = cli_fail(EXIT_SYSTEM, "out of memory");
                 break;
             }
         }
     }
-    free(ents.a);
+    free(eb);
     free(got);
     rc = cli_mpi_max(rc);
     if (rc == EXIT_OK && cm->exchange(NULL, (const void *const *)buf, len, &back, rlen, msg,
