@@ -1091,22 +1091,29 @@ static int read_wet(tsr_reader *r, tsr_docinfo *doc, int *got, tsr_error *err)
             size_t kl = (size_t)(colon - line), vl = len - kl - 1;
             const char *v = colon + 1;
 #define WET_KEY(k) (kl == sizeof(k) - 1 && strncasecmp(line, k, kl) == 0)
-            if (WET_KEY("WARC-Type")) {
-                char *t = dup_value(v, vl);
-                conversion = t && !strcmp(t, "conversion");
-                free(t);
-            } else if (WET_KEY("Content-Length")) {
-                char *t = dup_value(v, vl), *end = NULL;
-                if (t) clen = strtoull(t, &end, 10);
-                has_len = t && end && end != t && *end == 0;
-                free(t);
-            } else if (WET_KEY("WARC-Record-ID") && !r->wet[0]) {
-                r->wet[0] = dup_value(v, vl);
-            } else if (WET_KEY("WARC-Target-URI") && !r->wet[1]) {
-                r->wet[1] = dup_value(v, vl);
-            } else if (WET_KEY("WARC-Date") && !r->wet[2]) {
-                r->wet[2] = dup_value(v, vl);
+            char **keep = NULL;   /* a field of the document: the first one counts */
+            if (WET_KEY("WARC-Record-ID")) keep = &r->wet[0];
+            else if (WET_KEY("WARC-Target-URI")) keep = &r->wet[1];
+            else if (WET_KEY("WARC-Date")) keep = &r->wet[2];
+            else if (!WET_KEY("WARC-Type") && !WET_KEY("Content-Length")) continue;
+            if (keep && *keep)
+                continue;
+            char *t = dup_value(v, vl);
+            if (!t)
+                return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory"
+                                  " reading a WARC header", r->name, r->lineno);
+            if (keep) {
+                *keep = t;
+                continue;
             }
+            if (WET_KEY("WARC-Type")) {
+                conversion = !strcmp(t, "conversion");
+            } else {
+                char *end = NULL;
+                clen = strtoull(t, &end, 10);
+                has_len = end != t && *end == 0;
+            }
+            free(t);
 #undef WET_KEY
         }
         if (!has_len)
@@ -1157,6 +1164,9 @@ static int read_wet(tsr_reader *r, tsr_docinfo *doc, int *got, tsr_error *err)
             h = h ? h + 3 : r->wet[1];
             size_t hl = strcspn(h, "/:?#");
             r->wet[3] = tsr_strndup(h, hl);
+            if (!r->wet[3])
+                return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory",
+                                  r->name, at);
         }
         doc->id = r->wet[0];
         doc->title = r->wet[1];

@@ -1,0 +1,313 @@
+/*
+ * test_oom.c - out of memory, at every allocation: the library must answer
+ * TSR_ERR_NOMEM with a message, never crash, never hand out a half-made
+ * result, never leak (LeakSanitizer, in the sanitizer build).
+ *
+ * HOW IT WORKS
+ *
+ * This program defines malloc, calloc, realloc and free itself.  The unit
+ * tests link libtessera.a statically and the C library dynamically, so
+ * these definitions take the place of the C library's for every caller in
+ * the process: the library, zlib, zstd, libc itself.  Each one forwards to
+ * the next definition (dlsym RTLD_NEXT: glibc's, or the sanitizer
+ * runtime's in the SANITIZE=1 build), counting the calls while a test has
+ * armed the counter, and fails the one whose number is `fail_at`.
+ *
+ * A test runs one scenario again and again with fail_at = 0, 1, 2, ...:
+ * each run fails one more allocation further on, until a run ends with no
+ * failed allocation, which must then give the full, right answer.  So
+ * every allocation the scenario makes has failed once, in its own run.
+ *
+ * Edge cases: dlsym may allocate while the first call resolves the real
+ * functions; those calls get memory from a small static arena, which free
+ * ignores.  Nothing in this file allocates while the counter is armed
+ * (CHECK prints to stderr, which is unbuffered).
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "tessera.h"
+#include "testhelp.h"
+
+/* ------------------------------------------------------------------------
+ * The failing allocator
+ * --------------------------------------------------------------------- */
+
+static void *(*real_malloc)(size_t);
+static void *(*real_calloc)(size_t, size_t);
+static void *(*real_realloc)(void *, size_t);
+static void (*real_free)(void *);
+
+static _Alignas(16) unsigned char boot[4096];   /* for dlsym's own needs */
+static size_t boot_used;
+static int resolving;
+
+static int armed;          /* count and fail only between arm() and disarm() */
+static long n_calls;       /* allocations counted since arm() */
+static long fail_at = -1;  /* the call (from 0) that fails; -1: none */
+static int failed;         /* whether it came */
+
+static void *boot_alloc(size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (n > sizeof boot - boot_used)
+        return NULL;
+    void *p = boot + boot_used;
+    boot_used += n;
+    return p;
+}
+
+static int in_boot(const void *p)
+{
+    return (const unsigned char *)p >= boot && (const unsigned char *)p < boot + sizeof boot;
+}
+
+static void resolve(void)
+{
+    resolving = 1;
+    real_malloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
+    real_calloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
+    real_realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+    real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
+    resolving = 0;
+    if (!real_malloc || !real_calloc || !real_realloc || !real_free)
+        _exit(99);
+}
+
+/* Whether this allocation is the one to fail. */
+static int fail_now(void)
+{
+    if (!armed)
+        return 0;
+    if (n_calls++ != fail_at)
+        return 0;
+    failed = 1;
+    errno = ENOMEM;
+    return 1;
+}
+
+void *malloc(size_t n)
+{
+    if (!real_malloc) {
+        if (resolving)
+            return boot_alloc(n);
+        resolve();
+    }
+    return fail_now() ? NULL : real_malloc(n);
+}
+
+void *calloc(size_t k, size_t n)
+{
+    if (!real_calloc) {
+        if (resolving)
+            return n && k > sizeof boot / n ? NULL : boot_alloc(k * n); /* zeroed */
+        resolve();
+    }
+    return fail_now() ? NULL : real_calloc(k, n);
+}
+
+void *realloc(void *p, size_t n)
+{
+    if (!real_realloc)
+        resolve();
+    if (in_boot(p)) {     /* never happens with glibc; kept simple */
+        void *q = fail_now() ? NULL : real_malloc(n);
+        if (q)
+            memcpy(q, p, n < sizeof boot ? n : sizeof boot);
+        return q;
+    }
+    return fail_now() ? NULL : real_realloc(p, n);
+}
+
+void free(void *p)
+{
+    if (!p || in_boot(p))
+        return;
+    if (!real_free)
+        resolve();
+    real_free(p);
+}
+
+static void arm(long at)
+{
+    n_calls = 0;
+    fail_at = at;
+    failed = 0;
+    armed = 1;
+}
+
+static void disarm(void)
+{
+    armed = 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Fixtures
+ * --------------------------------------------------------------------- */
+
+static char tmpdir[256];
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || (len && fwrite(data, 1, len, f) != len)) {
+        perror(path);
+        exit(2);
+    }
+    fclose(f);
+}
+
+static void write_gzip(const char *path, const char *s)
+{
+    gzFile g = gzopen(path, "wb");
+    if (!g) {
+        perror(path);
+        exit(2);
+    }
+    gzwrite(g, s, (unsigned)strlen(s));
+    gzclose(g);
+}
+
+/* ------------------------------------------------------------------------
+ * The WET reader
+ * --------------------------------------------------------------------- */
+
+/* A warcinfo record (skipped) and two conversion records (documents),
+ * every header present, so that every field of a document is set. */
+static const char wet_file[] =
+    "WARC/1.0\r\nWARC-Type: warcinfo\r\nWARC-Date: 2024-03-01T09:00:00Z\r\n"
+    "WARC-Record-ID: <urn:uuid:0>\r\nContent-Length: 15\r\n\r\n"
+    "software: test\n\r\n\r\n"
+    "WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Target-URI: http://example.com/a/b\r\n"
+    "WARC-Date: 2024-03-01T10:00:00Z\r\nWARC-Record-ID: <urn:uuid:1>\r\n"
+    "Content-Type: text/plain\r\nContent-Length: 27\r\n\r\n"
+    "First page.\nAbout harbours.\r\n\r\n"
+    "WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Target-URI: https://news.example.org:8080/x\r\n"
+    "WARC-Date: 2024-03-02T11:00:00Z\r\nWARC-Record-ID: <urn:uuid:2>\r\n"
+    "Content-Type: text/plain\r\nContent-Length: 12\r\n\r\n"
+    "Second page.\r\n\r\n";
+
+static const struct {
+    const char *id, *title, *date, *series, *text;
+} wet_docs[2] = {
+    { "<urn:uuid:1>", "http://example.com/a/b", "2024-03-01T10:00:00Z", "example.com",
+      "First page.\nAbout harbours." },
+    { "<urn:uuid:2>", "https://news.example.org:8080/x", "2024-03-02T11:00:00Z",
+      "news.example.org", "Second page." },
+};
+
+static int same(const char *a, const char *b)
+{
+    return a && b && !strcmp(a, b);
+}
+
+static int doc_right(const tsr_docinfo *d, int k)
+{
+    return k < 2 && same(d->id, wet_docs[k].id) && same(d->title, wet_docs[k].title) &&
+           same(d->date, wet_docs[k].date) && same(d->series, wet_docs[k].series) &&
+           d->text && d->text_len == strlen(wet_docs[k].text) &&
+           !memcmp(d->text, wet_docs[k].text, d->text_len) && !d->meta_json;
+}
+
+/* Whether an error is the out-of-memory answer: the code, in err too,
+ * and a message. */
+static int nomem_answer(int rc, const tsr_error *e)
+{
+    return rc == TSR_ERR_NOMEM && e->code == rc && e->message[0] != 0 &&
+           memchr(e->message, 0, sizeof e->message) != NULL;
+}
+
+/* One read of `path` with allocation number `at` failing.  Returns
+ * whether the failure came (else the run was complete). */
+static int wet_run(const char *path, int skip_bad, long at, long *bad_at)
+{
+    tsr_reader_opts o;
+    tsr_reader_opts_default(&o);
+    o.skip_bad = skip_bad;
+    tsr_reader *r = NULL;
+    tsr_error e;
+    int ok = 1;
+    arm(at);
+    int rc = tsr_reader_open(path, &o, &r, &e);
+    if (rc != TSR_OK) {
+        disarm();
+        ok = failed && r == NULL && nomem_answer(rc, &e);
+    } else {
+        int k = 0;
+        for (;;) {
+            tsr_docinfo d;
+            int eof = 0;
+            rc = tsr_reader_next(r, &d, &eof, &e);
+            if (rc != TSR_OK) {
+                /* final: the next call says the same */
+                tsr_error e2;
+                int eof2 = 0;
+                const int rc2 = tsr_reader_next(r, &d, &eof2, &e2);
+                ok = failed && nomem_answer(rc, &e) && rc2 == rc && !eof2;
+                break;
+            }
+            if (eof) {
+                ok = k == 2 && tsr_reader_skipped(r) == 0;
+                break;
+            }
+            if (!doc_right(&d, k++)) {
+                ok = 0;
+                break;
+            }
+        }
+        disarm();
+        tsr_reader_close(r);
+    }
+    if (!ok && *bad_at < 0)
+        *bad_at = at;
+    return failed;
+}
+
+static void test_wet_oom(void)
+{
+    char plain[512], gz[512];
+    snprintf(plain, sizeof plain, "%s/cc.warc.wet", tmpdir);
+    snprintf(gz, sizeof gz, "%s/cc.warc.wet.gz", tmpdir);
+    write_file(plain, wet_file, sizeof wet_file - 1);
+    write_gzip(gz, wet_file);
+    const char *paths[2] = { plain, gz };
+    for (int p = 0; p < 2; p++) {
+        for (int skip = 0; skip < 2; skip++) {
+            long bad_at = -1, at = 0;
+            while (at < 100000 && wet_run(paths[p], skip, at, &bad_at))
+                at++;
+            if (bad_at >= 0)
+                fprintf(stderr, "  %s (skip_bad %d): allocation %ld of %ld failed:"
+                        " a wrong answer\n", paths[p], skip, bad_at, at);
+            CHECK(bad_at < 0);
+            CHECK(at >= 3 && at < 100000);   /* it walked, and it ended */
+        }
+    }
+    unlink(plain);
+    unlink(gz);
+}
+
+/* ------------------------------------------------------------------------
+ * Main
+ * --------------------------------------------------------------------- */
+
+int main(void)
+{
+    const char *t = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof tmpdir, "%s/tsr-oom-XXXXXX", t && *t ? t : "/tmp");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 2;
+    }
+    RUN(test_wet_oom);
+    rmdir(tmpdir);
+    return test_report();
+}
