@@ -38,7 +38,7 @@ MPI_LIBS   = $(shell pkg-config --libs ompi-c)
 endif
 
 LIB_SRC  = $(sort $(wildcard lib/*.c lib/common/*.c))
-CLI_SRC  = $(sort $(wildcard cli/*.c))
+CLI_SRC  = $(sort $(wildcard cli/*.c server/*.c))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 TOOL_SRC = $(sort $(wildcard tests/tools/*.c))
 BENCH_SRC = $(sort $(wildcard bench/*.c))
@@ -138,8 +138,11 @@ $(BUILD)/gen/serve_assets.c: $(WEB_SRC) web/embed.sh
 	@mkdir -p $(dir $@)
 	sh web/embed.sh $(WEB_SRC) > $@.tmp && mv $@.tmp $@
 
-$(WEB_OBJ): $(BUILD)/gen/serve_assets.c cli/serve.h
-	$(CC) $(CPPFLAGS) -Icli $(ALL_CFLAGS) -c $< -o $@
+$(WEB_OBJ): $(BUILD)/gen/serve_assets.c server/assets.h
+	$(CC) $(CPPFLAGS) -Iserver $(ALL_CFLAGS) -c $< -o $@
+
+# the CLI reaches the server's two layers (server/http.h, server/api.h)
+$(BUILD)/cli/%.o $(BUILD)/server/%.o: CPPFLAGS += -Iserver
 
 $(BUILD)/tessera: $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libtessera.a
 	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libtessera.a $(LDLIBS) $(MPI_LIBS)

@@ -1,12 +1,15 @@
 /*
  * cmd_serve.c - `tessera serve`: the command line of the HTTP server.
  *
- * Parses the options into a serve_config and runs serve_run() (serve.c).
+ * Parses the options into the configurations of the two layers of the
+ * server (server/http.h: the HTTP layer; server/api.h: the application),
+ * opens the api, hands it to the HTTP layer as its handler and runs it.
  * The API key is read from a file, never from the command line, where
  * other users of the machine could see it in the process list.
  */
 #include "cli.h"
-#include "serve.h"
+#include "api.h"
+#include "http.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -42,7 +45,9 @@ static const char serve_help[] =
 "                            localhost and IP addresses (requests naming another\n"
 "                            host get 421: a web page elsewhere cannot reach the\n"
 "                            server by DNS rebinding); repeatable; '*' for any\n"
-"      --threads N           worker threads (default: the number of cores)\n"
+"      --threads N           worker threads running checks and other requests\n"
+"                            (default: the number of cores); the health check\n"
+"                            and the page are answered apart, at once\n"
 "      --api-key-file FILE   the key that POST /api/documents needs, the file's\n"
 "                            first line (without it, adding is disabled)\n"
 "      --max-body BYTES      largest request body, K/M/G suffixes (default 10M)\n"
@@ -53,6 +58,12 @@ static const char serve_help[] =
 "      --max-connections N   concurrent connections (default 256)\n"
 "      --max-per-ip N        concurrent connections from one address (default\n"
 "                            64; 0: no limit); more are closed at once\n"
+"      --max-check-bytes N   longest text of one check, K/M suffixes (default\n"
+"                            2M; 413 above)\n"
+"      --max-check-time S    seconds one check may take (default 30; 0: no\n"
+"                            limit; 503 past it)\n"
+"      --max-queue N         requests waiting for a worker (default 1024; more\n"
+"                            get 503 with Retry-After)\n"
 "      --refresh S           look for new commits every S seconds (default 1;\n"
 "                            0: only after adds through the API)\n"
 "      --quiet               no access log\n"
@@ -109,21 +120,30 @@ int cmd_serve(int argc, char **argv)
         { "max-per-ip", required_argument, 0, 'P' },
         { "cache", required_argument, 0, 'C' },
         { "refresh", required_argument, 0, 'r' }, { "quiet", no_argument, 0, 'q' },
+        { "max-check-bytes", required_argument, 0, 'B' },
+        { "max-check-time", required_argument, 0, 'M' },
+        { "max-queue", required_argument, 0, 'Q' },
         { "allow-host", required_argument, 0, 'H' },
         { "help", no_argument, 0, 'h' }, CLI_PARAM_OPTIONS, { 0, 0, 0, 0 }
     };
-    serve_config cfg = { 0 };
-    tsr_params_default(&cfg.params);
-    cfg.db = cli_default_db();
+    http_config cfg = { 0 };
+    api_config acfg = { 0 };
+    tsr_params_default(&acfg.params);
+    acfg.prog = cfg.prog = cli_prog;
+    acfg.db = cli_default_db();
     cfg.listen = "127.0.0.1:8080";
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    cfg.threads = ncpu > 0 ? (ncpu > 64 ? 64 : (int)ncpu) : 2;
+    cfg.workers = ncpu > 0 ? (ncpu > 64 ? 64 : (int)ncpu) : 2;
     cfg.max_body = 10u << 20;
-    cfg.cache = (size_t)512 << 20;
+    acfg.cache = (size_t)512 << 20;
     cfg.timeout = 30;
     cfg.max_connections = 256;
     cfg.max_per_ip = 64;
-    cfg.refresh_ms = 1000;
+    cfg.max_queue = 1024;
+    acfg.refresh_ms = 1000;
+    acfg.max_check_bytes = 2u << 20;
+    acfg.max_check_seconds = 30;
+    acfg.writer_idle_ms = 2000;
     cfg.access_log = 1;
     const char *key_file = NULL;
     static const char *hosts[64];
@@ -132,12 +152,12 @@ int cmd_serve(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "hd:", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': cfg.db = optarg; break;
+        case 'd': acfg.db = optarg; break;
         case 'l': cfg.listen = optarg; break;
         case 't':
             if (cli_parse_int(optarg, 1, 256, &v) != 0)
                 return cli_usage_error("serve", "--threads takes a number from 1 to 256");
-            cfg.threads = v;
+            cfg.workers = v;
             break;
         case 'k': key_file = optarg; break;
         case 'H':
@@ -160,7 +180,7 @@ int cmd_serve(int argc, char **argv)
             if (cli_parse_size(optarg, 0, 1ull << 44, &bytes) != 0)
                 return cli_usage_error("serve", "--cache takes a size in bytes, e.g. 512M, "
                                        "or 0");
-            cfg.cache = (size_t)bytes;
+            acfg.cache = (size_t)bytes;
             break;
         }
         case 'T':
@@ -184,13 +204,34 @@ int cmd_serve(int argc, char **argv)
             double s = strtod(optarg, &end);
             if (*end || end == optarg || !(s >= 0 && s <= 86400))
                 return cli_usage_error("serve", "--refresh takes seconds, 0 to 86400");
-            cfg.refresh_ms = (unsigned)(s * 1000 + 0.5);
+            acfg.refresh_ms = (unsigned)(s * 1000 + 0.5);
             break;
         }
+        case 'B': {
+            uint64_t bytes;
+            if (cli_parse_size(optarg, 1, 1ull << 32, &bytes) != 0)
+                return cli_usage_error("serve", "--max-check-bytes takes a size in bytes, "
+                                       "e.g. 2M (at most 4G)");
+            acfg.max_check_bytes = (size_t)bytes;
+            break;
+        }
+        case 'M': {
+            char *end;
+            double s = strtod(optarg, &end);
+            if (*end || end == optarg || !(s >= 0 && s <= 86400))
+                return cli_usage_error("serve", "--max-check-time takes seconds, 0 to 86400");
+            acfg.max_check_seconds = s;
+            break;
+        }
+        case 'Q':
+            if (cli_parse_int(optarg, 0, 1000000, &v) != 0)
+                return cli_usage_error("serve", "--max-queue takes a number from 0 to 1000000");
+            cfg.max_queue = (unsigned)v;
+            break;
         case 'q': cfg.access_log = 0; break;
         case 'h': fputs(serve_help, stdout); return EXIT_OK;
         default: {
-            int r = cli_param_option(&cfg.params, c, optarg);
+            int r = cli_param_option(&acfg.params, c, optarg);
             if (r < 0) return EXIT_USAGE;
             if (r == 0) return cli_usage_error("serve", "unknown option");
         }
@@ -199,17 +240,36 @@ int cmd_serve(int argc, char **argv)
     if (optind != argc)
         return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
     tsr_error e = { 0 };
-    if (tsr_params_validate(&cfg.params, &e) != TSR_OK)
+    if (tsr_params_validate(&acfg.params, &e) != TSR_OK)
         return cli_usage_error("serve", "%s", e.message);
     char *key = NULL;
     if (key_file) {
         int rc = read_key(key_file, &key);
         if (rc != EXIT_OK) return rc;
-        cfg.api_key = key;
+        acfg.api_key = key;
     }
     cfg.allow_hosts = hosts;
     cfg.n_allow_hosts = nhosts;
-    int rc = serve_run(&cfg);
+    cfg.name = acfg.db;
+    cfg.host_hint = " (tessera serve --allow-host NAME adds one)";
+    cfg.realm = "tessera";
+
+    api *a = NULL;
+    int st = api_open(&acfg, &a, &e);
+    if (st != TSR_OK) {
+        free(key);
+        int code = cli_exit_code(st);
+        return cli_fail(code == EXIT_INPUT ? EXIT_INDEX : code, "%s", e.message);
+    }
+    http_handler h;
+    api_handler(a, &h);
+    char msg[512] = "";
+    int rc = http_run(&cfg, &h, msg, sizeof msg);
+    api_close(a);
     free(key);
-    return rc;
+    if (rc == HTTP_EUSAGE)
+        return cli_usage_error("serve", "%s", msg);
+    if (rc != HTTP_OK)
+        return cli_fail(EXIT_SYSTEM, "%s", msg);
+    return EXIT_OK;
 }

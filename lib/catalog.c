@@ -88,8 +88,10 @@ static int db_err(cat *c, tsr_error *err, const char *what)
         status = TSR_ERR_NOMEM;
     else if (code == SQLITE_READONLY)
         status = TSR_ERR_READONLY;
-    else if (code == SQLITE_FULL || code == SQLITE_IOERR)
-        status = TSR_ERR_IO;   /* the disk, not the catalog: full, or failing */
+    else if (code == SQLITE_FULL)
+        status = TSR_ERR_NOSPACE;   /* the disk, not the catalog */
+    else if (code == SQLITE_IOERR)
+        status = TSR_ERR_IO;
     return tsr_seterr(err, status, "%s: %s: %s", c->path, what, sqlite3_errmsg(c->db));
 }
 

@@ -43,6 +43,8 @@
 #include "result.h"
 #include "signif.h"
 
+#include <time.h>
+
 /* ------------------------------------------------------------------------
  * Hits, candidates, boilerplate lines
  * --------------------------------------------------------------------- */
@@ -219,12 +221,30 @@ typedef struct {
                                * text against the checked one (not indexed) */
     tsr_params fp;            /* the index's fingerprint parameters */
     sg_work *sw;
+    double deadline;          /* CLOCK_MONOTONIC seconds; 0: no limit */
     tsr_result *r;
 } ck_check;
 
 static int ck_oom(const ck_check *ck, tsr_error *err)
 {
     return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory checking %zu bytes", ck->len);
+}
+
+static double ck_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* TSR_ERR_TIMEOUT once the check's deadline has passed (between steps:
+ * a step is a few thousand lookups or one candidate's alignment). */
+static int ck_in_time(const ck_check *ck, tsr_error *err)
+{
+    if (ck->deadline > 0 && ck_now() > ck->deadline)
+        return tsr_seterr(err, TSR_ERR_TIMEOUT, "the check of %zu bytes ran out of time",
+                          ck->len);
+    return TSR_OK;
 }
 
 /* The significance model of the index and the text's n-grams and
@@ -279,6 +299,7 @@ static int ck_lookup(ck_check *ck, tsr_error *err)
     if (an >= k && !gdf) return ck_oom(ck, err);
     int rc = TSR_OK;
     for (size_t i = 0; i < ng; i++) {
+        if ((i & 4095) == 4095 && (rc = ck_in_time(ck, err)) != TSR_OK) break;
         if (i + 16 < ng) ix_prefetch(ck->ix, gh[i + 16], 0);
         if (i + 8 < ng) ix_prefetch(ck->ix, gh[i + 8], 1);
         uint64_t h = gh[i];
@@ -378,6 +399,7 @@ static int ck_doc_words(ck_check *ck, size_t c, size_t i, dc_doc *d, tsr_error *
 static int ck_align_sources(ck_check *ck, tsr_error *err)
 {
     for (size_t c = 0, miss = 0; c < ck->nc; c++) {
+        TSR_FORWARD(ck_in_time(ck, err));
         dc_doc d;
         if (ck->held[c])
             d = *ck->held[c];
@@ -440,6 +462,12 @@ static void ck_free(ck_check *ck)
 int tsr_index_check(tsr_index *ix, const char *text, size_t len,
                     const tsr_params *p, tsr_result **out, tsr_error *err)
 {
+    return tsr_index_check_timed(ix, text, len, p, 0, out, err);
+}
+
+int tsr_index_check_timed(tsr_index *ix, const char *text, size_t len, const tsr_params *p,
+                          double seconds, tsr_result **out, tsr_error *err)
+{
     tsr_params def;
     *out = NULL;
     if (!p) { tsr_params_default(&def); p = &def; }
@@ -459,11 +487,13 @@ int tsr_index_check(tsr_index *ix, const char *text, size_t len,
     ck.p = p;
     ck.text = text;
     ck.len = len;
+    ck.deadline = seconds > 0 ? ck_now() + seconds : 0;
     rc = ck_prepare(&ck, err);
     if (rc == TSR_OK) rc = ck_lookup(&ck, err);           /* 1. candidates */
     if (rc == TSR_OK) rc = ck_candidates(&ck, err);
     if (rc == TSR_OK) rc = ck_fetch(&ck, err);            /* 2. alignment */
     if (rc == TSR_OK) rc = ck_align_sources(&ck, err);
+    if (rc == TSR_OK) rc = ck_in_time(&ck, err);
     if (rc == TSR_OK) rc = ck_finish(&ck, err);           /* 3. repeats, boilerplate */
     if (rc == TSR_OK) {
         *out = ck.r;

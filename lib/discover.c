@@ -109,7 +109,7 @@ static int disc_write_file(const char *dir, const char *name, const void *data,
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
-        return tsr_seterr(err, TSR_ERR_IO, "%s: %s", tmp, strerror(errno));
+        return tsr_seterr(err, tsr_io_status(errno), "%s: %s", tmp, strerror(errno));
     const char *p = data;
     size_t left = len;
     while (left) {
@@ -119,17 +119,18 @@ static int disc_write_file(const char *dir, const char *name, const void *data,
             int e = errno;
             close(fd);
             unlink(tmp);
-            return tsr_seterr(err, TSR_ERR_IO, "%s: %s", tmp, strerror(e));
+            return tsr_seterr(err, tsr_io_status(e), "%s: %s", tmp, strerror(e));
         }
         p += w;
         left -= (size_t)w;
     }
     if (fsync(fd) != 0 || close(fd) != 0) {
+        int e = errno;
         unlink(tmp);
-        return tsr_seterr(err, TSR_ERR_IO, "%s: %s", tmp, strerror(errno));
+        return tsr_seterr(err, tsr_io_status(e), "%s: %s", tmp, strerror(e));
     }
     if (rename(tmp, path) != 0)
-        return tsr_seterr(err, TSR_ERR_IO, "%s: %s", path, strerror(errno));
+        return tsr_seterr(err, tsr_io_status(errno), "%s: %s", path, strerror(errno));
     int dfd = open(dir, O_RDONLY);
     if (dfd >= 0) { fsync(dfd); close(dfd); }
     return TSR_OK;
@@ -1561,17 +1562,17 @@ static int disc_workdir_open(disc_run *run, tsr_error *err)
         snprintf(run->tmpdir, sizeof run->tmpdir, "%s/tessera-discover-XXXXXX",
                  t && *t ? t : "/tmp");
         if (!mkdtemp(run->tmpdir))
-            return tsr_seterr(err, TSR_ERR_IO, "%s: %s", run->tmpdir, strerror(errno));
+            return tsr_seterr(err, tsr_io_status(errno), "%s: %s", run->tmpdir, strerror(errno));
         run->dir = run->tmpdir;
         run->own_dir = 1;
     } else if (mkdir(run->dir, 0755) != 0 && errno != EEXIST) {
-        return tsr_seterr(err, TSR_ERR_IO, "%s: %s", run->dir, strerror(errno));
+        return tsr_seterr(err, tsr_io_status(errno), "%s: %s", run->dir, strerror(errno));
     } else if (run->comm) {   /* a shared workdir: a subdirectory each */
         snprintf(run->subdir, sizeof run->subdir, "%s/rank-%d-of-%d", run->dir,
                  run->comm->rank, run->comm->size);
         run->dir = run->subdir;
         if (mkdir(run->dir, 0755) != 0 && errno != EEXIST)
-            return tsr_seterr(err, TSR_ERR_IO, "%s: %s", run->dir, strerror(errno));
+            return tsr_seterr(err, tsr_io_status(errno), "%s: %s", run->dir, strerror(errno));
     }
     char key[1024];
     work_key(run->ix, run->p, run->max_df, run->o, key, sizeof key);

@@ -109,7 +109,7 @@ int ix_fsync_dir(const char *dir, tsr_error *err)
         return tsr_seterr(err, TSR_ERR_IO, "%s: open directory: %s", dir, strerror(errno));
     int rc = TSR_OK;
     if (fsync(fd) != 0 && errno != EINVAL)
-        rc = tsr_seterr(err, TSR_ERR_IO, "%s: fsync directory: %s", dir, strerror(errno));
+        rc = tsr_seterr(err, tsr_io_status(errno), "%s: fsync directory: %s", dir, strerror(errno));
     close(fd);
     return rc;
 }
@@ -140,84 +140,134 @@ static int row_matches(const seg_file *s, const cat_seg *r, tsr_error *err)
     return TSR_OK;
 }
 
-/* Read the catalog and map its segments, reusing the ones already mapped.
- * On failure the handle keeps its previous state. */
-static int ix_load(tsr_index *ix, tsr_error *err)
+/* What a refresh takes in (tsr_index_refresh_prepare, ix_stage): the
+ * catalog's state and its segments, each either one the handle has mapped
+ * already (reused) or one mapped and checked for this refresh (owned here
+ * until installed).  `full`: a sharded index, refreshed whole in apply. */
+struct tsr_refresh {
+    int full;
+    cat_meta m;
+    cat_seg *rows;
+    seg_file **segs;
+    unsigned char *mine;      /* per segment: opened for this refresh */
+    size_t n;
+};
+
+static void stage_free(tsr_refresh *st)
 {
+    if (!st)
+        return;
+    for (size_t i = 0; st->segs && i < st->n; i++)
+        if (st->mine[i]) seg_close(st->segs[i]);
+    free(st->segs);
+    free(st->mine);
+    free(st->rows);
+    free(st);
+}
+
+/* Read the catalog and map its segments, reusing the ones the handle has
+ * mapped: the new state in `*out`, the handle untouched (so this may run
+ * beside readers of the handle, never beside another ix_stage/ix_install).
+ * A reader may lose a race with a merge (it read the old list, the writer
+ * then swapped it and unlinked an input): tried again when the catalog
+ * moved on. */
+static int ix_stage(tsr_index *ix, tsr_refresh **out, tsr_error *err)
+{
+    *out = NULL;
     for (int attempt = 0;; attempt++) {
-        cat_meta m;
-        cat_seg *rows = NULL;
-        size_t n = 0;
-        TSR_FORWARD(cat_snapshot(ix->cat, &m, &rows, &n, err));
-        seg_file **segs = calloc(n ? n : 1, sizeof *segs);
+        tsr_refresh *st = calloc(1, sizeof *st);
+        if (!st)
+            return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+        int rc = cat_snapshot(ix->cat, &st->m, &st->rows, &st->n, err);
+        if (rc != TSR_OK) {
+            free(st);
+            return rc;
+        }
+        const size_t n = st->n;
+        cat_seg *rows = st->rows;
+        st->segs = calloc(n ? n : 1, sizeof *st->segs);
+        st->mine = calloc(n ? n : 1, 1);
         unsigned char *reused = calloc(ix->nsegs ? ix->nsegs : 1, 1);
-        int rc = segs && reused ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+        if (!st->segs || !st->mine || !reused)
+            rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
         for (size_t i = 0; i < n && rc == TSR_OK; i++) {
             if (i > 0 && rows[i].doc_lo <= rows[i - 1].doc_hi)
                 rc = tsr_seterr(err, TSR_ERR_CORRUPT, "%s/%s: documents %u..%u overlap %s",
                                 ix->dir, rows[i].file, rows[i].doc_lo, rows[i].doc_hi,
                                 rows[i - 1].file);
-            for (size_t k = 0; k < ix->nsegs && !segs[i] && rc == TSR_OK; k++) {
+            for (size_t k = 0; k < ix->nsegs && !st->segs[i] && rc == TSR_OK; k++) {
                 if (!reused[k] && !strcmp(ix->rows[k].file, rows[i].file) &&
                     ix->rows[k].checksum == rows[i].checksum) {
-                    segs[i] = ix->segs[k];
+                    st->segs[i] = ix->segs[k];
                     reused[k] = 1;
                 }
             }
-            if (segs[i] || rc != TSR_OK)
+            if (st->segs[i] || rc != TSR_OK)
                 continue;
             char *path = ix_path_join(ix->dir, rows[i].file);
             if (!path) {
                 rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
                 break;
             }
-            rc = seg_open(path, &segs[i], err);
+            rc = seg_open(path, &st->segs[i], err);
             free(path);
+            if (st->segs[i])
+                st->mine[i] = 1;
             if (rc == TSR_OK)
-                rc = row_matches(segs[i], &rows[i], err);
+                rc = row_matches(st->segs[i], &rows[i], err);
             /* a segment is checksummed once, when it is mapped: a flipped
              * bit is refused here rather than read as postings (XXH3 runs
              * near memory speed, so this costs little next to the I/O) */
             if (rc == TSR_OK && ix->verify_on_map)
-                rc = seg_verify(segs[i], 0, err);
+                rc = seg_verify(st->segs[i], 0, err);
         }
+        free(reused);
         if (rc == TSR_OK) {
-            for (size_t k = 0; k < ix->nsegs; k++)
-                if (!reused[k])
-                    seg_close(ix->segs[k]);
-            free(ix->segs);
-            free(ix->rows);
-            free(reused);
-            ix->segs = segs;
-            ix->rows = rows;
-            ix->nsegs = n;
-            ix->meta = m;
+            *out = st;
             return TSR_OK;
         }
-        /* Undo: close what this attempt opened. */
-        for (size_t i = 0; segs && i < n; i++) {
-            int mine = 1;
-            for (size_t k = 0; k < ix->nsegs; k++)
-                if (segs[i] == ix->segs[k])
-                    mine = 0;
-            if (mine)
-                seg_close(segs[i]);
-        }
-        free(segs);
-        free(reused);
-        free(rows);
-        /* A reader may lose a race with a merge: it read the old list, the
-         * writer then swapped it and unlinked an input.  Try again when
-         * the catalog moved on. */
+        const uint64_t seen = st->m.generation;
+        stage_free(st);
         uint64_t gen;
         tsr_error e2;
         if (rc != TSR_ERR_NOTFOUND || attempt + 1 >= IX_LOAD_TRIES ||
-            cat_generation(ix->cat, &gen, &e2) != TSR_OK || gen == m.generation) {
+            cat_generation(ix->cat, &gen, &e2) != TSR_OK || gen == seen) {
             if (rc == TSR_ERR_NOTFOUND)
                 tsr_preferr(err, TSR_ERR_CORRUPT, "the catalog lists a missing segment");
             return rc == TSR_ERR_NOTFOUND ? TSR_ERR_CORRUPT : rc;
         }
     }
+}
+
+/* Make the staged state the handle's: the segments it no longer lists are
+ * closed.  No I/O; must not run beside readers of the handle.  Takes `st`. */
+static void ix_install(tsr_index *ix, tsr_refresh *st)
+{
+    for (size_t k = 0; k < ix->nsegs; k++) {
+        int kept = 0;
+        for (size_t i = 0; i < st->n && !kept; i++)
+            kept = !st->mine[i] && st->segs[i] == ix->segs[k];
+        if (!kept)
+            seg_close(ix->segs[k]);
+    }
+    free(ix->segs);
+    free(ix->rows);
+    ix->segs = st->segs;
+    ix->rows = st->rows;
+    ix->nsegs = st->n;
+    ix->meta = st->m;
+    free(st->mine);
+    free(st);
+}
+
+/* Read the catalog and map its segments, reusing the ones already mapped.
+ * On failure the handle keeps its previous state. */
+static int ix_load(tsr_index *ix, tsr_error *err)
+{
+    tsr_refresh *st;
+    TSR_FORWARD(ix_stage(ix, &st, err));
+    ix_install(ix, st);
+    return TSR_OK;
 }
 
 /* The catalog's segment list, without mapping the files (repair): rows
@@ -330,7 +380,7 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
             return tsr_seterr(err, errno == ENOENT ? TSR_ERR_NOTFOUND : TSR_ERR_IO,
                               "%s: no index here: %s", dir, strerror(errno));
         if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-            return tsr_seterr(err, TSR_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
+            return tsr_seterr(err, tsr_io_status(errno), "%s: cannot create: %s", dir, strerror(errno));
         TSR_FORWARD(ix_fsync_parent(dir, err));   /* the new entry survives a power loss */
     } else if (!S_ISDIR(st.st_mode)) {
         return tsr_seterr(err, TSR_ERR_NOTFOUND, "%s: not an index directory", dir);
@@ -821,7 +871,7 @@ static int ix_place_segment(tsr_index *ix, ix_write_fn write, void *ctx, cat_seg
     if (rc == TSR_OK)
         rc = write(ctx, tmp, &info, err);
     if (rc == TSR_OK && rename(tmp, final) != 0) {
-        rc = tsr_seterr(err, TSR_ERR_IO, "%s: rename to %s: %s", tmp, name, strerror(errno));
+        rc = tsr_seterr(err, tsr_io_status(errno), "%s: rename to %s: %s", tmp, name, strerror(errno));
         unlink(tmp);
     }
     if (rc == TSR_OK)
@@ -1075,25 +1125,65 @@ int tsr_index_commit(tsr_index *ix, tsr_error *err)
  * Readers: refresh, documents, stats
  * --------------------------------------------------------------------- */
 
+/* The cache after a refresh: documents never change once committed,
+ * unless the directory was replaced by another index, and then what the
+ * cache holds is not it. */
+static void after_refresh(tsr_index *ix, uint64_t docs, uint64_t was)
+{
+    if (ix->cache && (ix->meta.generation < was || ix->meta.docs < docs))
+        dc_clear(ix->cache);
+}
+
 int tsr_index_refresh(tsr_index *ix, tsr_error *err)
 {
-    if (!ix)
-        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_refresh: NULL index");
-    if (ix->sh)
+    if (ix && ix->sh)
         return sh_refresh(ix, err);
+    tsr_refresh *r;
+    TSR_FORWARD(tsr_index_refresh_prepare(ix, &r, err));
+    return r ? tsr_index_refresh_apply(ix, r, err) : TSR_OK;
+}
+
+int tsr_index_refresh_prepare(tsr_index *ix, tsr_refresh **out, tsr_error *err)
+{
+    *out = NULL;
+    if (!ix)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_refresh_prepare: NULL index");
     if (ix->writable)
         return TSR_OK; /* the only writer has seen every commit */
+    if (ix->sh) {
+        int stale;
+        TSR_FORWARD(sh_stale(ix, &stale, err));
+        if (stale && !(*out = calloc(1, sizeof **out)))
+            return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+        if (*out) (*out)->full = 1;
+        return TSR_OK;
+    }
     uint64_t gen;
     TSR_FORWARD(cat_generation(ix->cat, &gen, err));
     if (gen == ix->meta.generation)
         return TSR_OK;
+    return ix_stage(ix, out, err);
+}
+
+int tsr_index_refresh_apply(tsr_index *ix, tsr_refresh *r, tsr_error *err)
+{
+    if (!ix || !r) {
+        stage_free(r);
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_refresh_apply: NULL argument");
+    }
+    if (r->full) {
+        stage_free(r);
+        return sh_refresh(ix, err);
+    }
     const uint64_t docs = ix->meta.docs, was = ix->meta.generation;
-    TSR_FORWARD(ix_load(ix, err));
-    /* documents never change once committed, unless the directory was
-     * replaced by another index: then what the cache holds is not it */
-    if (ix->cache && (ix->meta.generation < was || ix->meta.docs < docs))
-        dc_clear(ix->cache);
+    ix_install(ix, r);
+    after_refresh(ix, docs, was);
     return TSR_OK;
+}
+
+void tsr_refresh_free(tsr_refresh *r)
+{
+    stage_free(r);
 }
 
 int tsr_index_set_cache(tsr_index *ix, size_t bytes, tsr_error *err)

@@ -118,6 +118,8 @@ int sh_detect(const char *dir);
 int sh_open(tsr_index *ix, unsigned flags, tsr_error *err);
 void sh_close(tsr_index *ix);
 int sh_refresh(tsr_index *ix, tsr_error *err);
+/* Whether the shard list or a shard has commits the handle has not seen. */
+int sh_stale(tsr_index *ix, int *stale, tsr_error *err);
 int sh_rebuild(tsr_index *ix, tsr_error *err);
 tsr_index *sh_writer(tsr_index *ix);
 int sh_get(tsr_index *ix, const char *id, int64_t docno, int with_text,

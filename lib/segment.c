@@ -164,7 +164,7 @@ static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off,
         if (k < 0) {
             if (errno == EINTR)
                 continue;
-            return tsr_seterr(err, TSR_ERR_IO, "%s: write at byte %" PRIu64 ": %s",
+            return tsr_seterr(err, tsr_io_status(errno), "%s: write at byte %" PRIu64 ": %s",
                               path, off, strerror(errno));
         }
         p += k;
@@ -233,7 +233,7 @@ static int writer_open(const char *path, uint64_t n, uint32_t ndocs,
     if (w->fd < 0) {
         int e = errno;
         writer_free(w, 0);
-        return tsr_seterr(err, TSR_ERR_IO, "%s: cannot create: %s", path, strerror(e));
+        return tsr_seterr(err, tsr_io_status(e), "%s: cannot create: %s", path, strerror(e));
     }
     *out = w;
     return TSR_OK;
@@ -329,11 +329,11 @@ static int writer_finish(seg_writer *w, seg_info *info, tsr_error *err)
     TSR_FORWARD(pwrite_all(w->fd, h, sizeof h, 0, w->path, err));
 
     if (fsync(w->fd) != 0)
-        return tsr_seterr(err, TSR_ERR_IO, "%s: fsync: %s", w->path, strerror(errno));
+        return tsr_seterr(err, tsr_io_status(errno), "%s: fsync: %s", w->path, strerror(errno));
     int fd = w->fd;
     w->fd = -1;
     if (close(fd) != 0)
-        return tsr_seterr(err, TSR_ERR_IO, "%s: close: %s", w->path, strerror(errno));
+        return tsr_seterr(err, tsr_io_status(errno), "%s: close: %s", w->path, strerror(errno));
     if (info)
         *info = in;
     return TSR_OK;

@@ -158,17 +158,17 @@ static int list_write(const char *dir, char *const *names, size_t n, tsr_error *
     int rc = path && tmp ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
     FILE *f = rc == TSR_OK ? fopen(tmp, "w") : NULL;
     if (rc == TSR_OK && !f)
-        rc = tsr_seterr(err, TSR_ERR_IO, "%s: %s", tmp, strerror(errno));
+        rc = tsr_seterr(err, tsr_io_status(errno), "%s: %s", tmp, strerror(errno));
     if (f) {
         fprintf(f, "%s\n", SH_MAGIC);
         for (size_t i = 0; i < n; i++) fprintf(f, "%s\n", names[i]);
         if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-            rc = tsr_seterr(err, TSR_ERR_IO, "%s: %s",
+            rc = tsr_seterr(err, tsr_io_status(errno), "%s: %s",
                             tmp, strerror(errno));
         if (fclose(f) != 0 && rc == TSR_OK)
-            rc = tsr_seterr(err, TSR_ERR_IO, "%s: %s", tmp, strerror(errno));
+            rc = tsr_seterr(err, tsr_io_status(errno), "%s: %s", tmp, strerror(errno));
         if (rc == TSR_OK && rename(tmp, path) != 0)
-            rc = tsr_seterr(err, TSR_ERR_IO, "%s: %s", path, strerror(errno));
+            rc = tsr_seterr(err, tsr_io_status(errno), "%s: %s", path, strerror(errno));
         if (rc != TSR_OK) unlink(tmp);
         else rc = ix_fsync_dir(dir, err);
     }
@@ -320,6 +320,27 @@ int sh_rebuild(tsr_index *ix, tsr_error *err)
 tsr_index *sh_writer(tsr_index *ix)
 {
     return ix->sh->sub[ix->sh->n - 1];
+}
+
+int sh_stale(tsr_index *ix, int *stale, tsr_error *err)
+{
+    ix_shards *sh = ix->sh;
+    char **names;
+    size_t n;
+    *stale = 0;
+    TSR_FORWARD(list_read(ix->dir, &names, &n, err));
+    int same = n == sh->n;
+    for (size_t k = 0; same && k < n; k++) same = !strcmp(names[k], sh->names[k]);
+    names_free(names, n);
+    int rc = TSR_OK;
+    for (size_t k = 0; same && k < sh->n && rc == TSR_OK; k++) {
+        tsr_refresh *r = NULL;
+        rc = tsr_index_refresh_prepare(sh->sub[k], &r, err);
+        same = r == NULL;
+        tsr_refresh_free(r);
+    }
+    *stale = rc == TSR_OK && !same;
+    return rc;
 }
 
 int sh_refresh(tsr_index *ix, tsr_error *err)
@@ -630,7 +651,7 @@ int tsr_shard_create(const char *dir, uint64_t number, tsr_index **out, tsr_erro
     if (!dir || !out) return tsr_seterr(err, TSR_ERR_INVALID, "tsr_shard_create: NULL argument");
     if (mkdir(dir, 0777) == 0) TSR_FORWARD(ix_fsync_parent(dir, err));
     else if (errno != EEXIST)
-        return tsr_seterr(err, TSR_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
+        return tsr_seterr(err, tsr_io_status(errno), "%s: cannot create: %s", dir, strerror(errno));
     char *path = NULL;
     size_t n = 0;
     int rc = clear_unlisted(dir, number, &path, &n, err);   /* what a failed build left */

@@ -132,7 +132,9 @@ typedef enum tsr_status {
     TSR_ERR_LOCKED = 15,   /* another writer holds the index */
     TSR_ERR_EMPTY = 16,    /* input has no words */
     TSR_ERR_READONLY = 17, /* a write on a read-only handle */
-    TSR_STATUS_MAX_ = 18
+    TSR_ERR_NOSPACE = 18,  /* the disk is full (ENOSPC, EDQUOT, SQLITE_FULL) */
+    TSR_ERR_TIMEOUT = 19,  /* a time limit passed (tsr_index_check_timed) */
+    TSR_STATUS_MAX_ = 20
 } tsr_status;
 
 /** A static, human-readable description of a status code. */
@@ -382,6 +384,21 @@ TSR_API size_t tsr_index_pending(const tsr_index *ix);
  *  run concurrently with other calls on the same handle. */
 TSR_API int tsr_index_refresh(tsr_index *ix, tsr_error *err);
 
+/** tsr_index_refresh in two halves, so that a server never stops its
+ *  readers for I/O: tsr_index_refresh_prepare may run beside every reading
+ *  call on the handle (not beside another prepare or apply): it reads the
+ *  catalog's generation and, when there are new commits, maps and
+ *  checksums the new segments into `*out` (NULL: nothing changed, the
+ *  common case, one catalog read).  tsr_index_refresh_apply installs them
+ *  (pointer swaps, no I/O) and frees `r`; like tsr_index_refresh it must
+ *  not run beside other calls on the handle.  A sharded index's prepare
+ *  only tells whether something changed; its apply does the whole
+ *  refresh.  tsr_refresh_free drops a prepared refresh unapplied. */
+typedef struct tsr_refresh tsr_refresh;
+TSR_API int tsr_index_refresh_prepare(tsr_index *ix, tsr_refresh **out, tsr_error *err);
+TSR_API int tsr_index_refresh_apply(tsr_index *ix, tsr_refresh *r, tsr_error *err);
+TSR_API void tsr_refresh_free(tsr_refresh *r);
+
 /** Check `text` against the index: every passage reused from indexed
  *  documents, the share reused per source and in total, repetition inside
  *  the text, and boilerplate lines.  `p` may be NULL for defaults.  A
@@ -389,6 +406,15 @@ TSR_API int tsr_index_refresh(tsr_index *ix, tsr_error *err);
 TSR_API int tsr_index_check(tsr_index *ix, const char *text, size_t len,
                             const tsr_params *p, tsr_result **out,
                             tsr_error *err);
+
+/** tsr_index_check within a time limit: TSR_ERR_TIMEOUT (and no result)
+ *  once `seconds` of wall-clock time have passed; <= 0 means no limit.  The
+ *  clock is read between steps (a few thousand n-gram lookups, one
+ *  candidate's alignment), so the call may overrun by one step.  A server
+ *  bounds each request with it. */
+TSR_API int tsr_index_check_timed(tsr_index *ix, const char *text, size_t len,
+                                  const tsr_params *p, double seconds,
+                                  tsr_result **out, tsr_error *err);
 
 /** Keep up to `bytes` of documents in memory, in the form a check aligns
  *  (their words, and the fields a report names), shared by all threads

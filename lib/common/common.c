@@ -28,6 +28,8 @@ static const char *const status_text[TSR_STATUS_MAX_] = {
     [TSR_ERR_LOCKED] = "index is locked by another writer",
     [TSR_ERR_EMPTY] = "no words in input",
     [TSR_ERR_READONLY] = "index is open read-only",
+    [TSR_ERR_NOSPACE] = "no space left on the disk",
+    [TSR_ERR_TIMEOUT] = "time limit reached",
 };
 
 const char *tsr_strerror(int status)

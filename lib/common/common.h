@@ -13,6 +13,8 @@
 
 #include "../tessera.h"
 
+#include <errno.h>
+
 #if defined(__GNUC__)
 #  define TSR_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #  define TSR_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -24,6 +26,14 @@
 #  define TSR_UNLIKELY(x) (x)
 #  define TSR_FLATTEN
 #endif
+
+/* The status of a failed write, fsync, create or rename: the disk is full
+ * (TSR_ERR_NOSPACE: a caller may free space and retry; HTTP 507) or it
+ * failed (TSR_ERR_IO). */
+static inline int tsr_io_status(int e)
+{
+    return e == ENOSPC || e == EDQUOT ? TSR_ERR_NOSPACE : TSR_ERR_IO;
+}
 
 /* Set `err` (may be NULL) to `code` and a printf-style message; returns
  * `code` so that callers can write `return tsr_seterr(err, ...)`. */

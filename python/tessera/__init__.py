@@ -27,7 +27,7 @@ __all__ = ["Index", "Result", "align", "dedup", "version", "Error", "NoMemoryErr
            "IOError_", "UTF8Error", "NulError", "FormatError", "ChecksumError",
            "VersionError", "CorruptError", "InvalidError", "JSONError", "NotFoundError",
            "DuplicateError", "DatabaseError", "TooBigError", "LockedError", "EmptyError",
-           "ReadOnlyError"]
+           "ReadOnlyError", "NoSpaceError", "TimeLimitError"]
 
 Text = Union[str, bytes, bytearray, memoryview]
 
@@ -114,10 +114,19 @@ class ReadOnlyError(Error):
     """A write on an index opened read-only."""
 
 
+class NoSpaceError(IOError_):
+    """The disk is full (an I/O error that freeing space cures)."""
+
+
+class TimeLimitError(Error):
+    """A time limit passed."""
+
+
 _BY_STATUS = {1: NoMemoryError, 2: IOError_, 3: UTF8Error, 4: NulError, 5: FormatError,
               6: ChecksumError, 7: VersionError, 8: CorruptError, 9: InvalidError,
               10: JSONError, 11: NotFoundError, 12: DuplicateError, 13: DatabaseError,
-              14: TooBigError, 15: LockedError, 16: EmptyError, 17: ReadOnlyError}
+              14: TooBigError, 15: LockedError, 16: EmptyError, 17: ReadOnlyError,
+              18: NoSpaceError, 19: TimeLimitError}
 _tessera._init(Error, _BY_STATUS)
 
 #: parameters of checks and alignments (tsr_params in tessera.h)

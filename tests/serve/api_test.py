@@ -275,7 +275,7 @@ def run_cases(a):
         assert "stopped" in srv.text()
     _()
     if not a.quick:
-        limit_cases(a, db, work)
+        limit_cases(a, db, work, docs, rnd)
         shutdown_cases(a, db, work, docs, rnd)
 
 
@@ -837,8 +837,10 @@ def concurrent_cases(a, srv, p, docs, rnd, work):
         text = " ".join("outside%d" % i for i in range(120))
         with open(extra, "w") as f:
             f.write(json.dumps({"id": "outside-1", "text": text}) + "\n")
-        subprocess.run([a.tessera, "index", "--db", os.path.join(work, "ix"), extra],
-                       check=True, capture_output=True, timeout=60)
+        # the server keeps its writer of adds for 2 s after the last one:
+        # a writer beside it waits for the index's lock
+        subprocess.run([a.tessera, "index", "--wait-lock=20", "--db", os.path.join(work, "ix"),
+                        extra], check=True, capture_output=True, timeout=60)
         t0 = time.time()
         while time.time() - t0 < 5:
             st, _, d = request(p, "POST", "/api/check", text, {"Content-Type": "text/plain"})
@@ -851,7 +853,7 @@ def concurrent_cases(a, srv, p, docs, rnd, work):
     _()
 
 
-def limit_cases(a, db, work):
+def limit_cases(a, db, work, docs, rnd):
     @case("--max-connections: a connection over the limit waits for a free slot")
     def _():
         srv = Server(a.tessera, db, work, "limit", "--threads", "1", "--max-connections", "4",
@@ -898,6 +900,88 @@ def limit_cases(a, db, work):
         finally:
             rc = srv.stop()
         assert rc == 0, rc
+    _()
+
+    # a check that takes seconds (3 s here): every document, 20 times over
+    # (16 MB), each a candidate, no cache
+    slow_text = " ".join(d["text"] for d in docs) * 20
+    slow_args = ["--max-candidates", "100000", "--cache", "0", "--max-body", "64M",
+                 "--max-check-bytes", "64M"]
+
+    def slow_check(port, out, timeout=120):
+        t0 = time.time()
+        st, h, d = request(port, "POST", "/api/check", slow_text,
+                           {"Content-Type": "text/plain"}, timeout=timeout)
+        out.update(st=st, h=h, d=d, t=time.time() - t0, end=time.time())
+
+    @case("a long check runs on a worker: /healthz and the page answer while it runs")
+    def _():
+        srv = Server(a.tessera, db, work, "busy", "--threads", "1", "--max-check-time", "0",
+                     "--quiet", *slow_args)
+        try:
+            done = {}
+            th = threading.Thread(target=slow_check, args=(srv.port, done))
+            th.start()
+            time.sleep(0.5)
+            assert not done, "the check was over before the test began (%r)" % done.get("st")
+            answered = 0
+            for path in ["/healthz"] * 10 + ["/"]:
+                st, _, _ = request(srv.port, "GET", path, timeout=60)
+                assert st == 200, (path, st)
+                answered += not done
+            th.join()
+            assert done["st"] == 200, done["st"]
+            assert answered == 11, ("%d of 11 quick requests answered while the check ran "
+                                    "(%.1f s)" % (answered, done["t"]))
+        finally:
+            srv.stop()
+    _()
+
+    @case("--max-check-time: a check past it -> 503; --max-check-bytes: a longer text -> 413")
+    def _():
+        srv = Server(a.tessera, db, work, "capped", "--threads", "1", "--quiet",
+                     "--max-check-time", "0.3", *slow_args[:6], "--max-check-bytes", "20M")
+        try:
+            out = {}
+            t0 = time.time()
+            st, _, d = request(srv.port, "POST", "/api/check", slow_text,
+                               {"Content-Type": "text/plain"}, timeout=60)
+            v = is_error(st, d, 503)
+            assert "limit" in v["error"], v
+            out["503 after"] = time.time() - t0
+            st, _, d = request(srv.port, "POST", "/api/check", slow_text + slow_text[:5000000],
+                               {"Content-Type": "text/plain"}, timeout=60)
+            is_error(st, d, 413)
+            st, _, d = request(srv.port, "POST", "/api/check", query_from(docs, [1], rnd),
+                               {"Content-Type": "text/plain"}, timeout=60)
+            assert st == 200, (st, d[:200], out)
+        finally:
+            srv.stop()
+    _()
+
+    @case("--max-queue: requests beyond the queue -> 503 with Retry-After, the rest answered")
+    def _():
+        srv = Server(a.tessera, db, work, "queue", "--threads", "1", "--max-queue", "1",
+                     "--max-check-time", "0", "--quiet", *slow_args)
+        try:
+            first, second = {}, {}
+            t1 = threading.Thread(target=slow_check, args=(srv.port, first))
+            t1.start()
+            time.sleep(0.5)   # the worker is busy with the first
+            t2 = threading.Thread(target=slow_check, args=(srv.port, second))
+            t2.start()
+            time.sleep(0.5)   # the second waits in the queue
+            st, h, d = request(srv.port, "POST", "/api/check", "a short text to check",
+                               {"Content-Type": "text/plain"}, timeout=60)
+            busy = not first
+            is_error(st, d, 503)
+            assert h.get("retry-after") == "1", h
+            t1.join()
+            t2.join()
+            assert first["st"] == 200 and second["st"] == 200, (first["st"], second["st"])
+            assert busy, "the first check ended before the third request"
+        finally:
+            srv.stop()
     _()
 
     @case("no --api-key-file: POST /api/documents -> 403")

@@ -228,6 +228,60 @@ static void test_refresh(void)
     tsr_index_close(r);
 }
 
+/* The two halves of a refresh: prepare maps the new commit beside the
+ * handle's readers (which keep seeing the old state), apply swaps it in;
+ * nothing changed: no refresh at all.  And a check's time limit. */
+static void test_refresh_two_step(void)
+{
+    tsr_index *r = NULL, *w = NULL;
+    tsr_error e = {0};
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_READONLY, &r, &e) == TSR_OK);
+    if (!r)
+        return;
+    tsr_refresh *rf = (tsr_refresh *)&e;   /* must become NULL */
+    CHECK(tsr_index_refresh_prepare(r, &rf, &e) == TSR_OK && rf == NULL);
+    tsr_stats st0, st;
+    CHECK(tsr_index_stats(r, &st0, &e) == TSR_OK);
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_WRITE, &w, &e) == TSR_OK);
+    char *t = make_text(300);
+    CHECK(w && add_doc(w, "two-step", t, &e) == TSR_OK && tsr_index_commit(w, &e) == TSR_OK);
+    tsr_index_close(w);
+    CHECK(tsr_index_refresh_prepare(r, &rf, &e) == TSR_OK && rf != NULL);
+    /* prepared, not applied: the handle is as it was */
+    CHECK(tsr_index_stats(r, &st, &e) == TSR_OK && st.documents == st0.documents &&
+          st.segments == st0.segments);
+    CHECK(!finds_all(r, t, (int)st0.documents));
+    CHECK(tsr_index_refresh_apply(r, rf, &e) == TSR_OK);
+    CHECK(tsr_index_stats(r, &st, &e) == TSR_OK && st.documents == st0.documents + 1);
+    CHECK(finds_all(r, t, (int)st0.documents));
+    CHECK(tsr_index_refresh_prepare(r, &rf, &e) == TSR_OK && rf == NULL);
+    /* a prepared refresh may be dropped: the handle stays, a later one works */
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_WRITE, &w, &e) == TSR_OK);
+    CHECK(w && tsr_index_merge(w, 0, &e) == TSR_OK);
+    tsr_index_close(w);
+    CHECK(tsr_index_refresh_prepare(r, &rf, &e) == TSR_OK && rf != NULL);
+    tsr_refresh_free(rf);
+    CHECK(finds_all(r, t, (int)st0.documents));
+    CHECK(tsr_index_refresh(r, &e) == TSR_OK);
+    CHECK(tsr_index_stats(r, &st, &e) == TSR_OK && st.segments == 1);
+    CHECK(finds_all(r, t, (int)st0.documents));
+
+    /* time limits: none (0), generous, and one already past */
+    tsr_result *res = NULL;
+    CHECK(tsr_index_check_timed(r, t, strlen(t), NULL, 0, &res, &e) == TSR_OK && res);
+    tsr_result_free(res);
+    res = NULL;
+    CHECK(tsr_index_check_timed(r, t, strlen(t), NULL, 60, &res, &e) == TSR_OK && res);
+    tsr_result_free(res);
+    res = (tsr_result *)&e;
+    CHECK(tsr_index_check_timed(r, t, strlen(t), NULL, 1e-9, &res, &e) == TSR_ERR_TIMEOUT);
+    CHECK(res == NULL && e.code == TSR_ERR_TIMEOUT && strstr(e.message, "time"));
+    CHECK(!strcmp(tsr_strerror(TSR_ERR_TIMEOUT), "time limit reached"));
+    CHECK(!strcmp(tsr_strerror(TSR_ERR_NOSPACE), "no space left on the disk"));
+    free(t);
+    tsr_index_close(r);
+}
+
 static void test_orphans(void)
 {
     char path[512];
@@ -625,6 +679,7 @@ int main(void)
     RUN(test_auto_merge);
     RUN(test_damage);
     RUN(test_crash);
+    RUN(test_refresh_two_step);
     rm_rf(ixdir);
     rmdir(tmpdir);
     return test_report();

@@ -1,54 +1,83 @@
 /*
- * serve_api.c - the handlers of `tessera serve` and the index they share.
- *
- * Routes (doc/api.md):
- *
- *   GET  /                      the page (web/index.html), and its files
- *   GET  /healthz               {"status":"ok"}
- *   GET  /api/stats             counts of the index (tessera stats --json)
- *   POST /api/check             a text -> the JSON of tessera check --json
- *   POST /api/documents         add documents (needs the API key)
- *   GET  /api/documents/{id}    one document with its text
+ * api.c - the handlers of `tessera serve` (api.h) and the index they share.
  *
  * The index.  One read-only handle serves every request: tsr_index_check,
  * tsr_index_get and tsr_index_stats may share it across threads.  New
  * commits (from POST /api/documents, or from `tessera index` run beside
- * the server) become visible through tsr_index_refresh, which must not run
- * beside those calls; so every read takes a read lock and the refresh
- * takes the write lock.  The lock prefers writers (on glibc), so that a
- * steady stream of checks cannot starve the refresh; a refresh that finds
- * nothing new is one SQLite read, so the pause it causes is short.
+ * the server) are taken in by api_refresh in two steps: the catalog is read
+ * and new segments mapped and checksummed beside the requests in flight
+ * (tsr_index_refresh_prepare; nothing at all when nothing changed), then
+ * swapped in (tsr_index_refresh_apply, no I/O) under the write side of a
+ * lock whose read side every request holds.  The lock prefers writers (on
+ * glibc), so that a steady stream of checks cannot starve the swap.
  *
- * Adding documents opens the index for writing, adds, commits and closes,
- * one request at a time (a mutex; a writer in another process makes the
- * request fail with 503 and Retry-After).  A batch is all or nothing,
- * except for ids already indexed, which are skipped and listed in the
- * answer (the rule of tsr_index_add).  Then the shared handle is
- * refreshed, so the client that added a document can check against it at
- * once.
+ * Adding documents.  One writer handle, opened at the first add and kept
+ * while adds keep coming (opening checksums every segment: too much per
+ * request), closed after writer_idle_ms without one so that `tessera
+ * index` run beside the server can take the index's lock.  One request at
+ * a time (a mutex); a writer in another process makes the request fail
+ * with 503 and Retry-After.  A batch is all or nothing, except for ids
+ * already indexed, which are skipped and listed in the answer (the rule of
+ * tsr_index_add); on a failure the writer is closed, which drops the batch.
+ * After the commit the shared handle is refreshed, so the client that
+ * added a document can check against it at once; if that fails, the
+ * documents are durable all the same: 201 with a warning (a retry would
+ * only report duplicates).  A full disk is 507.
+ *
+ * Checks are capped in size (max_check_bytes, 413) and time
+ * (max_check_seconds, tsr_index_check_timed, 503).
  *
  * Input rules: bodies must be valid UTF-8 (422 otherwise, with the byte
  * offset), JSON is parsed by jansson, whose depth limit turns hostile
- * nesting into a 400; NUL bytes are refused (422) unless --allow-nul.
+ * nesting into a 400, after a count of its values against a cap (413);
+ * NUL bytes are refused (422) unless --allow-nul.
+ *
+ * Failures of the index are answered without their details (they name
+ * the server's files): the details go to stderr.
  */
 #define _GNU_SOURCE 1   /* pthread_rwlockattr_setkind_np */
-#include "cli.h"
-#include "serve.h"
+#include "api.h"
+#include "assets.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 struct api {
-    const serve_config *cfg;
+    const api_config *cfg;
     tsr_index *ix;              /* read-only, shared */
-    pthread_rwlock_t lock;      /* read: queries; write: refresh */
-    pthread_mutex_t writer;     /* one POST /api/documents at a time */
-    int lock_ok, writer_ok;
+    pthread_rwlock_t lock;      /* read: requests; write: the refresh's swap */
+    pthread_mutex_t refresh_mu; /* one refresh at a time */
+    pthread_mutex_t writer;     /* one POST /api/documents at a time; guards w */
+    tsr_index *w;               /* the writer of adds, or NULL */
+    double next_refresh;        /* api_tick: when to look for commits */
+    double w_used;              /* when it last added (monotonic seconds) */
+    int lock_ok, refresh_ok, writer_ok;
 };
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A line on stderr, "PROG: MESSAGE", in one write. */
+static void api_warn(const api *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void api_warn(const api *a, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s: %s\n", a->cfg->prog, msg);
+}
 
 /* ------------------------------------------------------------------------
  * Helpers
@@ -63,7 +92,8 @@ static int http_status(int st)
     case TSR_ERR_NOTFOUND: return 404;
     case TSR_ERR_DUPLICATE: return 409;
     case TSR_ERR_TOOBIG: return 413;
-    case TSR_ERR_LOCKED: return 503;
+    case TSR_ERR_LOCKED: case TSR_ERR_TIMEOUT: return 503;
+    case TSR_ERR_NOSPACE: return 507;
     default: return 500;
     }
 }
@@ -71,10 +101,11 @@ static int http_status(int st)
 /* A failure of the index, answered without its details (they name files
  * of the server): the client gets the status and a general message, the
  * server's log gets the library's message. */
-static void internal_error(srv_response *out, int st, const char *what, const char *detail)
+static void internal_error(const api *a, http_response *out, int st, const char *what,
+                           const char *detail)
 {
-    cli_warn("%s: %s", what, detail);
-    srv_error(out, http_status(st), "%s failed (%s); the server's log has the details", what,
+    api_warn(a, "%s: %s", what, detail);
+    http_error(out, http_status(st), "%s failed (%s); the server's log has the details", what,
               tsr_strerror(st));
 }
 
@@ -101,21 +132,21 @@ static size_t json_values(const char *p, size_t n)
 }
 
 /* Refuse a body of more JSON values than `max` (413). */
-static int refuse_many_values(const srv_request *rq, size_t max, srv_response *out)
+static int refuse_many_values(const http_request *rq, size_t max, http_response *out)
 {
     const size_t v = json_values(rq->body, rq->body_len);
     if (v <= max) return 0;
-    srv_error(out, 413, "the JSON body holds %zu values, over the limit of %zu for %s", v, max,
+    http_error(out, 413, "the JSON body holds %zu values, over the limit of %zu for %s", v, max,
               rq->path);
     return 1;
 }
 
-static void json_out(srv_response *out, int status, json_t *v, int pretty)
+static void json_out(http_response *out, int status, json_t *v, int pretty)
 {
     char *s = v ? json_dumps(v, (pretty ? JSON_INDENT(2) : JSON_COMPACT) | JSON_REAL_PRECISION(6)) : NULL;
     json_decref(v);
     if (!s) {
-        srv_error(out, 500, "out of memory");
+        http_error(out, 500, "out of memory");
         return;
     }
     memset(out, 0, sizeof *out);
@@ -133,27 +164,27 @@ static json_t *str_or_null(const char *s)
 
 /* 422 when the body is not UTF-8 or holds NUL bytes (the latter unless
  * `nul_ok`); 0 when it is fine. */
-static int refuse_bad_text(const srv_request *rq, int nul_ok, srv_response *out)
+static int refuse_bad_text(const http_request *rq, int nul_ok, http_response *out)
 {
     size_t off = 0;
     int st = tsr_utf8_check(rq->body, rq->body_len, &off);
     if (st == TSR_ERR_UTF8) {
-        srv_error(out, 422, "request body is not valid UTF-8 (byte %zu)", off);
+        http_error(out, 422, "request body is not valid UTF-8 (byte %zu)", off);
         return 1;
     }
     if (st == TSR_ERR_NUL && !nul_ok) {
-        srv_error(out, 422, "request body holds a NUL byte (byte %zu)", off);
+        http_error(out, 422, "request body holds a NUL byte (byte %zu)", off);
         return 1;
     }
     return 0;
 }
 
-static void json_parse_error(srv_response *out, const json_error_t *je, const char *where)
+static void json_parse_error(http_response *out, const json_error_t *je, const char *where)
 {
     if (json_error_code(je) == json_error_out_of_memory)
-        srv_error(out, 500, "out of memory");
+        http_error(out, 500, "out of memory");
     else
-        srv_error(out, 400, "malformed JSON%s: %s at line %d, column %d", where, je->text,
+        http_error(out, 400, "malformed JSON%s: %s at line %d, column %d", where, je->text,
                   je->line, je->column);
 }
 
@@ -192,7 +223,7 @@ static const char *type_of(const char *name)
 }
 
 /* 1 when `path` names one of the page's files (answered in `out`). */
-static int get_asset(const char *path, srv_response *out)
+static int get_asset(const char *path, http_response *out)
 {
     const char *name = !strcmp(path, "/") ? "index.html" : path + 1;
     for (size_t i = 0; i < serve_n_assets; i++) {
@@ -213,7 +244,7 @@ static int get_asset(const char *path, srv_response *out)
  * GET /api/stats, GET /healthz
  * --------------------------------------------------------------------- */
 
-static void get_stats(api *a, const srv_request *rq, srv_response *out)
+static void get_stats(api *a, const http_request *rq, http_response *out)
 {
     tsr_stats s;
     tsr_error e = { 0 };
@@ -221,7 +252,7 @@ static void get_stats(api *a, const srv_request *rq, srv_response *out)
     int st = tsr_index_stats(a->ix, &s, &e);
     pthread_rwlock_unlock(&a->lock);
     if (st != TSR_OK) {
-        internal_error(out, st, "reading the index's counts", e.message);
+        internal_error(a, out, st, "reading the index's counts", e.message);
         return;
     }
     double ratio = s.text_bytes ? (double)s.postings_bytes / (double)s.text_bytes : 0;
@@ -249,7 +280,7 @@ static void get_stats(api *a, const srv_request *rq, srv_response *out)
  * POST /api/check
  * --------------------------------------------------------------------- */
 
-static void post_check(api *a, const srv_request *rq, srv_response *out)
+static void post_check(api *a, const http_request *rq, http_response *out)
 {
     const char *text = NULL;
     size_t len = 0;
@@ -258,7 +289,7 @@ static void post_check(api *a, const srv_request *rq, srv_response *out)
 
     if (!*rq->content_type || !strcmp(rq->content_type, "text/plain")) {
         if (!utf8_charset(rq->charset)) {
-            srv_error(out, 415, "charset '%s' is not supported: send UTF-8", rq->charset);
+            http_error(out, 415, "charset '%s' is not supported: send UTF-8", rq->charset);
             return;
         }
         if (refuse_bad_text(rq, nul_ok, out))
@@ -266,7 +297,7 @@ static void post_check(api *a, const srv_request *rq, srv_response *out)
         text = rq->body;
         len = rq->body_len;
     } else if (is_json_type(rq->content_type)) {
-        if (refuse_bad_text(rq, 0, out) || refuse_many_values(rq, SRV_CHECK_MAX_VALUES, out))
+        if (refuse_bad_text(rq, 0, out) || refuse_many_values(rq, API_CHECK_MAX_VALUES, out))
             return;
         json_error_t je;
         root = json_loadb(rq->body, rq->body_len, JSON_ALLOW_NUL, &je);
@@ -276,33 +307,45 @@ static void post_check(api *a, const srv_request *rq, srv_response *out)
         }
         json_t *t = json_is_object(root) ? json_object_get(root, "text") : NULL;
         if (!json_is_object(root) || !json_is_string(t)) {
-            srv_error(out, 400, "expected a JSON object with a \"text\" string");
+            http_error(out, 400, "expected a JSON object with a \"text\" string");
             json_decref(root);
             return;
         }
         text = json_string_value(t);
         len = json_string_length(t);
     } else {
-        srv_error(out, 415, "Content-Type '%s' is not supported: send text/plain or "
+        http_error(out, 415, "Content-Type '%s' is not supported: send text/plain or "
                   "application/json", rq->content_type);
         return;
     }
 
+    if (a->cfg->max_check_bytes && len > a->cfg->max_check_bytes) {
+        http_error(out, 413, "the text of %zu bytes is over the limit of %zu bytes for one "
+                   "check", len, a->cfg->max_check_bytes);
+        json_decref(root);
+        return;
+    }
     tsr_result *r = NULL;
     tsr_error e = { 0 };
     pthread_rwlock_rdlock(&a->lock);
-    int st = tsr_index_check(a->ix, text, len, &a->cfg->params, &r, &e);
+    int st = tsr_index_check_timed(a->ix, text, len, &a->cfg->params,
+                                   a->cfg->max_check_seconds, &r, &e);
     pthread_rwlock_unlock(&a->lock);
     json_decref(root);
+    if (st == TSR_ERR_TIMEOUT) {
+        http_error(out, 503, "the check took longer than the server's limit of %g seconds",
+                   a->cfg->max_check_seconds);
+        return;
+    }
     if (st != TSR_OK) {   /* the text's fault (422 ...), or the index's */
-        if (http_status(st) >= 500) internal_error(out, st, "the check", e.message);
-        else srv_error(out, http_status(st), "%s", e.message);
+        if (http_status(st) >= 500) internal_error(a, out, st, "the check", e.message);
+        else http_error(out, http_status(st), "%s", e.message);
         return;
     }
     char *s = tsr_result_json(r, rq->pretty ? TSR_JSON_PRETTY : 0);
     tsr_result_free(r);
     if (!s) {
-        srv_error(out, 500, "out of memory");
+        http_error(out, 500, "out of memory");
         return;
     }
     memset(out, 0, sizeof *out);
@@ -317,7 +360,7 @@ static void post_check(api *a, const srv_request *rq, srv_response *out)
  * GET /api/documents/{id}
  * --------------------------------------------------------------------- */
 
-static void get_document(api *a, const srv_request *rq, const char *id, srv_response *out)
+static void get_document(api *a, const http_request *rq, const char *id, http_response *out)
 {
     tsr_document *d = NULL;
     tsr_error e = { 0 };
@@ -325,11 +368,11 @@ static void get_document(api *a, const srv_request *rq, const char *id, srv_resp
     int st = tsr_index_get(a->ix, id, &d, &e);
     pthread_rwlock_unlock(&a->lock);
     if (st == TSR_ERR_NOTFOUND) {
-        srv_error(out, 404, "no document with id '%.200s'", id);
+        http_error(out, 404, "no document with id '%.200s'", id);
         return;
     }
     if (st != TSR_OK) {
-        internal_error(out, st, "reading the document", e.message);
+        internal_error(a, out, st, "reading the document", e.message);
         return;
     }
     /* JSON_ALLOW_NUL: a field may hold "\u0000" (a character of the text, kept) */
@@ -382,36 +425,36 @@ static int doc_field(json_t *o, const char *name, const char **out, char *buf, s
  * bad document fill `out` with the error (400, 422) and return -1.  `*meta` is freed by
  * the caller. */
 static int to_docinfo(json_t *o, size_t k, tsr_docinfo *doc, char **meta, char num[4][32],
-                      srv_response *out)
+                      http_response *out)
 {
     static const char *const known[] = { "id", "text", "title", "date", "series" };
     memset(doc, 0, sizeof *doc);
     *meta = NULL;
     if (!json_is_object(o)) {
-        srv_error(out, 400, "document %zu: not a JSON object", k);
+        http_error(out, 400, "document %zu: not a JSON object", k);
         return -1;
     }
     json_t *t = json_object_get(o, "text");
     if (!json_is_string(t)) {
-        srv_error(out, 400, "document %zu: %s \"text\" string", k,
+        http_error(out, 400, "document %zu: %s \"text\" string", k,
                   t ? "expected a" : "missing the");
         return -1;
     }
     doc->text = json_string_value(t);
     doc->text_len = json_string_length(t);
     if (doc_field(o, "id", &doc->id, num[0], sizeof num[0]) != 0 || !doc->id || !doc->id[0]) {
-        srv_error(out, 400, "document %zu: \"id\" must be a non-empty string or an integer", k);
+        http_error(out, 400, "document %zu: \"id\" must be a non-empty string or an integer", k);
         return -1;
     }
     if (strlen(doc->id) != json_string_length(json_object_get(o, "id")) &&
         json_is_string(json_object_get(o, "id"))) {
-        srv_error(out, 422, "document %zu: \"id\" holds a NUL byte", k);
+        http_error(out, 422, "document %zu: \"id\" holds a NUL byte", k);
         return -1;
     }
     if (doc_field(o, "title", &doc->title, num[1], sizeof num[1]) != 0 ||
         doc_field(o, "date", &doc->date, num[2], sizeof num[2]) != 0 ||
         doc_field(o, "series", &doc->series, num[3], sizeof num[3]) != 0) {
-        srv_error(out, 400, "document %zu ('%.200s'): \"title\", \"date\" and \"series\" "
+        http_error(out, 400, "document %zu ('%.200s'): \"title\", \"date\" and \"series\" "
                   "must be strings, integers or null", k, doc->id);
         return -1;
     }
@@ -426,7 +469,7 @@ static int to_docinfo(json_t *o, size_t k, tsr_docinfo *doc, char **meta, char n
             continue;
         if ((!m && !(m = json_object())) || json_object_set(m, key, val) != 0) {
             json_decref(m);
-            srv_error(out, 500, "out of memory");
+            http_error(out, 500, "out of memory");
             return -1;
         }
     }
@@ -434,7 +477,7 @@ static int to_docinfo(json_t *o, size_t k, tsr_docinfo *doc, char **meta, char n
         *meta = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
         json_decref(m);
         if (!*meta) {
-            srv_error(out, 500, "out of memory");
+            http_error(out, 500, "out of memory");
             return -1;
         }
         doc->meta_json = *meta;
@@ -444,7 +487,7 @@ static int to_docinfo(json_t *o, size_t k, tsr_docinfo *doc, char **meta, char n
 
 /* Parse the body into an array of documents (not yet checked); NULL with
  * `out` filled on an error. */
-static json_t *parse_documents(const srv_request *rq, srv_response *out)
+static json_t *parse_documents(const http_request *rq, http_response *out)
 {
     json_error_t je;
     if (is_json_type(rq->content_type)) {
@@ -458,14 +501,14 @@ static json_t *parse_documents(const srv_request *rq, srv_response *out)
         json_t *arr = json_array();
         if (!arr || json_array_append_new(arr, root) != 0) {
             json_decref(arr);
-            srv_error(out, 500, "out of memory");
+            http_error(out, 500, "out of memory");
             return NULL;
         }
         return arr;
     }
     json_t *arr = json_array();   /* JSON Lines */
     if (!arr) {
-        srv_error(out, 500, "out of memory");
+        http_error(out, 500, "out of memory");
         return NULL;
     }
     const char *p = rq->body, *end = rq->body + rq->body_len;
@@ -479,15 +522,15 @@ static json_t *parse_documents(const srv_request *rq, srv_response *out)
             if (!v) {
                 json_decref(arr);
                 if (json_error_code(&je) == json_error_out_of_memory)
-                    srv_error(out, 500, "out of memory");
+                    http_error(out, 500, "out of memory");
                 else
-                    srv_error(out, 400, "malformed JSON on line %zu: %s at column %d", lineno,
+                    http_error(out, 400, "malformed JSON on line %zu: %s at column %d", lineno,
                               je.text, je.column);
                 return NULL;
             }
             if (json_array_append_new(arr, v) != 0) {
                 json_decref(arr);
-                srv_error(out, 500, "out of memory");
+                http_error(out, 500, "out of memory");
                 return NULL;
             }
         }
@@ -498,25 +541,25 @@ static json_t *parse_documents(const srv_request *rq, srv_response *out)
 
 /* What the headers alone decide for POST /api/documents: adding enabled,
  * the key, the content type.  0: go on; else `out` holds the answer. */
-static int documents_headers(api *a, const srv_request *rq, srv_response *out)
+static int documents_headers(api *a, const http_request *rq, http_response *out)
 {
     if (!a->cfg->api_key) {
-        srv_error(out, 403, "adding documents is disabled: the server was started without "
+        http_error(out, 403, "adding documents is disabled: the server was started without "
                   "--api-key-file");
         return -1;
     }
     if (!rq->api_key || !*rq->api_key) {
-        srv_error(out, 401, "adding documents needs the API key: send "
+        http_error(out, 401, "adding documents needs the API key: send "
                   "\"Authorization: Bearer KEY\" or \"X-API-Key: KEY\"");
         out->www_auth = 1;
         return -1;
     }
     if (!key_matches(rq->api_key, a->cfg->api_key)) {
-        srv_error(out, 403, "wrong API key");
+        http_error(out, 403, "wrong API key");
         return -1;
     }
     if (!is_json_type(rq->content_type) && !is_jsonl_type(rq->content_type)) {
-        srv_error(out, 415, "Content-Type '%s' is not supported: send application/json "
+        http_error(out, 415, "Content-Type '%s' is not supported: send application/json "
                   "(an object or an array of objects) or application/x-ndjson (JSON Lines)",
                   rq->content_type);
         return -1;
@@ -524,19 +567,88 @@ static int documents_headers(api *a, const srv_request *rq, srv_response *out)
     return 0;
 }
 
-int api_preauth(api *a, const srv_request *rq, srv_response *out)
+/* What the headers alone decide (http_handler.headers). */
+static int api_headers(void *ud, const http_request *rq, http_response *out)
 {
-    memset(out, 0, sizeof *out);
+    api *a = ud;
     if (!strcmp(rq->method, "POST") && !strcmp(rq->path, "/api/documents"))
         return documents_headers(a, rq, out);
     return 0;
 }
 
-static void post_documents(api *a, const srv_request *rq, srv_response *out)
+/* The writer of adds, opened when there is none (a->writer held). */
+static int writer_get(api *a, http_response *out)
+{
+    if (a->w)
+        return 0;
+    tsr_error e = { 0 };
+    int st = tsr_index_open(a->cfg->db, TSR_OPEN_WRITE, &a->w, &e);
+    if (st == TSR_OK)
+        return 0;
+    a->w = NULL;
+    if (st == TSR_ERR_LOCKED) {
+        http_error(out, 503, "the index is locked by another writer; try again");
+        out->retry_after = 1;
+    } else {
+        internal_error(a, out, st, "opening the index for writing", e.message);
+    }
+    return -1;
+}
+
+/* Close the writer of adds (a->writer held): its uncommitted documents go. */
+static void writer_drop(api *a)
+{
+    tsr_index_close(a->w);
+    a->w = NULL;
+}
+
+/* Add the n documents and commit, all or nothing (but for duplicates,
+ * listed in `dups`); 0, or -1 with `out` filled. */
+static int add_all(api *a, const tsr_docinfo *di, size_t n, json_t *dups, size_t *added,
+                   http_response *out)
+{
+    tsr_error e = { 0 };
+    int failed = 0, st = TSR_OK;
+    *added = 0;
+    pthread_mutex_lock(&a->writer);
+    failed = writer_get(a, out) != 0;
+    for (size_t i = 0; i < n && !failed; i++) {
+        st = tsr_index_add(a->w, &di[i], &e);
+        if (st == TSR_OK) {
+            (*added)++;
+        } else if (st == TSR_ERR_DUPLICATE) {
+            json_array_append_new(dups, json_string(di[i].id));
+        } else if (http_status(st) >= 500) {
+            internal_error(a, out, st, "adding a document", e.message);
+            failed = 1;
+        } else {
+            http_error(out, http_status(st), "document %zu ('%.200s'): %s; nothing was "
+                       "added", i + 1, di[i].id, e.message);
+            failed = 1;
+        }
+    }
+    if (!failed && *added && (st = tsr_index_commit(a->w, &e)) != TSR_OK) {
+        if (st == TSR_ERR_NOSPACE) {
+            api_warn(a, "the commit: %s", e.message);
+            http_error(out, 507, "the server's disk is full: nothing was added");
+        } else {
+            internal_error(a, out, st, "the commit", e.message);
+        }
+        failed = 1;
+    }
+    if (failed)
+        writer_drop(a);   /* drops what the batch held */
+    else
+        a->w_used = mono_now();
+    pthread_mutex_unlock(&a->writer);
+    return failed ? -1 : 0;
+}
+
+static void post_documents(api *a, const http_request *rq, http_response *out)
 {
     if (documents_headers(a, rq, out))
         return;
-    if (refuse_bad_text(rq, 0, out) || refuse_many_values(rq, SRV_ADD_MAX_VALUES, out))
+    if (refuse_bad_text(rq, 0, out) || refuse_many_values(rq, API_ADD_MAX_VALUES, out))
         return;
     json_t *docs = parse_documents(rq, out);
     if (!docs)
@@ -544,7 +656,7 @@ static void post_documents(api *a, const srv_request *rq, srv_response *out)
     const size_t n = json_array_size(docs);
     if (n == 0) {
         json_decref(docs);
-        srv_error(out, 400, "no documents in the request");
+        http_error(out, 400, "no documents in the request");
         return;
     }
 
@@ -555,44 +667,14 @@ static void post_documents(api *a, const srv_request *rq, srv_response *out)
     json_t *dups = json_array();
     int failed = !di || !metas || !nums || !dups;
     if (failed)
-        srv_error(out, 500, "out of memory");
+        http_error(out, 500, "out of memory");
     for (size_t i = 0; i < n && !failed; i++)
         failed = to_docinfo(json_array_get(docs, i), i + 1, &di[i], &metas[i], nums[i],
                             out) != 0;
 
     size_t added = 0;
-    if (!failed) {
-        tsr_index *w = NULL;
-        tsr_error e = { 0 };
-        pthread_mutex_lock(&a->writer);
-        int st = tsr_index_open(a->cfg->db, TSR_OPEN_WRITE, &w, &e);
-        if (st == TSR_ERR_LOCKED) {
-            srv_error(out, 503, "the index is locked by another writer; try again");
-            out->retry_after = 1;
-            failed = 1;
-        } else if (st != TSR_OK) {
-            internal_error(out, st, "opening the index for writing", e.message);
-            failed = 1;
-        }
-        for (size_t i = 0; i < n && !failed; i++) {
-            st = tsr_index_add(w, &di[i], &e);
-            if (st == TSR_OK) {
-                added++;
-            } else if (st == TSR_ERR_DUPLICATE) {
-                json_array_append_new(dups, json_string(di[i].id));
-            } else {
-                srv_error(out, http_status(st), "document %zu ('%.200s'): %s; nothing was "
-                          "added", i + 1, di[i].id, e.message);
-                failed = 1;
-            }
-        }
-        if (!failed && added && (st = tsr_index_commit(w, &e)) != TSR_OK) {
-            internal_error(out, st, "the commit", e.message);
-            failed = 1;
-        }
-        tsr_index_close(w);
-        pthread_mutex_unlock(&a->writer);
-    }
+    if (!failed)
+        failed = add_all(a, di, n, dups, &added, out) != 0;
     for (size_t i = 0; metas && i < n; i++)
         free(metas[i]);
     free(metas);
@@ -603,21 +685,31 @@ static void post_documents(api *a, const srv_request *rq, srv_response *out)
         json_decref(dups);
         return;
     }
-    api_refresh(a);
+    tsr_error e = { 0 };
+    const int rst = api_refresh(a, &e);
     tsr_stats s;
     pthread_rwlock_rdlock(&a->lock);
     int sst = tsr_index_stats(a->ix, &s, NULL);
     pthread_rwlock_unlock(&a->lock);
     json_t *v = json_pack("{s:I, s:o, s:I}", "added", (json_int_t)added, "duplicates", dups,
                           "documents", (json_int_t)(sst == TSR_OK ? s.documents : 0));
+    static const char late[] = "the documents are stored, but the server could not take "
+                               "them in yet (its log says why); they will be checked against "
+                               "after its next refresh";
+    if (rst != TSR_OK && v) {
+        api_warn(a, "refreshing the index after an add failed: %s", e.message);
+        json_object_set_new(v, "warning", json_string(late));
+    }
     json_out(out, added ? 201 : 200, v, rq->pretty);
+    if (rst != TSR_OK)
+        out->warning = "documents stored; not yet visible to checks";
 }
 
 /* ------------------------------------------------------------------------
  * API
  * --------------------------------------------------------------------- */
 
-int api_open(const serve_config *cfg, api **out, tsr_error *err)
+int api_open(const api_config *cfg, api **out, tsr_error *err)
 {
     *out = NULL;
     api *a = calloc(1, sizeof *a);
@@ -637,7 +729,9 @@ int api_open(const serve_config *cfg, api **out, tsr_error *err)
     a->lock_ok = pthread_rwlock_init(&a->lock, &at) == 0;
     pthread_rwlockattr_destroy(&at);
     a->writer_ok = pthread_mutex_init(&a->writer, NULL) == 0;
-    int st = a->lock_ok && a->writer_ok ? tsr_index_open(cfg->db, TSR_OPEN_READONLY, &a->ix, err)
+    a->refresh_ok = pthread_mutex_init(&a->refresh_mu, NULL) == 0;
+    a->next_refresh = mono_now() + cfg->refresh_ms / 1000.0;
+    int st = a->lock_ok && a->writer_ok && a->refresh_ok ? tsr_index_open(cfg->db, TSR_OPEN_READONLY, &a->ix, err)
                                         : TSR_ERR_NOMEM;
     if (st == TSR_OK)
         st = tsr_index_set_cache(a->ix, cfg->cache, err);
@@ -653,18 +747,42 @@ int api_open(const serve_config *cfg, api **out, tsr_error *err)
     return TSR_OK;
 }
 
-void api_refresh(api *a)
+int api_refresh(api *a, tsr_error *err)
 {
-    tsr_error e = { 0 };
-    pthread_rwlock_wrlock(&a->lock);
-    int st = tsr_index_refresh(a->ix, &e);
-    pthread_rwlock_unlock(&a->lock);
-    if (st != TSR_OK)
-        cli_warn("refreshing the index failed: %s", e.message);
+    tsr_refresh *r = NULL;
+    pthread_mutex_lock(&a->refresh_mu);
+    int st = tsr_index_refresh_prepare(a->ix, &r, err);
+    if (st == TSR_OK && r) {
+        pthread_rwlock_wrlock(&a->lock);
+        st = tsr_index_refresh_apply(a->ix, r, err);
+        pthread_rwlock_unlock(&a->lock);
+    }
+    pthread_mutex_unlock(&a->refresh_mu);
+    return st;
 }
 
-void api_handle(api *a, const srv_request *rq, srv_response *out)
+/* The housekeeping tick (API_TICK_MS): new commits every refresh_ms;
+ * the writer of adds closed once idle for writer_idle_ms. */
+#define API_TICK_MS 100
+static void api_tick(void *ud)
 {
+    api *a = ud;
+    tsr_error e = { 0 };
+    const double now = mono_now();
+    if (a->cfg->refresh_ms && now >= a->next_refresh) {
+        if (api_refresh(a, &e) != TSR_OK)
+            api_warn(a, "refreshing the index failed: %s", e.message);
+        a->next_refresh = mono_now() + a->cfg->refresh_ms / 1000.0;
+    }
+    pthread_mutex_lock(&a->writer);
+    if (a->w && now - a->w_used >= a->cfg->writer_idle_ms / 1000.0)
+        writer_drop(a);
+    pthread_mutex_unlock(&a->writer);
+}
+
+static void api_handle(void *ud, const http_request *rq, http_response *out)
+{
+    api *a = ud;
     const char *p = rq->path, *m = rq->method;
     const int get = !strcmp(m, "GET") || !strcmp(m, "HEAD"), post = !strcmp(m, "POST");
     static const char doc_prefix[] = "/api/documents/";
@@ -672,16 +790,16 @@ void api_handle(api *a, const srv_request *rq, srv_response *out)
     memset(out, 0, sizeof *out);
     if (!strcmp(p, "/api/check")) {
         if (post) post_check(a, rq, out);
-        else { srv_error(out, 405, "use POST for %s", p); out->allow = "POST"; }
+        else { http_error(out, 405, "use POST for %s", p); out->allow = "POST"; }
     } else if (!strcmp(p, "/api/documents")) {
         if (post) post_documents(a, rq, out);
-        else { srv_error(out, 405, "use POST for %s", p); out->allow = "POST"; }
+        else { http_error(out, 405, "use POST for %s", p); out->allow = "POST"; }
     } else if (!strncmp(p, doc_prefix, sizeof doc_prefix - 1) && p[sizeof doc_prefix - 1]) {
         if (get) get_document(a, rq, p + sizeof doc_prefix - 1, out);
-        else { srv_error(out, 405, "use GET for %s", "/api/documents/{id}"); out->allow = "GET, HEAD"; }
+        else { http_error(out, 405, "use GET for %s", "/api/documents/{id}"); out->allow = "GET, HEAD"; }
     } else if (!strcmp(p, "/api/stats")) {
         if (get) get_stats(a, rq, out);
-        else { srv_error(out, 405, "use GET for %s", p); out->allow = "GET, HEAD"; }
+        else { http_error(out, 405, "use GET for %s", p); out->allow = "GET, HEAD"; }
     } else if (!strcmp(p, "/healthz")) {
         if (get) {
             static char ok[] = "{\"status\":\"ok\"}\n";
@@ -690,25 +808,58 @@ void api_handle(api *a, const srv_request *rq, srv_response *out)
             out->body = ok;
             out->body_len = sizeof ok - 1;
         } else {
-            srv_error(out, 405, "use GET for %s", p);
+            http_error(out, 405, "use GET for %s", p);
             out->allow = "GET, HEAD";
         }
     } else if (get_asset(p, out)) {
         if (!get) {
-            srv_error(out, 405, "use GET for %.200s", p);
+            http_error(out, 405, "use GET for %.200s", p);
             out->allow = "GET, HEAD";
         }
     } else {
-        srv_error(out, 404, "no such path: %.200s", p);
+        http_error(out, 404, "no such path: %.200s", p);
     }
+}
+
+/* Requests answered on the event loop (http_handler.quick): those that
+ * take no lock and touch no file, the health check and the page's files,
+ * and every wrong method or path.  /api/stats is not one: it waits for the
+ * refresh's swap, which waits for the checks in flight. */
+static int api_quick(void *ud, const http_request *rq)
+{
+    (void)ud;
+    const char *p = rq->path, *m = rq->method;
+    const int get = !strcmp(m, "GET") || !strcmp(m, "HEAD"), post = !strcmp(m, "POST");
+    if (!strcmp(p, "/api/check") || !strcmp(p, "/api/documents"))
+        return !post;
+    if (!strncmp(p, "/api/", 5))
+        return !get;
+    return 1;   /* /healthz, the page, 404 */
+}
+
+void api_handler(api *a, http_handler *h)
+{
+    memset(h, 0, sizeof *h);
+    h->ud = a;
+    h->headers = api_headers;
+    h->quick = api_quick;
+    h->handle = api_handle;
+    h->tick = api_tick;
+    h->tick_ms = API_TICK_MS;
 }
 
 void api_close(api *a)
 {
     if (!a)
         return;
+    if (a->writer_ok) {
+        pthread_mutex_lock(&a->writer);
+        writer_drop(a);
+        pthread_mutex_unlock(&a->writer);
+        pthread_mutex_destroy(&a->writer);
+    }
     tsr_index_close(a->ix);
     if (a->lock_ok) pthread_rwlock_destroy(&a->lock);
-    if (a->writer_ok) pthread_mutex_destroy(&a->writer);
+    if (a->refresh_ok) pthread_mutex_destroy(&a->refresh_mu);
     free(a);
 }
