@@ -984,6 +984,48 @@ def limit_cases(a, db, work, docs, rnd):
             srv.stop()
     _()
 
+    @case("a full disk on an add -> 507, nothing of the batch stored, the index sound")
+    def _():
+        disk = os.path.join(work, "disk")
+        os.mkdir(disk)
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4M", "tmpfs", disk],
+                          capture_output=True).returncode != 0:
+            print("# skipped: cannot mount a small tmpfs here (needs root)")
+            return True
+        try:
+            ixd = os.path.join(disk, "ix")
+            subprocess.run([a.tessera, "index", "-q", "--db", ixd, a.docs], check=True,
+                           timeout=120)
+            srv = Server(a.tessera, ixd, work, "full", "--threads", "1", "--quiet",
+                         "--api-key-file", os.path.join(work, "key"))
+            try:
+                hdr = {"Content-Type": "application/x-ndjson", "X-API-Key": KEY}
+                seen, count = [], None
+                for k in range(60):
+                    batch = "".join(json.dumps({"id": "fill-%d-%d" % (k, j), "text": " ".join(
+                        "w%d" % rnd.randrange(10 ** 9) for _w in range(3000))}) + "\n"
+                        for j in range(20))
+                    st, _, d = request(srv.port, "POST", "/api/documents", batch, hdr, timeout=60)
+                    seen.append(st)
+                    if st == 507:
+                        v = is_error(st, d, 507)
+                        assert "disk is full" in v["error"] and "/" not in v["error"], v
+                        break
+                    assert st == 201, (st, d[:200])
+                    count = jbody(d)["documents"]
+                assert seen and seen[-1] == 507, seen
+                assert "No space left" in srv.text() or "full" in srv.text(), srv.text()[-500:]
+                st, _, d = request(srv.port, "GET", "/api/stats")
+                assert st == 200 and jbody(d)["documents"] == count, (count, d[:200])
+            finally:
+                srv.stop()
+            r = subprocess.run([a.tessera, "verify", "--quiet", "--db", ixd],
+                               capture_output=True, timeout=60)
+            assert r.returncode == 0, r
+        finally:
+            subprocess.run(["umount", disk], capture_output=True)
+    _()
+
     @case("no --api-key-file: POST /api/documents -> 403")
     def _():
         srv = Server(a.tessera, db, work, "nokey", "--threads", "1", "--quiet")
