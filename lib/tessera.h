@@ -367,10 +367,12 @@ TSR_API int tsr_index_add_batch(tsr_index *ix, const tsr_docinfo *docs, size_t n
  *  segment, fsync'ed, and the catalog commits in one SQLite transaction.
  *  A crash at any moment leaves the index as of the last completed commit.
  *  Documents of the batch are not visible (tsr_index_get, checks) before.
- *  May merge segments afterwards (see tsr_index_merge); if that merge
- *  fails, the error is returned although the commit itself is durable (the
- *  message says so).  Documents without words are stored, with no
- *  postings. */
+ *  May merge segments afterwards (see tsr_index_merge); if that merge, or
+ *  mapping the new segment, fails, the error is returned although the
+ *  commit itself is durable (the message says so, and the batch is gone:
+ *  tsr_index_pending() is 0); an error before the commit keeps the batch,
+ *  so that the caller may retry.  Documents without words are stored, with
+ *  no postings. */
 TSR_API int tsr_index_commit(tsr_index *ix, tsr_error *err);
 
 /** Merge segments so that at most `max_segments` remain (0 = one). */

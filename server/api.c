@@ -603,9 +603,11 @@ static void writer_drop(api *a)
 }
 
 /* Add the n documents and commit, all or nothing (but for duplicates,
- * listed in `dups`); 0, or -1 with `out` filled. */
+ * listed in `dups`); 0, or -1 with `out` filled.  `*durable_but`: the
+ * commit is durable but a step after it failed (tsr_index_commit failed
+ * with the batch gone: tsr_index_pending() == 0). */
 static int add_all(api *a, const tsr_docinfo *di, size_t n, json_t *dups, size_t *added,
-                   http_response *out)
+                   int *durable_but, http_response *out)
 {
     tsr_error e = { 0 };
     int failed = 0, st = TSR_OK;
@@ -627,7 +629,14 @@ static int add_all(api *a, const tsr_docinfo *di, size_t n, json_t *dups, size_t
             failed = 1;
         }
     }
-    if (!failed && *added && (st = tsr_index_commit(a->w, &e)) != TSR_OK) {
+    if (!failed && *added && (st = tsr_index_commit(a->w, &e)) != TSR_OK &&
+        tsr_index_pending(a->w) == 0) {
+        /* durable: only what follows the commit failed (its reload, a
+         * merge); the caller answers 201 with a warning */
+        api_warn(a, "the commit is durable, but: %s", e.message);
+        *durable_but = 1;
+        writer_drop(a);
+    } else if (!failed && *added && st != TSR_OK) {
         if (st == TSR_ERR_NOSPACE) {
             api_warn(a, "the commit: %s", e.message);
             http_error(out, 507, "the server's disk is full: nothing was added");
@@ -638,7 +647,7 @@ static int add_all(api *a, const tsr_docinfo *di, size_t n, json_t *dups, size_t
     }
     if (failed)
         writer_drop(a);   /* drops what the batch held */
-    else
+    else if (a->w)
         a->w_used = mono_now();
     pthread_mutex_unlock(&a->writer);
     return failed ? -1 : 0;
@@ -673,8 +682,9 @@ static void post_documents(api *a, const http_request *rq, http_response *out)
                             out) != 0;
 
     size_t added = 0;
+    int durable_but = 0;
     if (!failed)
-        failed = add_all(a, di, n, dups, &added, out) != 0;
+        failed = add_all(a, di, n, dups, &added, &durable_but, out) != 0;
     for (size_t i = 0; metas && i < n; i++)
         free(metas[i]);
     free(metas);
@@ -696,12 +706,12 @@ static void post_documents(api *a, const http_request *rq, http_response *out)
     static const char late[] = "the documents are stored, but the server could not take "
                                "them in yet (its log says why); they will be checked against "
                                "after its next refresh";
-    if (rst != TSR_OK && v) {
-        api_warn(a, "refreshing the index after an add failed: %s", e.message);
-        json_object_set_new(v, "warning", json_string(late));
-    }
-    json_out(out, added ? 201 : 200, v, rq->pretty);
     if (rst != TSR_OK)
+        api_warn(a, "refreshing the index after an add failed: %s", e.message);
+    if ((rst != TSR_OK || durable_but) && v)
+        json_object_set_new(v, "warning", json_string(late));
+    json_out(out, added ? 201 : 200, v, rq->pretty);
+    if (rst != TSR_OK || durable_but)
         out->warning = "documents stored; not yet visible to checks";
 }
 
