@@ -1044,6 +1044,30 @@ static int fill_bytes(tsr_reader *r, size_t need, tsr_error *err)
     return TSR_OK;
 }
 
+/* Pass over `n` bytes from r->beg (fewer at the end), counting their
+ * lines, a buffer at a time. */
+static int skip_bytes(tsr_reader *r, uint64_t n, tsr_error *err)
+{
+    while (n > 0) {
+        if (r->beg == r->end) {
+            if (r->eof)
+                break;
+            TSR_FORWARD(fill_bytes(r, 1, err));
+            continue;
+        }
+        size_t take = r->end - r->beg;
+        if (take > n)
+            take = (size_t)n;
+        for (const char *p = r->buf + r->beg, *e = p + take;
+             (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+            r->lineno++;
+        r->beg += take;
+        n -= take;
+    }
+    r->scan = r->beg;
+    return TSR_OK;
+}
+
 static char *dup_value(const char *v, size_t n)
 {
     while (n && (*v == ' ' || *v == '\t')) { v++; n--; }
@@ -1119,10 +1143,14 @@ static int read_wet(tsr_reader *r, tsr_docinfo *doc, int *got, tsr_error *err)
         if (!has_len)
             return tsr_seterr(err, TSR_ERR_FORMAT,
                               "%s:%" PRIu64 ": WARC record without a Content-Length", r->name, at);
-        if (clen > r->o.max_doc_bytes)
+        if (clen > r->o.max_doc_bytes) {
+            /* a bad record: the next call reads the next one, not this
+             * body (which is not read into memory either) */
+            TSR_FORWARD(skip_bytes(r, clen, err));
             return tsr_seterr(err, TSR_ERR_TOOBIG,
                               "%s:%" PRIu64 ": record of %" PRIu64 " bytes is over the limit of %zu bytes",
                               r->name, at, clen, r->o.max_doc_bytes);
+        }
         TSR_FORWARD(fill_bytes(r, (size_t)clen + 1, err));
         if (r->end - r->beg < clen)
             return tsr_seterr(err, TSR_ERR_FORMAT, "%s:%" PRIu64 ": WARC record cut short",

@@ -1000,6 +1000,56 @@ static void wet_record(char *buf, const char *type, const char *uri, const char 
     strcat(buf, "\r\n\r\n");
 }
 
+/* A record over max_doc_bytes is a bad record, and reading goes on with
+ * the next record: its body is passed over, not read as WARC headers (was:
+ * a format error that dropped the rest of the file, and a record written
+ * inside the body came out as a document). */
+static void test_wet_too_big(void)
+{
+    static char w[8192];
+    char body[512];
+    snprintf(body, sizeof body,
+             "\r\nWARC/1.0\r\nWARC-Type: conversion\r\nWARC-Record-ID: <urn:fake>\r\n"
+             "Content-Length: 4\r\n\r\nfake\r\n\r\n%s", "and more text after it, to be long");
+    w[0] = 0;
+    wet_record(w, "conversion", "http://big.example/", "<urn:uuid:1>", body, -1);
+    wet_record(w, "conversion", "http://small.example/", "<urn:uuid:2>", "small page", -1);
+    write_str("big.wet", w);
+    write_gz("big.wet.gz", w, "wb");
+    const char *names[2] = { "big.wet", "big.wet.gz" };
+    for (int k = 0; k < 2; k++) {
+        for (int skip = 0; skip < 2; skip++) {
+            tsr_reader_opts o;
+            tsr_reader_opts_default(&o);
+            o.max_doc_bytes = 64;
+            o.skip_bad = skip;
+            tsr_reader *r = NULL;
+            tsr_error e;
+            CHECK(tsr_reader_open(path_of(names[k]), &o, &r, &e) == TSR_OK);
+            if (!r)
+                continue;
+            int rcs[8], n = 0, ndocs = 0, good = 1, eof = 0;
+            while (n < 8) {
+                tsr_docinfo d;
+                const int rc = tsr_reader_next(r, &d, &eof, &e);
+                rcs[n++] = rc;
+                if (rc == TSR_OK && eof)
+                    break;
+                if (rc == TSR_OK) {
+                    good &= ndocs == 0 && streq(d.id, "<urn:uuid:2>") && d.text_len == 10;
+                    ndocs++;
+                } else if (rc != TSR_ERR_TOOBIG || !has(e.message, ":1: record of")) {
+                    good = 0;
+                }
+            }
+            CHECK(good && eof && ndocs == 1);
+            CHECK(skip ? n == 2 && tsr_reader_skipped(r) == 1
+                       : n == 3 && rcs[0] == TSR_ERR_TOOBIG);
+            tsr_reader_close(r);
+        }
+    }
+}
+
 static void test_wet(void)
 {
     static char w[8192];
@@ -1054,6 +1104,7 @@ static void test_wet(void)
     read_all(path_of("notwarc.wet"), NULL, &g);
     CHECK(g.rc == TSR_ERR_FORMAT && has(g.msg, "not a WARC record"));
     got_free(&g);
+    test_wet_too_big();
 }
 
 static void remove_tree(const char *dir)
