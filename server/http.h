@@ -12,6 +12,8 @@
  *   api.c    the application (api.h): the handlers of the JSON API and the
  *            page over one index.  Knows HTTP only as http_request and
  *            http_response.
+ *   response.c  http_error, used by both; apart from http.c so that the
+ *            handlers can be driven without a server (tests/fuzz/fuzz_http.c).
  *
  * cli/cmd_serve.c parses the command line, opens the api, fills an
  * http_handler from it (api_handler) and runs http_run().  Neither layer

@@ -752,7 +752,11 @@ def hostile_cases(srv, p):
     def _():
         for path in ("/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/api/documents/%00",
                      "/style.css/../index.html", "//app.js", "/api/stats/",
-                     "/api/documents/%ff%c3%28" + "%e2%82" * 150, "/%ff"):
+                     "/api/documents/%ff%c3%28" + "%e2%82" * 150, "/%ff",
+                     # lead bytes that no UTF-8 character has (0xF8-0xFF), before
+                     # continuation bytes: quoted in the message, they must become
+                     # U+FFFD (found by tests/fuzz/fuzz_http.c)
+                     "/%f9%80%80%80", "/api/documents/%fc%bf%bf%bf%bf%bf", "/%ff%80%80%80"):
             st, h, d = request(p, "GET", path)
             assert st in (404, 400), (path, st)
             if st == 404:
