@@ -318,6 +318,7 @@ static int snapshot_locked(cat *c, cat_meta *m, cat_seg **segs, size_t *nsegs,
     if (!s)
         return err ? err->code : TSR_ERR_DB;
     int rc, status = TSR_OK;
+    uint64_t in_segs = 0;   /* documents, by the segment rows */
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         cat_seg g = {0};
         const char *file = (const char *)sqlite3_column_text(s, 0);
@@ -334,6 +335,7 @@ static int snapshot_locked(cat *c, cat_meta *m, cat_seg **segs, size_t *nsegs,
         g.npostings = col_u64(s, 4);
         g.bytes = col_u64(s, 5);
         g.checksum = strtoull(sum, NULL, 16);
+        in_segs += g.ndocs;
         if (tsr_vec_push(&v, g) != 0) {
             status = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
             break;
@@ -342,6 +344,12 @@ static int snapshot_locked(cat *c, cat_meta *m, cat_seg **segs, size_t *nsegs,
     done(s);
     if (status == TSR_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
         status = db_err(c, err, "reading segments");
+    /* The segment rows' counts are checked against the segments' headers
+     * when they are mapped; the meta counter, which sizes a check's work,
+     * must agree with them (doc/index-format.md, "segments"). */
+    if (status == TSR_OK && in_segs != m->docs)
+        status = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: meta counts %" PRIu64 " documents,"
+                            " the segments %" PRIu64, c->path, m->docs, in_segs);
     if (status != TSR_OK) {
         tsr_vec_free(&v);
         return status;

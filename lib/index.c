@@ -1217,6 +1217,28 @@ static void dctx_give(tsr_index *ix, ZSTD_DCtx *dc)
     ZSTD_freeDCtx(dc);  /* the pool was full */
 }
 
+/* The most text a zstd frame yields per byte of it: a block gives at most
+ * 128 KiB (ZSTD_BLOCKSIZE_MAX), and takes at least 4 bytes (an RLE block:
+ * a 3-byte header and the byte repeated). */
+#define IX_ZSTD_MAX_RATIO ((size_t)1 << 15)
+
+/* Whether a stored text can be `text_len` bytes long: its frame header
+ * says so (the writer records the size there, doc/index-format.md), and
+ * the frame is large enough to give that much.  Checked before a buffer
+ * of text_len bytes is allocated, so that a damaged or forged catalog row
+ * is refused as corrupt instead of asking for any amount of memory. */
+static int stored_len_ok(const tsr_index *ix, size_t text_len, const void *blob,
+                         size_t blen, int64_t docno, const char *id, tsr_error *err)
+{
+    if (ZSTD_getFrameContentSize(blob, blen) == (unsigned long long)text_len &&
+        text_len / IX_ZSTD_MAX_RATIO <= blen)
+        return TSR_OK;
+    return tsr_seterr(err, TSR_ERR_CORRUPT,
+                      "%s: document %" PRId64 " ('%s'): stored text is damaged (its length"
+                      " %zu does not match the stored frame)", ix->dir, docno, id ? id : "",
+                      text_len);
+}
+
 /* Decompress a stored text of `text_len` bytes into dst (text_len + 1
  * bytes; NUL-terminated). */
 static int unpack_text(tsr_index *ix, ZSTD_DCtx *dc, char *dst, size_t text_len,
@@ -1244,6 +1266,8 @@ static int ix_get(tsr_index *ix, const char *id, int64_t docno, int with_text,
     void *blob = NULL;
     size_t blen = 0;
     int rc = cat_get_doc(ix->cat, id, docno, d, &blob, &blen, err);
+    if (rc == TSR_OK && with_text)
+        rc = stored_len_ok(ix, d->text_len, blob, blen, d->docno, d->id, err);
     if (rc == TSR_OK && with_text) {
         d->text = malloc(d->text_len + 1);
         if (!d->text) {
@@ -1351,6 +1375,9 @@ int ix_docs_text(ix_docs *b, size_t i, const char **text, size_t *len, tsr_error
     if (b->parts)
         return ix_docs_text(b->parts[b->part_of[i]], b->part_idx[i], text, len, err);
     const size_t tl = (size_t)b->meta[i].text_len;
+    const void *blob = b->arena + b->off[i][DF_BLOB];
+    TSR_FORWARD(stored_len_ok(b->ix, tl, blob, b->blob_len[i], b->meta[i].docno,
+                              b->meta[i].id, err));
     if (tl + 1 > b->tcap) {
         size_t cap = b->tcap ? b->tcap : 16384;
         while (cap < tl + 1) cap *= 2;
@@ -1360,8 +1387,8 @@ int ix_docs_text(ix_docs *b, size_t i, const char **text, size_t *len, tsr_error
         b->text = t;
         b->tcap = cap;
     }
-    TSR_FORWARD(unpack_text(b->ix, b->dc, b->text, tl, b->arena + b->off[i][DF_BLOB],
-                            b->blob_len[i], b->meta[i].docno, b->meta[i].id, err));
+    TSR_FORWARD(unpack_text(b->ix, b->dc, b->text, tl, blob, b->blob_len[i],
+                            b->meta[i].docno, b->meta[i].id, err));
     *text = b->text;
     *len = tl;
     return TSR_OK;

@@ -1,7 +1,9 @@
 /*
  * test_oom.c - out of memory, at every allocation: the library must answer
  * TSR_ERR_NOMEM with a message, never crash, never hand out a half-made
- * result, never leak (LeakSanitizer, in the sanitizer build).
+ * result, never leak (LeakSanitizer, in the sanitizer build).  And the
+ * sizes it asks for: a damaged index must not make it ask for more memory
+ * than the index could hold.
  *
  * HOW IT WORKS
  *
@@ -17,6 +19,9 @@
  * each run fails one more allocation further on, until a run ends with no
  * failed allocation, which must then give the full, right answer.  So
  * every allocation the scenario makes has failed once, in its own run.
+ * Apart from that, any request over `cap_bytes` (when set) is refused and
+ * the largest one is remembered, so that a test can show that nothing
+ * asked for gigabytes without the machine having to have them.
  *
  * Edge cases: dlsym may allocate while the first call resolves the real
  * functions; those calls get memory from a small static arena, which free
@@ -32,6 +37,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
 #include <zlib.h>
 
 #include "tessera.h"
@@ -54,6 +60,8 @@ static int armed;          /* count and fail only between arm() and disarm() */
 static long n_calls;       /* allocations counted since arm() */
 static long fail_at = -1;  /* the call (from 0) that fails; -1: none */
 static int failed;         /* whether it came */
+static size_t cap_bytes;   /* refuse larger requests; 0: no cap */
+static size_t largest;     /* the largest request refused by the cap */
 
 static void *boot_alloc(size_t n)
 {
@@ -82,9 +90,15 @@ static void resolve(void)
         _exit(99);
 }
 
-/* Whether this allocation is the one to fail. */
-static int fail_now(void)
+/* Whether this allocation of `n` bytes is the one to fail. */
+static int fail_now(size_t n)
 {
+    if (cap_bytes && n > cap_bytes) {
+        if (n > largest)
+            largest = n;
+        errno = ENOMEM;
+        return 1;
+    }
     if (!armed)
         return 0;
     if (n_calls++ != fail_at)
@@ -101,7 +115,7 @@ void *malloc(size_t n)
             return boot_alloc(n);
         resolve();
     }
-    return fail_now() ? NULL : real_malloc(n);
+    return fail_now(n) ? NULL : real_malloc(n);
 }
 
 void *calloc(size_t k, size_t n)
@@ -111,7 +125,7 @@ void *calloc(size_t k, size_t n)
             return n && k > sizeof boot / n ? NULL : boot_alloc(k * n); /* zeroed */
         resolve();
     }
-    return fail_now() ? NULL : real_calloc(k, n);
+    return fail_now(n && k > SIZE_MAX / n ? SIZE_MAX : k * n) ? NULL : real_calloc(k, n);
 }
 
 void *realloc(void *p, size_t n)
@@ -119,12 +133,12 @@ void *realloc(void *p, size_t n)
     if (!real_realloc)
         resolve();
     if (in_boot(p)) {     /* never happens with glibc; kept simple */
-        void *q = fail_now() ? NULL : real_malloc(n);
+        void *q = fail_now(n) ? NULL : real_malloc(n);
         if (q)
             memcpy(q, p, n < sizeof boot ? n : sizeof boot);
         return q;
     }
-    return fail_now() ? NULL : real_realloc(p, n);
+    return fail_now(n) ? NULL : real_realloc(p, n);
 }
 
 void free(void *p)
@@ -296,6 +310,120 @@ static void test_wet_oom(void)
 }
 
 /* ------------------------------------------------------------------------
+ * A catalog row that lies about a text's length
+ * --------------------------------------------------------------------- */
+
+static const char *const ix_text[2] = {
+    "the lighthouse keeper climbed the iron stairs every evening at dusk",
+    "a loaf of bread needs flour water salt and a long slow rise",
+};
+
+static int sql(const char *db_path, const char *statement)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, statement, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+/* A new index of the two texts in `dir`; returns whether all went well. */
+static int make_index(const char *dir)
+{
+    tsr_index *ix = NULL;
+    tsr_error e;
+    int ok = tsr_index_open(dir, TSR_OPEN_CREATE, &ix, &e) == TSR_OK;
+    for (int k = 0; ok && k < 2; k++) {
+        const tsr_docinfo d = { .id = k ? "b" : "a", .text = ix_text[k],
+                                .text_len = strlen(ix_text[k]) };
+        ok = tsr_index_add(ix, &d, &e) == TSR_OK;
+    }
+    ok = ok && tsr_index_commit(ix, &e) == TSR_OK;
+    tsr_index_close(ix);
+    return ok;
+}
+
+static void remove_index(const char *dir)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
+/* docs.text_len says 1 TiB (a damaged or forged catalog; the segments
+ * and the stored text are sound): reading the document's text, by get or
+ * as a check's candidate, must be TSR_ERR_CORRUPT, without asking for
+ * that memory first (was: a malloc of text_len + 1 bytes, then
+ * TSR_ERR_NOMEM, or the memory taken when the system grants it). */
+static void test_text_len_lie(void)
+{
+    char dir[320], cat[400];
+    snprintf(dir, sizeof dir, "%s/ix", tmpdir);
+    snprintf(cat, sizeof cat, "%s/catalog.sqlite", dir);
+    CHECK(make_index(dir));
+    CHECK(sql(cat, "UPDATE docs SET text_len = 1099511627776 WHERE docno = 0") == SQLITE_OK);
+
+    tsr_index *ix = NULL;
+    tsr_error e;
+    CHECK(tsr_index_open(dir, TSR_OPEN_READONLY, &ix, &e) == TSR_OK);
+    if (!ix)
+        return;
+    cap_bytes = (size_t)256 << 20;
+    largest = 0;
+    tsr_document *doc = NULL;
+    int rc = tsr_index_get(ix, "a", &doc, &e);
+    CHECK(rc == TSR_ERR_CORRUPT && doc == NULL && strstr(e.message, "'a'") != NULL);
+    tsr_result *r = NULL;
+    rc = tsr_index_check(ix, ix_text[0], strlen(ix_text[0]), NULL, &r, &e);
+    CHECK(rc == TSR_ERR_CORRUPT && r == NULL);
+    if (largest)
+        fprintf(stderr, "  the library asked for %zu bytes\n", largest);
+    CHECK(largest == 0);
+    /* the other document is sound */
+    rc = tsr_index_get(ix, "b", &doc, &e);
+    CHECK(rc == TSR_OK && doc && doc->text_len == strlen(ix_text[1]));
+    tsr_document_free(doc);
+    cap_bytes = 0;
+    CHECK(tsr_index_verify(ix, NULL, NULL, &e) == TSR_ERR_CORRUPT);
+    tsr_index_close(ix);
+    remove_index(dir);
+}
+
+/* meta.docs says 10^15 documents, the segments hold 2: the index is
+ * refused at open as corrupt (was: opened, and a check sized its
+ * candidate buffer from the count, asking for 8 TB). */
+static void test_docs_count_lie(void)
+{
+    char dir[320], cat[400];
+    snprintf(dir, sizeof dir, "%s/ix", tmpdir);
+    snprintf(cat, sizeof cat, "%s/catalog.sqlite", dir);
+    CHECK(make_index(dir));
+    CHECK(sql(cat, "UPDATE meta SET value = '1000000000000000' WHERE key = 'docs'") == SQLITE_OK);
+    cap_bytes = (size_t)256 << 20;
+    largest = 0;
+    tsr_index *ix = NULL;
+    tsr_error e;
+    const int rc = tsr_index_open(dir, TSR_OPEN_READONLY, &ix, &e);
+    CHECK(rc == TSR_ERR_CORRUPT && ix == NULL && strstr(e.message, "1000000000000000"));
+    if (ix) {
+        tsr_result *r = NULL;
+        if (tsr_index_check(ix, ix_text[0], strlen(ix_text[0]), NULL, &r, &e) == TSR_OK)
+            tsr_result_free(r);
+        tsr_index_close(ix);
+    }
+    if (largest)
+        fprintf(stderr, "  the library asked for %zu bytes\n", largest);
+    CHECK(largest == 0);
+    cap_bytes = 0;
+    /* put right, it opens again */
+    CHECK(sql(cat, "UPDATE meta SET value = '2' WHERE key = 'docs'") == SQLITE_OK);
+    CHECK(tsr_index_open(dir, TSR_OPEN_READONLY, &ix, &e) == TSR_OK);
+    tsr_index_close(ix);
+    remove_index(dir);
+}
+
+/* ------------------------------------------------------------------------
  * Main
  * --------------------------------------------------------------------- */
 
@@ -308,6 +436,8 @@ int main(void)
         return 2;
     }
     RUN(test_wet_oom);
+    RUN(test_text_len_lie);
+    RUN(test_docs_count_lie);
     rmdir(tmpdir);
     return test_report();
 }
