@@ -381,7 +381,7 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
                               "%s: no index here: %s", dir, strerror(errno));
         if (mkdir(dir, 0777) != 0 && errno != EEXIST)
             return tsr_seterr(err, tsr_io_status(errno), "%s: cannot create: %s", dir, strerror(errno));
-        TSR_FORWARD(ix_fsync_parent(dir, err));   /* the new entry survives a power loss */
+        /* its entry in the parent is made durable below, with the catalog */
     } else if (!S_ISDIR(st.st_mode)) {
         return tsr_seterr(err, TSR_ERR_NOTFOUND, "%s: not an index directory", dir);
     }
@@ -416,6 +416,15 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
     if (rc == TSR_OK && !create && stat(catpath, &st) != 0)
         rc = tsr_seterr(err, TSR_ERR_NOTFOUND, "%s: not a tessera index (no %s)", dir,
                         IX_CATALOG);
+    /* A new index: its folder's entry in the parent must survive a power
+     * loss before any commit counts on it.  Whenever the catalog is not
+     * there yet, not only after our own mkdir: a writer killed between its
+     * mkdir and this fsync leaves the folder behind, the next writer finds
+     * it and would otherwise never sync the entry, and a power loss then
+     * drops the folder with every commit made in it (found by
+     * tests/cli/powerloss.sh, "kill create 2"). */
+    if (rc == TSR_OK && create && stat(catpath, &st) != 0)
+        rc = ix_fsync_parent(dir, err);
     if (rc == TSR_OK) {
         tsr_params def;
         tsr_params_default(&def);

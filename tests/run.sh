@@ -21,6 +21,10 @@
 #              its exported symbols and version node           (full only)
 #   fulldisk   tests/cli/full_disk.sh: index on a small tmpfs: exit 5,
 #              the index sound (skipped where mount fails)     (full only)
+#   powerloss  tests/cli/powerloss.sh: power losses (unsynced writes
+#              dropped, LD_PRELOAD) in index, merge and add, and
+#              ENOSPC/EIO at every write and sync of a commit and a
+#              merge (skipped where LD_PRELOAD cannot work)   (full only)
 #   python     tests/python.sh: pip install of python/ into a scratch
 #              directory, then its pytest suite                 (full only)
 #   mpi        tests/cli/mpi.sh: index, discover and check --jsonl on
@@ -145,6 +149,7 @@ if build; then
         run "shared library (install, pkg-config)" sh tests/cli/shared.sh
         run "python package (pip, pytest)" sh tests/python.sh
         run "full disk (tmpfs)" sh tests/cli/full_disk.sh
+        run "power loss, disk errors (LD_PRELOAD)" sh tests/cli/powerloss.sh
     fi
 fi
 
