@@ -27,7 +27,7 @@ static const char usage_text[] =
 "  tessera --version         version\n"
 "\n"
 "Exit codes: 0 success; 1 verify found damage; 2 usage error; 3 bad input;\n"
-"4 index missing, damaged or locked; 5 system error (I/O, memory);\n"
+"4 index missing, damaged or locked; 5 system error (I/O, full disk, memory);\n"
 "130 interrupted.  See tessera(1).\n";
 
 static int dispatch(int argc, char **argv);
