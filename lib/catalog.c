@@ -587,6 +587,16 @@ int cat_commit(cat *c, tsr_error *err)
 {
     pthread_mutex_lock(&c->mu);
     int rc = exec(c, "COMMIT", err);
+    /* The sync at the end of COMMIT failed: the transaction is whole in the
+     * WAL, commit frame included, only not known to be on the disk.  SQLite
+     * rolls it back for this connection, but if the WAL outlives it (the
+     * checkpoint at close fails too, on a disk still full or failing) the
+     * next opener's recovery finds the transaction there and applies it.
+     * Its outcome is unknown until then: say so rather than "rolled back"
+     * (found by tests/cli/powerloss.sh and test_syncfail). */
+    if (rc != TSR_OK && sqlite3_extended_errcode(c->db) == SQLITE_IOERR_FSYNC && err)
+        rc = tsr_preferr(err, rc, "outcome unknown until the index is next opened (the "
+                         "catalog's log holds the transaction, but its sync failed)");
     pthread_mutex_unlock(&c->mu);
     return rc;
 }

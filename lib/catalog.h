@@ -67,7 +67,9 @@ int cat_max_docno(cat *c, int64_t *out, tsr_error *err);
 int cat_has_id(cat *c, const char *id, int *found, tsr_error *err);
 
 /* Write transactions: begin (IMMEDIATE), the changes, commit; on any
- * failure call cat_rollback. */
+ * failure call cat_rollback.  A commit whose final sync failed is rolled
+ * back here but may be applied when the catalog is next opened (its
+ * message says so): its outcome is unknown, never reuse what it names. */
 int cat_begin(cat *c, tsr_error *err);
 int cat_commit(cat *c, tsr_error *err);
 void cat_rollback(cat *c);

@@ -864,6 +864,21 @@ size_t tsr_index_pending(const tsr_index *ix)
  * Commit and merge
  * --------------------------------------------------------------------- */
 
+/* A catalog transaction that listed segment meta.next_seg failed.  If it
+ * failed in its final sync, its outcome is unknown (cat_commit): SQLite
+ * rolled it back here, but the next opener may find it in the WAL and
+ * apply it, listing that file with that checksum.  So the number is never
+ * written again by this handle: a retry, the next batch or merge takes
+ * the next one, and the file stays as it is (an orphan that the next
+ * writer deletes, unless the transaction comes back).  Reusing it let a
+ * later segment overwrite the file, and the transaction, applied at the
+ * next open, then listed a file with another checksum: an index that no
+ * longer opens (test_syncfail).  Numbers may have gaps. */
+static void ix_skip_number(tsr_index *ix)
+{
+    ix->meta.next_seg++;
+}
+
 /* Write a segment with `write` (seg_write or seg_merge behind `ctx`) under
  * a temporary name, fsync, rename into place, fsync the directory. */
 typedef int (*ix_write_fn)(void *ctx, const char *path, seg_info *info, tsr_error *err);
@@ -939,7 +954,8 @@ static int ix_merge_run(tsr_index *ix, size_t a, size_t b, tsr_error *err)
     if (rc == TSR_OK)
         rc = cat_commit(ix->cat, err);
     if (rc != TSR_OK) {
-        cat_rollback(ix->cat); /* the new file is an orphan now */
+        cat_rollback(ix->cat); /* the new file is an orphan now, or listed later */
+        ix_skip_number(ix);
         return rc;
     }
     ix->meta = m; /* even if the reload below fails, never reuse next_seg */
@@ -1114,9 +1130,10 @@ int tsr_index_commit(tsr_index *ix, tsr_error *err)
         rc = cat_commit(ix->cat, err);
     if (rc != TSR_OK) {
         /* The batch stays, so the caller may retry; the segment file is an
-         * orphan that the next commit overwrites or the next writer
-         * deletes. */
+         * orphan that the next writer deletes (unless the transaction turns
+         * out committed: see ix_skip_number). */
         cat_rollback(ix->cat);
+        ix_skip_number(ix);
         return tsr_preferr(err, rc, "%s: commit failed", ix->dir);
     }
     ix->meta = m; /* even if the reload below fails, never reuse next_seg */
@@ -1697,6 +1714,7 @@ static int seg_swap(tsr_index *ix, size_t i, const cat_seg *fresh, tsr_error *er
     if (rc == TSR_OK) rc = cat_commit(ix->cat, err);
     if (rc != TSR_OK) {
         cat_rollback(ix->cat);
+        ix_skip_number(ix);
         return rc;
     }
     ix->meta = m;

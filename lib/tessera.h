@@ -371,8 +371,12 @@ TSR_API int tsr_index_add_batch(tsr_index *ix, const tsr_docinfo *docs, size_t n
  *  mapping the new segment, fails, the error is returned although the
  *  commit itself is durable (the message says so, and the batch is gone:
  *  tsr_index_pending() is 0); an error before the commit keeps the batch,
- *  so that the caller may retry.  Documents without words are stored, with
- *  no postings. */
+ *  so that the caller may retry.  Such an error commits nothing, with one
+ *  exception: an I/O error in the final sync of the catalog's log (the
+ *  message says "outcome unknown"), after which the index, when next
+ *  opened, may hold the whole batch (or none of it; a retry then finds its
+ *  ids as duplicates).  Documents without words are stored, with no
+ *  postings. */
 TSR_API int tsr_index_commit(tsr_index *ix, tsr_error *err);
 
 /** Merge segments so that at most `max_segments` remain (0 = one). */
