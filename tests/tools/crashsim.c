@@ -10,8 +10,8 @@
  *       is now, `crashsim restore ROOT IMAGE` makes ROOT what the image
  *       says survived (the power came back).
  *
- * (The Makefile builds every .c file of tests/tools as a program, so the default
- * is the tool; it does not link libtessera but does no harm.)
+ * (The Makefile builds every .c file of tests/tools as a program, so the
+ * default is the tool; the library it links is not used.)
  *
  * The model of a power loss
  * -------------------------
@@ -67,7 +67,12 @@
  * fallocate, posix_fallocate, fsync, fdatasync, sync, syncfs, rename(at,
  * at2), link(at), unlink(at), mkdir(at), rmdir, and the close of a
  * descriptor opened for writing.  The "I/O" events are the writes, syncs
- * and those closes; they have a number of their own.  The environment:
+ * and those closes; they have a number of their own.  Not seen: calls
+ * that the C library makes inside itself (stdio's fwrite and fclose, so a
+ * file written through a FILE is invisible: the plain index writer writes
+ * none; the shard list of a sharded index is written so), descriptors
+ * from 4096 up for close, and other processes unless they run with the
+ * object too.  The environment:
  *
  *   CRASHSIM_ROOT    the simulated disk (no ROOT or IMAGE: the object does
  *                    nothing; calls outside ROOT are never touched)
