@@ -244,6 +244,42 @@ def seeds_catalog(fuzz_dir):
     put(t, "whole-cut", b"\x00" + real[:len(real) // 2])
 
 
+def seeds_http():
+    """fuzz_http: method, path, content type, key bytes, then the body
+    (tests/fuzz/fuzz_http.c)."""
+    get, head, post = 0, 1, 2
+    check, docs, stats, health, page = 0, 1, 2, 3, 4
+    plain, jsn, ndjson = 1, 4, 5
+    nokey, key = 0, 1
+    text = b"the lighthouse keeper climbed the iron stairs every evening at dusk"
+    put("fuzz_http", "check-plain", bytes([post, check, plain, nokey]) + text)
+    put("fuzz_http", "check-json", bytes([post, check, jsn, 4]) + b'{"text": "' + text + b'"}')
+    put("fuzz_http", "add-json", bytes([post, docs, jsn, key]) +
+        b'[{"id": "n1", "text": "' + text + b'", "url": "http://x/"}]')
+    put("fuzz_http", "add-ndjson", bytes([post, docs, ndjson, key]) +
+        b'{"id": 7, "text": "a b c d e f g"}\n\n{"id": "n2", "text": "x"}\n')
+    put("fuzz_http", "add-nokey", bytes([post, docs, jsn, nokey]) + b'{"id":"a","text":"b"}')
+    put("fuzz_http", "stats", bytes([get, stats, 0, 4]))
+    put("fuzz_http", "health", bytes([head, health, 0, 0]))
+    put("fuzz_http", "page", bytes([get, page, 0, 0]))
+    put("fuzz_http", "doc", bytes([get, 7, 0, 0]))
+    put("fuzz_http", "doc-path", bytes([get, 9, 0, 0]) + b"a%2Fb\x00")
+    put("fuzz_http", "any-path", bytes([get, 10, 0, 0]) + b"../etc/passwd\x00")
+
+
+def seeds_json_body():
+    """fuzz_json_body: mode byte (0 check, 1 add JSON, 2 add JSON Lines),
+    then the body."""
+    put("fuzz_json_body", "check", b"\x00" + b'{"text": "every evening at dusk the keeper"}')
+    put("fuzz_json_body", "check-escapes", b"\x00" + b'{"text": "caf\\u00e9 \\ud83d\\ude00 \\u0000"}')
+    put("fuzz_json_body", "add-array", b"\x01" +
+        b'[{"id": "a1", "title": "T", "date": 2024, "series": null, "text": "one two three"}]')
+    put("fuzz_json_body", "add-object", b"\x01" + b'{"id": 12, "text": "x y", "k": [1, {"z": 2.5}]}')
+    put("fuzz_json_body", "add-lines", b"\x02" +
+        b'{"id": "l1", "text": "alpha beta"}\n  \n{"id": "l2", "text": "gamma"}\n')
+    put("fuzz_json_body", "many-values", b"\x00" + b'{"text": "a", "v": [' + b"0," * 2000 + b'0]}')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--tessera", default=os.path.join(ROOT, "build", "tessera"))
@@ -255,6 +291,8 @@ def main():
     seeds_shards()
     seeds_segment(a.tessera)
     seeds_catalog(a.fuzz_dir)
+    seeds_http()
+    seeds_json_body()
     for target in sorted(os.listdir(CORPUS)):
         files = os.listdir(os.path.join(CORPUS, target))
         size = sum(os.path.getsize(os.path.join(CORPUS, target, f)) for f in files)
