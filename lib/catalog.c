@@ -309,6 +309,19 @@ void cat_close(cat *c)
  * Reads
  * --------------------------------------------------------------------- */
 
+/* Whether a segment row names a file of the index's own directory as the
+ * writer names them (seg-NNNNNN.tsg, six or more digits): a damaged or
+ * forged catalog must not make a reader open another path ("../x", a
+ * FIFO that would hang it, a device). */
+static int seg_file_name_ok(const char *f)
+{
+    if (strncmp(f, "seg-", 4) != 0)
+        return 0;
+    size_t d = 0;
+    for (f += 4; *f >= '0' && *f <= '9'; f++) d++;
+    return d >= 6 && !strcmp(f, ".tsg");
+}
+
 static int snapshot_locked(cat *c, cat_meta *m, cat_seg **segs, size_t *nsegs,
                            tsr_error *err)
 {
@@ -326,6 +339,12 @@ static int snapshot_locked(cat *c, cat_meta *m, cat_seg **segs, size_t *nsegs,
         if (!file || strlen(file) >= sizeof g.file || !sum) {
             status = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: bad row in table segments",
                                 c->path);
+            break;
+        }
+        if (!seg_file_name_ok(file)) {
+            status = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: table segments names '%.80s', "
+                                "not a segment file of the index (seg-NNNNNN.tsg)", c->path,
+                                file);
             break;
         }
         memcpy(g.file, file, strlen(file) + 1);

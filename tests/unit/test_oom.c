@@ -423,6 +423,31 @@ static void test_docs_count_lie(void)
     remove_index(dir);
 }
 
+/* A catalog row naming a file outside the index's directory (a copy of a
+ * real segment there, so that opening it would work): refused as corrupt
+ * before any file is opened, so that a forged catalog cannot make a reader
+ * open another path (a FIFO would hang it). */
+static void test_segment_path_lie(void)
+{
+    char dir[320], cat[400], cmd[1200], other[400];
+    snprintf(dir, sizeof dir, "%s/ix", tmpdir);
+    snprintf(cat, sizeof cat, "%s/catalog.sqlite", dir);
+    snprintf(other, sizeof other, "%s/seg-000001.tsg", tmpdir);
+    CHECK(make_index(dir));
+    snprintf(cmd, sizeof cmd, "cp %s/seg-*.tsg %s", dir, other);
+    CHECK(system(cmd) == 0);
+    CHECK(sql(cat, "UPDATE segments SET file = '../seg-000001.tsg'") == SQLITE_OK);
+    tsr_index *ix = NULL;
+    tsr_error e;
+    int rc = tsr_index_open(dir, TSR_OPEN_READONLY, &ix, &e);
+    CHECK(rc == TSR_ERR_CORRUPT && ix == NULL && strstr(e.message, "../seg-000001.tsg"));
+    tsr_index_close(ix);
+    CHECK(sql(cat, "UPDATE segments SET file = '/dev/zero'") == SQLITE_OK);
+    CHECK(tsr_index_open(dir, TSR_OPEN_READONLY, &ix, &e) == TSR_ERR_CORRUPT);
+    unlink(other);
+    remove_index(dir);
+}
+
 /* ------------------------------------------------------------------------
  * Main
  * --------------------------------------------------------------------- */
@@ -438,6 +463,7 @@ int main(void)
     RUN(test_wet_oom);
     RUN(test_text_len_lie);
     RUN(test_docs_count_lie);
+    RUN(test_segment_path_lie);
     rmdir(tmpdir);
     return test_report();
 }
