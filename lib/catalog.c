@@ -258,7 +258,14 @@ int cat_open(const char *path, int writable, const cat_meta *init, cat **out,
         return rc;
     }
     sqlite3_busy_timeout(c->db, 10000);
-    if (writable)
+    /* A catalog is read as it is found on disk, damaged or forged: SQLite's
+     * advice for untrusted databases (its "defense against the dark arts"):
+     * no writes to the schema or shadow tables, and each b-tree cell's size
+     * checked as it is read. */
+    sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)0);
+    sqlite3_db_config(c->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)0);
+    rc = exec(c, "PRAGMA cell_size_check = ON", err);
+    if (rc == TSR_OK && writable)
         rc = exec(c, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", err);
 
     int64_t app = 0, ntables = 0, has_meta = 0;
