@@ -941,6 +941,29 @@ def limit_cases(a, db, work, docs, rnd):
             srv.stop()
     _()
 
+    @case("/api/stats answers while a long check runs (the refresh takes no lock when nothing changed)")
+    def _():
+        srv = Server(a.tessera, db, work, "stats", "--threads", "2", "--max-check-time", "0",
+                     "--refresh", "0.1", "--quiet", *slow_args)
+        try:
+            done = {}
+            th = threading.Thread(target=slow_check, args=(srv.port, done))
+            th.start()
+            time.sleep(0.5)
+            assert not done, "the check was over before the test began"
+            answered = 0
+            for _i in range(5):
+                st, _, _ = request(srv.port, "GET", "/api/stats", timeout=60)
+                assert st == 200, st
+                answered += not done
+                time.sleep(0.2)
+            th.join()
+            assert done["st"] == 200, done["st"]
+            assert answered == 5, "%d of 5 stats answered while the check ran" % answered
+        finally:
+            srv.stop()
+    _()
+
     @case("--max-check-time: a check past it -> 503; --max-check-bytes: a longer text -> 413")
     def _():
         srv = Server(a.tessera, db, work, "capped", "--threads", "1", "--quiet",
