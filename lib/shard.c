@@ -322,6 +322,14 @@ tsr_index *sh_writer(tsr_index *ix)
     return ix->sh->sub[ix->sh->n - 1];
 }
 
+/* Whether `names` (n of them, read from the list) are the handle's shards. */
+static int same_shards(const ix_shards *sh, char *const *names, size_t n)
+{
+    int same = n == sh->n;
+    for (size_t k = 0; same && k < n; k++) same = !strcmp(names[k], sh->names[k]);
+    return same;
+}
+
 int sh_stale(tsr_index *ix, int *stale, tsr_error *err)
 {
     ix_shards *sh = ix->sh;
@@ -329,15 +337,13 @@ int sh_stale(tsr_index *ix, int *stale, tsr_error *err)
     size_t n;
     *stale = 0;
     TSR_FORWARD(list_read(ix->dir, &names, &n, err));
-    int same = n == sh->n;
-    for (size_t k = 0; same && k < n; k++) same = !strcmp(names[k], sh->names[k]);
+    int same = same_shards(sh, names, n);
     names_free(names, n);
     int rc = TSR_OK;
     for (size_t k = 0; same && k < sh->n && rc == TSR_OK; k++) {
-        tsr_refresh *r = NULL;
-        rc = tsr_index_refresh_prepare(sh->sub[k], &r, err);
-        same = r == NULL;
-        tsr_refresh_free(r);
+        uint64_t gen;   /* a shard is a plain index: one catalog read */
+        rc = cat_generation(sh->sub[k]->cat, &gen, err);
+        same = gen == sh->sub[k]->meta.generation;
     }
     *stale = rc == TSR_OK && !same;
     return rc;
@@ -349,8 +355,7 @@ int sh_refresh(tsr_index *ix, tsr_error *err)
     char **names;
     size_t n;
     TSR_FORWARD(list_read(ix->dir, &names, &n, err));
-    int same = n == sh->n;
-    for (size_t k = 0; same && k < n; k++) same = !strcmp(names[k], sh->names[k]);
+    const int same = same_shards(sh, names, n);
     const uint64_t docs = ix->meta.docs;
     int rc = TSR_OK;
     if (same) {
