@@ -321,11 +321,13 @@ static PyObject *Index_refresh(IndexObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-/* check(text, params) -> the result's JSON */
+/* check(text, params, seconds) -> the result's JSON; seconds <= 0: no
+ * time limit (tsr_index_check_timed) */
 static PyObject *Index_check(IndexObject *self, PyObject *args)
 {
     PyObject *text, *pd = NULL;
-    if (!PyArg_ParseTuple(args, "O|O", &text, &pd)) return NULL;
+    double seconds = 0;
+    if (!PyArg_ParseTuple(args, "O|Od", &text, &pd, &seconds)) return NULL;
     if (open_or_raise(self) != 0) return NULL;
     tsr_params p;
     if (params_get(pd, &p) != 0) return NULL;
@@ -335,7 +337,7 @@ static PyObject *Index_check(IndexObject *self, PyObject *args)
     tsr_error e = { 0, "" };
     int st;
     Py_BEGIN_ALLOW_THREADS
-    st = tsr_index_check(self->ix, t.p, (size_t)t.n, &p, &r, &e);
+    st = tsr_index_check_timed(self->ix, t.p, (size_t)t.n, &p, seconds, &r, &e);
     Py_END_ALLOW_THREADS
     text_release(&t);
     if (st != TSR_OK) return raise_err(st, &e);

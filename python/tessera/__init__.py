@@ -266,16 +266,19 @@ class Index:
         return n
 
     # -- reading ------------------------------------------------------------
-    def check(self, text: Text, **params: Any) -> Result:
+    def check(self, text: Text, timeout: Optional[float] = None, **params: Any) -> Result:
         """Check a text against the index: every reused passage, its
         sources, coverage (`tessera check --json`).  Parameters as the
         command's options: min_words, min_similarity, max_gap,
-        max_candidates, boilerplate_df, max_evalue, allow_nul."""
+        max_candidates, boilerplate_df, max_evalue, allow_nul.  With
+        `timeout` (seconds), TimeLimitError once it has passed (the check
+        stops between steps)."""
         p = _params(params)
+        secs = float(timeout) if timeout is not None else 0.0
         if self._lock is None:
-            return Result(json.loads(self._ix.check(text, p)))
+            return Result(json.loads(self._ix.check(text, p, secs)))
         with self._lock:
-            return Result(json.loads(self._ix.check(text, p)))
+            return Result(json.loads(self._ix.check(text, p, secs)))
 
     def get(self, key: Union[str, int]) -> Dict[str, Any]:
         """A document by id (str) or number (int), with its text."""

@@ -66,6 +66,16 @@ def test_check_equals_cli(tmp_path, corpus, cli_index):
         assert found >= 35
 
 
+def test_check_timeout(corpus, cli_index):
+    q = queries(corpus)[0]["text"]
+    with tessera.Index(cli_index, readonly=True) as ix:
+        full = ix.check(q)
+        assert ix.check(q, timeout=60).data == full.data
+        with pytest.raises(tessera.TimeLimitError) as ei:
+            ix.check(q, timeout=1e-9)
+        assert ei.value.status == 19 and "time" in str(ei.value)
+
+
 def test_discover_same_pairs(tmp_path, cli_index):
     out = tmp_path / "pairs.jsonl"
     run("discover", "-q", "--db", cli_index, "--workdir", str(tmp_path / "w"), "-o", str(out))
