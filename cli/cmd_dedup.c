@@ -8,7 +8,12 @@
  *      lines of a batch (cli_batch_parse) and compute each
  *      document's MinHash signature (and count its lines for
  *      --boilerplate, and look it up in the index for --db); signatures
- *      are added in input order; then cluster (tsr_dedup_run).
+ *      are added in input order; then the LSH step (tsr_dedup_run).
+ *      With a measure that reads texts (aligned, containment: the
+ *      default), the workers also make each document's compact form
+ *      (tsr_dedup_prepare, from the same words), which the library
+ *      spools to an unlinked file in $TMPDIR; after the LSH step,
+ *      tsr_dedup_verify scores the candidate pairs from it and clusters.
  *   2. read again and write the kept records (all fields: id, title,
  *      date, series, then the other fields as the reader kept them, then
  *      text), with repeated substrings (--substrings, in blocks bounded by
@@ -42,22 +47,53 @@ static const char dedup_help[] =
 "\n"
 "Drop near-duplicate documents from INPUT (JSON Lines, text files or\n"
 "directories, gzip or zstd compressed, or - for standard input) and write the\n"
-"kept records to OUT.jsonl with all their fields.  Near duplicates: MinHash of\n"
-"word shingles, LSH banding chosen for the Jaccard threshold, candidates\n"
-"verified by estimated Jaccard, clusters by union-find, one document kept per\n"
-"cluster.\n"
+"kept records to OUT.jsonl with all their fields.  Candidate pairs come from\n"
+"MinHash signatures of word shingles with LSH banding; each candidate is\n"
+"verified by a measure; one document is kept per cluster, the others dropped.\n"
+"\n"
+"Measures (--measure):\n"
+"  aligned      (default) the share of the shorter document's words that the\n"
+"               aligner matches to the other in exact runs of 3 or more words,\n"
+"               and of its figures (words with a digit) found in the other:\n"
+"               the smaller of the two.  A copy with words changed, a\n"
+"               paragraph dropped or a byline added keeps both high; two texts\n"
+"               that share only a template (\"Oper shr 35 cts vs 34 cts ...\")\n"
+"               differ in their figures and match in short runs.  Default\n"
+"               threshold 0.8.  Candidates: word 3-gram signatures at\n"
+"               estimated Jaccard 0.25 (--candidate).  Each document's words\n"
+"               are kept compactly (2 bytes a word) in an unlinked temporary\n"
+"               file in $TMPDIR for the candidates' scores.  Every dropped\n"
+"               document scores at least the threshold with the document\n"
+"               kept in its place (no chains).\n"
+"  containment  the share of the shorter document's distinct word 3-grams that\n"
+"               the other holds, wherever they are, and of its figures, as\n"
+"               aligned.  Cheaper than aligned, a little less strict.  Default\n"
+"               threshold 0.7; candidates and clusters as aligned (about 4\n"
+"               bytes a word in $TMPDIR).\n"
+"  jaccard      the Jaccard similarity of the two sets of word 5-shingles as\n"
+"               the signatures estimate it (the rule of tessera 0.1): no text\n"
+"               read again, but an edited copy often falls below it.  Default\n"
+"               threshold 0.8; clusters by union-find of the pairs that pass.\n"
 "\n"
 "Options:\n"
 "  -o, --output FILE       the kept records, JSON Lines (- for stdout); written\n"
 "                          whole or not at all\n"
-"      --threshold J       Jaccard similarity of near duplicates (default 0.8)\n"
-"      --shingle N         words per shingle (default 5)\n"
+"      --measure M         aligned (default), containment or jaccard\n"
+"      --threshold S       the score of the measure at which two documents are\n"
+"                          near duplicates: in (0, 1] (jaccard: (0, 1));\n"
+"                          default 0.8 (aligned, jaccard), 0.7 (containment)\n"
+"      --candidate J       aligned, containment: the estimated Jaccard of the\n"
+"                          signatures from which a pair is verified (default\n"
+"                          0.25); lower finds more at more cost\n"
+"      --shingle N         words per shingle of the signatures (default 3;\n"
+"                          jaccard: 5)\n"
 "      --perm K            MinHash values per document (default 128)\n"
 "      --keep RULE         which document of a cluster is kept: first (input\n"
 "                          order, default), longest (most bytes), earliest\n"
 "                          (smallest date; undated last); ties: the first\n"
 "      --clusters FILE     write one JSON line per cluster: {\"cluster\", \"keep\",\n"
-"                          \"ids\", \"similarity\"}\n"
+"                          \"ids\", \"similarity\"} (the least score of a member\n"
+"                          with the kept one)\n"
 "      --mark              keep every record; mark near duplicates with\n"
 "                          \"tessera_duplicate_of\": ID instead of dropping them\n"
 "      --substrings N      find exact repeats of at least N bytes (suffix\n"
@@ -71,10 +107,10 @@ static const char dedup_help[] =
 "                          text instead of reporting them; repeats are cut to\n"
 "                          whole sentences and lines\n"
 "      --db DIR            also drop (or --mark) documents that are near\n"
-"                          duplicates of documents of the index DIR\n"
+"                          duplicates (same measure) of documents of the index\n"
 "      --explain           for each dropped document, a JSON line on stdout:\n"
-"                          what it duplicated, the estimated Jaccard, and the\n"
-"                          passages shared with it\n"
+"                          what it duplicated, the estimated Jaccard, the score\n"
+"                          of the measure, and the passages shared with it\n"
 "      --memory SIZE       memory for a block of --substrings (13 bytes per\n"
 "                          byte of text; default 4G; suffixes K, M, G)\n"
 "      --threads N         worker threads (default: all cores)\n"
@@ -86,7 +122,8 @@ static const char dedup_help[] =
 "\n"
 "Examples:\n"
 "  tessera dedup news.jsonl.gz -o news.dedup.jsonl --clusters clusters.jsonl\n"
-"  tessera dedup crawl/ -o out.jsonl --substrings 100 --boilerplate --remove\n"
+"  tessera dedup news.jsonl -o strict.jsonl --measure aligned --threshold 0.9\n"
+"  tessera dedup crawl/ -o out.jsonl --measure jaccard --substrings 100 --boilerplate --remove\n"
 "  tessera dedup new.jsonl --db archive.tsr -o fresh.jsonl\n";
 
 static volatile sig_atomic_t interrupted;
@@ -285,6 +322,7 @@ typedef struct {
     DV(uint64_t) id_off;
     DV(int64_t) dbmatch;      /* per doc: index docno or -1 */
     DV(float) dbjac;
+    DV(float) dbscore;
     cli_feed *feed;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -307,7 +345,9 @@ typedef struct {
     uint16_t *sig;        /* n * perm */
     unsigned char *has;
     int64_t *match;
-    float *jac;
+    float *jac, *score;
+    unsigned char *pack;  /* compact forms, back to back (measures that read texts) */
+    size_t *poff;         /* n + 1 offsets into pack */
 } dd_work;
 
 static int dd_fail(dd_state *s, int status, const char *fmt, const char *a, const char *b)
@@ -356,21 +396,33 @@ static void *pass1_worker(void *arg)
         w.has = malloc(n + 1);
         w.match = malloc((n + 1) * sizeof *w.match);
         w.jac = malloc((n + 1) * sizeof *w.jac);
-        int st = (w.sig && w.has && w.match && w.jac) ? TSR_OK : TSR_ERR_NOMEM;
+        w.score = malloc((n + 1) * sizeof *w.score);
+        const int packed = s->o.measure != TSR_MEASURE_JACCARD;
+        size_t pbytes = 0;
+        for (size_t i = 0; packed && i < n; i++)
+            pbytes += tsr_dedup_pack_bound(cli_batch_doc(bt, i)->text_len);
+        w.pack = packed ? malloc(pbytes + 1) : NULL;
+        w.poff = malloc((n + 1) * sizeof *w.poff);
+        int st = (w.sig && w.has && w.match && w.jac && w.score && w.poff &&
+                  (w.pack || !packed)) ? TSR_OK : TSR_ERR_NOMEM;
+        if (w.poff) w.poff[0] = 0;
         for (size_t i = 0; i < n && st == TSR_OK; i++) {
             const tsr_docinfo *doc = cli_batch_doc(bt, i);
-            size_t ns = 0;
-            st = tsr_minhash(doc->text, doc->text_len, &s->o, w.sig + i * perm, &ns, &e);
+            size_t ns = 0, plen = 0;
+            st = tsr_dedup_prepare(doc->text, doc->text_len, &s->o, w.sig + i * perm, &ns,
+                                   packed ? w.pack + w.poff[i] : NULL, &plen, &e);
+            w.poff[i + 1] = w.poff[i] + plen;
             w.has[i] = ns > 0;
             if (st == TSR_OK && s->bp)
                 st = tsr_boiler_add(s->bp, doc->series, doc->text, doc->text_len, &e);
             w.match[i] = -1;
-            w.jac[i] = 0;
+            w.jac[i] = w.score[i] = 0;
             if (st == TSR_OK && s->ix && ns > 0) {
                 tsr_dup_match m;
                 st = tsr_index_near_duplicate(s->ix, doc->text, doc->text_len, &s->o, &m, &e);
                 w.match[i] = m.docno;
                 w.jac[i] = (float)m.jaccard;
+                w.score[i] = (float)m.score;
             }
             if (st != TSR_OK) {
                 dd_fail(s, st, "%s: document '%s': ", input, doc->id);
@@ -379,7 +431,7 @@ static void *pass1_worker(void *arg)
                 pthread_mutex_unlock(&s->mu);
             }
         }
-        if (st == TSR_ERR_NOMEM && !(w.sig && w.has && w.match && w.jac))
+        if (st == TSR_ERR_NOMEM && !(w.sig && w.has && w.match && w.jac && w.score && w.poff))
             dd_fail(s, st, "%s%s", "out of memory", "");
 
         /* commit in input order */
@@ -389,8 +441,10 @@ static void *pass1_worker(void *arg)
         if (s->status == TSR_OK && !s->bad) {
             for (size_t i = 0; i < n && st == TSR_OK; i++) {
                 const tsr_docinfo *doc = cli_batch_doc(bt, i);
-                st = tsr_dedup_add(s->d, w.has[i] ? w.sig + i * perm : NULL, doc->text_len,
-                                   doc->date, &e);
+                st = tsr_dedup_add_packed(s->d, w.has[i] ? w.sig + i * perm : NULL,
+                                          doc->text_len, doc->date,
+                                          w.pack ? w.pack + w.poff[i] : NULL,
+                                          w.pack ? w.poff[i + 1] - w.poff[i] : 0, &e);
                 if (st == TSR_OK && s->need_ids) {
                     size_t l = strlen(doc->id) + 1;
                     if (dv_push(&s->id_off, s->ids.n) || dv_reserve(&s->ids, l)) {
@@ -401,7 +455,8 @@ static void *pass1_worker(void *arg)
                     }
                 }
                 if (st == TSR_OK && s->ix &&
-                    (dv_push(&s->dbmatch, w.match[i]) || dv_push(&s->dbjac, w.jac[i])))
+                    (dv_push(&s->dbmatch, w.match[i]) || dv_push(&s->dbjac, w.jac[i]) ||
+                     dv_push(&s->dbscore, w.score[i])))
                     st = TSR_ERR_NOMEM;
                 s->docs++;
                 s->bytes += doc->text_len;
@@ -424,7 +479,8 @@ static void *pass1_worker(void *arg)
         }
         pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
-        free(w.sig); free(w.has); free(w.match); free(w.jac);
+        free(w.sig); free(w.has); free(w.match); free(w.jac); free(w.score);
+        free(w.pack); free(w.poff);
         cli_batch_free(bt);
     }
     return NULL;
@@ -637,7 +693,8 @@ static int pass2_doc(dd_writer *w, const tsr_docinfo *doc, uint64_t i, tsr_error
 
 /* --explain: one JSON line per dropped document, on stdout. */
 static void explain_one(dd_writer *w, uint64_t doc, const char *other_id, int64_t cluster,
-                        double jac, const char *a, size_t al, const char *b, size_t bl)
+                        double jac, double score, const char *a, size_t al, const char *b,
+                        size_t bl)
 {
     dd_state *s = w->s;
     FILE *f = stdout;
@@ -647,7 +704,8 @@ static void explain_one(dd_writer *w, uint64_t doc, const char *other_id, int64_
     put_json(f, other_id, strlen(other_id));
     if (cluster >= 0) fprintf(f, ",\"cluster\":%lld", (long long)cluster);
     else fputs(",\"index\":true", f);
-    fprintf(f, ",\"jaccard\":%.4f", jac);
+    fprintf(f, ",\"jaccard\":%.4f,\"measure\":\"%s\",\"score\":%.4f", jac,
+            tsr_measure_name(s->o.measure), score);
     tsr_result *r = NULL;
     if (a && b && tsr_align(a, al, b, bl, NULL, &r, NULL) == TSR_OK) {
         fprintf(f, ",\"coverage\":%.4f,\"shared\":[", r->coverage);
@@ -675,12 +733,20 @@ static void explain_all(dd_writer *w)
         int64_t c;
         uint64_t keep = tsr_dedup_kept_as(s->d, i, &c);
         if (keep != i) {
-            explain_one(w, i, doc_id(s, keep), c, tsr_dedup_similarity(s->d, i, keep),
+            /* the score of the measure with the kept document (through a
+             * chain of pairs it may be below the threshold) */
+            const double jac = tsr_dedup_similarity(s->d, i, keep);
+            double score = jac;
+            if (s->o.measure != TSR_MEASURE_JACCARD &&
+                tsr_dedup_measure(w->ctext[i], w->clen[i], w->ctext[keep], w->clen[keep],
+                                  &s->o, &score, NULL) != TSR_OK)
+                score = 0.0;
+            explain_one(w, i, doc_id(s, keep), c, jac, score,
                         w->ctext[i], w->clen[i], w->ctext[keep], w->clen[keep]);
         } else if (s->ix && s->dbmatch.a[i] >= 0) {
             tsr_document *d = NULL;
             if (tsr_index_get_docno(s->ix, s->dbmatch.a[i], &d, NULL) != TSR_OK) continue;
-            explain_one(w, i, d->id ? d->id : "?", -1, s->dbjac.a[i],
+            explain_one(w, i, d->id ? d->id : "?", -1, s->dbjac.a[i], s->dbscore.a[i],
                         w->ctext[i], w->clen[i], d->text, d->text_len);
             tsr_document_free(d);
         }
@@ -811,26 +877,96 @@ static int raw_possible(const dd_state *s, uint64_t skipped)
     return 1;
 }
 
+/* The lines of one file, read a block at a time: *line and *len for each
+ * (its '\n' included when it has one); 1, 0 at the end, -1 on a read
+ * error (errno set).  No copy: a line points into the block. */
+typedef struct {
+    int fd;
+    char *buf;
+    size_t cap, lo, hi;   /* unread bytes: buf[lo, hi) */
+    int eof;
+    /* called before the block moves: lines handed out are then gone */
+    void (*moving)(void *ud);
+    void *ud;
+} dd_lines;
+
+static int lines_next(dd_lines *r, const char **line, size_t *len)
+{
+    for (;;) {
+        const char *nl = r->hi > r->lo ? memchr(r->buf + r->lo, '\n', r->hi - r->lo) : NULL;
+        if (nl || (r->eof && r->hi > r->lo)) {
+            size_t end = nl ? (size_t)(nl - r->buf) + 1 : r->hi;
+            *line = r->buf + r->lo;
+            *len = end - r->lo;
+            r->lo = end;
+            return 1;
+        }
+        if (r->eof) return 0;
+        if (r->moving) r->moving(r->ud);
+        /* keep the partial line, make room, read on */
+        if (r->lo > 0) {
+            memmove(r->buf, r->buf + r->lo, r->hi - r->lo);
+            r->hi -= r->lo;
+            r->lo = 0;
+        }
+        if (r->hi == r->cap) {
+            size_t nc = r->cap * 2;
+            char *nb = realloc(r->buf, nc);
+            if (!nb) { errno = ENOMEM; return -1; }
+            r->buf = nb;
+            r->cap = nc;
+        }
+        ssize_t got = read(r->fd, r->buf + r->hi, r->cap - r->hi);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return -1;
+        if (got == 0) r->eof = 1;
+        r->hi += (size_t)got;
+    }
+}
+
+/* Kept lines that follow each other in the block go out in one write. */
+typedef struct {
+    FILE *f;
+    const char *run;
+    size_t len;
+} dd_run_out;
+
+static void run_flush(void *ud)
+{
+    dd_run_out *o = ud;
+    if (o->run) fwrite(o->run, 1, o->len, o->f);
+    o->run = NULL;
+    o->len = 0;
+}
+
 static int run_pass2_raw(dd_state *s, dd_writer *w)
 {
     const uint64_t n = tsr_dedup_count(s->d);
     uint64_t i = 0, done = 0, total = 0;
-    char *line = NULL;
-    size_t cap = 0;
     int rc = EXIT_OK;
+    dd_lines r;
+    dd_run_out ro = { w->out.f, NULL, 0 };
+    memset(&r, 0, sizeof r);
+    r.cap = (size_t)4 << 20;
+    r.buf = malloc(r.cap);
+    r.moving = run_flush;
+    r.ud = &ro;
+    if (!r.buf) return cli_fail(EXIT_SYSTEM, "out of memory");
     for (int in = 0; in < s->ninputs; in++) {
         struct stat st;
         if (stat(s->inputs[in], &st) == 0) total += (uint64_t)st.st_size;
     }
     cli_progress_start(&s->pg, "dedup: writing", !s->quiet);
     for (int in = 0; in < s->ninputs && rc == EXIT_OK && !interrupted; in++) {
-        FILE *f = fopen(s->inputs[in], "rb");
-        if (!f) { rc = cli_fail(EXIT_INPUT, "%s: %s", s->inputs[in], strerror(errno)); break; }
-        ssize_t got;
+        r.fd = open(s->inputs[in], O_RDONLY | O_CLOEXEC);
+        if (r.fd < 0) { rc = cli_fail(EXIT_INPUT, "%s: %s", s->inputs[in], strerror(errno)); break; }
+        r.lo = r.hi = 0;
+        r.eof = 0;
+        const char *l;
+        size_t len;
+        int got;
         uint64_t lineno = 0;
-        while ((got = getline(&line, &cap, f)) > 0 && !interrupted) {
-            size_t len = (size_t)got;
-            char *l = line;
+        while ((got = lines_next(&r, &l, &len)) > 0 && !interrupted) {
             done += len;
             if (++lineno == 1 && len >= 3 && !memcmp(l, "\xEF\xBB\xBF", 3)) { l += 3; len -= 3; }
             size_t k = 0;
@@ -842,17 +978,27 @@ static int run_pass2_raw(dd_state *s, dd_writer *w)
             if (keep != i) w->dropped_dup++;
             else if (s->ix && s->dbmatch.a[i] >= 0) w->dropped_db++;
             else {
-                fwrite(l, 1, len, w->out.f);
-                if (l[len - 1] != '\n') fputc('\n', w->out.f);
+                if (ro.run && ro.run + ro.len == l) {
+                    ro.len += len;
+                } else {
+                    run_flush(&ro);
+                    ro.run = l;
+                    ro.len = len;
+                }
+                if (l[len - 1] != '\n') {   /* the last line, without its break */
+                    run_flush(&ro);
+                    fputc('\n', w->out.f);
+                }
                 w->written++;
             }
             i++;
             if ((i & 4095) == 0) cli_progress_update(&s->pg, done, total, i, 0);
         }
-        if (ferror(f)) rc = cli_fail(EXIT_INPUT, "%s: read error: %s", s->inputs[in], strerror(errno));
-        fclose(f);
+        run_flush(&ro);
+        if (got < 0) rc = cli_fail(EXIT_INPUT, "%s: read error: %s", s->inputs[in], strerror(errno));
+        close(r.fd);
     }
-    free(line);
+    free(r.buf);
     cli_progress_end(&s->pg);
     if (rc == EXIT_OK && !interrupted && i != n)
         rc = cli_fail(EXIT_INPUT, "the input changed between the two passes "
@@ -872,7 +1018,8 @@ int cmd_dedup(int argc, char **argv)
         { "boilerplate", no_argument, 0, 8 }, { "db", required_argument, 0, 9 },
         { "explain", no_argument, 0, 10 }, { "memory", required_argument, 0, 11 },
         { "threads", required_argument, 0, 12 }, { "mark", no_argument, 0, 13 },
-        { "boiler-min", required_argument, 0, 14 },
+        { "boiler-min", required_argument, 0, 14 }, { "measure", required_argument, 0, 15 },
+        { "candidate", required_argument, 0, 16 },
         { "id-field", required_argument, 0, 20 }, { "text-field", required_argument, 0, 21 },
         { "title-field", required_argument, 0, 22 }, { "date-field", required_argument, 0, 23 },
         { "series-field", required_argument, 0, 24 }, { "skip-bad", no_argument, 0, 25 },
@@ -881,7 +1028,11 @@ int cmd_dedup(int argc, char **argv)
     dd_state s;
     memset(&s, 0, sizeof s);
     tsr_dedup_opts_default(&s.o);
+    tsr_dedup_opts_measure(&s.o, TSR_MEASURE_ALIGNED);
     tsr_reader_opts_default(&s.ro);
+    /* explicit values, applied over the chosen measure's defaults */
+    double threshold = 0, candidate = 0;
+    int shingle = 0, measure = TSR_MEASURE_ALIGNED;
     s.memory = (uint64_t)4 << 30;
     s.boiler_min = 10;
     int v, c;
@@ -891,14 +1042,14 @@ int cmd_dedup(int argc, char **argv)
         case 'o': s.out_path = optarg; break;
         case 1: {
             char *end;
-            s.o.threshold = strtod(optarg, &end);
-            if (*end || end == optarg || !(s.o.threshold > 0 && s.o.threshold < 1))
-                return cli_usage_error("dedup", "--threshold takes a number in (0, 1), not '%s'", optarg);
+            threshold = strtod(optarg, &end);
+            if (*end || end == optarg || !(threshold > 0 && threshold <= 1))
+                return cli_usage_error("dedup", "--threshold takes a number in (0, 1], not '%s'", optarg);
             break;
         }
         case 2:
             if (cli_parse_int(optarg, 1, 16, &v)) return cli_usage_error("dedup", "--shingle takes 1..16");
-            s.o.shingle = v; break;
+            shingle = v; break;
         case 3:
             if (cli_parse_int(optarg, 8, 1024, &v)) return cli_usage_error("dedup", "--perm takes 8..1024");
             s.o.perm = v; break;
@@ -926,6 +1077,19 @@ int cmd_dedup(int argc, char **argv)
         case 14:
             if (cli_parse_int(optarg, 2, 2000000000, &v)) return cli_usage_error("dedup", "--boiler-min takes 2 or more");
             s.boiler_min = (unsigned)v; break;
+        case 15:
+            if (!strcmp(optarg, "aligned")) measure = TSR_MEASURE_ALIGNED;
+            else if (!strcmp(optarg, "containment")) measure = TSR_MEASURE_CONTAINMENT;
+            else if (!strcmp(optarg, "jaccard")) measure = TSR_MEASURE_JACCARD;
+            else return cli_usage_error("dedup", "--measure takes aligned, containment or jaccard, not '%s'", optarg);
+            break;
+        case 16: {
+            char *end;
+            candidate = strtod(optarg, &end);
+            if (*end || end == optarg || !(candidate > 0 && candidate < 1))
+                return cli_usage_error("dedup", "--candidate takes a number in (0, 1), not '%s'", optarg);
+            break;
+        }
         case 20: s.ro.id_field = optarg; break;
         case 21: s.ro.text_field = optarg; break;
         case 22: s.ro.title_field = optarg; break;
@@ -937,6 +1101,14 @@ int cmd_dedup(int argc, char **argv)
         default: return cli_usage_error("dedup", "unknown option");
         }
     }
+    tsr_dedup_opts_measure(&s.o, measure);
+    if (threshold > 0) s.o.threshold = threshold;
+    if (shingle > 0) s.o.shingle = shingle;
+    if (candidate > 0) s.o.candidate = candidate;
+    if (measure == TSR_MEASURE_JACCARD && s.o.threshold >= 1)
+        return cli_usage_error("dedup", "--threshold of jaccard must be below 1");
+    if (measure == TSR_MEASURE_JACCARD && candidate > 0)
+        return cli_usage_error("dedup", "--candidate is for the measures aligned and containment");
     if (optind >= argc) return cli_usage_error("dedup", "no INPUT given");
     if (!s.out_path) return cli_usage_error("dedup", "no output given (-o OUT.jsonl)");
     if (s.remove && !s.substr_min && !s.boiler)
@@ -1033,6 +1205,12 @@ int cmd_dedup(int argc, char **argv)
     }
     double t2 = cli_now();
     if (interrupted) goto out;
+    if ((st = tsr_dedup_verify(s.d, NULL, NULL, &e)) != TSR_OK) {
+        rc = cli_fail(cli_exit_code(st), "%s", e.message);
+        goto out;
+    }
+    if (interrupted) goto out;
+    double t2v = cli_now();
 
     /* ---- pass 2 ---- */
     if (s.explain) {
@@ -1071,10 +1249,26 @@ int cmd_dedup(int argc, char **argv)
                            s.remove ? "removed" : "reported");
         if (s.bp) fprintf(stderr, "; %llu boilerplate lines %s", (unsigned long long)w.boiler_lines,
                           s.remove ? "removed" : "reported");
-        fprintf(stderr, "\n%s: dedup: threshold %.2f, %d-word shingles, %d values = %d bands x %d "
-                "rows; %llu candidate pairs, %llu verified; read+hash %.1f s, cluster %.1f s, "
-                "write %.1f s\n", cli_prog, s.o.threshold, s.o.shingle, s.o.perm, b, r,
-                (unsigned long long)cand, (unsigned long long)ver, t1 - t0, t2 - t1, t3 - t2);
+        if (s.o.measure == TSR_MEASURE_JACCARD) {
+            fprintf(stderr, "\n%s: dedup: jaccard, threshold %.2f, %d-word shingles, %d values = %d "
+                    "bands x %d rows; %llu candidate pairs, %llu verified; read+hash %.1f s, "
+                    "cluster %.1f s, write %.1f s\n", cli_prog, s.o.threshold, s.o.shingle,
+                    s.o.perm, b, r, (unsigned long long)cand, (unsigned long long)ver, t1 - t0,
+                    t2 - t1, t3 - t2v);
+        } else {
+            tsr_dedup_counts k;
+            tsr_dedup_get_counts(s.d, &k);
+            fprintf(stderr, "\n%s: dedup: %s, threshold %.2f; candidates: %d-word shingles, "
+                    "Jaccard %.2f, %d values = %d bands x %d rows: %llu bucket pairs, %llu "
+                    "candidates, of them %llu with equal signatures and %llu scored; %llu "
+                    "documents joined; read+hash %.1f s, bands %.1f s, verify %.1f s, write "
+                    "%.1f s\n",
+                    cli_prog, tsr_measure_name(s.o.measure), s.o.threshold, s.o.shingle,
+                    s.o.candidate, s.o.perm, b, r, (unsigned long long)k.band_pairs,
+                    (unsigned long long)k.candidates,
+                    (unsigned long long)k.identical, (unsigned long long)k.scored,
+                    (unsigned long long)k.joined, t1 - t0, t2 - t1, t2v - t2, t3 - t2v);
+        }
     }
 
 out:
@@ -1100,6 +1294,7 @@ out:
     dv_free(&s.id_off);
     dv_free(&s.dbmatch);
     dv_free(&s.dbjac);
+    dv_free(&s.dbscore);
     pthread_mutex_destroy(&s.mu);
     pthread_cond_destroy(&s.cv);
     if (spooled) { unlink(spooled); free(spooled); }

@@ -8,8 +8,9 @@
  * hits are counted per document, and only documents holding at least half
  * of the text's fingerprints are candidates: the best DI_MAX_CAND of them
  * by hits.  Each candidate's text is fetched and its MinHash signature
- * computed with the caller's options; the estimated Jaccard decides.
- * Nothing of the rest of the index is read or recomputed.
+ * computed with the caller's options; the estimated Jaccard decides, or,
+ * with the measures that read texts (dedup_verify.c), their score of the
+ * two texts.  Nothing of the rest of the index is read or recomputed.
  *
  * Fingerprints held by more than DI_MAX_DF documents (boilerplate) count
  * for nothing: they do not tell near duplicates apart.  A text with no
@@ -44,8 +45,9 @@ int tsr_index_near_duplicate(tsr_index *ix, const char *text, size_t len,
     tsr_dedup_opts def;
     if (!o) { tsr_dedup_opts_default(&def); o = &def; }
     out->docno = -1;
-    out->jaccard = 0.0;
+    out->jaccard = out->score = 0.0;
     TSR_FORWARD(tsr_dedup_opts_validate(o, err));
+    const int texts = o->measure != TSR_MEASURE_JACCARD;
 
     int rc = TSR_OK;
     tsr_word *w = NULL;
@@ -55,6 +57,10 @@ int tsr_index_near_duplicate(tsr_index *ix, const char *text, size_t len,
     TSR_VEC(uint32_t) hits = { 0 };
     di_cand *cand = NULL;
     uint32_t docs[DI_MAX_DF + 1];
+    dv_text tq = { 0 }, tc = { 0 };
+    dv_work *dw = NULL;
+    void *qpack = NULL, *cpack = NULL;
+    size_t qplen = 0, cplen = 0;
 
     TSR_FORWARD(tsr_tokenize(text, len, &w, &nw, err));
     if (nw == 0 || ix_ndocs(ix) == 0)
@@ -93,21 +99,38 @@ int tsr_index_near_duplicate(tsr_index *ix, const char *text, size_t len,
     csig = malloc((size_t)o->perm * sizeof *csig);
     if (!sig || !csig) goto oom;
     mh_signature(sh, ns, o->perm, sig);
+    if (texts) {
+        if (!(dw = dv_work_new())) goto oom;
+        if (!(qpack = malloc(tsr_dedup_pack_bound(len)))) goto oom;
+        if (mh_pack(text, w, nw, o->measure, qpack, &qplen) != TSR_OK) goto oom;
+        if ((rc = dv_load(&tq, qpack, qplen, o, err))) goto done;
+    }
     for (size_t c = 0; c < nc; c++) {
         tsr_document *d = NULL;
         rc = tsr_index_get_docno(ix, cand[c].doc, &d, err);
         if (rc == TSR_ERR_NOTFOUND) { rc = TSR_OK; continue; }
         if (rc) goto done;
         size_t cs = 0;
-        rc = tsr_minhash(d->text, d->text_len, o, csig, &cs, err);
+        double score = 0.0;
+        if (texts) {
+            void *np = realloc(cpack, tsr_dedup_pack_bound(d->text_len));
+            if (!np) { tsr_document_free(d); goto oom; }
+            cpack = np;
+        }
+        rc = tsr_dedup_prepare(d->text, d->text_len, o, csig, &cs, cpack, &cplen, err);
+        if (rc == TSR_OK && texts && cs > 0 && (rc = dv_load(&tc, cpack, cplen, o, err)) == TSR_OK)
+            score = dv_score(&tq, &tc, o, dw, 1);
         int64_t docno = d->docno;
         tsr_document_free(d);
         if (rc) goto done;
+        if (score < 0) goto oom;
         if (cs == 0) continue;
         double j = tsr_minhash_jaccard(sig, csig, o->perm);
-        if (j >= o->threshold && j > out->jaccard) {
+        if (!texts) score = j;
+        if (score >= o->threshold && score > out->score) {
             out->docno = docno;
             out->jaccard = j;
+            out->score = score;
         }
     }
     goto done;
@@ -121,5 +144,10 @@ done:
     free(csig);
     free(cand);
     tsr_vec_free(&hits);
+    dv_text_free(&tq);
+    dv_text_free(&tc);
+    dv_work_free(dw);
+    free(qpack);
+    free(cpack);
     return rc;
 }

@@ -48,19 +48,58 @@
 void tsr_dedup_opts_default(tsr_dedup_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->threshold = 0.8;
-    o->shingle = 5;
     o->perm = 128;
     o->keep = TSR_KEEP_FIRST;
+    tsr_dedup_opts_measure(o, TSR_MEASURE_JACCARD);
+}
+
+int tsr_dedup_opts_measure(tsr_dedup_opts *o, int measure)
+{
+    switch (measure) {
+    case TSR_MEASURE_JACCARD:
+        o->threshold = 0.8;
+        o->shingle = 5;
+        o->candidate = 0.0;
+        break;
+    case TSR_MEASURE_ALIGNED:
+    case TSR_MEASURE_CONTAINMENT:
+        /* EVAL.md (eval/dedup_edited.py) has the figures behind these */
+        o->threshold = measure == TSR_MEASURE_ALIGNED ? 0.8 : 0.7;
+        o->shingle = 3;
+        o->candidate = 0.25;
+        break;
+    default:
+        return TSR_ERR_INVALID;
+    }
+    o->measure = measure;
+    return TSR_OK;
+}
+
+const char *tsr_measure_name(int measure)
+{
+    switch (measure) {
+    case TSR_MEASURE_JACCARD: return "jaccard";
+    case TSR_MEASURE_ALIGNED: return "aligned";
+    case TSR_MEASURE_CONTAINMENT: return "containment";
+    default: return NULL;
+    }
 }
 
 int tsr_dedup_opts_validate(const tsr_dedup_opts *o, tsr_error *err)
 {
     if (!o)
         return tsr_seterr(err, TSR_ERR_INVALID, "no dedup options given");
-    if (!(o->threshold > 0.0 && o->threshold < 1.0))
-        return tsr_seterr(err, TSR_ERR_INVALID, "threshold must be in (0, 1), not %g",
-                          o->threshold);
+    if (!tsr_measure_name(o->measure))
+        return tsr_seterr(err, TSR_ERR_INVALID,
+                          "measure must be TSR_MEASURE_JACCARD, _ALIGNED or _CONTAINMENT, not %d",
+                          o->measure);
+    if (!(o->threshold > 0.0 && o->threshold < 1.0) &&
+        !(o->measure != TSR_MEASURE_JACCARD && o->threshold == 1.0))
+        return tsr_seterr(err, TSR_ERR_INVALID, "threshold must be in (0, %s, not %g",
+                          o->measure == TSR_MEASURE_JACCARD ? "1)" : "1]", o->threshold);
+    if (o->measure != TSR_MEASURE_JACCARD && !(o->candidate > 0.0 && o->candidate < 1.0))
+        return tsr_seterr(err, TSR_ERR_INVALID, "candidate must be in (0, 1), not %g",
+                          o->candidate);
     if (o->shingle < 1 || o->shingle > 16)
         return tsr_seterr(err, TSR_ERR_INVALID, "shingle must be in 1..16, not %d", o->shingle);
     if (o->perm < 8 || o->perm > 1024)
@@ -124,8 +163,17 @@ int tsr_lsh_params(double threshold, int perm, int *bands, int *rows, tsr_error 
 
 uint64_t mh_band_hash(const uint16_t *sig, int band, int rows)
 {
-    return XXH3_64bits_withSeed(sig + (size_t)band * rows, (size_t)rows * sizeof *sig,
-                                (uint64_t)band);
+    const uint16_t *p = sig + (size_t)band * rows;
+    if (rows <= 4) {
+        /* a few rows: their values side by side, mixed (splitmix64's
+         * finalizer), cheaper than a hash call per document and band */
+        uint64_t x = (uint64_t)band << 56 | (uint64_t)rows << 48;
+        for (int i = 0; i < rows; i++) x ^= (uint64_t)p[i] << (16 * i);
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+        return x ^ (x >> 31);
+    }
+    return XXH3_64bits_withSeed(p, (size_t)rows * sizeof *p, (uint64_t)band);
 }
 
 /* ------------------------------------------------------------------------
@@ -147,15 +195,18 @@ int mh_signature(const uint64_t *h, size_t n, int perm, uint16_t *sig)
     unsigned char full[1024];
     const uint64_t k = (uint64_t)perm;
     memset(full, 0, (size_t)perm);
-    size_t nfull = 0;
+    memset(mins, 0xFF, (size_t)perm * sizeof *mins);
     for (size_t i = 0; i < n; i++) {
         /* bin from the high 32 bits (multiply-shift: no modulo bias worth
-         * a thought), value from the low 32 bits */
+         * a thought), value from the low 32 bits; no branch on the data
+         * (which bin, whether smaller: as good as random) */
         uint32_t bin = (uint32_t)(((h[i] >> 32) * k) >> 32);
         uint32_t v = (uint32_t)h[i];
-        if (!full[bin]) { full[bin] = 1; mins[bin] = v; nfull++; }
-        else if (v < mins[bin]) mins[bin] = v;
+        mins[bin] = v < mins[bin] ? v : mins[bin];
+        full[bin] = 1;
     }
+    size_t nfull = 0;
+    for (int i = 0; i < perm; i++) nfull += full[i];
     if (nfull == 0) {
         for (int i = 0; i < perm; i++) sig[i] = 0xFFFF;
         return 0;
@@ -220,12 +271,165 @@ int tsr_minhash(const char *text, size_t len, const tsr_dedup_opts *o,
     return TSR_OK;
 }
 
+size_t tsr_dedup_pack_bound(size_t len)
+{
+    /* a word takes a byte and a separator (but the last one): at most
+     * len / 2 + 1 words, each 2 bytes (aligned) or up to 4 + 2 (containment) */
+    return DV_PACK_HEAD + 6 * (len / 2 + 1) + 8;
+}
+
+/* Sort v[0, n) (LSD radix, 8 bits a pass, over the bytes that differ
+ * somewhere); tmp: room for n. */
+static void mh_sort32(uint32_t *v, size_t n, uint32_t *tmp)
+{
+    uint32_t all_or = 0, all_and = ~0u;
+    for (size_t i = 0; i < n; i++) { all_or |= v[i]; all_and &= v[i]; }
+    const uint32_t differ = all_or ^ all_and;
+    uint32_t *src = v, *dst = tmp;
+    for (int sh = 0; sh < 32; sh += 8) {
+        if (!((differ >> sh) & 0xFF)) continue;
+        size_t count[256] = { 0 };
+        for (size_t i = 0; i < n; i++) count[(src[i] >> sh) & 0xFF]++;
+        size_t sum = 0;
+        for (int b = 0; b < 256; b++) { size_t c = count[b]; count[b] = sum; sum += c; }
+        for (size_t i = 0; i < n; i++) dst[count[(src[i] >> sh) & 0xFF]++] = src[i];
+        uint32_t *t = src; src = dst; dst = t;
+    }
+    if (src != v) memcpy(v, src, n * sizeof *v);
+}
+
+static void mh_sort16(uint16_t *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {   /* figures are few: insertion */
+        uint16_t x = v[i];
+        size_t j = i;
+        while (j > 0 && v[j - 1] > x) { v[j] = v[j - 1]; j--; }
+        v[j] = x;
+    }
+}
+
+uint32_t mh_gram3(const uint16_t *v, size_t n, size_t i)
+{
+    uint64_t x;
+    if (n >= 3) {
+        x = (uint64_t)v[i] << 32 | (uint64_t)v[i + 1] << 16 | v[i + 2];
+    } else {
+        x = (uint64_t)n << 48;
+        for (size_t j = 0; j < n; j++) x |= (uint64_t)v[j] << (16 * j);
+    }
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return (uint32_t)(x ^ (x >> 31));
+}
+
+int mh_pack(const char *text, const tsr_word *w, size_t n, int measure, void *pack,
+            size_t *pack_len)
+{
+    unsigned char *p = pack;
+    uint32_t head[3] = { (uint32_t)n, 0, 0 };
+    uint16_t *v = (uint16_t *)(void *)(p + DV_PACK_HEAD);
+    if (measure == TSR_MEASURE_CONTAINMENT) {
+        /* the words first, in the space of the grams, then moved out */
+        v = malloc((n + 1) * sizeof *v);
+        if (!v) return TSR_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = (uint16_t)((uint16_t)(w[i].hash >> 48) & 0xFFFEu);
+    /* figures: the digits of the text, eight bytes at a time (a byte b is
+     * a digit when b ^ '0' < 10: "has a byte less than 10", Anderson's bit
+     * hacks), merged with the words (both in text order) */
+    const size_t len = n ? w[n - 1].end : 0;
+    size_t wi = 0, at = 0;
+    for (;; at += 8) {
+        size_t take = 8;
+        if (at + 8 <= len) {
+            uint64_t x;
+            memcpy(&x, text + at, 8);
+            x ^= 0x3030303030303030ull;
+            if (!((x - 0x0A0A0A0A0A0A0A0Aull) & ~x & 0x8080808080808080ull))
+                continue;
+        } else if (at < len) {
+            take = len - at;         /* the tail: byte by byte */
+        } else {
+            break;
+        }
+        for (size_t b = at; b < at + take; b++) {
+            if ((unsigned)((unsigned char)text[b] - '0') >= 10u) continue;
+            while (wi < n && w[wi].end <= b) wi++;
+            if (wi < n && w[wi].begin <= b) v[wi] |= 1;
+        }
+    }
+    if (measure != TSR_MEASURE_CONTAINMENT) {
+        memcpy(p, head, sizeof head);
+        *pack_len = DV_PACK_HEAD + 2 * n;
+        return TSR_OK;
+    }
+    size_t ng = n == 0 ? 0 : n >= 3 ? n - 2 : 1;
+    uint32_t *g = (uint32_t *)(void *)(p + DV_PACK_HEAD);
+    uint32_t *tmp = malloc((ng + 1) * sizeof *tmp);
+    if (!tmp) { free(v); return TSR_ERR_NOMEM; }
+    for (size_t i = 0; i < ng; i++) g[i] = mh_gram3(v, n, i);
+    mh_sort32(g, ng, tmp);
+    free(tmp);
+    size_t u = ng ? 1 : 0;
+    for (size_t i = 1; i < ng; i++)
+        if (g[i] != g[u - 1]) g[u++] = g[i];
+    uint16_t *f = (uint16_t *)(void *)(g + u);
+    size_t nf = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] & 1) f[nf++] = v[i];
+    mh_sort16(f, nf);
+    free(v);
+    head[1] = (uint32_t)u;
+    head[2] = (uint32_t)nf;
+    memcpy(p, head, sizeof head);
+    *pack_len = DV_PACK_HEAD + 4 * u + 2 * nf;
+    return TSR_OK;
+}
+
+int tsr_dedup_prepare(const char *text, size_t len, const tsr_dedup_opts *o,
+                      uint16_t *sig, size_t *nshingles, void *pack, size_t *pack_len,
+                      tsr_error *err)
+{
+    tsr_dedup_opts def;
+    if (!o) { tsr_dedup_opts_default(&def); o = &def; }
+    if (pack_len) *pack_len = 0;
+    TSR_FORWARD(tsr_dedup_opts_validate(o, err));
+    tsr_word *w = NULL;
+    size_t nw = 0;
+    TSR_FORWARD(tsr_tokenize(text, len, &w, &nw, err));
+    uint64_t *h = NULL;
+    size_t ns = 0;
+    int rc = mh_shingles(w, nw, o->shingle, &h, &ns, err);
+    if (rc == TSR_OK) {
+        mh_signature(h, ns, o->perm, sig);
+        if (nshingles) *nshingles = ns;
+        if (pack && pack_len && o->measure != TSR_MEASURE_JACCARD &&
+            mh_pack(text, w, nw, o->measure, pack, pack_len) != TSR_OK)
+            rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory making a compact form");
+    }
+    free(h);
+    tsr_free(w);
+    return rc;
+}
+
 double tsr_minhash_jaccard(const uint16_t *a, const uint16_t *b, int perm)
 {
     if (perm <= 0)
         return 0.0;
-    int eq = 0;
-    for (int i = 0; i < perm; i++)
+    int eq = 0, i = 0;
+    /* four values at a time: a lane of x is 0 where they are equal; the
+     * high bit of each lane of y says that its lane of x is not */
+    for (; i + 4 <= perm; i += 4) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        x ^= y;
+        y = (((x & 0x7FFF7FFF7FFF7FFFull) + 0x7FFF7FFF7FFF7FFFull) | x) & 0x8000800080008000ull;
+        /* the lanes' high bits summed by a multiply */
+        eq += 4 - (int)(((y >> 15) * 0x0001000100010001ull) >> 48);
+    }
+    for (; i < perm; i++)
         eq += a[i] == b[i];
     /* P(equal) = J + (1 - J) / 65536: solve for J */
     const double c = 1.0 / 65536.0;

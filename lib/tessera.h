@@ -807,22 +807,41 @@ TSR_API void tsr_reader_close(tsr_reader *r);
  *
  *   near duplicates   MinHash signatures of each document's set of word
  *                     shingles, LSH banding for candidate pairs, candidates
- *                     verified by their estimated Jaccard similarity,
- *                     clusters by union-find, one document kept per cluster
+ *                     verified by a measure (below), clusters by
+ *                     union-find, one document kept per cluster
  *   repeated spans    byte spans of at least N bytes that occur earlier in
  *                     the corpus, by suffix array (libdivsufsort)
  *   boilerplate       lines that recur in many documents of one series
  *
+ * Measures.  TSR_MEASURE_JACCARD verifies a candidate pair by the Jaccard
+ * similarity that the signatures estimate: cheap, needs no text, but a
+ * copy a reader calls a duplicate (the same article with a few words
+ * changed, a paragraph dropped, a byline added) often falls below 0.8 on
+ * word 5-shingles: a 5% word edit rate changes a quarter of them.
+ * TSR_MEASURE_ALIGNED and TSR_MEASURE_CONTAINMENT measure what a reader
+ * means, from the two texts: how much of the shorter document the longer
+ * one holds.  For them each document also has a compact form
+ * (tsr_dedup_prepare: 2 bytes a word for aligned, about 4 for
+ * containment), which the corpus keeps in an unlinked temporary file, not
+ * in memory, and reads back for the candidate pairs:
+ *
  *      tsr_dedup_opts o; tsr_dedup_opts_default(&o);
+ *      tsr_dedup_opts_measure(&o, TSR_MEASURE_ALIGNED);
  *      tsr_dedup *d = NULL; tsr_dedup_create(&o, &d, &e);
  *      uint16_t *sig = malloc(o.perm * sizeof *sig);
+ *      void *pack = malloc(tsr_dedup_pack_bound(max_len));
  *      for (each document) {
- *          tsr_minhash(text, len, &o, sig, NULL, &e);   // any thread
- *          tsr_dedup_add(d, sig, len, date, &e);         // in order
- *      }
- *      tsr_dedup_run(d, NULL, NULL, &e);
- *      for (each document i) if (tsr_dedup_kept_as(d, i) == i) keep it;
+ *          size_t nsh, plen;                            // any thread:
+ *          tsr_dedup_prepare(text, len, &o, sig, &nsh, pack, &plen, &e);
+ *          tsr_dedup_add_packed(d, nsh ? sig : NULL, len, date, pack, plen, &e);
+ *      }                                                // in order
+ *      tsr_dedup_run(d, NULL, NULL, &e);     // LSH: candidate pairs
+ *      tsr_dedup_verify(d, NULL, NULL, &e);  // scores, clusters
+ *      for (each document i) if (tsr_dedup_kept_as(d, i, NULL) == i) keep it;
  *      tsr_dedup_free(d);
+ *
+ * With TSR_MEASURE_JACCARD, tsr_minhash and tsr_dedup_add do (no compact
+ * forms), and tsr_dedup_verify has nothing to do.
  * --------------------------------------------------------------------- */
 
 /* Which document of a cluster is kept (the others are dropped). */
@@ -832,20 +851,80 @@ TSR_API void tsr_reader_close(tsr_reader *r);
                                undated documents come after dated ones;
                                ties: the first */
 
+/* How a candidate pair is verified (tsr_dedup_opts.measure).  Each is a
+ * score in 0..1 compared with tsr_dedup_opts.threshold. */
+#define TSR_MEASURE_JACCARD     0 /* the Jaccard similarity of the two sets of
+                                     word `shingle`-grams, as the MinHash
+                                     signatures estimate it (no text read);
+                                     default threshold 0.8 */
+#define TSR_MEASURE_ALIGNED     1 /* the share of the shorter document's words
+                                     (tsr_tokenize) that the aligner (tsr_align;
+                                     lib/dedup_verify.c) matches to the other in
+                                     exact runs of at least 3 words: word edits,
+                                     a dropped paragraph or an added line cost
+                                     only the words they touch, while two texts
+                                     that share a template but not its figures
+                                     or names ("Oper shr 35 cts vs 34 cts")
+                                     match in runs of one or two words and
+                                     score low; and no more than the share
+                                     of its figures (below); default
+                                     threshold 0.8 */
+#define TSR_MEASURE_CONTAINMENT 2 /* the share of the shorter document's
+                                     distinct word 3-grams that the other holds
+                                     (anywhere: order is not checked), and no
+                                     more than the share of its figures;
+                                     cheaper than aligned, a little less
+                                     strict; default threshold 0.7.
+                                     Figures (words with a digit) are what
+                                     tells instances of a template apart
+                                     ("... arrange 1.5 billion dlrs of
+                                     repurchase agreements ... at 6-3/8
+                                     pct"): the figure share is (f' + 1) /
+                                     (f + 1) for the f figures of the
+                                     shorter text, f' of them found in the
+                                     other (lib/dedup_verify.c) */
+
 typedef struct tsr_dedup_opts {
-    double threshold;   /* Jaccard similarity of shingle sets at which two
-                         * documents are near duplicates; default 0.8 */
-    int shingle;        /* words per shingle, 1..16; default 5 */
+    double threshold;   /* the score (of `measure`) at which two documents
+                         * are near duplicates; default 0.8 (Jaccard) */
+    int shingle;        /* words per shingle of the signatures, 1..16;
+                         * default 5 (Jaccard), 3 (the other measures) */
     int perm;           /* MinHash values per signature, 8..1024; default 128 */
     int bands, rows;    /* LSH banding, bands * rows <= perm; 0, 0 (the
-                         * default): chosen for the threshold by
-                         * tsr_lsh_params */
+                         * default): chosen by tsr_lsh_params for the
+                         * threshold (Jaccard), or, for the measures that
+                         * read texts, bands of 2 rows, as many as make a
+                         * pair of Jaccard candidate + 0.2 a candidate with
+                         * probability 0.99 (21 for the default 0.25) */
     int keep;           /* TSR_KEEP_*; default TSR_KEEP_FIRST */
-    int threads;        /* threads of tsr_dedup_run; 0 = all cores */
+    int threads;        /* threads of tsr_dedup_run and tsr_dedup_verify;
+                         * 0 = all cores */
+    int measure;        /* TSR_MEASURE_*; default TSR_MEASURE_JACCARD (the
+                         * command `tessera dedup` uses TSR_MEASURE_ALIGNED) */
+    double candidate;   /* with the measures that read texts: the estimated
+                         * Jaccard of the signatures from which a pair is a
+                         * candidate, in (0, 1): the LSH banding is chosen
+                         * for it (above) and a pair that shares a band but
+                         * estimates below it is not verified.  Default
+                         * 0.25, for word 3-gram signatures: an edited copy
+                         * (10% of its words changed, a paragraph dropped)
+                         * keeps a Jaccard of 0.4 or more.  Unused by
+                         * Jaccard. */
+    const char *tmpdir; /* where the compact forms are kept (an unlinked
+                         * file); NULL (the default): $TMPDIR, else /tmp.
+                         * Not copied: must live as long as the corpus */
 } tsr_dedup_opts;
 
-/** Fill `o` with the defaults above. */
+/** Fill `o` with the defaults above (measure TSR_MEASURE_JACCARD). */
 TSR_API void tsr_dedup_opts_default(tsr_dedup_opts *o);
+
+/** Set o->measure to `measure` and threshold, shingle and candidate to
+ *  that measure's defaults (the other fields are left as they are).
+ *  TSR_ERR_INVALID for an unknown measure. */
+TSR_API int tsr_dedup_opts_measure(tsr_dedup_opts *o, int measure);
+
+/** The name of a measure ("jaccard", "aligned", "containment"), or NULL. */
+TSR_API const char *tsr_measure_name(int measure);
 
 /** Check the options; TSR_ERR_INVALID with a message naming the field. */
 TSR_API int tsr_dedup_opts_validate(const tsr_dedup_opts *o, tsr_error *err);
@@ -879,6 +958,21 @@ TSR_API int tsr_minhash(const char *text, size_t len, const tsr_dedup_opts *o,
  *  the share of equal values, corrected for 16-bit collisions; in 0..1. */
 TSR_API double tsr_minhash_jaccard(const uint16_t *a, const uint16_t *b, int perm);
 
+/** The most bytes of the compact form of a text of `len` bytes. */
+TSR_API size_t tsr_dedup_pack_bound(size_t len);
+
+/** tsr_minhash, and, from the same words, the compact form of the text
+ *  that the measures reading texts compare (o->measure other than
+ *  TSR_MEASURE_JACCARD; lib/minhash.h has the layout): for aligned, per
+ *  word 15 bits of its hash and whether it is a figure (holds a digit);
+ *  for containment, the sorted hashes of its distinct word 3-grams and its
+ *  figures.  Into `pack` (the caller's buffer of tsr_dedup_pack_bound(len)
+ *  bytes; may be NULL with Jaccard), *pack_len bytes (0 with Jaccard).
+ *  Thread-safe.  Errors as tsr_minhash. */
+TSR_API int tsr_dedup_prepare(const char *text, size_t len, const tsr_dedup_opts *o,
+                              uint16_t *sig, size_t *nshingles, void *pack,
+                              size_t *pack_len, tsr_error *err);
+
 /** A corpus of signatures to cluster.  One thread at a time. */
 typedef struct tsr_dedup tsr_dedup;
 
@@ -892,56 +986,119 @@ TSR_API void tsr_dedup_banding(const tsr_dedup *d, int *bands, int *rows);
 
 /** Add the next document (numbered 0, 1, ... in the order of the calls):
  *  its signature (copied; NULL for a document without shingles, which is
- *  never a duplicate), its length in bytes (TSR_KEEP_LONGEST) and date
- *  (may be NULL; copied, for TSR_KEEP_EARLIEST).  Memory: 2*perm + 16
- *  bytes per document, plus the dates. */
+ *  never a duplicate), the length of its text in bytes (TSR_KEEP_LONGEST)
+ *  and date (may be NULL; copied, for TSR_KEEP_EARLIEST).  Memory:
+ *  2*perm + 16 bytes per document, plus the dates.  Jaccard only. */
 TSR_API int tsr_dedup_add(tsr_dedup *d, const uint16_t *sig, uint64_t length,
                           const char *date, tsr_error *err);
+
+/** tsr_dedup_add with the compact form from tsr_dedup_prepare (made with
+ *  the same options), which the measures that read texts need for every
+ *  document (tsr_dedup_add alone is then TSR_ERR_INVALID; with Jaccard the
+ *  form is ignored).  The form is appended to an unlinked file in
+ *  o->tmpdir, made at the first call (about a third of the text's size for
+ *  aligned, two thirds for containment; memory holds 8 bytes per document
+ *  of it).  TSR_ERR_IO or TSR_ERR_NOSPACE when the file cannot be made or
+ *  written, TSR_ERR_FORMAT for a form that is not one of the measure. */
+TSR_API int tsr_dedup_add_packed(tsr_dedup *d, const uint16_t *sig, uint64_t length,
+                                 const char *date, const void *pack, size_t pack_len,
+                                 tsr_error *err);
 
 /** Documents added. */
 TSR_API uint64_t tsr_dedup_count(const tsr_dedup *d);
 
-/** Cluster the documents added so far: for each band, documents whose
- *  band values are equal become candidates (a sort per band, never a
- *  comparison of all pairs); a candidate pair whose estimated Jaccard is
- *  at least the threshold is joined (union-find).  Inside one band bucket
- *  each document is verified against the bucket's first document and,
- *  when that fails, against the previous one, so a bucket of m documents
- *  costs O(m).  `progress` (may be NULL) hears stage "bands" with
- *  done/total bands.  May be called again after more tsr_dedup_add. */
+/** The LSH step, over the documents added so far: for each band,
+ *  documents whose band values are equal become candidates (a sort per
+ *  band, never a comparison of all pairs).  Inside one band bucket each
+ *  document is compared with the bucket's first document and, when that
+ *  fails, with the previous one, so a bucket of m documents costs O(m).
+ *
+ *  TSR_MEASURE_JACCARD: a candidate pair whose estimated Jaccard is at
+ *  least the threshold is joined (union-find), and the clusters are ready
+ *  on return.  The other measures: a pair whose estimated Jaccard is at
+ *  least o->candidate is kept for tsr_dedup_verify, and until then there
+ *  are no clusters (tsr_dedup_kept_as(d, i) is i).
+ *
+ *  `progress` (may be NULL) hears stage "bands" with done/total bands.
+ *  May be called again after more documents are added (it starts over). */
 TSR_API int tsr_dedup_run(tsr_dedup *d, tsr_progress_fn progress, void *ud,
                           tsr_error *err);
+
+/** After tsr_dedup_run, for the measures that read texts: score every
+ *  candidate pair with o->measure on the compact forms (a pair with equal
+ *  signatures, the same shingle sets beyond reasonable doubt, scores 1
+ *  unread), and make the clusters so that every document dropped scores
+ *  at least the threshold with the one kept in its place: documents are
+ *  taken in the order of o->keep, and one that no keeper took yet becomes
+ *  a keeper and takes the documents not yet taken that it has a passing
+ *  pair with (so a chain A ~ B ~ C is not one cluster unless A ~ C
+ *  passes; lib/dedup.c).  The cluster similarity is the least score of a
+ *  member with the kept document.  Runs on o->threads threads;
+ *  `progress` (may be NULL) hears stage "verify" with done/total pairs.
+ *  With TSR_MEASURE_JACCARD it does nothing.  TSR_ERR_INVALID before
+ *  tsr_dedup_run; TSR_ERR_IO (reading the compact forms back),
+ *  TSR_ERR_NOMEM. */
+TSR_API int tsr_dedup_verify(tsr_dedup *d, tsr_progress_fn progress, void *ud,
+                             tsr_error *err);
+
+/** The score of two texts under o->measure, as tsr_dedup_verify computes
+ *  it from their compact forms (TSR_MEASURE_JACCARD: the exact Jaccard of
+ *  their sets of word o->shingle-grams, which the signatures estimate),
+ *  into *score (0..1; 1 for texts with the same words, 0 when either has
+ *  none).  Thread-safe.  Errors as tsr_tokenize. */
+TSR_API int tsr_dedup_measure(const char *a, size_t alen, const char *b, size_t blen,
+                              const tsr_dedup_opts *o, double *score, tsr_error *err);
 
 /** A cluster of near-duplicate documents (two or more). */
 typedef struct tsr_dedup_cluster {
     uint64_t keep;       /* the document kept */
     size_t first, n;     /* members: tsr_dedup_members()[first, first+n),
                           * ascending document numbers, `keep` among them */
-    double similarity;   /* the least estimated Jaccard of a member with
-                          * `keep` */
+    double similarity;   /* the least score of a member with `keep`:
+                          * Jaccard: the estimated Jaccard (members join
+                          * through chains, so it may be below the
+                          * threshold); the other measures: the score,
+                          * never below the threshold */
 } tsr_dedup_cluster;
 
-/** After tsr_dedup_run: the clusters, ordered by their first member; the
- *  array belongs to `d` and is valid until the next run or free. */
+/** After tsr_dedup_run (and tsr_dedup_verify): the clusters, ordered by
+ *  their first member; the array belongs to `d` and is valid until the
+ *  next run or free. */
 TSR_API const tsr_dedup_cluster *tsr_dedup_clusters(const tsr_dedup *d, size_t *n);
 /** The member array the clusters index into (same lifetime). */
 TSR_API const uint64_t *tsr_dedup_members(const tsr_dedup *d);
 
-/** After tsr_dedup_run: the document kept in the place of document `doc`:
- *  `doc` itself when it is kept (alone or its cluster's keeper), else its
- *  cluster's keeper.  Cluster number (index into tsr_dedup_clusters) in
- *  *cluster (may be NULL; -1 for a document in no cluster). */
+/** After tsr_dedup_run (and tsr_dedup_verify): the document kept in the
+ *  place of document `doc`: `doc` itself when it is kept (alone or its
+ *  cluster's keeper), else its cluster's keeper.  Cluster number (index
+ *  into tsr_dedup_clusters) in *cluster (may be NULL; -1 for a document
+ *  in no cluster). */
 TSR_API uint64_t tsr_dedup_kept_as(const tsr_dedup *d, uint64_t doc,
                                    int64_t *cluster);
 
-/** Estimated Jaccard similarity of two added documents (0 when either has
- *  no shingles). */
+/** Estimated Jaccard similarity of the signatures of two added documents
+ *  (0 when either has no shingles), whatever the measure. */
 TSR_API double tsr_dedup_similarity(const tsr_dedup *d, uint64_t a, uint64_t b);
 
-/** Counts of the last run: candidate pairs looked at, pairs verified as
- *  near duplicates. */
+/** Counts of the last run: pairs compared by signature in the bands, and
+ *  Jaccard: pairs that passed (with repeats across bands); the other
+ *  measures: documents joined to a keeper by tsr_dedup_verify. */
 TSR_API void tsr_dedup_stats(const tsr_dedup *d, uint64_t *candidates,
                              uint64_t *verified);
+
+/** What the last run and verification did, in detail (with Jaccard only
+ *  band_pairs and joined are set). */
+typedef struct tsr_dedup_counts {
+    uint64_t band_pairs;  /* pairs compared by signature in the bands */
+    uint64_t candidates;  /* distinct pairs at or above o->candidate */
+    uint64_t identical;   /* of them with equal signatures: score 1, unread */
+    uint64_t scored;      /* of them scored on their compact forms */
+    uint64_t joined;      /* documents joined to a cluster: the documents
+                           * dropped */
+    uint64_t fetched;     /* compact forms read back (a document may be
+                           * read more than once) */
+} tsr_dedup_counts;
+TSR_API void tsr_dedup_get_counts(const tsr_dedup *d, tsr_dedup_counts *c);
 
 /** Free a corpus.  Accepts NULL. */
 TSR_API void tsr_dedup_free(tsr_dedup *d);
@@ -949,15 +1106,18 @@ TSR_API void tsr_dedup_free(tsr_dedup *d);
 /** A near duplicate of a text among the documents of an index. */
 typedef struct tsr_dup_match {
     int64_t docno;       /* -1: none */
-    double jaccard;      /* estimated */
+    double jaccard;      /* estimated Jaccard of the signatures */
+    double score;        /* the score of o->measure (Jaccard: = jaccard) */
 } tsr_dup_match;
 
-/** Find the indexed document most similar to `text` with an estimated
- *  Jaccard of at least o->threshold, without touching the rest of the
+/** Find the indexed document most similar to `text` (the highest score of
+ *  o->measure, at least o->threshold), without touching the rest of the
  *  index: candidates are the documents that share the most of the text's
- *  fingerprints (the index's own postings; at most 16 are fetched); each
- *  candidate's signature is computed from its stored text.  *out->docno is
- *  -1 when there is none.  Thread-safe on a read-only index. */
+ *  fingerprints (the index's own postings; documents holding at least half
+ *  of them; at most 16 are fetched); each candidate's signature (Jaccard)
+ *  or score (tsr_dedup_measure) is computed from its stored text.
+ *  *out->docno is -1 when there is none.  Thread-safe on a read-only
+ *  index. */
 TSR_API int tsr_index_near_duplicate(tsr_index *ix, const char *text, size_t len,
                                      const tsr_dedup_opts *o, tsr_dup_match *out,
                                      tsr_error *err);

@@ -7,7 +7,13 @@
 # words, an exact copy of each, a near copy with one word in 200 changed,
 # a heavy edit (one word in 8 changed), and 40 unrelated texts, each record
 # with an extra field that must come out unchanged.  Cases: clusters and
-# kept records; --mark; --keep; standard input; text-file directories;
+# kept records with --measure jaccard; --mark; --keep; standard input;
+# text-file directories; the default measure (aligned) and containment on
+# a second corpus of news-like texts with figures: edited copies (5% of the
+# words changed, a paragraph dropped, a byline added) clustered with their
+# source where jaccard leaves them apart, template instances (the same
+# words, other figures) never; the kept lines copied byte for byte (BOM,
+# blank lines, CRLF, no final line break, a 5 MB line);
 # --substrings and --boilerplate, reported and removed (whole sentences and
 # lines only); --db against an index; --explain; bad input (missing file,
 # malformed JSON, bad UTF-8, bad options, unwritable output) with exit codes
@@ -74,7 +80,7 @@ gen 7 40 > corpus.jsonl
 
 # ---- clusters and kept records --------------------------------------------
 expect "help" 0 "Usage: tessera dedup*" "$bin" dedup --help
-expect "basic run" 0 "" "$bin" dedup -q corpus.jsonl -o out.jsonl --clusters cl.jsonl
+expect "basic run" 0 "" "$bin" dedup -q corpus.jsonl -o out.jsonl --clusters cl.jsonl --measure jaccard
 ncl=$(wc -l < cl.jsonl)
 if [ "$ncl" -eq 40 ]; then tsr_ok "40 clusters"; else bad "40 clusters" "got $ncl: $(head -3 cl.jsonl)"; fi
 # each cluster keeps v0 and holds v0, v1 (exact) and usually v2; never v3 or u*
@@ -95,7 +101,7 @@ if grep -q '"id": "g0-v1"' out.jsonl; then bad "exact copy dropped"; else tsr_ok
 grep -q '"similarity":1.0000' cl.jsonl && tsr_ok "similarity field" || bad "similarity field" "$(head -2 cl.jsonl)"
 
 # the parsed path (--mark) keeps every field too, and marks duplicates
-expect "mark" 0 "" "$bin" dedup -q corpus.jsonl -o mark.jsonl --mark
+expect "mark" 0 "" "$bin" dedup -q corpus.jsonl -o mark.jsonl --mark --measure jaccard
 n=$(wc -l < mark.jsonl)
 [ "$n" -eq 200 ] && tsr_ok "mark keeps all" || bad "mark keeps all" "$n"
 if grep -q '"id":"g3-v1","n":13,"url":"http://x/3/1","tessera_duplicate_of":"g3-v0","text":' mark.jsonl; then
@@ -111,7 +117,7 @@ grep -q '"keep":"b"' kc.jsonl && tsr_ok "keep longest" || bad "keep longest" "$(
 grep -q '"keep":"c"' kc.jsonl && tsr_ok "keep earliest" || bad "keep earliest" "$(cat kc.jsonl)"
 
 # standard input, and the same result
-"$bin" dedup -q - -o stdin.jsonl < corpus.jsonl
+"$bin" dedup -q - -o stdin.jsonl --measure jaccard < corpus.jsonl
 n=$(wc -l < stdin.jsonl)
 [ "$n" -eq "$nout" ] && tsr_ok "standard input" || bad "standard input" "$n vs $nout"
 
@@ -123,6 +129,104 @@ awk 'NR == 5' corpus.jsonl | sed 's/.*"text": "\([^"]*\)".*/\1/' > txt/c.txt
 "$bin" dedup -q txt -o txt.jsonl --clusters tc.jsonl
 n=$(wc -l < txt.jsonl)
 [ "$n" -eq 2 ] && grep -q '"keep":"txt/a.txt"' tc.jsonl && tsr_ok "text files" || bad "text files" "$n $(cat tc.jsonl)"
+
+# ---- edited copies and templates: the default measure (aligned) ---------------
+# Per group: a source (5 paragraphs of 40 words, every 7th a figure), an
+# edited copy (5% of the other words replaced, deleted or swapped with the
+# next, paragraph 3 dropped, a byline on top), a template instance (the same
+# words, every figure another) and an unrelated text.
+gen_news() { # SEED GROUPS
+    awk -v seed="$1" -v ng="$2" '
+    function text(kind,   t, p, i, x, y, op, sep) {
+        t = (kind == 1) ? "By Jane Doe, Staff Writer\\n\\n" : "";
+        for (p = 0; p < 5; p++) {
+            if (kind == 1 && p == 2) continue;
+            sep = "";
+            for (i = 0; i < 40; i++) {
+                x = src[p * 40 + i];
+                if (i % 7 == 3) {
+                    if (kind == 2) x = int(rand() * 90000) + 10000;
+                } else if (kind == 1 && rand() < 0.05) {
+                    op = int(rand() * 3);
+                    if (op == 0) x = voc[int(rand() * 3000)];
+                    else if (op == 1) continue;
+                    else if (i < 39 && (i + 1) % 7 != 3) { y = src[p * 40 + i + 1]; t = t sep y; sep = " "; i++; }
+                }
+                t = t sep x; sep = " ";
+            }
+            t = t ".";
+            if (p < 4) t = t "\\n\\n";
+        }
+        return t;
+    }
+    BEGIN {
+        srand(seed);
+        for (i = 0; i < 3000; i++) {
+            w = ""; l = 3 + int(rand() * 7);
+            for (k = 0; k < l; k++) w = w substr("abcdefghijklmnopqrstuvwxyz", 1 + int(rand() * 26), 1);
+            voc[i] = w;
+        }
+        for (g = 0; g < ng; g++) {
+            for (j = 0; j < 200; j++) src[j] = (j % 40) % 7 == 3 ? int(rand() * 90000) + 10000 : voc[int(rand() * 3000)];
+            printf "{\"id\": \"n%d-src\", \"text\": \"%s\"}\n", g, text(0);
+            printf "{\"id\": \"n%d-edit\", \"text\": \"%s\"}\n", g, text(1);
+            printf "{\"id\": \"n%d-tmpl\", \"text\": \"%s\"}\n", g, text(2);
+            for (j = 0; j < 200; j++) src[j] = (j % 40) % 7 == 3 ? int(rand() * 90000) + 10000 : voc[int(rand() * 3000)];
+            printf "{\"id\": \"n%d-other\", \"text\": \"%s\"}\n", g, text(0);
+        }
+    }'
+}
+gen_news 11 30 > news.jsonl
+# edited copies found: in a cluster with their source, and nothing else
+count_pairs() { # CLUSTERS: "E T O" = edited copies with their source, template instances, others
+    awk '{ e += /"n[0-9]*-src","n[0-9]*-edit"/; t += /-tmpl"/; o += /-other"/ } END { print e + 0, t + 0, o + 0 }' "$1"
+}
+expect "default measure" 0 "" "$bin" dedup -q news.jsonl -o news.out.jsonl --clusters news.cl.jsonl
+set -- $(count_pairs news.cl.jsonl)
+if [ "$1" -ge 29 ] && [ "$2" -eq 0 ] && [ "$3" -eq 0 ]; then
+    tsr_ok "aligned (default): edited copies with their source $1/30, no template instance, nothing unrelated"
+else bad "aligned (default): edited copies clustered, templates not" "edited $1/30, templates $2, others $3: $(head -3 news.cl.jsonl)"; fi
+if awk -F'"similarity":' '{ split($2, a, "}"); if (a[1] + 0 < 0.8) bad = 1 } END { exit bad }' news.cl.jsonl; then
+    tsr_ok "aligned: every dropped document scores 0.8 with the one kept"
+else bad "aligned: similarity below the threshold" "$(cat news.cl.jsonl | head -5)"; fi
+expect "containment" 0 "" "$bin" dedup -q news.jsonl -o news.c.jsonl --clusters news.ccl.jsonl --measure containment
+set -- $(count_pairs news.ccl.jsonl)
+if [ "$1" -ge 29 ] && [ "$2" -eq 0 ] && [ "$3" -eq 0 ]; then tsr_ok "containment: edited copies $1/30, no template instance"
+else bad "containment: edited copies clustered, templates not" "edited $1/30, templates $2, others $3"; fi
+expect "jaccard" 0 "" "$bin" dedup -q news.jsonl -o news.j.jsonl --clusters news.jcl.jsonl --measure jaccard
+set -- $(count_pairs news.jcl.jsonl)
+if [ "$1" -le 6 ]; then tsr_ok "jaccard (the old rule) misses edited copies: $1/30"
+else bad "jaccard misses edited copies" "edited $1/30"; fi
+"$bin" dedup -q news.jsonl -o news.x.jsonl --explain > news.explain.jsonl
+if grep -q '"id":"n0-edit","duplicate_of":"n0-src","cluster":0,"jaccard":0\.[0-9]*,"measure":"aligned","score":0\.[89][0-9]*,"coverage"' news.explain.jsonl; then
+    tsr_ok "explain: the measure and its score"; else bad "explain: the measure and its score" "$(head -c 300 news.explain.jsonl)"; fi
+# the candidate floor: 0.9 finds fewer (the edited copies estimate below it)
+"$bin" dedup -q news.jsonl -o news.f.jsonl --clusters news.fcl.jsonl --candidate 0.9
+set -- $(count_pairs news.fcl.jsonl)
+if [ "$1" -le 6 ]; then tsr_ok "--candidate 0.9: edited copies not candidates ($1/30)"
+else bad "--candidate" "edited $1/30"; fi
+expect "bad measure" 2 "*--measure takes aligned, containment or jaccard*" "$bin" dedup news.jsonl -o x.jsonl --measure best
+expect "candidate with jaccard" 2 "*--candidate is for*" "$bin" dedup news.jsonl -o x.jsonl --measure jaccard --candidate 0.3
+expect "bad candidate" 2 "*--candidate takes*" "$bin" dedup news.jsonl -o x.jsonl --candidate 1.5
+expect "jaccard threshold 1" 2 "*must be below 1*" "$bin" dedup news.jsonl -o x.jsonl --measure jaccard --threshold 1
+mkdir ro_tmp && chmod 500 ro_tmp
+if [ -w ro_tmp ]; then tsr_ok "spool in an unwritable TMPDIR (skipped: running as root)"
+else expect "spool in an unwritable TMPDIR" 5 "*spool file in*ro_tmp*" env TMPDIR="$PWD/ro_tmp" "$bin" dedup -q news.jsonl -o x.jsonl; fi
+expect "spool in a missing TMPDIR" 5 "*spool file in /nonexistent/tmp*" env TMPDIR=/nonexistent/tmp "$bin" dedup -q news.jsonl -o x.jsonl
+
+# kept lines are copied as they are: a BOM, blank lines, CRLF, a 5 MB line,
+# no line break at the end (all distinct, all kept)
+{
+    printf '\357\273\277{"id": "r1", "text": "the first record of the file"}\n\n  \n'
+    printf '{"id": "r2", "text": "a record that ends with a carriage return"}\r\n'
+    awk 'BEGIN { printf "{\"id\": \"r3\", \"text\": \""; for (i = 0; i < 600000; i++) printf "w%d ", i; printf "\"}\n" }'
+    printf '{"id": "r4", "text": "the last record has no line break"}'
+} > raw.jsonl
+expect "raw copy" 0 "" "$bin" dedup -q raw.jsonl -o raw.out.jsonl
+{ sed '1s/^\xEF\xBB\xBF//' raw.jsonl | grep -v '^[[:space:]]*$'; echo; } | sed '$!b' > raw.want
+awk 'NF' raw.want > raw.want2
+if cmp -s raw.out.jsonl raw.want2; then tsr_ok "raw copy: lines byte for byte"
+else bad "raw copy: lines byte for byte" "$(cmp raw.out.jsonl raw.want2; wc -c raw.out.jsonl raw.want2)"; fi
 
 # ---- substrings and boilerplate ----------------------------------------------
 cat > rep.jsonl <<'EOF'
@@ -157,8 +261,8 @@ else bad "--db" "g kept: $n, u kept: $nu"; fi
 "$bin" dedup -q new.jsonl --db ix.tsr -o fresh2.jsonl --explain > explain.jsonl
 if grep -q '"id":"g0-v2","duplicate_of":"g0-v0","index":true,"jaccard":' explain.jsonl; then
     tsr_ok "explain against the index"; else bad "explain against the index" "$(head -2 explain.jsonl)"; fi
-"$bin" dedup -q corpus.jsonl -o ex.jsonl --explain > explain2.jsonl
-if grep -q '"id":"g5-v1","duplicate_of":"g5-v0","cluster":5,"jaccard":1.0000,"coverage":1.0000,"shared":\[{"begin":0,' explain2.jsonl; then
+"$bin" dedup -q corpus.jsonl -o ex.jsonl --explain --measure jaccard > explain2.jsonl
+if grep -q '"id":"g5-v1","duplicate_of":"g5-v0","cluster":5,"jaccard":1.0000,"measure":"jaccard","score":1.0000,"coverage":1.0000,"shared":\[{"begin":0,' explain2.jsonl; then
     tsr_ok "explain in the corpus"; else bad "explain in the corpus" "$(grep g5-v1 explain2.jsonl | head -c 400)"; fi
 
 # ---- bad input -------------------------------------------------------------------

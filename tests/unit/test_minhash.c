@@ -10,7 +10,15 @@
  *   - generated texts (bases, exact copies, near copies with word edits at
  *     0.5% and 12%, unrelated texts) cluster as their exact shingle Jaccard
  *     says: >= 0.9 together, <= 0.6 apart;
- *   - keep rules; an index finds the near copy of an indexed text.
+ *   - keep rules; an index finds the near copy of an indexed text;
+ *   - the measures that read texts (aligned, containment): edited copies of
+ *     news-like texts (5% of the words changed, a paragraph dropped, a
+ *     byline added) score at the default threshold and are clustered with
+ *     their source, where Jaccard leaves most apart; instances of one
+ *     template (the same words, other figures) score below it and are
+ *     not; a chain A ~ B ~ C whose ends differ too much is not one
+ *     cluster; every dropped document scores at least the threshold with
+ *     the one kept in its place; an index finds edited copies too.
  * Seeded: the same binary gives the same data every run.
  */
 #include "testhelp.h"
@@ -379,11 +387,386 @@ static void test_clusters(void)
     free(len);
 }
 
+
+/* ---- the measures that read texts ---------------------------------------- */
+
+/* A news-like text as tokens: >= 0 a word of vocab, < 0 the figure -(t + 1);
+ * paragraphs end where para[] says (token counts). */
+typedef struct { int *t; size_t n; size_t para[8]; int np; } ntext;
+
+static ntext make_news(void)
+{
+    ntext x;
+    memset(&x, 0, sizeof x);
+    x.np = 4 + (int)(rnd() % 3);
+    x.t = malloc(80 * 8 * sizeof *x.t);
+    for (int p = 0; p < x.np; p++) {
+        size_t len = 30 + rnd() % 31;
+        for (size_t i = 0; i < len; i++)
+            x.t[x.n++] = i % 7 == 3 ? -(int)(1 + rnd() % 99999) : (int)(rnd() % VOCAB);
+        x.para[p] = x.n;
+    }
+    return x;
+}
+
+static char *render_news(const ntext *x, const char *first_line, size_t *len)
+{
+    char *s = malloc(x->n * 14 + 64);
+    size_t p = 0;
+    if (first_line) p += (size_t)sprintf(s, "%s\n\n", first_line);
+    int para = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        if (x->t[i] >= 0) p += (size_t)sprintf(s + p, "%s", vocab[x->t[i]]);
+        else p += (size_t)sprintf(s + p, "%d", -x->t[i] - 1);
+        while (para < x->np && x->para[para] == i + 1) para++;
+        if (i + 1 < x->n)
+            p += (size_t)sprintf(s + p, "%s", x->para[para - (para > 0)] == i + 1 ? ".\n\n" : " ");
+    }
+    s[p] = 0;
+    *len = p;
+    return s;
+}
+
+/* The source with `rate` of its words (not its figures) edited: replaced,
+ * deleted or swapped with the next; paragraph `drop` (>= 0) left out. */
+static ntext edit_news(const ntext *src, double rate, int drop)
+{
+    ntext x;
+    memset(&x, 0, sizeof x);
+    x.t = malloc((src->n + 1) * sizeof *x.t);
+    size_t from = 0;
+    for (int p = 0; p < src->np; p++) {
+        size_t to = src->para[p];
+        if (p != drop) {
+            for (size_t i = from; i < to; i++) {
+                int t = src->t[i];
+                if (t >= 0 && (double)(rnd() % 1000000) / 1e6 < rate) {
+                    int op = (int)(rnd() % 3);
+                    if (op == 1) continue;                 /* deleted */
+                    if (op == 0) t = (int)(rnd() % VOCAB); /* replaced */
+                    else if (i + 1 < to && src->t[i + 1] >= 0) {
+                        x.t[x.n++] = src->t[i + 1];       /* swapped */
+                        x.t[x.n++] = t;
+                        i++;
+                        continue;
+                    }
+                }
+                x.t[x.n++] = t;
+            }
+            x.para[x.np++] = x.n;
+        }
+        from = to;
+    }
+    return x;
+}
+
+/* The same template: every word kept, every figure another. */
+static ntext template_news(const ntext *src)
+{
+    ntext x = *src;
+    x.t = malloc(src->n * sizeof *x.t);
+    for (size_t i = 0; i < src->n; i++)
+        x.t[i] = src->t[i] >= 0 ? src->t[i] : -(int)(1 + rnd() % 99999);
+    return x;
+}
+
+#define NEWS 40
+
+/* Documents: per group g, 4g = source, 4g+1 = edited copy, 4g+2 = template
+ * instance, 4g+3 = an unrelated text. */
+static void make_news_corpus(char **text, size_t *len)
+{
+    for (int g = 0; g < NEWS; g++) {
+        ntext src = make_news(), other = make_news();
+        ntext ed = edit_news(&src, 0.05, 1 + (int)(rnd() % (unsigned)(src.np - 1)));
+        ntext tp = template_news(&src);
+        text[4 * g] = render_news(&src, NULL, &len[4 * g]);
+        text[4 * g + 1] = render_news(&ed, "By Jane Doe, Staff Writer", &len[4 * g + 1]);
+        text[4 * g + 2] = render_news(&tp, NULL, &len[4 * g + 2]);
+        text[4 * g + 3] = render_news(&other, NULL, &len[4 * g + 3]);
+        free(src.t); free(other.t); free(ed.t); free(tp.t);
+    }
+}
+
+/* Run a corpus of the measure m over texts; returns the corpus. */
+static tsr_dedup *dedup_texts(int measure, char **text, size_t *len, size_t nd)
+{
+    tsr_dedup_opts o;
+    tsr_dedup_opts_default(&o);
+    CHECK(tsr_dedup_opts_measure(&o, measure) == TSR_OK);
+    o.threads = 2;
+    tsr_dedup *d = NULL;
+    CHECK(tsr_dedup_create(&o, &d, NULL) == TSR_OK);
+    if (!d) return NULL;
+    uint16_t sig[128];
+    for (size_t i = 0; i < nd; i++) {
+        size_t ns = 0, plen = 0;
+        void *pack = malloc(tsr_dedup_pack_bound(len[i]));
+        CHECK(tsr_dedup_prepare(text[i], len[i], &o, sig, &ns, pack, &plen, NULL) == TSR_OK);
+        if (measure == TSR_MEASURE_JACCARD)
+            CHECK(tsr_dedup_add(d, ns ? sig : NULL, len[i], NULL, NULL) == TSR_OK);
+        else
+            CHECK(tsr_dedup_add_packed(d, ns ? sig : NULL, len[i], NULL, pack, plen, NULL) == TSR_OK);
+        free(pack);
+    }
+    CHECK(tsr_dedup_run(d, NULL, NULL, NULL) == TSR_OK);
+    CHECK(tsr_dedup_verify(d, NULL, NULL, NULL) == TSR_OK);
+    return d;
+}
+
+static int together(const tsr_dedup *d, uint64_t a, uint64_t b)
+{
+    int64_t ca, cb;
+    tsr_dedup_kept_as(d, a, &ca);
+    tsr_dedup_kept_as(d, b, &cb);
+    return ca >= 0 && ca == cb;
+}
+
+static void test_measures(void)
+{
+    const size_t nd = 4 * NEWS;
+    char **text = calloc(nd, sizeof *text);
+    size_t *len = calloc(nd, sizeof *len);
+    make_news_corpus(text, len);
+    tsr_dedup_opts oa, oc, oj;
+    tsr_dedup_opts_default(&oj);
+    oa = oc = oj;
+    tsr_dedup_opts_measure(&oa, TSR_MEASURE_ALIGNED);
+    tsr_dedup_opts_measure(&oc, TSR_MEASURE_CONTAINMENT);
+    CHECK(oa.threshold == 0.8 && oa.shingle == 3 && oa.candidate == 0.25);
+    CHECK(oc.threshold == 0.7 && oj.threshold == 0.8 && oj.shingle == 5);
+    CHECK(tsr_dedup_opts_measure(&oj, 7) == TSR_ERR_INVALID);
+    CHECK(!strcmp(tsr_measure_name(TSR_MEASURE_ALIGNED), "aligned") && !tsr_measure_name(9));
+
+    /* scores of pairs */
+    double ed_al = 1, ed_co = 1, ed_ja = 0, tp_al = 0, tp_co = 0;
+    int ed_ja_low = 0;
+    for (int g = 0; g < NEWS; g++) {
+        double s;
+        const size_t b = 4 * (size_t)g;
+        CHECK(tsr_dedup_measure(text[b], len[b], text[b + 1], len[b + 1], &oa, &s, NULL) == TSR_OK);
+        if (s < ed_al) ed_al = s;
+        CHECK(tsr_dedup_measure(text[b], len[b], text[b + 1], len[b + 1], &oc, &s, NULL) == TSR_OK);
+        if (s < ed_co) ed_co = s;
+        CHECK(tsr_dedup_measure(text[b], len[b], text[b + 1], len[b + 1], &oj, &s, NULL) == TSR_OK);
+        if (s > ed_ja) ed_ja = s;
+        ed_ja_low += s < oj.threshold;
+        CHECK(tsr_dedup_measure(text[b], len[b], text[b + 2], len[b + 2], &oa, &s, NULL) == TSR_OK);
+        if (s > tp_al) tp_al = s;
+        CHECK(tsr_dedup_measure(text[b], len[b], text[b + 2], len[b + 2], &oc, &s, NULL) == TSR_OK);
+        if (s > tp_co) tp_co = s;
+        /* symmetric, and 1 for a text with itself */
+        double s1, s2;
+        tsr_dedup_measure(text[b + 1], len[b + 1], text[b], len[b], &oa, &s1, NULL);
+        tsr_dedup_measure(text[b], len[b], text[b + 1], len[b + 1], &oa, &s2, NULL);
+        CHECK(s1 == s2);
+        tsr_dedup_measure(text[b], len[b], text[b], len[b], &oa, &s1, NULL);
+        CHECK(s1 == 1.0);
+    }
+    printf("edited copies: aligned >= %.3f, containment >= %.3f, Jaccard <= %.3f (%d of %d "
+           "below 0.8); templates: aligned <= %.3f, containment <= %.3f\n",
+           ed_al, ed_co, ed_ja, ed_ja_low, NEWS, tp_al, tp_co);
+    CHECK(ed_al >= oa.threshold);
+    CHECK(ed_co >= oc.threshold);
+    CHECK(tp_al < oa.threshold);
+    CHECK(tp_co < oc.threshold);
+    CHECK(ed_ja_low >= NEWS * 9 / 10);   /* why the measures exist */
+    double s = 1;
+    CHECK(tsr_dedup_measure("", 0, text[0], len[0], &oa, &s, NULL) == TSR_OK && s == 0.0);
+    CHECK(tsr_dedup_measure("a \xff", 3, text[0], len[0], &oa, &s, NULL) == TSR_ERR_UTF8);
+
+    /* clusters */
+    const int measures[3] = { TSR_MEASURE_ALIGNED, TSR_MEASURE_CONTAINMENT, TSR_MEASURE_JACCARD };
+    for (int mi = 0; mi < 3; mi++) {
+        tsr_dedup *d = dedup_texts(measures[mi], text, len, nd);
+        if (!d) continue;
+        int ed = 0, tp = 0, un = 0;
+        for (int g = 0; g < NEWS; g++) {
+            const uint64_t b = 4 * (uint64_t)g;
+            ed += together(d, b, b + 1);
+            tp += together(d, b, b + 2) || together(d, b + 1, b + 2);
+            un += tsr_dedup_kept_as(d, b + 3, NULL) != b + 3;
+        }
+        size_t ncl = 0;
+        const tsr_dedup_cluster *cl = tsr_dedup_clusters(d, &ncl);
+        tsr_dedup_opts o;
+        tsr_dedup_opts_default(&o);
+        tsr_dedup_opts_measure(&o, measures[mi]);
+        double least = 1;
+        for (size_t c = 0; c < ncl; c++) {
+            if (cl[c].similarity < least) least = cl[c].similarity;
+            /* the similarity is the least score with the keeper: check it */
+            const uint64_t *m = tsr_dedup_members(d) + cl[c].first;
+            for (size_t k = 0; k < cl[c].n && measures[mi] != TSR_MEASURE_JACCARD; k++) {
+                if (m[k] == cl[c].keep) continue;
+                double sc;
+                tsr_dedup_measure(text[m[k]], len[m[k]], text[cl[c].keep], len[cl[c].keep], &o,
+                                  &sc, NULL);
+                CHECK(sc >= o.threshold && sc + 1e-6 >= cl[c].similarity);
+            }
+        }
+        tsr_dedup_counts k;
+        tsr_dedup_get_counts(d, &k);
+        printf("%s: edited copies with their source %d/%d, template instances %d, unrelated "
+               "dropped %d; %zu clusters, least similarity %.3f; %llu candidates, %llu scored\n",
+               tsr_measure_name(measures[mi]), ed, NEWS, tp, un, ncl, least,
+               (unsigned long long)k.candidates, (unsigned long long)k.scored);
+        if (measures[mi] == TSR_MEASURE_JACCARD) {
+            CHECK(ed <= NEWS / 10);
+        } else {
+            CHECK(ed == NEWS);
+            CHECK(k.candidates >= NEWS && k.scored >= NEWS && k.joined == (uint64_t)ed);
+            CHECK(least >= o.threshold);
+        }
+        CHECK(tp == 0);
+        CHECK(un == 0);
+        tsr_dedup_free(d);
+    }
+    for (size_t i = 0; i < nd; i++) free(text[i]);
+    free(text);
+    free(len);
+}
+
+/* A chain: B is A with every 4th word of its first half replaced, C is B
+ * with every 4th word of its second half replaced.  A ~ B and B ~ C score
+ * about 0.87; A ~ C is low (no run of A longer than 3 words survives in C:
+ * no passage): B joins A, C stays (it would be a duplicate of A only
+ * through B, which union-find of the passing pairs would make it). */
+static void test_chain(void)
+{
+    words a = random_words(240);
+    words b = { malloc(a.n * sizeof(int)), a.n }, c = { malloc(a.n * sizeof(int)), a.n };
+    for (size_t i = 0; i < a.n; i++) {
+        b.w[i] = i < a.n / 2 && i % 4 == 2 ? (int)(rnd() % VOCAB) : a.w[i];
+        c.w[i] = i >= a.n / 2 && i % 4 == 2 ? (int)(rnd() % VOCAB) : b.w[i];
+    }
+    char *t[3];
+    size_t l[3];
+    t[0] = render(a, &l[0]);
+    t[1] = render(b, &l[1]);
+    t[2] = render(c, &l[2]);
+    tsr_dedup_opts o;
+    tsr_dedup_opts_default(&o);
+    tsr_dedup_opts_measure(&o, TSR_MEASURE_ALIGNED);
+    double ab, bc, ac;
+    tsr_dedup_measure(t[0], l[0], t[1], l[1], &o, &ab, NULL);
+    tsr_dedup_measure(t[1], l[1], t[2], l[2], &o, &bc, NULL);
+    tsr_dedup_measure(t[0], l[0], t[2], l[2], &o, &ac, NULL);
+    printf("chain: A~B %.3f, B~C %.3f, A~C %.3f\n", ab, bc, ac);
+    CHECK(ab >= 0.8 && bc >= 0.8 && ac < 0.8);
+    tsr_dedup *d = dedup_texts(TSR_MEASURE_ALIGNED, t, l, 3);
+    if (d) {
+        CHECK(tsr_dedup_kept_as(d, 1, NULL) == 0);
+        CHECK(tsr_dedup_kept_as(d, 2, NULL) == 2);
+        tsr_dedup_free(d);
+    }
+    for (int i = 0; i < 3; i++) free(t[i]);
+    free(a.w); free(b.w); free(c.w);
+}
+
+/* Misuse and failures: the calls say what went wrong. */
+static void test_misuse(void)
+{
+    tsr_dedup_opts o;
+    tsr_dedup_opts_default(&o);
+    tsr_dedup_opts_measure(&o, TSR_MEASURE_ALIGNED);
+    tsr_dedup *d = NULL;
+    uint16_t sig[128];
+    const char *text = "one two three 4 five six seven";
+    size_t ns, plen;
+    unsigned char pack[256];
+    CHECK(tsr_dedup_pack_bound(strlen(text)) <= sizeof pack);
+    CHECK(tsr_dedup_prepare(text, strlen(text), &o, sig, &ns, pack, &plen, NULL) == TSR_OK);
+    CHECK(plen == 12 + 2 * 7);
+    CHECK(tsr_dedup_create(&o, &d, NULL) == TSR_OK);
+    tsr_error e;
+    CHECK(tsr_dedup_add(d, sig, 10, NULL, &e) == TSR_ERR_INVALID);
+    CHECK(tsr_dedup_add_packed(d, sig, 10, NULL, pack, plen - 2, &e) == TSR_ERR_FORMAT);
+    CHECK(tsr_dedup_verify(d, NULL, NULL, &e) == TSR_ERR_INVALID);  /* before run */
+    CHECK(tsr_dedup_add_packed(d, sig, 10, NULL, pack, plen, &e) == TSR_OK);
+    CHECK(tsr_dedup_add_packed(d, sig, 10, NULL, pack, plen, &e) == TSR_OK);
+    CHECK(tsr_dedup_run(d, NULL, NULL, NULL) == TSR_OK);
+    CHECK(tsr_dedup_kept_as(d, 1, NULL) == 1);   /* no clusters before verify */
+    CHECK(tsr_dedup_verify(d, NULL, NULL, NULL) == TSR_OK);
+    CHECK(tsr_dedup_kept_as(d, 1, NULL) == 0);
+    tsr_dedup_counts k;
+    tsr_dedup_get_counts(d, &k);
+    CHECK(k.identical == 1 && k.scored == 0 && k.joined == 1);
+    tsr_dedup_free(d);
+    /* the spool cannot be made */
+    o.tmpdir = "/nonexistent/tessera";
+    CHECK(tsr_dedup_create(&o, &d, NULL) == TSR_OK);
+    CHECK(tsr_dedup_add_packed(d, sig, 10, NULL, pack, plen, &e) == TSR_ERR_IO);
+    CHECK(strstr(e.message, "/nonexistent/tessera") != NULL);
+    tsr_dedup_free(d);
+    /* containment's forms differ from aligned's */
+    o.tmpdir = NULL;
+    tsr_dedup_opts_measure(&o, TSR_MEASURE_CONTAINMENT);
+    CHECK(tsr_dedup_create(&o, &d, NULL) == TSR_OK);
+    CHECK(tsr_dedup_add_packed(d, sig, 10, NULL, pack, plen, &e) == TSR_ERR_FORMAT);
+    tsr_dedup_free(d);
+    o.candidate = 0;
+    CHECK(tsr_dedup_opts_validate(&o, NULL) == TSR_ERR_INVALID);
+    o.candidate = 0.25;
+    o.measure = 5;
+    CHECK(tsr_dedup_opts_validate(&o, NULL) == TSR_ERR_INVALID);
+}
+
+/* An index finds an edited copy of an indexed text under aligned, not a
+ * template instance. */
+static void test_index_measure(void)
+{
+    char **text = calloc(4 * NEWS, sizeof *text);
+    size_t *len = calloc(4 * NEWS, sizeof *len);
+    make_news_corpus(text, len);
+    char dir[] = "/tmp/tsr-minhash-XXXXXX";
+    if (mkdtemp(dir)) {
+        char path[64];
+        snprintf(path, sizeof path, "%s/ix", dir);
+        tsr_index *ix = NULL;
+        CHECK(tsr_index_open(path, TSR_OPEN_CREATE, &ix, NULL) == TSR_OK);
+        for (int g = 0; g < 10; g++) {
+            char id[16];
+            snprintf(id, sizeof id, "src%d", g);
+            tsr_docinfo di = { id, NULL, NULL, NULL, NULL, text[4 * g], len[4 * g] };
+            CHECK(tsr_index_add(ix, &di, NULL) == TSR_OK);
+        }
+        CHECK(tsr_index_commit(ix, NULL) == TSR_OK);
+        tsr_index_close(ix);
+        CHECK(tsr_index_open(path, TSR_OPEN_READONLY, &ix, NULL) == TSR_OK);
+        tsr_dedup_opts o;
+        tsr_dedup_opts_default(&o);
+        tsr_dedup_opts_measure(&o, TSR_MEASURE_ALIGNED);
+        int found = 0, wrong = 0;
+        for (int g = 0; g < 10; g++) {
+            tsr_dup_match m;
+            CHECK(tsr_index_near_duplicate(ix, text[4 * g + 1], len[4 * g + 1], &o, &m, NULL) == TSR_OK);
+            found += m.docno == g && m.score >= o.threshold;
+            CHECK(tsr_index_near_duplicate(ix, text[4 * g + 2], len[4 * g + 2], &o, &m, NULL) == TSR_OK);
+            wrong += m.docno >= 0;
+        }
+        printf("index: edited copies found %d/10, template instances %d\n", found, wrong);
+        CHECK(found == 10);
+        CHECK(wrong == 0);
+        tsr_index_close(ix);
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        CHECK(system(cmd) == 0);
+    }
+    for (int i = 0; i < 4 * NEWS; i++) free(text[i]);
+    free(text);
+    free(len);
+}
+
 int main(void)
 {
     RUN(test_banding);
     RUN(test_estimator);
     RUN(test_scurve);
     RUN(test_clusters);
+    RUN(test_measures);
+    RUN(test_chain);
+    RUN(test_misuse);
+    RUN(test_index_measure);
     return test_report();
 }
