@@ -290,28 +290,92 @@ static int ix_load_rows(tsr_index *ix, tsr_error *err)
     return TSR_OK;
 }
 
+/* The number of segment file `name` (seg-NNNNNN.tsg), or 0 for any other
+ * name. */
+static uint64_t seg_number(const char *name)
+{
+    if (strncmp(name, "seg-", 4) != 0)
+        return 0;
+    uint64_t n = 0;
+    int digits = 0;
+    const char *p = name + 4;
+    for (; *p >= '0' && *p <= '9' && digits < 19; p++, digits++)
+        n = n * 10 + (uint64_t)(*p - '0');
+    return digits && !strcmp(p, ".tsg") ? n : 0;
+}
+
+/* Is `name` a segment file (seg-*.tsg) that the catalog does not list? */
+static int ix_unlisted(const tsr_index *ix, const char *name)
+{
+    if (strncmp(name, "seg-", 4) != 0 || !has_suffix(name, ".tsg"))
+        return 0;
+    for (size_t k = 0; k < ix->nsegs; k++)
+        if (!strcmp(ix->rows[k].file, name))
+            return 0;
+    return 1;
+}
+
+/* Before unlisted segment files numbered from meta.next_seg up are
+ * deleted: commit next_seg = `hi` + 1.  Such a file may belong to a
+ * catalog transaction whose outcome is unknown (its WAL sync failed,
+ * cat_commit): whole in the WAL, beyond what this connection sees when
+ * another connection (a reader: `tessera serve`, a check) kept SQLite's
+ * WAL index alive, so that no recovery ran at this open; the next opener
+ * that does run it would apply the transaction and list the file.  This
+ * commit's frames take that transaction's place in the WAL (or restart
+ * it), so once it is durable the transaction can never be applied, and
+ * the number is not used again.  A lower number is safe: a transaction
+ * beyond this view starts from it and only lists numbers from next_seg up
+ * (found by tests/cli/powerloss.sh's API cases: a server's second add, on
+ * a full disk, deleted the file of the first, whose sync had failed, and
+ * the index no longer opened; test_syncfail). */
+static int ix_settle_numbers(tsr_index *ix, uint64_t hi, tsr_error *err)
+{
+    cat_meta m = ix->meta;
+    m.next_seg = hi + 1;
+    int rc = cat_begin(ix->cat, err);
+    if (rc == TSR_OK)
+        rc = cat_put_meta(ix->cat, &m, err);
+    if (rc == TSR_OK)
+        rc = cat_commit(ix->cat, err);
+    if (rc != TSR_OK) {
+        cat_rollback(ix->cat);
+        return tsr_preferr(err, rc, "%s: before removing orphan segment files", ix->dir);
+    }
+    ix->meta.next_seg = m.next_seg;
+    return TSR_OK;
+}
+
 /* Delete segment files that the catalog does not list (left by a crash
  * between writing a segment and committing it, or between a merge's
- * commit and its unlinks) and temporary files.  Writers only. */
+ * commit and its unlinks, or by a commit whose outcome was unknown) and
+ * temporary files.  Writers only. */
 static int ix_clean_orphans(tsr_index *ix, tsr_error *err)
 {
     DIR *d = opendir(ix->dir);
     if (!d)
         return tsr_seterr(err, TSR_ERR_IO, "%s: %s", ix->dir, strerror(errno));
     struct dirent *e;
+    uint64_t hi = 0;
+    while ((e = readdir(d)) != NULL) {
+        const uint64_t num = seg_number(e->d_name);
+        if (num >= ix->meta.next_seg && num > hi && ix_unlisted(ix, e->d_name))
+            hi = num;
+    }
+    if (hi > 0) {
+        const int st = ix_settle_numbers(ix, hi, err);
+        if (st != TSR_OK) {
+            closedir(d);
+            return st;
+        }
+    }
+    rewinddir(d);
     int removed = 0, rc = TSR_OK;
     while ((e = readdir(d)) != NULL) {
         const char *name = e->d_name;
         if (strncmp(name, "seg-", 4) != 0)
             continue;
-        int orphan = has_suffix(name, IX_TMP_SUFFIX);
-        if (!orphan && has_suffix(name, ".tsg")) {
-            orphan = 1;
-            for (size_t k = 0; k < ix->nsegs; k++)
-                if (!strcmp(ix->rows[k].file, name))
-                    orphan = 0;
-        }
-        if (!orphan)
+        if (!has_suffix(name, IX_TMP_SUFFIX) && !ix_unlisted(ix, name))
             continue;
         char *path = ix_path_join(ix->dir, name);
         if (!path) {
