@@ -71,6 +71,7 @@ def main():
             out["errors"] += 1
             c.close()
             c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+            time.sleep(0.02)
             continue
         lat.append((time.perf_counter() - t0) * 1000)
         time.sleep(0.02)
