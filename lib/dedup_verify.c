@@ -13,12 +13,12 @@
  * Both work on compact forms (tsr_dedup_prepare; minhash.h), made in the
  * pass that computes the signatures and read back from the corpus's spool
  * file, so that verification never tokenizes a text: for aligned, per
- * word 15 bits of its hash and whether it is a figure (2 bytes a word);
- * for containment, the sorted 32-bit hashes of the distinct 3-grams and
- * the sorted figures (about 4 bytes a word), so that a pair costs one
- * merge.  15 bits tell words apart well enough: two different words agree
- * by chance once in 32,768, a 3-gram of them once in 3.5e13; two 3-gram
- * hashes once in 4e9.
+ * word 16 bits of its hash (2 bytes a word); for containment, the sorted
+ * 32-bit hashes of the distinct 3-grams (about 4 bytes a word), so that a
+ * pair costs one merge; for both, the sorted hashes of the figures.  16
+ * bits tell words apart well enough: two different words agree by chance
+ * once in 65,536, a 3-gram of them once in 2.8e14; two 3-gram hashes once
+ * in 4e9.
  *
  * Aligned (TSR_MEASURE_ALIGNED).  The shorter text is the query of the
  * aligner (align.c, the stages of tsr_align), the longer one its source.
@@ -38,13 +38,20 @@
  * together (earnings tables: "Oper shr 35 cts vs 34 cts"), but in prose
  * templates the phrases between slots are long, and 95% of the words may
  * match.  What tells the instances apart is their figures, which a copy
- * keeps: so the figures (words with a digit) of the shorter text must be
- * found in the other too.  Both measures are the smaller of their word
- * share and this figure share, (f' + 1) / (f + 1) for f figures of which
- * f' are found (as a multiset, anywhere in the other text): a text without
- * figures has 1; one figure of two differing gives 2/3.  Between texts of
- * one length, the smaller of the two figure shares counts.  Names are
- * left to the runs.
+ * keeps.  Figures are numbers as written: words with a digit joined by
+ * . , / - or :, so that "0.50" and "51.00" are two figures, not four
+ * pieces of which three recur in "1.00" and "51.50".  The figure share is
+ * (f' + 1) / (f + 1) for f figures of which f' are found (as a multiset)
+ * in the other text: a text without figures has 1; one figure of two
+ * differing gives 2/3.  Both measures are the smaller of their word share
+ * and this figure share.  Only the shorter text's figures are counted (a
+ * copy that dropped a paragraph lost its figures too; between two texts
+ * of one length, the smaller of the two ways counts): so a shorter text
+ * that spells a figure out ("trading at six pct") passes as a copy of one
+ * that gives another ("trading at 6-3/8 pct").  Counting the longer text's
+ * figures inside the passages too would catch that, and costs about 1%
+ * of the edited copies of EVAL.md, which lose a figure to a word edit.
+ * Names are left to the runs.
  *
  * The aligner runs with tsr_align's defaults (tsr_params_default), except
  * that a passage may be as short as the shorter text when that has fewer
@@ -57,6 +64,11 @@
  * distinct word 3-grams that the other holds, wherever they are (a merge
  * of the two sorted hash lists), and the figure share as above.  No
  * aligner, no order, no neighbourhood: cheaper, and a little less strict.
+ *
+ * Bounds.  In verification (dv_score's `bound`), a pair is decided without
+ * the aligner when a cheap bound already puts it below the threshold: the
+ * figure share, then the share of the shorter text's words in 3-grams the
+ * longer holds anywhere (the aligned words are among them).
  *
  * Jaccard (TSR_MEASURE_JACCARD, for tsr_dedup_measure only): the exact
  * Jaccard of the sets of word `shingle`-grams (64-bit hashes), which the
@@ -110,7 +122,6 @@ void dv_work_free(dv_work *w)
 void dv_text_free(dv_text *t)
 {
     if (!t) return;
-    free(t->fbuf);
     memset(t, 0, sizeof *t);
 }
 
@@ -120,67 +131,44 @@ int dv_check(const void *pack, size_t len, int measure)
     if (!pack || len < DV_PACK_HEAD)
         return 0;
     memcpy(head, pack, sizeof head);
+    if (head[2] > head[0])
+        return 0;
     if (measure == TSR_MEASURE_CONTAINMENT)
         return len == DV_PACK_HEAD + 4 * (size_t)head[1] + 2 * (size_t)head[2] &&
-               head[1] <= head[0] && head[2] <= head[0];
-    return len == DV_PACK_HEAD + 2 * (size_t)head[0] && !head[1] && !head[2];
+               head[1] <= head[0];
+    return len == DV_PACK_HEAD + 2 * (size_t)head[0] + 2 * (size_t)head[2] && !head[1];
 }
 
 int dv_load(dv_text *t, const void *pack, size_t len, const tsr_dedup_opts *o,
             tsr_error *err)
 {
     uint32_t head[3];
-    if (len < DV_PACK_HEAD)
-        return tsr_seterr(err, TSR_ERR_FORMAT, "a compact form of %zu bytes", len);
+    if (!dv_check(pack, len, o->measure))
+        return tsr_seterr(err, TSR_ERR_FORMAT, "not a compact form of %s (%zu bytes)",
+                          tsr_measure_name(o->measure), len);
     memcpy(head, pack, sizeof head);
     const unsigned char *body = (const unsigned char *)pack + DV_PACK_HEAD;
     t->n = head[0];
-    t->v = NULL;
-    t->g = NULL;
-    t->ng = t->nf = 0;
+    t->nf = head[2];
     if (o->measure == TSR_MEASURE_CONTAINMENT) {
-        if (len != DV_PACK_HEAD + 4 * (size_t)head[1] + 2 * (size_t)head[2] ||
-            head[2] > head[0] || head[1] > head[0])
-            return tsr_seterr(err, TSR_ERR_FORMAT, "a compact form of %zu bytes for %u "
-                              "3-grams and %u figures", len, head[1], head[2]);
+        t->v = NULL;
         t->g = (const uint32_t *)(const void *)body;
         t->ng = head[1];
         t->f = (const uint16_t *)(const void *)(body + 4 * (size_t)head[1]);
-        t->nf = head[2];
-        return TSR_OK;
+    } else {
+        t->v = (const uint16_t *)(const void *)body;
+        t->g = NULL;
+        t->ng = 0;
+        t->f = t->v + t->n;
     }
-    if (len != DV_PACK_HEAD + 2 * (size_t)head[0] || head[1] || head[2])
-        return tsr_seterr(err, TSR_ERR_FORMAT, "a compact form of %zu bytes for %u words",
-                          len, head[0]);
-    t->v = (const uint16_t *)(const void *)body;
-    /* the figures, sorted */
-    size_t nf = 0;
-    for (size_t i = 0; i < t->n; i++) nf += t->v[i] & 1;
-    if (nf > t->fcap) {
-        uint16_t *f = realloc(t->fbuf, nf * sizeof *f);
-        TSR_CHECK_ALLOC(f, err);
-        t->fbuf = f;
-        t->fcap = nf;
-    }
-    nf = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        if (!(t->v[i] & 1)) continue;
-        uint16_t x = t->v[i];
-        size_t j = nf++;
-        while (j > 0 && t->fbuf[j - 1] > x) { t->fbuf[j] = t->fbuf[j - 1]; j--; }
-        t->fbuf[j] = x;
-    }
-    t->f = t->fbuf;
-    t->nf = nf;
     return TSR_OK;
 }
 
 static int dv_same(const dv_text *a, const dv_text *b)
 {
-    if (a->n != b->n) return 0;
+    if (a->n != b->n || a->nf != b->nf || memcmp(a->f, b->f, a->nf * sizeof *a->f)) return 0;
     if (a->v) return !memcmp(a->v, b->v, a->n * sizeof *a->v);
-    return a->ng == b->ng && a->nf == b->nf && !memcmp(a->g, b->g, a->ng * sizeof *a->g) &&
-           !memcmp(a->f, b->f, a->nf * sizeof *a->f);
+    return a->ng == b->ng && !memcmp(a->g, b->g, a->ng * sizeof *a->g);
 }
 
 /* Containment of a's 3-grams in b's (both sorted, unique). */
@@ -195,34 +183,41 @@ static double dv_containment(const dv_text *a, const dv_text *b)
     return a->ng ? (double)c / (double)a->ng : 0.0;
 }
 
-/* The figure share of a in b: (f' + 1) / (f + 1) for the f figures of a,
- * f' of them found in b (a merge of the two sorted multisets). */
-static double dv_figures(const dv_text *a, const dv_text *b)
+/* How many of the sorted figures a[0, na) the sorted b[0, nb) holds (a
+ * merge of two multisets). */
+static size_t dv_found(const uint16_t *a, size_t na, const uint16_t *b, size_t nb)
 {
     size_t i = 0, j = 0, c = 0;
-    while (i < a->nf && j < b->nf) {
-        if (a->f[i] < b->f[j]) i++;
-        else if (b->f[j] < a->f[i]) j++;
+    while (i < na && j < nb) {
+        if (a[i] < b[j]) i++;
+        else if (b[j] < a[i]) j++;
         else { c++; i++; j++; }
     }
-    return (double)(c + 1) / (double)(a->nf + 1);
+    return c;
 }
 
-/* Words for the aligner from a compact form: the 15-bit value spread over
+/* The figure share of a in b: (f' + 1) / (f + 1) for the f figures of a,
+ * f' of them found in b. */
+static double dv_figures(const dv_text *a, const dv_text *b)
+{
+    return (double)(dv_found(a->f, a->nf, b->f, b->nf) + 1) / (double)(a->nf + 1);
+}
+
+/* Words for the aligner from a compact form: the 16-bit value spread over
  * 64 bits; no byte offsets (they serve only rare-word seeds, off here). */
 static int dv_words(const dv_text *t, void *vec)
 {
     TSR_VEC(tsr_word) *v = vec;
     if (tsr_vec_reserve(v, t->n)) return -1;
     for (size_t i = 0; i < t->n; i++) {
-        v->a[i].hash = (uint64_t)(t->v[i] | 1u) * 0x9E3779B97F4A7C15ull ^ t->v[i];
+        v->a[i].hash = ((uint64_t)t->v[i] + 1) * 0x9E3779B97F4A7C15ull;
         v->a[i].begin = v->a[i].end = 0;
     }
     v->n = t->n;
     return 0;
 }
 
-/* The 3-gram at v[i] exactly (three 15+1-bit values side by side), with
+/* The 3-gram at v[i] exactly (three 16-bit values side by side), with
  * bit 63 set so that no key is 0 (an empty slot). */
 static inline uint64_t dv_key3(const uint16_t *v, size_t i)
 {
@@ -315,8 +310,9 @@ double dv_score(const dv_text *a, const dv_text *b, const tsr_dedup_opts *o, dv_
         return 0.0;
     if (dv_same(a, b))
         return 1.0;
-    /* the shorter text: fewer words (aligned), fewer 3-grams (containment);
-     * between two of one length, the figure share is the smaller one */
+    /* the shorter text x: fewer words (aligned), fewer 3-grams
+     * (containment); between two of one length, the figure share is the
+     * smaller of the two ways */
     const int al = o->measure == TSR_MEASURE_ALIGNED;
     const int swap = al ? a->n > b->n : a->ng > b->ng;
     const int tie = al ? a->n == b->n : a->ng == b->ng;

@@ -274,7 +274,8 @@ int tsr_minhash(const char *text, size_t len, const tsr_dedup_opts *o,
 size_t tsr_dedup_pack_bound(size_t len)
 {
     /* a word takes a byte and a separator (but the last one): at most
-     * len / 2 + 1 words, each 2 bytes (aligned) or up to 4 + 2 (containment) */
+     * len / 2 + 1 words, each 2 bytes (aligned) or 4 (containment), and
+     * as many figures of 2 bytes */
     return DV_PACK_HEAD + 6 * (len / 2 + 1) + 8;
 }
 
@@ -322,22 +323,33 @@ uint32_t mh_gram3(const uint16_t *v, size_t n, size_t i)
     return (uint32_t)(x ^ (x >> 31));
 }
 
+/* Whether the byte between two words joins them into one figure ("1.5",
+ * "6-3/8", "51,000", "10:30"). */
+static int mh_joins(unsigned char c)
+{
+    return c == '.' || c == ',' || c == '/' || c == '-' || c == ':';
+}
+
 int mh_pack(const char *text, const tsr_word *w, size_t n, int measure, void *pack,
             size_t *pack_len)
 {
     unsigned char *p = pack;
     uint32_t head[3] = { (uint32_t)n, 0, 0 };
     uint16_t *v = (uint16_t *)(void *)(p + DV_PACK_HEAD);
+    uint8_t *fig = malloc(n + 1);
+    if (!fig) return TSR_ERR_NOMEM;
     if (measure == TSR_MEASURE_CONTAINMENT) {
-        /* the words first, in the space of the grams, then moved out */
+        /* the words are not kept: only their 3-grams */
         v = malloc((n + 1) * sizeof *v);
-        if (!v) return TSR_ERR_NOMEM;
+        if (!v) { free(fig); return TSR_ERR_NOMEM; }
     }
-    for (size_t i = 0; i < n; i++)
-        v[i] = (uint16_t)((uint16_t)(w[i].hash >> 48) & 0xFFFEu);
-    /* figures: the digits of the text, eight bytes at a time (a byte b is
-     * a digit when b ^ '0' < 10: "has a byte less than 10", Anderson's bit
-     * hacks), merged with the words (both in text order) */
+    for (size_t i = 0; i < n; i++) {
+        v[i] = (uint16_t)(w[i].hash >> 48);
+        fig[i] = 0;
+    }
+    /* words with a digit: the digits of the text, eight bytes at a time (a
+     * byte b is a digit when b ^ '0' < 10: "has a byte less than 10",
+     * Anderson's bit hacks), merged with the words (both in text order) */
     const size_t len = n ? w[n - 1].end : 0;
     size_t wi = 0, at = 0;
     for (;; at += 8) {
@@ -356,34 +368,45 @@ int mh_pack(const char *text, const tsr_word *w, size_t n, int measure, void *pa
         for (size_t b = at; b < at + take; b++) {
             if ((unsigned)((unsigned char)text[b] - '0') >= 10u) continue;
             while (wi < n && w[wi].end <= b) wi++;
-            if (wi < n && w[wi].begin <= b) v[wi] |= 1;
+            if (wi < n && w[wi].begin <= b) fig[wi] = 1;
         }
     }
-    if (measure != TSR_MEASURE_CONTAINMENT) {
-        memcpy(p, head, sizeof head);
-        *pack_len = DV_PACK_HEAD + 2 * n;
-        return TSR_OK;
+    /* the figures as written: such words joined by one of . , / - : */
+    size_t ng = 0, u = 0;
+    uint16_t *f;
+    if (measure == TSR_MEASURE_CONTAINMENT) {
+        ng = n == 0 ? 0 : n >= 3 ? n - 2 : 1;
+        uint32_t *g = (uint32_t *)(void *)(p + DV_PACK_HEAD);
+        uint32_t *tmp = malloc((ng + 1) * sizeof *tmp);
+        if (!tmp) { free(v); free(fig); return TSR_ERR_NOMEM; }
+        for (size_t i = 0; i < ng; i++) g[i] = mh_gram3(v, n, i);
+        mh_sort32(g, ng, tmp);
+        free(tmp);
+        u = ng ? 1 : 0;
+        for (size_t i = 1; i < ng; i++)
+            if (g[i] != g[u - 1]) g[u++] = g[i];
+        f = (uint16_t *)(void *)(g + u);
+    } else {
+        f = v + n;
     }
-    size_t ng = n == 0 ? 0 : n >= 3 ? n - 2 : 1;
-    uint32_t *g = (uint32_t *)(void *)(p + DV_PACK_HEAD);
-    uint32_t *tmp = malloc((ng + 1) * sizeof *tmp);
-    if (!tmp) { free(v); return TSR_ERR_NOMEM; }
-    for (size_t i = 0; i < ng; i++) g[i] = mh_gram3(v, n, i);
-    mh_sort32(g, ng, tmp);
-    free(tmp);
-    size_t u = ng ? 1 : 0;
-    for (size_t i = 1; i < ng; i++)
-        if (g[i] != g[u - 1]) g[u++] = g[i];
-    uint16_t *f = (uint16_t *)(void *)(g + u);
     size_t nf = 0;
-    for (size_t i = 0; i < n; i++)
-        if (v[i] & 1) f[nf++] = v[i];
+    for (size_t i = 0; i < n; i++) {
+        if (!fig[i]) continue;
+        uint64_t h = w[i].hash;
+        while (i + 1 < n && fig[i + 1] && w[i + 1].begin == w[i].end + 1 &&
+               mh_joins((unsigned char)text[w[i].end])) {
+            i++;
+            h = mh_mix(h ^ w[i].hash);
+        }
+        f[nf++] = (uint16_t)(mh_mix(h) >> 48);
+    }
     mh_sort16(f, nf);
-    free(v);
+    if (measure == TSR_MEASURE_CONTAINMENT) free(v);
+    free(fig);
     head[1] = (uint32_t)u;
     head[2] = (uint32_t)nf;
     memcpy(p, head, sizeof head);
-    *pack_len = DV_PACK_HEAD + 4 * u + 2 * nf;
+    *pack_len = DV_PACK_HEAD + (measure == TSR_MEASURE_CONTAINMENT ? 4 * u : 2 * n) + 2 * nf;
     return TSR_OK;
 }
 

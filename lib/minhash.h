@@ -22,13 +22,14 @@ uint64_t mh_band_hash(const uint16_t *sig, int band, int rows);
  *
  * A compact form (tsr_dedup_prepare) starts with DV_PACK_HEAD bytes: three
  * uint32_t (native order: it never leaves the process), the word count n,
- * the 3-gram count g and the figure count f.  A word's value is the top 15
- * bits of its hash (bits 63..49 of tsr_word.hash) and, in bit 0, 1 when it
- * is a figure (holds an ASCII digit).
- *   aligned:      g = f = 0, then n values, one per word, in order;
+ * the 3-gram count g and the figure count f.  A word's value is the top 16
+ * bits of its hash (bits 63..48 of tsr_word.hash).  A figure is a number as
+ * written: a run of words with an ASCII digit joined by one of . , / - :
+ * ("1.5", "6-3/8", "51,000"), its value 16 bits of a hash of its words.
+ *   aligned:      g = 0, then the n word values, in order, then the f
+ *                 figure values, ascending, repeats kept;
  *   containment:  g uint32_t hashes (mh_gram3) of the distinct word
- *                 3-grams, ascending, then the values of the f figures,
- *                 ascending, repeats kept.
+ *                 3-grams, ascending, then the f figure values, as above.
  * A text shorter than 3 words has one "3-gram" of all its words. */
 #define DV_PACK_HEAD 12
 
@@ -42,8 +43,7 @@ uint32_t mh_gram3(const uint16_t *v, size_t n, size_t i);
 
 /* A compact form as the measures see it (borrowed from a buffer that must
  * outlive it): n words, and v their values (aligned); g[0, ng) the sorted
- * distinct 3-gram hashes (containment); f[0, nf) the sorted figures
- * (fbuf: where they are sorted for the aligned form). */
+ * distinct 3-gram hashes (containment); f[0, nf) the sorted figures. */
 typedef struct dv_text {
     size_t n;
     const uint16_t *v;
@@ -51,8 +51,6 @@ typedef struct dv_text {
     size_t ng;
     const uint16_t *f;
     size_t nf;
-    uint16_t *fbuf;
-    size_t fcap;
 } dv_text;
 
 /* Scratch of dv_score, one per thread. */

@@ -875,9 +875,10 @@ TSR_API void tsr_reader_close(tsr_reader *r);
                                      more than the share of its figures;
                                      cheaper than aligned, a little less
                                      strict; default threshold 0.7.
-                                     Figures (words with a digit) are what
-                                     tells instances of a template apart
-                                     ("... arrange 1.5 billion dlrs of
+                                     Figures (numbers as written: words with
+                                     a digit, joined by . , / - or :) are
+                                     what tells instances of a template
+                                     apart ("... arrange 1.5 billion dlrs of
                                      repurchase agreements ... at 6-3/8
                                      pct"): the figure share is (f' + 1) /
                                      (f + 1) for the f figures of the
@@ -964,9 +965,8 @@ TSR_API size_t tsr_dedup_pack_bound(size_t len);
 /** tsr_minhash, and, from the same words, the compact form of the text
  *  that the measures reading texts compare (o->measure other than
  *  TSR_MEASURE_JACCARD; lib/minhash.h has the layout): for aligned, per
- *  word 15 bits of its hash and whether it is a figure (holds a digit);
- *  for containment, the sorted hashes of its distinct word 3-grams and its
- *  figures.  Into `pack` (the caller's buffer of tsr_dedup_pack_bound(len)
+ *  word 16 bits of its hash; for containment, the sorted hashes of its
+ *  distinct word 3-grams; for both, its figures (numbers as written).  Into `pack` (the caller's buffer of tsr_dedup_pack_bound(len)
  *  bytes; may be NULL with Jaccard), *pack_len bytes (0 with Jaccard).
  *  Thread-safe.  Errors as tsr_minhash. */
 TSR_API int tsr_dedup_prepare(const char *text, size_t len, const tsr_dedup_opts *o,

@@ -677,7 +677,7 @@ static void test_misuse(void)
     unsigned char pack[256];
     CHECK(tsr_dedup_pack_bound(strlen(text)) <= sizeof pack);
     CHECK(tsr_dedup_prepare(text, strlen(text), &o, sig, &ns, pack, &plen, NULL) == TSR_OK);
-    CHECK(plen == 12 + 2 * 7);
+    CHECK(plen == 12 + 2 * 7 + 2 * 1);   /* 7 words, one figure */
     CHECK(tsr_dedup_create(&o, &d, NULL) == TSR_OK);
     tsr_error e;
     CHECK(tsr_dedup_add(d, sig, 10, NULL, &e) == TSR_ERR_INVALID);
@@ -710,6 +710,29 @@ static void test_misuse(void)
     o.candidate = 0.25;
     o.measure = 5;
     CHECK(tsr_dedup_opts_validate(&o, NULL) == TSR_ERR_INVALID);
+}
+
+/* Figures are numbers as written: "0.50" and "51.00" are two figures, not
+ * four pieces of which three recur in "1.00" and "51.50". */
+static void test_figures(void)
+{
+    const char *a = "Cattle futures opened 0.50 cent higher on the day, floor traders said "
+                    "this morning. The top price was 51.00 cents a pound at the open.";
+    const char *b = "Cattle futures opened 1.00 cent higher on the day, floor traders said "
+                    "this morning. The top price was 51.50 cents a pound at the open.";
+    const char *c = "Cattle futures opened 0.50 cent higher on the day, floor dealers said "
+                    "this morning. The top price was 51.00 cents a pound at the open.";
+    tsr_dedup_opts o;
+    tsr_dedup_opts_default(&o);
+    for (int m = TSR_MEASURE_ALIGNED; m <= TSR_MEASURE_CONTAINMENT; m++) {
+        tsr_dedup_opts_measure(&o, m);
+        double ab, ac;
+        CHECK(tsr_dedup_measure(a, strlen(a), b, strlen(b), &o, &ab, NULL) == TSR_OK);
+        CHECK(tsr_dedup_measure(a, strlen(a), c, strlen(c), &o, &ac, NULL) == TSR_OK);
+        printf("%s: other figures %.3f, one word changed %.3f\n", tsr_measure_name(m), ab, ac);
+        CHECK(ab <= 1.0 / 3 + 1e-9);        /* (0 + 1) / (2 + 1) */
+        CHECK(ac >= o.threshold);
+    }
 }
 
 /* An index finds an edited copy of an indexed text under aligned, not a
@@ -767,6 +790,7 @@ int main(void)
     RUN(test_measures);
     RUN(test_chain);
     RUN(test_misuse);
+    RUN(test_figures);
     RUN(test_index_measure);
     return test_report();
 }
