@@ -16,6 +16,9 @@
 #   8. dedup over the news articles: exact re-filings found, near-duplicate
 #      precision on a labelled sample, recall against exact Jaccard
 #      (eval/dedup_news.py)
+#   9. dedup of 16,000 news documents with 800 exact and 1,600 edited copies
+#      planted: pair recall, precision against template look-alikes
+#      (eval/dedup_edited.py)
 #
 # The tables go to stdout and to eval/results/latest.md, for EVAL.md.
 # Builds nothing: `make eval` builds build/tessera first.
@@ -87,6 +90,10 @@ echo
 echo "== dedup: news"
 "$py" "$here/dedup_news.py" --markdown "$tmp/dedup.md"
 
+echo
+echo "== dedup: edited copies planted in news"
+"$py" "$here/dedup_edited.py" --markdown "$tmp/dedup_edited.md"
+
 {
     echo "# tessera evaluation run"
     echo
@@ -121,6 +128,10 @@ echo "== dedup: news"
     echo "## Dedup: news"
     echo
     cat "$tmp/dedup.md"
+    echo
+    echo "## Dedup: edited copies"
+    echo
+    cat "$tmp/dedup_edited.md"
 } > "$out/latest.md"
 echo
 echo "eval: tables written to eval/results/latest.md"
