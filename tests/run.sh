@@ -22,9 +22,10 @@
 #   fulldisk   tests/cli/full_disk.sh: index on a small tmpfs: exit 5,
 #              the index sound (skipped where mount fails)     (full only)
 #   powerloss  tests/cli/powerloss.sh: power losses (unsynced writes
-#              dropped, LD_PRELOAD) in index, merge and add, and
-#              ENOSPC/EIO at every write and sync of a commit and a
-#              merge (skipped where LD_PRELOAD cannot work)   (full only)
+#              dropped, LD_PRELOAD) in index, merge, add and adds
+#              through `tessera serve`, and ENOSPC/EIO at every write
+#              and sync of a commit, a merge and an API add (skipped
+#              where LD_PRELOAD cannot work)                   (full only)
 #   python     tests/python.sh: pip install of python/ into a scratch
 #              directory, then its pytest suite                 (full only)
 #   mpi        tests/cli/mpi.sh: index, discover and check --jsonl on

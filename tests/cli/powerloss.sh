@@ -1,33 +1,38 @@
 #!/bin/sh
-# tests/cli/powerloss.sh - power loss and disk errors in the index writer.
+# tests/cli/powerloss.sh - power loss and disk errors in the index writer
+# (`tessera index`, and adds through `tessera serve`'s API).
 #
 #   sh tests/cli/powerloss.sh [SEED] [--verbose]
 #
 # How it works.  tests/tools/crashsim.c, built here as an LD_PRELOAD object
-# (and as a tool), counts the calls of `tessera index` that change files
-# under a directory disk/ (opens for writing, writes, syncs, renames,
-# unlinks, closes) and keeps an image of what is durable: each file as of
-# its last fsync/fdatasync, each directory's names as of its last fsync
-# (crashsim.c explains the model).  At event K it kills the process
-# (SIGKILL), or makes the call fail with ENOSPC or EIO.  `crashsim restore`
-# then turns disk/ into what survives a power loss: unsynced writes and
-# unsynced names are gone.
+# (and as a tool), counts the calls of `tessera index` (or `tessera serve`)
+# that change files under a directory disk/ (opens for writing, writes,
+# syncs, renames, unlinks, closes) and keeps an image of what is durable:
+# each file as of its last fsync/fdatasync, each directory's names as of
+# its last fsync (crashsim.c explains the model).  At event K it kills the
+# process (SIGKILL), or makes the call fail with ENOSPC or EIO.  `crashsim
+# restore` then turns disk/ into what survives a power loss: unsynced
+# writes and unsynced names are gone.
 #
-# Four operations, each from a copy of a baseline taken as durable (a
+# Five operations, each from a copy of a baseline taken as durable (a
 # 72-document corpus with planted reuse, batches of 12 documents):
 #
 #   create  a new index of batch A (mkdir, catalog, first commit)
 #   append  batch B onto an index of A (one commit)
 #   merge   batch D onto an index of A, B, C (3 segments): one commit,
 #           then the automatic merge of the 4 segments into 1
-#   add     2 documents onto the merged index of A-D: a small batch, the
-#           stand-in for an add through the API (a writer per add)
+#   add     2 documents onto the merged index of A-D: a small batch (a
+#           writer per add)
+#   api     `tessera serve` on the merged index of A-D, under the object,
+#           taking two adds through POST /api/documents (E, 2 documents,
+#           then F, 2 more, through the writer the first one left open),
+#           then stopped by SIGTERM
 #
 # One traced run of each counts its events and finds its commit point: the
 # WAL sync that ends the catalog transaction of the commit (and, for merge,
-# of the merge).  Every process that touches disk/ afterwards, readers
-# included, runs under the object (in its count mode) so that the image
-# follows it.  Then:
+# of the merge; for api, of the second add).  Every process that touches
+# disk/ afterwards, readers included, runs under the object (in its count
+# mode) so that the image follows it.  Then:
 #
 #   1. Power loss (50 per operation, K drawn from the seed over all events
 #      of the run): crash before event K, restore, and the index must be as
@@ -59,6 +64,29 @@
 #      ends with every document and no orphan file, and a power loss after
 #      it keeps them all (found by check).
 #
+#   4. The server (api; the client is curl, else python3; skipped with a
+#      message when there is neither): power loss before event K (50, K
+#      drawn over the events of its traced run: startup, both adds, the
+#      writer's close at SIGTERM).  Every add answered 201 must be there
+#      after the restore, each batch whole or absent (F never without E),
+#      and when the run's events were the trace's up to K, exactly the
+#      batches whose commit point precedes K; verify sound, every document
+#      found; then the next writer (E and F by `tessera index`) ends with
+#      every document and no orphan file.
+#   5. Disk errors at every I/O event of the server's first add (from its
+#      readiness to its answer: the writer's open, the segment, the
+#      catalog's commit): ENOSPC from K on and EIO at K.  The first add's
+#      answer: 201 (all added), 507 (ENOSPC only: the message names the
+#      full disk, nothing added), 500 (the index failed; no server path in
+#      the body; on a full disk only for a failed WAL sync, whose outcome
+#      is unknown); 201 whenever K follows the commit point.  The second
+#      add: 201 after a single EIO, never on a full disk.  The server exits
+#      0 at SIGTERM; the index as of its last commit (each batch there
+#      exactly when its add answered 201, whole or absent when the outcome
+#      is unknown), verify sound; the next writer (power kept) ends with
+#      every document and no orphan file, and a power loss after it keeps
+#      them all.
+#
 # Each crash or fault is one case.  The cases run in two workers (2 cores).
 # The crash points derive from SEED (default 1): a failure prints the case
 # (operation, mode, K), and the same SEED replays the same cases exactly.
@@ -68,8 +96,10 @@
 #
 # Environment: TESSERA_BIN, DROUNDTRIP_BIN (build/tests/discover_roundtrip),
 # CC, TMPDIR, TSR_PL_CRASHES (per operation, default 50), TSR_PL_KILLS
-# (per operation, default 20), TSR_PL_ONLY (a pattern, grep -x: only the
-# cases it matches, e.g. 'fault eio 0 60'; TSR_KEEP=1 keeps the folder).
+# (per operation, default 20), TSR_PL_API_CRASHES (the server's power
+# losses, default 50), TSR_PL_ONLY (a pattern, grep -x: only the
+# cases it matches, e.g. 'fault eio 0 60', 'crash api 30', 'apifault enospc
+# 1 38'; TSR_KEEP=1 keeps the folder).
 # Ends with "N passed, N failed".
 
 set -u
@@ -136,6 +166,11 @@ cat A.jsonl B.jsonl >AB.jsonl
 cat A.jsonl B.jsonl C.jsonl >ABC.jsonl
 cat ABC.jsonl D.jsonl >ABCD.jsonl
 cat ABCD.jsonl E.jsonl >ABCDE.jsonl
+# the API cases: E then F, two requests
+sed -n 51,52p corpus.jsonl >F.jsonl
+cat E.jsonl F.jsonl >EF.jsonl
+cat ABCDE.jsonl F.jsonl >ABCDEF.jsonl
+cat ABCD.jsonl F.jsonl >ABCDF.jsonl
 
 # A baseline is a folder whose copy becomes disk/ (with ix/ the index).
 mkdir -p base/create base/append base/merge base/add
@@ -156,18 +191,20 @@ fi
 # prep OP: disk/ := a copy of OP's baseline, all of it durable; the logs
 # of the last case removed
 prep() {
-    rm -rf disk img ./*.log log*.txt out*.txt next.txt
+    rm -rf disk img ./*.log log*.txt out*.txt next.txt r[12].* srv.*
     cp -R "$work/base/$1" disk && "$cs" init disk img
 }
 
 # The operations: input, documents before and after the commit, probe files
 # of the documents before and after (all must be found), segments before,
 # after the commit, after the merge.
-op_input() { case $1 in create) echo A ;; append) echo B ;; merge) echo D ;; add) echo E ;; esac; }
-op_before() { case $1 in create) echo 0 ;; append) echo 12 ;; merge) echo 36 ;; add) echo 48 ;; esac; }
-op_after() { case $1 in create) echo 12 ;; append) echo 24 ;; merge) echo 48 ;; add) echo 50 ;; esac; }
-op_pbefore() { case $1 in create) echo "" ;; append) echo A ;; merge) echo ABC ;; add) echo ABCD ;; esac; }
-op_pafter() { case $1 in create) echo A ;; append) echo AB ;; merge) echo ABCD ;; add) echo ABCDE ;; esac; }
+# (api: the server's two requests, E then F, onto add's baseline; its next
+# writer indexes both.)
+op_input() { case $1 in create) echo A ;; append) echo B ;; merge) echo D ;; add) echo E ;; api) echo EF ;; esac; }
+op_before() { case $1 in create) echo 0 ;; append) echo 12 ;; merge) echo 36 ;; add|api) echo 48 ;; esac; }
+op_after() { case $1 in create) echo 12 ;; append) echo 24 ;; merge) echo 48 ;; add) echo 50 ;; api) echo 52 ;; esac; }
+op_pbefore() { case $1 in create) echo "" ;; append) echo A ;; merge) echo ABC ;; add|api) echo ABCD ;; esac; }
+op_pafter() { case $1 in create) echo A ;; append) echo AB ;; merge) echo ABCD ;; add) echo ABCDE ;; api) echo ABCDEF ;; esac; }
 
 # ---- traces: events and commit points --------------------------------------
 
@@ -221,6 +258,147 @@ for op in create append merge add; do
     echo "trace $op: $1 events, $2 of them I/O; commit point at event $3 (I/O $4)," \
         "merge point at $5 (I/O $6)"
 done
+
+# ---- the server: API adds ---------------------------------------------------
+#
+# `tessera serve` under the object, one worker, no timed refresh (so that its
+# events come in the same order every run: the startup's reader, then each
+# add's writer, commit and refresh, then the writer's close at SIGTERM), and
+# a client (curl, else python3) that sends it two adds: E, then F (the
+# writer of the first kept open for the second).  The trace gives the
+# events, the commit points of the two adds (the "commit" and "merge" points
+# of trace_points: the first and the second segment placed) and the I/O
+# events of the first add (from the server's readiness to its answer).
+
+printf 'powerloss-key-%s\n' "$$" >key && chmod 600 key
+apikey=$(cat key)
+if command -v curl >/dev/null 2>&1; then
+    client=curl
+elif command -v python3 >/dev/null 2>&1; then
+    client=python3
+    cat >post.py <<'PY'
+import sys, urllib.request, urllib.error
+port, key, path, out = sys.argv[1:5]
+req = urllib.request.Request("http://127.0.0.1:%s/api/documents" % port, data=open(path, "rb").read(),
+                             headers={"X-API-Key": key, "Content-Type": "application/x-ndjson"})
+code, hdr, body = "000", "", b""
+try:
+    r = urllib.request.urlopen(req, timeout=30)
+    code, hdr, body = str(r.status), str(r.headers), r.read()
+except urllib.error.HTTPError as e:
+    code, hdr, body = str(e.code), str(e.headers), e.read()
+except Exception:
+    pass
+open(out + ".json", "wb").write(body)
+open(out + ".hdr", "w").write(hdr)
+open(out + ".code", "w").write(code)
+PY
+else
+    client=""
+fi
+
+# alive PID: the process runs (not a zombie)
+alive() {
+    { read -r _stat </proc/"$1"/stat; } 2>/dev/null || return 1
+    case $_stat in *") Z "* | *") X "*) return 1 ;; esac
+    return 0
+}
+
+# serve MODE K: `tessera serve` on disk/ix under the simulator (MODE and K
+# as for sim, $sticky too), in the background as $srv; 0 once it serves
+# ($port set), 1 if it died first.  Its log goes to srv.err.
+serve() {
+    : >srv.err
+    port=""
+    (exec env LD_PRELOAD="$so" CRASHSIM_ROOT="$PWD/disk" CRASHSIM_IMAGE="$PWD/img" \
+        CRASHSIM_MODE="$1" CRASHSIM_AT="$2" CRASHSIM_STICKY="${sticky:-0}" \
+        CRASHSIM_LOG="$PWD/log.txt" "$T" serve --db disk/ix --listen 127.0.0.1:0 \
+        --api-key-file "$work/key" --threads 1 --quiet --refresh 0 \
+        </dev/null >srv.out 2>srv.err) &
+    srv=$!
+    _i=0
+    while [ $_i -lt 2000 ]; do
+        port=$(sed -n 's|.* on http://127\.0\.0\.1:\([0-9][0-9]*\)/.*|\1|p' srv.err)
+        [ -n "$port" ] && return 0
+        alive "$srv" || return 1
+        sleep 0.01
+        _i=$((_i + 1))
+    done
+    return 1
+}
+
+# unserve: SIGTERM to the server, and its exit status in $srv_st (137 when
+# the simulator killed it); SIGKILL after 20 s
+unserve() {
+    kill -TERM "$srv" 2>/dev/null
+    _i=0
+    while alive "$srv" && [ $_i -lt 2000 ]; do
+        sleep 0.01
+        _i=$((_i + 1))
+    done
+    kill -KILL "$srv" 2>/dev/null
+    wait "$srv"
+    srv_st=$?
+    srv=""
+}
+
+# post N FILE: FILE's JSON Lines added through the API as request N: the
+# status in rN.code (000: no answer), the body in rN.json, headers in rN.hdr
+post() {
+    echo 000 >"r$1.code"
+    : >"r$1.json"
+    : >"r$1.hdr"
+    [ -n "$port" ] || return 0
+    if [ "$client" = curl ]; then
+        curl -s -m 30 -o "r$1.json" -D "r$1.hdr" -w '%{http_code}' -H "X-API-Key: $apikey" \
+            -H 'Content-Type: application/x-ndjson' --data-binary "@$2" \
+            "http://127.0.0.1:$port/api/documents" >"r$1.code" 2>/dev/null
+    else
+        python3 "$work/post.py" "$port" "$apikey" "$2" "r$1"
+    fi
+}
+
+# io_at LOG L: the number of the last I/O event among the first L lines
+io_at() {
+    awk -v l="$2" 'NR > l { exit } $1 != "fault" && $2 != "-" { io = $2 } END { print io + 0 }' "$1"
+}
+
+api=0
+if [ -z "$client" ]; then
+    echo "powerloss.sh: API cases SKIPPED: neither curl nor python3"
+else
+    mkdir -p tr-api
+    (
+        cd tr-api && prep add || exit 1
+        serve count 0 || { unserve; echo "server did not start: $(head -c 300 srv.err)" >out.txt; exit 1; }
+        L0=$(wc -l <log.txt)
+        post 1 "$work/E.jsonl"
+        L1=$(wc -l <log.txt)
+        post 2 "$work/F.jsonl"
+        unserve
+        echo "$L0 $L1 $(cat r1.code) $(cat r2.code) $srv_st" >points.txt
+        cat r1.json r2.json srv.err >out.txt
+        n=$(tsr stats --db disk/ix --json 2>/dev/null | sed -n 's/.*"documents":\([0-9]*\).*/\1/p')
+        echo "$n" >docs.txt
+    )
+    read -r L0 L1 c1 c2 st <tr-api/points.txt 2>/dev/null || { L0=0 L1=0 c1=- c2=- st=-; }
+    set -- $(trace_points tr-api/log.txt)
+    N_api=$1 NIO_api=$2 C_api=$3 CIO_api=$4 M_api=$5 MIO_api=$6
+    R0_api=$(io_at tr-api/log.txt "$L0")
+    R1_api=$(io_at tr-api/log.txt "$L1")
+    if [ "$c1 $c2 $st" != "201 201 0" ] || [ "$(cat tr-api/docs.txt)" != 52 ] || [ "$C_api" = 0 ] ||
+        [ "$M_api" = 0 ] || [ "$C_api" -gt "$L1" ] || [ "$R1_api" -le "$R0_api" ]; then
+        tsr_fail "trace of api: answers $c1 $c2, exit $st, $(cat tr-api/docs.txt) documents," \
+            "events $N_api, commit points $C_api and $M_api, first answer after $L1" \
+            "(tr-api/log.txt): $(head -c 300 tr-api/out.txt)"
+    else
+        api=1
+        tsr_ok "trace of api: $N_api events ($NIO_api I/O), commits at $C_api and $M_api"
+    fi
+    echo "trace api: $N_api events, $NIO_api of them I/O; ready after event $L0 (I/O $R0_api);" \
+        "commit points at events $C_api (I/O $CIO_api) and $M_api (I/O $MIO_api);" \
+        "first answer after event $L1 (I/O $R1_api)"
+fi
 [ "$failed" = 0 ] || { echo "$passed passed, $failed failed"; exit 1; }
 
 # ---- checks -----------------------------------------------------------------
@@ -379,15 +557,152 @@ case_fault() {
     look 48 - ABCD 0
 }
 
-# run_case LINE: one case ("crash OP K", "kill OP K", "fault MODE STICKY K")
+# present_ef: _ne and _nf, how many documents of E and of F, checked
+# against disk/ix (one check of EF.jsonl, whose lines it answers in order),
+# find themselves (their id as a source)
+present_ef() {
+    tsr check --db disk/ix --jsonl "$work/EF.jsonl" --json >ef.out 2>/dev/null
+    set -- $(awk '{ id = $0; sub(/^\{"id":"/, "", id); sub(/".*/, "", id)
+                    f = index($0, "\"source\":{\"id\":\"" id "\"") > 0
+                    if (NR <= 2) e += f; else g += f } END { print e + 0, g + 0 }' ef.out)
+    _ne=$1 _nf=$2
+}
+
+# probe_of NE NF: the probe file of ABCD with E and F when present (2)
+probe_of() {
+    _p=ABCD
+    [ "$1" = 2 ] && _p=${_p}E
+    [ "$2" = 2 ] && _p=${_p}F
+    echo "$_p"
+}
+
+# crash api K: power loss before event K of a server that takes two adds
+# (E, then F); every add answered 201 must be there, each batch whole or
+# absent, and, when the run's events are the trace's up to K, exactly the
+# batches whose commit point precedes K
+case_api_crash() {
+    prep add || { why="prep failed"; return; }
+    serve crash "$1"
+    post 1 "$work/E.jsonl"
+    post 2 "$work/F.jsonl"
+    unserve
+    [ "$srv_st" -eq 137 ] || why="$why server exit $srv_st, wanted 137 (killed at the event);"
+    _c1=$(cat r1.code) _c2=$(cat r2.code)
+    case "$_c1 $_c2" in
+    "000 000" | "201 000" | "201 201") ;;
+    *) why="$why answers $_c1 $_c2 (wanted 201 or none, in order): $(head -c 200 r1.json r2.json);" ;;
+    esac
+    "$cs" restore disk img || why="$why restore failed;"
+    _k=$(($1 - 1))
+    head -n "$_k" "$work/tr-api/log.txt" >exp.log
+    grep -v '^fault' log.txt | head -n "$_k" >got.log
+    present_ef
+    case "$_ne $_nf" in
+    "0 0" | "2 0" | "2 2") ;;
+    *) why="$why documents of E and F found: $_ne and $_nf (a batch in part, or F without E);" ;;
+    esac
+    if cmp -s exp.log got.log; then
+        _we=0 _wf=0
+        [ "$1" -gt "$C_api" ] && _we=2
+        [ "$1" -gt "$M_api" ] && _wf=2
+        [ "$_ne $_nf" = "$_we $_wf" ] ||
+            why="$why found $_ne of E and $_nf of F, wanted $_we and $_wf (commit points $C_api, $M_api);"
+    else
+        diverged=$((diverged + 1))
+    fi
+    echo "$_c1 $_c2 $_ne $_nf" >>"$work/apicrash.txt"
+    [ "$_c1" = 201 ] && [ "$_ne" != 2 ] && why="$why the first add answered 201 but is lost;"
+    [ "$_c2" = 201 ] && [ "$_nf" != 2 ] && why="$why the second add answered 201 but is lost;"
+    look $((48 + _ne + _nf)) - "$(probe_of "$_ne" "$_nf")" 0
+    next_writer api
+}
+
+# api_answer N MODE UNKNOWN: request N's answer under a fault MODE: 201
+# (all added; a warning in the body comes with its header), 507 (ENOSPC:
+# nothing added; the message names the full disk), 500 (the index failed; no server path in the body);
+# sets _d: 2 (its batch must be there), 0 (must not), u (either: a commit
+# of unknown outcome, UNKNOWN=1)
+api_answer() {
+    _code=$(cat "r$1.code")
+    _d=0
+    case $_code in
+    201)
+        _d=2
+        grep -q '"added":2' "r$1.json" || why="$why request $1: 201 without added 2: $(head -c 200 "r$1.json");"
+        if grep -q '"warning"' "r$1.json" && ! grep -qi '^Warning: 199' "r$1.hdr"; then
+            why="$why request $1: a warning without its header;"
+        fi
+        ;;
+    507)
+        [ "$2" = enospc ] || why="$why request $1: 507 for $2;"
+        grep -q 'disk is full\|no space left' "r$1.json" || why="$why request $1: 507 that does not name the full disk: $(head -c 200 "r$1.json");"
+        ;;
+    500)
+        [ "$3" = 1 ] && _d=u
+        # on a full disk only a failed sync, whose outcome is unknown
+        [ "$2" = enospc ] && [ "$3" != 1 ] && why="$why request $1: 500 on a full disk: $(head -c 200 "r$1.json");"
+        ;;
+    *) why="$why request $1: status $_code: $(head -c 200 "r$1.json");" ;;
+    esac
+    case $_code in
+    5*) grep -q "disk/ix\|seg-0\|catalog\.sqlite\|$work" "r$1.json" &&
+            why="$why request $1: a server path in the answer: $(head -c 200 "r$1.json");" ;;
+    esac
+}
+
+# apifault MODE STICKY K: the first add's I/O event K (counted in the whole
+# server run) fails with MODE, and every later one too when STICKY=1; the
+# second add comes after it
+case_api_fault() {
+    prep add || { why="prep failed"; return; }
+    sticky=$2
+    serve "$1" "$3" || why="$why server did not start: $(head -c 200 srv.err);"
+    sticky=0
+    post 1 "$work/E.jsonl"
+    post 2 "$work/F.jsonl"
+    unserve
+    [ "$srv_st" -eq 0 ] || why="$why server exit $srv_st, wanted 0: $(tail -c 200 srv.err);"
+    _u=0
+    grep -q 'outcome unknown' srv.err && _u=1
+    api_answer 1 "$1" $_u
+    _d1=$_d
+    api_answer 2 "$1" $_u
+    _d2=$_d
+    # a fault after the first add's commit point cannot undo it; after an
+    # EIO the disk works again, and the second add must succeed; on a disk
+    # that stays full it must fail
+    [ "$3" -gt "$CIO_api" ] && [ "$_d1" != 2 ] && why="$why fault after the commit point (I/O $CIO_api) but not 201;"
+    [ "$1" = eio ] && [ "$_d2" != 2 ] && why="$why the second add after a single EIO: $(cat r2.code);"
+    [ "$1" = enospc ] && [ "$_d2" = 2 ] && why="$why the second add succeeded on a full disk;"
+    echo "$1 $(cat r1.code) $(cat r2.code) $_u" >>"$work/apicodes.txt"
+    present_ef
+    case "$_d1:$_ne" in
+    2:2 | 0:0 | u:0 | u:2) ;;
+    *) why="$why first add answered $(cat r1.code), $_ne of its 2 documents there;" ;;
+    esac
+    case "$_d2:$_nf" in
+    2:2 | 0:0 | u:0 | u:2) ;;
+    *) why="$why second add answered $(cat r2.code), $_nf of its 2 documents there;" ;;
+    esac
+    look $((48 + _ne + _nf)) - "$(probe_of "$_ne" "$_nf")" 0
+    _o=$(orphans)
+    [ -n "$_o" ] && echo "$_o" >>"$work/orphans-api.txt"
+    next_writer api
+    "$cs" restore disk img || why="$why restore failed;"
+    look 52 - ABCDEF 0
+}
+
+# run_case LINE: one case ("crash OP K", "kill OP K", "fault MODE STICKY K",
+# "crash api K", "apifault MODE STICKY K")
 run_case() {
     why=""
     set -- $1
     _name="$*"
     case $1 in
-    crash) case_crash "$2" "$3" ;;
+    crash) if [ "$2" = api ]; then case_api_crash "$3"; else case_crash "$2" "$3"; fi ;;
     kill) case_kill "$2" "$3" ;;
     fault) case_fault "$2" "$3" "$4" ;;
+    apifault) case_api_fault "$2" "$3" "$4" ;;
     esac
     if [ -z "$why" ]; then
         echo "ok   $_name"
@@ -395,7 +710,7 @@ run_case() {
         echo "FAIL $_name (seed $seed):$why"
         # what it did, for TSR_KEEP=1
         _keep=$work/fail-$(echo "$_name" | tr ' ' '-')
-        mkdir -p "$_keep" && cp -R ./*.txt ./*.log disk "$_keep" 2>/dev/null
+        mkdir -p "$_keep" && cp -R ./*.txt ./*.log r[12].* srv.* disk "$_keep" 2>/dev/null
     fi
 }
 
@@ -439,7 +754,22 @@ while [ $k -le "$NIO_merge" ]; do
     echo "fault eio 0 $k"
     k=$((k + 1))
 done >>cases.txt
+# the server: power losses at K drawn over its run's events; ENOSPC (from K
+# on) and EIO (at K) at each I/O event of its first add, from its readiness
+# to its answer (the writer's open, the segment, the catalog's commit)
+if [ "$api" = 1 ]; then
+    for k in $(sample "$N_api" "${TSR_PL_API_CRASHES:-50}" 21); do echo "crash api $k"; done
+    k=$((R0_api + 1))
+    while [ $k -le "$R1_api" ]; do
+        echo "apifault enospc 1 $k"
+        echo "apifault eio 0 $k"
+        k=$((k + 1))
+    done
+fi >>cases.txt
 : >orphans.txt
+: >orphans-api.txt
+: >apicodes.txt
+: >apicrash.txt
 if [ -n "${TSR_PL_ONLY:-}" ]; then
     grep -x "$TSR_PL_ONLY" cases.txt >only.txt
     mv only.txt cases.txt
@@ -448,6 +778,7 @@ fi
 # two workers, each with its own folder, take every other case
 absent=0
 unknown=0
+diverged=0
 for w in 0 1; do
     mkdir -p "w$w"
     (
@@ -458,6 +789,7 @@ for w in 0 1; do
         done <mine.txt
         echo "absent $absent" >absent.txt
         echo "unknown $unknown" >unknown.txt
+        echo "diverged $diverged" >diverged.txt
     ) >"w$w.out" 2>&1 &
 done
 wait
@@ -472,9 +804,11 @@ for w in 0 1; do
     _want=$(awk -v w=$w 'NR % 2 == w' cases.txt | wc -l)
     [ "$_lines" = "$_want" ] || tsr_fail "worker $w reported $_lines of $_want cases: $(tail -n 3 "w$w.out")"
 done
-ncr=$(grep -c '^crash' cases.txt)
+ncr=$(grep '^crash' cases.txt | grep -vc '^crash api ')
 nki=$(grep -c '^kill' cases.txt)
 nfa=$(grep -c '^fault' cases.txt)
+napi=$(grep -c '^crash api ' cases.txt)
+nafa=$(grep -c '^apifault' cases.txt)
 echo "powerloss: $ncr power losses and $nki kills followed by a power loss" \
     "(create $N_create events, append $N_append, merge $N_merge, add $N_add);" \
     "$nfa faults (ENOSPC and EIO at each of the merge run's $NIO_merge I/O events)," \
@@ -483,5 +817,16 @@ echo "powerloss: $ncr power losses and $nki kills followed by a power loss" \
     "a commit of unknown outcome (a failed WAL sync);" \
     "crashes before create's commit left no index $(cat w0/absent.txt w1/absent.txt 2>/dev/null |
         awk '{ s += $2 } END { print s + 0 }') times; $(( $(date +%s) - t0 )) s"
+[ "$api" = 1 ] && echo "powerloss api: $napi power losses of a server taking two adds" \
+    "($N_api events, commits at $C_api and $M_api; runs that left the trace's order before" \
+    "the crash: $(cat w0/diverged.txt w1/diverged.txt 2>/dev/null | awk '{ s += $2 } END { print s + 0 }'));" \
+    "$nafa faults (ENOSPC and EIO at each of the first add's I/O events, $((R0_api + 1))-$R1_api):" \
+    "answers of the first/second add: $(awk '{ a[$1 " " $2 "/" $3]++ } END { for (k in a) print k, a[k] }' \
+        apicodes.txt | sort | tr '\n' ',' | sed 's/,$//; s/,/, /g');" \
+    "$(awk '$4 == 1' apicodes.txt | wc -l) a commit of unknown outcome, $(wc -l <orphans-api.txt) left orphan files;" \
+    "the power losses: answers of the first/second add $(awk '{ a[$1 "/" $2]++ } END { for (k in a) print k, a[k] }' \
+        apicrash.txt | sort | tr '\n' ',' | sed 's/,$//; s/,/, /g'), batches E/F found after it" \
+    "$(awk '{ a[$3 "/" $4]++ } END { for (k in a) print k, a[k] }' apicrash.txt | sort | tr '\n' ',' |
+        sed 's/,$//; s/,/, /g')"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
