@@ -64,9 +64,11 @@ fi
 
 # ---- 1. API ---------------------------------------------------------------
 mkdir "$work/api"
-# the mmap-failing shim of one case (skipped when it cannot be built)
+# the mmap-failing shim of one case (skipped when it cannot be built, and
+# under AddressSanitizer, whose runtime must be the first preloaded library)
 failmap=""
-if ${CC:-cc} -shared -fPIC -o "$work/failmap.so" "$here/failmap.c" -ldl 2>/dev/null; then
+if ! ldd "$bin" 2>/dev/null | grep -q libasan &&
+   ${CC:-cc} -shared -fPIC -o "$work/failmap.so" "$here/failmap.c" -ldl 2>/dev/null; then
     failmap=$work/failmap.so
 fi
 timeout 400 python3 "$here/api_test.py" --tessera "$bin" --work "$work/api" \
