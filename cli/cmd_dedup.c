@@ -54,13 +54,13 @@ static const char dedup_help[] =
 "Measures (--measure):\n"
 "  aligned      (default) the share of the shorter document's words that the\n"
 "               aligner matches to the other in exact runs of 3 or more words,\n"
-"               and of its figures (words with a digit) found in the other:\n"
+"               and of its figures (numbers as written) found in the other:\n"
 "               the smaller of the two.  A copy with words changed, a\n"
 "               paragraph dropped or a byline added keeps both high; two texts\n"
 "               that share only a template (\"Oper shr 35 cts vs 34 cts ...\")\n"
 "               differ in their figures and match in short runs.  Default\n"
 "               threshold 0.8.  Candidates: word 3-gram signatures at\n"
-"               estimated Jaccard 0.25 (--candidate).  Each document's words\n"
+"               estimated Jaccard 0.3 (--candidate).  Each document's words\n"
 "               are kept compactly (2 bytes a word) in an unlinked temporary\n"
 "               file in $TMPDIR for the candidates' scores.  Every dropped\n"
 "               document scores at least the threshold with the document\n"
@@ -84,7 +84,8 @@ static const char dedup_help[] =
 "                          default 0.8 (aligned, jaccard), 0.7 (containment)\n"
 "      --candidate J       aligned, containment: the estimated Jaccard of the\n"
 "                          signatures from which a pair is verified (default\n"
-"                          0.25); lower finds more at more cost\n"
+"                          0.3); lower finds more at more cost (a text held\n"
+"                          whole by one over 1/J times its size is not found)\n"
 "      --shingle N         words per shingle of the signatures (default 3;\n"
 "                          jaccard: 5)\n"
 "      --perm K            MinHash values per document (default 128)\n"
@@ -367,6 +368,8 @@ static void *pass1_worker(void *arg)
     dd_state *s = arg;
     tsr_error e = { 0 };
     const size_t perm = (size_t)s->o.perm;
+    unsigned char *pack_buf = NULL;
+    size_t pack_cap = 0;
     for (;;) {
         cli_batch *bt = NULL;
         pthread_mutex_lock(&s->mu);
@@ -401,7 +404,12 @@ static void *pass1_worker(void *arg)
         size_t pbytes = 0;
         for (size_t i = 0; packed && i < n; i++)
             pbytes += tsr_dedup_pack_bound(cli_batch_doc(bt, i)->text_len);
-        w.pack = packed ? malloc(pbytes + 1) : NULL;
+        /* the compact forms' buffer is kept from batch to batch */
+        if (packed && pbytes + 1 > pack_cap) {
+            unsigned char *nb = realloc(pack_buf, pbytes + 1);
+            if (nb) { pack_buf = nb; pack_cap = pbytes + 1; }
+        }
+        w.pack = packed && pbytes + 1 <= pack_cap ? pack_buf : NULL;
         w.poff = malloc((n + 1) * sizeof *w.poff);
         int st = (w.sig && w.has && w.match && w.jac && w.score && w.poff &&
                   (w.pack || !packed)) ? TSR_OK : TSR_ERR_NOMEM;
@@ -480,9 +488,10 @@ static void *pass1_worker(void *arg)
         pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
         free(w.sig); free(w.has); free(w.match); free(w.jac); free(w.score);
-        free(w.pack); free(w.poff);
+        free(w.poff);
         cli_batch_free(bt);
     }
+    free(pack_buf);
     return NULL;
 }
 

@@ -37,7 +37,9 @@
  *
  * tsr_dedup_verify scores every candidate pair (dedup_verify.c) on
  * o->threads threads, in order of their first document, whose compact
- * form is read once for all its pairs (pread: any thread, no lock).  Pairs
+ * form is read once for all its pairs (pread: any thread, no lock; read in
+ * place from a mapping instead, the forms cost the same and the resident
+ * size grew by the spool).  Pairs
  * with equal signatures (equal sets of shingles) score 1 unread: exact
  * copies, the bulk of real duplicates, cost nothing more.
  *
@@ -91,9 +93,9 @@ enum { DD_NONE, DD_PENDING, DD_DONE };
 
 /* The banding of the measures that read texts: a pair of Jaccard
  * o->candidate + DD_CAND_MARGIN is a candidate with probability DD_CAND_P
- * (21 bands of 2 rows for the default 0.25). */
+ * (14 bands of 2 rows for the default 0.3). */
 #define DD_CAND_MARGIN 0.2
-#define DD_CAND_P 0.99
+#define DD_CAND_P 0.98
 
 /* Bytes of compact forms buffered before a write to the spool. */
 #define DD_SPOOL_BUF ((size_t)1 << 20)
@@ -147,7 +149,7 @@ int tsr_dedup_create(const tsr_dedup_opts *o, tsr_dedup **out, tsr_error *err)
         if (rc != TSR_OK) { free(d); return rc; }
     } else if (d->o.bands == 0) {
         /* bands of 2 rows, as many as a pair of Jaccard candidate + 0.2
-         * needs to share one with probability 0.99 (DD_CAND_*): the
+         * needs to share one with probability 0.98 (DD_CAND_*): the
          * candidate floor, not the datasketch rule's middle of the curve,
          * decides, and the cheapest bands that reach it win */
         const double sj = o->candidate + DD_CAND_MARGIN, p = 1.0 - sj * sj;
@@ -275,14 +277,18 @@ int tsr_dedup_add_packed(tsr_dedup *d, const uint16_t *sig, uint64_t length,
     if (d->spool < 0) TSR_FORWARD(dd_spool_open(d, err));
     if (d->off.n == 0 && tsr_vec_push(&d->off, 0)) TSR_CHECK_ALLOC(NULL, err);
     if (tsr_vec_reserve(&d->off, 1)) TSR_CHECK_ALLOC(NULL, err);
-    if (d->wbuf.n + pack_len > DD_SPOOL_BUF && d->wbuf.n > 0)
+    /* forms start at multiples of 4: read into a malloc'ed buffer, their
+     * uint32_t hashes are aligned */
+    const size_t padded = (pack_len + 3) & ~(size_t)3;
+    if (d->wbuf.n + padded > DD_SPOOL_BUF && d->wbuf.n > 0)
         TSR_FORWARD(dd_spool_flush(d, err));
-    if (tsr_vec_reserve(&d->wbuf, pack_len)) TSR_CHECK_ALLOC(NULL, err);
+    if (tsr_vec_reserve(&d->wbuf, padded)) TSR_CHECK_ALLOC(NULL, err);
     TSR_FORWARD(dd_add(d, sig, length, date, err));
     memcpy(d->wbuf.a + d->wbuf.n, pack, pack_len);
-    d->wbuf.n += pack_len;
+    memset(d->wbuf.a + d->wbuf.n + pack_len, 0, padded - pack_len);
+    d->wbuf.n += padded;
     /* off[i] is where document i starts, off[i + 1] where it ends */
-    d->off.a[d->off.n] = d->off.a[d->off.n - 1] + pack_len;
+    d->off.a[d->off.n] = d->off.a[d->off.n - 1] + padded;
     d->off.n++;
     return TSR_OK;
 }
@@ -425,11 +431,31 @@ static int dd_nthreads(const tsr_dedup *d, size_t units)
 /* One band: bucket pairs that pass the signature test, into *joins (a, b,
  * a, b, ...: to join now; Jaccard) or *cand (DD_PAIR, to verify; the
  * measures that read texts). */
+/* Whether two signatures estimate a Jaccard of at least `floor`.  With
+ * `early` (floor below 0.5, perm 128 or more), the first 64 values decide
+ * a pair that is clearly below: fewer than 64 floor - 3.5 sd of them equal
+ * (a pair at the floor has that few once in 4,000, one above it less
+ * often), which spares the other half of two signatures met at random. */
+static int dd_passes(const tsr_dedup *d, uint32_t a, uint32_t b, double floor, int early)
+{
+    const uint16_t *x = dd_sig(d, a), *y = dd_sig(d, b);
+    if (early) {
+        const double mean = 64 * floor, sd = sqrt(64 * floor * (1 - floor));
+        if (tsr_minhash_jaccard(x, y, 64) * 64 < mean - 3.5 * sd)
+            return 0;
+    }
+    return tsr_minhash_jaccard(x, y, d->o.perm) >= floor;
+}
+
+/* Buckets larger than this are crowds (see dd_band). */
+#define DD_CROWD 16
+
 static int dd_band(tsr_dedup *d, dd_entry *e, size_t m, dd_entry *tmp,
                    dd_pairs *joins, dd_keys *cand, uint64_t *cmp)
 {
     const int texts = d->o.measure != TSR_MEASURE_JACCARD;
     const double floor = texts ? d->o.candidate : d->o.threshold;
+    const int early = texts && floor < 0.5 && d->o.perm >= 128;
     dd_radix(e, tmp, m);
     for (size_t i = 0; i < m;) {
         size_t j = i + 1;
@@ -437,12 +463,16 @@ static int dd_band(tsr_dedup *d, dd_entry *e, size_t m, dd_entry *tmp,
         /* bucket e[i..j): radix sort is stable, so docs ascend */
         for (size_t k = i + 1; k < j; k++) {
             uint32_t a = e[i].doc, b = e[k].doc;
+            if (k + 1 < j) __builtin_prefetch(dd_sig(d, e[k + 1].doc));
             (*cmp)++;
-            int ok = tsr_minhash_jaccard(dd_sig(d, a), dd_sig(d, b), d->o.perm) >= floor;
-            if (!ok && k > i + 1) {
+            int ok = dd_passes(d, a, b, floor, early);
+            /* the previous document too, but (with the measures that read
+             * texts) not in a crowd that a common shingle made, where it
+             * is as unrelated as the first: other bands find the pair */
+            if (!ok && k > i + 1 && !(early && j - i > DD_CROWD)) {
                 a = e[k - 1].doc;
                 (*cmp)++;
-                ok = tsr_minhash_jaccard(dd_sig(d, a), dd_sig(d, b), d->o.perm) >= floor;
+                ok = dd_passes(d, a, b, floor, early);
             }
             if (!ok) continue;
             if (!texts) {
@@ -659,11 +689,11 @@ static int dd_load(tsr_dedup *d, uint32_t doc, unsigned char **buf, size_t *cap,
                    tsr_error *err)
 {
     const uint64_t off = d->off.a[doc], len = d->off.a[doc + 1] - off;
-    if (len + 2 > *cap) {
-        unsigned char *b = realloc(*buf, (size_t)len + 2);
+    if (len + 4 > *cap) {
+        unsigned char *b = realloc(*buf, (size_t)len + 4);
         TSR_CHECK_ALLOC(b, err);
         *buf = b;
-        *cap = (size_t)len + 2;
+        *cap = (size_t)len + 4;
     }
     size_t got = 0;
     while (got < len) {
@@ -674,7 +704,12 @@ static int dd_load(tsr_dedup *d, uint32_t doc, unsigned char **buf, size_t *cap,
                               r < 0 ? strerror(errno) : "shorter than written");
         got += (size_t)r;
     }
-    return dv_load(t, *buf, (size_t)len, &d->o, err);
+    /* the form, without the padding that follows it */
+    const size_t size = dv_size(*buf, (size_t)len, d->o.measure);
+    if (size == 0 || size > len || len - size > 3)
+        return tsr_seterr(err, TSR_ERR_CORRUPT, "the dedup spool file holds no compact form "
+                          "of document %u", doc);
+    return dv_load(t, *buf, size, &d->o, err);
 }
 
 static void dd_vwork(dd_vrun *v, int main_thread)

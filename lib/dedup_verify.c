@@ -38,8 +38,9 @@
  * together (earnings tables: "Oper shr 35 cts vs 34 cts"), but in prose
  * templates the phrases between slots are long, and 95% of the words may
  * match.  What tells the instances apart is their figures, which a copy
- * keeps.  Figures are numbers as written: words with a digit joined by
- * . , / - or :, so that "0.50" and "51.00" are two figures, not four
+ * keeps.  Figures are numbers as written: words that start or end with a
+ * digit, joined by . , / - or :, so that "0.50" and "51.00" are two
+ * figures, not four
  * pieces of which three recur in "1.00" and "51.50".  The figure share is
  * (f' + 1) / (f + 1) for f figures of which f' are found (as a multiset)
  * in the other text: a text without figures has 1; one figure of two
@@ -123,6 +124,16 @@ void dv_text_free(dv_text *t)
 {
     if (!t) return;
     memset(t, 0, sizeof *t);
+}
+
+size_t dv_size(const void *pack, size_t len, int measure)
+{
+    uint32_t head[3];
+    if (len < DV_PACK_HEAD)
+        return 0;
+    memcpy(head, pack, sizeof head);
+    return DV_PACK_HEAD + 2 * (size_t)head[2] +
+           (measure == TSR_MEASURE_CONTAINMENT ? 4 * (size_t)head[1] : 2 * (size_t)head[0]);
 }
 
 int dv_check(const void *pack, size_t len, int measure)

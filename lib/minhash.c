@@ -66,7 +66,7 @@ int tsr_dedup_opts_measure(tsr_dedup_opts *o, int measure)
         /* EVAL.md (eval/dedup_edited.py) has the figures behind these */
         o->threshold = measure == TSR_MEASURE_ALIGNED ? 0.8 : 0.7;
         o->shingle = 3;
-        o->candidate = 0.25;
+        o->candidate = 0.3;
         break;
     default:
         return TSR_ERR_INVALID;
@@ -323,6 +323,10 @@ uint32_t mh_gram3(const uint16_t *v, size_t n, size_t i)
     return (uint32_t)(x ^ (x >> 31));
 }
 
+/* Texts of up to this many words make their compact forms on the stack
+ * (about 12 KB of it). */
+#define MH_STACK_WORDS 1024
+
 /* Whether the byte between two words joins them into one figure ("1.5",
  * "6-3/8", "51,000", "10:30"). */
 static int mh_joins(unsigned char c)
@@ -333,62 +337,33 @@ static int mh_joins(unsigned char c)
 int mh_pack(const char *text, const tsr_word *w, size_t n, int measure, void *pack,
             size_t *pack_len)
 {
-    unsigned char *p = pack;
+    /* built in buffers of our own, then copied: `pack` may have any
+     * alignment */
     uint32_t head[3] = { (uint32_t)n, 0, 0 };
-    uint16_t *v = (uint16_t *)(void *)(p + DV_PACK_HEAD);
-    uint8_t *fig = malloc(n + 1);
-    if (!fig) return TSR_ERR_NOMEM;
-    if (measure == TSR_MEASURE_CONTAINMENT) {
-        /* the words are not kept: only their 3-grams */
-        v = malloc((n + 1) * sizeof *v);
-        if (!v) { free(fig); return TSR_ERR_NOMEM; }
+    const size_t ng = measure == TSR_MEASURE_CONTAINMENT ? (n == 0 ? 0 : n >= 3 ? n - 2 : 1) : 0;
+    /* words, then figures; a flag per word; grams and their sort buffer:
+     * on the stack for texts of up to MH_STACK_WORDS words (most) */
+    uint16_t sv[2 * MH_STACK_WORDS];
+    uint8_t sfig[MH_STACK_WORDS];
+    uint32_t sg[2 * MH_STACK_WORDS];
+    const int heap = n > MH_STACK_WORDS;
+    uint16_t *v = heap ? malloc((2 * n + 1) * sizeof *v) : sv;
+    uint8_t *fig = heap ? malloc(n + 1) : sfig;
+    uint32_t *g = heap && ng ? malloc(2 * ng * sizeof *g) : sg;
+    if (!v || !fig || !g) {
+        if (heap) { free(v); free(fig); if (g != sg) free(g); }
+        return TSR_ERR_NOMEM;
     }
+    /* a word is part of a figure when it starts or ends with a digit
+     * ("35", "MAY7", "3M", "1987s"; a digit inside only, "H2O", is a
+     * name): two loads a word, no branch */
     for (size_t i = 0; i < n; i++) {
         v[i] = (uint16_t)(w[i].hash >> 48);
-        fig[i] = 0;
-    }
-    /* words with a digit: the digits of the text, eight bytes at a time (a
-     * byte b is a digit when b ^ '0' < 10: "has a byte less than 10",
-     * Anderson's bit hacks), merged with the words (both in text order) */
-    const size_t len = n ? w[n - 1].end : 0;
-    size_t wi = 0, at = 0;
-    for (;; at += 8) {
-        size_t take = 8;
-        if (at + 8 <= len) {
-            uint64_t x;
-            memcpy(&x, text + at, 8);
-            x ^= 0x3030303030303030ull;
-            if (!((x - 0x0A0A0A0A0A0A0A0Aull) & ~x & 0x8080808080808080ull))
-                continue;
-        } else if (at < len) {
-            take = len - at;         /* the tail: byte by byte */
-        } else {
-            break;
-        }
-        for (size_t b = at; b < at + take; b++) {
-            if ((unsigned)((unsigned char)text[b] - '0') >= 10u) continue;
-            while (wi < n && w[wi].end <= b) wi++;
-            if (wi < n && w[wi].begin <= b) fig[wi] = 1;
-        }
+        fig[i] = (uint8_t)(((unsigned)((unsigned char)text[w[i].begin] - '0') < 10u) |
+                           ((unsigned)((unsigned char)text[w[i].end - 1] - '0') < 10u));
     }
     /* the figures as written: such words joined by one of . , / - : */
-    size_t ng = 0, u = 0;
-    uint16_t *f;
-    if (measure == TSR_MEASURE_CONTAINMENT) {
-        ng = n == 0 ? 0 : n >= 3 ? n - 2 : 1;
-        uint32_t *g = (uint32_t *)(void *)(p + DV_PACK_HEAD);
-        uint32_t *tmp = malloc((ng + 1) * sizeof *tmp);
-        if (!tmp) { free(v); free(fig); return TSR_ERR_NOMEM; }
-        for (size_t i = 0; i < ng; i++) g[i] = mh_gram3(v, n, i);
-        mh_sort32(g, ng, tmp);
-        free(tmp);
-        u = ng ? 1 : 0;
-        for (size_t i = 1; i < ng; i++)
-            if (g[i] != g[u - 1]) g[u++] = g[i];
-        f = (uint16_t *)(void *)(g + u);
-    } else {
-        f = v + n;
-    }
+    uint16_t *f = v + n;
     size_t nf = 0;
     for (size_t i = 0; i < n; i++) {
         if (!fig[i]) continue;
@@ -401,12 +376,27 @@ int mh_pack(const char *text, const tsr_word *w, size_t n, int measure, void *pa
         f[nf++] = (uint16_t)(mh_mix(h) >> 48);
     }
     mh_sort16(f, nf);
-    if (measure == TSR_MEASURE_CONTAINMENT) free(v);
-    free(fig);
-    head[1] = (uint32_t)u;
+    unsigned char *p = pack;
+    size_t at_out = DV_PACK_HEAD;
+    if (measure == TSR_MEASURE_CONTAINMENT) {
+        for (size_t i = 0; i < ng; i++) g[i] = mh_gram3(v, n, i);
+        mh_sort32(g, ng, g + ng);
+        size_t u = ng ? 1 : 0;
+        for (size_t i = 1; i < ng; i++)
+            if (g[i] != g[u - 1]) g[u++] = g[i];
+        head[1] = (uint32_t)u;
+        memcpy(p + at_out, g, 4 * u);
+        at_out += 4 * u;
+    } else {
+        memcpy(p + at_out, v, 2 * n);
+        at_out += 2 * n;
+    }
+    memcpy(p + at_out, f, 2 * nf);
+    at_out += 2 * nf;
     head[2] = (uint32_t)nf;
     memcpy(p, head, sizeof head);
-    *pack_len = DV_PACK_HEAD + (measure == TSR_MEASURE_CONTAINMENT ? 4 * u : 2 * n) + 2 * nf;
+    *pack_len = at_out;
+    if (heap) { free(v); free(fig); if (g != sg) free(g); }
     return TSR_OK;
 }
 

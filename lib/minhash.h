@@ -24,8 +24,9 @@ uint64_t mh_band_hash(const uint16_t *sig, int band, int rows);
  * uint32_t (native order: it never leaves the process), the word count n,
  * the 3-gram count g and the figure count f.  A word's value is the top 16
  * bits of its hash (bits 63..48 of tsr_word.hash).  A figure is a number as
- * written: a run of words with an ASCII digit joined by one of . , / - :
- * ("1.5", "6-3/8", "51,000"), its value 16 bits of a hash of its words.
+ * written: a run of words that start or end with an ASCII digit, joined by
+ * one of . , / - : ("1.5", "6-3/8", "51,000", "MAY7"), its value 16 bits
+ * of a hash of its words.
  *   aligned:      g = 0, then the n word values, in order, then the f
  *                 figure values, ascending, repeats kept;
  *   containment:  g uint32_t hashes (mh_gram3) of the distinct word
@@ -34,7 +35,8 @@ uint64_t mh_band_hash(const uint16_t *sig, int band, int rows);
 #define DV_PACK_HEAD 12
 
 /* The compact form for `measure` of the words w[0, n) of `text` into
- * pack (room: tsr_dedup_pack_bound); TSR_OK or TSR_ERR_NOMEM. */
+ * pack (room: tsr_dedup_pack_bound; any alignment); TSR_OK or
+ * TSR_ERR_NOMEM. */
 int mh_pack(const char *text, const tsr_word *w, size_t n, int measure, void *pack,
             size_t *pack_len);
 
@@ -58,10 +60,15 @@ typedef struct dv_work dv_work;
 dv_work *dv_work_new(void);    /* NULL when out of memory */
 void dv_work_free(dv_work *w);
 
+/* The size of the compact form at pack, as its head says (0 when len is
+ * too short to hold a head). */
+size_t dv_size(const void *pack, size_t len, int measure);
+
 /* Whether pack[0, len) is a well-formed compact form for `measure`. */
 int dv_check(const void *pack, size_t len, int measure);
 
-/* t := the compact form pack[0, len) of a corpus of measure o->measure.
+/* t := the compact form pack[0, len) of a corpus of measure o->measure
+ * (pack aligned for uint32_t: the spool keeps forms at multiples of 4).
  * TSR_ERR_FORMAT for one that is not such a form, TSR_ERR_NOMEM. */
 int dv_load(dv_text *t, const void *pack, size_t len, const tsr_dedup_opts *o,
             tsr_error *err);

@@ -533,7 +533,7 @@ static void test_measures(void)
     oa = oc = oj;
     tsr_dedup_opts_measure(&oa, TSR_MEASURE_ALIGNED);
     tsr_dedup_opts_measure(&oc, TSR_MEASURE_CONTAINMENT);
-    CHECK(oa.threshold == 0.8 && oa.shingle == 3 && oa.candidate == 0.25);
+    CHECK(oa.threshold == 0.8 && oa.shingle == 3 && oa.candidate == 0.3);
     CHECK(oc.threshold == 0.7 && oj.threshold == 0.8 && oj.shingle == 5);
     CHECK(tsr_dedup_opts_measure(&oj, 7) == TSR_ERR_INVALID);
     CHECK(!strcmp(tsr_measure_name(TSR_MEASURE_ALIGNED), "aligned") && !tsr_measure_name(9));
