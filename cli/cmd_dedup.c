@@ -1269,9 +1269,9 @@ int cmd_dedup(int argc, char **argv)
             tsr_dedup_get_counts(s.d, &k);
             fprintf(stderr, "\n%s: dedup: %s, threshold %.2f; candidates: %d-word shingles, "
                     "Jaccard %.2f, %d values = %d bands x %d rows: %llu bucket pairs, %llu "
-                    "candidates, of them %llu with equal signatures and %llu scored; %llu "
-                    "documents joined; read+hash %.1f s, bands %.1f s, verify %.1f s, write "
-                    "%.1f s\n",
+                    "candidates, of them %llu with equal signatures and %llu scored (the "
+                    "others not needed); %llu documents joined; read+hash %.1f s, bands %.1f "
+                    "s, verify %.1f s, write %.1f s\n",
                     cli_prog, tsr_measure_name(s.o.measure), s.o.threshold, s.o.shingle,
                     s.o.candidate, s.o.perm, b, r, (unsigned long long)k.band_pairs,
                     (unsigned long long)k.candidates,

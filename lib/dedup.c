@@ -35,8 +35,9 @@
  * Jaccard reaches it is a candidate, kept in `pend`, which is sorted and
  * made unique after the bands.
  *
- * tsr_dedup_verify scores every candidate pair (dedup_verify.c) on
- * o->threads threads, in order of their first document, whose compact
+ * tsr_dedup_verify scores the candidate pairs whose scores can matter
+ * (dd_make_clusters; dedup_verify.c) on o->threads threads, in runs of one
+ * first document, whose compact
  * form is read once for all its pairs (pread: any thread, no lock; read in
  * place from a mapping instead, the forms cost the same and the resident
  * size grew by the spool).  Pairs
@@ -71,6 +72,7 @@
 #include "common/common.h"
 #include "minhash.h"
 
+#include <assert.h>
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
@@ -463,7 +465,10 @@ static int dd_band(tsr_dedup *d, dd_entry *e, size_t m, dd_entry *tmp,
         /* bucket e[i..j): radix sort is stable, so docs ascend */
         for (size_t k = i + 1; k < j; k++) {
             uint32_t a = e[i].doc, b = e[k].doc;
-            if (k + 1 < j) __builtin_prefetch(dd_sig(d, e[k + 1].doc));
+            if (k + 2 < j) {   /* the first 64 values of the one after next */
+                __builtin_prefetch(dd_sig(d, e[k + 2].doc));
+                __builtin_prefetch(dd_sig(d, e[k + 2].doc) + 32);
+            }
             (*cmp)++;
             int ok = dd_passes(d, a, b, floor, early);
             /* the previous document too, but (with the measures that read
@@ -673,12 +678,10 @@ typedef struct {
     size_t n;
     float *score;
     pthread_mutex_t mu;
-    size_t next, done;
+    size_t next;
     int status;
     tsr_error err;
     uint64_t scored, identical, fetched;
-    tsr_progress_fn progress;
-    void *pud;
 } dd_vrun;
 
 /* Most pairs of one worker's turn. */
@@ -712,7 +715,7 @@ static int dd_load(tsr_dedup *d, uint32_t doc, unsigned char **buf, size_t *cap,
     return dv_load(t, *buf, size, &d->o, err);
 }
 
-static void dd_vwork(dd_vrun *v, int main_thread)
+static void dd_vwork(dd_vrun *v)
 {
     tsr_dedup *d = v->d;
     dv_text ta = { 0 }, tb = { 0 };
@@ -733,9 +736,7 @@ static void dd_vwork(dd_vrun *v, int main_thread)
             while (j < v->n && j - i < DD_VCHUNK && DD_PA(v->pairs[j]) == DD_PA(v->pairs[i])) j++;
             v->next = j;
         }
-        const size_t done = v->done;
         pthread_mutex_unlock(&v->mu);
-        if (main_thread && v->progress) v->progress(v->pud, "verify", done, v->n);
         if (i == j) break;
         int have_a = 0;
         for (size_t k = i; k < j && st == TSR_OK; k++) {
@@ -757,9 +758,6 @@ static void dd_vwork(dd_vrun *v, int main_thread)
             v->score[k] = (float)s;
             scored++;
         }
-        pthread_mutex_lock(&v->mu);
-        v->done += j - i;
-        pthread_mutex_unlock(&v->mu);
     }
     dv_text_free(&ta);
     dv_text_free(&tb);
@@ -770,18 +768,17 @@ static void dd_vwork(dd_vrun *v, int main_thread)
 
 static void *dd_vworker(void *arg)
 {
-    dd_vwork(arg, 0);
+    dd_vwork(arg);
     return NULL;
 }
 
 static int dd_score_pairs(tsr_dedup *d, const uint64_t *pairs, size_t n, float *score,
-                          tsr_progress_fn progress, void *pud, tsr_error *err)
+                          tsr_error *err)
 {
     if (n == 0) return TSR_OK;
     dd_vrun v;
     memset(&v, 0, sizeof v);
     v.d = d; v.pairs = pairs; v.n = n; v.score = score;
-    v.progress = progress; v.pud = pud;
     pthread_mutex_init(&v.mu, NULL);
     const int nth = dd_nthreads(d, n / DD_VCHUNK + 1);
     pthread_t th[64];
@@ -790,7 +787,7 @@ static int dd_score_pairs(tsr_dedup *d, const uint64_t *pairs, size_t n, float *
         if (pthread_create(&th[started], NULL, dd_vworker, &v) != 0) break;
         started++;
     }
-    dd_vwork(&v, 1);
+    dd_vwork(&v);
     for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
     pthread_mutex_destroy(&v.mu);
     d->counts.scored += v.scored;
@@ -800,11 +797,10 @@ static int dd_score_pairs(tsr_dedup *d, const uint64_t *pairs, size_t n, float *
         if (err) *err = v.err;
         return v.status;
     }
-    if (progress) progress(pud, "verify", n, n);
     return TSR_OK;
 }
 
-static int dd_make_clusters(tsr_dedup *d, tsr_error *err);
+static int dd_make_clusters(tsr_dedup *d, tsr_progress_fn progress, void *ud, tsr_error *err);
 
 int tsr_dedup_verify(tsr_dedup *d, tsr_progress_fn progress, void *ud, tsr_error *err)
 {
@@ -813,8 +809,7 @@ int tsr_dedup_verify(tsr_dedup *d, tsr_progress_fn progress, void *ud, tsr_error
     if (d->state != DD_PENDING)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_dedup_verify before tsr_dedup_run");
     if (d->wbuf.n) TSR_FORWARD(dd_spool_flush(d, err));
-    TSR_FORWARD(dd_score_pairs(d, d->pend.a, d->pend.n, d->score, progress, ud, err));
-    TSR_FORWARD(dd_make_clusters(d, err));
+    TSR_FORWARD(dd_make_clusters(d, progress, ud, err));
     d->state = DD_DONE;
     /* the pairs served the clusters; their memory goes back */
     tsr_vec_free(&d->pend);
@@ -881,40 +876,53 @@ static int dd_group(tsr_dedup *d, const float *sim, tsr_error *err)
     return TSR_OK;
 }
 
+/* Documents of keeping order whose pairs are scored together (a window;
+ * see dd_make_clusters). */
+#define DD_WINDOW 8192
+
 /* The clusters of the measures that read texts: keepers chosen greedily
- * (see the top).  The passing pairs become adjacency lists (CSR, both
- * directions); documents are taken in keeping order; a document not taken
- * becomes a keeper and takes its neighbours not yet taken.  Then parent
- * (union-find) joins each taken document to its keeper, and dd_group makes
- * the clusters, whose similarity is each member's score with its keeper. */
-static int dd_make_clusters(tsr_dedup *d, tsr_error *err)
+ * (see the top), scoring a pair only when its score can matter.  The
+ * candidate pairs become adjacency lists (CSR, both directions), and
+ * documents are taken in keeping order: a document not taken becomes a
+ * keeper and takes its neighbours not yet taken with which it scores at
+ * least the threshold.  Its neighbours earlier in the order are never
+ * free (a keeper among them would have taken it), so only the pair with
+ * each later neighbour not taken yet is scored, and a document taken
+ * before its turn has none of its pairs scored.  Scoring goes by windows
+ * of DD_WINDOW documents: every pair that a window's documents may need,
+ * as things stand at the window's start, is scored on o->threads threads,
+ * then the window is walked in order (a pair of a document that an
+ * earlier one of the same window takes was scored for nothing).  The
+ * result is the one of scoring every pair first.  Then parent (union-find)
+ * joins each taken document to its keeper, and dd_group makes the
+ * clusters, whose similarity is each member's score with its keeper. */
+static int dd_make_clusters(tsr_dedup *d, tsr_progress_fn progress, void *ud, tsr_error *err)
 {
     int rc = TSR_OK;
     const size_t np = d->pend.n;
     uint32_t *start = calloc(d->n + 2, sizeof *start);  /* CSR offsets */
-    uint64_t *adj = NULL;      /* neighbour << 32 | index of the pair */
-    uint32_t *order = NULL;
+    uint64_t *adj = NULL;        /* neighbour << 32 | index of the pair */
+    uint32_t *order = NULL, *pos = NULL;
     unsigned char *state = NULL; /* 0 free, 1 keeper, 2 taken */
-    float *sim = NULL;
-    size_t m = 0;
+    float *sim = NULL, *tsc = NULL;
+    dd_keys tasks = { 0 };
+    TSR_VEC(uint32_t) tidx = { 0 };
     if (!start) goto oom;
-    for (size_t i = 0; i < np; i++) {
-        if (!(d->score[i] >= d->o.threshold)) continue;
-        start[DD_PA(d->pend.a[i]) + 1]++;
-        start[DD_PB(d->pend.a[i]) + 1]++;
-        m += 2;
-    }
-    if (m >= UINT32_MAX) {
-        rc = tsr_seterr(err, TSR_ERR_TOOBIG, "%zu pairs of near duplicates", m / 2);
+    if (2 * np >= UINT32_MAX) {
+        rc = tsr_seterr(err, TSR_ERR_TOOBIG, "%zu candidate pairs", np);
         goto done;
     }
+    for (size_t i = 0; i < np; i++) {
+        start[DD_PA(d->pend.a[i]) + 1]++;
+        start[DD_PB(d->pend.a[i]) + 1]++;
+    }
     for (uint64_t i = 0; i < d->n; i++) start[i + 1] += start[i];
-    adj = malloc((m + 1) * sizeof *adj);
+    adj = malloc((2 * np + 1) * sizeof *adj);
     state = calloc(d->n + 1, 1);
     sim = malloc((d->n + 1) * sizeof *sim);
-    if (!adj || !state || !sim) goto oom;
+    pos = malloc((d->n + 1) * sizeof *pos);
+    if (!adj || !state || !sim || !pos) goto oom;
     for (size_t i = 0; i < np; i++) {
-        if (!(d->score[i] >= d->o.threshold)) continue;
         const uint32_t a = DD_PA(d->pend.a[i]), b = DD_PB(d->pend.a[i]);
         adj[start[a]++] = (uint64_t)b << 32 | (uint32_t)i;
         adj[start[b]++] = (uint64_t)a << 32 | (uint32_t)i;
@@ -922,7 +930,7 @@ static int dd_make_clusters(tsr_dedup *d, tsr_error *err)
     /* start[x] now ends x's list: shift back */
     for (uint64_t i = d->n; i > 0; i--) start[i] = start[i - 1];
     start[0] = 0;
-    /* documents with a neighbour, in keeping order */
+    /* documents with a candidate pair, in keeping order */
     size_t no = 0;
     for (uint64_t i = 0; i < d->n; i++) no += start[i + 1] > start[i];
     order = malloc((no + 1) * sizeof *order);
@@ -931,7 +939,7 @@ static int dd_make_clusters(tsr_dedup *d, tsr_error *err)
     for (uint64_t i = 0; i < d->n; i++)
         if (start[i + 1] > start[i]) order[no++] = (uint32_t)i;
     if (d->o.keep != TSR_KEEP_FIRST) {
-        /* a stable insertion into runs: merge sort by dd_better */
+        /* a stable merge sort by dd_better */
         uint32_t *tmp = malloc((no + 1) * sizeof *tmp);
         if (!tmp) goto oom;
         for (size_t w = 1; w < no; w *= 2) {
@@ -953,20 +961,56 @@ static int dd_make_clusters(tsr_dedup *d, tsr_error *err)
         }
         free(tmp);
     }
-    for (uint64_t i = 0; i < d->n; i++) { d->parent[i] = (uint32_t)i; sim[i] = 1.0f; }
-    for (size_t o = 0; o < no; o++) {
-        const uint32_t x = order[o];
-        if (state[x]) continue;
-        state[x] = 1;
-        for (uint32_t k = start[x]; k < start[x + 1]; k++) {
-            const uint32_t y = (uint32_t)(adj[k] >> 32);
-            if (state[y]) continue;
-            state[y] = 2;
-            sim[y] = d->score[(uint32_t)adj[k]];
-            tsr_uf_union(d->parent, x, y);
-            d->counts.joined++;
-            d->verified++;
+    for (uint64_t i = 0; i < d->n; i++) {
+        d->parent[i] = (uint32_t)i;
+        sim[i] = 1.0f;
+        pos[i] = UINT32_MAX;
+    }
+    for (size_t o = 0; o < no; o++) pos[order[o]] = (uint32_t)o;
+
+    for (size_t o0 = 0; o0 < no; o0 += DD_WINDOW) {
+        const size_t o1 = no - o0 < DD_WINDOW ? no : o0 + DD_WINDOW;
+        /* the pairs this window may need */
+        tasks.n = tidx.n = 0;
+        for (size_t o = o0; o < o1; o++) {
+            const uint32_t x = order[o];
+            if (state[x]) continue;
+            for (uint32_t k = start[x]; k < start[x + 1]; k++) {
+                const uint32_t y = (uint32_t)(adj[k] >> 32);
+                if (pos[y] <= o || state[y]) continue;
+                if (tsr_vec_push(&tasks, DD_PAIR(x, y)) ||
+                    tsr_vec_push(&tidx, (uint32_t)adj[k]))
+                    goto oom;
+            }
         }
+        if (tasks.n) {
+            float *t = realloc(tsc, tasks.n * sizeof *t);
+            if (!t) goto oom;
+            tsc = t;
+            for (size_t i = 0; i < tasks.n; i++) tsc[i] = -1.0f;
+            if ((rc = dd_score_pairs(d, tasks.a, tasks.n, tsc, err)) != TSR_OK)
+                goto done;
+            for (size_t i = 0; i < tasks.n; i++) d->score[tidx.a[i]] = tsc[i];
+        }
+        /* the window in order */
+        for (size_t o = o0; o < o1; o++) {
+            const uint32_t x = order[o];
+            if (state[x]) continue;
+            state[x] = 1;
+            for (uint32_t k = start[x]; k < start[x + 1]; k++) {
+                const uint32_t y = (uint32_t)(adj[k] >> 32);
+                if (pos[y] <= o || state[y]) continue;
+                const float sc = d->score[(uint32_t)adj[k]];
+                assert(sc >= 0);   /* y was free at the window's start: scored */
+                if (!(sc >= d->o.threshold)) continue;
+                state[y] = 2;
+                sim[y] = sc;
+                tsr_uf_union(d->parent, x, y);
+                d->counts.joined++;
+                d->verified++;
+            }
+        }
+        if (progress) progress(ud, "verify", o1, no);
     }
     rc = dd_group(d, sim, err);
     goto done;
@@ -976,8 +1020,12 @@ done:
     free(start);
     free(adj);
     free(order);
+    free(pos);
     free(state);
     free(sim);
+    free(tsc);
+    tsr_vec_free(&tasks);
+    tsr_vec_free(&tidx);
     return rc;
 }
 

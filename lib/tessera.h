@@ -1029,18 +1029,20 @@ TSR_API uint64_t tsr_dedup_count(const tsr_dedup *d);
 TSR_API int tsr_dedup_run(tsr_dedup *d, tsr_progress_fn progress, void *ud,
                           tsr_error *err);
 
-/** After tsr_dedup_run, for the measures that read texts: score every
- *  candidate pair with o->measure on the compact forms (a pair with equal
+/** After tsr_dedup_run, for the measures that read texts: score the
+ *  candidate pairs with o->measure on the compact forms (a pair with equal
  *  signatures, the same shingle sets beyond reasonable doubt, scores 1
  *  unread), and make the clusters so that every document dropped scores
  *  at least the threshold with the one kept in its place: documents are
  *  taken in the order of o->keep, and one that no keeper took yet becomes
  *  a keeper and takes the documents not yet taken that it has a passing
  *  pair with (so a chain A ~ B ~ C is not one cluster unless A ~ C
- *  passes; lib/dedup.c).  The cluster similarity is the least score of a
- *  member with the kept document.  Runs on o->threads threads;
- *  `progress` (may be NULL) hears stage "verify" with done/total pairs.
- *  With TSR_MEASURE_JACCARD it does nothing.  TSR_ERR_INVALID before
+ *  passes).  Only pairs whose score can matter are scored: none of a
+ *  document taken before its turn (lib/dedup.c).  The cluster similarity
+ *  is the least score of a member with the kept document.  Runs on
+ *  o->threads threads; `progress` (may be NULL) hears stage "verify" with
+ *  done/total documents of candidate pairs, in keeping order.  With
+ *  TSR_MEASURE_JACCARD it does nothing.  TSR_ERR_INVALID before
  *  tsr_dedup_run; TSR_ERR_IO (reading the compact forms back),
  *  TSR_ERR_NOMEM. */
 TSR_API int tsr_dedup_verify(tsr_dedup *d, tsr_progress_fn progress, void *ud,
@@ -1096,8 +1098,11 @@ TSR_API void tsr_dedup_stats(const tsr_dedup *d, uint64_t *candidates,
 typedef struct tsr_dedup_counts {
     uint64_t band_pairs;  /* pairs compared by signature in the bands */
     uint64_t candidates;  /* distinct pairs at or above o->candidate */
-    uint64_t identical;   /* of them with equal signatures: score 1, unread */
-    uint64_t scored;      /* of them scored on their compact forms */
+    uint64_t identical;   /* of those looked at, with equal signatures:
+                           * score 1, unread */
+    uint64_t scored;      /* of them scored on their compact forms (the
+                           * others needed no score: a document of them
+                           * was taken before) */
     uint64_t joined;      /* documents joined to a cluster: the documents
                            * dropped */
     uint64_t fetched;     /* compact forms read back (a document may be
