@@ -1270,13 +1270,14 @@ int cmd_dedup(int argc, char **argv)
             fprintf(stderr, "\n%s: dedup: %s, threshold %.2f; candidates: %d-word shingles, "
                     "Jaccard %.2f, %d values = %d bands x %d rows: %llu bucket pairs, %llu "
                     "candidates, of them %llu with equal signatures and %llu scored (the "
-                    "others not needed); %llu documents joined; read+hash %.1f s, bands %.1f "
-                    "s, verify %.1f s, write %.1f s\n",
+                    "others not needed); %llu documents joined; %.1f MB of compact forms "
+                    "spooled; read+hash %.1f s, bands %.1f s, verify %.1f s, write %.1f s\n",
                     cli_prog, tsr_measure_name(s.o.measure), s.o.threshold, s.o.shingle,
                     s.o.candidate, s.o.perm, b, r, (unsigned long long)k.band_pairs,
                     (unsigned long long)k.candidates,
                     (unsigned long long)k.identical, (unsigned long long)k.scored,
-                    (unsigned long long)k.joined, t1 - t0, t2 - t1, t2v - t2, t3 - t2v);
+                    (unsigned long long)k.joined, k.spooled / 1e6, t1 - t0, t2 - t1, t2v - t2,
+                    t3 - t2v);
         }
     }
 

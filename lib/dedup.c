@@ -52,11 +52,14 @@
  * documents are taken in the order of o->keep (input order for
  * TSR_KEEP_FIRST, longest first, earliest first); one that no keeper took
  * yet becomes a keeper and takes every document not yet taken that it has
- * a passing pair with.  A document is dropped only for a pair that passed
- * with its keeper, and a cluster is a keeper with what it took.  The cost
- * is a little recall: a copy whose only passing pair is with another copy
- * (not with the keeper) stays; the LSH buckets, whose first document is
- * the first in input order, make such cases rare for TSR_KEEP_FIRST.
+ * a passing pair with, and with each of these the documents of the same
+ * signature (copies of it, same shingles, which the keeper may have no pair
+ * with).  A document is dropped only for a pair that passed with its
+ * keeper (or a copy of such a document), and a cluster is a keeper with
+ * what it took.  The cost is a little recall: a near copy whose only
+ * passing pair is with another near copy (not with the keeper) stays; the
+ * LSH buckets, whose first document is the first in input order, make
+ * such cases rare for TSR_KEEP_FIRST.
  *
  * Memory: 2*perm bytes of signature, 8 of length, 4 of union-find parent,
  * 1 flag per document, and 8 of spool offset with the measures that read
@@ -311,6 +314,7 @@ void tsr_dedup_stats(const tsr_dedup *d, uint64_t *candidates, uint64_t *verifie
 void tsr_dedup_get_counts(const tsr_dedup *d, tsr_dedup_counts *c)
 {
     *c = d->counts;
+    c->spooled = d->written + d->wbuf.n;
 }
 
 void tsr_dedup_free(tsr_dedup *d)
@@ -906,7 +910,7 @@ static int dd_make_clusters(tsr_dedup *d, tsr_progress_fn progress, void *ud, ts
     unsigned char *state = NULL; /* 0 free, 1 keeper, 2 taken */
     float *sim = NULL, *tsc = NULL;
     dd_keys tasks = { 0 };
-    TSR_VEC(uint32_t) tidx = { 0 };
+    TSR_VEC(uint32_t) tidx = { 0 }, stack = { 0 };
     if (!start) goto oom;
     if (2 * np >= UINT32_MAX) {
         rc = tsr_seterr(err, TSR_ERR_TOOBIG, "%zu candidate pairs", np);
@@ -1008,6 +1012,24 @@ static int dd_make_clusters(tsr_dedup *d, tsr_progress_fn progress, void *ud, ts
                 tsr_uf_union(d->parent, x, y);
                 d->counts.joined++;
                 d->verified++;
+                /* and the copies of y that x has no pair with: a document
+                 * with y's signature (the same shingles) goes with y */
+                if (tsr_vec_push(&stack, y)) goto oom;
+                while (stack.n) {
+                    const uint32_t z = stack.a[--stack.n];
+                    for (uint32_t q = start[z]; q < start[z + 1]; q++) {
+                        const uint32_t c = (uint32_t)(adj[q] >> 32);
+                        if (state[c] || memcmp(dd_sig(d, z), dd_sig(d, c),
+                                               (size_t)d->o.perm * sizeof(uint16_t)))
+                            continue;
+                        state[c] = 2;
+                        sim[c] = sim[z];
+                        tsr_uf_union(d->parent, x, c);
+                        d->counts.joined++;
+                        d->verified++;
+                        if (tsr_vec_push(&stack, c)) goto oom;
+                    }
+                }
             }
         }
         if (progress) progress(ud, "verify", o1, no);
@@ -1026,6 +1048,7 @@ done:
     free(tsc);
     tsr_vec_free(&tasks);
     tsr_vec_free(&tidx);
+    tsr_vec_free(&stack);
     return rc;
 }
 

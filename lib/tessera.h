@@ -1107,6 +1107,7 @@ typedef struct tsr_dedup_counts {
                            * dropped */
     uint64_t fetched;     /* compact forms read back (a document may be
                            * read more than once) */
+    uint64_t spooled;     /* bytes of compact forms in the spool file */
 } tsr_dedup_counts;
 TSR_API void tsr_dedup_get_counts(const tsr_dedup *d, tsr_dedup_counts *c);
 

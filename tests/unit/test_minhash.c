@@ -664,6 +664,37 @@ static void test_chain(void)
     free(a.w); free(b.w); free(c.w);
 }
 
+/* Copies go together: K is kept, A is K without its last sentence, B is A
+ * with "1.5" written "1 5" (the same words, so the same signature, but two
+ * figures that K does not hold): B scores low with K, yet it is a copy of
+ * A, which K takes, and goes with it. */
+static void test_copies_together(void)
+{
+    const char *t[3] = {
+        "Output at the plant rose 1.5 pct in the year to March, the company said on "
+        "Tuesday, and it expects the same pace in the coming months as orders grow. "
+        "Its shares closed higher on the news.",
+        "Output at the plant rose 1.5 pct in the year to March, the company said on "
+        "Tuesday, and it expects the same pace in the coming months as orders grow.",
+        "Output at the plant rose 1 5 pct in the year to March, the company said on "
+        "Tuesday, and it expects the same pace in the coming months as orders grow." };
+    size_t l[3] = { strlen(t[0]), strlen(t[1]), strlen(t[2]) };
+    tsr_dedup_opts o;
+    tsr_dedup_opts_default(&o);
+    tsr_dedup_opts_measure(&o, TSR_MEASURE_ALIGNED);
+    double ka, kb;
+    tsr_dedup_measure(t[0], l[0], t[1], l[1], &o, &ka, NULL);
+    tsr_dedup_measure(t[0], l[0], t[2], l[2], &o, &kb, NULL);
+    printf("copies: K~A %.3f, K~B %.3f\n", ka, kb);
+    CHECK(ka >= o.threshold && kb < o.threshold);
+    tsr_dedup *d = dedup_texts(TSR_MEASURE_ALIGNED, (char **)t, l, 3);
+    if (d) {
+        CHECK(tsr_dedup_kept_as(d, 1, NULL) == 0);
+        CHECK(tsr_dedup_kept_as(d, 2, NULL) == 0);
+        tsr_dedup_free(d);
+    }
+}
+
 /* Misuse and failures: the calls say what went wrong. */
 static void test_misuse(void)
 {
@@ -789,6 +820,7 @@ int main(void)
     RUN(test_clusters);
     RUN(test_measures);
     RUN(test_chain);
+    RUN(test_copies_together);
     RUN(test_misuse);
     RUN(test_figures);
     RUN(test_index_measure);
