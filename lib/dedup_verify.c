@@ -55,8 +55,9 @@
  * Names are left to the runs.
  *
  * The aligner runs with tsr_align's defaults (tsr_params_default), except
- * that a passage may be as short as the shorter text when that has fewer
- * than 15 words, that there is no significance cut (no corpus statistics
+ * that a passage may be as short as half the shorter text when that has
+ * fewer than 30 words (4 words at least), that there is no significance
+ * cut (no corpus statistics
  * here), and that there are no rare-word seeds: a long word shared once is
  * evidence of reworded reuse, but two instances of a template share their
  * long words ("eurobond", "concession") too.
@@ -89,7 +90,8 @@
 /* Words per n-gram: the run length that counts as matched (aligned) and
  * the n-grams of containment; the aligner's seed length. */
 #define DV_GRAM 3
-/* The aligner's shortest passage, in words, for texts at least this long. */
+/* The aligner's shortest passage, in words, for texts of twice this many
+ * words or more (tsr_params_default's). */
 #define DV_MIN_WORDS 15
 
 struct dv_work {
@@ -294,7 +296,13 @@ static double dv_aligned(const dv_text *a, const dv_text *b, dv_work *w)
         return -1.0;
     tsr_params p;
     tsr_params_default(&p);
-    if (a->n < DV_MIN_WORDS) p.min_words = (int)a->n;
+    /* a short text: passages of half of it (so that a copy of 15 words
+     * with one changed still has one); DV_GRAM + 1, the longest chance
+     * run, at least */
+    if (a->n < 2 * DV_MIN_WORDS) {
+        const size_t half = a->n / 2 > DV_GRAM + 1 ? a->n / 2 : DV_GRAM + 1;
+        p.min_words = (int)(half < a->n ? half : a->n);
+    }
     p.max_evalue = 0.0;
     al_query q;
     if (al_query_init(&q, w->wa.a, a->n, &p, NULL) != TSR_OK)

@@ -695,6 +695,23 @@ static void test_copies_together(void)
     }
 }
 
+/* A short text (15 words) with its first word changed: one passage of 14
+ * words, shorter than the aligner's default 15, still counts. */
+static void test_short(void)
+{
+    const char *a = "Quarterly div eight cts vs eight cts prior pay June one record May "
+                    "fifteen Reuter";
+    const char *b = "Qtly div eight cts vs eight cts prior pay June one record May "
+                    "fifteen Reuter";
+    tsr_dedup_opts o;
+    tsr_dedup_opts_default(&o);
+    tsr_dedup_opts_measure(&o, TSR_MEASURE_ALIGNED);
+    double s;
+    CHECK(tsr_dedup_measure(a, strlen(a), b, strlen(b), &o, &s, NULL) == TSR_OK);
+    printf("short text, first word changed: aligned %.3f\n", s);
+    CHECK(s >= o.threshold);
+}
+
 /* Misuse and failures: the calls say what went wrong. */
 static void test_misuse(void)
 {
@@ -821,6 +838,7 @@ int main(void)
     RUN(test_measures);
     RUN(test_chain);
     RUN(test_copies_together);
+    RUN(test_short);
     RUN(test_misuse);
     RUN(test_figures);
     RUN(test_index_measure);
