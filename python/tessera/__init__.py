@@ -379,7 +379,8 @@ def dedup(docs: Iterable[Dict[str, Any]], threshold: float = 0.8, shingle: int =
           perm: int = 128, keep: str = "first", threads: int = 0,
           clusters: bool = False):
     """Drop near duplicates (MinHash + LSH, Jaccard of word shingles at
-    least `threshold`), as `tessera dedup`.  Yields the kept records (the
+    least `threshold`), as `tessera dedup --measure jaccard` (the command's
+    default measure, aligned, is not offered here yet).  Yields the kept records (the
     dicts as given, in order); with clusters=True returns instead a list of
     clusters: {"keep": i, "members": [i, ...], "similarity": s} over the
     documents' positions.  keep: "first", "longest" or "earliest" (by
