@@ -253,22 +253,8 @@ int mh_shingles(const tsr_word *w, size_t n, int shingle, uint64_t **out,
 int tsr_minhash(const char *text, size_t len, const tsr_dedup_opts *o,
                 uint16_t *sig, size_t *nshingles, tsr_error *err)
 {
-    tsr_dedup_opts def;
-    if (!o) { tsr_dedup_opts_default(&def); o = &def; }
-    TSR_FORWARD(tsr_dedup_opts_validate(o, err));
-    tsr_word *w = NULL;
-    size_t nw = 0;
-    TSR_FORWARD(tsr_tokenize(text, len, &w, &nw, err));
-    uint64_t *h = NULL;
-    size_t ns = 0;
-    int rc = mh_shingles(w, nw, o->shingle, &h, &ns, err);
-    tsr_free(w);
-    if (rc != TSR_OK)
-        return rc;
-    mh_signature(h, ns, o->perm, sig);
-    free(h);
-    if (nshingles) *nshingles = ns;
-    return TSR_OK;
+    /* tsr_dedup_prepare without the compact form */
+    return tsr_dedup_prepare(text, len, o, sig, nshingles, NULL, NULL, err);
 }
 
 size_t tsr_dedup_pack_bound(size_t len)
