@@ -28,7 +28,7 @@ WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parame
 CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib
 CFLAGS  ?=
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) -fvisibility=hidden $(CFLAGS)
-LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lutf8proc -lxxhash -lzstd -lz -lsqlite3 -ljansson -ldivsufsort -lmicrohttpd) -lpthread -lm
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lutf8proc -lxxhash -lzstd -lz -lsqlite3 -ljansson -ldivsufsort -lmicrohttpd) -lstemmer -lpthread -lm
 
 # Open MPI: only cli/mpi.c includes mpi.h; the library never links it.
 MPI     ?= $(shell pkg-config --exists ompi-c 2>/dev/null && echo 1 || echo 0)
@@ -75,7 +75,8 @@ $(DEPS_OK):
 	@mkdir -p $(BUILD)
 	@{ pkg-config --exists $(PKGS) ompi-c && command -v mpirun && command -v python3 && \
 	   /usr/bin/python3 -c 'import pytest, setuptools, pandas' && command -v python3 && command -v chromium && \
-	   command -v node && command -v sim_text && command -v strace; } >/dev/null 2>&1 || sh scripts/install-deps.sh
+	   command -v node && command -v sim_text && command -v strace && \
+	   test -e /usr/include/libstemmer.h; } >/dev/null 2>&1 || sh scripts/install-deps.sh
 	@touch $@
 
 deps:

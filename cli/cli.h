@@ -130,6 +130,7 @@ double cli_now(void);
     { "boilerplate-df", required_argument, 0, 1006 },             \
     { "allow-nul", no_argument, 0, 1007 },                        \
     { "max-evalue", required_argument, 0, 1008 },                 \
-    { "no-significance", no_argument, 0, 1009 }
+    { "no-significance", no_argument, 0, 1009 },                 \
+    { "no-paraphrase", no_argument, 0, 1010 }
 
 #endif

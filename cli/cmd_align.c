@@ -34,6 +34,8 @@ CLI_HELP_SIGNIFICANCE("0: no\n"
 "                         cut (the E-value is reported)")
 "      --max-gap N        largest gap inside a passage, in words (default 50)\n"
 "      --seed N           words per seed (default 3)\n"
+"      --no-paraphrase    no sentence stage: only passages that keep runs of\n"
+"                         words in order (default: rewritten sentences too)\n"
 "      --allow-nul        read NUL bytes as spaces (default: refuse the text)\n"
 "  -h, --help             this help\n"
 "\n"

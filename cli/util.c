@@ -192,6 +192,7 @@ int cli_param_option(tsr_params *p, int opt, const char *arg)
         break;
     }
     case 1009: p->max_evalue = 0; break;
+    case 1010: p->paraphrase = 0; break;
     default: return 0;
     }
     if (bad) {

@@ -172,6 +172,12 @@ typedef struct tsr_params {
      * look-alikes out of discovery, at a cost in recall that is large for
      * heavily reworded reuse (EVAL.md). */
     double max_evalue;
+    /* The sentence stage (paraphrase.c): 1 (the default for tsr_align)
+     * also looks for reuse whose words and word order changed, sentence
+     * by sentence (tf-isf cosine and Dice of stemmed content words), where
+     * the aligner found nothing; 0 turns it off.  tsr_index_check and
+     * discovery do not run it yet. */
+    int paraphrase;
 
     /* Index query */
     int max_candidates; /* source documents aligned per check; default 64 */

@@ -310,6 +310,44 @@ static void test_wet_oom(void)
 }
 
 /* ------------------------------------------------------------------------
+ * tsr_align with the sentence stage (lib/paraphrase.c)
+ * --------------------------------------------------------------------- */
+
+/* A paragraph rewritten (test_paraphrase.c): only the stage finds it. */
+static const char *const rw_a =
+    "Tickets for the concert sold out within an hour of going on sale. Following months of"
+    " debating, councillors approving budgets for the city did so on Tuesday. Under the planned"
+    " rise, taxes on properties go up three percent, paying for repairing roads. Outside the hall"
+    " of the town, residents were protesting while votes were cast. Increases are a necessity,"
+    " according to the mayor, since bridges have crumbled.";
+static const char *const rw_b =
+    "Its call resembles the sound of a dripping tap in a quiet cave. The city council approved a"
+    " new budget on Tuesday after months of debate. The plan raises property taxes by three"
+    " percent to pay for road repairs. Several residents protested outside the town hall during"
+    " the vote. The mayor said the increase was necessary to fix crumbling bridges.";
+
+static void test_align_oom(void)
+{
+    long bad_at = -1, at = 0;
+    for (; at < 100000; at++) {
+        tsr_result *r = NULL;
+        tsr_error e;
+        arm(at);
+        const int rc = tsr_align(rw_a, strlen(rw_a), rw_b, strlen(rw_b), NULL, &r, &e);
+        disarm();
+        const int ok = rc == TSR_OK ? r && r->n_passages == 1 && r->passages[0].a_words > 30
+                                    : failed && !r && nomem_answer(rc, &e);
+        if (!ok && bad_at < 0) bad_at = at;
+        tsr_result_free(r);
+        if (!failed) break;
+    }
+    if (bad_at >= 0)
+        fprintf(stderr, "  tsr_align: allocation %ld failed: a wrong answer\n", bad_at);
+    CHECK(bad_at < 0);
+    CHECK(at >= 10 && at < 100000);
+}
+
+/* ------------------------------------------------------------------------
  * A catalog row that lies about a text's length
  * --------------------------------------------------------------------- */
 
@@ -461,6 +499,7 @@ int main(void)
         return 2;
     }
     RUN(test_wet_oom);
+    RUN(test_align_oom);
     RUN(test_text_len_lie);
     RUN(test_docs_count_lie);
     RUN(test_segment_path_lie);

@@ -1,0 +1,555 @@
+/*
+ * paraphrase.c - the sentence stage: reuse whose words and word order
+ * changed.
+ *
+ * Why.  The aligner (align.c) starts from runs of identical words.  Text
+ * that a person or a program rewrote keeps few such runs: PAN 2013's
+ * random obfuscation (words dropped, inserted, swapped for synonyms,
+ * phrases shuffled) and round-trip translations leave a run of three
+ * words here and there, and the aligner finds 81% and 73% of them.  What
+ * rewritten text keeps is its content words, sentence by sentence, in
+ * other forms and another order.  The best PAN systems (Sanchez-Perez,
+ * Sidorov and Gelbukh, 2014) compare sentences as bags of content words
+ * weighted by tf-isf and take a pair when both its cosine and its Dice
+ * coefficient pass a third; this stage does the same and adds what it
+ * finds where the aligner found nothing.
+ *
+ * How it works.
+ * 1. Sentences (pp_text_init).  A sentence ends where the bytes between
+ *    two words hold '.', '!', '?' (or the CJK full stop, exclamation and
+ *    question marks) or a blank line (a full stop after one letter is an
+ *    abbreviation's: "U.S."), or after PP_MAX_SENTENCE (100) words
+ *    (text without marks, lists, OCR: windows then).  A sentence of fewer
+ *    than 4 words ("Mr.", "U.S.", a heading) joins the next one.
+ * 2. Terms.  Each word is normalized as text.c does (NFKD, case folded,
+ *    marks stripped); English function words are left out; the rest are
+ *    stemmed (Snowball's English stemmer from libstemmer: "reported",
+ *    "reporting" and "reports" are one term) and hashed.  A sentence is the
+ *    bag of its terms.
+ * 3. Weights (pp_weigh).  A term held by many of the N sentences of the two
+ *    texts says little about which pairs belong together: its weight is
+ *    tf * log(N / sentences holding it), from the pair itself.
+ * 4. Seeds.  Each sentence of A against each sentence of B that shares a
+ *    term with it (an inverted index of B's terms): a seed when the cosine
+ *    of their weighted vectors is at least PP_MIN_COS and the Dice
+ *    coefficient of their term sets at least PP_MIN_DICE (both 0.33).
+ * 5. Passages.  Seeds sorted by A's sentence go into the first group whose
+ *    last A sentence is at most PP_GAP sentences back and whose B sentences
+ *    span within PP_GAP of the seed's; a group is a passage from its first
+ *    to its last sentence on each side when it holds PP_MIN_SEEDS seeds
+ *    (one sentence pair alike is chance too often: a shared topic) and
+ *    PP_MIN_BYTES on each side, and when at least PP_MIN_SHARE (0.45) of
+ *    the terms of its two spans are terms they have in common (as bags):
+ *    two texts on one topic share a few terms sentence by sentence, a
+ *    rewrite shares most of them.  Its similarity, as the aligner's, is
+ *    the share of its words (unstemmed, as bags) the two spans have in
+ *    common.
+ * 6. With the aligner's passages.  A passage that overlaps one the aligner
+ *    found, on either side, is dropped: the aligner's spans are exact, this
+ *    stage's are whole sentences.
+ * The thresholds were set on PAN 2013's training corpus (EVAL.md): the
+ * seed tests are the published ones; two seeds per passage and the
+ * similarity keep out what the seeds let in on a shared topic, so that the
+ * no-plagiarism folder has no more detections than the aligner's alone.
+ *
+ * Edge cases.  A text without sentence marks is cut into windows of
+ * PP_MAX_SENTENCE words, which also bounds the work per sentence.  Words longer than
+ * PP_WORD_MAX bytes are hashed unstemmed.  Texts in other languages get
+ * no stop words and English stemming, which leaves most of their words as
+ * they are; the weights still discount frequent words.
+ */
+#include "paraphrase.h"
+#include "common/common.h"
+#include "common/xxh.h"
+
+#include <libstemmer.h>
+#include <math.h>
+#include <pthread.h>
+#include <utf8proc.h>
+
+#define PP_WORD_MAX 64
+#define PP_MIN_SENTENCE 4
+#define PP_MAX_SENTENCE 100
+
+/* English function words, sorted (bsearch). */
+static const char *const pp_stop[] = {
+    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and",
+    "any", "are", "as", "at", "be", "because", "been", "before", "being", "below",
+    "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down",
+    "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he",
+    "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in",
+    "into", "is", "it", "its", "itself", "just", "may", "me", "might", "more", "most",
+    "must", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "one",
+    "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same",
+    "shall", "she", "should", "so", "some", "such", "than", "that", "the", "their",
+    "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those",
+    "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what",
+    "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you",
+    "your", "yours", "yourself", "yourselves",
+};
+
+/* The stop words as text.c hashes words (XXH3 of the normalized form:
+ * lower-case ASCII for these), in an open-addressing set built once. */
+#define PP_STOP_SLOTS 512
+static uint64_t pp_stop_set[PP_STOP_SLOTS];
+
+static void pp_stop_init(void)
+{
+    for (size_t i = 0; i < sizeof pp_stop / sizeof *pp_stop; i++) {
+        const uint64_t h = XXH3_64bits(pp_stop[i], strlen(pp_stop[i])) | 1;
+        size_t s = (size_t)(h >> 17) & (PP_STOP_SLOTS - 1);
+        while (pp_stop_set[s]) s = (s + 1) & (PP_STOP_SLOTS - 1);
+        pp_stop_set[s] = h;
+    }
+}
+
+/* Is the word of hash h (tsr_word.hash) a stop word? */
+static int pp_is_stop(uint64_t h)
+{
+    h |= 1;
+    size_t s = (size_t)(h >> 17) & (PP_STOP_SLOTS - 1);
+    while (pp_stop_set[s] && pp_stop_set[s] != h) s = (s + 1) & (PP_STOP_SLOTS - 1);
+    return pp_stop_set[s] != 0;
+}
+
+/* Word [beg, end) of text, normalized into buf (NUL-terminated, at most
+ * PP_WORD_MAX bytes); its length, or 0 when too long or not normalizable. */
+static size_t pp_normalize(const char *text, uint32_t beg, uint32_t end, char *buf)
+{
+    const unsigned char *s = (const unsigned char *)text + beg;
+    const size_t n = end - beg;
+    size_t i = 0;
+    for (; i < n && s[i] < 0x80; i++) ;
+    if (i == n) {
+        if (n > PP_WORD_MAX) return 0;
+        for (i = 0; i < n; i++)
+            buf[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+        buf[n] = 0;
+        return n;
+    }
+    utf8proc_uint8_t *out = NULL;
+    utf8proc_ssize_t m = utf8proc_map(s, (utf8proc_ssize_t)n, &out,
+                                      UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT |
+                                      UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK);
+    size_t len = 0;
+    if (m > 0 && m <= PP_WORD_MAX) {
+        memcpy(buf, out, (size_t)m);
+        len = (size_t)m;
+    }
+    free(out);
+    buf[len] = 0;
+    return len;
+}
+
+/* Does the gap g[0, n) between two words end a sentence?  `abbrev`: a
+ * full stop there does not (the word before is one letter: "U.S."). */
+static int pp_ends_sentence(const char *g, size_t n, int abbrev)
+{
+    int newline = 0;
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char c = (unsigned char)g[i];
+        if ((c == '.' && !abbrev) || c == '!' || c == '?')
+            return 1;
+        if (c == '\n') {
+            if (newline) return 1;
+            newline = 1;
+        } else if (c != ' ' && c != '\t' && c != '\r') {
+            newline = 0;
+        }
+        /* U+3002 (E3 80 82), U+FF01 (EF BC 81), U+FF1F (EF BC 9F) */
+        if (i + 2 < n && ((c == 0xE3 && (unsigned char)g[i + 1] == 0x80 &&
+                           (unsigned char)g[i + 2] == 0x82) ||
+                          (c == 0xEF && (unsigned char)g[i + 1] == 0xBC &&
+                           ((unsigned char)g[i + 2] == 0x81 || (unsigned char)g[i + 2] == 0x9F))))
+            return 1;
+    }
+    return 0;
+}
+
+static int pp_cmp_u64(const void *x, const void *y)
+{
+    const uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* The terms of words [lo, hi) appended to t->t as a sorted set with
+ * counts; terms[] holds each word's term (0: none). */
+static int pp_add_sentence(pp_text *t, size_t *cap, const uint64_t *terms, uint32_t lo,
+                           uint32_t hi)
+{
+    pp_sentence s = { lo, hi, (uint32_t)t->nt, 0, 0.0 };
+    if (t->nt + (hi - lo) > *cap) {
+        size_t nc = (*cap ? *cap * 2 : 64) + (hi - lo);
+        pp_term *g = realloc(t->t, nc * sizeof *g);
+        if (!g) return -1;
+        t->t = g;
+        *cap = nc;
+    }
+    pp_term *base = t->t + t->nt;
+    size_t k = 0;
+    for (uint32_t i = lo; i < hi; i++)
+        if (terms[i]) base[k++] = (pp_term){ terms[i], 1, 0, 0.0 };
+    for (size_t i = 1; i < k; i++) {   /* insertion sort: at most PP_MAX_SENTENCE */
+        const pp_term x = base[i];
+        size_t j = i;
+        for (; j > 0 && base[j - 1].term > x.term; j--) base[j] = base[j - 1];
+        base[j] = x;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (m && base[m - 1].term == base[i].term) base[m - 1].tf++;
+        else base[m++] = base[i];
+    }
+    t->nt += m;
+    s.t_hi = (uint32_t)t->nt;
+    t->s[t->ns++] = s;
+    return 0;
+}
+
+/* The term of one word (0: a stop word). */
+static uint64_t pp_term_of(struct sb_stemmer *st, const char *text, const tsr_word *w)
+{
+    if (pp_is_stop(w->hash)) return 0;
+    char buf[PP_WORD_MAX + 1];
+    const size_t len = pp_normalize(text, w->begin, w->end, buf);
+    if (!len) return w->hash | 1;
+    const sb_symbol *stem = sb_stemmer_stem(st, (const sb_symbol *)buf, (int)len);
+    const int sl = stem ? sb_stemmer_length(st) : 0;
+    return (stem && sl > 0 ? XXH3_64bits(stem, (size_t)sl) : XXH3_64bits(buf, len)) | 1;
+}
+
+/* Stemming is most of the stage's time (Snowball's English stemmer, about
+ * 120 ns a word), and texts share most of their words: each thread keeps
+ * the terms of the words it met, direct-mapped by word hash (the hash of
+ * the normalized form, so the same key means the same term), with its
+ * stemmer.  Allocated on a thread's first use, freed when it ends. */
+#define PP_CACHE_BITS 15
+typedef struct {
+    struct sb_stemmer *st;
+    uint64_t key[1u << PP_CACHE_BITS];
+    uint64_t val[1u << PP_CACHE_BITS];
+} pp_cache;
+
+static pthread_key_t pp_cache_key;
+
+static void pp_cache_free(void *p)
+{
+    pp_cache *c = p;
+    if (c && c->st) sb_stemmer_delete(c->st);
+    free(c);
+}
+
+static void pp_once(void)
+{
+    pp_stop_init();
+    if (pthread_key_create(&pp_cache_key, pp_cache_free) != 0)
+        pp_cache_key = (pthread_key_t)-1;   /* no cache: a stemmer per call */
+}
+
+static pthread_once_t pp_once_flag = PTHREAD_ONCE_INIT;
+
+/* This thread's cache, made when missing; NULL when out of memory. */
+static pp_cache *pp_cache_get(void)
+{
+    if (pp_cache_key == (pthread_key_t)-1) return NULL;
+    pp_cache *c = pthread_getspecific(pp_cache_key);
+    if (c) return c;
+    c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    if (!(c->st = sb_stemmer_new("english", "UTF_8")) ||
+        pthread_setspecific(pp_cache_key, c) != 0) {
+        pp_cache_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Each word's term into terms[], through the thread's cache. */
+static int pp_terms(const char *text, const tsr_word *w, size_t n, uint64_t *terms)
+{
+    pthread_once(&pp_once_flag, pp_once);
+    pp_cache *c = pp_cache_get();
+    if (!c) {   /* without a cache: a stemmer of its own */
+        struct sb_stemmer *st = sb_stemmer_new("english", "UTF_8");
+        if (!st) return -1;
+        for (size_t i = 0; i < n; i++) terms[i] = pp_term_of(st, text, &w[i]);
+        sb_stemmer_delete(st);
+        return 0;
+    }
+    const size_t mask = (1u << PP_CACHE_BITS) - 1;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t h = w[i].hash | 1;
+        const size_t s = (size_t)(h ^ h >> 29) & mask;
+        if (c->key[s] != h) { c->key[s] = h; c->val[s] = pp_term_of(c->st, text, &w[i]); }
+        terms[i] = c->val[s];
+    }
+    return 0;
+}
+
+int pp_text_init(pp_text *t, const char *text, const tsr_word *w, size_t n, tsr_error *err)
+{
+    memset(t, 0, sizeof *t);
+    if (n == 0) return TSR_OK;
+    uint64_t *terms = malloc(n * sizeof *terms);
+    t->s = malloc(n * sizeof *t->s);
+    size_t cap = 0;
+    int rc = TSR_OK;
+    if (!terms || !t->s || pp_terms(text, w, n, terms)) { rc = TSR_ERR_NOMEM; goto out; }
+    uint32_t lo = 0;
+    for (size_t i = 0; i < n; i++) {
+        const int last = i + 1 == n || i + 1 - lo >= PP_MAX_SENTENCE ||
+                         pp_ends_sentence(text + w[i].end, w[i + 1].begin - w[i].end,
+                                          w[i].end - w[i].begin == 1);
+        if (!last || (i + 1 - lo < PP_MIN_SENTENCE && i + 1 < n)) continue;
+        if (pp_add_sentence(t, &cap, terms, lo, (uint32_t)(i + 1))) { rc = TSR_ERR_NOMEM; goto out; }
+        lo = (uint32_t)(i + 1);
+    }
+    /* a short last sentence joins the one before */
+    if (t->ns >= 2 && t->s[t->ns - 1].hi - t->s[t->ns - 1].lo < PP_MIN_SENTENCE) {
+        const uint32_t l2 = t->s[t->ns - 2].lo;
+        t->nt = t->s[t->ns - 2].t_lo;
+        t->ns -= 2;
+        if (pp_add_sentence(t, &cap, terms, l2, (uint32_t)n)) rc = TSR_ERR_NOMEM;
+    }
+out:
+    free(terms);
+    if (rc != TSR_OK) {
+        pp_text_free(t);
+        return tsr_seterr(err, rc, "out of memory reading sentences");
+    }
+    return TSR_OK;
+}
+
+void pp_text_free(pp_text *t)
+{
+    if (!t) return;
+    free(t->s);
+    free(t->t);
+    memset(t, 0, sizeof *t);
+}
+
+int pp_weigh(pp_text *a, pp_text *b, uint32_t *nterms)
+{
+    /* the distinct terms of both texts numbered through a hash table, and
+     * the sentences holding each (a sentence's terms are distinct) */
+    const size_t nall = a->nt + b->nt;
+    const double N = (double)(a->ns + b->ns);
+    *nterms = 0;
+    size_t slots = 64;
+    while (slots < 2 * nall) slots <<= 1;
+    const size_t mask = slots - 1;
+    uint64_t *key = calloc(slots, sizeof *key);
+    uint32_t *id = malloc(slots * sizeof *id);
+    uint32_t *sf = malloc((nall + 1) * sizeof *sf);
+    if (!key || !id || !sf) { free(key); free(id); free(sf); return -1; }
+    pp_text *side[2] = { a, b };
+    uint32_t nid = 0;
+    for (int k = 0; k < 2; k++) {
+        pp_text *t = side[k];
+        for (size_t i = 0; i < t->nt; i++) {
+            const uint64_t h = t->t[i].term;
+            size_t s = (size_t)(h >> 17) & mask;
+            while (key[s] && key[s] != h) s = (s + 1) & mask;
+            if (!key[s]) { key[s] = h; id[s] = nid; sf[nid++] = 0; }
+            t->t[i].id = id[s];
+            sf[id[s]]++;
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        pp_text *t = side[k];
+        for (size_t x = 0; x < t->ns; x++) {
+            pp_sentence *s = &t->s[x];
+            double sq = 0.0;
+            for (uint32_t i = s->t_lo; i < s->t_hi; i++) {
+                t->t[i].w = t->t[i].tf * log(N / (double)sf[t->t[i].id]);
+                sq += t->t[i].w * t->t[i].w;
+            }
+            s->norm = sqrt(sq);
+        }
+    }
+    free(key);
+    free(id);
+    free(sf);
+    *nterms = nid;
+    return 0;
+}
+
+/* B's terms, each with its sentence and weight, by term number. */
+typedef struct { uint32_t sent; double w; } pp_post;
+
+typedef struct { uint32_t i, j; } pp_seed;
+typedef TSR_VEC(pp_seed) pp_seeds_vec;
+typedef struct { uint32_t i0, i1, j0, j1, n; } pp_group;
+
+/* Step 4: the seeds, sorted by (i, j).  B's postings are grouped by term
+ * number (a counting sort: head[id] .. head[id + 1]). */
+static int pp_seeds(const pp_text *a, const pp_text *b, uint32_t nterms, pp_seeds_vec *seeds)
+{
+    pp_post *post = malloc((b->nt + 1) * sizeof *post);
+    uint32_t *head = calloc((size_t)nterms + 2, sizeof *head);
+    double *dot = calloc(b->ns + 1, sizeof *dot);
+    uint32_t *shared = calloc(b->ns + 1, sizeof *shared);
+    uint32_t *touched = malloc((b->ns + 1) * sizeof *touched);
+    int rc = 0;
+    if (!post || !head || !dot || !shared || !touched) { rc = -1; goto out; }
+    for (size_t k = 0; k < b->nt; k++) head[b->t[k].id + 2]++;
+    for (uint32_t x = 2; x < nterms + 2; x++) head[x] += head[x - 1];
+    for (uint32_t j = 0; j < b->ns; j++)
+        for (uint32_t k = b->s[j].t_lo; k < b->s[j].t_hi; k++)
+            post[head[b->t[k].id + 1]++] = (pp_post){ j, b->t[k].w };
+    for (uint32_t i = 0; i < a->ns && rc == 0; i++) {
+        const pp_sentence *s = &a->s[i];
+        size_t nt = 0;
+        for (uint32_t k = s->t_lo; k < s->t_hi; k++) {
+            const uint32_t t = a->t[k].id;
+            for (uint32_t e = head[t]; e < head[t + 1]; e++) {
+                const uint32_t j = post[e].sent;
+                if (!shared[j]) touched[nt++] = j;
+                shared[j]++;
+                dot[j] += a->t[k].w * post[e].w;
+            }
+        }
+        for (size_t x = 0; x < nt; x++) {
+            const uint32_t j = touched[x];
+            const pp_sentence *t = &b->s[j];
+            const double den = s->norm * t->norm;
+            const double cos = den > 0 ? dot[j] / den : 0.0;
+            const double dice = 2.0 * shared[j] / (double)((s->t_hi - s->t_lo) + (t->t_hi - t->t_lo));
+            if (cos >= PP_MIN_COS && dice >= PP_MIN_DICE &&
+                tsr_vec_push(seeds, ((pp_seed){ i, j })))
+                rc = -1;
+            dot[j] = 0.0;
+            shared[j] = 0;
+        }
+    }
+out:
+    free(post);
+    free(head);
+    free(dot);
+    free(shared);
+    free(touched);
+    return rc;
+}
+
+/* Words the spans A[a_lo, a_hi) and B[b_lo, b_hi) have in common, as bags. */
+static int pp_matches(const tsr_word *A, uint32_t a_lo, uint32_t a_hi, const tsr_word *B,
+                      uint32_t b_lo, uint32_t b_hi, uint32_t *out)
+{
+    const size_t na = a_hi - a_lo, nb = b_hi - b_lo;
+    uint64_t *x = malloc((na + nb + 1) * sizeof *x);
+    if (!x) return -1;
+    uint64_t *y = x + na;
+    for (size_t i = 0; i < na; i++) x[i] = A[a_lo + i].hash;
+    for (size_t i = 0; i < nb; i++) y[i] = B[b_lo + i].hash;
+    qsort(x, na, sizeof *x, pp_cmp_u64);
+    qsort(y, nb, sizeof *y, pp_cmp_u64);
+    uint32_t m = 0;
+    for (size_t i = 0, j = 0; i < na && j < nb;) {
+        if (x[i] == y[j]) { m++; i++; j++; }
+        else if (x[i] < y[j]) i++;
+        else j++;
+    }
+    free(x);
+    *out = m;
+    return 0;
+}
+
+static int pp_overlaps(const al_passages *ps, size_t n, uint32_t a_lo, uint32_t a_hi,
+                       uint32_t b_lo, uint32_t b_hi)
+{
+    for (size_t k = 0; k < n; k++) {
+        const al_passage *p = &ps->a[k];
+        if ((a_lo < p->a_hi && p->a_lo < a_hi) || (b_lo < p->b_hi && p->b_lo < b_hi))
+            return 1;
+    }
+    return 0;
+}
+
+/* Steps 5 and 6: seeds into groups, groups into passages appended to ps
+ * (the first n0 of which are the aligner's). */
+/* The share of the terms of sentences a[i0..i1] and b[j0..j1] that they
+ * have in common, as bags: 2 * sum min(tf_a, tf_b) / (sum tf_a + sum tf_b).
+ * cnt (nterms counts, all 0) is left all 0. */
+static double pp_term_share(const pp_text *a, uint32_t i0, uint32_t i1, const pp_text *b,
+                            uint32_t j0, uint32_t j1, uint32_t *cnt)
+{
+    uint64_t na = 0, nb = 0, common = 0;
+    for (uint32_t k = a->s[i0].t_lo; k < a->s[i1].t_hi; k++) {
+        cnt[a->t[k].id] += a->t[k].tf;
+        na += a->t[k].tf;
+    }
+    for (uint32_t k = b->s[j0].t_lo; k < b->s[j1].t_hi; k++) {
+        const uint32_t id = b->t[k].id, tf = b->t[k].tf;
+        const uint32_t m = tf < cnt[id] ? tf : cnt[id];
+        common += m;
+        cnt[id] -= m;
+        nb += tf;
+    }
+    for (uint32_t k = a->s[i0].t_lo; k < a->s[i1].t_hi; k++) cnt[a->t[k].id] = 0;
+    return na + nb ? 2.0 * (double)common / (double)(na + nb) : 0.0;
+}
+
+static int pp_passages(const pp_text *a, const pp_text *b, uint32_t nterms, const tsr_word *A,
+                       const tsr_word *B, const pp_seed *sd, size_t nsd, al_passages *ps)
+{
+    TSR_VEC(pp_group) g = { 0 };
+    for (size_t x = 0; x < nsd; x++) {
+        const uint32_t i = sd[x].i, j = sd[x].j;
+        size_t k = 0;
+        for (; k < g.n; k++) {
+            pp_group *c = &g.a[k];
+            if (i - c->i1 <= PP_GAP && j + PP_GAP >= c->j0 && j <= c->j1 + PP_GAP) {
+                if (i > c->i1) c->i1 = i;
+                if (j < c->j0) c->j0 = j;
+                if (j > c->j1) c->j1 = j;
+                c->n++;
+                break;
+            }
+        }
+        if (k == g.n && tsr_vec_push(&g, ((pp_group){ i, i, j, j, 1 }))) {
+            tsr_vec_free(&g);
+            return -1;
+        }
+    }
+    const size_t n0 = ps->n;
+    uint32_t *cnt = calloc((size_t)nterms + 1, sizeof *cnt);
+    int rc = cnt ? 0 : -1;
+    for (size_t k = 0; k < g.n && rc == 0; k++) {
+        const pp_group *c = &g.a[k];
+        if (c->n < PP_MIN_SEEDS) continue;
+        const uint32_t a_lo = a->s[c->i0].lo, a_hi = a->s[c->i1].hi;
+        const uint32_t b_lo = b->s[c->j0].lo, b_hi = b->s[c->j1].hi;
+        if (A[a_hi - 1].end - A[a_lo].begin < PP_MIN_BYTES ||
+            B[b_hi - 1].end - B[b_lo].begin < PP_MIN_BYTES ||
+            pp_overlaps(ps, n0, a_lo, a_hi, b_lo, b_hi) ||
+            pp_term_share(a, c->i0, c->i1, b, c->j0, c->j1, cnt) < PP_MIN_SHARE)
+            continue;
+        uint32_t m = 0;
+        if (pp_matches(A, a_lo, a_hi, B, b_lo, b_hi, &m)) { rc = -1; break; }
+        al_passage p = { .a_lo = a_lo, .a_hi = a_hi, .b_lo = b_lo, .b_hi = b_hi,
+                         .matches = m, .seeded = 0,
+                         .similarity = 2.0 * m / (double)((a_hi - a_lo) + (b_hi - b_lo)) };
+        if (tsr_vec_push(ps, p)) rc = -1;
+    }
+    free(cnt);
+    tsr_vec_free(&g);
+    return rc;
+}
+
+int pp_align(const char *a, const tsr_word *A, size_t an, const char *b, const tsr_word *B,
+             size_t bn, al_passages *ps, tsr_error *err)
+{
+    pp_text ta, tb;
+    TSR_FORWARD(pp_text_init(&ta, a, A, an, err));
+    int rc = pp_text_init(&tb, b, B, bn, err);
+    if (rc != TSR_OK) { pp_text_free(&ta); return rc; }
+    pp_seeds_vec seeds = { 0 };
+    uint32_t nterms = 0;
+    if (pp_weigh(&ta, &tb, &nterms) || pp_seeds(&ta, &tb, nterms, &seeds) ||
+        pp_passages(&ta, &tb, nterms, A, B, seeds.a, seeds.n, ps))
+        rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory aligning sentences");
+    tsr_vec_free(&seeds);
+    pp_text_free(&ta);
+    pp_text_free(&tb);
+    return rc;
+}

@@ -1,0 +1,67 @@
+/*
+ * paraphrase.h - the sentence stage (lib/paraphrase.c): reuse whose words
+ * and word order changed, found sentence by sentence.  Internal: for the
+ * stages that align a pair (result.c's tsr_align) and their unit tests
+ * (tests/unit/test_paraphrase.c).  Not API.
+ */
+#ifndef TSR_PARAPHRASE_H
+#define TSR_PARAPHRASE_H
+#include "align.h"
+
+/* Thresholds of the stage (paraphrase.c, "How it works"). */
+#define PP_MIN_COS 0.33      /* a seed's tf-isf cosine */
+#define PP_MIN_DICE 0.33     /* and its Dice over distinct terms */
+#define PP_GAP 4             /* sentences between two seeds of one passage */
+#define PP_MIN_SEEDS 2       /* seeds a passage needs */
+#define PP_MIN_BYTES 150     /* bytes of each span */
+#ifndef PP_MIN_SHARE
+#define PP_MIN_SHARE 0.45    /* terms in common (bags) over the spans' terms */
+#endif
+
+/* One text as the stage reads it: its sentences (word ranges) and each
+ * sentence's terms (stems of its content words, hashed, with counts). */
+typedef struct pp_sentence {
+    uint32_t lo, hi;          /* words [lo, hi) */
+    uint32_t t_lo, t_hi;      /* its distinct terms, pp_text.term[t_lo, t_hi) */
+    double norm;              /* of its tf-isf vector (pp_weigh) */
+} pp_sentence;
+
+typedef struct pp_term {
+    uint64_t term;            /* hash of the stem, never 0 */
+    uint32_t tf;              /* occurrences in the sentence */
+    uint32_t id;              /* the term's number in both texts (pp_weigh) */
+    double w;                 /* tf * isf (pp_weigh) */
+} pp_term;
+
+typedef struct pp_text {
+    pp_sentence *s;
+    size_t ns;
+    pp_term *t;
+    size_t nt;
+} pp_text;
+
+/* Split text (its words w[0, n)) into sentences and terms.  A sentence
+ * ends where the bytes between two words hold . ! ? (or their CJK forms)
+ * or a blank line; one of fewer than 4 words joins the next.  Stop words
+ * (English function words) are left out, the rest stemmed (Snowball,
+ * English: libstemmer).  0, or TSR_ERR_NOMEM with `err` set. */
+int pp_text_init(pp_text *t, const char *text, const tsr_word *w, size_t n, tsr_error *err);
+void pp_text_free(pp_text *t);
+
+/* Weigh the terms of a and b by tf * isf, isf = log(N / sentences holding
+ * the term) over the N sentences of both texts, set the norms, and number
+ * the distinct terms of both 0 .. *nterms - 1 (pp_term.id).  0 or -1. */
+int pp_weigh(pp_text *a, pp_text *b, uint32_t *nterms);
+
+/* The sentence stage: passages of A ~ B made of sentence pairs that share
+ * weighted content (cosine and Dice at least PP_MIN_COS, PP_MIN_DICE),
+ * grouped when within PP_GAP sentences of each other on both sides, kept
+ * when PP_MIN_SEEDS pairs, PP_MIN_BYTES on each side, PP_MIN_SHARE of
+ * their terms in common, and no passage already in *ps overlapping them
+ * on either side.  They are appended
+ * to *ps with matches (words in common, as a bag) and similarity.
+ * TSR_OK or TSR_ERR_NOMEM with `err` set. */
+int pp_align(const char *a, const tsr_word *A, size_t an, const char *b, const tsr_word *B,
+             size_t bn, al_passages *ps, tsr_error *err);
+
+#endif

@@ -1,0 +1,283 @@
+/*
+ * test_paraphrase.c - the sentence stage (lib/paraphrase.h): sentences,
+ * terms (stop words, stems, normalization), windows for text without
+ * marks, weights, and passages of rewritten text, on their own and
+ * through tsr_align (with the stage on and off).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "paraphrase.h"
+#include "testhelp.h"
+
+/* The words of s (tsr_tokenize), into *w; their count. */
+static size_t words(const char *s, tsr_word **w)
+{
+    size_t n = 0;
+    *w = NULL;
+    if (tsr_tokenize(s, strlen(s), w, &n, NULL) != TSR_OK) return 0;
+    return n;
+}
+
+/* The word index of the first word at or after byte `at` of s. */
+static uint32_t word_at(const tsr_word *w, size_t n, size_t at)
+{
+    uint32_t i = 0;
+    while (i < n && w[i].begin < at) i++;
+    return i;
+}
+
+/* ---- sentences ----------------------------------------------------------- */
+
+static const struct {
+    const char *text;
+    size_t sentences;      /* expected */
+    const char *first_end; /* the first sentence's last word */
+} sentence_cases[] = {
+    { "One two three four. Five six seven eight! Nine ten eleven twelve?", 3, "four" },
+    /* "Mr." and "U.S." make sentences of one word: they join the next */
+    { "Mr. Smith went to the U.S. capital yesterday by train.", 1, "train" },
+    { "a b c d e\n\nf g h i j\nk l m n o", 2, "e" },   /* a blank line ends one */
+    { "first line here now\nsecond line here now", 1, "now" }, /* one newline does not */
+    { "\xe4\xb8\x80\xe4\xba\x8c\xe4\xb8\x89\xe5\x9b\x9b\xe3\x80\x82"
+      "\xe4\xba\x94\xe5\x85\xad\xe4\xb8\x83\xe5\x85\xab", 2, "\xe5\x9b\x9b" }, /* CJK stop */
+    { "one two three four five. six", 1, "six" },     /* a short last one joins */
+};
+
+static void test_sentences(void)
+{
+    for (size_t k = 0; k < sizeof sentence_cases / sizeof *sentence_cases; k++) {
+        const char *s = sentence_cases[k].text;
+        tsr_word *w;
+        size_t n = words(s, &w);
+        pp_text t;
+        CHECK(pp_text_init(&t, s, w, n, NULL) == TSR_OK);
+        CHECK(t.ns == sentence_cases[k].sentences);
+        if (t.ns) {
+            const tsr_word *e = &w[t.s[0].hi - 1];
+            CHECK(strlen(sentence_cases[k].first_end) == e->end - e->begin &&
+                  memcmp(s + e->begin, sentence_cases[k].first_end, e->end - e->begin) == 0);
+            CHECK(t.s[0].lo == 0 && t.s[t.ns - 1].hi == n);
+        }
+        for (size_t i = 1; i < t.ns; i++) CHECK(t.s[i].lo == t.s[i - 1].hi);
+        pp_text_free(&t);
+        tsr_free(w);
+    }
+}
+
+/* Text without marks is cut into windows of 100 words. */
+static void test_windows(void)
+{
+    char *s = malloc(250 * 12 + 1);
+    size_t len = 0;
+    for (int i = 0; i < 250; i++) len += (size_t)sprintf(s + len, "word%d ", i);
+    tsr_word *w;
+    size_t n = words(s, &w);
+    pp_text t;
+    CHECK(n == 250 && pp_text_init(&t, s, w, n, NULL) == TSR_OK);
+    CHECK(t.ns == 3 && t.s[0].hi == 100 && t.s[1].hi == 200 && t.s[2].hi == 250);
+    pp_text_free(&t);
+    tsr_free(w);
+    free(s);
+}
+
+/* ---- terms --------------------------------------------------------------- */
+
+/* The terms of a one-sentence text, in a sorted array; their count. */
+static size_t terms_of(const char *s, pp_term **out)
+{
+    tsr_word *w;
+    size_t n = words(s, &w);
+    pp_text t;
+    size_t nt = 0;
+    *out = NULL;
+    if (pp_text_init(&t, s, w, n, NULL) == TSR_OK && t.ns == 1) {
+        nt = t.nt;
+        *out = malloc((nt + 1) * sizeof **out);
+        memcpy(*out, t.t, nt * sizeof **out);
+    }
+    pp_text_free(&t);
+    tsr_free(w);
+    return nt;
+}
+
+static const struct {
+    const char *a, *b;
+    int same;   /* one term (1) or two (0) */
+} term_cases[] = {
+    { "reported report", "reports reporting", 1 },   /* stems: one term */
+    { "Café café", "CAFE cafe", 1 },                  /* normalized as text.c does */
+    { "connection connected", "connecting connects", 1 },
+    { "bridge", "bridges", 1 },
+    { "bridge", "budget", 0 },
+    { "running runner", "run", 0 },                  /* Snowball keeps "runner" */
+};
+
+static void test_terms(void)
+{
+    for (size_t k = 0; k < sizeof term_cases / sizeof *term_cases; k++) {
+        char s[256];
+        snprintf(s, sizeof s, "%s %s", term_cases[k].a, term_cases[k].b);
+        pp_term *t;
+        size_t nt = terms_of(s, &t);
+        CHECK(term_cases[k].same ? nt == 1 : nt >= 2);
+        free(t);
+    }
+    /* stop words are no terms; counts add up */
+    pp_term *t;
+    size_t nt = terms_of("the bridge and the bridges of the river", &t);
+    CHECK(nt == 2);
+    CHECK(nt == 2 && ((t[0].tf == 2 && t[1].tf == 1) || (t[0].tf == 1 && t[1].tf == 2)));
+    free(t);
+}
+
+/* isf: a term in every sentence weighs nothing, a rarer one more. */
+static void test_weigh(void)
+{
+    const char *a = "river bridge crumbling today. river tax budget council.";
+    const char *b = "river vote mayor residents.";
+    tsr_word *wa, *wb;
+    size_t na = words(a, &wa), nb = words(b, &wb);
+    pp_text ta, tb;
+    uint32_t nterms = 0;
+    CHECK(pp_text_init(&ta, a, wa, na, NULL) == TSR_OK && ta.ns == 2);
+    CHECK(pp_text_init(&tb, b, wb, nb, NULL) == TSR_OK && tb.ns == 1);
+    CHECK(pp_weigh(&ta, &tb, &nterms) == 0);
+    CHECK(nterms == 10);   /* river bridg crumbl today tax budget council vote mayor resid */
+    for (size_t i = 0; i < ta.nt; i++) {
+        /* "river" is in all 3 sentences: log(3/3) = 0; the others log(3) */
+        CHECK(fabs(ta.t[i].w) < 1e-12 || fabs(ta.t[i].w - log(3.0)) < 1e-12);
+    }
+    CHECK(fabs(ta.s[0].norm - sqrt(3.0) * log(3.0)) < 1e-9);
+    pp_text_free(&ta);
+    pp_text_free(&tb);
+    tsr_free(wa);
+    tsr_free(wb);
+}
+
+/* ---- passages ------------------------------------------------------------ */
+
+#define OTHER_A "The orchestra opened its season with a symphony by Sibelius. " \
+    "Tickets for the concert sold out within an hour of going on sale. "
+#define OTHER_B "A new species of frog was described by biologists in Peru. " \
+    "Its call resembles the sound of a dripping tap in a quiet cave. "
+#define SOURCE "The city council approved a new budget on Tuesday after months of debate. " \
+    "The plan raises property taxes by three percent to pay for road repairs. " \
+    "Several residents protested outside the town hall during the vote. " \
+    "The mayor said the increase was necessary to fix crumbling bridges. "
+#define REWRITE "Following months of debating, councillors approving budgets for the city did so " \
+    "on Tuesday. Under the planned rise, taxes on properties go up three percent, paying " \
+    "for repairing roads. Outside the hall of the town, residents were protesting while " \
+    "votes were cast. Increases are a necessity, according to the mayor, since bridges " \
+    "have crumbled. "
+#define TAIL_A "The conductor thanked the audience and promised more Finnish music next spring."
+#define TAIL_B "Researchers hope to record more frogs before the rainy season begins in earnest."
+
+static const char *const text_a = OTHER_A REWRITE TAIL_A;
+static const char *const text_b = OTHER_B SOURCE TAIL_B;
+
+static void test_passage(void)
+{
+    tsr_word *A, *B;
+    size_t an = words(text_a, &A), bn = words(text_b, &B);
+    al_passages ps = { 0 };
+    CHECK(pp_align(text_a, A, an, text_b, B, bn, &ps, NULL) == TSR_OK);
+    CHECK(ps.n == 1);
+    if (ps.n == 1) {
+        const al_passage *p = &ps.a[0];
+        /* exactly the rewritten sentences, and exactly the source's */
+        CHECK(p->a_lo == word_at(A, an, strlen(OTHER_A)));
+        CHECK(p->a_hi == word_at(A, an, strlen(OTHER_A REWRITE)));
+        CHECK(p->b_lo == word_at(B, bn, strlen(OTHER_B)));
+        CHECK(p->b_hi == word_at(B, bn, strlen(OTHER_B SOURCE)));
+        CHECK(p->similarity > 0.2 && p->similarity < 1.0);
+        CHECK(p->matches > 0 && p->matches < p->a_hi - p->a_lo);
+    }
+    /* a passage already there (the aligner's) keeps the stage out */
+    ps.n = 0;
+    al_passage pre = { .a_lo = 25, .a_hi = 30, .b_lo = 0, .b_hi = 5, .similarity = 1.0 };
+    CHECK(tsr_vec_push(&ps, pre) == 0);
+    CHECK(pp_align(text_a, A, an, text_b, B, bn, &ps, NULL) == TSR_OK);
+    CHECK(ps.n == 1 && ps.a[0].a_lo == 25);
+    /* texts on other subjects: nothing */
+    ps.n = 0;
+    tsr_word *C;
+    const char *c = OTHER_A TAIL_A " " OTHER_B TAIL_B;
+    size_t cn = words(c, &C);
+    CHECK(pp_align(text_a, A, an, c, C, cn, &ps, NULL) == TSR_OK);
+    CHECK(ps.n == 0 || ps.a[0].a_hi <= word_at(A, an, strlen(OTHER_A)) ||
+          ps.a[0].a_lo >= word_at(A, an, strlen(OTHER_A REWRITE)));
+    /* one sentence alike is not enough (PP_MIN_SEEDS) */
+    ps.n = 0;
+    const char *one = OTHER_B "The plan raises property taxes by three percent to pay for "
+                      "road repairs. " TAIL_B;
+    tsr_word *O;
+    size_t on = words(one, &O);
+    CHECK(pp_align(text_a, A, an, one, O, on, &ps, NULL) == TSR_OK);
+    CHECK(ps.n == 0);
+    tsr_vec_free(&ps);
+    tsr_free(A);
+    tsr_free(B);
+    tsr_free(C);
+    tsr_free(O);
+}
+
+/* Through tsr_align: the aligner alone finds nothing in the rewrite (words
+ * in other forms and orders); the stage finds it, by default. */
+static void test_tsr_align(void)
+{
+    tsr_params p;
+    tsr_params_default(&p);
+    CHECK(p.paraphrase == 1);
+    tsr_result *r = NULL;
+    CHECK(tsr_align(text_a, strlen(text_a), text_b, strlen(text_b), &p, &r, NULL) == TSR_OK);
+    CHECK(r && r->n_passages == 1);
+    if (r && r->n_passages == 1) {
+        CHECK(r->passages[0].a_begin == strlen(OTHER_A));
+        CHECK(r->passages[0].b_begin == strlen(OTHER_B));
+        CHECK(r->passages[0].a_end == strlen(OTHER_A REWRITE) - 2);   /* "crumbled. " */
+        CHECK(r->passages[0].b_end == strlen(OTHER_B SOURCE) - 2);   /* "bridges. " */
+    }
+    tsr_result_free(r);
+    p.paraphrase = 0;
+    CHECK(tsr_align(text_a, strlen(text_a), text_b, strlen(text_b), &p, &r, NULL) == TSR_OK);
+    CHECK(r && r->n_passages == 0);
+    tsr_result_free(r);
+    p.paraphrase = 2;
+    CHECK(tsr_align(text_a, strlen(text_a), text_b, strlen(text_b), &p, &r, NULL) ==
+          TSR_ERR_INVALID);
+}
+
+/* A long text without marks: bounded work (windows), no passage from noise. */
+static void test_long_unmarked(void)
+{
+    const size_t nw = 200000;
+    char *s = malloc(nw * 8 + 1);
+    size_t len = 0;
+    unsigned x = 1;
+    for (size_t i = 0; i < nw; i++) {
+        x = x * 1103515245u + 12345u;
+        len += (size_t)sprintf(s + len, "w%u ", (x >> 16) % 5000);
+    }
+    tsr_word *w;
+    size_t n = words(s, &w);
+    al_passages ps = { 0 };
+    CHECK(n == nw);
+    CHECK(pp_align(s, w, n, OTHER_B SOURCE, w, 0, &ps, NULL) == TSR_OK && ps.n == 0);
+    tsr_vec_free(&ps);
+    tsr_free(w);
+    free(s);
+}
+
+int main(void)
+{
+    RUN(test_sentences);
+    RUN(test_windows);
+    RUN(test_terms);
+    RUN(test_weigh);
+    RUN(test_passage);
+    RUN(test_tsr_align);
+    RUN(test_long_unmarked);
+    return test_report();
+}
