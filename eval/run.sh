@@ -19,6 +19,11 @@
 #   9. dedup of 16,000 news documents with 800 exact and 1,600 edited copies
 #      planted: pair recall, precision against template look-alikes
 #      (eval/dedup_edited.py)
+#  10. real human rewriting: World English Bible chapters against the King
+#      James Version, verse recall and wrong-source share, with and without
+#      the sentence stage (eval/bible.py; texts from the Debian packages
+#      sword-text-kjv, sword-text-web and diatheke, see
+#      scripts/install-deps.sh; skipped with a message when missing)
 #
 # The tables go to stdout and to eval/results/latest.md, for EVAL.md.
 # Builds nothing: `make eval` builds build/tessera first.
@@ -94,6 +99,15 @@ echo
 echo "== dedup: edited copies planted in news"
 "$py" "$here/dedup_edited.py" --markdown "$tmp/dedup_edited.md"
 
+echo
+echo "== real rewriting: World English Bible against King James Version"
+if "$py" "$here/bible.py" --check-deps; then
+    "$py" "$here/bible.py" --examples 0 --markdown "$tmp/bible.md"
+else
+    echo "eval: skipped (run scripts/install-deps.sh as root)"
+    echo "Skipped: diatheke or the SWORD modules of sword-text-kjv and sword-text-web are not installed (scripts/install-deps.sh)." > "$tmp/bible.md"
+fi
+
 {
     echo "# tessera evaluation run"
     echo
@@ -132,6 +146,10 @@ echo "== dedup: edited copies planted in news"
     echo "## Dedup: edited copies"
     echo
     cat "$tmp/dedup_edited.md"
+    echo
+    echo "## Real rewriting: WEB against KJV"
+    echo
+    cat "$tmp/bible.md"
 } > "$out/latest.md"
 echo
 echo "eval: tables written to eval/results/latest.md"

@@ -8,6 +8,7 @@ libdivsufsort-dev libmicrohttpd-dev libstemmer-dev
 openmpi-bin libopenmpi-dev
 python3 python3-dev python3-setuptools python3-pip python3-venv python3-pytest python3-pandas
 similarity-tester ssdeep hyperfine time strace
+sword-text-kjv sword-text-web diatheke
 chromium wrk"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
