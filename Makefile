@@ -214,7 +214,7 @@ uninstall:
 clean:
 	rm -rf build build-san build-debug build-fuzz build-clang
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(PIC_OBJ:.o=.d)
 
 bench-discover: bench-tools
 	@sh bench/run_discover.sh

@@ -310,9 +310,9 @@ int dsc_write_links(FILE *f, const tsr_discovery *d, const dsc_docs *docs)
         json_span(f, docs, l->a_doc, l->a_begin, l->a_end);
         fputs("},\"b\":{", f);
         json_span(f, docs, l->b_doc, l->b_begin, l->b_end);
-        fprintf(f, "},\"similarity\":%.6g,\"evalue\":%s,\"words\":[%u,%u],\"matches\":%u}\n",
-                (double)l->similarity, evalue_str(l->evalue, eb, sizeof eb), l->a_words,
-                l->b_words, l->matches);
+        fprintf(f, "},\"similarity\":%.6g,\"kind\":\"%s\",\"evalue\":%s,\"words\":[%u,%u],"
+                "\"matches\":%u}\n", (double)l->similarity, tsr_kind_name((int)l->kind),
+                evalue_str(l->evalue, eb, sizeof eb), l->a_words, l->b_words, l->matches);
         if (ferror(f))
             return -1;
     }
@@ -384,7 +384,7 @@ static const char sql_schema[] =
     "CREATE TABLE passages(family INTEGER NOT NULL, a_docno INTEGER NOT NULL,"
     " a_begin INTEGER, a_end INTEGER, b_docno INTEGER NOT NULL, b_begin INTEGER,"
     " b_end INTEGER, similarity REAL, a_words INTEGER, b_words INTEGER,"
-    " matches INTEGER, evalue REAL);\n"
+    " matches INTEGER, evalue REAL, kind TEXT);\n"
     "CREATE TABLE families(family INTEGER PRIMARY KEY, size INTEGER, links INTEGER,"
     " origin_docno INTEGER, same_series_share REAL, origin_by TEXT);\n"
     "CREATE TABLE members(family INTEGER NOT NULL, docno INTEGER NOT NULL,"
@@ -426,7 +426,7 @@ int dsc_write_sqlite(const char *path, const tsr_discovery *d,
     sqlite3_stmt *s[5] = { 0 };
     static const char *const ins[5] = {
         "INSERT INTO documents VALUES(?1,?2,?3,?4,?5)",
-        "INSERT INTO passages VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+        "INSERT INTO passages VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
         "INSERT INTO families VALUES(?1,?2,?3,?4,?5,?6)",
         "INSERT INTO members VALUES(?1,?2,?3,?4)",
         "INSERT INTO summary VALUES(?1,?2)",
@@ -477,6 +477,7 @@ int dsc_write_sqlite(const char *path, const tsr_discovery *d,
         sqlite3_bind_int64(s[1], 10, l->b_words);
         sqlite3_bind_int64(s[1], 11, l->matches);
         sqlite3_bind_double(s[1], 12, (double)l->evalue);
+        sqlite3_bind_text(s[1], 13, tsr_kind_name((int)l->kind), -1, SQLITE_STATIC);
         if ((rc = step_reset(s[1])) != SQLITE_DONE)
             goto fail;
     }
@@ -1174,11 +1175,12 @@ static int write_family_page(FILE *f, tsr_index *ix, const tsr_discovery *d,
             html_word_diff(ta->text, ab, ae, tb->text, bb, be, HTML_DIFF_BAG, &sa,
                            &sb);
         fprintf(f, "<div class=\"pair\" id=\"l%zu\"><div class=\"ph\"><span class=\"no\">"
-                "#%zu</span><span class=\"sim\">%.0f%% similar</span><span class=\"meta\">"
-                "%u identical of %u / %u words; E-value %.2g (chance matches this "
-                "strong expected)</span></div>\n<div class=\"cols\">",
-                j - l0 + 1, j - l0 + 1, (double)l->similarity * 100.0, l->matches,
-                l->a_words, l->b_words, (double)l->evalue);
+                "#%zu</span><span class=\"tag\">%s</span><span class=\"sim\">%.0f%% similar"
+                "</span><span class=\"meta\">%u identical of %u / %u words; E-value %.2g"
+                " (chance matches this strong expected)</span></div>\n<div class=\"cols\">",
+                j - l0 + 1, j - l0 + 1, tsr_kind_name((int)l->kind),
+                (double)l->similarity * 100.0, l->matches, l->a_words, l->b_words,
+                (double)l->evalue);
         for (int side = 0; side < 2; side++) {
             const dsc_doc *dd = side ? db : da;
             const tsr_document *t = side ? tb : ta;

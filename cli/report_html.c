@@ -608,10 +608,11 @@ static void emit_pair(FILE *f, const report_input *in, const rpt_lines *la,
         html_esc_str(f, s->date, ESC_TEXT);
         fputs("</span>", f);
     }
-    fprintf(f, "<span class=\"sim\">%.0f%% similar</span><span class=\"meta\">"
-            "%zu identical of %zu / %zu words</span><span class=\"meta\" title=\""
-            "passages this strong expected by chance in the search\">E-value %.2g</span>",
-            p->similarity * 100.0, p->matches, p->a_words, p->b_words, p->evalue);
+    fprintf(f, "<span class=\"tag\">%s</span><span class=\"sim\">%.0f%% similar</span>"
+            "<span class=\"meta\">%zu identical of %zu / %zu words</span><span class=\"meta\""
+            " title=\"passages this strong expected by chance in the search\">E-value %.2g"
+            "</span>", tsr_kind_name(p->kind), p->similarity * 100.0, p->matches, p->a_words,
+            p->b_words, p->evalue);
     if (p->boilerplate)
         fputs("<span class=\"tag\">boilerplate</span>", f);
     fprintf(f, "<a href=\"#t%zu\" data-show=\"%zu\">show in text \xE2\x86\x91</a>"

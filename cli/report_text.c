@@ -315,9 +315,9 @@ static void put_passage(const tout *o, const report_input *in,
         put_span(o, NULL, bb, be);
     }
     fputc('\n', o->f);
-    fprintf(o->f, "      similarity %.2f \xC2\xB7 %zu / %zu words \xC2\xB7 "
-            "%zu identical \xC2\xB7 E-value %.2g", p->similarity, p->a_words, p->b_words,
-            p->matches, p->evalue);
+    fprintf(o->f, "      %s \xC2\xB7 similarity %.2f \xC2\xB7 %zu / %zu words \xC2\xB7 "
+            "%zu identical \xC2\xB7 E-value %.2g", tsr_kind_name(p->kind), p->similarity,
+            p->a_words, p->b_words, p->matches, p->evalue);
     if (p->boilerplate) {
         sgr(o, "2");
         fputs(" \xC2\xB7 boilerplate", o->f);

@@ -1435,6 +1435,16 @@ static int align_stages(const al_pair *c, al_work *wk, al_passages *out)
     return 0;
 }
 
+int al_kind(const al_passage *p, const tsr_word *A, const tsr_word *B)
+{
+    if (p->kind == TSR_KIND_PARAPHRASE) return TSR_KIND_PARAPHRASE;
+    const uint32_t n = p->a_hi - p->a_lo;
+    if (n != p->b_hi - p->b_lo) return TSR_KIND_EDITED;
+    for (uint32_t i = 0; i < n; i++)
+        if (A[p->a_lo + i].hash != B[p->b_lo + i].hash) return TSR_KIND_EDITED;
+    return TSR_KIND_VERBATIM;
+}
+
 int al_align(const al_query *q, const tsr_word *B, size_t bn,
              const tsr_params *p, int self, al_work *wk, al_passages *out,
              tsr_error *err)

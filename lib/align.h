@@ -14,7 +14,13 @@ typedef struct al_passage {
     uint32_t seeded;      /* words of A covered by exact seeds */
     double similarity;
     double evalue;        /* set by sg_filter (signif.h); 0 until then */
+    int kind;             /* TSR_KIND_PARAPHRASE from the sentence stage, else 0
+                           * (aligned: al_kind tells verbatim from edited) */
 } al_passage;
+
+/* The kind of passage p of A ~ B: the sentence stage's, else verbatim when
+ * its two spans hold the same words in the same order, else edited. */
+int al_kind(const al_passage *p, const tsr_word *A, const tsr_word *B);
 
 typedef TSR_VEC(al_passage) al_passages;
 

@@ -519,6 +519,7 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
             l.matches = x->matches;
             l.similarity = (float)x->similarity;
             l.evalue = (float)x->evalue;
+            l.kind = (uint32_t)al_kind(x, A, B);
             if (tsr_vec_push(out, l)) { rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory"); break; }
         }
     }
@@ -929,7 +930,7 @@ static void work_key(tsr_index *ix, const tsr_params *p, uint32_t max_df,
                      const tsr_discover_opts *o, char *buf, size_t n)
 {
     snprintf(buf, n,
-             "tessera-discover 2\ngeneration %" PRIu64 "\ndocuments %" PRIu64
+             "tessera-discover 3\ngeneration %" PRIu64 "\ndocuments %" PRIu64
              "\nseed %d\nmax_gap %d\nmin_words %d\nmin_similarity %.6f\nmax_evalue %g\nmin_shared %d"
              "\nmax_df %u\nnew_after %" PRId64 "\nseries %d\n",
              ix_generation(ix), ix_ndocs(ix), p->seed, p->max_gap, p->min_words,

@@ -231,6 +231,7 @@ char *tsr_result_json(const tsr_result *r, unsigned flags)
         if (s && s->series) jw_str(&w, "series", s->series);
         jw_close(&w, '}');
         jw_real(&w, "similarity", p->similarity);
+        jw_str(&w, "kind", tsr_kind_name(p->kind));
         jw_realp(&w, "evalue", p->evalue, 3);
         jw_uint(&w, "words", p->a_words);
         jw_uint(&w, "source_words", p->b_words);

@@ -527,7 +527,7 @@ static int pp_passages(const pp_text *a, const pp_text *b, uint32_t nterms, cons
         uint32_t m = 0;
         if (pp_matches(A, a_lo, a_hi, B, b_lo, b_hi, &m)) { rc = -1; break; }
         al_passage p = { .a_lo = a_lo, .a_hi = a_hi, .b_lo = b_lo, .b_hi = b_hi,
-                         .matches = m, .seeded = 0,
+                         .matches = m, .seeded = 0, .kind = TSR_KIND_PARAPHRASE,
                          .similarity = 2.0 * m / (double)((a_hi - a_lo) + (b_hi - b_lo)) };
         if (tsr_vec_push(ps, p)) rc = -1;
     }

@@ -59,6 +59,16 @@ int rs_add_source(tsr_result *r, const char *id, const char *title,
     return TSR_OK;
 }
 
+const char *tsr_kind_name(int kind)
+{
+    switch (kind) {
+    case TSR_KIND_VERBATIM: return "verbatim";
+    case TSR_KIND_EDITED: return "edited";
+    case TSR_KIND_PARAPHRASE: return "paraphrase";
+    default: return "?";
+    }
+}
+
 int rs_add_passages(tsr_result *r, const al_passages *ps, const tsr_word *A,
                     const tsr_word *B, size_t src)
 {
@@ -79,6 +89,7 @@ int rs_add_passages(tsr_result *r, const al_passages *ps, const tsr_word *A,
         t->evalue = a->evalue;
         t->source = src;
         t->boilerplate = 0;
+        t->kind = al_kind(a, A, B);
     }
     return TSR_OK;
 }

@@ -236,6 +236,20 @@ TSR_API int tsr_fingerprints(const tsr_word *words, size_t n,
 
 /** One reused passage: a span of the checked text (a) and the span of a
  *  source document (b) it was aligned with. */
+/** What kind of reuse a passage is (tsr_passage.kind, tsr_link.kind). */
+typedef enum tsr_kind {
+    TSR_KIND_VERBATIM = 0,   /* the same words in the same order */
+    TSR_KIND_EDITED = 1,     /* the same text with words changed, added, dropped or
+                              * moved: what the aligner finds from runs of words */
+    TSR_KIND_PARAPHRASE = 2  /* rewritten sentence by sentence: their content words in
+                              * other forms and orders (the sentence stage,
+                              * tsr_params.paraphrase) */
+} tsr_kind;
+
+/** The name of a kind as the outputs write it ("verbatim", "edited",
+ *  "paraphrase"); "?" for a value out of range. */
+TSR_API const char *tsr_kind_name(int kind);
+
 typedef struct tsr_passage {
     size_t a_begin, a_end;  /* bytes in the checked text */
     size_t b_begin, b_end;  /* bytes in the source text */
@@ -246,6 +260,7 @@ typedef struct tsr_passage {
                              * search (tsr_params.max_evalue; signif.c) */
     size_t source;          /* index into tsr_result.sources */
     int boilerplate;        /* 1 when the passage is boilerplate */
+    int kind;               /* tsr_kind */
 } tsr_passage;
 
 /** A document that passages came from. Strings are UTF-8, owned by the
@@ -615,6 +630,7 @@ typedef struct tsr_link {
     float similarity;
     float evalue;         /* as tsr_passage.evalue (a search of the index) */
     uint32_t family;      /* index into tsr_discovery.families */
+    uint32_t kind;        /* tsr_kind */
 } tsr_link;
 
 /** A span of one document that belongs to a family. */

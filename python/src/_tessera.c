@@ -129,6 +129,7 @@ static int params_get(PyObject *d, tsr_params *p)
         { "min_shared", offsetof(tsr_params, min_shared), 0 },
         { "boilerplate_df", offsetof(tsr_params, boilerplate_df), 0 },
         { "allow_nul", offsetof(tsr_params, allow_nul), 0 },
+        { "paraphrase", offsetof(tsr_params, paraphrase), 0 },
     };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         PyObject *v = PyDict_GetItemString(d, f[i].name);
@@ -407,7 +408,7 @@ static PyObject *Index_stats(IndexObject *self, PyObject *unused)
 
 /* discover(params, threads, max_df, workdir, new_after, series) ->
  * (links, families, counts): links as tuples (a_doc, b_doc, a_begin, a_end,
- * b_begin, b_end, a_words, b_words, matches, similarity, evalue, family);
+ * b_begin, b_end, a_words, b_words, matches, similarity, evalue, family, kind);
  * families as tuples (size, links, same_series, origin, origin_dated,
  * [(docno, begin, end), ...]). */
 static PyObject *Index_discover(IndexObject *self, PyObject *args)
@@ -441,10 +442,11 @@ static PyObject *Index_discover(IndexObject *self, PyObject *args)
     for (size_t i = 0; links && i < d->n_links; i++) {
         const tsr_link *l = &d->links[i];
         PyList_SET_ITEM(links, (Py_ssize_t)i,
-                        Py_BuildValue("(LLIIIIIIIddI)", (long long)l->a_doc, (long long)l->b_doc,
-                                      l->a_begin, l->a_end, l->b_begin, l->b_end, l->a_words,
-                                      l->b_words, l->matches, (double)l->similarity,
-                                      (double)l->evalue, l->family));
+                        Py_BuildValue("(LLIIIIIIIddIs)", (long long)l->a_doc,
+                                      (long long)l->b_doc, l->a_begin, l->a_end, l->b_begin,
+                                      l->b_end, l->a_words, l->b_words, l->matches,
+                                      (double)l->similarity, (double)l->evalue, l->family,
+                                      tsr_kind_name((int)l->kind)));
     }
     for (size_t i = 0; fams && i < d->n_families; i++) {
         const tsr_family *f = &d->families[i];

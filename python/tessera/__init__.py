@@ -131,7 +131,7 @@ _tessera._init(Error, _BY_STATUS)
 
 #: parameters of checks and alignments (tsr_params in tessera.h)
 PARAMS = ("min_words", "min_similarity", "max_gap", "max_candidates", "min_shared",
-          "boilerplate_df", "max_evalue", "allow_nul", "seed", "ngram", "window")
+          "boilerplate_df", "max_evalue", "allow_nul", "seed", "ngram", "window", "paraphrase")
 
 
 def _params(kw: Dict[str, Any]) -> Dict[str, Any]:
@@ -300,8 +300,8 @@ class Index:
                  **params: Any) -> Iterator[Dict[str, Any]]:
         """Every reused passage shared by two documents of the index, as the
         pair lines of `tessera discover` (doc/json.md): family, a and b (id,
-        begin, end, title, date, series, docno), similarity, evalue, words
-        [a, b], matches.  series=1 keeps pairs inside one series, -1 across."""
+        begin, end, title, date, series, docno), similarity, kind, evalue,
+        words [a, b], matches.  series=1 keeps pairs inside one series, -1 across."""
         with self._guard():
             links, _fams, _counts = self._ix.discover(_params(params), threads, max_df,
                                                       workdir, new_after, series)
@@ -317,10 +317,10 @@ class Index:
             return {"id": i["id"], "begin": begin, "end": end, "title": i["title"],
                     "date": i["date"], "series": i["series"], "docno": docno}
 
-        for (a, b, ab, ae, bb, be, aw, bw, m, sim, ev, fam) in links:
+        for (a, b, ab, ae, bb, be, aw, bw, m, sim, ev, fam, kind) in links:
             # the values as the command writes them (6 and 3 significant digits)
             yield {"family": fam, "a": side(a, ab, ae), "b": side(b, bb, be),
-                   "similarity": float(f"{sim:.6g}"),
+                   "similarity": float(f"{sim:.6g}"), "kind": kind,
                    "evalue": float(f"{ev:.3g}") if math.isfinite(ev) else 0.0,
                    "words": [aw, bw], "matches": m}
 

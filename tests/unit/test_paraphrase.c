@@ -249,6 +249,38 @@ static void test_tsr_align(void)
           TSR_ERR_INVALID);
 }
 
+/* The kind of a passage (al_kind): the stage's, else verbatim when the two
+ * spans hold the same words in the same order, else edited; and through
+ * tsr_align and its JSON. */
+static void test_kind(void)
+{
+    tsr_word *A, *B;
+    const char *a = "one two three four five six", *b = "zero one two three four five seven";
+    size_t an = words(a, &A), bn = words(b, &B);
+    al_passage p = { .a_lo = 0, .a_hi = 5, .b_lo = 1, .b_hi = 6 };
+    CHECK(al_kind(&p, A, B) == TSR_KIND_VERBATIM);
+    p.a_hi = 6; p.b_hi = 7;                     /* six ~ seven */
+    CHECK(al_kind(&p, A, B) == TSR_KIND_EDITED);
+    p.a_hi = 5; p.b_lo = 0; p.b_hi = 6;         /* a word more on one side */
+    CHECK(al_kind(&p, A, B) == TSR_KIND_EDITED);
+    p.kind = TSR_KIND_PARAPHRASE;
+    CHECK(al_kind(&p, A, B) == TSR_KIND_PARAPHRASE);
+    CHECK(strcmp(tsr_kind_name(TSR_KIND_VERBATIM), "verbatim") == 0 &&
+          strcmp(tsr_kind_name(TSR_KIND_EDITED), "edited") == 0 &&
+          strcmp(tsr_kind_name(TSR_KIND_PARAPHRASE), "paraphrase") == 0 &&
+          strcmp(tsr_kind_name(7), "?") == 0);
+    (void)an; (void)bn;
+    tsr_free(A);
+    tsr_free(B);
+    tsr_result *r = NULL;
+    CHECK(tsr_align(text_a, strlen(text_a), text_b, strlen(text_b), NULL, &r, NULL) == TSR_OK);
+    CHECK(r && r->n_passages == 1 && r->passages[0].kind == TSR_KIND_PARAPHRASE);
+    char *j = r ? tsr_result_json(r, 0) : NULL;
+    CHECK(j && strstr(j, "\"kind\":\"paraphrase\""));
+    tsr_free(j);
+    tsr_result_free(r);
+}
+
 /* A long text without marks: bounded work (windows), no passage from noise. */
 static void test_long_unmarked(void)
 {
@@ -278,6 +310,7 @@ int main(void)
     RUN(test_weigh);
     RUN(test_passage);
     RUN(test_tsr_align);
+    RUN(test_kind);
     RUN(test_long_unmarked);
     return test_report();
 }

@@ -116,7 +116,7 @@ static void test_filter(void)
     sg_model_init(&m, 10000, 0, 4);
     sg_work *w = sg_work_new();
     al_passages ps = { 0 };
-    al_passage a = { 0, 30, 0, 30, 30, 30, 1.0, 0 }, b = { 30, 60, 30, 60, 0, 0, 0.5, 0 };
+    al_passage a = { 0, 30, 0, 30, 30, 30, 1.0, 0, 0 }, b = { 30, 60, 30, 60, 0, 0, 0.5, 0, 0 };
     CHECK(tsr_vec_push(&ps, a) == 0 && tsr_vec_push(&ps, b) == 0);
     CHECK(sg_filter(&m, &t, B, 0, &ps, w) == TSR_OK);     /* no cut */
     CHECK(ps.n == 2 && ps.a[0].evalue < 1e-20 && ps.a[1].evalue > 1e6);
@@ -138,17 +138,17 @@ static void test_explain_away(void)
     CHECK(rs_add_source(r, "lookalike", NULL, NULL, NULL, 1, &s1) == TSR_OK);
     CHECK(rs_add_source(r, "refiling", NULL, NULL, NULL, 2, &s2) == TSR_OK);
     al_passages ps = { 0 };
-    al_passage p = { 0, 40, 0, 40, 40, 40, 1.0, 0 };
+    al_passage p = { 0, 40, 0, 40, 40, 40, 1.0, 0, 0 };
     CHECK(tsr_vec_push(&ps, p) == 0);
     CHECK(rs_add_passages(r, &ps, A, B, s0) == TSR_OK);
     ps.n = 0;
-    p = (al_passage){ 5, 40, 5, 40, 30, 30, 0.7, 0 };          /* weaker, same words */
+    p = (al_passage){ 5, 40, 5, 40, 30, 30, 0.7, 0, 0 };          /* weaker, same words */
     CHECK(tsr_vec_push(&ps, p) == 0);
-    p = (al_passage){ 60, 90, 60, 90, 30, 30, 0.7, 0 };        /* elsewhere: stays */
+    p = (al_passage){ 60, 90, 60, 90, 30, 30, 0.7, 0, 0 };        /* elsewhere: stays */
     CHECK(tsr_vec_push(&ps, p) == 0);
     CHECK(rs_add_passages(r, &ps, A, B, s1) == TSR_OK);
     ps.n = 0;
-    p = (al_passage){ 0, 40, 0, 40, 40, 40, 0.99, 0 };         /* within the margin */
+    p = (al_passage){ 0, 40, 0, 40, 40, 40, 0.99, 0, 0 };         /* within the margin */
     CHECK(tsr_vec_push(&ps, p) == 0);
     CHECK(rs_add_passages(r, &ps, A, B, s2) == TSR_OK);
     rs_explain_away(r);
@@ -165,11 +165,11 @@ static void test_explain_away(void)
     CHECK(rs_add_source(r2, "real", NULL, NULL, NULL, 0, &s0) == TSR_OK);
     CHECK(rs_add_source(r2, "lookalike", NULL, NULL, NULL, 1, &s1) == TSR_OK);
     ps.n = 0;
-    p = (al_passage){ 5, 40, 5, 40, 30, 30, 0.7, 0 };
+    p = (al_passage){ 5, 40, 5, 40, 30, 30, 0.7, 0, 0 };
     CHECK(tsr_vec_push(&ps, p) == 0);
     CHECK(rs_add_passages(r2, &ps, A, B, s1) == TSR_OK);
     ps.n = 0;
-    p = (al_passage){ 0, 40, 0, 40, 40, 40, 1.0, 0 };
+    p = (al_passage){ 0, 40, 0, 40, 40, 40, 1.0, 0, 0 };
     CHECK(tsr_vec_push(&ps, p) == 0);
     CHECK(rs_add_passages(r2, &ps, A, B, s0) == TSR_OK);
     rs_explain_away(r2);
@@ -206,7 +206,7 @@ static void test_both_ways(void)
     tsr_params_default(&fp);
     tsr_error err = { 0 };
     al_passages ps = { 0 };
-    al_passage p = { 0, 40, 0, 40, 30, 0, 0.75, 0 };
+    al_passage p = { 0, 40, 0, 40, 30, 0, 0.75, 0, 0 };
     CHECK(tsr_vec_push(&ps, p) == 0);
     CHECK(sg_judge(&m, &ta, 0, &m, B, 40, &fp, count_51, NULL, 0, &ps, w, &err) == TSR_OK);
     CHECK(ps.n == 1 && ps.a[0].evalue == eb);
