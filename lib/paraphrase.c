@@ -47,19 +47,10 @@
  * 6. With the aligner's passages.  A passage that overlaps one the aligner
  *    found, on either side, is dropped: the aligner's spans are exact, this
  *    stage's are whole sentences.
- * 7. Sentence edges (pp_snap, after the stage).  Reuse is mostly of whole
- *    sentences, and a passage the aligner found in edited text often stops
- *    a few words short of its sentence's start or end, where the edits
- *    left no match.  A passage that is not verbatim (a verbatim one ends
- *    where the texts differ) is widened, on each side on its own, to its
- *    sentence's start and end when they are at most PP_SNAP (8) words away
- *    and no other passage is in between; matches and similarity are
- *    recounted.  On PAN: +0.008 overall (0.8905 -> 0.8983), no-obfuscation
- *    unchanged; 5 words gave +0.005.
  * The thresholds were set on PAN 2013's training corpus (EVAL.md): the
  * seed tests are the published ones; two seeds per passage and the
- * share of terms keep out what the seeds let in on a shared topic, so that
- * the no-plagiarism folder has no more detections than the aligner's alone.
+ * similarity keep out what the seeds let in on a shared topic, so that the
+ * no-plagiarism folder has no more detections than the aligner's alone.
  *
  * Edge cases.  A text without sentence marks is cut into windows of
  * PP_MAX_SENTENCE words, which also bounds the work per sentence.  Words longer than
@@ -543,62 +534,6 @@ static int pp_passages(const pp_text *a, const pp_text *b, uint32_t nterms, cons
     free(cnt);
     tsr_vec_free(&g);
     return rc;
-}
-
-/* Does a sentence start at word k of w[0, n) (text t)? */
-static int pp_starts(const char *t, const tsr_word *w, size_t k)
-{
-    return k == 0 || pp_ends_sentence(t + w[k - 1].end, w[k].begin - w[k - 1].end,
-                                      w[k - 1].end - w[k - 1].begin == 1);
-}
-
-/* [*lo, *hi) of w[0, n) widened to the sentence's start and end when they
- * are at most PP_SNAP words away, and not into [0, floor) or [ceil, n). */
-static void pp_widen(const char *t, const tsr_word *w, size_t n, uint32_t floor,
-                     uint32_t ceil, uint32_t *lo, uint32_t *hi)
-{
-    for (uint32_t k = *lo, d = 0; d <= PP_SNAP && k >= floor; k--, d++) {
-        if (pp_starts(t, w, k)) { *lo = k; break; }
-        if (k == 0) break;
-    }
-    for (uint32_t k = *hi, d = 0; d <= PP_SNAP && k <= ceil; k++, d++) {
-        if (k == n || (k < n && pp_starts(t, w, k))) { *hi = k; break; }
-    }
-}
-
-int pp_snap(const char *a, const tsr_word *A, size_t an, const char *b, const tsr_word *B,
-            size_t bn, al_passages *ps, tsr_error *err)
-{
-    for (size_t i = 0; i < ps->n; i++) {
-        al_passage *p = &ps->a[i];
-        /* a verbatim passage ends where the texts differ: nothing to add */
-        if (al_kind(p, A, B) == TSR_KIND_VERBATIM) continue;
-        /* the neighbours' spans on each side bound the widening */
-        uint32_t fa = 0, ca = (uint32_t)an, fb = 0, cb = (uint32_t)bn;
-        for (size_t j = 0; j < ps->n; j++) {
-            const al_passage *q = &ps->a[j];
-            if (j == i) continue;
-            if (q->a_hi <= p->a_lo && q->a_hi > fa) fa = q->a_hi;
-            if (q->a_lo >= p->a_hi && q->a_lo < ca) ca = q->a_lo;
-            if (q->b_hi <= p->b_lo && q->b_hi > fb) fb = q->b_hi;
-            if (q->b_lo >= p->b_hi && q->b_lo < cb) cb = q->b_lo;
-        }
-        const al_passage old = *p;
-        pp_widen(a, A, an, fa, ca, &p->a_lo, &p->a_hi);
-        pp_widen(b, B, bn, fb, cb, &p->b_lo, &p->b_hi);
-        if (p->a_lo == old.a_lo && p->a_hi == old.a_hi && p->b_lo == old.b_lo &&
-            p->b_hi == old.b_hi)
-            continue;
-        uint32_t m = 0;
-        if (pp_matches(A, p->a_lo, p->a_hi, B, p->b_lo, p->b_hi, &m))
-            return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory aligning sentences");
-        /* the aligner's matches count words in order; the added words count
-         * as bags, never lowering what it found */
-        if (m < old.matches) m = old.matches;
-        p->matches = m;
-        p->similarity = 2.0 * m / (double)((p->a_hi - p->a_lo) + (p->b_hi - p->b_lo));
-    }
-    return TSR_OK;
 }
 
 int pp_align(const char *a, const tsr_word *A, size_t an, const char *b, const tsr_word *B,

@@ -14,20 +14,8 @@
 #define PP_GAP 4             /* sentences between two seeds of one passage */
 #define PP_MIN_SEEDS 2       /* seeds a passage needs */
 #define PP_MIN_BYTES 150     /* bytes of each span */
-#ifndef PP_SNAP
-#define PP_SNAP 8            /* words a passage's edge moves to a sentence's (pp_snap) */
-#endif
 #ifndef PP_MIN_SHARE
 #define PP_MIN_SHARE 0.45    /* terms in common (bags) over the spans' terms */
-/* Sentence edges: each passage of *ps whose span, on either side, starts
- * or ends at most PP_SNAP words from a sentence's start or end is widened
- * to it, never into another passage's span; matches and similarity are
- * recounted (as bags).  Reuse is mostly of whole sentences: a passage that
- * stops a few edited words short of a sentence's end leaves those words
- * out of what a reader is shown.  TSR_OK or TSR_ERR_NOMEM. */
-int pp_snap(const char *a, const tsr_word *A, size_t an, const char *b, const tsr_word *B,
-            size_t bn, al_passages *ps, tsr_error *err);
-
 #endif
 
 /* One text as the stage reads it: its sentences (word ranges) and each

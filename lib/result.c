@@ -341,7 +341,6 @@ int tsr_align(const char *a, size_t alen, const char *b, size_t blen,
     if ((rc = rs_add_source(r, NULL, NULL, NULL, NULL, -1, &src))) goto out;
     if ((rc = al_align(&q, B, bn, p, 0, NULL, &ps, err))) goto out;
     if (p->paraphrase && (rc = pp_align(a, A, an, b, B, bn, &ps, err))) goto out;
-    if (p->paraphrase && (rc = pp_snap(a, A, an, b, B, bn, &ps, err))) goto out;
     if ((rc = align_significance(&ps, A, an, B, p, err))) goto out;
     if ((rc = rs_add_passages(r, &ps, A, B, src))) goto out;
     ps.n = 0;

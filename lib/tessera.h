@@ -175,8 +175,7 @@ typedef struct tsr_params {
     /* The sentence stage (paraphrase.c): 1 (the default for tsr_align)
      * also looks for reuse whose words and word order changed, sentence
      * by sentence (tf-isf cosine and Dice of stemmed content words), where
-     * the aligner found nothing, and widens passages that are not verbatim
-     * to the sentences' edges when at most 8 words away; 0 turns it off.  tsr_index_check and
+     * the aligner found nothing; 0 turns it off.  tsr_index_check and
      * discovery do not run it yet. */
     int paraphrase;
 

@@ -281,47 +281,6 @@ static void test_kind(void)
     tsr_result_free(r);
 }
 
-/* Sentence edges (pp_snap): an edited passage a few words short of its
- * sentence's start and end is widened to them, on each side; a verbatim
- * one is not; nor is one into a neighbour's span. */
-static void test_snap(void)
-{
-    const char *a = "Cats sleep a lot. The river leaves its banks each spring and floods the"
-                    " meadows by the old mill. Dogs bark.";
-    const char *b = "Birds sing. The river leaves its banks every spring and floods the meadows"
-                    " near a mill. Fish swim.";
-    tsr_word *A, *B;
-    size_t an = words(a, &A), bn = words(b, &B);
-    CHECK(an == 21 && bn == 18);
-    al_passages ps = { 0 };
-    al_passage p = { .a_lo = 5, .a_hi = 15, .b_lo = 3, .b_hi = 13, .matches = 9,
-                     .similarity = 0.9 };
-    CHECK(tsr_vec_push(&ps, p) == 0);
-    CHECK(pp_snap(a, A, an, b, B, bn, &ps, NULL) == TSR_OK);
-    CHECK(ps.a[0].a_lo == 4 && ps.a[0].a_hi == 19);     /* "The river ... old mill" */
-    CHECK(ps.a[0].b_lo == 2 && ps.a[0].b_hi == 16);     /* "The river ... a mill" */
-    CHECK(ps.a[0].matches >= 9 && ps.a[0].similarity > 0.5 && ps.a[0].similarity < 1.0);
-    /* verbatim: "river leaves its banks" on both sides, left alone */
-    ps.n = 0;
-    p = (al_passage){ .a_lo = 5, .a_hi = 9, .b_lo = 3, .b_hi = 7, .matches = 4,
-                      .similarity = 1.0 };
-    CHECK(tsr_vec_push(&ps, p) == 0);
-    CHECK(pp_snap(a, A, an, b, B, bn, &ps, NULL) == TSR_OK);
-    CHECK(ps.a[0].a_lo == 5 && ps.a[0].a_hi == 9 && ps.a[0].b_lo == 3 && ps.a[0].b_hi == 7);
-    /* a neighbour after it on A's side: the end stays */
-    ps.n = 0;
-    p = (al_passage){ .a_lo = 5, .a_hi = 15, .b_lo = 3, .b_hi = 13, .matches = 9,
-                      .similarity = 0.9 };
-    al_passage q = { .a_lo = 16, .a_hi = 19, .b_lo = 16, .b_hi = 18, .matches = 1,
-                     .similarity = 0.5 };
-    CHECK(tsr_vec_push(&ps, p) == 0 && tsr_vec_push(&ps, q) == 0);
-    CHECK(pp_snap(a, A, an, b, B, bn, &ps, NULL) == TSR_OK);
-    CHECK(ps.a[0].a_lo == 4 && ps.a[0].a_hi == 15);
-    tsr_vec_free(&ps);
-    tsr_free(A);
-    tsr_free(B);
-}
-
 /* A long text without marks: bounded work (windows), no passage from noise. */
 static void test_long_unmarked(void)
 {
@@ -352,7 +311,6 @@ int main(void)
     RUN(test_passage);
     RUN(test_tsr_align);
     RUN(test_kind);
-    RUN(test_snap);
     RUN(test_long_unmarked);
     return test_report();
 }
