@@ -3,7 +3,7 @@
  * plant passages, build an index, query it, check that every planted
  * passage is found where it was planted.  Uses only the public API.
  *
- *   roundtrip SEED COUNT [--docs N] [--only Q] [--tolerance W] [--keep] [-v]
+ *   roundtrip SEED COUNT [--docs N] [--only Q] [--tolerance W] [--spun] [--keep] [-v]
  *
  * How it works.  From SEED it generates a vocabulary of made-up words with a
  * Zipf-like frequency law (a few short words are very common, most are rare,
@@ -19,13 +19,16 @@
  *              swapped, words inserted, deleted or substituted (the first
  *              and last two words are kept, so the boundaries are defined)
  *   reordered  45-80 words cut into 3-4 chunks of 15+ words, shuffled
+ *   spun       (--spun) 40-80 words of which 30-40% are replaced by their
+ *              synonym in a fixed thesaurus (an article spinner's output;
+ *              the first two and last three words kept)
  *
  * and every fifth query is filler only ("unrelated").  Each query goes
  * through tsr_index_check.  The planted spans are known in words on both
  * sides; a reported passage's byte offsets are turned into word offsets
  * (with tsr_tokenize) and compared:
  *
- *   verbatim, reworded: some passage from the right source document has
+ *   verbatim, reworded, spun: some passage from the right source document has
  *     both ends, on both sides, within --tolerance words (default 5);
  *   reordered: each run of chunks that kept its order is covered, on both
  *     sides, within the tolerance, by a passage from the right source (an
@@ -67,10 +70,15 @@ static int ndocs;
 
 /* ---- planted passages -------------------------------------------------------- */
 
-enum { K_VERBATIM, K_REWORDED, K_REORDERED, K_UNRELATED, K_ALIGN, K_CACHE, K_NKINDS };
+enum { K_VERBATIM, K_REWORDED, K_REORDERED, K_SPUN, K_UNRELATED, K_ALIGN, K_CACHE, K_NKINDS };
 static const char *kind_name[K_NKINDS] = {
-    "verbatim", "reworded", "reordered", "unrelated", "align-pairs", "cached"
+    "verbatim", "reworded", "reordered", "spun", "unrelated", "align-pairs", "cached"
 };
+
+/* The spinner's thesaurus: every word has one "synonym", a word of about
+ * the same frequency (its neighbour in rank), as article spinners swap
+ * words for thesaurus entries. */
+static int synonym(int id) { return id ^ 1; }
 
 /* One unit to find: words [a0,a1) of the query came from words [b0,b1) of
  * document `doc`.  `cover` relaxes the test (see the top comment). */
@@ -141,6 +149,18 @@ static void plant(query *q, rng *r, int kind, int d, int pno)
             }
         }
         q_unit(q, kind, d, 0, a0, (int)t->words.n, s, s + len, pno);
+    } else if (kind == K_SPUN) {
+        int len = rng_range(r, 40, 80);
+        if (len > dn) len = dn;
+        int s = rng_range(r, 0, dn - len);
+        double rate = 0.30 + 0.10 * rng_unit(r);
+        int a0 = (int)t->words.n;
+        const int *w = src->t.words.v + s;
+        for (int i = 0; i < len; i++) {
+            int inner = i >= 2 && i < len - 3;
+            tb_word(t, r, inner && rng_unit(r) < rate ? synonym(w[i]) : w[i]);
+        }
+        q_unit(q, kind, d, 0, a0, (int)t->words.n, s, s + len, pno);
     } else { /* K_REORDERED */
         int len = rng_range(r, 45, 80);
         if (len > dn) len = dn;
@@ -188,6 +208,11 @@ static void plant(query *q, rng *r, int kind, int d, int pno)
     }
 }
 
+/* --spun: plant spun passages too (a measurement, not yet in make test:
+ * tsr_index_check finds 72-90% of them, tsr_align 98-100%; the sentence
+ * stage that finds them in align is not in check yet, issue 10). */
+static int spun;
+
 static void query_make(query *q, uint64_t seed, int qno)
 {
     memset(q, 0, sizeof *q);
@@ -210,7 +235,7 @@ static void query_make(query *q, uint64_t seed, int qno)
             for (int j = 0; j < p; j++) again |= used[j] == d;
         } while (again);
         used[p] = d;
-        int kind = (int)(rng_next(&r) % 3);
+        int kind = (int)(rng_next(&r) % (spun ? 4 : 3));
         q->kinds[p] = kind;
         plant(q, &r, kind, d, p);
         /* filler of 15+ words between passages: more than the reach of a
@@ -341,7 +366,8 @@ static void print_passages(const char *what, const wpass *p, size_t n)
 
 static void usage(void)
 {
-    fputs("usage: roundtrip SEED COUNT [--docs N] [--only Q] [--tolerance W] [--keep] [-v]\n",
+    fputs("usage: roundtrip SEED COUNT [--docs N] [--only Q] [--tolerance W] [--spun] [--keep]"
+          " [-v]\n",
           stderr);
     exit(2);
 }
@@ -361,6 +387,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--tolerance") && i + 1 < argc) tolerance = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--keep")) keep = 1;
+        else if (!strcmp(argv[i], "--spun")) spun = 1;
         else if (!strcmp(argv[i], "-v")) verbose = 1;
         else usage();
     }
