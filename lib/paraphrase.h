@@ -58,7 +58,9 @@ int pp_weigh(pp_text *a, pp_text *b, uint32_t *nterms);
  * grouped when within PP_GAP sentences of each other on both sides, kept
  * when PP_MIN_SEEDS pairs, PP_MIN_BYTES on each side, PP_MIN_SHARE of
  * their terms in common, and no passage already in *ps overlapping them
- * on either side.  They are appended
+ * on either side.  Then the passages that were in *ps grow by whole
+ * sentences while the next (or previous) sentence on both sides is such a
+ * pair, never into another passage.  They are appended
  * to *ps with matches (words in common, as a bag) and similarity.
  * TSR_OK or TSR_ERR_NOMEM with `err` set. */
 int pp_align(const char *a, const tsr_word *A, size_t an, const char *b, const tsr_word *B,

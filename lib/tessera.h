@@ -175,7 +175,8 @@ typedef struct tsr_params {
     /* The sentence stage (paraphrase.c): 1 (the default for tsr_align)
      * also looks for reuse whose words and word order changed, sentence
      * by sentence (tf-isf cosine and Dice of stemmed content words), where
-     * the aligner found nothing; 0 turns it off.  tsr_index_check and
+     * the aligner found nothing, and extends the aligner's passages by the
+     * sentences next to them that are alike so; 0 turns it off.  tsr_index_check and
      * discovery do not run it yet. */
     int paraphrase;
 

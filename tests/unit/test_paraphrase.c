@@ -281,6 +281,35 @@ static void test_kind(void)
     tsr_result_free(r);
 }
 
+/* Step 7 (pp_extend): a passage of the aligner's grows by whole sentences
+ * while the next sentences on both sides are a seed pair: here from the
+ * first rewritten sentence over the three after it, and not into the
+ * unrelated tail. */
+static void test_extend(void)
+{
+    tsr_word *A, *B;
+    size_t an = words(text_a, &A), bn = words(text_b, &B);
+    const uint32_t a0 = word_at(A, an, strlen(OTHER_A));
+    const uint32_t b0 = word_at(B, bn, strlen(OTHER_B));
+    /* the first sentence of each: "Following ... Tuesday", "The city ... debate" */
+    const uint32_t a1 = word_at(A, an, strlen(OTHER_A) + strlen("Following months of debating,"
+                                " councillors approving budgets for the city did so on Tuesday."));
+    const uint32_t b1 = word_at(B, bn, strlen(OTHER_B) + strlen("The city council approved a new"
+                                " budget on Tuesday after months of debate."));
+    al_passages ps = { 0 };
+    al_passage p = { .a_lo = a0, .a_hi = a1, .b_lo = b0, .b_hi = b1, .matches = 6,
+                     .similarity = 0.4 };
+    CHECK(tsr_vec_push(&ps, p) == 0);
+    CHECK(pp_align(text_a, A, an, text_b, B, bn, &ps, NULL) == TSR_OK);
+    CHECK(ps.n == 1);
+    CHECK(ps.a[0].a_lo == a0 && ps.a[0].a_hi == word_at(A, an, strlen(OTHER_A REWRITE)));
+    CHECK(ps.a[0].b_lo == b0 && ps.a[0].b_hi == word_at(B, bn, strlen(OTHER_B SOURCE)));
+    CHECK(ps.a[0].matches >= 6 && ps.a[0].kind == 0);
+    tsr_vec_free(&ps);
+    tsr_free(A);
+    tsr_free(B);
+}
+
 /* A long text without marks: bounded work (windows), no passage from noise. */
 static void test_long_unmarked(void)
 {
@@ -311,6 +340,7 @@ int main(void)
     RUN(test_passage);
     RUN(test_tsr_align);
     RUN(test_kind);
+    RUN(test_extend);
     RUN(test_long_unmarked);
     return test_report();
 }
