@@ -11,6 +11,9 @@
 /* Thresholds of the stage (paraphrase.c, "How it works"). */
 #define PP_MIN_COS 0.33      /* a seed's tf-isf cosine */
 #define PP_MIN_DICE 0.33     /* and its Dice over distinct terms */
+#ifndef PP_EXT_MIN
+#define PP_EXT_MIN 0.25      /* both, for a sentence next to a passage (extension) */
+#endif
 #define PP_GAP 4             /* sentences between two seeds of one passage */
 #define PP_MIN_SEEDS 2       /* seeds a passage needs */
 #define PP_MIN_BYTES 150     /* bytes of each span */
