@@ -1437,7 +1437,7 @@ static int align_stages(const al_pair *c, al_work *wk, al_passages *out)
 
 int al_kind(const al_passage *p, const tsr_word *A, const tsr_word *B)
 {
-    if (p->kind == TSR_KIND_PARAPHRASE) return TSR_KIND_PARAPHRASE;
+    if (p->kind == TSR_KIND_PARAPHRASE || p->kind == TSR_KIND_SUMMARY) return p->kind;
     const uint32_t n = p->a_hi - p->a_lo;
     if (n != p->b_hi - p->b_lo) return TSR_KIND_EDITED;
     for (uint32_t i = 0; i < n; i++)

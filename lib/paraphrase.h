@@ -11,6 +11,24 @@
 /* Thresholds of the stage (paraphrase.c, "How it works"). */
 #define PP_MIN_COS 0.33      /* a seed's tf-isf cosine */
 #define PP_MIN_DICE 0.33     /* and its Dice over distinct terms */
+#ifndef PP_SUM_COS
+#define PP_SUM_COS 0.3       /* summaries: a sentence's best match, cosine */
+#endif
+#ifndef PP_SUM_MIN
+#define PP_SUM_MIN 3         /* summaries: sentences matched in order */
+#endif
+#ifndef PP_SUM_RATIO
+#define PP_SUM_RATIO 2       /* summaries: source stretch / summary, in words */
+#endif
+#ifndef PP_SUM_MAXRATIO
+#define PP_SUM_MAXRATIO 25   /* summaries: at most this much longer */
+#endif
+#ifndef PP_SUM_COPY
+#define PP_SUM_COPY 0.7      /* summaries: not over a passage this similar */
+#endif
+#ifndef PP_SUM_SHARE
+#define PP_SUM_SHARE 0.7     /* summaries: summary terms the stretch holds */
+#endif
 #ifndef PP_EXT_MIN
 #define PP_EXT_MIN 0.25      /* both, for a sentence next to a passage (extension) */
 #endif
@@ -63,7 +81,9 @@ int pp_weigh(pp_text *a, pp_text *b, uint32_t *nterms);
  * their terms in common, and no passage already in *ps overlapping them
  * on either side.  Then the passages that were in *ps grow by whole
  * sentences while the next (or previous) sentence on both sides is such a
- * pair, never into another passage.  They are appended
+ * pair, never into another passage; and runs of A's sentences that condense
+ * a longer stretch of B in order become summary passages (paraphrase.c,
+ * step 8).  They are appended
  * to *ps with matches (words in common, as a bag) and similarity.
  * TSR_OK or TSR_ERR_NOMEM with `err` set. */
 int pp_align(const char *a, const tsr_word *A, size_t an, const char *b, const tsr_word *B,

@@ -65,6 +65,7 @@ const char *tsr_kind_name(int kind)
     case TSR_KIND_VERBATIM: return "verbatim";
     case TSR_KIND_EDITED: return "edited";
     case TSR_KIND_PARAPHRASE: return "paraphrase";
+    case TSR_KIND_SUMMARY: return "summary";
     default: return "?";
     }
 }

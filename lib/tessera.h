@@ -175,8 +175,9 @@ typedef struct tsr_params {
     /* The sentence stage (paraphrase.c): 1 (the default for tsr_align)
      * also looks for reuse whose words and word order changed, sentence
      * by sentence (tf-isf cosine and Dice of stemmed content words), where
-     * the aligner found nothing, and extends the aligner's passages by the
-     * sentences next to them that are alike so; 0 turns it off.  tsr_index_check and
+     * the aligner found nothing, extends the aligner's passages by the
+     * sentences next to them that are alike so, and finds summaries (a short
+     * text condensing a longer stretch, in order); 0 turns it off.  tsr_index_check and
      * discovery do not run it yet. */
     int paraphrase;
 
@@ -242,9 +243,11 @@ typedef enum tsr_kind {
     TSR_KIND_VERBATIM = 0,   /* the same words in the same order */
     TSR_KIND_EDITED = 1,     /* the same text with words changed, added, dropped or
                               * moved: what the aligner finds from runs of words */
-    TSR_KIND_PARAPHRASE = 2  /* rewritten sentence by sentence: their content words in
+    TSR_KIND_PARAPHRASE = 2, /* rewritten sentence by sentence: their content words in
                               * other forms and orders (the sentence stage,
                               * tsr_params.paraphrase) */
+    TSR_KIND_SUMMARY = 3     /* a short text condensing a longer stretch of the source,
+                              * sentence by sentence in order (the sentence stage) */
 } tsr_kind;
 
 /** The name of a kind as the outputs write it ("verbatim", "edited",

@@ -310,6 +310,71 @@ static void test_extend(void)
     tsr_free(B);
 }
 
+/* Step 8 (pp_summary): three sentences condensing, in order, a source
+ * three times as long: one passage of kind summary, from the summary's first
+ * word to its last, and over the source's stretch from the first sentence
+ * matched to the last.  The same summary against a text on other subjects:
+ * nothing. */
+#define SUM_SRC "The weather station opened in 1950 on the hill above the town. " \
+    "Glaciers in the northern valley retreated rapidly during the last century. " \
+    "Scientists measured the ice thickness with radar from small aircraft. " \
+    "The flights took place each autumn when the snow cover was thin. " \
+    "Their surveys showed the glaciers losing almost a metre of ice every year. " \
+    "The losses were largest on the lower slopes facing south. " \
+    "Meltwater from the glaciers feeds the rivers that farmers use for irrigation. " \
+    "Orchards and barley fields depend on that water in July and August. " \
+    "In dry summers the rivers now shrink before the harvest is finished. " \
+    "Several villages have built reservoirs to store water from the spring floods. " \
+    "The largest reservoir holds enough water for two weeks of irrigation. " \
+    "The regional government promised money for new canals and pumps. " \
+    "Engineers drew up plans for a canal along the eastern side of the valley. " \
+    "Critics argue the canals will not help once the glaciers are gone. " \
+    "They want the government to plan for a future without meltwater. "
+#define SUM_TEXT "Radar surveys from aircraft show the northern glaciers retreating and " \
+    "losing a metre of ice yearly. Farmers irrigating with glacier meltwater see the rivers " \
+    "shrinking in dry summers, and villages are building reservoirs. Government money for " \
+    "canals and pumps will not help, critics argue, without a plan for the meltwater gone. "
+
+static void test_summary(void)
+{
+    const char *a = OTHER_A SUM_TEXT TAIL_A, *b = SUM_SRC TAIL_B;
+    tsr_word *A, *B;
+    size_t an = words(a, &A), bn = words(b, &B);
+    al_passages ps = { 0 };
+    CHECK(pp_align(a, A, an, b, B, bn, &ps, NULL) == TSR_OK);
+    CHECK(ps.n == 1);
+    if (ps.n == 1) {
+        const al_passage *p = &ps.a[0];
+        CHECK(p->kind == TSR_KIND_SUMMARY);
+        CHECK(p->a_lo == word_at(A, an, strlen(OTHER_A)));
+        CHECK(p->a_hi == word_at(A, an, strlen(OTHER_A SUM_TEXT)));
+        /* from a sentence of the radar surveys to the critics' one or the last */
+        const char *surveys = strstr(SUM_SRC, "Their surveys");
+        CHECK(p->b_lo >= word_at(B, bn, strlen("The weather station opened in 1950 on the hill"
+                                                  " above the town. ")));
+        CHECK(p->b_lo <= word_at(B, bn, (size_t)(surveys - SUM_SRC)));
+        CHECK(p->b_hi >= word_at(B, bn, strlen(SUM_SRC)) - 20);
+        CHECK(p->b_hi <= word_at(B, bn, strlen(SUM_SRC)));
+        CHECK(p->b_hi - p->b_lo >= 2 * (p->a_hi - p->a_lo));
+    }
+    ps.n = 0;
+    tsr_word *C;
+    const char *c = OTHER_B SOURCE TAIL_B;
+    size_t cn = words(c, &C);
+    CHECK(pp_align(a, A, an, c, C, cn, &ps, NULL) == TSR_OK && ps.n == 0);
+    tsr_result *r = NULL;
+    CHECK(tsr_align(a, strlen(a), b, strlen(b), NULL, &r, NULL) == TSR_OK);
+    CHECK(r && r->n_passages == 1 && r->passages[0].kind == TSR_KIND_SUMMARY);
+    char *j = r ? tsr_result_json(r, 0) : NULL;
+    CHECK(j && strstr(j, "\"kind\":\"summary\""));
+    tsr_free(j);
+    tsr_result_free(r);
+    tsr_vec_free(&ps);
+    tsr_free(A);
+    tsr_free(B);
+    tsr_free(C);
+}
+
 /* A long text without marks: bounded work (windows), no passage from noise. */
 static void test_long_unmarked(void)
 {
@@ -341,6 +406,7 @@ int main(void)
     RUN(test_tsr_align);
     RUN(test_kind);
     RUN(test_extend);
+    RUN(test_summary);
     RUN(test_long_unmarked);
     return test_report();
 }
