@@ -135,6 +135,10 @@ if build; then
         for seed in 1 2 3 4; do
             run "roundtrip seed $seed" build/tests/roundtrip "$seed" 50
         done
+        # OCR'd copies (letters misread, words split, hyphenated, run together)
+        for seed in 6 7; do
+            run "roundtrip seed $seed, OCR noise" build/tests/roundtrip "$seed" 100 --ocr
+        done
         for seed in 1 2 3 4; do
             run "discover roundtrip seed $seed" build/tests/discover_roundtrip "$seed"
         done

@@ -28,7 +28,11 @@
  * sides; a reported passage's byte offsets are turned into word offsets
  * (with tsr_tokenize) and compared:
  *
- *   verbatim, reworded, spun: some passage from the right source document has
+ *   ocr        (--ocr) 40-80 words read as OCR reads a scanned page: 15% of
+ *              the words with a letter misread, split by a space or by a
+ *              hyphen at a line's end, or run into the next word
+ *
+ *   verbatim, reworded, spun, ocr: some passage from the right source document has
  *     both ends, on both sides, within --tolerance words (default 5);
  *   reordered: each run of chunks that kept its order is covered, on both
  *     sides, within the tolerance, by a passage from the right source (an
@@ -70,10 +74,57 @@ static int ndocs;
 
 /* ---- planted passages -------------------------------------------------------- */
 
-enum { K_VERBATIM, K_REWORDED, K_REORDERED, K_SPUN, K_UNRELATED, K_ALIGN, K_CACHE, K_NKINDS };
+enum { K_VERBATIM, K_REWORDED, K_REORDERED, K_SPUN, K_OCR, K_UNRELATED, K_ALIGN, K_CACHE,
+       K_NKINDS };
 static const char *kind_name[K_NKINDS] = {
-    "verbatim", "reworded", "reordered", "spun", "unrelated", "align-pairs", "cached"
+    "verbatim", "reworded", "reordered", "spun", "ocr", "unrelated", "align-pairs", "cached"
 };
+
+/* OCR noise: word `id` written as an OCR engine might read it off a scanned
+ * page, as one or two tokens (each pushed as a word of its own, id -1, so
+ * that the plan's word positions stay the tokenizer's): 0 a letter misread
+ * (one of "rnlioe" for another), 1 the word split by a space, 2 split by a
+ * hyphen at the end of a line ("exam-\nple"), 3 run into the next word
+ * (`next`, written too; returns 2 for the two source words it used). */
+static void tb_token(textb *t, const char *s, size_t n, const char *sep)
+{
+    sb_put(&t->text, sep, strlen(sep));
+    iv_push(&t->words, -1);
+    iv_push(&t->wbegin, (int)t->text.len);
+    sb_put(&t->text, s, n);
+}
+
+static int tb_ocr(textb *t, rng *r, int id, int next, int mode)
+{
+    const char *w = vocab[id];
+    const size_t n = strlen(w);
+    char buf[80];
+    if (n < 4 && mode != 3) mode = 0;
+    switch (mode) {
+    case 0: {
+        static const char misread[] = "rnlioe";
+        memcpy(buf, w, n);
+        size_t at = 1 + rng_next(r) % (n > 2 ? n - 2 : 1);
+        char c = misread[rng_next(r) % 6];
+        buf[at] = c == buf[at] ? 'x' : c;
+        tb_token(t, buf, n, t->words.n ? " " : "");
+        return 1;
+    }
+    case 1: case 2: {
+        size_t cut = 2 + rng_next(r) % (n - 3);
+        tb_token(t, w, cut, t->words.n ? " " : "");
+        tb_token(t, w + cut, n - cut, mode == 1 ? " " : "-\n");
+        return 1;
+    }
+    default: {
+        const char *v = vocab[next];
+        memcpy(buf, w, n);
+        memcpy(buf + n, v, strlen(v));
+        tb_token(t, buf, n + strlen(v), t->words.n ? " " : "");
+        return 2;
+    }
+    }
+}
 
 /* The spinner's thesaurus: every word has one "synonym", a word of about
  * the same frequency (its neighbour in rank), as article spinners swap
@@ -161,6 +212,19 @@ static void plant(query *q, rng *r, int kind, int d, int pno)
             tb_word(t, r, inner && rng_unit(r) < rate ? synonym(w[i]) : w[i]);
         }
         q_unit(q, kind, d, 0, a0, (int)t->words.n, s, s + len, pno);
+    } else if (kind == K_OCR) {
+        int len = rng_range(r, 40, 80);
+        if (len > dn) len = dn;
+        int s = rng_range(r, 0, dn - len);
+        int a0 = (int)t->words.n;
+        const int *w = src->t.words.v + s;
+        for (int i = 0; i < len;) {
+            int inner = i >= 3 && i < len - 4;   /* clean ends: the boundaries */
+            if (!inner || rng_unit(r) >= 0.15) { tb_word(t, r, w[i]); i++; continue; }
+            i += tb_ocr(t, r, w[i], w[i + 1], (int)(rng_next(r) % 4));
+        }
+        t->sentence_left = 0;   /* the next word starts a sentence, as after tb_word */
+        q_unit(q, kind, d, 0, a0, (int)t->words.n, s, s + len, pno);
     } else { /* K_REORDERED */
         int len = rng_range(r, 45, 80);
         if (len > dn) len = dn;
@@ -212,6 +276,8 @@ static void plant(query *q, rng *r, int kind, int d, int pno)
  * tsr_index_check finds 72-90% of them, tsr_align 98-100%; the sentence
  * stage that finds them in align is not in check yet, issue 10). */
 static int spun;
+/* --ocr: half the reordered passages become OCR'd ones (same measurement). */
+static int ocr;
 
 static void query_make(query *q, uint64_t seed, int qno)
 {
@@ -236,6 +302,7 @@ static void query_make(query *q, uint64_t seed, int qno)
         } while (again);
         used[p] = d;
         int kind = (int)(rng_next(&r) % (spun ? 4 : 3));
+        if (ocr && kind == K_REORDERED && rng_next(&r) % 2) kind = K_OCR;
         q->kinds[p] = kind;
         plant(q, &r, kind, d, p);
         /* filler of 15+ words between passages: more than the reach of a
@@ -388,6 +455,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--tolerance") && i + 1 < argc) tolerance = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--keep")) keep = 1;
         else if (!strcmp(argv[i], "--spun")) spun = 1;
+        else if (!strcmp(argv[i], "--ocr")) ocr = 1;
         else if (!strcmp(argv[i], "-v")) verbose = 1;
         else usage();
     }
