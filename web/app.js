@@ -253,6 +253,7 @@
     b.appendChild(a);
     ph.appendChild(b);
     if (p.source.date) ph.appendChild(el('span', 'meta', p.source.date));
+    if (p.kind) ph.appendChild(el('span', 'meta', p.kind));
     ph.appendChild(el('span', 'sim', Math.round(p.similarity * 100) + '% similar'));
     ph.appendChild(el('span', 'meta', p.matches + ' identical of ' + p.words + ' / ' + p.source_words + ' words'));
     if (typeof p.evalue === 'number') {
