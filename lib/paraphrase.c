@@ -406,6 +406,21 @@ typedef struct { uint32_t i, j; } pp_seed;
 typedef TSR_VEC(pp_seed) pp_seeds_vec;
 typedef struct { uint32_t i0, i1, j0, j1, n; } pp_group;
 
+/* Step 4's two measures of sentences s ~ t: the cosine of their weighted
+ * vectors, given their dot product, and the Dice coefficient of their term
+ * sets, given how many terms they share (0 when either is empty). */
+static double pp_cos(const pp_sentence *s, const pp_sentence *t, double dot)
+{
+    const double den = s->norm * t->norm;
+    return den > 0 ? dot / den : 0.0;
+}
+
+static double pp_dice(const pp_sentence *s, const pp_sentence *t, uint32_t shared)
+{
+    const uint32_t n = (s->t_hi - s->t_lo) + (t->t_hi - t->t_lo);
+    return n ? 2.0 * shared / n : 0.0;
+}
+
 /* Step 4: the seeds, sorted by (i, j).  B's postings are grouped by term
  * number (a counting sort: head[id] .. head[id + 1]). */
 static int pp_seeds(const pp_text *a, const pp_text *b, uint32_t nterms, pp_seeds_vec *seeds,
@@ -440,10 +455,8 @@ static int pp_seeds(const pp_text *a, const pp_text *b, uint32_t nterms, pp_seed
         for (size_t x = 0; x < nt; x++) {
             const uint32_t j = touched[x];
             const pp_sentence *t = &b->s[j];
-            const double den = s->norm * t->norm;
-            const double cos = den > 0 ? dot[j] / den : 0.0;
-            const double dice = 2.0 * shared[j] / (double)((s->t_hi - s->t_lo) + (t->t_hi - t->t_lo));
-            if (cos >= PP_MIN_COS && dice >= PP_MIN_DICE &&
+            const double cos = pp_cos(s, t, dot[j]);
+            if (cos >= PP_MIN_COS && pp_dice(s, t, shared[j]) >= PP_MIN_DICE &&
                 tsr_vec_push(seeds, ((pp_seed){ i, j })))
                 rc = -1;
             if (cos > bestcos[i] || (cos == bestcos[i] && j < best[i])) {
@@ -587,9 +600,7 @@ static int pp_is_seed(const pp_text *a, uint32_t i, const pp_text *b, uint32_t j
             y++;
         }
     }
-    const double den = s->norm * t->norm;
-    const uint32_t nst = (s->t_hi - s->t_lo) + (t->t_hi - t->t_lo);
-    return den > 0 && dot / den >= min && nst && 2.0 * shared / nst >= min;
+    return pp_cos(s, t, dot) >= min && pp_dice(s, t, shared) >= min;
 }
 
 /* The sentence of t holding word w (t's sentences cover its words). */
