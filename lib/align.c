@@ -314,7 +314,7 @@ void al_work_free(al_work *w)
         return;
     tsr_vec_free(&w->hits); tsr_vec_free(&w->hits2);
     tsr_vec_free(&w->runs); tsr_vec_free(&w->longr);
-    tsr_vec_free(&w->work); tsr_vec_free(&w->next);
+    tsr_vec_free(&w->work); tsr_vec_free(&w->next); tsr_vec_free(&w->spare);
     tsr_vec_free(&w->cand);
     free(w->dcount); free(w->keep); free(w->nrare); free(w->diag_tmp);
     tsr_vec_free(&w->rpairs);
@@ -890,40 +890,120 @@ int al_prune(const al_pair *c, al_work *wk)
  * Stage 5: clusters
  * --------------------------------------------------------------------- */
 
-/* Clusters by alternating splits.  wk->work := ranges of wk->runs (which
- * is reordered so that each cluster's runs are together) that are close
- * on both sides: sorted by A, a gap of more than max_gap words starts a
- * new range; each range, sorted by B, is split the same way; and so on
- * until a pass over each side in a row splits nothing. */
-int al_cluster(const al_pair *c, al_work *wk)
+/* Alternating splits of r[cl.lo, cl.hi): *out := its ranges that are
+ * close on both sides (sorted by A, a gap of more than `gap` words starts
+ * a new range; each range, sorted by B, is split the same way; and so on
+ * until a pass over each side in a row splits nothing).  r is reordered so
+ * that each range's runs are together; *tmp is scratch. */
+static int split_alternating(al_run *r, al_range cl, uint32_t gap, al_range_vec *out,
+                             al_range_vec *tmp)
 {
-    al_range_vec *work = &wk->work, *next = &wk->next;
-    work->n = 0;
-    if (wk->runs.n == 0)
-        return 0;
-    const al_range all = { 0, wk->runs.n };
-    if (tsr_vec_push(work, all))
+    out->n = 0;
+    if (tsr_vec_push(out, cl))
         return -1;
-    const uint32_t gap = (uint32_t)c->p->max_gap;
     int side = 0, quiet = 0;
     while (quiet < 2) {
         int changed = 0;
-        next->n = 0;
-        for (size_t w = 0; w < work->n; w++) {
-            long pieces = split_side(wk->runs.a, work->a[w].lo, work->a[w].hi, side, gap, next);
+        tmp->n = 0;
+        for (size_t w = 0; w < out->n; w++) {
+            long pieces = split_side(r, out->a[w].lo, out->a[w].hi, side, gap, tmp);
             if (pieces < 0) return -1;
             if (pieces > 1) changed = 1;
         }
-        al_range_vec t = *work; *work = *next; *next = t;
+        al_range_vec t = *out; *out = *tmp; *tmp = t;
         quiet = changed ? 0 : quiet + 1;
         side = !side;
     }
     return 0;
 }
 
+/* Clusters.  wk->work := the ranges of wk->runs (reordered so that each
+ * cluster's runs are together) that are close on both sides
+ * (split_alternating, over max_gap). */
+int al_cluster(const al_pair *c, al_work *wk)
+{
+    wk->work.n = 0;
+    if (wk->runs.n == 0)
+        return 0;
+    const al_range all = { 0, wk->runs.n };
+    return split_alternating(wk->runs.a, all, (uint32_t)c->p->max_gap, &wk->work, &wk->next);
+}
+
 /* ------------------------------------------------------------------------
  * Stage 6: refinement of a cluster
  * --------------------------------------------------------------------- */
+
+/* Marks in flag[] (by position) the runs of r[cl.lo, cl.hi), sorted by
+ * `side`, that overlap on that side, for half their length or more, a
+ * run whose diagonal is more than `gap` words nearer dm.  Runs overlapping
+ * on one side start close together in its order, so a few neighbours
+ * each way are enough to look at. */
+static void mark_doubles(const al_run *r, al_range cl, int side, int64_t dm, int64_t gap,
+                         uint8_t *flag)
+{
+    enum { LOOK = 16 };
+    for (size_t x = cl.lo; x < cl.hi; x++) {
+        const uint32_t x0 = run_start(&r[x], side), x1 = run_end(&r[x], side);
+        const int64_t off = llabs((int64_t)r[x].b0 - r[x].a0 - dm);
+        flag[x] = 0;
+        if (off <= gap)
+            continue;
+        const size_t lo = x - cl.lo > LOOK ? x - LOOK : cl.lo;
+        const size_t hi = cl.hi - x > LOOK ? x + LOOK : cl.hi;
+        for (size_t y = lo; y < hi && !flag[x]; y++) {
+            const uint32_t y0 = run_start(&r[y], side), y1 = run_end(&r[y], side);
+            const uint32_t o0 = x0 > y0 ? x0 : y0, o1 = x1 < y1 ? x1 : y1;
+            if (y == x || o1 <= o0 || 2 * (o1 - o0) < x1 - x0)
+                continue;
+            flag[x] = llabs((int64_t)r[y].b0 - r[y].a0 - dm) + gap < off;
+        }
+    }
+}
+
+_Static_assert(sizeof(al_dw) >= sizeof(al_run), "part_flagged keeps runs in al_dw room");
+
+/* Moves the flagged runs of r[lo, hi) to its end (in their order); returns
+ * where they start. */
+static size_t part_flagged(al_run *r, size_t lo, size_t hi, const uint8_t *flag, al_dw *tmp)
+{
+    al_run *moved = (al_run *)tmp;  /* room for hi - lo runs: al_dw is as big */
+    size_t k = lo, m = 0;
+    for (size_t x = lo; x < hi; x++) {
+        if (flag[x]) moved[m++] = r[x];
+        else r[k++] = r[x];
+    }
+    memcpy(r + k, moved, m * sizeof *r);
+    return k;
+}
+
+/* Doubles.  Where a phrase occurs twice in one text ("Whoso is simple,
+ * let him turn in hither" in verses 4 and 16 of a chapter), its words are
+ * mapped twice: once along the cluster's diagonal, once across to the
+ * other copy.  A cluster that holds both maps would span from the one to
+ * the other and pair text with other text, so the runs that map words
+ * which a run nearer the cluster's (weighted median) diagonal, by more
+ * than max_gap, maps elsewhere are taken out of it, on A and then on B;
+ * al_cluster_passages clusters them on their own (the second copy may be
+ * reuse of its own: a sentence said twice). */
+size_t al_part_doubles(const al_pair *c, al_run *r, al_range cl, al_dw *tmp, uint8_t *flag)
+{
+    if (cl.hi - cl.lo < 2)
+        return cl.hi;
+    double share;
+    const int64_t dm = median_diag(r + cl.lo, cl.hi - cl.lo, tmp, 0, &share);
+    const int64_t gap = c->p->max_gap;
+    size_t mid = cl.hi;
+    for (int side = 0; side < 2; side++) {
+        const al_range kept = { cl.lo, mid };
+        sort_runs(r + kept.lo, kept.hi - kept.lo, side);
+        mark_doubles(r, kept, side, dm, gap, flag);
+        size_t any = 0;
+        for (size_t x = kept.lo; x < kept.hi; x++) any += flag[x];
+        if (any)
+            mid = part_flagged(r, kept.lo, kept.hi, flag, tmp);
+    }
+    return mid;
+}
 
 /* Trims short runs (under 2k words) whose diagonal is more than tol from
  * dm off the `dir` end of r[cl.lo, cl.hi), leaving at least one run. */
@@ -1252,13 +1332,27 @@ int al_cluster_passages(const al_pair *c, al_work *wk)
     al_range_vec *stack = &wk->next;
     wk->cand.n = 0;
     if (al_bag_reserve(wk, c->bn) ||
-        room((void **)&wk->diag_tmp, &wk->dtcap, wk->runs.n + 1, sizeof *wk->diag_tmp))
+        room((void **)&wk->diag_tmp, &wk->dtcap, wk->runs.n + 1, sizeof *wk->diag_tmp) ||
+        room((void **)&wk->keep, &wk->keepcap, wk->runs.n + 1, 1))
         return -1;
     stack->n = 0;
     for (size_t w = 0; w < wk->work.n; w++)
         if (tsr_vec_push(stack, wk->work.a[w])) return -1;
     while (stack->n) {
-        const al_range cl = al_refine(c, wk->runs.a, stack->a[--stack->n], wk->diag_tmp);
+        const al_range top = stack->a[--stack->n];
+        const size_t mid = c->self ? top.hi
+                                   : al_part_doubles(c, wk->runs.a, top, wk->diag_tmp, wk->keep);
+        if (mid > top.lo && mid < top.hi) {
+            const al_range kept = { top.lo, mid }, doubles = { mid, top.hi };
+            if (tsr_vec_push(stack, kept) ||
+                split_alternating(wk->runs.a, doubles, (uint32_t)c->p->max_gap, &wk->work,
+                                  &wk->spare))
+                return -1;
+            for (size_t w = 0; w < wk->work.n; w++)
+                if (tsr_vec_push(stack, wk->work.a[w])) return -1;
+            continue;
+        }
+        const al_range cl = al_refine(c, wk->runs.a, top, wk->diag_tmp);
         al_passage ps;
         size_t at = 0;
         switch (al_score_cluster(c, wk, cl, &ps, &at)) {

@@ -43,6 +43,7 @@ struct al_work {
     al_run_vec longr;     /* al_prune: the long runs */
     al_range_vec work;    /* al_cluster -> al_cluster_passages: the clusters */
     al_range_vec next;    /* al_cluster: next round; al_cluster_passages: stack */
+    al_range_vec spare;   /* al_cluster_passages: re-clustering a cluster's doubles */
     al_passages cand;     /* al_cluster_passages -> overlaps, merges, output */
     uint32_t *dcount;     /* counting sort of hits by diagonal (al_runs) */
     size_t dcap;
@@ -88,6 +89,12 @@ int al_cluster(const al_pair *c, al_work *wk);     /* wk->runs -> wk->work */
 int al_cluster_passages(const al_pair *c, al_work *wk);
 void al_resolve_overlaps(al_passages *cand);
 void al_merge_neighbours(const al_pair *c, al_work *wk);  /* granularity */
+
+/* The runs of r[cl.lo, cl.hi) that map words a run nearer the cluster's
+ * diagonal maps elsewhere, moved to its end: returns where they start
+ * (cl.hi: none).  `tmp` has room for the cluster's runs; `flag` for
+ * cl.hi entries. */
+size_t al_part_doubles(const al_pair *c, al_run *r, al_range cl, al_dw *tmp, uint8_t *flag);
 
 /* Refinement of one cluster: trims that return the narrowed range. */
 al_range al_refine(const al_pair *c, al_run *r, al_range cl, al_dw *tmp);

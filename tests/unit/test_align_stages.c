@@ -624,6 +624,69 @@ static void test_cluster_passages(void)
     fx_close(&f);
 }
 
+static void test_part_doubles(void)
+{
+    /* runs along diagonal 0 over 0-200, and a phrase (words 40-46 and
+     * 160-166 of both texts) mapped across as well: the two cross runs are
+     * the doubles, on A and on B, and go to the end of the range */
+    tsr_params p;
+    tsr_params_default(&p);
+    const al_pair c = bare_pair(&p, 300);
+    al_run r[8] = { R(0, 30, 0, 30), R(40, 46, 40, 46), R(40, 46, 160, 166),
+                    R(60, 150, 60, 150), R(160, 166, 160, 166), R(160, 166, 40, 46),
+                    R(170, 200, 170, 200), R(0, 0, 0, 0) };
+    al_dw tmp[8];
+    uint8_t flag[8];
+    const al_range all = { 0, 7 };
+    const size_t mid = al_part_doubles(&c, r, all, tmp, flag);
+    CHECK(mid == 5);
+    int cross = 0, along = 0;
+    for (size_t x = 0; x < 7; x++) {
+        const int diag0 = r[x].a0 == r[x].b0;
+        if (x < mid) along += diag0; else cross += !diag0;
+    }
+    CHECK(along == 5 && cross == 2);
+    /* a run off the diagonal that maps no word twice (a moved phrase) stays */
+    al_run s[4] = { R(0, 30, 0, 30), R(40, 46, 220, 226), R(60, 150, 60, 150), R(0, 0, 0, 0) };
+    const al_range three = { 0, 3 };
+    CHECK(al_part_doubles(&c, s, three, tmp, flag) == 3);
+    /* nor does one off by less than max_gap (a clause swapped nearby) */
+    al_run u[4] = { R(0, 30, 0, 30), R(30, 36, 40, 46), R(40, 46, 30, 36), R(0, 0, 0, 0) };
+    CHECK(al_part_doubles(&c, u, three, tmp, flag) == 3);
+}
+
+static void test_cluster_passages_doubles(void)
+{
+    /* x0.. P y0.. P z0.. in both texts (P a phrase said twice): one passage
+     * over the whole of both, not the first copy of A paired with the
+     * second of B */
+    static char a[4096];
+    a[0] = 0;
+    tokens(a, "x", 30);
+    tokens(a, "p", 8);
+    tokens(a, "y", 80);
+    tokens(a, "p", 8);
+    tokens(a, "z", 30);
+    fixture f;
+    fx_open(&f, a, a);
+    f.wk->runs.n = f.wk->work.n = 0;
+    const al_run in[] = { R(0, 30, 0, 30), R(30, 38, 30, 38), R(30, 38, 118, 126),
+                          R(38, 118, 38, 118), R(118, 126, 118, 126), R(118, 126, 30, 38),
+                          R(126, 156, 126, 156) };
+    for (size_t x = 0; x < sizeof in / sizeof in[0]; x++)
+        CHECK(tsr_vec_push(&f.wk->runs, in[x]) == 0);
+    const al_range all = { 0, sizeof in / sizeof in[0] };
+    CHECK(tsr_vec_push(&f.wk->work, all) == 0);
+    CHECK(al_cluster_passages(&f.c, f.wk) == 0);
+    al_resolve_overlaps(&f.wk->cand);
+    CHECK(f.wk->cand.n == 1);
+    if (f.wk->cand.n == 1) {
+        const al_passage *m = &f.wk->cand.a[0];
+        CHECK(m->a_lo == 0 && m->a_hi == 156 && m->b_lo == 0 && m->b_hi == 156);
+    }
+    fx_close(&f);
+}
+
 /* ---- 8. overlaps, 9. granularity ------------------------------------------ */
 
 static void test_resolve_overlaps(void)
@@ -719,6 +782,8 @@ int main(void)
     RUN(test_score_cluster);
     RUN(test_score_rare);
     RUN(test_cluster_passages);
+    RUN(test_part_doubles);
+    RUN(test_cluster_passages_doubles);
     RUN(test_resolve_overlaps);
     RUN(test_merge_neighbours);
     return test_report();
