@@ -120,7 +120,8 @@ double cli_now(void);
     "                         template look-alikes fail it); default " dflt "\n"     \
     "      --no-significance  no E-value cut (same as --max-evalue 0)\n"
 
-/* Long options shared by align and check */
+/* Long options shared by align, check, discover and serve (align alone
+ * has --no-paraphrase: the others do not run the sentence stage) */
 #define CLI_PARAM_OPTIONS                                         \
     { "min-words", required_argument, 0, 1001 },                  \
     { "min-similarity", required_argument, 0, 1002 },             \
@@ -130,7 +131,6 @@ double cli_now(void);
     { "boilerplate-df", required_argument, 0, 1006 },             \
     { "allow-nul", no_argument, 0, 1007 },                        \
     { "max-evalue", required_argument, 0, 1008 },                 \
-    { "no-significance", no_argument, 0, 1009 },                 \
-    { "no-paraphrase", no_argument, 0, 1010 }
+    { "no-significance", no_argument, 0, 1009 }
 
 #endif

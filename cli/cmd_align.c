@@ -125,7 +125,8 @@ int cmd_align(int argc, char **argv)
         { "html", required_argument, 0, 'H' }, { "color", optional_argument, 0, 'C' },
         { "pairs", required_argument, 0, 'p' }, { "dir-a", required_argument, 0, 'a' },
         { "dir-b", required_argument, 0, 'b' }, { "jsonl", no_argument, 0, 'l' },
-        { "help", no_argument, 0, 'h' }, CLI_PARAM_OPTIONS, { 0, 0, 0, 0 }
+        { "help", no_argument, 0, 'h' }, { "no-paraphrase", no_argument, 0, 1010 },
+        CLI_PARAM_OPTIONS, { 0, 0, 0, 0 }
     };
     tsr_params p;
     tsr_params_default(&p);

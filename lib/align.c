@@ -37,7 +37,11 @@
  *    passage of its own: every paragraph is found wherever it moved.
  *    Inserted and deleted words are just gaps.
  *
- * 6. Refinement (al_refine), per cluster: short runs off the cluster's
+ * 6. Refinement, per cluster.  First the doubles (al_part_doubles): where
+ *    a phrase occurs twice in one text, runs that map its words across to
+ *    the other copy, far off the cluster's diagonal while a run on it maps
+ *    the same words, are clustered apart, so that a passage never spans
+ *    from one copy to the other.  Then (al_refine) short runs off the cluster's
  *    diagonal at its ends (al_trim_edges), a weak fringe across a wide
  *    gap from a strong core (al_trim_fringes), and stray single-word
  *    seeds at its ends (al_trim_strays) are trimmed.  Each trims one end
