@@ -120,8 +120,14 @@ double cli_now(void);
     "                         template look-alikes fail it); default " dflt "\n"     \
     "      --no-significance  no E-value cut (same as --max-evalue 0)\n"
 
+/* The help of --paraphrase (check, discover, serve) */
+#define CLI_HELP_PARAPHRASE                                                         \
+    "      --paraphrase       also run align's sentence stage on every candidate\n"  \
+    "                         (reworded reuse; about 3x the time, BENCHMARKS.md)\n"
+
 /* Long options shared by align, check, discover and serve (align alone
- * has --no-paraphrase: the others do not run the sentence stage) */
+ * has --no-paraphrase: the sentence stage is on in align by default, off
+ * elsewhere unless --paraphrase) */
 #define CLI_PARAM_OPTIONS                                         \
     { "min-words", required_argument, 0, 1001 },                  \
     { "min-similarity", required_argument, 0, 1002 },             \
@@ -131,6 +137,7 @@ double cli_now(void);
     { "boilerplate-df", required_argument, 0, 1006 },             \
     { "allow-nul", no_argument, 0, 1007 },                        \
     { "max-evalue", required_argument, 0, 1008 },                 \
-    { "no-significance", no_argument, 0, 1009 }
+    { "no-significance", no_argument, 0, 1009 },                 \
+    { "paraphrase", no_argument, 0, 1011 }
 
 #endif

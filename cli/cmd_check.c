@@ -36,6 +36,7 @@ static const char check_help[] =
 "      --color=WHEN       auto (default), always, never\n"
 "      --min-words N      shortest passage, in words (default 15)\n"
 "      --min-similarity S least share of matching words, 0..1 (default 0.5)\n"
+CLI_HELP_PARAPHRASE
 CLI_HELP_SIGNIFICANCE("0: no\n"
 "                         cut (the E-value is reported)")
 "      --max-gap N        largest gap inside a passage, in words (default 50)\n"

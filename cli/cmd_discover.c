@@ -68,6 +68,7 @@ static const char discover_help[] =
 "      --min-length N     shortest passage, in words (default 15; also\n"
 "                         --min-words)\n"
 "      --min-similarity S least share of matching words, 0..1 (default 0.5)\n"
+CLI_HELP_PARAPHRASE
 CLI_HELP_SIGNIFICANCE("0: no\n"
 "                         cut (the E-value is reported; 1 keeps most template\n"
 "                         look-alikes out, and heavily reworded reuse too)")

@@ -192,7 +192,8 @@ int cli_param_option(tsr_params *p, int opt, const char *arg)
         break;
     }
     case 1009: p->max_evalue = 0; break;
-    case 1010: p->paraphrase = 0; break;
+    case 1010: p->paraphrase = TSR_PARAPHRASE_OFF; break;
+    case 1011: p->paraphrase = TSR_PARAPHRASE_ALL; break;
     default: return 0;
     }
     if (bad) {

@@ -40,6 +40,7 @@
 #include "cache.h"
 #include "fingerprint.h"
 #include "index_internal.h"
+#include "paraphrase.h"
 #include "result.h"
 #include "signif.h"
 
@@ -357,7 +358,8 @@ static int ck_candidates(ck_check *ck, tsr_error *err)
  * candidate order (`batch`). */
 static int ck_fetch(ck_check *ck, tsr_error *err)
 {
-    ck->cache = ix_cache(ck->ix);
+    /* the sentence stage reads texts, which the cache does not hold */
+    ck->cache = ck->p->paraphrase == TSR_PARAPHRASE_ALL ? NULL : ix_cache(ck->ix);
     if (!ck->nc) return TSR_OK;
     ck->held = calloc(ck->nc, sizeof *ck->held);
     ck->docnos = malloc(ck->nc * sizeof *ck->docnos);
@@ -376,15 +378,16 @@ static int ck_fetch(ck_check *ck, tsr_error *err)
 }
 
 /* Candidate c's words when the cache lacked them: the batch's i-th text
- * decompressed and tokenized into `B`, then offered to the cache (held[c]
- * when it takes them: then `*d` is the cache's entry). */
-static int ck_doc_words(ck_check *ck, size_t c, size_t i, dc_doc *d, tsr_error *err)
+ * decompressed (*btext, valid until the next call) and tokenized into
+ * `B`, then offered to the cache (held[c] when it takes them: then `*d` is
+ * the cache's entry). */
+static int ck_doc_words(ck_check *ck, size_t c, size_t i, dc_doc *d, const char **btext,
+                        tsr_error *err)
 {
     const ix_docmeta *m = ix_docs_meta(ck->batch, i);
-    const char *btext;
     size_t blen, bn = 0;
-    TSR_FORWARD(ix_docs_text(ck->batch, i, &btext, &blen, err));
-    TSR_FORWARD(text_words(btext, blen, &ck->B, &ck->bcap, &bn, err));
+    TSR_FORWARD(ix_docs_text(ck->batch, i, btext, &blen, err));
+    TSR_FORWARD(text_words(*btext, blen, &ck->B, &ck->bcap, &bn, err));
     *d = (dc_doc){ m->docno, ck->B, bn, m->text_len, m->id, m->title, m->date, m->series };
     if (ck->cache && (ck->held[c] = dc_put(ck->cache, d)))
         *d = *ck->held[c];
@@ -392,7 +395,9 @@ static int ck_doc_words(ck_check *ck, size_t c, size_t i, dc_doc *d, tsr_error *
 }
 
 /* Stage 2, alignment: each candidate aligned with the text as tsr_align
- * would, its passages judged against the index (sg_judge: the E-value read
+ * would (with the sentence stage when paraphrase is TSR_PARAPHRASE_ALL:
+ * then ck_fetch left the cache aside, so every candidate comes with its
+ * text), its passages judged against the index (sg_judge: the E-value read
  * both ways, the cut of max_evalue); one that keeps passages becomes a source of the
  * result.  Then the passages another source explains better go
  * (rs_explain_away). */
@@ -401,12 +406,15 @@ static int ck_align_sources(ck_check *ck, tsr_error *err)
     for (size_t c = 0, miss = 0; c < ck->nc; c++) {
         TSR_FORWARD(ck_in_time(ck, err));
         dc_doc d;
+        const char *btext = NULL;
         if (ck->held[c])
             d = *ck->held[c];
         else
-            TSR_FORWARD(ck_doc_words(ck, c, miss++, &d, err));
+            TSR_FORWARD(ck_doc_words(ck, c, miss++, &d, &btext, err));
         ck->ps.n = 0;
         TSR_FORWARD(al_align(&ck->q, d.w, d.n, ck->p, 0, ck->wk, &ck->ps, err));
+        if (btext && ck->p->paraphrase == TSR_PARAPHRASE_ALL)
+            TSR_FORWARD(pp_align(ck->text, ck->A, ck->an, btext, d.w, d.n, &ck->ps, err));
         if (ck->ps.n)
             TSR_FORWARD(sg_judge(&ck->sm, &ck->sgt, 0, &ck->smb, d.w, d.n, &ck->fp, ix_count,
                                  ck->ix, ck->p->max_evalue, &ck->ps, ck->sw, err));

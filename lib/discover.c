@@ -47,6 +47,7 @@
  */
 #include "align.h"
 #include "cache.h"
+#include "paraphrase.h"
 #include "index_internal.h"
 #include "segment.h"
 #include "signif.h"
@@ -421,13 +422,13 @@ static void words_release(dcache *c, disc_words *dw)
     dw->d = NULL;
 }
 
-static int words_get(tsr_index *ix, dcache *c, int64_t doc, disc_words *dw,
+static int words_get(tsr_index *ix, dcache *c, int64_t doc, int want_text, disc_words *dw,
                      const dc_doc **out, tsr_error *err)
 {
     words_release(c, dw);
     if ((dw->held = dc_get(c, doc))) {
         *out = dw->held;
-        return TSR_OK;
+        return want_text ? tsr_index_get_docno(ix, doc, &dw->d, err) : TSR_OK;
     }
     tsr_document *d = NULL;
     TSR_FORWARD(tsr_index_get_docno(ix, doc, &d, err));
@@ -438,10 +439,10 @@ static int words_get(tsr_index *ix, dcache *c, int64_t doc, disc_words *dw,
         return rc;
     }
     dw->own = (dc_doc){ doc, dw->w, n, d->text_len, d->id, d->title, d->date, d->series };
-    if ((dw->held = dc_put(c, &dw->own)))
+    if ((dw->held = dc_put(c, &dw->own)) && !want_text)
         tsr_document_free(d);
     else
-        dw->d = d;
+        dw->d = d;   /* its fields (and text) stay with dw until released */
     *out = dw->held ? dw->held : &dw->own;
     return TSR_OK;
 }
@@ -481,22 +482,34 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
     int64_t cur_a = -1;
     link_vec *out = &s->out[c];
+    const int texts = s->p->paraphrase == TSR_PARAPHRASE_ALL;
+    pp_text ta;
+    memset(&ta, 0, sizeof ta);
     for (size_t i = s->chunk_at[c]; i < s->chunk_at[c + 1] && rc == TSR_OK; i++) {
         int64_t a = (int64_t)(s->pairs[i].key >> 32), b = (int64_t)(uint32_t)s->pairs[i].key;
         if (a != cur_a) {
             al_query_free(&q);
             cur_a = a;
-            if ((rc = words_get(s->ix, s->cache, a, dwa, &da, err))) break;
+            if ((rc = words_get(s->ix, s->cache, a, texts, dwa, &da, err))) break;
             if ((rc = al_query_init(&q, da->w, da->n, s->p, err))) break;
+            pp_text_free(&ta);
+            if (texts && (rc = pp_text_init(&ta, dwa->d->text, da->w, da->n, err))) break;
             have_units = 0;  /* made when a's first passage needs them */
         }
         const dc_doc *db = NULL;
-        if ((rc = words_get(s->ix, s->cache, b, dwb, &db, err))) break;
+        if ((rc = words_get(s->ix, s->cache, b, texts, dwb, &db, err))) break;
         if (s->series && (same_series_str(da->series, db->series) ? s->series < 0 : s->series > 0))
             continue;
         const tsr_word *A = da->w, *B = db->w;
         ps.n = 0;
         if ((rc = al_align(&q, B, db->n, s->p, 0, wk, &ps, err))) break;
+        if (texts) {   /* the sentence stage, a's sentences split once */
+            pp_text tb;
+            if ((rc = pp_text_init(&tb, dwb->d->text, B, db->n, err))) break;
+            rc = pp_align_texts(&ta, &tb, A, da->n, B, db->n, &ps, err);
+            pp_text_free(&tb);
+            if (rc) break;
+        }
         if (ps.n && !have_units) {
             if ((rc = disc_units(da, &fp, &units, err))) break;
             have_units = 1;
@@ -524,6 +537,7 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
         }
     }
     al_query_free(&q);
+    pp_text_free(&ta);
     tsr_vec_free(&ps);
     sg_text_free(&units);
     sg_work_free(sw);
@@ -932,9 +946,10 @@ static void work_key(tsr_index *ix, const tsr_params *p, uint32_t max_df,
     snprintf(buf, n,
              "tessera-discover 3\ngeneration %" PRIu64 "\ndocuments %" PRIu64
              "\nseed %d\nmax_gap %d\nmin_words %d\nmin_similarity %.6f\nmax_evalue %g\nmin_shared %d"
-             "\nmax_df %u\nnew_after %" PRId64 "\nseries %d\n",
+             "\nmax_df %u\nnew_after %" PRId64 "\nseries %d\nparaphrase %d\n",
              ix_generation(ix), ix_ndocs(ix), p->seed, p->max_gap, p->min_words,
-             p->min_similarity, p->max_evalue, p->min_shared, max_df, o->new_after, o->series);
+             p->min_similarity, p->max_evalue, p->min_shared, max_df, o->new_after, o->series,
+             p->paraphrase == TSR_PARAPHRASE_ALL);
 }
 
 static void work_clear(const char *dir)

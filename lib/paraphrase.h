@@ -29,6 +29,13 @@
 #ifndef PP_SUM_SHARE
 #define PP_SUM_SHARE 0.7     /* summaries: summary terms the stretch holds */
 #endif
+#ifndef PP_SUM_HOLE
+#define PP_SUM_HOLE 4        /* summaries: no run of this many source sentences
+                              * sharing no term with the summary */
+#endif
+#ifndef PP_SUM_HOLE_TERMS
+#define PP_SUM_HOLE_TERMS 1  /* (a source sentence sharing fewer terms) */
+#endif
 #ifndef PP_EXT_MIN
 #define PP_EXT_MIN 0.25      /* both, for a sentence next to a passage (extension) */
 #endif
@@ -88,5 +95,10 @@ int pp_weigh(pp_text *a, pp_text *b, uint32_t *nterms);
  * TSR_OK or TSR_ERR_NOMEM with `err` set. */
 int pp_align(const char *a, const tsr_word *A, size_t an, const char *b, const tsr_word *B,
              size_t bn, al_passages *ps, tsr_error *err);
+/* pp_align on texts already split (pp_text_init), so that one text can be
+ * aligned with many without being split again: its weights are recomputed
+ * for each pair (pp_weigh), its sentences and terms kept. */
+int pp_align_texts(pp_text *ta, pp_text *tb, const tsr_word *A, size_t an, const tsr_word *B,
+                   size_t bn, al_passages *ps, tsr_error *err);
 
 #endif

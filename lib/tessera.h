@@ -152,6 +152,9 @@ TSR_API void tsr_free(void *p);
 /* ------------------------------------------------------------------------
  * Parameters
  * --------------------------------------------------------------------- */
+/* Values of tsr_params.paraphrase. */
+enum { TSR_PARAPHRASE_OFF = 0, TSR_PARAPHRASE_ALIGN = 1, TSR_PARAPHRASE_ALL = 2 };
+
 typedef struct tsr_params {
     /* Fingerprints (index and candidate search).  Any run of at least
      * (ngram + window - 1) identical words shared by two texts yields at
@@ -172,13 +175,22 @@ typedef struct tsr_params {
      * look-alikes out of discovery, at a cost in recall that is large for
      * heavily reworded reuse (EVAL.md). */
     double max_evalue;
-    /* The sentence stage (paraphrase.c): 1 (the default for tsr_align)
-     * also looks for reuse whose words and word order changed, sentence
-     * by sentence (tf-isf cosine and Dice of stemmed content words), where
-     * the aligner found nothing, extends the aligner's passages by the
-     * sentences next to them that are alike so, and finds summaries (a short
-     * text condensing a longer stretch, in order); 0 turns it off.  tsr_index_check and
-     * discovery do not run it yet. */
+    /* The sentence stage (paraphrase.c), which also looks for reuse whose
+     * words and word order changed, sentence by sentence (tf-isf cosine
+     * and Dice of stemmed content words), where the aligner found nothing,
+     * extends the aligner's passages by the sentences next to them that
+     * are alike so, and finds summaries (a short text condensing a longer
+     * stretch, in order).  Where it runs:
+     *   TSR_PARAPHRASE_OFF (0)    nowhere;
+     *   TSR_PARAPHRASE_ALIGN (1)  in tsr_align only (the default);
+     *   TSR_PARAPHRASE_ALL (2)    also on every candidate of
+     *                             tsr_index_check and every pair of
+     *                             discovery, which then read each
+     *                             document's text beside its words and
+     *                             leave the document cache aside: checks
+     *                             take about three times as long
+     *                             (BENCHMARKS.md).  It adds passages only
+     *                             between texts that share fingerprints. */
     int paraphrase;
 
     /* Index query */

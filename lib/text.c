@@ -38,7 +38,7 @@ void tsr_params_default(tsr_params *p)
     p->min_words = 15;
     p->min_similarity = 0.5;
     p->max_evalue = 0.0;
-    p->paraphrase = 1;
+    p->paraphrase = TSR_PARAPHRASE_ALIGN;
     p->max_candidates = 64;
     p->min_shared = 2;
     p->boilerplate_df = 0;
@@ -59,7 +59,7 @@ int tsr_params_validate(const tsr_params *p, tsr_error *err)
     RANGE(min_words, 1, 1000000);
     RANGE(max_candidates, 1, 1000000);
     RANGE(min_shared, 1, 1000000);
-    RANGE(paraphrase, 0, 1);
+    RANGE(paraphrase, TSR_PARAPHRASE_OFF, TSR_PARAPHRASE_ALL);
     RANGE(boilerplate_df, 0, 2000000000);
 #undef RANGE
     if (!(p->min_similarity >= 0.0 && p->min_similarity <= 1.0))

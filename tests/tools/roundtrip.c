@@ -316,6 +316,8 @@ static void query_make(query *q, uint64_t seed, int qno)
 
 static int tolerance = 5;
 static int verbose;
+/* --paraphrase: checks run the sentence stage too (TSR_PARAPHRASE_ALL) */
+static int paraphrase;
 
 /* Word span [w0,w1) of the byte span [b,e) of a text whose words begin at
  * wb[] and end at we[]: w0 = first word starting at or after b, w1 = words
@@ -433,8 +435,8 @@ static void print_passages(const char *what, const wpass *p, size_t n)
 
 static void usage(void)
 {
-    fputs("usage: roundtrip SEED COUNT [--docs N] [--only Q] [--tolerance W] [--spun] [--keep]"
-          " [-v]\n",
+    fputs("usage: roundtrip SEED COUNT [--docs N] [--only Q] [--tolerance W] [--spun] [--ocr]"
+          " [--paraphrase] [--keep] [-v]\n",
           stderr);
     exit(2);
 }
@@ -456,6 +458,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--keep")) keep = 1;
         else if (!strcmp(argv[i], "--spun")) spun = 1;
         else if (!strcmp(argv[i], "--ocr")) ocr = 1;
+        else if (!strcmp(argv[i], "--paraphrase")) paraphrase = 1;
         else if (!strcmp(argv[i], "-v")) verbose = 1;
         else usage();
     }
@@ -470,6 +473,7 @@ int main(int argc, char **argv)
     tsr_error e = { 0 };
     tsr_params prm;
     tsr_params_default(&prm);
+    if (paraphrase) prm.paraphrase = TSR_PARAPHRASE_ALL;
 
     /* the corpus */
     vocab_make(seed);

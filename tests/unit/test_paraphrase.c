@@ -244,7 +244,11 @@ static void test_tsr_align(void)
     CHECK(tsr_align(text_a, strlen(text_a), text_b, strlen(text_b), &p, &r, NULL) == TSR_OK);
     CHECK(r && r->n_passages == 0);
     tsr_result_free(r);
-    p.paraphrase = 2;
+    p.paraphrase = TSR_PARAPHRASE_ALL;   /* in align, the same as the default */
+    CHECK(tsr_align(text_a, strlen(text_a), text_b, strlen(text_b), &p, &r, NULL) == TSR_OK);
+    CHECK(r && r->n_passages == 1 && r->passages[0].kind == TSR_KIND_PARAPHRASE);
+    tsr_result_free(r);
+    p.paraphrase = TSR_PARAPHRASE_ALL + 1;
     CHECK(tsr_align(text_a, strlen(text_a), text_b, strlen(text_b), &p, &r, NULL) ==
           TSR_ERR_INVALID);
 }
@@ -375,6 +379,34 @@ static void test_summary(void)
     tsr_free(C);
 }
 
+/* Step 8's hole rule: the same source with another story of four sentences
+ * (sharing no term with the summary) in its middle: no passage claims
+ * that the summary condenses a stretch holding it. */
+#define SUM_HOLE "The choir sang in the cathedral on Sunday morning. " \
+    "Its conductor chose hymns by Bach and Handel. " \
+    "Tickets cost five euros at the door. " \
+    "Many tourists attended the concert with their children. "
+
+static void test_summary_hole(void)
+{
+    const char *split = strstr(SUM_SRC, "Several villages");
+    char b[4096];
+    snprintf(b, sizeof b, "%.*s%s%s%s", (int)(split - SUM_SRC), SUM_SRC, SUM_HOLE, split,
+             TAIL_B);
+    const char *a = OTHER_A SUM_TEXT TAIL_A;
+    tsr_word *A, *B;
+    size_t an = words(a, &A), bn = words(b, &B);
+    const uint32_t h0 = word_at(B, bn, (size_t)(split - SUM_SRC));
+    const uint32_t h1 = word_at(B, bn, (size_t)(split - SUM_SRC) + strlen(SUM_HOLE));
+    al_passages ps = { 0 };
+    CHECK(pp_align(a, A, an, b, B, bn, &ps, NULL) == TSR_OK);
+    for (size_t x = 0; x < ps.n; x++)
+        CHECK(!(ps.a[x].b_lo <= h0 && ps.a[x].b_hi >= h1));
+    tsr_vec_free(&ps);
+    tsr_free(A);
+    tsr_free(B);
+}
+
 /* A long text without marks: bounded work (windows), no passage from noise. */
 static void test_long_unmarked(void)
 {
@@ -407,6 +439,7 @@ int main(void)
     RUN(test_kind);
     RUN(test_extend);
     RUN(test_summary);
+    RUN(test_summary_hole);
     RUN(test_long_unmarked);
     return test_report();
 }

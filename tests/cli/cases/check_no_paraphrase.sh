@@ -1,4 +1,4 @@
-# --no-paraphrase is an option of align (the one command that runs the
-# sentence stage): check, which does not run it, refuses it rather than
-# accepting it and doing nothing (exit 2)
+# --no-paraphrase is an option of align, where the sentence stage is on by
+# default; check runs it only with --paraphrase, and refuses --no-paraphrase
+# (exit 2) rather than accepting it and doing nothing
 tessera check --db db --no-paraphrase data/query.txt

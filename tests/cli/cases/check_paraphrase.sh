@@ -1,0 +1,9 @@
+# a paragraph rewritten (words in other forms, another order) from an
+# indexed document that the text also shares one short sentence with (so
+# the document is a candidate): plain check reports nothing (the aligner
+# finds no run), check --paraphrase runs align's sentence stage on the
+# candidates and reports the paragraph, sentence for sentence, with the
+# spans `tessera align` gives (align_paraphrase.sh)
+tessera index -q --db db data/rewrite_b.txt data/corpus || exit 10
+tessera check --db db --json data/rewrite_q.txt
+tessera check --db db --json --paraphrase data/rewrite_q.txt
