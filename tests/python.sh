@@ -27,7 +27,7 @@ fi
 "$root/$build/tests/discover_roundtrip" 3 --docs 1500 --families 60 --write-jsonl "$tmp/corpus.jsonl" ||
     { echo "0 passed, 1 failed"; exit 1; }
 cd "$tmp" || exit 5
-PYTHONPATH=$tmp/site TESSERA_BIN=$root/$build/tessera TSR_CORPUS=$tmp/corpus.jsonl \
+PYTHONPATH=$tmp/site TESSERA_BIN=$root/$build/tessera TSR_CORPUS=$tmp/corpus.jsonl TSR_TESTDATA=$root/tests/data \
     $py -m pytest -q -p no:cacheprovider "$tmp/src/tests" >"$tmp/pytest.log" 2>&1
 st=$?
 tail -n 15 "$tmp/pytest.log" | grep -v "^$" | sed -n '/FAIL\|Error\|error\|assert/p' | head -20

@@ -156,6 +156,25 @@ def test_align_and_params():
         tessera.align(a, b, min_similarity=2.0)
 
 
+def test_check_paraphrase(tmp_path):
+    """paraphrase=2 runs the sentence stage on a check's candidates, as
+    `tessera check --paraphrase` (tests/cli/cases/check_paraphrase.sh)."""
+    data = os.environ.get("TSR_TESTDATA")
+    if not data:
+        pytest.skip("TSR_TESTDATA not set (tests/python.sh sets it)")
+    with open(os.path.join(data, "rewrite_b.txt"), encoding="utf-8") as f:
+        src = f.read()
+    with open(os.path.join(data, "rewrite_q.txt"), encoding="utf-8") as f:
+        query = f.read()
+    with tessera.Index(str(tmp_path / "pp.tsr")) as ix:
+        ix.add([{"id": "b", "text": src}])
+        assert ix.check(query).passages == []
+        kinds = [p["kind"] for p in ix.check(query, paraphrase=2).passages]
+        assert kinds == ["paraphrase"]
+        with pytest.raises(tessera.InvalidError):
+            ix.check(query, paraphrase=3)
+
+
 def test_errors(tmp_path):
     with pytest.raises(tessera.NotFoundError):
         tessera.Index(str(tmp_path / "missing"), readonly=True)
