@@ -7,21 +7,37 @@
  * OVERVIEW
  *
  * tessera finds passages of text that were reused: copied verbatim or
- * lightly reworded (words swapped, inserted, deleted; sentences reordered).
- * The pipeline, one file of lib/ per stage:
+ * reworded (words swapped, inserted, deleted; sentences reordered or
+ * rewritten), within one text, between two, between a text and an indexed
+ * corpus, and across a whole corpus; and near-duplicate documents,
+ * repeated substrings and boilerplate lines.  One file of lib/ per stage:
  *
+ *   reader    documents from files: text, directories, JSON Lines, WARC
+ *             WET, gzip/zstd (reader.c)
  *   text      UTF-8 validation, Unicode normalization and case folding,
  *             words with their byte offsets (text.c)
  *   ngram     word n-gram hashes (XXH3) and winnowed fingerprints
  *             (fingerprint.c)
- *   align     seeds -> chains -> banded word alignment -> passages
- *             (align.c)
+ *   align     seeds -> runs -> clusters -> banded word alignment ->
+ *             passages (align.c); then, in tsr_align, the sentence stage
+ *             for rewritten text and summaries (paraphrase.c)
+ *   signif    each passage's E-value: how many as strong a search of the
+ *             corpus would give by chance (signif.c)
  *   index     a directory: SQLite catalog + immutable, checksummed,
- *             memory-mapped posting segments (catalog.c, segment.c, index.c)
+ *             memory-mapped posting segments (catalog.c, segment.c,
+ *             index.c), sharded for many machines (shard.c), with a cache
+ *             of tokenized documents (cache.c)
  *   check     one text against an index (check.c)
- *   report    results as JSON (json.c)
+ *   discover  every passage shared by two documents of an index, grouped
+ *             into reuse families (discover.c)
+ *   dedup     near-duplicate documents: MinHash and LSH (minhash.c,
+ *             dedup.c, dedup_index.c), verified by alignment
+ *             (dedup_verify.c); repeated substrings (substr.c, suffix
+ *             arrays); boilerplate lines (boiler.c)
+ *   report    results, their coverage and sources (result.c), as JSON
+ *             (json.c)
  *
- * THREE WAYS TO USE IT
+ * WAYS TO USE IT
  *
  * 1. One-shot, one pair of texts, no index:
  *
@@ -36,7 +52,6 @@
  *
  *      tsr_index *ix = NULL;
  *      tsr_index_open("news.tsr", TSR_OPEN_CREATE, &ix, &e);
- *      tsr_index_begin(ix, &e);
  *      for (each document) tsr_index_add(ix, &doc, &e);
  *      tsr_index_commit(ix, &e);       // durable from here on
  *      tsr_index_close(ix);
@@ -47,6 +62,14 @@
  *      tsr_index_check(ix, text, len, &p, &r, &e);
  *      char *json = tsr_result_json(r, 0);  ... tsr_free(json);
  *      tsr_result_free(r); tsr_index_close(ix);
+ *
+ * 4. Discovery over an index: tsr_discover (tsr_discover_opts), its
+ *    tsr_discovery holding the passage pairs (tsr_link) and families.
+ *
+ * 5. Dedup of a stream of documents: tsr_dedup_create, tsr_dedup_add per
+ *    document, tsr_dedup_run, then tsr_dedup_kept_as / tsr_dedup_clusters;
+ *    tsr_substr_* for repeated substrings, tsr_boiler_* for boilerplate
+ *    lines; documents from files through tsr_reader_open / _next.
  *
  * ERRORS
  *
