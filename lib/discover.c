@@ -462,6 +462,11 @@ static int disc_units(const dc_doc *da, const tsr_params *fp, sg_text *t, tsr_er
     return TSR_OK;
 }
 
+/* With the sentence stage, the B documents of a chunk split into sentences
+ * are kept in this many slots (by docno), so that a document paired with
+ * several others is split once. */
+#define DISC_PP_CACHE 256
+
 static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, al_work *wk,
                        tsr_error *err)
 {
@@ -483,8 +488,11 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
     int64_t cur_a = -1;
     link_vec *out = &s->out[c];
     const int texts = s->p->paraphrase == TSR_PARAPHRASE_ALL;
-    pp_text ta;
+    pp_text ta, tbc[DISC_PP_CACHE];
+    int64_t tbkey[DISC_PP_CACHE];
     memset(&ta, 0, sizeof ta);
+    memset(tbc, 0, sizeof tbc);
+    for (size_t x = 0; x < DISC_PP_CACHE; x++) tbkey[x] = -1;
     for (size_t i = s->chunk_at[c]; i < s->chunk_at[c + 1] && rc == TSR_OK; i++) {
         int64_t a = (int64_t)(s->pairs[i].key >> 32), b = (int64_t)(uint32_t)s->pairs[i].key;
         if (a != cur_a) {
@@ -503,12 +511,15 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
         const tsr_word *A = da->w, *B = db->w;
         ps.n = 0;
         if ((rc = al_align(&q, B, db->n, s->p, 0, wk, &ps, err))) break;
-        if (texts) {   /* the sentence stage, a's sentences split once */
-            pp_text tb;
-            if ((rc = pp_text_init(&tb, dwb->d->text, B, db->n, err))) break;
-            rc = pp_align_texts(&ta, &tb, A, da->n, B, db->n, &ps, err);
-            pp_text_free(&tb);
-            if (rc) break;
+        if (texts) {   /* the sentence stage, each text split once per chunk */
+            const size_t slot = (size_t)b % DISC_PP_CACHE;
+            if (tbkey[slot] != b) {
+                pp_text_free(&tbc[slot]);
+                tbkey[slot] = -1;
+                if ((rc = pp_text_init(&tbc[slot], dwb->d->text, B, db->n, err))) break;
+                tbkey[slot] = b;
+            }
+            if ((rc = pp_align_texts(&ta, &tbc[slot], A, da->n, B, db->n, &ps, err))) break;
         }
         if (ps.n && !have_units) {
             if ((rc = disc_units(da, &fp, &units, err))) break;
@@ -538,6 +549,7 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
     }
     al_query_free(&q);
     pp_text_free(&ta);
+    for (size_t x = 0; x < DISC_PP_CACHE; x++) pp_text_free(&tbc[x]);
     tsr_vec_free(&ps);
     sg_text_free(&units);
     sg_work_free(sw);
