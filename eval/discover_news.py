@@ -168,7 +168,7 @@ def main(argv=None):
     timing = (f"index {t_index:.1f} s, discover {t_disc:.1f} s wall; "
               f"`{summary.splitlines()[-1] if summary else ''}`")
 
-    # example families: the largest, and a few of sizes 3-5
+    # example families: the first three (real reuse first, doc/json.md), and a few of sizes 3-5
     picks = list(range(min(3, len(families))))
     picks += [k for k in range(len(families)) if 3 <= len(fam_docs[k]) <= 5][:max(
         0, args.examples - len(picks))]
