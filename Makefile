@@ -96,9 +96,21 @@ $(BUILD)/.mpi-$(MPI): | $(DEPS_OK)
 	@rm -f $(BUILD)/.mpi-*
 	@touch $@
 
-$(BUILD)/libtessera.a: $(LIB_OBJ)
+# libtessera.a: the library's objects linked into one (ld -r) whose hidden
+# symbols, everything but the header's TSR_API functions, are made local:
+# a program linking the archive sees the API alone, as users of
+# libtessera.so do, and cannot collide with al_align or ix_lookup.  The unit
+# tests, which call the stages inside, link libtessera_internal.a, the
+# objects as they are.
+$(BUILD)/libtessera_internal.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+
+$(BUILD)/libtessera.a: $(LIB_OBJ)
+	@rm -f $@ $(BUILD)/libtessera.o
+	$(LD) -r -o $(BUILD)/libtessera.o $^
+	objcopy --localize-hidden $(BUILD)/libtessera.o
+	ar rcs $@ $(BUILD)/libtessera.o
 
 # The shared library: the same sources compiled position-independent, only
 # the tsr_ API exported (lib/tessera.map), soname libtessera.so.MAJOR.
@@ -148,9 +160,9 @@ $(BUILD)/cli/%.o $(BUILD)/server/%.o: CPPFLAGS += -Iserver
 $(BUILD)/tessera: $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libtessera.a
 	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libtessera.a $(LDLIBS) $(MPI_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtessera.a tests/unit/testhelp.h
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtessera_internal.a tests/unit/testhelp.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(BUILD)/libtessera.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(BUILD)/libtessera_internal.a $(LDLIBS)
 
 $(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libtessera.a tests/tools/synth.h
 	@mkdir -p $(dir $@)

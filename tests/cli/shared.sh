@@ -28,6 +28,11 @@ nm -D --defined-only "$lib/$so" | awk '$2 == "T" { sub(/@.*/, "", $3); print $3 
 sed -n 's/^TSR_API [^(]*[ *]\(tsr_[a-z0-9_]*\)(.*/\1/p' lib/tessera.h | sort -u > "$tmp/declared"
 if cmp -s "$tmp/exported" "$tmp/declared"; then ok
 else bad "exported symbols differ from the header's: $(diff "$tmp/declared" "$tmp/exported" | head -5 | tr '\n' ' ')"; fi
+# the static library the same: its global symbols are the header's
+# functions (the internal ones, al_align ..., are local: Makefile)
+nm -g --defined-only "$lib/libtessera.a" | awk 'NF == 3 { print $3 }' | sort > "$tmp/archived"
+if cmp -s "$tmp/archived" "$tmp/declared"; then ok
+else bad "libtessera.a's global symbols differ from the header's: $(diff "$tmp/declared" "$tmp/archived" | head -5 | tr '\n' ' ')"; fi
 if objdump -T "$lib/$so" | awk '/ tsr_/ && !/TESSERA_1/' | grep -q .; then
     bad "symbols without the version node TESSERA_1"
 else ok; fi
