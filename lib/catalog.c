@@ -279,6 +279,9 @@ int cat_open(const char *path, int writable, const cat_meta *init, cat **out,
     if (rc == TSR_OK) {
         if (app == 0 && ntables == 0 && writable && init)
             rc = create_schema(c, init, err);
+        else if (app == 0 && ntables == 0)
+            rc = tsr_seterr(err, TSR_ERR_NOTFOUND, "%s: no index yet (its creation did not"
+                            " finish; a writer finishes it)", path);
         else if (app != CAT_APPLICATION_ID || !has_meta)
             rc = tsr_seterr(err, TSR_ERR_FORMAT, "%s: not a tessera catalog%s", path,
                             ntables == 0 ? " (empty database)" : "");

@@ -46,9 +46,11 @@ typedef struct cat_doc {
 
 /* Open the catalog at `path`.  `writable`: read-write with WAL journal and
  * synchronous=FULL.  `init` non-NULL: create the file and schema when
- * missing, with init's format, ngram and window.  TSR_ERR_NOTFOUND when
- * the file is missing (and may not be created), TSR_ERR_FORMAT when it is
- * not a tessera catalog, TSR_ERR_VERSION for another catalog format. */
+ * missing or empty (a creation that a killed writer began: nothing was
+ * committed), with init's format, ngram and window.  TSR_ERR_NOTFOUND when
+ * the file is missing (and may not be created) or empty without `init`,
+ * TSR_ERR_FORMAT when it is not a tessera catalog, TSR_ERR_VERSION for
+ * another catalog format. */
 int cat_open(const char *path, int writable, const cat_meta *init, cat **out,
              tsr_error *err);
 void cat_close(cat *c);

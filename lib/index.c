@@ -497,7 +497,9 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
         init.ngram = def.ngram;
         init.window = def.window;
         init.next_seg = 1;
-        rc = cat_open(catpath, ix->writable, create ? &init : NULL, &ix->cat, err);
+        /* a writer also finishes a creation that a killed writer began:
+         * a catalog without a table yet (nothing was ever committed) */
+        rc = cat_open(catpath, ix->writable, ix->writable ? &init : NULL, &ix->cat, err);
     }
     free(catpath);
     if (rc == TSR_OK)
