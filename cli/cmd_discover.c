@@ -44,10 +44,11 @@ static const char discover_help[] =
 "Writes one JSON object per aligned passage pair (JSON Lines, doc/json.md):\n"
 "  {\"family\": F, \"a\": {\"id\", \"begin\", \"end\", ...}, \"b\": {...},\n"
 "   \"similarity\": S, \"words\": [A, B], ...}\n"
-"Offsets are bytes, end exclusive.  Families are numbered real reuse first:\n"
-"those whose passage pairs are at least half significant (E-value <= 1), by\n"
-"size, largest first; then the others (template look-alikes), by size.\n"
-"Files are written as FILE.tmp and renamed when complete.\n"
+"Offsets are bytes (code points with --offsets chars), end exclusive.  Families\n"
+"are numbered real reuse first: those whose passage pairs are at least half\n"
+"significant (E-value <= 1), by size, largest first; then the others (template\n"
+"look-alikes), by size.  Files are written as FILE.tmp and renamed when\n"
+"complete.\n"
 "\n"
 "Outputs:\n"
 "  -o, --output FILE      passage pairs as JSON Lines (default: standard output)\n"
@@ -56,6 +57,10 @@ static const char discover_help[] =
 "                         families, members, summary\n"
 "      --html DIR         a browsable report: DIR/index.html and a page for each\n"
 "                         of the first families\n"
+CLI_HELP_TEXT_OFFSETS
+"                         (--text and chars hold the texts of the documents\n"
+"                         with passages in memory)\n"
+CLI_HELP_FIELDS
 "\n"
 "Options:\n"
 "      --db DIR           the index (default: $TESSERA_DB, else ./tessera.tsr)\n"
@@ -323,10 +328,11 @@ int cmd_discover(int argc, char **argv)
         { "cross-source", no_argument, 0, OPT_CROSS },
         { "same-source", no_argument, 0, OPT_SAME },
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
-        CLI_PARAM_OPTIONS, { 0, 0, 0, 0 }
+        CLI_PARAM_OPTIONS, CLI_OUT_OPTIONS, { 0, 0, 0, 0 }
     };
     tsr_params p;
     tsr_discover_opts o;
+    cli_out co = { 0 };
     const char *db = cli_default_db(), *out = NULL, *families = NULL, *sqlite = NULL;
     const char *html = NULL, *workdir = NULL;
     int quiet = 0, only_new = 0, c;
@@ -375,7 +381,8 @@ int cmd_discover(int argc, char **argv)
             return cli_usage_error("discover", "--max-candidates and --boilerplate-df are "
                                    "for check; discover takes --max-df");
         default: {
-            int r = cli_param_option(&p, c, optarg);
+            int r = cli_out_option(&co, c, optarg, "discover", 1);
+            if (r == 0) r = cli_param_option(&p, c, optarg);
             if (r < 0) return EXIT_USAGE;
             if (r == 0) return cli_usage_error("discover", "unknown option");
         }
@@ -444,7 +451,8 @@ int cmd_discover(int argc, char **argv)
         rc = cli_mpi_max(EXIT_OK);
         goto done;
     }
-    st = dsc_docs_load(&docs, ix, d, on_docs_tick, &prog, &e);
+    st = dsc_docs_load_ex(&docs, ix, d, co.text, co.chars, co.fields, on_docs_tick, &prog,
+                          &e);
     prog_end(&prog);
     if (st != TSR_OK) {
         rc = cli_fail(cli_exit_code(st), "%s: %s", db, e.message);
