@@ -281,7 +281,28 @@ static int write_jsonl(const char *path, int which, const tsr_discovery *d,
     return EXIT_OK;
 }
 
-static int write_sqlite(const char *path, const tsr_discovery *d, const dsc_docs *docs)
+/* The command line (the program's name, then `argv`: the command and its
+ * options) as a JSON array of strings, in a new string (NULL when out of
+ * memory). */
+static char *argv_json(int argc, char **argv)
+{
+    json_t *a = json_array();
+    if (a && json_array_append_new(a, json_string(cli_prog)) != 0) {
+        json_decref(a);
+        a = NULL;
+    }
+    for (int i = 0; a && i < argc; i++)
+        if (json_array_append_new(a, json_string(argv[i])) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    return s;
+}
+
+static int write_sqlite(const char *path, const tsr_discovery *d, const dsc_docs *docs,
+                        const dsc_param *params, size_t n_params)
 {
     char *tmp = malloc(strlen(path) + 5);
     char msg[512] = "";
@@ -291,7 +312,7 @@ static int write_sqlite(const char *path, const tsr_discovery *d, const dsc_docs
         return cli_fail(EXIT_SYSTEM, "out of memory");
     sprintf(tmp, "%s.tmp", path);
     dsc_tmp_register(tmp);
-    bad = dsc_write_sqlite(tmp, d, docs, msg, sizeof msg);
+    bad = dsc_write_sqlite(tmp, d, docs, params, n_params, msg, sizeof msg);
     if (!bad && rename(tmp, path) != 0) {
         snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
         bad = -1;
@@ -463,8 +484,35 @@ int cmd_discover(int argc, char **argv)
     rc = write_jsonl(out, 0, d, &docs);
     if (rc == EXIT_OK && families)
         rc = write_jsonl(families, 1, d, &docs);
-    if (rc == EXIT_OK && sqlite)
-        rc = write_sqlite(sqlite, d, &docs);
+    if (rc == EXIT_OK && sqlite) {
+        /* the run's parameters, in the summary: what made these results */
+        tsr_stats ist;
+        memset(&ist, 0, sizeof ist);
+        if (tsr_index_stats(ix, &ist, &e) != TSR_OK) {
+            rc = cli_fail(cli_exit_code(e.code), "%s: %s", db, e.message);
+            goto done;
+        }
+        char *cmdline = argv_json(argc, argv);
+        const dsc_param params[] = {
+            { "command", 's', 0, 0, cmdline }, { "index", 's', 0, 0, db },
+            { "ngram", 'i', ist.ngram, 0, NULL }, { "window", 'i', ist.window, 0, NULL },
+            { "seed", 'i', p.seed, 0, NULL }, { "max_gap", 'i', p.max_gap, 0, NULL },
+            { "min_words", 'i', p.min_words, 0, NULL },
+            { "min_similarity", 'r', 0, p.min_similarity, NULL },
+            { "max_evalue", 'r', 0, p.max_evalue, NULL },
+            { "min_shared", 'i', p.min_shared, 0, NULL },
+            { "allow_nul", 'i', p.allow_nul, 0, NULL },
+            { "max_df", 'i', o.max_df, 0, NULL },
+            { "series", 's', 0, 0, o.series > 0 ? "same" : o.series < 0 ? "cross" : "all" },
+            { "new_after", 'i', o.new_after, 0, NULL },
+            { "threads", 'i', o.threads, 0, NULL },
+            { "offsets", 's', 0, 0, co.chars ? "chars" : "bytes" },
+            { "text", 'i', co.text, 0, NULL }, { "fields", 's', 0, 0, co.fields },
+        };
+        rc = cmdline ? write_sqlite(sqlite, d, &docs, params, sizeof params / sizeof *params)
+                     : cli_fail(EXIT_SYSTEM, "out of memory");
+        free(cmdline);
+    }
     if (rc == EXIT_OK && html) {
         char msg[512] = "";
         if (dsc_write_html(html, ix, d, &docs, msg, sizeof msg) != 0)

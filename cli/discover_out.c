@@ -536,7 +536,8 @@ static int step_reset(sqlite3_stmt *s)
 }
 
 int dsc_write_sqlite(const char *path, const tsr_discovery *d,
-                     const dsc_docs *docs, char *msg, size_t msglen)
+                     const dsc_docs *docs, const dsc_param *params, size_t n_params,
+                     char *msg, size_t msglen)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *s[5] = { 0 };
@@ -643,6 +644,15 @@ int dsc_write_sqlite(const char *path, const tsr_discovery *d,
         sqlite3_bind_text(s[4], 2, tsr_version_string(), -1, SQLITE_STATIC);
         if ((rc = step_reset(s[4])) != SQLITE_DONE)
             goto fail;
+        for (size_t i = 0; i < n_params; i++) {
+            const dsc_param *pm = &params[i];
+            sqlite3_bind_text(s[4], 1, pm->key, -1, SQLITE_STATIC);
+            if (pm->type == 'i') sqlite3_bind_int64(s[4], 2, pm->i);
+            else if (pm->type == 'r') sqlite3_bind_double(s[4], 2, pm->r);
+            else bind_text_or_null(s[4], 2, pm->s);
+            if ((rc = step_reset(s[4])) != SQLITE_DONE)
+                goto fail;
+        }
     }
     what = "creating the indexes";
     rc = sqlite3_exec(db, sql_indexes, NULL, NULL, NULL);

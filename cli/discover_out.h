@@ -111,11 +111,24 @@ int dsc_write_links(FILE *f, const tsr_discovery *d, const dsc_docs *docs);
 /* One line per family: size, links, origin, same-series share, members. */
 int dsc_write_families(FILE *f, const tsr_discovery *d, const dsc_docs *docs);
 
+/* One parameter of the run, for the SQLite summary: an integer, a real or
+ * a text (NULL: SQL NULL), by `type` 'i', 'r' or 's'. */
+typedef struct dsc_param {
+    const char *key;
+    int type;
+    long long i;
+    double r;
+    const char *s;
+} dsc_param;
+
 /* An SQLite database at `path` (the caller passes PATH.tmp and renames):
  * tables documents, passages, families, members, summary, filled in one
- * transaction.  On failure `msg` (may be NULL) gets a reason. */
+ * transaction; the summary holds the counts of `d` and the run's
+ * parameters `params[0..n_params)`.  On failure `msg` (may be NULL) gets a
+ * reason. */
 int dsc_write_sqlite(const char *path, const tsr_discovery *d,
-                     const dsc_docs *docs, char *msg, size_t msglen);
+                     const dsc_docs *docs, const dsc_param *params, size_t n_params,
+                     char *msg, size_t msglen);
 
 /* A browsable report in directory `dir` (created when missing):
  * index.html (summary, family-size histogram, timeline, the largest
