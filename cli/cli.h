@@ -119,12 +119,6 @@ typedef struct cli_out {
  * (fields only when `with_fields`), 0 if not, -1 on a bad value (usage
  * message printed). */
 int cli_out_option(cli_out *o, int opt, const char *arg, const char *cmd, int with_fields);
-/* The fields of `d` that `spec` (a --fields value) names, as a compact JSON
- * object in a new string (free it): "all" is every extra field of the
- * input record (meta_json); a list names fields, extra ones or id, title,
- * date, series, each null when the document lacks it.  Returns 0, or -1
- * when out of memory. */
-int cli_select_fields(const tsr_document *d, const char *spec, char **out);
 /* Write the JSON of `r` as cli_fput_result_json does, with what `jo` adds
  * (tsr_result_json_ex; its PRETTY flag is set from `pretty`). */
 int cli_fput_result_json_ex(FILE *out, const tsr_result *r, int pretty,

@@ -103,7 +103,7 @@ static int put_json(FILE *out, tsr_index *ix, const tsr_result *r, const char *t
         }
         srcs[i] = docs[i]->text;
         lens[i] = docs[i]->text_len;
-        if (fields && cli_select_fields(docs[i], co->fields, &fields[i]) != 0)
+        if (fields && tsr_document_fields(docs[i], co->fields, &fields[i], NULL) != TSR_OK)
             rc = cli_fail(EXIT_SYSTEM, "out of memory");
     }
     if (rc == EXIT_OK) {
@@ -112,7 +112,7 @@ static int put_json(FILE *out, tsr_index *ix, const tsr_result *r, const char *t
         rc = cli_fput_result_json_ex(out, r, pretty, names, &jo);
     }
     for (size_t i = 0; docs && i < n; i++) tsr_document_free(docs[i]);
-    for (size_t i = 0; fields && i < n; i++) free(fields[i]);
+    for (size_t i = 0; fields && i < n; i++) tsr_free(fields[i]);
     free(docs); free(srcs); free(lens); free(fields);
     return rc;
 }

@@ -130,7 +130,7 @@ int dsc_docs_load_ex(dsc_docs *c, tsr_index *ix, const tsr_discovery *d, int tex
         e->text_len = doc->text_len;
         if ((doc->id && !e->id) || (doc->title && !e->title) ||
             (doc->date && !e->date) || (doc->series && !e->series) ||
-            (fields && cli_select_fields(doc, fields, &e->fields) != 0)) {
+            (fields && tsr_document_fields(doc, fields, &e->fields, NULL) != TSR_OK)) {
             tsr_document_free(doc);
             goto nomem;
         }
@@ -178,7 +178,7 @@ void dsc_docs_free(dsc_docs *c)
         free(c->v[i].series);
         free(c->v[i].text);
         free(c->v[i].ckpt);
-        free(c->v[i].fields);
+        tsr_free(c->v[i].fields);
     }
     free(c->v);
     c->v = NULL;

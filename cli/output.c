@@ -7,7 +7,6 @@
  */
 #include "cli.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,64 +38,23 @@ int cli_out_option(cli_out *o, int opt, const char *arg, const char *cmd, int wi
     case 1103:
         if (!with_fields)
             return 0;
-        /* a comma-separated list of names, none empty */
-        if (!*arg || arg[0] == ',' || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,")) {
-            cli_usage_error(cmd, "--fields takes names separated by commas (e.g. "
-                            "url,title) or all, not '%s'", arg);
-            return -1;
+        /* a comma-separated list of names, none empty: as the library reads it */
+        {
+            char *probe = NULL;
+            tsr_document none = { 0 };
+            const int st = tsr_document_fields(&none, arg, &probe, NULL);
+            tsr_free(probe);
+            if (st == TSR_ERR_INVALID) {
+                cli_usage_error(cmd, "--fields takes names separated by commas (e.g. "
+                                "url,title) or all, not '%s'", arg);
+                return -1;
+            }
         }
         o->fields = arg;
         return 1;
     default:
         return 0;
     }
-}
-
-int cli_select_fields(const tsr_document *d, const char *spec, char **out)
-{
-    *out = NULL;
-    json_t *meta = d->meta_json ? json_loads(d->meta_json, 0, NULL) : NULL;
-    if (meta && !json_is_object(meta)) {
-        json_decref(meta);
-        meta = NULL;
-    }
-    json_t *o = NULL;
-    if (!strcmp(spec, "all")) {
-        o = meta ? json_incref(meta) : json_object();
-    } else {
-        o = json_object();
-        const char *p = spec;
-        while (o && *p) {
-            const size_t n = strcspn(p, ",");
-            char *k = strndup(p, n);
-            if (!k) {
-                json_decref(o);
-                o = NULL;
-                break;
-            }
-            const char *std = !strcmp(k, "id") ? d->id : !strcmp(k, "title") ? d->title
-                            : !strcmp(k, "date") ? d->date : !strcmp(k, "series") ? d->series
-                            : NULL;
-            const int is_std = !strcmp(k, "id") || !strcmp(k, "title") ||
-                               !strcmp(k, "date") || !strcmp(k, "series");
-            json_t *v = is_std ? (std ? json_string(std) : json_null())
-                               : json_incref(meta ? json_object_get(meta, k) : NULL);
-            if (!v) v = json_null();
-            if (json_object_set_new(o, k, v) != 0) {
-                json_decref(o);
-                o = NULL;
-            }
-            free(k);
-            p += n;
-            if (*p == ',') p++;
-        }
-    }
-    json_decref(meta);
-    if (!o)
-        return -1;
-    *out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    return *out ? 0 : -1;
 }
 
 int cli_fput_result_json_ex(FILE *out, const tsr_result *r, int pretty,

@@ -534,6 +534,59 @@ int tsr_result_json_ex(const tsr_result *r, const tsr_json_opts *o, char **out,
     return rc;
 }
 
+int tsr_document_fields(const tsr_document *d, const char *spec, char **out,
+                        tsr_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!d || !spec || !out)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_document_fields: NULL argument");
+    const size_t sl = strlen(spec);
+    if (!sl || spec[0] == ',' || spec[sl - 1] == ',' || strstr(spec, ",,"))
+        return tsr_seterr(err, TSR_ERR_INVALID, "fields: expected names separated by "
+                          "commas, or all, not '%s'", spec);
+    json_t *meta = d->meta_json ? json_loads(d->meta_json, 0, NULL) : NULL;
+    if (meta && !json_is_object(meta)) {
+        json_decref(meta);
+        meta = NULL;
+    }
+    json_t *o = NULL;
+    if (!strcmp(spec, "all")) {
+        o = meta ? json_incref(meta) : json_object();
+    } else {
+        o = json_object();
+        for (const char *p = spec; o && *p;) {
+            const size_t n = strcspn(p, ",");
+            char *k = malloc(n + 1);
+            if (!k) {
+                json_decref(o);
+                o = NULL;
+                break;
+            }
+            memcpy(k, p, n);
+            k[n] = 0;
+            const char *own = !strcmp(k, "id") ? d->id : !strcmp(k, "title") ? d->title
+                            : !strcmp(k, "date") ? d->date : !strcmp(k, "series") ? d->series
+                            : NULL;
+            const int is_own = !strcmp(k, "id") || !strcmp(k, "title") ||
+                               !strcmp(k, "date") || !strcmp(k, "series");
+            json_t *v = is_own ? (own ? json_string(own) : NULL)
+                               : json_incref(meta ? json_object_get(meta, k) : NULL);
+            if (json_object_set_new(o, k, v ? v : json_null()) != 0) {
+                json_decref(o);
+                o = NULL;
+            }
+            free(k);
+            p += n;
+            if (*p == ',') p++;
+        }
+    }
+    json_decref(meta);
+    *out = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    return *out ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+}
+
 int tsr_result_set_source(tsr_result *r, size_t i, const char *id,
                           const char *title, const char *date,
                           const char *series)

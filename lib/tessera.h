@@ -552,6 +552,17 @@ TSR_API int tsr_index_get_docno(tsr_index *ix, int64_t docno,
 /** Free a document. Accepts NULL. */
 TSR_API void tsr_document_free(tsr_document *d);
 
+/** The fields of `d` that `spec` names, as a compact JSON object in a new
+ *  string (free it with tsr_free), for tsr_json_opts.source_fields and the
+ *  "fields" of the command's outputs (--fields).  `spec` is "all": every
+ *  extra field of the input record (meta_json, keys as stored), or names
+ *  separated by commas: each an extra field or one of id, title, date,
+ *  series, in the order named, null when `d` lacks it.  Errors:
+ *  TSR_ERR_INVALID for an empty spec or an empty name in it; TSR_ERR_NOMEM.
+ *  A meta_json that is not a JSON object counts as none. */
+TSR_API int tsr_document_fields(const tsr_document *d, const char *spec, char **out,
+                                tsr_error *err);
+
 typedef struct tsr_stats {
     uint64_t documents;
     uint64_t text_bytes;        /* raw text, as given */

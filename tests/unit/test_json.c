@@ -214,8 +214,37 @@ static void test_result_json_ex(void)
     tsr_result_free(r);
 }
 
+/* tsr_document_fields: a list in its order, null for what is missing, the
+ * document's own fields by name; "all"; bad lists refused. */
+static void test_document_fields(void)
+{
+    tsr_document d = { 0 };
+    d.id = "d1";
+    d.title = "T\xc3\xaftle";
+    d.meta_json = "{\"lang\":\"fr\",\"n\":3,\"url\":\"http://e.x/1\"}";
+    char *s = NULL;
+    CHECK(tsr_document_fields(&d, "url,title,date,nope,n", &s, NULL) == TSR_OK);
+    CHECK(s && !strcmp(s, "{\"url\":\"http://e.x/1\",\"title\":\"T\xc3\xaftle\","
+                          "\"date\":null,\"nope\":null,\"n\":3}"));
+    tsr_free(s);
+    CHECK(tsr_document_fields(&d, "all", &s, NULL) == TSR_OK);
+    CHECK(s && !strcmp(s, d.meta_json));
+    tsr_free(s);
+    d.meta_json = NULL;
+    CHECK(tsr_document_fields(&d, "all", &s, NULL) == TSR_OK && s && !strcmp(s, "{}"));
+    tsr_free(s);
+    CHECK(tsr_document_fields(&d, "url", &s, NULL) == TSR_OK && s && !strcmp(s, "{\"url\":null}"));
+    tsr_free(s);
+    static const char *bad[] = { "", ",", "url,", ",url", "url,,title" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        s = (char *)1;
+        CHECK(tsr_document_fields(&d, bad[i], &s, NULL) == TSR_ERR_INVALID && !s);
+    }
+}
+
 int main(void)
 {
+    RUN(test_document_fields);
     RUN(test_result_json);
     RUN(test_result_json_ex);
     return test_report();
