@@ -396,6 +396,9 @@ static char *result_json(const tsr_result *r, jw_ctx *c)
         jw_real(&w, "coverage", s->coverage);
         jw_uint(&w, "bytes_reused", s->bytes_reused);
         jw_uint(&w, "passages", np[i]);
+        jw_uint(&w, "group", s->group);
+        jw_real(&w, "unique_coverage", s->unique_coverage);
+        jw_uint(&w, "unique_bytes", s->unique_bytes);
         jw_fields(&w, c, i);
         jw_close(&w, '}');
     }

@@ -300,6 +300,8 @@ typedef struct tsr_passage {
     size_t source;          /* index into tsr_result.sources */
     int boilerplate;        /* 1 when the passage is boilerplate */
     int kind;               /* tsr_kind */
+    uint64_t _text_hash;    /* private, not API: the source span's words, hashed
+                             * (how re-filings are told, tsr_source.group) */
 } tsr_passage;
 
 /** A document that passages came from. Strings are UTF-8, owned by the
@@ -312,6 +314,18 @@ typedef struct tsr_source {
     int64_t docno;          /* the document's number in the index; -1 for align */
     size_t bytes_reused;    /* bytes of the checked text covered by it */
     double coverage;        /* bytes_reused / checked text length */
+    /* Re-filings.  Sources whose passages are the same text (the same spans
+     * of the checked text, each with the same words in the source: one
+     * story indexed several times) form a group, numbered 0, 1, ... in the
+     * order of its first source; a source unlike every other is a group of
+     * its own.  Each covers what the others of its group cover, so the
+     * coverages of all sources may add up past 1; unique_bytes counts the
+     * bytes of the checked text covered by this source's group and by no
+     * other source (non-boilerplate passages), and the unique coverages of
+     * one source per group add up to at most `coverage` of the result. */
+    size_t group;
+    size_t unique_bytes;
+    double unique_coverage; /* unique_bytes / checked text length */
 } tsr_source;
 
 /** A span of the checked text that repeats an earlier span of it. */
