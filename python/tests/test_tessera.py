@@ -328,3 +328,34 @@ def test_text_offsets_chars_slice(tmp_path):
     for ida, ab, ae, at, idb, bb, be, bt in rows:
         assert texts[ida][ab:ae] == at and texts[idb][bb:be] == bt
     con.close()
+
+
+def test_package_offsets_chars(tmp_path):
+    """Index.check and align with offsets="chars" and passage_text=True: the
+    offsets slice the Python str, as the command's --offsets chars."""
+    docs = _multibyte_docs()
+    texts = {d["id"]: d["text"] for d in docs}
+    db = str(tmp_path / "db")
+    with tessera.Index(db) as ix:
+        ix.add(docs)
+    query = "Ça, déjà: £3 l’été. " + REUSED.replace("council", "cöuncil") + " €€ " + OTHER
+    with tessera.Index(db, readonly=True) as ix:
+        r = ix.check(query, offsets="chars", passage_text=True, fields="url")
+        rb = ix.check(query)
+        with pytest.raises(tessera.InvalidError):
+            ix.check(query, offsets="char")
+        with pytest.raises(tessera.InvalidError):
+            ix.check(query, fields="url,,title")
+    assert len(r.passages) >= 2 and len(r.passages) == len(rb.passages)
+    for p, pb in zip(r.passages, rb.passages):
+        assert query[p["begin"]:p["end"]] == p["text"]
+        assert query.encode()[pb["begin"]:pb["end"]].decode() == p["text"]
+        s = p["source"]
+        assert texts[s["id"]][s["begin"]:s["end"]] == s["text"]
+        assert s["fields"] == {"url": next(d["url"] for d in docs if d["id"] == s["id"])}
+    assert "text" not in rb.passages[0]
+    a = tessera.align(query, texts["d2"], offsets="chars", passage_text=True)
+    assert a.passages
+    for p in a.passages:
+        assert query[p["begin"]:p["end"]] == p["text"]
+        assert texts["d2"][p["source"]["begin"]:p["source"]["end"]] == p["source"]["text"]
