@@ -220,9 +220,9 @@ size_t tsr_utf8_chars(const char *text, size_t len)
  *
  * A check's passages are sorted by their begin in the checked text, and a
  * source's spans come in no order; each offset is counted from the last
- * one converted in the same text, forwards or backwards, so a text is
- * walked about once when offsets come in order and never more than once
- * per offset otherwise.
+ * one converted in the same text, forwards or backwards (jw_cursor), so
+ * the work is the distance between consecutive offsets: about one walk of
+ * a text whose offsets come in order, as the checked text's do.
  * --------------------------------------------------------------------- */
 
 typedef struct {

@@ -23,3 +23,4 @@ for s in r["sources"]:
 print("sum of unique shares, one source per group", round(sum(s["unique_coverage"] for s in first.values()), 6), "<= coverage", r["coverage"])
 '
 tessera check --db db --color=never q.txt | grep "of the text"
+tessera check --db db --html r.html q.txt && grep -o "the same text as source [0-9]" r.html | sort | uniq -c
