@@ -78,6 +78,8 @@ int cli_open_index(const char *db, unsigned flags, tsr_index **ix);
 
 /* Write `s` as a JSON string (quoted, escaped) to `f`. */
 void cli_json_string(FILE *f, const char *s);
+/* The same for the `n` bytes at `s` (a NUL byte is "\u0000"). */
+void cli_json_string_n(FILE *f, const char *s, size_t n);
 /* Print the JSON of `r` (doc/json.md) on stdout: a document, indented when
  * `pretty`; or, when `names` has a pair, one line (never indented) with string
  * fields in front, from the pairs names[0]: names[1], names[2]: names[3],
@@ -86,6 +88,41 @@ void cli_json_string(FILE *f, const char *s);
 int cli_put_result_json(const tsr_result *r, int pretty, const char *const *names);
 /* The same, to `out`. */
 int cli_fput_result_json(FILE *out, const tsr_result *r, int pretty, const char *const *names);
+
+/* ------------------------------------------------------------------------
+ * What the outputs add (output.c): --text, --offsets, --fields, shared by
+ * align, check and discover
+ * --------------------------------------------------------------------- */
+typedef struct cli_out {
+    int text;            /* --text: each passage's text on both sides */
+    int chars;           /* --offsets chars: offsets in code points, not bytes */
+    const char *fields;  /* --fields LIST or "all": input fields echoed, or NULL */
+} cli_out;
+
+#define CLI_OUT_OPTIONS                                           \
+    { "text", no_argument, 0, 1101 },                             \
+    { "offsets", required_argument, 0, 1102 },                    \
+    { "fields", required_argument, 0, 1103 }
+
+/* The help of --text and --offsets (and of --fields, for the commands
+ * with an index) */
+#define CLI_HELP_TEXT_OFFSETS                                                       \
+    "      --text             each passage's text too, on both sides (JSON)\n"      \
+    "      --offsets UNIT     offsets in bytes (default) or chars (Unicode code\n"  \
+    "                         points, as Python's str slices and PAN count)\n"
+#define CLI_HELP_FIELDS                                                             \
+    "      --fields LIST      echo these fields of each document as indexed\n"      \
+    "                         (e.g. url,title; all: every extra field) under\n"     \
+    "                         \"fields\"\n"
+
+/* Handle option `opt` of CLI_OUT_OPTIONS for command `cmd`: 1 if it was one
+ * (fields only when `with_fields`), 0 if not, -1 on a bad value (usage
+ * message printed). */
+int cli_out_option(cli_out *o, int opt, const char *arg, const char *cmd, int with_fields);
+/* Write the JSON of `r` as cli_fput_result_json does, with what `jo` adds
+ * (tsr_result_json_ex; its PRETTY flag is set from `pretty`). */
+int cli_fput_result_json_ex(FILE *out, const tsr_result *r, int pretty,
+                            const char *const *names, tsr_json_opts *jo);
 
 /* Commands */
 int cmd_align(int argc, char **argv);

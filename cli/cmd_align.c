@@ -15,11 +15,13 @@ static const char align_help[] =
 "       tessera align [OPTIONS] --pairs LIST [--dir-a DIR] [--dir-b DIR]\n"
 "\n"
 "Find the passages of FILE_A that are reused in FILE_B: their spans in both\n"
-"texts (byte offsets, end exclusive) and their similarity.  No index needed.\n"
+"texts (byte offsets, or code points with --offsets chars; end exclusive) and\n"
+"their similarity.  No index needed.\n"
 "\n"
 "Output:\n"
 "      --json             JSON (doc/json.md); the source id is FILE_B as given\n"
 "      --pretty           indented JSON\n"
+CLI_HELP_TEXT_OFFSETS
 "      --html FILE        a self-contained HTML report, side by side\n"
 "      --color=WHEN       auto (default), always, never\n"
 "Batch:\n"
@@ -44,7 +46,7 @@ CLI_HELP_SIGNIFICANCE("0: no\n"
 
 static int align_one(const char *pa, const char *pb, const char *name_a,
                      const char *name_b, const tsr_params *p, int json, int pretty,
-                     const char *html, int color, int jsonl)
+                     const char *html, int color, int jsonl, const cli_out *co)
 {
     char *a = NULL, *b = NULL;
     size_t al = 0, bl = 0;
@@ -65,7 +67,11 @@ static int align_one(const char *pa, const char *pb, const char *name_a,
     tsr_result_set_source(r, 0, name_b, NULL, NULL, NULL);
     if (json || jsonl) {
         const char *names[] = { "a", name_a, "b", name_b, NULL };
-        rc = cli_put_result_json(r, pretty, jsonl ? names : NULL);
+        const char *srcs[1] = { b };
+        const size_t lens[1] = { bl };
+        tsr_json_opts jo = { (co->text ? TSR_JSON_TEXT : 0) | (co->chars ? TSR_JSON_CHARS : 0),
+                             a, al, srcs, lens, NULL };
+        rc = cli_fput_result_json_ex(stdout, r, pretty, jsonl ? names : NULL, &jo);
         if (rc != EXIT_OK) goto out;
     } else if (!html) {
         const char *srcs[1] = { b };
@@ -89,7 +95,7 @@ out:
 }
 
 static int align_pairs(const char *list, const char *dir_a, const char *dir_b,
-                       const tsr_params *p)
+                       const tsr_params *p, const cli_out *co)
 {
     FILE *f = strcmp(list, "-") ? fopen(list, "r") : stdin;
     if (!f)
@@ -110,7 +116,7 @@ static int align_pairs(const char *list, const char *dir_a, const char *dir_b,
         char pa[4096], pb[4096];
         snprintf(pa, sizeof pa, "%s%s%s", dir_a ? dir_a : "", dir_a ? "/" : "", sa);
         snprintf(pb, sizeof pb, "%s%s%s", dir_b ? dir_b : "", dir_b ? "/" : "", sb);
-        int rc = align_one(pa, pb, sa, sb, p, 0, 0, NULL, 0, 1);
+        int rc = align_one(pa, pb, sa, sb, p, 0, 0, NULL, 0, 1, co);
         if (rc != EXIT_OK) worst = rc;
     }
     free(line);
@@ -126,11 +132,12 @@ int cmd_align(int argc, char **argv)
         { "pairs", required_argument, 0, 'p' }, { "dir-a", required_argument, 0, 'a' },
         { "dir-b", required_argument, 0, 'b' }, { "jsonl", no_argument, 0, 'l' },
         { "help", no_argument, 0, 'h' }, { "no-paraphrase", no_argument, 0, 1010 },
-        CLI_PARAM_OPTIONS, { 0, 0, 0, 0 }
+        CLI_PARAM_OPTIONS, CLI_OUT_OPTIONS, { 0, 0, 0, 0 }
     };
     tsr_params p;
     tsr_params_default(&p);
     int json = 0, pretty = 0, color = -1;
+    cli_out co = { 0 };
     const char *html = NULL, *pairs = NULL, *dir_a = NULL, *dir_b = NULL;
     int c;
     optind = 1;
@@ -149,7 +156,8 @@ int cmd_align(int argc, char **argv)
         case 'l': break; /* --pairs output is always JSON Lines */
         case 'h': fputs(align_help, stdout); return EXIT_OK;
         default: {
-            int r = cli_param_option(&p, c, optarg);
+            int r = cli_out_option(&co, c, optarg, "align", 0);
+            if (r == 0) r = cli_param_option(&p, c, optarg);
             if (r < 0) return EXIT_USAGE;
             if (r == 0) return cli_usage_error("align", "unknown option");
         }
@@ -161,10 +169,12 @@ int cmd_align(int argc, char **argv)
     if (pairs) {
         if (optind != argc)
             return cli_usage_error("align", "--pairs takes no FILE arguments");
-        return align_pairs(pairs, dir_a, dir_b, &p);
+        return align_pairs(pairs, dir_a, dir_b, &p, &co);
     }
     if (argc - optind != 2)
         return cli_usage_error("align", "expected two files, FILE_A and FILE_B");
+    if ((co.text || co.chars) && !json)
+        return cli_usage_error("align", "--text and --offsets go with --json or --pairs");
     return align_one(argv[optind], argv[optind + 1], argv[optind], argv[optind + 1], &p,
-                     json, pretty, html, cli_want_color(stdout, color), 0);
+                     json, pretty, html, cli_want_color(stdout, color), 0, &co);
 }

@@ -15,8 +15,9 @@ static const char check_help[] =
 "Usage: tessera check [OPTIONS] --db DIR FILE|-...\n"
 "\n"
 "Find the passages of FILE (or standard input) that occur in the documents of\n"
-"the index DIR: each passage's span in FILE and in its source (byte offsets,\n"
-"end exclusive), the source's id, title and date, the similarity; the share of\n"
+"the index DIR: each passage's span in FILE and in its source (byte offsets, or\n"
+"code points with --offsets chars; end exclusive), the source's id, title and\n"
+"date, the similarity (and with --text, the text of both spans); the share of\n"
 "FILE reused, per source and in total; passages repeated inside FILE; and\n"
 "boilerplate lines (lines recurring across many indexed documents), kept apart.\n"
 "With several FILEs, --json writes one line per file, its name under \"file\".\n"
@@ -32,6 +33,8 @@ static const char check_help[] =
 "      --db DIR           the index (default: $TESSERA_DB, else ./tessera.tsr)\n"
 "      --json             JSON (doc/json.md)\n"
 "      --pretty           indented JSON\n"
+CLI_HELP_TEXT_OFFSETS
+CLI_HELP_FIELDS
 "      --html FILE        a self-contained HTML report, sources side by side\n"
 "      --color=WHEN       auto (default), always, never\n"
 "      --min-words N      shortest passage, in words (default 15)\n"
@@ -76,10 +79,49 @@ int cli_open_index(const char *db, unsigned flags, tsr_index **ix)
 }
 
 
+/* Write the JSON of `r` (a check of `text`) to `out`, with what `co` adds:
+ * the sources' texts and fields are fetched from the index for it. */
+static int put_json(FILE *out, tsr_index *ix, const tsr_result *r, const char *text,
+                    size_t len, int pretty, const char *const *names, const cli_out *co)
+{
+    if (!co->text && !co->chars && !co->fields)
+        return cli_fput_result_json(out, r, pretty, names);
+    const size_t n = r->n_sources;
+    tsr_document **docs = calloc(n + 1, sizeof *docs);
+    const char **srcs = calloc(n + 1, sizeof *srcs);
+    size_t *lens = calloc(n + 1, sizeof *lens);
+    char **fields = co->fields ? calloc(n + 1, sizeof *fields) : NULL;
+    int rc = docs && srcs && lens && (fields || !co->fields)
+                 ? EXIT_OK : cli_fail(EXIT_SYSTEM, "out of memory");
+    for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+        tsr_error e = { 0 };
+        const int st = tsr_index_get_docno(ix, r->sources[i].docno, &docs[i], &e);
+        if (st != TSR_OK) {
+            rc = cli_fail(cli_exit_code(st), "source '%s': %s",
+                          r->sources[i].id ? r->sources[i].id : "?", e.message);
+            break;
+        }
+        srcs[i] = docs[i]->text;
+        lens[i] = docs[i]->text_len;
+        if (fields && tsr_document_fields(docs[i], co->fields, &fields[i], NULL) != TSR_OK)
+            rc = cli_fail(EXIT_SYSTEM, "out of memory");
+    }
+    if (rc == EXIT_OK) {
+        tsr_json_opts jo = { (co->text ? TSR_JSON_TEXT : 0) | (co->chars ? TSR_JSON_CHARS : 0),
+                             text, len, srcs, lens, (const char *const *)fields };
+        rc = cli_fput_result_json_ex(out, r, pretty, names, &jo);
+    }
+    for (size_t i = 0; docs && i < n; i++) tsr_document_free(docs[i]);
+    for (size_t i = 0; fields && i < n; i++) tsr_free(fields[i]);
+    free(docs); free(srcs); free(lens); free(fields);
+    return rc;
+}
+
 /* Check one file and print its report.  With `many`, JSON output is one
  * line per file with a "file" key in front. */
 static int check_one(tsr_index *ix, const char *db, const char *path, const tsr_params *p,
-                     int json, int pretty, const char *html, int color, int many)
+                     int json, int pretty, const char *html, int color, int many,
+                     const cli_out *co)
 {
     char *text = NULL;
     size_t len = 0;
@@ -112,7 +154,7 @@ static int check_one(tsr_index *ix, const char *db, const char *path, const tsr_
     }
     if (json) {
         const char *names[] = { "file", path, NULL };
-        rc = cli_put_result_json(r, pretty, many ? names : NULL);
+        rc = put_json(stdout, ix, r, text, len, pretty, many ? names : NULL, co);
         if (rc != EXIT_OK) goto out2;
     } else if (!html) {
         report_input in = { path, text, len, r, srcs, lens };
@@ -141,14 +183,14 @@ out:
 
 /* One record's result line ({"id":...,<result>}, or {"id":...,"error":...}). */
 static int check_record(FILE *out, tsr_index *ix, const tsr_docinfo *q, const tsr_params *p,
-                        int *bad)
+                        const cli_out *co, int *bad)
 {
     tsr_result *r = NULL;
     tsr_error e = { 0 };
     const int st = tsr_index_check(ix, q->text, q->text_len, p, &r, &e);
     const char *names[] = { "id", q->id, NULL };
     if (st == TSR_OK) {
-        const int rc = cli_fput_result_json(out, r, 0, names);
+        const int rc = put_json(out, ix, r, q->text, q->text_len, 0, names, co);
         tsr_result_free(r);
         return rc;
     }
@@ -194,10 +236,11 @@ static int interleave(FILE *out, char **parts, int n)
 }
 
 static int check_files(int argc, char **argv, const char *db, const tsr_params *pp, int json,
-                       int pretty, const char *html, int color, uint64_t cache);
+                       int pretty, const char *html, int color, uint64_t cache,
+                       const cli_out *co);
 
 static int check_batch(tsr_index *ix, const char *queries, const char *outpath,
-                       const tsr_params *p)
+                       const tsr_params *p, const cli_out *co)
 {
     const int rank = cli_mpi_rank(), size = cli_mpi_size();
     if (size > 1 && (!outpath || !strcmp(outpath, "-")))
@@ -251,7 +294,7 @@ static int check_batch(tsr_index *ix, const char *queries, const char *outpath,
         if (st != TSR_OK) { rc = cli_read_fail(st, e.message); break; }
         if (eof) break;
         if (mine_i)
-            rc = check_record(mine, ix, &q, p, &bad);
+            rc = check_record(mine, ix, &q, p, co, &bad);
         if ((i & 15) == 0)
             cli_progress_update(&pg, tsr_reader_bytes_done(rd), tsr_reader_bytes_total(rd),
                                 i + 1, 0);
@@ -294,11 +337,13 @@ int cmd_check(int argc, char **argv)
         { "pretty", no_argument, 0, 'P' }, { "html", required_argument, 0, 'H' },
         { "color", optional_argument, 0, 'C' }, { "help", no_argument, 0, 'h' },
         { "cache", required_argument, 0, 'K' }, { "jsonl", required_argument, 0, 'J' },
-        { "output", required_argument, 0, 'o' }, CLI_PARAM_OPTIONS, { 0, 0, 0, 0 }
+        { "output", required_argument, 0, 'o' }, CLI_PARAM_OPTIONS, CLI_OUT_OPTIONS,
+        { 0, 0, 0, 0 }
     };
     tsr_params p;
     tsr_params_default(&p);
     int json = 0, pretty = 0, color = -1;
+    cli_out co = { 0 };
     const char *html = NULL, *db = cli_default_db(), *queries = NULL, *outpath = NULL;
     uint64_t cache = (uint64_t)256 << 20;
     int c;
@@ -322,7 +367,8 @@ int cmd_check(int argc, char **argv)
             break;
         case 'h': fputs(check_help, stdout); return EXIT_OK;
         default: {
-            int r = cli_param_option(&p, c, optarg);
+            int r = cli_out_option(&co, c, optarg, "check", 1);
+            if (r == 0) r = cli_param_option(&p, c, optarg);
             if (r < 0) return EXIT_USAGE;
             if (r == 0) return cli_usage_error("check", "unknown option");
         }
@@ -338,23 +384,27 @@ int cmd_check(int argc, char **argv)
         int brc = cli_open_index(db, TSR_OPEN_READONLY, &bix);
         if (brc == EXIT_OK && tsr_index_set_cache(bix, (size_t)cache, &e) != TSR_OK)
             brc = cli_fail(EXIT_SYSTEM, "%s", e.message);
-        if (brc == EXIT_OK) brc = check_batch(bix, queries, outpath, &p);
+        if (brc == EXIT_OK) brc = check_batch(bix, queries, outpath, &p, &co);
         tsr_index_close(bix);
         return cli_mpi_max(brc);
     }
     if (outpath)
         return cli_usage_error("check", "-o goes with --jsonl");
+    if ((co.text || co.chars || co.fields) && !json)
+        return cli_usage_error("check", "--text, --offsets and --fields go with --json or "
+                               "--jsonl");
     if (cli_mpi_size() > 1) {   /* FILE arguments are not divided: rank 0 checks */
         int r0 = EXIT_OK;
         if (cli_mpi_rank() == 0) r0 = check_files(argc, argv, db, &p, json, pretty, html,
-                                                  color, cache);
+                                                  color, cache, &co);
         return cli_mpi_max(r0);
     }
-    return check_files(argc, argv, db, &p, json, pretty, html, color, cache);
+    return check_files(argc, argv, db, &p, json, pretty, html, color, cache, &co);
 }
 
 static int check_files(int argc, char **argv, const char *db, const tsr_params *pp, int json,
-                       int pretty, const char *html, int color, uint64_t cache)
+                       int pretty, const char *html, int color, uint64_t cache,
+                       const cli_out *co)
 {
     tsr_error e = { 0 };
     const tsr_params p = *pp;
@@ -372,7 +422,7 @@ static int check_files(int argc, char **argv, const char *db, const tsr_params *
         return cli_fail(EXIT_SYSTEM, "%s", e.message);
     }
     for (int a = optind; a < argc; a++) {
-        int r = check_one(ix, db, argv[a], &p, json, pretty, html, color, many);
+        int r = check_one(ix, db, argv[a], &p, json, pretty, html, color, many, co);
         if (r != EXIT_OK) rc = r;
         if (r == EXIT_INDEX || r == EXIT_SYSTEM) break;
     }

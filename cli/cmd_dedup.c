@@ -104,6 +104,9 @@ static const char dedup_help[] =
 "                          (--boiler-min documents, default 10, and 1% of the\n"
 "                          series): report them as \"tessera_boilerplate\"\n"
 "      --boiler-min N      documents a boilerplate line recurs in (default 10)\n"
+"      --offsets UNIT      the spans of --substrings, --boilerplate and\n"
+"                          --explain in bytes (default) or chars (Unicode code\n"
+"                          points, as Python's str slices count)\n"
 "      --remove            remove the repeats and boilerplate lines from the\n"
 "                          text instead of reporting them; repeats are cut to\n"
 "                          whole sentences and lines\n"
@@ -334,6 +337,7 @@ typedef struct {
     char badmsg[512];         /* ... and message, reported as a reading error */
     uint64_t docs, bytes;
     cli_progress pg;
+    int chars;                /* --offsets chars: spans in code points */
 } dd_state;
 
 static const char *doc_id(const dd_state *s, uint64_t doc)
@@ -523,13 +527,31 @@ static int cmp_span(const void *x, const void *y)
     return (a->begin > b->begin) - (a->begin < b->begin);
 }
 
-static void put_spans(FILE *f, const char *key, const tsr_span *sp, size_t n)
+/* Byte offset `off` of `text` as written: itself, or with --offsets chars
+ * its code points, counted on from the last offset converted (*cb bytes,
+ * *cc code points), forwards or back, so that a text's spans in order walk
+ * it once. */
+static size_t out_offset(int chars, const char *text, size_t off, size_t *cb, size_t *cc)
 {
+    if (!chars)
+        return off;
+    if (off >= *cb) *cc += tsr_utf8_chars(text + *cb, off - *cb);
+    else *cc -= tsr_utf8_chars(text + off, *cb - off);
+    *cb = off;
+    return *cc;
+}
+
+static void put_spans(FILE *f, const char *key, const tsr_span *sp, size_t n, int chars,
+                      const char *text)
+{
+    size_t cb = 0, cc = 0;
     fputc(',', f);
     put_json(f, key, strlen(key));
     fputs(":[", f);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s[%zu,%zu]", i ? "," : "", sp[i].begin, sp[i].end);
+    for (size_t i = 0; i < n; i++) {
+        const size_t b = out_offset(chars, text, sp[i].begin, &cb, &cc);
+        fprintf(f, "%s[%zu,%zu]", i ? "," : "", b, out_offset(chars, text, sp[i].end, &cb, &cc));
+    }
     fputc(']', f);
 }
 
@@ -583,8 +605,8 @@ static int write_record(dd_writer *w, const tsr_docinfo *doc, const char *dup_of
         free(all);
     } else {
         put_json(f, doc->text, doc->text_len);
-        if (n_rep) put_spans(f, "tessera_repeats", rep, n_rep);
-        if (n_boil) put_spans(f, "tessera_boilerplate", boil, n_boil);
+        if (n_rep) put_spans(f, "tessera_repeats", rep, n_rep, s->chars, doc->text);
+        if (n_boil) put_spans(f, "tessera_boilerplate", boil, n_boil, s->chars, doc->text);
     }
     fputs("}\n", f);
     w->written++;
@@ -718,13 +740,18 @@ static void explain_one(dd_writer *w, uint64_t doc, const char *other_id, int64_
     tsr_result *r = NULL;
     if (a && b && tsr_align(a, al, b, bl, NULL, &r, NULL) == TSR_OK) {
         fprintf(f, ",\"coverage\":%.4f,\"shared\":[", r->coverage);
+        size_t ab = 0, ac = 0, bb = 0, bc = 0;   /* out_offset's cursors */
         for (size_t i = 0; i < r->n_passages && i < 5; i++) {
             const tsr_passage *p = &r->passages[i];
             size_t n = p->a_end - p->a_begin;
             if (n > 160) { n = 160; while (n > 0 && ((unsigned char)a[p->a_begin + n] & 0xC0) == 0x80) n--; }
+            const size_t o1 = out_offset(s->chars, a, p->a_begin, &ab, &ac);
+            const size_t o2 = out_offset(s->chars, a, p->a_end, &ab, &ac);
+            const size_t o3 = out_offset(s->chars, b, p->b_begin, &bb, &bc);
+            const size_t o4 = out_offset(s->chars, b, p->b_end, &bb, &bc);
             fprintf(f, "%s{\"begin\":%zu,\"end\":%zu,\"source_begin\":%zu,\"source_end\":%zu,"
-                    "\"similarity\":%.3f,\"text\":", i ? "," : "", p->a_begin, p->a_end,
-                    p->b_begin, p->b_end, p->similarity);
+                    "\"similarity\":%.3f,\"text\":", i ? "," : "", o1, o2, o3, o4,
+                    p->similarity);
             put_json(f, a + p->a_begin, n);
             fputc('}', f);
         }
@@ -1028,7 +1055,7 @@ int cmd_dedup(int argc, char **argv)
         { "explain", no_argument, 0, 10 }, { "memory", required_argument, 0, 11 },
         { "threads", required_argument, 0, 12 }, { "mark", no_argument, 0, 13 },
         { "boiler-min", required_argument, 0, 14 }, { "measure", required_argument, 0, 15 },
-        { "candidate", required_argument, 0, 16 },
+        { "candidate", required_argument, 0, 16 }, { "offsets", required_argument, 0, 17 },
         { "id-field", required_argument, 0, 20 }, { "text-field", required_argument, 0, 21 },
         { "title-field", required_argument, 0, 22 }, { "date-field", required_argument, 0, 23 },
         { "series-field", required_argument, 0, 24 }, { "skip-bad", no_argument, 0, 25 },
@@ -1073,6 +1100,11 @@ int cmd_dedup(int argc, char **argv)
             if (cli_parse_int(optarg, 8, 1 << 30, &v)) return cli_usage_error("dedup", "--substrings takes a length in bytes, at least 8");
             s.substr_min = (size_t)v; break;
         case 7: s.remove = 1; break;
+        case 17:
+            if (!strcmp(optarg, "bytes") || !strcmp(optarg, "chars")) s.chars = optarg[0] == 'c';
+            else return cli_usage_error("dedup", "--offsets takes bytes or chars, not '%s'",
+                                        optarg);
+            break;
         case 8: s.boiler = 1; break;
         case 9: s.db = optarg; break;
         case 10: s.explain = 1; break;

@@ -44,10 +44,11 @@ static const char discover_help[] =
 "Writes one JSON object per aligned passage pair (JSON Lines, doc/json.md):\n"
 "  {\"family\": F, \"a\": {\"id\", \"begin\", \"end\", ...}, \"b\": {...},\n"
 "   \"similarity\": S, \"words\": [A, B], ...}\n"
-"Offsets are bytes, end exclusive.  Families are numbered real reuse first:\n"
-"those whose passage pairs are at least half significant (E-value <= 1), by\n"
-"size, largest first; then the others (template look-alikes), by size.\n"
-"Files are written as FILE.tmp and renamed when complete.\n"
+"Offsets are bytes (code points with --offsets chars), end exclusive.  Families\n"
+"are numbered real reuse first: those whose passage pairs are at least half\n"
+"significant (E-value <= 1), by size, largest first; then the others (template\n"
+"look-alikes), by size.  Files are written as FILE.tmp and renamed when\n"
+"complete.\n"
 "\n"
 "Outputs:\n"
 "  -o, --output FILE      passage pairs as JSON Lines (default: standard output)\n"
@@ -56,6 +57,10 @@ static const char discover_help[] =
 "                         families, members, summary\n"
 "      --html DIR         a browsable report: DIR/index.html and a page for each\n"
 "                         of the first families\n"
+CLI_HELP_TEXT_OFFSETS
+"                         (--text and chars hold the texts of the documents\n"
+"                         with passages in memory)\n"
+CLI_HELP_FIELDS
 "\n"
 "Options:\n"
 "      --db DIR           the index (default: $TESSERA_DB, else ./tessera.tsr)\n"
@@ -276,7 +281,28 @@ static int write_jsonl(const char *path, int which, const tsr_discovery *d,
     return EXIT_OK;
 }
 
-static int write_sqlite(const char *path, const tsr_discovery *d, const dsc_docs *docs)
+/* The command line (the program's name, then `argv`: the command and its
+ * options) as a JSON array of strings, in a new string (NULL when out of
+ * memory). */
+static char *argv_json(int argc, char **argv)
+{
+    json_t *a = json_array();
+    if (a && json_array_append_new(a, json_string(cli_prog)) != 0) {
+        json_decref(a);
+        a = NULL;
+    }
+    for (int i = 0; a && i < argc; i++)
+        if (json_array_append_new(a, json_string(argv[i])) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    return s;
+}
+
+static int write_sqlite(const char *path, const tsr_discovery *d, const dsc_docs *docs,
+                        const dsc_param *params, size_t n_params)
 {
     char *tmp = malloc(strlen(path) + 5);
     char msg[512] = "";
@@ -286,7 +312,7 @@ static int write_sqlite(const char *path, const tsr_discovery *d, const dsc_docs
         return cli_fail(EXIT_SYSTEM, "out of memory");
     sprintf(tmp, "%s.tmp", path);
     dsc_tmp_register(tmp);
-    bad = dsc_write_sqlite(tmp, d, docs, msg, sizeof msg);
+    bad = dsc_write_sqlite(tmp, d, docs, params, n_params, msg, sizeof msg);
     if (!bad && rename(tmp, path) != 0) {
         snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
         bad = -1;
@@ -323,10 +349,11 @@ int cmd_discover(int argc, char **argv)
         { "cross-source", no_argument, 0, OPT_CROSS },
         { "same-source", no_argument, 0, OPT_SAME },
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
-        CLI_PARAM_OPTIONS, { 0, 0, 0, 0 }
+        CLI_PARAM_OPTIONS, CLI_OUT_OPTIONS, { 0, 0, 0, 0 }
     };
     tsr_params p;
     tsr_discover_opts o;
+    cli_out co = { 0 };
     const char *db = cli_default_db(), *out = NULL, *families = NULL, *sqlite = NULL;
     const char *html = NULL, *workdir = NULL;
     int quiet = 0, only_new = 0, c;
@@ -375,7 +402,8 @@ int cmd_discover(int argc, char **argv)
             return cli_usage_error("discover", "--max-candidates and --boilerplate-df are "
                                    "for check; discover takes --max-df");
         default: {
-            int r = cli_param_option(&p, c, optarg);
+            int r = cli_out_option(&co, c, optarg, "discover", 1);
+            if (r == 0) r = cli_param_option(&p, c, optarg);
             if (r < 0) return EXIT_USAGE;
             if (r == 0) return cli_usage_error("discover", "unknown option");
         }
@@ -444,7 +472,8 @@ int cmd_discover(int argc, char **argv)
         rc = cli_mpi_max(EXIT_OK);
         goto done;
     }
-    st = dsc_docs_load(&docs, ix, d, on_docs_tick, &prog, &e);
+    st = dsc_docs_load_ex(&docs, ix, d, co.text, co.chars, co.fields, on_docs_tick, &prog,
+                          &e);
     prog_end(&prog);
     if (st != TSR_OK) {
         rc = cli_fail(cli_exit_code(st), "%s: %s", db, e.message);
@@ -455,8 +484,35 @@ int cmd_discover(int argc, char **argv)
     rc = write_jsonl(out, 0, d, &docs);
     if (rc == EXIT_OK && families)
         rc = write_jsonl(families, 1, d, &docs);
-    if (rc == EXIT_OK && sqlite)
-        rc = write_sqlite(sqlite, d, &docs);
+    if (rc == EXIT_OK && sqlite) {
+        /* the run's parameters, in the summary: what made these results */
+        tsr_stats ist;
+        memset(&ist, 0, sizeof ist);
+        if (tsr_index_stats(ix, &ist, &e) != TSR_OK) {
+            rc = cli_fail(cli_exit_code(e.code), "%s: %s", db, e.message);
+            goto done;
+        }
+        char *cmdline = argv_json(argc, argv);
+        const dsc_param params[] = {
+            { "command", 's', 0, 0, cmdline }, { "index", 's', 0, 0, db },
+            { "ngram", 'i', ist.ngram, 0, NULL }, { "window", 'i', ist.window, 0, NULL },
+            { "seed", 'i', p.seed, 0, NULL }, { "max_gap", 'i', p.max_gap, 0, NULL },
+            { "min_words", 'i', p.min_words, 0, NULL },
+            { "min_similarity", 'r', 0, p.min_similarity, NULL },
+            { "max_evalue", 'r', 0, p.max_evalue, NULL },
+            { "min_shared", 'i', p.min_shared, 0, NULL },
+            { "allow_nul", 'i', p.allow_nul, 0, NULL },
+            { "max_df", 'i', o.max_df, 0, NULL },
+            { "series", 's', 0, 0, o.series > 0 ? "same" : o.series < 0 ? "cross" : "all" },
+            { "new_after", 'i', o.new_after, 0, NULL },
+            { "threads", 'i', o.threads, 0, NULL },
+            { "offsets", 's', 0, 0, co.chars ? "chars" : "bytes" },
+            { "text", 'i', co.text, 0, NULL }, { "fields", 's', 0, 0, co.fields },
+        };
+        rc = cmdline ? write_sqlite(sqlite, d, &docs, params, sizeof params / sizeof *params)
+                     : cli_fail(EXIT_SYSTEM, "out of memory");
+        free(cmdline);
+    }
     if (rc == EXIT_OK && html) {
         char msg[512] = "";
         if (dsc_write_html(html, ix, d, &docs, msg, sizeof msg) != 0)

@@ -55,11 +55,46 @@ static char *dup_or_null(const char *s)
 int dsc_docs_load(dsc_docs *c, tsr_index *ix, const tsr_discovery *d,
                   dsc_tick_fn tick, void *ud, tsr_error *err)
 {
+    return dsc_docs_load_ex(c, ix, d, 0, 0, NULL, tick, ud, err);
+}
+
+/* The code points before every DSC_CKPT-th byte of `e`'s text. */
+static int make_ckpt(dsc_doc *e)
+{
+    const size_t n = e->text_len / DSC_CKPT + 1;
+    e->ckpt = malloc(n * sizeof *e->ckpt);
+    if (!e->ckpt)
+        return -1;
+    e->ckpt[0] = 0;
+    for (size_t k = 1; k < n; k++)
+        e->ckpt[k] = e->ckpt[k - 1] +
+                     tsr_utf8_chars(e->text + (k - 1) * DSC_CKPT, DSC_CKPT);
+    return 0;
+}
+
+long long dsc_offset(const dsc_docs *docs, const dsc_doc *dd, uint32_t off)
+{
+    if (!docs->chars)
+        return off;
+    if (!dd || !dd->text || !dd->ckpt || off > dd->text_len)
+        return -1;
+    const size_t k = off / DSC_CKPT;
+    return (long long)(dd->ckpt[k] + tsr_utf8_chars(dd->text + k * DSC_CKPT,
+                                                    off - k * DSC_CKPT));
+}
+
+int dsc_docs_load_ex(dsc_docs *c, tsr_index *ix, const tsr_discovery *d, int text,
+                     int chars, const char *fields, dsc_tick_fn tick, void *ud,
+                     tsr_error *err)
+{
     size_t cap = 2 * d->n_links + d->n_members, n = 0, k = 0;
     int64_t *nos = malloc((cap ? cap : 1) * sizeof *nos);
 
     c->n = 0;
     c->v = NULL;
+    c->text = text;
+    c->chars = chars;
+    c->fields = fields != NULL;
     if (!nos)
         goto nomem;
     for (size_t i = 0; i < d->n_links; i++) {
@@ -78,7 +113,8 @@ int dsc_docs_load(dsc_docs *c, tsr_index *ix, const tsr_discovery *d,
     for (size_t i = 0; i < k; i++) {
         dsc_doc *e = &c->v[c->n++];
         tsr_document *doc = NULL;
-        int st = tsr_index_get_info(ix, nos[i], &doc, err);
+        int st = text || chars ? tsr_index_get_docno(ix, nos[i], &doc, err)
+                               : tsr_index_get_info(ix, nos[i], &doc, err);
 
         e->docno = nos[i];
         if (st == TSR_ERR_NOTFOUND)
@@ -93,9 +129,18 @@ int dsc_docs_load(dsc_docs *c, tsr_index *ix, const tsr_discovery *d,
         e->series = dup_or_null(doc->series);
         e->text_len = doc->text_len;
         if ((doc->id && !e->id) || (doc->title && !e->title) ||
-            (doc->date && !e->date) || (doc->series && !e->series)) {
+            (doc->date && !e->date) || (doc->series && !e->series) ||
+            (fields && tsr_document_fields(doc, fields, &e->fields, NULL) != TSR_OK)) {
             tsr_document_free(doc);
             goto nomem;
+        }
+        if (text || chars) {    /* the text is kept: taken from the document */
+            e->text = doc->text;
+            doc->text = NULL;
+            if (chars && e->text && make_ckpt(e) != 0) {
+                tsr_document_free(doc);
+                goto nomem;
+            }
         }
         tsr_document_free(doc);
         if (tick && (i % 1024 == 1023 || i + 1 == k))
@@ -131,6 +176,9 @@ void dsc_docs_free(dsc_docs *c)
         free(c->v[i].title);
         free(c->v[i].date);
         free(c->v[i].series);
+        free(c->v[i].text);
+        free(c->v[i].ckpt);
+        tsr_free(c->v[i].fields);
     }
     free(c->v);
     c->v = NULL;
@@ -263,8 +311,42 @@ static void json_str_or_null(FILE *f, const char *s)
         fputs("null", f);
 }
 
+/* An offset as written (dsc_offset): a number, or null when unknown. */
+static void json_off(FILE *f, const dsc_docs *docs, const dsc_doc *dd, uint32_t off)
+{
+    const long long v = dsc_offset(docs, dd, off);
+    if (v < 0)
+        fputs("null", f);
+    else
+        fprintf(f, "%lld", v);
+}
+
+/* A span's text (--text): a JSON string, or null when unknown. */
+static void json_text(FILE *f, const dsc_doc *dd, uint32_t begin, uint32_t end)
+{
+    if (!dd || !dd->text || begin > end || end > dd->text_len) {
+        fputs("null", f);
+        return;
+    }
+    cli_json_string_n(f, dd->text + begin, end - begin);
+}
+
+/* ,"fields": {...} and ,"text": "..." as the options ask */
+static void json_extras(FILE *f, const dsc_docs *docs, const dsc_doc *dd, uint32_t begin,
+                        uint32_t end)
+{
+    if (docs->fields) {
+        fputs(",\"fields\":", f);
+        fputs(dd && dd->fields ? dd->fields : "null", f);
+    }
+    if (docs->text) {
+        fputs(",\"text\":", f);
+        json_text(f, dd, begin, end);
+    }
+}
+
 /* "id": ..., "begin": B, "end": E, "title": ..., "date": ..., "series": ...,
- * "docno": N (without braces) */
+ * "docno": N, then "fields" and "text" when asked for (without braces) */
 static void json_span(FILE *f, const dsc_docs *docs, int64_t docno,
                       uint32_t begin, uint32_t end)
 {
@@ -272,13 +354,18 @@ static void json_span(FILE *f, const dsc_docs *docs, int64_t docno,
 
     fputs("\"id\":", f);
     json_str_or_null(f, dd ? dd->id : NULL);
-    fprintf(f, ",\"begin\":%u,\"end\":%u,\"title\":", begin, end);
+    fputs(",\"begin\":", f);
+    json_off(f, docs, dd, begin);
+    fputs(",\"end\":", f);
+    json_off(f, docs, dd, end);
+    fputs(",\"title\":", f);
     json_str_or_null(f, dd ? dd->title : NULL);
     fputs(",\"date\":", f);
     json_str_or_null(f, dd ? dd->date : NULL);
     fputs(",\"series\":", f);
     json_str_or_null(f, dd ? dd->series : NULL);
     fprintf(f, ",\"docno\":%lld", (long long)docno);
+    json_extras(f, docs, dd, begin, end);
 }
 
 /* An E-value as JSON: three significant digits, always a real ("1e-12",
@@ -345,9 +432,12 @@ int dsc_write_families(FILE *f, const tsr_discovery *d, const dsc_docs *docs)
         json_str_or_null(f, od ? od->id : NULL);
         fputs(",\"date\":", f);
         json_str_or_null(f, od ? od->date : NULL);
-        if (om)
-            fprintf(f, ",\"begin\":%u,\"end\":%u", om->begin, om->end);
-        else
+        if (om) {
+            fputs(",\"begin\":", f);
+            json_off(f, docs, od, om->begin);
+            fputs(",\"end\":", f);
+            json_off(f, docs, od, om->end);
+        } else
             fputs(",\"begin\":null,\"end\":null", f);
         fprintf(f, ",\"docno\":%lld},\"origin_by\":\"%s\",\"same_series_share\":%.6g,"
                 "\"members\":[", (long long)fm->origin,
@@ -364,8 +454,13 @@ int dsc_write_families(FILE *f, const tsr_discovery *d, const dsc_docs *docs)
             json_str_or_null(f, dd ? dd->date : NULL);
             fputs(",\"series\":", f);
             json_str_or_null(f, dd ? dd->series : NULL);
-            fprintf(f, ",\"begin\":%u,\"end\":%u,\"docno\":%lld}", m->begin, m->end,
-                    (long long)m->docno);
+            fputs(",\"begin\":", f);
+            json_off(f, docs, dd, m->begin);
+            fputs(",\"end\":", f);
+            json_off(f, docs, dd, m->end);
+            fprintf(f, ",\"docno\":%lld", (long long)m->docno);
+            json_extras(f, docs, dd, m->begin, m->end);
+            fputc('}', f);
         }
         fputs("]}\n", f);
         if (ferror(f))
@@ -380,11 +475,11 @@ int dsc_write_families(FILE *f, const tsr_discovery *d, const dsc_docs *docs)
 
 static const char sql_schema[] =
     "CREATE TABLE documents(docno INTEGER PRIMARY KEY, id TEXT, title TEXT,"
-    " date TEXT, series TEXT);\n"
+    " date TEXT, series TEXT, fields TEXT);\n"
     "CREATE TABLE passages(family INTEGER NOT NULL, a_docno INTEGER NOT NULL,"
     " a_begin INTEGER, a_end INTEGER, b_docno INTEGER NOT NULL, b_begin INTEGER,"
     " b_end INTEGER, similarity REAL, a_words INTEGER, b_words INTEGER,"
-    " matches INTEGER, evalue REAL, kind TEXT);\n"
+    " matches INTEGER, evalue REAL, kind TEXT, a_text TEXT, b_text TEXT);\n"
     "CREATE TABLE families(family INTEGER PRIMARY KEY, size INTEGER, links INTEGER,"
     " origin_docno INTEGER, same_series_share REAL, origin_by TEXT);\n"
     "CREATE TABLE members(family INTEGER NOT NULL, docno INTEGER NOT NULL,"
@@ -410,6 +505,27 @@ static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
         sqlite3_bind_null(s, i);
 }
 
+/* An offset as written (dsc_offset), NULL when unknown. */
+static void bind_offset(sqlite3_stmt *s, int i, const dsc_docs *docs, const dsc_doc *dd,
+                        uint32_t off)
+{
+    const long long v = dsc_offset(docs, dd, off);
+    if (v < 0)
+        sqlite3_bind_null(s, i);
+    else
+        sqlite3_bind_int64(s, i, v);
+}
+
+/* A span's text (--text), NULL when unknown. */
+static void bind_span_text(sqlite3_stmt *s, int i, const dsc_doc *dd, uint32_t begin,
+                           uint32_t end)
+{
+    if (dd && dd->text && begin <= end && end <= dd->text_len)
+        sqlite3_bind_text(s, i, dd->text + begin, (int)(end - begin), SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
 /* Step a bound insert and reset it; SQLITE_DONE on success. */
 static int step_reset(sqlite3_stmt *s)
 {
@@ -420,13 +536,14 @@ static int step_reset(sqlite3_stmt *s)
 }
 
 int dsc_write_sqlite(const char *path, const tsr_discovery *d,
-                     const dsc_docs *docs, char *msg, size_t msglen)
+                     const dsc_docs *docs, const dsc_param *params, size_t n_params,
+                     char *msg, size_t msglen)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *s[5] = { 0 };
     static const char *const ins[5] = {
-        "INSERT INTO documents VALUES(?1,?2,?3,?4,?5)",
-        "INSERT INTO passages VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+        "INSERT INTO documents VALUES(?1,?2,?3,?4,?5,?6)",
+        "INSERT INTO passages VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
         "INSERT INTO families VALUES(?1,?2,?3,?4,?5,?6)",
         "INSERT INTO members VALUES(?1,?2,?3,?4)",
         "INSERT INTO summary VALUES(?1,?2)",
@@ -459,25 +576,31 @@ int dsc_write_sqlite(const char *path, const tsr_discovery *d,
         bind_text_or_null(s[0], 3, e->title);
         bind_text_or_null(s[0], 4, e->date);
         bind_text_or_null(s[0], 5, e->series);
+        bind_text_or_null(s[0], 6, e->fields);
         if ((rc = step_reset(s[0])) != SQLITE_DONE)
             goto fail;
     }
     what = "writing passages";
     for (size_t i = 0; i < d->n_links; i++) {
         const tsr_link *l = &d->links[i];
+        const dsc_doc *da = dsc_docs_find(docs, l->a_doc), *db_ = dsc_docs_find(docs, l->b_doc);
         sqlite3_bind_int64(s[1], 1, l->family);
         sqlite3_bind_int64(s[1], 2, l->a_doc);
-        sqlite3_bind_int64(s[1], 3, l->a_begin);
-        sqlite3_bind_int64(s[1], 4, l->a_end);
+        bind_offset(s[1], 3, docs, da, l->a_begin);
+        bind_offset(s[1], 4, docs, da, l->a_end);
         sqlite3_bind_int64(s[1], 5, l->b_doc);
-        sqlite3_bind_int64(s[1], 6, l->b_begin);
-        sqlite3_bind_int64(s[1], 7, l->b_end);
+        bind_offset(s[1], 6, docs, db_, l->b_begin);
+        bind_offset(s[1], 7, docs, db_, l->b_end);
         sqlite3_bind_double(s[1], 8, (double)l->similarity);
         sqlite3_bind_int64(s[1], 9, l->a_words);
         sqlite3_bind_int64(s[1], 10, l->b_words);
         sqlite3_bind_int64(s[1], 11, l->matches);
         sqlite3_bind_double(s[1], 12, (double)l->evalue);
         sqlite3_bind_text(s[1], 13, tsr_kind_name((int)l->kind), -1, SQLITE_STATIC);
+        if (docs->text) {
+            bind_span_text(s[1], 14, da, l->a_begin, l->a_end);
+            bind_span_text(s[1], 15, db_, l->b_begin, l->b_end);
+        }
         if ((rc = step_reset(s[1])) != SQLITE_DONE)
             goto fail;
     }
@@ -493,10 +616,11 @@ int dsc_write_sqlite(const char *path, const tsr_discovery *d,
         if ((rc = step_reset(s[2])) != SQLITE_DONE)
             goto fail;
         for (size_t k = fm->first; k < fm->first + fm->n && k < d->n_members; k++) {
+            const dsc_doc *dm = dsc_docs_find(docs, d->members[k].docno);
             sqlite3_bind_int64(s[3], 1, (sqlite3_int64)i);
             sqlite3_bind_int64(s[3], 2, d->members[k].docno);
-            sqlite3_bind_int64(s[3], 3, d->members[k].begin);
-            sqlite3_bind_int64(s[3], 4, d->members[k].end);
+            bind_offset(s[3], 3, docs, dm, d->members[k].begin);
+            bind_offset(s[3], 4, docs, dm, d->members[k].end);
             if ((rc = step_reset(s[3])) != SQLITE_DONE)
                 goto fail;
         }
@@ -520,6 +644,15 @@ int dsc_write_sqlite(const char *path, const tsr_discovery *d,
         sqlite3_bind_text(s[4], 2, tsr_version_string(), -1, SQLITE_STATIC);
         if ((rc = step_reset(s[4])) != SQLITE_DONE)
             goto fail;
+        for (size_t i = 0; i < n_params; i++) {
+            const dsc_param *pm = &params[i];
+            sqlite3_bind_text(s[4], 1, pm->key, -1, SQLITE_STATIC);
+            if (pm->type == 'i') sqlite3_bind_int64(s[4], 2, pm->i);
+            else if (pm->type == 'r') sqlite3_bind_double(s[4], 2, pm->r);
+            else bind_text_or_null(s[4], 2, pm->s);
+            if ((rc = step_reset(s[4])) != SQLITE_DONE)
+                goto fail;
+        }
     }
     what = "creating the indexes";
     rc = sqlite3_exec(db, sql_indexes, NULL, NULL, NULL);

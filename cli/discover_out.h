@@ -29,14 +29,28 @@ typedef struct dsc_doc {
     int64_t docno;
     char *id, *title, *date, *series;
     size_t text_len;
+    char *text;          /* with --text or --offsets chars: the text, else NULL */
+    size_t *ckpt;        /* with --offsets chars: code points before each
+                          * DSC_CKPT bytes (dsc_chars) */
+    char *fields;        /* with --fields: the fields echoed, a JSON object */
 } dsc_doc;
 
 /* The documents of a discovery (every a_doc, b_doc and member), sorted by
- * docno. */
+ * docno, and what the writers add (set by dsc_docs_load). */
 typedef struct dsc_docs {
     size_t n;
     dsc_doc *v;
+    int text;            /* write each span's text */
+    int chars;           /* write offsets as code points */
+    int fields;          /* write each document's "fields" */
 } dsc_docs;
+
+#define DSC_CKPT 4096
+
+/* Byte offset `off` of document `dd` as it is written: itself, or with
+ * docs->chars its count of code points (-1 when the text is unknown: a
+ * document the index no longer has). */
+long long dsc_offset(const dsc_docs *docs, const dsc_doc *dd, uint32_t off);
 
 /* Called while loading documents: done of total. */
 typedef void (*dsc_tick_fn)(void *ud, uint64_t done, uint64_t total);
@@ -47,6 +61,12 @@ typedef void (*dsc_tick_fn)(void *ud, uint64_t done, uint64_t total);
  * failure (message in *err). */
 int dsc_docs_load(dsc_docs *c, tsr_index *ix, const tsr_discovery *d,
                   dsc_tick_fn tick, void *ud, tsr_error *err);
+/* The same, keeping what --text (`text`), --offsets chars (`chars`) and
+ * --fields (`fields`, NULL when absent) need: the texts of every document
+ * mentioned are then held in memory. */
+int dsc_docs_load_ex(dsc_docs *c, tsr_index *ix, const tsr_discovery *d, int text,
+                     int chars, const char *fields, dsc_tick_fn tick, void *ud,
+                     tsr_error *err);
 /* The entry of `docno`, or NULL. */
 const dsc_doc *dsc_docs_find(const dsc_docs *c, int64_t docno);
 void dsc_docs_free(dsc_docs *c);
@@ -91,11 +111,24 @@ int dsc_write_links(FILE *f, const tsr_discovery *d, const dsc_docs *docs);
 /* One line per family: size, links, origin, same-series share, members. */
 int dsc_write_families(FILE *f, const tsr_discovery *d, const dsc_docs *docs);
 
+/* One parameter of the run, for the SQLite summary: an integer, a real or
+ * a text (NULL: SQL NULL), by `type` 'i', 'r' or 's'. */
+typedef struct dsc_param {
+    const char *key;
+    int type;
+    long long i;
+    double r;
+    const char *s;
+} dsc_param;
+
 /* An SQLite database at `path` (the caller passes PATH.tmp and renames):
  * tables documents, passages, families, members, summary, filled in one
- * transaction.  On failure `msg` (may be NULL) gets a reason. */
+ * transaction; the summary holds the counts of `d` and the run's
+ * parameters `params[0..n_params)`.  On failure `msg` (may be NULL) gets a
+ * reason. */
 int dsc_write_sqlite(const char *path, const tsr_discovery *d,
-                     const dsc_docs *docs, char *msg, size_t msglen);
+                     const dsc_docs *docs, const dsc_param *params, size_t n_params,
+                     char *msg, size_t msglen);
 
 /* A browsable report in directory `dir` (created when missing):
  * index.html (summary, family-size histogram, timeline, the largest

@@ -541,9 +541,16 @@ static void emit_sources(FILE *f, const tsr_result *r, const size_t *npass)
             }
             fputs("</div>", f);
         }
+        /* a re-filing: the same passages as an earlier source (tsr_source.group) */
+        size_t first = i;
+        for (size_t k = 0; k < i && first == i; k++)
+            if (r->sources[k].group == s->group) first = k;
         fprintf(f, "<div class=\"bar\"><span class=\"tr\"><i style=\"width:%.2f%%\">"
-                "</i></span><span class=\"pc\">%.1f%% \xC2\xB7 %zu passage%s</span>"
-                "</div></div>\n", cov, cov, npass[i], npass[i] == 1 ? "" : "s");
+                "</i></span><span class=\"pc\">%.1f%% \xC2\xB7 %zu passage%s", cov, cov,
+                npass[i], npass[i] == 1 ? "" : "s");
+        if (first < i)
+            fprintf(f, " \xC2\xB7 the same text as source %zu", first + 1);
+        fputs("</span></div></div>\n", f);
     }
     fputs("</div>\n", f);
 }

@@ -358,8 +358,17 @@ static void put_source_header(const tout *o, const tsr_result *r, size_t i,
     }
     fputc('\n', o->f);
     fprintf(o->f, "  %.1f%% of the text \xC2\xB7 %zu passage%s \xC2\xB7 "
-            "%zu bytes\n", s->coverage * 100.0, npass, npass == 1 ? "" : "s",
+            "%zu bytes", s->coverage * 100.0, npass, npass == 1 ? "" : "s",
             s->bytes_reused);
+    /* a re-filing: the same passages as an earlier source (tsr_source.group) */
+    size_t first = i;
+    for (size_t k = 0; k < i && first == i; k++)
+        if (r->sources[k].group == s->group) first = k;
+    if (first < i)
+        fprintf(o->f, " \xC2\xB7 the same text as source %zu", first + 1);
+    else if (s->unique_bytes != s->bytes_reused)
+        fprintf(o->f, " \xC2\xB7 %.1f%% in no other source", s->unique_coverage * 100.0);
+    fputc('\n', o->f);
 }
 
 static void put_summary(const tout *o, const report_input *in)

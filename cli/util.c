@@ -281,13 +281,7 @@ void cli_progress_end(cli_progress *pg)
 
 void cli_json_string(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c == '"' || *c == '\\') { fputc('\\', f); fputc(*c, f); }
-        else if (*c < 0x20) fprintf(f, "\\u%04x", *c);
-        else fputc(*c, f);
-    }
-    fputc('"', f);
+    cli_json_string_n(f, s, strlen(s));
 }
 
 int cli_put_result_json(const tsr_result *r, int pretty, const char *const *names)

@@ -91,6 +91,14 @@ int rs_add_passages(tsr_result *r, const al_passages *ps, const tsr_word *A,
         t->source = src;
         t->boilerplate = 0;
         t->kind = al_kind(a, A, B);
+        /* the source span's normalized words, for telling re-filings */
+        uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)(a->b_hi - a->b_lo);
+        for (size_t k = a->b_lo; k < a->b_hi; k++) {
+            h ^= B[k].hash;
+            h *= 0xFF51AFD7ED558CCDull;
+            h ^= h >> 33;
+        }
+        t->_text_hash = h;
     }
     return TSR_OK;
 }
@@ -157,6 +165,117 @@ static size_t union_len(rs_iv *v, size_t n)
     return total;
 }
 
+/* Length of the intersection of two sorted lists of disjoint intervals. */
+static size_t meet_len(const rs_iv *x, size_t nx, const rs_iv *y, size_t ny)
+{
+    size_t total = 0;
+    for (size_t i = 0, j = 0; i < nx && j < ny;) {
+        const size_t lo = x[i].b > y[j].b ? x[i].b : y[j].b;
+        const size_t hi = x[i].e < y[j].e ? x[i].e : y[j].e;
+        if (hi > lo) total += hi - lo;
+        if (x[i].e < y[j].e) i++;
+        else j++;
+    }
+    return total;
+}
+
+/* Sort intervals and merge them into disjoint ones; returns their count. */
+static size_t merge_ivs(rs_iv *v, size_t n)
+{
+    if (n == 0) return 0;
+    qsort(v, n, sizeof *v, iv_cmp);
+    size_t k = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (v[i].b <= v[k].e) {
+            if (v[i].e > v[k].e) v[k].e = v[i].e;
+        } else {
+            v[++k] = v[i];
+        }
+    }
+    return k + 1;
+}
+
+/* One passage as re-filings compare them. */
+typedef struct { size_t b, e; uint64_t h; int bp; } rs_key;
+
+static int key_cmp(const void *x, const void *y)
+{
+    const rs_key *p = x, *q = y;
+    if (p->b != q->b) return p->b < q->b ? -1 : 1;
+    if (p->e != q->e) return p->e < q->e ? -1 : 1;
+    if (p->h != q->h) return p->h < q->h ? -1 : 1;
+    return (p->bp > q->bp) - (p->bp < q->bp);
+}
+
+/* Source s's passages as keys, sorted, into k; returns their count. */
+static size_t source_keys(const tsr_result *r, size_t s, rs_key *k)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_passages; i++) {
+        const tsr_passage *p = &r->passages[i];
+        if (p->source == s)
+            k[n++] = (rs_key){ p->a_begin, p->a_end, p->_text_hash, p->boilerplate };
+    }
+    qsort(k, n, sizeof *k, key_cmp);
+    return n;
+}
+
+/* Re-filings (tsr_source.group, unique_bytes): sources are grouped when
+ * their passages are the same (same_passages: quadratic in the sources, a
+ * check keeps at most max_candidates), and each group's unique bytes are
+ * those of its passages that no passage of another group covers. */
+static int rs_group_sources(tsr_result *r)
+{
+    const size_t ns = r->n_sources;
+    size_t groups = 0;
+    rs_key *ks = malloc((r->n_passages + 1) * sizeof *ks);
+    rs_key *kt = malloc((r->n_passages + 1) * sizeof *kt);
+    rs_iv *mine = malloc((r->n_passages + 1) * sizeof *mine);
+    rs_iv *other = malloc((r->n_passages + 1) * sizeof *other);
+    if (!ks || !kt || !mine || !other) {
+        free(ks); free(kt); free(mine); free(other);
+        return TSR_ERR_NOMEM;
+    }
+    for (size_t s = 0; s < ns; s++) {
+        r->sources[s].group = SIZE_MAX;
+        const size_t n = source_keys(r, s, ks);
+        for (size_t t = 0; t < s && r->sources[s].group == SIZE_MAX; t++) {
+            if (r->sources[t].bytes_reused != r->sources[s].bytes_reused)
+                continue;
+            int same = source_keys(r, t, kt) == n;
+            for (size_t k = 0; same && k < n; k++)
+                same = key_cmp(&ks[k], &kt[k]) == 0;
+            if (same)
+                r->sources[s].group = r->sources[t].group;
+        }
+        if (r->sources[s].group == SIZE_MAX)
+            r->sources[s].group = groups++;
+    }
+    free(ks);
+    free(kt);
+    for (size_t s = 0; s < ns; s++) {
+        const size_t g = r->sources[s].group;
+        size_t nm = 0, no = 0;
+        for (size_t i = 0; i < r->n_passages; i++) {
+            const tsr_passage *p = &r->passages[i];
+            if (p->boilerplate) continue;
+            const rs_iv iv = { p->a_begin, p->a_end };
+            if (p->source == s) mine[nm++] = iv;
+            else if (r->sources[p->source].group != g) other[no++] = iv;
+        }
+        nm = merge_ivs(mine, nm);
+        no = merge_ivs(other, no);
+        size_t all = 0;
+        for (size_t k = 0; k < nm; k++) all += mine[k].e - mine[k].b;
+        r->sources[s].unique_bytes = all - meet_len(mine, nm, other, no);
+        r->sources[s].unique_coverage = r->text_bytes ?
+            (double)r->sources[s].unique_bytes / (double)r->text_bytes : 0.0;
+    }
+    free(mine);
+    free(other);
+    return TSR_OK;
+}
+
 int rs_finish(tsr_result *r)
 {
     if (r->n_passages > 1)
@@ -196,7 +315,7 @@ int rs_finish(tsr_result *r)
             (double)r->sources[s].bytes_reused / (double)r->text_bytes : 0.0;
     }
     free(v);
-    return TSR_OK;
+    return rs_group_sources(r);
 }
 
 /* Explaining away.  When two sources are aligned with the same stretch of

@@ -300,6 +300,8 @@ typedef struct tsr_passage {
     size_t source;          /* index into tsr_result.sources */
     int boilerplate;        /* 1 when the passage is boilerplate */
     int kind;               /* tsr_kind */
+    uint64_t _text_hash;    /* private, not API: the source span's words, hashed
+                             * (how re-filings are told, tsr_source.group) */
 } tsr_passage;
 
 /** A document that passages came from. Strings are UTF-8, owned by the
@@ -312,6 +314,18 @@ typedef struct tsr_source {
     int64_t docno;          /* the document's number in the index; -1 for align */
     size_t bytes_reused;    /* bytes of the checked text covered by it */
     double coverage;        /* bytes_reused / checked text length */
+    /* Re-filings.  Sources whose passages are the same text (the same spans
+     * of the checked text, each with the same words in the source: one
+     * story indexed several times) form a group, numbered 0, 1, ... in the
+     * order of its first source; a source unlike every other is a group of
+     * its own.  Each covers what the others of its group cover, so the
+     * coverages of all sources may add up past 1; unique_bytes counts the
+     * bytes of the checked text covered by this source's group and by no
+     * other source (non-boilerplate passages), and the unique coverages of
+     * one source per group add up to at most `coverage` of the result. */
+    size_t group;
+    size_t unique_bytes;
+    double unique_coverage; /* unique_bytes / checked text length */
 } tsr_source;
 
 /** A span of the checked text that repeats an earlier span of it. */
@@ -344,11 +358,52 @@ TSR_API void tsr_result_free(tsr_result *r);
 
 /* JSON flags */
 #define TSR_JSON_PRETTY 1u  /* indented output; default is one line */
+#define TSR_JSON_TEXT   2u  /* tsr_result_json_ex: each passage's text, both sides */
+#define TSR_JSON_CHARS  4u  /* tsr_result_json_ex: offsets in Unicode code points */
 
 /** The result as JSON (doc/json.md): {"passages": [...], "coverage": C, ...}.
  *  Keys come out in a fixed order.  Returns a NUL-terminated string freed
- *  with tsr_free, or NULL when out of memory. */
+ *  with tsr_free, or NULL when out of memory.  Only TSR_JSON_PRETTY counts
+ *  here; the other flags need the texts, given to tsr_result_json_ex. */
 TSR_API char *tsr_result_json(const tsr_result *r, unsigned flags);
+
+/** What tsr_result_json_ex writes beyond tsr_result_json, and the texts it
+ *  needs for it.  Borrowed: nothing is copied or freed. */
+typedef struct tsr_json_opts {
+    unsigned flags;              /* TSR_JSON_PRETTY, TSR_JSON_TEXT, TSR_JSON_CHARS */
+    /* The checked text (for tsr_align: text a), as given to the check:
+     * needed by TSR_JSON_TEXT and TSR_JSON_CHARS. */
+    const char *text;
+    size_t text_len;
+    /* n_sources entries each (or NULL): each source's text, as stored
+     * (tsr_index_get_docno; for tsr_align: text b), needed by TSR_JSON_TEXT
+     * and TSR_JSON_CHARS for the sources that passages name. */
+    const char *const *source_texts;
+    const size_t *source_lens;
+    /* n_sources entries (or NULL): a JSON object of the source's further
+     * fields to echo (a NULL entry: none), written as the source's
+     * "fields" in passages[].source and sources[]. */
+    const char *const *source_fields;
+} tsr_json_opts;
+
+/** The result as JSON, as tsr_result_json, with what `o->flags` asks for:
+ *  TSR_JSON_TEXT adds "text" to each passage and to its "source" (the
+ *  spans' text; bytes that are not UTF-8 become U+FFFD); TSR_JSON_CHARS
+ *  writes every offset (passages, repeats, boilerplate) as a count of
+ *  Unicode code points from the start of its text instead of bytes, as
+ *  Python's str slices and PAN count (a byte offset inside a character
+ *  counts the characters that begin before it).  "bytes" and
+ *  "bytes_reused" stay bytes.  On success *out is a NUL-terminated string
+ *  freed with tsr_free.  Errors: TSR_ERR_INVALID when a text these flags
+ *  need is missing, a span lies outside its text (the texts are not the
+ *  ones checked), or a fields entry is not a JSON object; TSR_ERR_NOMEM. */
+TSR_API int tsr_result_json_ex(const tsr_result *r, const tsr_json_opts *o, char **out,
+                               tsr_error *err);
+
+/** The number of Unicode code points in the first `len` bytes of the UTF-8
+ *  `text`: the bytes that do not continue a sequence (0x80..0xBF).  The
+ *  code-point offset of byte offset `len`, as TSR_JSON_CHARS writes it. */
+TSR_API size_t tsr_utf8_chars(const char *text, size_t len);
 
 /** Replace the descriptive fields of source `i` (copies the strings; any may
  *  be NULL).  For tsr_align results, whose one source has no id, this is how
@@ -510,6 +565,17 @@ TSR_API int tsr_index_get_docno(tsr_index *ix, int64_t docno,
                                 tsr_document **out, tsr_error *err);
 /** Free a document. Accepts NULL. */
 TSR_API void tsr_document_free(tsr_document *d);
+
+/** The fields of `d` that `spec` names, as a compact JSON object in a new
+ *  string (free it with tsr_free), for tsr_json_opts.source_fields and the
+ *  "fields" of the command's outputs (--fields).  `spec` is "all": every
+ *  extra field of the input record (meta_json, keys as stored), or names
+ *  separated by commas: each an extra field or one of id, title, date,
+ *  series, in the order named, null when `d` lacks it.  Errors:
+ *  TSR_ERR_INVALID for an empty spec or an empty name in it; TSR_ERR_NOMEM.
+ *  A meta_json that is not a JSON object counts as none. */
+TSR_API int tsr_document_fields(const tsr_document *d, const char *spec, char **out,
+                                tsr_error *err);
 
 typedef struct tsr_stats {
     uint64_t documents;

@@ -280,12 +280,71 @@ static void get_stats(api *a, const http_request *rq, http_response *out)
  * POST /api/check
  * --------------------------------------------------------------------- */
 
+/* The JSON of a check of `text`, with what the query asks beyond the plain
+ * result (text=1, offsets=chars, fields=...): the sources' texts and fields
+ * are read from the index for it, under the read lock.  *json is NULL on
+ * failure, with the answer already in `out`. */
+static void check_json_ex(api *a, const http_request *rq, const tsr_result *r,
+                          const char *text, size_t len, int chars, char **json,
+                          http_response *out)
+{
+    const size_t n = r->n_sources;
+    tsr_document **docs = calloc(n + 1, sizeof *docs);
+    const char **srcs = calloc(n + 1, sizeof *srcs);
+    size_t *lens = calloc(n + 1, sizeof *lens);
+    char **fields = rq->fields ? calloc(n + 1, sizeof *fields) : NULL;
+    tsr_error e = { 0 };
+    int st = docs && srcs && lens && (fields || !rq->fields) ? TSR_OK : TSR_ERR_NOMEM;
+    *json = NULL;
+    pthread_rwlock_rdlock(&a->lock);
+    for (size_t i = 0; i < n && st == TSR_OK; i++) {
+        st = tsr_index_get_docno(a->ix, r->sources[i].docno, &docs[i], &e);
+        if (st == TSR_OK) {
+            srcs[i] = docs[i]->text;
+            lens[i] = docs[i]->text_len;
+            if (fields) st = tsr_document_fields(docs[i], rq->fields, &fields[i], &e);
+        }
+    }
+    pthread_rwlock_unlock(&a->lock);
+    if (st == TSR_OK) {
+        tsr_json_opts jo = { (rq->pretty ? TSR_JSON_PRETTY : 0) |
+                             (rq->text ? TSR_JSON_TEXT : 0) | (chars ? TSR_JSON_CHARS : 0),
+                             text, len, srcs, lens, (const char *const *)fields };
+        st = tsr_result_json_ex(r, &jo, json, &e);
+    }
+    if (st == TSR_ERR_NOMEM)
+        http_error(out, 500, "out of memory");
+    else if (st != TSR_OK)
+        internal_error(a, out, st, "writing the check's passages", e.message);
+    for (size_t i = 0; docs && i < n; i++) tsr_document_free(docs[i]);
+    for (size_t i = 0; fields && i < n; i++) tsr_free(fields[i]);
+    free(docs); free(srcs); free(lens); free(fields);
+}
+
 static void post_check(api *a, const http_request *rq, http_response *out)
 {
     const char *text = NULL;
     size_t len = 0;
     json_t *root = NULL;
     const int nul_ok = a->cfg->params.allow_nul;
+    int chars = 0;
+
+    if (rq->offsets && strcmp(rq->offsets, "bytes") && strcmp(rq->offsets, "chars")) {
+        http_error(out, 400, "offsets takes bytes or chars, not '%s'", rq->offsets);
+        return;
+    }
+    chars = rq->offsets && !strcmp(rq->offsets, "chars");
+    if (rq->fields) {
+        char *probe = NULL;
+        tsr_document none = { 0 };
+        const int fst = tsr_document_fields(&none, rq->fields, &probe, NULL);
+        tsr_free(probe);
+        if (fst == TSR_ERR_INVALID) {
+            http_error(out, 400, "fields takes names separated by commas (e.g. url,title) "
+                       "or all, not '%s'", rq->fields);
+            return;
+        }
+    }
 
     if (!*rq->content_type || !strcmp(rq->content_type, "text/plain")) {
         if (!utf8_charset(rq->charset)) {
@@ -331,22 +390,33 @@ static void post_check(api *a, const http_request *rq, http_response *out)
     int st = tsr_index_check_timed(a->ix, text, len, &a->cfg->params,
                                    a->cfg->max_check_seconds, &r, &e);
     pthread_rwlock_unlock(&a->lock);
-    json_decref(root);
     if (st == TSR_ERR_TIMEOUT) {
+        json_decref(root);
         http_error(out, 503, "the check took longer than the server's limit of %g seconds",
                    a->cfg->max_check_seconds);
         return;
     }
     if (st != TSR_OK) {   /* the text's fault (422 ...), or the index's */
+        json_decref(root);
         if (http_status(st) >= 500) internal_error(a, out, st, "the check", e.message);
         else http_error(out, http_status(st), "%s", e.message);
         return;
     }
-    char *s = tsr_result_json(r, rq->pretty ? TSR_JSON_PRETTY : 0);
-    tsr_result_free(r);
-    if (!s) {
-        http_error(out, 500, "out of memory");
-        return;
+    char *s = NULL;
+    if (rq->text || chars || rq->fields) {
+        check_json_ex(a, rq, r, text, len, chars, &s, out);   /* `text` lives in root */
+        json_decref(root);
+        tsr_result_free(r);
+        if (!s)
+            return;
+    } else {
+        json_decref(root);
+        s = tsr_result_json(r, rq->pretty ? TSR_JSON_PRETTY : 0);
+        tsr_result_free(r);
+        if (!s) {
+            http_error(out, 500, "out of memory");
+            return;
+        }
     }
     memset(out, 0, sizeof *out);
     out->status = 200;

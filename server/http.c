@@ -499,16 +499,21 @@ static void *worker_main(void *arg)
  * The access handler
  * --------------------------------------------------------------------- */
 
-/* The request's headers into `r`: content type, charset, key, pretty. */
+/* The request's headers into `r`: content type, charset, key; the query's
+ * pretty, text, offsets and fields. */
 static void fill_request(req_ctx *r, struct MHD_Connection *c, const char *url,
                          const char *method)
 {
     parse_ctype(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
                 r->ctype, sizeof r->ctype, r->charset, sizeof r->charset);
     const char *pretty = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "pretty");
+    const char *text = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "text");
     r->rq = (http_request){
         .method = method, .path = url, .content_type = r->ctype, .charset = r->charset,
         .api_key = request_key(c), .pretty = pretty && strcmp(pretty, "0") != 0,
+        .text = text && strcmp(text, "0") != 0,
+        .offsets = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "offsets"),
+        .fields = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fields"),
         .body = r->body, .body_len = r->len,
     };
 }

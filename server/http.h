@@ -41,6 +41,9 @@ typedef struct http_request {
     const char *charset;       /* charset parameter, lower case; "" if none */
     const char *api_key;       /* from "Authorization: Bearer K" or "X-API-Key"; NULL */
     int pretty;                /* query "?pretty=1" */
+    int text;                  /* query "text=1": passages' text (POST /api/check) */
+    const char *offsets;       /* query "offsets=bytes|chars"; NULL if absent */
+    const char *fields;        /* query "fields=url,title|all"; NULL if absent */
     const char *body;
     size_t body_len;
 } http_request;

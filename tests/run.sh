@@ -178,7 +178,9 @@ if [ "$quick" = 0 ]; then
         run "san discover roundtrip seed 5" build-san/tests/discover_roundtrip 5
         run "san cli golden (subset)" env TESSERA_BIN=build-san/tessera \
             DATAGEN_BIN=build-san/tests/datagen sh tests/cli/run.sh \
-            align_json check_json check_jsonl index_duplicates stats_json verify_ok help_main
+            align_json check_json check_jsonl index_duplicates stats_json verify_ok help_main \
+            check_text_chars check_jsonl_text align_text_chars discover_text_chars \
+            discover_sqlite check_refilings dedup_offsets_chars
         run "san bad input" env TESSERA_BIN=build-san/tessera \
             DATAGEN_BIN=build-san/tests/datagen TSR_BIG_MB=20 sh tests/cli/bad_input.sh
         run "san serve api" env TESSERA_BIN=build-san/tessera \

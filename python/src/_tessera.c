@@ -160,6 +160,49 @@ static PyObject *result_json(tsr_result *r)
     return o;
 }
 
+/* A result as JSON with what `flags` (TSR_JSON_TEXT, TSR_JSON_CHARS) and
+ * `fields` (a --fields value, or NULL) add: the sources' texts and fields
+ * come from `ix`, or (align, ix NULL) the one source is text `b`.  `a` is
+ * the checked text.  Frees `r`. */
+static PyObject *result_json_ex(tsr_result *r, tsr_index *ix, const char *a, size_t al,
+                                const char *b, size_t bl, unsigned flags, const char *fields)
+{
+    if (!flags && !fields) return result_json(r);
+    const size_t n = r->n_sources;
+    tsr_document **docs = calloc(n + 1, sizeof *docs);
+    const char **srcs = calloc(n + 1, sizeof *srcs);
+    size_t *lens = calloc(n + 1, sizeof *lens);
+    char **fl = calloc(n + 1, sizeof *fl);
+    tsr_error e = { 0, "" };
+    int st = docs && srcs && lens && fl ? TSR_OK : TSR_ERR_NOMEM;
+    for (size_t i = 0; i < n && st == TSR_OK; i++) {
+        if (!ix) {
+            srcs[i] = b;
+            lens[i] = bl;
+            continue;
+        }
+        st = tsr_index_get_docno(ix, r->sources[i].docno, &docs[i], &e);
+        if (st != TSR_OK) break;
+        srcs[i] = docs[i]->text;
+        lens[i] = docs[i]->text_len;
+        if (fields) st = tsr_document_fields(docs[i], fields, &fl[i], &e);
+    }
+    char *s = NULL;
+    if (st == TSR_OK) {
+        tsr_json_opts jo = { flags, a, al, srcs, lens, fields ? (const char *const *)fl : NULL };
+        st = tsr_result_json_ex(r, &jo, &s, &e);
+    }
+    for (size_t i = 0; docs && i < n; i++) tsr_document_free(docs[i]);
+    for (size_t i = 0; fl && i < n; i++) tsr_free(fl[i]);
+    free(docs); free(srcs); free(lens); free(fl);
+    tsr_result_free(r);
+    if (st == TSR_ERR_NOMEM) return PyErr_NoMemory();
+    if (st != TSR_OK) return raise_err(st, &e);
+    PyObject *o = PyUnicode_FromString(s);
+    tsr_free(s);
+    return o;
+}
+
 /* ------------------------------------------------------------------------
  * align
  * --------------------------------------------------------------------- */
@@ -167,7 +210,8 @@ static PyObject *result_json(tsr_result *r)
 static PyObject *mod_align(PyObject *self, PyObject *args)
 {
     PyObject *a, *b, *pd = NULL;
-    if (!PyArg_ParseTuple(args, "OO|O", &a, &b, &pd)) return NULL;
+    unsigned flags = 0;
+    if (!PyArg_ParseTuple(args, "OO|OI", &a, &b, &pd, &flags)) return NULL;
     tsr_params p;
     if (params_get(pd, &p) != 0) return NULL;
     text_arg ta, tb;
@@ -179,10 +223,12 @@ static PyObject *mod_align(PyObject *self, PyObject *args)
     Py_BEGIN_ALLOW_THREADS
     st = tsr_align(ta.p, (size_t)ta.n, tb.p, (size_t)tb.n, &p, &r, &e);
     Py_END_ALLOW_THREADS
+    PyObject *o = st == TSR_OK ? result_json_ex(r, NULL, ta.p, (size_t)ta.n, tb.p,
+                                                (size_t)tb.n, flags, NULL)
+                               : raise_err(st, &e);
     text_release(&ta);
     text_release(&tb);
-    if (st != TSR_OK) return raise_err(st, &e);
-    return result_json(r);
+    return o;
 }
 
 /* ------------------------------------------------------------------------
@@ -328,7 +374,9 @@ static PyObject *Index_check(IndexObject *self, PyObject *args)
 {
     PyObject *text, *pd = NULL;
     double seconds = 0;
-    if (!PyArg_ParseTuple(args, "O|Od", &text, &pd, &seconds)) return NULL;
+    unsigned flags = 0;
+    const char *fields = NULL;
+    if (!PyArg_ParseTuple(args, "O|OdIz", &text, &pd, &seconds, &flags, &fields)) return NULL;
     if (open_or_raise(self) != 0) return NULL;
     tsr_params p;
     if (params_get(pd, &p) != 0) return NULL;
@@ -340,9 +388,11 @@ static PyObject *Index_check(IndexObject *self, PyObject *args)
     Py_BEGIN_ALLOW_THREADS
     st = tsr_index_check_timed(self->ix, t.p, (size_t)t.n, &p, seconds, &r, &e);
     Py_END_ALLOW_THREADS
+    PyObject *o = st == TSR_OK ? result_json_ex(r, self->ix, t.p, (size_t)t.n, NULL, 0, flags,
+                                                fields)
+                               : raise_err(st, &e);
     text_release(&t);
-    if (st != TSR_OK) return raise_err(st, &e);
-    return result_json(r);
+    return o;
 }
 
 static PyObject *doc_dict(const tsr_document *d)

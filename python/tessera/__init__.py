@@ -134,6 +134,16 @@ PARAMS = ("min_words", "min_similarity", "max_gap", "max_candidates", "min_share
           "boilerplate_df", "max_evalue", "allow_nul", "seed", "ngram", "window", "paraphrase")
 
 
+#: tsr_result_json_ex's flags (tessera.h)
+_JSON_TEXT, _JSON_CHARS = 2, 4
+
+
+def _json_flags(offsets: str, passage_text: bool) -> int:
+    if offsets not in ("bytes", "chars"):
+        raise InvalidError(f"offsets is 'bytes' or 'chars', not {offsets!r}")
+    return (_JSON_TEXT if passage_text else 0) | (_JSON_CHARS if offsets == "chars" else 0)
+
+
 def _params(kw: Dict[str, Any]) -> Dict[str, Any]:
     bad = sorted(set(kw) - set(PARAMS))
     if bad:
@@ -266,19 +276,28 @@ class Index:
         return n
 
     # -- reading ------------------------------------------------------------
-    def check(self, text: Text, timeout: Optional[float] = None, **params: Any) -> Result:
+    def check(self, text: Text, timeout: Optional[float] = None, offsets: str = "bytes",
+              passage_text: bool = False, fields: Optional[str] = None,
+              **params: Any) -> Result:
         """Check a text against the index: every reused passage, its
         sources, coverage (`tessera check --json`).  Parameters as the
         command's options: min_words, min_similarity, max_gap,
         max_candidates, boilerplate_df, max_evalue, allow_nul.  With
         `timeout` (seconds), TimeLimitError once it has passed (the check
-        stops between steps)."""
+        stops between steps).  As the command's --offsets, --text and
+        --fields: offsets="chars" gives offsets that slice a str
+        (`text[p["begin"]:p["end"]]`), passage_text=True each passage's
+        text on both sides, fields="url,title" (or "all") the sources'
+        input fields."""
         p = _params(params)
         secs = float(timeout) if timeout is not None else 0.0
+        flags = _json_flags(offsets, passage_text)
+        if fields is not None and not isinstance(fields, str):
+            raise InvalidError("fields is a str: names separated by commas, or 'all'")
         if self._lock is None:
-            return Result(json.loads(self._ix.check(text, p, secs)))
+            return Result(json.loads(self._ix.check(text, p, secs, flags, fields)))
         with self._lock:
-            return Result(json.loads(self._ix.check(text, p, secs)))
+            return Result(json.loads(self._ix.check(text, p, secs, flags, fields)))
 
     def get(self, key: Union[str, int]) -> Dict[str, Any]:
         """A document by id (str) or number (int), with its text."""
@@ -366,10 +385,13 @@ def _doc_tuple(d: Dict[str, Any]) -> tuple:
             s(d.get("series")), meta)
 
 
-def align(a: Text, b: Text, **params: Any) -> Result:
+def align(a: Text, b: Text, offsets: str = "bytes", passage_text: bool = False,
+          **params: Any) -> Result:
     """The passages of text `a` reused from text `b` (both spans given), as
-    `tessera align --json` reports them."""
-    return Result(json.loads(_tessera.align(a, b, _params(params))))
+    `tessera align --json` reports them; offsets and passage_text as for
+    Index.check."""
+    return Result(json.loads(_tessera.align(a, b, _params(params),
+                                            _json_flags(offsets, passage_text))))
 
 
 _KEEP = {"first": 0, "longest": 1, "earliest": 2}

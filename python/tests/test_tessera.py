@@ -218,3 +218,144 @@ def test_to_pandas(corpus, cli_index):
     with tessera.Index(cli_index, readonly=True) as ix:
         df = ix.check(queries(corpus, 1)[0]["text"]).to_pandas()
     assert isinstance(df, pd.DataFrame) and "source_id" in df.columns and len(df) > 0
+
+
+# -- --text and --offsets chars: the written offsets slice Python str ------------
+REUSED = ("Reporters said the council would vote on the new budget next week, after "
+          "months of debate about schools and roads and the long winter that closed "
+          "the bridge to the island.")
+OTHER = ("The orchestra rehearsed a symphony nobody had played in the valley since the "
+         "old conductor left for the capital many decades ago, they say.")
+
+
+def _multibyte_docs():
+    """Texts with "£", "é" and "€" (two or three bytes, one code point) before
+    and inside the passages, so that byte offsets and str offsets differ."""
+    return [
+        {"id": "d1", "title": "Le café", "url": "http://e.x/1",
+         "text": "Prix: £12, café crème, 3 €. " + REUSED + " Fin de l’été. " + OTHER},
+        {"id": "d2", "url": "http://e.x/2",
+         "text": "Ça coûte £5 — déjà vu! " + OTHER.replace("decades", "décennies")
+                 + "\n\nÉté: " + REUSED.replace("budget", "budgét")},
+        {"id": "d3", "text": "Nothing here is reused: cats, dogs, weather in spring and "
+                             "the price of bread in the market square on a Tuesday."},
+    ]
+
+
+def _sliced(text, span):
+    assert isinstance(span["begin"], int) and isinstance(span["end"], int)
+    return text[span["begin"]:span["end"]]
+
+
+def test_text_offsets_chars_slice(tmp_path):
+    docs = _multibyte_docs()
+    texts = {d["id"]: d["text"] for d in docs}
+    assert any(len(t.encode()) != len(t) for t in texts.values())
+    src = tmp_path / "docs.jsonl"
+    src.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs),
+                   encoding="utf-8")
+    db = str(tmp_path / "db")
+    run("index", "-q", "--db", db, str(src))
+    query = "Ça, déjà: £3 l’été. " + REUSED.replace("council", "cöuncil") + " €€ " + OTHER
+    qf = tmp_path / "q.txt"
+    qf.write_text(query, encoding="utf-8")
+
+    # check --json: passages, their sources, repeats
+    r = json.loads(run("check", "--db", db, "--json", "--text", "--offsets", "chars",
+                       "--fields", "url,title", str(qf)).stdout)
+    assert len(r["passages"]) >= 2
+    for p in r["passages"]:
+        assert _sliced(query, p) == p["text"]
+        s = p["source"]
+        assert _sliced(texts[s["id"]], s) == s["text"]
+        assert s["fields"]["url"] == next(d["url"] for d in docs if d["id"] == s["id"])
+    # the byte offsets are the same spans of the UTF-8 bytes
+    rb = json.loads(run("check", "--db", db, "--json", "--text", str(qf)).stdout)
+    qb = query.encode()
+    for p in rb["passages"]:
+        assert qb[p["begin"]:p["end"]].decode() == p["text"]
+        s = p["source"]
+        assert texts[s["id"]].encode()[s["begin"]:s["end"]].decode() == s["text"]
+    assert [p["begin"] for p in rb["passages"]] != [p["begin"] for p in r["passages"]]
+
+    # check --jsonl
+    qj = tmp_path / "q.jsonl"
+    qj.write_text(json.dumps({"id": "q", "text": query}, ensure_ascii=False) + "\n",
+                  encoding="utf-8")
+    line = json.loads(run("check", "--db", db, "--jsonl", str(qj), "--text", "--offsets",
+                          "chars").stdout)
+    assert line["id"] == "q" and len(line["passages"]) == len(r["passages"])
+    for p in line["passages"]:
+        assert _sliced(query, p) == p["text"]
+        assert _sliced(texts[p["source"]["id"]], p["source"]) == p["source"]["text"]
+
+    # align --json
+    fa, fb = tmp_path / "a.txt", tmp_path / "b.txt"
+    fa.write_text(query, encoding="utf-8")
+    fb.write_text(texts["d2"], encoding="utf-8")
+    a = json.loads(run("align", "--json", "--text", "--offsets", "chars", str(fa),
+                       str(fb)).stdout)
+    assert a["passages"]
+    for p in a["passages"]:
+        assert _sliced(query, p) == p["text"]
+        assert _sliced(texts["d2"], p["source"]) == p["source"]["text"]
+
+    # discover: pairs, families, SQLite
+    pairs, fams, sq = tmp_path / "pairs.jsonl", tmp_path / "fam.jsonl", tmp_path / "d.db"
+    run("discover", "-q", "--db", db, "--workdir", str(tmp_path / "wd"), "--text",
+        "--offsets", "chars", "--fields", "all", "-o", str(pairs), "--families", str(fams),
+        "--sqlite", str(sq))
+    links = [json.loads(x) for x in pairs.read_text(encoding="utf-8").splitlines()]
+    assert len(links) >= 2
+    for ln in links:
+        for side in ("a", "b"):
+            s = ln[side]
+            assert _sliced(texts[s["id"]], s) == s["text"]
+            assert s["fields"] == {k: v for k, v in next(d for d in docs if d["id"] == s["id"]).items()
+                                   if k not in ("id", "title", "date", "series", "text")}
+    for fam in (json.loads(x) for x in fams.read_text(encoding="utf-8").splitlines()):
+        for m in fam["members"]:
+            assert _sliced(texts[m["id"]], m) == m["text"]
+        o = fam["origin"]
+        assert texts[o["id"]][o["begin"]:o["end"]] in [m["text"] for m in fam["members"]]
+    import sqlite3
+    con = sqlite3.connect(str(sq))
+    rows = con.execute("SELECT da.id, p.a_begin, p.a_end, p.a_text, db.id, p.b_begin, "
+                       "p.b_end, p.b_text FROM passages p JOIN documents da ON "
+                       "da.docno = p.a_docno JOIN documents db ON db.docno = p.b_docno"
+                       ).fetchall()
+    assert len(rows) == len(links)
+    for ida, ab, ae, at, idb, bb, be, bt in rows:
+        assert texts[ida][ab:ae] == at and texts[idb][bb:be] == bt
+    con.close()
+
+
+def test_package_offsets_chars(tmp_path):
+    """Index.check and align with offsets="chars" and passage_text=True: the
+    offsets slice the Python str, as the command's --offsets chars."""
+    docs = _multibyte_docs()
+    texts = {d["id"]: d["text"] for d in docs}
+    db = str(tmp_path / "db")
+    with tessera.Index(db) as ix:
+        ix.add(docs)
+    query = "Ça, déjà: £3 l’été. " + REUSED.replace("council", "cöuncil") + " €€ " + OTHER
+    with tessera.Index(db, readonly=True) as ix:
+        r = ix.check(query, offsets="chars", passage_text=True, fields="url")
+        rb = ix.check(query)
+        with pytest.raises(tessera.InvalidError):
+            ix.check(query, offsets="char")
+        with pytest.raises(tessera.InvalidError):
+            ix.check(query, fields="url,,title")
+    assert len(r.passages) >= 2 and len(r.passages) == len(rb.passages)
+    for p, pb in zip(r.passages, rb.passages):
+        assert query[p["begin"]:p["end"]] == p["text"]
+        assert query.encode()[pb["begin"]:pb["end"]].decode() == p["text"]
+        s = p["source"]
+        assert texts[s["id"]][s["begin"]:s["end"]] == s["text"]
+        assert s["fields"] == {"url": next(d["url"] for d in docs if d["id"] == s["id"])}
+    assert "text" not in rb.passages[0]
+    a = tessera.align(query, texts["d2"], offsets="chars", passage_text=True)
+    assert a.passages
+    for p in a.passages:
+        assert query[p["begin"]:p["end"]] == p["text"]
+        assert texts["d2"][p["source"]["begin"]:p["source"]["end"]] == p["source"]["text"]

@@ -395,6 +395,32 @@ def api_cases(a, srv, p, db, docs, rnd, work):
         assert ps and ps[0]["begin"] >= len("Ünïcödé préface — ".encode()) - 1, ps[:1]
     _()
 
+    @case("POST /api/check?text=1&offsets=chars&fields=...: str slices, as the command")
+    def _():
+        t = "Ünïcödé £ préface — " + docs[8]["text"] + " ✓ fin"
+        st, _, d = request(p, "POST", "/api/check?text=1&offsets=chars&fields=title,nope",
+                           t, {"Content-Type": "text/plain"})
+        v = jbody(d)
+        assert st == 200 and v["passages"], (st, d[:200])
+        for ps in v["passages"]:
+            assert t[ps["begin"]:ps["end"]] == ps["text"], ps
+            s = ps["source"]
+            assert s["id"] == docs[8]["id"] and docs[8]["text"][s["begin"]:s["end"]] == s["text"]
+            assert s["fields"] == {"title": docs[8].get("title"), "nope": None}, s["fields"]
+        assert v["passages"][0]["begin"] < len(t[:v["passages"][0]["begin"]].encode())
+        tf = os.path.join(work, "q-chars.txt")
+        with open(tf, "w", encoding="utf-8") as f:
+            f.write(t)
+        c = json.loads(subprocess.run([a.tessera, "check", "--db", db, "--json", "--text",
+                                       "--offsets", "chars", "--fields", "title,nope", tf],
+                                      capture_output=True, check=True, timeout=60).stdout)
+        assert v == c
+        st, _, d = request(p, "POST", "/api/check?offsets=char", t, {"Content-Type": "text/plain"})
+        assert is_error(st, d, 400), (st, d)
+        st, _, d = request(p, "POST", "/api/check?fields=a,,b", t, {"Content-Type": "text/plain"})
+        assert is_error(st, d, 400), (st, d)
+    _()
+
     @case("POST /api/check: empty text is a result with no passages")
     def _():
         st, _, d = request(p, "POST", "/api/check", "", {"Content-Type": "text/plain"})

@@ -112,8 +112,140 @@ static void test_result_json(void)
     tsr_result_free(r);
 }
 
+/* A code-point offset's byte offset in `s` (the inverse of tsr_utf8_chars). */
+static size_t byte_of_char(const char *s, size_t chars)
+{
+    size_t b = 0;
+    for (size_t n = 0; s[b] && n < chars; n++)
+        for (b++; ((unsigned char)s[b] & 0xC0) == 0x80; b++) {}
+    return b;
+}
+
+/* tsr_result_json_ex: offsets in code points name the same spans as the
+ * bytes, with "£" (2 bytes), "é" (2) and "€" (3) before the passages on
+ * both sides; the text written is the span's; fields are echoed. */
+static void test_result_json_ex(void)
+{
+    static const char *A2 =
+        "Prix: 12 \xc2\xa3, caf\xc3\xa9 cr\xc3\xa8me \xe2\x82\xac\xe2\x82\xac. "
+        "Reporters said the council would vote on the new budget next week, after "
+        "months of debate about schools and roads.";
+    static const char *B2 =
+        "\xc3\xa9t\xc3\xa9 \xc2\xa3\xc2\xa3\xc2\xa3 d\xc3\xa9j\xc3\xa0 vu. Reporters said "
+        "the council would vote on the new budget next week, after months of debate "
+        "about schools and roads. Fin.";
+    tsr_params p;
+    tsr_params_default(&p);
+    p.min_words = 8;
+    tsr_result *r = NULL;
+    CHECK(tsr_align(A2, strlen(A2), B2, strlen(B2), &p, &r, NULL) == TSR_OK);
+    if (!r) return;
+    CHECK(r->n_passages == 1);
+    if (r->n_passages != 1) { tsr_result_free(r); return; }
+    const tsr_passage *ps = &r->passages[0];
+    CHECK(tsr_utf8_chars(A2, ps->a_begin) < ps->a_begin);   /* multibyte before it */
+    CHECK(tsr_utf8_chars(B2, ps->b_begin) < ps->b_begin);
+
+    const char *srcs[1] = { B2 };
+    const size_t lens[1] = { strlen(B2) };
+    const char *fields[1] = { "{\"url\":\"http://x/\\u00e9\",\"n\":[1,2.5,true,null]}" };
+    tsr_json_opts o = { TSR_JSON_TEXT | TSR_JSON_CHARS, A2, strlen(A2), srcs, lens, fields };
+    char *s = NULL;
+    tsr_error e = { 0 };
+    CHECK(tsr_result_json_ex(r, &o, &s, &e) == TSR_OK);
+    json_t *v = s ? json_loads(s, 0, NULL) : NULL;
+    CHECK(v != NULL);
+    json_t *pj = json_array_get(json_object_get(v, "passages"), 0);
+    json_t *sj = json_object_get(pj, "source");
+    size_t ab = (size_t)json_integer_value(json_object_get(pj, "begin"));
+    size_t ae = (size_t)json_integer_value(json_object_get(pj, "end"));
+    size_t bb = (size_t)json_integer_value(json_object_get(sj, "begin"));
+    size_t be = (size_t)json_integer_value(json_object_get(sj, "end"));
+    CHECK(byte_of_char(A2, ab) == ps->a_begin && byte_of_char(A2, ae) == ps->a_end);
+    CHECK(byte_of_char(B2, bb) == ps->b_begin && byte_of_char(B2, be) == ps->b_end);
+    const char *at = json_string_value(json_object_get(pj, "text"));
+    const char *bt = json_string_value(json_object_get(sj, "text"));
+    CHECK(at && strlen(at) == ps->a_end - ps->a_begin &&
+          !memcmp(at, A2 + ps->a_begin, strlen(at)));
+    CHECK(bt && strlen(bt) == ps->b_end - ps->b_begin &&
+          !memcmp(bt, B2 + ps->b_begin, strlen(bt)));
+    json_t *f = json_object_get(sj, "fields");
+    CHECK(f && !strcmp(json_string_value(json_object_get(f, "url")), "http://x/\xc3\xa9"));
+    CHECK(json_array_size(json_object_get(f, "n")) == 4);
+    CHECK(json_object_get(json_array_get(json_object_get(v, "sources"), 0), "fields") != NULL);
+    json_decref(v);
+    /* the same bytes as jansson writes them, compact and pretty */
+    for (unsigned pretty = 0; pretty <= 1; pretty++) {
+        char *t = NULL;
+        o.flags = TSR_JSON_TEXT | TSR_JSON_CHARS | pretty;
+        CHECK(tsr_result_json_ex(r, &o, &t, &e) == TSR_OK);
+        char *d = t ? redump(t, pretty) : NULL;
+        CHECK(t && d && !strcmp(t, d));
+        tsr_free(t);
+        free(d);
+    }
+    tsr_free(s);
+
+    /* no flags, no fields: what tsr_result_json writes */
+    tsr_json_opts plain = { 0, NULL, 0, NULL, NULL, NULL };
+    char *x = NULL, *y = tsr_result_json(r, 0);
+    CHECK(tsr_result_json_ex(r, &plain, &x, &e) == TSR_OK && x && y && !strcmp(x, y));
+    tsr_free(x);
+    tsr_free(y);
+
+    /* texts missing, too short, fields not an object: refused */
+    tsr_json_opts bad = o;
+    bad.text = NULL;
+    CHECK(tsr_result_json_ex(r, &bad, &x, &e) == TSR_ERR_INVALID && !x);
+    bad = o;
+    bad.source_texts = NULL;
+    CHECK(tsr_result_json_ex(r, &bad, &x, &e) == TSR_ERR_INVALID && !x);
+    bad = o;
+    bad.text_len = ps->a_end - 1;
+    CHECK(tsr_result_json_ex(r, &bad, &x, &e) == TSR_ERR_INVALID && !x);
+    const char *notobj[1] = { "[1]" };
+    bad = o;
+    bad.source_fields = notobj;
+    CHECK(tsr_result_json_ex(r, &bad, &x, &e) == TSR_ERR_INVALID && !x);
+
+    /* tsr_utf8_chars counts lead bytes */
+    CHECK(tsr_utf8_chars("\xc2\xa3" "a\xe2\x82\xac", 6) == 3);
+    CHECK(tsr_utf8_chars("\xc2\xa3", 1) == 1 && tsr_utf8_chars("", 0) == 0);
+    tsr_result_free(r);
+}
+
+/* tsr_document_fields: a list in its order, null for what is missing, the
+ * document's own fields by name; "all"; bad lists refused. */
+static void test_document_fields(void)
+{
+    tsr_document d = { 0 };
+    d.id = "d1";
+    d.title = "T\xc3\xaftle";
+    d.meta_json = "{\"lang\":\"fr\",\"n\":3,\"url\":\"http://e.x/1\"}";
+    char *s = NULL;
+    CHECK(tsr_document_fields(&d, "url,title,date,nope,n", &s, NULL) == TSR_OK);
+    CHECK(s && !strcmp(s, "{\"url\":\"http://e.x/1\",\"title\":\"T\xc3\xaftle\","
+                          "\"date\":null,\"nope\":null,\"n\":3}"));
+    tsr_free(s);
+    CHECK(tsr_document_fields(&d, "all", &s, NULL) == TSR_OK);
+    CHECK(s && !strcmp(s, d.meta_json));
+    tsr_free(s);
+    d.meta_json = NULL;
+    CHECK(tsr_document_fields(&d, "all", &s, NULL) == TSR_OK && s && !strcmp(s, "{}"));
+    tsr_free(s);
+    CHECK(tsr_document_fields(&d, "url", &s, NULL) == TSR_OK && s && !strcmp(s, "{\"url\":null}"));
+    tsr_free(s);
+    static const char *bad[] = { "", ",", "url,", ",url", "url,,title" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        s = (char *)1;
+        CHECK(tsr_document_fields(&d, bad[i], &s, NULL) == TSR_ERR_INVALID && !s);
+    }
+}
+
 int main(void)
 {
+    RUN(test_document_fields);
     RUN(test_result_json);
+    RUN(test_result_json_ex);
     return test_report();
 }

@@ -1,0 +1,84 @@
+/*
+ * output.c - the options that add to the outputs of align, check and
+ * discover: --text (each passage's text), --offsets chars (code points, not
+ * bytes) and --fields (a document's input fields echoed).  The JSON of a
+ * result comes from the library (tsr_result_json_ex); this file reads the
+ * options and picks the fields.
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void cli_json_string_n(FILE *f, const char *s, size_t n)
+{
+    fputc('"', f);
+    for (const unsigned char *c = (const unsigned char *)s, *e = c + n; c < e; c++) {
+        if (*c == '"' || *c == '\\') { fputc('\\', f); fputc(*c, f); }
+        else if (*c < 0x20) fprintf(f, "\\u%04x", *c);
+        else fputc(*c, f);
+    }
+    fputc('"', f);
+}
+
+int cli_out_option(cli_out *o, int opt, const char *arg, const char *cmd, int with_fields)
+{
+    switch (opt) {
+    case 1101:
+        o->text = 1;
+        return 1;
+    case 1102:
+        if (!strcmp(arg, "bytes")) o->chars = 0;
+        else if (!strcmp(arg, "chars")) o->chars = 1;
+        else {
+            cli_usage_error(cmd, "--offsets takes bytes or chars, not '%s'", arg);
+            return -1;
+        }
+        return 1;
+    case 1103:
+        if (!with_fields)
+            return 0;
+        /* a comma-separated list of names, none empty: as the library reads it */
+        {
+            char *probe = NULL;
+            tsr_document none = { 0 };
+            const int st = tsr_document_fields(&none, arg, &probe, NULL);
+            tsr_free(probe);
+            if (st == TSR_ERR_INVALID) {
+                cli_usage_error(cmd, "--fields takes names separated by commas (e.g. "
+                                "url,title) or all, not '%s'", arg);
+                return -1;
+            }
+        }
+        o->fields = arg;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int cli_fput_result_json_ex(FILE *out, const tsr_result *r, int pretty,
+                            const char *const *names, tsr_json_opts *jo)
+{
+    const int line = names && names[0];
+    tsr_error e = { 0 };
+    char *s = NULL;
+    jo->flags = (jo->flags & ~TSR_JSON_PRETTY) | (pretty && !line ? TSR_JSON_PRETTY : 0);
+    const int st = tsr_result_json_ex(r, jo, &s, &e);
+    if (st != TSR_OK)
+        return cli_fail(cli_exit_code(st), "%s", e.message);
+    if (line) {
+        /* {"NAME":"VALUE",...,<the result's own fields>} */
+        for (size_t i = 0; names[i]; i += 2) {
+            fputs(i ? "," : "{", out);
+            cli_json_string(out, names[i]);
+            fputc(':', out);
+            cli_json_string(out, names[i + 1]);
+        }
+        fprintf(out, ",%s\n", s + 1);
+    } else {
+        fprintf(out, "%s\n", s);
+    }
+    tsr_free(s);
+    return EXIT_OK;
+}
