@@ -28,8 +28,9 @@ static const char remove_help[] =
 "      --ids-from FILE   also the ids in FILE, one per line (\"-\": stdin);\n"
 "                        empty lines are skipped\n"
 "  -f, --force           ids the index does not hold are no error\n"
-"      --reclaim         rewrite the segments that hold removed documents at\n"
-"                        once, so that their space comes back now\n"
+"      --reclaim         rewrite the segments that hold removed documents (of\n"
+"                        this run or earlier ones) at once, so that their\n"
+"                        space comes back now\n"
 "  -q, --quiet           print nothing on success\n"
 "  -h, --help            this help\n"
 "\n"
@@ -168,9 +169,10 @@ int cmd_remove(int argc, char **argv)
         if (st != TSR_OK)
             rc = cli_fail(st == TSR_ERR_INVALID ? EXIT_INDEX : cli_exit_code(st), "%s", e.message);
     }
-    if (rc == EXIT_OK && reclaim && removed) {
+    if (rc == EXIT_OK && reclaim) {
         /* merge nothing together (any count of segments is fine): only
-         * rewrite the segments that hold removed documents */
+         * rewrite the segments that hold removed documents, of this run
+         * or of earlier ones (a run killed before it reclaimed) */
         const int st = tsr_index_merge(ix, ~0u, &e);
         if (st != TSR_OK)
             rc = cli_fail(cli_exit_code(st), "%s: the removal is done, but reclaiming its "
