@@ -294,6 +294,17 @@ static void test_remove(void)
     tsr_document_free(d);
     CHECK(verify_ok(w));
 
+    /* a removal beside a pending batch leaves the batch be; both count */
+    CHECK(add_doc(w, "h", tc, &e) == TSR_OK);
+    const char *idc = "c";
+    CHECK(tsr_index_remove(w, &idc, 1, NULL, &nrm, &e) == TSR_OK && nrm == 1);
+    CHECK(tsr_index_pending(w) == 1);
+    CHECK(tsr_index_commit(w, &e) == TSR_OK);
+    CHECK(tsr_index_stats(w, &st, &e) == TSR_OK && st.documents == 6);
+    CHECK(hits(w, tc, 2) == 0 && hits(w, tc, 8) > 0);
+    CHECK(check_names(w, pc, "c") == 0 && check_names(w, pc, "h") == 1);
+    CHECK(verify_ok(w));
+
     /* the merge drops the postings of removed documents and their
      * records; what the readers see does not change */
     CHECK(tsr_index_stats(w, &st0, &e) == TSR_OK);
