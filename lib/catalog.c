@@ -378,8 +378,10 @@ static int snapshot_locked(cat *c, cat_meta *m, cat_seg **segs, size_t *nsegs,
     if (m->format == CAT_FORMAT_REMOVED)
         TSR_FORWARD(read_removed(c, &rm, &nrm, err));
     sqlite3_stmt *s = stmt(c, S_SEGS, err);
-    if (!s)
+    if (!s) {
+        free(rm);
         return err ? err->code : TSR_ERR_DB;
+    }
     int rc, status = TSR_OK;
     uint64_t in_segs = 0;   /* documents, by the segment rows */
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
