@@ -505,11 +505,11 @@ TSR_API int tsr_index_get_docno(tsr_index *ix, int64_t docno,
 TSR_API void tsr_document_free(tsr_document *d);
 
 typedef struct tsr_stats {
-    uint64_t documents;
+    uint64_t documents;         /* documents of the index (not the removed ones) */
     uint64_t text_bytes;        /* raw text, as given */
     uint64_t stored_bytes;      /* text as stored, compressed */
     uint64_t segments;
-    uint64_t postings;
+    uint64_t postings;          /* with those of removed documents, until a merge */
     uint64_t postings_bytes;    /* size of the segment files */
     uint64_t catalog_bytes;     /* size of the SQLite catalog */
     uint64_t commits;
