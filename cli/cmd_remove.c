@@ -136,12 +136,11 @@ int cmd_remove(int argc, char **argv)
     if (optind == argc && !from)
         return cli_usage_error("remove", "no document id given (ID... or --ids-from FILE)");
 
-    const char **ids = NULL;
-    size_t n = 0, cap = 0;
+    size_t n = 0, cap = (size_t)(argc - optind) + 64;
+    const char **ids = malloc(cap * sizeof *ids);
     char *buf = NULL;
     int rc = EXIT_OK;
-    cap = (size_t)(argc - optind) + 64;
-    if (!(ids = malloc(cap * sizeof *ids)))
+    if (!ids)
         return cli_fail(EXIT_SYSTEM, "out of memory");
     for (int i = optind; i < argc; i++) {
         if (!*argv[i]) {
