@@ -418,7 +418,9 @@ static int snapshot_locked(cat *c, cat_meta *m, cat_seg **segs, size_t *nsegs,
     /* The segment rows' counts are checked against the segments' headers
      * when they are mapped; the meta counter, which sizes a check's work,
      * must agree with them (doc/index-format.md, "segments"). */
-    if (status == TSR_OK && in_segs != m->docs + nrm)
+    /* (no overflow: a forged meta.docs near 2^64 plus the removed ones
+     * must not wrap round to the segments' count) */
+    if (status == TSR_OK && (nrm > in_segs || in_segs - nrm != m->docs))
         status = nrm ? tsr_seterr(err, TSR_ERR_CORRUPT, "%s: meta counts %" PRIu64 " documents"
                                   " and %zu removed, the segments %" PRIu64, c->path, m->docs,
                                   nrm, in_segs)

@@ -454,6 +454,36 @@ static void test_remove_sharded(void)
     rm_rf(dir);
 }
 
+/* A forged catalog (fuzz_catalog): meta counts 2^64 - 1 documents and no
+ * segment is listed, so that meta's count plus the removed one wraps round
+ * to the segments' 0.  Refused at open, not trusted to size a check. */
+static void test_forged_count(void)
+{
+    char dir[160], path[224];
+    snprintf(dir, sizeof dir, "%s/forged.tsr", tmpdir);
+    tsr_index *w = NULL;
+    tsr_error e = {0};
+    CHECK(tsr_index_open(dir, TSR_OPEN_CREATE, &w, &e) == TSR_OK);
+    if (!w)
+        return;
+    CHECK(add_doc(w, "a", "one two three four five six seven eight", &e) == TSR_OK);
+    CHECK(add_doc(w, "b", "nine ten eleven twelve thirteen fourteen", &e) == TSR_OK);
+    CHECK(tsr_index_commit(w, &e) == TSR_OK);
+    const char *id = "a";
+    CHECK(tsr_index_remove(w, &id, 1, NULL, NULL, &e) == TSR_OK);
+    tsr_index_close(w);
+    snprintf(path, sizeof path, "%s/catalog.sqlite", dir);
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK &&
+          sqlite3_exec(db, "DELETE FROM segments; UPDATE meta SET value = '-1' WHERE key ="
+                           " 'docs'", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    tsr_index *r = NULL;
+    CHECK(tsr_index_open(dir, TSR_OPEN_READONLY, &r, &e) == TSR_ERR_CORRUPT && !r);
+    tsr_index_close(r);
+    rm_rf(dir);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/tsr-rm-XXXXXX");
@@ -466,6 +496,7 @@ int main(void)
     RUN(test_remove_all);
     RUN(test_remove_repair);
     RUN(test_remove_sharded);
+    RUN(test_forged_count);
     rm_rf(tmpdir);
     return test_report();
 }
