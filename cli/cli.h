@@ -130,6 +130,7 @@ int cmd_check(int argc, char **argv);
 int cmd_dedup(int argc, char **argv);
 int cmd_discover(int argc, char **argv);
 int cmd_index(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

@@ -19,6 +19,7 @@ static const char usage_text[] =
 "  dedup   drop near duplicates and repeats   tessera dedup INPUT... -o OUT.jsonl\n"
 "  discover reuse shared inside an index      tessera discover --db DIR -o FILE\n"
 "  serve   HTTP API and web page for checks   tessera serve --db DIR\n"
+"  remove  remove documents from an index     tessera remove --db DIR ID...\n"
 "  stats   counts of an index                 tessera stats --db DIR\n"
 "  verify  check an index's checksums         tessera verify --db DIR\n"
 "  repair  rebuild damaged segments           tessera repair --db DIR\n"
@@ -61,7 +62,7 @@ static int dispatch(int argc, char **argv)
     static const struct { const char *name; int (*fn)(int, char **); int ranks; } cmds[] = {
         { "align", cmd_align, 0 }, { "check", cmd_check, 1 }, { "dedup", cmd_dedup, 0 },
         { "discover", cmd_discover, 1 },
-        { "index", cmd_index, 1 }, { "serve", cmd_serve, 0 },
+        { "index", cmd_index, 1 }, { "remove", cmd_remove, 0 }, { "serve", cmd_serve, 0 },
         { "stats", cmd_stats, 0 }, { "verify", cmd_verify, 0 }, { "repair", cmd_repair, 0 },
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {

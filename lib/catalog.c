@@ -26,7 +26,8 @@
 
 enum {
     S_META, S_SEGS, S_GEN, S_MAXDOC, S_HASID, S_INSDOC, S_INSSEG, S_DELSEG,
-    S_PUTMETA, S_GETID, S_GETNO, S_COUNT, S_EACH, S_COUNT_
+    S_PUTMETA, S_GETID, S_GETNO, S_COUNT, S_EACH, S_REMOVED, S_RMGET, S_RMDEL, S_RMADD,
+    S_RMFORGET, S_COUNT_
 };
 
 static const char *const stmt_sql[S_COUNT_] = {
@@ -48,6 +49,12 @@ static const char *const stmt_sql[S_COUNT_] = {
                 "FROM docs WHERE docno = ?1",
     [S_COUNT] = "SELECT count(*) FROM docs WHERE docno BETWEEN ?1 AND ?2",
     [S_EACH] = "SELECT docno, text_len, text FROM docs ORDER BY docno",
+    /* version 2 catalogs only: the table exists from the first removal */
+    [S_REMOVED] = "SELECT docno FROM removed ORDER BY docno",
+    [S_RMGET] = "SELECT docno, text_len, length(text) FROM docs WHERE id = ?1",
+    [S_RMDEL] = "DELETE FROM docs WHERE docno = ?1",
+    [S_RMADD] = "INSERT INTO removed(docno) VALUES (?1)",
+    [S_RMFORGET] = "DELETE FROM removed WHERE docno BETWEEN ?1 AND ?2",
 };
 
 static const char schema_sql[] =
@@ -289,10 +296,10 @@ int cat_open(const char *path, int writable, const cat_meta *init, cat **out,
     cat_meta m;
     if (rc == TSR_OK)
         rc = read_meta(c, &m, err);
-    if (rc == TSR_OK && m.format != CAT_FORMAT_VERSION)
+    if (rc == TSR_OK && m.format != CAT_FORMAT_VERSION && m.format != CAT_FORMAT_REMOVED)
         rc = tsr_seterr(err, TSR_ERR_VERSION,
-                        "%s: catalog format version %d, this build reads version %d",
-                        path, m.format, CAT_FORMAT_VERSION);
+                        "%s: catalog format version %d, this build reads versions %d and %d",
+                        path, m.format, CAT_FORMAT_VERSION, CAT_FORMAT_REMOVED);
     if (rc != TSR_OK) {
         if (rc == TSR_ERR_DB && sqlite3_errcode(c->db) == SQLITE_NOTADB)
             rc = TSR_ERR_FORMAT;
@@ -332,14 +339,52 @@ static int seg_file_name_ok(const char *f)
     return d >= 6 && !strcmp(f, ".tsg");
 }
 
+/* The docnos of table `removed`, ascending (a version 2 catalog). */
+static int read_removed(cat *c, uint32_t **out, size_t *n, tsr_error *err)
+{
+    TSR_VEC(uint32_t) v = {0};
+    sqlite3_stmt *s = stmt(c, S_REMOVED, err);
+    if (!s)
+        return err ? err->code : TSR_ERR_DB;
+    int rc, status = TSR_OK;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const sqlite3_int64 d = sqlite3_column_int64(s, 0);
+        if (d < 0 || d > (sqlite3_int64)UINT32_MAX) {
+            status = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: table removed holds docno %lld,"
+                                " out of range", c->path, (long long)d);
+            break;
+        }
+        if (tsr_vec_push(&v, (uint32_t)d) != 0) {
+            status = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+            break;
+        }
+    }
+    done(s);
+    if (status == TSR_OK && rc != SQLITE_DONE)
+        status = db_err(c, err, "reading removed documents");
+    if (status != TSR_OK) {
+        tsr_vec_free(&v);
+        return status;
+    }
+    *out = v.a;
+    *n = v.n;
+    return TSR_OK;
+}
+
 static int snapshot_locked(cat *c, cat_meta *m, cat_seg **segs, size_t *nsegs,
-                           tsr_error *err)
+                           uint32_t **removed, size_t *nremoved, tsr_error *err)
 {
     TSR_VEC(cat_seg) v = {0};
     TSR_FORWARD(read_meta(c, m, err));
+    uint32_t *rm = NULL;
+    size_t nrm = 0;
+    if (m->format == CAT_FORMAT_REMOVED)
+        TSR_FORWARD(read_removed(c, &rm, &nrm, err));
     sqlite3_stmt *s = stmt(c, S_SEGS, err);
-    if (!s)
+    if (!s) {
+        free(rm);
         return err ? err->code : TSR_ERR_DB;
+    }
     int rc, status = TSR_OK;
     uint64_t in_segs = 0;   /* documents, by the segment rows */
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -376,27 +421,44 @@ static int snapshot_locked(cat *c, cat_meta *m, cat_seg **segs, size_t *nsegs,
     /* The segment rows' counts are checked against the segments' headers
      * when they are mapped; the meta counter, which sizes a check's work,
      * must agree with them (doc/index-format.md, "segments"). */
-    if (status == TSR_OK && in_segs != m->docs)
-        status = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: meta counts %" PRIu64 " documents,"
-                            " the segments %" PRIu64, c->path, m->docs, in_segs);
+    /* (no overflow: a forged meta.docs near 2^64 plus the removed ones
+     * must not wrap round to the segments' count) */
+    if (status == TSR_OK && (nrm > in_segs || in_segs - nrm != m->docs))
+        status = nrm ? tsr_seterr(err, TSR_ERR_CORRUPT, "%s: meta counts %" PRIu64 " documents"
+                                  " and %zu removed, the segments %" PRIu64, c->path, m->docs,
+                                  nrm, in_segs)
+                     : tsr_seterr(err, TSR_ERR_CORRUPT, "%s: meta counts %" PRIu64 " documents,"
+                                  " the segments %" PRIu64, c->path, m->docs, in_segs);
     if (status != TSR_OK) {
         tsr_vec_free(&v);
+        free(rm);
         return status;
     }
     *segs = v.a;
     *nsegs = v.n;
+    if (removed) {
+        *removed = rm;
+        *nremoved = nrm;
+    } else {
+        free(rm);
+    }
     return TSR_OK;
 }
 
-int cat_snapshot(cat *c, cat_meta *m, cat_seg **segs, size_t *nsegs, tsr_error *err)
+int cat_snapshot(cat *c, cat_meta *m, cat_seg **segs, size_t *nsegs, uint32_t **removed,
+                 size_t *nremoved, tsr_error *err)
 {
     *segs = NULL;
     *nsegs = 0;
+    if (removed) {
+        *removed = NULL;
+        *nremoved = 0;
+    }
     pthread_mutex_lock(&c->mu);
     const int in_txn = !sqlite3_get_autocommit(c->db);
     int rc = in_txn ? TSR_OK : exec(c, "BEGIN", err);
     if (rc == TSR_OK) {
-        rc = snapshot_locked(c, m, segs, nsegs, err);
+        rc = snapshot_locked(c, m, segs, nsegs, removed, nremoved, err);
         if (!in_txn) {
             if (rc == TSR_OK)
                 rc = exec(c, "COMMIT", err);
@@ -407,6 +469,11 @@ int cat_snapshot(cat *c, cat_meta *m, cat_seg **segs, size_t *nsegs, tsr_error *
             free(*segs);
             *segs = NULL;
             *nsegs = 0;
+            if (removed) {
+                free(*removed);
+                *removed = NULL;
+                *nremoved = 0;
+            }
         }
     }
     pthread_mutex_unlock(&c->mu);
@@ -701,6 +768,81 @@ int cat_delete_seg(cat *c, const char *file, tsr_error *err)
             rc = db_err(c, err, "deleting a segment");
         else if (sqlite3_changes(c->db) != 1)
             rc = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: segment %s is not listed", c->path, file);
+        done(s);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+int cat_enable_removed(cat *c, tsr_error *err)
+{
+    pthread_mutex_lock(&c->mu);
+    cat_meta m;
+    int rc = read_meta(c, &m, err);
+    if (rc == TSR_OK && m.format != CAT_FORMAT_REMOVED) {
+        char sql[200];
+        snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS removed(docno INTEGER PRIMARY"
+                 " KEY); PRAGMA user_version = %d", CAT_FORMAT_REMOVED);
+        rc = exec(c, sql, err);
+        if (rc == TSR_OK)
+            rc = put_meta1(c, "format", CAT_FORMAT_REMOVED, err);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+int cat_remove_doc(cat *c, const char *id, int *found, int64_t *docno, uint64_t *text_len,
+                   uint64_t *stored_len, tsr_error *err)
+{
+    *found = 0;
+    pthread_mutex_lock(&c->mu);
+    int rc = TSR_OK;
+    sqlite3_stmt *s = stmt(c, S_RMGET, err);
+    if (!s) {
+        rc = err ? err->code : TSR_ERR_DB;
+        goto out;
+    }
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    const int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        *found = 1;
+        *docno = sqlite3_column_int64(s, 0);
+        *text_len = col_u64(s, 1);
+        *stored_len = col_u64(s, 2);
+    } else if (r != SQLITE_DONE) {
+        rc = db_err(c, err, "looking up a document id");
+    }
+    done(s);
+    if (rc != TSR_OK || !*found)
+        goto out;
+    const int ks[2] = { S_RMDEL, S_RMADD };
+    for (int k = 0; k < 2 && rc == TSR_OK; k++) {
+        if (!(s = stmt(c, ks[k], err))) {
+            rc = err ? err->code : TSR_ERR_DB;
+            break;
+        }
+        sqlite3_bind_int64(s, 1, *docno);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            rc = db_err(c, err, k ? "recording a removed document" : "removing a document");
+        done(s);
+    }
+out:
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+int cat_forget_removed(cat *c, int64_t lo, int64_t hi, tsr_error *err)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = TSR_OK;
+    sqlite3_stmt *s = stmt(c, S_RMFORGET, err);
+    if (!s) {
+        rc = err ? err->code : TSR_ERR_DB;
+    } else {
+        sqlite3_bind_int64(s, 1, lo);
+        sqlite3_bind_int64(s, 2, hi);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            rc = db_err(c, err, "forgetting removed documents");
         done(s);
     }
     pthread_mutex_unlock(&c->mu);

@@ -11,7 +11,15 @@
 
 #include "common/common.h"
 
+/* Catalog format versions.  1: the tables meta, docs, segments.  2: also
+ * the table `removed` (documents removed since their segment was last
+ * written, tsr_index_remove), whose docnos the segments still hold.  New
+ * catalogs are made as version 1, so that earlier builds read them; the
+ * first removal turns a catalog into version 2, which earlier builds
+ * refuse (TSR_ERR_VERSION) instead of finding postings of documents that
+ * are not in `docs`. */
 #define CAT_FORMAT_VERSION 1
+#define CAT_FORMAT_REMOVED 2
 #define CAT_APPLICATION_ID 0x54535243 /* "TSRC" in PRAGMA application_id */
 
 typedef struct cat cat;
@@ -55,9 +63,13 @@ int cat_open(const char *path, int writable, const cat_meta *init, cat **out,
              tsr_error *err);
 void cat_close(cat *c);
 
-/* The meta values and the segments (ordered by doc_lo) in one consistent
- * read.  *segs is freed by the caller with free(). */
-int cat_snapshot(cat *c, cat_meta *m, cat_seg **segs, size_t *nsegs, tsr_error *err);
+/* The meta values, the segments (ordered by doc_lo) and the removed
+ * docnos (ascending; none in a version 1 catalog) in one consistent read.
+ * *segs and *removed are freed by the caller with free(); `removed` may be
+ * NULL when the caller does not want them.  The segments' document counts
+ * must add up to meta's count plus the removed ones (TSR_ERR_CORRUPT). */
+int cat_snapshot(cat *c, cat_meta *m, cat_seg **segs, size_t *nsegs, uint32_t **removed,
+                 size_t *nremoved, tsr_error *err);
 
 /* The generation counter alone (cheap: one row). */
 int cat_generation(cat *c, uint64_t *gen, tsr_error *err);
@@ -78,6 +90,18 @@ void cat_rollback(cat *c);
 int cat_insert_doc(cat *c, const cat_doc *d, uint64_t commit_no, tsr_error *err);
 int cat_insert_seg(cat *c, const cat_seg *s, tsr_error *err);
 int cat_delete_seg(cat *c, const char *file, tsr_error *err);
+/* Removal (inside a write transaction).  cat_enable_removed makes the
+ * catalog version 2 (the table `removed`, meta `format`, user_version)
+ * when it is not yet.  cat_remove_doc deletes the row of document `id`
+ * and records its docno in `removed`: *found = 0 when no document has that
+ * id (nothing changes), else *docno, *text_len and *stored_len (the
+ * length of its stored text) describe the row removed.
+ * cat_forget_removed deletes the records of docnos lo..hi (a merge has
+ * dropped their postings). */
+int cat_enable_removed(cat *c, tsr_error *err);
+int cat_remove_doc(cat *c, const char *id, int *found, int64_t *docno, uint64_t *text_len,
+                   uint64_t *stored_len, tsr_error *err);
+int cat_forget_removed(cat *c, int64_t lo, int64_t hi, tsr_error *err);
 /* Store the counters of `m` (commits, generation, docs, text_bytes,
  * stored_bytes, next_seg). */
 int cat_put_meta(cat *c, const cat_meta *m, tsr_error *err);

@@ -262,6 +262,10 @@ static void *s1_worker(void *arg)
     uint64_t *buf = malloc(s->cap * sizeof *buf), *tmp = malloc(s->cap * sizeof *tmp);
     size_t n = 0;
     uint64_t fps = 0, skipped = 0;
+    /* removed documents (tsr_index_remove) whose postings are still in the
+     * segments: left out of every fingerprint's documents */
+    const seg_dead *dead = ix_dead(s->ix);
+    TSR_VEC(uint32_t) live = { 0 };
     if (!buf || !tmp)
         rc = tsr_seterr(&err, TSR_ERR_NOMEM, "out of memory for %zu pairs", s->cap);
     for (;;) {
@@ -276,6 +280,15 @@ static void *s1_worker(void *arg)
         const uint32_t *docs;
         long d;
         while (rc == TSR_OK && (d = seg_scan_next(sc, &id, &docs)) > 0) {
+            if (dead) {
+                live.n = 0;
+                for (long x = 0; x < d && rc == TSR_OK; x++)
+                    if (!seg_is_dead(dead, docs[x]) && tsr_vec_push(&live, docs[x]) != 0)
+                        rc = tsr_seterr(&err, TSR_ERR_NOMEM, "out of memory");
+                docs = live.a;
+                d = (long)live.n;
+                if (d == 0) continue;
+            }
             fps++;
             if (d < 2) continue;
             if ((uint32_t)d > s->max_df) { skipped++; continue; }
@@ -312,6 +325,7 @@ static void *s1_worker(void *arg)
         rc = spill(s, buf, tmp, n, &err);
     free(buf);
     free(tmp);
+    tsr_vec_free(&live);
     pthread_mutex_lock(&s->mu);
     s->fingerprints += fps;
     s->skipped += skipped;

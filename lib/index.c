@@ -121,6 +121,55 @@ static int has_suffix(const char *s, const char *suf)
 }
 
 /* ------------------------------------------------------------------------
+ * Removed documents
+ * --------------------------------------------------------------------- */
+
+static void removed_free(ix_removed *r)
+{
+    free(r->list);
+    free((void *)r->dead.bits);
+    memset(r, 0, sizeof *r);
+}
+
+/* Build the bitmap of `list` (n docnos, ascending) into *r, taking `list`. */
+static int removed_make(ix_removed *r, uint32_t *list, size_t n, tsr_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->list = list;
+    r->n = n;
+    if (n == 0)
+        return TSR_OK;
+    const uint64_t nbits = (uint64_t)list[n - 1] + 1;
+    uint64_t *bits = calloc((size_t)((nbits + 63) / 64), sizeof *bits);
+    if (!bits) {
+        removed_free(r);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for %zu removed documents", n);
+    }
+    for (size_t i = 0; i < n; i++)
+        bits[list[i] >> 6] |= (uint64_t)1 << (list[i] & 63);
+    r->dead.bits = bits;
+    r->dead.n = nbits;
+    return TSR_OK;
+}
+
+/* Removed documents with docno in [lo, hi]. */
+static uint64_t removed_in(const ix_removed *r, uint64_t lo, uint64_t hi)
+{
+    size_t a = 0, z = r->n;
+    while (a < z) {     /* first >= lo */
+        const size_t m = a + (z - a) / 2;
+        if (r->list[m] < lo) a = m + 1; else z = m;
+    }
+    size_t b = a;
+    z = r->n;
+    while (b < z) {     /* first > hi */
+        const size_t m = b + (z - b) / 2;
+        if (r->list[m] <= hi) b = m + 1; else z = m;
+    }
+    return b - a;
+}
+
+/* ------------------------------------------------------------------------
  * Loading segments from the catalog
  * --------------------------------------------------------------------- */
 
@@ -147,6 +196,7 @@ static int row_matches(const seg_file *s, const cat_seg *r, tsr_error *err)
 struct tsr_refresh {
     int full;
     cat_meta m;
+    ix_removed removed;
     cat_seg *rows;
     seg_file **segs;
     unsigned char *mine;      /* per segment: opened for this refresh */
@@ -162,6 +212,7 @@ static void stage_free(tsr_refresh *st)
     free(st->segs);
     free(st->mine);
     free(st->rows);
+    removed_free(&st->removed);
     free(st);
 }
 
@@ -178,8 +229,13 @@ static int ix_stage(tsr_index *ix, tsr_refresh **out, tsr_error *err)
         tsr_refresh *st = calloc(1, sizeof *st);
         if (!st)
             return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
-        int rc = cat_snapshot(ix->cat, &st->m, &st->rows, &st->n, err);
+        uint32_t *rm = NULL;
+        size_t nrm = 0;
+        int rc = cat_snapshot(ix->cat, &st->m, &st->rows, &st->n, &rm, &nrm, err);
+        if (rc == TSR_OK)
+            rc = removed_make(&st->removed, rm, nrm, err);
         if (rc != TSR_OK) {
+            free(st->rows);
             free(st);
             return rc;
         }
@@ -256,6 +312,8 @@ static void ix_install(tsr_index *ix, tsr_refresh *st)
     ix->rows = st->rows;
     ix->nsegs = st->n;
     ix->meta = st->m;
+    removed_free(&ix->removed);
+    ix->removed = st->removed;
     free(st->mine);
     free(st);
 }
@@ -276,12 +334,19 @@ static int ix_load_rows(tsr_index *ix, tsr_error *err)
 {
     cat_meta m;
     cat_seg *rows = NULL;
-    size_t n = 0;
-    TSR_FORWARD(cat_snapshot(ix->cat, &m, &rows, &n, err));
+    size_t n = 0, nrm = 0;
+    uint32_t *rm = NULL;
+    TSR_FORWARD(cat_snapshot(ix->cat, &m, &rows, &n, &rm, &nrm, err));
     seg_file **segs = calloc(n ? n : 1, sizeof *segs);
-    if (!segs) {
+    int rc = segs ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    if (rc == TSR_OK)
+        rc = removed_make(&ix->removed, rm, nrm, err);
+    else
+        free(rm);
+    if (rc != TSR_OK) {
+        free(segs);
         free(rows);
-        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+        return rc;
     }
     ix->segs = segs;
     ix->rows = rows;
@@ -517,7 +582,11 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
         rc = ix_clean_orphans(ix, err);
         if (rc == TSR_OK)
             rc = cat_max_docno(ix->cat, &maxdoc, err);
+        /* never a number used before: the last document may have been
+         * removed, but its segment's range still covers it */
         ix->next_docno = maxdoc + 1;
+        if (ix->nsegs && (int64_t)ix->rows[ix->nsegs - 1].doc_hi >= ix->next_docno)
+            ix->next_docno = (int64_t)ix->rows[ix->nsegs - 1].doc_hi + 1;
         if (rc == TSR_OK && !(ix->zc = ZSTD_createCCtx()))
             rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
     }
@@ -561,6 +630,7 @@ void tsr_index_close(tsr_index *ix)
     tsr_index_close(ix->peer_owned);
     free(ix->segs);
     free(ix->rows);
+    removed_free(&ix->removed);
     cat_close(ix->cat);
     if (ix->lock_fd >= 0)
         close(ix->lock_fd); /* releases the flock */
@@ -919,6 +989,95 @@ int tsr_index_add_batch(tsr_index *ix, const tsr_docinfo *docs, size_t n, int th
     return rc;
 }
 
+/* Whether `dir` is a shard of a sharded index: "." of its own shard
+ * list, or a shard-NNN subdirectory of a directory that holds one. */
+static int ix_is_shard(const char *dir)
+{
+    if (sh_detect(dir))
+        return 1;
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') n--;
+    size_t b = n;
+    while (b > 0 && dir[b - 1] != '/') b--;
+    if (strncmp(dir + b, "shard-", 6) != 0)
+        return 0;
+    char *parent = b ? tsr_strndup(dir, b) : tsr_strndup(".", 1);
+    const int yes = parent && sh_detect(parent);
+    free(parent);
+    return yes;
+}
+
+int tsr_index_remove(tsr_index *ix, const char *const *ids, size_t n, int *found,
+                     size_t *nremoved, tsr_error *err)
+{
+    if (nremoved)
+        *nremoved = 0;
+    if (found && n)
+        memset(found, 0, n * sizeof *found);
+    if (!ix || (!ids && n))
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_remove: NULL argument");
+    if (!ix->writable)
+        return tsr_seterr(err, TSR_ERR_READONLY, "%s: index is open read-only", ix->dir);
+    if (ix->sh || ix_is_shard(ix->dir))
+        return tsr_seterr(err, TSR_ERR_INVALID, "%s: a sharded index (or a shard of one): "
+                          "documents cannot be removed from it", ix->dir);
+    for (size_t i = 0; i < n; i++) {
+        if (!ids[i] || !*ids[i])
+            return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_remove: id %zu is empty", i);
+        if (idtab_find(ix, ids[i], XXH3_64bits(ids[i], strlen(ids[i]))) >= 0)
+            return tsr_seterr(err, TSR_ERR_INVALID, "document '%s' is in the uncommitted "
+                              "batch: commit it first (nothing was removed)", ids[i]);
+    }
+    if (n == 0)
+        return TSR_OK;
+    cat_meta m = ix->meta;
+    m.generation++;
+    size_t count = 0;
+    int rc = cat_begin(ix->cat, err);
+    if (rc == TSR_OK)
+        rc = cat_enable_removed(ix->cat, err);
+    for (size_t i = 0; i < n && rc == TSR_OK; i++) {
+        int hit = 0;
+        int64_t docno = 0;
+        uint64_t tl = 0, sl = 0;
+        rc = cat_remove_doc(ix->cat, ids[i], &hit, &docno, &tl, &sl, err);
+        if (rc != TSR_OK || !hit)
+            continue;
+        if (m.docs == 0 || m.text_bytes < tl || m.stored_bytes < sl)
+            rc = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: meta counts fewer documents or bytes "
+                            "than the catalog holds", ix->dir);
+        m.docs--;
+        m.text_bytes -= tl;
+        m.stored_bytes -= sl;
+        count++;
+        if (found)
+            found[i] = 1;
+    }
+    if (rc == TSR_OK && count == 0) {   /* nothing to remove: leave the catalog be */
+        cat_rollback(ix->cat);
+        return TSR_OK;
+    }
+    if (rc == TSR_OK)
+        rc = cat_put_meta(ix->cat, &m, err);
+    if (rc == TSR_OK)
+        rc = cat_commit(ix->cat, err);
+    if (rc != TSR_OK) {
+        cat_rollback(ix->cat);
+        if (found && n)
+            memset(found, 0, n * sizeof *found);
+        return tsr_preferr(err, rc, "%s: removal failed", ix->dir);
+    }
+    if (nremoved)
+        *nremoved = count;
+    /* the removed documents' cached words are of no use any more */
+    if (ix->cache)
+        dc_clear(ix->cache);
+    rc = ix_load(ix, err);
+    if (rc != TSR_OK)
+        return tsr_preferr(err, rc, "%s: the removal is durable, but then", ix->dir);
+    return TSR_OK;
+}
+
 size_t tsr_index_pending(const tsr_index *ix)
 {
     if (ix && ix->sh)
@@ -989,21 +1148,34 @@ static int write_batch(void *ctx, const char *path, seg_info *info, tsr_error *e
     return seg_write(path, c->p, c->n, c->ndocs, c->lo, c->hi, info, err);
 }
 
-typedef struct { seg_file *const *in; size_t n; } ix_merge_ctx;
+typedef struct { seg_file *const *in; size_t n; const seg_dead *dead; } ix_merge_ctx;
 
 static int write_merge(void *ctx, const char *path, seg_info *info, tsr_error *err)
 {
     const ix_merge_ctx *c = ctx;
-    return seg_merge(path, c->in, c->n, info, err);
+    return seg_merge_live(path, c->in, c->n, c->dead, info, err);
 }
 
-/* Merge the neighbouring segments [a, b) into one. */
+/* Removed documents in the docno ranges of segments [a, b). */
+static uint64_t removed_in_run(const tsr_index *ix, size_t a, size_t b)
+{
+    uint64_t n = 0;
+    for (size_t i = a; i < b; i++)
+        n += removed_in(&ix->removed, ix->rows[i].doc_lo, ix->rows[i].doc_hi);
+    return n;
+}
+
+/* Merge the neighbouring segments [a, b) into one (b - a may be 1: a
+ * segment rewritten without the postings of its removed documents).  The
+ * postings of removed documents are left out, and their records in
+ * `removed` go in the transaction that lists the output. */
 static int ix_merge_run(tsr_index *ix, size_t a, size_t b, tsr_error *err)
 {
     /* Never launder a damaged input into a freshly checksummed output. */
     for (size_t i = a; i < b; i++)
         TSR_FORWARD(seg_verify(ix->segs[i], 0, err));
-    ix_merge_ctx mc = { ix->segs + a, b - a };
+    const int drop = removed_in_run(ix, a, b) > 0;
+    ix_merge_ctx mc = { ix->segs + a, b - a, drop ? &ix->removed.dead : NULL };
     cat_seg row;
     TSR_FORWARD(ix_place_segment(ix, write_merge, &mc, &row, err));
 
@@ -1013,6 +1185,8 @@ static int ix_merge_run(tsr_index *ix, size_t a, size_t b, tsr_error *err)
     int rc = cat_begin(ix->cat, err);
     for (size_t i = a; i < b && rc == TSR_OK; i++)
         rc = cat_delete_seg(ix->cat, ix->rows[i].file, err);
+    if (rc == TSR_OK && drop)
+        rc = cat_forget_removed(ix->cat, ix->rows[a].doc_lo, ix->rows[b - 1].doc_hi, err);
     if (rc == TSR_OK)
         rc = cat_insert_seg(ix->cat, &row, err);
     if (rc == TSR_OK)
@@ -1146,6 +1320,11 @@ int tsr_index_merge(tsr_index *ix, unsigned max_segments, tsr_error *err)
                               " %u postings", ix->dir, target, (unsigned)SEG_MAX_POSTINGS);
         TSR_FORWARD(ix_merge_run(ix, a, b, err));
     }
+    /* reclaim the space of removed documents: every segment still holding
+     * postings of one is rewritten without them */
+    for (size_t i = 0; i < ix->nsegs; i++)
+        if (removed_in_run(ix, i, i + 1))
+            TSR_FORWARD(ix_merge_run(ix, i, i + 1, err));
     return TSR_OK;
 }
 
@@ -1647,16 +1826,20 @@ static void verify_catalog(tsr_index *ix, ix_verify_ctx *v)
             rc = TSR_ERR_CORRUPT;
             snprintf(msg, sizeof msg, "%s/%s: document %" PRId64 ": stored text does not"
                      " match its length", ix->dir, IX_CATALOG, t.bad_docno);
-        } else if (t.n != ix->meta.docs || t.n != seg_docs) {
+        } else if (t.n != ix->meta.docs || t.n + ix->removed.n != seg_docs) {
             rc = TSR_ERR_CORRUPT;
-            snprintf(msg, sizeof msg, "%s/%s: %" PRIu64 " documents, meta says %" PRIu64
-                     ", segments say %" PRIu64, ix->dir, IX_CATALOG, t.n, ix->meta.docs,
-                     seg_docs);
+            snprintf(msg, sizeof msg, "%s/%s: %" PRIu64 " documents and %zu removed, meta says"
+                     " %" PRIu64 ", segments say %" PRIu64, ix->dir, IX_CATALOG, t.n,
+                     ix->removed.n, ix->meta.docs, seg_docs);
         } else if (t.text != ix->meta.text_bytes || t.stored != ix->meta.stored_bytes) {
             rc = TSR_ERR_CORRUPT;
             snprintf(msg, sizeof msg, "%s/%s: text sizes %" PRIu64 "/%" PRIu64 " do not"
                      " match meta %" PRIu64 "/%" PRIu64, ix->dir, IX_CATALOG, t.text,
                      t.stored, ix->meta.text_bytes, ix->meta.stored_bytes);
+        } else if (ix->removed.n) {
+            snprintf(msg, sizeof msg, "ok: %" PRIu64 " documents, %" PRIu64 " text bytes, %zu"
+                     " removed (their postings go at the next merge)", t.n, t.text,
+                     ix->removed.n);
         } else {
             snprintf(msg, sizeof msg, "ok: %" PRIu64 " documents, %" PRIu64 " text bytes",
                      t.n, t.text);
@@ -1693,11 +1876,15 @@ int tsr_index_verify(tsr_index *ix, tsr_verify_fn fn, void *ud, tsr_error *err)
         if (rc == TSR_OK)
             rc = seg_verify(s, 1, &e);
         uint64_t n = 0;
+        const uint64_t gone = removed_in(&ix->removed, r->doc_lo, r->doc_hi);
         if (rc == TSR_OK)
             rc = cat_count_range(ix->cat, r->doc_lo, r->doc_hi, &n, &e);
-        if (rc == TSR_OK && n != r->ndocs)
+        /* a removed document is still a document of its segment (its
+         * postings are there) until a merge rewrites it */
+        if (rc == TSR_OK && n + gone != r->ndocs)
             rc = tsr_seterr(&e, TSR_ERR_CORRUPT, "%s: %u documents, the catalog has %" PRIu64
-                            " in %u..%u", s->path, r->ndocs, n, r->doc_lo, r->doc_hi);
+                            " in %u..%u and %" PRIu64 " removed", s->path, r->ndocs, n,
+                            r->doc_lo, r->doc_hi, gone);
         if (rc == TSR_OK)
             snprintf(e.message, sizeof e.message, "ok: %" PRIu64 " postings, %u documents",
                      r->npostings, r->ndocs);
@@ -1755,9 +1942,12 @@ static int seg_rebuild(tsr_index *ix, const cat_seg *r, cat_seg *out, tsr_error 
     }
     ix->zbuf = sc.zbuf;
     ix->zcap = sc.zcap;
-    if (rc == TSR_OK && found != r->ndocs)
-        rc = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: the catalog holds %u of its %u documents",
-                        r->file, found, r->ndocs);
+    /* removed documents stay counted (the catalog still records them),
+     * with no postings now */
+    const uint64_t gone = removed_in(&ix->removed, r->doc_lo, r->doc_hi);
+    if (rc == TSR_OK && (uint64_t)found + gone != r->ndocs)
+        rc = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: the catalog holds %u of its %u documents"
+                        " (%" PRIu64 " removed)", r->file, found, r->ndocs, gone);
     size_t n = post.n;
     if (rc == TSR_OK) rc = seg_sort(post.a, post.n, &n, err);
     ix_write_ctx wc = { post.a, n, r->ndocs, r->doc_lo, r->doc_hi };
@@ -1888,12 +2078,18 @@ void ix_prefetch(const tsr_index *ix, uint64_t hash, int stage)
         seg_prefetch(ix->segs[i], hash, stage);
 }
 
+const struct seg_dead *ix_dead(const tsr_index *ix)
+{
+    return ix->removed.n ? &ix->removed.dead : NULL;
+}
+
 size_t ix_lookup(const tsr_index *ix, uint64_t hash, uint32_t *docs, size_t max)
 {
+    const seg_dead *dead = ix_dead(ix);
     size_t total = 0, got = 0;
     for (size_t i = 0; i < ix->nsegs; i++) {
-        const size_t k = seg_lookup(ix->segs[i], hash, got < max ? docs + got : NULL,
-                                    max - got);
+        const size_t k = seg_lookup_live(ix->segs[i], hash, dead,
+                                         got < max ? docs + got : NULL, max - got);
         total += k;
         got += k < max - got ? k : max - got;
     }

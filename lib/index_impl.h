@@ -25,6 +25,15 @@
 
 typedef struct ix_shards ix_shards;
 
+/* The removed documents of a plain index as of the last commit seen
+ * (doc/index-format.md, "removed"): their docnos ascending, and as a
+ * bitmap for the readers of postings (`dead`; its `bits` NULL when none). */
+typedef struct ix_removed {
+    uint32_t *list;
+    size_t n;
+    seg_dead dead;
+} ix_removed;
+
 /* A document of the batch.  The strings and the compressed text live in
  * one allocation starting at `id`. */
 typedef struct ix_doc {
@@ -47,6 +56,7 @@ struct tsr_index {
     cat_seg *rows;            /* their catalog rows, same order */
     size_t nsegs;
     tsr_params fp;            /* ngram and window of this index */
+    ix_removed removed;       /* documents removed, whose postings remain */
 
     /* The batch (writers only). */
     TSR_VEC(seg_posting) post;

@@ -13,10 +13,11 @@ uint64_t ix_ndocs(const tsr_index *ix);
 /* The fingerprint parameters the index was built with (fixed at creation). */
 void ix_fingerprint_params(const tsr_index *ix, int *ngram, int *window);
 
-/* Look up one fingerprint across all segments.  Copies up to `max`
- * document numbers into `docs` (in increasing order; `docs` may be NULL
- * when `max` is 0) and returns how many documents hold the fingerprint in
- * all (its document frequency), which may exceed `max`.  Thread-safe on a
+/* Look up one fingerprint across all segments, leaving out removed
+ * documents (ix_dead).  Copies up to `max` document numbers into `docs`
+ * (in increasing order; `docs` may be NULL when `max` is 0) and returns
+ * how many documents hold the fingerprint in all (its document
+ * frequency), which may exceed `max`.  Thread-safe on a
  * read-only index. */
 size_t ix_lookup(const tsr_index *ix, uint64_t hash, uint32_t *docs, size_t max);
 /* The document frequency of one fingerprint (ix_lookup without the
@@ -25,6 +26,12 @@ size_t ix_count(void *ix, uint64_t hash);
 /* A hint for a coming ix_lookup of `hash`: stage 0 about 16 lookups
  * ahead, stage 1 about 8 (segment.h, seg_prefetch). */
 void ix_prefetch(const tsr_index *ix, uint64_t hash, int stage);
+
+/* The removed documents whose postings the segments still hold (NULL
+ * when none): a reader of postings (ix_lookup does it) drops them.  Valid
+ * until the next refresh. */
+struct seg_dead;
+const struct seg_dead *ix_dead(const tsr_index *ix);
 
 /* The live segments (read-only; valid until the next refresh). */
 struct seg_file;

@@ -411,18 +411,40 @@ static void heap_down(seg_cursor **h, size_t n, size_t i)
 int seg_merge(const char *path, seg_file *const *in, size_t nin, seg_info *info,
               tsr_error *err)
 {
+    return seg_merge_live(path, in, nin, NULL, info, err);
+}
+
+int seg_merge_live(const char *path, seg_file *const *in, size_t nin, const seg_dead *dead,
+                   seg_info *info, tsr_error *err)
+{
     uint64_t n = 0, ndocs = 0;
     uint32_t lo = UINT32_MAX, hi = 0;
     for (size_t k = 0; k < nin; k++) {
-        n += in[k]->info.npostings;
-        ndocs += in[k]->info.ndocs;
-        if (in[k]->info.ndocs) {
-            if (in[k]->info.doc_lo < lo) lo = in[k]->info.doc_lo;
-            if (in[k]->info.doc_hi > hi) hi = in[k]->info.doc_hi;
+        const seg_file *s = in[k];
+        ndocs += s->info.ndocs;
+        if (s->info.ndocs || dead) {
+            if (s->info.doc_lo < lo) lo = s->info.doc_lo;
+            if (s->info.doc_hi > hi) hi = s->info.doc_hi;
         }
+        if (!dead) {
+            n += s->info.npostings;
+            continue;
+        }
+        /* the output's size is fixed before it is written: count the
+         * postings and documents that stay */
+        for (uint64_t i = 0; i < s->info.npostings; i++)
+            n += !seg_is_dead(dead, doc_at(s, i));
+        uint64_t gone = 0;
+        for (uint64_t d = s->info.doc_lo; s->info.ndocs && d <= s->info.doc_hi && d < dead->n; d++)
+            gone += seg_is_dead(dead, (uint32_t)d);
+        if (gone > s->info.ndocs)
+            return tsr_seterr(err, TSR_ERR_CORRUPT, "%s: %" PRIu64 " removed documents in"
+                              " %u..%u, more than its %u", s->path, gone, s->info.doc_lo,
+                              s->info.doc_hi, s->info.ndocs);
+        ndocs -= gone;
     }
-    if (ndocs == 0)
-        lo = 0;
+    if (lo > hi)
+        lo = hi = 0;
     if (ndocs > UINT32_MAX)
         return tsr_seterr(err, TSR_ERR_TOOBIG, "%s: too many documents", path);
 
@@ -450,7 +472,8 @@ int seg_merge(const char *path, seg_file *const *in, size_t nin, seg_info *info,
         heap_down(heap, nh, i);
     while (rc == TSR_OK && nh > 0) {
         seg_cursor *c = heap[0];
-        rc = writer_push(w, c->id, c->doc, err);
+        if (!seg_is_dead(dead, c->doc))
+            rc = writer_push(w, c->id, c->doc, err);
         if (rc != TSR_OK)
             break;
         if (++c->i == c->n) {
@@ -603,11 +626,13 @@ void seg_prefetch(const seg_file *s, uint64_t hash, int stage)
     }
 }
 
-size_t seg_lookup(const seg_file *s, uint64_t hash, uint32_t *docs, size_t max)
+/* The entries [*first, *first + count) of fingerprint `hash`; the count. */
+static size_t seg_range(const seg_file *s, uint64_t hash, uint32_t *first_out)
 {
     const uint64_t b = hash >> (64u - s->info.dir_bits);
     const uint32_t key = (uint32_t)SEG_ID(hash);
     const uint32_t lo = dir_at(s, b), hi = dir_at(s, b + 1);
+    *first_out = 0;
     if (TSR_UNLIKELY(hi > s->info.npostings || lo > hi))
         return 0; /* corrupt directory: tsr_index_verify reports it */
     uint32_t a = lo, z = hi;
@@ -621,11 +646,37 @@ size_t seg_lookup(const seg_file *s, uint64_t hash, uint32_t *docs, size_t max)
         const uint32_t m = a + (z - a) / 2;
         if (key_at(s, m) <= key) a = m + 1; else z = m;
     }
-    const size_t count = a - first;
+    *first_out = first;
+    return a - first;
+}
+
+size_t seg_lookup(const seg_file *s, uint64_t hash, uint32_t *docs, size_t max)
+{
+    uint32_t first;
+    const size_t count = seg_range(s, hash, &first);
     const size_t copy = count < max ? count : max;
     for (size_t i = 0; i < copy; i++)
         docs[i] = doc_at(s, first + i) + s->base;
     return count;
+}
+
+size_t seg_lookup_live(const seg_file *s, uint64_t hash, const seg_dead *dead, uint32_t *docs,
+                       size_t max)
+{
+    if (!dead)
+        return seg_lookup(s, hash, docs, max);
+    uint32_t first;
+    const size_t count = seg_range(s, hash, &first);
+    size_t live = 0;
+    for (size_t i = 0; i < count; i++) {
+        const uint32_t d = doc_at(s, first + i);
+        if (seg_is_dead(dead, d))
+            continue;
+        if (live < max)
+            docs[live] = d + s->base;
+        live++;
+    }
+    return live;
 }
 
 /* ------------------------------------------------------------------------

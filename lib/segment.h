@@ -58,6 +58,20 @@ typedef struct seg_file {
     uint32_t base;
 } seg_file;
 
+/* Removed documents whose postings segments still hold (tsr_index_remove):
+ * a bitmap over docnos 0..n-1 (a docno >= n is live), in the numbers the
+ * files hold (before `base`).  Readers drop these docnos where they read
+ * postings; a merge leaves their postings out. */
+typedef struct seg_dead {
+    const uint64_t *bits;
+    uint64_t n;
+} seg_dead;
+
+static inline int seg_is_dead(const seg_dead *d, uint32_t doc)
+{
+    return d && doc < d->n && (d->bits[doc >> 6] >> (doc & 63)) & 1u;
+}
+
 /* Sort a batch's postings by (fingerprint id, docno) and drop repeats of
  * the same (id, docno).  Precondition: docnos never decrease along the
  * array (postings are appended document by document).  *nout receives the
@@ -75,6 +89,12 @@ int seg_write(const char *path, const seg_posting *p, size_t n, uint32_t ndocs,
  * Fills *info. */
 int seg_merge(const char *path, seg_file *const *in, size_t nin, seg_info *info,
               tsr_error *err);
+/* seg_merge leaving out the postings of the documents `dead` marks (may
+ * be NULL): the output's ndocs is the inputs' less the dead docnos inside
+ * their ranges, and its docno range is the inputs' whole range (so that
+ * it stays disjoint from its neighbours' even when no document is left). */
+int seg_merge_live(const char *path, seg_file *const *in, size_t nin, const seg_dead *dead,
+                   seg_info *info, tsr_error *err);
 
 /* Open and map `path`, checking magic, version, header checksum and file
  * size against the header (not the body checksum).  TSR_ERR_FORMAT for a
@@ -88,6 +108,10 @@ void seg_close(seg_file *s);
 /* Documents holding fingerprint `hash`, in increasing docno order: copies
  * up to `max` of them to `docs` and returns how many there are in all. */
 size_t seg_lookup(const seg_file *s, uint64_t hash, uint32_t *docs, size_t max);
+/* seg_lookup without the documents `dead` marks (may be NULL), in the
+ * copies and in the count. */
+size_t seg_lookup_live(const seg_file *s, uint64_t hash, const seg_dead *dead, uint32_t *docs,
+                       size_t max);
 /* A hint that seg_lookup(s, hash) comes soon: stage 0 brings in the
  * directory entry, stage 1 (some lookups later) the start of the bucket
  * it points to.  Batches of lookups hide the memory latency this way. */

@@ -494,8 +494,36 @@ TSR_API int tsr_index_add_batch(tsr_index *ix, const tsr_docinfo *docs, size_t n
  *  postings. */
 TSR_API int tsr_index_commit(tsr_index *ix, tsr_error *err);
 
-/** Merge segments so that at most `max_segments` remain (0 = one). */
+/** Merge segments so that at most `max_segments` remain (0 = one), then
+ *  rewrite each segment that still holds postings of removed documents
+ *  (tsr_index_remove) without them. */
 TSR_API int tsr_index_merge(tsr_index *ix, unsigned max_segments, tsr_error *err);
+
+/** Remove the documents with ids `ids[0..n)`.  In one catalog transaction
+ *  (durable when the call returns) each document's row leaves the catalog
+ *  and its number is recorded as removed: from then on no check,
+ *  discovery, near-duplicate search, tsr_index_get or count of this handle,
+ *  or of a reader once it has refreshed, sees them.  Their postings stay in
+ *  the segments, skipped by every reader, until a merge rewrites those
+ *  segments (the automatic merges after commits, or tsr_index_merge, which
+ *  rewrites every segment that holds any): that is when their space comes
+ *  back.  found[i] (may be NULL) receives 1 when ids[i] named an indexed
+ *  document, now removed, else 0: an id the index does not hold (or an id
+ *  listed again after its first copy) is not an error.  *nremoved (may be
+ *  NULL) counts the documents removed.  A removed id may be added again: it
+ *  is then a new document with a new number (numbers are never reused).
+ *
+ *  The uncommitted batch is left alone; an id of the batch is
+ *  TSR_ERR_INVALID and nothing is removed (commit it first).  A sharded
+ *  index, or a shard of one, is refused (TSR_ERR_INVALID): its document
+ *  numbering does not allow gaps.  TSR_ERR_READONLY on a read-only handle.
+ *  A failed transaction removes nothing, but for an I/O error in the final
+ *  sync of the catalog's log ("outcome unknown", as in tsr_index_commit),
+ *  after which the next open may find all of them removed.  The first
+ *  removal makes the catalog format version 2 (doc/index-format.md), which
+ *  tessera builds before it refuse to open (TSR_ERR_VERSION). */
+TSR_API int tsr_index_remove(tsr_index *ix, const char *const *ids, size_t n, int *found,
+                             size_t *nremoved, tsr_error *err);
 
 /** Number of documents in the batch not yet committed. */
 TSR_API size_t tsr_index_pending(const tsr_index *ix);
@@ -578,11 +606,11 @@ TSR_API int tsr_document_fields(const tsr_document *d, const char *spec, char **
                                 tsr_error *err);
 
 typedef struct tsr_stats {
-    uint64_t documents;
+    uint64_t documents;         /* documents of the index (not the removed ones) */
     uint64_t text_bytes;        /* raw text, as given */
     uint64_t stored_bytes;      /* text as stored, compressed */
     uint64_t segments;
-    uint64_t postings;
+    uint64_t postings;          /* with those of removed documents, until a merge */
     uint64_t postings_bytes;    /* size of the segment files */
     uint64_t catalog_bytes;     /* size of the SQLite catalog */
     uint64_t commits;

@@ -26,6 +26,8 @@
 #              through `tessera serve`, and ENOSPC/EIO at every write
 #              and sync of a commit, a merge and an API add (skipped
 #              where LD_PRELOAD cannot work)                   (full only)
+#   (also tests/cli/powerloss_remove.sh: the same for `tessera remove
+#              --reclaim` at every event of its run)           (full only)
 #   python     tests/python.sh: pip install of python/ into a scratch
 #              directory, then its pytest suite                 (full only)
 #   mpi        tests/cli/mpi.sh: index, discover and check --jsonl on
@@ -155,6 +157,7 @@ if build; then
         run "python package (pip, pytest)" sh tests/python.sh
         run "full disk (tmpfs)" sh tests/cli/full_disk.sh
         run "power loss, disk errors (LD_PRELOAD)" sh tests/cli/powerloss.sh
+        run "power loss, disk errors: remove (LD_PRELOAD)" sh tests/cli/powerloss_remove.sh
     fi
 fi
 

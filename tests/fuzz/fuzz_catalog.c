@@ -4,7 +4,9 @@
  * damaged or lies, read through the public API.
  *
  * Once per process a small real index is built in a mkdtemp directory
- * (four documents in two commits, so two segments), its catalog is
+ * (five documents in two commits, so two segments, and the fifth then
+ * removed, so that the catalog is of format 2 with a row in its table
+ * `removed`, read at every open and refresh), its catalog is
  * rewritten with 512-byte pages (5 KB) and kept in memory.  For each
  * input, the first byte picks how the catalog of a copy of that index is
  * made:
@@ -16,7 +18,7 @@
  *   mode 2  the real catalog edited through SQLite, so that the file is
  *           sound but its contents lie: the rest is a list of edits, each
  *           a byte choosing a statement (an UPDATE of one column of docs,
- *           meta or segments, a DELETE or a copied row), a byte choosing
+ *           meta, segments or removed, a DELETE or a copied or new row), a byte choosing
  *           the row, a byte choosing the value's type (integer from 8
  *           bytes, small integer, text or blob from a length byte and
  *           bytes, NULL), then the value.  Statements that SQLite refuses
@@ -123,20 +125,22 @@ static void setup(void)
     atexit(remove_all);
     path_in(src, sizeof src, dir, "src");
     path_in(ix, sizeof ix, dir, "ix");
-    static const char *const text[4] = {
+    static const char *const text[5] = {
         "the lighthouse keeper climbed the iron stairs every evening at dusk, trimmed"
         " the wick, polished the great lens and wrote the weather in his log",
         "a loaf of bread needs flour water salt and a long slow rise, then a hot oven,"
         " a little steam for the crust and an hour of patience before slicing",
         "the keeper climbed the iron stairs every evening and wound the clock",
         "flour water salt and a long slow rise make a loaf worth the wait",
+        "the iron stairs of the lighthouse and a loaf of bread, removed at once",
     };
+    static const char *const all_ids[5] = { "a", "b", "c", "d", "e" };
     tsr_index *w = NULL;
     tsr_error e;
     if (tsr_index_open(src, TSR_OPEN_CREATE, &w, &e) != TSR_OK)
         abort();
-    for (int k = 0; k < 4; k++) {
-        const tsr_docinfo d = { .id = ids[k], .title = "A title", .date = "2024-03-01",
+    for (int k = 0; k < 5; k++) {
+        const tsr_docinfo d = { .id = all_ids[k], .title = "A title", .date = "2024-03-01",
                                 .series = k & 1 ? "bakery" : "coast",
                                 .meta_json = k == 0 ? "{\"n\":1}" : NULL,
                                 .text = text[k], .text_len = strlen(text[k]) };
@@ -146,6 +150,9 @@ static void setup(void)
             abort();
     }
     if (tsr_index_commit(w, &e) != TSR_OK)
+        abort();
+    size_t nrm = 0;
+    if (tsr_index_remove(w, all_ids + 4, 1, NULL, &nrm, &e) != TSR_OK || nrm != 1)
         abort();
     tsr_index_close(w);   /* checkpoints the WAL into catalog.sqlite */
     /* Pages of 512 bytes instead of 4096: the same catalog in 5 KB instead
@@ -221,6 +228,10 @@ static const char *const edits[] = {
     "DELETE FROM segments WHERE file = " NTH_SEG " AND ?1 IS ?1",
     "INSERT INTO segments SELECT ?1, doc_lo, doc_hi, ndocs, npostings, bytes, checksum"
     " FROM segments LIMIT 1 OFFSET ?2",
+    "UPDATE removed SET docno = ?1 WHERE docno = (SELECT docno FROM removed ORDER BY docno"
+    " LIMIT 1 OFFSET ?2)",
+    "DELETE FROM removed WHERE docno = ?2 AND ?1 IS ?1",
+    "INSERT INTO removed(docno) VALUES (?1)",
 };
 #define N_EDITS (sizeof edits / sizeof *edits)
 

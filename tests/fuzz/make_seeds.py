@@ -225,6 +225,10 @@ def seeds_catalog(fuzz_dir):
     put(t, "edit-text-blob", b"\x02\x06\x02\x03\x08" + b"(\xb5/\xfd\x20\x05\x29\x00")
     put(t, "edit-title-bad-utf8", b"\x02\x01\x00\x02\x05\xff\xfe\x00a\"")  # into the JSON
     put(t, "edit-ngram", b"\x02\x0b\x05\x01\x00")                # meta row 5: ngram
+    # the table removed (the real index has one document removed): a removed
+    # docno that docs still holds, one more removed than the segments know
+    put(t, "edit-removed-docno", b"\x02\x17\x00\x01\x00")      # removed row 0 -> docno 0
+    put(t, "edit-removed-insert", b"\x02\x19\x00\x01\x01")     # insert docno 1
     # mode 0: whole files
     put(t, "not-a-database", b"\x00" + b"this is not a database " * 40)
     put(t, "empty", b"\x00")
