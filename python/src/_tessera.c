@@ -359,6 +359,34 @@ static PyObject *Index_commit(IndexObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* remove([id, ...]) -> [found, ...] (bools, in order); tsr_index_remove */
+static PyObject *Index_remove(IndexObject *self, PyObject *args)
+{
+    PyObject *list;
+    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &list)) return NULL;
+    if (open_or_raise(self) != 0) return NULL;
+    const Py_ssize_t n = PyList_GET_SIZE(list);
+    const char **ids = calloc((size_t)n + 1, sizeof *ids);
+    int *found = calloc((size_t)n + 1, sizeof *found);
+    PyObject *out = NULL;
+    if (!ids || !found) { PyErr_NoMemory(); goto done; }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!(ids[i] = PyUnicode_AsUTF8(PyList_GET_ITEM(list, i)))) goto done;
+    tsr_error e = { 0, "" };
+    int st;
+    Py_BEGIN_ALLOW_THREADS
+    st = tsr_index_remove(self->ix, ids, (size_t)n, found, NULL, &e);
+    Py_END_ALLOW_THREADS
+    if (st != TSR_OK) { raise_err(st, &e); goto done; }
+    out = PyList_New(n);
+    for (Py_ssize_t i = 0; out && i < n; i++)
+        PyList_SET_ITEM(out, i, PyBool_FromLong(found[i]));
+done:
+    free(ids);
+    free(found);
+    return out;
+}
+
 static PyObject *Index_refresh(IndexObject *self, PyObject *unused)
 {
     if (open_or_raise(self) != 0) return NULL;
@@ -533,6 +561,7 @@ static PyMethodDef Index_methods[] = {
     { "add_batch", (PyCFunction)Index_add_batch, METH_VARARGS, "Add documents (tuples)." },
     { "commit", (PyCFunction)Index_commit, METH_NOARGS, "Commit the batch." },
     { "refresh", (PyCFunction)Index_refresh, METH_NOARGS, "See other writers' commits." },
+    { "remove", (PyCFunction)Index_remove, METH_VARARGS, "Remove documents by id." },
     { "check", (PyCFunction)Index_check, METH_VARARGS, "Check a text; JSON." },
     { "get", (PyCFunction)Index_get, METH_VARARGS, "A document by id or number." },
     { "stats", (PyCFunction)Index_stats, METH_NOARGS, "Counts." },

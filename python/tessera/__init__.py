@@ -275,6 +275,19 @@ class Index:
                 raise _BY_STATUS.get(status, Error)(f"document {doc[0]!r}: {message}", status)
         return n
 
+    def remove(self, ids: Iterable[str]) -> int:
+        """Remove the documents with these ids, as `tessera remove`: at once
+        they leave checks, discovery, get and stats (of this handle, and of
+        readers once they refresh); their space comes back at the next
+        merge.  An id the index does not hold is ignored.  Documents added
+        but not yet committed cannot be removed (InvalidError).  Returns the
+        number of documents removed."""
+        ids = list(ids)
+        if not all(isinstance(i, str) for i in ids):
+            raise InvalidError("ids are str", 9)
+        with self._guard():
+            return sum(self._ix.remove(ids)) if ids else 0
+
     # -- reading ------------------------------------------------------------
     def check(self, text: Text, timeout: Optional[float] = None, offsets: str = "bytes",
               passage_text: bool = False, fields: Optional[str] = None,

@@ -109,6 +109,28 @@ def test_add_and_stats(tmp_path, corpus):
         assert rd.stats()["documents"] == 510
 
 
+def test_remove(tmp_path, corpus):
+    """Index.remove: the documents leave check, get and stats at once, a
+    reader sees it after refresh(), the command agrees."""
+    db = str(tmp_path / "rm.tsr")
+    docs = corpus[:50]
+    with tessera.Index(db) as ix:
+        ix.add(docs)
+        text = docs[3]["text"]
+        assert any(s["id"] == docs[3]["id"] for s in ix.check(text).data["sources"])
+        with tessera.Index(db, readonly=True) as rd:
+            assert ix.remove([docs[3]["id"], "no-such-id", docs[4]["id"]]) == 2
+            assert ix.stats()["documents"] == 48
+            with pytest.raises(tessera.NotFoundError):
+                ix.get(docs[3]["id"])
+            assert all(s["id"] != docs[3]["id"] for s in ix.check(text).data["sources"])
+            assert rd.stats()["documents"] == 50
+            rd.refresh()
+            assert rd.stats()["documents"] == 48
+    assert json.loads(run("stats", "--db", db, "--json").stdout)["documents"] == 48
+    run("verify", "--db", db)
+
+
 def test_roundtrip_10k(tmp_path):
     db = str(tmp_path / "rt.tsr")
     import random
