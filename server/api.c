@@ -609,18 +609,18 @@ static json_t *parse_documents(const http_request *rq, http_response *out)
     return arr;
 }
 
-/* What the headers alone decide for POST /api/documents: adding enabled,
- * the key, the content type.  0: go on; else `out` holds the answer. */
-static int documents_headers(api *a, const http_request *rq, http_response *out)
+/* Writing (adding, removing) enabled and the key right: 0, else `out`
+ * holds the answer.  `what` names the writing ("adding documents"). */
+static int key_headers(api *a, const http_request *rq, const char *what, http_response *out)
 {
     if (!a->cfg->api_key) {
-        http_error(out, 403, "adding documents is disabled: the server was started without "
-                  "--api-key-file");
+        http_error(out, 403, "%s is disabled: the server was started without "
+                  "--api-key-file", what);
         return -1;
     }
     if (!rq->api_key || !*rq->api_key) {
-        http_error(out, 401, "adding documents needs the API key: send "
-                  "\"Authorization: Bearer KEY\" or \"X-API-Key: KEY\"");
+        http_error(out, 401, "%s needs the API key: send "
+                  "\"Authorization: Bearer KEY\" or \"X-API-Key: KEY\"", what);
         out->www_auth = 1;
         return -1;
     }
@@ -628,6 +628,15 @@ static int documents_headers(api *a, const http_request *rq, http_response *out)
         http_error(out, 403, "wrong API key");
         return -1;
     }
+    return 0;
+}
+
+/* What the headers alone decide for POST /api/documents: adding enabled,
+ * the key, the content type.  0: go on; else `out` holds the answer. */
+static int documents_headers(api *a, const http_request *rq, http_response *out)
+{
+    if (key_headers(a, rq, "adding documents", out))
+        return -1;
     if (!is_json_type(rq->content_type) && !is_jsonl_type(rq->content_type)) {
         http_error(out, 415, "Content-Type '%s' is not supported: send application/json "
                   "(an object or an array of objects) or application/x-ndjson (JSON Lines)",
@@ -643,6 +652,8 @@ static int api_headers(void *ud, const http_request *rq, http_response *out)
     api *a = ud;
     if (!strcmp(rq->method, "POST") && !strcmp(rq->path, "/api/documents"))
         return documents_headers(a, rq, out);
+    if (!strcmp(rq->method, "DELETE") && !strncmp(rq->path, "/api/documents/", 15))
+        return key_headers(a, rq, "removing documents", out);
     return 0;
 }
 
@@ -786,6 +797,54 @@ static void post_documents(api *a, const http_request *rq, http_response *out)
 }
 
 /* ------------------------------------------------------------------------
+ * DELETE /api/documents/{id}
+ * --------------------------------------------------------------------- */
+
+/* Remove one document (tsr_index_remove through the writer of adds): 200
+ * with the documents left, 404 when the index does not hold the id.  The
+ * server's own reads see the removal after the refresh that follows. */
+static void delete_document(api *a, const http_request *rq, const char *id,
+                            http_response *out)
+{
+    if (key_headers(a, rq, "removing documents", out))
+        return;
+    tsr_error e = { 0 };
+    int found = 0, st = TSR_OK;
+    pthread_mutex_lock(&a->writer);
+    const int failed = writer_get(a, out) != 0;
+    if (!failed)
+        st = tsr_index_remove(a->w, &id, 1, &found, NULL, &e);
+    if (!failed && st != TSR_OK) {
+        if (st == TSR_ERR_NOSPACE)
+            http_error(out, 507, "the server's disk is full: nothing was removed");
+        else if (http_status(st) >= 500)
+            internal_error(a, out, st, "removing a document", e.message);
+        else
+            http_error(out, http_status(st), "%s", e.message);
+        writer_drop(a);
+    } else if (!failed) {
+        a->w_used = mono_now();
+    }
+    pthread_mutex_unlock(&a->writer);
+    if (failed || st != TSR_OK)
+        return;
+    if (!found) {
+        http_error(out, 404, "no document with id '%.200s'", id);
+        return;
+    }
+    const int rst = api_refresh(a, &e);
+    if (rst != TSR_OK)
+        api_warn(a, "refreshing the index after a removal failed: %s", e.message);
+    tsr_stats s;
+    pthread_rwlock_rdlock(&a->lock);
+    const int sst = tsr_index_stats(a->ix, &s, NULL);
+    pthread_rwlock_unlock(&a->lock);
+    json_t *v = json_pack("{s:s, s:I}", "removed", id,
+                          "documents", (json_int_t)(sst == TSR_OK ? s.documents : 0));
+    json_out(out, 200, v, rq->pretty);
+}
+
+/* ------------------------------------------------------------------------
  * API
  * --------------------------------------------------------------------- */
 
@@ -876,7 +935,11 @@ static void api_handle(void *ud, const http_request *rq, http_response *out)
         else { http_error(out, 405, "use POST for %s", p); out->allow = "POST"; }
     } else if (!strncmp(p, doc_prefix, sizeof doc_prefix - 1) && p[sizeof doc_prefix - 1]) {
         if (get) get_document(a, rq, p + sizeof doc_prefix - 1, out);
-        else { http_error(out, 405, "use GET for %s", "/api/documents/{id}"); out->allow = "GET, HEAD"; }
+        else if (!strcmp(m, "DELETE")) delete_document(a, rq, p + sizeof doc_prefix - 1, out);
+        else {
+            http_error(out, 405, "use GET or DELETE for %s", "/api/documents/{id}");
+            out->allow = "GET, HEAD, DELETE";
+        }
     } else if (!strcmp(p, "/api/stats")) {
         if (get) get_stats(a, rq, out);
         else { http_error(out, 405, "use GET for %s", p); out->allow = "GET, HEAD"; }
@@ -912,6 +975,8 @@ static int api_quick(void *ud, const http_request *rq)
     const int get = !strcmp(m, "GET") || !strcmp(m, "HEAD"), post = !strcmp(m, "POST");
     if (!strcmp(p, "/api/check") || !strcmp(p, "/api/documents"))
         return !post;
+    if (!strncmp(p, "/api/documents/", 15))
+        return !get && strcmp(m, "DELETE");
     if (!strncmp(p, "/api/", 5))
         return !get;
     return 1;   /* /healthz, the page, 404 */

@@ -530,6 +530,32 @@ def api_cases(a, srv, p, db, docs, rnd, work):
         assert st == 200 and jbody(d)["meta"] == {"note": "before\u0000after"}, d[:300]
     _()
 
+    @case("DELETE /api/documents/{id}: key needed; removed at once; 404 after; GET 404")
+    def _():
+        doc = {"id": "to-remove", "text": "a lighthouse keeper wrote of the storm and the "
+               "relief boat that could not land until the swell dropped " * 2}
+        st, _, d = request(p, "POST", "/api/documents", json.dumps(doc),
+                           {"Content-Type": "application/json", "X-API-Key": KEY})
+        assert st == 201, (st, d)
+        before = jbody(d)["documents"]
+        st, _, d = request(p, "DELETE", "/api/documents/to-remove")
+        is_error(st, d, 401)
+        st, _, d = request(p, "DELETE", "/api/documents/to-remove", None, {"X-API-Key": "nope"})
+        is_error(st, d, 403)
+        st, _, d = request(p, "DELETE", "/api/documents/to-remove", None, {"X-API-Key": KEY})
+        assert st == 200, (st, d)
+        v = jbody(d)
+        assert v["removed"] == "to-remove" and v["documents"] == before - 1, v
+        st, _, d = request(p, "GET", "/api/documents/to-remove")
+        is_error(st, d, 404)
+        st, _, d = request(p, "POST", "/api/check", doc["text"], {"Content-Type": "text/plain"})
+        assert "to-remove" not in source_ids(jbody(d)), jbody(d)["sources"]
+        st, _, d = request(p, "DELETE", "/api/documents/to-remove", None, {"X-API-Key": KEY})
+        is_error(st, d, 404)
+        st, h, d = request(p, "PUT", "/api/documents/x", "", {"X-API-Key": KEY})
+        assert st == 405 and "DELETE" in h.get("allow", ""), (st, h)
+    _()
+
     @case("POST /api/documents: array with a duplicate id -> added 1, duplicate listed")
     def _():
         arr = [{"id": "arr-1", "text": "alpha beta gamma delta " * 5},
@@ -604,7 +630,7 @@ def api_cases(a, srv, p, db, docs, rnd, work):
     def _():
         for m, path, allow in (("GET", "/api/check", "POST"), ("PUT", "/api/check", "POST"),
                                ("GET", "/api/documents", "POST"),
-                               ("DELETE", "/api/documents/x", "GET, HEAD"),
+                               ("PUT", "/api/documents/x", "GET, HEAD, DELETE"),
                                ("POST", "/api/stats", "GET, HEAD"),
                                ("POST", "/healthz", "GET, HEAD"), ("POST", "/", "GET, HEAD")):
             st, h, d = request(p, m, path, b"" if m != "GET" else None)
