@@ -124,6 +124,17 @@ int cli_out_option(cli_out *o, int opt, const char *arg, const char *cmd, int wi
 int cli_fput_result_json_ex(FILE *out, const tsr_result *r, int pretty,
                             const char *const *names, tsr_json_opts *jo);
 
+/* Growable arrays of the CLI (lib/common's are not API, the CLI sees only
+ * tessera.h):  CLI_VEC(int) v = {0};  cli_vec_push(&v, x);  cli_vec_free(&v).
+ * cli_vec_reserve and cli_vec_push are 0, or -1 when out of memory (the
+ * array is left as it was). */
+#define CLI_VEC(type) struct { type *a; size_t n, cap; }
+int cli_vec_grow(void **a, size_t *cap, size_t need, size_t elsize);
+#define cli_vec_reserve(v, extra) \
+    cli_vec_grow((void **)&(v)->a, &(v)->cap, (v)->n + (extra), sizeof *(v)->a)
+#define cli_vec_push(v, x) (cli_vec_reserve((v), 1) ? -1 : ((v)->a[(v)->n++] = (x), 0))
+#define cli_vec_free(v) do { free((v)->a); (v)->a = NULL; (v)->n = (v)->cap = 0; } while (0)
+
 /* Commands */
 int cmd_align(int argc, char **argv);
 int cmd_check(int argc, char **argv);

@@ -133,22 +133,6 @@ static const char dedup_help[] =
 static volatile sig_atomic_t interrupted;
 static void on_signal(int sig) { (void)sig; interrupted = 1; }
 
-/* Growable arrays (the CLI sees only the public API, not lib/common). */
-#define DV(type) struct { type *a; size_t n, cap; }
-static int dv_grow(void **a, size_t *cap, size_t need, size_t el)
-{
-    if (need <= *cap) return 0;
-    size_t nc = *cap ? *cap * 2 : 16;
-    while (nc < need) nc *= 2;
-    void *p = realloc(*a, nc * el);
-    if (!p) return -1;
-    *a = p;
-    *cap = nc;
-    return 0;
-}
-#define dv_reserve(v, extra) dv_grow((void **)&(v)->a, &(v)->cap, (v)->n + (extra), sizeof *(v)->a)
-#define dv_push(v, x) (dv_reserve((v), 1) ? -1 : ((v)->a[(v)->n++] = (x), 0))
-#define dv_free(v) do { free((v)->a); (v)->a = NULL; (v)->n = (v)->cap = 0; } while (0)
 
 static int dd_seterr(tsr_error *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -322,11 +306,11 @@ typedef struct {
     tsr_boiler *bp;
     tsr_index *ix;
     int need_ids;
-    DV(char) ids;             /* id arena */
-    DV(uint64_t) id_off;
-    DV(int64_t) dbmatch;      /* per doc: index docno or -1 */
-    DV(float) dbjac;
-    DV(float) dbscore;
+    CLI_VEC(char) ids;             /* id arena */
+    CLI_VEC(uint64_t) id_off;
+    CLI_VEC(int64_t) dbmatch;      /* per doc: index docno or -1 */
+    CLI_VEC(float) dbjac;
+    CLI_VEC(float) dbscore;
     cli_feed *feed;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -459,7 +443,7 @@ static void *pass1_worker(void *arg)
                                           w.pack ? w.poff[i + 1] - w.poff[i] : 0, &e);
                 if (st == TSR_OK && s->need_ids) {
                     size_t l = strlen(doc->id) + 1;
-                    if (dv_push(&s->id_off, s->ids.n) || dv_reserve(&s->ids, l)) {
+                    if (cli_vec_push(&s->id_off, s->ids.n) || cli_vec_reserve(&s->ids, l)) {
                         st = TSR_ERR_NOMEM;
                     } else {
                         memcpy(s->ids.a + s->ids.n, doc->id, l);
@@ -467,8 +451,8 @@ static void *pass1_worker(void *arg)
                     }
                 }
                 if (st == TSR_OK && s->ix &&
-                    (dv_push(&s->dbmatch, w.match[i]) || dv_push(&s->dbjac, w.jac[i]) ||
-                     dv_push(&s->dbscore, w.score[i])))
+                    (cli_vec_push(&s->dbmatch, w.match[i]) || cli_vec_push(&s->dbjac, w.jac[i]) ||
+                     cli_vec_push(&s->dbscore, w.score[i])))
                     st = TSR_ERR_NOMEM;
                 s->docs++;
                 s->bytes += doc->text_len;
@@ -514,7 +498,7 @@ typedef struct {
     dd_state *s;
     dd_out out;
     tsr_substr *sub;
-    DV(dd_rec) block;
+    CLI_VEC(dd_rec) block;
     uint64_t written, dropped_dup, dropped_db, rep_bytes, boiler_lines;
     /* --explain: texts of clustered documents */
     char **ctext;
@@ -713,7 +697,7 @@ static int pass2_doc(dd_writer *w, const tsr_docinfo *doc, uint64_t i, tsr_error
     dd_rec r = { dupn(doc->id, &oom), dupn(doc->title, &oom), dupn(doc->date, &oom),
                  dupn(doc->series, &oom), dupn(doc->meta_json, &oom), NULL, doc->text_len, i };
     r.text = malloc(doc->text_len + 1);
-    if (!r.text || oom || dv_push(&w->block, r)) {
+    if (!r.text || oom || cli_vec_push(&w->block, r)) {
         rec_free(&r);
         return dd_seterr(e, TSR_ERR_NOMEM, "out of memory holding a block of records");
     }
@@ -1321,7 +1305,7 @@ out:
         rc = EXIT_INTERRUPTED;
     }
     for (size_t i = 0; i < w.block.n; i++) rec_free(&w.block.a[i]);
-    dv_free(&w.block);
+    cli_vec_free(&w.block);
     if (w.ctext) {
         uint64_t n = tsr_dedup_count(s.d);
         for (uint64_t i = 0; i < n; i++) free(w.ctext[i]);
@@ -1332,11 +1316,11 @@ out:
     tsr_dedup_free(s.d);
     tsr_boiler_free(s.bp);
     tsr_index_close(s.ix);
-    dv_free(&s.ids);
-    dv_free(&s.id_off);
-    dv_free(&s.dbmatch);
-    dv_free(&s.dbjac);
-    dv_free(&s.dbscore);
+    cli_vec_free(&s.ids);
+    cli_vec_free(&s.id_off);
+    cli_vec_free(&s.dbmatch);
+    cli_vec_free(&s.dbjac);
+    cli_vec_free(&s.dbscore);
     pthread_mutex_destroy(&s.mu);
     pthread_cond_destroy(&s.cv);
     if (spooled) { unlink(spooled); free(spooled); }

@@ -42,7 +42,9 @@ static const char remove_help[] =
 
 /* Append the lines of `path` to *ids (pointers into *buf, which the caller
  * frees). */
-static int read_ids(const char *path, char **buf, const char ***ids, size_t *n, size_t *cap)
+typedef CLI_VEC(const char *) id_vec;
+
+static int read_ids(const char *path, char **buf, id_vec *ids)
 {
     size_t len = 0;
     int rc = cli_read_input(path, buf, &len);
@@ -54,16 +56,8 @@ static int read_ids(const char *path, char **buf, const char ***ids, size_t *n, 
         char *e = nl ? nl : end;
         if (e > p && e[-1] == '\r') e--;
         *e = 0;
-        if (e > p) {
-            if (*n == *cap) {
-                size_t nc = *cap ? 2 * *cap : 64;
-                const char **a = realloc(*ids, nc * sizeof *a);
-                if (!a) return cli_fail(EXIT_SYSTEM, "out of memory");
-                *ids = a;
-                *cap = nc;
-            }
-            (*ids)[(*n)++] = p;
-        }
+        if (e > p && cli_vec_push(ids, (const char *)p))
+            return cli_fail(EXIT_SYSTEM, "out of memory");
         p = nl ? nl + 1 : end;
     }
     return EXIT_OK;
@@ -136,21 +130,19 @@ int cmd_remove(int argc, char **argv)
     if (optind == argc && !from)
         return cli_usage_error("remove", "no document id given (ID... or --ids-from FILE)");
 
-    size_t n = 0, cap = (size_t)(argc - optind) + 64;
-    const char **ids = malloc(cap * sizeof *ids);
+    id_vec iv = { 0 };
     char *buf = NULL;
     int rc = EXIT_OK;
-    if (!ids)
-        return cli_fail(EXIT_SYSTEM, "out of memory");
-    for (int i = optind; i < argc; i++) {
-        if (!*argv[i]) {
-            free(ids);
-            return cli_usage_error("remove", "an empty document id");
-        }
-        ids[n++] = argv[i];
+    for (int i = optind; i < argc && rc == EXIT_OK; i++) {
+        if (!*argv[i])
+            rc = cli_usage_error("remove", "an empty document id");
+        else if (cli_vec_push(&iv, (const char *)argv[i]))
+            rc = cli_fail(EXIT_SYSTEM, "out of memory");
     }
-    if (from)
-        rc = read_ids(from, &buf, &ids, &n, &cap);
+    if (rc == EXIT_OK && from)
+        rc = read_ids(from, &buf, &iv);
+    const char **ids = iv.a;
+    size_t n = iv.n;
     if (rc == EXIT_OK && (n = unique_ids(ids, n)) == (size_t)-1)
         rc = cli_fail(EXIT_SYSTEM, "out of memory");
     int *found = NULL;
@@ -192,7 +184,7 @@ int cmd_remove(int argc, char **argv)
             rc = EXIT_INPUT;
     }
     free(found);
-    free(ids);
+    cli_vec_free(&iv);
     free(buf);
     return rc;
 }

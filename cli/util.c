@@ -324,3 +324,17 @@ int cli_write_html(const char *path, const report_input *in)
         return cli_fail(EXIT_SYSTEM, "%s: writing the report failed", path);
     return EXIT_OK;
 }
+
+int cli_vec_grow(void **a, size_t *cap, size_t need, size_t elsize)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 16;
+    while (nc < need) nc *= 2;
+    void *p = realloc(*a, nc * elsize);
+    if (!p)
+        return -1;
+    *a = p;
+    *cap = nc;
+    return 0;
+}
