@@ -30,6 +30,18 @@ int cli_exit_code(int status);
 /* Print a usage hint for `cmd` to stderr and return EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Of `names`, the one nearest to `word` (fewest edits: a letter added,
+ * dropped, changed, or two swapped), when at most a third of `word` differs;
+ * else NULL.  For "did you mean" hints. */
+const char *cli_nearest(const char *word, const char *const *names, size_t n);
+/* After getopt_long (with opterr 0) returned '?': print one line, "tessera
+ * CMD: unknown option '--min-wrods'; did you mean '--min-words'?" (or the
+ * option that needs a value, takes none, or is ambiguous) and return
+ * EXIT_USAGE.  `shortopts` and `opts` are what getopt_long was given. */
+struct option;
+int cli_option_error(const char *cmd, int argc, char **argv, const char *shortopts,
+                     const struct option *opts);
+
 /* Read a whole file ("-" = stdin) into a NUL-terminated buffer. Returns
  * 0 or -1 with errno set. */
 int cli_read_file(const char *path, char **buf, size_t *len);
@@ -54,9 +66,10 @@ int cli_parse_int(const char *arg, long lo, long hi, int *out);
  * "65536", "512M", "1.5g", "2GiB".  Returns 0, or -1 (nothing printed). */
 int cli_parse_size(const char *arg, uint64_t lo, uint64_t hi, uint64_t *out);
 
-/* Common alignment options; returns 1 if `opt` was one of them, 0 if not,
- * -1 on a bad value (message printed). */
-int cli_param_option(tsr_params *p, int opt, const char *arg);
+/* Common alignment options of command `cmd`; returns 1 if `opt` was one of
+ * them, 0 if not, -1 on a bad value (message printed: the option and its
+ * range). */
+int cli_param_option(const char *cmd, tsr_params *p, int opt, const char *arg);
 
 /* The value of --color[=WHEN] (`arg` NULL when absent, meaning always):
  * *mode = 1 always, 0 never, -1 auto.  Returns 0, or -1 for another WHEN

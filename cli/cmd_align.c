@@ -149,9 +149,9 @@ int cmd_align(int argc, char **argv)
         case 'l': break; /* --pairs output is always JSON Lines */
         case 'h': fputs(align_help, stdout); return EXIT_OK;
         default: {
-            int r = cli_param_option(&p, c, optarg);
+            int r = cli_param_option("align", &p, c, optarg);
             if (r < 0) return EXIT_USAGE;
-            if (r == 0) return cli_usage_error("align", "unknown option");
+            if (r == 0) return cli_option_error("align", argc, argv, "h", opts);
         }
         }
     }

@@ -322,9 +322,9 @@ int cmd_check(int argc, char **argv)
             break;
         case 'h': fputs(check_help, stdout); return EXIT_OK;
         default: {
-            int r = cli_param_option(&p, c, optarg);
+            int r = cli_param_option("check", &p, c, optarg);
             if (r < 0) return EXIT_USAGE;
-            if (r == 0) return cli_usage_error("check", "unknown option");
+            if (r == 0) return cli_option_error("check", argc, argv, "hd:o:", opts);
         }
         }
     }

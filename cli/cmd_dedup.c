@@ -1107,7 +1107,7 @@ int cmd_dedup(int argc, char **argv)
         case 25: s.ro.skip_bad = 1; break;
         case 'q': s.quiet = 1; break;
         case 'h': fputs(dedup_help, stdout); return EXIT_OK;
-        default: return cli_usage_error("dedup", "unknown option");
+        default: return cli_option_error("dedup", argc, argv, "hqo:", opts);
         }
     }
     tsr_dedup_opts_measure(&s.o, measure);

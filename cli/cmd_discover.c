@@ -375,9 +375,9 @@ int cmd_discover(int argc, char **argv)
             return cli_usage_error("discover", "--max-candidates and --boilerplate-df are "
                                    "for check; discover takes --max-df");
         default: {
-            int r = cli_param_option(&p, c, optarg);
+            int r = cli_param_option("discover", &p, c, optarg);
             if (r < 0) return EXIT_USAGE;
-            if (r == 0) return cli_usage_error("discover", "unknown option");
+            if (r == 0) return cli_option_error("discover", argc, argv, "hqd:o:", opts);
         }
         }
     }

@@ -651,7 +651,7 @@ int cmd_index(int argc, char **argv)
             break;
         case 'q': quiet = 1; break;
         case 'h': fputs(index_help, stdout); return EXIT_OK;
-        default: return cli_usage_error("index", "unknown option");
+        default: return cli_option_error("index", argc, argv, "hqd:", opts);
         }
     }
     if (optind >= argc)

@@ -232,9 +232,9 @@ int cmd_serve(int argc, char **argv)
         case 'q': cfg.access_log = 0; break;
         case 'h': fputs(serve_help, stdout); return EXIT_OK;
         default: {
-            int r = cli_param_option(&acfg.params, c, optarg);
+            int r = cli_param_option("serve", &acfg.params, c, optarg);
             if (r < 0) return EXIT_USAGE;
-            if (r == 0) return cli_usage_error("serve", "unknown option");
+            if (r == 0) return cli_option_error("serve", argc, argv, "hd:", opts);
         }
         }
     }
