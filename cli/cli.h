@@ -86,6 +86,11 @@ int cli_write_html(const char *path, const struct report_input *in);
 
 /* The index named by $TESSERA_DB, else "tessera.tsr". */
 const char *cli_default_db(void);
+/* Report a failure to open the index `db` (`status`, `message` from the
+ * library) and return its exit code (EXIT_INDEX, or EXIT_SYSTEM...); when
+ * there is no index there, the message says how to name one (--db,
+ * TESSERA_DB) and whether `db` came from TESSERA_DB or the default. */
+int cli_index_fail(const char *db, int status, const char *message);
 /* Open an index; prints the error and returns an exit code on failure. */
 int cli_open_index(const char *db, unsigned flags, tsr_index **ix);
 

@@ -63,16 +63,25 @@ const char *cli_default_db(void)
     return e && *e ? e : "tessera.tsr";
 }
 
+int cli_index_fail(const char *db, int status, const char *message)
+{
+    int code = status == TSR_ERR_NOTFOUND ? EXIT_INDEX : cli_exit_code(status);
+    if (code == EXIT_INPUT) code = EXIT_INDEX;
+    if (status != TSR_ERR_NOTFOUND)
+        return cli_fail(code, "%s", message);
+    const char *env = getenv("TESSERA_DB");
+    const char *from = env && *env && !strcmp(db, env) ? " (from TESSERA_DB)"
+                     : !strcmp(db, "tessera.tsr") && !(env && *env)
+                         ? " (no --db given, TESSERA_DB not set)" : "";
+    return cli_fail(code, "%s%s; give --db DIR or set TESSERA_DB=DIR (make one with "
+                    "'tessera index --db DIR INPUT...')", message, from);
+}
+
 int cli_open_index(const char *db, unsigned flags, tsr_index **ix)
 {
     tsr_error e = { 0 };
     int st = tsr_index_open(db, flags, ix, &e);
-    if (st != TSR_OK) {
-        int code = st == TSR_ERR_NOTFOUND ? EXIT_INDEX : cli_exit_code(st);
-        if (code == EXIT_INPUT) code = EXIT_INDEX;
-        return cli_fail(code, "%s", e.message);
-    }
-    return EXIT_OK;
+    return st == TSR_OK ? EXIT_OK : cli_index_fail(db, st, e.message);
 }
 
 

@@ -259,8 +259,7 @@ int cmd_serve(int argc, char **argv)
     int st = api_open(&acfg, &a, &e);
     if (st != TSR_OK) {
         free(key);
-        int code = cli_exit_code(st);
-        return cli_fail(code == EXIT_INPUT ? EXIT_INDEX : code, "%s", e.message);
+        return cli_index_fail(acfg.db, st, e.message);
     }
     http_handler h;
     api_handler(a, &h);
