@@ -14,7 +14,8 @@ enum {
     EXIT_OK = 0,
     EXIT_FOUND_FAULT = 1, /* verify: the index is damaged */
     EXIT_USAGE = 2,       /* bad command line */
-    EXIT_INPUT = 3,       /* bad input: missing file, bad UTF-8, malformed JSON */
+    EXIT_INPUT = 3,       /* bad input: missing file, a directory as FILE, bad UTF-8,
+                             malformed JSON */
     EXIT_INDEX = 4,       /* index missing, corrupt, locked, wrong version */
     EXIT_SYSTEM = 5,      /* I/O error, out of memory */
     EXIT_INTERRUPTED = 130
@@ -43,10 +44,15 @@ int cli_option_error(const char *cmd, int argc, char **argv, const char *shortop
                      const struct option *opts);
 
 /* Read a whole file ("-" = stdin) into a NUL-terminated buffer. Returns
- * 0 or -1 with errno set. */
+ * 0 or -1 with errno set (EISDIR for a directory). */
 int cli_read_file(const char *path, char **buf, size_t *len);
+/* The exit code of a failure to read an input file with errno `e`:
+ * EXIT_INPUT when the name is wrong (no such file, a directory, a file
+ * where a directory should be), else EXIT_SYSTEM. */
+int cli_errno_exit(int e);
 /* cli_read_file() that reports a failure: prints "tessera: PATH: reason"
- * and returns EXIT_INPUT (no such file) or EXIT_SYSTEM; else EXIT_OK. */
+ * and returns cli_errno_exit(errno); else EXIT_OK.  A directory (errno
+ * EISDIR from cli_read_file) is bad input, exit 3. */
 int cli_read_input(const char *path, char **buf, size_t *len);
 /* Report an error met reading documents (`status` from the reader, with its
  * message, which names the file and line) and return its exit code: a

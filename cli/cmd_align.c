@@ -16,6 +16,7 @@ static const char align_help[] =
 "\n"
 "Find the passages of FILE_A that are reused in FILE_B: their spans in both\n"
 "texts (byte offsets, end exclusive) and their similarity.  No index needed.\n"
+"Either FILE may be - for standard input (not both).\n"
 "\n"
 "Output:\n"
 "      --json             JSON (doc/json.md); the source id is FILE_B as given\n"
@@ -165,6 +166,9 @@ int cmd_align(int argc, char **argv)
     }
     if (argc - optind != 2)
         return cli_usage_error("align", "expected two files, FILE_A and FILE_B");
+    if (!strcmp(argv[optind], "-") && !strcmp(argv[optind + 1], "-"))
+        return cli_usage_error("align", "FILE_A and FILE_B are both standard input (-); "
+                               "give at most one as -");
     return align_one(argv[optind], argv[optind + 1], argv[optind], argv[optind + 1], &p,
                      json, pretty, html, cli_want_color(stdout, color), 0);
 }

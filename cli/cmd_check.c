@@ -371,6 +371,9 @@ static int check_files(int argc, char **argv, const char *db, const tsr_params *
         return cli_usage_error("check", "expected a FILE (or - for standard input)");
     if (html && argc - optind > 1)
         return cli_usage_error("check", "--html takes one FILE");
+    for (int a = optind, stdin_at = 0; a < argc; a++)
+        if (!strcmp(argv[a], "-") && stdin_at++)
+            return cli_usage_error("check", "standard input (-) given twice");
     tsr_index *ix = NULL;
     int rc = cli_open_index(db, TSR_OPEN_READONLY, &ix);
     if (rc != EXIT_OK) return rc;

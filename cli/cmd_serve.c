@@ -85,8 +85,7 @@ static int read_key(const char *path, char **key)
     char *buf = NULL;
     size_t len = 0;
     if (cli_read_file(path, &buf, &len) != 0)
-        return cli_fail(errno == ENOENT ? EXIT_INPUT : EXIT_SYSTEM, "%s: %s", path,
-                        strerror(errno));
+        return cli_fail(cli_errno_exit(errno), "%s: %s", path, strerror(errno));
     char *nl = strchr(buf, '\n');
     if (nl) *nl = 0;
     char *b = buf, *e = buf + strlen(buf);

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -196,8 +197,14 @@ int cli_option_error(const char *cmd, int argc, char **argv, const char *shortop
 int cli_read_file(const char *path, char **buf, size_t *len)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    struct stat st;
     if (!f)
         return -1;
+    if (f != stdin && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        errno = EISDIR;
+        return -1;
+    }
     size_t cap = 1 << 16, n = 0;
     char *b = malloc(cap + 1);
     if (!b) { if (f != stdin) fclose(f); errno = ENOMEM; return -1; }
@@ -228,11 +235,19 @@ int cli_read_file(const char *path, char **buf, size_t *len)
     return 0;
 }
 
+int cli_errno_exit(int e)
+{
+    return e == ENOENT || e == ENOTDIR || e == EISDIR ? EXIT_INPUT : EXIT_SYSTEM;
+}
+
 int cli_read_input(const char *path, char **buf, size_t *len)
 {
-    if (cli_read_file(path, buf, len) != 0)
-        return cli_fail(errno == ENOENT ? EXIT_INPUT : EXIT_SYSTEM, "%s: %s", path,
-                        strerror(errno));
+    if (cli_read_file(path, buf, len) != 0) {
+        const int e = errno;
+        if (e == EISDIR)
+            return cli_fail(EXIT_INPUT, "%s: is a directory, not a file", path);
+        return cli_fail(cli_errno_exit(e), "%s: %s", path, strerror(e));
+    }
     return EXIT_OK;
 }
 
