@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <getopt.h>
 #include <signal.h>
@@ -22,7 +23,8 @@
 static const char index_help[] =
 "Usage: tessera index [OPTIONS] --db DIR INPUT...\n"
 "\n"
-"Add documents to the index DIR (created when missing).  INPUT is a text file\n"
+"Add documents to the index DIR (created when missing; a run that created it\n"
+"and added nothing, every input failed, removes it again).  INPUT is a text file\n"
 "(one document; its path is its id), a directory (read recursively), a JSON\n"
 "Lines file (.jsonl, .ndjson, .json: one {\"id\", \"text\", ...} object per line;\n"
 "passim's {\"id\", \"series\", \"text\"} works as is), any of them compressed\n"
@@ -245,6 +247,46 @@ static int index_run(tsr_index *ix, const char *db, char *const *inputs, const u
                  (unsigned long long)(c->added - c->committed),
                  (unsigned long long)c->committed);
     }
+    return rc;
+}
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st; (void)flag; (void)f;
+    return remove(p) != 0 ? -1 : 0;
+}
+
+/* A run that created the index `db` and added nothing to it (every input
+ * failed) leaves no empty index behind.  The directory is renamed away
+ * while this run still holds the writer lock, so that a writer waiting for
+ * the lock starts a new index rather than adding to one being removed;
+ * then the index is closed and the renamed directory, whose every file
+ * this run made, is removed.  Closes *ix.  Returns 0, or -1 when the
+ * index stays (message printed). */
+static int drop_new_index(const char *db, tsr_index **ix)
+{
+    size_t n = strlen(db);
+    while (n > 1 && db[n - 1] == '/') n--;
+    char *away = malloc(n + 48);
+    int rc = -1;
+
+    if (away) {
+        snprintf(away, n + 48, "%.*s.failed-%ld", (int)n, db, (long)getpid());
+        if (rename(db, away) == 0) {
+            tsr_index_close(*ix);
+            *ix = NULL;
+            rc = nftw(away, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+            if (rc != 0)
+                cli_warn("%s: could not remove the empty index this run made (moved to %s): %s",
+                         db, away, strerror(errno));
+        } else {
+            cli_warn("%s: could not remove the empty index this run made: %s", db,
+                     strerror(errno));
+        }
+    }
+    free(away);
+    tsr_index_close(*ix);
+    *ix = NULL;
     return rc;
 }
 
@@ -667,6 +709,8 @@ int cmd_index(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     tsr_index *ix = NULL;
+    struct stat dbst;
+    const int fresh = stat(db, &dbst) != 0 && errno == ENOENT;   /* made by this run */
     int rc = open_waiting(db, &ix, quiet);
     if (rc != EXIT_OK) return rc;
 
@@ -674,6 +718,9 @@ int cmd_index(int argc, char **argv)
     ix_counts cnt;
     rc = index_run(ix, db, argv + optind, NULL, argc - optind, &ro, batch_mb, quiet, &cnt);
     if (!quiet) summary(db, &cnt, cli_now() - t0);
+    if ((rc != EXIT_OK || interrupted) && fresh && cnt.committed == 0 &&
+        drop_new_index(db, &ix) == 0 && !quiet)
+        cli_warn("%s: removed: this run created the index and added nothing to it", db);
     tsr_index_close(ix);
     if (rc == EXIT_OK && interrupted) rc = EXIT_INTERRUPTED;
     return rc;
