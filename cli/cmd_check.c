@@ -235,7 +235,10 @@ static int check_batch(tsr_index *ix, const char *queries, const char *outpath,
     tsr_error e = { 0 };
     int bad = 0;
     if (rc == EXIT_OK) {
-        const int st = tsr_reader_open(queries, NULL, &rd, &e);
+        tsr_reader_opts ro;
+        tsr_reader_opts_default(&ro);
+        ro.allow_nul = p->allow_nul;   /* NUL bytes: one rule for FILE and QUERIES */
+        const int st = tsr_reader_open(queries, &ro, &rd, &e);
         if (st != TSR_OK) rc = cli_read_fail(st, e.message);
     }
     /* progress on a terminal, from rank 0 only (all ranks read alike) */
@@ -246,6 +249,8 @@ static int check_batch(tsr_index *ix, const char *queries, const char *outpath,
         int eof = 0;
         const int st = tsr_reader_next(rd, &q, &eof, &e);
         const int mine_i = i % (uint64_t)size == (uint64_t)rank;
+        for (const char *m; (m = tsr_reader_notice(rd)) != NULL;)
+            if (rank == 0) cli_warn("%s", m);   /* a binary file of a directory, skipped */
         if (st == TSR_ERR_JSON || st == TSR_ERR_UTF8 || st == TSR_ERR_NUL ||
             st == TSR_ERR_TOOBIG) {
             /* a bad record is a line of its own; the reader goes on */

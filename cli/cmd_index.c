@@ -25,7 +25,9 @@ static const char index_help[] =
 "\n"
 "Add documents to the index DIR (created when missing; a run that created it\n"
 "and added nothing, every input failed, removes it again).  INPUT is a text file\n"
-"(one document; its path is its id), a directory (read recursively), a JSON\n"
+"(one document; its path is its id), a directory (read recursively; hidden\n"
+"files, Spark's _SUCCESS and other _names, and .crc files left out; a binary\n"
+"file, one with a NUL byte, skipped with a warning), a JSON\n"
 "Lines file (.jsonl, .ndjson, .json: one {\"id\", \"text\", ...} object per line;\n"
 "passim's {\"id\", \"series\", \"text\"} works as is), any of them compressed\n"
 "(.gz, .zst), or - for standard input.\n"
@@ -49,6 +51,9 @@ static const char index_help[] =
 "      --series-field NAME JSON field of the source or series (default series)\n"
 "      --skip-bad          skip bad records (malformed JSON, bad UTF-8, NUL\n"
 "                          bytes, missing fields), count them, go on\n"
+"      --allow-nul         read NUL bytes as spaces (default: refuse the text;\n"
+"                          in a directory, skip the file as binary, with a\n"
+"                          warning)\n"
 "      --batch-mb N        commit after every N MB of text (default 256)\n"
 "      --max-extra-bytes N the most bytes of a JSON line's other fields (kept as\n"
 "                          the document's meta, compact) (default 1M; a larger\n"
@@ -97,6 +102,7 @@ static void on_signal(int sig) { (void)sig; interrupted = 1; }
 /* What one run of the indexing loop did. */
 typedef struct {
     uint64_t added, dups, skipped, bytes, committed;
+    uint64_t binary;   /* files of directories skipped as binary */
 } ix_counts;
 
 /* The ids added, in order (kept only when a rank needs them for the
@@ -232,6 +238,7 @@ static int index_run(tsr_index *ix, const char *db, char *const *inputs, const u
             cli_warn("%s: skipped %llu bad records; last: %s", inputs[a],
                      (unsigned long long)sk, last ? last : "?");
     }
+    c->binary = cli_feed_binary(feed);
     cli_feed_stop(feed);
     free(status);
     free(errs);
@@ -292,11 +299,15 @@ static int drop_new_index(const char *db, tsr_index **ix)
 
 static void summary(const char *db, const ix_counts *c, double el)
 {
+    char bin[64] = "";
+    if (c->binary)
+        snprintf(bin, sizeof bin, "; %llu binary files skipped",
+                 (unsigned long long)c->binary);
     fprintf(stderr, "%s: %s: added %llu documents (%.1f MB) in %.1f s, %.1f MB/s; "
-            "%llu duplicate ids skipped; %llu bad records skipped\n", cli_prog, db,
+            "%llu duplicate ids skipped; %llu bad records skipped%s\n", cli_prog, db,
             (unsigned long long)c->committed, c->bytes / 1e6, el,
             el > 0 ? c->bytes / 1e6 / el : 0.0, (unsigned long long)c->dups,
-            (unsigned long long)c->skipped);
+            (unsigned long long)c->skipped, bin);
 }
 
 /* ------------------------------------------------------------------------
@@ -621,7 +632,7 @@ static int index_ranks(const char *db, char *const *inputs, int ninputs,
         return rc;
     }
     ix_counts sum = { cli_mpi_sum(c.committed), cli_mpi_sum(c.dups), cli_mpi_sum(c.skipped),
-                      cli_mpi_sum(c.bytes), 0 };
+                      cli_mpi_sum(c.bytes), 0, cli_mpi_sum(c.binary) };
     sum.committed = sum.added;
     const uint64_t sent = cli_mpi_sum(cli_mpi_bytes_sent());
     if (rank == 0 && !quiet) {
@@ -639,6 +650,7 @@ int cmd_index(int argc, char **argv)
         { "text-field", required_argument, 0, 't' }, { "title-field", required_argument, 0, 'T' },
         { "date-field", required_argument, 0, 'D' }, { "series-field", required_argument, 0, 'S' },
         { "skip-bad", no_argument, 0, 'k' }, { "batch-mb", required_argument, 0, 'b' },
+        { "allow-nul", no_argument, 0, 'N' },
         { "max-extra-bytes", required_argument, 0, 'X' },
         { "threads", required_argument, 0, 'n' }, { "wait-lock", optional_argument, 0, 'W' },
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
@@ -659,6 +671,7 @@ int cmd_index(int argc, char **argv)
         case 'D': ro.date_field = optarg; break;
         case 'S': ro.series_field = optarg; break;
         case 'k': ro.skip_bad = 1; break;
+        case 'N': ro.allow_nul = 1; break;
         case 'X': {
             uint64_t v;
             if (cli_parse_size(optarg, 1, (uint64_t)1 << 30, &v) != 0)
@@ -718,7 +731,9 @@ int cmd_index(int argc, char **argv)
     ix_counts cnt;
     rc = index_run(ix, db, argv + optind, NULL, argc - optind, &ro, batch_mb, quiet, &cnt);
     if (!quiet) summary(db, &cnt, cli_now() - t0);
-    if ((rc != EXIT_OK || interrupted) && fresh && cnt.committed == 0 &&
+    /* nothing added, and something failed or was skipped: no empty index */
+    if ((rc != EXIT_OK || interrupted || cnt.binary || cnt.skipped) && fresh &&
+        cnt.committed == 0 &&
         drop_new_index(db, &ix) == 0 && !quiet)
         cli_warn("%s: removed: this run created the index and added nothing to it", db);
     tsr_index_close(ix);

@@ -10,8 +10,12 @@
  *     as given;
  *   - a directory is walked recursively; its regular files (and symbolic
  *     links to regular files) are read in byte order of their full paths,
- *     each by the rule above.  Entries whose name starts with '.' are
- *     skipped, so are symbolic links to directories (no loops);
+ *     each by the rule above.  Entries whose name starts with '.' or '_'
+ *     (Spark's _SUCCESS, _temporary/), .crc files (Hadoop checksums) and
+ *     symbolic links to directories (no loops) are skipped; a text file
+ *     of the directory with a NUL byte is binary: skipped, counted and
+ *     told in a notice (tsr_reader_notice), as ripgrep does, rather than a
+ *     bad record that stops the run;
  *   - "-" is standard input: gzip or zstd when it starts with their magic
  *     bytes, then JSON Lines when its first non-space byte is '{', else one
  *     text document with id and title "-".
@@ -57,8 +61,11 @@
  *   (NULL when there are none).  An empty id, a missing or non-string text
  *   are bad records.
  * - UTF-8 in JSON is validated by jansson (TSR_ERR_UTF8, byte offset in the
- *   line); "\u0000" in a string decodes to a NUL byte and is refused as
- *   TSR_ERR_NUL.  Text files are checked with tsr_utf8_check.
+ *   line); "\u0000" in the text field is a character of the text, read as
+ *   a space (one byte, like the NUL it decodes to: offsets hold); in the
+ *   id, title, date and series it is refused as TSR_ERR_NUL.  Text files
+ *   are checked with tsr_utf8_check.  With allow_nul every NUL byte, in
+ *   text files, WET records and JSON lines, is read as a space.
  * - Size limit: a text longer than max_doc_bytes is TSR_ERR_TOOBIG.  A
  *   JSON line may be longer than its text (escapes, other fields): lines
  *   are buffered up to max_doc_bytes + max_doc_bytes/4 + 1 MiB; a longer
@@ -109,6 +116,12 @@
 enum { COMP_NONE, COMP_GZIP, COMP_ZSTD, COMP_AUTO };
 enum { KIND_TEXT, KIND_JSONL, KIND_WET, KIND_SNIFF };
 enum { F_ID, F_TEXT, F_TITLE, F_DATE, F_SERIES, F_COUNT };
+/* read_text: the file is binary and was skipped (a notice says so) */
+enum { RD_BINARY = -1 };
+
+/* The longest list of notices kept waiting for tsr_reader_notice; more
+ * binary files are still skipped and counted, without a notice. */
+#define MAX_NOTICES 4096
 
 /* A stream of bytes from a file descriptor, decoded when compressed. */
 typedef struct bytesrc {
@@ -138,6 +151,7 @@ typedef struct jopts {
     size_t max_doc;       /* largest text */
     size_t max_meta;      /* largest meta_json */
     size_t line_limit;    /* longest line */
+    int allow_nul;        /* raw NUL bytes in a line read as spaces */
 } jopts;
 
 /* A parsed JSON line.  The public part comes first, so that a
@@ -182,6 +196,10 @@ struct tsr_reader {
     int wet_has_hole;
 
     uint64_t done_prev, total, skipped;
+    int walked;           /* the path is a directory: its binary files are skipped */
+    uint64_t binary;      /* files of the directory skipped as binary */
+    TSR_VEC(char *) notices; /* what tsr_reader_notice hands out, oldest first */
+    size_t notice_next;   /* notices[0, notice_next) were handed out */
     int has_skip;
     char skipmsg[sizeof(((tsr_error *)0)->message)];
     int failed;
@@ -408,6 +426,28 @@ static void classify(const char *path, int *kind, int *comp)
                 : ends_with(path, n, ".wet") ? KIND_WET : KIND_TEXT;
 }
 
+/* NUL bytes of s[0, n) to spaces (tsr_reader_opts.allow_nul); same length,
+ * so offsets do not move. */
+static void nul_to_space(char *s, size_t n)
+{
+    for (char *z = memchr(s, 0, n); z; z = memchr(z + 1, 0, n - (size_t)(z + 1 - s)))
+        *z = ' ';
+}
+
+/* Queue a notice for tsr_reader_notice. */
+static int add_notice(tsr_reader *r, const char *msg, tsr_error *err)
+{
+    if (r->notices.n - r->notice_next >= MAX_NOTICES)
+        return TSR_OK;
+    char *m = tsr_strndup(msg, strlen(msg));
+    TSR_CHECK_ALLOC(m, err);
+    if (tsr_vec_push(&r->notices, m)) {
+        free(m);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    }
+    return TSR_OK;
+}
+
 /* A bad record may be skipped; anything else ends the reading. */
 static int is_record_error(int rc)
 {
@@ -487,9 +527,12 @@ static int walk(tsr_reader *r, const char *dir, tsr_error *err)
                                 dir, strerror(errno));
             break;
         }
-        if (de->d_name[0] == '.')
-            continue;
+        /* hidden files; Spark's and Hadoop's bookkeeping: _SUCCESS, _temporary/
+         * and other _names, and the .crc checksum files beside each part */
         size_t nlen = strlen(de->d_name);
+        if (de->d_name[0] == '.' || de->d_name[0] == '_' ||
+            ends_with(de->d_name, nlen, ".crc"))
+            continue;
         char *child = malloc(dlen + nlen + 2);
         if (!child) {
             rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory listing %s", dir);
@@ -684,6 +727,22 @@ static int read_text(tsr_reader *r, tsr_docinfo *doc, tsr_error *err)
                           r->name, len, limit);
     text[len] = 0;
     size_t off = 0;
+    if (r->o.allow_nul) {
+        nul_to_space(text, len);
+    } else if (r->walked) {
+        /* a binary file met in a directory (a NUL byte anywhere, as ripgrep
+         * tells them; before the UTF-8 check, which an image's first byte
+         * fails): skipped, and told in a notice */
+        const char *z = memchr(text, 0, len);
+        if (z) {
+            char msg[sizeof err->message];
+            snprintf(msg, sizeof msg, "%s: binary file (NUL byte at byte %zu), skipped",
+                     r->name, (size_t)(z - text));
+            r->binary++;
+            TSR_FORWARD(add_notice(r, msg, err));
+            return RD_BINARY;
+        }
+    }
     int rc = tsr_utf8_check(text, len, &off);
     if (rc == TSR_ERR_NUL)
         return tsr_seterr(err, rc, "%s: NUL byte at byte %zu (binary file?)",
@@ -812,6 +871,7 @@ static void jopts_init(jopts *j, const tsr_reader_opts *o)
     size_t slack = m / 4 + ((size_t)1 << 20);
     j->max_doc = m;
     j->max_meta = o && o->max_meta_bytes ? o->max_meta_bytes : DEFAULT_MAX_META;
+    j->allow_nul = o ? o->allow_nul : 0;
     j->line_limit = m > SIZE_MAX / 4 - slack ? SIZE_MAX / 4 : m + slack;
 }
 
@@ -897,6 +957,20 @@ static int parse_line(const jopts *j, const char *line, size_t len, const char *
             return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory",
                               file, lineno);
         const char *z = memchr(line, 0, len);
+        if (z && j->allow_nul) {
+            /* NUL bytes read as spaces: parse a copy that has them so */
+            char *copy = malloc(len ? len : 1);
+            if (!copy)
+                return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory",
+                                  file, lineno);
+            memcpy(copy, line, len);
+            nul_to_space(copy, len);
+            jopts j2 = *j;
+            j2.allow_nul = 0;
+            const int rc = parse_line(&j2, copy, len, file, lineno, d, err);
+            free(copy);
+            return rc;
+        }
         if (z) /* a raw NUL byte: more telling than jansson's message */
             return tsr_seterr(err, TSR_ERR_NUL,
                               "%s:%" PRIu64 ": NUL byte at byte %zu of the line (binary file?)",
@@ -933,11 +1007,23 @@ static int parse_line(const jopts *j, const char *line, size_t len, const char *
         return tsr_seterr(err, TSR_ERR_TOOBIG,
                           "%s:%" PRIu64 ": text of %zu bytes is over the limit of %zu bytes",
                           file, lineno, tlen, j->max_doc);
-    const char *z = memchr(text, 0, tlen);
-    if (z)
-        return tsr_seterr(err, TSR_ERR_NUL,
-                          "%s:%" PRIu64 ": NUL byte (\\u0000) in \"%s\" at byte %zu",
-                          file, lineno, tf, (size_t)(z - text));
+    if (memchr(text, 0, tlen)) {
+        /* "\\u0000" is a character of the text, not binary input: read as a
+         * space, as a NUL byte is with allow_nul (one byte each, so offsets
+         * hold) */
+        char *copy = malloc(tlen);
+        int bad = !copy;
+        if (copy) {
+            memcpy(copy, text, tlen);
+            nul_to_space(copy, tlen);
+            bad = json_string_setn_nocheck(t, copy, tlen) != 0;
+            free(copy);
+        }
+        if (bad)
+            return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory",
+                              file, lineno);
+        text = json_string_value(t);
+    }
 
     TSR_FORWARD(get_field(j, d, F_ID, 1, file, lineno, &doc->id, err));
     if (!doc->id[0])
@@ -1190,6 +1276,8 @@ static int read_wet(tsr_reader *r, tsr_docinfo *doc, int *got, tsr_error *err)
         r->wet_has_hole = 1;
         body[clen] = 0;
         size_t off = 0;
+        if (r->o.allow_nul)
+            nul_to_space(body, (size_t)clen);
         int rc = tsr_utf8_check(body, (size_t)clen, &off);
         if (rc == TSR_ERR_NUL)
             return tsr_seterr(err, rc, "%s:%" PRIu64 ": NUL byte at byte %zu of the record",
@@ -1278,6 +1366,7 @@ int tsr_reader_open(const char *path, const tsr_reader_opts *o, tsr_reader **out
                                                                      : TSR_ERR_IO,
                             "%s: %s", path, strerror(errno));
         } else if (S_ISDIR(st.st_mode)) {
+            r->walked = 1;
             rc = walk(r, path, err);
             if (rc == TSR_OK && r->files.n > 1)
                 tsr_sort(r->files.a, r->files.n, sizeof *r->files.a, cmp_entry);
@@ -1322,6 +1411,15 @@ int tsr_reader_next(tsr_reader *r, tsr_docinfo *doc, int *eof, tsr_error *err)
         return r->fail.code;
     }
     release_doc(r);
+    /* the notices handed out since the last call go */
+    if (r->notice_next) {
+        for (size_t i = 0; i < r->notice_next; i++)
+            free(r->notices.a[i]);
+        memmove(r->notices.a, r->notices.a + r->notice_next,
+                (r->notices.n - r->notice_next) * sizeof *r->notices.a);
+        r->notices.n -= r->notice_next;
+        r->notice_next = 0;
+    }
     tsr_error e = { 0, "" };
     for (;;) {
         int rc;
@@ -1340,6 +1438,10 @@ int tsr_reader_next(tsr_reader *r, tsr_docinfo *doc, int *eof, tsr_error *err)
         }
         if (r->kind == KIND_TEXT) {
             rc = read_text(r, doc, &e);
+            if (rc == RD_BINARY) {
+                r->file_done = 1;
+                continue;
+            }
             if (rc == TSR_OK || is_record_error(rc))
                 r->file_done = 1; /* one document per file: done with it */
             if (rc == TSR_OK)
@@ -1407,6 +1509,16 @@ const char *tsr_reader_last_skip(const tsr_reader *r)
     return r && r->has_skip ? r->skipmsg : NULL;
 }
 
+uint64_t tsr_reader_binary(const tsr_reader *r)
+{
+    return r ? r->binary : 0;
+}
+
+const char *tsr_reader_notice(tsr_reader *r)
+{
+    return r && r->notice_next < r->notices.n ? r->notices.a[r->notice_next++] : NULL;
+}
+
 void tsr_reader_where(const tsr_reader *r, const char **file, uint64_t *line)
 {
     if (file)
@@ -1460,6 +1572,9 @@ void tsr_reader_close(tsr_reader *r)
     for (size_t i = 0; i < r->files.n; i++)
         free(r->files.a[i].path);
     tsr_vec_free(&r->files);
+    for (size_t i = 0; i < r->notices.n; i++)
+        free(r->notices.a[i]);
+    tsr_vec_free(&r->notices);
     for (int f = 0; f < F_COUNT; f++)
         free(r->field[f]);
     free(r->buf);
