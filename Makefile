@@ -28,7 +28,7 @@ WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parame
 CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib
 CFLAGS  ?=
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) -fvisibility=hidden $(CFLAGS)
-LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lutf8proc -lxxhash -lzstd -lz -lsqlite3 -ljansson -ldivsufsort -lmicrohttpd) -lstemmer -lpthread -lm
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lutf8proc -lxxhash -lzstd -lz -lsqlite3 -ljansson -ldivsufsort -lmicrohttpd) -lstemmer -lbz2 -lpthread -lm
 
 # Open MPI: only cli/mpi.c includes mpi.h; the library never links it.
 MPI     ?= $(shell pkg-config --exists ompi-c 2>/dev/null && echo 1 || echo 0)
@@ -82,6 +82,7 @@ $(DEPS_OK):
 	@missing=""; \
 	for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
 	test -e /usr/include/libstemmer.h || missing="$$missing libstemmer"; \
+	test -e /usr/include/bzlib.h || missing="$$missing libbz2"; \
 	if [ -n "$$missing" ]; then \
 	    echo "tessera: the build needs libraries that are not installed:$$missing" >&2; \
 	    echo "tessera: run 'make deps' (it installs the Debian packages, as root), then 'make'" >&2; \
@@ -98,7 +99,8 @@ deps-ok:
 	@{ pkg-config --exists $(PKGS) ompi-c && command -v mpirun && command -v python3 && \
 	   /usr/bin/python3 -c 'import pytest, setuptools, pandas' && command -v python3 && command -v chromium && \
 	   command -v node && command -v sim_text && command -v strace && \
-	   test -e /usr/include/libstemmer.h; } >/dev/null 2>&1 || sh scripts/install-deps.sh
+	   test -e /usr/include/libstemmer.h && test -e /usr/include/bzlib.h; } >/dev/null 2>&1 || \
+	   sh scripts/install-deps.sh
 
 $(BUILD)/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)

@@ -30,7 +30,7 @@ static const char index_help[] =
 "file, one with a NUL byte, skipped with a warning), a JSON\n"
 "Lines file (.jsonl, .ndjson, .json: one {\"id\", \"text\", ...} object per line;\n"
 "passim's {\"id\", \"series\", \"text\"} works as is), any of them compressed\n"
-"(.gz, .zst), or - for standard input.\n"
+"(.gz, .zst, .bz2), or - for standard input.\n"
 "\n"
 "Documents are committed in batches: a crash or a kill leaves the index as of\n"
 "the last completed commit.  A document whose id is already indexed is skipped\n"

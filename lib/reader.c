@@ -1,11 +1,11 @@
 /*
  * reader.c - documents from files: plain text, directories, JSON Lines,
- * gzip or zstd compressed, and standard input (tsr_reader_*).
+ * gzip, zstd or bzip2 compressed, and standard input (tsr_reader_*).
  *
  * A reader turns one input path into a stream of tsr_docinfo records:
  *
  *   - a file whose name ends in .jsonl, .ndjson or .json (optionally
- *     followed by .gz or .zst) is JSON Lines: one object per line;
+ *     followed by .gz, .zst or .bz2) is JSON Lines: one object per line;
  *   - any other file is one text document; its id and title are the path
  *     as given;
  *   - a directory is walked recursively; its regular files (and symbolic
@@ -16,7 +16,7 @@
  *     of the directory with a NUL byte is binary: skipped, counted and
  *     told in a notice (tsr_reader_notice), as ripgrep does, rather than a
  *     bad record that stops the run;
- *   - "-" is standard input: gzip or zstd when it starts with their magic
+ *   - "-" is standard input: gzip, zstd or bzip2 when it starts with their magic
  *     bytes, then JSON Lines when its first non-space byte is '{', else one
  *     text document with id and title "-".
  *
@@ -24,7 +24,8 @@
  *
  * Below the document logic sits a byte source (struct bytesrc): a file
  * descriptor, optionally decoded by zlib's inflate (gzip, concatenated
- * members allowed) or ZSTD_decompressStream (several frames allowed).
+ * members allowed), ZSTD_decompressStream (several frames allowed) or
+ * libbz2's BZ2_bzDecompress (several streams allowed).
  * The source counts the raw (compressed) bytes it has read, which gives
  * the progress figures.
  *
@@ -71,7 +72,7 @@
  *   are buffered up to max_doc_bytes + max_doc_bytes/4 + 1 MiB; a longer
  *   line is refused without being buffered, and reading goes on after it.
  * - Bad records (malformed JSON, missing field, invalid UTF-8, NUL, too
- *   big, and a corrupt gzip/zstd stream) are returned as errors, or with
+ *   big, and a corrupt gzip/zstd/bzip2 stream) are returned as errors, or with
  *   skip_bad counted and skipped.  After a returned bad-record error the
  *   reader stands at the next record (the next line, or the next file for
  *   text files and corrupt streams), so a caller may go on calling
@@ -90,6 +91,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bzlib.h>
 #include <jansson.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -113,7 +115,7 @@
 #define DEFAULT_MAX_DOC ((size_t)1 << 30)
 #define DEFAULT_MAX_META ((size_t)1 << 20)
 
-enum { COMP_NONE, COMP_GZIP, COMP_ZSTD, COMP_AUTO };
+enum { COMP_NONE, COMP_GZIP, COMP_ZSTD, COMP_BZIP2, COMP_AUTO };
 enum { KIND_TEXT, KIND_JSONL, KIND_WET, KIND_SNIFF };
 enum { F_ID, F_TEXT, F_TITLE, F_DATE, F_SERIES, F_COUNT };
 /* read_text: the file is binary and was skipped (a notice says so) */
@@ -129,6 +131,8 @@ typedef struct bytesrc {
     int fd, own_fd, comp;
     z_stream z;
     int z_init;
+    bz_stream bz;
+    int bz_init;
     ZSTD_DStream *zs;
     size_t zs_last;       /* last ZSTD_decompressStream hint; 0 = frame done */
     unsigned char *in;    /* raw input buffer (compressed, or sniffed) */
@@ -239,6 +243,13 @@ static int src_start_decoder(bytesrc *s, tsr_error *err)
             return tsr_seterr(err, zr == Z_MEM_ERROR ? TSR_ERR_NOMEM : TSR_ERR_IO,
                               "%s: cannot start gzip decoder", s->name);
         s->z_init = 1;
+    } else if (s->comp == COMP_BZIP2) {
+        memset(&s->bz, 0, sizeof s->bz);
+        const int br = BZ2_bzDecompressInit(&s->bz, 0, 0);
+        if (br != BZ_OK)
+            return tsr_seterr(err, br == BZ_MEM_ERROR ? TSR_ERR_NOMEM : TSR_ERR_IO,
+                              "%s: cannot start bzip2 decoder", s->name);
+        s->bz_init = 1;
     } else if (s->comp == COMP_ZSTD) {
         s->zs = ZSTD_createDStream();
         TSR_CHECK_ALLOC(s->zs, err);
@@ -249,7 +260,7 @@ static int src_start_decoder(bytesrc *s, tsr_error *err)
 }
 
 /* Open a byte source on `fd`.  COMP_AUTO (standard input) looks at the
- * first bytes for the gzip or zstd magic. */
+ * first bytes for the gzip, zstd or bzip2 magic. */
 static int src_open(bytesrc *s, int fd, int own_fd, int comp, const char *name,
                     tsr_error *err)
 {
@@ -271,6 +282,9 @@ static int src_open(bytesrc *s, int fd, int own_fd, int comp, const char *name,
         else if (s->in_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f &&
                  m[3] == 0xfd)
             comp = COMP_ZSTD;
+        else if (s->in_len >= 4 && m[0] == 'B' && m[1] == 'Z' && m[2] == 'h' &&
+                 m[3] >= '1' && m[3] <= '9')
+            comp = COMP_BZIP2;
         else
             comp = COMP_NONE;
     }
@@ -282,6 +296,8 @@ static void src_close(bytesrc *s)
 {
     if (s->z_init)
         inflateEnd(&s->z);
+    if (s->bz_init)
+        BZ2_bzDecompressEnd(&s->bz);
     ZSTD_freeDStream(s->zs);
     free(s->in);
     if (s->own_fd && s->fd >= 0)
@@ -336,6 +352,56 @@ static int src_read_gzip(bytesrc *s, char *buf, size_t cap, size_t *got,
     return TSR_OK;
 }
 
+/* bzip2, as gzip above: several streams one after another (pbzip2 writes
+ * them) read as one; the end of the input inside a stream is truncation. */
+static int src_read_bzip2(bytesrc *s, char *buf, size_t cap, size_t *got,
+                          tsr_error *err)
+{
+    const unsigned room = cap > UINT_MAX ? UINT_MAX : (unsigned)cap;
+    while (!s->done) {
+        if (s->in_pos == s->in_len && !s->in_eof)
+            TSR_FORWARD(src_fill(s, err));
+        if (s->in_pos == s->in_len && s->in_eof && s->raw == 0) {
+            s->done = 1; /* an empty file: no data, not an error */
+            break;
+        }
+        s->bz.next_in = (char *)s->in + s->in_pos;
+        s->bz.avail_in = (unsigned)(s->in_len - s->in_pos);
+        s->bz.next_out = buf;
+        s->bz.avail_out = room;
+        const int br = BZ2_bzDecompress(&s->bz);
+        s->in_pos = s->in_len - s->bz.avail_in;
+        const size_t produced = room - s->bz.avail_out;
+        if (br == BZ_STREAM_END) {
+            /* another stream may follow */
+            if (s->in_pos == s->in_len && !s->in_eof)
+                TSR_FORWARD(src_fill(s, err));
+            if (s->in_pos == s->in_len) {
+                s->done = 1;
+            } else {
+                BZ2_bzDecompressEnd(&s->bz);
+                s->bz_init = 0;
+                TSR_FORWARD(src_start_decoder(s, err));
+            }
+        } else if (br == BZ_OK) {
+            if (!produced && s->in_eof && s->in_pos == s->in_len)
+                return tsr_seterr(err, TSR_ERR_FORMAT, "%s: truncated bzip2 data", s->name);
+        } else if (br == BZ_MEM_ERROR) {
+            return tsr_seterr(err, TSR_ERR_NOMEM, "%s: out of memory in bzip2 decoder",
+                              s->name);
+        } else {
+            return tsr_seterr(err, TSR_ERR_FORMAT, "%s: corrupt bzip2 data (%s)", s->name,
+                              br == BZ_DATA_ERROR_MAGIC ? "not bzip2" : "bad block");
+        }
+        if (produced) {
+            *got = produced;
+            return TSR_OK;
+        }
+    }
+    *got = 0;
+    return TSR_OK;
+}
+
 static int src_read_zstd(bytesrc *s, char *buf, size_t cap, size_t *got,
                          tsr_error *err)
 {
@@ -375,6 +441,8 @@ static int src_read(bytesrc *s, char *buf, size_t cap, size_t *got, tsr_error *e
         return src_read_gzip(s, buf, cap, got, err);
     if (s->comp == COMP_ZSTD)
         return src_read_zstd(s, buf, cap, got, err);
+    if (s->comp == COMP_BZIP2)
+        return src_read_bzip2(s, buf, cap, got, err);
     if (s->in_pos < s->in_len) { /* bytes read while sniffing */
         size_t n = s->in_len - s->in_pos;
         if (n > cap)
@@ -418,6 +486,9 @@ static void classify(const char *path, int *kind, int *comp)
         n -= 3;
     } else if (ends_with(path, n, ".zst")) {
         *comp = COMP_ZSTD;
+        n -= 4;
+    } else if (ends_with(path, n, ".bz2")) {
+        *comp = COMP_BZIP2;
         n -= 4;
     }
     *kind = ends_with(path, n, ".jsonl") || ends_with(path, n, ".ndjson") ||

@@ -735,7 +735,8 @@ TSR_API int tsr_index_get_info(tsr_index *ix, int64_t docno, tsr_document **out,
  *  JSON Lines file (.jsonl, .ndjson, .json; one object per line), a Common
  *  Crawl WET file (.wet, .warc.wet: its "conversion" records; id =
  *  WARC-Record-ID, title = WARC-Target-URI, date = WARC-Date, series = the
- *  URI's host), any of them gzip- (.gz) or zstd- (.zst) compressed, or "-"
+ *  URI's host), any of them gzip- (.gz), zstd- (.zst) or bzip2- (.bz2)
+ *  compressed, or "-"
  *  for standard input (JSON Lines when its first byte is '{', WET when it
  *  starts "WARC/", else one text document).
  *  Not thread-safe: one reader per thread. */
@@ -798,13 +799,13 @@ TSR_API int tsr_reader_open(const char *path, const tsr_reader_opts *o,
  *    next line, or the next file for text files and damaged streams.  I/O
  *    errors, a missing path and TSR_ERR_NOMEM are final: later calls return
  *    the same error.
- *  - With skip_bad, records that are too big and a damaged gzip/zstd stream
+ *  - With skip_bad, records that are too big and a damaged compressed stream
  *    are skipped too (the rest of that file counts as one skipped record).
  *  - An empty text file is one document with empty text; an empty JSON
  *    Lines file, blank lines and an empty directory give none.
  *  - A leading byte order mark is dropped from text files and from the
  *    first line of JSON Lines; offsets count in the text as handed out.
- *  - Standard input is recognised as gzip or zstd by its first bytes;
+ *  - Standard input is recognised as gzip, zstd or bzip2 by its first bytes;
  *    files go by their extension.
  *  - id, title, date and series may be JSON strings or integers; an empty
  *    id is a bad record.  Other fields go to meta_json, compact, keys

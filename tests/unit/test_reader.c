@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bzlib.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -74,6 +75,18 @@ static size_t zstd_of(const char *s, char **out)
     size_t z = ZSTD_compress(*out, cap, s, n, 3);
     if (ZSTD_isError(z)) { fprintf(stderr, "zstd: %s\n", ZSTD_getErrorName(z)); exit(2); }
     return z;
+}
+
+/* `s` bzip2-compressed into *out (free it); its length. */
+static size_t bzip2_of(const char *s, char **out)
+{
+    unsigned n = (unsigned)strlen(s), cap = n + n / 100 + 600;
+    *out = malloc(cap);
+    if (BZ2_bzBuffToBuffCompress(*out, &cap, (char *)s, n, 9, 0, 0) != BZ_OK) {
+        fprintf(stderr, "bzip2 failed\n");
+        exit(2);
+    }
+    return cap;
 }
 
 static void write_zst(const char *name, const char *s)
@@ -527,6 +540,40 @@ static void test_compressed(void)
     CHECK(g.rc == TSR_OK && g.n == 1 && streq(g.text[0], "zstd text"));
     CHECK(streq(g.id[0], path_of("t.txt.zst")));
     got_free(&g);
+
+    /* bzip2: a file by its name, two streams one after another (pbzip2) */
+    char *b1, *b2;
+    size_t n1 = bzip2_of("{\"id\":\"z1\",\"text\":\"bzip one\"}\n", &b1);
+    size_t n2 = bzip2_of("{\"id\":\"z2\",\"text\":\"bzip two\"}\n", &b2);
+    char *both = malloc(n1 + n2);
+    memcpy(both, b1, n1);
+    memcpy(both + n1, b2, n2);
+    write_bytes("c.jsonl.bz2", both, n1 + n2);
+    read_all(path_of("c.jsonl.bz2"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 2 && streq(g.id[1], "z2") && streq(g.text[1], "bzip two"));
+    stat(path_of("c.jsonl.bz2"), &st);
+    CHECK(g.total == (uint64_t)st.st_size && g.done == g.total);
+    got_free(&g);
+    write_bytes("t.txt.bz2", b1, n1);
+    read_all(path_of("t.txt.bz2"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 1 && has(g.text[0], "bzip one"));
+    got_free(&g);
+    /* truncated inside the second stream; not bzip2 at all */
+    write_bytes("trunc.jsonl.bz2", both, n1 + n2 / 2);
+    read_all(path_of("trunc.jsonl.bz2"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_FORMAT && g.n == 1 && has(g.msg, "trunc.jsonl.bz2: truncated bzip2"));
+    got_free(&g);
+    write_str("bad.txt.bz2", "this is not bzip2");
+    read_all(path_of("bad.txt.bz2"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_FORMAT && has(g.msg, "bad.txt.bz2: corrupt bzip2 data"));
+    got_free(&g);
+    write_bytes("empty.jsonl.bz2", "", 0);
+    read_all(path_of("empty.jsonl.bz2"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 0);
+    got_free(&g);
+    free(both);
+    free(b1);
+    free(b2);
 
     /* corrupt and truncated streams */
     write_str("bad.jsonl.gz", "this is not gzip at all");
