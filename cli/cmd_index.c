@@ -566,6 +566,8 @@ static int index_ranks(const char *db, char *const *inputs, int ninputs,
     int rc = plan_part(inputs, ninputs, rank, size, &in, &ranges, &n);
     uint64_t first = 0;
     tsr_error e;
+    struct stat dbst;
+    const int fresh = rank == 0 && stat(db, &dbst) != 0 && errno == ENOENT;
     if (rc == EXIT_OK && rank == 0) {
         int st = tsr_shard_next(db, &first, &e);
         if (st != TSR_OK) rc = cli_fail(cli_exit_code(st), "%s", e.message);
@@ -588,6 +590,10 @@ static int index_ranks(const char *db, char *const *inputs, int ninputs,
     const int all = cli_mpi_max(rc);
     if (all != EXIT_OK) {
         tsr_shard_drop(db, number, &e);
+        /* every shard dropped; a folder this run made goes too (rmdir: only
+         * when nothing else is in it) */
+        cli_mpi_max(EXIT_OK);
+        if (fresh) rmdir(db);
         if (rank == 0) cli_warn("%s is unchanged: no shard of this run was added", db);
         return all;
     }
