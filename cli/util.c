@@ -185,6 +185,25 @@ int cli_option_error(const char *cmd, int argc, char **argv, const char *shortop
     }
     /* a short option (or a long one that the text above did not explain) */
     if (optopt > 0 && optopt < 128 && optopt != ':') {
+        /* a long option written with one dash, "-min-words": getopt read
+         * its letters as short options; name the long one */
+        const char *word = optind < argc && argv[optind][0] == '-' && argv[optind][1] == optopt
+                               ? argv[optind]
+                           : optind >= 1 && optind <= argc && argv[optind - 1][0] == '-' &&
+                                   argv[optind - 1][1] == optopt
+                               ? argv[optind - 1]
+                               : NULL;
+        if (word && strlen(word) > 2 && word[1] != '-') {
+            const char *names[128];
+            size_t k = 0;
+            char w[128];
+            snprintf(w, sizeof w, "%.*s", (int)strcspn(word + 1, "="), word + 1);
+            for (int j = 0; opts[j].name && k < 128; j++)
+                names[k++] = opts[j].name;
+            const char *near = cli_nearest(w, names, k);
+            if (near)
+                return usage_line(cmd, "unknown option '%s'; did you mean '--%s'?", word, near);
+        }
         const char *at = strchr(shortopts, optopt);
         if (at && at[1] == ':')
             return usage_line(cmd, "option '-%c' needs a value", optopt);
