@@ -98,7 +98,7 @@ deps:
 deps-ok:
 	@{ pkg-config --exists $(PKGS) ompi-c && command -v mpirun && command -v python3 && \
 	   /usr/bin/python3 -c 'import pytest, setuptools, pandas' && command -v python3 && command -v chromium && \
-	   command -v node && command -v sim_text && command -v strace && \
+	   command -v node && command -v sim_text && command -v strace && command -v bzip2 && \
 	   test -e /usr/include/libstemmer.h && test -e /usr/include/bzlib.h; } >/dev/null 2>&1 || \
 	   sh scripts/install-deps.sh
 
