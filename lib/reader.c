@@ -759,6 +759,16 @@ static int open_file(tsr_reader *r, tsr_error *err)
  * Text documents
  * --------------------------------------------------------------------- */
 
+/* A binary file met in a directory: count it, queue its notice. */
+static int binary_skip(tsr_reader *r, size_t at, tsr_error *err)
+{
+    char msg[sizeof err->message];
+    snprintf(msg, sizeof msg, "%s: binary file (NUL byte at byte %zu), skipped", r->name, at);
+    r->binary++;
+    TSR_FORWARD(add_notice(r, msg, err));
+    return RD_BINARY;
+}
+
 static int read_text(tsr_reader *r, tsr_docinfo *doc, tsr_error *err)
 {
     size_t limit = r->o.max_doc_bytes;
@@ -766,6 +776,15 @@ static int read_text(tsr_reader *r, tsr_docinfo *doc, tsr_error *err)
     if (r->src.comp == COMP_NONE && !r->is_stdin) {
         struct stat st;
         if (fstat(r->src.fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            if ((uint64_t)st.st_size > (uint64_t)limit + bom && r->walked && !r->o.allow_nul) {
+                /* too big to read whole: a binary one (a disk image, say)
+                 * shows a NUL byte in its first block, as ripgrep looks */
+                char head[8192];
+                const ssize_t n = pread(r->src.fd, head, sizeof head, 0);
+                const char *z = n > 0 ? memchr(head, 0, (size_t)n) : NULL;
+                if (z)
+                    return binary_skip(r, (size_t)(z - head), err);
+            }
             if ((uint64_t)st.st_size > (uint64_t)limit + bom)
                 return tsr_seterr(err, TSR_ERR_TOOBIG,
                                   "%s: file of %" PRIu64 " bytes is over the limit of %zu bytes",
@@ -805,14 +824,8 @@ static int read_text(tsr_reader *r, tsr_docinfo *doc, tsr_error *err)
          * tells them; before the UTF-8 check, which an image's first byte
          * fails): skipped, and told in a notice */
         const char *z = memchr(text, 0, len);
-        if (z) {
-            char msg[sizeof err->message];
-            snprintf(msg, sizeof msg, "%s: binary file (NUL byte at byte %zu), skipped",
-                     r->name, (size_t)(z - text));
-            r->binary++;
-            TSR_FORWARD(add_notice(r, msg, err));
-            return RD_BINARY;
-        }
+        if (z)
+            return binary_skip(r, (size_t)(z - text), err);
     }
     int rc = tsr_utf8_check(text, len, &off);
     if (rc == TSR_ERR_NUL)

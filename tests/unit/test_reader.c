@@ -746,6 +746,21 @@ static void test_nul_policy(void)
           has(g.notes, "x2.bin: binary file (NUL byte at byte 2), skipped\n"));
     got_free(&g);
 
+    /* a binary file over max_doc_bytes is binary all the same (its first
+     * block tells), not a text too big */
+    tsr_reader_opts small;
+    tsr_reader_opts_default(&small);
+    small.max_doc_bytes = 16;
+    char big[100];
+    memset(big, 'x', sizeof big);
+    big[40] = 0;
+    write_bytes("b3/big.bin", big, sizeof big);
+    write_str("b3/ok.txt", "short text");
+    read_all(path_of("b3"), &small, &g);
+    CHECK(g.rc == TSR_OK && g.n == 1 && g.binary == 1);
+    CHECK(has(g.notes, "big.bin: binary file (NUL byte at byte 40), skipped\n"));
+    got_free(&g);
+
     /* allow_nul: no file is binary, NUL bytes are spaces, offsets hold */
     tsr_reader_opts o;
     tsr_reader_opts_default(&o);
