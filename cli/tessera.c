@@ -73,6 +73,13 @@ static int dispatch(int argc, char **argv)
         int rc = cli_mpi_rank() == 0 ? cmds[i].fn(argc - 1, argv + 1) : EXIT_OK;
         return cli_mpi_max(rc);
     }
+    if (cmd[0] == '-') {
+        static const char *const opts[] = { "--help", "--version" };
+        const char *near = cli_nearest(cmd, opts, 2);
+        if (near)
+            return cli_fail(EXIT_USAGE, "unknown option '%s'; did you mean '%s'?", cmd, near);
+        return cli_fail(EXIT_USAGE, "unknown option '%s' (see '%s --help')", cmd, cli_prog);
+    }
     const char *names[sizeof cmds / sizeof cmds[0]];
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         names[i] = cmds[i].name;
