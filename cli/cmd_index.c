@@ -729,9 +729,16 @@ int cmd_index(int argc, char **argv)
 
     tsr_index *ix = NULL;
     struct stat dbst;
-    const int fresh = stat(db, &dbst) != 0 && errno == ENOENT;   /* made by this run */
+    int fresh = stat(db, &dbst) != 0 && errno == ENOENT;   /* made by this run */
     int rc = open_waiting(db, &ix, quiet);
     if (rc != EXIT_OK) return rc;
+    /* ... and, now that this run holds the writer lock, still empty: another
+     * writer may have made it between the stat and the open (this run then
+     * waited for it, --wait-lock) and added documents, which must stay */
+    tsr_stats st0;
+    tsr_error e0;
+    if (fresh && (tsr_index_stats(ix, &st0, &e0) != TSR_OK || st0.commits || st0.documents))
+        fresh = 0;
 
     double t0 = cli_now();
     ix_counts cnt;
