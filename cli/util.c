@@ -169,6 +169,19 @@ int cli_option_error(const char *cmd, int argc, char **argv, const char *shortop
             size_t k = 0;
             char word[128];
             snprintf(word, sizeof word, "%.*s", (int)n, name);
+            /* the opposite of a switch: say what the switch does rather than
+             * suggest it ("--no-paraphrase" is not "--paraphrase") */
+            const int neg = !strncmp(word, "no-", 3) ? long_match(opts, word + 3, strlen(word + 3))
+                                                     : -1;
+            char pos[132];
+            snprintf(pos, sizeof pos, "no-%s", word);
+            const int posi = long_match(opts, pos, strlen(pos));
+            if (neg >= 0 && opts[neg].has_arg == no_argument && !strcmp(opts[neg].name, word + 3))
+                return usage_line(cmd, "unknown option '--%s': '--%s' is off unless given",
+                                  word, word + 3);
+            if (posi >= 0 && !strcmp(opts[posi].name, pos))
+                return usage_line(cmd, "unknown option '--%s': it is on unless '--%s' is given",
+                                  word, pos);
             for (int j = 0; opts[j].name && k < 128; j++)
                 names[k++] = opts[j].name;
             const char *near = cli_nearest(word, names, k);
