@@ -28,7 +28,7 @@ WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parame
 CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib
 CFLAGS  ?=
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) -fvisibility=hidden $(CFLAGS)
-LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lutf8proc -lxxhash -lzstd -lz -lsqlite3 -ljansson -ldivsufsort -lmicrohttpd) -lstemmer -lpthread -lm
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lutf8proc -lxxhash -lzstd -lz -lsqlite3 -ljansson -ldivsufsort -lmicrohttpd) -lstemmer -lbz2 -lpthread -lm
 
 # Open MPI: only cli/mpi.c includes mpi.h; the library never links it.
 MPI     ?= $(shell pkg-config --exists ompi-c 2>/dev/null && echo 1 || echo 0)
@@ -57,33 +57,50 @@ DEPS_OK  = $(BUILD)/.deps-ok
 all: $(BUILD)/tessera $(BUILD)/libtessera.so $(BUILD)/libtessera_pic.a $(BUILD)/tessera.pc
 
 help:
-	@echo "make              build $(BUILD)/tessera (installs Debian packages if missing)"
+	@echo "make              build $(BUILD)/tessera (stops naming 'make deps' when a library is missing)"
 	@echo "make demo         the main job: index the system's license texts, check every"
 	@echo "                  /usr/share/doc/*/copyright against them, report (demo/)"
 	@echo "make test         full test run: unit, CLI, round trip, faults, sanitizers"
+	@echo "                  (make demo and make test install missing packages first)"
 	@echo "make test-quick   unit + CLI tests only, no sanitizer build"
 	@echo "make eval         accuracy on ../shared/data (PAN 2013, news) -> EVAL.md figures"
 	@echo "make bench        speed and memory, with peers -> BENCHMARKS.md figures"
 	@echo "                  (parts: make bench-discover, bench-dedup, bench-serve, bench-mpi)"
 	@echo "make fuzz         build libFuzzer targets (clang) in build-fuzz/"
 	@echo "make install      install binary, library, header and man page under PREFIX"
-	@echo "make deps         install the Debian packages the build needs"
+	@echo "make deps         install the Debian packages (build, tests, demo; as root)"
 	@echo "make clean        remove build directories"
 
-# Install Debian packages when a library is missing (needs root or sudo).
+# Packages.  Plain `make` never installs anything: it checks that the build's
+# libraries are there (pkg-config, the libstemmer header) and, when one is
+# missing, stops naming it and `make deps`.  `make deps` installs every Debian
+# package (scripts/install-deps.sh; root or sudo).  `make demo` and `make test`
+# run deps-ok first, which installs them only when something is missing, so a
+# fresh machine needs no other step.
 $(DEPS_OK):
 	@mkdir -p $(BUILD)
-	@{ pkg-config --exists $(PKGS) ompi-c && command -v mpirun && command -v python3 && \
-	   /usr/bin/python3 -c 'import pytest, setuptools, pandas' && command -v python3 && command -v chromium && \
-	   command -v node && command -v sim_text && command -v strace && \
-	   test -e /usr/include/libstemmer.h; } >/dev/null 2>&1 || sh scripts/install-deps.sh
+	@missing=""; \
+	for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
+	test -e /usr/include/libstemmer.h || missing="$$missing libstemmer"; \
+	test -e /usr/include/bzlib.h || missing="$$missing libbz2"; \
+	if [ -n "$$missing" ]; then \
+	    echo "tessera: the build needs libraries that are not installed:$$missing" >&2; \
+	    echo "tessera: run 'make deps' (it installs the Debian packages, as root), then 'make'" >&2; \
+	    exit 1; \
+	fi
 	@touch $@
 
 deps:
 	sh scripts/install-deps.sh
 
-# the packages, installed when missing (before a build that looks for MPI)
-deps-ok: $(DEPS_OK)
+# the packages of the build, the tests and the demo, installed when missing
+# (before a build that looks for MPI): make demo, make test (tests/run.sh)
+deps-ok:
+	@{ pkg-config --exists $(PKGS) ompi-c && command -v mpirun && command -v python3 && \
+	   /usr/bin/python3 -c 'import pytest, setuptools, pandas' && command -v python3 && command -v chromium && \
+	   command -v node && command -v sim_text && command -v strace && command -v bzip2 && \
+	   test -e /usr/include/libstemmer.h && test -e /usr/include/bzlib.h; } >/dev/null 2>&1 || \
+	   sh scripts/install-deps.sh
 
 $(BUILD)/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
@@ -183,10 +200,12 @@ bench-tools: $(BUILD)/tessera $(BENCH_BIN)
 test:
 	@sh tests/run.sh
 
-test-quick: tests
+test-quick:
 	@sh tests/run.sh --quick
 
-demo: all
+# the packages first, in a make of their own: the build looks for MPI when it starts
+demo: deps-ok
+	@$(MAKE) all
 	@sh scripts/demo.sh
 
 eval: all

@@ -14,7 +14,8 @@ enum {
     EXIT_OK = 0,
     EXIT_FOUND_FAULT = 1, /* verify: the index is damaged */
     EXIT_USAGE = 2,       /* bad command line */
-    EXIT_INPUT = 3,       /* bad input: missing file, bad UTF-8, malformed JSON */
+    EXIT_INPUT = 3,       /* bad input: missing file, a directory as FILE, bad UTF-8,
+                             malformed JSON */
     EXIT_INDEX = 4,       /* index missing, corrupt, locked, wrong version */
     EXIT_SYSTEM = 5,      /* I/O error, out of memory */
     EXIT_INTERRUPTED = 130
@@ -30,11 +31,28 @@ int cli_exit_code(int status);
 /* Print a usage hint for `cmd` to stderr and return EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Of `names`, the one nearest to `word` (fewest edits: a letter added,
+ * dropped, changed, or two swapped), when at most a third of `word` differs;
+ * else NULL.  For "did you mean" hints. */
+const char *cli_nearest(const char *word, const char *const *names, size_t n);
+/* After getopt_long (with opterr 0) returned '?': print one line, "tessera
+ * CMD: unknown option '--min-wrods'; did you mean '--min-words'?" (or the
+ * option that needs a value, takes none, or is ambiguous) and return
+ * EXIT_USAGE.  `shortopts` and `opts` are what getopt_long was given. */
+struct option;
+int cli_option_error(const char *cmd, int argc, char **argv, const char *shortopts,
+                     const struct option *opts);
+
 /* Read a whole file ("-" = stdin) into a NUL-terminated buffer. Returns
- * 0 or -1 with errno set. */
+ * 0 or -1 with errno set (EISDIR for a directory). */
 int cli_read_file(const char *path, char **buf, size_t *len);
+/* The exit code of a failure to read an input file with errno `e`:
+ * EXIT_INPUT when the name is wrong (no such file, a directory, a file
+ * where a directory should be), else EXIT_SYSTEM. */
+int cli_errno_exit(int e);
 /* cli_read_file() that reports a failure: prints "tessera: PATH: reason"
- * and returns EXIT_INPUT (no such file) or EXIT_SYSTEM; else EXIT_OK. */
+ * and returns cli_errno_exit(errno); else EXIT_OK.  A directory (errno
+ * EISDIR from cli_read_file) is bad input, exit 3. */
 int cli_read_input(const char *path, char **buf, size_t *len);
 /* Report an error met reading documents (`status` from the reader, with its
  * message, which names the file and line) and return its exit code: a
@@ -54,9 +72,10 @@ int cli_parse_int(const char *arg, long lo, long hi, int *out);
  * "65536", "512M", "1.5g", "2GiB".  Returns 0, or -1 (nothing printed). */
 int cli_parse_size(const char *arg, uint64_t lo, uint64_t hi, uint64_t *out);
 
-/* Common alignment options; returns 1 if `opt` was one of them, 0 if not,
- * -1 on a bad value (message printed). */
-int cli_param_option(tsr_params *p, int opt, const char *arg);
+/* Common alignment options of command `cmd`; returns 1 if `opt` was one of
+ * them, 0 if not, -1 on a bad value (message printed: the option and its
+ * range). */
+int cli_param_option(const char *cmd, tsr_params *p, int opt, const char *arg);
 
 /* The value of --color[=WHEN] (`arg` NULL when absent, meaning always):
  * *mode = 1 always, 0 never, -1 auto.  Returns 0, or -1 for another WHEN
@@ -73,6 +92,11 @@ int cli_write_html(const char *path, const struct report_input *in);
 
 /* The index named by $TESSERA_DB, else "tessera.tsr". */
 const char *cli_default_db(void);
+/* Report a failure to open the index `db` (`status`, `message` from the
+ * library) and return its exit code (EXIT_INDEX, or EXIT_SYSTEM...); when
+ * there is no index there, the message says how to name one (--db,
+ * TESSERA_DB) and whether `db` came from TESSERA_DB or the default. */
+int cli_index_fail(const char *db, int status, const char *message);
 /* Open an index; prints the error and returns an exit code on failure. */
 int cli_open_index(const char *db, unsigned flags, tsr_index **ix);
 

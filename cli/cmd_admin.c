@@ -45,7 +45,7 @@ static int parse_db(int argc, char **argv, const char *cmd, const char *help,
         case 'd': *db = optarg; break;
         case 'j': case 'q': *flag = 1; break;
         case 'h': fputs(help, stdout); return -1;
-        default: return cli_usage_error(cmd, "unknown option");
+        default: return cli_option_error(cmd, argc, argv, "hqd:", opts);
         }
     }
     if (optind != argc)

@@ -17,6 +17,7 @@ static const char align_help[] =
 "Find the passages of FILE_A that are reused in FILE_B: their spans in both\n"
 "texts (byte offsets, or code points with --offsets chars; end exclusive) and\n"
 "their similarity.  No index needed.\n"
+"Either FILE may be - for standard input (not both).\n"
 "\n"
 "Output:\n"
 "      --json             JSON (doc/json.md); the source id is FILE_B as given\n"
@@ -157,9 +158,9 @@ int cmd_align(int argc, char **argv)
         case 'h': fputs(align_help, stdout); return EXIT_OK;
         default: {
             int r = cli_out_option(&co, c, optarg, "align", 0);
-            if (r == 0) r = cli_param_option(&p, c, optarg);
+            if (r == 0) r = cli_param_option("align", &p, c, optarg);
             if (r < 0) return EXIT_USAGE;
-            if (r == 0) return cli_usage_error("align", "unknown option");
+            if (r == 0) return cli_option_error("align", argc, argv, "h", opts);
         }
         }
     }
@@ -175,6 +176,9 @@ int cmd_align(int argc, char **argv)
         return cli_usage_error("align", "expected two files, FILE_A and FILE_B");
     if ((co.text || co.chars) && !json)
         return cli_usage_error("align", "--text and --offsets go with --json or --pairs");
+    if (!strcmp(argv[optind], "-") && !strcmp(argv[optind + 1], "-"))
+        return cli_usage_error("align", "FILE_A and FILE_B are both standard input (-); "
+                               "give at most one as -");
     return align_one(argv[optind], argv[optind + 1], argv[optind], argv[optind + 1], &p,
                      json, pretty, html, cli_want_color(stdout, color), 0, &co);
 }

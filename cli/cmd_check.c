@@ -66,16 +66,25 @@ const char *cli_default_db(void)
     return e && *e ? e : "tessera.tsr";
 }
 
+int cli_index_fail(const char *db, int status, const char *message)
+{
+    int code = status == TSR_ERR_NOTFOUND ? EXIT_INDEX : cli_exit_code(status);
+    if (code == EXIT_INPUT) code = EXIT_INDEX;
+    if (status != TSR_ERR_NOTFOUND)
+        return cli_fail(code, "%s", message);
+    const char *env = getenv("TESSERA_DB");
+    const char *from = env && *env && !strcmp(db, env) ? " (from TESSERA_DB)"
+                     : !strcmp(db, "tessera.tsr") && !(env && *env)
+                         ? " (no --db given, TESSERA_DB not set)" : "";
+    return cli_fail(code, "%s%s; give --db DIR or set TESSERA_DB=DIR (make one with "
+                    "'tessera index --db DIR INPUT...')", message, from);
+}
+
 int cli_open_index(const char *db, unsigned flags, tsr_index **ix)
 {
     tsr_error e = { 0 };
     int st = tsr_index_open(db, flags, ix, &e);
-    if (st != TSR_OK) {
-        int code = st == TSR_ERR_NOTFOUND ? EXIT_INDEX : cli_exit_code(st);
-        if (code == EXIT_INPUT) code = EXIT_INDEX;
-        return cli_fail(code, "%s", e.message);
-    }
-    return EXIT_OK;
+    return st == TSR_OK ? EXIT_OK : cli_index_fail(db, st, e.message);
 }
 
 
@@ -269,7 +278,10 @@ static int check_batch(tsr_index *ix, const char *queries, const char *outpath,
     tsr_error e = { 0 };
     int bad = 0;
     if (rc == EXIT_OK) {
-        const int st = tsr_reader_open(queries, NULL, &rd, &e);
+        tsr_reader_opts ro;
+        tsr_reader_opts_default(&ro);
+        ro.allow_nul = p->allow_nul;   /* NUL bytes: one rule for FILE and QUERIES */
+        const int st = tsr_reader_open(queries, &ro, &rd, &e);
         if (st != TSR_OK) rc = cli_read_fail(st, e.message);
     }
     /* progress on a terminal, from rank 0 only (all ranks read alike) */
@@ -280,6 +292,8 @@ static int check_batch(tsr_index *ix, const char *queries, const char *outpath,
         int eof = 0;
         const int st = tsr_reader_next(rd, &q, &eof, &e);
         const int mine_i = i % (uint64_t)size == (uint64_t)rank;
+        for (const char *m; (m = tsr_reader_notice(rd)) != NULL;)
+            if (rank == 0) cli_warn("%s", m);   /* a binary file of a directory, skipped */
         if (st == TSR_ERR_JSON || st == TSR_ERR_UTF8 || st == TSR_ERR_NUL ||
             st == TSR_ERR_TOOBIG) {
             /* a bad record is a line of its own; the reader goes on */
@@ -368,9 +382,9 @@ int cmd_check(int argc, char **argv)
         case 'h': fputs(check_help, stdout); return EXIT_OK;
         default: {
             int r = cli_out_option(&co, c, optarg, "check", 1);
-            if (r == 0) r = cli_param_option(&p, c, optarg);
+            if (r == 0) r = cli_param_option("check", &p, c, optarg);
             if (r < 0) return EXIT_USAGE;
-            if (r == 0) return cli_usage_error("check", "unknown option");
+            if (r == 0) return cli_option_error("check", argc, argv, "hd:o:", opts);
         }
         }
     }
@@ -412,6 +426,9 @@ static int check_files(int argc, char **argv, const char *db, const tsr_params *
         return cli_usage_error("check", "expected a FILE (or - for standard input)");
     if (html && argc - optind > 1)
         return cli_usage_error("check", "--html takes one FILE");
+    for (int a = optind, stdin_at = 0; a < argc; a++)
+        if (!strcmp(argv[a], "-") && stdin_at++)
+            return cli_usage_error("check", "standard input (-) given twice");
     tsr_index *ix = NULL;
     int rc = cli_open_index(db, TSR_OPEN_READONLY, &ix);
     if (rc != EXIT_OK) return rc;

@@ -46,10 +46,11 @@ static const char dedup_help[] =
 "Usage: tessera dedup [OPTIONS] INPUT... -o OUT.jsonl\n"
 "\n"
 "Drop near-duplicate documents from INPUT (JSON Lines, text files or\n"
-"directories, gzip or zstd compressed, or - for standard input) and write the\n"
-"kept records to OUT.jsonl with all their fields.  Candidate pairs come from\n"
-"MinHash signatures of word shingles with LSH banding; each candidate is\n"
-"verified by a measure; one document is kept per cluster, the others dropped.\n"
+"directories, gzip, zstd or bzip2 compressed, or - for standard input) and\n"
+"write the kept records to OUT.jsonl with all their fields.  Candidate pairs\n"
+"come from MinHash signatures of word shingles with LSH banding; each\n"
+"candidate is verified by a measure; one document is kept per cluster, the\n"
+"others dropped.\n"
 "\n"
 "Measures (--measure):\n"
 "  aligned      (default) the share of the shorter document's words that the\n"
@@ -121,6 +122,9 @@ static const char dedup_help[] =
 "      --id-field NAME, --text-field NAME, --title-field NAME,\n"
 "      --date-field NAME, --series-field NAME   JSON field names\n"
 "      --skip-bad          skip bad records, count them, go on\n"
+"      --allow-nul         read NUL bytes as spaces (default: refuse the text;\n"
+"                          in a directory, skip the file as binary, with a\n"
+"                          warning)\n"
 "  -q, --quiet             no progress bar, no summary\n"
 "  -h, --help              this help\n"
 "\n"
@@ -833,6 +837,7 @@ static int run_pass2(dd_state *s, dd_writer *w)
 {
     tsr_error e = { 0 };
     cli_feed *feed = NULL;
+    cli_feed_warn_binary = 0;   /* the first pass told of the binary files */
     if (cli_feed_start(&feed, s->inputs, s->ninputs, &s->ro, s->threads) != 0)
         return cli_fail(EXIT_SYSTEM, "cannot start the reader thread");
     cli_progress_start(&s->pg, "dedup: writing", !s->quiet);
@@ -1043,6 +1048,7 @@ int cmd_dedup(int argc, char **argv)
         { "id-field", required_argument, 0, 20 }, { "text-field", required_argument, 0, 21 },
         { "title-field", required_argument, 0, 22 }, { "date-field", required_argument, 0, 23 },
         { "series-field", required_argument, 0, 24 }, { "skip-bad", no_argument, 0, 25 },
+        { "allow-nul", no_argument, 0, 26 },
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
     };
     dd_state s;
@@ -1121,9 +1127,10 @@ int cmd_dedup(int argc, char **argv)
         case 23: s.ro.date_field = optarg; break;
         case 24: s.ro.series_field = optarg; break;
         case 25: s.ro.skip_bad = 1; break;
+        case 26: s.ro.allow_nul = 1; break;
         case 'q': s.quiet = 1; break;
         case 'h': fputs(dedup_help, stdout); return EXIT_OK;
-        default: return cli_usage_error("dedup", "unknown option");
+        default: return cli_option_error("dedup", argc, argv, "hqo:", opts);
         }
     }
     tsr_dedup_opts_measure(&s.o, measure);

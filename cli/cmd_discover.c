@@ -403,9 +403,9 @@ int cmd_discover(int argc, char **argv)
                                    "for check; discover takes --max-df");
         default: {
             int r = cli_out_option(&co, c, optarg, "discover", 1);
-            if (r == 0) r = cli_param_option(&p, c, optarg);
+            if (r == 0) r = cli_param_option("discover", &p, c, optarg);
             if (r < 0) return EXIT_USAGE;
-            if (r == 0) return cli_usage_error("discover", "unknown option");
+            if (r == 0) return cli_option_error("discover", argc, argv, "hqd:o:", opts);
         }
         }
     }

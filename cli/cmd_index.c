@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <getopt.h>
 #include <signal.h>
@@ -22,11 +23,14 @@
 static const char index_help[] =
 "Usage: tessera index [OPTIONS] --db DIR INPUT...\n"
 "\n"
-"Add documents to the index DIR (created when missing).  INPUT is a text file\n"
-"(one document; its path is its id), a directory (read recursively), a JSON\n"
+"Add documents to the index DIR (created when missing; a run that created it\n"
+"and added nothing, every input failed, removes it again).  INPUT is a text file\n"
+"(one document; its path is its id), a directory (read recursively; hidden\n"
+"files, Spark's _SUCCESS and other _names, and .crc files left out; a binary\n"
+"file, one with a NUL byte, skipped with a warning), a JSON\n"
 "Lines file (.jsonl, .ndjson, .json: one {\"id\", \"text\", ...} object per line;\n"
 "passim's {\"id\", \"series\", \"text\"} works as is), any of them compressed\n"
-"(.gz, .zst), or - for standard input.\n"
+"(.gz, .zst, .bz2), or - for standard input.\n"
 "\n"
 "Documents are committed in batches: a crash or a kill leaves the index as of\n"
 "the last completed commit.  A document whose id is already indexed is skipped\n"
@@ -47,6 +51,9 @@ static const char index_help[] =
 "      --series-field NAME JSON field of the source or series (default series)\n"
 "      --skip-bad          skip bad records (malformed JSON, bad UTF-8, NUL\n"
 "                          bytes, missing fields), count them, go on\n"
+"      --allow-nul         read NUL bytes as spaces (default: refuse the text;\n"
+"                          in a directory, skip the file as binary, with a\n"
+"                          warning)\n"
 "      --batch-mb N        commit after every N MB of text (default 256)\n"
 "      --max-extra-bytes N the most bytes of a JSON line's other fields (kept as\n"
 "                          the document's meta, compact) (default 1M; a larger\n"
@@ -95,6 +102,7 @@ static void on_signal(int sig) { (void)sig; interrupted = 1; }
 /* What one run of the indexing loop did. */
 typedef struct {
     uint64_t added, dups, skipped, bytes, committed;
+    uint64_t binary;   /* files of directories skipped as binary */
 } ix_counts;
 
 /* The ids added, in order (kept only when a rank needs them for the
@@ -230,6 +238,7 @@ static int index_run(tsr_index *ix, const char *db, char *const *inputs, const u
             cli_warn("%s: skipped %llu bad records; last: %s", inputs[a],
                      (unsigned long long)sk, last ? last : "?");
     }
+    c->binary = cli_feed_binary(feed);
     cli_feed_stop(feed);
     free(status);
     free(errs);
@@ -248,13 +257,57 @@ static int index_run(tsr_index *ix, const char *db, char *const *inputs, const u
     return rc;
 }
 
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st; (void)flag; (void)f;
+    return remove(p) != 0 ? -1 : 0;
+}
+
+/* A run that created the index `db` and added nothing to it (every input
+ * failed) leaves no empty index behind.  The directory is renamed away
+ * while this run still holds the writer lock, so that a writer waiting for
+ * the lock starts a new index rather than adding to one being removed;
+ * then the index is closed and the renamed directory, whose every file
+ * this run made, is removed.  Closes *ix.  Returns 0, or -1 when the
+ * index stays (message printed). */
+static int drop_new_index(const char *db, tsr_index **ix)
+{
+    size_t n = strlen(db);
+    while (n > 1 && db[n - 1] == '/') n--;
+    char *away = malloc(n + 48);
+    int rc = -1;
+
+    if (away) {
+        snprintf(away, n + 48, "%.*s.failed-%ld", (int)n, db, (long)getpid());
+        if (rename(db, away) == 0) {
+            tsr_index_close(*ix);
+            *ix = NULL;
+            rc = nftw(away, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+            if (rc != 0)
+                cli_warn("%s: could not remove the empty index this run made (moved to %s): %s",
+                         db, away, strerror(errno));
+        } else {
+            cli_warn("%s: could not remove the empty index this run made: %s", db,
+                     strerror(errno));
+        }
+    }
+    free(away);
+    tsr_index_close(*ix);
+    *ix = NULL;
+    return rc;
+}
+
 static void summary(const char *db, const ix_counts *c, double el)
 {
+    char bin[64] = "";
+    if (c->binary)
+        snprintf(bin, sizeof bin, "; %llu binary files skipped",
+                 (unsigned long long)c->binary);
     fprintf(stderr, "%s: %s: added %llu documents (%.1f MB) in %.1f s, %.1f MB/s; "
-            "%llu duplicate ids skipped; %llu bad records skipped\n", cli_prog, db,
+            "%llu duplicate ids skipped; %llu bad records skipped%s\n", cli_prog, db,
             (unsigned long long)c->committed, c->bytes / 1e6, el,
             el > 0 ? c->bytes / 1e6 / el : 0.0, (unsigned long long)c->dups,
-            (unsigned long long)c->skipped);
+            (unsigned long long)c->skipped, bin);
 }
 
 /* ------------------------------------------------------------------------
@@ -513,6 +566,8 @@ static int index_ranks(const char *db, char *const *inputs, int ninputs,
     int rc = plan_part(inputs, ninputs, rank, size, &in, &ranges, &n);
     uint64_t first = 0;
     tsr_error e;
+    struct stat dbst;
+    const int fresh = rank == 0 && stat(db, &dbst) != 0 && errno == ENOENT;
     if (rc == EXIT_OK && rank == 0) {
         int st = tsr_shard_next(db, &first, &e);
         if (st != TSR_OK) rc = cli_fail(cli_exit_code(st), "%s", e.message);
@@ -535,6 +590,10 @@ static int index_ranks(const char *db, char *const *inputs, int ninputs,
     const int all = cli_mpi_max(rc);
     if (all != EXIT_OK) {
         tsr_shard_drop(db, number, &e);
+        /* every shard dropped; a folder this run made goes too (rmdir: only
+         * when nothing else is in it) */
+        cli_mpi_max(EXIT_OK);
+        if (fresh) rmdir(db);
         if (rank == 0) cli_warn("%s is unchanged: no shard of this run was added", db);
         return all;
     }
@@ -579,7 +638,7 @@ static int index_ranks(const char *db, char *const *inputs, int ninputs,
         return rc;
     }
     ix_counts sum = { cli_mpi_sum(c.committed), cli_mpi_sum(c.dups), cli_mpi_sum(c.skipped),
-                      cli_mpi_sum(c.bytes), 0 };
+                      cli_mpi_sum(c.bytes), 0, cli_mpi_sum(c.binary) };
     sum.committed = sum.added;
     const uint64_t sent = cli_mpi_sum(cli_mpi_bytes_sent());
     if (rank == 0 && !quiet) {
@@ -597,6 +656,7 @@ int cmd_index(int argc, char **argv)
         { "text-field", required_argument, 0, 't' }, { "title-field", required_argument, 0, 'T' },
         { "date-field", required_argument, 0, 'D' }, { "series-field", required_argument, 0, 'S' },
         { "skip-bad", no_argument, 0, 'k' }, { "batch-mb", required_argument, 0, 'b' },
+        { "allow-nul", no_argument, 0, 'N' },
         { "max-extra-bytes", required_argument, 0, 'X' },
         { "threads", required_argument, 0, 'n' }, { "wait-lock", optional_argument, 0, 'W' },
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
@@ -617,6 +677,7 @@ int cmd_index(int argc, char **argv)
         case 'D': ro.date_field = optarg; break;
         case 'S': ro.series_field = optarg; break;
         case 'k': ro.skip_bad = 1; break;
+        case 'N': ro.allow_nul = 1; break;
         case 'X': {
             uint64_t v;
             if (cli_parse_size(optarg, 1, (uint64_t)1 << 30, &v) != 0)
@@ -651,7 +712,7 @@ int cmd_index(int argc, char **argv)
             break;
         case 'q': quiet = 1; break;
         case 'h': fputs(index_help, stdout); return EXIT_OK;
-        default: return cli_usage_error("index", "unknown option");
+        default: return cli_option_error("index", argc, argv, "hqd:", opts);
         }
     }
     if (optind >= argc)
@@ -667,13 +728,27 @@ int cmd_index(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     tsr_index *ix = NULL;
+    struct stat dbst;
+    int fresh = stat(db, &dbst) != 0 && errno == ENOENT;   /* made by this run */
     int rc = open_waiting(db, &ix, quiet);
     if (rc != EXIT_OK) return rc;
+    /* ... and, now that this run holds the writer lock, still empty: another
+     * writer may have made it between the stat and the open (this run then
+     * waited for it, --wait-lock) and added documents, which must stay */
+    tsr_stats st0;
+    tsr_error e0;
+    if (fresh && (tsr_index_stats(ix, &st0, &e0) != TSR_OK || st0.commits || st0.documents))
+        fresh = 0;
 
     double t0 = cli_now();
     ix_counts cnt;
     rc = index_run(ix, db, argv + optind, NULL, argc - optind, &ro, batch_mb, quiet, &cnt);
     if (!quiet) summary(db, &cnt, cli_now() - t0);
+    /* nothing added, and something failed or was skipped: no empty index */
+    if ((rc != EXIT_OK || interrupted || cnt.binary || cnt.skipped) && fresh &&
+        cnt.committed == 0 &&
+        drop_new_index(db, &ix) == 0 && !quiet)
+        cli_warn("%s: removed: this run created the index and added nothing to it", db);
     tsr_index_close(ix);
     if (rc == EXIT_OK && interrupted) rc = EXIT_INTERRUPTED;
     return rc;

@@ -85,8 +85,7 @@ static int read_key(const char *path, char **key)
     char *buf = NULL;
     size_t len = 0;
     if (cli_read_file(path, &buf, &len) != 0)
-        return cli_fail(errno == ENOENT ? EXIT_INPUT : EXIT_SYSTEM, "%s: %s", path,
-                        strerror(errno));
+        return cli_fail(cli_errno_exit(errno), "%s: %s", path, strerror(errno));
     char *nl = strchr(buf, '\n');
     if (nl) *nl = 0;
     char *b = buf, *e = buf + strlen(buf);
@@ -232,9 +231,9 @@ int cmd_serve(int argc, char **argv)
         case 'q': cfg.access_log = 0; break;
         case 'h': fputs(serve_help, stdout); return EXIT_OK;
         default: {
-            int r = cli_param_option(&acfg.params, c, optarg);
+            int r = cli_param_option("serve", &acfg.params, c, optarg);
             if (r < 0) return EXIT_USAGE;
-            if (r == 0) return cli_usage_error("serve", "unknown option");
+            if (r == 0) return cli_option_error("serve", argc, argv, "hd:", opts);
         }
         }
     }
@@ -259,8 +258,7 @@ int cmd_serve(int argc, char **argv)
     int st = api_open(&acfg, &a, &e);
     if (st != TSR_OK) {
         free(key);
-        int code = cli_exit_code(st);
-        return cli_fail(code == EXIT_INPUT ? EXIT_INDEX : code, "%s", e.message);
+        return cli_index_fail(acfg.db, st, e.message);
     }
     http_handler h;
     api_handler(a, &h);

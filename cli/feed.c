@@ -96,6 +96,7 @@ struct cli_feed {
     uint64_t skipped[FEED_INPUTS];
     uint64_t skip_at[FEED_INPUTS];  /* position of the last one + 1 */
     char last_skip[FEED_INPUTS][256];
+    uint64_t binary;          /* files of directories skipped as binary, under mu */
     char *const *inputs;
     int ninputs;
     const uint64_t *ranges;   /* 2 per input (tsr_reader_opts' range), or NULL */
@@ -236,6 +237,13 @@ static void *reader_main(void *arg)
             tsr_docinfo d;
             int eof = 0;
             status = tsr_reader_next(rd, &d, &eof, &e);
+            /* binary files of a directory, skipped: a warning each, now */
+            for (const char *m; (m = tsr_reader_notice(rd)) != NULL;) {
+                if (!cli_feed_warn_binary) continue;
+                flockfile(stderr);
+                cli_warn("%s", m);
+                funlockfile(stderr);
+            }
             uint64_t sk = tsr_reader_skipped(rd);
             if (sk > skipped) {
                 /* records skipped before this point: a marker */
@@ -288,6 +296,9 @@ static void *reader_main(void *arg)
         }
         base += tsr_reader_bytes_total(rd);
         f->bytes_done = base;
+        pthread_mutex_lock(&f->mu);
+        f->binary += tsr_reader_binary(rd);
+        pthread_mutex_unlock(&f->mu);
         tsr_reader_close(rd);
     }
     if (status == TSR_ERR_NOMEM && !e.message[0])
@@ -304,6 +315,8 @@ static void *reader_main(void *arg)
     pthread_mutex_unlock(&f->mu);
     return NULL;
 }
+
+int cli_feed_warn_binary = 1;
 
 /* ------------------------------------------------------------------------
  * Parsing
@@ -535,6 +548,15 @@ uint64_t cli_feed_skipped(const cli_feed *f, int input, const char **last)
     pthread_mutex_lock(&m->mu);
     *last = f->last_skip[input][0] ? f->last_skip[input] : NULL;
     uint64_t n = f->skipped[input];
+    pthread_mutex_unlock(&m->mu);
+    return n;
+}
+
+uint64_t cli_feed_binary(const cli_feed *f)
+{
+    cli_feed *m = (cli_feed *)f;  /* the lock only */
+    pthread_mutex_lock(&m->mu);
+    const uint64_t n = f->binary;
     pthread_mutex_unlock(&m->mu);
     return n;
 }

@@ -47,6 +47,12 @@ void cli_feed_progress(const cli_feed *f, uint64_t *done, uint64_t *total);
 /* Records of input `input` skipped by skip_bad, in the batches parsed so
  * far, and the message of the last one in input order. */
 uint64_t cli_feed_skipped(const cli_feed *f, int input, const char **last);
+/* Files of directories skipped as binary (each told in a warning on
+ * stderr by the reader thread as it goes, unless cli_feed_warn_binary is
+ * 0, as for a second pass over the same inputs) in the inputs read to the
+ * end. */
+extern int cli_feed_warn_binary;
+uint64_t cli_feed_binary(const cli_feed *f);
 /* Stop the reader (if still running), wait for it, free everything. */
 void cli_feed_stop(cli_feed *f);
 #endif

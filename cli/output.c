@@ -36,8 +36,11 @@ int cli_out_option(cli_out *o, int opt, const char *arg, const char *cmd, int wi
         }
         return 1;
     case 1103:
-        if (!with_fields)
-            return 0;
+        if (!with_fields) {   /* align: the texts come from files, with no fields */
+            cli_usage_error(cmd, "--fields echoes indexed documents' fields: check and "
+                            "discover take it, %s reads files", cmd);
+            return -1;
+        }
         /* a comma-separated list of names, none empty: as the library reads it */
         {
             char *probe = NULL;

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "mpi.h"
 
+#include <getopt.h>
 #include <string.h>
 
 static const char usage_text[] =
@@ -48,6 +49,7 @@ static int dispatch(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
+    opterr = 0; /* the commands say what is wrong with an option: cli_option_error */
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         fputs(usage_text, stdout);
         return EXIT_OK;
@@ -72,6 +74,18 @@ static int dispatch(int argc, char **argv)
         int rc = cli_mpi_rank() == 0 ? cmds[i].fn(argc - 1, argv + 1) : EXIT_OK;
         return cli_mpi_max(rc);
     }
-    fprintf(stderr, "%s: unknown command '%s'\nTry 'tessera --help'.\n", cli_prog, cmd);
-    return EXIT_USAGE;
+    if (cmd[0] == '-') {
+        static const char *const opts[] = { "--help", "--version" };
+        const char *near = cli_nearest(cmd, opts, 2);
+        if (near)
+            return cli_fail(EXIT_USAGE, "unknown option '%s'; did you mean '%s'?", cmd, near);
+        return cli_fail(EXIT_USAGE, "unknown option '%s' (see '%s --help')", cmd, cli_prog);
+    }
+    const char *names[sizeof cmds / sizeof cmds[0]];
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        names[i] = cmds[i].name;
+    const char *near = cli_nearest(cmd, names, sizeof names / sizeof names[0]);
+    if (near)
+        return cli_fail(EXIT_USAGE, "unknown command '%s'; did you mean '%s'?", cmd, near);
+    return cli_fail(EXIT_USAGE, "unknown command '%s' (see '%s --help')", cmd, cli_prog);
 }

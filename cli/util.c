@@ -6,9 +6,11 @@
 #include "report.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,11 +71,172 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+/* The optimal string alignment distance of a and b (edits: insert, delete,
+ * replace, swap two neighbours), or a large number when either is long. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    enum { MAXN = 64 };
+    const size_t na = strlen(a), nb = strlen(b);
+    size_t d[MAXN + 1][MAXN + 1];
+
+    if (na > MAXN || nb > MAXN)
+        return SIZE_MAX;
+    for (size_t i = 0; i <= na; i++) d[i][0] = i;
+    for (size_t j = 0; j <= nb; j++) d[0][j] = j;
+    for (size_t i = 1; i <= na; i++)
+        for (size_t j = 1; j <= nb; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[na][nb];
+}
+
+const char *cli_nearest(const char *word, const char *const *names, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    const size_t len = strlen(word);
+    /* a third of the word may be wrong: "chekc" is "check", "frob" nothing */
+    const size_t limit = len / 3 > 0 ? len / 3 : 1;
+
+    for (size_t i = 0; i < n; i++) {
+        const size_t dist = edit_distance(word, names[i]);
+        if (dist <= limit && dist < best_d) {
+            best = names[i];
+            best_d = dist;
+        }
+    }
+    return best;
+}
+
+/* The long option of `opts` that `name` (up to '=' or its end) names:
+ * exactly, or as the unique start of one (as getopt_long reads it).
+ * Returns its index, -1 when none, -2 when several start so. */
+static int long_match(const struct option *opts, const char *name, size_t n)
+{
+    int found = -1;
+    for (int i = 0; opts[i].name; i++) {
+        if (strncmp(opts[i].name, name, n)) continue;
+        if (strlen(opts[i].name) == n) return i;
+        if (found >= 0 && opts[found].val != opts[i].val) found = -2;
+        else if (found == -1) found = i;
+    }
+    return found;
+}
+
+/* "tessera CMD: MESSAGE" on stderr, one line; returns EXIT_USAGE. */
+static int usage_line(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int usage_line(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s %s: ", cli_prog, cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+int cli_option_error(const char *cmd, int argc, char **argv, const char *shortopts,
+                     const struct option *opts)
+{
+    const char *arg = optind >= 1 && optind <= argc ? argv[optind - 1] : "";
+
+    if (!strncmp(arg, "--", 2) && arg[2]) {
+        const char *name = arg + 2, *eq = strchr(name, '=');
+        const size_t n = eq ? (size_t)(eq - name) : strlen(name);
+        const int i = long_match(opts, name, n);
+        if (i == -2) {
+            char list[512];
+            size_t used = 0;
+            list[0] = 0;
+            for (int j = 0; opts[j].name; j++)
+                if (!strncmp(opts[j].name, name, n) && used < sizeof list) {
+                    const int w = snprintf(list + used, sizeof list - used, "%s--%s",
+                                           used ? ", " : "", opts[j].name);
+                    used += w > 0 ? (size_t)w : 0;
+                }
+            return usage_line(cmd, "option '--%.*s' is ambiguous: %s", (int)n, name, list);
+        }
+        if (i == -1) {
+            const char *names[128];
+            size_t k = 0;
+            char word[128];
+            snprintf(word, sizeof word, "%.*s", (int)n, name);
+            /* the opposite of a switch: say what the switch does rather than
+             * suggest it ("--no-paraphrase" is not "--paraphrase") */
+            const int neg = !strncmp(word, "no-", 3) ? long_match(opts, word + 3, strlen(word + 3))
+                                                     : -1;
+            char pos[132];
+            snprintf(pos, sizeof pos, "no-%s", word);
+            const int posi = long_match(opts, pos, strlen(pos));
+            if (neg >= 0 && opts[neg].has_arg == no_argument && !strcmp(opts[neg].name, word + 3))
+                return usage_line(cmd, "unknown option '--%s': '--%s' is off unless given",
+                                  word, word + 3);
+            if (posi >= 0 && !strcmp(opts[posi].name, pos))
+                return usage_line(cmd, "unknown option '--%s': it is on unless '--%s' is given",
+                                  word, pos);
+            for (int j = 0; opts[j].name && k < 128; j++)
+                names[k++] = opts[j].name;
+            const char *near = cli_nearest(word, names, k);
+            if (near)
+                return usage_line(cmd, "unknown option '--%s'; did you mean '--%s'?", word,
+                                  near);
+            return usage_line(cmd, "unknown option '--%s' (see '%s %s --help')", word,
+                              cli_prog, cmd);
+        }
+        if (eq && opts[i].has_arg == no_argument)
+            return usage_line(cmd, "option '--%s' takes no value", opts[i].name);
+        if (!eq && opts[i].has_arg == required_argument && optind == argc)
+            return usage_line(cmd, "option '--%s' needs a value", opts[i].name);
+    }
+    /* a short option (or a long one that the text above did not explain) */
+    if (optopt > 0 && optopt < 128 && optopt != ':') {
+        /* a long option written with one dash, "-min-words": getopt read
+         * its letters as short options; name the long one */
+        const char *word = optind < argc && argv[optind][0] == '-' && argv[optind][1] == optopt
+                               ? argv[optind]
+                           : optind >= 1 && optind <= argc && argv[optind - 1][0] == '-' &&
+                                   argv[optind - 1][1] == optopt
+                               ? argv[optind - 1]
+                               : NULL;
+        if (word && strlen(word) > 2 && word[1] != '-') {
+            const char *names[128];
+            size_t k = 0;
+            char w[128];
+            snprintf(w, sizeof w, "%.*s", (int)strcspn(word + 1, "="), word + 1);
+            for (int j = 0; opts[j].name && k < 128; j++)
+                names[k++] = opts[j].name;
+            const char *near = cli_nearest(w, names, k);
+            if (near)
+                return usage_line(cmd, "unknown option '%s'; did you mean '--%s'?", word, near);
+        }
+        const char *at = strchr(shortopts, optopt);
+        if (at && at[1] == ':')
+            return usage_line(cmd, "option '-%c' needs a value", optopt);
+        return usage_line(cmd, "unknown option '-%c' (see '%s %s --help')", optopt, cli_prog,
+                          cmd);
+    }
+    return usage_line(cmd, "bad option '%s' (see '%s %s --help')", arg, cli_prog, cmd);
+}
+
 int cli_read_file(const char *path, char **buf, size_t *len)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    struct stat st;
     if (!f)
         return -1;
+    if (f != stdin && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        errno = EISDIR;
+        return -1;
+    }
     size_t cap = 1 << 16, n = 0;
     char *b = malloc(cap + 1);
     if (!b) { if (f != stdin) fclose(f); errno = ENOMEM; return -1; }
@@ -104,11 +267,19 @@ int cli_read_file(const char *path, char **buf, size_t *len)
     return 0;
 }
 
+int cli_errno_exit(int e)
+{
+    return e == ENOENT || e == ENOTDIR || e == EISDIR ? EXIT_INPUT : EXIT_SYSTEM;
+}
+
 int cli_read_input(const char *path, char **buf, size_t *len)
 {
-    if (cli_read_file(path, buf, len) != 0)
-        return cli_fail(errno == ENOENT ? EXIT_INPUT : EXIT_SYSTEM, "%s: %s", path,
-                        strerror(errno));
+    if (cli_read_file(path, buf, len) != 0) {
+        const int e = errno;
+        if (e == EISDIR)
+            return cli_fail(EXIT_INPUT, "%s: is a directory, not a file", path);
+        return cli_fail(cli_errno_exit(e), "%s: %s", path, strerror(e));
+    }
     return EXIT_OK;
 }
 
@@ -167,40 +338,51 @@ int cli_parse_size(const char *arg, uint64_t lo, uint64_t hi, uint64_t *out)
     return 0;
 }
 
-int cli_param_option(tsr_params *p, int opt, const char *arg)
+int cli_param_option(const char *cmd, tsr_params *p, int opt, const char *arg)
 {
-    int bad = 0;
+    /* the ranges are tsr_params_validate's */
+    static const struct { int opt; const char *name; long lo, hi; } ints[] = {
+        { 1001, "min-words", 1, 1000000 },     { 1003, "max-gap", 0, 10000 },
+        { 1004, "seed", 1, 16 },               { 1005, "max-candidates", 1, 1000000 },
+        { 1006, "boilerplate-df", 0, 2000000000 },
+    };
+    int *const fields[] = { &p->min_words, &p->max_gap, &p->seed, &p->max_candidates,
+                            &p->boilerplate_df };
+    char *end;
+    double v;
+
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        if (ints[i].opt != opt) continue;
+        if (cli_parse_int(arg, ints[i].lo, ints[i].hi, fields[i]) != 0) {
+            cli_usage_error(cmd, "--%s takes a whole number from %ld to %ld, not '%s'",
+                            ints[i].name, ints[i].lo, ints[i].hi, arg);
+            return -1;
+        }
+        return 1;
+    }
     switch (opt) {
-    case 1001: bad = cli_parse_int(arg, 1, 1000000, &p->min_words); break;
-    case 1002: {
-        char *end;
-        double v = strtod(arg, &end);
-        if (*end || end == arg || !(v >= 0 && v <= 1)) bad = -1;
-        else p->min_similarity = v;
-        break;
-    }
-    case 1003: bad = cli_parse_int(arg, 0, 10000, &p->max_gap); break;
-    case 1004: bad = cli_parse_int(arg, 1, 16, &p->seed); break;
-    case 1005: bad = cli_parse_int(arg, 1, 1000000, &p->max_candidates); break;
-    case 1006: bad = cli_parse_int(arg, 0, 2000000000, &p->boilerplate_df); break;
-    case 1007: p->allow_nul = 1; break;
-    case 1008: {
-        char *end;
-        double v = strtod(arg, &end);
-        if (*end || end == arg || !(v >= 0)) bad = -1;
-        else p->max_evalue = v;
-        break;
-    }
-    case 1009: p->max_evalue = 0; break;
-    case 1010: p->paraphrase = TSR_PARAPHRASE_OFF; break;
-    case 1011: p->paraphrase = TSR_PARAPHRASE_ALL; break;
+    case 1002:
+        v = strtod(arg, &end);
+        if (*end || end == arg || !(v >= 0 && v <= 1)) {
+            cli_usage_error(cmd, "--min-similarity takes a number from 0 to 1, not '%s'", arg);
+            return -1;
+        }
+        p->min_similarity = v;
+        return 1;
+    case 1007: p->allow_nul = 1; return 1;
+    case 1008:
+        v = strtod(arg, &end);
+        if (*end || end == arg || !(v >= 0)) {
+            cli_usage_error(cmd, "--max-evalue takes a number, 0 or more, not '%s'", arg);
+            return -1;
+        }
+        p->max_evalue = v;
+        return 1;
+    case 1009: p->max_evalue = 0; return 1;
+    case 1010: p->paraphrase = TSR_PARAPHRASE_OFF; return 1;
+    case 1011: p->paraphrase = TSR_PARAPHRASE_ALL; return 1;
     default: return 0;
     }
-    if (bad) {
-        cli_warn("bad value '%s' for an alignment option", arg);
-        return -1;
-    }
-    return 1;
 }
 
 int cli_parse_color(const char *arg, int *mode)

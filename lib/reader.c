@@ -1,18 +1,22 @@
 /*
  * reader.c - documents from files: plain text, directories, JSON Lines,
- * gzip or zstd compressed, and standard input (tsr_reader_*).
+ * gzip, zstd or bzip2 compressed, and standard input (tsr_reader_*).
  *
  * A reader turns one input path into a stream of tsr_docinfo records:
  *
  *   - a file whose name ends in .jsonl, .ndjson or .json (optionally
- *     followed by .gz or .zst) is JSON Lines: one object per line;
+ *     followed by .gz, .zst or .bz2) is JSON Lines: one object per line;
  *   - any other file is one text document; its id and title are the path
  *     as given;
  *   - a directory is walked recursively; its regular files (and symbolic
  *     links to regular files) are read in byte order of their full paths,
- *     each by the rule above.  Entries whose name starts with '.' are
- *     skipped, so are symbolic links to directories (no loops);
- *   - "-" is standard input: gzip or zstd when it starts with their magic
+ *     each by the rule above.  Entries whose name starts with '.' or '_'
+ *     (Spark's _SUCCESS, _temporary/), .crc files (Hadoop checksums) and
+ *     symbolic links to directories (no loops) are skipped; a text file
+ *     of the directory with a NUL byte is binary: skipped, counted and
+ *     told in a notice (tsr_reader_notice), as ripgrep does, rather than a
+ *     bad record that stops the run;
+ *   - "-" is standard input: gzip, zstd or bzip2 when it starts with their magic
  *     bytes, then JSON Lines when its first non-space byte is '{', else one
  *     text document with id and title "-".
  *
@@ -20,7 +24,8 @@
  *
  * Below the document logic sits a byte source (struct bytesrc): a file
  * descriptor, optionally decoded by zlib's inflate (gzip, concatenated
- * members allowed) or ZSTD_decompressStream (several frames allowed).
+ * members allowed), ZSTD_decompressStream (several frames allowed) or
+ * libbz2's BZ2_bzDecompress (several streams allowed).
  * The source counts the raw (compressed) bytes it has read, which gives
  * the progress figures.
  *
@@ -57,14 +62,17 @@
  *   (NULL when there are none).  An empty id, a missing or non-string text
  *   are bad records.
  * - UTF-8 in JSON is validated by jansson (TSR_ERR_UTF8, byte offset in the
- *   line); "\u0000" in a string decodes to a NUL byte and is refused as
- *   TSR_ERR_NUL.  Text files are checked with tsr_utf8_check.
+ *   line); "\u0000" in the text field is a character of the text, read as
+ *   a space (one byte, like the NUL it decodes to: offsets hold); in the
+ *   id, title, date and series it is refused as TSR_ERR_NUL.  Text files
+ *   are checked with tsr_utf8_check.  With allow_nul every NUL byte, in
+ *   text files, WET records and JSON lines, is read as a space.
  * - Size limit: a text longer than max_doc_bytes is TSR_ERR_TOOBIG.  A
  *   JSON line may be longer than its text (escapes, other fields): lines
  *   are buffered up to max_doc_bytes + max_doc_bytes/4 + 1 MiB; a longer
  *   line is refused without being buffered, and reading goes on after it.
  * - Bad records (malformed JSON, missing field, invalid UTF-8, NUL, too
- *   big, and a corrupt gzip/zstd stream) are returned as errors, or with
+ *   big, and a corrupt gzip/zstd/bzip2 stream) are returned as errors, or with
  *   skip_bad counted and skipped.  After a returned bad-record error the
  *   reader stands at the next record (the next line, or the next file for
  *   text files and corrupt streams), so a caller may go on calling
@@ -83,6 +91,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bzlib.h>
 #include <jansson.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -106,9 +115,15 @@
 #define DEFAULT_MAX_DOC ((size_t)1 << 30)
 #define DEFAULT_MAX_META ((size_t)1 << 20)
 
-enum { COMP_NONE, COMP_GZIP, COMP_ZSTD, COMP_AUTO };
+enum { COMP_NONE, COMP_GZIP, COMP_ZSTD, COMP_BZIP2, COMP_AUTO };
 enum { KIND_TEXT, KIND_JSONL, KIND_WET, KIND_SNIFF };
 enum { F_ID, F_TEXT, F_TITLE, F_DATE, F_SERIES, F_COUNT };
+/* read_text: the file is binary and was skipped (a notice says so) */
+enum { RD_BINARY = -1 };
+
+/* The longest list of notices kept waiting for tsr_reader_notice; more
+ * binary files are still skipped and counted, without a notice. */
+#define MAX_NOTICES 4096
 
 /* A stream of bytes from a file descriptor, decoded when compressed. */
 typedef struct bytesrc {
@@ -116,6 +131,8 @@ typedef struct bytesrc {
     int fd, own_fd, comp;
     z_stream z;
     int z_init;
+    bz_stream bz;
+    int bz_init;
     ZSTD_DStream *zs;
     size_t zs_last;       /* last ZSTD_decompressStream hint; 0 = frame done */
     unsigned char *in;    /* raw input buffer (compressed, or sniffed) */
@@ -138,6 +155,7 @@ typedef struct jopts {
     size_t max_doc;       /* largest text */
     size_t max_meta;      /* largest meta_json */
     size_t line_limit;    /* longest line */
+    int allow_nul;        /* raw NUL bytes in a line read as spaces */
 } jopts;
 
 /* A parsed JSON line.  The public part comes first, so that a
@@ -182,6 +200,10 @@ struct tsr_reader {
     int wet_has_hole;
 
     uint64_t done_prev, total, skipped;
+    int walked;           /* the path is a directory: its binary files are skipped */
+    uint64_t binary;      /* files of the directory skipped as binary */
+    TSR_VEC(char *) notices; /* what tsr_reader_notice hands out, oldest first */
+    size_t notice_next;   /* notices[0, notice_next) were handed out */
     int has_skip;
     char skipmsg[sizeof(((tsr_error *)0)->message)];
     int failed;
@@ -221,6 +243,13 @@ static int src_start_decoder(bytesrc *s, tsr_error *err)
             return tsr_seterr(err, zr == Z_MEM_ERROR ? TSR_ERR_NOMEM : TSR_ERR_IO,
                               "%s: cannot start gzip decoder", s->name);
         s->z_init = 1;
+    } else if (s->comp == COMP_BZIP2) {
+        memset(&s->bz, 0, sizeof s->bz);
+        const int br = BZ2_bzDecompressInit(&s->bz, 0, 0);
+        if (br != BZ_OK)
+            return tsr_seterr(err, br == BZ_MEM_ERROR ? TSR_ERR_NOMEM : TSR_ERR_IO,
+                              "%s: cannot start bzip2 decoder", s->name);
+        s->bz_init = 1;
     } else if (s->comp == COMP_ZSTD) {
         s->zs = ZSTD_createDStream();
         TSR_CHECK_ALLOC(s->zs, err);
@@ -231,7 +260,7 @@ static int src_start_decoder(bytesrc *s, tsr_error *err)
 }
 
 /* Open a byte source on `fd`.  COMP_AUTO (standard input) looks at the
- * first bytes for the gzip or zstd magic. */
+ * first bytes for the gzip, zstd or bzip2 magic. */
 static int src_open(bytesrc *s, int fd, int own_fd, int comp, const char *name,
                     tsr_error *err)
 {
@@ -253,6 +282,9 @@ static int src_open(bytesrc *s, int fd, int own_fd, int comp, const char *name,
         else if (s->in_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f &&
                  m[3] == 0xfd)
             comp = COMP_ZSTD;
+        else if (s->in_len >= 4 && m[0] == 'B' && m[1] == 'Z' && m[2] == 'h' &&
+                 m[3] >= '1' && m[3] <= '9')
+            comp = COMP_BZIP2;
         else
             comp = COMP_NONE;
     }
@@ -264,6 +296,8 @@ static void src_close(bytesrc *s)
 {
     if (s->z_init)
         inflateEnd(&s->z);
+    if (s->bz_init)
+        BZ2_bzDecompressEnd(&s->bz);
     ZSTD_freeDStream(s->zs);
     free(s->in);
     if (s->own_fd && s->fd >= 0)
@@ -318,6 +352,56 @@ static int src_read_gzip(bytesrc *s, char *buf, size_t cap, size_t *got,
     return TSR_OK;
 }
 
+/* bzip2, as gzip above: several streams one after another (pbzip2 writes
+ * them) read as one; the end of the input inside a stream is truncation. */
+static int src_read_bzip2(bytesrc *s, char *buf, size_t cap, size_t *got,
+                          tsr_error *err)
+{
+    const unsigned room = cap > UINT_MAX ? UINT_MAX : (unsigned)cap;
+    while (!s->done) {
+        if (s->in_pos == s->in_len && !s->in_eof)
+            TSR_FORWARD(src_fill(s, err));
+        if (s->in_pos == s->in_len && s->in_eof && s->raw == 0) {
+            s->done = 1; /* an empty file: no data, not an error */
+            break;
+        }
+        s->bz.next_in = (char *)s->in + s->in_pos;
+        s->bz.avail_in = (unsigned)(s->in_len - s->in_pos);
+        s->bz.next_out = buf;
+        s->bz.avail_out = room;
+        const int br = BZ2_bzDecompress(&s->bz);
+        s->in_pos = s->in_len - s->bz.avail_in;
+        const size_t produced = room - s->bz.avail_out;
+        if (br == BZ_STREAM_END) {
+            /* another stream may follow */
+            if (s->in_pos == s->in_len && !s->in_eof)
+                TSR_FORWARD(src_fill(s, err));
+            if (s->in_pos == s->in_len) {
+                s->done = 1;
+            } else {
+                BZ2_bzDecompressEnd(&s->bz);
+                s->bz_init = 0;
+                TSR_FORWARD(src_start_decoder(s, err));
+            }
+        } else if (br == BZ_OK) {
+            if (!produced && s->in_eof && s->in_pos == s->in_len)
+                return tsr_seterr(err, TSR_ERR_FORMAT, "%s: truncated bzip2 data", s->name);
+        } else if (br == BZ_MEM_ERROR) {
+            return tsr_seterr(err, TSR_ERR_NOMEM, "%s: out of memory in bzip2 decoder",
+                              s->name);
+        } else {
+            return tsr_seterr(err, TSR_ERR_FORMAT, "%s: corrupt bzip2 data (%s)", s->name,
+                              br == BZ_DATA_ERROR_MAGIC ? "not bzip2" : "bad block");
+        }
+        if (produced) {
+            *got = produced;
+            return TSR_OK;
+        }
+    }
+    *got = 0;
+    return TSR_OK;
+}
+
 static int src_read_zstd(bytesrc *s, char *buf, size_t cap, size_t *got,
                          tsr_error *err)
 {
@@ -357,6 +441,8 @@ static int src_read(bytesrc *s, char *buf, size_t cap, size_t *got, tsr_error *e
         return src_read_gzip(s, buf, cap, got, err);
     if (s->comp == COMP_ZSTD)
         return src_read_zstd(s, buf, cap, got, err);
+    if (s->comp == COMP_BZIP2)
+        return src_read_bzip2(s, buf, cap, got, err);
     if (s->in_pos < s->in_len) { /* bytes read while sniffing */
         size_t n = s->in_len - s->in_pos;
         if (n > cap)
@@ -401,11 +487,36 @@ static void classify(const char *path, int *kind, int *comp)
     } else if (ends_with(path, n, ".zst")) {
         *comp = COMP_ZSTD;
         n -= 4;
+    } else if (ends_with(path, n, ".bz2")) {
+        *comp = COMP_BZIP2;
+        n -= 4;
     }
     *kind = ends_with(path, n, ".jsonl") || ends_with(path, n, ".ndjson") ||
                     ends_with(path, n, ".json")
                 ? KIND_JSONL
                 : ends_with(path, n, ".wet") ? KIND_WET : KIND_TEXT;
+}
+
+/* NUL bytes of s[0, n) to spaces (tsr_reader_opts.allow_nul); same length,
+ * so offsets do not move. */
+static void nul_to_space(char *s, size_t n)
+{
+    for (char *z = memchr(s, 0, n); z; z = memchr(z + 1, 0, n - (size_t)(z + 1 - s)))
+        *z = ' ';
+}
+
+/* Queue a notice for tsr_reader_notice. */
+static int add_notice(tsr_reader *r, const char *msg, tsr_error *err)
+{
+    if (r->notices.n - r->notice_next >= MAX_NOTICES)
+        return TSR_OK;
+    char *m = tsr_strndup(msg, strlen(msg));
+    TSR_CHECK_ALLOC(m, err);
+    if (tsr_vec_push(&r->notices, m)) {
+        free(m);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+    }
+    return TSR_OK;
 }
 
 /* A bad record may be skipped; anything else ends the reading. */
@@ -487,9 +598,12 @@ static int walk(tsr_reader *r, const char *dir, tsr_error *err)
                                 dir, strerror(errno));
             break;
         }
-        if (de->d_name[0] == '.')
-            continue;
+        /* hidden files; Spark's and Hadoop's bookkeeping: _SUCCESS, _temporary/
+         * and other _names, and the .crc checksum files beside each part */
         size_t nlen = strlen(de->d_name);
+        if (de->d_name[0] == '.' || de->d_name[0] == '_' ||
+            ends_with(de->d_name, nlen, ".crc"))
+            continue;
         char *child = malloc(dlen + nlen + 2);
         if (!child) {
             rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory listing %s", dir);
@@ -645,6 +759,16 @@ static int open_file(tsr_reader *r, tsr_error *err)
  * Text documents
  * --------------------------------------------------------------------- */
 
+/* A binary file met in a directory: count it, queue its notice. */
+static int binary_skip(tsr_reader *r, size_t at, tsr_error *err)
+{
+    char msg[sizeof err->message];
+    snprintf(msg, sizeof msg, "%s: binary file (NUL byte at byte %zu), skipped", r->name, at);
+    r->binary++;
+    TSR_FORWARD(add_notice(r, msg, err));
+    return RD_BINARY;
+}
+
 static int read_text(tsr_reader *r, tsr_docinfo *doc, tsr_error *err)
 {
     size_t limit = r->o.max_doc_bytes;
@@ -652,6 +776,15 @@ static int read_text(tsr_reader *r, tsr_docinfo *doc, tsr_error *err)
     if (r->src.comp == COMP_NONE && !r->is_stdin) {
         struct stat st;
         if (fstat(r->src.fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            if ((uint64_t)st.st_size > (uint64_t)limit + bom && r->walked && !r->o.allow_nul) {
+                /* too big to read whole: a binary one (a disk image, say)
+                 * shows a NUL byte in its first block, as ripgrep looks */
+                char head[8192];
+                const ssize_t n = pread(r->src.fd, head, sizeof head, 0);
+                const char *z = n > 0 ? memchr(head, 0, (size_t)n) : NULL;
+                if (z)
+                    return binary_skip(r, (size_t)(z - head), err);
+            }
             if ((uint64_t)st.st_size > (uint64_t)limit + bom)
                 return tsr_seterr(err, TSR_ERR_TOOBIG,
                                   "%s: file of %" PRIu64 " bytes is over the limit of %zu bytes",
@@ -684,6 +817,16 @@ static int read_text(tsr_reader *r, tsr_docinfo *doc, tsr_error *err)
                           r->name, len, limit);
     text[len] = 0;
     size_t off = 0;
+    if (r->o.allow_nul) {
+        nul_to_space(text, len);
+    } else if (r->walked) {
+        /* a binary file met in a directory (a NUL byte anywhere, as ripgrep
+         * tells them; before the UTF-8 check, which an image's first byte
+         * fails): skipped, and told in a notice */
+        const char *z = memchr(text, 0, len);
+        if (z)
+            return binary_skip(r, (size_t)(z - text), err);
+    }
     int rc = tsr_utf8_check(text, len, &off);
     if (rc == TSR_ERR_NUL)
         return tsr_seterr(err, rc, "%s: NUL byte at byte %zu (binary file?)",
@@ -812,6 +955,7 @@ static void jopts_init(jopts *j, const tsr_reader_opts *o)
     size_t slack = m / 4 + ((size_t)1 << 20);
     j->max_doc = m;
     j->max_meta = o && o->max_meta_bytes ? o->max_meta_bytes : DEFAULT_MAX_META;
+    j->allow_nul = o ? o->allow_nul : 0;
     j->line_limit = m > SIZE_MAX / 4 - slack ? SIZE_MAX / 4 : m + slack;
 }
 
@@ -897,6 +1041,20 @@ static int parse_line(const jopts *j, const char *line, size_t len, const char *
             return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory",
                               file, lineno);
         const char *z = memchr(line, 0, len);
+        if (z && j->allow_nul) {
+            /* NUL bytes read as spaces: parse a copy that has them so */
+            char *copy = malloc(len ? len : 1);
+            if (!copy)
+                return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory",
+                                  file, lineno);
+            memcpy(copy, line, len);
+            nul_to_space(copy, len);
+            jopts j2 = *j;
+            j2.allow_nul = 0;
+            const int rc = parse_line(&j2, copy, len, file, lineno, d, err);
+            free(copy);
+            return rc;
+        }
         if (z) /* a raw NUL byte: more telling than jansson's message */
             return tsr_seterr(err, TSR_ERR_NUL,
                               "%s:%" PRIu64 ": NUL byte at byte %zu of the line (binary file?)",
@@ -933,11 +1091,23 @@ static int parse_line(const jopts *j, const char *line, size_t len, const char *
         return tsr_seterr(err, TSR_ERR_TOOBIG,
                           "%s:%" PRIu64 ": text of %zu bytes is over the limit of %zu bytes",
                           file, lineno, tlen, j->max_doc);
-    const char *z = memchr(text, 0, tlen);
-    if (z)
-        return tsr_seterr(err, TSR_ERR_NUL,
-                          "%s:%" PRIu64 ": NUL byte (\\u0000) in \"%s\" at byte %zu",
-                          file, lineno, tf, (size_t)(z - text));
+    if (memchr(text, 0, tlen)) {
+        /* "\\u0000" is a character of the text, not binary input: read as a
+         * space, as a NUL byte is with allow_nul (one byte each, so offsets
+         * hold) */
+        char *copy = malloc(tlen);
+        int bad = !copy;
+        if (copy) {
+            memcpy(copy, text, tlen);
+            nul_to_space(copy, tlen);
+            bad = json_string_setn_nocheck(t, copy, tlen) != 0;
+            free(copy);
+        }
+        if (bad)
+            return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory",
+                              file, lineno);
+        text = json_string_value(t);
+    }
 
     TSR_FORWARD(get_field(j, d, F_ID, 1, file, lineno, &doc->id, err));
     if (!doc->id[0])
@@ -1190,6 +1360,8 @@ static int read_wet(tsr_reader *r, tsr_docinfo *doc, int *got, tsr_error *err)
         r->wet_has_hole = 1;
         body[clen] = 0;
         size_t off = 0;
+        if (r->o.allow_nul)
+            nul_to_space(body, (size_t)clen);
         int rc = tsr_utf8_check(body, (size_t)clen, &off);
         if (rc == TSR_ERR_NUL)
             return tsr_seterr(err, rc, "%s:%" PRIu64 ": NUL byte at byte %zu of the record",
@@ -1278,6 +1450,7 @@ int tsr_reader_open(const char *path, const tsr_reader_opts *o, tsr_reader **out
                                                                      : TSR_ERR_IO,
                             "%s: %s", path, strerror(errno));
         } else if (S_ISDIR(st.st_mode)) {
+            r->walked = 1;
             rc = walk(r, path, err);
             if (rc == TSR_OK && r->files.n > 1)
                 tsr_sort(r->files.a, r->files.n, sizeof *r->files.a, cmp_entry);
@@ -1322,6 +1495,15 @@ int tsr_reader_next(tsr_reader *r, tsr_docinfo *doc, int *eof, tsr_error *err)
         return r->fail.code;
     }
     release_doc(r);
+    /* the notices handed out since the last call go */
+    if (r->notice_next) {
+        for (size_t i = 0; i < r->notice_next; i++)
+            free(r->notices.a[i]);
+        memmove(r->notices.a, r->notices.a + r->notice_next,
+                (r->notices.n - r->notice_next) * sizeof *r->notices.a);
+        r->notices.n -= r->notice_next;
+        r->notice_next = 0;
+    }
     tsr_error e = { 0, "" };
     for (;;) {
         int rc;
@@ -1340,6 +1522,10 @@ int tsr_reader_next(tsr_reader *r, tsr_docinfo *doc, int *eof, tsr_error *err)
         }
         if (r->kind == KIND_TEXT) {
             rc = read_text(r, doc, &e);
+            if (rc == RD_BINARY) {
+                r->file_done = 1;
+                continue;
+            }
             if (rc == TSR_OK || is_record_error(rc))
                 r->file_done = 1; /* one document per file: done with it */
             if (rc == TSR_OK)
@@ -1407,6 +1593,16 @@ const char *tsr_reader_last_skip(const tsr_reader *r)
     return r && r->has_skip ? r->skipmsg : NULL;
 }
 
+uint64_t tsr_reader_binary(const tsr_reader *r)
+{
+    return r ? r->binary : 0;
+}
+
+const char *tsr_reader_notice(tsr_reader *r)
+{
+    return r && r->notice_next < r->notices.n ? r->notices.a[r->notice_next++] : NULL;
+}
+
 void tsr_reader_where(const tsr_reader *r, const char **file, uint64_t *line)
 {
     if (file)
@@ -1460,6 +1656,9 @@ void tsr_reader_close(tsr_reader *r)
     for (size_t i = 0; i < r->files.n; i++)
         free(r->files.a[i].path);
     tsr_vec_free(&r->files);
+    for (size_t i = 0; i < r->notices.n; i++)
+        free(r->notices.a[i]);
+    tsr_vec_free(&r->notices);
     for (int f = 0; f < F_COUNT; f++)
         free(r->field[f]);
     free(r->buf);

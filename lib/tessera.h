@@ -822,11 +822,15 @@ TSR_API int tsr_index_get_info(tsr_index *ix, int64_t docno, tsr_document **out,
  * --------------------------------------------------------------------- */
 
 /** A stream of documents from one input: a .txt (or any text) file, a
- *  directory (read recursively, files in byte order of their paths), a
+ *  directory (read recursively, files in byte order of their paths; hidden
+ *  files, names starting with '_' such as Spark's _SUCCESS, and .crc files
+ *  are left out, and a text file with a NUL byte is binary: skipped, with a
+ *  notice, see tsr_reader_notice), a
  *  JSON Lines file (.jsonl, .ndjson, .json; one object per line), a Common
  *  Crawl WET file (.wet, .warc.wet: its "conversion" records; id =
  *  WARC-Record-ID, title = WARC-Target-URI, date = WARC-Date, series = the
- *  URI's host), any of them gzip- (.gz) or zstd- (.zst) compressed, or "-"
+ *  URI's host), any of them gzip- (.gz), zstd- (.zst) or bzip2- (.bz2)
+ *  compressed, or "-"
  *  for standard input (JSON Lines when its first byte is '{', WET when it
  *  starts "WARC/", else one text document).
  *  Not thread-safe: one reader per thread. */
@@ -863,6 +867,14 @@ typedef struct tsr_reader_opts {
      * from the start of the file, as without a range (the reader counts
      * the lines before its part). */
     uint64_t range_begin, range_end;
+    /* NUL bytes (0, the default): a text file or WET record with one is
+     * refused (TSR_ERR_NUL; in a directory, a text file with one is binary
+     * and skipped, see tsr_reader_notice), and so is a JSON line with a raw
+     * one.  1: NUL bytes are read as spaces everywhere (nothing is binary).
+     * Either way "\u0000" inside a JSON text field is a character of the
+     * text, not binary input: it is read as a space (one byte, as the NUL
+     * it decodes to, so offsets are those of the decoded text). */
+    int allow_nul;
 } tsr_reader_opts;
 
 /** Fill `o` with the defaults above. */
@@ -881,13 +893,13 @@ TSR_API int tsr_reader_open(const char *path, const tsr_reader_opts *o,
  *    next line, or the next file for text files and damaged streams.  I/O
  *    errors, a missing path and TSR_ERR_NOMEM are final: later calls return
  *    the same error.
- *  - With skip_bad, records that are too big and a damaged gzip/zstd stream
+ *  - With skip_bad, records that are too big and a damaged compressed stream
  *    are skipped too (the rest of that file counts as one skipped record).
  *  - An empty text file is one document with empty text; an empty JSON
  *    Lines file, blank lines and an empty directory give none.
  *  - A leading byte order mark is dropped from text files and from the
  *    first line of JSON Lines; offsets count in the text as handed out.
- *  - Standard input is recognised as gzip or zstd by its first bytes;
+ *  - Standard input is recognised as gzip, zstd or bzip2 by its first bytes;
  *    files go by their extension.
  *  - id, title, date and series may be JSON strings or integers; an empty
  *    id is a bad record.  Other fields go to meta_json, compact, keys
@@ -950,6 +962,18 @@ TSR_API uint64_t tsr_reader_skipped(const tsr_reader *r);
 
 /** The message of the most recent skipped record, or NULL. */
 TSR_API const char *tsr_reader_last_skip(const tsr_reader *r);
+
+/** Files of a directory skipped so far because they are binary (a text
+ *  file with a NUL byte, without allow_nul). */
+TSR_API uint64_t tsr_reader_binary(const tsr_reader *r);
+
+/** The next notice of the reader, oldest first, or NULL when there is none
+ *  waiting: a file of a directory skipped as binary ("DIR/x.png: binary
+ *  file (NUL byte at byte 3), skipped").  Each notice is handed out once;
+ *  the string lives until the next tsr_reader_next or tsr_reader_close.
+ *  Call it after each tsr_reader_next to hear of every skipped file (at
+ *  most 4096 wait; the count above is complete). */
+TSR_API const char *tsr_reader_notice(tsr_reader *r);
 
 /** Close the reader.  Accepts NULL. */
 TSR_API void tsr_reader_close(tsr_reader *r);

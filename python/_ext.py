@@ -35,7 +35,7 @@ def extension():
         sources=[os.path.join(HERE, "src", "_tessera.c")],
         include_dirs=[os.path.join(ROOT, "lib")],
         extra_objects=[ARCHIVE],
-        libraries=_libs() + ["stemmer", "pthread", "m"],
+        libraries=_libs() + ["stemmer", "bz2", "pthread", "m"],
         extra_compile_args=["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
                             "-Wno-missing-field-initializers"],
     )

@@ -4,10 +4,10 @@
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libutf8proc-dev libxxhash-dev libzstd-dev zlib1g-dev libsqlite3-dev libjansson-dev
-libdivsufsort-dev libmicrohttpd-dev libstemmer-dev
+libdivsufsort-dev libmicrohttpd-dev libstemmer-dev libbz2-dev
 openmpi-bin libopenmpi-dev
 python3 python3-dev python3-setuptools python3-pip python3-venv python3-pytest python3-pandas
-similarity-tester ssdeep hyperfine time strace
+similarity-tester ssdeep hyperfine time strace bzip2
 sword-text-kjv sword-text-web diatheke
 chromium wrk"
 SUDO=""

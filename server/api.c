@@ -30,7 +30,9 @@
  * Input rules: bodies must be valid UTF-8 (422 otherwise, with the byte
  * offset), JSON is parsed by jansson, whose depth limit turns hostile
  * nesting into a 400, after a count of its values against a cap (413);
- * NUL bytes are refused (422) unless --allow-nul.
+ * NUL bytes are refused (422) unless --allow-nul; "\u0000" in a JSON
+ * "text" is a character of the text, not binary input: read as a space,
+ * as the reader reads it (tsr_reader_opts.allow_nul).
  *
  * Failures of the index are answered without their details (they name
  * the server's files): the details go to stderr.
@@ -177,6 +179,25 @@ static int refuse_bad_text(const http_request *rq, int nul_ok, http_response *ou
         return 1;
     }
     return 0;
+}
+
+/* "\u0000" in the JSON string `t` (a text) as spaces: one byte each, as
+ * the NUL it decodes to, so offsets hold.  0, or -1 when out of memory. */
+static int json_text_nul_to_space(json_t *t)
+{
+    const char *s = json_string_value(t);
+    const size_t n = json_string_length(t);
+    if (!memchr(s, 0, n))
+        return 0;
+    char *c = malloc(n);
+    if (!c)
+        return -1;
+    memcpy(c, s, n);
+    for (size_t i = 0; i < n; i++)
+        if (!c[i]) c[i] = ' ';
+    const int r = json_string_setn_nocheck(t, c, n);
+    free(c);
+    return r ? -1 : 0;
 }
 
 static void json_parse_error(http_response *out, const json_error_t *je, const char *where)
@@ -370,6 +391,11 @@ static void post_check(api *a, const http_request *rq, http_response *out)
             json_decref(root);
             return;
         }
+        if (json_text_nul_to_space(t) != 0) {
+            http_error(out, 500, "out of memory");
+            json_decref(root);
+            return;
+        }
         text = json_string_value(t);
         len = json_string_length(t);
     } else {
@@ -508,6 +534,10 @@ static int to_docinfo(json_t *o, size_t k, tsr_docinfo *doc, char **meta, char n
     if (!json_is_string(t)) {
         http_error(out, 400, "document %zu: %s \"text\" string", k,
                   t ? "expected a" : "missing the");
+        return -1;
+    }
+    if (json_text_nul_to_space(t) != 0) {
+        http_error(out, 500, "out of memory");
         return -1;
     }
     doc->text = json_string_value(t);

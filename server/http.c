@@ -701,7 +701,8 @@ static int listen_on(const char *spec, int *fd_out, char *url, size_t ucap, char
     char *end;
     long pn = strtol(p, &end, 10);
     if (!*p || *end || pn < 0 || pn > 65535)
-        return fail(HTTP_EUSAGE, msg, mcap, "--listen: bad port in '%s'", spec);
+        return fail(HTTP_EUSAGE, msg, mcap,
+                    "--listen takes [ADDR:]PORT, PORT from 0 to 65535, not '%s'", spec);
     snprintf(port, sizeof port, "%ld", pn);
 
     struct addrinfo hints = { 0 }, *ai = NULL;

@@ -7,6 +7,9 @@
 #   build      make tests (build/tessera, unit tests, tools)
 #   unit       every build/tests/test_* binary
 #   cli        golden tests, tests/cli/run.sh
+#   examples   tests/cli/examples.sh: the programs of examples/ run
+#   make-deps  tests/cli/make_deps.sh: plain make with a library missing
+#              stops naming `make deps`, installs nothing
 #   roundtrip  build/tests/roundtrip on several seeds          (full only)
 #   discover   build/tests/discover_roundtrip on several seeds  (full only)
 #   bad-input  tests/cli/bad_input.sh                           (full only)
@@ -36,7 +39,7 @@
 #   sanitize   make SANITIZE=1 tests (build-san/, ASan+UBSan), then unit,
 #              round trips, bad input and a few CLI cases under it, with
 #              LeakSanitizer where it works                     (full only)
-# --quick runs build, unit and cli.
+# --quick runs build, unit, cli, examples and make-deps.
 #
 # Every runner ends its output with "N passed, N failed"; this script adds
 # them up (a runner that crashes or exits non-zero without reporting a
@@ -133,6 +136,7 @@ if build; then
     unit_tier build ""
     run "cli golden" sh tests/cli/run.sh
     run "examples" sh tests/cli/examples.sh
+    run "make: a missing library" sh tests/cli/make_deps.sh
     if [ "$quick" = 0 ]; then
         for seed in 1 2 3 4; do
             run "roundtrip seed $seed" build/tests/roundtrip "$seed" 50

@@ -28,6 +28,8 @@
 #   kill index     a rank of `mpirun -np 3 tessera index` waits on a FIFO
 #                  input; SIGKILL to it: mpirun exits non-zero naming the
 #                  rank, and the index is as it was (its list unchanged);
+#   fail index     every input bad on 2 ranks: exit 3, and the new index
+#                  folder is not left behind (empty);
 #   fail discover  a rank cannot make its work directory: the job exits
 #                  non-zero with a message naming the rank, and -o FILE is
 #                  not created;
@@ -168,6 +170,17 @@ else
     tsr_fail "a killed index rank (pid ${victim:-none}): exit $st, $(head -c 400 kill.out)"
 fi
 rm -f pipe.txt
+
+# every input of a new index is bad: nothing added, no folder left behind
+printf '{"id": "a", "text": \n' >bad1.jsonl
+printf '{"id": "b", "text": \n' >bad2.jsonl
+$MPIRUN -np 2 "$T" index -q --db newbad.tsr bad1.jsonl bad2.jsonl >fi.out 2>&1
+st=$?
+if [ $st -ne 0 ] && grep -q "bad1.jsonl:1:" fi.out && [ ! -e newbad.tsr ]; then
+    tsr_ok "fail index"
+else
+    tsr_fail "every input bad on 2 ranks: exit $st, $(ls -d newbad.tsr 2>&1) $(head -c 300 fi.out)"
+fi
 
 # a rank that fails: its work directory cannot be made
 mkdir wbad && : >wbad/rank-1-of-2

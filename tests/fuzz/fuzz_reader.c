@@ -15,6 +15,8 @@
  *   mode 8  standard input ("-"): the bytes become file descriptor 0
  *   mode 9  a Common Crawl WET file              in.warc.wet
  *   mode 10 WET, gzip-compressed here            in.warc.wet.gz
+ *   mode 11 raw bytes as bzip2     in.jsonl.bz2  (decoder error paths)
+ *   mode 12 JSON Lines, bzip2-compressed here    in.jsonl.bz2
  *
  * The second byte picks options: bit 0 custom field names, bit 1 a tiny
  * max_doc_bytes (64) so that the size limits trip, else 1 MiB (which also
@@ -43,6 +45,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bzlib.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -89,6 +92,16 @@ static void put_zst(const char *name, const uint8_t *data, size_t len)
     if (ZSTD_isError(n))
         abort();
     put(name, out, n);
+    free(out);
+}
+
+static void put_bz2(const char *name, const uint8_t *data, size_t len)
+{
+    unsigned cap = (unsigned)(len + len / 100 + 600);
+    char *out = malloc(cap);
+    if (!out || BZ2_bzBuffToBuffCompress(out, &cap, (char *)data, (unsigned)len, 1, 0, 0) != BZ_OK)
+        abort();
+    put(name, (const uint8_t *)out, cap);
     free(out);
 }
 
@@ -237,7 +250,7 @@ static void clear_dir(void)
         "in.txt", "in.jsonl", "in.jsonl.gz", "in.jsonl.zst", "in.txt.gz",
         "d/0.txt", "d/1.jsonl", "d/2.jsonl.gz", "d/3.txt.zst", "d/4.ndjson",
         "d/5.json.zst", "d/.6.txt", "d/sub/7.txt", "stdin", "in.warc.wet",
-        "in.warc.wet.gz",
+        "in.warc.wet.gz", "in.jsonl.bz2",
     };
     char p[512];
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
@@ -273,7 +286,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (size < 2)
         return 0;
-    unsigned mode = data[0] % 11, optbits = data[1];
+    unsigned mode = data[0] % 13, optbits = data[1];
     data += 2;
     size -= 2;
     clear_dir();
@@ -290,6 +303,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 6: put_gz(name = "in.txt.gz", data, size); break;
     case 9: put(name = "in.warc.wet", data, size); break;
     case 10: put_gz(name = "in.warc.wet.gz", data, size); break;
+    case 11: put(name = "in.jsonl.bz2", data, size); break;
+    case 12: put_bz2(name = "in.jsonl.bz2", data, size); break;
     case 7: {
         static const char *const files[] = {
             "d/0.txt", "d/1.jsonl", "d/2.jsonl.gz", "d/3.txt.zst",

@@ -18,6 +18,7 @@ those seeds are skipped, with a message.  The rest needs only Python
 it is installed).  Output is deterministic: the same files every run.
 """
 import argparse
+import bz2
 import gzip
 import io
 import os
@@ -124,6 +125,12 @@ def seeds_reader():
     put(t, "wet", b"\x09\x00" + WET)
     put(t, "wet-gz", b"\x0a\x00" + WET)
     put(t, "empty", b"\x01\x00")
+    bz = bz2.compress(jl, 9) + bz2.compress(b'{"id":"s2","text":"second stream"}\n', 9)
+    put(t, "bzip2-raw", b"\x0b\x00" + bz)                 # two streams, as pbzip2 writes
+    put(t, "bzip2-raw-cut", b"\x0b\x00" + bz[:50])        # truncated stream
+    put(t, "jsonl-bz2", b"\x0c\x00" + jl)
+    put(t, "stdin-bzip2", b"\x08\x00" + bz)
+    put(t, "directory-binary", b"\x07\x00" + b"\xff".join([text, b"bin\x00ary", jl]))
 
 
 def seeds_wet():

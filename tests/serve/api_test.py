@@ -597,10 +597,10 @@ def api_cases(a, srv, p, db, docs, rnd, work):
         assert after == before, (before, after)
     _()
 
-    @case("POST /api/documents: NUL in a text or invalid UTF-8 -> 422, nothing added")
+    @case("POST /api/documents: a NUL byte in the body or invalid UTF-8 -> 422, nothing added")
     def _():
         before = jbody(request(p, "GET", "/api/stats")[2])["documents"]
-        b = '[{"id": "good-1", "text": "fine words here"}, {"id": "nul-1", "text": "a\\u0000b"}]'
+        b = b'[{"id": "good-1", "text": "fine words here"}, {"id": "nul-1", "text": "a\x00b"}]'
         st, _, d = request(p, "POST", "/api/documents", b,
                            {"Content-Type": "application/json", "X-API-Key": KEY})
         is_error(st, d, 422)
@@ -661,9 +661,23 @@ def api_cases(a, srv, p, db, docs, rnd, work):
         for b, ct in ((b"abc \xff\xfe def", "text/plain"), (b"abc \xc3", "text/plain"),
                       (b"\xed\xa0\x80 surrogate", "text/plain"), (b"abc\x00def", "text/plain"),
                       (b'{"text": "\xff"}', "application/json"),
-                      (b'{"text": "a\\u0000b"}', "application/json")):
+                      (b'{"text": "a\x00b"}', "application/json")):
             st, _, d = request(p, "POST", "/api/check", b, {"Content-Type": ct})
             is_error(st, d, 422)
+    _()
+
+    @case("\\u0000 in a JSON text is a character (a space), not binary: check 200, add 201 "
+          "(was: 422)")
+    def _():
+        st, _, d = request(p, "POST", "/api/check", b'{"text": "a\\u0000b words"}',
+                           {"Content-Type": "application/json"})
+        assert st == 200 and jbody(d)["bytes"] == 9, d[:300]
+        b = '[{"id": "nul-esc-1", "text": "before\\u0000after and more words"}]'
+        st, _, d = request(p, "POST", "/api/documents", b,
+                           {"Content-Type": "application/json", "X-API-Key": KEY})
+        assert st == 201 and jbody(d)["added"] == 1, (st, d[:300])
+        st, _, d = request(p, "GET", "/api/documents/nul-esc-1")
+        assert st == 200 and jbody(d)["text"] == "before after and more words", d[:300]
     _()
 
     @case("unsupported Content-Type or charset -> 415")

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bzlib.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -76,6 +77,18 @@ static size_t zstd_of(const char *s, char **out)
     return z;
 }
 
+/* `s` bzip2-compressed into *out (free it); its length. */
+static size_t bzip2_of(const char *s, char **out)
+{
+    unsigned n = (unsigned)strlen(s), cap = n + n / 100 + 600;
+    *out = malloc(cap);
+    if (BZ2_bzBuffToBuffCompress(*out, &cap, (char *)s, n, 9, 0, 0) != BZ_OK) {
+        fprintf(stderr, "bzip2 failed\n");
+        exit(2);
+    }
+    return cap;
+}
+
 static void write_zst(const char *name, const char *s)
 {
     char *z;
@@ -97,6 +110,8 @@ typedef struct got {
     int rc;            /* first non-OK status, TSR_OK at clean end */
     char msg[512];
     uint64_t skipped, done, total;
+    uint64_t binary;   /* tsr_reader_binary at the end */
+    char notes[1024];  /* the notices, one per line */
 } got;
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
@@ -135,6 +150,10 @@ static void read_all_once(const char *path, const tsr_reader_opts *o, got *g)
         tsr_docinfo d;
         int eof = 0;
         int rc = tsr_reader_next(r, &d, &eof, &e);
+        for (const char *m; (m = tsr_reader_notice(r)) != NULL;) {
+            const size_t k = strlen(g->notes);
+            snprintf(g->notes + k, sizeof g->notes - k, "%s\n", m);
+        }
         if (rc != TSR_OK) {
             g->rc = rc;
             snprintf(g->msg, sizeof g->msg, "%s", e.message);
@@ -157,6 +176,8 @@ static void read_all_once(const char *path, const tsr_reader_opts *o, got *g)
         g->n++;
     }
     g->skipped = tsr_reader_skipped(r);
+    g->binary = tsr_reader_binary(r);
+    CHECK(tsr_reader_notice(r) == NULL);   /* each notice is handed out once */
     g->done = tsr_reader_bytes_done(r);
     g->total = tsr_reader_bytes_total(r);
     tsr_reader_close(r);
@@ -520,6 +541,40 @@ static void test_compressed(void)
     CHECK(streq(g.id[0], path_of("t.txt.zst")));
     got_free(&g);
 
+    /* bzip2: a file by its name, two streams one after another (pbzip2) */
+    char *b1, *b2;
+    size_t n1 = bzip2_of("{\"id\":\"z1\",\"text\":\"bzip one\"}\n", &b1);
+    size_t n2 = bzip2_of("{\"id\":\"z2\",\"text\":\"bzip two\"}\n", &b2);
+    char *both = malloc(n1 + n2);
+    memcpy(both, b1, n1);
+    memcpy(both + n1, b2, n2);
+    write_bytes("c.jsonl.bz2", both, n1 + n2);
+    read_all(path_of("c.jsonl.bz2"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 2 && streq(g.id[1], "z2") && streq(g.text[1], "bzip two"));
+    stat(path_of("c.jsonl.bz2"), &st);
+    CHECK(g.total == (uint64_t)st.st_size && g.done == g.total);
+    got_free(&g);
+    write_bytes("t.txt.bz2", b1, n1);
+    read_all(path_of("t.txt.bz2"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 1 && has(g.text[0], "bzip one"));
+    got_free(&g);
+    /* truncated inside the second stream; not bzip2 at all */
+    write_bytes("trunc.jsonl.bz2", both, n1 + n2 / 2);
+    read_all(path_of("trunc.jsonl.bz2"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_FORMAT && g.n == 1 && has(g.msg, "trunc.jsonl.bz2: truncated bzip2"));
+    got_free(&g);
+    write_str("bad.txt.bz2", "this is not bzip2");
+    read_all(path_of("bad.txt.bz2"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_FORMAT && has(g.msg, "bad.txt.bz2: corrupt bzip2 data"));
+    got_free(&g);
+    write_bytes("empty.jsonl.bz2", "", 0);
+    read_all(path_of("empty.jsonl.bz2"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 0);
+    got_free(&g);
+    free(both);
+    free(b1);
+    free(b2);
+
     /* corrupt and truncated streams */
     write_str("bad.jsonl.gz", "this is not gzip at all");
     read_all(path_of("bad.jsonl.gz"), NULL, &g);
@@ -631,21 +686,23 @@ static void test_skip_bad(void)
     tsr_reader *r = NULL;
     tsr_error e;
     CHECK(tsr_reader_open(path_of("skip.jsonl"), &o, &r, &e) == TSR_OK);
-    const char *want[] = { "1", "3", "6" };
+    /* "\u0000" in the text is a character (a space), not a bad record */
+    const char *want[] = { "1", "3", "5", "6" };
     tsr_docinfo d;
     int eof = 0, n = 0;
     while (tsr_reader_next(r, &d, &eof, &e) == TSR_OK && !eof) {
-        CHECK(n < 3 && streq(d.id, want[n]));
+        CHECK(n < 4 && streq(d.id, want[n]));
+        if (n == 2) CHECK(d.text_len == 3 && memcmp(d.text, "n l", 3) == 0);
         n++;
     }
-    CHECK(eof && n == 3);
-    CHECK(tsr_reader_skipped(r) == 3);
-    CHECK(has(tsr_reader_last_skip(r), "skip.jsonl:5: NUL byte"));
+    CHECK(eof && n == 4);
+    CHECK(tsr_reader_skipped(r) == 2);
+    CHECK(has(tsr_reader_last_skip(r), "skip.jsonl:4: missing \"text\""));
     tsr_reader_close(r);
 
     /* bad text files in a directory are skipped too */
     write_str("sdir/a.txt", "good");
-    write_bytes("sdir/b.bin", "\x89PNG\r\n\x1a\n\0\0", 10);
+    write_bytes("sdir/b.txt", "bad \xFF byte", 10);
     write_str("sdir/c.txt", "good too");
     got g;
     read_all(path_of("sdir"), &o, &g);
@@ -655,8 +712,86 @@ static void test_skip_bad(void)
 
     /* without skip_bad the first bad file stops the reading */
     read_all(path_of("sdir"), NULL, &g);
-    CHECK(g.rc == TSR_ERR_UTF8 && g.n == 1 && has(g.msg, "b.bin: invalid UTF-8 at byte 0"));
+    CHECK(g.rc == TSR_ERR_UTF8 && g.n == 1 && has(g.msg, "b.txt: invalid UTF-8 at byte 4"));
     got_free(&g);
+}
+
+/* One NUL policy: in a directory a text file with a NUL byte is binary and
+ * skipped with a notice; given by name it is refused; with allow_nul every
+ * NUL byte is a space; "\u0000" in a JSON text is a space either way.
+ * Spark's and Hadoop's bookkeeping files are not read. */
+static void test_nul_policy(void)
+{
+    got g;
+    write_str("bdir/a.txt", "first text");
+    write_bytes("bdir/img.png", "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
+    write_str("bdir/sub/b.txt", "second text");
+    write_str("bdir/_SUCCESS", "spark bookkeeping");
+    write_str("bdir/_temporary/0/part-1.txt", "half written");
+    write_str("bdir/part-0.crc", "a checksum file");
+    write_str("bdir/.part-0.crc", "a hidden checksum file");
+    read_all(path_of("bdir"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 2 && g.skipped == 0 && g.binary == 1);
+    CHECK(g.n == 2 && has(g.id[0], "bdir/a.txt") && has(g.id[1], "bdir/sub/b.txt"));
+    CHECK(has(g.notes, "bdir/img.png: binary file (NUL byte at byte 8), skipped\n"));
+    got_free(&g);
+
+    /* several binary files in a row: a notice each */
+    write_bytes("b2/x1.bin", "a\0", 2);
+    write_bytes("b2/x2.bin", "bb\0", 3);
+    write_str("b2/y.txt", "text");
+    read_all(path_of("b2"), NULL, &g);
+    CHECK(g.rc == TSR_OK && g.n == 1 && g.binary == 2);
+    CHECK(has(g.notes, "x1.bin: binary file (NUL byte at byte 1), skipped\n") &&
+          has(g.notes, "x2.bin: binary file (NUL byte at byte 2), skipped\n"));
+    got_free(&g);
+
+    /* a binary file over max_doc_bytes is binary all the same (its first
+     * block tells), not a text too big */
+    tsr_reader_opts small;
+    tsr_reader_opts_default(&small);
+    small.max_doc_bytes = 16;
+    char big[100];
+    memset(big, 'x', sizeof big);
+    big[40] = 0;
+    write_bytes("b3/big.bin", big, sizeof big);
+    write_str("b3/ok.txt", "short text");
+    read_all(path_of("b3"), &small, &g);
+    CHECK(g.rc == TSR_OK && g.n == 1 && g.binary == 1);
+    CHECK(has(g.notes, "big.bin: binary file (NUL byte at byte 40), skipped\n"));
+    got_free(&g);
+
+    /* allow_nul: no file is binary, NUL bytes are spaces, offsets hold */
+    tsr_reader_opts o;
+    tsr_reader_opts_default(&o);
+    o.allow_nul = 1;
+    read_all(path_of("b2"), &o, &g);
+    CHECK(g.rc == TSR_OK && g.n == 3 && g.binary == 0 && g.notes[0] == 0);
+    CHECK(g.n == 3 && g.len[0] == 2 && streq(g.text[0], "a ") && streq(g.text[1], "bb "));
+    got_free(&g);
+
+    /* a file given by name is refused, or read with allow_nul */
+    write_bytes("named.txt", "ab\0cd", 5);
+    read_all(path_of("named.txt"), NULL, &g);
+    CHECK(g.rc == TSR_ERR_NUL && g.binary == 0 && has(g.msg, "named.txt: NUL byte at byte 2"));
+    got_free(&g);
+    read_all(path_of("named.txt"), &o, &g);
+    CHECK(g.rc == TSR_OK && g.n == 1 && g.len[0] == 5 && streq(g.text[0], "ab cd"));
+    got_free(&g);
+
+    /* a raw NUL byte in a JSON line: refused, or a space with allow_nul */
+    write_bytes("raw2.jsonl", "{\"id\":\"x\",\"text\":\"ab\0\"}\n", 24);
+    read_all(path_of("raw2.jsonl"), &o, &g);
+    CHECK(g.rc == TSR_OK && g.n == 1 && g.len[0] == 3 && streq(g.text[0], "ab "));
+    got_free(&g);
+
+    /* tsr_parse_jsonl: "\u0000" in the text is a space; in the title refused */
+    tsr_jsonl_doc *jd = NULL;
+    tsr_error e;
+    const char *l = "{\"id\":\"1\",\"text\":\"a\\u0000b\"}";
+    CHECK(tsr_parse_jsonl(NULL, l, strlen(l), "f.jsonl", 7, &jd, &e) == TSR_OK && jd);
+    if (jd) CHECK(jd->doc.text_len == 3 && memcmp(jd->doc.text, "a b", 3) == 0);
+    tsr_jsonl_doc_free(jd);
 }
 
 static void test_bad_text(void)
@@ -674,9 +809,10 @@ static void test_bad_text(void)
     CHECK(has(g.msg, "nul.txt: NUL byte at byte 2 (binary file?)"));
     got_free(&g);
 
+    /* "\u0000" in the text: a character of the text, read as a space */
     write_str("nul.jsonl", "{\"id\":\"x\",\"text\":\"abc\\u0000def\"}\n");
     read_all(path_of("nul.jsonl"), NULL, &g);
-    CHECK(g.rc == TSR_ERR_NUL && has(g.msg, "nul.jsonl:1:") && has(g.msg, "at byte 3"));
+    CHECK(g.rc == TSR_OK && g.n == 1 && g.len[0] == 7 && streq(g.text[0], "abc def"));
     got_free(&g);
 
     /* a raw NUL byte in a JSON line */
@@ -825,8 +961,6 @@ static void test_parse_jsonl(void)
           "f.jsonl:7: \"id\" field is not a string or integer" },
         { "{\"id\":\"1\",\"text\":\"ab\xC3(\"}", 0, TSR_ERR_UTF8,
           "f.jsonl:7: invalid UTF-8 at byte 20 of the line" },
-        { "{\"id\":\"1\",\"text\":\"a\\u0000b\"}", 0, TSR_ERR_NUL,
-          "f.jsonl:7: NUL byte (\\u0000) in \"text\" at byte 1" },
         { "{\"id\":\"1\",\"text\":\"x\",\"title\":\"t\\u0000\"}", 0, TSR_ERR_NUL,
           "f.jsonl:7: NUL byte (\\u0000) in \"title\" at byte 1" },
         { "{\"id\":\"1\",\"text\":\"ab\0\"}", 22, TSR_ERR_NUL,
@@ -1234,6 +1368,7 @@ int main(void)
     RUN(test_missing_text);
     RUN(test_skip_bad);
     RUN(test_bad_text);
+    RUN(test_nul_policy);
     RUN(test_missing_path);
     RUN(test_long_line);
     RUN(test_chunk_edges);

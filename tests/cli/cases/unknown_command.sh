@@ -1,2 +1,2 @@
-# an unknown command: a hint on stderr, exit 2
+# an unknown command: one line that points at --help, exit 2
 tessera frobnicate

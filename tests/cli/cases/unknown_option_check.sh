@@ -1,2 +1,2 @@
-# an unknown option: a hint on stderr, exit 2
+# an unknown option: one line that names it and points at --help, exit 2
 tessera check --no-such-option data/query.txt

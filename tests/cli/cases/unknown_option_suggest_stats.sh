@@ -1,0 +1,2 @@
+# a mistyped option of stats: the nearest of its own options, exit 2
+tessera stats --jsno
