@@ -417,7 +417,7 @@ look() {
         return
     fi
     if ! tsr stats --db disk/ix --json >st.json 2>st.err; then
-        if [ "$4" = 1 ] && grep -q 'no catalog.sqlite\|empty database\|readonly database' st.err
+        if [ "$4" = 1 ] && grep -q 'no catalog.sqlite\|no index yet\|empty database\|readonly database' st.err
         then
             absent=$((absent + 1))
         else
