@@ -26,5 +26,9 @@ tessera align --color=always --full txt.txt src.txt | tail -4 | sed 's/\x1b/<ESC
 tessera index -q --db db data/corpus || exit 13
 tessera check --db db --color=never data/query.txt | grep -A3 '#2'
 tessera check --db db --color=never --full data/query.txt | grep -A5 '#2'
+# accents, case and punctuation: marked, though the aligner counts the words
+# identical ("55 identical"); excerpts cut by columns, not bytes
+tessera index -q --db mdb data/multibyte.jsonl || exit 14
+tessera check --db mdb --color=never data/multibyte_query.txt | grep -A2 '^  #'
 tessera align --full --json txt.txt src.txt 2>&1
 echo "exit $?"
