@@ -16,7 +16,9 @@ static const char align_help[] =
 "\n"
 "Find the passages of FILE_A that are reused in FILE_B: their spans in both\n"
 "texts (byte offsets, or code points with --offsets chars; end exclusive) and\n"
-"their similarity.  No index needed.\n"
+"their similarity.  No index needed.  The text report marks what changed in\n"
+"each passage: [-source words-] and {+text words+}, as git diff --word-diff\n"
+"does (red and green in colour).\n"
 "Either FILE may be - for standard input (not both).\n"
 "\n"
 "Output:\n"
@@ -25,6 +27,8 @@ static const char align_help[] =
 CLI_HELP_TEXT_OFFSETS
 "      --html FILE        a self-contained HTML report, side by side\n"
 "      --color=WHEN       auto (default), always, never\n"
+"      --full             whole passages in the text report, not one-line\n"
+"                         excerpts\n"
 "Batch:\n"
 "      --pairs LIST       align each line 'A B' of LIST; JSON Lines out, one\n"
 "                         object per pair with \"a\" and \"b\" names added\n"
@@ -47,7 +51,7 @@ CLI_HELP_SIGNIFICANCE("0: no\n"
 
 static int align_one(const char *pa, const char *pb, const char *name_a,
                      const char *name_b, const tsr_params *p, int json, int pretty,
-                     const char *html, int color, int jsonl, const cli_out *co)
+                     const char *html, int rflags, int jsonl, const cli_out *co)
 {
     char *a = NULL, *b = NULL;
     size_t al = 0, bl = 0;
@@ -78,7 +82,7 @@ static int align_one(const char *pa, const char *pb, const char *name_a,
         const char *srcs[1] = { b };
         size_t lens[1] = { bl };
         report_input in = { name_a, a, al, r, srcs, lens };
-        if (report_text(stdout, &in, color) != 0)
+        if (report_text(stdout, &in, (unsigned)rflags) != 0)
             rc = cli_fail(EXIT_SYSTEM, "writing the report failed");
     }
     if (html) {
@@ -133,11 +137,12 @@ int cmd_align(int argc, char **argv)
         { "pairs", required_argument, 0, 'p' }, { "dir-a", required_argument, 0, 'a' },
         { "dir-b", required_argument, 0, 'b' }, { "jsonl", no_argument, 0, 'l' },
         { "help", no_argument, 0, 'h' }, { "no-paraphrase", no_argument, 0, 1010 },
+        { "full", no_argument, 0, 'F' },
         CLI_PARAM_OPTIONS, CLI_OUT_OPTIONS, { 0, 0, 0, 0 }
     };
     tsr_params p;
     tsr_params_default(&p);
-    int json = 0, pretty = 0, color = -1;
+    int json = 0, pretty = 0, color = -1, full = 0;
     cli_out co = { 0 };
     const char *html = NULL, *pairs = NULL, *dir_a = NULL, *dir_b = NULL;
     int c;
@@ -155,6 +160,7 @@ int cmd_align(int argc, char **argv)
         case 'a': dir_a = optarg; break;
         case 'b': dir_b = optarg; break;
         case 'l': break; /* --pairs output is always JSON Lines */
+        case 'F': full = 1; break;
         case 'h': fputs(align_help, stdout); return EXIT_OK;
         default: {
             int r = cli_out_option(&co, c, optarg, "align", 0);
@@ -167,6 +173,9 @@ int cmd_align(int argc, char **argv)
     tsr_error e;
     if (tsr_params_validate(&p, &e) != TSR_OK)
         return cli_usage_error("align", "%s", e.message);
+    if (full && (json || html || pairs))
+        return cli_usage_error("align", "--full is for the text report (not with --json, "
+                               "--html or --pairs)");
     if (pairs) {
         if (optind != argc)
             return cli_usage_error("align", "--pairs takes no FILE arguments");
@@ -180,5 +189,7 @@ int cmd_align(int argc, char **argv)
         return cli_usage_error("align", "FILE_A and FILE_B are both standard input (-); "
                                "give at most one as -");
     return align_one(argv[optind], argv[optind + 1], argv[optind], argv[optind + 1], &p,
-                     json, pretty, html, cli_want_color(stdout, color), 0, &co);
+                     json, pretty, html,
+                     (cli_want_color(stdout, color) ? REPORT_COLOR : 0) |
+                     (full ? REPORT_FULL : 0), 0, &co);
 }

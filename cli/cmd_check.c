@@ -20,6 +20,8 @@ static const char check_help[] =
 "date, the similarity (and with --text, the text of both spans); the share of\n"
 "FILE reused, per source and in total; passages repeated inside FILE; and\n"
 "boilerplate lines (lines recurring across many indexed documents), kept apart.\n"
+"The text report marks what changed in each passage: [-source words-] and\n"
+"{+text words+}, as git diff --word-diff does (red and green in colour).\n"
 "With several FILEs, --json writes one line per file, its name under \"file\".\n"
 "\n"
 "Batches: --jsonl QUERIES checks every record of a JSON Lines file of texts\n"
@@ -37,6 +39,8 @@ CLI_HELP_TEXT_OFFSETS
 CLI_HELP_FIELDS
 "      --html FILE        a self-contained HTML report, sources side by side\n"
 "      --color=WHEN       auto (default), always, never\n"
+"      --full             whole passages in the text report, not one-line\n"
+"                         excerpts\n"
 "      --min-words N      shortest passage, in words (default 15)\n"
 "      --min-similarity S least share of matching words, 0..1 (default 0.5)\n"
 CLI_HELP_PARAPHRASE
@@ -129,7 +133,7 @@ static int put_json(FILE *out, tsr_index *ix, const tsr_result *r, const char *t
 /* Check one file and print its report.  With `many`, JSON output is one
  * line per file with a "file" key in front. */
 static int check_one(tsr_index *ix, const char *db, const char *path, const tsr_params *p,
-                     int json, int pretty, const char *html, int color, int many,
+                     int json, int pretty, const char *html, int rflags, int many,
                      const cli_out *co)
 {
     char *text = NULL;
@@ -167,7 +171,7 @@ static int check_one(tsr_index *ix, const char *db, const char *path, const tsr_
         if (rc != EXIT_OK) goto out2;
     } else if (!html) {
         report_input in = { path, text, len, r, srcs, lens };
-        if (report_text(stdout, &in, cli_want_color(stdout, color)) != 0)
+        if (report_text(stdout, &in, (unsigned)rflags) != 0)
             rc = cli_fail(EXIT_SYSTEM, "writing the report failed");
         if (many) putchar('\n');
     }
@@ -245,7 +249,7 @@ static int interleave(FILE *out, char **parts, int n)
 }
 
 static int check_files(int argc, char **argv, const char *db, const tsr_params *pp, int json,
-                       int pretty, const char *html, int color, uint64_t cache,
+                       int pretty, const char *html, int rflags, uint64_t cache,
                        const cli_out *co);
 
 static int check_batch(tsr_index *ix, const char *queries, const char *outpath,
@@ -350,13 +354,14 @@ int cmd_check(int argc, char **argv)
         { "db", required_argument, 0, 'd' }, { "json", no_argument, 0, 'j' },
         { "pretty", no_argument, 0, 'P' }, { "html", required_argument, 0, 'H' },
         { "color", optional_argument, 0, 'C' }, { "help", no_argument, 0, 'h' },
+        { "full", no_argument, 0, 'F' },
         { "cache", required_argument, 0, 'K' }, { "jsonl", required_argument, 0, 'J' },
         { "output", required_argument, 0, 'o' }, CLI_PARAM_OPTIONS, CLI_OUT_OPTIONS,
         { 0, 0, 0, 0 }
     };
     tsr_params p;
     tsr_params_default(&p);
-    int json = 0, pretty = 0, color = -1;
+    int json = 0, pretty = 0, color = -1, full = 0;
     cli_out co = { 0 };
     const char *html = NULL, *db = cli_default_db(), *queries = NULL, *outpath = NULL;
     uint64_t cache = (uint64_t)256 << 20;
@@ -379,6 +384,7 @@ int cmd_check(int argc, char **argv)
                 return cli_usage_error("check", "--cache takes a size in bytes, e.g. 256M, "
                                        "or 0");
             break;
+        case 'F': full = 1; break;
         case 'h': fputs(check_help, stdout); return EXIT_OK;
         default: {
             int r = cli_out_option(&co, c, optarg, "check", 1);
@@ -391,6 +397,9 @@ int cmd_check(int argc, char **argv)
     tsr_error e = { 0 };
     if (tsr_params_validate(&p, &e) != TSR_OK)
         return cli_usage_error("check", "%s", e.message);
+    if (full && (json || html || queries))
+        return cli_usage_error("check", "--full is for the text report (not with --json, "
+                               "--jsonl or --html)");
     if (queries) {
         if (argc > optind || html)
             return cli_usage_error("check", "--jsonl takes no FILE and no --html");
@@ -404,20 +413,22 @@ int cmd_check(int argc, char **argv)
     }
     if (outpath)
         return cli_usage_error("check", "-o goes with --jsonl");
+    const int rflags = (cli_want_color(stdout, color) ? REPORT_COLOR : 0) |
+                       (full ? REPORT_FULL : 0);
     if ((co.text || co.chars || co.fields) && !json)
         return cli_usage_error("check", "--text, --offsets and --fields go with --json or "
                                "--jsonl");
     if (cli_mpi_size() > 1) {   /* FILE arguments are not divided: rank 0 checks */
         int r0 = EXIT_OK;
         if (cli_mpi_rank() == 0) r0 = check_files(argc, argv, db, &p, json, pretty, html,
-                                                  color, cache, &co);
+                                                  rflags, cache, &co);
         return cli_mpi_max(r0);
     }
-    return check_files(argc, argv, db, &p, json, pretty, html, color, cache, &co);
+    return check_files(argc, argv, db, &p, json, pretty, html, rflags, cache, &co);
 }
 
 static int check_files(int argc, char **argv, const char *db, const tsr_params *pp, int json,
-                       int pretty, const char *html, int color, uint64_t cache,
+                       int pretty, const char *html, int rflags, uint64_t cache,
                        const cli_out *co)
 {
     tsr_error e = { 0 };
@@ -439,7 +450,7 @@ static int check_files(int argc, char **argv, const char *db, const tsr_params *
         return cli_fail(EXIT_SYSTEM, "%s", e.message);
     }
     for (int a = optind; a < argc; a++) {
-        int r = check_one(ix, db, argv[a], &p, json, pretty, html, color, many, co);
+        int r = check_one(ix, db, argv[a], &p, json, pretty, html, rflags, many, co);
         if (r != EXIT_OK) rc = r;
         if (r == EXIT_INDEX || r == EXIT_SYSTEM) break;
     }

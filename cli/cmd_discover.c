@@ -52,6 +52,11 @@ static const char discover_help[] =
 "\n"
 "Outputs:\n"
 "  -o, --output FILE      passage pairs as JSON Lines (default: standard output)\n"
+"      --format FORMAT    what -o writes: pairs (the default), or passim: one\n"
+"                         record per passage as passim writes its clusters\n"
+"                         (uid, cluster, size, pboiler, id, begin, end, title,\n"
+"                         date, series, the input fields, text; offsets in\n"
+"                         code points; --fields LIST echoes those alone)\n"
 "      --families FILE    one JSON line per family: size, links, origin, members\n"
 "      --sqlite FILE      an SQLite database: tables documents, passages,\n"
 "                         families, members, summary\n"
@@ -92,7 +97,8 @@ CLI_HELP_SIGNIFICANCE("0: no\n"
 "Examples:\n"
 "  tessera discover --db news.tsr -o pairs.jsonl --families families.jsonl\n"
 "  tessera discover --db news.tsr --html report --sqlite reuse.db\n"
-"  tessera discover --db news.tsr --new --cross-source -o new-pairs.jsonl\n";
+"  tessera discover --db news.tsr --new --cross-source -o new-pairs.jsonl\n"
+"  tessera discover --db news.tsr --format passim -o out.json\n";
 
 /* ------------------------------------------------------------------------
  * Progress on a terminal
@@ -247,19 +253,30 @@ static int is_special(const char *path)
     return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
-/* Write the passage pairs (which 0) or families (which 1) to `path`
+/* What write_jsonl writes */
+enum { OUT_PAIRS, OUT_FAMILIES, OUT_PASSIM };
+
+static int write_which(FILE *f, int which, const tsr_discovery *d, const dsc_docs *docs)
+{
+    return which == OUT_FAMILIES ? dsc_write_families(f, d, docs)
+         : which == OUT_PASSIM ? dsc_write_passim(f, d, docs)
+         : dsc_write_links(f, d, docs);
+}
+
+/* Write the passage pairs, families or passim records (`which`) to `path`
  * ("-" or NULL: standard output). */
 static int write_jsonl(const char *path, int which, const tsr_discovery *d,
                        const dsc_docs *docs)
 {
-    const char *what = which ? "families" : "passage pairs";
+    const char *what = which == OUT_FAMILIES ? "families"
+                     : which == OUT_PASSIM ? "passim records" : "passage pairs";
 
     if (!path || !strcmp(path, "-") || is_special(path)) {
         FILE *f = !path || !strcmp(path, "-") ? stdout : fopen(path, "w");
         int bad;
         if (!f)
             return cli_fail(EXIT_SYSTEM, "%s: %s", path, strerror(errno));
-        bad = which ? dsc_write_families(f, d, docs) : dsc_write_links(f, d, docs);
+        bad = write_which(f, which, d, docs);
         if (f != stdout && fclose(f) != 0)
             bad = -1;
         if (bad)
@@ -270,7 +287,7 @@ static int write_jsonl(const char *path, int which, const tsr_discovery *d,
     dsc_file df;
     if (dsc_file_open(&df, path) != 0)
         return cli_fail(EXIT_SYSTEM, "%s.tmp: %s", path, strerror(errno));
-    if ((which ? dsc_write_families(df.f, d, docs) : dsc_write_links(df.f, d, docs)) != 0) {
+    if (write_which(df.f, which, d, docs) != 0) {
         int e = errno;
         dsc_file_abort(&df);
         return cli_fail(EXIT_SYSTEM, "%s.tmp: writing the %s failed: %s", path, what,
@@ -330,7 +347,7 @@ static int write_sqlite(const char *path, const tsr_discovery *d, const dsc_docs
 
 enum {
     OPT_FAMILIES = 2001, OPT_SQLITE, OPT_HTML, OPT_THREADS, OPT_MEMORY, OPT_WORKDIR,
-    OPT_NEW, OPT_MAXDF, OPT_CROSS, OPT_SAME
+    OPT_NEW, OPT_MAXDF, OPT_CROSS, OPT_SAME, OPT_FORMAT
 };
 
 int cmd_discover(int argc, char **argv)
@@ -348,6 +365,7 @@ int cmd_discover(int argc, char **argv)
         { "max-df", required_argument, 0, OPT_MAXDF },
         { "cross-source", no_argument, 0, OPT_CROSS },
         { "same-source", no_argument, 0, OPT_SAME },
+        { "format", required_argument, 0, OPT_FORMAT },
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
         CLI_PARAM_OPTIONS, CLI_OUT_OPTIONS, { 0, 0, 0, 0 }
     };
@@ -356,7 +374,7 @@ int cmd_discover(int argc, char **argv)
     cli_out co = { 0 };
     const char *db = cli_default_db(), *out = NULL, *families = NULL, *sqlite = NULL;
     const char *html = NULL, *workdir = NULL;
-    int quiet = 0, only_new = 0, c;
+    int quiet = 0, only_new = 0, passim = 0, offsets_bytes = 0, c;
 
     tsr_params_default(&p);
     tsr_discover_opts_default(&o);
@@ -396,6 +414,13 @@ int cmd_discover(int argc, char **argv)
             o.series = want;
             break;
         }
+        case OPT_FORMAT:
+            if (!strcmp(optarg, "passim")) passim = 1;
+            else if (!strcmp(optarg, "pairs")) passim = 0;
+            else
+                return cli_usage_error("discover", "--format takes pairs or passim, not "
+                                       "'%s'", optarg);
+            break;
         case 'q': quiet = 1; break;
         case 'h': fputs(discover_help, stdout); return EXIT_OK;
         case 1005: case 1006:
@@ -403,6 +428,8 @@ int cmd_discover(int argc, char **argv)
                                    "for check; discover takes --max-df");
         default: {
             int r = cli_out_option(&co, c, optarg, "discover", 1);
+            if (r > 0 && c == 1102)     /* --offsets: passim's are chars */
+                offsets_bytes = !co.chars;
             if (r == 0) r = cli_param_option("discover", &p, c, optarg);
             if (r < 0) return EXIT_USAGE;
             if (r == 0) return cli_option_error("discover", argc, argv, "hqd:o:", opts);
@@ -411,6 +438,10 @@ int cmd_discover(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("discover", "unexpected argument '%s'", argv[optind]);
+    if (passim && offsets_bytes)
+        return cli_usage_error("discover", "--format passim writes offsets in characters "
+                               "(code points), as passim does; --offsets bytes cannot "
+                               "apply to it");
     tsr_error e = { 0 };
     if (tsr_params_validate(&p, &e) != TSR_OK)
         return cli_usage_error("discover", "%s", e.message);
@@ -472,8 +503,15 @@ int cmd_discover(int argc, char **argv)
         rc = cli_mpi_max(EXIT_OK);
         goto done;
     }
-    st = dsc_docs_load_ex(&docs, ix, d, co.text, co.chars, co.fields, on_docs_tick, &prog,
-                          &e);
+    /* passim records need every text, its code points and the input fields
+     * (all, unless --fields names some); the other outputs keep to what
+     * --text, --offsets and --fields ask */
+    st = dsc_docs_load_ex(&docs, ix, d, co.text || passim, co.chars || passim,
+                          co.fields ? co.fields : passim ? "all" : NULL, on_docs_tick,
+                          &prog, &e);
+    docs.text = co.text;
+    docs.chars = co.chars;
+    docs.fields = co.fields != NULL;
     prog_end(&prog);
     if (st != TSR_OK) {
         rc = cli_fail(cli_exit_code(st), "%s: %s", db, e.message);
@@ -481,9 +519,9 @@ int cmd_discover(int argc, char **argv)
     }
 
     /* outputs, then the mark: a failed output keeps the previous mark */
-    rc = write_jsonl(out, 0, d, &docs);
+    rc = write_jsonl(out, passim ? OUT_PASSIM : OUT_PAIRS, d, &docs);
     if (rc == EXIT_OK && families)
-        rc = write_jsonl(families, 1, d, &docs);
+        rc = write_jsonl(families, OUT_FAMILIES, d, &docs);
     if (rc == EXIT_OK && sqlite) {
         /* the run's parameters, in the summary: what made these results */
         tsr_stats ist;

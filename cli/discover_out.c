@@ -29,6 +29,7 @@
 #include "html.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -74,8 +75,11 @@ static int make_ckpt(dsc_doc *e)
 
 long long dsc_offset(const dsc_docs *docs, const dsc_doc *dd, uint32_t off)
 {
-    if (!docs->chars)
-        return off;
+    return docs->chars ? dsc_chars(dd, off) : off;
+}
+
+long long dsc_chars(const dsc_doc *dd, uint32_t off)
+{
     if (!dd || !dd->text || !dd->ckpt || off > dd->text_len)
         return -1;
     const size_t k = off / DSC_CKPT;
@@ -470,6 +474,92 @@ int dsc_write_families(FILE *f, const tsr_discovery *d, const dsc_docs *docs)
 }
 
 /* ------------------------------------------------------------------------
+ * passim's clusters output (--format passim)
+ * --------------------------------------------------------------------- */
+
+/* The keys a passim record has of its own: an input field of one of these
+ * names is not echoed (the record's own value stands). */
+static int passim_own_key(const char *k)
+{
+    static const char *const own[] = { "uid", "cluster", "size", "pboiler", "id",
+                                       "begin", "end", "title", "date", "series",
+                                       "text" };
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        if (!strcmp(k, own[i]))
+            return 1;
+    return 0;
+}
+
+/* ,"key":value for each member of the JSON object `fields` that is not one
+ * of passim_own_key, in its order.  Returns 0, or -1 when out of memory. */
+static int passim_fields(FILE *f, const char *fields)
+{
+    json_error_t je;
+    json_t *o = fields ? json_loads(fields, 0, &je) : NULL;
+    const char *k;
+    json_t *v;
+    int rc = 0;
+
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return 0;       /* no fields: nothing to echo */
+    }
+    json_object_foreach(o, k, v) {
+        char *js;
+        if (passim_own_key(k))
+            continue;
+        js = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+        if (!js) {
+            rc = -1;
+            break;
+        }
+        fputc(',', f);
+        cli_json_string(f, k);
+        fputc(':', f);
+        fputs(js, f);
+        free(js);
+    }
+    json_decref(o);
+    return rc;
+}
+
+int dsc_write_passim(FILE *f, const tsr_discovery *d, const dsc_docs *docs)
+{
+    for (size_t i = 0; i < d->n_families; i++) {
+        const tsr_family *fm = &d->families[i];
+        const double pboiler = share(fm->same_series, fm->links);
+
+        for (size_t k = fm->first; k < fm->first + fm->n && k < d->n_members; k++) {
+            const tsr_member *m = &d->members[k];
+            const dsc_doc *dd = dsc_docs_find(docs, m->docno);
+            const long long b = dsc_chars(dd, m->begin), e = dsc_chars(dd, m->end);
+
+            fprintf(f, "{\"uid\":%lld,\"cluster\":%zu,\"size\":%zu,\"pboiler\":%.6g,"
+                    "\"id\":", (long long)m->docno, i, fm->n, pboiler);
+            json_str_or_null(f, dd ? dd->id : NULL);
+            if (b < 0 || e < 0)
+                fputs(",\"begin\":null,\"end\":null", f);
+            else
+                fprintf(f, ",\"begin\":%lld,\"end\":%lld", b, e);
+            /* absent, not null, when unknown: as passim (Spark) writes them */
+            if (dd && dd->title) { fputs(",\"title\":", f); cli_json_string(f, dd->title); }
+            if (dd && dd->date) { fputs(",\"date\":", f); cli_json_string(f, dd->date); }
+            if (dd && dd->series) { fputs(",\"series\":", f); cli_json_string(f, dd->series); }
+            if (dd && passim_fields(f, dd->fields) != 0) {
+                errno = ENOMEM;
+                return -1;
+            }
+            fputs(",\"text\":", f);
+            json_text(f, dd, m->begin, m->end);
+            fputs("}\n", f);
+            if (ferror(f))
+                return -1;
+        }
+    }
+    return fflush(f) != 0 || ferror(f) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------------
  * SQLite
  * --------------------------------------------------------------------- */
 
@@ -576,7 +666,7 @@ int dsc_write_sqlite(const char *path, const tsr_discovery *d,
         bind_text_or_null(s[0], 3, e->title);
         bind_text_or_null(s[0], 4, e->date);
         bind_text_or_null(s[0], 5, e->series);
-        bind_text_or_null(s[0], 6, e->fields);
+        bind_text_or_null(s[0], 6, docs->fields ? e->fields : NULL);
         if ((rc = step_reset(s[0])) != SQLITE_DONE)
             goto fail;
     }

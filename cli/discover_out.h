@@ -51,6 +51,9 @@ typedef struct dsc_docs {
  * docs->chars its count of code points (-1 when the text is unknown: a
  * document the index no longer has). */
 long long dsc_offset(const dsc_docs *docs, const dsc_doc *dd, uint32_t off);
+/* Byte offset `off` of `dd` as a count of code points, whatever
+ * docs->chars says (-1 when the text or its checkpoints are not loaded). */
+long long dsc_chars(const dsc_doc *dd, uint32_t off);
 
 /* Called while loading documents: done of total. */
 typedef void (*dsc_tick_fn)(void *ud, uint64_t done, uint64_t total);
@@ -110,6 +113,17 @@ int dsc_write_links(FILE *f, const tsr_discovery *d, const dsc_docs *docs);
 
 /* One line per family: size, links, origin, same-series share, members. */
 int dsc_write_families(FILE *f, const tsr_discovery *d, const dsc_docs *docs);
+
+/* passim's clusters output: one line per member (passage) of each family,
+ * families in order, members in theirs:
+ *   {"uid": docno, "cluster": F, "size": members, "pboiler": same-series
+ *    share, "id", "begin", "end" (code points), "title", "date", "series"
+ *    (when known), the document's fields (docs loaded with --fields or
+ *    "all"; keys of a passim record's own left out), "text": the passage}
+ * `docs` must have been loaded with the texts and code-point checkpoints
+ * (dsc_docs_load_ex with text and chars); offsets are then code points
+ * whatever docs->chars says.  See doc/json.md. */
+int dsc_write_passim(FILE *f, const tsr_discovery *d, const dsc_docs *docs);
 
 /* One parameter of the run, for the SQLite summary: an integer, a real or
  * a text (NULL: SQL NULL), by `type` 'i', 'r' or 's'. */

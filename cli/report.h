@@ -29,12 +29,19 @@ typedef struct report_input {
     const size_t *src_len;
 } report_input;
 
+/* report_text flags */
+#define REPORT_COLOR 0x1u   /* ANSI colours; without it no escape codes */
+#define REPORT_FULL  0x2u   /* whole passages, not one-line excerpts */
+
 /* Write a terminal report to `out`: a summary, then per source its
- * passages with spans (bytes and line:col), similarity and a one-line
- * excerpt of each side, then repeats inside the text and boilerplate.
- * `color` 1 adds ANSI colours (one per source); 0 writes no escape codes.
- * Returns 0, or -1 when out of memory or when writing failed. */
-int report_text(FILE *out, const report_input *in, int color);
+ * passages with spans (bytes and line:col), similarity and what changed
+ * between the two sides (a word diff of the passage: the source's words
+ * it lacks as [-old-], its own words the source lacks as {+new+}; in red
+ * and green instead with REPORT_COLOR), then repeats inside the text and
+ * boilerplate.  Excerpts take one line, cut at about 84 columns, unless
+ * REPORT_FULL.  REPORT_COLOR also gives each source a colour.  Returns 0,
+ * or -1 when out of memory or when writing failed. */
+int report_text(FILE *out, const report_input *in, unsigned flags);
 
 /* Write one self-contained HTML5 page to `out` (inline CSS and script, no
  * external resources): summary, coverage bar per source, the checked text

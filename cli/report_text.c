@@ -7,13 +7,30 @@
  * r->passages, the same as in the HTML report and the JSON), then the
  * repeats inside the checked text and its boilerplate lines.  Each passage
  * shows both spans in bytes and as line:column (column in characters),
- * and a one-line excerpt of each side: whitespace collapsed, control and
- * bidirectional-override characters replaced (the texts are untrusted and
- * must not drive the terminal), cut to a column budget at a character
- * boundary with "…".
+ * and what changed between the two sides, as `git diff --word-diff` shows
+ * it: the passage as it reads in the checked text, with the source's words
+ * that it lacks as [-old-] and its own words that the source lacks as
+ * {+new+} (in red and green, without the markers, in colour).  Whitespace
+ * is collapsed, control and bidirectional-override characters are replaced
+ * (the texts are untrusted and must not drive the terminal), and the line
+ * is cut to a column budget at a character boundary with "…", or with
+ * REPORT_FULL shown whole, line breaks kept.
+ *
+ * The word diff.  Each side is split into tokens: the words of
+ * tsr_tokenize(), and each run of other non-space characters (punctuation)
+ * between them.  Tokens are equal when their bytes are (so a change of
+ * case, accent or punctuation shows, though the aligner counts such words
+ * as identical).  After the common head and tail are set aside, a longest
+ * common subsequence of the rest is found by dynamic programming.  A rest
+ * of more than DIFF_MAX_CELLS token pairs (about 2,800 tokens a side) is
+ * first split at the tokens that occur once on each side, in the same
+ * order (patience diff), and each part diffed alike; a part still too
+ * large with no such token (or after DIFF_MAX_DEPTH splits within splits)
+ * is shown as one change, and the report says so.
  */
 #include "report.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -146,6 +163,7 @@ static const char *const ansi_palette[] = {
 typedef struct tout {
     FILE *f;
     int color;
+    int full;        /* REPORT_FULL: whole passages, line breaks kept */
 } tout;
 
 static void sgr(const tout *o, const char *code)
@@ -273,20 +291,527 @@ static void put_span(const tout *o, const rpt_lines *l, size_t b, size_t e)
     sgr(o, "0");
 }
 
-static void put_excerpt(const tout *o, const char *label, const char *s,
-                        size_t n)
+/* ------------------------------------------------------------------------
+ * Word diff
+ * --------------------------------------------------------------------- */
+
+#define DIFF_MAX_CELLS 8000000u
+#define DIFF_MAX_DEPTH 32   /* splits at anchors, nested */
+#define DIFF_LEAD 4     /* tokens shown before the first change in an excerpt */
+
+/* A token of a span: bytes [b, e) of the text; `gap` says what separates
+ * it from the token before: 0 nothing, 1 whitespace, 2 whitespace with a
+ * line break. */
+typedef struct wtok {
+    size_t b, e;
+    unsigned char gap;
+} wtok;
+
+typedef struct wtoks {
+    const char *t;
+    wtok *v;
+    size_t n, cap;
+} wtoks;
+
+static int wtoks_push(wtoks *w, size_t b, size_t e, unsigned char gap)
 {
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 64;
+        wtok *v = realloc(w->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        w->v = v;
+        w->cap = cap;
+    }
+    w->v[w->n++] = (wtok){ b, e, gap };
+    return 0;
+}
+
+/* Tokens of t[from..to): each run of non-space characters becomes one
+ * token; *gap carries the whitespace seen before the next one. */
+static int gap_tokens(wtoks *w, size_t from, size_t to, unsigned char *gap)
+{
+    const unsigned char *t = (const unsigned char *)w->t;
+    size_t i = from, run = from;
+    int in_run = 0;
+
+    while (i < to) {
+        unsigned cp;
+        size_t k = rpt_utf8_next(t + i, to - i, &cp);
+        if (is_space_cp(cp)) {
+            if (in_run && wtoks_push(w, run, i, *gap) != 0)
+                return -1;
+            if (in_run)
+                *gap = 0;
+            in_run = 0;
+            if (*gap < 1) *gap = 1;
+            if (cp == '\n' || cp == 0x2028 || cp == 0x2029) *gap = 2;
+        } else if (!in_run) {
+            in_run = 1;
+            run = i;
+        }
+        i += k;
+    }
+    if (in_run) {
+        if (wtoks_push(w, run, to, *gap) != 0)
+            return -1;
+        *gap = 0;
+    }
+    return 0;
+}
+
+/* Split t[b..e) into tokens: the words of tsr_tokenize() and the runs of
+ * other non-space characters between them.  Returns 0, or -1 when out of
+ * memory (or the span cannot be tokenized). */
+static int tokens_of(wtoks *w, const char *t, size_t b, size_t e)
+{
+    tsr_word *words = NULL;
+    size_t nw = 0, at = b;
+    unsigned char gap = 0;
+    int rc = 0;
+
+    w->t = t;
+    w->n = 0;
+    if (e > b && tsr_tokenize(t + b, e - b, &words, &nw, NULL) != TSR_OK)
+        return -1;
+    for (size_t i = 0; rc == 0 && i < nw; i++) {
+        size_t wb = b + words[i].begin, we = b + words[i].end;
+        if (wb < at || we > e || wb >= we)
+            continue;   /* not expected of tsr_tokenize; skipped */
+        rc = gap_tokens(w, at, wb, &gap);
+        if (rc == 0)
+            rc = wtoks_push(w, wb, we, gap);
+        gap = 0;
+        at = we;
+    }
+    if (rc == 0)
+        rc = gap_tokens(w, at, e, &gap);
+    tsr_free(words);
+    return rc;
+}
+
+static int tok_eq(const wtoks *x, size_t i, const wtoks *y, size_t j)
+{
+    const wtok *a = &x->v[i], *b = &y->v[j];
+    return a->e - a->b == b->e - b->b && !memcmp(x->t + a->b, y->t + b->b, a->e - a->b);
+}
+
+enum { OP_EQ, OP_DEL, OP_INS };
+
+/* One step of a diff: keep token `i` of the new side (OP_EQ), drop token
+ * `i` of the old side (OP_DEL) or add token `i` of the new side (OP_INS). */
+typedef struct wop {
+    unsigned char op;
+    size_t i;
+} wop;
+
+typedef struct wdiff {
+    wop *v;
+    size_t n;
+    int coarse;      /* a part too long for the LCS, without anchors: one change */
+} wdiff;
+
+/* A token's bytes hashed (FNV-1a), to find the tokens that occur once. */
+static uint64_t tok_hash(const wtoks *w, size_t i)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (size_t k = w->v[i].b; k < w->v[i].e; k++)
+        h = (h ^ (unsigned char)w->t[k]) * 1099511628211ull;
+    return h;
+}
+
+typedef struct hidx {
+    uint64_t h;
+    size_t i;
+    int side;
+} hidx;
+
+static int hidx_cmp(const void *x, const void *y)
+{
+    const hidx *a = x, *b = y;
+    if (a->h != b->h) return a->h < b->h ? -1 : 1;
+    if (a->side != b->side) return a->side - b->side;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+static int pair_cmp(const void *x, const void *y)
+{
+    const size_t *a = x, *b = y;
+    return a[0] < b[0] ? -1 : a[0] > b[0];
+}
+
+/* Anchors of old[o0..o1) and new[n0..n1): the tokens that occur once on
+ * each side, equal, and in the same order on both (the longest such
+ * chain: patience diff).  *out gets pairs (old, new), *n their count.
+ * Returns 0, or -1 when out of memory. */
+static int anchors(const wtoks *old, size_t o0, size_t o1, const wtoks *new, size_t n0,
+                   size_t n1, size_t **out, size_t *n)
+{
+    const size_t m = (o1 - o0) + (n1 - n0);
+    hidx *h = malloc((m ? m : 1) * sizeof *h);
+    size_t *pr = malloc((m ? m : 1) * 2 * sizeof *pr), np = 0;
+    size_t *tail = NULL, *prev = NULL, len = 0;
+    int rc = -1;
+
+    *out = NULL;
+    *n = 0;
+    if (!h || !pr)
+        goto done;
+    for (size_t i = o0; i < o1; i++) h[i - o0] = (hidx){ tok_hash(old, i), i, 0 };
+    for (size_t j = n0; j < n1; j++) h[o1 - o0 + j - n0] = (hidx){ tok_hash(new, j), j, 1 };
+    qsort(h, m, sizeof *h, hidx_cmp);
+    for (size_t k = 0; k < m;) {
+        size_t r = k;
+        while (r < m && h[r].h == h[k].h)
+            r++;
+        /* one from the old side, one from the new, the same bytes */
+        if (r - k == 2 && h[k].side == 0 && h[k + 1].side == 1 &&
+            tok_eq(old, h[k].i, new, h[k + 1].i)) {
+            pr[2 * np] = h[k].i;
+            pr[2 * np + 1] = h[k + 1].i;
+            np++;
+        }
+        k = r;
+    }
+    qsort(pr, np, 2 * sizeof *pr, pair_cmp);
+    /* longest increasing run of new indices (patience sorting) */
+    tail = malloc((np ? np : 1) * sizeof *tail);
+    prev = malloc((np ? np : 1) * sizeof *prev);
+    if (!tail || !prev)
+        goto done;
+    for (size_t k = 0; k < np; k++) {
+        size_t lo = 0, hi = len;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (pr[2 * tail[mid] + 1] < pr[2 * k + 1]) lo = mid + 1;
+            else hi = mid;
+        }
+        prev[k] = lo ? tail[lo - 1] : SIZE_MAX;
+        tail[lo] = k;
+        if (lo == len)
+            len++;
+    }
+    *out = malloc((len ? len : 1) * 2 * sizeof **out);
+    if (!*out)
+        goto done;
+    for (size_t k = len ? tail[len - 1] : SIZE_MAX, q = len; q-- > 0; k = prev[k]) {
+        (*out)[2 * q] = pr[2 * k];
+        (*out)[2 * q + 1] = pr[2 * k + 1];
+    }
+    *n = len;
+    rc = 0;
+done:
+    free(h);
+    free(pr);
+    free(tail);
+    free(prev);
+    return rc;
+}
+
+/* The diff of old[o0..o1) and new[n0..n1), appended to d: the common head
+ * and tail set aside, the rest by LCS when small enough, else split at
+ * the patience anchors and each part diffed the same way; a part without
+ * anchors that is still too large becomes one change (d->coarse).
+ * Returns 0, or -1 when out of memory. */
+static int diff_range(const wtoks *old, size_t o0, size_t o1, const wtoks *new, size_t n0,
+                      size_t n1, wdiff *d, int depth)
+{
+    size_t p = 0, s = 0, na, nb;
+
+    while (o0 + p < o1 && n0 + p < n1 && tok_eq(old, o0 + p, new, n0 + p))
+        p++;
+    while (o0 + p + s < o1 && n0 + p + s < n1 && tok_eq(old, o1 - 1 - s, new, n1 - 1 - s))
+        s++;
+    for (size_t k = 0; k < p; k++)
+        d->v[d->n++] = (wop){ OP_EQ, n0 + k };
+    o0 += p; n0 += p; o1 -= s; n1 -= s;
+    na = o1 - o0;
+    nb = n1 - n0;
+    if (na && nb && (double)(na + 1) * (double)(nb + 1) <= DIFF_MAX_CELLS) {
+        /* L[i][j]: length of the LCS of old[o0+i..o1) and new[n0+j..n1) */
+        uint32_t *L = calloc((na + 1) * (nb + 1), sizeof *L);
+        if (!L)
+            return -1;
+        for (size_t i = na; i-- > 0;)
+            for (size_t j = nb; j-- > 0;) {
+                uint32_t *c = &L[i * (nb + 1) + j];
+                if (tok_eq(old, o0 + i, new, n0 + j))
+                    *c = L[(i + 1) * (nb + 1) + j + 1] + 1;
+                else {
+                    const uint32_t down = L[(i + 1) * (nb + 1) + j];
+                    const uint32_t right = L[i * (nb + 1) + j + 1];
+                    *c = down > right ? down : right;
+                }
+            }
+        size_t i = 0, j = 0;
+        while (i < na || j < nb) {
+            if (i < na && j < nb && tok_eq(old, o0 + i, new, n0 + j)) {
+                d->v[d->n++] = (wop){ OP_EQ, n0 + j };
+                i++;
+                j++;
+            } else if (j == nb || (i < na && L[(i + 1) * (nb + 1) + j] >=
+                                                 L[i * (nb + 1) + j + 1])) {
+                d->v[d->n++] = (wop){ OP_DEL, o0 + i++ };
+            } else {
+                d->v[d->n++] = (wop){ OP_INS, n0 + j++ };
+            }
+        }
+        free(L);
+    } else if (na && nb) {
+        size_t *an = NULL, nan = 0;
+        if (depth < DIFF_MAX_DEPTH && anchors(old, o0, o1, new, n0, n1, &an, &nan) != 0)
+            return -1;
+        if (nan == 0) {
+            d->coarse = 1;
+            for (size_t i = o0; i < o1; i++) d->v[d->n++] = (wop){ OP_DEL, i };
+            for (size_t j = n0; j < n1; j++) d->v[d->n++] = (wop){ OP_INS, j };
+        }
+        size_t po = o0, pn = n0;
+        for (size_t k = 0; k < nan; k++) {
+            if (diff_range(old, po, an[2 * k], new, pn, an[2 * k + 1], d, depth + 1) != 0) {
+                free(an);
+                return -1;
+            }
+            d->v[d->n++] = (wop){ OP_EQ, an[2 * k + 1] };
+            po = an[2 * k] + 1;
+            pn = an[2 * k + 1] + 1;
+        }
+        if (nan && diff_range(old, po, o1, new, pn, n1, d, depth + 1) != 0) {
+            free(an);
+            return -1;
+        }
+        free(an);
+    } else {
+        for (size_t i = o0; i < o1; i++) d->v[d->n++] = (wop){ OP_DEL, i };
+        for (size_t j = n0; j < n1; j++) d->v[d->n++] = (wop){ OP_INS, j };
+    }
+    for (size_t k = n1; k < n1 + s; k++)
+        d->v[d->n++] = (wop){ OP_EQ, k };
+    return 0;
+}
+
+/* The diff from `old` to `new` (diff_range over both whole).  Returns 0,
+ * or -1 when out of memory. */
+static int word_diff(const wtoks *old, const wtoks *new, wdiff *d)
+{
+    d->n = 0;
+    d->coarse = 0;
+    d->v = malloc((old->n + new->n + 1) * sizeof *d->v);
+    if (!d->v)
+        return -1;
+    return diff_range(old, 0, old->n, new, 0, new->n, d, 0);
+}
+
+/* ------------------------------------------------------------------------
+ * Excerpt lines
+ * --------------------------------------------------------------------- */
+
+/* Writes one excerpt: characters made safe, at most `limit` columns (-1:
+ * no limit), whitespace as one space, line breaks (REPORT_FULL) as a new
+ * line under the label.  With f NULL it only counts the columns. */
+typedef struct lwriter {
+    FILE *f;
+    const tout *o;
+    long limit, w;
+    int stop;           /* the limit was reached */
+    int pending;        /* a space to write before the next character */
+    const char *sgr;    /* colour of the group being written, or NULL */
+} lwriter;
+
+static void lw_newline(lwriter *lw)
+{
+    lw->pending = 0;
+    if (!lw->f)
+        return;
+    if (lw->sgr && lw->o->color)
+        fputs("\033[0m", lw->f);
+    fputs("\n             ", lw->f);
+    sgr(lw->o, "2");
+    fputs("\xE2\x94\x82 ", lw->f);
+    sgr(lw->o, "0");
+    if (lw->sgr && lw->o->color)
+        fprintf(lw->f, "\033[%sm", lw->sgr);
+}
+
+/* Whether `cols` more columns (after a pending space) fit. */
+static int lw_fits(lwriter *lw, long cols)
+{
+    if (lw->stop)
+        return 0;
+    if (lw->limit >= 0 && lw->w + lw->pending + cols > lw->limit) {
+        lw->stop = 1;
+        return 0;
+    }
+    if (lw->pending) {
+        if (lw->f) fputc(' ', lw->f);
+        lw->w++;
+        lw->pending = 0;
+    }
+    lw->w += cols;
+    return 1;
+}
+
+/* Characters of s[0..n), none of them whitespace. */
+static void lw_chars(lwriter *lw, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n && !lw->stop;) {
+        const char *c = s + i;
+        unsigned cp;
+        size_t k = rpt_utf8_next((const unsigned char *)c, n - i, &cp);
+        int cw;
+
+        i += k;
+        if (cp == 0xFFFD || is_unsafe_cp(cp) || is_space_cp(cp)) {
+            cp = 0xFFFD;
+            c = "\xEF\xBF\xBD";
+            k = 3;
+        }
+        cw = utf8proc_charwidth((utf8proc_int32_t)cp);
+        if (cw < 0) cw = 1;
+        if (lw_fits(lw, cw) && lw->f)
+            fwrite(c, 1, k, lw->f);
+    }
+}
+
+/* A marker ("[-", "-]", "{+", "+]"), written without colour only. */
+static void lw_marker(lwriter *lw, const char *m)
+{
+    if (!lw->o->color && lw_fits(lw, (long)strlen(m)) && lw->f)
+        fputs(m, lw->f);
+}
+
+/* What separates token t from what was written before it. */
+static void lw_gap(lwriter *lw, const wtok *t, int first)
+{
+    if (first || lw->stop || !t->gap)
+        return;
+    if (t->gap == 2 && lw->o->full)
+        lw_newline(lw);
+    else
+        lw->pending = 1;
+}
+
+/* Write steps [from, to) of the diff with their marks (d NULL: tokens
+ * [from, to) of `nw` as they are). */
+static void lw_diff(lwriter *lw, const wtoks *ow, const wtoks *nw, const wdiff *d,
+                    size_t from, size_t to)
+{
+    int first = 1;
+    size_t n = to;
+
+    for (size_t k = from; k < n && !lw->stop;) {
+        if (!d || d->v[k].op == OP_EQ) {
+            const wtok *t = &nw->v[d ? d->v[k].i : k];
+            lw_gap(lw, t, first);
+            lw_chars(lw, nw->t + t->b, t->e - t->b);
+            first = 0;
+            k++;
+            continue;
+        }
+        size_t r = k;
+        while (r < n && d->v[r].op != OP_EQ)
+            r++;
+        int had_del = 0;
+        for (int pass = OP_DEL; pass <= OP_INS; pass++) {
+            const wtoks *w = pass == OP_DEL ? ow : nw;
+            int opened = 0;
+            for (size_t q = k; q < r && !lw->stop; q++) {
+                if (d->v[q].op != pass)
+                    continue;
+                const wtok *t = &w->v[d->v[q].i];
+                if (!opened) {
+                    lw_gap(lw, t, first || (pass == OP_INS && had_del));
+                    lw_marker(lw, pass == OP_DEL ? "[-" : "{+");
+                    lw->sgr = pass == OP_DEL ? "31" : "32";
+                    /* the space before the group stays uncoloured */
+                    if (lw->o->color && lw_fits(lw, 0) && lw->f)
+                        fprintf(lw->f, "\033[%sm", lw->sgr);
+                    opened = 1;
+                } else {
+                    lw_gap(lw, t, 0);
+                }
+                lw_chars(lw, w->t + t->b, t->e - t->b);
+            }
+            if (opened) {
+                if (lw->f && lw->o->color)
+                    fputs("\033[0m", lw->f);
+                lw->sgr = NULL;
+                lw_marker(lw, pass == OP_DEL ? "-]" : "+}");
+                had_del = pass == OP_DEL;
+                first = 0;
+            }
+        }
+        k = r;
+    }
+}
+
+/* The line "label │ excerpt": the tokens of `nw` with the marks of `d`
+ * (d NULL: no marks), cut to EXCERPT_COLS columns with "…" unless
+ * REPORT_FULL.  When the first change would fall past the first half of
+ * the line, the excerpt starts a few words before it, after a "…". */
+static void put_tokens(const tout *o, const char *label, const wtoks *ow, const wtoks *nw,
+                       const wdiff *d)
+{
+    lwriter lw = { NULL, o, -1, 0, 0, 0, NULL };
+    const size_t n = d ? d->n : nw->n;
+    size_t from = 0;
+
     fputs("      ", o->f);
     sgr(o, "2");
     fprintf(o->f, "%-6s \xE2\x94\x82 ", label);
     sgr(o, "0");
-    put_line(o->f, s, n, EXCERPT_COLS);
+    if (!o->full) {         /* measure first: cut only what does not fit */
+        size_t k0 = 0;
+        while (d && k0 < n && d->v[k0].op == OP_EQ)
+            k0++;
+        if (d && k0 < n && k0 > DIFF_LEAD) {
+            lw_diff(&lw, ow, nw, d, 0, k0);
+            if (lw.w > EXCERPT_COLS / 2)
+                from = k0 - DIFF_LEAD;
+            lw.w = 0;
+            lw.stop = lw.pending = 0;
+        }
+        lw_diff(&lw, ow, nw, d, from, n);
+        if (lw.w + (from > 0) > EXCERPT_COLS)
+            lw.limit = EXCERPT_COLS - 1;
+    }
+    lw.f = o->f;
+    lw.w = 0;
+    lw.pending = 0;
+    lw.stop = 0;
+    lw.sgr = NULL;
+    if (from > 0) {
+        fputs("\xE2\x80\xA6", o->f);
+        lw.w = 1;
+    }
+    lw_diff(&lw, ow, nw, d, from, n);
+    if (lw.stop) {
+        if (o->color)
+            fputs("\033[0m", o->f);
+        fputs("\xE2\x80\xA6", o->f);
+    }
     fputc('\n', o->f);
 }
 
-static void put_passage(const tout *o, const report_input *in,
-                        const rpt_lines *la, const rpt_lines *lsrc,
-                        size_t idx)
+/* The line "label │ excerpt" of s[0..n), no marks.  Returns 0, or -1
+ * when out of memory. */
+static int put_excerpt(const tout *o, const char *label, const char *s, size_t n)
+{
+    wtoks w = { 0 };
+    int rc = tokens_of(&w, s, 0, n);
+
+    if (rc == 0)
+        put_tokens(o, label, NULL, &w, NULL);
+    free(w.v);
+    return rc;
+}
+
+/* A passage: its spans, its measures, and what changed from the source
+ * to the text (or the text alone when the source's is not known).
+ * Returns 0, or -1 when out of memory. */
+static int put_passage(const tout *o, const report_input *in,
+                       const rpt_lines *la, const rpt_lines *lsrc,
+                       size_t idx)
 {
     const tsr_passage *p = &in->r->passages[idx];
     size_t ab = p->a_begin, ae = p->a_end, bb = p->b_begin, be = p->b_end;
@@ -324,11 +849,30 @@ static void put_passage(const tout *o, const report_input *in,
         sgr(o, "0");
     }
     fputc('\n', o->f);
-    put_excerpt(o, "text", in->text + ab, ae - ab);
-    if (st)
-        put_excerpt(o, "source", st + bb, be - bb);
-    else
-        put_excerpt(o, "source", "(text not available)", 20);
+    if (!st) {
+        if (put_excerpt(o, "text", in->text + ab, ae - ab) != 0)
+            return -1;
+        return put_excerpt(o, "source", "(text not available)", 20);
+    }
+    wtoks ow = { 0 }, nw = { 0 };
+    wdiff d = { 0 };
+    int rc = tokens_of(&ow, st, bb, be);
+    if (rc == 0) rc = tokens_of(&nw, in->text, ab, ae);
+    if (rc == 0) rc = word_diff(&ow, &nw, &d);
+    if (rc == 0) {
+        put_tokens(o, "diff", &ow, &nw, &d);
+        if (d.coarse) {
+            fputs("      ", o->f);
+            sgr(o, "2");
+            fputs("(too long to compare word by word: shown as one change)", o->f);
+            sgr(o, "0");
+            fputc('\n', o->f);
+        }
+    }
+    free(ow.v);
+    free(nw.v);
+    free(d.v);
+    return rc;
 }
 
 static void put_source_header(const tout *o, const tsr_result *r, size_t i,
@@ -400,12 +944,24 @@ static void put_summary(const tout *o, const report_input *in)
                 r->n_boilerplate, r->n_boilerplate == 1 ? "" : "s");
 }
 
-int report_text(FILE *out, const report_input *in0, int color)
+/* How the word diffs read. */
+static void put_legend(const tout *o)
+{
+    fputs("Changes: ", o->f);
+    if (o->color) {
+        fputs("\033[31monly in the source\033[0m \xC2\xB7 \033[32monly in the text\033[0m\n",
+              o->f);
+    } else {
+        fputs("[-only in the source-] {+only in the text+}\n", o->f);
+    }
+}
+
+int report_text(FILE *out, const report_input *in0, unsigned flags)
 {
     report_input in1;          /* in0 with a NULL text made empty */
     const report_input *in = &in1;
     const tsr_result *r = in0->r;
-    tout o = { out, color };
+    tout o = { out, (flags & REPORT_COLOR) != 0, (flags & REPORT_FULL) != 0 };
     rpt_lines la;
     size_t *npass = NULL, *first = NULL, *order = NULL;
     size_t orphans = 0;
@@ -439,6 +995,12 @@ int report_text(FILE *out, const report_input *in0, int color)
                 order[fill[r->passages[i].source]++] = i;
     }
     put_summary(&o, in);
+    for (size_t i = 0; i < r->n_passages; i++)
+        if (r->passages[i].source < r->n_sources && in->src_text &&
+            in->src_text[r->passages[i].source]) {
+            put_legend(&o);
+            break;
+        }
 
     for (size_t s = 0; s < r->n_sources; s++) {
         rpt_lines ls, *lsp = NULL;
@@ -452,8 +1014,8 @@ int report_text(FILE *out, const report_input *in0, int color)
         }
         fputc('\n', out);
         put_source_header(&o, r, s, first[s + 1] - first[s]);
-        for (size_t i = first[s]; i < first[s + 1]; i++)
-            put_passage(&o, in, &la, lsp, order[i]);
+        for (size_t i = first[s]; rc == 0 && i < first[s + 1]; i++)
+            rc = put_passage(&o, in, &la, lsp, order[i]);
         if (lsp)
             rpt_lines_free(lsp);
     }
@@ -465,9 +1027,9 @@ int report_text(FILE *out, const report_input *in0, int color)
         fputs("Unknown source", out);
         sgr(&o, "0");
         fputc('\n', out);
-        for (size_t i = 0; i < r->n_passages; i++)
+        for (size_t i = 0; rc == 0 && i < r->n_passages; i++)
             if (r->passages[i].source >= r->n_sources)
-                put_passage(&o, in, &la, NULL, i);
+                rc = put_passage(&o, in, &la, NULL, i);
     }
 
     if (r->n_repeats) {
@@ -488,7 +1050,8 @@ int report_text(FILE *out, const report_input *in0, int color)
             fputs(" repeats ", out);
             put_span(&o, &la, fb, fe);
             fprintf(out, " \xC2\xB7 similarity %.2f\n", t->similarity);
-            put_excerpt(&o, "text", in->text + b, e - b);
+            if (put_excerpt(&o, "text", in->text + b, e - b) != 0)
+                rc = -1;
         }
     }
     if (r->n_boilerplate) {
@@ -504,7 +1067,8 @@ int report_text(FILE *out, const report_input *in0, int color)
             fputs("  ", out);
             put_span(&o, &la, b, e);
             fputc('\n', out);
-            put_excerpt(&o, "text", in->text + b, e - b);
+            if (put_excerpt(&o, "text", in->text + b, e - b) != 0)
+                rc = -1;
         }
     }
 
