@@ -1309,6 +1309,7 @@ int al_score_cluster(const al_pair *c, al_work *wk, al_range cl, al_passage *ps,
     ps->a_lo = e.a0; ps->a_hi = e.a1; ps->b_lo = e.b0; ps->b_hi = e.b1;
     ps->seeded = s.seeded;
     ps->evalue = 0.0;
+    ps->kind = 0;   /* aligned: al_kind tells verbatim from edited */
     ps->matches = al_bag_matches(wk, c->A, e.a0, e.a1, c->B, e.b0, e.b1);
     ps->similarity = 2.0 * ps->matches / (double)(an + bnw);
     /* short passages must be more similar: two sentences that share a

@@ -473,9 +473,14 @@ static void test_score_cluster(void)
     CHECK(al_bag_reserve(f.wk, f.bn) == 0);
     CHECK(tsr_vec_push(&f.wk->runs, R(10, 15, 8, 13)) == 0);
     al_passage ps;
+    memset(&ps, 0xA5, sizeof ps);   /* what the caller's stack held: every field set */
+    ps.kind = TSR_KIND_PARAPHRASE;
     size_t at = 99;
     const al_range one = { 0, 1 };
     CHECK(al_score_cluster(&f.c, f.wk, one, &ps, &at) == AL_PASSAGE);
+    /* an aligned passage (al_kind tells verbatim from edited), whatever
+     * the memory held before (valgrind saw al_kind read it unset) */
+    CHECK(ps.kind == 0);
     /* extended to the whole copy */
     CHECK(ps.a_lo == 5 && ps.a_hi == 25 && ps.b_lo == 3 && ps.b_hi == 23);
     CHECK(ps.matches == 20 && ps.seeded == 5 && ps.similarity == 1.0);
