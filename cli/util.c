@@ -473,25 +473,9 @@ int cli_put_result_json(const tsr_result *r, int pretty, const char *const *name
 
 int cli_fput_result_json(FILE *out, const tsr_result *r, int pretty, const char *const *names)
 {
-    const int line = names && names[0];
-    char *s = tsr_result_json(r, pretty && !line ? TSR_JSON_PRETTY : 0);
-
-    if (!s)
-        return cli_fail(EXIT_SYSTEM, "out of memory");
-    if (line) {
-        /* {"NAME":"VALUE",...,<the result's own fields>} */
-        for (size_t i = 0; names[i]; i += 2) {
-            fputs(i ? "," : "{", out);
-            cli_json_string(out, names[i]);
-            fputc(':', out);
-            cli_json_string(out, names[i + 1]);
-        }
-        fprintf(out, ",%s\n", s + 1);
-    } else {
-        fprintf(out, "%s\n", s);
-    }
-    tsr_free(s);
-    return EXIT_OK;
+    tsr_json_opts jo;
+    memset(&jo, 0, sizeof jo);   /* byte offsets, no texts, no fields */
+    return cli_fput_result_json_ex(out, r, pretty, names, &jo);
 }
 
 int cli_write_html(const char *path, const report_input *in)
