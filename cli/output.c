@@ -10,15 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The library's escaper (tsr_json_string), so that the CLI's strings are
+ * written as the library's: bytes that are not UTF-8 (a file name) as
+ * U+FFFD, never invalid JSON. */
 void cli_json_string_n(FILE *f, const char *s, size_t n)
 {
-    fputc('"', f);
-    for (const unsigned char *c = (const unsigned char *)s, *e = c + n; c < e; c++) {
-        if (*c == '"' || *c == '\\') { fputc('\\', f); fputc(*c, f); }
-        else if (*c < 0x20) fprintf(f, "\\u%04x", *c);
-        else fputc(*c, f);
-    }
-    fputc('"', f);
+    char *q = tsr_json_string(s, n);
+    fputs(q ? q : "\"\"", f);
+    tsr_free(q);
 }
 
 int cli_out_option(cli_out *o, int opt, const char *arg, const char *cmd, int with_fields)

@@ -443,6 +443,19 @@ static char *result_json(const tsr_result *r, jw_ctx *c)
     return w.buf;
 }
 
+char *tsr_json_string(const char *s, size_t n)
+{
+    jw w;
+    memset(&w, 0, sizeof w);
+    jw_string_n(&w, s ? s : "", s ? n : 0);
+    if (w.oom) {
+        free(w.buf);
+        return NULL;
+    }
+    w.buf[w.n] = 0;
+    return w.buf;
+}
+
 char *tsr_result_json(const tsr_result *r, unsigned flags)
 {
     jw_ctx c = { .flags = flags & TSR_JSON_PRETTY };

@@ -361,6 +361,14 @@ TSR_API void tsr_result_free(tsr_result *r);
 #define TSR_JSON_TEXT   2u  /* tsr_result_json_ex: each passage's text, both sides */
 #define TSR_JSON_CHARS  4u  /* tsr_result_json_ex: offsets in Unicode code points */
 
+/** s[0..n) as a JSON string, quotes included: control characters, quote and
+ *  backslash escaped as RFC 8259 asks, bytes that are not UTF-8 written as
+ *  U+FFFD (so the output is always valid JSON), as every string of the
+ *  library's JSON is written.  For programs that write JSON around
+ *  tessera's (ids, file names, messages).  Freed with tsr_free; NULL when
+ *  out of memory. */
+TSR_API char *tsr_json_string(const char *s, size_t n);
+
 /** The result as JSON (doc/json.md): {"passages": [...], "coverage": C, ...}.
  *  Keys come out in a fixed order.  Returns a NUL-terminated string freed
  *  with tsr_free, or NULL when out of memory.  Only TSR_JSON_PRETTY counts

@@ -242,8 +242,26 @@ static void test_document_fields(void)
     }
 }
 
+/* tsr_json_string: RFC 8259 escapes, bad bytes as U+FFFD, a NUL kept as
+ * \u0000 (the length is given), NULL as "". */
+static void test_json_string(void)
+{
+    const char in[] = "a\"b\\c\x01\n\xff\xc3\xa9\0z";
+    char *q = tsr_json_string(in, sizeof in - 1);
+    CHECK(q && !strcmp(q, "\"a\\\"b\\\\c\\u0001\\n\xef\xbf\xbd\xc3\xa9\\u0000z\""));
+    json_error_t je;
+    json_t *v = q ? json_loads(q, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je) : NULL;
+    CHECK(v && json_is_string(v) && json_string_length(v) == 14);   /* U+FFFD: 3 bytes */
+    json_decref(v);
+    tsr_free(q);
+    q = tsr_json_string(NULL, 0);
+    CHECK(q && !strcmp(q, "\"\""));
+    tsr_free(q);
+}
+
 int main(void)
 {
+    RUN(test_json_string);
     RUN(test_document_fields);
     RUN(test_result_json);
     RUN(test_result_json_ex);
