@@ -21,6 +21,7 @@
  * or by set membership for the cheap "bag" method), and each run of
  * unflagged neighbours becomes one marked span.
  */
+#include "cli.h"
 #include "html.h"
 #include "report.h"
 
@@ -149,14 +150,8 @@ static int unmatched_spans(const tsr_word *w, size_t n, const unsigned char *hit
             out->v[out->n - 1].end = s.end;
             continue;
         }
-        if (out->n == out->cap) {
-            size_t cap = out->cap ? out->cap * 2 : 16;
-            tsr_span *v = realloc(out->v, cap * sizeof *v);
-            if (!v)
-                return -1;
-            out->v = v;
-            out->cap = cap;
-        }
+        if (cli_vec_grow((void **)&out->v, &out->cap, out->n + 1, sizeof *out->v))
+            return -1;
         out->v[out->n++] = s;
     }
     return 0;

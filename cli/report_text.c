@@ -28,6 +28,7 @@
  * large with no such token (or after DIFF_MAX_DEPTH splits within splits)
  * is shown as one change, and the report says so.
  */
+#include "cli.h"
 #include "report.h"
 
 #include <stdint.h>
@@ -315,14 +316,8 @@ typedef struct wtoks {
 
 static int wtoks_push(wtoks *w, size_t b, size_t e, unsigned char gap)
 {
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 64;
-        wtok *v = realloc(w->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        w->v = v;
-        w->cap = cap;
-    }
+    if (cli_vec_grow((void **)&w->v, &w->cap, w->n + 1, sizeof *w->v))
+        return -1;
     w->v[w->n++] = (wtok){ b, e, gap };
     return 0;
 }
