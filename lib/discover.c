@@ -519,15 +519,17 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
             have_units = 0;  /* made when a's first passage needs them */
         }
         const dc_doc *db = NULL;
-        if ((rc = words_get(s->ix, s->cache, b, texts, dwb, &db, err))) break;
+        /* b's text only when its sentences are not kept already */
+        const size_t slot = (size_t)b % DISC_PP_CACHE;
+        const int need_text = texts && tbkey[slot] != b;
+        if ((rc = words_get(s->ix, s->cache, b, need_text, dwb, &db, err))) break;
         if (s->series && (same_series_str(da->series, db->series) ? s->series < 0 : s->series > 0))
             continue;
         const tsr_word *A = da->w, *B = db->w;
         ps.n = 0;
         if ((rc = al_align(&q, B, db->n, s->p, 0, wk, &ps, err))) break;
         if (texts) {   /* the sentence stage, each text split once per chunk */
-            const size_t slot = (size_t)b % DISC_PP_CACHE;
-            if (tbkey[slot] != b) {
+            if (need_text) {
                 pp_text_free(&tbc[slot]);
                 tbkey[slot] = -1;
                 if ((rc = pp_text_init(&tbc[slot], dwb->d->text, B, db->n, err))) break;
