@@ -32,14 +32,17 @@
  *    n-grams above a document frequency of 100).  Below it, the rarer the
  *    n-gram, the more it says.
  * 3. Net evidence.  Z = S - LAMBDA * U bits, where S sums the information
- *    of the shared n-grams and U that of those B does not hold: text of
- *    A's span that is specific (rare) and yet missing from B says that B is
- *    not where it came from, which is exactly the case of a look-alike
- *    (same template, different specifics).  Copies edited at rate e keep
- *    about (1 - e)^n of their n-grams (0.5 at e = 0.15, n = 4); look-alikes
- *    keep the template's n-grams, which weigh little, and lose the specific
- *    ones.  LAMBDA sets the balance: a passage whose specific content is
- *    shared less than LAMBDA / (1 + LAMBDA) (23%) has no net evidence.
+ *    of the shared n-grams and U that of those B does not hold, each in
+ *    proportion to its words that B's span lacks: text of A's span that is
+ *    specific (rare) and yet missing from B says that B is not where it
+ *    came from, which is exactly the case of a look-alike (same template,
+ *    different specifics).  Copies edited at rate e keep about (1 - e)^n of
+ *    their n-grams (0.5 at e = 0.15, n = 4), but a replaced word is one
+ *    word missing, not n: counted whole, the n-grams it breaks made a
+ *    reworded copy (PAN's obfuscations, a rewritten wire story) look like a
+ *    look-alike, whose specifics are missing word for word.  An n-gram
+ *    whose words B holds in another order counts nothing against.
+ *    LAMBDA sets the balance (0.6; measured in EVAL.md, section 4).
  * 4. E-value.  Under the null hypothesis that A and B share no source,
  *    each shared n-gram is a chance event of probability about 2^-w, so a
  *    passage with net evidence Z arises by chance about 2^-Z times per
@@ -86,7 +89,9 @@
 #include <math.h>
 
 /* The weight of the missing specific text against the shared (step 3). */
-#define SG_LAMBDA 0.3
+#define SG_LAMBDA 0.6
+/* Marks a word's hash in the set of B's n-grams and words (step 3). */
+#define SG_WORD_TAG 0x9E3779B97F4A7C15ull
 /* The least boilerplate level (as check.c's automatic one). */
 #define SG_D0_MIN 20.0
 #define SG_D0_DIV 500.0
@@ -200,13 +205,18 @@ double sg_evalue(const sg_model *m, const sg_text *a, const tsr_word *B, uint32_
     const sg_unit *u = a->u;
     const size_t nu = a->nu;
     double z = 0.0;
-    /* B's n-grams in its span, in a set */
+    /* B's n-grams and words in its span, in one set (words tagged) */
     const size_t ng = b_hi >= b_lo + k ? b_hi - b_lo - k + 1 : 0;
-    if (set_reserve(w, ng))
+    if (set_reserve(w, ng + (b_hi - b_lo)))
         return -1.0;
     size_t nused = 0;
     for (size_t j = 0; j < ng; j++) {
         const uint64_t h = fp_ngram_hash(B + b_lo + j, k) | 1;
+        const uint32_t s = set_slot(w, h);
+        if (!w->key[s]) { w->key[s] = h; w->used[nused++] = s; }
+    }
+    for (uint32_t j = b_lo; m->lambda > 0.0 && j < b_hi; j++) {
+        const uint64_t h = (B[j].hash ^ SG_WORD_TAG) | 1;
         const uint32_t s = set_slot(w, h);
         if (!w->key[s]) { w->key[s] = h; w->used[nused++] = s; }
     }
@@ -236,13 +246,29 @@ double sg_evalue(const sg_model *m, const sg_text *a, const tsr_word *B, uint32_
             if (shared) df -= floor_df;
             const double wt = ld0 - log2((double)df + 1.0);
             if (wt <= 0.0) continue;
-            z += shared ? wt : -m->lambda * wt;
+            if (shared) {
+                z += wt;
+            } else if (m->lambda > 0.0) {
+                uint32_t absent = 0;
+                for (uint32_t q = i; q < i + k; q++)
+                    absent += !has_gram(w, a->w[q].hash ^ SG_WORD_TAG);
+                z -= m->lambda * wt * absent / k;
+            }
         }
     }
     for (size_t j = 0; j < nused; j++)
         w->key[w->used[j]] = 0;
     if (bits) *bits = z;
     return m->space * exp2(-z);
+}
+
+/* Whether the cut drops p (step 4): its E-value is above max_evalue, which
+ * is above 0, and its evidence is of the kind the model reads (the sentence
+ * stage's passages share terms out of order, not n-grams: their test is
+ * paraphrase.c's, and their E-value is reported only). */
+static int sg_cut(const al_passage *p, double max_evalue)
+{
+    return max_evalue > 0 && p->evalue > max_evalue && p->kind != TSR_KIND_PARAPHRASE;
 }
 
 int sg_filter(const sg_model *m, const sg_text *a, const tsr_word *B, double max_evalue,
@@ -255,7 +281,7 @@ int sg_filter(const sg_model *m, const sg_text *a, const tsr_word *B, double max
         if (e < 0)
             return TSR_ERR_NOMEM;
         p->evalue = e;
-        if (max_evalue > 0 && e > max_evalue)
+        if (sg_cut(p, max_evalue))
             continue;
         ps->a[kept++] = *p;
     }
@@ -338,7 +364,7 @@ static int sg_filter2(const sg_model *mb, const sg_text *b, uint32_t b_off, cons
                 return TSR_ERR_NOMEM;
             if (eb < p->evalue) p->evalue = eb;
         }
-        if (max_evalue > 0 && p->evalue > max_evalue)
+        if (sg_cut(p, max_evalue))
             continue;
         ps->a[kept++] = *p;
     }

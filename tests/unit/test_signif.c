@@ -107,6 +107,32 @@ static void test_lookalike_is_not(void)
     sg_text_free(&t); free(A); free(B);
 }
 
+/* A reworded copy: B is A with words 7, 14 and 21 replaced.  Each
+ * replacement breaks the four n-grams over it, but it is one word: each
+ * broken n-gram counts against by the share of its words that B's span
+ * lacks (1 of 4), not in full.  15 shared n-grams, 12 broken ones. */
+static void test_reworded_copy(void)
+{
+    tsr_word *A = words(30, 1), *B = words(30, 1);
+    B[7].hash ^= 0xABCDEFull; B[14].hash ^= 0xABCDEFull; B[21].hash ^= 0xABCDEFull;
+    sg_text t = text_of(A, 30, 0);
+    sg_model m;
+    sg_model_init(&m, 10000, 0, 4);
+    sg_work *w = sg_work_new();
+    const double l = log2(20.0);
+    double bits = 0;
+    sg_evalue(&m, &t, B, 0, 30, 0, 30, w, &bits);
+    CHECK(fabs(bits - (15 * l - m.lambda * 12 * l / 4)) < 1e-9);
+    /* the same three words moved, not replaced (B holds every word of A,
+     * three of them elsewhere in its span): nothing counts against */
+    tsr_word *C = words(30, 1);
+    C[7].hash = A[21].hash; C[14].hash = A[7].hash; C[21].hash = A[14].hash;
+    sg_evalue(&m, &t, C, 0, 30, 0, 30, w, &bits);
+    CHECK(fabs(bits - 15 * l) < 1e-9);
+    sg_work_free(w);
+    sg_text_free(&t); free(A); free(B); free(C);
+}
+
 static void test_filter(void)
 {
     tsr_word *A = words(60, 1), *B = words(60, 1);
@@ -225,6 +251,7 @@ int main(void)
     RUN(test_model);
     RUN(test_copy_is_significant);
     RUN(test_lookalike_is_not);
+    RUN(test_reworded_copy);
     RUN(test_filter);
     RUN(test_explain_away);
     return test_report();
