@@ -85,8 +85,9 @@ int cli_parse_color(const char *arg, int *mode);
  * a terminal, unless NO_COLOR is set or TERM is dumb). */
 int cli_want_color(FILE *f, int mode);
 
-/* Write the HTML report of `in` (report.h) to the file `path`.  Returns
- * EXIT_OK, or prints "tessera: PATH: reason" and returns EXIT_SYSTEM. */
+/* Write the HTML report of `in` (report.h) to the file `path`, whole or
+ * not at all (atomic.h).  Returns EXIT_OK, or prints "tessera: PATH:
+ * reason" and returns EXIT_SYSTEM. */
 struct report_input;
 int cli_write_html(const char *path, const struct report_input *in);
 

@@ -2,6 +2,7 @@
  * cmd_check.c - `tessera check`: a text against an index.
  */
 #include "cli.h"
+#include "atomic.h"
 #include "mpi.h"
 #include "report.h"
 
@@ -259,25 +260,28 @@ static int check_batch(tsr_index *ix, const char *queries, const char *outpath,
     if (size > 1 && (!outpath || !strcmp(outpath, "-")))
         return cli_usage_error("check", "under mpirun, --jsonl needs -o FILE on a file "
                                "system that every rank sees");
-    /* OUT is written as OUT.tmp and renamed; several ranks write their
-     * lines to OUT.part-R-of-N first, which rank 0 interleaves */
-    const int to_file = outpath && strcmp(outpath, "-");
-    const size_t plen = to_file ? strlen(outpath) + 32 : 0;
-    char **parts = size > 1 ? calloc((size_t)size, sizeof *parts) : NULL;
-    char *tmp = to_file ? malloc(plen) : NULL;
-    int rc = (size == 1 || parts) && (!to_file || tmp) ? EXIT_OK
-                                                       : cli_fail(EXIT_SYSTEM, "out of memory");
-    for (int k = 0; parts && k < size && rc == EXIT_OK; k++) {
-        if (!(parts[k] = malloc(plen))) rc = cli_fail(EXIT_SYSTEM, "out of memory");
-        else snprintf(parts[k], plen, "%s.part-%d-of-%d", outpath, k, size);
+    /* alone, the lines go to OUT itself (or standard output), written
+     * whole or not at all (atomic.c); several ranks write theirs to
+     * OUT.part-R-of-N first, which rank 0 interleaves into OUT */
+    cli_atomic out;
+    memset(&out, 0, sizeof out);
+    char **parts = NULL;
+    FILE *mine = NULL;   /* this process's lines */
+    int rc = EXIT_OK;
+    if (size <= 1) {
+        rc = cli_atomic_open(&out, outpath ? outpath : "-", CLI_ATOMIC_STDOUT);
+        mine = out.f;
+    } else {
+        const size_t plen = strlen(outpath) + 32;
+        if (!(parts = calloc((size_t)size, sizeof *parts)))
+            rc = cli_fail(EXIT_SYSTEM, "out of memory");
+        for (int k = 0; parts && k < size && rc == EXIT_OK; k++) {
+            if (!(parts[k] = malloc(plen))) rc = cli_fail(EXIT_SYSTEM, "out of memory");
+            else snprintf(parts[k], plen, "%s.part-%d-of-%d", outpath, k, size);
+        }
+        if (rc == EXIT_OK && !(mine = fopen(parts[rank], "w")))
+            rc = cli_fail(EXIT_SYSTEM, "%s: %s", parts[rank], strerror(errno));
     }
-    if (tmp) snprintf(tmp, plen, "%s.tmp", outpath);
-    /* this process's lines: a part file, or (alone) the output itself */
-    FILE *mine = NULL;
-    const char *mine_path = size > 1 ? (parts ? parts[rank] : NULL) : tmp;
-    if (rc == EXIT_OK)
-        mine = mine_path ? fopen(mine_path, "w") : stdout;
-    if (rc == EXIT_OK && !mine) rc = cli_fail(EXIT_SYSTEM, "%s: %s", mine_path, strerror(errno));
     tsr_reader *rd = NULL;
     tsr_error e = { 0 };
     int bad = 0;
@@ -319,31 +323,18 @@ static int check_batch(tsr_index *ix, const char *queries, const char *outpath,
     }
     cli_progress_end(&pg);
     tsr_reader_close(rd);
-    /* alone, `mine` is OUT.tmp: durable before the rename */
-    if (mine && mine != stdout && size == 1 && rc == EXIT_OK &&
-        (fflush(mine) != 0 || fsync(fileno(mine)) != 0))
-        rc = cli_fail(EXIT_SYSTEM, "%s: %s", mine_path, strerror(errno));
-    if (mine && mine != stdout && fclose(mine) != 0 && rc == EXIT_OK)
-        rc = cli_fail(EXIT_SYSTEM, "%s: %s", mine_path, strerror(errno));
+    if (size > 1 && mine && fclose(mine) != 0 && rc == EXIT_OK)
+        rc = cli_fail(EXIT_SYSTEM, "%s: %s", parts[rank], strerror(errno));
     rc = cli_mpi_max(rc);
-    if (rc == EXIT_OK && size > 1 && rank == 0) {
-        FILE *out = fopen(tmp, "w");
-        if (!out) rc = cli_fail(EXIT_SYSTEM, "%s: %s", tmp, strerror(errno));
-        else {
-            rc = interleave(out, parts, size);
-            if (fflush(out) != 0 || fsync(fileno(out)) != 0)
-                rc = cli_fail(EXIT_SYSTEM, "%s: %s", tmp, strerror(errno));
-            fclose(out);
-        }
-    }
-    if (rc == EXIT_OK && rank == 0 && tmp && rename(tmp, outpath) != 0)
-        rc = cli_fail(EXIT_SYSTEM, "%s: %s", outpath, strerror(errno));
-    if (rc != EXIT_OK && rank == 0 && tmp) unlink(tmp);
+    if (rc == EXIT_OK && size > 1 && rank == 0 &&
+        (rc = cli_atomic_open(&out, outpath, 0)) == EXIT_OK)
+        rc = interleave(out.f, parts, size);
+    if (rc == EXIT_OK) rc = cli_atomic_commit(&out);   /* OUT whole, on rank 0 */
+    else cli_atomic_abort(&out);
     rc = cli_mpi_max(rc);
     if (parts && parts[rank]) unlink(parts[rank]);
     for (int k = 0; parts && k < size; k++) free(parts[k]);
     free(parts);
-    free(tmp);
     if (rc == EXIT_OK) rc = cli_mpi_max(bad ? EXIT_INPUT : EXIT_OK);
     return rc;
 }

@@ -20,14 +20,15 @@
  *      --memory) and boilerplate lines removed or reported.
  *
  * Standard input is spooled to a temporary file for the second pass.
- * Output goes to an anonymous file (O_TMPFILE) in the output's directory,
- * linked under its name only when complete: a kill at any moment leaves no
- * partial output behind (where O_TMPFILE is not supported, OUT.tmp is
- * written and renamed; a SIGKILL may then leave OUT.tmp).
+ * The output (and --clusters) is written whole or not at all (atomic.c):
+ * opened before the work, so that a bad path fails at once, as an
+ * anonymous file in the output's folder, named only when complete, so a
+ * kill at any moment leaves no partial output behind.
  */
-/* O_TMPFILE (Linux) is declared under _GNU_SOURCE only */
+/* mkstemps is declared under _GNU_SOURCE (or _DEFAULT_SOURCE) */
 #define _GNU_SOURCE 1
 #include "cli.h"
+#include "atomic.h"
 #include "feed.h"
 
 #include <errno.h>
@@ -152,103 +153,6 @@ static int dd_seterr(tsr_error *e, int code, const char *fmt, ...)
     return code;
 }
 #define DD_FORWARD(expr) do { int dd_rc_ = (expr); if (dd_rc_ != TSR_OK) return dd_rc_; } while (0)
-
-/* ------------------------------------------------------------------------
- * Output file, linked under its name only when complete
- * --------------------------------------------------------------------- */
-
-typedef struct {
-    FILE *f;
-    const char *path;
-    char *tmp;      /* named temporary, or NULL for O_TMPFILE / stdout */
-    int fd;
-    int anon;
-    int is_stdout;
-} dd_out;
-
-static int out_open(dd_out *o, const char *path)
-{
-    memset(o, 0, sizeof *o);
-    o->path = path;
-    o->fd = -1;
-    if (!strcmp(path, "-")) {
-        o->f = stdout;
-        o->is_stdout = 1;
-        return 0;
-    }
-    char *dir = strdup(path);
-    if (!dir) return -1;
-    char *slash = strrchr(dir, '/');
-    if (slash == dir) slash[1] = 0;
-    else if (slash) *slash = 0;
-    else strcpy(dir, ".");
-#ifdef O_TMPFILE
-    o->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
-    if (o->fd >= 0) o->anon = 1;
-#endif
-    free(dir);
-    if (o->fd < 0) {
-        size_t n = strlen(path) + 8;
-        o->tmp = malloc(n);
-        if (!o->tmp) return -1;
-        snprintf(o->tmp, n, "%s.tmp", path);
-        o->fd = open(o->tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0666);
-        if (o->fd < 0) { free(o->tmp); o->tmp = NULL; return -1; }
-    }
-    o->f = fdopen(o->fd, "w");
-    if (!o->f) { close(o->fd); if (o->tmp) unlink(o->tmp); return -1; }
-    setvbuf(o->f, NULL, _IOFBF, 1 << 20);
-    return 0;
-}
-
-static void out_abort(dd_out *o)
-{
-    if (!o->f) return;
-    if (o->is_stdout) { fflush(stdout); o->f = NULL; return; }
-    fclose(o->f);
-    o->f = NULL;
-    if (o->tmp) { unlink(o->tmp); free(o->tmp); o->tmp = NULL; }
-}
-
-/* Returns 0, or -1 with errno set. */
-static int out_commit(dd_out *o)
-{
-    if (o->is_stdout) {
-        o->f = NULL;
-        return fflush(stdout) == 0 ? 0 : -1;
-    }
-    int rc = 0;
-    if (fflush(o->f) != 0 || ferror(o->f) || fsync(o->fd) != 0) rc = -1;
-    if (rc == 0 && o->anon) {
-        char proc[64];
-        size_t n = strlen(o->path) + 32;
-        char *tmp = malloc(n);
-        if (!tmp) { errno = ENOMEM; rc = -1; }
-        else {
-            snprintf(proc, sizeof proc, "/proc/self/fd/%d", o->fd);
-            snprintf(tmp, n, "%s.tmp.%ld", o->path, (long)getpid());
-            unlink(tmp);
-            if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0 ||
-                rename(tmp, o->path) != 0) {
-                int e = errno;
-                unlink(tmp);
-                errno = e;
-                rc = -1;
-            }
-            free(tmp);
-        }
-    } else if (rc == 0 && rename(o->tmp, o->path) != 0) {
-        rc = -1;
-    }
-    int e = errno;
-    fclose(o->f);
-    o->f = NULL;
-    if (rc != 0 && o->tmp) unlink(o->tmp);
-    free(o->tmp);
-    o->tmp = NULL;
-    errno = e;
-    return rc;
-}
 
 /* ------------------------------------------------------------------------
  * JSON writing
@@ -500,7 +404,7 @@ typedef struct {
 
 typedef struct {
     dd_state *s;
-    dd_out out;
+    cli_atomic out;
     tsr_substr *sub;
     CLI_VEC(dd_rec) block;
     uint64_t written, dropped_dup, dropped_db, rep_bytes, boiler_lines;
@@ -780,9 +684,10 @@ static void explain_all(dd_writer *w)
 
 static int write_clusters(dd_state *s)
 {
-    dd_out o;
-    if (out_open(&o, s->clusters_path) != 0)
-        return cli_fail(EXIT_SYSTEM, "%s: %s", s->clusters_path, strerror(errno));
+    cli_atomic o;
+    const int rc = cli_atomic_open(&o, s->clusters_path, CLI_ATOMIC_STDOUT);
+    if (rc != EXIT_OK)
+        return rc;
     size_t nc = 0;
     const tsr_dedup_cluster *cl = tsr_dedup_clusters(s->d, &nc);
     const uint64_t *m = tsr_dedup_members(s->d);
@@ -797,10 +702,8 @@ static int write_clusters(dd_state *s)
         }
         fprintf(o.f, "],\"similarity\":%.4f}\n", cl[c].similarity);
     }
-    if (interrupted) { out_abort(&o); return EXIT_INTERRUPTED; }
-    if (out_commit(&o) != 0)
-        return cli_fail(EXIT_SYSTEM, "%s: %s", s->clusters_path, strerror(errno));
-    return EXIT_OK;
+    if (interrupted) { cli_atomic_abort(&o); return EXIT_INTERRUPTED; }
+    return cli_atomic_commit(&o);
 }
 
 /* ------------------------------------------------------------------------
@@ -1028,9 +931,7 @@ static int run_pass2_raw(dd_state *s, dd_writer *w)
     if (rc == EXIT_OK && !interrupted && i != n)
         rc = cli_fail(EXIT_INPUT, "the input changed between the two passes "
                       "(%llu documents, then %llu)", (unsigned long long)n, (unsigned long long)i);
-    if (rc == EXIT_OK && ferror(w->out.f))
-        rc = cli_fail(EXIT_SYSTEM, "%s: write failed", s->out_path);
-    return rc;
+    return rc;   /* a failed write: cli_atomic_commit says why (its fflush tries again) */
 }
 
 int cmd_dedup(int argc, char **argv)
@@ -1192,10 +1093,8 @@ int cmd_dedup(int argc, char **argv)
         goto out;
     }
     /* open the output before the work: a bad path fails at once */
-    if (out_open(&w.out, s.out_path) != 0) {
-        rc = cli_fail(EXIT_SYSTEM, "%s: %s", s.out_path, strerror(errno));
+    if ((rc = cli_atomic_open(&w.out, s.out_path, CLI_ATOMIC_STDOUT)) != EXIT_OK)
         goto out;
-    }
 
     /* ---- pass 1 ---- */
     double t0 = cli_now();
@@ -1255,10 +1154,8 @@ int cmd_dedup(int argc, char **argv)
     if (rc != EXIT_OK || interrupted) goto out;
     if (s.clusters_path && (rc = write_clusters(&s)) != EXIT_OK) goto out;
     if (interrupted) goto out;
-    if (out_commit(&w.out) != 0) {
-        rc = cli_fail(EXIT_SYSTEM, "%s: %s", s.out_path, strerror(errno));
+    if ((rc = cli_atomic_commit(&w.out)) != EXIT_OK)
         goto out;
-    }
     complete = 1;
     if (s.explain) explain_all(&w);
     double t3 = cli_now();
@@ -1306,7 +1203,7 @@ int cmd_dedup(int argc, char **argv)
 
 out:
     if (s.feed) cli_feed_stop(s.feed);
-    if (w.out.f) out_abort(&w.out);
+    cli_atomic_abort(&w.out);   /* nothing once committed */
     if (rc == EXIT_OK && interrupted && !complete) {
         cli_warn("interrupted: no output written");
         rc = EXIT_INTERRUPTED;

@@ -20,6 +20,7 @@
  * exit at once (130); the final output names never hold partial files.
  */
 #include "cli.h"
+#include "atomic.h"
 #include "mpi.h"
 #include "discover_out.h"
 
@@ -47,8 +48,8 @@ static const char discover_help[] =
 "Offsets are bytes (code points with --offsets chars), end exclusive.  Families\n"
 "are numbered real reuse first: those whose passage pairs are at least half\n"
 "significant (E-value <= 1), by size, largest first; then the others (template\n"
-"look-alikes), by size.  Files are written as FILE.tmp and renamed when\n"
-"complete.\n"
+"look-alikes), by size.  Files are written whole or not at all: a temporary\n"
+"file beside FILE, renamed over it when complete.\n"
 "\n"
 "Outputs:\n"
 "  -o, --output FILE      passage pairs as JSON Lines (default: standard output)\n"
@@ -197,7 +198,7 @@ static void on_docs_tick(void *ud, uint64_t done, uint64_t total)
 static void on_signal(int sig)
 {
     (void)sig;
-    dsc_cleanup_tmp();
+    cli_atomic_cleanup();
     if (prog.dirty) {
         ssize_t w = write(STDERR_FILENO, "\n", 1);
         (void)w;
@@ -237,20 +238,12 @@ static int read_mark(const char *path, int64_t *last)
 
 static int write_mark(const char *path, int64_t last)
 {
-    dsc_file df;
-
-    if (dsc_file_open(&df, path) != 0)
-        return -1;
-    fprintf(df.f, "{\"last_docno\":%lld}\n", (long long)last);
-    return dsc_file_commit(&df);
-}
-
-/* Whether `path` names something other than a regular file that exists
- * (a device or a pipe, e.g. /dev/null): written in place, not renamed. */
-static int is_special(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+    cli_atomic mk;
+    const int rc = cli_atomic_open(&mk, path, 0);
+    if (rc != EXIT_OK)
+        return rc;
+    fprintf(mk.f, "{\"last_docno\":%lld}\n", (long long)last);
+    return cli_atomic_commit(&mk);
 }
 
 /* What write_jsonl writes */
@@ -270,32 +263,18 @@ static int write_jsonl(const char *path, int which, const tsr_discovery *d,
 {
     const char *what = which == OUT_FAMILIES ? "families"
                      : which == OUT_PASSIM ? "passim records" : "passage pairs";
-
-    if (!path || !strcmp(path, "-") || is_special(path)) {
-        FILE *f = !path || !strcmp(path, "-") ? stdout : fopen(path, "w");
-        int bad;
-        if (!f)
-            return cli_fail(EXIT_SYSTEM, "%s: %s", path, strerror(errno));
-        bad = write_which(f, which, d, docs);
-        if (f != stdout && fclose(f) != 0)
-            bad = -1;
-        if (bad)
-            return cli_fail(EXIT_SYSTEM, "%s: writing the %s failed: %s",
-                            path ? path : "standard output", what, strerror(errno));
-        return EXIT_OK;
+    cli_atomic out;
+    const int rc = cli_atomic_open(&out, path ? path : "-", CLI_ATOMIC_STDOUT);
+    if (rc != EXIT_OK)
+        return rc;
+    if (write_which(out.f, which, d, docs) != 0) {
+        const int e = errno;
+        const int code = cli_fail(EXIT_SYSTEM, "%s: writing the %s failed: %s", out.name,
+                                  what, strerror(e));
+        cli_atomic_abort(&out);
+        return code;
     }
-    dsc_file df;
-    if (dsc_file_open(&df, path) != 0)
-        return cli_fail(EXIT_SYSTEM, "%s.tmp: %s", path, strerror(errno));
-    if (write_which(df.f, which, d, docs) != 0) {
-        int e = errno;
-        dsc_file_abort(&df);
-        return cli_fail(EXIT_SYSTEM, "%s.tmp: writing the %s failed: %s", path, what,
-                        strerror(e));
-    }
-    if (dsc_file_commit(&df) != 0)
-        return cli_fail(EXIT_SYSTEM, "%s: %s", path, strerror(errno));
-    return EXIT_OK;
+    return cli_atomic_commit(&out);
 }
 
 /* The command line (the program's name, then `argv`: the command and its
@@ -321,24 +300,16 @@ static char *argv_json(int argc, char **argv)
 static int write_sqlite(const char *path, const tsr_discovery *d, const dsc_docs *docs,
                         const dsc_param *params, size_t n_params)
 {
-    char *tmp = malloc(strlen(path) + 5);
     char msg[512] = "";
-    int bad;
-
-    if (!tmp)
-        return cli_fail(EXIT_SYSTEM, "out of memory");
-    sprintf(tmp, "%s.tmp", path);
-    dsc_tmp_register(tmp);
-    bad = dsc_write_sqlite(tmp, d, docs, params, n_params, msg, sizeof msg);
-    if (!bad && rename(tmp, path) != 0) {
-        snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
-        bad = -1;
+    cli_atomic db;   /* named: SQLite opens it by name */
+    const int rc = cli_atomic_open(&db, path, CLI_ATOMIC_NAMED);
+    if (rc != EXIT_OK)
+        return rc;
+    if (dsc_write_sqlite(db.tmp, d, docs, params, n_params, msg, sizeof msg) != 0) {
+        cli_atomic_abort(&db);
+        return cli_fail(EXIT_SYSTEM, "%s: %s", path, msg);
     }
-    if (bad)
-        unlink(tmp);
-    dsc_tmp_unregister(tmp);
-    free(tmp);
-    return bad ? cli_fail(EXIT_SYSTEM, "%s", msg) : EXIT_OK;
+    return cli_atomic_commit(&db);
 }
 
 /* ------------------------------------------------------------------------
@@ -551,13 +522,10 @@ int cmd_discover(int argc, char **argv)
                      : cli_fail(EXIT_SYSTEM, "out of memory");
         free(cmdline);
     }
-    if (rc == EXIT_OK && html) {
-        char msg[512] = "";
-        if (dsc_write_html(html, ix, d, &docs, msg, sizeof msg) != 0)
-            rc = cli_fail(EXIT_SYSTEM, "%s", msg);
-    }
-    if (rc == EXIT_OK && write_mark(mark, d->last_docno) != 0)
-        rc = cli_fail(EXIT_SYSTEM, "%s: %s", mark, strerror(errno));
+    if (rc == EXIT_OK && html)
+        rc = dsc_write_html(html, ix, d, &docs);
+    if (rc == EXIT_OK)
+        rc = write_mark(mark, d->last_docno);
 
     if (rc == EXIT_OK && !quiet)
         fprintf(stderr, "%s: discover: %llu documents, %llu document pairs aligned, %zu "

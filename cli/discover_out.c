@@ -8,10 +8,8 @@
  * (dsc_docs), fetched once per document in docno order, so that writing
  * millions of links costs one catalog lookup per document, not per link.
  *
- * Every file is written as NAME.tmp and renamed when complete (dsc_file),
- * and the tmp names in flight are kept in a small registry that a signal
- * handler can empty with unlink() alone (dsc_cleanup_tmp), so neither an
- * interrupt nor a kill leaves a partial file under a final name.
+ * Every file is written whole or not at all (cli_atomic, atomic.c): an
+ * interrupt or a kill never leaves a partial file under a final name.
  *
  * The HTML report is deterministic (same discovery, same bytes) and
  * self-contained: inline CSS and SVG, no script, no external resources.
@@ -25,18 +23,17 @@
  */
 #include "discover_out.h"
 #include "cli.h"
+#include "atomic.h"
 #include "report.h"
 #include "html.h"
 
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 /* ------------------------------------------------------------------------
  * Document cache
@@ -187,120 +184,6 @@ void dsc_docs_free(dsc_docs *c)
     free(c->v);
     c->v = NULL;
     c->n = 0;
-}
-
-/* ------------------------------------------------------------------------
- * Files written whole or not at all
- * --------------------------------------------------------------------- */
-
-#define N_TMP_SLOTS 8
-static const char *volatile tmp_slots[N_TMP_SLOTS];
-
-void dsc_tmp_register(const char *tmp)
-{
-    for (int i = 0; i < N_TMP_SLOTS; i++)
-        if (!tmp_slots[i]) {
-            tmp_slots[i] = tmp;
-            return;
-        }
-}
-
-void dsc_tmp_unregister(const char *tmp)
-{
-    for (int i = 0; i < N_TMP_SLOTS; i++)
-        if (tmp_slots[i] == tmp)
-            tmp_slots[i] = NULL;
-}
-
-void dsc_cleanup_tmp(void)
-{
-    for (int i = 0; i < N_TMP_SLOTS; i++) {
-        const char *p = tmp_slots[i];
-        if (p)
-            unlink(p);
-    }
-}
-
-static char *str_cat(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    char *s = malloc(la + lb + 1);
-
-    if (s) {
-        memcpy(s, a, la);
-        memcpy(s + la, b, lb + 1);
-    }
-    return s;
-}
-
-int dsc_file_open(dsc_file *df, const char *path)
-{
-    df->f = NULL;
-    df->path = strdup(path);
-    df->tmp = str_cat(path, ".tmp");
-    if (!df->path || !df->tmp) {
-        free(df->path);
-        free(df->tmp);
-        df->path = df->tmp = NULL;
-        errno = ENOMEM;
-        return -1;
-    }
-    dsc_tmp_register(df->tmp);
-    df->f = fopen(df->tmp, "w");
-    if (!df->f) {
-        int e = errno;
-        dsc_tmp_unregister(df->tmp);
-        free(df->path);
-        free(df->tmp);
-        df->path = df->tmp = NULL;
-        errno = e;
-        return -1;
-    }
-    setvbuf(df->f, NULL, _IOFBF, 1 << 18);
-    return 0;
-}
-
-static void file_release(dsc_file *df)
-{
-    dsc_tmp_unregister(df->tmp);
-    free(df->path);
-    free(df->tmp);
-    df->f = NULL;
-    df->path = df->tmp = NULL;
-}
-
-int dsc_file_commit(dsc_file *df)
-{
-    int bad = fflush(df->f) != 0 || ferror(df->f);
-    int e = bad ? (errno ? errno : EIO) : 0;
-
-    if (!bad && fsync(fileno(df->f)) != 0) {
-        bad = 1;
-        e = errno;
-    }
-    if (fclose(df->f) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-    }
-    if (!bad && rename(df->tmp, df->path) != 0) {
-        bad = 1;
-        e = errno;
-    }
-    if (bad)
-        unlink(df->tmp);
-    file_release(df);
-    errno = e;
-    return bad ? -1 : 0;
-}
-
-void dsc_file_abort(dsc_file *df)
-{
-    if (!df->tmp)
-        return;
-    if (df->f)
-        fclose(df->f);
-    unlink(df->tmp);
-    file_release(df);
 }
 
 /* ------------------------------------------------------------------------
@@ -641,10 +524,6 @@ int dsc_write_sqlite(const char *path, const tsr_discovery *d,
     const char *what = "opening";
     int rc = SQLITE_OK;
 
-    if (unlink(path) != 0 && errno != ENOENT) {
-        if (msg) snprintf(msg, msglen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
     rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK)
         goto fail;
@@ -756,14 +635,13 @@ int dsc_write_sqlite(const char *path, const tsr_discovery *d,
         sqlite3_finalize(s[i]);
     rc = sqlite3_close(db);
     if (rc != SQLITE_OK) {
-        if (msg) snprintf(msg, msglen, "%s: closing: %s", path, sqlite3_errstr(rc));
+        if (msg) snprintf(msg, msglen, "closing: %s", sqlite3_errstr(rc));
         return -1;
     }
     return 0;
 fail:
     if (msg)
-        snprintf(msg, msglen, "%s: %s: %s", path, what,
-                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        snprintf(msg, msglen, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     for (int i = 0; i < 5; i++)
         sqlite3_finalize(s[i]);
     sqlite3_close(db);
@@ -1435,47 +1313,36 @@ static int write_family_page(FILE *f, tsr_index *ix, const tsr_discovery *d,
 }
 
 int dsc_write_html(const char *dir, tsr_index *ix, const tsr_discovery *d,
-                   const dsc_docs *docs, char *msg, size_t msglen)
+                   const dsc_docs *docs)
 {
     fam_links fl = { 0 };
     size_t shown = d->n_families < DSC_HTML_FAMILIES ? d->n_families : DSC_HTML_FAMILIES;
-    int rc = 0;
+    int rc = EXIT_OK;
 
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        if (msg) snprintf(msg, msglen, "%s: %s", dir, strerror(errno));
-        return -1;
-    }
-    if (fam_links_build(&fl, d) != 0) {
-        if (msg) snprintf(msg, msglen, "out of memory");
-        rc = -1;
-    }
-    for (size_t i = 0; rc == 0 && i <= shown; i++) {
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return cli_fail(EXIT_SYSTEM, "%s: %s", dir, strerror(errno));
+    if (fam_links_build(&fl, d) != 0)
+        rc = cli_fail(EXIT_SYSTEM, "out of memory");
+    for (size_t i = 0; rc == EXIT_OK && i <= shown; i++) {
         char name[48];
-        dsc_file df;
-        char *path;
-        int bad;
+        cli_atomic page;
 
         /* family pages first, index.html last: its links then resolve */
         if (i < shown) snprintf(name, sizeof name, "family-%zu.html", i);
         else snprintf(name, sizeof name, "index.html");
-        path = cli_path_join(dir, name);
-        if (!path || dsc_file_open(&df, path) != 0) {
-            if (msg) snprintf(msg, msglen, "%s/%s: %s", dir, name,
-                              path ? strerror(errno) : "out of memory");
-            free(path);
-            rc = -1;
+        char *path = cli_path_join(dir, name);
+        if (!path) {
+            rc = cli_fail(EXIT_SYSTEM, "out of memory");
             break;
         }
-        bad = i < shown ? write_family_page(df.f, ix, d, docs, &fl, i)
-                        : write_index_page(df.f, ix, d, docs);
-        if (bad) {
-            dsc_file_abort(&df);
-            if (msg) snprintf(msg, msglen, "%s: out of memory", path);
-            rc = -1;
-        } else if (dsc_file_commit(&df) != 0) {
-            if (msg) snprintf(msg, msglen, "%s: %s", path, strerror(errno));
-            rc = -1;
+        rc = cli_atomic_open(&page, path, 0);
+        if (rc == EXIT_OK && (i < shown ? write_family_page(page.f, ix, d, docs, &fl, i)
+                                        : write_index_page(page.f, ix, d, docs)) != 0) {
+            cli_atomic_abort(&page);
+            rc = cli_fail(EXIT_SYSTEM, "%s: out of memory", path);
         }
+        if (rc == EXIT_OK)
+            rc = cli_atomic_commit(&page);
         free(path);
     }
     free(fl.start);

@@ -5,9 +5,8 @@
  *
  * A discovery holds document numbers only; the writers name documents by
  * their ids, titles, dates and series, looked up once per document in a
- * dsc_docs cache.  Files are written beside their final name (NAME.tmp)
- * and renamed into place when complete, so a killed run never leaves a
- * partial output under the final name.
+ * dsc_docs cache.  Files are written whole or not at all (atomic.h), so a
+ * killed run never leaves a partial output under the final name.
  *
  * Part of the CLI: uses only the public header, never lib/ internals.
  */
@@ -75,35 +74,8 @@ const dsc_doc *dsc_docs_find(const dsc_docs *c, int64_t docno);
 void dsc_docs_free(dsc_docs *c);
 
 /* ------------------------------------------------------------------------
- * Files written whole or not at all
- * --------------------------------------------------------------------- */
-
-/* A file being written at `tmp` (PATH.tmp) that becomes PATH on commit. */
-typedef struct dsc_file {
-    FILE *f;
-    char *path, *tmp;
-} dsc_file;
-
-/* Open PATH.tmp for writing (truncating it).  Returns 0, or -1 with errno
- * set.  While open, the tmp name is registered for dsc_cleanup_tmp. */
-int dsc_file_open(dsc_file *df, const char *path);
-/* Flush, fsync and close the file and rename it to PATH.  Returns 0, or -1
- * with errno set (the tmp file is then removed). */
-int dsc_file_commit(dsc_file *df);
-/* Close and remove the tmp file.  Accepts a file never opened. */
-void dsc_file_abort(dsc_file *df);
-
-/* Register / unregister a tmp path for dsc_cleanup_tmp (the SQLite
- * writer's file, which is not a dsc_file).  At most a few at once. */
-void dsc_tmp_register(const char *tmp);
-void dsc_tmp_unregister(const char *tmp);
-/* Remove every registered tmp file.  Async-signal-safe: for a SIGINT or
- * SIGTERM handler. */
-void dsc_cleanup_tmp(void);
-
-/* ------------------------------------------------------------------------
  * Writers.  Each returns 0, or -1 when writing failed or memory ran out
- * (errno set when the system said why).
+ * (errno set when the system said why); dsc_write_html, an exit code.
  * --------------------------------------------------------------------- */
 
 /* One line per passage pair (doc/json.md, "tessera discover"):
@@ -135,11 +107,14 @@ typedef struct dsc_param {
     const char *s;
 } dsc_param;
 
-/* An SQLite database at `path` (the caller passes PATH.tmp and renames):
+/* An SQLite database at `path`, which must be absent or an empty file
+ * (the caller passes a new temporary, cli_atomic's, and renames; the file
+ * is written into, never replaced, so the caller's fsync of it holds):
  * tables documents, passages, families, members, summary, filled in one
  * transaction; the summary holds the counts of `d` and the run's
- * parameters `params[0..n_params)`.  On failure `msg` (may be NULL) gets a
- * reason. */
+ * parameters `params[0..n_params)`.  On failure `msg` (may be NULL) gets
+ * the step and the reason ("committing: database or disk is full"), not the
+ * file name (the caller names the file the user knows). */
 int dsc_write_sqlite(const char *path, const tsr_discovery *d,
                      const dsc_docs *docs, const dsc_param *params, size_t n_params,
                      char *msg, size_t msglen);
@@ -147,9 +122,10 @@ int dsc_write_sqlite(const char *path, const tsr_discovery *d,
 /* A browsable report in directory `dir` (created when missing):
  * index.html (summary, family-size histogram, timeline, the largest
  * families) and family-N.html for each family listed, with excerpts of
- * the texts fetched from `ix`.  On failure `msg` gets a reason. */
+ * the texts fetched from `ix`; each page written whole or not at all.
+ * Returns EXIT_OK, or prints the reason and returns an exit code. */
 int dsc_write_html(const char *dir, tsr_index *ix, const tsr_discovery *d,
-                   const dsc_docs *docs, char *msg, size_t msglen);
+                   const dsc_docs *docs);
 
 /* Families listed in index.html, each with its own page. */
 #define DSC_HTML_FAMILIES 200

@@ -3,6 +3,7 @@
  * progress and the HTML report file, for the CLI's commands.
  */
 #include "cli.h"
+#include "atomic.h"
 #include "report.h"
 
 #include <errno.h>
@@ -480,15 +481,17 @@ int cli_fput_result_json(FILE *out, const tsr_result *r, int pretty, const char 
 
 int cli_write_html(const char *path, const report_input *in)
 {
-    FILE *f = fopen(path, "w");
-    int bad;
+    cli_atomic out;
+    int rc = cli_atomic_open(&out, path, 0);
 
-    if (!f)
-        return cli_fail(EXIT_SYSTEM, "%s: %s", path, strerror(errno));
-    bad = report_html(f, in);
-    if (fclose(f) != 0 || bad)
-        return cli_fail(EXIT_SYSTEM, "%s: writing the report failed", path);
-    return EXIT_OK;
+    if (rc != EXIT_OK)
+        return rc;
+    if (report_html(out.f, in) != 0) {
+        const int e = errno ? errno : EIO;
+        cli_atomic_abort(&out);
+        return cli_fail(EXIT_SYSTEM, "%s: writing the report failed: %s", path, strerror(e));
+    }
+    return cli_atomic_commit(&out);
 }
 
 int cli_vec_grow(void **a, size_t *cap, size_t need, size_t elsize)
