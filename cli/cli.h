@@ -192,7 +192,8 @@ double cli_now(void);
     "                         strong are expected by chance in the search (its\n"    \
     "                         E-value, from the corpus's n-gram frequencies:\n"      \
     "                         template look-alikes fail it); default " dflt "\n"     \
-    "      --no-significance  no E-value cut (same as --max-evalue 0)\n"
+    "      --no-significance  no E-value cut (same as --max-evalue 0): every\n"  \
+    "                         passage the aligner finds, E-value reported\n"
 
 /* The help of --paraphrase (check, discover, serve) */
 #define CLI_HELP_PARAPHRASE                                                         \

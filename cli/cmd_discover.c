@@ -82,9 +82,7 @@ CLI_HELP_FIELDS
 "                         --min-words)\n"
 "      --min-similarity S least share of matching words, 0..1 (default 0.5)\n"
 CLI_HELP_PARAPHRASE
-CLI_HELP_SIGNIFICANCE("0: no\n"
-"                         cut (the E-value is reported; 1 keeps most template\n"
-"                         look-alikes out, and heavily reworded reuse too)")
+CLI_HELP_SIGNIFICANCE("1")
 "      --max-gap N        largest gap inside a passage, in words (default 50)\n"
 "      --seed N           words per alignment seed (default 3)\n"
 "      --max-df N         an n-gram in more than N documents is boilerplate and\n"

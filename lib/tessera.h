@@ -193,10 +193,14 @@ typedef struct tsr_params {
     /* Significance: a passage is reported only when its E-value (the
      * number of passages as strong expected by chance in the search, from
      * the corpus's n-gram document frequencies; tsr_passage.evalue) is at
-     * most this; 0 (the default) or less reports every passage (no cut).
-     * 1 (fewer than one as strong expected by chance) keeps template
-     * look-alikes out of discovery, at a cost in recall that is large for
-     * heavily reworded reuse (EVAL.md). */
+     * most this; default 1 (fewer than one as strong expected by chance:
+     * template look-alikes fail it); 0 or less reports every passage (no
+     * cut).  Passages of the sentence stage (TSR_KIND_PARAPHRASE) are not
+     * cut: they share terms, not n-grams, and have a test of their own.
+     * Without a corpus (tsr_align) every E-value is at most 1, so the
+     * default keeps every aligned passage.  The cost in recall is small
+     * for copies and for reuse reworded at 15%, larger for heavily
+     * reworded text in discovery (EVAL.md). */
     double max_evalue;
     /* The sentence stage (paraphrase.c), which also looks for reuse whose
      * words and word order changed, sentence by sentence (tf-isf cosine

@@ -37,7 +37,7 @@ void tsr_params_default(tsr_params *p)
     p->max_gap = 50;
     p->min_words = 15;
     p->min_similarity = 0.5;
-    p->max_evalue = 0.0;
+    p->max_evalue = 1.0;
     p->paraphrase = TSR_PARAPHRASE_ALIGN;
     p->max_candidates = 64;
     p->min_shared = 2;
