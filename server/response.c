@@ -1,10 +1,12 @@
 /*
  * response.c - answers that the HTTP layer and the application both make:
- * http_error's JSON error body (http.h).  Apart from http.c so that a
- * program may drive an http_handler without a server (the fuzz targets of
- * the handlers, tests/fuzz/fuzz_http.c).
+ * http_error's JSON error body (http.h), escaped by jansson.  Apart from
+ * http.c so that a program may drive an http_handler without a server (the
+ * fuzz targets of the handlers, tests/fuzz/fuzz_http.c).
  */
 #include "http.h"
+
+#include <jansson.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,64 +27,66 @@ static int utf8_seq_ok(const unsigned char *s, size_t k)
     return cp >= least[k] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
 }
 
-/* `s` as the inside of a JSON string.  Messages may quote what a client
- * sent (a document id from the URL, cut at some length), so bytes that are
- * not valid UTF-8 become U+FFFD: the answer stays valid JSON. */
-static void json_escape_into(char *dst, size_t cap, const char *s)
+/* `s` as valid UTF-8 in dst[0, cap): messages may quote what a client sent
+ * (a document id from the URL, cut at some length), and a byte that does
+ * not start a valid character becomes U+FFFD, so that jansson, which
+ * escapes the rest, takes the string and the answer stays valid JSON. */
+static void utf8_repair(char *dst, size_t cap, const char *s)
 {
     size_t n = 0;
-    while (*s && n + 8 < cap) {
+    while (*s && n + 4 < cap) {
         const unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            dst[n++] = '\\';
-            dst[n++] = (char)c;
-            s++;
-        } else if (c < 0x20) {
-            n += (size_t)snprintf(dst + n, cap - n, "\\u%04x", c);
-            s++;
-        } else if (c < 0x80) {
-            dst[n++] = (char)c;
-            s++;
+        const size_t k = c < 0x80 ? 1 : c >= 0xF8 ? 0 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3
+                       : c >= 0xC0 ? 2 : 0;
+        size_t have = 0;
+        while (have < k && s[have]) have++;
+        if (k && have == k && (k == 1 || utf8_seq_ok((const unsigned char *)s, k))) {
+            memcpy(dst + n, s, k);
+            n += k;
+            s += k;
         } else {
-            const size_t k = c >= 0xF8 ? 0 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
-            size_t have = 0;
-            while (have < k && s[have]) have++;
-            if (k && have == k && utf8_seq_ok((const unsigned char *)s, k)) {
-                memcpy(dst + n, s, k);
-                n += k;
-                s += k;
-            } else {
-                memcpy(dst + n, "\\ufffd", 6);
-                n += 6;
-                s++;
-            }
+            memcpy(dst + n, "\xEF\xBF\xBD", 3);
+            n += 3;
+            s++;
         }
     }
     dst[n] = 0;
 }
 
+/* The answer when the error body itself cannot be made. */
+static void oom_body(http_response *out)
+{
+    static char oom[] = "{\"error\":\"out of memory\",\"status\":500}\n";
+    out->status = 500;
+    out->body = oom;
+    out->body_len = sizeof oom - 1;
+}
+
 void http_error(http_response *out, int status, const char *fmt, ...)
 {
-    char msg[600], esc[1300];
+    char msg[600], text[1300];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_escape_into(esc, sizeof esc, msg);
-    size_t cap = strlen(esc) + 64;
-    char *b = malloc(cap);
+    utf8_repair(text, sizeof text, msg);
     memset(out, 0, sizeof *out);
     out->status = status;
     out->content_type = "application/json";
-    if (!b) {   /* out of memory: a static body still says so */
-        static char oom[] = "{\"error\":\"out of memory\",\"status\":500}\n";
-        out->status = 500;
-        out->body = oom;
-        out->body_len = sizeof oom - 1;
+    json_t *o = json_pack("{s:s, s:i}", "error", text, "status", status);
+    char *b = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    /* the body ends with a newline, as every answer of the API does */
+    const size_t len = b ? strlen(b) : 0;
+    char *nl = b ? realloc(b, len + 2) : NULL;
+    if (!nl) {
+        free(b);
+        oom_body(out);
         return;
     }
-    out->body_len = (size_t)snprintf(b, cap, "{\"error\":\"%s\",\"status\":%d}\n", esc, status);
-    out->body = b;
+    nl[len] = '\n';
+    nl[len + 1] = 0;
+    out->body = nl;
+    out->body_len = len + 1;
     out->body_free = free;
 }
-
