@@ -1,44 +1,25 @@
 /*
- * synth.h - what the round-trip testers share: seeded random numbers, small
- * growable buffers, a made-up vocabulary with Zipf frequencies, texts built
- * from its word ids, and the removal of a temporary directory.  Header-only
- * (static functions): each tester is one program built from one .c file.
- * Define SYNTH_PROG (the program's name, for messages) before including it.
+ * synth.h - what the round-trip testers share: small growable buffers, a
+ * made-up vocabulary with Zipf frequencies, and texts built from its word
+ * ids.  Their seeded random numbers and the removal of a temporary
+ * directory come from tests/unit/testutil.h, which the unit tests share
+ * too.  Header-only (static functions): each tester is one program built
+ * from one .c file.  Define SYNTH_PROG (the program's name, for messages)
+ * before including it.
  */
 #ifndef TSR_TESTS_SYNTH_H
 #define TSR_TESTS_SYNTH_H
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "../unit/testutil.h"
 
 #ifndef SYNTH_PROG
 #error "define SYNTH_PROG before including synth.h"
 #endif
-
-/* ---- random numbers -------------------------------------------------------- */
-
-typedef struct { uint64_t s; } rng;
-
-static uint64_t rng_next(rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static double rng_unit(rng *r) { return (double)(rng_next(r) >> 11) / 9007199254740992.0; }
-
-/* an integer in [lo, hi] */
-static int rng_range(rng *r, int lo, int hi)
-{
-    return lo + (int)(rng_next(r) % (uint64_t)(hi - lo + 1));
-}
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -186,27 +167,5 @@ static void tb_free(textb *t)
     free(t->words.v);
     free(t->wbegin.v);
 }
-
-
-/* ---- temporary directory ------------------------------------------------------ */
-
-static void rm_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            char sub[4096];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            if (unlink(sub) != 0 && (errno == EISDIR || errno == EPERM)) rm_tree(sub);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 
 #endif
