@@ -161,6 +161,59 @@ static void tb_filler(textb *t, rng *r, int nwords)
     for (int i = 0; i < nwords; i++) tb_word(t, r, zipf_word(r));
 }
 
+/* A reordering of `len` (at least 45) words: cut into k chunks (3, or for
+ * 60 words and more 3 or 4) of at least 15 words, chunk c being words
+ * [cut[c], cut[c + 1]), and a shuffle of them that is not the identity,
+ * perm[0 .. k) (chunk perm[c] goes c-th).  Returns k. */
+static int tb_chunks(rng *r, int len, int cut[5], int perm[4])
+{
+    const int k = len >= 60 ? rng_range(r, 3, 4) : 3;
+    cut[0] = 0;
+    cut[k] = len;
+    int slack = len - 15 * k;
+    for (int c = 1; c < k; c++) {
+        int give = slack ? rng_range(r, 0, slack) : 0;
+        slack -= give;
+        cut[c] = cut[c - 1] + 15 + give;
+    }
+    for (int c = 0; c < k; c++) perm[c] = c;
+    do {
+        for (int c = k - 1; c > 0; c--) {
+            int j = rng_range(r, 0, c);
+            int x = perm[c]; perm[c] = perm[j]; perm[j] = x;
+        }
+    } while (perm[0] == 0 && perm[1] == 1 && perm[2] == 2);
+    return k;
+}
+
+/* The words w[0, len) reworded into t: each inner word (not the first two
+ * nor the last three) at `rate`, swapped with the next, preceded by a
+ * word inserted, deleted, or substituted (one in four each); the others
+ * as they are. */
+static void tb_reword(textb *t, rng *r, const int *w, int len, double rate)
+{
+    for (int i = 0; i < len; i++) {
+        int inner = i >= 2 && i < len - 3;
+        if (!inner || rng_unit(r) >= rate) { tb_word(t, r, w[i]); continue; }
+        switch (rng_next(r) % 4) {
+        case 0: /* swap with the next word */
+            tb_word(t, r, w[i + 1]);
+            tb_word(t, r, w[i]);
+            i++;
+            break;
+        case 1: /* insert a word before this one */
+            tb_word(t, r, zipf_word(r));
+            tb_word(t, r, w[i]);
+            break;
+        case 2: /* delete this word */
+            break;
+        default: /* substitute */
+            tb_word(t, r, zipf_word(r));
+            break;
+        }
+    }
+}
+
 static void tb_free(textb *t)
 {
     free(t->text.s);

@@ -242,6 +242,30 @@ static double exact_jaccard(const char *a, size_t al, const char *b, size_t bl)
     return jac;
 }
 
+/* A new index at DIR/ix of the first text of each of the first ten groups
+ * of four, text[0], text[4], ..., text[36], under the ids PREFIX0 ..
+ * PREFIX9 (their numbers 0 .. 9), opened read-only; NULL when that failed
+ * (each step CHECKed). */
+static tsr_index *index_ten_groups(const char *dir, const char *prefix, char **text,
+                              const size_t *len)
+{
+    char path[64];
+    snprintf(path, sizeof path, "%s/ix", dir);
+    tsr_index *ix = NULL;
+    CHECK(tsr_index_open(path, TSR_OPEN_CREATE, &ix, NULL) == TSR_OK);
+    for (int g = 0; g < 10; g++) {
+        char id[16];
+        snprintf(id, sizeof id, "%s%d", prefix, g);
+        tsr_docinfo di = { id, NULL, NULL, NULL, NULL, text[4 * g], len[4 * g] };
+        CHECK(tsr_index_add(ix, &di, NULL) == TSR_OK);
+    }
+    CHECK(tsr_index_commit(ix, NULL) == TSR_OK);
+    tsr_index_close(ix);
+    ix = NULL;
+    CHECK(tsr_index_open(path, TSR_OPEN_READONLY, &ix, NULL) == TSR_OK);
+    return ix;
+}
+
 #define BASES 60
 /* Each group: base, exact copy, light copy (0.5% edits), heavy copy (12%
  * edits); plus unrelated texts.  Documents: 4*BASES + BASES. */
@@ -346,19 +370,7 @@ static void test_clusters(void)
      * copy and an unrelated text are not */
     char dir[] = "/tmp/tsr-minhash-XXXXXX";
     if (mkdtemp(dir)) {
-        char path[64];
-        snprintf(path, sizeof path, "%s/ix", dir);
-        tsr_index *ix = NULL;
-        CHECK(tsr_index_open(path, TSR_OPEN_CREATE, &ix, NULL) == TSR_OK);
-        for (int g = 0; g < 10; g++) {
-            char id[16];
-            snprintf(id, sizeof id, "base%d", g);
-            tsr_docinfo di = { id, NULL, NULL, NULL, NULL, text[4 * g], len[4 * g] };
-            CHECK(tsr_index_add(ix, &di, NULL) == TSR_OK);
-        }
-        CHECK(tsr_index_commit(ix, NULL) == TSR_OK);
-        tsr_index_close(ix);
-        CHECK(tsr_index_open(path, TSR_OPEN_READONLY, &ix, NULL) == TSR_OK);
+        tsr_index *ix = index_ten_groups(dir, "base", text, len);
         tsr_dedup_opts_default(&o);
         int found = 0, wrong = 0;
         for (int g = 0; g < 10; g++) {
@@ -785,19 +797,7 @@ static void test_index_measure(void)
     make_news_corpus(text, len);
     char dir[] = "/tmp/tsr-minhash-XXXXXX";
     if (mkdtemp(dir)) {
-        char path[64];
-        snprintf(path, sizeof path, "%s/ix", dir);
-        tsr_index *ix = NULL;
-        CHECK(tsr_index_open(path, TSR_OPEN_CREATE, &ix, NULL) == TSR_OK);
-        for (int g = 0; g < 10; g++) {
-            char id[16];
-            snprintf(id, sizeof id, "src%d", g);
-            tsr_docinfo di = { id, NULL, NULL, NULL, NULL, text[4 * g], len[4 * g] };
-            CHECK(tsr_index_add(ix, &di, NULL) == TSR_OK);
-        }
-        CHECK(tsr_index_commit(ix, NULL) == TSR_OK);
-        tsr_index_close(ix);
-        CHECK(tsr_index_open(path, TSR_OPEN_READONLY, &ix, NULL) == TSR_OK);
+        tsr_index *ix = index_ten_groups(dir, "src", text, len);
         tsr_dedup_opts o;
         tsr_dedup_opts_default(&o);
         tsr_dedup_opts_measure(&o, TSR_MEASURE_ALIGNED);
