@@ -177,11 +177,13 @@ $(BUILD)/cli/%.o $(BUILD)/server/%.o: CPPFLAGS += -Iserver
 $(BUILD)/tessera: $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libtessera.a
 	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(WEB_OBJ) $(BUILD)/libtessera.a $(LDLIBS) $(MPI_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtessera_internal.a tests/unit/testhelp.h
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtessera_internal.a tests/unit/testhelp.h \
+                  tests/unit/testutil.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(BUILD)/libtessera_internal.a $(LDLIBS)
 
-$(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libtessera.a tests/tools/synth.h
+$(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libtessera.a tests/tools/synth.h \
+                  tests/unit/testutil.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(BUILD)/libtessera.a $(LDLIBS)
 

@@ -232,6 +232,17 @@ static void json_extras(FILE *f, const dsc_docs *docs, const dsc_doc *dd, uint32
     }
 }
 
+/* ,"title": ..., "date": ..., "series": ... of a document (null when unknown) */
+static void json_meta(FILE *f, const dsc_doc *dd)
+{
+    fputs(",\"title\":", f);
+    json_str_or_null(f, dd ? dd->title : NULL);
+    fputs(",\"date\":", f);
+    json_str_or_null(f, dd ? dd->date : NULL);
+    fputs(",\"series\":", f);
+    json_str_or_null(f, dd ? dd->series : NULL);
+}
+
 /* "id": ..., "begin": B, "end": E, "title": ..., "date": ..., "series": ...,
  * "docno": N, then "fields" and "text" when asked for (without braces) */
 static void json_span(FILE *f, const dsc_docs *docs, int64_t docno,
@@ -245,12 +256,7 @@ static void json_span(FILE *f, const dsc_docs *docs, int64_t docno,
     json_off(f, docs, dd, begin);
     fputs(",\"end\":", f);
     json_off(f, docs, dd, end);
-    fputs(",\"title\":", f);
-    json_str_or_null(f, dd ? dd->title : NULL);
-    fputs(",\"date\":", f);
-    json_str_or_null(f, dd ? dd->date : NULL);
-    fputs(",\"series\":", f);
-    json_str_or_null(f, dd ? dd->series : NULL);
+    json_meta(f, dd);
     fprintf(f, ",\"docno\":%lld", (long long)docno);
     json_extras(f, docs, dd, begin, end);
 }
@@ -335,12 +341,7 @@ int dsc_write_families(FILE *f, const tsr_discovery *d, const dsc_docs *docs)
 
             fputs(k > fm->first ? ",{\"id\":" : "{\"id\":", f);
             json_str_or_null(f, dd ? dd->id : NULL);
-            fputs(",\"title\":", f);
-            json_str_or_null(f, dd ? dd->title : NULL);
-            fputs(",\"date\":", f);
-            json_str_or_null(f, dd ? dd->date : NULL);
-            fputs(",\"series\":", f);
-            json_str_or_null(f, dd ? dd->series : NULL);
+            json_meta(f, dd);
             fputs(",\"begin\":", f);
             json_off(f, docs, dd, m->begin);
             fputs(",\"end\":", f);

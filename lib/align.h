@@ -1,6 +1,7 @@
 /*
  * align.h - word alignment between a query text and other texts.  Shared
- * by tsr_align (one pair) and check.c (a text against index candidates).
+ * by tsr_align (one pair) and check.c (a text against index candidates);
+ * its scoring of passages also by the sentence stage (paraphrase.c).
  * Not API.
  */
 #ifndef TSR_ALIGN_H
@@ -57,4 +58,14 @@ void al_work_free(al_work *w);
 int al_align(const al_query *q, const tsr_word *b, size_t bn,
              const tsr_params *p, int self, al_work *w, al_passages *out,
              tsr_error *err);
+
+/* How passages are scored, by the aligner and by the sentence stage
+ * (paraphrase.c): the number of words A[a0, a1) and B[b0, b1) share, as
+ * multisets (a word counts as often as it stands in both spans), counted
+ * in the workspace's bag table, which al_bag_reserve first sizes for
+ * spans of B[0, bn): 0, or -1 when out of memory.  Words are told apart
+ * by their hash (tsr_word.hash, its lowest bit aside). */
+int al_bag_reserve(al_work *wk, size_t bn);
+uint32_t al_bag_matches(al_work *wk, const tsr_word *A, uint32_t a0, uint32_t a1,
+                        const tsr_word *B, uint32_t b0, uint32_t b1);
 #endif

@@ -117,10 +117,7 @@ void al_extend(const tsr_word *A, const tsr_word *B, uint32_t a, uint32_t b,
                int dir, uint32_t alim0, uint32_t alim1, uint32_t blim0,
                uint32_t blim1, uint32_t *da, uint32_t *db);
 
-/* The bag table, sized for spans of B[0, bn) (al_cluster_passages makes
- * it; al_merge_neighbours needs it): 0 or -1.  And its use: the number
- * of words A[a0, a1) and B[b0, b1) share, as multisets. */
-int al_bag_reserve(al_work *wk, size_t bn);
-uint32_t al_bag_matches(al_work *wk, const tsr_word *A, uint32_t a0, uint32_t a1,
-                        const tsr_word *B, uint32_t b0, uint32_t b1);
+/* The bag table (al_bag_reserve, al_bag_matches: align.h):
+ * al_cluster_passages sizes it, al_score_cluster and al_merge_neighbours
+ * need it. */
 #endif

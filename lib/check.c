@@ -414,7 +414,7 @@ static int ck_align_sources(ck_check *ck, tsr_error *err)
         ck->ps.n = 0;
         TSR_FORWARD(al_align(&ck->q, d.w, d.n, ck->p, 0, ck->wk, &ck->ps, err));
         if (btext && ck->p->paraphrase == TSR_PARAPHRASE_ALL)
-            TSR_FORWARD(pp_align(ck->text, ck->A, ck->an, btext, d.w, d.n, &ck->ps, err));
+            TSR_FORWARD(pp_align(ck->text, ck->A, ck->an, btext, d.w, d.n, ck->wk, &ck->ps, err));
         if (ck->ps.n)
             TSR_FORWARD(sg_judge(&ck->sm, &ck->sgt, 0, &ck->smb, d.w, d.n, &ck->fp, ix_count,
                                  ck->ix, ck->p->max_evalue, &ck->ps, ck->sw, err));

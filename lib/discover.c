@@ -535,7 +535,7 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
                 if ((rc = pp_text_init(&tbc[slot], dwb->d->text, B, db->n, err))) break;
                 tbkey[slot] = b;
             }
-            if ((rc = pp_align_texts(&ta, &tbc[slot], A, da->n, B, db->n, &ps, err))) break;
+            if ((rc = pp_align_texts(&ta, &tbc[slot], A, da->n, B, db->n, wk, &ps, err))) break;
         }
         if (ps.n && !have_units) {
             if ((rc = disc_units(da, &fp, &units, err))) break;

@@ -120,6 +120,27 @@ static int has_suffix(const char *s, const char *suf)
     return a >= b && !memcmp(s + a - b, suf, b);
 }
 
+/* End the catalog write transaction that the caller began (cat_begin) and
+ * filled, its status so far `rc`: when that is TSR_OK, write `m` as the
+ * meta row (the counters, generation and next_seg) and commit; when that
+ * or anything before failed, roll back.  Every transaction of the index
+ * that commits ends here, so none commits without its meta row.  Returns
+ * TSR_OK once the transaction is durable, else the first failure.  A
+ * failed commit's outcome may be unknown (cat_commit): a caller whose
+ * transaction listed segment meta.next_seg must not use that number again
+ * (ix_skip_number).  ix->meta is left as it is: the caller takes `m` (or
+ * reloads the catalog) once it knows the outcome. */
+static int ix_commit_meta(tsr_index *ix, int rc, const cat_meta *m, tsr_error *err)
+{
+    if (rc == TSR_OK)
+        rc = cat_put_meta(ix->cat, m, err);
+    if (rc == TSR_OK)
+        rc = cat_commit(ix->cat, err);
+    if (rc != TSR_OK)
+        cat_rollback(ix->cat);
+    return rc;
+}
+
 /* ------------------------------------------------------------------------
  * Removed documents
  * --------------------------------------------------------------------- */
@@ -399,14 +420,9 @@ static int ix_settle_numbers(tsr_index *ix, uint64_t hi, tsr_error *err)
     cat_meta m = ix->meta;
     m.next_seg = hi + 1;
     int rc = cat_begin(ix->cat, err);
-    if (rc == TSR_OK)
-        rc = cat_put_meta(ix->cat, &m, err);
-    if (rc == TSR_OK)
-        rc = cat_commit(ix->cat, err);
-    if (rc != TSR_OK) {
-        cat_rollback(ix->cat);
+    rc = ix_commit_meta(ix, rc, &m, err);
+    if (rc != TSR_OK)
         return tsr_preferr(err, rc, "%s: before removing orphan segment files", ix->dir);
-    }
     ix->meta.next_seg = m.next_seg;
     return TSR_OK;
 }
@@ -1057,12 +1073,8 @@ int tsr_index_remove(tsr_index *ix, const char *const *ids, size_t n, int *found
         cat_rollback(ix->cat);
         return TSR_OK;
     }
-    if (rc == TSR_OK)
-        rc = cat_put_meta(ix->cat, &m, err);
-    if (rc == TSR_OK)
-        rc = cat_commit(ix->cat, err);
+    rc = ix_commit_meta(ix, rc, &m, err);
     if (rc != TSR_OK) {
-        cat_rollback(ix->cat);
         if (found && n)
             memset(found, 0, n * sizeof *found);
         return tsr_preferr(err, rc, "%s: removal failed", ix->dir);
@@ -1189,13 +1201,9 @@ static int ix_merge_run(tsr_index *ix, size_t a, size_t b, tsr_error *err)
         rc = cat_forget_removed(ix->cat, ix->rows[a].doc_lo, ix->rows[b - 1].doc_hi, err);
     if (rc == TSR_OK)
         rc = cat_insert_seg(ix->cat, &row, err);
-    if (rc == TSR_OK)
-        rc = cat_put_meta(ix->cat, &m, err);
-    if (rc == TSR_OK)
-        rc = cat_commit(ix->cat, err);
+    rc = ix_commit_meta(ix, rc, &m, err);
     if (rc != TSR_OK) {
-        cat_rollback(ix->cat); /* the new file is an orphan now, or listed later */
-        ix_skip_number(ix);
+        ix_skip_number(ix); /* the new file is an orphan now, or listed later */
         return rc;
     }
     ix->meta = m; /* even if the reload below fails, never reuse next_seg */
@@ -1369,15 +1377,11 @@ int tsr_index_commit(tsr_index *ix, tsr_error *err)
     }
     if (rc == TSR_OK)
         rc = cat_insert_seg(ix->cat, &row, err);
-    if (rc == TSR_OK)
-        rc = cat_put_meta(ix->cat, &m, err);
-    if (rc == TSR_OK)
-        rc = cat_commit(ix->cat, err);
+    rc = ix_commit_meta(ix, rc, &m, err);
     if (rc != TSR_OK) {
         /* The batch stays, so the caller may retry; the segment file is an
          * orphan that the next writer deletes (unless the transaction turns
          * out committed: see ix_skip_number). */
-        cat_rollback(ix->cat);
         ix_skip_number(ix);
         return tsr_preferr(err, rc, "%s: commit failed", ix->dir);
     }
@@ -1966,10 +1970,8 @@ static int seg_swap(tsr_index *ix, size_t i, const cat_seg *fresh, tsr_error *er
     int rc = cat_begin(ix->cat, err);
     if (rc == TSR_OK) rc = cat_delete_seg(ix->cat, ix->rows[i].file, err);
     if (rc == TSR_OK) rc = cat_insert_seg(ix->cat, fresh, err);
-    if (rc == TSR_OK) rc = cat_put_meta(ix->cat, &m, err);
-    if (rc == TSR_OK) rc = cat_commit(ix->cat, err);
+    rc = ix_commit_meta(ix, rc, &m, err);
     if (rc != TSR_OK) {
-        cat_rollback(ix->cat);
         ix_skip_number(ix);
         return rc;
     }

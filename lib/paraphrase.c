@@ -43,7 +43,8 @@
  *    two texts on one topic share a few terms sentence by sentence, a
  *    rewrite shares most of them.  Its similarity, as the aligner's, is
  *    the share of its words (unstemmed, as bags) the two spans have in
- *    common.
+ *    common, counted by the aligner's own al_bag_matches in its
+ *    workspace.
  * 6. With the aligner's passages.  A passage that overlaps one the aligner
  *    found, on either side, is dropped: the aligner's spans are exact, this
  *    stage's are whole sentences.
@@ -200,12 +201,6 @@ static int pp_ends_sentence(const char *g, size_t n, int abbrev)
             return 1;
     }
     return 0;
-}
-
-static int pp_cmp_u64(const void *x, const void *y)
-{
-    const uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-    return a < b ? -1 : a > b;
 }
 
 /* The terms of words [lo, hi) appended to t->t as a sorted set with
@@ -500,29 +495,6 @@ out:
     return rc;
 }
 
-/* Words the spans A[a_lo, a_hi) and B[b_lo, b_hi) have in common, as bags. */
-static int pp_matches(const tsr_word *A, uint32_t a_lo, uint32_t a_hi, const tsr_word *B,
-                      uint32_t b_lo, uint32_t b_hi, uint32_t *out)
-{
-    const size_t na = a_hi - a_lo, nb = b_hi - b_lo;
-    uint64_t *x = malloc((na + nb + 1) * sizeof *x);
-    if (!x) return -1;
-    uint64_t *y = x + na;
-    for (size_t i = 0; i < na; i++) x[i] = A[a_lo + i].hash;
-    for (size_t i = 0; i < nb; i++) y[i] = B[b_lo + i].hash;
-    qsort(x, na, sizeof *x, pp_cmp_u64);
-    qsort(y, nb, sizeof *y, pp_cmp_u64);
-    uint32_t m = 0;
-    for (size_t i = 0, j = 0; i < na && j < nb;) {
-        if (x[i] == y[j]) { m++; i++; j++; }
-        else if (x[i] < y[j]) i++;
-        else j++;
-    }
-    free(x);
-    *out = m;
-    return 0;
-}
-
 static int pp_overlaps(const al_passages *ps, size_t n, uint32_t a_lo, uint32_t a_hi,
                        uint32_t b_lo, uint32_t b_hi)
 {
@@ -559,7 +531,8 @@ static double pp_term_share(const pp_text *a, uint32_t i0, uint32_t i1, const pp
 }
 
 static int pp_passages(const pp_text *a, const pp_text *b, uint32_t nterms, const tsr_word *A,
-                       const tsr_word *B, const pp_seed *sd, size_t nsd, al_passages *ps)
+                       const tsr_word *B, const pp_seed *sd, size_t nsd, al_work *wk,
+                       al_passages *ps)
 {
     TSR_VEC(pp_group) g = { 0 };
     for (size_t x = 0; x < nsd; x++) {
@@ -593,8 +566,7 @@ static int pp_passages(const pp_text *a, const pp_text *b, uint32_t nterms, cons
             pp_overlaps(ps, n0, a_lo, a_hi, b_lo, b_hi) ||
             pp_term_share(a, c->i0, c->i1, b, c->j0, c->j1, cnt) < PP_MIN_SHARE)
             continue;
-        uint32_t m = 0;
-        if (pp_matches(A, a_lo, a_hi, B, b_lo, b_hi, &m)) { rc = -1; break; }
+        const uint32_t m = al_bag_matches(wk, A, a_lo, a_hi, B, b_lo, b_hi);
         al_passage p = { .a_lo = a_lo, .a_hi = a_hi, .b_lo = b_lo, .b_hi = b_hi,
                          .matches = m, .seeded = 0, .kind = TSR_KIND_PARAPHRASE,
                          .similarity = 2.0 * m / (double)((a_hi - a_lo) + (b_hi - b_lo)) };
@@ -642,10 +614,10 @@ static uint32_t pp_sentence_of(const pp_text *t, uint32_t w)
  * the next sentence on both sides, or the one before, is a seed pair: the
  * rest of the sentence a passage stops in, and the next, when that next
  * one is rewritten from the other's next.  Never into another passage. */
-static int pp_extend(const pp_text *a, const pp_text *b, const tsr_word *A, size_t an,
-                     const tsr_word *B, size_t bn, al_passages *ps, size_t n0)
+static void pp_extend(const pp_text *a, const pp_text *b, const tsr_word *A, size_t an,
+                      const tsr_word *B, size_t bn, al_work *wk, al_passages *ps, size_t n0)
 {
-    if (!a->ns || !b->ns) return 0;
+    if (!a->ns || !b->ns) return;
     for (size_t k = 0; k < n0; k++) {
         al_passage *p = &ps->a[k];
         uint32_t fa = 0, ca = (uint32_t)an, fb = 0, cb = (uint32_t)bn;
@@ -679,13 +651,11 @@ static int pp_extend(const pp_text *a, const pp_text *b, const tsr_word *A, size
         if (p->a_lo == old.a_lo && p->a_hi == old.a_hi && p->b_lo == old.b_lo &&
             p->b_hi == old.b_hi)
             continue;
-        uint32_t m = 0;
-        if (pp_matches(A, p->a_lo, p->a_hi, B, p->b_lo, p->b_hi, &m)) return -1;
+        uint32_t m = al_bag_matches(wk, A, p->a_lo, p->a_hi, B, p->b_lo, p->b_hi);
         if (m < old.matches) m = old.matches;
         p->matches = m;
         p->similarity = 2.0 * m / (double)((p->a_hi - p->a_lo) + (p->b_hi - p->b_lo));
     }
-    return 0;
 }
 
 /* The share of the terms of a's sentences [i0, i1] that b's sentences
@@ -732,7 +702,7 @@ static int pp_sum_hole(const pp_text *a, uint32_t i0, uint32_t i1, const pp_text
  * overlaps on A's side. */
 static int pp_summary(const pp_text *a, const pp_text *b, uint32_t nterms, const tsr_word *A,
                       const tsr_word *B, const uint32_t *best, const double *bestcos,
-                      al_passages *ps)
+                      al_work *wk, al_passages *ps)
 {
     uint32_t *cnt = calloc((size_t)nterms + 1, sizeof *cnt);
     if (!cnt) return -1;
@@ -776,8 +746,7 @@ static int pp_summary(const pp_text *a, const pp_text *b, uint32_t nterms, const
             ps->a[kept++] = *q;
         }
         ps->n = kept;
-        uint32_t m = 0;
-        if (pp_matches(A, p.a_lo, p.a_hi, B, p.b_lo, p.b_hi, &m)) { rc = -1; break; }
+        const uint32_t m = al_bag_matches(wk, A, p.a_lo, p.a_hi, B, p.b_lo, p.b_hi);
         p.matches = m;
         p.similarity = 2.0 * m / (double)((p.a_hi - p.a_lo) + (p.b_hi - p.b_lo));
         if (tsr_vec_push(ps, p)) rc = -1;
@@ -787,34 +756,42 @@ static int pp_summary(const pp_text *a, const pp_text *b, uint32_t nterms, const
 }
 
 int pp_align_texts(pp_text *ta, pp_text *tb, const tsr_word *A, size_t an, const tsr_word *B,
-                   size_t bn, al_passages *ps, tsr_error *err)
+                   size_t bn, al_work *wk, al_passages *ps, tsr_error *err)
 {
     pp_seeds_vec seeds = { 0 };
     uint32_t nterms = 0;
     const size_t n0 = ps->n;
     int rc = TSR_OK;
+    al_work *own = NULL;
+    if (!wk)
+        wk = own = al_work_new();
     uint32_t *best = malloc((ta->ns + 1) * sizeof *best);
     double *bestcos = malloc((ta->ns + 1) * sizeof *bestcos);
-    if (!best || !bestcos || pp_weigh(ta, tb, &nterms) ||
+    if (!wk || al_bag_reserve(wk, bn) || !best || !bestcos || pp_weigh(ta, tb, &nterms) ||
         pp_seeds(ta, tb, nterms, &seeds, best, bestcos) ||
-        pp_passages(ta, tb, nterms, A, B, seeds.a, seeds.n, ps) ||
-        pp_extend(ta, tb, A, an, B, bn, ps, n0) ||
-        pp_summary(ta, tb, nterms, A, B, best, bestcos, ps))
+        pp_passages(ta, tb, nterms, A, B, seeds.a, seeds.n, wk, ps))
+        rc = -1;
+    if (rc == TSR_OK) {
+        pp_extend(ta, tb, A, an, B, bn, wk, ps, n0);
+        rc = pp_summary(ta, tb, nterms, A, B, best, bestcos, wk, ps);
+    }
+    if (rc != TSR_OK)
         rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory aligning sentences");
     free(best);
     free(bestcos);
     tsr_vec_free(&seeds);
+    al_work_free(own);
     return rc;
 }
 
 int pp_align(const char *a, const tsr_word *A, size_t an, const char *b, const tsr_word *B,
-             size_t bn, al_passages *ps, tsr_error *err)
+             size_t bn, al_work *wk, al_passages *ps, tsr_error *err)
 {
     pp_text ta, tb;
     TSR_FORWARD(pp_text_init(&ta, a, A, an, err));
     int rc = pp_text_init(&tb, b, B, bn, err);
     if (rc == TSR_OK)
-        rc = pp_align_texts(&ta, &tb, A, an, B, bn, ps, err);
+        rc = pp_align_texts(&ta, &tb, A, an, B, bn, wk, ps, err);
     pp_text_free(&ta);
     pp_text_free(&tb);
     return rc;

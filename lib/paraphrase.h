@@ -91,14 +91,16 @@ int pp_weigh(pp_text *a, pp_text *b, uint32_t *nterms);
  * pair, never into another passage; and runs of A's sentences that condense
  * a longer stretch of B in order become summary passages (paraphrase.c,
  * step 8).  They are appended
- * to *ps with matches (words in common, as a bag) and similarity.
- * TSR_OK or TSR_ERR_NOMEM with `err` set. */
+ * to *ps with matches (words in common, as a bag: al_bag_matches) and
+ * similarity.  `wk` is the aligner's workspace, whose bag table counts
+ * them (the caller's, one per thread, as for al_align; NULL: one for this
+ * call only).  TSR_OK or TSR_ERR_NOMEM with `err` set. */
 int pp_align(const char *a, const tsr_word *A, size_t an, const char *b, const tsr_word *B,
-             size_t bn, al_passages *ps, tsr_error *err);
+             size_t bn, al_work *wk, al_passages *ps, tsr_error *err);
 /* pp_align on texts already split (pp_text_init), so that one text can be
  * aligned with many without being split again: its weights are recomputed
  * for each pair (pp_weigh), its sentences and terms kept. */
 int pp_align_texts(pp_text *ta, pp_text *tb, const tsr_word *A, size_t an, const tsr_word *B,
-                   size_t bn, al_passages *ps, tsr_error *err);
+                   size_t bn, al_work *wk, al_passages *ps, tsr_error *err);
 
 #endif

@@ -449,6 +449,7 @@ int tsr_align(const char *a, size_t alen, const char *b, size_t blen,
     size_t an = 0, bn = 0;
     al_query q;
     al_passages ps = { 0 };
+    al_work *wk = NULL;   /* the aligner's and the sentence stage's, both ways */
     tsr_result *r = NULL;
     int rc = tsr_tokenize(a, alen, &A, &an, err);
     if (rc == TSR_OK) rc = tsr_tokenize(b, blen, &B, &bn, err);
@@ -456,21 +457,23 @@ int tsr_align(const char *a, size_t alen, const char *b, size_t blen,
     rc = al_query_init(&q, A, an, p, err);
     if (rc != TSR_OK) { free(A); free(B); return rc; }
     r = rs_new(alen, an);
-    if (!r) { rc = TSR_ERR_NOMEM; goto out; }
+    wk = al_work_new();
+    if (!r || !wk) { rc = TSR_ERR_NOMEM; goto out; }
     size_t src;
     if ((rc = rs_add_source(r, NULL, NULL, NULL, NULL, -1, &src))) goto out;
-    if ((rc = al_align(&q, B, bn, p, 0, NULL, &ps, err))) goto out;
-    if (p->paraphrase && (rc = pp_align(a, A, an, b, B, bn, &ps, err))) goto out;
+    if ((rc = al_align(&q, B, bn, p, 0, wk, &ps, err))) goto out;
+    if (p->paraphrase && (rc = pp_align(a, A, an, b, B, bn, wk, &ps, err))) goto out;
     if ((rc = align_significance(&ps, A, an, B, p, err))) goto out;
     if ((rc = rs_add_passages(r, &ps, A, B, src))) goto out;
     ps.n = 0;
-    if ((rc = al_align(&q, A, an, p, 1, NULL, &ps, err))) goto out;
+    if ((rc = al_align(&q, A, an, p, 1, wk, &ps, err))) goto out;
     if ((rc = rs_add_repeats(r, &ps, A))) goto out;
     rc = rs_finish(r);
 out:
     if (rc == TSR_ERR_NOMEM) tsr_seterr(err, rc, "out of memory aligning");
     if (rc != TSR_OK) { tsr_result_free(r); r = NULL; }
     al_query_free(&q);
+    al_work_free(wk);
     tsr_vec_free(&ps);
     free(A);
     free(B);

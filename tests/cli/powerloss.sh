@@ -105,62 +105,18 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-gen=$(tsr_abs "${DROUNDTRIP_BIN:-build/tests/discover_roundtrip}")
+. "$here/powerloss_lib.sh"
 tsr_seed_args "$@"
-tsr_need tests/cli/powerloss.sh "$bin" "$gen"
 ncrash=${TSR_PL_CRASHES:-50}
 nkill=${TSR_PL_KILLS:-20}
-T=$bin
-t0=$(date +%s)
 
-tsr_workdir powerloss
+# ---- the simulator (powerloss_lib.sh: sim, tsr, skip) ----------------------
 
-skip() {
-    echo "powerloss.sh: SKIPPED: $1"
-    echo "0 passed, 0 failed"
-    exit 0
-}
-
-# ---- the simulator ---------------------------------------------------------
-
-cc=${CC:-cc}
-src=$root/tests/tools/crashsim.c
-so=$work/crashsim.so
-cs=$work/crashsim
-"$cc" -std=c11 -O2 -shared -fPIC -DCRASHSIM_PRELOAD -o "$so" "$src" -ldl >cc.txt 2>&1 ||
-    skip "cannot build the LD_PRELOAD object ($cc): $(head -c 200 cc.txt)"
-"$cc" -std=c11 -O2 -o "$cs" "$src" >cc.txt 2>&1 ||
-    skip "cannot build crashsim ($cc): $(head -c 200 cc.txt)"
-
-# sim MODE K LOG CMD...: CMD under the simulator, on disk/ and its image img/
-# (of the current directory); $sticky (0/1) for the fault modes.
-sim() {
-    _m=$1 _k=$2 _l=$3
-    shift 3
-    env LD_PRELOAD="$so" CRASHSIM_ROOT="$PWD/disk" CRASHSIM_IMAGE="$PWD/img" \
-        CRASHSIM_MODE="$_m" CRASHSIM_AT="$_k" CRASHSIM_STICKY="${sticky:-0}" \
-        CRASHSIM_LOG="$PWD/$_l" "$@"
-}
-
-# tsr ARGS...: tessera on disk/, readers too, under the simulator's count
-# mode: every process that changes disk/ must run with it (SQLite's readers
-# create -wal and -shm files), else a file created behind its back whose
-# inode number was a removed file's would take that file's durable content
-tsr() {
-    sim count 0 tsr.log "$T" "$@"
-}
+pl_setup powerloss.sh powerloss
 
 # ---- corpus and baselines --------------------------------------------------
 
-"$gen" "$seed" --docs 72 --families 6 --write-jsonl corpus.jsonl >gen.txt 2>&1 || {
-    echo "FAIL discover_roundtrip --write-jsonl: $(head -c 300 gen.txt)"
-    echo "0 passed, 1 failed"
-    exit 1
-}
-sed -n 1,12p corpus.jsonl >A.jsonl
-sed -n 13,24p corpus.jsonl >B.jsonl
-sed -n 25,36p corpus.jsonl >C.jsonl
-sed -n 37,48p corpus.jsonl >D.jsonl
+pl_corpus 72
 sed -n 49,50p corpus.jsonl >E.jsonl
 cat A.jsonl B.jsonl >AB.jsonl
 cat A.jsonl B.jsonl C.jsonl >ABC.jsonl

@@ -33,50 +33,10 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-gen=$(tsr_abs "${DROUNDTRIP_BIN:-build/tests/discover_roundtrip}")
+. "$here/powerloss_lib.sh"
 tsr_seed_args "$@"
-tsr_need tests/cli/powerloss_remove.sh "$bin" "$gen"
-T=$bin
-t0=$(date +%s)
-
-tsr_workdir plremove
-
-skip() {
-    echo "powerloss_remove.sh: SKIPPED: $1"
-    echo "0 passed, 0 failed"
-    exit 0
-}
-
-cc=${CC:-cc}
-src=$root/tests/tools/crashsim.c
-so=$work/crashsim.so
-cs=$work/crashsim
-"$cc" -std=c11 -O2 -shared -fPIC -DCRASHSIM_PRELOAD -o "$so" "$src" -ldl >cc.txt 2>&1 ||
-    skip "cannot build the LD_PRELOAD object ($cc): $(head -c 200 cc.txt)"
-"$cc" -std=c11 -O2 -o "$cs" "$src" >cc.txt 2>&1 ||
-    skip "cannot build crashsim ($cc): $(head -c 200 cc.txt)"
-
-# sim MODE K LOG CMD...: CMD under the simulator, on disk/ and its image img/
-sim() {
-    _m=$1 _k=$2 _l=$3
-    shift 3
-    env LD_PRELOAD="$so" CRASHSIM_ROOT="$PWD/disk" CRASHSIM_IMAGE="$PWD/img" \
-        CRASHSIM_MODE="$_m" CRASHSIM_AT="$_k" CRASHSIM_STICKY="${sticky:-0}" \
-        CRASHSIM_LOG="$PWD/$_l" "$@"
-}
-# tsr ARGS...: tessera on disk/ under the simulator's count mode (readers
-# too: see powerloss.sh)
-tsr() { sim count 0 tsr.log "$T" "$@"; }
-
-"$gen" "$seed" --docs 48 --families 6 --write-jsonl corpus.jsonl >gen.txt 2>&1 || {
-    echo "FAIL discover_roundtrip --write-jsonl: $(head -c 300 gen.txt)"
-    echo "0 passed, 1 failed"
-    exit 1
-}
-sed -n 1,12p corpus.jsonl >A.jsonl
-sed -n 13,24p corpus.jsonl >B.jsonl
-sed -n 25,36p corpus.jsonl >C.jsonl
-sed -n 37,48p corpus.jsonl >D.jsonl
+pl_setup powerloss_remove.sh plremove
+pl_corpus 48
 cat A.jsonl C.jsonl D.jsonl >ACD.jsonl
 sed 's/^{"id":"\([^"]*\)".*/\1/' B.jsonl >B.ids
 mkdir -p base

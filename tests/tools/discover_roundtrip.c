@@ -109,46 +109,10 @@ static int plant_copy(textb *t, rng *r, const ivec *base, int kind)
     if (kind == K_VERBATIM) {
         for (int i = 0; i < len; i++) tb_word(t, r, w[i]);
     } else if (kind == K_REWORDED) {
-        double rate = 0.10 + 0.05 * rng_unit(r);
-        for (int i = 0; i < len; i++) {
-            int inner = i >= 2 && i < len - 3;
-            if (!inner || rng_unit(r) >= rate) { tb_word(t, r, w[i]); continue; }
-            switch (rng_next(r) % 4) {
-            case 0: /* swap with the next word */
-                tb_word(t, r, w[i + 1]);
-                tb_word(t, r, w[i]);
-                i++;
-                break;
-            case 1: /* insert a word before this one */
-                tb_word(t, r, zipf_word(r));
-                tb_word(t, r, w[i]);
-                break;
-            case 2: /* delete this word */
-                break;
-            default: /* substitute */
-                tb_word(t, r, zipf_word(r));
-                break;
-            }
-        }
+        tb_reword(t, r, w, len, 0.10 + 0.05 * rng_unit(r));
     } else {
-        int k = len >= 60 ? rng_range(r, 3, 4) : 3;
-        int cut[5];
-        cut[0] = 0;
-        cut[k] = len;
-        int slack = len - 15 * k;
-        for (int c = 1; c < k; c++) {
-            int give = slack ? rng_range(r, 0, slack) : 0;
-            slack -= give;
-            cut[c] = cut[c - 1] + 15 + give;
-        }
-        int perm[4];
-        for (int c = 0; c < k; c++) perm[c] = c;
-        do {
-            for (int c = k - 1; c > 0; c--) {
-                int j = rng_range(r, 0, c);
-                int x = perm[c]; perm[c] = perm[j]; perm[j] = x;
-            }
-        } while (perm[0] == 0 && perm[1] == 1 && perm[2] == 2);
+        int cut[5], perm[4];
+        const int k = tb_chunks(r, len, cut, perm);
         for (int c = 0; c < k; c++)
             for (int i = cut[perm[c]]; i < cut[perm[c] + 1]; i++) tb_word(t, r, w[i]);
     }

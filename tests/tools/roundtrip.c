@@ -178,27 +178,7 @@ static void plant(query *q, rng *r, int kind, int d, int pno)
         int s = rng_range(r, 0, dn - len);
         double rate = 0.10 + 0.05 * rng_unit(r);
         int a0 = (int)t->words.n;
-        const int *w = src->t.words.v + s;
-        for (int i = 0; i < len; i++) {
-            int inner = i >= 2 && i < len - 3;
-            if (!inner || rng_unit(r) >= rate) { tb_word(t, r, w[i]); continue; }
-            switch (rng_next(r) % 4) {
-            case 0: /* swap with the next word */
-                tb_word(t, r, w[i + 1]);
-                tb_word(t, r, w[i]);
-                i++;
-                break;
-            case 1: /* insert a word before this one */
-                tb_word(t, r, zipf_word(r));
-                tb_word(t, r, w[i]);
-                break;
-            case 2: /* delete this word */
-                break;
-            default: /* substitute */
-                tb_word(t, r, zipf_word(r));
-                break;
-            }
-        }
+        tb_reword(t, r, src->t.words.v + s, len, rate);
         q_unit(q, kind, d, 0, a0, (int)t->words.n, s, s + len, pno);
     } else if (kind == K_SPUN) {
         int len = rng_range(r, 40, 80);
@@ -229,25 +209,8 @@ static void plant(query *q, rng *r, int kind, int d, int pno)
         int len = rng_range(r, 45, 80);
         if (len > dn) len = dn;
         int s = rng_range(r, 0, dn - len);
-        int k = len >= 60 ? rng_range(r, 3, 4) : 3;
-        int cut[5];
-        cut[0] = 0;
-        cut[k] = len;
-        /* chunk sizes of at least 15 words */
-        int slack = len - 15 * k;
-        for (int c = 1; c < k; c++) {
-            int give = slack ? rng_range(r, 0, slack) : 0;
-            slack -= give;
-            cut[c] = cut[c - 1] + 15 + give;
-        }
-        int perm[4];
-        for (int c = 0; c < k; c++) perm[c] = c;
-        do {
-            for (int c = k - 1; c > 0; c--) {
-                int j = rng_range(r, 0, c);
-                int x = perm[c]; perm[c] = perm[j]; perm[j] = x;
-            }
-        } while (perm[0] == 0 && perm[1] == 1 && perm[2] == 2);
+        int cut[5], perm[4];
+        const int k = tb_chunks(r, len, cut, perm);
         int run_a0 = -1, run_b0 = -1, prev = -2;
         const int a0 = (int)t->words.n;
         for (int c = 0; c < k; c++) {

@@ -1,44 +1,25 @@
 /*
- * synth.h - what the round-trip testers share: seeded random numbers, small
- * growable buffers, a made-up vocabulary with Zipf frequencies, texts built
- * from its word ids, and the removal of a temporary directory.  Header-only
- * (static functions): each tester is one program built from one .c file.
- * Define SYNTH_PROG (the program's name, for messages) before including it.
+ * synth.h - what the round-trip testers share: small growable buffers, a
+ * made-up vocabulary with Zipf frequencies, and texts built from its word
+ * ids.  Their seeded random numbers and the removal of a temporary
+ * directory come from tests/unit/testutil.h, which the unit tests share
+ * too.  Header-only (static functions): each tester is one program built
+ * from one .c file.  Define SYNTH_PROG (the program's name, for messages)
+ * before including it.
  */
 #ifndef TSR_TESTS_SYNTH_H
 #define TSR_TESTS_SYNTH_H
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "../unit/testutil.h"
 
 #ifndef SYNTH_PROG
 #error "define SYNTH_PROG before including synth.h"
 #endif
-
-/* ---- random numbers -------------------------------------------------------- */
-
-typedef struct { uint64_t s; } rng;
-
-static uint64_t rng_next(rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static double rng_unit(rng *r) { return (double)(rng_next(r) >> 11) / 9007199254740992.0; }
-
-/* an integer in [lo, hi] */
-static int rng_range(rng *r, int lo, int hi)
-{
-    return lo + (int)(rng_next(r) % (uint64_t)(hi - lo + 1));
-}
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -180,33 +161,64 @@ static void tb_filler(textb *t, rng *r, int nwords)
     for (int i = 0; i < nwords; i++) tb_word(t, r, zipf_word(r));
 }
 
+/* A reordering of `len` (at least 45) words: cut into k chunks (3, or for
+ * 60 words and more 3 or 4) of at least 15 words, chunk c being words
+ * [cut[c], cut[c + 1]), and a shuffle of them that is not the identity,
+ * perm[0 .. k) (chunk perm[c] goes c-th).  Returns k. */
+static int tb_chunks(rng *r, int len, int cut[5], int perm[4])
+{
+    const int k = len >= 60 ? rng_range(r, 3, 4) : 3;
+    cut[0] = 0;
+    cut[k] = len;
+    int slack = len - 15 * k;
+    for (int c = 1; c < k; c++) {
+        int give = slack ? rng_range(r, 0, slack) : 0;
+        slack -= give;
+        cut[c] = cut[c - 1] + 15 + give;
+    }
+    for (int c = 0; c < k; c++) perm[c] = c;
+    do {
+        for (int c = k - 1; c > 0; c--) {
+            int j = rng_range(r, 0, c);
+            int x = perm[c]; perm[c] = perm[j]; perm[j] = x;
+        }
+    } while (perm[0] == 0 && perm[1] == 1 && perm[2] == 2);
+    return k;
+}
+
+/* The words w[0, len) reworded into t: each inner word (not the first two
+ * nor the last three) at `rate`, swapped with the next, preceded by a
+ * word inserted, deleted, or substituted (one in four each); the others
+ * as they are. */
+static void tb_reword(textb *t, rng *r, const int *w, int len, double rate)
+{
+    for (int i = 0; i < len; i++) {
+        int inner = i >= 2 && i < len - 3;
+        if (!inner || rng_unit(r) >= rate) { tb_word(t, r, w[i]); continue; }
+        switch (rng_next(r) % 4) {
+        case 0: /* swap with the next word */
+            tb_word(t, r, w[i + 1]);
+            tb_word(t, r, w[i]);
+            i++;
+            break;
+        case 1: /* insert a word before this one */
+            tb_word(t, r, zipf_word(r));
+            tb_word(t, r, w[i]);
+            break;
+        case 2: /* delete this word */
+            break;
+        default: /* substitute */
+            tb_word(t, r, zipf_word(r));
+            break;
+        }
+    }
+}
+
 static void tb_free(textb *t)
 {
     free(t->text.s);
     free(t->words.v);
     free(t->wbegin.v);
 }
-
-
-/* ---- temporary directory ------------------------------------------------------ */
-
-static void rm_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            char sub[4096];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            if (unlink(sub) != 0 && (errno == EISDIR || errno == EPERM)) rm_tree(sub);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 
 #endif

@@ -7,6 +7,7 @@
 #include "index_internal.h"
 #include "segment.h"
 #include "testhelp.h"
+#include "testutil.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -21,51 +22,8 @@
 static char tmpdir[64];
 static char ixdir[128];
 
-static uint64_t rng_state = 12345;
-static uint64_t rnd(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* A text of `nwords` pseudo-words drawn from a 3000-word vocabulary. */
-static char *make_text(size_t nwords)
-{
-    static const char *syl[] = { "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "zu", "pe",
-                                 "dra", "ston", "qui", "bel", "ham" };
-    char *t = malloc(nwords * 12 + 1), *p = t;
-    for (size_t i = 0; i < nwords; i++) {
-        unsigned w = (unsigned)(rnd() % 3000);
-        for (int k = 0; k < 3; k++) {
-            const char *s = syl[w % 15];
-            w /= 15;
-            memcpy(p, s, strlen(s));
-            p += strlen(s);
-        }
-        *p++ = i % 17 == 16 ? '\n' : ' ';
-    }
-    *p = 0;
-    return t;
-}
-
-static void rm_rf(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char path[512];
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
+/* the file's random numbers (testutil.h): the same every run */
+static rng R = { 12345 };
 
 static int file_exists(const char *name)
 {
@@ -127,7 +85,7 @@ static void test_basic(void)
 
     char *t[5];
     for (int i = 0; i < 5; i++)
-        t[i] = make_text(300 + 50 * (size_t)i);
+        t[i] = make_text(&R, 300 + 50 * (size_t)i);
     CHECK(add_doc(ix, "d0", t[0], &e) == TSR_OK);
     CHECK(add_doc(ix, "d1", t[1], &e) == TSR_OK);
     CHECK(add_doc(ix, "d1", t[2], &e) == TSR_ERR_DUPLICATE); /* in the batch */
@@ -202,7 +160,7 @@ static void test_refresh(void)
     CHECK(tsr_index_open(ixdir, TSR_OPEN_WRITE, &w, &e) == TSR_OK);
     if (!r || !w)
         return;
-    char *t = make_text(400);
+    char *t = make_text(&R, 400);
     CHECK(add_doc(w, "r1", t, &e) == TSR_OK);
     CHECK(tsr_index_commit(w, &e) == TSR_OK);
     tsr_stats st;
@@ -244,7 +202,7 @@ static void test_refresh_two_step(void)
     tsr_stats st0, st;
     CHECK(tsr_index_stats(r, &st0, &e) == TSR_OK);
     CHECK(tsr_index_open(ixdir, TSR_OPEN_WRITE, &w, &e) == TSR_OK);
-    char *t = make_text(300);
+    char *t = make_text(&R, 300);
     CHECK(w && add_doc(w, "two-step", t, &e) == TSR_OK && tsr_index_commit(w, &e) == TSR_OK);
     tsr_index_close(w);
     CHECK(tsr_index_refresh_prepare(r, &rf, &e) == TSR_OK && rf != NULL);
@@ -323,7 +281,7 @@ static void test_auto_merge(void)
         for (int k = 0; k < 3; k++) {
             char id[32];
             snprintf(id, sizeof id, "auto-%d-%d", c, k);
-            char *t = make_text(100 + (size_t)(rnd() % 300));
+            char *t = make_text(&R, 100 + (size_t)(rng_next(&R) % 300));
             CHECK(add_doc(ix, id, t, &e) == TSR_OK);
             if (c == 7 && k == 1) {
                 keep = t;
@@ -452,7 +410,7 @@ static void test_damage(void)
     fclose(f);
     CHECK(tsr_index_open(other, TSR_OPEN_READONLY, &ix, &e) == TSR_ERR_FORMAT);
     CHECK(tsr_index_open(other, TSR_OPEN_WRITE, &ix, &e) == TSR_ERR_FORMAT);
-    rm_rf(other);
+    rm_tree(other);
 }
 
 /* Threads share one read-only handle: lookups, gets and stats at once. */
@@ -615,7 +573,7 @@ static void test_crash(void)
                 for (int k = 0; k < 10; k++) {
                     char id[64];
                     snprintf(id, sizeof id, "crash-%d-%d-%d", round, c, k);
-                    char *t = make_text(150);
+                    char *t = make_text(&R, 150);
                     if (add_doc(ix, id, t, NULL) != TSR_OK)
                         _exit(3);
                     free(t);
@@ -626,7 +584,7 @@ static void test_crash(void)
             _exit(0);
         }
         close(fds[1]);
-        usleep(30000 + (useconds_t)(rnd() % 250000));
+        usleep(30000 + (useconds_t)(rng_next(&R) % 250000));
         kill(pid, SIGKILL);
         int status = 0;
         waitpid(pid, &status, 0);
@@ -661,7 +619,7 @@ static void test_crash(void)
         CHECK(tmp == 0);
     }
     CHECK(docs_before > 0);
-    rm_rf(dir);
+    rm_tree(dir);
 }
 
 /* A writer killed while it created an index, before the catalog's schema
@@ -695,7 +653,7 @@ static void test_interrupted_create(void)
     ix = NULL;
     CHECK(tsr_index_open(dir, TSR_OPEN_READONLY, &ix, &e) == TSR_OK);
     tsr_index_close(ix);
-    rm_rf(dir);
+    rm_tree(dir);
 }
 
 int main(void)
@@ -716,7 +674,7 @@ int main(void)
     RUN(test_crash);
     RUN(test_interrupted_create);
     RUN(test_refresh_two_step);
-    rm_rf(ixdir);
+    rm_tree(ixdir);
     rmdir(tmpdir);
     return test_report();
 }

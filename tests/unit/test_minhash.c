@@ -22,6 +22,7 @@
  * Seeded: the same binary gives the same data every run.
  */
 #include "testhelp.h"
+#include "testutil.h"
 #include "../../lib/common/common.h"
 #include "../../lib/minhash.h"
 #include "../../lib/fingerprint.h"
@@ -31,21 +32,15 @@
 #include <string.h>
 #include <unistd.h>
 
-static uint64_t rng_state = 42;
-static uint64_t rnd(void)
-{
-    uint64_t x = (rng_state += 0x9E3779B97F4A7C15ull);
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
+/* the file's random numbers (testutil.h): the same every run */
+static rng R = { 42 };
 
 /* Two sets of m elements sharing x: Jaccard x / (2m - x). */
 static void make_pair(uint64_t *a, uint64_t *b, size_t m, size_t x)
 {
     for (size_t i = 0; i < m; i++) {
-        a[i] = rnd();
-        b[i] = i < x ? a[i] : rnd();
+        a[i] = rng_next(&R);
+        b[i] = i < x ? a[i] : rng_next(&R);
     }
 }
 
@@ -170,8 +165,8 @@ static char vocab[VOCAB][12];
 static void make_vocab(void)
 {
     for (int i = 0; i < VOCAB; i++) {
-        int len = 3 + (int)(rnd() % 7);
-        for (int k = 0; k < len; k++) vocab[i][k] = (char)('a' + rnd() % 26);
+        int len = 3 + (int)(rng_next(&R) % 7);
+        for (int k = 0; k < len; k++) vocab[i][k] = (char)('a' + rng_next(&R) % 26);
         vocab[i][len] = 0;
     }
 }
@@ -181,7 +176,7 @@ typedef struct { int *w; size_t n; } words;
 static words random_words(size_t n)
 {
     words x = { malloc(n * sizeof(int)), n };
-    for (size_t i = 0; i < n; i++) x.w[i] = (int)(rnd() % VOCAB);
+    for (size_t i = 0; i < n; i++) x.w[i] = (int)(rng_next(&R) % VOCAB);
     return x;
 }
 
@@ -190,7 +185,7 @@ static words edit_words(words src, double rate)
 {
     words x = { malloc(src.n * sizeof(int)), src.n };
     for (size_t i = 0; i < src.n; i++)
-        x.w[i] = (double)(rnd() % 1000000) / 1e6 < rate ? (int)(rnd() % VOCAB) : src.w[i];
+        x.w[i] = (double)(rng_next(&R) % 1000000) / 1e6 < rate ? (int)(rng_next(&R) % VOCAB) : src.w[i];
     return x;
 }
 
@@ -247,6 +242,30 @@ static double exact_jaccard(const char *a, size_t al, const char *b, size_t bl)
     return jac;
 }
 
+/* A new index at DIR/ix of the first text of each of the first ten groups
+ * of four, text[0], text[4], ..., text[36], under the ids PREFIX0 ..
+ * PREFIX9 (their numbers 0 .. 9), opened read-only; NULL when that failed
+ * (each step CHECKed). */
+static tsr_index *index_ten_groups(const char *dir, const char *prefix, char **text,
+                              const size_t *len)
+{
+    char path[64];
+    snprintf(path, sizeof path, "%s/ix", dir);
+    tsr_index *ix = NULL;
+    CHECK(tsr_index_open(path, TSR_OPEN_CREATE, &ix, NULL) == TSR_OK);
+    for (int g = 0; g < 10; g++) {
+        char id[16];
+        snprintf(id, sizeof id, "%s%d", prefix, g);
+        tsr_docinfo di = { id, NULL, NULL, NULL, NULL, text[4 * g], len[4 * g] };
+        CHECK(tsr_index_add(ix, &di, NULL) == TSR_OK);
+    }
+    CHECK(tsr_index_commit(ix, NULL) == TSR_OK);
+    tsr_index_close(ix);
+    ix = NULL;
+    CHECK(tsr_index_open(path, TSR_OPEN_READONLY, &ix, NULL) == TSR_OK);
+    return ix;
+}
+
 #define BASES 60
 /* Each group: base, exact copy, light copy (0.5% edits), heavy copy (12%
  * edits); plus unrelated texts.  Documents: 4*BASES + BASES. */
@@ -257,7 +276,7 @@ static void test_clusters(void)
     char **text = calloc(nd, sizeof *text);
     size_t *len = calloc(nd, sizeof *len);
     for (int g = 0; g < BASES; g++) {
-        words base = random_words(200 + rnd() % 400);
+        words base = random_words(200 + rng_next(&R) % 400);
         words light = edit_words(base, 0.005), heavy = edit_words(base, 0.12);
         text[4 * g] = render(base, &len[4 * g]);
         text[4 * g + 1] = render(base, &len[4 * g + 1]);
@@ -266,7 +285,7 @@ static void test_clusters(void)
         free(base.w); free(light.w); free(heavy.w);
     }
     for (int u = 0; u < BASES; u++) {
-        words x = random_words(50 + rnd() % 500);
+        words x = random_words(50 + rng_next(&R) % 500);
         text[4 * BASES + u] = render(x, &len[4 * BASES + u]);
         free(x.w);
     }
@@ -351,19 +370,7 @@ static void test_clusters(void)
      * copy and an unrelated text are not */
     char dir[] = "/tmp/tsr-minhash-XXXXXX";
     if (mkdtemp(dir)) {
-        char path[64];
-        snprintf(path, sizeof path, "%s/ix", dir);
-        tsr_index *ix = NULL;
-        CHECK(tsr_index_open(path, TSR_OPEN_CREATE, &ix, NULL) == TSR_OK);
-        for (int g = 0; g < 10; g++) {
-            char id[16];
-            snprintf(id, sizeof id, "base%d", g);
-            tsr_docinfo di = { id, NULL, NULL, NULL, NULL, text[4 * g], len[4 * g] };
-            CHECK(tsr_index_add(ix, &di, NULL) == TSR_OK);
-        }
-        CHECK(tsr_index_commit(ix, NULL) == TSR_OK);
-        tsr_index_close(ix);
-        CHECK(tsr_index_open(path, TSR_OPEN_READONLY, &ix, NULL) == TSR_OK);
+        tsr_index *ix = index_ten_groups(dir, "base", text, len);
         tsr_dedup_opts_default(&o);
         int found = 0, wrong = 0;
         for (int g = 0; g < 10; g++) {
@@ -378,9 +385,7 @@ static void test_clusters(void)
         CHECK(found == 10);
         CHECK(wrong == 0);
         tsr_index_close(ix);
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        CHECK(system(cmd) == 0);
+        CHECK(rm_tree(dir) == 0);
     }
     for (size_t i = 0; i < nd; i++) free(text[i]);
     free(text);
@@ -398,12 +403,12 @@ static ntext make_news(void)
 {
     ntext x;
     memset(&x, 0, sizeof x);
-    x.np = 4 + (int)(rnd() % 3);
+    x.np = 4 + (int)(rng_next(&R) % 3);
     x.t = malloc(80 * 8 * sizeof *x.t);
     for (int p = 0; p < x.np; p++) {
-        size_t len = 30 + rnd() % 31;
+        size_t len = 30 + rng_next(&R) % 31;
         for (size_t i = 0; i < len; i++)
-            x.t[x.n++] = i % 7 == 3 ? -(int)(1 + rnd() % 99999) : (int)(rnd() % VOCAB);
+            x.t[x.n++] = i % 7 == 3 ? -(int)(1 + rng_next(&R) % 99999) : (int)(rng_next(&R) % VOCAB);
         x.para[p] = x.n;
     }
     return x;
@@ -440,10 +445,10 @@ static ntext edit_news(const ntext *src, double rate, int drop)
         if (p != drop) {
             for (size_t i = from; i < to; i++) {
                 int t = src->t[i];
-                if (t >= 0 && (double)(rnd() % 1000000) / 1e6 < rate) {
-                    int op = (int)(rnd() % 3);
+                if (t >= 0 && (double)(rng_next(&R) % 1000000) / 1e6 < rate) {
+                    int op = (int)(rng_next(&R) % 3);
                     if (op == 1) continue;                 /* deleted */
-                    if (op == 0) t = (int)(rnd() % VOCAB); /* replaced */
+                    if (op == 0) t = (int)(rng_next(&R) % VOCAB); /* replaced */
                     else if (i + 1 < to && src->t[i + 1] >= 0) {
                         x.t[x.n++] = src->t[i + 1];       /* swapped */
                         x.t[x.n++] = t;
@@ -466,7 +471,7 @@ static ntext template_news(const ntext *src)
     ntext x = *src;
     x.t = malloc(src->n * sizeof *x.t);
     for (size_t i = 0; i < src->n; i++)
-        x.t[i] = src->t[i] >= 0 ? src->t[i] : -(int)(1 + rnd() % 99999);
+        x.t[i] = src->t[i] >= 0 ? src->t[i] : -(int)(1 + rng_next(&R) % 99999);
     return x;
 }
 
@@ -478,7 +483,7 @@ static void make_news_corpus(char **text, size_t *len)
 {
     for (int g = 0; g < NEWS; g++) {
         ntext src = make_news(), other = make_news();
-        ntext ed = edit_news(&src, 0.05, 1 + (int)(rnd() % (unsigned)(src.np - 1)));
+        ntext ed = edit_news(&src, 0.05, 1 + (int)(rng_next(&R) % (unsigned)(src.np - 1)));
         ntext tp = template_news(&src);
         text[4 * g] = render_news(&src, NULL, &len[4 * g]);
         text[4 * g + 1] = render_news(&ed, "By Jane Doe, Staff Writer", &len[4 * g + 1]);
@@ -637,8 +642,8 @@ static void test_chain(void)
     words a = random_words(240);
     words b = { malloc(a.n * sizeof(int)), a.n }, c = { malloc(a.n * sizeof(int)), a.n };
     for (size_t i = 0; i < a.n; i++) {
-        b.w[i] = i < a.n / 2 && i % 4 == 2 ? (int)(rnd() % VOCAB) : a.w[i];
-        c.w[i] = i >= a.n / 2 && i % 4 == 2 ? (int)(rnd() % VOCAB) : b.w[i];
+        b.w[i] = i < a.n / 2 && i % 4 == 2 ? (int)(rng_next(&R) % VOCAB) : a.w[i];
+        c.w[i] = i >= a.n / 2 && i % 4 == 2 ? (int)(rng_next(&R) % VOCAB) : b.w[i];
     }
     char *t[3];
     size_t l[3];
@@ -792,19 +797,7 @@ static void test_index_measure(void)
     make_news_corpus(text, len);
     char dir[] = "/tmp/tsr-minhash-XXXXXX";
     if (mkdtemp(dir)) {
-        char path[64];
-        snprintf(path, sizeof path, "%s/ix", dir);
-        tsr_index *ix = NULL;
-        CHECK(tsr_index_open(path, TSR_OPEN_CREATE, &ix, NULL) == TSR_OK);
-        for (int g = 0; g < 10; g++) {
-            char id[16];
-            snprintf(id, sizeof id, "src%d", g);
-            tsr_docinfo di = { id, NULL, NULL, NULL, NULL, text[4 * g], len[4 * g] };
-            CHECK(tsr_index_add(ix, &di, NULL) == TSR_OK);
-        }
-        CHECK(tsr_index_commit(ix, NULL) == TSR_OK);
-        tsr_index_close(ix);
-        CHECK(tsr_index_open(path, TSR_OPEN_READONLY, &ix, NULL) == TSR_OK);
+        tsr_index *ix = index_ten_groups(dir, "src", text, len);
         tsr_dedup_opts o;
         tsr_dedup_opts_default(&o);
         tsr_dedup_opts_measure(&o, TSR_MEASURE_ALIGNED);
@@ -820,9 +813,7 @@ static void test_index_measure(void)
         CHECK(found == 10);
         CHECK(wrong == 0);
         tsr_index_close(ix);
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        CHECK(system(cmd) == 0);
+        CHECK(rm_tree(dir) == 0);
     }
     for (int i = 0; i < 4 * NEWS; i++) free(text[i]);
     free(text);

@@ -42,6 +42,7 @@
 
 #include "tessera.h"
 #include "testhelp.h"
+#include "testutil.h"
 
 /* ------------------------------------------------------------------------
  * The failing allocator
@@ -382,13 +383,6 @@ static int make_index(const char *dir)
     return ok;
 }
 
-static void remove_index(const char *dir)
-{
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0);
-}
-
 /* docs.text_len says 1 TiB (a damaged or forged catalog; the segments
  * and the stored text are sound): reading the document's text, by get or
  * as a check's candidate, must be TSR_ERR_CORRUPT, without asking for
@@ -425,7 +419,7 @@ static void test_text_len_lie(void)
     cap_bytes = 0;
     CHECK(tsr_index_verify(ix, NULL, NULL, &e) == TSR_ERR_CORRUPT);
     tsr_index_close(ix);
-    remove_index(dir);
+    CHECK(rm_tree(dir) == 0);
 }
 
 /* meta.docs says 10^15 documents, the segments hold 2: the index is
@@ -458,7 +452,7 @@ static void test_docs_count_lie(void)
     CHECK(sql(cat, "UPDATE meta SET value = '2' WHERE key = 'docs'") == SQLITE_OK);
     CHECK(tsr_index_open(dir, TSR_OPEN_READONLY, &ix, &e) == TSR_OK);
     tsr_index_close(ix);
-    remove_index(dir);
+    CHECK(rm_tree(dir) == 0);
 }
 
 /* A catalog row naming a file outside the index's directory (a copy of a
@@ -483,7 +477,7 @@ static void test_segment_path_lie(void)
     CHECK(sql(cat, "UPDATE segments SET file = '/dev/zero'") == SQLITE_OK);
     CHECK(tsr_index_open(dir, TSR_OPEN_READONLY, &ix, &e) == TSR_ERR_CORRUPT);
     unlink(other);
-    remove_index(dir);
+    CHECK(rm_tree(dir) == 0);
 }
 
 /* ------------------------------------------------------------------------

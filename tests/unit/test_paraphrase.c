@@ -182,7 +182,7 @@ static void test_passage(void)
     tsr_word *A, *B;
     size_t an = words(text_a, &A), bn = words(text_b, &B);
     al_passages ps = { 0 };
-    CHECK(pp_align(text_a, A, an, text_b, B, bn, &ps, NULL) == TSR_OK);
+    CHECK(pp_align(text_a, A, an, text_b, B, bn, NULL, &ps, NULL) == TSR_OK);
     CHECK(ps.n == 1);
     if (ps.n == 1) {
         const al_passage *p = &ps.a[0];
@@ -198,14 +198,14 @@ static void test_passage(void)
     ps.n = 0;
     al_passage pre = { .a_lo = 25, .a_hi = 30, .b_lo = 0, .b_hi = 5, .similarity = 1.0 };
     CHECK(tsr_vec_push(&ps, pre) == 0);
-    CHECK(pp_align(text_a, A, an, text_b, B, bn, &ps, NULL) == TSR_OK);
+    CHECK(pp_align(text_a, A, an, text_b, B, bn, NULL, &ps, NULL) == TSR_OK);
     CHECK(ps.n == 1 && ps.a[0].a_lo == 25);
     /* texts on other subjects: nothing */
     ps.n = 0;
     tsr_word *C;
     const char *c = OTHER_A TAIL_A " " OTHER_B TAIL_B;
     size_t cn = words(c, &C);
-    CHECK(pp_align(text_a, A, an, c, C, cn, &ps, NULL) == TSR_OK);
+    CHECK(pp_align(text_a, A, an, c, C, cn, NULL, &ps, NULL) == TSR_OK);
     CHECK(ps.n == 0 || ps.a[0].a_hi <= word_at(A, an, strlen(OTHER_A)) ||
           ps.a[0].a_lo >= word_at(A, an, strlen(OTHER_A REWRITE)));
     /* one sentence alike is not enough (PP_MIN_SEEDS) */
@@ -214,7 +214,7 @@ static void test_passage(void)
                       "road repairs. " TAIL_B;
     tsr_word *O;
     size_t on = words(one, &O);
-    CHECK(pp_align(text_a, A, an, one, O, on, &ps, NULL) == TSR_OK);
+    CHECK(pp_align(text_a, A, an, one, O, on, NULL, &ps, NULL) == TSR_OK);
     CHECK(ps.n == 0);
     tsr_vec_free(&ps);
     tsr_free(A);
@@ -304,7 +304,7 @@ static void test_extend(void)
     al_passage p = { .a_lo = a0, .a_hi = a1, .b_lo = b0, .b_hi = b1, .matches = 6,
                      .similarity = 0.4 };
     CHECK(tsr_vec_push(&ps, p) == 0);
-    CHECK(pp_align(text_a, A, an, text_b, B, bn, &ps, NULL) == TSR_OK);
+    CHECK(pp_align(text_a, A, an, text_b, B, bn, NULL, &ps, NULL) == TSR_OK);
     CHECK(ps.n == 1);
     CHECK(ps.a[0].a_lo == a0 && ps.a[0].a_hi == word_at(A, an, strlen(OTHER_A REWRITE)));
     CHECK(ps.a[0].b_lo == b0 && ps.a[0].b_hi == word_at(B, bn, strlen(OTHER_B SOURCE)));
@@ -345,7 +345,7 @@ static void test_summary(void)
     tsr_word *A, *B;
     size_t an = words(a, &A), bn = words(b, &B);
     al_passages ps = { 0 };
-    CHECK(pp_align(a, A, an, b, B, bn, &ps, NULL) == TSR_OK);
+    CHECK(pp_align(a, A, an, b, B, bn, NULL, &ps, NULL) == TSR_OK);
     CHECK(ps.n == 1);
     if (ps.n == 1) {
         const al_passage *p = &ps.a[0];
@@ -365,7 +365,7 @@ static void test_summary(void)
     tsr_word *C;
     const char *c = OTHER_B SOURCE TAIL_B;
     size_t cn = words(c, &C);
-    CHECK(pp_align(a, A, an, c, C, cn, &ps, NULL) == TSR_OK && ps.n == 0);
+    CHECK(pp_align(a, A, an, c, C, cn, NULL, &ps, NULL) == TSR_OK && ps.n == 0);
     tsr_result *r = NULL;
     CHECK(tsr_align(a, strlen(a), b, strlen(b), NULL, &r, NULL) == TSR_OK);
     CHECK(r && r->n_passages == 1 && r->passages[0].kind == TSR_KIND_SUMMARY);
@@ -399,7 +399,7 @@ static void test_summary_hole(void)
     const uint32_t h0 = word_at(B, bn, (size_t)(split - SUM_SRC));
     const uint32_t h1 = word_at(B, bn, (size_t)(split - SUM_SRC) + strlen(SUM_HOLE));
     al_passages ps = { 0 };
-    CHECK(pp_align(a, A, an, b, B, bn, &ps, NULL) == TSR_OK);
+    CHECK(pp_align(a, A, an, b, B, bn, NULL, &ps, NULL) == TSR_OK);
     for (size_t x = 0; x < ps.n; x++)
         CHECK(!(ps.a[x].b_lo <= h0 && ps.a[x].b_hi >= h1));
     tsr_vec_free(&ps);
@@ -422,7 +422,7 @@ static void test_long_unmarked(void)
     size_t n = words(s, &w);
     al_passages ps = { 0 };
     CHECK(n == nw);
-    CHECK(pp_align(s, w, n, OTHER_B SOURCE, w, 0, &ps, NULL) == TSR_OK && ps.n == 0);
+    CHECK(pp_align(s, w, n, OTHER_B SOURCE, w, 0, NULL, &ps, NULL) == TSR_OK && ps.n == 0);
     tsr_vec_free(&ps);
     tsr_free(w);
     free(s);

@@ -20,6 +20,7 @@
 
 #include "tessera.h"
 #include "testhelp.h"
+#include "testutil.h"
 
 static char tmpdir[256];
 
@@ -1241,14 +1242,6 @@ static void test_wet(void)
     test_wet_too_big();
 }
 
-static void remove_tree(const char *dir)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-}
-
 static void test_ranges(void)
 {
     char body[64 * 1024];
@@ -1378,6 +1371,7 @@ int main(void)
     RUN(test_parse_threads);
     RUN(test_ranges);
     RUN(test_meta_cap);
-    remove_tree(tmpdir);
+    if (rm_tree(tmpdir) != 0)
+        fprintf(stderr, "could not remove %s\n", tmpdir);
     return test_report();
 }

@@ -10,6 +10,7 @@
 #include "index_internal.h"
 #include "segment.h"
 #include "testhelp.h"
+#include "testutil.h"
 
 #include <dirent.h>
 #include <sqlite3.h>
@@ -21,34 +22,8 @@
 static char tmpdir[64];
 static char ixdir[128];
 
-static uint64_t rng_state = 777;
-static uint64_t rnd(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* A text of `nwords` pseudo-words drawn from a large vocabulary. */
-static char *make_text(size_t nwords)
-{
-    static const char *syl[] = { "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "zu", "pe",
-                                 "dra", "ston", "qui", "bel", "ham" };
-    char *t = malloc(nwords * 12 + 1), *p = t;
-    for (size_t i = 0; i < nwords; i++) {
-        unsigned w = (unsigned)(rnd() % 3000);
-        for (int k = 0; k < 3; k++) {
-            const char *s = syl[w % 15];
-            w /= 15;
-            memcpy(p, s, strlen(s));
-            p += strlen(s);
-        }
-        *p++ = i % 17 == 16 ? '\n' : ' ';
-    }
-    *p = 0;
-    return t;
-}
+/* the file's random numbers (testutil.h): the same every run */
+static rng R = { 777 };
 
 /* `a` then `b`, one newly allocated text. */
 static char *concat(const char *a, const char *b)
@@ -56,27 +31,6 @@ static char *concat(const char *a, const char *b)
     char *t = malloc(strlen(a) + strlen(b) + 2);
     sprintf(t, "%s\n%s", a, b);
     return t;
-}
-
-static void rm_rf(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char path[512];
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            rm_rf(path);
-        else
-            unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
 }
 
 static int add_doc(tsr_index *ix, const char *id, const char *text, tsr_error *e)
@@ -204,10 +158,10 @@ static void test_remove(void)
     if (!w)
         return;
     /* a and b share a long passage, c and d share another; e stands alone */
-    char *pa = make_text(300), *pc = make_text(300);
+    char *pa = make_text(&R, 300), *pc = make_text(&R, 300);
     char *ta = concat(pa, "alpha one"), *tb = concat("beta two", pa);
     char *tc = concat(pc, "gamma three"), *td = concat("delta four", pc);
-    char *te = make_text(200);
+    char *te = make_text(&R, 200);
     CHECK(add_doc(w, "a", ta, &e) == TSR_OK);
     CHECK(add_doc(w, "b", tb, &e) == TSR_OK);
     CHECK(add_doc(w, "c", tc, &e) == TSR_OK);
@@ -343,7 +297,7 @@ static void test_remove_all(void)
     char *t[4];
     const char *ids[4] = { "p", "q", "r", "s" };
     for (int i = 0; i < 4; i++) {
-        t[i] = make_text(150);
+        t[i] = make_text(&R, 150);
         CHECK(add_doc(w, ids[i], t[i], &e) == TSR_OK);
         if (i % 2) CHECK(tsr_index_commit(w, &e) == TSR_OK);
     }
@@ -369,7 +323,7 @@ static void test_remove_all(void)
     CHECK(w && verify_ok(w) && hits(w, t[2], 4) > 0);
     tsr_index_close(w);
     for (int i = 0; i < 4; i++) free(t[i]);
-    rm_rf(dir);
+    rm_tree(dir);
 }
 
 /* Repair rebuilds a lost segment that had a removed document. */
@@ -382,7 +336,7 @@ static void test_remove_repair(void)
     CHECK(tsr_index_open(dir, TSR_OPEN_CREATE, &w, &e) == TSR_OK);
     if (!w)
         return;
-    char *a = make_text(200), *b = make_text(200);
+    char *a = make_text(&R, 200), *b = make_text(&R, 200);
     CHECK(add_doc(w, "a", a, &e) == TSR_OK && add_doc(w, "b", b, &e) == TSR_OK);
     CHECK(tsr_index_commit(w, &e) == TSR_OK);
     const char *id = "a";
@@ -401,7 +355,7 @@ static void test_remove_repair(void)
     tsr_index_close(w);
     free(a);
     free(b);
-    rm_rf(dir);
+    rm_tree(dir);
 }
 
 /* Sharded indexes number documents through their shards, with no gaps:
@@ -429,7 +383,7 @@ static void test_remove_sharded(void)
     CHECK(tsr_index_open(sub, TSR_OPEN_WRITE, &s, &e) == TSR_OK);
     CHECK(s && tsr_index_remove(s, &id, 1, NULL, NULL, &e) == TSR_ERR_INVALID);
     tsr_index_close(s);
-    rm_rf(dir);
+    rm_tree(dir);
 
     /* a plain index with a removal, then a shard built beside it */
     snprintf(dir, sizeof dir, "%s/plain.tsr", tmpdir);
@@ -451,7 +405,7 @@ static void test_remove_sharded(void)
     tsr_stats st;
     CHECK(s && tsr_index_stats(s, &st, &e) == TSR_OK && st.documents == 1 && st.shards == 1);
     tsr_index_close(s);
-    rm_rf(dir);
+    rm_tree(dir);
 }
 
 /* A forged catalog (fuzz_catalog): meta counts 2^64 - 1 documents and no
@@ -481,7 +435,7 @@ static void test_forged_count(void)
     tsr_index *r = NULL;
     CHECK(tsr_index_open(dir, TSR_OPEN_READONLY, &r, &e) == TSR_ERR_CORRUPT && !r);
     tsr_index_close(r);
-    rm_rf(dir);
+    rm_tree(dir);
 }
 
 int main(void)
@@ -497,6 +451,6 @@ int main(void)
     RUN(test_remove_repair);
     RUN(test_remove_sharded);
     RUN(test_forged_count);
-    rm_rf(tmpdir);
+    rm_tree(tmpdir);
     return test_report();
 }

@@ -5,6 +5,7 @@
  */
 #include "segment.h"
 #include "testhelp.h"
+#include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,15 +15,8 @@
 
 static char tmpdir[64];
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rnd(void)
-{
-    /* splitmix64 */
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+/* the file's random numbers (testutil.h): the same every run */
+static rng R = { 0x9E3779B97F4A7C15ull };
 
 static char *tpath(const char *name)
 {
@@ -39,11 +33,11 @@ static uint64_t *make_pool(size_t n)
 {
     uint64_t *pool = malloc(n * sizeof *pool);
     for (size_t i = 0; i < n; i++) {
-        uint64_t h = rnd();
+        uint64_t h = rng_next(&R);
         if (i % 7 == 1)
-            h = (pool[i - 1] & ~0xFFFFFull) | (rnd() & 0xFFFFF); /* same id */
+            h = (pool[i - 1] & ~0xFFFFFull) | (rng_next(&R) & 0xFFFFF); /* same id */
         else if (i % 5 == 2)
-            h = (pool[i - 1] & 0xFFF0000000000000ull) | (rnd() >> 12); /* same bucket */
+            h = (pool[i - 1] & 0xFFF0000000000000ull) | (rng_next(&R) >> 12); /* same bucket */
         pool[i] = h;
     }
     return pool;
@@ -56,9 +50,9 @@ static seg_posting *make_postings(const uint64_t *pool, size_t npool, uint32_t l
     seg_posting *p = malloc((size_t)ndocs * per_doc * sizeof *p);
     size_t k = 0;
     for (uint32_t d = 0; d < ndocs; d++) {
-        const size_t m = per_doc ? (size_t)(rnd() % per_doc) : 0;
+        const size_t m = per_doc ? (size_t)(rng_next(&R) % per_doc) : 0;
         for (size_t j = 0; j < m; j++) {
-            seg_posting sp = { pool[rnd() % npool], lo + d, 0 };
+            seg_posting sp = { pool[rng_next(&R) % npool], lo + d, 0 };
             p[k++] = sp;
         }
     }
@@ -96,7 +90,7 @@ static int check_lookups(const seg_file *const *segs, size_t nsegs, const seg_po
     int bad = 0;
     uint32_t *got = malloc(65536 * sizeof *got);
     for (size_t q = 0; q < npool + 200; q++) {
-        const uint64_t h = q < npool ? pool[q] : rnd();
+        const uint64_t h = q < npool ? pool[q] : rng_next(&R);
         size_t total = 0, ngot = 0;
         for (size_t s = 0; s < nsegs; s++) {
             size_t k = seg_lookup(segs[s], h, got + ngot, 65536 - ngot);

@@ -60,6 +60,7 @@
 
 #include "tessera.h"
 #include "testhelp.h"
+#include "testutil.h"
 
 /* ------------------------------------------------------------------------
  * The failing calls
@@ -106,23 +107,6 @@ __attribute__((visibility("default"))) int fdatasync(int fd)
  * --------------------------------------------------------------------- */
 
 static char tmpdir[64], ixdir[128];
-
-static void rm_rf(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char path[512];
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 /* Add documents PREFIX0..PREFIX4, each of its own made-up words. */
 static int add_five(tsr_index *ix, char prefix)
@@ -330,9 +314,9 @@ int main(void)
     }
     snprintf(ixdir, sizeof ixdir, "%s/ix", tmpdir);
     RUN(test_commit_sync_fails);
-    rm_rf(ixdir);
+    rm_tree(ixdir);
     RUN(test_commit_sync_fails_reader_open);
-    rm_rf(ixdir);
+    rm_tree(ixdir);
     rmdir(tmpdir);
     return test_report();
 }
