@@ -170,7 +170,7 @@ static void test_escapes(void)
     /* the edges of each range: U+007F, U+0080, U+07FF, U+0800, U+FFFF,
      * U+10000, U+10FFFF, in both cases of hex */
     CHECK(FAST("{\"id\":\"\\u007f\\u0080\\u07FF\\u0800\\uffff\",\"text\":"
-               "\"\\ud800\\udc00\\uDBFF\\uDFFF\"}"));
+               "\"\\ud800\\udc00\\uDBFF\\uDFFF\\ud7ff\\ue000\"}"));
     /* escapes in the id, title, date and series too */
     CHECK(FAST("{\"id\":\"a\\tb\",\"text\":\"x\",\"title\":\"\\\"T\\\"\",\"date\":\"\\/\","
                "\"series\":\"\\u00e9\"}"));
@@ -342,6 +342,10 @@ static void test_errors(void)
           "f.jsonl:3: malformed JSON: invalid Unicode '\\uD800'" },
         { "{\"id\":\"1\",\"text\":\"a\\ud800\\u0041\"}", TSR_ERR_JSON,
           "f.jsonl:3: malformed JSON: invalid Unicode '\\uD800\\u0041'" },
+        { "{\"id\":\"1\",\"text\":\"a\\ud800\\ue000\"}", TSR_ERR_JSON,
+          "f.jsonl:3: malformed JSON: invalid Unicode '\\uD800\\uE000'" },
+        { "{\"id\":\"1\",\"text\":\"a\\udbff\\udbff\"}", TSR_ERR_JSON,
+          "f.jsonl:3: malformed JSON: invalid Unicode '\\uDBFF\\uDBFF'" },
         { "{\"id\":\"1\",\"text\":\"a\\udc00\"}", TSR_ERR_JSON,
           "f.jsonl:3: malformed JSON: invalid Unicode '\\uDC00'" },
         { "{\"id\":\"1\",\"text\":\"a\\udc00\\ud800\"}", TSR_ERR_JSON,
