@@ -45,8 +45,8 @@
  * read {"id": ..., "text": ...}: jansson reads a byte at a time through a
  * stream, checks UTF-8 as it goes, grows a string buffer, hashes every key
  * into the object and copies every value, and the reader then looks each
- * field up again.  That was half of all the CPU of `tessera dedup` and a
- * third of `tessera index` (BENCHMARKS.md, issue 13).
+ * field up again.  That was 44% of the CPU of `tessera dedup` and 31% of
+ * `tessera index` (BENCHMARKS.md, issue 13).
  *
  * So a fast path (fast_line) goes first, for the common record only: a
  * flat object whose keys are all field names (id, text, title, date,
@@ -84,12 +84,16 @@
  * parse_line would refuse; and out of memory.  The fast path never
  * reports an error: every error, and every message, is jansson's path's.
  * tests/fuzz/fuzz_jsonl.c checks this differentially (each path alone,
- * lib/reader.h); a plain record costs a fifth of what jansson took.
+ * lib/reader.h).  (With allow_nul, a line with raw NUL bytes is declined,
+ * refused by jansson, and its copy with spaces for the NULs goes through
+ * both paths again, as it went through jansson before.)  A plain record
+ * costs about a twentieth of what jansson took: 2-4% of the CPU of index
+ * and dedup.
  *
  * PARALLEL PARSING
  *
- * Parsing is still the costly part of reading, and
- * the byte source is sequential.  So the parser (parse_line) is a pure
+ * Parsing, even the fast path, costs more than finding the lines, and the
+ * byte source is sequential.  So the parser (parse_line) is a pure
  * function of its arguments, public as tsr_parse_jsonl: in raw mode
  * (tsr_reader_opts.raw_jsonl) the reader only finds the lines, hands each
  * out unparsed, and the caller parses them on as many threads as it
