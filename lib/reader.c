@@ -1106,6 +1106,12 @@ static inline uint64_t fl_special(uint64_t w)
            FL_HIGH;
 }
 
+/* What each one-letter escape stands for; 0: not one (\u is apart). */
+static const char fl_escape[128] = {
+    ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
+    ['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
+};
+
 /* JSON whitespace, which jansson skips between tokens. */
 static const unsigned char *fl_ws(const unsigned char *p, const unsigned char *e)
 {
@@ -1203,12 +1209,8 @@ static const unsigned char *fl_string(const unsigned char *p, const unsigned cha
             break;
         if (e - p < 2)
             return NULL;
-        static const char simple[128] = {
-            ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
-            ['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
-        };
-        if (p[1] < 128 && simple[p[1]]) {
-            *w++ = simple[p[1]];
+        if (p[1] < 128 && fl_escape[p[1]]) {
+            *w++ = fl_escape[p[1]];
             p += 2;
         } else if (p[1] != 'u' || !(p = fl_unicode(p, e, &w))) {
             return NULL;
