@@ -34,11 +34,66 @@
  * data is read in chunks of at least 1 MiB, lines are found with memchr,
  * and the buffer grows (doubling) for long lines, so a line of hundreds
  * of megabytes works; the only limit is max_doc_bytes (below).  Each line
- * is parsed by jansson; the text and other strings handed out point into
- * the parsed value, which lives until the next call.
+ * is parsed (two paths, below); the text and other strings handed out
+ * point into the parsed line's own memory, which lives until the next
+ * call.
  *
- * Parsing is the costly part (jansson builds a tree of every line), and
- * the byte source is sequential.  So the parser (parse_line) is a pure
+ * TWO PATHS
+ *
+ * jansson is the parser of record: every rule and every message below is
+ * what parse_line makes of jansson's tree.  But a tree is a costly way to
+ * read {"id": ..., "text": ...}: jansson reads a byte at a time through a
+ * stream, checks UTF-8 as it goes, grows a string buffer, hashes every key
+ * into the object and copies every value, and the reader then looks each
+ * field up again.  That was 44% of the CPU of `tessera dedup` and 31% of
+ * `tessera index` (BENCHMARKS.md, issue 13).
+ *
+ * So a fast path (fast_line) goes first, for the common record only: a
+ * flat object whose keys are all field names (id, text, title, date,
+ * series as configured), each once, with values that are strings,
+ * integers (-?(0|[1-9][0-9]*), 18 digits at most, so that json_int_t
+ * holds them; no fraction, no exponent) or null, with JSON whitespace
+ * between the tokens and nothing after the object but whitespace.  It
+ * scans the line once, left to right:
+ *
+ *   - a key is plain printable ASCII between quotes, no escape, compared
+ *     with the field names (a key may name several fields, as jansson's
+ *     lookup of each name would find it);
+ *   - a string value is copied into one buffer of the line's length that
+ *     the parsed line owns (jdoc.strs), eight bytes at a time while no
+ *     byte is '"', '\' or a control byte (SWAR, as text.c does), with its
+ *     escapes decoded: \" \\ \/ \b \f \n \r \t and \uXXXX, a surrogate
+ *     pair as one character; decoding never lengthens a string, so the
+ *     buffer is enough for all.  Raw bytes of 0x80 and above are checked
+ *     by tsr_utf8_check's rules (text_check), which are jansson's (RFC
+ *     3629: no overlong form, no surrogate, nothing above U+10FFFF);
+ *   - an integer is printed back with JSON_INTEGER_FORMAT, as get_field
+ *     prints jansson's.
+ *
+ * Then parse_line's rules, in its order: the text a string within
+ * max_doc_bytes, its "\u0000" made spaces, a non-empty id, no NUL in the
+ * other fields.  A record the fast path takes needs no meta_json (there
+ * is no other field) and gets exactly jansson's strings.
+ *
+ * At any doubt the fast path declines and the line goes to jansson as if
+ * the fast path did not exist: any other key (its value belongs to
+ * meta_json, which is jansson's canonical dump), a key twice (jansson
+ * keeps the last), an escape in a key, a nested value, true or false, a
+ * real or a long integer, a raw control or NUL byte, a bad or lone
+ * escape, invalid UTF-8, a line over the limit, a broken line, a record
+ * parse_line would refuse; and out of memory.  The fast path never
+ * reports an error: every error, and every message, is jansson's path's.
+ * tests/fuzz/fuzz_jsonl.c checks this differentially (each path alone,
+ * lib/reader.h).  (With allow_nul, a line with raw NUL bytes is declined,
+ * refused by jansson, and its copy with spaces for the NULs goes through
+ * both paths again, as it went through jansson before.)  A plain record
+ * costs about a twentieth of what jansson took: 2-4% of the CPU of index
+ * and dedup.
+ *
+ * PARALLEL PARSING
+ *
+ * Parsing, even the fast path, costs more than finding the lines, and the
+ * byte source is sequential.  So the parser (parse_line) is a pure
  * function of its arguments, public as tsr_parse_jsonl: in raw mode
  * (tsr_reader_opts.raw_jsonl) the reader only finds the lines, hands each
  * out unparsed, and the caller parses them on as many threads as it
@@ -62,7 +117,7 @@
  *   (NULL when there are none).  An empty id, a missing or non-string text
  *   are bad records.
  * - UTF-8 in JSON is validated by jansson (TSR_ERR_UTF8, byte offset in the
- *   line); "\u0000" in the text field is a character of the text, read as
+ *   line; the fast path declines such lines); "\u0000" in the text field is a character of the text, read as
  *   a space (one byte, like the NUL it decodes to: offsets hold); in the
  *   id, title, date and series it is refused as TSR_ERR_NUL.  Text files
  *   are checked with tsr_utf8_check.  With allow_nul every NUL byte, in
@@ -80,6 +135,7 @@
  *   never skipped and are final: every later call returns the same error.
  */
 #include "common/common.h"
+#include "reader.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -152,6 +208,8 @@ typedef struct entry {
  * tsr_parse_jsonl call makes one on its stack. */
 typedef struct jopts {
     const char *field[F_COUNT];
+    size_t flen[F_COUNT]; /* strlen of each name */
+    int path;             /* RD_PATH_BOTH, or one path alone (reader.h) */
     size_t max_doc;       /* largest text */
     size_t max_meta;      /* largest meta_json */
     size_t line_limit;    /* longest line */
@@ -164,7 +222,9 @@ typedef struct jdoc {
     tsr_jsonl_doc pub;
     json_t *root;         /* the strings of pub.doc point into it ... */
     char *meta;           /* ... or here ... */
+    char *strs;           /* ... or here (the fast path's strings) ... */
     char num[F_COUNT][24]; /* ... or here (integer fields as text) */
+    int fast;             /* parsed by the fast path */
 } jdoc;
 
 struct tsr_reader {
@@ -194,6 +254,7 @@ struct tsr_reader {
     /* the current document */
     jopts jo;             /* how JSON lines are parsed */
     jdoc cur;             /* the last line parsed */
+    uint64_t n_fast, n_jansson; /* lines parsed by each path */
     char *wet[4];         /* WET record: id, URI, date, host (owned) */
     size_t wet_hole;      /* where the record's terminating NUL went ... */
     char wet_byte;        /* ... over this byte, put back before reading on */
@@ -552,6 +613,9 @@ static void jdoc_release(jdoc *d)
     d->root = NULL;
     free(d->meta);
     d->meta = NULL;
+    free(d->strs);
+    d->strs = NULL;
+    d->fast = 0;
     memset(&d->pub, 0, sizeof d->pub);
 }
 
@@ -948,8 +1012,11 @@ static void jopts_init(jopts *j, const tsr_reader_opts *o)
         if (o->max_doc_bytes)
             m = o->max_doc_bytes;
     }
-    for (int f = 0; f < F_COUNT; f++)
+    for (int f = 0; f < F_COUNT; f++) {
         j->field[f] = names[f] && *names[f] ? names[f] : defs[f];
+        j->flen[f] = strlen(j->field[f]);
+    }
+    j->path = RD_PATH_BOTH;
     if (m > SIZE_MAX / 8)
         m = SIZE_MAX / 8;
     size_t slack = m / 4 + ((size_t)1 << 20);
@@ -1021,6 +1088,279 @@ static int needs_17_digits(json_t *v)
     return 0;
 }
 
+/* ------------------------------------------------------------------------
+ * JSON lines: the fast path (the essay at the top, "TWO PATHS")
+ * --------------------------------------------------------------------- */
+
+#define FL_ONES 0x0101010101010101ull
+#define FL_HIGH 0x8080808080808080ull
+
+/* Nonzero when a byte of the eight in w is '"', '\\' or below 0x20: the
+ * bytes that end a run of plain string content.  Each test is the exact
+ * "some byte is zero" / "some byte is below n" of Bit Twiddling Hacks
+ * (false bits only above a true one, so nonzero is exact). */
+static inline uint64_t fl_special(uint64_t w)
+{
+    const uint64_t q = w ^ (FL_ONES * '"'), b = w ^ (FL_ONES * '\\');
+    return (((q - FL_ONES) & ~q) | ((b - FL_ONES) & ~b) | ((w - FL_ONES * 0x20) & ~w)) &
+           FL_HIGH;
+}
+
+/* What each one-letter escape stands for; 0: not one (\u is apart). */
+static const char fl_escape[128] = {
+    ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
+    ['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
+};
+
+/* JSON whitespace, which jansson skips between tokens. */
+static const unsigned char *fl_ws(const unsigned char *p, const unsigned char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* The four hex digits at p (either case) as *v; 0 when they are not. */
+static int fl_hex4(const unsigned char *p, const unsigned char *e, uint32_t *v)
+{
+    if (e - p < 4)
+        return 0;
+    uint32_t x = 0;
+    for (int i = 0; i < 4; i++) {
+        const unsigned c = p[i];
+        const unsigned d = c - '0' < 10 ? c - '0' : (c | 0x20) - 'a' < 6 ? (c | 0x20) - 'a' + 10
+                                                                         : 16;
+        if (d == 16)
+            return 0;
+        x = x << 4 | d;
+    }
+    *v = x;
+    return 1;
+}
+
+/* One \u escape at p (the backslash), a surrogate pair taken whole, as
+ * UTF-8 at *w.  Returns the byte after it, or NULL for what jansson
+ * refuses: bad hex, a lone or reversed surrogate. */
+static const unsigned char *fl_unicode(const unsigned char *p, const unsigned char *e,
+                                       char **w)
+{
+    uint32_t c, lo;
+    if (!fl_hex4(p + 2, e, &c))
+        return NULL;
+    p += 6;
+    if (c >= 0xDC00 && c <= 0xDFFF)
+        return NULL;
+    if (c >= 0xD800 && c <= 0xDBFF) {
+        if (e - p < 6 || p[0] != '\\' || p[1] != 'u' || !fl_hex4(p + 2, e, &lo) ||
+            lo < 0xDC00 || lo > 0xDFFF)
+            return NULL;
+        p += 6;
+        c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+    }
+    unsigned char *o = (unsigned char *)*w;
+    if (c < 0x80) {
+        *o++ = (unsigned char)c;
+    } else if (c < 0x800) {
+        *o++ = (unsigned char)(0xC0 | c >> 6);
+        *o++ = (unsigned char)(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+        *o++ = (unsigned char)(0xE0 | c >> 12);
+        *o++ = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+        *o++ = (unsigned char)(0x80 | (c & 0x3F));
+    } else {
+        *o++ = (unsigned char)(0xF0 | c >> 18);
+        *o++ = (unsigned char)(0x80 | (c >> 12 & 0x3F));
+        *o++ = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+        *o++ = (unsigned char)(0x80 | (c & 0x3F));
+    }
+    *w = (char *)o;
+    return p;
+}
+
+/* The string whose content starts at p (after its opening quote), decoded
+ * into out with a terminating NUL; *n receives its length.  Returns the
+ * byte after the closing quote, or NULL when the fast path leaves the line
+ * to jansson: no closing quote, a raw control byte, an escape it does not
+ * take, invalid UTF-8 (tsr_utf8_check's rules are jansson's: RFC 3629).
+ * Decoding never lengthens a string, so out needs p's length + 1. */
+static const unsigned char *fl_string(const unsigned char *p, const unsigned char *e,
+                                      char *out, size_t *n)
+{
+    const unsigned char *const s = p;
+    char *w = out;
+    uint64_t high = 0; /* the OR of the words seen: any byte >= 0x80? */
+    for (;;) {
+        const unsigned char *const run = p;
+        while (e - p >= 8) {
+            uint64_t x;
+            memcpy(&x, p, 8);
+            if (fl_special(x))
+                break;
+            high |= x;
+            p += 8;
+        }
+        while (p < e && *p != '"' && *p != '\\' && *p >= 0x20)
+            high |= *p++;
+        memcpy(w, run, (size_t)(p - run));
+        w += p - run;
+        if (p == e || *p < 0x20)
+            return NULL;
+        if (*p == '"')
+            break;
+        if (e - p < 2)
+            return NULL;
+        if (p[1] < 128 && fl_escape[p[1]]) {
+            *w++ = fl_escape[p[1]];
+            p += 2;
+        } else if (p[1] != 'u' || !(p = fl_unicode(p, e, &w))) {
+            return NULL;
+        }
+    }
+    if ((high & FL_HIGH) && text_check((const char *)s, (size_t)(p - s), 0, NULL) != TSR_OK)
+        return NULL;
+    *w = 0;
+    *n = (size_t)(w - out);
+    return p + 1;
+}
+
+/* A JSON integer at p: -?(0|[1-9][0-9]*) of at most 18 digits, so that it
+ * fits json_int_t with room (longer ones are left to jansson, which knows
+ * its range).  Returns the byte after it, or NULL. */
+static const unsigned char *fl_integer(const unsigned char *p, const unsigned char *e,
+                                       json_int_t *v)
+{
+    const int neg = p < e && *p == '-';
+    p += neg;
+    const unsigned char *const d = p;
+    json_int_t x = 0;
+    while (p < e && *p >= '0' && *p <= '9') {
+        if (p - d == 18)
+            return NULL;
+        x = x * 10 + (*p++ - '0');
+    }
+    if (p == d || (*d == '0' && p - d > 1))
+        return NULL;
+    *v = neg ? -x : x;
+    return p;
+}
+
+/* The fast path: parse `line` into `d` (empty) if it is a flat object of
+ * the known fields only, each a string, an integer or null, and a record
+ * parse_line would accept.  Returns 1 when it did, with d->fast set; 0
+ * when jansson must parse the line, with nothing left in d to release.
+ * Reports no error, not even out of memory: jansson will. */
+static int fast_line(const jopts *j, const char *line, size_t len, jdoc *d)
+{
+    enum { V_NONE, V_NULL, V_STR, V_INT };
+    const unsigned char *p = (const unsigned char *)line, *const e = p + len;
+    int kind[F_COUNT] = { V_NONE, V_NONE, V_NONE, V_NONE, V_NONE };
+    char *str[F_COUNT] = { NULL, NULL, NULL, NULL, NULL };
+    size_t slen[F_COUNT] = { 0, 0, 0, 0, 0 };
+    unsigned seen = 0; /* the fields whose key came */
+
+    if (len > j->line_limit || len < 2)
+        return 0;
+    p = fl_ws(p, e);
+    if (p == e || *p != '{')
+        return 0;
+    char *const buf = malloc(len);
+    if (!buf)
+        return 0;
+    char *w = buf;
+    p = fl_ws(p + 1, e);
+    for (;;) {
+        /* a key: plain printable ASCII, one of the field names */
+        if (p == e || *p != '"')
+            goto declined;
+        const unsigned char *const k = ++p;
+        while (p < e && *p >= 0x20 && *p < 0x7F && *p != '"' && *p != '\\')
+            p++;
+        if (p == e || *p != '"')
+            goto declined;
+        const size_t kl = (size_t)(p - k);
+        unsigned m = 0;
+        for (int f = 0; f < F_COUNT; f++)
+            if (kl == j->flen[f] && memcmp(k, j->field[f], kl) == 0)
+                m |= 1u << f;
+        if (!m || (m & seen)) /* another field, or a key twice */
+            goto declined;
+        seen |= m;
+        p = fl_ws(p + 1, e);
+        if (p == e || *p != ':')
+            goto declined;
+        p = fl_ws(p + 1, e);
+        if (p == e)
+            goto declined;
+
+        /* its value */
+        if (*p == '"') {
+            size_t n = 0;
+            if (!(p = fl_string(p + 1, e, w, &n)))
+                goto declined;
+            for (int f = 0; f < F_COUNT; f++)
+                if (m >> f & 1) {
+                    kind[f] = V_STR;
+                    str[f] = w;
+                    slen[f] = n;
+                }
+            w += n + 1;
+        } else if (*p == 'n') {
+            if (e - p < 4 || memcmp(p, "null", 4) != 0)
+                goto declined;
+            p += 4;
+            for (int f = 0; f < F_COUNT; f++)
+                if (m >> f & 1)
+                    kind[f] = V_NULL;
+        } else {
+            json_int_t v;
+            if (!(p = fl_integer(p, e, &v)))
+                goto declined;
+            for (int f = 0; f < F_COUNT; f++)
+                if (m >> f & 1) { /* as get_field gives it */
+                    snprintf(d->num[f], sizeof d->num[f], "%" JSON_INTEGER_FORMAT, v);
+                    kind[f] = V_INT;
+                    str[f] = d->num[f];
+                    slen[f] = strlen(d->num[f]);
+                }
+        }
+        p = fl_ws(p, e);
+        if (p == e)
+            goto declined;
+        if (*p == '}')
+            break;
+        if (*p != ',')
+            goto declined;
+        p = fl_ws(p + 1, e);
+    }
+    if (fl_ws(p + 1, e) != e)
+        goto declined;
+
+    /* parse_line's rules, in its order; what it refuses, it tells */
+    if (kind[F_TEXT] != V_STR || slen[F_TEXT] > j->max_doc)
+        goto declined;
+    nul_to_space(str[F_TEXT], slen[F_TEXT]);
+    if (kind[F_ID] < V_STR || !str[F_ID][0])
+        goto declined;
+    for (int f = 0; f < F_COUNT; f++)
+        if (kind[f] == V_STR && memchr(str[f], 0, slen[f]))
+            goto declined;
+
+    tsr_docinfo *doc = &d->pub.doc;
+    doc->id = str[F_ID];
+    doc->title = str[F_TITLE];
+    doc->date = str[F_DATE];
+    doc->series = str[F_SERIES];
+    doc->meta_json = NULL;
+    doc->text = str[F_TEXT];
+    doc->text_len = slen[F_TEXT];
+    d->strs = buf;
+    d->fast = 1;
+    return 1;
+declined:
+    free(buf);
+    return 0;
+}
+
 /* Parse one JSON line (without its '\n', after any byte order mark) into
  * `d`, which must be empty.  The one parser of the reader and of
  * tsr_parse_jsonl: touches nothing but its arguments, so threads may call
@@ -1033,6 +1373,10 @@ static int parse_line(const jopts *j, const char *line, size_t len, const char *
         return tsr_seterr(err, TSR_ERR_TOOBIG,
                           "%s:%" PRIu64 ": line of %zu bytes is over the limit of %zu bytes",
                           file, lineno, len, j->line_limit);
+    if (j->path != RD_PATH_JANSSON && fast_line(j, line, len, d))
+        return TSR_OK;
+    if (j->path == RD_PATH_FAST)
+        return TSR_OK; /* declined: d stays empty (rd_parse_jsonl) */
     json_error_t je;
     json_t *root = json_loadb(line, len, JSON_ALLOW_NUL, &je);
     if (!root) {
@@ -1182,8 +1526,13 @@ static int read_jsonl(tsr_reader *r, tsr_docinfo *doc, int *got, tsr_error *err)
             return TSR_OK;
         }
         int rc = parse_line(&r->jo, line, len, r->name, r->lineno, &r->cur, err);
-        if (rc == TSR_OK)
+        if (rc == TSR_OK) {
             *doc = r->cur.pub.doc;
+            if (r->cur.fast)
+                r->n_fast++;
+            else
+                r->n_jansson++;
+        }
         return rc;
     }
 }
@@ -1615,6 +1964,12 @@ int tsr_parse_jsonl(const tsr_reader_opts *o, const char *line, size_t len,
                     const char *file, uint64_t lineno, tsr_jsonl_doc **out,
                     tsr_error *err)
 {
+    return rd_parse_jsonl(o, RD_PATH_BOTH, line, len, file, lineno, out, err);
+}
+
+int rd_parse_jsonl(const tsr_reader_opts *o, int path, const char *line, size_t len,
+                   const char *file, uint64_t lineno, tsr_jsonl_doc **out, tsr_error *err)
+{
     if (!out)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_parse_jsonl: no output handle");
     *out = NULL;
@@ -1624,17 +1979,31 @@ int tsr_parse_jsonl(const tsr_reader_opts *o, const char *line, size_t len,
         file = "<input>";
     jopts j;
     jopts_init(&j, o);
+    j.path = path;
     jdoc *d = calloc(1, sizeof *d);
     if (!d)
         return tsr_seterr(err, TSR_ERR_NOMEM, "%s:%" PRIu64 ": out of memory", file,
                           lineno);
     int rc = parse_line(&j, line ? line : "", len, file, lineno, d, err);
-    if (rc != TSR_OK) {
+    if (rc != TSR_OK || !d->pub.doc.text) { /* an error, or declined (RD_PATH_FAST) */
         tsr_jsonl_doc_free(&d->pub);
         return rc;
     }
     *out = &d->pub;
     return TSR_OK;
+}
+
+int rd_jsonl_doc_fast(const tsr_jsonl_doc *doc)
+{
+    return doc && ((const jdoc *)doc)->fast;
+}
+
+void rd_reader_paths(const tsr_reader *r, uint64_t *fast, uint64_t *jansson)
+{
+    if (fast)
+        *fast = r ? r->n_fast : 0;
+    if (jansson)
+        *jansson = r ? r->n_jansson : 0;
 }
 
 void tsr_jsonl_doc_free(tsr_jsonl_doc *doc)

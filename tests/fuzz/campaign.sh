@@ -46,6 +46,7 @@ default_time() {
     fuzz_catalog)   echo 26000 ;;   #    386/s
     fuzz_http)      echo 1400 ;;    #  7,315/s
     fuzz_json_body) echo 300 ;;     # 39,596/s
+    fuzz_jsonl)     echo 1700 ;;    #  6,167/s (2026-12-03, nice 19 on a loaded machine)
     fuzz_reader)    echo 3100 ;;    #  3,274/s
     fuzz_segment)   echo 1000 ;;    # 11,044/s
     fuzz_shards)    echo 4000 ;;    #  5,150/s from the seeds, 2,650/s once the corpus grows

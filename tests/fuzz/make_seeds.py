@@ -4,7 +4,7 @@
     python3 tests/fuzz/make_seeds.py [--tessera build/tessera] [--fuzz-dir build-fuzz]
 
 writes tests/fuzz/corpus/<target>/<name> for fuzz_align, fuzz_catalog,
-fuzz_reader, fuzz_segment, fuzz_shards and fuzz_wet: a handful of small
+fuzz_reader, fuzz_segment, fuzz_shards, fuzz_wet and fuzz_jsonl: a handful of small
 inputs per target, each a valid input of one mode or an edge case, laid
 out as the comment at the top of tests/fuzz/fuzz_<target>.c describes.
 Files are replaced; seeds that are no longer written here are not removed.
@@ -291,6 +291,47 @@ def seeds_json_body():
     put("fuzz_json_body", "many-values", b"\x00" + b'{"text": "a", "v": [' + b"0," * 2000 + b'0]}')
 
 
+def seeds_jsonl():
+    """fuzz_jsonl: option byte (bit 0 short names i/t/h/d/s, bit 1 title =
+    text and series = id fields, bit 2 max_doc_bytes 8, bit 3 allow_nul),
+    then lines, each parsed by both JSON paths."""
+    t = "fuzz_jsonl"
+    plain = (
+        b'{"id":"a","text":"' + PASSAGE.encode() + b'","title":"Keeper","date":"2024-03-01","series":"coast"}\n'
+        b'{"series":null,"date":1890,"text":"q\\" b\\\\ s\\/ \\b\\f\\n\\r\\t","title":null,"id":-0}\n'
+        b' \t{ "id" : 123456789012345678 ,\r"text"\t:\r"caf\xc3\xa9 \\u00e9\\u20AC\\ud83d\\ude00 z\\u0000z" } \r\n'
+        b'{"id":"\\u007f\\u0080\\u07FF\\u0800\\uffff","text":"\\uDBFF\\uDFFF\xf4\x8f\xbf\xbf"}\n'
+        b'{"id":"e","text":""}\n')
+    declined = (
+        b'{"id":"a","text":"b","k":[1.5,{"x":null}]}\n'
+        b'{"id":"a","text":"first","text":"second"}\n'
+        b'{"id":"a","te\\u0078t":"b"}\n'
+        b'{"id":1234567890123456789,"text":"x"}\n'
+        b'{"id":99999999999999999999,"text":"x"}\n'
+        b'{"id":1.5e3,"text":"x","title":true}\n'
+        b'{"id":01,"text":"x"}\n'
+        b'{"id":"1","text":"a\\ud800\\u0041 \\udc00 \\x \\u12G4"}\n'
+        b'{"id":"1","text":"\\ud7ff\\ue000 \\ud800\\ue000 \\udbff\\udbff"}\n'
+        b'{"id":"1","text":"ab\xc3( \xed\xa0\x80 \xf4\x90\x80\x80 \xc0\xaf"}\n'
+        b'{"id":"1","text":"a\x01b\tc"}\n'
+        b'{"id":"1","text":"x","title":"t\\u0000"}\n'
+        b'{"id":"","text":"x"}\n'
+        b'{"id":"a","text":"b"} x\n'
+        b'{"id":"a","text":"b",}\n'
+        b'{"id":null,"text":nulll}\n'
+        b'[1]\n'
+        b'\xef\xbb\xbf{"id":"a","text":"b"}\n'
+        b'{"id":"a","text":"b\\')
+    put(t, "plain", b"\x00" + plain)
+    put(t, "declined", b"\x00" + declined)
+    put(t, "short-names", b"\x01" + b'{"i":7,"t":"seven\\n","h":"H","d":null,"s":"S"}\n'
+        b'{"t":"x","i":"a","k":1}\n{"id":"a","text":"b"}\n')
+    put(t, "shared-names", b"\x03" + b'{"i":5,"t":"x\\u0000y"}\n{"i":"a","t":"b","h":"c"}\n')
+    put(t, "tiny-limit", b"\x04" + b'{"id":1,"text":"abcdefgh"}\n{"id":1,"text":"abcdefghi"}\n'
+        b'{"id":1,"text":"\\u00e9\\u00e9\\u00e9\\u00e9"}\n')
+    put(t, "allow-nul", b"\x08" + b'{"id":"1","text":"a\x00b"}\n{"id":"1","text":"a"}\x00\n')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--tessera", default=os.path.join(ROOT, "build", "tessera"))
@@ -304,6 +345,7 @@ def main():
     seeds_catalog(a.fuzz_dir)
     seeds_http()
     seeds_json_body()
+    seeds_jsonl()
     for target in sorted(os.listdir(CORPUS)):
         files = os.listdir(os.path.join(CORPUS, target))
         size = sum(os.path.getsize(os.path.join(CORPUS, target, f)) for f in files)
