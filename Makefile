@@ -219,7 +219,8 @@ bench: bench-tools
 fuzz:
 	$(MAKE) -f tests/fuzz/Makefile
 
-# every fuzz target in turn, for 10^7 executions each (17 to 30 hours;
+# every fuzz target in turn, for 10^7 executions each (its time limits add up
+# to 12.6 hours, most of it fuzz_catalog;
 # FUZZ_TIME=S per target instead): build-fuzz/campaign.txt, tests/fuzz/README.md
 .PHONY: fuzz-long
 fuzz-long:

@@ -11,7 +11,8 @@
  * Adds commit (and fsync) into the index: the harness keeps it on
  * /dev/shm when it can (fsync costs nothing there) and small, refusing
  * texts over 4 KB before they reach it (the API's own limits are far
- * larger), and starts over with a fresh index every 2,000 adds.
+ * larger), and starts over with a fresh index every 2,000 adds.  The
+ * directory is removed at exit (it was left on /dev/shm by every run).
  */
 #ifndef TSR_FUZZ_API_HARNESS_H
 #define TSR_FUZZ_API_HARNESS_H
@@ -43,6 +44,13 @@ static void fz_rm_rf(const char *dir)
     if (system(cmd) != 0) { /* a leftover in /tmp */ }
 }
 
+static void fz_cleanup(void)
+{
+    if (fz_api) api_close(fz_api);
+    fz_api = NULL;
+    fz_rm_rf(fz_dir);
+}
+
 /* The index (three documents) and the api over it; 0, or -1. */
 static int fz_setup(void)
 {
@@ -50,7 +58,11 @@ static int fz_setup(void)
     if (!fz_dir[0]) {   /* in memory where there is a tmpfs: adds fsync */
         snprintf(fz_dir, sizeof fz_dir, "%s/fuzz-api-XXXXXX",
                  access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-        if (!mkdtemp(fz_dir)) return -1;
+        if (!mkdtemp(fz_dir)) {
+            fz_dir[0] = 0;
+            return -1;
+        }
+        atexit(fz_cleanup);
     }
     char ix[96];
     snprintf(ix, sizeof ix, "%s/ix", fz_dir);

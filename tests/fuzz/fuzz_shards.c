@@ -15,6 +15,10 @@
  *         parts together must give exactly the whole read's documents and
  *         skipped records, in order (a digest of each is compared), else
  *         the target traps.
+ *
+ * Files live under $TMPDIR (else /tmp): the campaign sets it to /dev/shm,
+ * where the file written for each input and the shards' SQLite opens cost
+ * far less than on ext4.  The directory is removed at exit.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -27,14 +31,31 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64];
+static char dir[256];
+
+static const char *tmpdir(void)
+{
+    const char *t = getenv("TMPDIR");
+    return t && *t && strlen(t) < 160 ? t : "/tmp";
+}
+
+static void remove_all(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "fuzz_shards: could not remove %s\n", dir);
+}
 
 /* The index directory with two shards, made on the first call. */
 static int setup(void)
 {
     if (dir[0]) return 0;
-    snprintf(dir, sizeof dir, "/tmp/fuzz-shards-XXXXXX");
-    if (!mkdtemp(dir)) return -1;
+    snprintf(dir, sizeof dir, "%s/fuzz-shards-XXXXXX", tmpdir());
+    if (!mkdtemp(dir)) {
+        dir[0] = 0;
+        return -1;
+    }
+    atexit(remove_all);
     static const char *text[3] = {
         "the lighthouse keeper climbed the iron stairs every evening at dusk",
         "a loaf of bread needs flour water salt and a long slow rise",
@@ -57,7 +78,7 @@ static int setup(void)
 static void list_mode(const uint8_t *data, size_t size)
 {
     if (setup() != 0) return;
-    char path[128];
+    char path[300];
     snprintf(path, sizeof path, "%s/shards", dir);
     FILE *f = fopen(path, "wb");
     if (!f) return;
@@ -121,7 +142,8 @@ static void range_mode(const uint8_t *data, size_t size)
     const uint8_t *cut = data;
     data += 3;
     size -= 3;
-    char path[] = "/tmp/fuzz-range-XXXXXX.jsonl";
+    char path[256];
+    snprintf(path, sizeof path, "%s/fuzz-range-XXXXXX.jsonl", tmpdir());
     int fd = mkstemps(path, 6);
     if (fd < 0) return;
     if (size && write(fd, data, size) != (ssize_t)size) { close(fd); unlink(path); return; }
