@@ -51,6 +51,18 @@ static void jw_put(jw *w, const char *s, size_t n)
 
 #define JW_LIT(w, lit) jw_put((w), (lit), sizeof(lit) - 1)
 
+/* The document written, NUL-terminated (the caller frees it), or NULL
+ * when memory ran out on the way (the buffer is freed). */
+static char *jw_finish(jw *w)
+{
+    if (w->oom) {
+        free(w->buf);
+        return NULL;
+    }
+    w->buf[w->n] = 0;
+    return w->buf;
+}
+
 static void jw_newline(jw *w, int depth)
 {
     static const char spaces[] = "                                ";
@@ -435,12 +447,7 @@ static char *result_json(const tsr_result *r, jw_ctx *c)
     jw_close(&w, ']');
 
     jw_close(&w, '}');
-    if (w.oom) {
-        free(w.buf);
-        return NULL;
-    }
-    w.buf[w.n] = 0;
-    return w.buf;
+    return jw_finish(&w);
 }
 
 char *tsr_json_string(const char *s, size_t n)
@@ -448,12 +455,7 @@ char *tsr_json_string(const char *s, size_t n)
     jw w;
     memset(&w, 0, sizeof w);
     jw_string_n(&w, s ? s : "", s ? n : 0);
-    if (w.oom) {
-        free(w.buf);
-        return NULL;
-    }
-    w.buf[w.n] = 0;
-    return w.buf;
+    return jw_finish(&w);
 }
 
 char *tsr_result_json(const tsr_result *r, unsigned flags)
