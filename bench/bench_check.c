@@ -46,6 +46,7 @@ typedef struct job {
     query *q;
     size_t nq;          /* queries */
     int record;         /* keep the sources found (the first pass, with -o) */
+    int paraphrase;     /* --paraphrase: the sentence stage too */
     size_t ncalls;      /* nq * repeat */
     atomic_size_t next; /* next call to run */
     double *lat_ms;     /* one per call */
@@ -82,7 +83,7 @@ static double percentile(const double *v, size_t n, double pct)
 static void usage(FILE *f)
 {
     fputs("usage: bench_check [-t THREADS] [-r REPEAT] [-n MAX] [-w N] [-c MB] [-o FOUND] [--json]\n"
-          "                   DB INPUT...\n"
+          "                   [--paraphrase] DB INPUT...\n"
           "  Times tsr_index_check on each query of INPUT (JSONL, directory or files)\n"
           "  against the index DB, after one untimed warm-up pass.\n"
           "  -t THREADS  threads sharing one read-only handle (default 1)\n"
@@ -92,7 +93,9 @@ static void usage(FILE *f)
           "  -c MB       document cache of the handle, MiB (default 0: none;\n"
           "              tsr_index_set_cache)\n"
           "  -o FOUND    write the sources found, \"query<TAB>source<TAB>bytes\" lines\n"
-          "  --json      one JSON object on stdout instead of text\n", f);
+          "  --json      one JSON object on stdout instead of text\n"
+          "  --paraphrase  the sentence stage too, as `tessera check --paraphrase`\n"
+          "              (tsr_params.paraphrase = TSR_PARAPHRASE_ALL)\n", f);
 }
 
 static int load_queries(int argc, char **argv, size_t max, query **out, size_t *n)
@@ -160,6 +163,7 @@ static void *worker(void *arg)
     job *j = arg;
     tsr_params p;
     tsr_params_default(&p);
+    if (j->paraphrase) p.paraphrase = TSR_PARAPHRASE_ALL;
     for (;;) {
         const size_t i = atomic_fetch_add(&j->next, 1);
         if (i >= j->ncalls || atomic_load(&j->failed)) break;
@@ -207,7 +211,7 @@ static int run(job *j, int threads, double *wall)
 
 int main(int argc, char **argv)
 {
-    int threads = 1, repeat = 1, warmup = 1, json = 0;
+    int threads = 1, repeat = 1, warmup = 1, json = 0, paraphrase = 0;
     long cache_mb = 0;
     const char *found_path = NULL;
     size_t max = (size_t)-1;
@@ -215,6 +219,7 @@ int main(int argc, char **argv)
     for (; a < argc && argv[a][0] == '-' && argv[a][1]; a++) {
         const char *o = argv[a];
         if (!strcmp(o, "--json")) json = 1;
+        else if (!strcmp(o, "--paraphrase")) paraphrase = 1;
         else if (!strcmp(o, "-h") || !strcmp(o, "--help")) { usage(stdout); return 0; }
         else if (!strcmp(o, "-o") && a + 1 < argc) found_path = argv[++a];
         else if ((!strcmp(o, "-t") || !strcmp(o, "-r") || !strcmp(o, "-n") ||
@@ -263,6 +268,7 @@ int main(int argc, char **argv)
     j.ix = ix;
     j.q = q;
     j.nq = nq;
+    j.paraphrase = paraphrase;
     j.coverage = calloc(nq, sizeof *j.coverage);
     int rc = 1;
 
