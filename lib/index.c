@@ -619,7 +619,7 @@ static void batch_clear(tsr_index *ix)
     for (size_t i = 0; i < ix->docs.n; i++)
         free(ix->docs.a[i].id);
     ix->docs.n = 0;
-    ix->post.n = 0;
+    seg_batch_clear(&ix->post);
     if (ix->idcap)
         memset(ix->idtab, 0, ix->idcap * sizeof *ix->idtab);
 }
@@ -630,7 +630,7 @@ void tsr_index_close(tsr_index *ix)
         return;
     batch_clear(ix);
     tsr_vec_free(&ix->docs);
-    tsr_vec_free(&ix->post);
+    seg_batch_free(&ix->post);
     free(ix->idtab);
     free(ix->zbuf);
     ZSTD_freeCCtx(ix->zc);
@@ -846,18 +846,14 @@ static int ix_append(tsr_index *ix, ix_prep *pr, tsr_error *err)
                         "document id '%s' is already indexed; kept the first", id);
         goto refuse;
     }
-    if (tsr_vec_reserve(&ix->post, pr->nfp) != 0 || tsr_vec_reserve(&ix->docs, 1) != 0 ||
-        idtab_reserve(ix, err) != TSR_OK) {
+    if (tsr_vec_reserve(&ix->docs, 1) != 0 || idtab_reserve(ix, err) != TSR_OK ||
+        seg_batch_add(&ix->post, pr->fps, pr->nfp, (uint32_t)ix->next_docno, err) != TSR_OK) {
         rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory adding '%s'", id);
         goto refuse;
     }
     ix_doc d = { .docno = ix->next_docno, .id = pr->ptrs[0], .title = pr->ptrs[1],
                  .date = pr->ptrs[2], .series = pr->ptrs[3], .meta = pr->ptrs[4], .z = pr->z,
                  .zlen = pr->zlen, .text_len = pr->len, .idhash = pr->idhash };
-    for (size_t i = 0; i < pr->nfp; i++) {
-        seg_posting sp = { .hash = pr->fps[i], .doc = (uint32_t)d.docno, .pad_ = 0 };
-        ix->post.a[ix->post.n++] = sp;
-    }
     tsr_free(pr->fps);
     pr->fps = NULL;
     pr->block = NULL;  /* owned by the batch now */
@@ -1116,7 +1112,7 @@ static void ix_skip_number(tsr_index *ix)
     ix->meta.next_seg++;
 }
 
-/* Write a segment with `write` (seg_write or seg_merge behind `ctx`) under
+/* Write a segment with `write` (seg_batch_write or seg_merge behind `ctx`) under
  * a temporary name, fsync, rename into place, fsync the directory. */
 typedef int (*ix_write_fn)(void *ctx, const char *path, seg_info *info, tsr_error *err);
 
@@ -1152,12 +1148,12 @@ static int ix_place_segment(tsr_index *ix, ix_write_fn write, void *ctx, cat_seg
     return rc;
 }
 
-typedef struct { const seg_posting *p; size_t n; uint32_t ndocs, lo, hi; } ix_write_ctx;
+typedef struct { seg_batch *b; uint32_t ndocs, lo, hi; } ix_write_ctx;
 
 static int write_batch(void *ctx, const char *path, seg_info *info, tsr_error *err)
 {
     const ix_write_ctx *c = ctx;
-    return seg_write(path, c->p, c->n, c->ndocs, c->lo, c->hi, info, err);
+    return seg_batch_write(path, c->b, c->ndocs, c->lo, c->hi, info, err);
 }
 
 typedef struct { seg_file *const *in; size_t n; const seg_dead *dead; } ix_merge_ctx;
@@ -1349,10 +1345,7 @@ int tsr_index_commit(tsr_index *ix, tsr_error *err)
     if (ix->docs.n == 0)
         return TSR_OK;
 
-    size_t n = 0;
-    TSR_FORWARD(seg_sort(ix->post.a, ix->post.n, &n, err));
-    ix->post.n = n;
-    ix_write_ctx wc = { ix->post.a, n, (uint32_t)ix->docs.n,
+    ix_write_ctx wc = { &ix->post, (uint32_t)ix->docs.n,
                         (uint32_t)ix->docs.a[0].docno,
                         (uint32_t)ix->docs.a[ix->docs.n - 1].docno };
     cat_seg row;
@@ -1922,7 +1915,7 @@ static int seg_sound(const tsr_index *ix, const cat_seg *r, tsr_error *err)
  * again from the texts the catalog stores, as tsr_index_add did. */
 static int seg_rebuild(tsr_index *ix, const cat_seg *r, cat_seg *out, tsr_error *err)
 {
-    TSR_VEC(seg_posting) post = { 0 };
+    seg_batch post = { 0 };
     ix_scratch sc = { ix->zc, ix->zbuf, ix->zcap };
     uint32_t found = 0;
     int rc = TSR_OK;
@@ -1936,10 +1929,7 @@ static int seg_rebuild(tsr_index *ix, const cat_seg *r, cat_seg *out, tsr_error 
         ix_prep pr;
         rc = ix_prepare(&ix->fp, &sc, &di, &pr, err);
         if (rc == TSR_OK) {
-            if (tsr_vec_reserve(&post, pr.nfp) != 0)
-                rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
-            for (size_t i = 0; rc == TSR_OK && i < pr.nfp; i++)
-                post.a[post.n++] = (seg_posting){ .hash = pr.fps[i], .doc = (uint32_t)d };
+            rc = seg_batch_add(&post, pr.fps, pr.nfp, (uint32_t)d, err);
             ix_prep_free(&pr);
         }
         tsr_document_free(doc);
@@ -1952,11 +1942,9 @@ static int seg_rebuild(tsr_index *ix, const cat_seg *r, cat_seg *out, tsr_error 
     if (rc == TSR_OK && (uint64_t)found + gone != r->ndocs)
         rc = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: the catalog holds %u of its %u documents"
                         " (%" PRIu64 " removed)", r->file, found, r->ndocs, gone);
-    size_t n = post.n;
-    if (rc == TSR_OK) rc = seg_sort(post.a, post.n, &n, err);
-    ix_write_ctx wc = { post.a, n, r->ndocs, r->doc_lo, r->doc_hi };
+    ix_write_ctx wc = { &post, r->ndocs, r->doc_lo, r->doc_hi };
     if (rc == TSR_OK) rc = ix_place_segment(ix, write_batch, &wc, out, err);
-    tsr_vec_free(&post);
+    seg_batch_free(&post);
     return rc;
 }
 

@@ -59,7 +59,7 @@ struct tsr_index {
     ix_removed removed;       /* documents removed, whose postings remain */
 
     /* The batch (writers only). */
-    TSR_VEC(seg_posting) post;
+    seg_batch post;
     TSR_VEC(ix_doc) docs;
     uint32_t *idtab;          /* open addressing: docs index + 1, 0 = empty */
     size_t idcap;             /* a power of two, or 0 */

@@ -26,10 +26,23 @@
  * digest while it is written; the body checksum is XXH3 of the three
  * digests, so no second pass over the file is needed.
  *
- * Batches are sorted with an LSD radix sort on the 44-bit id (4 passes of
- * 11 bits, near memory speed for tens of millions of postings).  The sort
- * is stable and postings arrive document by document, so equal ids end up
- * in docno order, and repeats of a (id, docno) pair are adjacent.
+ * A batch (seg_batch: the postings of one commit, tens of millions of
+ * them) is kept from the start in 2^12 buckets by the top 12 bits of the
+ * id, the part of the id that a segment's directory holds whatever its B.
+ * An entry is 8 bytes, the other 32 bits of the id (the segment's key)
+ * above the docno.  seg_batch_add appends to the buckets as documents
+ * come; sorting is then bucket by bucket: a stable LSD radix sort of the
+ * key in four 8-bit passes, on a bucket of a few thousand entries that
+ * stays in the cache, with scratch the size of the largest bucket.
+ * Postings arrive document by document, so equal keys end up in docno
+ * order and the entries, read as 64-bit numbers, in increasing order;
+ * repeats of a (id, docno) pair are adjacent and dropped.  Writing walks
+ * the buckets in order.  An earlier design appended 16-byte postings to
+ * one array and radix-sorted it whole (4 passes of 11 bits) through a
+ * scratch copy as large: twice the memory of this one and three times
+ * the fresh pages, and on a host where a page fault is expensive the
+ * kernel's page clearing cost more than the sort (BENCHMARKS.md, issue
+ * 13).
  */
 #include "segment.h"
 #include "common/xxh.h"
@@ -71,64 +84,6 @@ static unsigned seg_bits_for(uint64_t n)
 static uint64_t seg_body_bytes(unsigned bits, uint64_t n)
 {
     return 4 * (((uint64_t)1 << bits) + 1) + 8 * n;
-}
-
-/* ------------------------------------------------------------------------
- * Sorting a batch
- * --------------------------------------------------------------------- */
-#define RADIX_BITS 11
-#define RADIX_SIZE (1u << RADIX_BITS)
-#define RADIX_PASSES 4 /* 4 * 11 = SEG_KEY_BITS */
-
-int seg_sort(seg_posting *p, size_t n, size_t *nout, tsr_error *err)
-{
-    *nout = 0;
-    if (n == 0)
-        return TSR_OK;
-    if (n > 1) {
-        seg_posting *tmp = malloc(n * sizeof *tmp);
-        size_t (*cnt)[RADIX_SIZE] = calloc(RADIX_PASSES, sizeof *cnt);
-        if (!tmp || !cnt) {
-            free(tmp);
-            free(cnt);
-            return tsr_seterr(err, TSR_ERR_NOMEM,
-                              "out of memory sorting %zu postings", n);
-        }
-        for (size_t i = 0; i < n; i++) {
-            const uint64_t id = SEG_ID(p[i].hash);
-            for (int d = 0; d < RADIX_PASSES; d++)
-                cnt[d][(id >> (RADIX_BITS * d)) & (RADIX_SIZE - 1)]++;
-        }
-        seg_posting *src = p, *dst = tmp;
-        for (int d = 0; d < RADIX_PASSES; d++) {
-            size_t *c = cnt[d];
-            const unsigned shift = RADIX_BITS * (unsigned)d;
-            if (c[(SEG_ID(src[0].hash) >> shift) & (RADIX_SIZE - 1)] == n)
-                continue; /* one digit value: the pass would not move anything */
-            size_t sum = 0;
-            for (unsigned k = 0; k < RADIX_SIZE; k++) {
-                const size_t v = c[k];
-                c[k] = sum;
-                sum += v;
-            }
-            for (size_t i = 0; i < n; i++)
-                dst[c[(SEG_ID(src[i].hash) >> shift) & (RADIX_SIZE - 1)]++] = src[i];
-            seg_posting *t = src;
-            src = dst;
-            dst = t;
-        }
-        if (src != p)
-            memcpy(p, src, n * sizeof *p);
-        free(tmp);
-        free(cnt);
-    }
-    size_t w = 1;
-    for (size_t i = 1; i < n; i++) {
-        if (SEG_ID(p[i].hash) != SEG_ID(p[w - 1].hash) || p[i].doc != p[w - 1].doc)
-            p[w++] = p[i];
-    }
-    *nout = w;
-    return TSR_OK;
 }
 
 /* ------------------------------------------------------------------------
@@ -347,6 +302,177 @@ int seg_write(const char *path, const seg_posting *p, size_t n, uint32_t ndocs,
     int rc = TSR_OK;
     for (size_t i = 0; i < n && rc == TSR_OK; i++)
         rc = writer_push(w, SEG_ID(p[i].hash), p[i].doc, err);
+    if (rc == TSR_OK)
+        rc = writer_finish(w, info, err);
+    writer_free(w, rc != TSR_OK);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Building a batch
+ * --------------------------------------------------------------------- */
+#define BATCH_BUCKETS ((size_t)1 << SEG_MIN_BITS)
+#define BATCH_FIRST_CAP 16   /* entries of a bucket's first array */
+#define SMALL_SORT 32        /* buckets up to this size: insertion sort */
+
+/* One entry: bits 12..43 of the id (the segment's key) above the docno. */
+static inline uint64_t batch_entry(uint64_t hash, uint32_t doc)
+{
+    return (hash >> (64u - SEG_KEY_BITS)) << 32 | doc;
+}
+
+void seg_batch_clear(seg_batch *b)
+{
+    if (b->bk)
+        for (size_t k = 0; k < BATCH_BUCKETS; k++)
+            b->bk[k].n = 0;
+    b->n = 0;
+    b->last_doc = 0;
+}
+
+void seg_batch_free(seg_batch *b)
+{
+    if (b->bk)
+        for (size_t k = 0; k < BATCH_BUCKETS; k++)
+            free(b->bk[k].a);
+    free(b->bk);
+    memset(b, 0, sizeof *b);
+}
+
+static int bucket_grow(seg_bucket *k)
+{
+    const size_t cap = k->cap ? 2 * k->cap : BATCH_FIRST_CAP;
+    if (cap > SIZE_MAX / sizeof *k->a)
+        return -1;
+    uint64_t *a = realloc(k->a, cap * sizeof *a);
+    if (!a)
+        return -1;
+    k->a = a;
+    k->cap = cap;
+    return 0;
+}
+
+int seg_batch_add(seg_batch *b, const uint64_t *hashes, size_t n, uint32_t doc, tsr_error *err)
+{
+    if (b->n > 0 && doc < b->last_doc)
+        return tsr_seterr(err, TSR_ERR_INVALID, "postings of document %u after document %u",
+                          doc, b->last_doc);
+    if (n == 0)
+        return TSR_OK;
+    if (!b->bk && !(b->bk = calloc(BATCH_BUCKETS, sizeof *b->bk)))
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for postings");
+    seg_bucket *bk = b->bk;
+    for (size_t i = 0; i < n; i++) {
+        seg_bucket *k = &bk[hashes[i] >> (64u - SEG_MIN_BITS)];
+        if (TSR_UNLIKELY(k->n == k->cap) && bucket_grow(k) != 0) {
+            /* all or nothing: this document's entries are the last of
+             * their buckets */
+            while (i-- > 0)
+                bk[hashes[i] >> (64u - SEG_MIN_BITS)].n--;
+            return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for postings");
+        }
+        k->a[k->n++] = batch_entry(hashes[i], doc);
+    }
+    b->n += n;
+    b->last_doc = doc;
+    return TSR_OK;
+}
+
+/* Sort a[0..n) by the key (the top 32 bits), stably, with tmp[0..n) as
+ * scratch: an LSD radix sort of four 8-bit digits, whose 256-entry
+ * counters and a bucket of a few thousand entries stay in the L1/L2
+ * caches; insertion sort for the smallest.  Since the docnos below the
+ * keys never decrease along the array, the result is in (key, docno)
+ * order, that is in increasing order as 64-bit numbers. */
+static void bucket_sort(uint64_t *a, uint64_t *tmp, size_t n)
+{
+    if (n <= SMALL_SORT) {
+        for (size_t i = 1; i < n; i++) {
+            const uint64_t v = a[i];
+            size_t j = i;
+            for (; j > 0 && a[j - 1] > v; j--)
+                a[j] = a[j - 1];
+            a[j] = v;
+        }
+        return;
+    }
+    uint32_t cnt[4][256];
+    memset(cnt, 0, sizeof cnt);
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t v = a[i];
+        cnt[0][(v >> 32) & 255]++;
+        cnt[1][(v >> 40) & 255]++;
+        cnt[2][(v >> 48) & 255]++;
+        cnt[3][v >> 56]++;
+    }
+    uint64_t *src = a, *dst = tmp;
+    for (unsigned d = 0; d < 4; d++) {
+        uint32_t *c = cnt[d];
+        const unsigned shift = 32 + 8 * d;
+        if (c[(src[0] >> shift) & 255] == n)
+            continue; /* one digit value: the pass would not move anything */
+        uint32_t sum = 0;
+        for (unsigned v = 0; v < 256; v++) {
+            const uint32_t x = c[v];
+            c[v] = sum;
+            sum += x;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[c[(src[i] >> shift) & 255]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
+}
+
+int seg_batch_sort(seg_batch *b, tsr_error *err)
+{
+    if (b->n == 0)
+        return TSR_OK;
+    size_t most = 0;
+    for (size_t k = 0; k < BATCH_BUCKETS; k++)
+        if (b->bk[k].n > most)
+            most = b->bk[k].n;
+    uint64_t *tmp = NULL;
+    if (most > SMALL_SORT && !(tmp = malloc(most * sizeof *tmp)))
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory sorting %zu postings", most);
+    uint64_t total = 0;
+    for (size_t k = 0; k < BATCH_BUCKETS; k++) {
+        seg_bucket *bk = &b->bk[k];
+        if (bk->n == 0)
+            continue;
+        if (bk->n > UINT32_MAX) {
+            free(tmp);
+            return tsr_seterr(err, TSR_ERR_TOOBIG, "%zu postings in one bucket of a batch",
+                              bk->n);
+        }
+        bucket_sort(bk->a, tmp, bk->n);
+        size_t w = 1;
+        for (size_t i = 1; i < bk->n; i++)
+            if (bk->a[i] != bk->a[w - 1])
+                bk->a[w++] = bk->a[i];
+        bk->n = w;
+        total += w;
+    }
+    free(tmp);
+    b->n = total;
+    return TSR_OK;
+}
+
+int seg_batch_write(const char *path, seg_batch *b, uint32_t ndocs, uint32_t doc_lo,
+                    uint32_t doc_hi, seg_info *info, tsr_error *err)
+{
+    TSR_FORWARD(seg_batch_sort(b, err));
+    seg_writer *w;
+    TSR_FORWARD(writer_open(path, b->n, ndocs, doc_lo, doc_hi, &w, err));
+    int rc = TSR_OK;
+    for (size_t k = 0; k < BATCH_BUCKETS && b->n > 0 && rc == TSR_OK; k++) {
+        const seg_bucket *bk = &b->bk[k];
+        for (size_t i = 0; i < bk->n && rc == TSR_OK; i++)
+            rc = writer_push(w, (uint64_t)k << 32 | bk->a[i] >> 32, (uint32_t)bk->a[i], err);
+    }
     if (rc == TSR_OK)
         rc = writer_finish(w, info, err);
     writer_free(w, rc != TSR_OK);

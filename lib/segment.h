@@ -25,7 +25,7 @@
 /* Most postings in one segment (entry offsets are u32). */
 #define SEG_MAX_POSTINGS UINT32_MAX
 
-/* One posting of a batch being built.  `hash` is the full fingerprint. */
+/* One posting as seg_write takes it.  `hash` is the full fingerprint. */
 typedef struct seg_posting {
     uint64_t hash;
     uint32_t doc;
@@ -72,14 +72,47 @@ static inline int seg_is_dead(const seg_dead *d, uint32_t doc)
     return d && doc < d->n && (d->bits[doc >> 6] >> (doc & 63)) & 1u;
 }
 
-/* Sort a batch's postings by (fingerprint id, docno) and drop repeats of
- * the same (id, docno).  Precondition: docnos never decrease along the
- * array (postings are appended document by document).  *nout receives the
- * count after deduplication.  Uses a scratch copy of the array. */
-int seg_sort(seg_posting *p, size_t n, size_t *nout, tsr_error *err);
+/* The postings of a batch being built (the documents of one commit), kept
+ * apart by the top SEG_MIN_BITS bits of their id, as the segment's
+ * directory will hold them: bucket k is an array of 8-byte entries, bits
+ * 12..43 of the id (the segment's key) above the docno.  Zero-initialise;
+ * seg_batch_free releases it. */
+typedef struct seg_bucket {
+    uint64_t *a;
+    size_t n, cap;
+} seg_bucket;
+
+typedef struct seg_batch {
+    seg_bucket *bk;      /* 1 << SEG_MIN_BITS buckets, or NULL while empty */
+    uint64_t n;          /* entries in all (repeats too until sorted) */
+    uint32_t last_doc;   /* docno of the last seg_batch_add */
+} seg_batch;
+
+/* Add the postings of document `doc`, fingerprints `hashes[0..n)` (repeats
+ * allowed).  Documents are added in non-decreasing docno order
+ * (TSR_ERR_INVALID otherwise).  All or nothing: on TSR_ERR_NOMEM the batch
+ * is as it was. */
+int seg_batch_add(seg_batch *b, const uint64_t *hashes, size_t n, uint32_t doc,
+                  tsr_error *err);
+/* Sort every bucket by (id, docno) and drop repeats of the same (id,
+ * docno); b->n becomes the count of distinct postings.  May be called
+ * again, and more documents added between the calls.  Scratch memory is
+ * the size of the largest bucket, not of the batch. */
+int seg_batch_sort(seg_batch *b, tsr_error *err);
+/* Empty the batch, keeping its memory for the next one. */
+void seg_batch_clear(seg_batch *b);
+void seg_batch_free(seg_batch *b);
+
+/* Sort the batch (seg_batch_sort) and write it as a segment to `path`
+ * (created or truncated, then fsync'ed).  `ndocs`, `doc_lo`, `doc_hi`
+ * describe the batch's documents (some may have no postings).  Fills
+ * *info. */
+int seg_batch_write(const char *path, seg_batch *b, uint32_t ndocs, uint32_t doc_lo,
+                    uint32_t doc_hi, seg_info *info, tsr_error *err);
 
 /* Write a segment to `path` (created or truncated, then fsync'ed) from
- * postings as left by seg_sort.  `ndocs`, `doc_lo`, `doc_hi` describe the
+ * postings sorted by (id, docno) without repeats (TSR_ERR_CORRUPT
+ * otherwise).  `ndocs`, `doc_lo`, `doc_hi` describe the
  * batch's documents (some may have no postings).  Fills *info. */
 int seg_write(const char *path, const seg_posting *p, size_t n, uint32_t ndocs,
               uint32_t doc_lo, uint32_t doc_hi, seg_info *info, tsr_error *err);

@@ -1,6 +1,7 @@
 /*
- * test_segment.c - posting segments: sort, write, open, lookup and merge
- * checked against a naive model on seeded random data; damaged files
+ * test_segment.c - posting segments: batches, write, open, lookup and
+ * merge checked against a naive model (qsort) on seeded random data; a
+ * batch writes the same bytes as seg_write of the model; damaged files
  * (truncation, flipped bits, bad magic, newer version) are refused.
  */
 #include "segment.h"
@@ -82,6 +83,16 @@ static seg_posting *model_of(const seg_posting *p, size_t n, size_t *nout)
     return m;
 }
 
+/* Sort and deduplicate p[0..n) in place, as the model does. */
+static size_t sorted(seg_posting *p, size_t n)
+{
+    size_t mn;
+    seg_posting *m = model_of(p, n, &mn);
+    memcpy(p, m, mn * sizeof *p);
+    free(m);
+    return mn;
+}
+
 /* Compare seg_lookup with the model for every pool hash and some absent
  * ones.  Returns the number of mismatches. */
 static int check_lookups(const seg_file *const *segs, size_t nsegs, const seg_posting *m,
@@ -119,30 +130,162 @@ static int check_lookups(const seg_file *const *segs, size_t nsegs, const seg_po
     return bad;
 }
 
-static void test_sort(void)
+/* A batch of doc-ascending postings, one seg_batch_add per document. */
+static int batch_of(seg_batch *b, const seg_posting *p, size_t n)
 {
-    const size_t n = 200000;
+    uint64_t *h = malloc((n ? n : 1) * sizeof *h);
+    int rc = TSR_OK;
+    for (size_t i = 0; i < n && rc == TSR_OK;) {
+        size_t j = i;
+        for (; j < n && p[j].doc == p[i].doc; j++)
+            h[j - i] = p[j].hash;
+        rc = seg_batch_add(b, h, j - i, p[i].doc, NULL);
+        i = j;
+    }
+    free(h);
+    return rc;
+}
+
+/* Whether the sorted batch holds exactly the model's (id, docno) pairs in
+ * the model's order. */
+static int batch_is(const seg_batch *b, const seg_posting *m, size_t mn)
+{
+    if (b->n != mn)
+        return 0;
+    size_t i = 0;
+    for (size_t k = 0; b->bk && k < ((size_t)1 << SEG_MIN_BITS); k++)
+        for (size_t j = 0; j < b->bk[k].n; j++, i++) {
+            const uint64_t e = b->bk[k].a[j];
+            if (i >= mn || ((uint64_t)k << 32 | e >> 32) != SEG_ID(m[i].hash) ||
+                (uint32_t)e != m[i].doc)
+                return 0;
+        }
+    return i == mn;
+}
+
+/* Whether two files hold the same bytes. */
+static int same_file(const char *a, const char *b)
+{
+    FILE *f = fopen(a, "rb"), *g = fopen(b, "rb");
+    int same = f && g;
+    while (same) {
+        const int x = getc(f), y = getc(g);
+        same = x == y;
+        if (x == EOF || y == EOF)
+            break;
+    }
+    if (f) fclose(f);
+    if (g) fclose(g);
+    return same;
+}
+
+/* Sort the batch, compare with the model, write it and compare the file
+ * with seg_write's of the model. */
+static void check_batch(seg_batch *b, const seg_posting *m, size_t mn, uint32_t ndocs,
+                        uint32_t lo, uint32_t hi)
+{
+    tsr_error e = {0};
+    CHECK(seg_batch_sort(b, &e) == TSR_OK);
+    CHECK(batch_is(b, m, mn));
+    seg_info bi, mi;
+    CHECK(seg_batch_write(tpath("batch.tsg"), b, ndocs, lo, hi, &bi, &e) == TSR_OK);
+    CHECK(batch_is(b, m, mn)); /* sorting again changes nothing */
+    CHECK(seg_write(tpath("model.tsg"), m, mn, ndocs, lo, hi, &mi, &e) == TSR_OK);
+    CHECK(bi.npostings == mn && bi.checksum == mi.checksum && bi.bytes == mi.bytes);
+    CHECK(same_file(tpath("batch.tsg"), tpath("model.tsg")));
+}
+
+static void test_batch(void)
+{
+    /* Random postings with repeats and the pool's traps, against qsort. */
     uint64_t *pool = make_pool(5000);
-    size_t np;
+    size_t np, mn;
     seg_posting *p = make_postings(pool, 5000, 0, 2000, 200, &np);
     CHECK(np > 1000);
-    size_t mn, sn = 0;
     seg_posting *m = model_of(p, np, &mn);
-    CHECK(seg_sort(p, np, &sn, NULL) == TSR_OK);
-    CHECK(sn == mn);
-    int same = sn == mn;
-    for (size_t i = 0; same && i < sn; i++)
-        same = SEG_ID(p[i].hash) == SEG_ID(m[i].hash) && p[i].doc == m[i].doc;
-    CHECK(same);
+    seg_batch b = {0};
+    CHECK(batch_of(&b, p, np) == TSR_OK && b.n == np);
+    check_batch(&b, m, mn, 2000, 0, 1999);
+
+    /* More documents after a sort (a commit that failed, then more adds):
+     * sorting again takes them in. */
+    size_t np2, mn2;
+    seg_posting *p2 = make_postings(pool, 5000, 2000, 300, 100, &np2);
+    CHECK(batch_of(&b, p2, np2) == TSR_OK);
+    seg_posting *all = malloc((np + np2) * sizeof *all);
+    memcpy(all, p, np * sizeof *p);
+    memcpy(all + np, p2, np2 * sizeof *p2);
+    seg_posting *m2 = model_of(all, np + np2, &mn2);
+    check_batch(&b, m2, mn2, 2300, 0, 2299);
+
+    /* Docnos must not go down; the batch is unchanged by the refusal. */
+    const uint64_t one = pool[0];
+    CHECK(seg_batch_add(&b, &one, 1, 5, NULL) == TSR_ERR_INVALID);
+    CHECK(batch_is(&b, m2, mn2));
+    free(p2);
+    free(all);
+    free(m2);
     free(p);
     free(m);
-    free(pool);
+
+    /* One fingerprint in thousands of documents, among others of its
+     * bucket: its documents stay in docno order (the sort is stable and
+     * the docnos are below the keys). */
+    seg_batch_clear(&b);
+    CHECK(b.n == 0);
+    const uint64_t hot = 0xABCDE12345678000ull;
+    np = 0;
+    p = malloc(6000 * 4 * sizeof *p);
+    for (uint32_t d = 0; d < 6000; d++) {
+        p[np++] = (seg_posting){ hot, 10 + d, 0 };
+        p[np++] = (seg_posting){ (hot & 0xFFF0000000000000ull) | (rng_next(&R) >> 12), 10 + d, 0 };
+        if (d % 3 == 0)
+            p[np++] = (seg_posting){ hot + 1, 10 + d, 0 }; /* same id: a repeat */
+        p[np++] = (seg_posting){ rng_next(&R), 10 + d, 0 };
+    }
+    m = model_of(p, np, &mn);
+    CHECK(batch_of(&b, p, np) == TSR_OK);
+    check_batch(&b, m, mn, 6000, 10, 6009);
+    free(p);
+    free(m);
+
+    /* Keys that share their top 8 or 16 bits (passes skipped, an odd or
+     * an even number of them), and tiny buckets (insertion sort). */
+    for (int shared = 1; shared <= 3; shared++) {
+        seg_batch_clear(&b);
+        np = 0;
+        p = malloc(3000 * 3 * sizeof *p);
+        for (uint32_t d = 0; d < 3000; d++)
+            for (int j = 0; j < 3; j++) {
+                uint64_t h = rng_next(&R);
+                if (shared == 1) /* top 12 bits and the key's top 8 */
+                    h = 0x5A5A000000000000ull | (h >> 20);
+                else if (shared == 2) /* and the key's next 8 */
+                    h = 0x5A5A5A0000000000ull | (h >> 28);
+                else if (j == 1 && d < 12) /* a bucket of 12: 4 ids, 3 docs each */
+                    h = 0xFFF0000000000000ull | (uint64_t)(3 - d % 4) << 20;
+                else if (j > 0) /* a few per bucket */
+                    h = (h & 0xFFE0000000000000ull) | (d & 0x3FFull);
+                p[np++] = (seg_posting){ h, d, 0 };
+            }
+        m = model_of(p, np, &mn);
+        CHECK(batch_of(&b, p, np) == TSR_OK);
+        check_batch(&b, m, mn, 3000, 0, 2999);
+        free(p);
+        free(m);
+    }
 
     /* Empty and single. */
-    seg_posting one = { 42, 7, 0 };
-    CHECK(seg_sort(&one, 1, &sn, NULL) == TSR_OK && sn == 1);
-    CHECK(seg_sort(NULL, 0, &sn, NULL) == TSR_OK && sn == 0);
-    (void)n;
+    seg_batch_clear(&b);
+    check_batch(&b, NULL, 0, 3, 7, 9);
+    CHECK(seg_batch_add(&b, &one, 1, 7, NULL) == TSR_OK);
+    seg_posting single = { one, 7, 0 };
+    check_batch(&b, &single, 1, 3, 7, 9);
+    seg_batch_free(&b);
+    seg_batch empty = {0};
+    check_batch(&empty, NULL, 0, 1, 0, 0);
+    seg_batch_free(&empty);
+    free(pool);
 }
 
 static void test_roundtrip(void)
@@ -151,7 +294,8 @@ static void test_roundtrip(void)
     size_t np, mn, sn;
     seg_posting *p = make_postings(pool, 3000, 100, 500, 60, &np);
     seg_posting *m = model_of(p, np, &mn);
-    CHECK(seg_sort(p, np, &sn, NULL) == TSR_OK && sn == mn);
+    sn = sorted(p, np);
+    CHECK(sn == mn);
 
     seg_info info;
     tsr_error e = {0};
@@ -205,7 +349,7 @@ static void test_merge(void)
         all = realloc(all, (nall + np) * sizeof *all);
         memcpy(all + nall, p, np * sizeof *p);
         nall += np;
-        CHECK(seg_sort(p, np, &sn, NULL) == TSR_OK);
+        sn = sorted(p, np);
         char name[32];
         snprintf(name, sizeof name, "m%d.tsg", k);
         CHECK(seg_write(tpath(name), p, sn, nd[k], lo[k], lo[k] + nd[k] - 1, NULL, &e) == TSR_OK);
@@ -268,7 +412,7 @@ static void test_damage(void)
     uint64_t *pool = make_pool(1000);
     size_t np, sn;
     seg_posting *p = make_postings(pool, 1000, 0, 100, 50, &np);
-    CHECK(seg_sort(p, np, &sn, NULL) == TSR_OK);
+    sn = sorted(p, np);
     seg_info info;
     tsr_error e = {0};
     char good[256];
@@ -342,7 +486,7 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
-    RUN(test_sort);
+    RUN(test_batch);
     RUN(test_roundtrip);
     RUN(test_merge);
     RUN(test_damage);
