@@ -66,6 +66,13 @@ typedef struct pp_text {
     size_t ns;
     pp_term *t;
     size_t nt;
+    /* its distinct terms (pp_text_init), which pp_weigh numbers and counts
+     * without hashing the text again for each pair it is in */
+    uint64_t *dk;             /* the distinct terms, in order of first use */
+    uint32_t *dsf;            /* the sentences holding each */
+    uint32_t *lid;            /* t[i]'s term as an index of dk */
+    uint32_t *slot;           /* dk as a hash table: 0 or index + 1 */
+    size_t nd, dmask;         /* nd distinct terms, dmask + 1 slots */
 } pp_text;
 
 /* Split text (its words w[0, n)) into sentences and terms.  A sentence
