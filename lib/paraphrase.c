@@ -391,6 +391,19 @@ static int pp_distinct(pp_text *t)
         t->dsf[t->slot[s] - 1]++;   /* a sentence's terms are distinct */
     }
     t->nd = nd;
+    size_t want = 16;   /* a smaller table for the distinct terms alone */
+    while (want < 2 * (size_t)nd) want <<= 1;
+    uint32_t *small = want < slots ? calloc(want, sizeof *small) : NULL;
+    if (small) {
+        for (uint32_t d = 0; d < nd; d++) {
+            size_t s = (size_t)(t->dk[d] >> 17) & (want - 1);
+            while (small[s]) s = (s + 1) & (want - 1);
+            small[s] = d + 1;
+        }
+        free(t->slot);
+        t->slot = small;
+        t->dmask = want - 1;
+    }
     return 0;
 }
 
@@ -432,6 +445,16 @@ int pp_text_init(pp_text *t, const char *text, const tsr_word *w, size_t n, tsr_
         if (pp_add_sentence(t, &cap, terms, l2, (uint32_t)n, key)) rc = TSR_ERR_NOMEM;
     }
     if (rc == TSR_OK && pp_distinct(t)) rc = TSR_ERR_NOMEM;
+    if (rc == TSR_OK) {   /* to size: discovery keeps many split texts */
+        pp_sentence *ns = realloc(t->s, (t->ns + 1) * sizeof *t->s);
+        pp_term *nt = realloc(t->t, (t->nt + 1) * sizeof *t->t);
+        uint64_t *dk = realloc(t->dk, (t->nd + 1) * sizeof *t->dk);
+        uint32_t *dsf = realloc(t->dsf, (t->nd + 1) * sizeof *t->dsf);
+        if (ns) t->s = ns;
+        if (nt) t->t = nt;
+        if (dk) t->dk = dk;
+        if (dsf) t->dsf = dsf;
+    }
 out:
     free(terms);
     free(key);
@@ -440,6 +463,13 @@ out:
         return tsr_seterr(err, rc, "out of memory reading sentences");
     }
     return TSR_OK;
+}
+
+size_t pp_text_bytes(const pp_text *t)
+{
+    return sizeof *t + (t->ns + 1) * sizeof *t->s + (t->nt + 1) * (sizeof *t->t + sizeof *t->lid) +
+           (t->nd + 1) * (sizeof *t->dk + sizeof *t->dsf) +
+           (t->slot ? (t->dmask + 1) * sizeof *t->slot : 0);
 }
 
 void pp_text_free(pp_text *t)

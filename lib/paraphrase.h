@@ -82,6 +82,8 @@ typedef struct pp_text {
  * English: libstemmer).  0, or TSR_ERR_NOMEM with `err` set. */
 int pp_text_init(pp_text *t, const char *text, const tsr_word *w, size_t n, tsr_error *err);
 void pp_text_free(pp_text *t);
+/* The bytes t holds (about: without the allocator's overhead). */
+size_t pp_text_bytes(const pp_text *t);
 
 /* Weigh the terms of a and b by tf * isf, isf = log(N / sentences holding
  * the term) over the N sentences of both texts, set the norms, and number
