@@ -301,7 +301,7 @@ static uint64_t pp_term_of(struct sb_stemmer *st, const char *text, const tsr_wo
  * the terms of the words it met, direct-mapped by word hash (the hash of
  * the normalized form, so the same key means the same term), with its
  * stemmer.  Allocated on a thread's first use, freed when it ends. */
-#define PP_CACHE_BITS 15
+#define PP_CACHE_BITS 17
 typedef struct {
     struct sb_stemmer *st;
     uint64_t key[1u << PP_CACHE_BITS];
@@ -387,10 +387,11 @@ static int pp_distinct(pp_text *t)
             t->dsf[nd] = 0;
             t->slot[s] = ++nd;
         }
-        t->lid[i] = t->slot[s] - 1;
+        t->lid[i] = t->t[i].id = t->slot[s] - 1;
         t->dsf[t->slot[s] - 1]++;   /* a sentence's terms are distinct */
     }
     t->nd = nd;
+    t->own_ids = 1;
     size_t want = 16;   /* a smaller table for the distinct terms alone */
     while (want < 2 * (size_t)nd) want <<= 1;
     uint32_t *small = want < slots ? calloc(want, sizeof *small) : NULL;
@@ -508,8 +509,11 @@ int pp_weigh(pp_text *a, pp_text *b, uint32_t *nterms)
             sf[nid++] = b->dsf[d];
         }
     }
-    for (size_t i = 0; i < a->nt; i++) a->t[i].id = a->lid[i];
+    if (!a->own_ids)   /* a was b of another pair */
+        for (size_t i = 0; i < a->nt; i++) a->t[i].id = a->lid[i];
+    a->own_ids = 1;
     for (size_t i = 0; i < b->nt; i++) b->t[i].id = bid[b->lid[i]];
+    b->own_ids = 0;
     for (size_t k = 0; k <= ns; k++) lg[k] = -1.0;
     pp_text *side[2] = { a, b };
     for (int k = 0; k < 2; k++) {

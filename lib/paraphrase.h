@@ -73,6 +73,7 @@ typedef struct pp_text {
     uint32_t *lid;            /* t[i]'s term as an index of dk */
     uint32_t *slot;           /* dk as a hash table: 0 or index + 1 */
     size_t nd, dmask;         /* nd distinct terms, dmask + 1 slots */
+    int own_ids;              /* t[i].id == lid[i] (not renumbered as b) */
 } pp_text;
 
 /* Split text (its words w[0, n)) into sentences and terms.  A sentence
