@@ -407,6 +407,7 @@ typedef struct {
     link_vec *out;            /* one per chunk */
     int series;
     dcache *cache;            /* tokenized documents, shared by the threads */
+    size_t pp_budget;         /* bytes of split texts each thread keeps (disc_ppc) */
     pthread_mutex_t mu;
     size_t next_chunk;
     size_t pairs_done;
@@ -476,13 +477,62 @@ static int disc_units(const dc_doc *da, const tsr_params *fp, sg_text *t, tsr_er
     return TSR_OK;
 }
 
-/* With the sentence stage, the B documents of a chunk split into sentences
- * are kept in this many slots (by docno), so that a document paired with
- * several others is split once. */
-#define DISC_PP_CACHE 256
+/* With the sentence stage, the b documents a thread split into sentences
+ * are kept in this many slots (by docno) from chunk to chunk, so that a
+ * document paired with several others is split once or a few times: the
+ * pairs of a chunk share few b's (PAN as discovery: 40,000 splits for
+ * 44,000 pairs when the slots were emptied at each chunk, 7,000 now).  At
+ * most `budget` bytes of them: past it, the slots after the newest are
+ * emptied in turn (a clock hand). */
+#ifndef DISC_PP_CACHE
+#define DISC_PP_CACHE 4096
+#endif
+typedef struct {
+    pp_text t[DISC_PP_CACHE];
+    int64_t key[DISC_PP_CACHE];   /* the docno in each slot, or -1 */
+    size_t bytes, budget, hand;
+} disc_ppc;
+
+static disc_ppc *ppc_new(size_t budget)
+{
+    disc_ppc *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    for (size_t x = 0; x < DISC_PP_CACHE; x++) c->key[x] = -1;
+    c->budget = budget;
+    return c;
+}
+
+static void ppc_drop(disc_ppc *c, size_t x)
+{
+    if (c->key[x] >= 0) c->bytes -= pp_text_bytes(&c->t[x]);
+    pp_text_free(&c->t[x]);
+    c->key[x] = -1;
+}
+
+static void ppc_free(disc_ppc *c)
+{
+    if (!c) return;
+    for (size_t x = 0; x < DISC_PP_CACHE; x++) pp_text_free(&c->t[x]);
+    free(c);
+}
+
+/* Document doc (its text and words) split into slot x of c. */
+static int ppc_put(disc_ppc *c, size_t x, int64_t doc, const char *text, const tsr_word *w,
+                   size_t n, tsr_error *err)
+{
+    ppc_drop(c, x);
+    TSR_FORWARD(pp_text_init(&c->t[x], text, w, n, err));
+    c->key[x] = doc;
+    c->bytes += pp_text_bytes(&c->t[x]);
+    for (size_t k = 0; c->bytes > c->budget && k < DISC_PP_CACHE; k++) {
+        c->hand = (c->hand + 1) % DISC_PP_CACHE;
+        if (c->hand != x) ppc_drop(c, c->hand);
+    }
+    return TSR_OK;
+}
 
 static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, al_work *wk,
-                       tsr_error *err)
+                       disc_ppc *ppc, tsr_error *err)
 {
     int rc = TSR_OK;
     const dc_doc *da = NULL;
@@ -502,11 +552,8 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
     int64_t cur_a = -1;
     link_vec *out = &s->out[c];
     const int texts = s->p->paraphrase == TSR_PARAPHRASE_ALL;
-    pp_text ta, tbc[DISC_PP_CACHE];
-    int64_t tbkey[DISC_PP_CACHE];
+    pp_text ta;
     memset(&ta, 0, sizeof ta);
-    memset(tbc, 0, sizeof tbc);
-    for (size_t x = 0; x < DISC_PP_CACHE; x++) tbkey[x] = -1;
     for (size_t i = s->chunk_at[c]; i < s->chunk_at[c + 1] && rc == TSR_OK; i++) {
         int64_t a = (int64_t)(s->pairs[i].key >> 32), b = (int64_t)(uint32_t)s->pairs[i].key;
         if (a != cur_a) {
@@ -521,21 +568,16 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
         const dc_doc *db = NULL;
         /* b's text only when its sentences are not kept already */
         const size_t slot = (size_t)b % DISC_PP_CACHE;
-        const int need_text = texts && tbkey[slot] != b;
+        const int need_text = texts && ppc->key[slot] != b;
         if ((rc = words_get(s->ix, s->cache, b, need_text, dwb, &db, err))) break;
         if (s->series && (same_series_str(da->series, db->series) ? s->series < 0 : s->series > 0))
             continue;
         const tsr_word *A = da->w, *B = db->w;
         ps.n = 0;
         if ((rc = al_align(&q, B, db->n, s->p, 0, wk, &ps, err))) break;
-        if (texts) {   /* the sentence stage, each text split once per chunk */
-            if (need_text) {
-                pp_text_free(&tbc[slot]);
-                tbkey[slot] = -1;
-                if ((rc = pp_text_init(&tbc[slot], dwb->d->text, B, db->n, err))) break;
-                tbkey[slot] = b;
-            }
-            if ((rc = pp_align_texts(&ta, &tbc[slot], A, da->n, B, db->n, wk, &ps, err))) break;
+        if (texts) {   /* the sentence stage, a once per chunk, b when not kept */
+            if (need_text && (rc = ppc_put(ppc, slot, b, dwb->d->text, B, db->n, err))) break;
+            if ((rc = pp_align_texts(&ta, &ppc->t[slot], A, da->n, B, db->n, wk, &ps, err))) break;
         }
         if (ps.n && !have_units) {
             if ((rc = disc_units(da, &fp, &units, err))) break;
@@ -565,7 +607,6 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
     }
     al_query_free(&q);
     pp_text_free(&ta);
-    for (size_t x = 0; x < DISC_PP_CACHE; x++) pp_text_free(&tbc[x]);
     tsr_vec_free(&ps);
     sg_text_free(&units);
     sg_work_free(sw);
@@ -580,7 +621,10 @@ static void *s2_worker(void *arg)
     memset(&dwa, 0, sizeof dwa);
     memset(&dwb, 0, sizeof dwb);
     al_work *wk = al_work_new();
-    if (!wk) {
+    disc_ppc *ppc = s->p->paraphrase == TSR_PARAPHRASE_ALL ? ppc_new(s->pp_budget) : NULL;
+    if (!wk || (s->p->paraphrase == TSR_PARAPHRASE_ALL && !ppc)) {
+        al_work_free(wk);
+        ppc_free(ppc);
         pthread_mutex_lock(&s->mu);
         if (s->rc == TSR_OK) s->rc = tsr_seterr(&s->err, TSR_ERR_NOMEM, "out of memory");
         pthread_mutex_unlock(&s->mu);
@@ -591,7 +635,7 @@ static void *s2_worker(void *arg)
         size_t c = s->rc == TSR_OK ? s->next_chunk++ : s->nchunks;
         pthread_mutex_unlock(&s->mu);
         if (c >= s->nchunks) break;
-        int rc = align_chunk(s, c, &dwa, &dwb, wk, &err);
+        int rc = align_chunk(s, c, &dwa, &dwb, wk, ppc, &err);
         pthread_mutex_lock(&s->mu);
         s->pairs_done += s->chunk_at[c + 1] - s->chunk_at[c];
         if (rc != TSR_OK && s->rc == TSR_OK) {
@@ -605,6 +649,7 @@ static void *s2_worker(void *arg)
     free(dwa.w);
     free(dwb.w);
     al_work_free(wk);
+    ppc_free(ppc);
     return NULL;
 }
 
@@ -1813,6 +1858,7 @@ static int disc_links_align(disc_run *run, tsr_error *err)
     s.chunk_at = at; s.nchunks = nchunks; s.series = o->series;
     s.out = calloc(nchunks ? nchunks : 1, sizeof *s.out);
     s.cache = dc_new(run->memory / 4);
+    s.pp_budget = run->memory / 8 / (size_t)(run->nt > 0 ? run->nt : 1);
     if (!s.out || !s.cache) {
         free(s.out);
         dc_free(s.cache);

@@ -211,46 +211,72 @@ static int pp_ends_sentence(const char *g, size_t n, int abbrev)
     return 0;
 }
 
-/* The terms of words [lo, hi) appended to t->t as a sorted set with
- * counts; terms[] holds each word's term (0: none). */
-/* Sentences of more terms are sorted by tsr_sort, the others by insertion. */
+/* Sorts 64-bit keys ascending: insertion sort for the short runs, quicksort
+ * (median of three, the smaller side first) beyond.  A sentence's terms
+ * (at most about PP_MAX_SENTENCE) and a text's; qsort's calls through a
+ * comparison function were a fifth of splitting a text. */
 #define PP_INSERTION_MAX 16
 
-static int pp_cmp_term(const void *x, const void *y)
+static void pp_sort_u64(uint64_t *a, size_t n)
 {
-    const uint64_t p = ((const pp_term *)x)->term, q = ((const pp_term *)y)->term;
-    return (p > q) - (p < q);
+    while (n > PP_INSERTION_MAX) {
+        uint64_t *m = a + n / 2, *z = a + n - 1, t;
+        if (*m < *a) { t = *m; *m = *a; *a = t; }
+        if (*z < *m) { t = *z; *z = *m; *m = t; }
+        if (*m < *a) { t = *m; *m = *a; *a = t; }
+        const uint64_t pivot = *m;
+        size_t i = 0, j = n - 1;
+        for (;;) {   /* Hoare: a[0, j] <= pivot <= a[j + 1, n) */
+            while (a[i] < pivot) i++;
+            while (pivot < a[j]) j--;
+            if (i >= j) break;
+            t = a[i]; a[i] = a[j]; a[j] = t;
+            i++;
+            j--;
+        }
+        const size_t left = j + 1;
+        if (left < n - left) {
+            pp_sort_u64(a, left);
+            a += left;
+            n -= left;
+        } else {
+            pp_sort_u64(a + left, n - left);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        const uint64_t x = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1] > x; j--) a[j] = a[j - 1];
+        a[j] = x;
+    }
 }
 
+/* The terms of words [lo, hi) appended to t->t as a sorted set with
+ * counts; terms[] holds each word's term (0: none), key[] room for
+ * hi - lo keys. */
 static int pp_add_sentence(pp_text *t, size_t *cap, const uint64_t *terms, uint32_t lo,
-                           uint32_t hi)
+                           uint32_t hi, uint64_t *key)
 {
     pp_sentence s = { lo, hi, (uint32_t)t->nt, 0, 0.0 };
-    if (t->nt + (hi - lo) > *cap) {
-        size_t nc = (*cap ? *cap * 2 : 64) + (hi - lo);
+    size_t k = 0;
+    for (uint32_t i = lo; i < hi; i++)
+        if (terms[i]) key[k++] = terms[i];
+    pp_sort_u64(key, k);
+    size_t m = 0;   /* distinct ones */
+    for (size_t i = 0; i < k; i++) m += !i || key[i] != key[i - 1];
+    if (t->nt + m > *cap) {
+        size_t nc = (*cap ? *cap * 2 : 64) + m;
         pp_term *g = realloc(t->t, nc * sizeof *g);
         if (!g) return -1;
         t->t = g;
         *cap = nc;
     }
     pp_term *base = t->t + t->nt;
-    size_t k = 0;
-    for (uint32_t i = lo; i < hi; i++)
-        if (terms[i]) base[k++] = (pp_term){ terms[i], 1, 0, 0.0 };
-    if (k > PP_INSERTION_MAX) {
-        tsr_sort(base, k, sizeof *base, pp_cmp_term);
-    } else {
-        for (size_t i = 1; i < k; i++) {   /* insertion sort for the short ones */
-            const pp_term x = base[i];
-            size_t j = i;
-            for (; j > 0 && base[j - 1].term > x.term; j--) base[j] = base[j - 1];
-            base[j] = x;
-        }
-    }
-    size_t m = 0;
+    m = 0;
     for (size_t i = 0; i < k; i++) {
-        if (m && base[m - 1].term == base[i].term) base[m - 1].tf++;
-        else base[m++] = base[i];
+        if (m && base[m - 1].term == key[i]) base[m - 1].tf++;
+        else base[m++] = (pp_term){ key[i], 1, 0, 0.0 };
     }
     t->nt += m;
     s.t_hi = (uint32_t)t->nt;
@@ -275,7 +301,7 @@ static uint64_t pp_term_of(struct sb_stemmer *st, const char *text, const tsr_wo
  * the terms of the words it met, direct-mapped by word hash (the hash of
  * the normalized form, so the same key means the same term), with its
  * stemmer.  Allocated on a thread's first use, freed when it ends. */
-#define PP_CACHE_BITS 15
+#define PP_CACHE_BITS 17
 typedef struct {
     struct sb_stemmer *st;
     uint64_t key[1u << PP_CACHE_BITS];
@@ -338,22 +364,78 @@ static int pp_terms(const char *text, const tsr_word *w, size_t n, uint64_t *ter
     return 0;
 }
 
+/* The distinct terms of t (t->dk, dsf, lid, slot, nd, dmask), numbered in
+ * order of first use as pp_weigh numbers a pair's.  0 or -1. */
+static int pp_distinct(pp_text *t)
+{
+    size_t slots = 16;
+    while (slots < 2 * t->nt) slots <<= 1;
+    const size_t mask = slots - 1;
+    t->slot = calloc(slots, sizeof *t->slot);
+    t->dk = malloc((t->nt + 1) * sizeof *t->dk);
+    t->dsf = malloc((t->nt + 1) * sizeof *t->dsf);
+    t->lid = malloc((t->nt + 1) * sizeof *t->lid);
+    if (!t->slot || !t->dk || !t->dsf || !t->lid) return -1;
+    t->dmask = mask;
+    uint32_t nd = 0;
+    for (size_t i = 0; i < t->nt; i++) {
+        const uint64_t h = t->t[i].term;
+        size_t s = (size_t)(h >> 17) & mask;
+        while (t->slot[s] && t->dk[t->slot[s] - 1] != h) s = (s + 1) & mask;
+        if (!t->slot[s]) {
+            t->dk[nd] = h;
+            t->dsf[nd] = 0;
+            t->slot[s] = ++nd;
+        }
+        t->lid[i] = t->t[i].id = t->slot[s] - 1;
+        t->dsf[t->slot[s] - 1]++;   /* a sentence's terms are distinct */
+    }
+    t->nd = nd;
+    t->own_ids = 1;
+    size_t want = 16;   /* a smaller table for the distinct terms alone */
+    while (want < 2 * (size_t)nd) want <<= 1;
+    uint32_t *small = want < slots ? calloc(want, sizeof *small) : NULL;
+    if (small) {
+        for (uint32_t d = 0; d < nd; d++) {
+            size_t s = (size_t)(t->dk[d] >> 17) & (want - 1);
+            while (small[s]) s = (s + 1) & (want - 1);
+            small[s] = d + 1;
+        }
+        free(t->slot);
+        t->slot = small;
+        t->dmask = want - 1;
+    }
+    return 0;
+}
+
+/* The index in t->dk of term h, or UINT32_MAX. */
+static uint32_t pp_distinct_find(const pp_text *t, uint64_t h)
+{
+    size_t s = (size_t)(h >> 17) & t->dmask;
+    while (t->slot[s]) {
+        if (t->dk[t->slot[s] - 1] == h) return t->slot[s] - 1;
+        s = (s + 1) & t->dmask;
+    }
+    return UINT32_MAX;
+}
+
 int pp_text_init(pp_text *t, const char *text, const tsr_word *w, size_t n, tsr_error *err)
 {
     memset(t, 0, sizeof *t);
     if (n == 0) return TSR_OK;
     uint64_t *terms = malloc(n * sizeof *terms);
+    uint64_t *key = malloc(n * sizeof *key);
     t->s = malloc(n * sizeof *t->s);
     size_t cap = 0;
     int rc = TSR_OK;
-    if (!terms || !t->s || pp_terms(text, w, n, terms)) { rc = TSR_ERR_NOMEM; goto out; }
+    if (!terms || !key || !t->s || pp_terms(text, w, n, terms)) { rc = TSR_ERR_NOMEM; goto out; }
     uint32_t lo = 0;
     for (size_t i = 0; i < n; i++) {
         const int last = i + 1 == n || i + 1 - lo >= PP_MAX_SENTENCE ||
                          pp_ends_sentence(text + w[i].end, w[i + 1].begin - w[i].end,
                                           w[i].end - w[i].begin == 1);
         if (!last || (i + 1 - lo < PP_MIN_SENTENCE && i + 1 < n)) continue;
-        if (pp_add_sentence(t, &cap, terms, lo, (uint32_t)(i + 1))) { rc = TSR_ERR_NOMEM; goto out; }
+        if (pp_add_sentence(t, &cap, terms, lo, (uint32_t)(i + 1), key)) { rc = TSR_ERR_NOMEM; goto out; }
         lo = (uint32_t)(i + 1);
     }
     /* a short last sentence joins the one before */
@@ -361,10 +443,22 @@ int pp_text_init(pp_text *t, const char *text, const tsr_word *w, size_t n, tsr_
         const uint32_t l2 = t->s[t->ns - 2].lo;
         t->nt = t->s[t->ns - 2].t_lo;
         t->ns -= 2;
-        if (pp_add_sentence(t, &cap, terms, l2, (uint32_t)n)) rc = TSR_ERR_NOMEM;
+        if (pp_add_sentence(t, &cap, terms, l2, (uint32_t)n, key)) rc = TSR_ERR_NOMEM;
+    }
+    if (rc == TSR_OK && pp_distinct(t)) rc = TSR_ERR_NOMEM;
+    if (rc == TSR_OK) {   /* to size: discovery keeps many split texts */
+        pp_sentence *ns = realloc(t->s, (t->ns + 1) * sizeof *t->s);
+        pp_term *nt = realloc(t->t, (t->nt + 1) * sizeof *t->t);
+        uint64_t *dk = realloc(t->dk, (t->nd + 1) * sizeof *t->dk);
+        uint32_t *dsf = realloc(t->dsf, (t->nd + 1) * sizeof *t->dsf);
+        if (ns) t->s = ns;
+        if (nt) t->t = nt;
+        if (dk) t->dk = dk;
+        if (dsf) t->dsf = dsf;
     }
 out:
     free(terms);
+    free(key);
     if (rc != TSR_OK) {
         pp_text_free(t);
         return tsr_seterr(err, rc, "out of memory reading sentences");
@@ -372,56 +466,73 @@ out:
     return TSR_OK;
 }
 
+size_t pp_text_bytes(const pp_text *t)
+{
+    return sizeof *t + (t->ns + 1) * sizeof *t->s + (t->nt + 1) * (sizeof *t->t + sizeof *t->lid) +
+           (t->nd + 1) * (sizeof *t->dk + sizeof *t->dsf) +
+           (t->slot ? (t->dmask + 1) * sizeof *t->slot : 0);
+}
+
 void pp_text_free(pp_text *t)
 {
     if (!t) return;
     free(t->s);
     free(t->t);
+    free(t->dk);
+    free(t->dsf);
+    free(t->lid);
+    free(t->slot);
     memset(t, 0, sizeof *t);
 }
 
 int pp_weigh(pp_text *a, pp_text *b, uint32_t *nterms)
 {
-    /* the distinct terms of both texts numbered through a hash table, and
-     * the sentences holding each (a sentence's terms are distinct) */
-    const size_t nall = a->nt + b->nt;
-    const double N = (double)(a->ns + b->ns);
+    /* the distinct terms of both texts numbered a's first (its own
+     * numbering, pp_distinct), then b's that a lacks, each in order of first
+     * use; and the sentences holding each, from the texts' own counts */
+    const size_t ns = a->ns + b->ns;
+    const double N = (double)ns;
     *nterms = 0;
-    size_t slots = 64;
-    while (slots < 2 * nall) slots <<= 1;
-    const size_t mask = slots - 1;
-    uint64_t *key = calloc(slots, sizeof *key);
-    uint32_t *id = malloc(slots * sizeof *id);
-    uint32_t *sf = malloc((nall + 1) * sizeof *sf);
-    if (!key || !id || !sf) { free(key); free(id); free(sf); return -1; }
-    pp_text *side[2] = { a, b };
-    uint32_t nid = 0;
-    for (int k = 0; k < 2; k++) {
-        pp_text *t = side[k];
-        for (size_t i = 0; i < t->nt; i++) {
-            const uint64_t h = t->t[i].term;
-            size_t s = (size_t)(h >> 17) & mask;
-            while (key[s] && key[s] != h) s = (s + 1) & mask;
-            if (!key[s]) { key[s] = h; id[s] = nid; sf[nid++] = 0; }
-            t->t[i].id = id[s];
-            sf[id[s]]++;
+    uint32_t *sf = malloc((a->nd + b->nd + 1) * sizeof *sf);
+    uint32_t *bid = malloc((b->nd + 1) * sizeof *bid);
+    double *lg = malloc((ns + 1) * sizeof *lg);   /* log(N / sf), when >= 0 */
+    if (!sf || !bid || !lg) { free(sf); free(bid); free(lg); return -1; }
+    if (a->nd) memcpy(sf, a->dsf, a->nd * sizeof *sf);
+    uint32_t nid = (uint32_t)a->nd;
+    for (size_t d = 0; d < b->nd; d++) {
+        const uint32_t x = a->nd ? pp_distinct_find(a, b->dk[d]) : UINT32_MAX;
+        if (x != UINT32_MAX) {
+            bid[d] = x;
+            sf[x] += b->dsf[d];
+        } else {
+            bid[d] = nid;
+            sf[nid++] = b->dsf[d];
         }
     }
+    if (!a->own_ids)   /* a was b of another pair */
+        for (size_t i = 0; i < a->nt; i++) a->t[i].id = a->lid[i];
+    a->own_ids = 1;
+    for (size_t i = 0; i < b->nt; i++) b->t[i].id = bid[b->lid[i]];
+    b->own_ids = 0;
+    for (size_t k = 0; k <= ns; k++) lg[k] = -1.0;
+    pp_text *side[2] = { a, b };
     for (int k = 0; k < 2; k++) {
         pp_text *t = side[k];
         for (size_t x = 0; x < t->ns; x++) {
             pp_sentence *s = &t->s[x];
             double sq = 0.0;
             for (uint32_t i = s->t_lo; i < s->t_hi; i++) {
-                t->t[i].w = t->t[i].tf * log(N / (double)sf[t->t[i].id]);
+                const uint32_t f = sf[t->t[i].id];
+                if (lg[f] < 0.0) lg[f] = log(N / (double)f);
+                t->t[i].w = t->t[i].tf * lg[f];
                 sq += t->t[i].w * t->t[i].w;
             }
             s->norm = sqrt(sq);
         }
     }
-    free(key);
-    free(id);
     free(sf);
+    free(bid);
+    free(lg);
     *nterms = nid;
     return 0;
 }

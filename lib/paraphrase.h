@@ -66,6 +66,14 @@ typedef struct pp_text {
     size_t ns;
     pp_term *t;
     size_t nt;
+    /* its distinct terms (pp_text_init), which pp_weigh numbers and counts
+     * without hashing the text again for each pair it is in */
+    uint64_t *dk;             /* the distinct terms, in order of first use */
+    uint32_t *dsf;            /* the sentences holding each */
+    uint32_t *lid;            /* t[i]'s term as an index of dk */
+    uint32_t *slot;           /* dk as a hash table: 0 or index + 1 */
+    size_t nd, dmask;         /* nd distinct terms, dmask + 1 slots */
+    int own_ids;              /* t[i].id == lid[i] (not renumbered as b) */
 } pp_text;
 
 /* Split text (its words w[0, n)) into sentences and terms.  A sentence
@@ -75,6 +83,8 @@ typedef struct pp_text {
  * English: libstemmer).  0, or TSR_ERR_NOMEM with `err` set. */
 int pp_text_init(pp_text *t, const char *text, const tsr_word *w, size_t n, tsr_error *err);
 void pp_text_free(pp_text *t);
+/* The bytes t holds (about: without the allocator's overhead). */
+size_t pp_text_bytes(const pp_text *t);
 
 /* Weigh the terms of a and b by tf * isf, isf = log(N / sentences holding
  * the term) over the N sentences of both texts, set the norms, and number

@@ -5,6 +5,7 @@
  * through tsr_align (with the stage on and off).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +155,137 @@ static void test_weigh(void)
     pp_text_free(&tb);
     tsr_free(wa);
     tsr_free(wb);
+}
+
+/* A text of n words drawn from a vocabulary of v (with stop words and
+ * inflected forms), sentences of 2-40 words; the caller frees it. */
+static char *gen_text(uint64_t *rng, size_t n, unsigned v)
+{
+    static const char *const stops[] = { "the", "of", "and", "a", "to", "in", "was" };
+    static const char *const ends[] = { "", "s", "ed", "ing" };
+    char *s = malloc(n * 24 + 1);
+    size_t len = 0, left = 0;
+    for (size_t i = 0; i < n; i++) {
+        *rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+        const unsigned r = (unsigned)(*rng >> 33);
+        if (r % 5 == 0)
+            len += (size_t)sprintf(s + len, "%s", stops[r / 5 % 7]);
+        else
+            len += (size_t)sprintf(s + len, "w%u%s", r / 7 % v, ends[r / 3 % 4]);
+        if (left == 0) left = 2 + r / 11 % 39;
+        s[len++] = --left == 0 ? '.' : ' ';
+        if (left == 0) s[len++] = ' ';
+    }
+    s[len] = 0;
+    return s;
+}
+
+/* The terms of each sentence are sorted and distinct (the sort of
+ * pp_add_sentence, short and long sentences), and each text's distinct
+ * terms (dk, dsf, lid) are what its sentences hold. */
+static void test_terms_sorted(void)
+{
+    uint64_t rng = 7;
+    for (int round = 0; round < 40; round++) {
+        char *s = gen_text(&rng, 50 + (size_t)round * 37, 20 + (unsigned)round * 13);
+        tsr_word *w;
+        size_t n = words(s, &w);
+        pp_text t;
+        CHECK(pp_text_init(&t, s, w, n, NULL) == TSR_OK);
+        for (size_t x = 0; x < t.ns; x++)
+            for (uint32_t i = t.s[x].t_lo + 1; i < t.s[x].t_hi; i++)
+                CHECK(t.t[i - 1].term < t.t[i].term);
+        uint32_t *sf = calloc(t.nd + 1, sizeof *sf);
+        for (size_t i = 0; i < t.nt; i++) {
+            CHECK(t.lid[i] < t.nd && t.dk[t.lid[i]] == t.t[i].term);
+            sf[t.lid[i]]++;
+        }
+        for (size_t d = 0; d < t.nd; d++) CHECK(sf[d] == t.dsf[d]);
+        CHECK(pp_text_bytes(&t) > t.nt * sizeof *t.t);
+        free(sf);
+        pp_text_free(&t);
+        tsr_free(w);
+        free(s);
+    }
+}
+
+/* pp_weigh against its definition (a term's sentences over both texts,
+ * counted here by brute force): the same ids for the same terms, the same
+ * weights and norms to the bit, also when a text was b of an earlier pair
+ * and is a now (its own numbering comes back). */
+static void check_weigh(pp_text *a, pp_text *b)
+{
+    uint32_t nterms = 0;
+    CHECK(pp_weigh(a, b, &nterms) == 0);
+    const double N = (double)(a->ns + b->ns);
+    pp_text *side[2] = { a, b };
+    for (int k = 0; k < 2; k++) {
+        pp_text *t = side[k];
+        for (size_t x = 0; x < t->ns; x++) {
+            double sq = 0.0;
+            for (uint32_t i = t->s[x].t_lo; i < t->s[x].t_hi; i++) {
+                const uint64_t h = t->t[i].term;
+                uint32_t sf = 0;
+                for (int m = 0; m < 2; m++)
+                    for (size_t j = 0; j < side[m]->nt; j++) {
+                        sf += side[m]->t[j].term == h;
+                        if (side[m]->t[j].term == h) CHECK(side[m]->t[j].id == t->t[i].id);
+                        else if (side[m]->t[j].id == t->t[i].id) CHECK(0);
+                    }
+                CHECK(t->t[i].id < nterms);
+                const double wt = t->t[i].tf * log(N / (double)sf);
+                CHECK(memcmp(&wt, &t->t[i].w, sizeof wt) == 0);
+                sq += wt * wt;
+            }
+            const double norm = sqrt(sq);
+            CHECK(memcmp(&norm, &t->s[x].norm, sizeof norm) == 0);
+        }
+    }
+    /* the ids in order of first use: a's terms, then b's that a lacks */
+    uint32_t next = 0;
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < side[k]->nt; i++) {
+            CHECK(side[k]->t[i].id <= next);
+            if (side[k]->t[i].id == next) next++;
+        }
+    CHECK(next == nterms);
+}
+
+static void test_weigh_pairs(void)
+{
+    uint64_t rng = 11;
+    for (int round = 0; round < 12; round++) {
+        pp_text t[3];
+        tsr_word *w[3];
+        char *s[3];
+        for (int k = 0; k < 3; k++) {
+            s[k] = gen_text(&rng, 30 + (size_t)(round * 29 + k * 53) % 400, 30 + (unsigned)round * 7);
+            const size_t n = words(s[k], &w[k]);
+            CHECK(pp_text_init(&t[k], s[k], w[k], n, NULL) == TSR_OK);
+        }
+        check_weigh(&t[0], &t[1]);
+        check_weigh(&t[0], &t[2]);
+        check_weigh(&t[1], &t[2]);   /* t[1] was b, is a */
+        check_weigh(&t[2], &t[0]);
+        check_weigh(&t[2], &t[2]);
+        for (int k = 0; k < 3; k++) {
+            pp_text_free(&t[k]);
+            tsr_free(w[k]);
+            free(s[k]);
+        }
+    }
+    pp_text e;   /* an empty text */
+    memset(&e, 0, sizeof e);
+    char *s = gen_text(&rng, 100, 50);
+    tsr_word *w;
+    pp_text t;
+    const size_t n = words(s, &w);
+    CHECK(pp_text_init(&t, s, w, n, NULL) == TSR_OK);
+    check_weigh(&e, &t);
+    check_weigh(&t, &e);
+    pp_text_free(&t);
+    tsr_free(w);
+    free(s);
 }
 
 /* ---- passages ------------------------------------------------------------ */
@@ -485,6 +617,8 @@ int main(void)
     RUN(test_windows);
     RUN(test_terms);
     RUN(test_weigh);
+    RUN(test_terms_sorted);
+    RUN(test_weigh_pairs);
     RUN(test_passage);
     RUN(test_tsr_align);
     RUN(test_kind);
