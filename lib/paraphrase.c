@@ -258,7 +258,7 @@ static void pp_sort_u64(uint64_t *a, size_t n)
 static int pp_add_sentence(pp_text *t, size_t *cap, const uint64_t *terms, uint32_t lo,
                            uint32_t hi, uint64_t *key)
 {
-    pp_sentence s = { lo, hi, (uint32_t)t->nt, 0, 0.0 };
+    pp_sentence s = { lo, hi, (uint32_t)t->nt, 0 };
     size_t k = 0;
     for (uint32_t i = lo; i < hi; i++)
         if (terms[i]) key[k++] = terms[i];
@@ -276,7 +276,7 @@ static int pp_add_sentence(pp_text *t, size_t *cap, const uint64_t *terms, uint3
     m = 0;
     for (size_t i = 0; i < k; i++) {
         if (m && base[m - 1].term == key[i]) base[m - 1].tf++;
-        else base[m++] = (pp_term){ key[i], 1, 0, 0.0 };
+        else base[m++] = (pp_term){ key[i], 1, 0 };
     }
     t->nt += m;
     s.t_hi = (uint32_t)t->nt;
@@ -296,6 +296,34 @@ static uint64_t pp_term_of(struct sb_stemmer *st, const char *text, const tsr_wo
     return (stem && sl > 0 ? XXH3_64bits(stem, (size_t)sl) : XXH3_64bits(buf, len)) | 1;
 }
 
+/* What pp_align_texts needs from pair to pair, kept by each thread (in its
+ * pp_cache): the pair's weights, the seeds' accumulators (dot, shared: all
+ * zero between uses), and counts by term (cnt: all zero between uses). */
+typedef struct { uint32_t i, j; } pp_seed;
+typedef TSR_VEC(pp_seed) pp_seeds_vec;
+typedef struct { uint32_t i0, i1, j0, j1, n; } pp_group;
+
+typedef struct {
+    pp_pair pair;
+    pp_seeds_vec seeds;
+    double *dot, *bestcos;
+    uint32_t *shared, *touched, *best, *cnt;
+    size_t cap[6];
+} pp_scratch;
+
+static void pp_scratch_free(pp_scratch *sc)
+{
+    pp_pair_free(&sc->pair);
+    tsr_vec_free(&sc->seeds);
+    free(sc->dot);
+    free(sc->bestcos);
+    free(sc->shared);
+    free(sc->touched);
+    free(sc->best);
+    free(sc->cnt);
+    memset(sc, 0, sizeof *sc);
+}
+
 /* Stemming is most of the stage's time (Snowball's English stemmer, about
  * 120 ns a word), and texts share most of their words: each thread keeps
  * the terms of the words it met, direct-mapped by word hash (the hash of
@@ -306,6 +334,7 @@ typedef struct {
     struct sb_stemmer *st;
     uint64_t key[1u << PP_CACHE_BITS];
     uint64_t val[1u << PP_CACHE_BITS];
+    pp_scratch sc;
 } pp_cache;
 
 static pthread_key_t pp_cache_key;
@@ -314,6 +343,7 @@ static void pp_cache_free(void *p)
 {
     pp_cache *c = p;
     if (c && c->st) sb_stemmer_delete(c->st);
+    if (c) pp_scratch_free(&c->sc);
     free(c);
 }
 
@@ -364,8 +394,8 @@ static int pp_terms(const char *text, const tsr_word *w, size_t n, uint64_t *ter
     return 0;
 }
 
-/* The distinct terms of t (t->dk, dsf, lid, slot, nd, dmask), numbered in
- * order of first use as pp_weigh numbers a pair's.  0 or -1. */
+/* The distinct terms of t (t->dk, dsf, slot, nd, dmask, and each term's
+ * pp_term.lid), numbered in order of first use.  0 or -1. */
 static int pp_distinct(pp_text *t)
 {
     size_t slots = 16;
@@ -374,8 +404,7 @@ static int pp_distinct(pp_text *t)
     t->slot = calloc(slots, sizeof *t->slot);
     t->dk = malloc((t->nt + 1) * sizeof *t->dk);
     t->dsf = malloc((t->nt + 1) * sizeof *t->dsf);
-    t->lid = malloc((t->nt + 1) * sizeof *t->lid);
-    if (!t->slot || !t->dk || !t->dsf || !t->lid) return -1;
+    if (!t->slot || !t->dk || !t->dsf) return -1;
     t->dmask = mask;
     uint32_t nd = 0;
     for (size_t i = 0; i < t->nt; i++) {
@@ -387,11 +416,10 @@ static int pp_distinct(pp_text *t)
             t->dsf[nd] = 0;
             t->slot[s] = ++nd;
         }
-        t->lid[i] = t->t[i].id = t->slot[s] - 1;
+        t->t[i].lid = t->slot[s] - 1;
         t->dsf[t->slot[s] - 1]++;   /* a sentence's terms are distinct */
     }
     t->nd = nd;
-    t->own_ids = 1;
     size_t want = 16;   /* a smaller table for the distinct terms alone */
     while (want < 2 * (size_t)nd) want <<= 1;
     uint32_t *small = want < slots ? calloc(want, sizeof *small) : NULL;
@@ -417,6 +445,27 @@ static uint32_t pp_distinct_find(const pp_text *t, uint64_t h)
         s = (s + 1) & t->dmask;
     }
     return UINT32_MAX;
+}
+
+/* The postings of t (t->ph, pst): the sentences holding each distinct term,
+ * in order (a sentence's terms are distinct: dsf[d] of them).  0 or -1. */
+static int pp_postings(pp_text *t)
+{
+    t->ph = malloc((t->nd + 1) * sizeof *t->ph);
+    t->pst = malloc((t->nt + 1) * sizeof *t->pst);
+    if (!t->ph || !t->pst) return -1;
+    uint32_t at = 0;
+    for (size_t d = 0; d < t->nd; d++) {
+        t->ph[d] = at;
+        at += t->dsf[d];
+    }
+    t->ph[t->nd] = at;
+    for (uint32_t j = 0; j < t->ns; j++)
+        for (uint32_t k = t->s[j].t_lo; k < t->s[j].t_hi; k++)
+            t->pst[t->ph[t->t[k].lid]++] = (pp_post){ j, t->t[k].tf };
+    for (size_t d = t->nd; d > 0; d--) t->ph[d] = t->ph[d - 1];   /* ph[d] went to d + 1's */
+    t->ph[0] = 0;
+    return 0;
 }
 
 int pp_text_init(pp_text *t, const char *text, const tsr_word *w, size_t n, tsr_error *err)
@@ -445,7 +494,7 @@ int pp_text_init(pp_text *t, const char *text, const tsr_word *w, size_t n, tsr_
         t->ns -= 2;
         if (pp_add_sentence(t, &cap, terms, l2, (uint32_t)n, key)) rc = TSR_ERR_NOMEM;
     }
-    if (rc == TSR_OK && pp_distinct(t)) rc = TSR_ERR_NOMEM;
+    if (rc == TSR_OK && (pp_distinct(t) || pp_postings(t))) rc = TSR_ERR_NOMEM;
     if (rc == TSR_OK) {   /* to size: discovery keeps many split texts */
         pp_sentence *ns = realloc(t->s, (t->ns + 1) * sizeof *t->s);
         pp_term *nt = realloc(t->t, (t->nt + 1) * sizeof *t->t);
@@ -468,8 +517,8 @@ out:
 
 size_t pp_text_bytes(const pp_text *t)
 {
-    return sizeof *t + (t->ns + 1) * sizeof *t->s + (t->nt + 1) * (sizeof *t->t + sizeof *t->lid) +
-           (t->nd + 1) * (sizeof *t->dk + sizeof *t->dsf) +
+    return sizeof *t + (t->ns + 1) * sizeof *t->s + (t->nt + 1) * (sizeof *t->t + sizeof *t->pst) +
+           (t->nd + 1) * (sizeof *t->dk + sizeof *t->dsf + sizeof *t->ph) +
            (t->slot ? (t->dmask + 1) * sizeof *t->slot : 0);
 }
 
@@ -480,76 +529,113 @@ void pp_text_free(pp_text *t)
     free(t->t);
     free(t->dk);
     free(t->dsf);
-    free(t->lid);
     free(t->slot);
+    free(t->ph);
+    free(t->pst);
     memset(t, 0, sizeof *t);
 }
 
-int pp_weigh(pp_text *a, pp_text *b, uint32_t *nterms)
+/* buf (*cap elements of `size` bytes) when it holds n, else a new buffer of
+ * at least n in its place, its contents not kept (all zero when `zero`);
+ * NULL when out of memory (buf freed, *cap 0). */
+static void *pp_reserve(void *buf, size_t *cap, size_t n, size_t size, int zero)
 {
-    /* the distinct terms of both texts numbered a's first (its own
-     * numbering, pp_distinct), then b's that a lacks, each in order of first
-     * use; and the sentences holding each, from the texts' own counts */
+    if (buf && n <= *cap) return buf;
+    free(buf);
+    const size_t nc = n + n / 2 + 16;
+    void *q = zero ? calloc(nc, size) : malloc(nc * size);
+    *cap = q ? nc : 0;
+    return q;
+}
+
+void pp_pair_free(pp_pair *p)
+{
+    if (!p) return;
+    free(p->amap);
+    free(p->bid);
+    free(p->lga);
+    free(p->lgb);
+    free(p->na);
+    free(p->nb);
+    free(p->lg);
+    memset(p, 0, sizeof *p);
+}
+
+int pp_weigh(const pp_text *a, const pp_text *b, pp_pair *p)
+{
+    /* the terms the two share: the smaller side's distinct terms looked up
+     * in the other's table; the sentences holding each, from the texts' own
+     * counts; a term's log(N / sf) once per distinct sf value */
     const size_t ns = a->ns + b->ns;
     const double N = (double)ns;
-    *nterms = 0;
-    uint32_t *sf = malloc((a->nd + b->nd + 1) * sizeof *sf);
-    uint32_t *bid = malloc((b->nd + 1) * sizeof *bid);
-    double *lg = malloc((ns + 1) * sizeof *lg);   /* log(N / sf), when >= 0 */
-    if (!sf || !bid || !lg) { free(sf); free(bid); free(lg); return -1; }
-    if (a->nd) memcpy(sf, a->dsf, a->nd * sizeof *sf);
-    uint32_t nid = (uint32_t)a->nd;
+    p->nterms = 0;
+    p->amap = pp_reserve(p->amap, &p->cap[0], a->nd + 1, sizeof *p->amap, 0);
+    p->bid = pp_reserve(p->bid, &p->cap[1], b->nd + 1, sizeof *p->bid, 0);
+    p->lga = pp_reserve(p->lga, &p->cap[2], a->nd + 1, sizeof *p->lga, 0);
+    p->lgb = pp_reserve(p->lgb, &p->cap[3], b->nd + 1, sizeof *p->lgb, 0);
+    p->na = pp_reserve(p->na, &p->cap[4], a->ns + 1, sizeof *p->na, 0);
+    p->nb = pp_reserve(p->nb, &p->cap[5], b->ns + 1, sizeof *p->nb, 0);
+    p->lg = pp_reserve(p->lg, &p->cap[6], ns + 1, sizeof *p->lg, 0);
+    if (!p->amap || !p->bid || !p->lga || !p->lgb || !p->na || !p->nb || !p->lg) return -1;
+    uint32_t *amap = p->amap, *bid = p->bid;
+    double *lg = p->lg;
+    for (size_t d = 0; d < a->nd; d++) amap[d] = UINT32_MAX;
+    for (size_t d = 0; d < b->nd; d++) bid[d] = (uint32_t)(a->nd + d);
+    if (a->nd && b->nd && a->nd <= b->nd) {
+        for (uint32_t d = 0; d < a->nd; d++) {
+            const uint32_t y = pp_distinct_find(b, a->dk[d]);
+            if (y != UINT32_MAX) { amap[d] = y; bid[y] = d; }
+        }
+    } else if (a->nd && b->nd) {
+        for (uint32_t d = 0; d < b->nd; d++) {
+            const uint32_t x = pp_distinct_find(a, b->dk[d]);
+            if (x != UINT32_MAX) { amap[x] = d; bid[d] = x; }
+        }
+    }
+    for (size_t k = 0; k <= ns; k++) lg[k] = -1.0;   /* log(N / f), when >= 0 */
+    for (size_t d = 0; d < a->nd; d++) {
+        const uint32_t f = a->dsf[d] + (amap[d] != UINT32_MAX ? b->dsf[amap[d]] : 0);
+        if (lg[f] < 0.0) lg[f] = log(N / (double)f);
+        p->lga[d] = lg[f];
+    }
     for (size_t d = 0; d < b->nd; d++) {
-        const uint32_t x = a->nd ? pp_distinct_find(a, b->dk[d]) : UINT32_MAX;
-        if (x != UINT32_MAX) {
-            bid[d] = x;
-            sf[x] += b->dsf[d];
-        } else {
-            bid[d] = nid;
-            sf[nid++] = b->dsf[d];
-        }
+        const uint32_t f = b->dsf[d] + (bid[d] < a->nd ? a->dsf[bid[d]] : 0);
+        if (lg[f] < 0.0) lg[f] = log(N / (double)f);
+        p->lgb[d] = lg[f];
     }
-    if (!a->own_ids)   /* a was b of another pair */
-        for (size_t i = 0; i < a->nt; i++) a->t[i].id = a->lid[i];
-    a->own_ids = 1;
-    for (size_t i = 0; i < b->nt; i++) b->t[i].id = bid[b->lid[i]];
-    b->own_ids = 0;
-    for (size_t k = 0; k <= ns; k++) lg[k] = -1.0;
-    pp_text *side[2] = { a, b };
-    for (int k = 0; k < 2; k++) {
-        pp_text *t = side[k];
-        for (size_t x = 0; x < t->ns; x++) {
-            pp_sentence *s = &t->s[x];
-            double sq = 0.0;
-            for (uint32_t i = s->t_lo; i < s->t_hi; i++) {
-                const uint32_t f = sf[t->t[i].id];
-                if (lg[f] < 0.0) lg[f] = log(N / (double)f);
-                t->t[i].w = t->t[i].tf * lg[f];
-                sq += t->t[i].w * t->t[i].w;
-            }
-            s->norm = sqrt(sq);
+    for (size_t x = 0; x < a->ns; x++) {
+        double sq = 0.0;
+        for (uint32_t i = a->s[x].t_lo; i < a->s[x].t_hi; i++) {
+            const double w = pp_wa(p, a, i);
+            sq += w * w;
         }
+        p->na[x] = sqrt(sq);
     }
-    free(sf);
-    free(bid);
-    free(lg);
-    *nterms = nid;
+    for (size_t x = 0; x < b->ns; x++) {
+        double sq = 0.0;
+        for (uint32_t i = b->s[x].t_lo; i < b->s[x].t_hi; i++) {
+            const double w = pp_wb(p, b, i);
+            sq += w * w;
+        }
+        p->nb[x] = sqrt(sq);
+    }
+    p->nterms = (uint32_t)(a->nd + b->nd);
     return 0;
 }
 
-/* B's terms, each with its sentence and weight, by term number. */
-typedef struct { uint32_t sent; double w; } pp_post;
-
-typedef struct { uint32_t i, j; } pp_seed;
-typedef TSR_VEC(pp_seed) pp_seeds_vec;
-typedef struct { uint32_t i0, i1, j0, j1, n; } pp_group;
+/* sc->cnt for n terms, all zero; NULL when out of memory. */
+static uint32_t *pp_cnt(pp_scratch *sc, size_t n)
+{
+    return sc->cnt = pp_reserve(sc->cnt, &sc->cap[5], n + 1, sizeof *sc->cnt, 1);
+}
 
 /* Step 4's two measures of sentences s ~ t: the cosine of their weighted
- * vectors, given their dot product, and the Dice coefficient of their term
- * sets, given how many terms they share (0 when either is empty). */
-static double pp_cos(const pp_sentence *s, const pp_sentence *t, double dot)
+ * vectors, given their norms and dot product, and the Dice coefficient of
+ * their term sets, given how many terms they share (0 when either is
+ * empty). */
+static double pp_cos(double ns, double nt, double dot)
 {
-    const double den = s->norm * t->norm;
+    const double den = ns * nt;
     return den > 0 ? dot / den : 0.0;
 }
 
@@ -559,41 +645,42 @@ static double pp_dice(const pp_sentence *s, const pp_sentence *t, uint32_t share
     return n ? 2.0 * shared / n : 0.0;
 }
 
-/* Step 4: the seeds, sorted by (i, j).  B's postings are grouped by term
- * number (a counting sort: head[id] .. head[id + 1]). */
-static int pp_seeds(const pp_text *a, const pp_text *b, uint32_t nterms, pp_seeds_vec *seeds,
-                    uint32_t *best, double *bestcos)
+/* Step 4: the seeds, sorted by (i, j), into sc->seeds; each of a's
+ * sentences' best match (sc->best, bestcos).  A term of a's sentence that
+ * b holds meets b's sentences holding it through b's postings. */
+static int pp_seeds(const pp_text *a, const pp_text *b, const pp_pair *p, pp_scratch *sc)
 {
-    pp_post *post = malloc((b->nt + 1) * sizeof *post);
-    uint32_t *head = calloc((size_t)nterms + 2, sizeof *head);
-    double *dot = calloc(b->ns + 1, sizeof *dot);
-    uint32_t *shared = calloc(b->ns + 1, sizeof *shared);
-    uint32_t *touched = malloc((b->ns + 1) * sizeof *touched);
+    sc->dot = pp_reserve(sc->dot, &sc->cap[0], b->ns + 1, sizeof *sc->dot, 1);
+    sc->shared = pp_reserve(sc->shared, &sc->cap[1], b->ns + 1, sizeof *sc->shared, 1);
+    sc->touched = pp_reserve(sc->touched, &sc->cap[2], b->ns + 1, sizeof *sc->touched, 0);
+    sc->best = pp_reserve(sc->best, &sc->cap[3], a->ns + 1, sizeof *sc->best, 0);
+    sc->bestcos = pp_reserve(sc->bestcos, &sc->cap[4], a->ns + 1, sizeof *sc->bestcos, 0);
+    if (!sc->dot || !sc->shared || !sc->touched || !sc->best || !sc->bestcos) return -1;
+    double *dot = sc->dot, *bestcos = sc->bestcos;
+    uint32_t *shared = sc->shared, *touched = sc->touched, *best = sc->best;
+    pp_seeds_vec *seeds = &sc->seeds;
+    seeds->n = 0;
     int rc = 0;
-    if (!post || !head || !dot || !shared || !touched) { rc = -1; goto out; }
-    for (size_t k = 0; k < b->nt; k++) head[b->t[k].id + 2]++;
-    for (uint32_t x = 2; x < nterms + 2; x++) head[x] += head[x - 1];
-    for (uint32_t j = 0; j < b->ns; j++)
-        for (uint32_t k = b->s[j].t_lo; k < b->s[j].t_hi; k++)
-            post[head[b->t[k].id + 1]++] = (pp_post){ j, b->t[k].w };
     for (uint32_t i = 0; i < a->ns && rc == 0; i++) {
         const pp_sentence *s = &a->s[i];
         size_t nt = 0;
         best[i] = UINT32_MAX;
         bestcos[i] = 0.0;
         for (uint32_t k = s->t_lo; k < s->t_hi; k++) {
-            const uint32_t t = a->t[k].id;
-            for (uint32_t e = head[t]; e < head[t + 1]; e++) {
-                const uint32_t j = post[e].sent;
+            const uint32_t y = p->amap[a->t[k].lid];
+            if (y == UINT32_MAX) continue;
+            const double wa = pp_wa(p, a, k), ly = p->lgb[y];
+            for (uint32_t e = b->ph[y]; e < b->ph[y + 1]; e++) {
+                const uint32_t j = b->pst[e].sent;
                 if (!shared[j]) touched[nt++] = j;
                 shared[j]++;
-                dot[j] += a->t[k].w * post[e].w;
+                dot[j] += wa * (b->pst[e].tf * ly);
             }
         }
         for (size_t x = 0; x < nt; x++) {
             const uint32_t j = touched[x];
             const pp_sentence *t = &b->s[j];
-            const double cos = pp_cos(s, t, dot[j]);
+            const double cos = pp_cos(p->na[i], p->nb[j], dot[j]);
             if (cos >= PP_MIN_COS && pp_dice(s, t, shared[j]) >= PP_MIN_DICE &&
                 tsr_vec_push(seeds, ((pp_seed){ i, j })))
                 rc = -1;
@@ -605,12 +692,6 @@ static int pp_seeds(const pp_text *a, const pp_text *b, uint32_t nterms, pp_seed
             shared[j] = 0;
         }
     }
-out:
-    free(post);
-    free(head);
-    free(dot);
-    free(shared);
-    free(touched);
     return rc;
 }
 
@@ -631,28 +712,29 @@ static int pp_overlaps(const al_passages *ps, size_t n, uint32_t a_lo, uint32_t 
  * have in common, as bags: 2 * sum min(tf_a, tf_b) / (sum tf_a + sum tf_b).
  * cnt (nterms counts, all 0) is left all 0. */
 static double pp_term_share(const pp_text *a, uint32_t i0, uint32_t i1, const pp_text *b,
-                            uint32_t j0, uint32_t j1, uint32_t *cnt)
+                            uint32_t j0, uint32_t j1, const pp_pair *p, uint32_t *cnt)
 {
     uint64_t na = 0, nb = 0, common = 0;
     for (uint32_t k = a->s[i0].t_lo; k < a->s[i1].t_hi; k++) {
-        cnt[a->t[k].id] += a->t[k].tf;
+        cnt[pp_ida(a, k)] += a->t[k].tf;
         na += a->t[k].tf;
     }
     for (uint32_t k = b->s[j0].t_lo; k < b->s[j1].t_hi; k++) {
-        const uint32_t id = b->t[k].id, tf = b->t[k].tf;
+        const uint32_t id = pp_idb(p, b, k), tf = b->t[k].tf;
         const uint32_t m = tf < cnt[id] ? tf : cnt[id];
         common += m;
         cnt[id] -= m;
         nb += tf;
     }
-    for (uint32_t k = a->s[i0].t_lo; k < a->s[i1].t_hi; k++) cnt[a->t[k].id] = 0;
+    for (uint32_t k = a->s[i0].t_lo; k < a->s[i1].t_hi; k++) cnt[pp_ida(a, k)] = 0;
     return na + nb ? 2.0 * (double)common / (double)(na + nb) : 0.0;
 }
 
-static int pp_passages(const pp_text *a, const pp_text *b, uint32_t nterms, const tsr_word *A,
-                       const tsr_word *B, const pp_seed *sd, size_t nsd, al_work *wk,
-                       al_passages *ps)
+static int pp_passages(const pp_text *a, const pp_text *b, const pp_pair *p, const tsr_word *A,
+                       const tsr_word *B, pp_scratch *sc, al_work *wk, al_passages *ps)
 {
+    const pp_seed *sd = sc->seeds.a;
+    const size_t nsd = sc->seeds.n;
     TSR_VEC(pp_group) g = { 0 };
     for (size_t x = 0; x < nsd; x++) {
         const uint32_t i = sd[x].i, j = sd[x].j;
@@ -673,8 +755,8 @@ static int pp_passages(const pp_text *a, const pp_text *b, uint32_t nterms, cons
         }
     }
     const size_t n0 = ps->n;
-    uint32_t *cnt = calloc((size_t)nterms + 1, sizeof *cnt);
-    int rc = cnt ? 0 : -1;
+    uint32_t *cnt = NULL;   /* when a group comes that far */
+    int rc = 0;
     for (size_t k = 0; k < g.n && rc == 0; k++) {
         const pp_group *c = &g.a[k];
         if (c->n < PP_MIN_SEEDS) continue;
@@ -682,30 +764,32 @@ static int pp_passages(const pp_text *a, const pp_text *b, uint32_t nterms, cons
         const uint32_t b_lo = b->s[c->j0].lo, b_hi = b->s[c->j1].hi;
         if (A[a_hi - 1].end - A[a_lo].begin < PP_MIN_BYTES ||
             B[b_hi - 1].end - B[b_lo].begin < PP_MIN_BYTES ||
-            pp_overlaps(ps, n0, a_lo, a_hi, b_lo, b_hi) ||
-            pp_term_share(a, c->i0, c->i1, b, c->j0, c->j1, cnt) < PP_MIN_SHARE)
+            pp_overlaps(ps, n0, a_lo, a_hi, b_lo, b_hi))
+            continue;
+        if (!cnt && !(cnt = pp_cnt(sc, p->nterms))) { rc = -1; break; }
+        if (pp_term_share(a, c->i0, c->i1, b, c->j0, c->j1, p, cnt) < PP_MIN_SHARE)
             continue;
         const uint32_t m = al_bag_matches(wk, A, a_lo, a_hi, B, b_lo, b_hi);
-        al_passage p = { .a_lo = a_lo, .a_hi = a_hi, .b_lo = b_lo, .b_hi = b_hi,
-                         .matches = m, .seeded = 0, .kind = TSR_KIND_PARAPHRASE,
+        al_passage np = { .a_lo = a_lo, .a_hi = a_hi, .b_lo = b_lo, .b_hi = b_hi,
+                          .matches = m, .seeded = 0, .kind = TSR_KIND_PARAPHRASE,
                          .similarity = 2.0 * m / (double)((a_hi - a_lo) + (b_hi - b_lo)) };
-        if (tsr_vec_push(ps, p)) rc = -1;
+        if (tsr_vec_push(ps, np)) rc = -1;
     }
-    free(cnt);
     tsr_vec_free(&g);
     return rc;
 }
 
 /* Is sentences a->s[i] ~ b->s[j] a seed (step 4's test, on their sorted
  * term lists)? */
-static int pp_is_seed(const pp_text *a, uint32_t i, const pp_text *b, uint32_t j, double min)
+static int pp_is_seed(const pp_text *a, uint32_t i, const pp_text *b, uint32_t j,
+                      const pp_pair *p, double min)
 {
     const pp_sentence *s = &a->s[i], *t = &b->s[j];
     double dot = 0.0;
     uint32_t shared = 0;
     for (uint32_t x = s->t_lo, y = t->t_lo; x < s->t_hi && y < t->t_hi;) {
         if (a->t[x].term == b->t[y].term) {
-            dot += a->t[x].w * b->t[y].w;
+            dot += pp_wa(p, a, x) * pp_wb(p, b, y);
             shared++;
             x++;
             y++;
@@ -715,7 +799,7 @@ static int pp_is_seed(const pp_text *a, uint32_t i, const pp_text *b, uint32_t j
             y++;
         }
     }
-    return pp_cos(s, t, dot) >= min && pp_dice(s, t, shared) >= min;
+    return pp_cos(p->na[i], p->nb[j], dot) >= min && pp_dice(s, t, shared) >= min;
 }
 
 /* The sentence of t holding word w (t's sentences cover its words). */
@@ -733,8 +817,9 @@ static uint32_t pp_sentence_of(const pp_text *t, uint32_t w)
  * the next sentence on both sides, or the one before, is a seed pair: the
  * rest of the sentence a passage stops in, and the next, when that next
  * one is rewritten from the other's next.  Never into another passage. */
-static void pp_extend(const pp_text *a, const pp_text *b, const tsr_word *A, size_t an,
-                      const tsr_word *B, size_t bn, al_work *wk, al_passages *ps, size_t n0)
+static void pp_extend(const pp_text *a, const pp_text *b, const pp_pair *pr, const tsr_word *A,
+                      size_t an, const tsr_word *B, size_t bn, al_work *wk, al_passages *ps,
+                      size_t n0)
 {
     if (!a->ns || !b->ns) return;
     for (size_t k = 0; k < n0; k++) {
@@ -754,7 +839,7 @@ static void pp_extend(const pp_text *a, const pp_text *b, const tsr_word *A, siz
             const uint32_t i0 = pp_sentence_of(a, p->a_hi - 1), j0 = pp_sentence_of(b, p->b_hi - 1);
             if (i0 + 1 >= a->ns || j0 + 1 >= b->ns) break;
             const uint32_t i = i0 + 1, j = j0 + 1;
-            if (a->s[i].hi > ca || b->s[j].hi > cb || !pp_is_seed(a, i, b, j, PP_EXT_MIN)) break;
+            if (a->s[i].hi > ca || b->s[j].hi > cb || !pp_is_seed(a, i, b, j, pr, PP_EXT_MIN)) break;
             p->a_hi = a->s[i].hi;
             p->b_hi = b->s[j].hi;
         }
@@ -763,7 +848,7 @@ static void pp_extend(const pp_text *a, const pp_text *b, const tsr_word *A, siz
             const uint32_t i0 = pp_sentence_of(a, p->a_lo), j0 = pp_sentence_of(b, p->b_lo);
             if (i0 == 0 || j0 == 0) break;
             const uint32_t i = i0 - 1, j = j0 - 1;
-            if (a->s[i].lo < fa || b->s[j].lo < fb || !pp_is_seed(a, i, b, j, PP_EXT_MIN)) break;
+            if (a->s[i].lo < fa || b->s[j].lo < fb || !pp_is_seed(a, i, b, j, pr, PP_EXT_MIN)) break;
             p->a_lo = a->s[i].lo;
             p->b_lo = b->s[j].lo;
         }
@@ -780,15 +865,15 @@ static void pp_extend(const pp_text *a, const pp_text *b, const tsr_word *A, siz
 /* The share of the terms of a's sentences [i0, i1] that b's sentences
  * [j0, j1] hold (as sets); cnt (nterms zeros) is left all zero. */
 static double pp_contained(const pp_text *a, uint32_t i0, uint32_t i1, const pp_text *b,
-                           uint32_t j0, uint32_t j1, uint32_t *cnt)
+                           uint32_t j0, uint32_t j1, const pp_pair *p, uint32_t *cnt)
 {
-    for (uint32_t k = b->s[j0].t_lo; k < b->s[j1].t_hi; k++) cnt[b->t[k].id] = 1;
+    for (uint32_t k = b->s[j0].t_lo; k < b->s[j1].t_hi; k++) cnt[pp_idb(p, b, k)] = 1;
     uint64_t in = 0, all = 0;
     for (uint32_t k = a->s[i0].t_lo; k < a->s[i1].t_hi; k++) {
         all += a->t[k].tf;
-        if (cnt[a->t[k].id]) in += a->t[k].tf;
+        if (cnt[pp_ida(a, k)]) in += a->t[k].tf;
     }
-    for (uint32_t k = b->s[j0].t_lo; k < b->s[j1].t_hi; k++) cnt[b->t[k].id] = 0;
+    for (uint32_t k = b->s[j0].t_lo; k < b->s[j1].t_hi; k++) cnt[pp_idb(p, b, k)] = 0;
     return all ? (double)in / (double)all : 0.0;
 }
 
@@ -797,18 +882,18 @@ static double pp_contained(const pp_text *a, uint32_t i0, uint32_t i1, const pp_
  * condense (another story between two that it does).  cnt (nterms counts,
  * all 0) is left all 0. */
 static int pp_sum_hole(const pp_text *a, uint32_t i0, uint32_t i1, const pp_text *b,
-                       uint32_t j0, uint32_t j1, uint32_t *cnt)
+                       uint32_t j0, uint32_t j1, const pp_pair *p, uint32_t *cnt)
 {
-    for (uint32_t k = a->s[i0].t_lo; k < a->s[i1].t_hi; k++) cnt[a->t[k].id] = 1;
+    for (uint32_t k = a->s[i0].t_lo; k < a->s[i1].t_hi; k++) cnt[pp_ida(a, k)] = 1;
     uint32_t run = 0, worst = 0;
     for (uint32_t j = j0; j <= j1; j++) {
         uint32_t shared = 0;
         for (uint32_t k = b->s[j].t_lo; k < b->s[j].t_hi; k++)
-            shared += cnt[b->t[k].id] != 0;
+            shared += cnt[pp_idb(p, b, k)] != 0;
         run = shared >= PP_SUM_HOLE_TERMS ? 0 : run + 1;
         if (run > worst) worst = run;
     }
-    for (uint32_t k = a->s[i0].t_lo; k < a->s[i1].t_hi; k++) cnt[a->t[k].id] = 0;
+    for (uint32_t k = a->s[i0].t_lo; k < a->s[i1].t_hi; k++) cnt[pp_ida(a, k)] = 0;
     return worst >= PP_SUM_HOLE;
 }
 
@@ -820,15 +905,16 @@ static int pp_sum_hole(const pp_text *a, uint32_t i0, uint32_t i1, const pp_text
  * that stretch holds: a short text condensing a long one, in order.  Such a
  * run becomes one passage, of kind summary, taking in the passages it
  * overlaps on A's side and its neighbours that map into its stretch. */
-static int pp_summary(const pp_text *a, const pp_text *b, uint32_t nterms, const tsr_word *A,
-                      const tsr_word *B, const uint32_t *best, const double *bestcos,
-                      al_work *wk, al_passages *ps)
+static int pp_summary(const pp_text *a, const pp_text *b, const pp_pair *pr, const tsr_word *A,
+                      const tsr_word *B, pp_scratch *sc, al_work *wk, al_passages *ps)
 {
-    uint32_t *cnt = calloc((size_t)nterms + 1, sizeof *cnt);
+    const uint32_t *best = sc->best;
+    const double *bestcos = sc->bestcos;
+    uint32_t *cnt = NULL;   /* when a run comes that far */
     uint32_t *mb = malloc(((size_t)a->ns + 1) * sizeof *mb);
     double *mc = malloc(((size_t)a->ns + 1) * sizeof *mc);
     unsigned char *cp = calloc((size_t)a->ns + 1, 1);
-    if (!cnt || !mb || !mc || !cp) { free(cnt); free(mb); free(mc); free(cp); return -1; }
+    if (!mb || !mc || !cp) { free(mb); free(mc); free(cp); return -1; }
     /* a sentence that a passage holds (half of its words) is matched where
      * the passage maps it */
     for (uint32_t i = 0; i < a->ns; i++) {
@@ -868,9 +954,11 @@ static int pp_summary(const pp_text *a, const pp_text *b, uint32_t nterms, const
         const uint32_t b_lo = b->s[j0].lo, b_hi = b->s[j1].hi;
         if (n < PP_SUM_MIN || (b_hi - b_lo) < PP_SUM_RATIO * (a_hi - a_lo) ||
             (b_hi - b_lo) > PP_SUM_MAXRATIO * (a_hi - a_lo) ||
-            A[a_hi - 1].end - A[a_lo].begin < PP_MIN_BYTES ||
-            pp_contained(a, first, last, b, j0, j1, cnt) < PP_SUM_SHARE ||
-            pp_sum_hole(a, first, last, b, j0, j1, cnt))
+            A[a_hi - 1].end - A[a_lo].begin < PP_MIN_BYTES)
+            continue;
+        if (!cnt && !(cnt = pp_cnt(sc, pr->nterms))) { rc = -1; break; }
+        if (pp_contained(a, first, last, b, j0, j1, pr, cnt) < PP_SUM_SHARE ||
+            pp_sum_hole(a, first, last, b, j0, j1, pr, cnt))
             continue;
         uint32_t copied = 0;   /* copies there, not a summary */
         for (uint32_t k = first; k <= last; k++) copied += cp[k];
@@ -901,7 +989,6 @@ static int pp_summary(const pp_text *a, const pp_text *b, uint32_t nterms, const
         p.similarity = 2.0 * m / (double)((p.a_hi - p.a_lo) + (p.b_hi - p.b_lo));
         if (tsr_vec_push(ps, p)) rc = -1;
     }
-    free(cnt);
     free(mb);
     free(mc);
     free(cp);
@@ -911,28 +998,26 @@ static int pp_summary(const pp_text *a, const pp_text *b, uint32_t nterms, const
 int pp_align_texts(pp_text *ta, pp_text *tb, const tsr_word *A, size_t an, const tsr_word *B,
                    size_t bn, al_work *wk, al_passages *ps, tsr_error *err)
 {
-    pp_seeds_vec seeds = { 0 };
-    uint32_t nterms = 0;
     const size_t n0 = ps->n;
     int rc = TSR_OK;
     al_work *own = NULL;
     if (!wk)
         wk = own = al_work_new();
-    uint32_t *best = malloc((ta->ns + 1) * sizeof *best);
-    double *bestcos = malloc((ta->ns + 1) * sizeof *bestcos);
-    if (!wk || al_bag_reserve(wk, bn) || !best || !bestcos || pp_weigh(ta, tb, &nterms) ||
-        pp_seeds(ta, tb, nterms, &seeds, best, bestcos) ||
-        pp_passages(ta, tb, nterms, A, B, seeds.a, seeds.n, wk, ps))
+    pthread_once(&pp_once_flag, pp_once);
+    pp_cache *c = pp_cache_get();
+    pp_scratch own_sc;   /* without a cache: for this call only */
+    memset(&own_sc, 0, sizeof own_sc);
+    pp_scratch *sc = c ? &c->sc : &own_sc;
+    if (!wk || al_bag_reserve(wk, bn) || pp_weigh(ta, tb, &sc->pair) ||
+        pp_seeds(ta, tb, &sc->pair, sc) || pp_passages(ta, tb, &sc->pair, A, B, sc, wk, ps))
         rc = -1;
     if (rc == TSR_OK) {
-        pp_extend(ta, tb, A, an, B, bn, wk, ps, n0);
-        rc = pp_summary(ta, tb, nterms, A, B, best, bestcos, wk, ps);
+        pp_extend(ta, tb, &sc->pair, A, an, B, bn, wk, ps, n0);
+        rc = pp_summary(ta, tb, &sc->pair, A, B, sc, wk, ps);
     }
     if (rc != TSR_OK)
         rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory aligning sentences");
-    free(best);
-    free(bestcos);
-    tsr_vec_free(&seeds);
+    pp_scratch_free(&own_sc);
     al_work_free(own);
     return rc;
 }

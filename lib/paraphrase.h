@@ -50,30 +50,35 @@
  * sentence's terms (stems of its content words, hashed, with counts). */
 typedef struct pp_sentence {
     uint32_t lo, hi;          /* words [lo, hi) */
-    uint32_t t_lo, t_hi;      /* its distinct terms, pp_text.term[t_lo, t_hi) */
-    double norm;              /* of its tf-isf vector (pp_weigh) */
+    uint32_t t_lo, t_hi;      /* its distinct terms, pp_text.t[t_lo, t_hi) */
 } pp_sentence;
 
 typedef struct pp_term {
     uint64_t term;            /* hash of the stem, never 0 */
     uint32_t tf;              /* occurrences in the sentence */
-    uint32_t id;              /* the term's number in both texts (pp_weigh) */
-    double w;                 /* tf * isf (pp_weigh) */
+    uint32_t lid;             /* the term as an index of pp_text.dk */
 } pp_term;
+
+/* A sentence holding a term, and how often (pp_text.pst). */
+typedef struct pp_post {
+    uint32_t sent, tf;
+} pp_post;
 
 typedef struct pp_text {
     pp_sentence *s;
     size_t ns;
     pp_term *t;
     size_t nt;
-    /* its distinct terms (pp_text_init), which pp_weigh numbers and counts
-     * without hashing the text again for each pair it is in */
+    /* its distinct terms (pp_text_init), which pp_weigh matches with the
+     * other text's without hashing the text again for each pair it is in */
     uint64_t *dk;             /* the distinct terms, in order of first use */
     uint32_t *dsf;            /* the sentences holding each */
-    uint32_t *lid;            /* t[i]'s term as an index of dk */
     uint32_t *slot;           /* dk as a hash table: 0 or index + 1 */
     size_t nd, dmask;         /* nd distinct terms, dmask + 1 slots */
-    int own_ids;              /* t[i].id == lid[i] (not renumbered as b) */
+    /* the sentences holding each distinct term d, in order:
+     * pst[ph[d], ph[d + 1]) (the postings pp_align_texts reads of b) */
+    uint32_t *ph;
+    pp_post *pst;
 } pp_text;
 
 /* Split text (its words w[0, n)) into sentences and terms.  A sentence
@@ -86,10 +91,42 @@ void pp_text_free(pp_text *t);
 /* The bytes t holds (about: without the allocator's overhead). */
 size_t pp_text_bytes(const pp_text *t);
 
+/* What the weights of a pair of texts a, b are made of (pp_weigh): which
+ * terms the two share, each distinct term's log(N / sf) over the N
+ * sentences of both (sf: the sentences of both holding it), and the norm of
+ * each sentence's tf-isf vector.  A term's weight in a sentence is
+ * tf * that log (pp_wa, pp_wb).  The buffers are kept from pair to pair. */
+typedef struct pp_pair {
+    uint32_t nterms;          /* the pair's term numbers are below it */
+    uint32_t *amap;           /* a's distinct term d -> b's same term, or UINT32_MAX */
+    uint32_t *bid;            /* b's distinct term d -> its number in the pair:
+                               * a's (its index in a->dk) when a holds it, else a->nd + d */
+    double *lga, *lgb;        /* log(N / sf) of each distinct term of a, of b */
+    double *na, *nb;          /* the norms of a's sentences, of b's */
+    double *lg;               /* scratch: log(N / f) by f */
+    size_t cap[7];            /* of each buffer, in this order */
+} pp_pair;
+
 /* Weigh the terms of a and b by tf * isf, isf = log(N / sentences holding
- * the term) over the N sentences of both texts, set the norms, and number
- * the distinct terms of both 0 .. *nterms - 1 (pp_term.id).  0 or -1. */
-int pp_weigh(pp_text *a, pp_text *b, uint32_t *nterms);
+ * the term) over the N sentences of both texts, and set the norms (into
+ * *p, whose buffers it reuses; all zeros at first).  0 or -1. */
+int pp_weigh(const pp_text *a, const pp_text *b, pp_pair *p);
+void pp_pair_free(pp_pair *p);
+
+/* The weight of term t[k] of a, of b; and its number in the pair. */
+static inline double pp_wa(const pp_pair *p, const pp_text *a, size_t k)
+{
+    return a->t[k].tf * p->lga[a->t[k].lid];
+}
+static inline double pp_wb(const pp_pair *p, const pp_text *b, size_t k)
+{
+    return b->t[k].tf * p->lgb[b->t[k].lid];
+}
+static inline uint32_t pp_ida(const pp_text *a, size_t k) { return a->t[k].lid; }
+static inline uint32_t pp_idb(const pp_pair *p, const pp_text *b, size_t k)
+{
+    return p->bid[b->t[k].lid];
+}
 
 /* The sentence stage: passages of A ~ B made of sentence pairs that share
  * weighted content (cosine and Dice at least PP_MIN_COS, PP_MIN_DICE),
@@ -109,7 +146,7 @@ int pp_align(const char *a, const tsr_word *A, size_t an, const char *b, const t
              size_t bn, al_work *wk, al_passages *ps, tsr_error *err);
 /* pp_align on texts already split (pp_text_init), so that one text can be
  * aligned with many without being split again: its weights are recomputed
- * for each pair (pp_weigh), its sentences and terms kept. */
+ * for each pair (pp_weigh), its sentences, terms and postings kept. */
 int pp_align_texts(pp_text *ta, pp_text *tb, const tsr_word *A, size_t an, const tsr_word *B,
                    size_t bn, al_work *wk, al_passages *ps, tsr_error *err);
 

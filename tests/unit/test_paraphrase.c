@@ -141,16 +141,19 @@ static void test_weigh(void)
     tsr_word *wa, *wb;
     size_t na = words(a, &wa), nb = words(b, &wb);
     pp_text ta, tb;
-    uint32_t nterms = 0;
+    pp_pair p;
+    memset(&p, 0, sizeof p);
     CHECK(pp_text_init(&ta, a, wa, na, NULL) == TSR_OK && ta.ns == 2);
     CHECK(pp_text_init(&tb, b, wb, nb, NULL) == TSR_OK && tb.ns == 1);
-    CHECK(pp_weigh(&ta, &tb, &nterms) == 0);
-    CHECK(nterms == 10);   /* river bridg crumbl today tax budget council vote mayor resid */
+    CHECK(pp_weigh(&ta, &tb, &p) == 0);
+    /* river bridg crumbl today tax budget council, then vote mayor resid */
+    CHECK(ta.nd == 7 && tb.nd == 4 && p.nterms == 11);
     for (size_t i = 0; i < ta.nt; i++) {
         /* "river" is in all 3 sentences: log(3/3) = 0; the others log(3) */
-        CHECK(fabs(ta.t[i].w) < 1e-12 || fabs(ta.t[i].w - log(3.0)) < 1e-12);
+        CHECK(fabs(pp_wa(&p, &ta, i)) < 1e-12 || fabs(pp_wa(&p, &ta, i) - log(3.0)) < 1e-12);
     }
-    CHECK(fabs(ta.s[0].norm - sqrt(3.0) * log(3.0)) < 1e-9);
+    CHECK(fabs(p.na[0] - sqrt(3.0) * log(3.0)) < 1e-9);
+    pp_pair_free(&p);
     pp_text_free(&ta);
     pp_text_free(&tb);
     tsr_free(wa);
@@ -181,8 +184,9 @@ static char *gen_text(uint64_t *rng, size_t n, unsigned v)
 }
 
 /* The terms of each sentence are sorted and distinct (the sort of
- * pp_add_sentence, short and long sentences), and each text's distinct
- * terms (dk, dsf, lid) are what its sentences hold. */
+ * pp_add_sentence, short and long sentences), each text's distinct
+ * terms (dk, dsf, pp_term.lid) are what its sentences hold, and its
+ * postings (ph, pst) list the sentences holding each, in order. */
 static void test_terms_sorted(void)
 {
     uint64_t rng = 7;
@@ -197,10 +201,22 @@ static void test_terms_sorted(void)
                 CHECK(t.t[i - 1].term < t.t[i].term);
         uint32_t *sf = calloc(t.nd + 1, sizeof *sf);
         for (size_t i = 0; i < t.nt; i++) {
-            CHECK(t.lid[i] < t.nd && t.dk[t.lid[i]] == t.t[i].term);
-            sf[t.lid[i]]++;
+            CHECK(t.t[i].lid < t.nd && t.dk[t.t[i].lid] == t.t[i].term);
+            sf[t.t[i].lid]++;
         }
         for (size_t d = 0; d < t.nd; d++) CHECK(sf[d] == t.dsf[d]);
+        CHECK(t.ph[0] == 0 && t.ph[t.nd] == t.nt);
+        for (size_t d = 0; d < t.nd; d++) {
+            CHECK(t.ph[d + 1] - t.ph[d] == t.dsf[d]);
+            for (uint32_t e = t.ph[d]; e < t.ph[d + 1]; e++) {
+                const uint32_t j = t.pst[e].sent;
+                CHECK(j < t.ns && (e == t.ph[d] || t.pst[e - 1].sent < j));
+                uint32_t tf = 0;   /* the sentence holds the term, that often */
+                for (uint32_t k = t.s[j].t_lo; k < t.s[j].t_hi; k++)
+                    if (t.t[k].lid == d) tf = t.t[k].tf;
+                CHECK(tf && tf == t.pst[e].tf);
+            }
+        }
         CHECK(pp_text_bytes(&t) > t.nt * sizeof *t.t);
         free(sf);
         pp_text_free(&t);
@@ -210,13 +226,13 @@ static void test_terms_sorted(void)
 }
 
 /* pp_weigh against its definition (a term's sentences over both texts,
- * counted here by brute force): the same ids for the same terms, the same
- * weights and norms to the bit, also when a text was b of an earlier pair
- * and is a now (its own numbering comes back). */
-static void check_weigh(pp_text *a, pp_text *b)
+ * counted here by brute force): the same numbers for the same terms, the
+ * same weights and norms to the bit, with *p reused from pair to pair (also
+ * when a text was b of an earlier pair and is a now). */
+static void check_weigh(pp_text *a, pp_text *b, pp_pair *p)
 {
-    uint32_t nterms = 0;
-    CHECK(pp_weigh(a, b, &nterms) == 0);
+    CHECK(pp_weigh(a, b, p) == 0);
+    CHECK(p->nterms == a->nd + b->nd);
     const double N = (double)(a->ns + b->ns);
     pp_text *side[2] = { a, b };
     for (int k = 0; k < 2; k++) {
@@ -225,35 +241,38 @@ static void check_weigh(pp_text *a, pp_text *b)
             double sq = 0.0;
             for (uint32_t i = t->s[x].t_lo; i < t->s[x].t_hi; i++) {
                 const uint64_t h = t->t[i].term;
+                const uint32_t id = k ? pp_idb(p, b, i) : pp_ida(a, i);
+                CHECK(id < p->nterms);
                 uint32_t sf = 0;
                 for (int m = 0; m < 2; m++)
                     for (size_t j = 0; j < side[m]->nt; j++) {
+                        const uint32_t jd = m ? pp_idb(p, b, j) : pp_ida(a, j);
                         sf += side[m]->t[j].term == h;
-                        if (side[m]->t[j].term == h) CHECK(side[m]->t[j].id == t->t[i].id);
-                        else if (side[m]->t[j].id == t->t[i].id) CHECK(0);
+                        CHECK((side[m]->t[j].term == h) == (jd == id));
                     }
-                CHECK(t->t[i].id < nterms);
                 const double wt = t->t[i].tf * log(N / (double)sf);
-                CHECK(memcmp(&wt, &t->t[i].w, sizeof wt) == 0);
+                const double w = k ? pp_wb(p, b, i) : pp_wa(p, a, i);
+                CHECK(memcmp(&wt, &w, sizeof wt) == 0);
                 sq += wt * wt;
             }
             const double norm = sqrt(sq);
-            CHECK(memcmp(&norm, &t->s[x].norm, sizeof norm) == 0);
+            CHECK(memcmp(&norm, k ? &p->nb[x] : &p->na[x], sizeof norm) == 0);
         }
     }
-    /* the ids in order of first use: a's terms, then b's that a lacks */
-    uint32_t next = 0;
-    for (int k = 0; k < 2; k++)
-        for (size_t i = 0; i < side[k]->nt; i++) {
-            CHECK(side[k]->t[i].id <= next);
-            if (side[k]->t[i].id == next) next++;
-        }
-    CHECK(next == nterms);
+    /* amap: a's distinct terms to b's */
+    for (size_t d = 0; d < a->nd; d++) {
+        uint32_t y = UINT32_MAX;
+        for (size_t e = 0; e < b->nd; e++)
+            if (b->dk[e] == a->dk[d]) y = (uint32_t)e;
+        CHECK(p->amap[d] == y);
+    }
 }
 
 static void test_weigh_pairs(void)
 {
     uint64_t rng = 11;
+    pp_pair p;
+    memset(&p, 0, sizeof p);
     for (int round = 0; round < 12; round++) {
         pp_text t[3];
         tsr_word *w[3];
@@ -263,11 +282,11 @@ static void test_weigh_pairs(void)
             const size_t n = words(s[k], &w[k]);
             CHECK(pp_text_init(&t[k], s[k], w[k], n, NULL) == TSR_OK);
         }
-        check_weigh(&t[0], &t[1]);
-        check_weigh(&t[0], &t[2]);
-        check_weigh(&t[1], &t[2]);   /* t[1] was b, is a */
-        check_weigh(&t[2], &t[0]);
-        check_weigh(&t[2], &t[2]);
+        check_weigh(&t[0], &t[1], &p);
+        check_weigh(&t[0], &t[2], &p);
+        check_weigh(&t[1], &t[2], &p);   /* t[1] was b, is a */
+        check_weigh(&t[2], &t[0], &p);
+        check_weigh(&t[2], &t[2], &p);
         for (int k = 0; k < 3; k++) {
             pp_text_free(&t[k]);
             tsr_free(w[k]);
@@ -281,8 +300,9 @@ static void test_weigh_pairs(void)
     pp_text t;
     const size_t n = words(s, &w);
     CHECK(pp_text_init(&t, s, w, n, NULL) == TSR_OK);
-    check_weigh(&e, &t);
-    check_weigh(&t, &e);
+    check_weigh(&e, &t, &p);
+    check_weigh(&t, &e, &p);
+    pp_pair_free(&p);
     pp_text_free(&t);
     tsr_free(w);
     free(s);
