@@ -560,26 +560,27 @@ static void test_summary(void)
     "canals and pumps will not help, critics argue, without a plan for the meltwater gone. " \
     SUM_NEXT
 
+/* The passage the aligner reports for `piece`, copied word for word from b
+ * into a (its first occurrence in each). */
+static al_passage verbatim_at(const char *a, const tsr_word *A, size_t an, const char *b,
+                              const tsr_word *B, size_t bn, const char *piece)
+{
+    const size_t at_a = (size_t)(strstr(a, piece) - a), at_b = (size_t)(strstr(b, piece) - b);
+    al_passage p = { .a_lo = word_at(A, an, at_a), .a_hi = word_at(A, an, at_a + strlen(piece)),
+                     .b_lo = word_at(B, bn, at_b), .b_hi = word_at(B, bn, at_b + strlen(piece)),
+                     .similarity = 1.0, .kind = TSR_KIND_VERBATIM };
+    p.matches = p.a_hi - p.a_lo;
+    return p;
+}
+
 static void test_summary_with_copies(void)
 {
     const char *a = OTHER_A SUM_TEXT_COPY TAIL_A, *b = SUM_SRC TAIL_B;
     tsr_word *A, *B;
     size_t an = words(a, &A), bn = words(b, &B);
-    const char *in_a = strstr(a, SUM_COPY), *in_b = strstr(b, SUM_COPY);
-    const char *next_a = strstr(a, SUM_NEXT), *next_b = strstr(b, SUM_NEXT);
     al_passages ps = { 0 };
-    al_passage copy = { .a_lo = word_at(A, an, (size_t)(in_a - a)),
-                        .a_hi = word_at(A, an, (size_t)(in_a - a) + strlen(SUM_COPY)),
-                        .b_lo = word_at(B, bn, (size_t)(in_b - b)),
-                        .b_hi = word_at(B, bn, (size_t)(in_b - b) + strlen(SUM_COPY)),
-                        .similarity = 1.0, .kind = TSR_KIND_VERBATIM };
-    copy.matches = copy.a_hi - copy.a_lo;
-    al_passage next = { .a_lo = word_at(A, an, (size_t)(next_a - a)),
-                        .a_hi = word_at(A, an, (size_t)(next_a - a) + strlen(SUM_NEXT)),
-                        .b_lo = word_at(B, bn, (size_t)(next_b - b)),
-                        .b_hi = word_at(B, bn, (size_t)(next_b - b) + strlen(SUM_NEXT)),
-                        .similarity = 1.0, .kind = TSR_KIND_VERBATIM };
-    next.matches = next.a_hi - next.a_lo;
+    const al_passage copy = verbatim_at(a, A, an, b, B, bn, SUM_COPY);
+    const al_passage next = verbatim_at(a, A, an, b, B, bn, SUM_NEXT);
     CHECK(tsr_vec_push(&ps, copy) == 0 && tsr_vec_push(&ps, next) == 0);
     CHECK(pp_align(a, A, an, b, B, bn, NULL, &ps, NULL) == TSR_OK);
     CHECK(ps.n == 1);
