@@ -298,7 +298,10 @@ static uint64_t pp_term_of(struct sb_stemmer *st, const char *text, const tsr_wo
 
 /* What pp_align_texts needs from pair to pair, kept by each thread (in its
  * pp_cache): the pair's weights, the seeds' accumulators (dot, shared: all
- * zero between uses), and counts by term (cnt: all zero between uses). */
+ * zero between uses), each of a's sentences' best match (best, bestcos:
+ * pp_seeds sets them, pp_summary fills in where passages map), counts by
+ * term (cnt: all zero between uses), and which of a's sentences lie in
+ * copied passages (copy, pp_summary). */
 typedef struct { uint32_t i, j; } pp_seed;
 typedef TSR_VEC(pp_seed) pp_seeds_vec;
 typedef struct { uint32_t i0, i1, j0, j1, n; } pp_group;
@@ -308,7 +311,8 @@ typedef struct {
     pp_seeds_vec seeds;
     double *dot, *bestcos;
     uint32_t *shared, *touched, *best, *cnt;
-    size_t cap[6];
+    unsigned char *copy;
+    size_t cap[7];
 } pp_scratch;
 
 static void pp_scratch_free(pp_scratch *sc)
@@ -321,6 +325,7 @@ static void pp_scratch_free(pp_scratch *sc)
     free(sc->touched);
     free(sc->best);
     free(sc->cnt);
+    free(sc->copy);
     memset(sc, 0, sizeof *sc);
 }
 
@@ -706,8 +711,6 @@ static int pp_overlaps(const al_passages *ps, size_t n, uint32_t a_lo, uint32_t 
     return 0;
 }
 
-/* Steps 5 and 6: seeds into groups, groups into passages appended to ps
- * (the first n0 of which are the aligner's). */
 /* The share of the terms of sentences a[i0..i1] and b[j0..j1] that they
  * have in common, as bags: 2 * sum min(tf_a, tf_b) / (sum tf_a + sum tf_b).
  * cnt (nterms counts, all 0) is left all 0. */
@@ -730,6 +733,8 @@ static double pp_term_share(const pp_text *a, uint32_t i0, uint32_t i1, const pp
     return na + nb ? 2.0 * (double)common / (double)(na + nb) : 0.0;
 }
 
+/* Steps 5 and 6: seeds into groups, groups into passages appended to ps
+ * (the first n0 of which are the aligner's). */
 static int pp_passages(const pp_text *a, const pp_text *b, const pp_pair *p, const tsr_word *A,
                        const tsr_word *B, pp_scratch *sc, al_work *wk, al_passages *ps)
 {
@@ -908,18 +913,15 @@ static int pp_sum_hole(const pp_text *a, uint32_t i0, uint32_t i1, const pp_text
 static int pp_summary(const pp_text *a, const pp_text *b, const pp_pair *pr, const tsr_word *A,
                       const tsr_word *B, pp_scratch *sc, al_work *wk, al_passages *ps)
 {
-    const uint32_t *best = sc->best;
-    const double *bestcos = sc->bestcos;
+    uint32_t *best = sc->best;
+    double *bestcos = sc->bestcos;
     uint32_t *cnt = NULL;   /* when a run comes that far */
-    uint32_t *mb = malloc(((size_t)a->ns + 1) * sizeof *mb);
-    double *mc = malloc(((size_t)a->ns + 1) * sizeof *mc);
-    unsigned char *cp = calloc((size_t)a->ns + 1, 1);
-    if (!mb || !mc || !cp) { free(mb); free(mc); free(cp); return -1; }
-    /* a sentence that a passage holds (half of its words) is matched where
-     * the passage maps it */
+    unsigned char *cp = sc->copy = pp_reserve(sc->copy, &sc->cap[6], a->ns + 1, 1, 0);
+    if (!cp) return -1;
+    /* a sentence that a passage holds (half of its words) and that has no
+     * match of its own is matched where the passage maps it */
     for (uint32_t i = 0; i < a->ns; i++) {
-        mb[i] = best[i];
-        mc[i] = bestcos[i];
+        cp[i] = 0;
         const uint32_t lo = a->s[i].lo, hi = a->s[i].hi;
         for (size_t x = 0; x < ps->n; x++) {
             const al_passage *q = &ps->a[x];
@@ -929,15 +931,13 @@ static int pp_summary(const pp_text *a, const pp_text *b, const pp_pair *pr, con
             uint64_t at = q->b_lo + (uint64_t)(mid - q->a_lo) * (q->b_hi - q->b_lo) /
                                         (q->a_hi - q->a_lo ? q->a_hi - q->a_lo : 1);
             if (at >= q->b_hi) at = q->b_hi - 1;
-            if (mc[i] < PP_SUM_COS || mb[i] == UINT32_MAX) {
-                mb[i] = pp_sentence_of(b, (uint32_t)at);
-                mc[i] = PP_SUM_COS;
+            if (bestcos[i] < PP_SUM_COS || best[i] == UINT32_MAX) {
+                best[i] = pp_sentence_of(b, (uint32_t)at);
+                bestcos[i] = PP_SUM_COS;
             }
             cp[i] |= q->similarity >= PP_SUM_COPY;
         }
     }
-    best = mb;
-    bestcos = mc;
     int rc = 0;
     for (uint32_t i = 0; i < a->ns && rc == 0;) {
         if (best[i] == UINT32_MAX || bestcos[i] < PP_SUM_COS) { i++; continue; }
@@ -966,14 +966,13 @@ static int pp_summary(const pp_text *a, const pp_text *b, const pp_pair *pr, con
         al_passage p = { .a_lo = a_lo, .a_hi = a_hi, .b_lo = b_lo, .b_hi = b_hi,
                          .kind = TSR_KIND_SUMMARY };
         size_t kept = 0;
-        const uint32_t sb_lo = b_lo, sb_hi = b_hi;
         for (size_t x = 0; x < ps->n; x++) {   /* take in what it overlaps in A */
             const al_passage *q = &ps->a[x];
             /* and a passage next to it in A (one sentence apart at most)
              * that maps into the stretch it condenses */
             const int next = pp_sentence_of(a, q->a_lo) <= last + 2 &&
                              pp_sentence_of(a, q->a_hi - 1) + 2 >= first &&
-                             q->b_lo >= sb_lo && q->b_hi <= sb_hi;
+                             q->b_lo >= b_lo && q->b_hi <= b_hi;
             if ((q->a_lo < p.a_hi && p.a_lo < q->a_hi) || next) {
                 if (q->a_lo < p.a_lo) p.a_lo = q->a_lo;
                 if (q->a_hi > p.a_hi) p.a_hi = q->a_hi;
@@ -989,9 +988,6 @@ static int pp_summary(const pp_text *a, const pp_text *b, const pp_pair *pr, con
         p.similarity = 2.0 * m / (double)((p.a_hi - p.a_lo) + (p.b_hi - p.b_lo));
         if (tsr_vec_push(ps, p)) rc = -1;
     }
-    free(mb);
-    free(mc);
-    free(cp);
     return rc;
 }
 
