@@ -169,10 +169,11 @@ static const char *put_str(char **at, const char *s)
 
 const dc_doc *dc_put(dcache *c, const dc_doc *d)
 {
-    /* one allocation: the entry, the words, the strings */
+    /* one allocation: the entry, the words, their marks, the strings */
     const size_t words = d->n * sizeof *d->w;
-    const size_t bytes = sizeof(dc_entry) + words + str_bytes(d->id) + str_bytes(d->title) +
-                         str_bytes(d->date) + str_bytes(d->series);
+    const size_t marks = d->term && d->cut ? d->n * (sizeof *d->term + 1) : 0;
+    const size_t bytes = sizeof(dc_entry) + words + marks + str_bytes(d->id) +
+                         str_bytes(d->title) + str_bytes(d->date) + str_bytes(d->series);
     if (bytes > c->budget)
         return NULL;
     dc_entry *e = malloc(bytes);
@@ -183,6 +184,15 @@ const dc_doc *dc_put(dcache *c, const dc_doc *d)
     if (words)
         memcpy(w, d->w, words);
     char *at = (char *)w + words;
+    if (marks) {   /* words are 8-byte aligned, so the terms after them are */
+        uint64_t *term = (uint64_t *)(void *)at;
+        memcpy(term, d->term, d->n * sizeof *term);
+        e->d.term = term;
+        at += d->n * sizeof *term;
+        memcpy(at, d->cut, d->n);
+        e->d.cut = (const unsigned char *)at;
+        at += d->n;
+    }
     e->d.docno = d->docno;
     e->d.w = w;
     e->d.n = d->n;

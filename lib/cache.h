@@ -19,6 +19,10 @@ typedef struct dc_doc {
     size_t n;
     uint64_t text_len;
     const char *id, *title, *date, *series;  /* NULL when absent, but id */
+    /* the sentence stage's marks of each word (pp_marks), so that its
+     * text need not be read again; NULL when not made */
+    const uint64_t *term;
+    const unsigned char *cut;
 } dc_doc;
 
 typedef struct dcache dcache;
@@ -31,7 +35,7 @@ void dc_free(dcache *c);
 /* The document numbered `docno`, held, or NULL when not cached. */
 const dc_doc *dc_get(dcache *c, int64_t docno);
 
-/* Cache a copy of a document and return it held; NULL when it does not
+/* Cache a copy of a document (its marks too, when it has them) and return it held; NULL when it does not
  * fit the budget at all or memory runs out (the caller then goes on with
  * its own copy: the cache is only ever an optimization).  When the docno
  * is cached already, that entry is returned. */

@@ -388,7 +388,8 @@ static int ck_doc_words(ck_check *ck, size_t c, size_t i, dc_doc *d, const char 
     size_t blen, bn = 0;
     TSR_FORWARD(ix_docs_text(ck->batch, i, btext, &blen, err));
     TSR_FORWARD(text_words(*btext, blen, &ck->B, &ck->bcap, &bn, err));
-    *d = (dc_doc){ m->docno, ck->B, bn, m->text_len, m->id, m->title, m->date, m->series };
+    *d = (dc_doc){ m->docno, ck->B, bn, m->text_len, m->id, m->title, m->date, m->series,
+                   NULL, NULL };
     if (ck->cache && (ck->held[c] = dc_put(ck->cache, d)))
         *d = *ck->held[c];
     return TSR_OK;

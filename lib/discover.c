@@ -427,6 +427,13 @@ typedef struct {
     tsr_word *w;              /* own words, kept from call to call */
     size_t cap;
     tsr_document *d;          /* own fields */
+    /* with the sentence stage: the words' marks (pp_marks), the cache's
+     * or the thread's own (kept from call to call, mcap words) */
+    const uint64_t *term;
+    const unsigned char *cut;
+    uint64_t *oterm;
+    unsigned char *ocut;
+    size_t mcap;
 } disc_words;
 
 static void words_release(dcache *c, disc_words *dw)
@@ -437,28 +444,69 @@ static void words_release(dcache *c, disc_words *dw)
     dw->d = NULL;
 }
 
-static int words_get(tsr_index *ix, dcache *c, int64_t doc, int want_text, disc_words *dw,
-                     const dc_doc **out, tsr_error *err)
+/* The marks of text's n words w into dw's own buffers. */
+static int words_marks(disc_words *dw, const char *text, const tsr_word *w, size_t n,
+                       tsr_error *err)
+{
+    if (n > dw->mcap) {
+        const size_t cap = n + n / 2;
+        uint64_t *t = realloc(dw->oterm, cap * sizeof *t);
+        if (t) dw->oterm = t;
+        unsigned char *u = t ? realloc(dw->ocut, cap) : NULL;
+        if (u) dw->ocut = u;
+        if (!t || !u)
+            return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading sentences");
+        dw->mcap = cap;
+    }
+    if (n && pp_marks(text, w, n, dw->oterm, dw->ocut))
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading sentences");
+    dw->term = dw->oterm;
+    dw->cut = dw->ocut;
+    return TSR_OK;
+}
+
+/* The words of document doc in *out (and, when `marks`, their marks in
+ * dw->term and dw->cut; when `keep`, the marks of a document read are
+ * made and cached, needed or not).  A document's text is read only when
+ * the cache lacks it: in a run with the sentence stage the cache keeps the
+ * marks of the documents it takes, which the stage needs, not the text. */
+static int words_get(tsr_index *ix, dcache *c, int64_t doc, int marks, int keep,
+                     disc_words *dw, const dc_doc **out, tsr_error *err)
 {
     words_release(c, dw);
+    dw->term = NULL;
+    dw->cut = NULL;
     if ((dw->held = dc_get(c, doc))) {
         *out = dw->held;
-        return want_text ? tsr_index_get_docno(ix, doc, &dw->d, err) : TSR_OK;
+        if (!marks || dw->held->term) {
+            dw->term = dw->held->term;
+            dw->cut = dw->held->cut;
+            return TSR_OK;
+        }
+        TSR_FORWARD(tsr_index_get_docno(ix, doc, &dw->d, err));
+        return words_marks(dw, dw->d->text, dw->held->w, dw->held->n, err);
     }
     tsr_document *d = NULL;
     TSR_FORWARD(tsr_index_get_docno(ix, doc, &d, err));
     size_t n = 0;
     int rc = text_words(d->text, d->text_len, &dw->w, &dw->cap, &n, err);
+    if (rc == TSR_OK && (marks || keep))
+        rc = words_marks(dw, d->text, dw->w, n, err);
     if (rc != TSR_OK) {
         tsr_document_free(d);
         return rc;
     }
-    dw->own = (dc_doc){ doc, dw->w, n, d->text_len, d->id, d->title, d->date, d->series };
-    if ((dw->held = dc_put(c, &dw->own)) && !want_text)
+    dw->own = (dc_doc){ doc, dw->w, n, d->text_len, d->id, d->title, d->date, d->series,
+                        dw->term, dw->cut };
+    if ((dw->held = dc_put(c, &dw->own)))
         tsr_document_free(d);
     else
-        dw->d = d;   /* its fields (and text) stay with dw until released */
+        dw->d = d;   /* its fields stay with dw until released */
     *out = dw->held ? dw->held : &dw->own;
+    if (dw->held && dw->held->term) {   /* else the own ones, made above */
+        dw->term = dw->held->term;
+        dw->cut = dw->held->cut;
+    }
     return TSR_OK;
 }
 
@@ -516,12 +564,12 @@ static void ppc_free(disc_ppc *c)
     free(c);
 }
 
-/* Document doc (its text and words) split into slot x of c. */
-static int ppc_put(disc_ppc *c, size_t x, int64_t doc, const char *text, const tsr_word *w,
-                   size_t n, tsr_error *err)
+/* Document doc (the marks of its n words) split into slot x of c. */
+static int ppc_put(disc_ppc *c, size_t x, int64_t doc, const disc_words *dw, size_t n,
+                   tsr_error *err)
 {
     ppc_drop(c, x);
-    TSR_FORWARD(pp_text_init(&c->t[x], text, w, n, err));
+    TSR_FORWARD(pp_text_build(&c->t[x], dw->term, dw->cut, n, err));
     c->key[x] = doc;
     c->bytes += pp_text_bytes(&c->t[x]);
     for (size_t k = 0; c->bytes > c->budget && k < DISC_PP_CACHE; k++) {
@@ -559,24 +607,30 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
         if (a != cur_a) {
             al_query_free(&q);
             cur_a = a;
-            if ((rc = words_get(s->ix, s->cache, a, texts, dwa, &da, err))) break;
+            if ((rc = words_get(s->ix, s->cache, a, texts, texts, dwa, &da, err))) break;
             if ((rc = al_query_init(&q, da->w, da->n, s->p, err))) break;
             pp_text_free(&ta);
-            if (texts && (rc = pp_text_init(&ta, dwa->d->text, da->w, da->n, err))) break;
+            if (texts && (rc = pp_text_build(&ta, dwa->term, dwa->cut, da->n, err))) break;
             have_units = 0;  /* made when a's first passage needs them */
         }
         const dc_doc *db = NULL;
-        /* b's text only when its sentences are not kept already */
         const size_t slot = (size_t)b % DISC_PP_CACHE;
-        const int need_text = texts && ppc->key[slot] != b;
-        if ((rc = words_get(s->ix, s->cache, b, need_text, dwb, &db, err))) break;
+        const int need_split = texts && ppc->key[slot] != b;   /* b not kept split */
+        if ((rc = words_get(s->ix, s->cache, b, texts, texts, dwb, &db, err))) break;
         if (s->series && (same_series_str(da->series, db->series) ? s->series < 0 : s->series > 0))
             continue;
         const tsr_word *A = da->w, *B = db->w;
         ps.n = 0;
         if ((rc = al_align(&q, B, db->n, s->p, 0, wk, &ps, err))) break;
-        if (texts) {   /* the sentence stage, a once per chunk, b when not kept */
-            if (need_text && (rc = ppc_put(ppc, slot, b, dwb->d->text, B, db->n, err))) break;
+        /* the sentence stage where it may find something: a pair the
+         * aligner left empty is ruled out from b's marks when it can */
+        int may = texts;
+        if (texts && !ps.n && (may = pp_may_pair(&ta, A, B, dwb->term, dwb->cut, db->n)) < 0) {
+            rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+            break;
+        }
+        if (may) {   /* the sentence stage, a once per chunk, b when not kept */
+            if (need_split && (rc = ppc_put(ppc, slot, b, dwb, db->n, err))) break;
             if ((rc = pp_align_texts(&ta, &ppc->t[slot], A, da->n, B, db->n, wk, &ps, err))) break;
         }
         if (ps.n && !have_units) {
@@ -648,6 +702,10 @@ static void *s2_worker(void *arg)
     words_release(s->cache, &dwb);
     free(dwa.w);
     free(dwb.w);
+    free(dwa.oterm);
+    free(dwa.ocut);
+    free(dwb.oterm);
+    free(dwb.ocut);
     al_work_free(wk);
     ppc_free(ppc);
     return NULL;

@@ -90,7 +90,28 @@
  * with tsr_params.paraphrase = TSR_PARAPHRASE_ALL, since they must read
  * each candidate's text beside its words (check.c, discover.c; discovery
  * splits a document into sentences once for all its pairs as A,
- * pp_align_texts).
+ * pp_align_texts, and keeps each document's marks, pp_marks, in its
+ * document cache, so that a text is read once, not once per pair).
+ *
+ * Ruling pairs out (pp_may_pair).  In discovery most candidate pairs are
+ * chance: three in four that the aligner leaves empty, and of those the
+ * stage finds something in one in 20,000 (generated corpus, 100,000
+ * documents).  Splitting B and weighing the pair cost more than the
+ * aligner.  So a pair the aligner left empty is first tested from B's
+ * marks, in one pass over its words: which of its term occurrences A
+ * holds, and which of A's terms B holds.  A passage of step 5 has spans of
+ * PP_MIN_BYTES whose bags share PP_MIN_SHARE of their terms, so (the
+ * shared count being at most what either span holds of the other text at
+ * all) some run of sentences of PP_MIN_BYTES holds the other text's terms
+ * at PP_MIN_SHARE / 2 on each side and at PP_MIN_SHARE on one of them; and
+ * a seed's Dice needs a sentence of A with enough of its distinct terms in
+ * B.  A summary needs PP_SUM_MIN sentences of A holding PP_SUM_SHARE of
+ * their terms in B.  When none of that holds, pp_align_texts could add
+ * nothing to the pair, and is not run.  The test only loosens the stage's
+ * own conditions (the whole of the other text for a span of it), so it
+ * changes no output (test_may_pair: generated pairs; discovery's output
+ * byte for byte the same, on PAN and on 100,000 generated documents), and
+ * rules out about two in three of the empty pairs.
  *
  * The thresholds were set on PAN 2013's training corpus (EVAL.md): the
  * seed tests are the published ones; two seeds per passage and the
@@ -253,27 +274,18 @@ static void pp_sort_u64(uint64_t *a, size_t n)
 }
 
 /* The terms of words [lo, hi) appended to t->t as a sorted set with
- * counts; terms[] holds each word's term (0: none), key[] room for
- * hi - lo keys. */
-static int pp_add_sentence(pp_text *t, size_t *cap, const uint64_t *terms, uint32_t lo,
-                           uint32_t hi, uint64_t *key)
+ * counts (t->t has room for one term a word); terms[] holds each word's
+ * term (0: none), key[] room for hi - lo keys. */
+static void pp_add_sentence(pp_text *t, const uint64_t *terms, uint32_t lo, uint32_t hi,
+                            uint64_t *key)
 {
     pp_sentence s = { lo, hi, (uint32_t)t->nt, 0 };
     size_t k = 0;
     for (uint32_t i = lo; i < hi; i++)
         if (terms[i]) key[k++] = terms[i];
     pp_sort_u64(key, k);
-    size_t m = 0;   /* distinct ones */
-    for (size_t i = 0; i < k; i++) m += !i || key[i] != key[i - 1];
-    if (t->nt + m > *cap) {
-        size_t nc = (*cap ? *cap * 2 : 64) + m;
-        pp_term *g = realloc(t->t, nc * sizeof *g);
-        if (!g) return -1;
-        t->t = g;
-        *cap = nc;
-    }
     pp_term *base = t->t + t->nt;
-    m = 0;
+    size_t m = 0;
     for (size_t i = 0; i < k; i++) {
         if (m && base[m - 1].term == key[i]) base[m - 1].tf++;
         else base[m++] = (pp_term){ key[i], 1, 0 };
@@ -281,7 +293,6 @@ static int pp_add_sentence(pp_text *t, size_t *cap, const uint64_t *terms, uint3
     t->nt += m;
     s.t_hi = (uint32_t)t->nt;
     t->s[t->ns++] = s;
-    return 0;
 }
 
 /* The term of one word (0: a stop word). */
@@ -329,17 +340,59 @@ static void pp_scratch_free(pp_scratch *sc)
     memset(sc, 0, sizeof *sc);
 }
 
+/* Where a text is split before it is copied to its own block (one
+ * allocation, as discovery keeps thousands of split texts), kept by each
+ * thread from text to text: room for `cap` words and `scap` slots. */
+typedef struct pp_split {
+    uint64_t *key, *dk;
+    pp_sentence *s;
+    pp_term *t;
+    uint32_t *dsf, *slot;
+    size_t cap, scap;
+} pp_split;
+
+static void pp_split_free(pp_split *sp)
+{
+    free(sp->key);
+    free(sp->dk);
+    free(sp->s);
+    free(sp->t);
+    free(sp->dsf);
+    free(sp->slot);
+    memset(sp, 0, sizeof *sp);
+}
+
+/* pp_may_pair's buffers, kept by each thread: a mark for each distinct
+ * term of a (cap_d), and the counts of up to cap_u sentences. */
+typedef struct pp_pre {
+    unsigned char *mark;
+    uint32_t *in, *all, *b0, *b1;
+    size_t cap_d, cap_u;
+} pp_pre;
+
+static void pp_pre_free(pp_pre *q)
+{
+    free(q->mark);
+    free(q->in);
+    free(q->all);
+    free(q->b0);
+    free(q->b1);
+    memset(q, 0, sizeof *q);
+}
+
 /* Stemming is most of the stage's time (Snowball's English stemmer, about
  * 120 ns a word), and texts share most of their words: each thread keeps
  * the terms of the words it met, direct-mapped by word hash (the hash of
  * the normalized form, so the same key means the same term), with its
- * stemmer.  Allocated on a thread's first use, freed when it ends. */
+ * stemmer (a word's key and term side by side: one cache line a lookup).
+ * Allocated on a thread's first use, freed when it ends. */
 #define PP_CACHE_BITS 17
 typedef struct {
     struct sb_stemmer *st;
-    uint64_t key[1u << PP_CACHE_BITS];
-    uint64_t val[1u << PP_CACHE_BITS];
+    struct { uint64_t key, val; } kv[1u << PP_CACHE_BITS];
     pp_scratch sc;
+    pp_split sp;
+    pp_pre pre;
 } pp_cache;
 
 static pthread_key_t pp_cache_key;
@@ -349,6 +402,8 @@ static void pp_cache_free(void *p)
     pp_cache *c = p;
     if (c && c->st) sb_stemmer_delete(c->st);
     if (c) pp_scratch_free(&c->sc);
+    if (c) pp_split_free(&c->sp);
+    if (c) pp_pre_free(&c->pre);
     free(c);
 }
 
@@ -393,52 +448,32 @@ static int pp_terms(const char *text, const tsr_word *w, size_t n, uint64_t *ter
     for (size_t i = 0; i < n; i++) {
         const uint64_t h = w[i].hash | 1;
         const size_t s = (size_t)(h ^ h >> 29) & mask;
-        if (c->key[s] != h) { c->key[s] = h; c->val[s] = pp_term_of(c->st, text, &w[i]); }
-        terms[i] = c->val[s];
+        if (c->kv[s].key != h) { c->kv[s].key = h; c->kv[s].val = pp_term_of(c->st, text, &w[i]); }
+        terms[i] = c->kv[s].val;
     }
     return 0;
 }
 
-/* The distinct terms of t (t->dk, dsf, slot, nd, dmask, and each term's
- * pp_term.lid), numbered in order of first use.  0 or -1. */
-static int pp_distinct(pp_text *t)
+/* The distinct terms of t (into dk, dsf, nd, and each term's pp_term.lid),
+ * numbered in order of first use, through a table of `slots` (a power of
+ * two, at least 2 * t->nt, all zero). */
+static void pp_distinct(pp_text *t, uint64_t *dk, uint32_t *dsf, uint32_t *slot, size_t slots)
 {
-    size_t slots = 16;
-    while (slots < 2 * t->nt) slots <<= 1;
     const size_t mask = slots - 1;
-    t->slot = calloc(slots, sizeof *t->slot);
-    t->dk = malloc((t->nt + 1) * sizeof *t->dk);
-    t->dsf = malloc((t->nt + 1) * sizeof *t->dsf);
-    if (!t->slot || !t->dk || !t->dsf) return -1;
-    t->dmask = mask;
     uint32_t nd = 0;
     for (size_t i = 0; i < t->nt; i++) {
         const uint64_t h = t->t[i].term;
         size_t s = (size_t)(h >> 17) & mask;
-        while (t->slot[s] && t->dk[t->slot[s] - 1] != h) s = (s + 1) & mask;
-        if (!t->slot[s]) {
-            t->dk[nd] = h;
-            t->dsf[nd] = 0;
-            t->slot[s] = ++nd;
+        while (slot[s] && dk[slot[s] - 1] != h) s = (s + 1) & mask;
+        if (!slot[s]) {
+            dk[nd] = h;
+            dsf[nd] = 0;
+            slot[s] = ++nd;
         }
-        t->t[i].lid = t->slot[s] - 1;
-        t->dsf[t->slot[s] - 1]++;   /* a sentence's terms are distinct */
+        t->t[i].lid = slot[s] - 1;
+        dsf[slot[s] - 1]++;   /* a sentence's terms are distinct */
     }
     t->nd = nd;
-    size_t want = 16;   /* a smaller table for the distinct terms alone */
-    while (want < 2 * (size_t)nd) want <<= 1;
-    uint32_t *small = want < slots ? calloc(want, sizeof *small) : NULL;
-    if (small) {
-        for (uint32_t d = 0; d < nd; d++) {
-            size_t s = (size_t)(t->dk[d] >> 17) & (want - 1);
-            while (small[s]) s = (s + 1) & (want - 1);
-            small[s] = d + 1;
-        }
-        free(t->slot);
-        t->slot = small;
-        t->dmask = want - 1;
-    }
-    return 0;
 }
 
 /* The index in t->dk of term h, or UINT32_MAX. */
@@ -452,13 +487,11 @@ static uint32_t pp_distinct_find(const pp_text *t, uint64_t h)
     return UINT32_MAX;
 }
 
-/* The postings of t (t->ph, pst): the sentences holding each distinct term,
- * in order (a sentence's terms are distinct: dsf[d] of them).  0 or -1. */
-static int pp_postings(pp_text *t)
+/* The postings of t (t->ph, pst, room made): the sentences holding each
+ * distinct term, in order (a sentence's terms are distinct: dsf[d] of
+ * them). */
+static void pp_postings(pp_text *t)
 {
-    t->ph = malloc((t->nd + 1) * sizeof *t->ph);
-    t->pst = malloc((t->nt + 1) * sizeof *t->pst);
-    if (!t->ph || !t->pst) return -1;
     uint32_t at = 0;
     for (size_t d = 0; d < t->nd; d++) {
         t->ph[d] = at;
@@ -470,7 +503,116 @@ static int pp_postings(pp_text *t)
             t->pst[t->ph[t->t[k].lid]++] = (pp_post){ j, t->t[k].tf };
     for (size_t d = t->nd; d > 0; d--) t->ph[d] = t->ph[d - 1];   /* ph[d] went to d + 1's */
     t->ph[0] = 0;
+}
+
+/* Room in sp for n words and `slots` slots (zeroed).  0 or -1. */
+static int pp_split_reserve(pp_split *sp, size_t n, size_t slots)
+{
+    if (n > sp->cap) {
+        const size_t cap = n + n / 2 + 16;
+        free(sp->key); free(sp->dk); free(sp->s); free(sp->t); free(sp->dsf);
+        sp->key = malloc(cap * sizeof *sp->key);
+        sp->dk = malloc(cap * sizeof *sp->dk);
+        sp->s = malloc(cap * sizeof *sp->s);
+        sp->t = malloc(cap * sizeof *sp->t);
+        sp->dsf = malloc(cap * sizeof *sp->dsf);
+        sp->cap = sp->key && sp->dk && sp->s && sp->t && sp->dsf ? cap : 0;
+        if (!sp->cap) return -1;
+    }
+    if (slots > sp->scap) {
+        free(sp->slot);
+        sp->slot = malloc(slots * sizeof *sp->slot);
+        sp->scap = sp->slot ? slots : 0;
+        if (!sp->slot) return -1;
+    }
+    memset(sp->slot, 0, slots * sizeof *sp->slot);
     return 0;
+}
+
+/* Split n words (their marks) into t, by way of sp.  0 or -1. */
+static int pp_split_text(pp_text *t, pp_split *sp, const uint64_t *terms,
+                         const unsigned char *cut, size_t n)
+{
+    if (pp_split_reserve(sp, n, 0)) return -1;
+    pp_text w = { .s = sp->s, .t = sp->t };   /* the split, in sp */
+    uint32_t lo = 0;
+    for (size_t i = 0; i < n; i++) {
+        const int last = i + 1 == n || i + 1 - lo >= PP_MAX_SENTENCE || cut[i];
+        if (!last || (i + 1 - lo < PP_MIN_SENTENCE && i + 1 < n)) continue;
+        pp_add_sentence(&w, terms, lo, (uint32_t)(i + 1), sp->key);
+        lo = (uint32_t)(i + 1);
+    }
+    /* a short last sentence joins the one before */
+    if (w.ns >= 2 && w.s[w.ns - 1].hi - w.s[w.ns - 1].lo < PP_MIN_SENTENCE) {
+        const uint32_t l2 = w.s[w.ns - 2].lo;
+        w.nt = w.s[w.ns - 2].t_lo;
+        w.ns -= 2;
+        pp_add_sentence(&w, terms, l2, (uint32_t)n, sp->key);
+    }
+    size_t slots = 16;
+    while (slots < 2 * w.nt) slots <<= 1;
+    if (pp_split_reserve(sp, n, slots)) return -1;
+    pp_distinct(&w, sp->dk, sp->dsf, sp->slot, slots);
+    /* t's block: the arrays by alignment, the distinct terms' table
+     * (filled in their order, as the table above was) as small as it
+     * can be */
+    size_t want = 16;
+    while (want < 2 * w.nd) want <<= 1;
+    const size_t n_dk = (w.nd + 1) * sizeof *t->dk, n_t = (w.nt + 1) * sizeof *t->t,
+                 n_s = (w.ns + 1) * sizeof *t->s, n_pst = (w.nt + 1) * sizeof *t->pst,
+                 n_dsf = (w.nd + 1) * sizeof *t->dsf, n_slot = want * sizeof *t->slot,
+                 n_ph = (w.nd + 1) * sizeof *t->ph;
+    char *m = malloc(n_dk + n_t + n_s + n_pst + n_dsf + n_slot + n_ph);
+    if (!m) return -1;
+    *t = (pp_text){ .ns = w.ns, .nt = w.nt, .nd = w.nd, .dmask = want - 1 };
+    t->dk = (uint64_t *)(void *)m;
+    t->t = (pp_term *)(void *)(m += n_dk);
+    t->s = (pp_sentence *)(void *)(m += n_t);
+    t->pst = (pp_post *)(void *)(m += n_s);
+    t->dsf = (uint32_t *)(void *)(m += n_pst);
+    t->slot = (uint32_t *)(void *)(m += n_dsf);
+    t->ph = (uint32_t *)(void *)(m + n_slot);
+    memcpy(t->dk, sp->dk, w.nd * sizeof *t->dk);
+    memcpy(t->t, w.t, w.nt * sizeof *t->t);
+    memcpy(t->s, w.s, w.ns * sizeof *t->s);
+    memcpy(t->dsf, sp->dsf, w.nd * sizeof *t->dsf);
+    memset(t->slot, 0, n_slot);
+    for (uint32_t d = 0; d < w.nd; d++) {
+        size_t x = (size_t)(t->dk[d] >> 17) & (want - 1);
+        while (t->slot[x]) x = (x + 1) & (want - 1);
+        t->slot[x] = d + 1;
+    }
+    pp_postings(t);
+    return 0;
+}
+
+int pp_marks(const char *text, const tsr_word *w, size_t n, uint64_t *term, unsigned char *cut)
+{
+    if (n == 0) return 0;
+    if (pp_terms(text, w, n, term)) return -1;
+    for (size_t i = 0; i + 1 < n; i++)
+        cut[i] = (unsigned char)pp_ends_sentence(text + w[i].end, w[i + 1].begin - w[i].end,
+                                                 w[i].end - w[i].begin == 1);
+    cut[n - 1] = 1;
+    return 0;
+}
+
+int pp_text_build(pp_text *t, const uint64_t *terms, const unsigned char *cut, size_t n,
+                  tsr_error *err)
+{
+    memset(t, 0, sizeof *t);
+    if (n == 0) return TSR_OK;
+    pthread_once(&pp_once_flag, pp_once);
+    pp_cache *c = pp_cache_get();
+    pp_split own;   /* without a cache: for this call only */
+    memset(&own, 0, sizeof own);
+    const int rc = pp_split_text(t, c ? &c->sp : &own, terms, cut, n);
+    pp_split_free(&own);
+    if (rc) {
+        pp_text_free(t);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading sentences");
+    }
+    return TSR_OK;
 }
 
 int pp_text_init(pp_text *t, const char *text, const tsr_word *w, size_t n, tsr_error *err)
@@ -478,46 +620,13 @@ int pp_text_init(pp_text *t, const char *text, const tsr_word *w, size_t n, tsr_
     memset(t, 0, sizeof *t);
     if (n == 0) return TSR_OK;
     uint64_t *terms = malloc(n * sizeof *terms);
-    uint64_t *key = malloc(n * sizeof *key);
-    t->s = malloc(n * sizeof *t->s);
-    size_t cap = 0;
-    int rc = TSR_OK;
-    if (!terms || !key || !t->s || pp_terms(text, w, n, terms)) { rc = TSR_ERR_NOMEM; goto out; }
-    uint32_t lo = 0;
-    for (size_t i = 0; i < n; i++) {
-        const int last = i + 1 == n || i + 1 - lo >= PP_MAX_SENTENCE ||
-                         pp_ends_sentence(text + w[i].end, w[i + 1].begin - w[i].end,
-                                          w[i].end - w[i].begin == 1);
-        if (!last || (i + 1 - lo < PP_MIN_SENTENCE && i + 1 < n)) continue;
-        if (pp_add_sentence(t, &cap, terms, lo, (uint32_t)(i + 1), key)) { rc = TSR_ERR_NOMEM; goto out; }
-        lo = (uint32_t)(i + 1);
-    }
-    /* a short last sentence joins the one before */
-    if (t->ns >= 2 && t->s[t->ns - 1].hi - t->s[t->ns - 1].lo < PP_MIN_SENTENCE) {
-        const uint32_t l2 = t->s[t->ns - 2].lo;
-        t->nt = t->s[t->ns - 2].t_lo;
-        t->ns -= 2;
-        if (pp_add_sentence(t, &cap, terms, l2, (uint32_t)n, key)) rc = TSR_ERR_NOMEM;
-    }
-    if (rc == TSR_OK && (pp_distinct(t) || pp_postings(t))) rc = TSR_ERR_NOMEM;
-    if (rc == TSR_OK) {   /* to size: discovery keeps many split texts */
-        pp_sentence *ns = realloc(t->s, (t->ns + 1) * sizeof *t->s);
-        pp_term *nt = realloc(t->t, (t->nt + 1) * sizeof *t->t);
-        uint64_t *dk = realloc(t->dk, (t->nd + 1) * sizeof *t->dk);
-        uint32_t *dsf = realloc(t->dsf, (t->nd + 1) * sizeof *t->dsf);
-        if (ns) t->s = ns;
-        if (nt) t->t = nt;
-        if (dk) t->dk = dk;
-        if (dsf) t->dsf = dsf;
-    }
-out:
+    unsigned char *cut = malloc(n);
+    int rc = !terms || !cut || pp_marks(text, w, n, terms, cut)
+                 ? tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading sentences")
+                 : pp_text_build(t, terms, cut, n, err);
     free(terms);
-    free(key);
-    if (rc != TSR_OK) {
-        pp_text_free(t);
-        return tsr_seterr(err, rc, "out of memory reading sentences");
-    }
-    return TSR_OK;
+    free(cut);
+    return rc;
 }
 
 size_t pp_text_bytes(const pp_text *t)
@@ -530,13 +639,7 @@ size_t pp_text_bytes(const pp_text *t)
 void pp_text_free(pp_text *t)
 {
     if (!t) return;
-    free(t->s);
-    free(t->t);
-    free(t->dk);
-    free(t->dsf);
-    free(t->slot);
-    free(t->ph);
-    free(t->pst);
+    free(t->dk);   /* the block (pp_split_text) */
     memset(t, 0, sizeof *t);
 }
 
@@ -989,6 +1092,112 @@ static int pp_summary(const pp_text *a, const pp_text *b, const pp_pair *pr, con
         if (tsr_vec_push(ps, p)) rc = -1;
     }
     return rc;
+}
+
+/* Whether some run of consecutive sentences [i0, i1] of one side, of at
+ * least `minu` sentences and `minb` bytes, holds in >= theta * all of its
+ * term occurrences (in[], all[]: per sentence; b0[], b1[]: its first byte
+ * and its end).  The sum of in - theta * all over a run is a difference
+ * of two prefix sums; the runs that end at i1 and are long enough start
+ * at most at some k(i1), which grows with i1: one pass. */
+static int pp_dense(const pp_pre *q, size_t nu, double theta, uint32_t minu, uint32_t minb)
+{
+    double pre = 0.0, at_k = 0.0, low = HUGE_VAL;   /* prefix to i1 + 1, to k; min to k */
+    size_t k = 0;
+    for (size_t i1 = 0; i1 < nu; i1++) {
+        pre += q->in[i1] - theta * q->all[i1];
+        while (k + minu <= i1 + 1 && q->b1[i1] - q->b0[k] >= minb) {
+            if (at_k < low) low = at_k;
+            at_k += q->in[k] - theta * q->all[k];
+            k++;
+        }
+        if (pre - low >= -1e-9) return 1;
+    }
+    return 0;
+}
+
+/* Room for nd marks (zeroed) and nu sentences in q.  0 or -1. */
+static int pp_pre_reserve(pp_pre *q, size_t nd, size_t nu)
+{
+    if (nd > q->cap_d) {
+        free(q->mark);
+        q->cap_d = nd + nd / 2 + 16;
+        if (!(q->mark = malloc(q->cap_d))) { q->cap_d = 0; return -1; }
+    }
+    memset(q->mark, 0, nd);
+    if (nu > q->cap_u) {
+        const size_t c = nu + nu / 2 + 16;
+        free(q->in); free(q->all); free(q->b0); free(q->b1);
+        q->in = malloc(c * sizeof *q->in);
+        q->all = malloc(c * sizeof *q->all);
+        q->b0 = malloc(c * sizeof *q->b0);
+        q->b1 = malloc(c * sizeof *q->b1);
+        q->cap_u = q->in && q->all && q->b0 && q->b1 ? c : 0;
+        if (!q->cap_u) return -1;
+    }
+    return 0;
+}
+
+/* pp_may_pair with q's buffers. */
+static int pp_may(pp_pre *q, const pp_text *a, const tsr_word *A, const tsr_word *B,
+                  const uint64_t *bterm, const unsigned char *bcut, size_t bn)
+{
+    if (!a->ns || !bn) return 0;
+    if (pp_pre_reserve(q, a->nd, (a->ns > bn ? a->ns : bn) + 1)) return -1;
+    /* b's sentences (split as pp_split_text does, but for a short last
+     * sentence, kept apart: runs of finer sentences are more runs, so the
+     * test stays necessary): which of their terms a holds */
+    size_t nb = 0;
+    uint32_t lo = 0, in = 0, all = 0;
+    for (size_t i = 0; i < bn; i++) {
+        if (bterm[i]) {
+            const uint32_t d = pp_distinct_find(a, bterm[i]);
+            all++;
+            if (d != UINT32_MAX) { in++; q->mark[d] = 1; }
+        }
+        const int last = i + 1 == bn || i + 1 - lo >= PP_MAX_SENTENCE || bcut[i];
+        if (!last || (i + 1 - lo < PP_MIN_SENTENCE && i + 1 < bn)) continue;
+        q->in[nb] = in; q->all[nb] = all;
+        q->b0[nb] = B[lo].begin; q->b1[nb] = B[i].end;
+        nb++;
+        in = all = 0;
+        lo = (uint32_t)(i + 1);
+    }
+    const int b225 = pp_dense(q, nb, 0.225 - 1e-9, 1, PP_MIN_BYTES);
+    const int b45 = b225 && pp_dense(q, nb, 0.45 - 1e-9, 1, PP_MIN_BYTES);
+    /* a's sentences: their term occurrences b holds, and whether one of
+     * them could be a seed at all (Dice over distinct terms, the other
+     * sentence holding no more than the shared ones) */
+    int seedable = 0;
+    for (uint32_t i = 0; i < a->ns; i++) {
+        uint32_t m = 0, tin = 0, tall = 0;
+        for (uint32_t k = a->s[i].t_lo; k < a->s[i].t_hi; k++) {
+            tall += a->t[k].tf;
+            if (q->mark[a->t[k].lid]) { m++; tin += a->t[k].tf; }
+        }
+        const uint32_t nt = a->s[i].t_hi - a->s[i].t_lo;
+        if (m && 2.0 * m >= (PP_MIN_DICE - 1e-9) * (nt + m)) seedable = 1;
+        q->in[i] = tin; q->all[i] = tall;
+        q->b0[i] = A[a->s[i].lo].begin; q->b1[i] = A[a->s[i].hi - 1].end;
+    }
+    /* a summary: three sentences or more, PP_SUM_SHARE of their terms in b */
+    if (pp_dense(q, a->ns, PP_SUM_SHARE - 1e-9, PP_SUM_MIN, PP_MIN_BYTES)) return 1;
+    /* passages of seeds: PP_MIN_SHARE of both spans' terms in common, so
+     * at least half that of each span's and all of it of one of them */
+    if (!seedable || !b225 || !pp_dense(q, a->ns, 0.225 - 1e-9, 1, PP_MIN_BYTES)) return 0;
+    return b45 || pp_dense(q, a->ns, 0.45 - 1e-9, 1, PP_MIN_BYTES);
+}
+
+int pp_may_pair(const pp_text *a, const tsr_word *A, const tsr_word *B, const uint64_t *bterm,
+                const unsigned char *bcut, size_t bn)
+{
+    pthread_once(&pp_once_flag, pp_once);
+    pp_cache *c = pp_cache_get();
+    pp_pre own;
+    memset(&own, 0, sizeof own);
+    const int r = pp_may(c ? &c->pre : &own, a, A, B, bterm, bcut, bn);
+    pp_pre_free(&own);
+    return r;
 }
 
 int pp_align_texts(pp_text *ta, pp_text *tb, const tsr_word *A, size_t an, const tsr_word *B,

@@ -87,6 +87,16 @@ typedef struct pp_text {
  * (English function words) are left out, the rest stemmed (Snowball,
  * English: libstemmer).  0, or TSR_ERR_NOMEM with `err` set. */
 int pp_text_init(pp_text *t, const char *text, const tsr_word *w, size_t n, tsr_error *err);
+/* pp_text_init in two halves, for callers that keep a text's words but
+ * not its bytes (discovery's document cache).  pp_marks reads what the
+ * split needs from the bytes: each word's term (0: a stop word) into
+ * term[0, n) and, into cut[0, n), 1 where a sentence may end after the
+ * word (the marks between it and the next; always after the last).  0, or
+ * -1 when out of memory.  pp_text_build splits from those alone, exactly
+ * as pp_text_init does from the text; 0 or TSR_ERR_NOMEM with `err` set. */
+int pp_marks(const char *text, const tsr_word *w, size_t n, uint64_t *term, unsigned char *cut);
+int pp_text_build(pp_text *t, const uint64_t *term, const unsigned char *cut, size_t n,
+                  tsr_error *err);
 void pp_text_free(pp_text *t);
 /* The bytes t holds (about: without the allocator's overhead). */
 size_t pp_text_bytes(const pp_text *t);
@@ -127,6 +137,17 @@ static inline uint32_t pp_idb(const pp_pair *p, const pp_text *b, size_t k)
 {
     return p->bid[b->t[k].lid];
 }
+
+/* Whether the sentence stage may find anything in a pair for which the
+ * aligner found nothing: 0 when pp_align_texts(a, b) would surely add no
+ * passage to an empty list, 1 when it may, -1 when out of memory.  B's
+ * words come with their marks (pp_marks), not split: a pair can be ruled
+ * out without splitting B.  The test is necessary, not sufficient: from
+ * how many of each side's term occurrences the other side holds at all,
+ * over runs of sentences long enough for a passage or a summary
+ * (paraphrase.c, "Ruling pairs out"). */
+int pp_may_pair(const pp_text *a, const tsr_word *A, const tsr_word *B, const uint64_t *bterm,
+                const unsigned char *bcut, size_t bn);
 
 /* The sentence stage: passages of A ~ B made of sentence pairs that share
  * weighted content (cosine and Dice at least PP_MIN_COS, PP_MIN_DICE),

@@ -16,7 +16,7 @@ static dc_doc make_doc(int64_t docno, size_t n, tsr_word *w)
         w[i].begin = (uint32_t)(6 * i);
         w[i].end = (uint32_t)(6 * i + 5);
     }
-    dc_doc d = { docno, w, n, 6 * n, "id", "A title", NULL, "series" };
+    dc_doc d = { docno, w, n, 6 * n, "id", "A title", NULL, "series", NULL, NULL };
     return d;
 }
 
@@ -128,9 +128,46 @@ static void test_eviction(void)
     dc_free(c);
 }
 
+/* A document put with its marks (the sentence stage's) comes back with a
+ * copy of them, aligned, the words and fields unchanged; one put without
+ * comes back without; marks cost room in the budget. */
+static void test_marks(void)
+{
+    tsr_word w[7];
+    uint64_t term[7];
+    unsigned char cut[7];
+    for (int i = 0; i < 7; i++) {
+        term[i] = i % 3 ? 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1) | 1 : 0;
+        cut[i] = i == 3 || i == 6;
+    }
+    dcache *c = dc_new(1 << 20);
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    dc_doc d = make_doc(1, 7, w);
+    d.term = term;
+    d.cut = cut;
+    const dc_doc *e = dc_put(c, &d);
+    CHECK(e && same_words(e, 1, 7));
+    CHECK(e && e->term && e->cut && e->term != term && e->cut != cut &&
+          (uintptr_t)e->term % sizeof *e->term == 0);
+    CHECK(e && e->term && !memcmp(e->term, term, sizeof term) && !memcmp(e->cut, cut, 7));
+    uint64_t with = 0, without = 0, docs, hits, misses;
+    dc_stats(c, &with, &docs, &hits, &misses);
+    dc_release(c, e);
+    dc_doc d2 = make_doc(2, 7, w);
+    const dc_doc *f = dc_put(c, &d2);
+    CHECK(f && same_words(f, 2, 7) && !f->term && !f->cut);
+    dc_stats(c, &without, &docs, &hits, &misses);
+    CHECK(without - with + 7 * (sizeof *term + 1) == with);   /* the second holds no marks */
+    dc_release(c, f);
+    dc_free(c);
+}
+
 int main(void)
 {
     RUN(test_basic);
     RUN(test_eviction);
+    RUN(test_marks);
     return test_report();
 }

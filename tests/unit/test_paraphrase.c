@@ -646,6 +646,127 @@ static void test_long_unmarked(void)
     free(s);
 }
 
+/* ---- ruling pairs out (pp_may_pair) ------------------------------------ */
+
+static uint32_t rnd(uint64_t *rng)
+{
+    *rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(*rng >> 33);
+}
+
+/* b made from a's words: each replaced by a word of vocabulary v at
+ * `rate` percent, neighbours swapped at random; in mode 1 each sentence
+ * followed by an unrelated one of 10-30 words (a is then a summary of
+ * b), in mode 2 b is unrelated text.  The caller frees it. */
+static char *gen_rewrite(uint64_t *rng, const char *a, unsigned rate, unsigned v, int mode)
+{
+    if (mode == 2) return gen_text(rng, 40 + rnd(rng) % 400, v);
+    char *b = malloc(strlen(a) * 40 + 64), *o = b;
+    const char *p = a;
+    char prev[64] = "";
+    while (*p) {
+        size_t k = strcspn(p, " .");
+        char word[64];
+        snprintf(word, sizeof word, "%.*s", (int)(k < 60 ? k : 60), p);
+        if (rnd(rng) % 100 < rate) snprintf(word, sizeof word, "w%u", rnd(rng) % v);
+        const int stop = p[k] == '.';
+        if (*prev && rnd(rng) % 4 == 0) {   /* swap with the one before */
+            o += sprintf(o, "%s %s", word, prev);
+            *prev = 0;
+        } else {
+            if (*prev) o += sprintf(o, "%s ", prev);
+            snprintf(prev, sizeof prev, "%s", word);
+        }
+        if (stop) {
+            if (*prev) o += sprintf(o, "%s", prev);
+            *prev = 0;
+            o += sprintf(o, ". ");
+            if (mode == 1) {
+                char *x = gen_text(rng, 10 + rnd(rng) % 21, v);
+                o += sprintf(o, "%s ", x);
+                free(x);
+            }
+        } else if (o > b && o[-1] != ' ') {
+            *o++ = ' ';
+        }
+        p += k;
+        while (*p == ' ' || *p == '.') p++;
+    }
+    if (*prev) o += sprintf(o, "%s", prev);
+    *o = 0;
+    return b;
+}
+
+/* pp_may_pair is necessary: over generated pairs (rewrites at every rate,
+ * summaries, unrelated texts on small vocabularies), whenever the stage
+ * finds a passage in a pair without the aligner's, pp_may_pair said it
+ * may; and it rules out part of the pairs (else it would save nothing). */
+static void test_may_pair(void)
+{
+    uint64_t rng = 2026;
+    al_work *wk = al_work_new();
+    size_t found = 0, ruled_out = 0, missed = 0, pairs = 0;
+    for (int round = 0; round < 3000; round++) {
+        const unsigned v = 20 + rnd(&rng) % 400, rate = rnd(&rng) % 101;
+        const int mode = (int)(rnd(&rng) % 3);
+        char *a = gen_text(&rng, 20 + rnd(&rng) % 300, v);
+        char *b = gen_rewrite(&rng, a, rate, v, mode);
+        tsr_word *A, *B;
+        const size_t an = words(a, &A), bn = words(b, &B);
+        pp_text ta, tb;
+        uint64_t *term = malloc((bn + 1) * sizeof *term);
+        unsigned char *cut = malloc(bn + 1);
+        al_passages ps = { 0 };
+        if (pp_text_init(&ta, a, A, an, NULL) == TSR_OK &&
+            pp_text_init(&tb, b, B, bn, NULL) == TSR_OK && pp_marks(b, B, bn, term, cut) == 0 &&
+            pp_align_texts(&ta, &tb, A, an, B, bn, wk, &ps, NULL) == TSR_OK) {
+            const int may = pp_may_pair(&ta, A, B, term, cut, bn);
+            pairs++;
+            found += ps.n > 0;
+            ruled_out += may == 0;
+            missed += ps.n > 0 && may != 1;
+            pp_text_free(&tb);
+        }
+        pp_text_free(&ta);
+        tsr_vec_free(&ps);
+        free(term);
+        free(cut);
+        tsr_free(A);
+        tsr_free(B);
+        free(a);
+        free(b);
+    }
+    CHECK(pairs == 3000);
+    CHECK(missed == 0);            /* never rules out a pair with a passage */
+    CHECK(found >= 300);            /* the property was put to the test */
+    CHECK(ruled_out >= 300);        /* and the test rules pairs out */
+    if (missed || found < 300 || ruled_out < 300 || getenv("MAYSTAT"))
+        fprintf(stderr, "  may_pair: %zu pairs, %zu with passages, %zu ruled out, %zu missed\n",
+                pairs, found, ruled_out, missed);
+    al_work_free(wk);
+
+    /* the fixtures: a rewrite and a summary may; texts on other subjects
+     * are ruled out */
+    const char *sa = OTHER_A SUM_TEXT TAIL_A, *sb = SUM_SRC TAIL_B;
+    const char *oa = OTHER_A TAIL_A, *ob = OTHER_B TAIL_B;
+    const char *const pairs_ab[3][2] = { { text_a, text_b }, { sa, sb }, { oa, ob } };
+    for (int k = 0; k < 3; k++) {
+        tsr_word *A, *B;
+        const size_t an = words(pairs_ab[k][0], &A), bn = words(pairs_ab[k][1], &B);
+        pp_text ta;
+        uint64_t *term = malloc(bn * sizeof *term);
+        unsigned char *cut = malloc(bn);
+        CHECK(pp_text_init(&ta, pairs_ab[k][0], A, an, NULL) == TSR_OK &&
+              pp_marks(pairs_ab[k][1], B, bn, term, cut) == 0);
+        CHECK(pp_may_pair(&ta, A, B, term, cut, bn) == (k < 2));
+        pp_text_free(&ta);
+        free(term);
+        free(cut);
+        tsr_free(A);
+        tsr_free(B);
+    }
+}
+
 int main(void)
 {
     RUN(test_sentences);
@@ -662,5 +783,6 @@ int main(void)
     RUN(test_summary_with_copies);
     RUN(test_summary_hole);
     RUN(test_long_unmarked);
+    RUN(test_may_pair);
     return test_report();
 }
