@@ -581,6 +581,7 @@ static int pp_split_text(pp_text *t, pp_split *sp, const uint64_t *terms,
         size_t x = (size_t)(t->dk[d] >> 17) & (want - 1);
         while (t->slot[x]) x = (x + 1) & (want - 1);
         t->slot[x] = d + 1;
+        t->filter[t->dk[d] >> 60] |= 1ull << (t->dk[d] >> 54 & 63);
     }
     pp_postings(t);
     return 0;
@@ -1150,9 +1151,11 @@ static int pp_may(pp_pre *q, const pp_text *a, const tsr_word *A, const tsr_word
     size_t nb = 0;
     uint32_t lo = 0, in = 0, all = 0;
     for (size_t i = 0; i < bn; i++) {
-        if (bterm[i]) {
-            const uint32_t d = pp_distinct_find(a, bterm[i]);
+        const uint64_t h = bterm[i];
+        if (h) {
             all++;
+            const uint32_t d = a->filter[h >> 60] >> (h >> 54 & 63) & 1 ? pp_distinct_find(a, h)
+                                                                      : UINT32_MAX;
             if (d != UINT32_MAX) { in++; q->mark[d] = 1; }
         }
         const int last = i + 1 == bn || i + 1 - lo >= PP_MAX_SENTENCE || bcut[i];

@@ -79,6 +79,9 @@ typedef struct pp_text {
      * pst[ph[d], ph[d + 1]) (the postings pp_align_texts reads of b) */
     uint32_t *ph;
     pp_post *pst;
+    /* a filter of the distinct terms (bit (term >> 54) set for each):
+     * a term whose bit is clear is not one of them (pp_may_pair) */
+    uint64_t filter[16];
 } pp_text;
 
 /* Split text (its words w[0, n)) into sentences and terms.  A sentence
