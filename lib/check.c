@@ -222,6 +222,13 @@ typedef struct {
                                * text against the checked one (not indexed) */
     tsr_params fp;            /* the index's fingerprint parameters */
     sg_work *sw;
+    /* the sentence stage (paraphrase ALL): the text split once (ta, when
+     * ns or have_ta), and a candidate's marks (pp_marks, room for mcap) */
+    pp_text ta;
+    int have_ta;
+    uint64_t *bterm;
+    unsigned char *bcut;
+    size_t mcap;
     double deadline;          /* CLOCK_MONOTONIC seconds; 0: no limit */
     tsr_result *r;
 } ck_check;
@@ -358,16 +365,24 @@ static int ck_candidates(ck_check *ck, tsr_error *err)
  * candidate order (`batch`). */
 static int ck_fetch(ck_check *ck, tsr_error *err)
 {
-    /* the sentence stage reads texts, which the cache does not hold */
-    ck->cache = ck->p->paraphrase == TSR_PARAPHRASE_ALL ? NULL : ix_cache(ck->ix);
+    ck->cache = ix_cache(ck->ix);
     if (!ck->nc) return TSR_OK;
     ck->held = calloc(ck->nc, sizeof *ck->held);
     ck->docnos = malloc(ck->nc * sizeof *ck->docnos);
     if (!ck->held || !ck->docnos) return ck_oom(ck, err);
+    /* the sentence stage needs a document's marks, which an entry cached
+     * by a check without it lacks: then its text is read again */
+    const int marks = ck->p->paraphrase == TSR_PARAPHRASE_ALL;
     size_t nmiss = 0;
-    for (size_t c = 0; c < ck->nc; c++)
-        if (!ck->cache || !(ck->held[c] = dc_get(ck->cache, ck->cand[c].doc)))
+    for (size_t c = 0; c < ck->nc; c++) {
+        if (ck->cache && (ck->held[c] = dc_get(ck->cache, ck->cand[c].doc)) && marks &&
+            !ck->held[c]->term) {
+            dc_release(ck->cache, ck->held[c]);
+            ck->held[c] = NULL;
+        }
+        if (!ck->held[c])
             ck->docnos[nmiss++] = ck->cand[c].doc;
+    }
     int rc = TSR_OK;
     if (nmiss && (rc = ix_docs_fetch(ck->ix, ck->docnos, nmiss, &ck->batch, err))) {
         if (rc == TSR_ERR_NOTFOUND)
@@ -388,17 +403,57 @@ static int ck_doc_words(ck_check *ck, size_t c, size_t i, dc_doc *d, const char 
     size_t blen, bn = 0;
     TSR_FORWARD(ix_docs_text(ck->batch, i, btext, &blen, err));
     TSR_FORWARD(text_words(*btext, blen, &ck->B, &ck->bcap, &bn, err));
+    const int marks = ck->p->paraphrase == TSR_PARAPHRASE_ALL;
+    if (marks && bn > ck->mcap) {
+        const size_t cap = bn + bn / 2;
+        uint64_t *t = realloc(ck->bterm, cap * sizeof *t);
+        if (t) ck->bterm = t;
+        unsigned char *u = t ? realloc(ck->bcut, cap) : NULL;
+        if (u) ck->bcut = u;
+        if (!t || !u) return ck_oom(ck, err);
+        ck->mcap = cap;
+    }
+    if (marks && bn && pp_marks(*btext, ck->B, bn, ck->bterm, ck->bcut)) return ck_oom(ck, err);
     *d = (dc_doc){ m->docno, ck->B, bn, m->text_len, m->id, m->title, m->date, m->series,
-                   NULL, NULL };
-    if (ck->cache && (ck->held[c] = dc_put(ck->cache, d)))
-        *d = *ck->held[c];
+                   marks ? ck->bterm : NULL, marks ? ck->bcut : NULL };
+    if (ck->cache && (ck->held[c] = dc_put(ck->cache, d))) {
+        if (marks && !ck->held[c]->term) {   /* cached before without them */
+            dc_release(ck->cache, ck->held[c]);
+            ck->held[c] = NULL;
+        } else {
+            *d = *ck->held[c];
+        }
+    }
     return TSR_OK;
+}
+
+/* The sentence stage on candidate d (its words' marks with it), after the
+ * aligner: the text is split once per check; a candidate the aligner left
+ * empty is first tested from its marks (pp_may_pair) and split only when
+ * the stage may find something there, as in discovery (paraphrase.c,
+ * "Ruling pairs out"). */
+static int ck_sentences(ck_check *ck, const dc_doc *d, tsr_error *err)
+{
+    if (!ck->have_ta) {
+        TSR_FORWARD(pp_text_init(&ck->ta, ck->text, ck->A, ck->an, err));
+        ck->have_ta = 1;
+    }
+    if (!ck->ps.n) {
+        const int may = pp_may_pair(&ck->ta, ck->A, d->w, d->term, d->cut, d->n);
+        if (may < 0) return ck_oom(ck, err);
+        if (!may) return TSR_OK;
+    }
+    pp_text tb;
+    TSR_FORWARD(pp_text_build(&tb, d->term, d->cut, d->n, err));
+    const int rc = pp_align_texts(&ck->ta, &tb, ck->A, ck->an, d->w, d->n, ck->wk, &ck->ps, err);
+    pp_text_free(&tb);
+    return rc;
 }
 
 /* Stage 2, alignment: each candidate aligned with the text as tsr_align
  * would (with the sentence stage when paraphrase is TSR_PARAPHRASE_ALL:
- * then ck_fetch left the cache aside, so every candidate comes with its
- * text), its passages judged against the index (sg_judge: the E-value read
+ * then every candidate comes with its words' marks, from the cache or
+ * made from its text), its passages judged against the index (sg_judge: the E-value read
  * both ways, the cut of max_evalue); one that keeps passages becomes a source of the
  * result.  Then the passages another source explains better go
  * (rs_explain_away). */
@@ -414,8 +469,8 @@ static int ck_align_sources(ck_check *ck, tsr_error *err)
             TSR_FORWARD(ck_doc_words(ck, c, miss++, &d, &btext, err));
         ck->ps.n = 0;
         TSR_FORWARD(al_align(&ck->q, d.w, d.n, ck->p, 0, ck->wk, &ck->ps, err));
-        if (btext && ck->p->paraphrase == TSR_PARAPHRASE_ALL)
-            TSR_FORWARD(pp_align(ck->text, ck->A, ck->an, btext, d.w, d.n, ck->wk, &ck->ps, err));
+        if (ck->p->paraphrase == TSR_PARAPHRASE_ALL && d.n)
+            TSR_FORWARD(ck_sentences(ck, &d, err));
         if (ck->ps.n)
             TSR_FORWARD(sg_judge(&ck->sm, &ck->sgt, 0, &ck->smb, d.w, d.n, &ck->fp, ix_count,
                                  ck->ix, ck->p->max_evalue, &ck->ps, ck->sw, err));
@@ -462,6 +517,9 @@ static void ck_free(ck_check *ck)
     free(ck->docs);
     free(ck->A);
     free(ck->B);
+    pp_text_free(&ck->ta);
+    free(ck->bterm);
+    free(ck->bcut);
 }
 
 /* ------------------------------------------------------------------------
