@@ -223,12 +223,10 @@ typedef struct {
     tsr_params fp;            /* the index's fingerprint parameters */
     sg_work *sw;
     /* the sentence stage (paraphrase ALL): the text split once (ta, when
-     * ns or have_ta), and a candidate's marks (pp_marks, room for mcap) */
+     * have_ta), and a candidate's marks when the cache does not keep them */
     pp_text ta;
     int have_ta;
-    uint64_t *bterm;
-    unsigned char *bcut;
-    size_t mcap;
+    pp_markbuf bm;
     double deadline;          /* CLOCK_MONOTONIC seconds; 0: no limit */
     tsr_result *r;
 } ck_check;
@@ -404,18 +402,9 @@ static int ck_doc_words(ck_check *ck, size_t c, size_t i, dc_doc *d, const char 
     TSR_FORWARD(ix_docs_text(ck->batch, i, btext, &blen, err));
     TSR_FORWARD(text_words(*btext, blen, &ck->B, &ck->bcap, &bn, err));
     const int marks = ck->p->paraphrase == TSR_PARAPHRASE_ALL;
-    if (marks && bn > ck->mcap) {
-        const size_t cap = bn + bn / 2;
-        uint64_t *t = realloc(ck->bterm, cap * sizeof *t);
-        if (t) ck->bterm = t;
-        unsigned char *u = t ? realloc(ck->bcut, cap) : NULL;
-        if (u) ck->bcut = u;
-        if (!t || !u) return ck_oom(ck, err);
-        ck->mcap = cap;
-    }
-    if (marks && bn && pp_marks(*btext, ck->B, bn, ck->bterm, ck->bcut)) return ck_oom(ck, err);
+    if (marks && pp_markbuf_fill(&ck->bm, *btext, ck->B, bn)) return ck_oom(ck, err);
     *d = (dc_doc){ m->docno, ck->B, bn, m->text_len, m->id, m->title, m->date, m->series,
-                   marks ? ck->bterm : NULL, marks ? ck->bcut : NULL };
+                   marks ? ck->bm.term : NULL, marks ? ck->bm.cut : NULL };
     if (ck->cache && (ck->held[c] = dc_put(ck->cache, d))) {
         if (marks && !ck->held[c]->term) {   /* cached before without them */
             dc_release(ck->cache, ck->held[c]);
@@ -518,8 +507,7 @@ static void ck_free(ck_check *ck)
     free(ck->A);
     free(ck->B);
     pp_text_free(&ck->ta);
-    free(ck->bterm);
-    free(ck->bcut);
+    pp_markbuf_free(&ck->bm);
 }
 
 /* ------------------------------------------------------------------------

@@ -428,12 +428,10 @@ typedef struct {
     size_t cap;
     tsr_document *d;          /* own fields */
     /* with the sentence stage: the words' marks (pp_marks), the cache's
-     * or the thread's own (kept from call to call, mcap words) */
+     * or the thread's own (kept from call to call) */
     const uint64_t *term;
     const unsigned char *cut;
-    uint64_t *oterm;
-    unsigned char *ocut;
-    size_t mcap;
+    pp_markbuf own_marks;
 } disc_words;
 
 static void words_release(dcache *c, disc_words *dw)
@@ -448,20 +446,10 @@ static void words_release(dcache *c, disc_words *dw)
 static int words_marks(disc_words *dw, const char *text, const tsr_word *w, size_t n,
                        tsr_error *err)
 {
-    if (n > dw->mcap) {
-        const size_t cap = n + n / 2;
-        uint64_t *t = realloc(dw->oterm, cap * sizeof *t);
-        if (t) dw->oterm = t;
-        unsigned char *u = t ? realloc(dw->ocut, cap) : NULL;
-        if (u) dw->ocut = u;
-        if (!t || !u)
-            return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading sentences");
-        dw->mcap = cap;
-    }
-    if (n && pp_marks(text, w, n, dw->oterm, dw->ocut))
+    if (pp_markbuf_fill(&dw->own_marks, text, w, n))
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading sentences");
-    dw->term = dw->oterm;
-    dw->cut = dw->ocut;
+    dw->term = dw->own_marks.term;
+    dw->cut = dw->own_marks.cut;
     return TSR_OK;
 }
 
@@ -702,10 +690,8 @@ static void *s2_worker(void *arg)
     words_release(s->cache, &dwb);
     free(dwa.w);
     free(dwb.w);
-    free(dwa.oterm);
-    free(dwa.ocut);
-    free(dwb.oterm);
-    free(dwb.ocut);
+    pp_markbuf_free(&dwa.own_marks);
+    pp_markbuf_free(&dwb.own_marks);
     al_work_free(wk);
     ppc_free(ppc);
     return NULL;

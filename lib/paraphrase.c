@@ -598,6 +598,28 @@ int pp_marks(const char *text, const tsr_word *w, size_t n, uint64_t *term, unsi
     return 0;
 }
 
+int pp_markbuf_fill(pp_markbuf *m, const char *text, const tsr_word *w, size_t n)
+{
+    if (n > m->cap) {
+        const size_t cap = n + n / 2;
+        uint64_t *t = realloc(m->term, cap * sizeof *t);
+        if (!t) return -1;
+        m->term = t;
+        unsigned char *u = realloc(m->cut, cap);
+        if (!u) return -1;
+        m->cut = u;
+        m->cap = cap;
+    }
+    return pp_marks(text, w, n, m->term, m->cut);
+}
+
+void pp_markbuf_free(pp_markbuf *m)
+{
+    free(m->term);
+    free(m->cut);
+    memset(m, 0, sizeof *m);
+}
+
 int pp_text_build(pp_text *t, const uint64_t *terms, const unsigned char *cut, size_t n,
                   tsr_error *err)
 {

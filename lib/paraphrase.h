@@ -100,6 +100,16 @@ int pp_text_init(pp_text *t, const char *text, const tsr_word *w, size_t n, tsr_
 int pp_marks(const char *text, const tsr_word *w, size_t n, uint64_t *term, unsigned char *cut);
 int pp_text_build(pp_text *t, const uint64_t *term, const unsigned char *cut, size_t n,
                   tsr_error *err);
+/* A caller's buffers for the marks of one text at a time, kept from text
+ * to text: pp_markbuf_fill makes the marks of text's n words w in them
+ * (room made); 0 or -1 when out of memory. */
+typedef struct pp_markbuf {
+    uint64_t *term;
+    unsigned char *cut;
+    size_t cap;
+} pp_markbuf;
+int pp_markbuf_fill(pp_markbuf *m, const char *text, const tsr_word *w, size_t n);
+void pp_markbuf_free(pp_markbuf *m);
 void pp_text_free(pp_text *t);
 /* The bytes t holds (about: without the allocator's overhead). */
 size_t pp_text_bytes(const pp_text *t);
