@@ -198,7 +198,7 @@ double cli_now(void);
 /* The help of --paraphrase (check, discover, serve) */
 #define CLI_HELP_PARAPHRASE                                                         \
     "      --paraphrase       also run align's sentence stage on every candidate\n"  \
-    "                         (reworded reuse; about 3x the time, BENCHMARKS.md)\n"
+    "                         (reworded reuse; about 2x the time, BENCHMARKS.md)\n"
 
 /* Long options shared by align, check, discover and serve (align alone
  * has --no-paraphrase: the sentence stage is on in align by default, off

@@ -213,11 +213,12 @@ typedef struct tsr_params {
      *   TSR_PARAPHRASE_ALL (2)    also on every candidate of
      *                             tsr_index_check and every pair of
      *                             discovery, which then read each
-     *                             document's text beside its words and
-     *                             leave the document cache aside: checks
-     *                             take about three times as long
-     *                             (BENCHMARKS.md).  It adds passages only
-     *                             between texts that share fingerprints. */
+     *                             document's sentences and stems beside
+     *                             its words (the document cache keeps
+     *                             them): checks take about twice as long,
+     *                             discovery 1.4-1.7 times (BENCHMARKS.md).
+     *                             It adds passages only between texts
+     *                             that share fingerprints. */
     int paraphrase;
 
     /* Index query */
