@@ -525,7 +525,7 @@ static int pp_split_reserve(pp_split *sp, size_t n, size_t slots)
         sp->scap = sp->slot ? slots : 0;
         if (!sp->slot) return -1;
     }
-    memset(sp->slot, 0, slots * sizeof *sp->slot);
+    if (slots) memset(sp->slot, 0, slots * sizeof *sp->slot);
     return 0;
 }
 
@@ -1147,7 +1147,7 @@ static int pp_pre_reserve(pp_pre *q, size_t nd, size_t nu)
         q->cap_d = nd + nd / 2 + 16;
         if (!(q->mark = malloc(q->cap_d))) { q->cap_d = 0; return -1; }
     }
-    memset(q->mark, 0, nd);
+    if (nd) memset(q->mark, 0, nd);
     if (nu > q->cap_u) {
         const size_t c = nu + nu / 2 + 16;
         free(q->in); free(q->all); free(q->b0); free(q->b1);
