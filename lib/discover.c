@@ -21,7 +21,13 @@
  * 2. Alignment.  Candidate pairs are sorted by (a, b); each a's text is
  *    prepared once (al_query) and aligned with each of its b's exactly as
  *    tsr_align does.  Threads take chunks of consecutive a's; results are
- *    kept per chunk, so their order does not depend on scheduling.
+ *    kept per chunk, so their order does not depend on scheduling.  With
+ *    the sentence stage (--paraphrase), a is split into sentences once per
+ *    chunk, each document's marks (stems, sentence ends: pp_marks) are
+ *    made when it is read and kept in the document cache beside its words,
+ *    a pair the aligner left empty is first tested from b's marks
+ *    (pp_may_pair: two in three are ruled out), and only the rest have b
+ *    split (kept in the thread's slots, disc_ppc) and compared.
  *
  * 3. Families.  Every passage pair is two spans, one per document; a
  *    union-find joins the two spans of a pair, and joins spans of one
