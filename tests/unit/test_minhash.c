@@ -820,6 +820,69 @@ static void test_index_measure(void)
     free(len);
 }
 
+/* The bounds of verification (dv_score with `bound`, which decides a pair
+ * without the aligner when the figure share or the words in 3-grams of
+ * the other text already put it below the threshold) never drop a pair
+ * that the full measure keeps, and change no score that passes: over
+ * generated pairs of every edit rate (0-60%), with paragraphs dropped,
+ * template instances (other figures), unrelated texts, and the two
+ * measures at thresholds from 0.5 to 0.95. */
+static void test_bounds(void)
+{
+    size_t pairs = 0, kept = 0, spared = 0, wrong = 0;
+    dv_work *w = dv_work_new();
+    CHECK(w != NULL);
+    for (int round = 0; w && round < 300; round++) {
+        ntext src = make_news();
+        const double rate = (double)(rng_next(&R) % 61) / 100.0;
+        const int kind = (int)(rng_next(&R) % 4);
+        ntext other = kind == 0 ? template_news(&src)
+                    : kind == 1 ? make_news()
+                    : edit_news(&src, rate, kind == 2 ? -1 : (int)(rng_next(&R) % (unsigned)src.np));
+        size_t la, lb;
+        char *ta = render_news(&src, NULL, &la), *tb = render_news(&other, NULL, &lb);
+        for (int m = 0; m < 2; m++) {
+            tsr_dedup_opts o;
+            tsr_dedup_opts_default(&o);
+            CHECK(tsr_dedup_opts_measure(&o, m ? TSR_MEASURE_CONTAINMENT : TSR_MEASURE_ALIGNED) ==
+                  TSR_OK);
+            o.threshold = 0.5 + 0.05 * (double)(rng_next(&R) % 10);
+            uint16_t sig[128];
+            size_t ns, pa_len, pb_len;
+            uint32_t *pa = malloc(tsr_dedup_pack_bound(la) + 4), *pb = malloc(tsr_dedup_pack_bound(lb) + 4);
+            dv_text xa, xb;
+            if (tsr_dedup_prepare(ta, la, &o, sig, &ns, pa, &pa_len, NULL) == TSR_OK &&
+                tsr_dedup_prepare(tb, lb, &o, sig, &ns, pb, &pb_len, NULL) == TSR_OK &&
+                dv_load(&xa, pa, pa_len, &o, NULL) == TSR_OK) {
+                if (dv_load(&xb, pb, pb_len, &o, NULL) == TSR_OK) {
+                    const double full = dv_score(&xa, &xb, &o, w, 0);
+                    const double fast = dv_score(&xa, &xb, &o, w, 1);
+                    pairs++;
+                    kept += full >= o.threshold;
+                    spared += full < o.threshold && fast != full;
+                    /* a pair the full measure keeps is kept with its
+                     * score; one it drops is dropped */
+                    wrong += (full >= o.threshold) != (fast >= o.threshold) ||
+                             (full >= o.threshold && fast != full) || full < 0 || fast < 0;
+                    dv_text_free(&xb);
+                }
+                dv_text_free(&xa);
+            }
+            free(pa);
+            free(pb);
+        }
+        free(ta); free(tb); free(src.t); free(other.t);
+    }
+    CHECK(pairs == 600);
+    CHECK(wrong == 0);
+    CHECK(kept >= 50);      /* the property was put to the test both ways */
+    CHECK(spared >= 100);   /* and the bounds spare the aligner */
+    if (wrong || kept < 50 || spared < 100 || getenv("BOUNDSTAT"))
+        fprintf(stderr, "  bounds: %zu pairs, %zu kept, %zu decided by a bound, %zu wrong\n",
+                pairs, kept, spared, wrong);
+    dv_work_free(w);
+}
+
 int main(void)
 {
     RUN(test_banding);
@@ -833,5 +896,6 @@ int main(void)
     RUN(test_misuse);
     RUN(test_figures);
     RUN(test_index_measure);
+    RUN(test_bounds);
     return test_report();
 }
