@@ -460,12 +460,11 @@ static int words_marks(disc_words *dw, const char *text, const tsr_word *w, size
 }
 
 /* The words of document doc in *out (and, when `marks`, their marks in
- * dw->term and dw->cut; when `keep`, the marks of a document read are
- * made and cached, needed or not).  A document's text is read only when
- * the cache lacks it: in a run with the sentence stage the cache keeps the
- * marks of the documents it takes, which the stage needs, not the text. */
-static int words_get(tsr_index *ix, dcache *c, int64_t doc, int marks, int keep,
-                     disc_words *dw, const dc_doc **out, tsr_error *err)
+ * dw->term and dw->cut).  A document's text is read only when the cache
+ * lacks it: in a run with the sentence stage the cache keeps the marks of
+ * the documents it takes, which the stage needs, not the text. */
+static int words_get(tsr_index *ix, dcache *c, int64_t doc, int marks, disc_words *dw,
+                     const dc_doc **out, tsr_error *err)
 {
     words_release(c, dw);
     dw->term = NULL;
@@ -484,7 +483,7 @@ static int words_get(tsr_index *ix, dcache *c, int64_t doc, int marks, int keep,
     TSR_FORWARD(tsr_index_get_docno(ix, doc, &d, err));
     size_t n = 0;
     int rc = text_words(d->text, d->text_len, &dw->w, &dw->cap, &n, err);
-    if (rc == TSR_OK && (marks || keep))
+    if (rc == TSR_OK && marks)
         rc = words_marks(dw, d->text, dw->w, n, err);
     if (rc != TSR_OK) {
         tsr_document_free(d);
@@ -601,7 +600,7 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
         if (a != cur_a) {
             al_query_free(&q);
             cur_a = a;
-            if ((rc = words_get(s->ix, s->cache, a, texts, texts, dwa, &da, err))) break;
+            if ((rc = words_get(s->ix, s->cache, a, texts, dwa, &da, err))) break;
             if ((rc = al_query_init(&q, da->w, da->n, s->p, err))) break;
             pp_text_free(&ta);
             if (texts && (rc = pp_text_build(&ta, dwa->term, dwa->cut, da->n, err))) break;
@@ -610,7 +609,7 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
         const dc_doc *db = NULL;
         const size_t slot = (size_t)b % DISC_PP_CACHE;
         const int need_split = texts && ppc->key[slot] != b;   /* b not kept split */
-        if ((rc = words_get(s->ix, s->cache, b, texts, texts, dwb, &db, err))) break;
+        if ((rc = words_get(s->ix, s->cache, b, texts, dwb, &db, err))) break;
         if (s->series && (same_series_str(da->series, db->series) ? s->series < 0 : s->series > 0))
             continue;
         const tsr_word *A = da->w, *B = db->w;
