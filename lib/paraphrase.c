@@ -326,6 +326,19 @@ typedef struct {
     size_t cap[7];
 } pp_scratch;
 
+/* buf (*cap elements of `size` bytes) when it holds n, else a new buffer of
+ * at least n in its place, its contents not kept (all zero when `zero`);
+ * NULL when out of memory (buf freed, *cap 0). */
+static void *pp_reserve(void *buf, size_t *cap, size_t n, size_t size, int zero)
+{
+    if (buf && n <= *cap) return buf;
+    free(buf);
+    const size_t nc = n + n / 2 + 16;
+    void *q = zero ? calloc(nc, size) : malloc(nc * size);
+    *cap = q ? nc : 0;
+    return q;
+}
+
 static void pp_scratch_free(pp_scratch *sc)
 {
     pp_pair_free(&sc->pair);
@@ -342,13 +355,13 @@ static void pp_scratch_free(pp_scratch *sc)
 
 /* Where a text is split before it is copied to its own block (one
  * allocation, as discovery keeps thousands of split texts), kept by each
- * thread from text to text: room for `cap` words and `scap` slots. */
+ * thread from text to text. */
 typedef struct pp_split {
     uint64_t *key, *dk;
     pp_sentence *s;
     pp_term *t;
     uint32_t *dsf, *slot;
-    size_t cap, scap;
+    size_t cap[6];            /* of each buffer, in this order (pp_reserve) */
 } pp_split;
 
 static void pp_split_free(pp_split *sp)
@@ -363,11 +376,11 @@ static void pp_split_free(pp_split *sp)
 }
 
 /* pp_may_pair's buffers, kept by each thread: a mark for each distinct
- * term of a (cap_d), and the counts of up to cap_u sentences. */
+ * term of a, and the counts of each sentence. */
 typedef struct pp_pre {
     unsigned char *mark;
     uint32_t *in, *all, *b0, *b1;
-    size_t cap_d, cap_u;
+    size_t cap[5];            /* of each buffer, in this order (pp_reserve) */
 } pp_pre;
 
 static void pp_pre_free(pp_pre *q)
@@ -508,24 +521,14 @@ static void pp_postings(pp_text *t)
 /* Room in sp for n words and `slots` slots (zeroed).  0 or -1. */
 static int pp_split_reserve(pp_split *sp, size_t n, size_t slots)
 {
-    if (n > sp->cap) {
-        const size_t cap = n + n / 2 + 16;
-        free(sp->key); free(sp->dk); free(sp->s); free(sp->t); free(sp->dsf);
-        sp->key = malloc(cap * sizeof *sp->key);
-        sp->dk = malloc(cap * sizeof *sp->dk);
-        sp->s = malloc(cap * sizeof *sp->s);
-        sp->t = malloc(cap * sizeof *sp->t);
-        sp->dsf = malloc(cap * sizeof *sp->dsf);
-        sp->cap = sp->key && sp->dk && sp->s && sp->t && sp->dsf ? cap : 0;
-        if (!sp->cap) return -1;
-    }
-    if (slots > sp->scap) {
-        free(sp->slot);
-        sp->slot = malloc(slots * sizeof *sp->slot);
-        sp->scap = sp->slot ? slots : 0;
-        if (!sp->slot) return -1;
-    }
-    if (slots) memset(sp->slot, 0, slots * sizeof *sp->slot);
+    sp->key = pp_reserve(sp->key, &sp->cap[0], n, sizeof *sp->key, 0);
+    sp->dk = pp_reserve(sp->dk, &sp->cap[1], n, sizeof *sp->dk, 0);
+    sp->s = pp_reserve(sp->s, &sp->cap[2], n, sizeof *sp->s, 0);
+    sp->t = pp_reserve(sp->t, &sp->cap[3], n, sizeof *sp->t, 0);
+    sp->dsf = pp_reserve(sp->dsf, &sp->cap[4], n, sizeof *sp->dsf, 0);
+    sp->slot = pp_reserve(sp->slot, &sp->cap[5], slots, sizeof *sp->slot, 0);
+    if (!sp->key || !sp->dk || !sp->s || !sp->t || !sp->dsf || !sp->slot) return -1;
+    memset(sp->slot, 0, slots * sizeof *sp->slot);
     return 0;
 }
 
@@ -600,16 +603,9 @@ int pp_marks(const char *text, const tsr_word *w, size_t n, uint64_t *term, unsi
 
 int pp_markbuf_fill(pp_markbuf *m, const char *text, const tsr_word *w, size_t n)
 {
-    if (n > m->cap) {
-        const size_t cap = n + n / 2;
-        uint64_t *t = realloc(m->term, cap * sizeof *t);
-        if (!t) return -1;
-        m->term = t;
-        unsigned char *u = realloc(m->cut, cap);
-        if (!u) return -1;
-        m->cut = u;
-        m->cap = cap;
-    }
+    m->term = pp_reserve(m->term, &m->cap[0], n, sizeof *m->term, 0);
+    m->cut = pp_reserve(m->cut, &m->cap[1], n, 1, 0);
+    if (!m->term || !m->cut) return -1;
     return pp_marks(text, w, n, m->term, m->cut);
 }
 
@@ -664,19 +660,6 @@ void pp_text_free(pp_text *t)
     if (!t) return;
     free(t->dk);   /* the block (pp_split_text) */
     memset(t, 0, sizeof *t);
-}
-
-/* buf (*cap elements of `size` bytes) when it holds n, else a new buffer of
- * at least n in its place, its contents not kept (all zero when `zero`);
- * NULL when out of memory (buf freed, *cap 0). */
-static void *pp_reserve(void *buf, size_t *cap, size_t n, size_t size, int zero)
-{
-    if (buf && n <= *cap) return buf;
-    free(buf);
-    const size_t nc = n + n / 2 + 16;
-    void *q = zero ? calloc(nc, size) : malloc(nc * size);
-    *cap = q ? nc : 0;
-    return q;
 }
 
 void pp_pair_free(pp_pair *p)
@@ -1142,22 +1125,13 @@ static int pp_dense(const pp_pre *q, size_t nu, double theta, uint32_t minu, uin
 /* Room for nd marks (zeroed) and nu sentences in q.  0 or -1. */
 static int pp_pre_reserve(pp_pre *q, size_t nd, size_t nu)
 {
-    if (nd > q->cap_d) {
-        free(q->mark);
-        q->cap_d = nd + nd / 2 + 16;
-        if (!(q->mark = malloc(q->cap_d))) { q->cap_d = 0; return -1; }
-    }
-    if (nd) memset(q->mark, 0, nd);
-    if (nu > q->cap_u) {
-        const size_t c = nu + nu / 2 + 16;
-        free(q->in); free(q->all); free(q->b0); free(q->b1);
-        q->in = malloc(c * sizeof *q->in);
-        q->all = malloc(c * sizeof *q->all);
-        q->b0 = malloc(c * sizeof *q->b0);
-        q->b1 = malloc(c * sizeof *q->b1);
-        q->cap_u = q->in && q->all && q->b0 && q->b1 ? c : 0;
-        if (!q->cap_u) return -1;
-    }
+    q->mark = pp_reserve(q->mark, &q->cap[0], nd, 1, 0);
+    q->in = pp_reserve(q->in, &q->cap[1], nu, sizeof *q->in, 0);
+    q->all = pp_reserve(q->all, &q->cap[2], nu, sizeof *q->all, 0);
+    q->b0 = pp_reserve(q->b0, &q->cap[3], nu, sizeof *q->b0, 0);
+    q->b1 = pp_reserve(q->b1, &q->cap[4], nu, sizeof *q->b1, 0);
+    if (!q->mark || !q->in || !q->all || !q->b0 || !q->b1) return -1;
+    memset(q->mark, 0, nd);
     return 0;
 }
 

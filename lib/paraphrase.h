@@ -106,7 +106,7 @@ int pp_text_build(pp_text *t, const uint64_t *term, const unsigned char *cut, si
 typedef struct pp_markbuf {
     uint64_t *term;
     unsigned char *cut;
-    size_t cap;
+    size_t cap[2];
 } pp_markbuf;
 int pp_markbuf_fill(pp_markbuf *m, const char *text, const tsr_word *w, size_t n);
 void pp_markbuf_free(pp_markbuf *m);
