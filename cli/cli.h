@@ -190,8 +190,9 @@ double cli_now(void);
 #define CLI_HELP_SIGNIFICANCE(dflt)                                                 \
     "      --max-evalue E     report a passage only when fewer than E passages as\n" \
     "                         strong are expected by chance in the search (its\n"    \
-    "                         E-value, from the corpus's n-gram frequencies:\n"      \
-    "                         template look-alikes fail it); default " dflt "\n"     \
+    "                         E-value, from the corpus's n-gram frequencies and\n"   \
+    "                         the figures the two sides do not share: template\n"    \
+    "                         look-alikes fail it); default " dflt "\n"              \
     "      --no-significance  no E-value cut (same as --max-evalue 0): every\n"  \
     "                         passage the aligner finds, E-value reported\n"
 

@@ -37,7 +37,7 @@ CLI_HELP_TEXT_OFFSETS
 "Alignment:\n"
 "      --min-words N      shortest passage, in words (default 15)\n"
 "      --min-similarity S least share of matching words, 0..1 (default 0.5)\n"
-CLI_HELP_SIGNIFICANCE("1")
+CLI_HELP_SIGNIFICANCE("10")
 "      --max-gap N        largest gap inside a passage, in words (default 50)\n"
 "      --seed N           words per seed (default 3)\n"
 "      --no-paraphrase    no sentence stage: only passages that keep runs of\n"

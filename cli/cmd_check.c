@@ -45,7 +45,7 @@ CLI_HELP_FIELDS
 "      --min-words N      shortest passage, in words (default 15)\n"
 "      --min-similarity S least share of matching words, 0..1 (default 0.5)\n"
 CLI_HELP_PARAPHRASE
-CLI_HELP_SIGNIFICANCE("1")
+CLI_HELP_SIGNIFICANCE("10")
 "      --max-gap N        largest gap inside a passage, in words (default 50)\n"
 "      --max-candidates N source documents aligned (default 64)\n"
 "      --boilerplate-df N an n-gram in more than N documents is boilerplate\n"

@@ -83,7 +83,7 @@ CLI_HELP_FIELDS
 "                         --min-words)\n"
 "      --min-similarity S least share of matching words, 0..1 (default 0.5)\n"
 CLI_HELP_PARAPHRASE
-CLI_HELP_SIGNIFICANCE("1")
+CLI_HELP_SIGNIFICANCE("10")
 "      --max-gap N        largest gap inside a passage, in words (default 50)\n"
 "      --seed N           words per alignment seed (default 3)\n"
 "      --max-df N         an n-gram in more than N documents is boilerplate and\n"

@@ -169,10 +169,12 @@ static const char *put_str(char **at, const char *s)
 
 const dc_doc *dc_put(dcache *c, const dc_doc *d)
 {
-    /* one allocation: the entry, the words, their marks, the strings */
+    /* one allocation: the entry, the words, the figures, the words' marks,
+     * the strings */
     const size_t words = d->n * sizeof *d->w;
+    const size_t figs = d->nfig * sizeof *d->fig;
     const size_t marks = d->term && d->cut ? d->n * (sizeof *d->term + 1) : 0;
-    const size_t bytes = sizeof(dc_entry) + words + marks + str_bytes(d->id) +
+    const size_t bytes = sizeof(dc_entry) + words + figs + marks + str_bytes(d->id) +
                          str_bytes(d->title) + str_bytes(d->date) + str_bytes(d->series);
     if (bytes > c->budget)
         return NULL;
@@ -184,7 +186,14 @@ const dc_doc *dc_put(dcache *c, const dc_doc *d)
     if (words)
         memcpy(w, d->w, words);
     char *at = (char *)w + words;
-    if (marks) {   /* words are 8-byte aligned, so the terms after them are */
+    if (figs) {    /* words are 8-byte aligned, so the figures after them are */
+        tsr_fig *f = (tsr_fig *)(void *)at;
+        memcpy(f, d->fig, figs);
+        e->d.fig = f;
+        e->d.nfig = d->nfig;
+        at += figs;
+    }
+    if (marks) {   /* and the terms after those */
         uint64_t *term = (uint64_t *)(void *)at;
         memcpy(term, d->term, d->n * sizeof *term);
         e->d.term = term;

@@ -19,6 +19,10 @@ typedef struct dc_doc {
     size_t n;
     uint64_t text_len;
     const char *id, *title, *date, *series;  /* NULL when absent, but id */
+    /* its figures (text_figures, common.h), in order: the E-value weighs
+     * those that one span holds and the other lacks (signif.c) */
+    const tsr_fig *fig;
+    size_t nfig;
     /* the sentence stage's marks of each word (pp_marks), so that its
      * text need not be read again; NULL when not made */
     const uint64_t *term;

@@ -198,8 +198,10 @@ typedef struct {
     const char *text;
     size_t len;
     uint64_t ndocs;           /* documents in the index */
-    tsr_word *A;              /* the text's words */
+    tsr_word *A;              /* the text's words and figures */
     size_t an;
+    tsr_fig *afig;
+    size_t nafig, afcap;
     al_query q;               /* the text prepared for alignment */
     al_passages ps;
     al_work *wk;
@@ -213,8 +215,10 @@ typedef struct {
     const dc_doc **held;      /* per candidate: its cache entry, or NULL */
     int64_t *docnos;          /* the candidates the cache lacks */
     ix_docs *batch;           /* their rows, read at once */
-    tsr_word *B;              /* a batch document's words (buffer reused) */
-    size_t bcap;
+    tsr_word *B;              /* a batch document's words and figures */
+    size_t bcap;              /* (buffers reused) */
+    tsr_fig *bfig;
+    size_t bfcap;
     sg_model sm;              /* significance (signif.c): the index's model, */
     sg_text sgt;              /* the text's n-grams and fingerprints (df
                                * filled in by ck_lookup) */
@@ -262,7 +266,10 @@ static int ck_units(ck_check *ck, tsr_error *err)
     sg_model_init(&ck->sm, ck->ndocs, ck->p->boilerplate_df, ck->fp.ngram);
     ck->smb = ck->sm;
     ck->smb.b_indexed = 0;
-    return sg_text_init(&ck->sgt, ck->A, ck->an, &ck->fp, err);
+    TSR_FORWARD(sg_text_init(&ck->sgt, ck->A, ck->an, &ck->fp, err));
+    ck->sgt.fig = ck->afig;
+    ck->sgt.nfig = ck->nafig;
+    return TSR_OK;
 }
 
 /* The text's words, the empty result, the alignment query and the lookup
@@ -272,7 +279,8 @@ static int ck_prepare(ck_check *ck, tsr_error *err)
 {
     TSR_FORWARD(tsr_tokenize(ck->text, ck->len, &ck->A, &ck->an, err));
     ck->r = rs_new(ck->len, ck->an);
-    if (!ck->r) return ck_oom(ck, err);
+    if (!ck->r || text_figures(ck->text, ck->A, ck->an, &ck->afig, &ck->afcap, &ck->nafig))
+        return ck_oom(ck, err);
     TSR_FORWARD(al_query_init(&ck->q, ck->A, ck->an, ck->p, err));
     const uint64_t ndocs = ck->ndocs = ix_ndocs(ck->ix);
     ck->bdf = ck->p->boilerplate_df > 0 ? (size_t)ck->p->boilerplate_df
@@ -401,10 +409,12 @@ static int ck_doc_words(ck_check *ck, size_t c, size_t i, dc_doc *d, const char 
     size_t blen, bn = 0;
     TSR_FORWARD(ix_docs_text(ck->batch, i, btext, &blen, err));
     TSR_FORWARD(text_words(*btext, blen, &ck->B, &ck->bcap, &bn, err));
+    size_t nfig = 0;
+    if (text_figures(*btext, ck->B, bn, &ck->bfig, &ck->bfcap, &nfig)) return ck_oom(ck, err);
     const int marks = ck->p->paraphrase == TSR_PARAPHRASE_ALL;
     if (marks && pp_markbuf_fill(&ck->bm, *btext, ck->B, bn)) return ck_oom(ck, err);
     *d = (dc_doc){ m->docno, ck->B, bn, m->text_len, m->id, m->title, m->date, m->series,
-                   marks ? ck->bm.term : NULL, marks ? ck->bm.cut : NULL };
+                   ck->bfig, nfig, marks ? ck->bm.term : NULL, marks ? ck->bm.cut : NULL };
     if (ck->cache && (ck->held[c] = dc_put(ck->cache, d))) {
         if (marks && !ck->held[c]->term) {   /* cached before without them */
             dc_release(ck->cache, ck->held[c]);
@@ -461,8 +471,9 @@ static int ck_align_sources(ck_check *ck, tsr_error *err)
         if (ck->p->paraphrase == TSR_PARAPHRASE_ALL && d.n)
             TSR_FORWARD(ck_sentences(ck, &d, err));
         if (ck->ps.n)
-            TSR_FORWARD(sg_judge(&ck->sm, &ck->sgt, 0, &ck->smb, d.w, d.n, &ck->fp, ix_count,
-                                 ck->ix, ck->p->max_evalue, &ck->ps, ck->sw, err));
+            TSR_FORWARD(sg_judge(&ck->sm, &ck->sgt, 0, &ck->smb, d.w, d.n, d.fig, d.nfig,
+                                 &ck->fp, ix_count, ck->ix, ck->p->max_evalue, &ck->ps, ck->sw,
+                                 err));
         if (ck->ps.n) {
             size_t src;
             if (rs_add_source(ck->r, d.id, d.title, d.date, d.series, d.docno, &src) ||
@@ -506,6 +517,8 @@ static void ck_free(ck_check *ck)
     free(ck->docs);
     free(ck->A);
     free(ck->B);
+    free(ck->bfig);
+    free(ck->afig);
     pp_text_free(&ck->ta);
     pp_markbuf_free(&ck->bm);
 }

@@ -430,8 +430,10 @@ typedef struct {
 typedef struct {
     const dc_doc *held;       /* from the cache, or NULL: then `own` */
     dc_doc own;
-    tsr_word *w;              /* own words, kept from call to call */
+    tsr_word *w;              /* own words and figures, kept from call to call */
     size_t cap;
+    tsr_fig *fig;
+    size_t fcap;
     tsr_document *d;          /* own fields */
     /* with the sentence stage: the words' marks (pp_marks), the cache's
      * or the thread's own (kept from call to call) */
@@ -482,7 +484,10 @@ static int words_get(tsr_index *ix, dcache *c, int64_t doc, int marks, disc_word
     tsr_document *d = NULL;
     TSR_FORWARD(tsr_index_get_docno(ix, doc, &d, err));
     size_t n = 0;
+    size_t nfig = 0;
     int rc = text_words(d->text, d->text_len, &dw->w, &dw->cap, &n, err);
+    if (rc == TSR_OK && text_figures(d->text, dw->w, n, &dw->fig, &dw->fcap, &nfig))
+        rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading figures");
     if (rc == TSR_OK && marks)
         rc = words_marks(dw, d->text, dw->w, n, err);
     if (rc != TSR_OK) {
@@ -490,7 +495,7 @@ static int words_get(tsr_index *ix, dcache *c, int64_t doc, int marks, disc_word
         return rc;
     }
     dw->own = (dc_doc){ doc, dw->w, n, d->text_len, d->id, d->title, d->date, d->series,
-                        dw->term, dw->cut };
+                        dw->fig, nfig, dw->term, dw->cut };
     if ((dw->held = dc_put(c, &dw->own)))
         tsr_document_free(d);
     else
@@ -509,12 +514,15 @@ static int same_series_str(const char *a, const char *b)
 }
 
 /* The significance model's view of document a (signif.c): its n-grams
- * and fingerprints, with counts not yet looked up (UINT32_MAX). */
+ * and fingerprints, with counts not yet looked up (UINT32_MAX), and its
+ * figures (da's: valid while da is the a side). */
 static int disc_units(const dc_doc *da, const tsr_params *fp, sg_text *t, tsr_error *err)
 {
     sg_text_free(t);
     TSR_FORWARD(sg_text_init(t, da->w, da->n, fp, err));
     for (size_t i = 0; i < t->nu; i++) t->u[i].df = UINT32_MAX;
+    t->fig = da->fig;
+    t->nfig = da->nfig;
     return TSR_OK;
 }
 
@@ -630,8 +638,8 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
             if ((rc = disc_units(da, &fp, &units, err))) break;
             have_units = 1;
         }
-        if (ps.n && (rc = sg_judge(&sm, &units, 1, &sm, db->w, db->n, &fp, ix_count, s->ix,
-                                   s->p->max_evalue, &ps, sw, err)))
+        if (ps.n && (rc = sg_judge(&sm, &units, 1, &sm, db->w, db->n, db->fig, db->nfig, &fp,
+                                   ix_count, s->ix, s->p->max_evalue, &ps, sw, err)))
             break;
         for (size_t k = 0; k < ps.n; k++) {
             const al_passage *x = &ps.a[k];
@@ -695,6 +703,8 @@ static void *s2_worker(void *arg)
     words_release(s->cache, &dwb);
     free(dwa.w);
     free(dwb.w);
+    free(dwa.fig);
+    free(dwb.fig);
     pp_markbuf_free(&dwa.own_marks);
     pp_markbuf_free(&dwb.own_marks);
     al_work_free(wk);

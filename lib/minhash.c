@@ -181,13 +181,7 @@ uint64_t mh_band_hash(const uint16_t *sig, int band, int rows)
  * --------------------------------------------------------------------- */
 
 /* splitmix64: the fixed probe sequence of densification. */
-static uint64_t mh_mix(uint64_t x)
-{
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
+#define mh_mix tsr_mix64
 
 int mh_signature(const uint64_t *h, size_t n, int perm, uint16_t *sig)
 {
@@ -327,13 +321,6 @@ uint32_t mh_gram3(const uint16_t *v, size_t n, size_t i)
  * (about 12 KB of it). */
 #define MH_STACK_WORDS 1024
 
-/* Whether the byte between two words joins them into one figure ("1.5",
- * "6-3/8", "51,000", "10:30"). */
-static int mh_joins(unsigned char c)
-{
-    return c == '.' || c == ',' || c == '/' || c == '-' || c == ':';
-}
-
 int mh_pack(const char *text, const tsr_word *w, size_t n, int measure, void *pack,
             size_t *pack_len)
 {
@@ -341,40 +328,25 @@ int mh_pack(const char *text, const tsr_word *w, size_t n, int measure, void *pa
      * alignment */
     uint32_t head[3] = { (uint32_t)n, 0, 0 };
     const size_t ng = measure == TSR_MEASURE_CONTAINMENT ? (n == 0 ? 0 : n >= 3 ? n - 2 : 1) : 0;
-    /* words, then figures; a flag per word; grams and their sort buffer:
-     * on the stack for texts of up to MH_STACK_WORDS words (most) */
+    /* words, then figures; grams and their sort buffer: on the stack for
+     * texts of up to MH_STACK_WORDS words (most) */
     uint16_t sv[2 * MH_STACK_WORDS];
-    uint8_t sfig[MH_STACK_WORDS];
     uint32_t sg[2 * MH_STACK_WORDS];
     const int heap = n > MH_STACK_WORDS;
     uint16_t *v = heap ? malloc((2 * n + 1) * sizeof *v) : sv;
-    uint8_t *fig = heap ? malloc(n + 1) : sfig;
     uint32_t *g = heap && ng ? malloc(2 * ng * sizeof *g) : sg;
-    if (!v || !fig || !g) {
-        if (heap) { free(v); free(fig); if (g != sg) free(g); }
+    if (!v || !g) {
+        if (heap) { free(v); if (g != sg) free(g); }
         return TSR_ERR_NOMEM;
     }
-    /* a word is part of a figure when it starts or ends with a digit
-     * ("35", "MAY7", "3M", "1987s"; a digit inside only, "H2O", is a
-     * name): two loads a word, no branch */
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         v[i] = (uint16_t)(w[i].hash >> 48);
-        fig[i] = (uint8_t)(((unsigned)((unsigned char)text[w[i].begin] - '0') < 10u) |
-                           ((unsigned)((unsigned char)text[w[i].end - 1] - '0') < 10u));
-    }
-    /* the figures as written: such words joined by one of . , / - : */
+    /* the figures as written (common.h), the top 16 bits of each hash */
     uint16_t *f = v + n;
-    size_t nf = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!fig[i]) continue;
-        uint64_t h = w[i].hash;
-        while (i + 1 < n && fig[i + 1] && w[i + 1].begin == w[i].end + 1 &&
-               mh_joins((unsigned char)text[w[i].end])) {
-            i++;
-            h = mh_mix(h ^ w[i].hash);
-        }
-        f[nf++] = (uint16_t)(mh_mix(h) >> 48);
-    }
+    size_t nf = 0, at = 0;
+    tsr_fig fg;
+    while (text_next_figure(text, w, n, &at, &fg))
+        f[nf++] = (uint16_t)(fg.hash >> 48);
     mh_sort16(f, nf);
     unsigned char *p = pack;
     size_t at_out = DV_PACK_HEAD;
@@ -396,7 +368,7 @@ int mh_pack(const char *text, const tsr_word *w, size_t n, int measure, void *pa
     head[2] = (uint32_t)nf;
     memcpy(p, head, sizeof head);
     *pack_len = at_out;
-    if (heap) { free(v); free(fig); if (g != sg) free(g); }
+    if (heap) { free(v); if (g != sg) free(g); }
     return TSR_OK;
 }
 

@@ -46,6 +46,9 @@ typedef struct sg_text {
     size_t ngram_count;
     sg_unit *u;
     size_t nu;
+    const tsr_fig *fig;   /* its figures (text_figures), in order; set by
+                           * the caller, not owned (sg_judge, step 4) */
+    size_t nfig;
 } sg_text;
 
 /* Build t for the words w[0, n) with the fingerprint parameters of `p`
@@ -61,10 +64,14 @@ sg_work *sg_work_new(void);
 void sg_work_free(sg_work *w);
 
 /* The E-value of the passage A[a_lo, a_hi) ~ B[b_lo, b_hi): the number of
- * passages this strong expected by chance in the search.  When `bits` is not NULL it receives the net
- * evidence (signif.c).  Returns -1 when out of memory. */
+ * passages this strong expected by chance in the search; `copies`: the
+ * rarest shared n-gram's count is taken as copies of the passage (signif.c,
+ * step 5; not when the spans' figures differ, step 7).  When `bits` is not
+ * NULL it receives the net evidence (signif.c).  Returns -1 when out of
+ * memory. */
 double sg_evalue(const sg_model *m, const sg_text *a, const tsr_word *B, uint32_t a_lo,
-                 uint32_t a_hi, uint32_t b_lo, uint32_t b_hi, sg_work *w, double *bits);
+                 uint32_t a_hi, uint32_t b_lo, uint32_t b_hi, int copies, sg_work *w,
+                 double *bits);
 
 /* Set the E-value of each passage of `ps` (A the text of `a`, B the
  * aligned text) and, when max_evalue > 0, drop the
@@ -77,19 +84,23 @@ int sg_filter(const sg_model *m, const sg_text *a, const tsr_word *B, double max
 typedef size_t (*sg_count_fn)(void *ctx, uint64_t hash);
 
 /* The E-value of each passage of `ps` read both ways, and the cut of
- * max_evalue (signif.c, step 6):
+ * max_evalue (signif.c, steps 6 and 7):
  * 1. a's text against B (model ma); a's units still unknown (UINT32_MAX)
  *    are counted inside the passages' A spans, less `a_self` (1 when a's
  *    document is indexed);
- * 2. for the passages whose first reading is above SG_BOTH_WAYS (1e-6),
+ * 2. the figures that one span holds and the other lacks (a's figures
+ *    a->fig, B's bfig[0, nbfig)) weigh against each passage (with a corpus,
+ *    ma->lambda > 0);
+ * 3. for the passages whose E-value is then above SG_BOTH_WAYS (1e-6),
  *    B's text against a's words (model mb): B's n-grams and fingerprints
  *    over the stretch those passages need (fingerprint parameters `fp`),
- *    counted less 1 (B is indexed);
- * 3. the smaller E-value kept; passages above max_evalue (when > 0)
+ *    counted less 1 (B is indexed), the figures weighed as in 2;
+ * 4. the smaller E-value kept; passages above max_evalue (when > 0)
  *    dropped, the others in order.
  * `count(ctx, hash)` gives the counts.  TSR_OK, or an error in *err. */
 int sg_judge(const sg_model *ma, sg_text *a, uint32_t a_self, const sg_model *mb,
-             const tsr_word *B, size_t bn, const tsr_params *fp, sg_count_fn count,
-             void *ctx, double max_evalue, al_passages *ps, sg_work *w, tsr_error *err);
+             const tsr_word *B, size_t bn, const tsr_fig *bfig, size_t nbfig,
+             const tsr_params *fp, sg_count_fn count, void *ctx, double max_evalue,
+             al_passages *ps, sg_work *w, tsr_error *err);
 
 #endif

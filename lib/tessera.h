@@ -193,9 +193,10 @@ typedef struct tsr_params {
     /* Significance: a passage is reported only when its E-value (the
      * number of passages as strong expected by chance in the search, from
      * the corpus's n-gram document frequencies; tsr_passage.evalue) is at
-     * most this; default 1 (fewer than one as strong expected by chance:
-     * template look-alikes fail it); 0 or less reports every passage (no
-     * cut).  Passages of the sentence stage (TSR_KIND_PARAPHRASE) are not
+     * most this; default 10 (a few as strong expected by chance in the
+     * whole search, with each figure that one span holds and the other
+     * lacks counted against: template look-alikes fail it); 0 or less
+     * reports every passage (no cut).  Passages of the sentence stage (TSR_KIND_PARAPHRASE) are not
      * cut: they share terms, not n-grams, and have a test of their own.
      * Without a corpus (tsr_align) every E-value is at most 1, so the
      * default keeps every aligned passage.  The cost in recall is small

@@ -37,7 +37,7 @@ void tsr_params_default(tsr_params *p)
     p->max_gap = 50;
     p->min_words = 15;
     p->min_similarity = 0.5;
-    p->max_evalue = 1.0;
+    p->max_evalue = 10.0;
     p->paraphrase = TSR_PARAPHRASE_ALIGN;
     p->max_candidates = 64;
     p->min_shared = 2;
@@ -334,6 +334,60 @@ TSR_FLATTEN int text_words(const char *text, size_t len, tsr_word **words, size_
 oom:
     *n = 0;
     return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory tokenizing %zu bytes", len);
+}
+
+/* Figures (common.h): a word starts or ends with a digit; two such
+ * words next to each other are joined when the one byte between them is
+ * one of . , / - : */
+static inline int fig_word(const char *text, const tsr_word *w)
+{
+    return (unsigned)((unsigned char)text[w->begin] - '0') < 10u ||
+           (unsigned)((unsigned char)text[w->end - 1] - '0') < 10u;
+}
+
+static inline int fig_joins(unsigned char c)
+{
+    return c == '.' || c == ',' || c == '/' || c == '-' || c == ':';
+}
+
+int text_next_figure(const char *text, const tsr_word *w, size_t n, size_t *i, tsr_fig *f)
+{
+    size_t k = *i;
+    while (k < n && !fig_word(text, &w[k])) k++;
+    if (k >= n) {
+        *i = n;
+        return 0;
+    }
+    f->lo = (uint32_t)k;
+    uint64_t h = w[k].hash;
+    while (k + 1 < n && w[k + 1].begin == w[k].end + 1 &&
+           fig_joins((unsigned char)text[w[k].end]) && fig_word(text, &w[k + 1])) {
+        k++;
+        h = tsr_mix64(h ^ w[k].hash);
+    }
+    f->hi = (uint32_t)(k + 1);
+    f->hash = tsr_mix64(h);
+    *i = k + 1;
+    return 1;
+}
+
+int text_figures(const char *text, const tsr_word *w, size_t n, tsr_fig **figs, size_t *cap,
+                 size_t *nfig)
+{
+    size_t nf = 0, i = 0;
+    tsr_fig f;
+    while (text_next_figure(text, w, n, &i, &f)) {
+        if (nf == *cap) {
+            const size_t nc = *cap ? 2 * *cap : 16;
+            tsr_fig *g = realloc(*figs, nc * sizeof *g);
+            if (!g) return -1;
+            *figs = g;
+            *cap = nc;
+        }
+        (*figs)[nf++] = f;
+    }
+    *nfig = nf;
+    return 0;
 }
 
 int tsr_tokenize(const char *text, size_t len, tsr_word **out, size_t *n,

@@ -112,6 +112,40 @@ int text_check(const char *text, size_t len, int allow_nul, size_t *bad_offset);
 int text_words(const char *text, size_t len, tsr_word **words, size_t *cap, size_t *n,
                tsr_error *err);
 
+/* splitmix64's finalizer (with its increment): mixes a 64-bit value. */
+static inline uint64_t tsr_mix64(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+/* Figures: numbers as written, what tells two items written on one
+ * template apart ("Oper shr 35 cts vs 34 cts"; dedup's figure share and the
+ * E-value's figures, signif.c, step 7).  A word is part of a figure when
+ * it starts or ends with a digit ("35", "MAY7", "3M", "1987s"; a digit
+ * inside only, "H2O", is a name); such words joined by one of . , / - :
+ * and nothing else are one figure ("1.5", "6-3/8", "51,000", "10:30"), so
+ * that "0.50" and "51.00" are two figures, not four pieces of which three
+ * recur in "1.00" and "51.50".  A figure is its words [lo, hi) and a hash of
+ * them: tsr_mix64 of the first word's hash, each next word's xored in and
+ * mixed. */
+typedef struct tsr_fig {
+    uint32_t lo, hi;
+    uint64_t hash;
+} tsr_fig;
+
+/* The first figure of text's words w[*i, n) into *f, *i moved past it;
+ * 0 when there is none. */
+int text_next_figure(const char *text, const tsr_word *w, size_t n, size_t *i, tsr_fig *f);
+
+/* All the figures of text's words w[0, n), in order, into *figs (capacity
+ * *cap, grown with realloc), their count in *nfig.  0, or -1 when out of
+ * memory. */
+int text_figures(const char *text, const tsr_word *w, size_t n, tsr_fig **figs, size_t *cap,
+                 size_t *nfig);
+
 /* Little-endian fixed-width stores and loads (index files are LE). */
 static inline void tsr_put_u32(unsigned char *p, uint32_t v)
 {

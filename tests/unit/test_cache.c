@@ -16,7 +16,7 @@ static dc_doc make_doc(int64_t docno, size_t n, tsr_word *w)
         w[i].begin = (uint32_t)(6 * i);
         w[i].end = (uint32_t)(6 * i + 5);
     }
-    dc_doc d = { docno, w, n, 6 * n, "id", "A title", NULL, "series", NULL, NULL };
+    dc_doc d = { docno, w, n, 6 * n, "id", "A title", NULL, "series", NULL, 0, NULL, NULL };
     return d;
 }
 

@@ -1,10 +1,12 @@
 /*
- * test_text.c - UTF-8 validation, words, and the data-driven tokenizer
- * cases of tests/unit/cases/tokenize.txt.
+ * test_text.c - UTF-8 validation, words, the data-driven tokenizer
+ * cases of tests/unit/cases/tokenize.txt, and figures (text_figures) by
+ * the cases of tests/unit/cases/figures.txt.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/common.h"
 #include "tessera.h"
 #include "testhelp.h"
 
@@ -133,8 +135,65 @@ static void test_empty_and_params(void)
     CHECK(tsr_version_number() == TSR_VERSION_NUMBER);
 }
 
+/* Each line of cases/figures.txt: the figures of a text as written; and
+ * a figure's hash is the same wherever it is written. */
+static void test_figures(void)
+{
+    FILE *f = fopen("tests/unit/cases/figures.txt", "r");
+    CHECK(f != NULL);
+    if (!f) return;
+    char line[4096];
+    int lineno = 0, cases = 0;
+    tsr_fig *fig = NULL;
+    size_t cap = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        if (line[0] == '#' || line[0] == '\n') continue;
+        line[strcspn(line, "\n")] = 0;
+        char *tab = strchr(line, '\t');
+        CHECK(tab != NULL);
+        if (!tab) continue;
+        *tab = 0;
+        const char *text = line, *want = tab + 1;
+        tsr_word *w = NULL;
+        size_t n = 0, nf = 0;
+        CHECK(tsr_tokenize(text, strlen(text), &w, &n, NULL) == TSR_OK);
+        CHECK(text_figures(text, w, n, &fig, &cap, &nf) == 0);
+        char got[4096] = "";
+        size_t at = 0;
+        for (size_t i = 0; i < nf; i++) {
+            const uint32_t b = w[fig[i].lo].begin, e = w[fig[i].hi - 1].end;
+            at += (size_t)snprintf(got + at, sizeof got - at, "%s%.*s", i ? " | " : "",
+                                   (int)(e - b), text + b);
+        }
+        if (strcmp(got, want) != 0)
+            fprintf(stderr, "figures.txt:%d: got \"%s\", want \"%s\"\n", lineno, got, want);
+        CHECK(strcmp(got, want) == 0);
+        tsr_free(w);
+        cases++;
+    }
+    fclose(f);
+    CHECK(cases >= 10);
+    /* the hash: "6-3/8" as one figure, the same in two texts; not "6-3/4" */
+    const char *t1 = "at 6-3/8 pct", *t2 = "rate of 6-3/8, then 6-3/4";
+    tsr_word *w1 = NULL, *w2 = NULL;
+    size_t n1 = 0, n2 = 0, f1 = 0, f2 = 0;
+    tsr_fig *g = NULL;
+    size_t gcap = 0;
+    CHECK(tsr_tokenize(t1, strlen(t1), &w1, &n1, NULL) == TSR_OK &&
+          tsr_tokenize(t2, strlen(t2), &w2, &n2, NULL) == TSR_OK);
+    CHECK(text_figures(t1, w1, n1, &fig, &cap, &f1) == 0 && f1 == 1);
+    CHECK(text_figures(t2, w2, n2, &g, &gcap, &f2) == 0 && f2 == 2);
+    CHECK(f1 == 1 && f2 == 2 && fig[0].hash == g[0].hash && fig[0].hash != g[1].hash);
+    tsr_free(w1);
+    tsr_free(w2);
+    free(g);
+    free(fig);
+}
+
 int main(void)
 {
+    RUN(test_figures);
     RUN(test_cases);
     RUN(test_distinct);
     RUN(test_utf8);

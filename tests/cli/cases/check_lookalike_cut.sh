@@ -1,5 +1,5 @@
 # a quarterly report on a wire template that 30 indexed reports share (other
-# companies, other figures): by default (E-value <= 1) check reports no
+# companies, other figures): by default (E-value <= 10) check reports no
 # source for it, as none holds its text; with --no-significance the
 # template look-alikes come back, each with its large E-value
 awk -v n=31 -f data/earnings.awk > all.jsonl

@@ -1,6 +1,6 @@
 # 30 quarterly reports on one template (other companies, other figures:
 # template look-alikes) and three documents that share one real passage.
-# By default (E-value <= 1) only the real family is reported; with the cut
+# By default (E-value <= 10) only the real family is reported; with the cut
 # off, families held together by strong links come first: the real family
 # is family 0, the template's after it (numbered by size alone, the
 # template's came first).
