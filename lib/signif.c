@@ -60,7 +60,7 @@
  *    cut costs no planted passage of the stitched articles and halves the
  *    false sources; in discovery it keeps template look-alikes out (pair
  *    precision 0.46 -> 0.84 on planted news) and costs heavily reworded
- *    reuse (PAN as discovery 0.855 -> 0.797): EVAL.md, section 4.
+ *    reuse (PAN as discovery 0.855 -> 0.795): EVAL.md, section 4.
  *    The sentence stage's passages (kind paraphrase) share terms out of
  *    order, not n-grams; they are not cut (sg_cut), their E-value is
  *    reported.
@@ -92,9 +92,10 @@
  *    multiplies E by 32; and the passage is read without step 5's floor
  *    of copies.  With the figures weighed, the default cut is 10
  *    (BLAST's default expect value too) instead of 1: on planted news
- *    (EVAL.md, section 4) pair precision 0.797 -> 0.837 at recall 0.989
- *    -> 0.989 (one planted pair more), PAN as discovery 0.7939 -> 0.7970,
- *    the stitched articles unchanged.  Without a corpus (align of one
+ *    (EVAL.md, section 4) pair precision 0.797 -> 0.842 at recall 0.9887
+ *    -> 0.9893 (one planted pair more), PAN as discovery 0.7939 -> 0.7954,
+ *    the stitched articles unchanged.  (5 bits: 3.3 gave 0.829 and 0.798,
+ *    6.6 gave 0.846 and 0.793, before the floor rule.)  Without a corpus (align of one
  *    pair) figures are not weighed, as nothing counts against there.
  *
  * Edge cases.  Document frequencies come from the index's postings, which
