@@ -27,7 +27,9 @@ typedef struct dc_entry {
     dc_doc d;                  /* first member: a dc_doc * is a dc_entry * */
     struct dc_entry *next;     /* hash chain */
     size_t bytes;
-    size_t ring;               /* place in the clock ring */
+    size_t ring;               /* place in the clock ring; DC_DETACHED when
+                                * replaced while held (dc_put): then freed
+                                * by its last dc_release */
     int refs;
     unsigned char used;        /* used since the hand last passed */
 } dc_entry;
@@ -41,6 +43,8 @@ struct dcache {
     size_t nring, capring, hand;
     uint64_t hits, misses;
 };
+
+#define DC_DETACHED SIZE_MAX
 
 static size_t slot_of(const dcache *c, int64_t docno)
 {
@@ -83,6 +87,9 @@ static dc_entry *find(const dcache *c, int64_t docno)
     return e;
 }
 
+/* Take e out of the table and the ring (its bytes no longer counted);
+ * free it unless it is held: then it is detached, and freed by its last
+ * dc_release. */
 static void unlink_entry(dcache *c, dc_entry *e)
 {
     dc_entry **p = &c->bucket[slot_of(c, e->d.docno)];
@@ -92,7 +99,12 @@ static void unlink_entry(dcache *c, dc_entry *e)
     c->ring[e->ring] = c->ring[--c->nring];
     c->ring[e->ring]->ring = e->ring;
     c->bytes -= e->bytes;
-    free(e);
+    if (e->refs) {
+        e->ring = DC_DETACHED;
+        e->next = NULL;
+    } else {
+        free(e);
+    }
 }
 
 /* Evict until `need` more bytes fit; 0, or -1 when held entries leave no
@@ -136,10 +148,12 @@ static int grow_buckets(dcache *c)
     return 0;
 }
 
-const dc_doc *dc_get(dcache *c, int64_t docno)
+const dc_doc *dc_get(dcache *c, int64_t docno, int marks)
 {
     pthread_mutex_lock(&c->mu);
     dc_entry *e = find(c, docno);
+    if (e && marks && !e->d.term)
+        e = NULL;
     if (e) {
         e->refs++;
         e->used = 1;
@@ -216,12 +230,14 @@ const dc_doc *dc_put(dcache *c, const dc_doc *d)
 
     pthread_mutex_lock(&c->mu);
     dc_entry *have = find(c, d->docno);
-    if (have) {  /* another thread was quicker */
+    if (have && !(marks && !have->d.term)) {  /* another thread was quicker */
         have->refs++;
         pthread_mutex_unlock(&c->mu);
         free(e);
         return &have->d;
     }
+    if (have)   /* cached without marks: this copy, which has them, replaces it */
+        unlink_entry(c, have);
     if (make_room(c, bytes) ||
         (c->nring == c->capring &&
          tsr_vec_grow_((void **)&c->ring, &c->capring, c->nring, 1, sizeof *c->ring)) ||
@@ -246,8 +262,10 @@ void dc_release(dcache *c, const dc_doc *d)
         return;
     dc_entry *e = (dc_entry *)(void *)d;
     pthread_mutex_lock(&c->mu);
-    e->refs--;
+    const int gone = --e->refs == 0 && e->ring == DC_DETACHED;
     pthread_mutex_unlock(&c->mu);
+    if (gone)
+        free(e);
 }
 
 void dc_clear(dcache *c)

@@ -36,13 +36,18 @@ typedef struct dcache dcache;
 dcache *dc_new(size_t budget);
 void dc_free(dcache *c);
 
-/* The document numbered `docno`, held, or NULL when not cached. */
-const dc_doc *dc_get(dcache *c, int64_t docno);
+/* The document numbered `docno`, held, or NULL when not cached; when
+ * `marks` is set, also NULL when the entry lacks its marks (cached by a
+ * caller without the sentence stage: a miss, to be read again). */
+const dc_doc *dc_get(dcache *c, int64_t docno, int marks);
 
-/* Cache a copy of a document (its marks too, when it has them) and return it held; NULL when it does not
- * fit the budget at all or memory runs out (the caller then goes on with
- * its own copy: the cache is only ever an optimization).  When the docno
- * is cached already, that entry is returned. */
+/* Cache a copy of a document (its marks too, when it has them) and return
+ * it held; NULL when it does not fit the budget at all or memory runs out
+ * (the caller then goes on with its own copy: the cache is only ever an
+ * optimization).  When the docno is cached already, that entry is
+ * returned, unless d has marks and the entry has none: then d's copy
+ * takes its place (the old entry stays valid for its holders until they
+ * release it).  So an entry put with marks comes back with them. */
 const dc_doc *dc_put(dcache *c, const dc_doc *d);
 
 /* Let go of an entry from dc_get or dc_put.  Accepts NULL. */

@@ -381,11 +381,8 @@ static int ck_fetch(ck_check *ck, tsr_error *err)
     const int marks = ck->p->paraphrase == TSR_PARAPHRASE_ALL;
     size_t nmiss = 0;
     for (size_t c = 0; c < ck->nc; c++) {
-        if (ck->cache && (ck->held[c] = dc_get(ck->cache, ck->cand[c].doc)) && marks &&
-            !ck->held[c]->term) {
-            dc_release(ck->cache, ck->held[c]);
-            ck->held[c] = NULL;
-        }
+        if (ck->cache)
+            ck->held[c] = dc_get(ck->cache, ck->cand[c].doc, marks);
         if (!ck->held[c])
             ck->docnos[nmiss++] = ck->cand[c].doc;
     }
@@ -415,14 +412,8 @@ static int ck_doc_words(ck_check *ck, size_t c, size_t i, dc_doc *d, const char 
     if (marks && pp_markbuf_fill(&ck->bm, *btext, ck->B, bn)) return ck_oom(ck, err);
     *d = (dc_doc){ m->docno, ck->B, bn, m->text_len, m->id, m->title, m->date, m->series,
                    ck->bfig, nfig, marks ? ck->bm.term : NULL, marks ? ck->bm.cut : NULL };
-    if (ck->cache && (ck->held[c] = dc_put(ck->cache, d))) {
-        if (marks && !ck->held[c]->term) {   /* cached before without them */
-            dc_release(ck->cache, ck->held[c]);
-            ck->held[c] = NULL;
-        } else {
-            *d = *ck->held[c];
-        }
-    }
+    if (ck->cache && (ck->held[c] = dc_put(ck->cache, d)))
+        *d = *ck->held[c];   /* with marks when d has them (dc_put) */
     return TSR_OK;
 }
 

@@ -471,15 +471,11 @@ static int words_get(tsr_index *ix, dcache *c, int64_t doc, int marks, disc_word
     words_release(c, dw);
     dw->term = NULL;
     dw->cut = NULL;
-    if ((dw->held = dc_get(c, doc))) {
+    if ((dw->held = dc_get(c, doc, marks))) {   /* with its marks when they are needed */
         *out = dw->held;
-        if (!marks || dw->held->term) {
-            dw->term = dw->held->term;
-            dw->cut = dw->held->cut;
-            return TSR_OK;
-        }
-        TSR_FORWARD(tsr_index_get_docno(ix, doc, &dw->d, err));
-        return words_marks(dw, dw->d->text, dw->held->w, dw->held->n, err);
+        dw->term = dw->held->term;
+        dw->cut = dw->held->cut;
+        return TSR_OK;
     }
     tsr_document *d = NULL;
     TSR_FORWARD(tsr_index_get_docno(ix, doc, &d, err));
@@ -501,7 +497,7 @@ static int words_get(tsr_index *ix, dcache *c, int64_t doc, int marks, disc_word
     else
         dw->d = d;   /* its fields stay with dw until released */
     *out = dw->held ? dw->held : &dw->own;
-    if (dw->held && dw->held->term) {   /* else the own ones, made above */
+    if (dw->held && marks) {   /* the entry has them (dc_put) */
         dw->term = dw->held->term;
         dw->cut = dw->held->cut;
     }
