@@ -14,6 +14,7 @@
 #include "signif.h"
 #include "tessera.h"
 #include "testhelp.h"
+#include "testutil.h"
 
 /* n words with hashes base, base+1, ... (word i at bytes [10i, 10i+5)) */
 static tsr_word *words(size_t n, uint64_t base)
@@ -341,8 +342,84 @@ static void test_figures(void)
     free(A); free(B);
 }
 
+/* The figure factor against a plain count, on 500 random passages: figures
+ * drawn from a few values at random places of both texts (some spanning
+ * two words), and E with them is E without them times 2^(5 d), d the
+ * figures (distinct values) inside one span and not the other.  The two
+ * texts have the same words and the passage the same span on both, so
+ * that either reading (sg_judge reads the other way only above 1e-6)
+ * gives the same E. */
+static rng R = { 4242 };
+
+static void random_figs(tsr_fig *f, size_t *n, size_t words)
+{
+    *n = 0;
+    for (uint32_t i = 0; i + 2 < words; i++) {
+        if (rng_next(&R) % 4) continue;
+        const uint32_t len = 1 + (uint32_t)(rng_next(&R) % 2);
+        f[(*n)++] = (tsr_fig){ i, i + len, 0x1000 + rng_next(&R) % 6 };
+        i += len;
+    }
+}
+
+static void test_figures_random(void)
+{
+    tsr_word *A = words(60, 1), *B = words(60, 1);
+    sg_text ta = text_of(A, 60, 0);
+    sg_model m;
+    sg_model_init(&m, 10000, 0, 4);
+    sg_work *w = sg_work_new();
+    tsr_params fp;
+    tsr_params_default(&fp);
+    tsr_error err = { 0 };
+    al_passages ps = { 0 };
+    tsr_fig fa[60], fb[60];
+    int bad = 0;
+    for (int t = 0; t < 500 && !bad; t++) {
+        size_t na, nb;
+        random_figs(fa, &na, 60);
+        random_figs(fb, &nb, 60);
+        const uint32_t a0 = (uint32_t)(rng_next(&R) % 20), a1 = a0 + 20 + (uint32_t)(rng_next(&R) % 20);
+        const uint32_t b0 = a0, b1 = a1;   /* B = A: both readings alike */
+        const al_passage p = { a0, a1, b0, b1, 15, 0, 0.8, 0, 0 };
+        ps.n = 0;
+        if (tsr_vec_push(&ps, p)) { bad = 1; break; }
+        ta.fig = NULL;
+        ta.nfig = 0;
+        if (sg_judge(&m, &ta, 0, &m, B, 60, NULL, 0, &fp, count_0, NULL, 0, &ps, w, &err))
+            { bad = 1; break; }
+        const double plain = ps.a[0].evalue;
+        ps.a[0] = p;
+        ta.fig = fa;
+        ta.nfig = na;
+        if (sg_judge(&m, &ta, 0, &m, B, 60, fb, nb, &fp, count_0, NULL, 0, &ps, w, &err))
+            { bad = 1; break; }
+        /* the plain count: values inside each span (whole figures only) */
+        int ina[6] = { 0 }, inb[6] = { 0 };
+        for (size_t i = 0; i < na; i++)
+            if (fa[i].lo >= a0 && fa[i].hi <= a1) ina[fa[i].hash - 0x1000] = 1;
+        for (size_t i = 0; i < nb; i++)
+            if (fb[i].lo >= b0 && fb[i].hi <= b1) inb[fb[i].hash - 0x1000] = 1;
+        int d = 0;
+        for (int v = 0; v < 6; v++) d += ina[v] != inb[v];
+        const double want = plain * exp2(5.0 * d);
+        if (fabs(ps.a[0].evalue - want) > 1e-9 * want) {
+            fprintf(stderr, "passage %d: E %g, want %g (%d figures differ)\n", t,
+                    ps.a[0].evalue, want, d);
+            bad = 1;
+        }
+    }
+    CHECK(!bad);
+    tsr_vec_free(&ps);
+    sg_work_free(w);
+    ta.fig = NULL;
+    sg_text_free(&ta);
+    free(A); free(B);
+}
+
 int main(void)
 {
+    RUN(test_figures_random);
     RUN(test_figures);
     RUN(test_both_ways);
     RUN(test_model);

@@ -9,6 +9,7 @@
 #include "common/common.h"
 #include "tessera.h"
 #include "testhelp.h"
+#include "testutil.h"
 
 static size_t unescape(const char *in, char *out)
 {
@@ -191,8 +192,67 @@ static void test_figures(void)
     free(fig);
 }
 
+/* text_figures against a plain reading of its definition, on 3,000
+ * random strings of digits, letters and the joining marks: the figures'
+ * word ranges, and a figure's hash the same as the one of the same words
+ * alone in a text of their own. */
+static rng R = { 20261204 };
+
+static void test_figures_random(void)
+{
+    static const char alphabet[] = "0123456789abcXYZ .,/-:;";
+    char text[64];
+    tsr_fig *fig = NULL, *one = NULL;
+    size_t cap = 0, ocap = 0;
+    int bad = 0;
+    for (int t = 0; t < 3000 && !bad; t++) {
+        const size_t len = 1 + rng_next(&R) % 40;
+        for (size_t i = 0; i < len; i++)
+            text[i] = alphabet[rng_next(&R) % (sizeof alphabet - 1)];
+        text[len] = 0;
+        tsr_word *w = NULL;
+        size_t n = 0, nf = 0;
+        if (tsr_tokenize(text, len, &w, &n, NULL) != TSR_OK ||
+            text_figures(text, w, n, &fig, &cap, &nf) != 0) { bad = 1; break; }
+        /* the reference: a word is a figure's when its first or last byte
+         * is a digit; it joins the one before when that is a figure's too
+         * and one byte of . , / - : lies between them */
+        size_t k = 0;
+        for (size_t i = 0; i < n && !bad; i++) {
+            const int dig = (text[w[i].begin] >= '0' && text[w[i].begin] <= '9') ||
+                            (text[w[i].end - 1] >= '0' && text[w[i].end - 1] <= '9');
+            if (!dig) continue;
+            size_t j = i;
+            while (j + 1 < n && w[j + 1].begin == w[j].end + 1 &&
+                   strchr(".,/-:", text[w[j].end]) &&
+                   ((text[w[j + 1].begin] >= '0' && text[w[j + 1].begin] <= '9') ||
+                    (text[w[j + 1].end - 1] >= '0' && text[w[j + 1].end - 1] <= '9')))
+                j++;
+            if (k >= nf || fig[k].lo != i || fig[k].hi != j + 1) { bad = 1; break; }
+            /* the same figure written alone has the same hash */
+            const size_t b = w[i].begin, e = w[j].end;
+            tsr_word *w1 = NULL;
+            size_t n1 = 0, nf1 = 0;
+            if (tsr_tokenize(text + b, e - b, &w1, &n1, NULL) != TSR_OK ||
+                text_figures(text + b, w1, n1, &one, &ocap, &nf1) != 0 || nf1 != 1 ||
+                one[0].hash != fig[k].hash)
+                bad = 1;
+            tsr_free(w1);
+            k++;
+            i = j;
+        }
+        if (k != nf) bad = 1;
+        if (bad) fprintf(stderr, "figures of \"%s\" differ from the definition\n", text);
+        tsr_free(w);
+    }
+    CHECK(!bad);
+    free(fig);
+    free(one);
+}
+
 int main(void)
 {
+    RUN(test_figures_random);
     RUN(test_figures);
     RUN(test_cases);
     RUN(test_distinct);
