@@ -1,15 +1,18 @@
 /*
  * fuzz_align.c - libFuzzer target for the text pipeline and the aligner:
  * the input, cut in two at its first 0xFF byte (or in the middle), goes
- * through tsr_utf8_check, tsr_tokenize, tsr_fingerprints and tsr_align (both
- * orders, NUL bytes allowed), and the result through tsr_result_json.
- * Invalid UTF-8 must be refused with an offset inside the text; any result's
- * spans must lie inside the texts and on word boundaries.
+ * through tsr_utf8_check, tsr_tokenize, tsr_fingerprints, text_figures (the
+ * figures the E-value and dedup weigh) and tsr_align (both orders, NUL bytes
+ * allowed), and the result through tsr_result_json.  Invalid UTF-8 must be
+ * refused with an offset inside the text; any result's spans must lie
+ * inside the texts and on word boundaries; figures are word ranges in
+ * order, apart, each word of them starting or ending with a digit.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/common.h"
 #include "tessera.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -50,6 +53,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (pos[i] >= n) abort();
         tsr_free(fp);
         tsr_free(pos);
+        tsr_fig *fig = NULL;
+        size_t cap = 0, nfig = 0;
+        if (text_figures(a, w, n, &fig, &cap, &nfig) == 0) {
+            for (size_t i = 0; i < nfig; i++) {
+                const tsr_fig *f = &fig[i];
+                if (f->lo >= f->hi || f->hi > n || (i && f->lo < fig[i - 1].hi)) abort();
+                for (uint32_t k = f->lo; k < f->hi; k++) {
+                    const unsigned char first = (unsigned char)a[w[k].begin],
+                                        last = (unsigned char)a[w[k].end - 1];
+                    if ((first < '0' || first > '9') && (last < '0' || last > '9')) abort();
+                }
+            }
+        }
+        free(fig);
     }
     tsr_free(w);
 
