@@ -196,8 +196,9 @@ typedef struct tsr_params {
      * most this; default 10 (a few as strong expected by chance in the
      * whole search, with each figure that one span holds and the other
      * lacks counted against: template look-alikes fail it); 0 or less
-     * reports every passage (no cut).  Passages of the sentence stage (TSR_KIND_PARAPHRASE) are not
-     * cut: they share terms, not n-grams, and have a test of their own.
+     * reports every passage (no cut).  Passages of the sentence stage
+     * (TSR_KIND_PARAPHRASE) are not cut: they share terms, not n-grams,
+     * and have a test of their own.
      * Without a corpus (tsr_align) every E-value is at most 1, so the
      * default keeps every aligned passage.  The cost in recall is small
      * for copies and for reuse reworded at 15%, larger for heavily
