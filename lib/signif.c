@@ -474,18 +474,27 @@ static int sg_filter2(const sg_model *mb, const sg_text *b, uint32_t b_off, cons
     return TSR_OK;
 }
 
-/* Each passage's figure factor (sg_fig_factor) into w->fac. */
-static int sg_figures(const sg_model *m, const sg_text *a, const tsr_fig *bfig, size_t nbfig,
-                      al_passages *ps, sg_work *w)
+/* The first reading of each passage (a's text against B): its figure
+ * factor into w->fac (step 7), and its E-value, read without the floor of
+ * copies where figures differ, times that factor.  0, or -1 when out of
+ * memory. */
+static int sg_read_first(const sg_model *m, const sg_text *a, const tsr_word *B,
+                         const tsr_fig *bfig, size_t nbfig, al_passages *ps, sg_work *w)
 {
     w->fac.n = 0;
     if (tsr_vec_reserve(&w->fac, ps->n))
         return -1;
     for (size_t i = 0; i < ps->n; i++) {
-        const double f = sg_fig_factor(m, a, bfig, nbfig, &ps->a[i], w);
+        al_passage *p = &ps->a[i];
+        const double f = sg_fig_factor(m, a, bfig, nbfig, p, w);
         if (f < 0)
             return -1;
         w->fac.a[w->fac.n++] = f;
+        const double e = sg_evalue(m, a, B, p->a_lo, p->a_hi, p->b_lo, p->b_hi, f == 1.0, w,
+                                   NULL);
+        if (e < 0)
+            return -1;
+        p->evalue = e * f;
     }
     return 0;
 }
@@ -496,17 +505,7 @@ int sg_judge(const sg_model *ma, sg_text *a, uint32_t a_self, const sg_model *mb
              al_passages *ps, sg_work *w, tsr_error *err)
 {
     sg_text_counts(a, ps, 0, 0, count, ctx, a_self);
-    if (sg_figures(ma, a, bfig, nbfig, ps, w))
-        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < ps->n; i++) {
-        al_passage *p = &ps->a[i];
-        const double f = w->fac.a[i];
-        const double e = sg_evalue(ma, a, B, p->a_lo, p->a_hi, p->b_lo, p->b_hi, f == 1.0, w,
-                                   NULL);
-        if (e < 0) return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
-        p->evalue = e * f;
-    }
-    if (sg_needy(ps, &w->needy))
+    if (sg_read_first(ma, a, B, bfig, nbfig, ps, w) || sg_needy(ps, &w->needy))
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
     uint32_t lo = 0, hi = 0;
     if (w->needy.n) {
