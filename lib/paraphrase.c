@@ -58,6 +58,24 @@
  *    inside a passage is.  It never grows into another passage.  Unlike widening
  *    every passage to its sentence's edges (tried: it claims words nothing
  *    supports, EVAL.md), each sentence added is similar to its counterpart.
+ * 7b. Word-level extension (pp_bag_extend).  Rewriting leaves a passage's
+ *    ends ragged: the aligner's last run of identical words ends inside a
+ *    sentence whose rest was reworded, and a stage passage's sentence
+ *    bounds on one side do not match the words the other side holds.  Each
+ *    passage but summaries grows at each end over the words, on both
+ *    sides at once and up to PP_BAG_MAX (60) on each, whose content words
+ *    (terms, as bags) share the most: the pair of windows maximizing
+ *    2 * shared - PP_BAG_TAU (0.4) * (content words of both), sharing
+ *    PP_BAG_MIN (2) or more, and ending on a content word that the other
+ *    window holds on each side; never into another passage.  A pair of
+ *    windows gains only when its Dice coefficient is above 0.4.  On PAN:
+ *    random obfuscation 0.9000 -> 0.9097, translation 0.9032 -> 0.9239,
+ *    summaries 0.5330 -> 0.5393, overall 0.9105 -> 0.9202, no obfuscation
+ *    0.9845 -> 0.9840, the no-plagiarism folder still 2 detections; tau
+ *    0.3 gave random 0.9151 but no obfuscation 0.9820, 0.5 random 0.9053;
+ *    one shared word instead of two 0.9209 overall but more of a stitched
+ *    article's neighbouring piece taken (eval/stitch.py --paraphrase char
+ *    precision 0.9816, with two 0.9825, without the step 0.9832).
  * 8. Summaries (pp_summary).  A summary condenses a long stretch of its
  *    source, a sentence of it for several of the source's, in order, and
  *    shares too few terms with any one source sentence for step 4's seeds.
@@ -564,17 +582,18 @@ static int pp_split_text(pp_text *t, pp_split *sp, const uint64_t *terms,
     const size_t n_dk = (w.nd + 1) * sizeof *t->dk, n_t = (w.nt + 1) * sizeof *t->t,
                  n_s = (w.ns + 1) * sizeof *t->s, n_pst = (w.nt + 1) * sizeof *t->pst,
                  n_dsf = (w.nd + 1) * sizeof *t->dsf, n_slot = want * sizeof *t->slot,
-                 n_ph = (w.nd + 1) * sizeof *t->ph;
-    char *m = malloc(n_dk + n_t + n_s + n_pst + n_dsf + n_slot + n_ph);
+                 n_ph = (w.nd + 1) * sizeof *t->ph, n_wd = (n + 1) * sizeof *t->wd;
+    char *m = malloc(n_dk + n_t + n_s + n_pst + n_dsf + n_slot + n_ph + n_wd);
     if (!m) return -1;
-    *t = (pp_text){ .ns = w.ns, .nt = w.nt, .nd = w.nd, .dmask = want - 1 };
+    *t = (pp_text){ .ns = w.ns, .nt = w.nt, .nd = w.nd, .dmask = want - 1, .nw = n };
     t->dk = (uint64_t *)(void *)m;
     t->t = (pp_term *)(void *)(m += n_dk);
     t->s = (pp_sentence *)(void *)(m += n_t);
     t->pst = (pp_post *)(void *)(m += n_s);
     t->dsf = (uint32_t *)(void *)(m += n_pst);
     t->slot = (uint32_t *)(void *)(m += n_dsf);
-    t->ph = (uint32_t *)(void *)(m + n_slot);
+    t->ph = (uint32_t *)(void *)(m += n_slot);
+    t->wd = (uint32_t *)(void *)(m + n_ph);
     memcpy(t->dk, sp->dk, w.nd * sizeof *t->dk);
     memcpy(t->t, w.t, w.nt * sizeof *t->t);
     memcpy(t->s, w.s, w.ns * sizeof *t->s);
@@ -587,6 +606,8 @@ static int pp_split_text(pp_text *t, pp_split *sp, const uint64_t *terms,
         t->filter[t->dk[d] >> 60] |= 1ull << (t->dk[d] >> 54 & 63);
     }
     pp_postings(t);
+    for (size_t i = 0; i < n; i++)
+        t->wd[i] = terms[i] ? pp_distinct_find(t, terms[i]) + 1 : 0;
     return 0;
 }
 
@@ -652,7 +673,7 @@ size_t pp_text_bytes(const pp_text *t)
 {
     return sizeof *t + (t->ns + 1) * sizeof *t->s + (t->nt + 1) * (sizeof *t->t + sizeof *t->pst) +
            (t->nd + 1) * (sizeof *t->dk + sizeof *t->dsf + sizeof *t->ph) +
-           (t->slot ? (t->dmask + 1) * sizeof *t->slot : 0);
+           (t->slot ? (t->dmask + 1) * sizeof *t->slot : 0) + (t->nw + 1) * sizeof *t->wd;
 }
 
 void pp_text_free(pp_text *t)
@@ -976,6 +997,108 @@ static void pp_extend(const pp_text *a, const pp_text *b, const pp_pair *pr, con
     }
 }
 
+/* Step 7b's workspace for one end: the words beyond it on each side as
+ * small ids of their terms (-1: a stop word), nearest first (ia, ib); the
+ * count of each id in A's window so far and in B's (ca, cb); the table
+ * from terms to ids (key, val: open addressing, twice the words). */
+typedef struct {
+    int16_t ia[PP_BAG_MAX], ib[PP_BAG_MAX];
+    uint16_t ca[2 * PP_BAG_MAX], cb[2 * PP_BAG_MAX];
+    uint64_t key[4 * PP_BAG_MAX];
+    int16_t val[4 * PP_BAG_MAX];
+    int nid;
+} pp_bag;
+
+/* The term of word i of t (0: a stop word). */
+static inline uint64_t pp_word_term(const pp_text *t, uint32_t i)
+{
+    return t->wd[i] ? t->dk[t->wd[i] - 1] : 0;
+}
+
+static int16_t pp_bag_id(pp_bag *g, uint64_t h)
+{
+    if (!h) return -1;
+    h |= 1;
+    size_t s = (size_t)(h ^ h >> 31) % (4 * PP_BAG_MAX);
+    while (g->key[s] && g->key[s] != h) s = (s + 1) % (4 * PP_BAG_MAX);
+    if (!g->key[s]) { g->key[s] = h; g->val[s] = (int16_t)g->nid++; }
+    return g->val[s];
+}
+
+/* The best extension of one end: the words (*la of A, *lb of B) whose
+ * content words, as bags, share the most beyond PP_BAG_TAU of their count
+ * (2 * shared - tau * (content words of both)), ending on a content word
+ * on each side that the other side's window holds; 0, 0 when none gains. */
+static void pp_bag_end(const pp_text *ta, const pp_text *tb, uint32_t a, uint32_t b, int dir,
+                       uint32_t ma, uint32_t mb, uint32_t *la, uint32_t *lb)
+{
+    pp_bag g;
+    memset(g.key, 0, sizeof g.key);
+    g.nid = 0;
+    *la = *lb = 0;
+    if (ma > PP_BAG_MAX) ma = PP_BAG_MAX;
+    if (mb > PP_BAG_MAX) mb = PP_BAG_MAX;
+    if (!ma || !mb) return;
+    for (uint32_t i = 0; i < ma; i++)
+        g.ia[i] = pp_bag_id(&g, pp_word_term(ta, dir > 0 ? a + i : a - 1 - i));
+    for (uint32_t j = 0; j < mb; j++)
+        g.ib[j] = pp_bag_id(&g, pp_word_term(tb, dir > 0 ? b + j : b - 1 - j));
+    memset(g.ca, 0, (size_t)g.nid * sizeof *g.ca);
+    double best = 0;
+    uint32_t na = 0;
+    for (uint32_t x = 1; x <= ma; x++) {
+        const int16_t wa = g.ia[x - 1];
+        if (wa < 0) continue;   /* an end on a content word */
+        g.ca[wa]++;
+        na++;
+        memset(g.cb, 0, (size_t)g.nid * sizeof *g.cb);
+        uint32_t m = 0, nb = 0;
+        for (uint32_t y = 1; y <= mb; y++) {
+            const int16_t wb = g.ib[y - 1];
+            if (wb < 0) continue;
+            nb++;
+            if (g.cb[wb] < g.ca[wb]) m++;
+            g.cb[wb]++;
+            const double sc = 2.0 * m - PP_BAG_TAU * (double)(na + nb);
+            if (sc > best && m >= PP_BAG_MIN && g.cb[wa] && g.ca[wb]) { best = sc; *la = x; *lb = y; }
+        }
+    }
+}
+
+/* Step 7b: each passage but summaries grows at each end by the words
+ * pp_bag_end finds, never into another passage. */
+static void pp_bag_extend(const pp_text *ta, const pp_text *tb, const tsr_word *A, size_t an,
+                          const tsr_word *B, size_t bn, al_work *wk, al_passages *ps)
+{
+    for (size_t k = 0; k < ps->n; k++) {
+        al_passage *p = &ps->a[k];
+        if (p->kind == TSR_KIND_SUMMARY) continue;
+        uint32_t fa = 0, ca = (uint32_t)an, fb = 0, cb = (uint32_t)bn;
+        for (size_t j = 0; j < ps->n; j++) {
+            const al_passage *q = &ps->a[j];
+            if (j == k) continue;
+            if (q->a_hi <= p->a_lo && q->a_hi > fa) fa = q->a_hi;
+            if (q->a_lo >= p->a_hi && q->a_lo < ca) ca = q->a_lo;
+            if (q->b_hi <= p->b_lo && q->b_hi > fb) fb = q->b_hi;
+            if (q->b_lo >= p->b_hi && q->b_lo < cb) cb = q->b_lo;
+        }
+        uint32_t la, lb, grew = 0;
+        if (p->a_hi < ca && p->b_hi < cb) {
+            pp_bag_end(ta, tb, p->a_hi, p->b_hi, +1, ca - p->a_hi, cb - p->b_hi, &la, &lb);
+            p->a_hi += la; p->b_hi += lb; grew |= la;
+        }
+        if (p->a_lo > fa && p->b_lo > fb) {
+            pp_bag_end(ta, tb, p->a_lo, p->b_lo, -1, p->a_lo - fa, p->b_lo - fb, &la, &lb);
+            p->a_lo -= la; p->b_lo -= lb; grew |= la;
+        }
+        if (!grew) continue;
+        uint32_t m = al_bag_matches(wk, A, p->a_lo, p->a_hi, B, p->b_lo, p->b_hi);
+        if (m < p->matches) m = p->matches;
+        p->matches = m;
+        p->similarity = 2.0 * m / (double)((p->a_hi - p->a_lo) + (p->b_hi - p->b_lo));
+    }
+}
+
 /* The share of the terms of a's sentences [i0, i1] that b's sentences
  * [j0, j1] hold (as sets); cnt (nterms zeros) is left all zero. */
 static double pp_contained(const pp_text *a, uint32_t i0, uint32_t i1, const pp_text *b,
@@ -1217,6 +1340,7 @@ int pp_align_texts(pp_text *ta, pp_text *tb, const tsr_word *A, size_t an, const
         rc = -1;
     if (rc == TSR_OK) {
         pp_extend(ta, tb, &sc->pair, A, an, B, bn, wk, ps, n0);
+        pp_bag_extend(ta, tb, A, an, B, bn, wk, ps);
         rc = pp_summary(ta, tb, &sc->pair, A, B, sc, wk, ps);
     }
     if (rc != TSR_OK)

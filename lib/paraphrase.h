@@ -39,6 +39,11 @@
 #ifndef PP_EXT_MIN
 #define PP_EXT_MIN 0.25      /* both, for a sentence next to a passage (extension) */
 #endif
+#ifndef PP_BAG_TAU
+#define PP_BAG_TAU 0.4       /* step 7b: the least Dice of content words beyond an end */
+#endif
+#define PP_BAG_MIN 2         /* step 7b: the fewest content words shared beyond an end */
+#define PP_BAG_MAX 60        /* step 7b: the most words looked at beyond an end */
 #define PP_GAP 4             /* sentences between two seeds of one passage */
 #define PP_MIN_SEEDS 2       /* seeds a passage needs */
 #define PP_MIN_BYTES 150     /* bytes of each span */
@@ -82,6 +87,9 @@ typedef struct pp_text {
     /* a filter of the distinct terms (bit (term >> 54) set for each):
      * a term whose bit is clear is not one of them (pp_may_pair) */
     uint64_t filter[16];
+    /* each word's term, as an index of dk + 1 (0: a stop word): nw words */
+    uint32_t *wd;
+    size_t nw;
 } pp_text;
 
 /* Split text (its words w[0, n)) into sentences and terms.  A sentence

@@ -480,6 +480,48 @@ static void test_extend(void)
     tsr_free(B);
 }
 
+/* Step 7b (pp_bag_extend): a passage of the aligner's that stops where
+ * the rest of its sentence was reworded (words reordered, one form
+ * changed: no run of identical words, no next sentence to extend into)
+ * grows over the rest of that sentence on both sides, to the last word
+ * the other side holds, and not into the unrelated text around it. */
+#define BAG_SAME "Officials said the new bridge across the river will open in June, "
+#define BAG_A BAG_SAME "with rebuilt ramps and wider lanes for cyclists and buses. "
+#define BAG_B BAG_SAME "with wider lanes for buses, separate cycle paths and rebuilt ramps. "
+
+static void test_bag_extend(void)
+{
+    const char *a = OTHER_A BAG_A TAIL_A, *b = OTHER_B BAG_B TAIL_B;
+    tsr_word *A, *B;
+    size_t an = words(a, &A), bn = words(b, &B);
+    const uint32_t a0 = word_at(A, an, strlen(OTHER_A)), b0 = word_at(B, bn, strlen(OTHER_B));
+    const uint32_t same = word_at(A, an, strlen(OTHER_A BAG_SAME)) - a0;
+    al_passages ps = { 0 };
+    al_passage p = { .a_lo = a0, .a_hi = a0 + same, .b_lo = b0, .b_hi = b0 + same,
+                     .matches = same, .similarity = 1.0 };
+    CHECK(tsr_vec_push(&ps, p) == 0);
+    CHECK(pp_align(a, A, an, b, B, bn, NULL, &ps, NULL) == TSR_OK);
+    CHECK(ps.n == 1);
+    if (ps.n == 1) {
+        const al_passage *q = &ps.a[0];
+        CHECK(q->a_lo == a0 && q->b_lo == b0);
+        /* to "buses" and to "ramps": the sentences' last words */
+        CHECK(q->a_hi == word_at(A, an, strlen(OTHER_A BAG_A)));
+        CHECK(q->b_hi == word_at(B, bn, strlen(OTHER_B BAG_B)));
+        CHECK(q->matches > same && q->similarity < 1.0 && q->similarity > 0.8);
+    }
+    /* a passage next to it on one side is a bound */
+    ps.n = 0;
+    al_passage r = { .a_lo = a0 + same + 3, .a_hi = (uint32_t)an, .b_lo = b0 + same + 3,
+                     .b_hi = (uint32_t)bn, .matches = 3, .similarity = 0.3 };
+    CHECK(tsr_vec_push(&ps, p) == 0 && tsr_vec_push(&ps, r) == 0);
+    CHECK(pp_align(a, A, an, b, B, bn, NULL, &ps, NULL) == TSR_OK);
+    CHECK(ps.n == 2 && ps.a[0].a_hi <= r.a_lo && ps.a[0].b_hi <= r.b_lo);
+    tsr_vec_free(&ps);
+    tsr_free(A);
+    tsr_free(B);
+}
+
 /* Step 8 (pp_summary): three sentences condensing, in order, a source
  * three times as long: one passage of kind summary, from the summary's first
  * word to its last, and over the source's stretch from the first sentence
@@ -779,6 +821,7 @@ int main(void)
     RUN(test_tsr_align);
     RUN(test_kind);
     RUN(test_extend);
+    RUN(test_bag_extend);
     RUN(test_summary);
     RUN(test_summary_with_copies);
     RUN(test_summary_hole);
