@@ -42,7 +42,9 @@ CLI_HELP_FIELDS
 "      --color=WHEN       auto (default), always, never\n"
 "      --full             whole passages in the text report, not one-line\n"
 "                         excerpts\n"
-"      --min-words N      shortest passage, in words (default 15)\n"
+"      --min-words N      shortest passage, in words (default 15); a shorter\n"
+"                         one, down to 2/3 of N, only alone in its pair and\n"
+"                         with an E-value 10^7 times below the cut\n"
 "      --min-similarity S least share of matching words, 0..1 (default 0.5)\n"
 CLI_HELP_PARAPHRASE
 CLI_HELP_SIGNIFICANCE("10")

@@ -80,7 +80,9 @@ CLI_HELP_FIELDS
 "                         aligning (an eighth more: split into sentences,\n"
 "                         with --paraphrase), e.g. 512M, 2G (default 1G)\n"
 "      --min-length N     shortest passage, in words (default 15; also\n"
-"                         --min-words)\n"
+"                         --min-words); a shorter one, down to 2/3 of N,\n"
+"                         only alone in its pair and with an E-value 10^7\n"
+"                         times below the cut\n"
 "      --min-similarity S least share of matching words, 0..1 (default 0.5)\n"
 CLI_HELP_PARAPHRASE
 CLI_HELP_SIGNIFICANCE("10")

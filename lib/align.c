@@ -73,6 +73,17 @@
  *    (a block in another order, a gap that another passage fills), nor
  *    across a stretch that one side lacks.
  *
+ * 10. Brief passages (al_add_brief; only with AL_BRIEF, for check and
+ *    discovery).  A passage that passes every test of stage 7 but is
+ *    shorter than min_words, down to AL_BRIEF_WORDS (two thirds of it,
+ *    at least 8), is held aside in stage 7 and comes out only when the
+ *    pair has no other passage: a sentence copied whole, reworded in a
+ *    word or two, is often 10-14 words, and the only text two documents
+ *    share.  Whether it is worth reporting is not a question of length but
+ *    of how rare its words are: the caller's E-value cut takes it only at
+ *    a 10^7 times stronger level (signif.c, step 8).  align (one pair, no
+ *    corpus to tell a formula from a rare sentence) has none.
+ *
  * A passage is a claim that its two spans hold the same text.  A stretch
  * of A that the source does not hold (more than ALIGN_HOLE words, few of
  * them found in the source span: `foreign`) therefore ends a passage,
@@ -183,9 +194,6 @@
 #define ALIGN_SUM_BGAP_F 8
 #define ALIGN_SUM_RATIO 2
 #define ALIGN_SUM_CONTAIN 0.5
-/* Repeats inside one text need 2/3 of min_words, but at least 8 words
- * (or min_words, when that is smaller). */
-#define ALIGN_REPEAT_MIN_WORDS(m) ((uint32_t)((m) * 2 / 3 > 8 ? (m) * 2 / 3 : ((m) < 8 ? (m) : 8)))
 
 /* ------------------------------------------------------------------------
  * Query preparation
@@ -319,7 +327,7 @@ void al_work_free(al_work *w)
     tsr_vec_free(&w->hits); tsr_vec_free(&w->hits2);
     tsr_vec_free(&w->runs); tsr_vec_free(&w->longr);
     tsr_vec_free(&w->work); tsr_vec_free(&w->next); tsr_vec_free(&w->spare);
-    tsr_vec_free(&w->cand);
+    tsr_vec_free(&w->cand); tsr_vec_free(&w->brief);
     free(w->dcount); free(w->keep); free(w->nrare); free(w->diag_tmp);
     tsr_vec_free(&w->rpairs);
     free(w->keys); free(w->cnt); free(w->used);
@@ -623,8 +631,9 @@ static int pass_cmp_a(const void *x, const void *y)
  * --------------------------------------------------------------------- */
 
 void al_pair_init(al_pair *c, const al_query *q, const tsr_word *B, size_t bn,
-                  const tsr_params *p, int self)
+                  const tsr_params *p, int mode)
 {
+    const int self = mode & AL_SELF, brief = mode & AL_BRIEF;
     c->q = q;
     c->A = q->w;
     c->an = q->n;
@@ -635,7 +644,8 @@ void al_pair_init(al_pair *c, const al_query *q, const tsr_word *B, size_t bn,
     c->k = (size_t)q->k;
     /* A repeat inside one text is held to a shorter length: a sentence
      * said twice in one article is worth reporting even when short. */
-    c->min_words = self ? ALIGN_REPEAT_MIN_WORDS(p->min_words) : (uint32_t)p->min_words;
+    c->min_words = self ? AL_BRIEF_WORDS(p->min_words) : (uint32_t)p->min_words;
+    c->brief_words = brief && !self ? AL_BRIEF_WORDS(p->min_words) : 0;
 }
 
 /* Seeds.  wk->hits := every (i, j) whose seed-grams A[i, i+k) and
@@ -1261,7 +1271,8 @@ static int foreign(const al_pair *c, al_work *wk, uint32_t a0, uint32_t a1, uint
  * - AL_DROP when it has too few seeded words or no run longer than a
  *   chance phrase (and few rare words), or, extended at its four ends by
  *   al_extend (and in self mode cut short of its copy), is shorter than
- *   min_words on a side;
+ *   min_words on a side (than c->brief_words with AL_BRIEF: between the
+ *   two, a passage marked brief);
  * - AL_SPLIT at its widest gap in A (AL_DROP without one) when it is too
  *   dissimilar (the shorter, the more similar it must be), so that a
  *   stretch of unrelated text inside it cannot sink the real passages on
@@ -1304,12 +1315,14 @@ int al_score_cluster(const al_pair *c, al_work *wk, al_range cl, al_passage *ps,
         e.a1 = e.b0;
     }
     const uint32_t an = e.a1 - e.a0, bnw = e.b1 - e.b0;
-    if (an < min_words || bnw < min_words)
+    const int brief = an < min_words || bnw < min_words;
+    if (brief && (!c->brief_words || an < c->brief_words || bnw < c->brief_words))
         return AL_DROP;
     ps->a_lo = e.a0; ps->a_hi = e.a1; ps->b_lo = e.b0; ps->b_hi = e.b1;
     ps->seeded = s.seeded;
     ps->evalue = 0.0;
     ps->kind = 0;   /* aligned: al_kind tells verbatim from edited */
+    ps->brief = brief;
     ps->matches = al_bag_matches(wk, c->A, e.a0, e.a1, c->B, e.b0, e.b1);
     ps->similarity = 2.0 * ps->matches / (double)(an + bnw);
     /* short passages must be more similar: two sentences that share a
@@ -1329,13 +1342,14 @@ int al_score_cluster(const al_pair *c, al_work *wk, al_range cl, al_passage *ps,
 
 /* Stages 6 and 7 over a stack of clusters.  wk->cand := the passages of
  * the clusters of wk->work (al_cluster), each refined (al_refine) and
- * scored (al_score_cluster); the halves of a split cluster go back on the
- * stack (wk->next) and are refined and scored in turn.  Sizes the bag
- * table for B. */
+ * scored (al_score_cluster), wk->brief := the brief ones; the halves of a
+ * split cluster go back on the stack (wk->next) and are refined and
+ * scored in turn.  Sizes the bag table for B. */
 int al_cluster_passages(const al_pair *c, al_work *wk)
 {
     al_range_vec *stack = &wk->next;
     wk->cand.n = 0;
+    wk->brief.n = 0;
     if (al_bag_reserve(wk, c->bn) ||
         room((void **)&wk->diag_tmp, &wk->dtcap, wk->runs.n + 1, sizeof *wk->diag_tmp) ||
         room((void **)&wk->keep, &wk->keepcap, wk->runs.n + 1, 1))
@@ -1367,7 +1381,7 @@ int al_cluster_passages(const al_pair *c, al_work *wk)
             break;
         }
         case AL_PASSAGE:
-            if (tsr_vec_push(&wk->cand, ps)) return -1;
+            if (tsr_vec_push(ps.brief ? &wk->brief : &wk->cand, ps)) return -1;
             break;
         default:
             break;
@@ -1516,6 +1530,29 @@ void al_merge_neighbours(const al_pair *c, al_work *wk)
  * --------------------------------------------------------------------- */
 
 /* The stages in turn; 0, or -1 when out of memory. */
+/* Stage 10 (AL_BRIEF): wk->cand += the brief passages of wk->brief that
+ * overlap no passage of wk->cand in either text, nor a stronger brief one
+ * (al_resolve_overlaps among themselves first); sorted by A again. */
+int al_add_brief(al_work *wk)
+{
+    al_resolve_overlaps(&wk->brief);
+    const size_t n0 = wk->cand.n;
+    for (size_t x = 0; x < wk->brief.n; x++) {
+        const al_passage *b = &wk->brief.a[x];
+        int free_ = 1;
+        for (size_t y = 0; y < wk->cand.n && free_; y++) {
+            const al_passage *q = &wk->cand.a[y];
+            free_ = (b->a_hi <= q->a_lo || q->a_hi <= b->a_lo) &&
+                    (b->b_hi <= q->b_lo || q->b_hi <= b->b_lo);
+        }
+        if (free_ && tsr_vec_push(&wk->cand, *b))
+            return -1;
+    }
+    if (wk->cand.n > n0)
+        tsr_sort(wk->cand.a, wk->cand.n, sizeof *wk->cand.a, pass_cmp_a);
+    return 0;
+}
+
 static int align_stages(const al_pair *c, al_work *wk, al_passages *out)
 {
     if (al_seeds(c, wk) || al_runs(c, wk) || al_rare_seeds(c, wk) || al_prune(c, wk))
@@ -1527,6 +1564,8 @@ static int align_stages(const al_pair *c, al_work *wk, al_passages *out)
     al_resolve_overlaps(&wk->cand);
     if (!c->self)
         al_merge_neighbours(c, wk);
+    if (wk->brief.n && !wk->cand.n && al_add_brief(wk))
+        return -1;
     if (tsr_vec_reserve(out, wk->cand.n))
         return -1;
     for (size_t x = 0; x < wk->cand.n; x++)
@@ -1545,7 +1584,7 @@ int al_kind(const al_passage *p, const tsr_word *A, const tsr_word *B)
 }
 
 int al_align(const al_query *q, const tsr_word *B, size_t bn,
-             const tsr_params *p, int self, al_work *wk, al_passages *out,
+             const tsr_params *p, int mode, al_work *wk, al_passages *out,
              tsr_error *err)
 {
     if (q->ng == 0 || bn < (size_t)q->k)
@@ -1554,7 +1593,7 @@ int al_align(const al_query *q, const tsr_word *B, size_t bn,
     if (!wk && !(wk = own = al_work_new()))
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory aligning");
     al_pair c;
-    al_pair_init(&c, q, B, bn, p, self);
+    al_pair_init(&c, q, B, bn, p, mode);
     int rc = TSR_OK;
     if (align_stages(&c, wk, out))
         rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory aligning");

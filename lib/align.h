@@ -17,6 +17,8 @@ typedef struct al_passage {
     double evalue;        /* set by sg_filter (signif.h); 0 until then */
     int kind;             /* TSR_KIND_PARAPHRASE from the sentence stage, else 0
                            * (aligned: al_kind tells verbatim from edited) */
+    int brief;            /* shorter than min_words (AL_BRIEF): to be reported
+                           * only on a far stronger E-value (signif.c, sg_cut) */
 } al_passage;
 
 /* The kind of passage p of A ~ B: the sentence stage's, else verbatim when
@@ -51,12 +53,27 @@ typedef struct al_work al_work;
 al_work *al_work_new(void);  /* NULL when out of memory */
 void al_work_free(al_work *w);
 
+/* Two thirds of min_words m, but at least 8 words (or m, when that is
+ * smaller): the shortest repeat inside one text, and the shortest brief
+ * passage. */
+#define AL_BRIEF_WORDS(m) ((uint32_t)((m) * 2 / 3 > 8 ? (m) * 2 / 3 : ((m) < 8 ? (m) : 8)))
+
+/* al_align's modes (bits). */
+#define AL_SELF 1    /* B is the query itself: repeats inside one text */
+#define AL_BRIEF 2   /* also brief passages (al_passage.brief) */
+
 /* Align the query against words B[0, bn); append passages to `out`
- * (sorted by a_lo).  When `self` is set, B is the query itself and only
- * later copies of earlier text are reported (repeats).  `w` may be NULL
- * (a workspace for this call only). */
+ * (sorted by a_lo).  With AL_SELF in `mode`, B is the query itself and
+ * only later copies of earlier text are reported (repeats).  With
+ * AL_BRIEF, a passage that is shorter than min_words but at least
+ * AL_BRIEF_WORDS(min_words) long on both sides, and passes every other
+ * test, comes too, marked brief, where it overlaps no other passage: for
+ * callers that judge passages against a corpus (check, discovery), whose
+ * E-value cut takes a brief passage only when it is far stronger than the
+ * cut (signif.c, sg_cut).  `w` may be NULL (a workspace for this call
+ * only). */
 int al_align(const al_query *q, const tsr_word *b, size_t bn,
-             const tsr_params *p, int self, al_work *w, al_passages *out,
+             const tsr_params *p, int mode, al_work *w, al_passages *out,
              tsr_error *err);
 
 /* How passages are scored, by the aligner and by the sentence stage

@@ -45,6 +45,7 @@ struct al_work {
     al_range_vec next;    /* al_cluster: next round; al_cluster_passages: stack */
     al_range_vec spare;   /* al_cluster_passages: re-clustering a cluster's doubles */
     al_passages cand;     /* al_cluster_passages -> overlaps, merges, output */
+    al_passages brief;    /* al_cluster_passages -> al_add_brief: brief passages */
     uint32_t *dcount;     /* counting sort of hits by diagonal (al_runs) */
     size_t dcap;
     uint8_t *keep;        /* runs kept (al_prune) */
@@ -68,6 +69,7 @@ typedef struct al_pair {
     int self;             /* B is A: repeats inside one text */
     size_t k;             /* seed length, q->k */
     uint32_t min_words;   /* p->min_words, or the shorter one of repeats */
+    uint32_t brief_words; /* AL_BRIEF: the shortest brief passage; else 0 */
 } al_pair;
 
 /* What al_score_cluster makes of a cluster. */
@@ -78,7 +80,7 @@ enum { AL_DROP, AL_PASSAGE, AL_SPLIT };
  * --------------------------------------------------------------------- */
 
 void al_pair_init(al_pair *c, const al_query *q, const tsr_word *B, size_t bn,
-                  const tsr_params *p, int self);
+                  const tsr_params *p, int mode);
 
 int al_seeds(const al_pair *c, al_work *wk);       /* -> wk->hits */
 int al_runs(const al_pair *c, al_work *wk);        /* wk->hits -> wk->runs */
@@ -89,6 +91,7 @@ int al_cluster(const al_pair *c, al_work *wk);     /* wk->runs -> wk->work */
 int al_cluster_passages(const al_pair *c, al_work *wk);
 void al_resolve_overlaps(al_passages *cand);
 void al_merge_neighbours(const al_pair *c, al_work *wk);  /* granularity */
+int al_add_brief(al_work *wk);      /* AL_BRIEF: wk->cand += wk->brief, apart */
 
 /* The runs of r[cl.lo, cl.hi) that map words a run nearer the cluster's
  * diagonal maps elsewhere, moved to its end: returns where they start

@@ -458,7 +458,7 @@ static int ck_align_sources(ck_check *ck, tsr_error *err)
         else
             TSR_FORWARD(ck_doc_words(ck, c, miss++, &d, &btext, err));
         ck->ps.n = 0;
-        TSR_FORWARD(al_align(&ck->q, d.w, d.n, ck->p, 0, ck->wk, &ck->ps, err));
+        TSR_FORWARD(al_align(&ck->q, d.w, d.n, ck->p, AL_BRIEF, ck->wk, &ck->ps, err));
         if (ck->p->paraphrase == TSR_PARAPHRASE_ALL && d.n)
             TSR_FORWARD(ck_sentences(ck, &d, err));
         if (ck->ps.n)
@@ -481,7 +481,7 @@ static int ck_align_sources(ck_check *ck, tsr_error *err)
 static int ck_finish(ck_check *ck, tsr_error *err)
 {
     ck->ps.n = 0;
-    TSR_FORWARD(al_align(&ck->q, ck->A, ck->an, ck->p, 1, ck->wk, &ck->ps, err));
+    TSR_FORWARD(al_align(&ck->q, ck->A, ck->an, ck->p, AL_SELF, ck->wk, &ck->ps, err));
     if (rs_add_repeats(ck->r, &ck->ps, ck->A) ||
         mark_boilerplate(ck->r, ck->text, ck->len, ck->A, ck->an, ck->bp) ||
         rs_finish(ck->r))

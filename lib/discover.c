@@ -618,7 +618,7 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
             continue;
         const tsr_word *A = da->w, *B = db->w;
         ps.n = 0;
-        if ((rc = al_align(&q, B, db->n, s->p, 0, wk, &ps, err))) break;
+        if ((rc = al_align(&q, B, db->n, s->p, AL_BRIEF, wk, &ps, err))) break;
         /* the sentence stage where it may find something: a pair the
          * aligner left empty is ruled out from b's marks when it can */
         int may = texts;

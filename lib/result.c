@@ -466,7 +466,7 @@ int tsr_align(const char *a, size_t alen, const char *b, size_t blen,
     if ((rc = align_significance(&ps, A, an, B, p, err))) goto out;
     if ((rc = rs_add_passages(r, &ps, A, B, src))) goto out;
     ps.n = 0;
-    if ((rc = al_align(&q, A, an, p, 1, wk, &ps, err))) goto out;
+    if ((rc = al_align(&q, A, an, p, AL_SELF, wk, &ps, err))) goto out;
     if ((rc = rs_add_repeats(r, &ps, A))) goto out;
     rc = rs_finish(r);
 out:

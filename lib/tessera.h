@@ -188,7 +188,11 @@ typedef struct tsr_params {
     /* Alignment */
     int seed;           /* words per alignment seed; default 3 */
     int max_gap;        /* largest gap, in words, inside one passage; default 50 */
-    int min_words;      /* shortest passage reported, in words; default 15 */
+    int min_words;      /* shortest passage reported, in words; default 15.
+                         * check and discovery also report a shorter one, down
+                         * to 2/3 of it (at least 8), when it is all the
+                         * aligner finds in the pair and its E-value is 10^7
+                         * times below max_evalue (none with no cut) */
     double min_similarity; /* least share of matching words; default 0.5 */
     /* Significance: a passage is reported only when its E-value (the
      * number of passages as strong expected by chance in the search, from

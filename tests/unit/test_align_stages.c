@@ -771,6 +771,48 @@ static void test_merge_neighbours(void)
     fx_close(&f);
 }
 
+/* AL_BRIEF (al_score_cluster, al_add_brief): a sentence of 12 words that
+ * two texts share and nothing else is a passage only with AL_BRIEF, marked
+ * brief, with its exact spans; 9 words are too few (AL_BRIEF_WORDS(15) is
+ * 10); beside a full passage of the pair it is not added. */
+static void brief_case(int shared, int also_long, int mode, al_passages *out)
+{
+    static char a[4096], b[4096];
+    a[0] = b[0] = 0;
+    tokens(a, "xa", 20); tokens(a, "same", shared); tokens(a, "xb", 20);
+    tokens(b, "ya", 20); tokens(b, "same", shared); tokens(b, "yb", 20);
+    if (also_long) { tokens(a, "long", 30); tokens(b, "long", 30); }
+    static tsr_word A[MAXW], B[MAXW];
+    const size_t an = mkwords(a, A), bn = mkwords(b, B);
+    tsr_params p;
+    tsr_params_default(&p);
+    al_query q;
+    CHECK(al_query_init(&q, A, an, &p, NULL) == TSR_OK);
+    out->n = 0;
+    CHECK(al_align(&q, B, bn, &p, mode, NULL, out, NULL) == TSR_OK);
+    al_query_free(&q);
+}
+
+static void test_brief(void)
+{
+    al_passages ps = { 0 };
+    CHECK(AL_BRIEF_WORDS(15) == 10 && AL_BRIEF_WORDS(30) == 20 && AL_BRIEF_WORDS(6) == 6);
+    brief_case(12, 0, 0, &ps);
+    CHECK(ps.n == 0);
+    brief_case(12, 0, AL_BRIEF, &ps);
+    CHECK(ps.n == 1 && ps.a[0].brief == 1);
+    if (ps.n == 1)
+        CHECK(ps.a[0].a_lo == 20 && ps.a[0].a_hi == 32 && ps.a[0].b_lo == 20 &&
+              ps.a[0].b_hi == 32 && ps.a[0].matches == 12);
+    brief_case(9, 0, AL_BRIEF, &ps);
+    CHECK(ps.n == 0);
+    brief_case(15, 0, AL_BRIEF, &ps);    /* min_words: a passage, not brief */
+    CHECK(ps.n == 1 && ps.a[0].brief == 0);
+    brief_case(12, 1, AL_BRIEF, &ps);    /* beside 30 shared words: those only */
+    CHECK(ps.n == 1 && ps.a[0].brief == 0 && ps.a[0].a_lo == 52 && ps.a[0].a_hi == 82);
+    tsr_vec_free(&ps);
+}
+
 int main(void)
 {
     RUN(test_seeds);
@@ -791,5 +833,6 @@ int main(void)
     RUN(test_cluster_passages_doubles);
     RUN(test_resolve_overlaps);
     RUN(test_merge_neighbours);
+    RUN(test_brief);
     return test_report();
 }

@@ -143,12 +143,46 @@ static void test_filter(void)
     sg_model_init(&m, 10000, 0, 4);
     sg_work *w = sg_work_new();
     al_passages ps = { 0 };
-    al_passage a = { 0, 30, 0, 30, 30, 30, 1.0, 0, 0 }, b = { 30, 60, 30, 60, 0, 0, 0.5, 0, 0 };
+    al_passage a = { 0, 30, 0, 30, 30, 30, 1.0, 0, 0, 0 }, b = { 30, 60, 30, 60, 0, 0, 0.5, 0, 0, 0 };
     CHECK(tsr_vec_push(&ps, a) == 0 && tsr_vec_push(&ps, b) == 0);
     CHECK(sg_filter(&m, &t, B, 0, &ps, w) == TSR_OK);     /* no cut */
     CHECK(ps.n == 2 && ps.a[0].evalue < 1e-20 && ps.a[1].evalue > 1e6);
     CHECK(sg_filter(&m, &t, B, 1.0, &ps, w) == TSR_OK);   /* a cut of 1 */
     CHECK(ps.n == 1 && ps.a[0].a_lo == 0);
+    tsr_vec_free(&ps);
+    sg_work_free(w);
+    sg_text_free(&t); free(A); free(B);
+}
+
+/* A brief passage (shorter than min_words, al_align's AL_BRIEF) is cut
+ * at SG_BRIEF (1e-7) times the cut, and without a cut it goes: 12 shared
+ * words (9 units of log2(20) bits: E = 10^4 * 2^-38.9, about 2e-8) pass a
+ * cut of 10, 10 words (7 units: about 8e-6) only as a passage of full
+ * length. */
+static void test_filter_brief(void)
+{
+    tsr_word *A = words(40, 1), *B = words(40, 1);
+    sg_text t = text_of(A, 40, 0);
+    sg_model m;
+    sg_model_init(&m, 10000, 0, 4);
+    sg_work *w = sg_work_new();
+    al_passages ps = { 0 };
+    const al_passage b12 = { .a_lo = 0, .a_hi = 12, .b_lo = 0, .b_hi = 12, .matches = 12,
+                             .similarity = 1.0, .brief = 1 };
+    al_passage b10 = b12, f10 = b12;
+    b10.a_lo = b10.b_lo = 20; b10.a_hi = b10.b_hi = 30; b10.matches = 10;
+    f10 = b10; f10.brief = 0;
+    CHECK(tsr_vec_push(&ps, b12) == 0 && tsr_vec_push(&ps, b10) == 0);
+    CHECK(sg_filter(&m, &t, B, 10.0, &ps, w) == TSR_OK);
+    CHECK(ps.n == 1 && ps.a[0].a_lo == 0 && ps.a[0].evalue < 1e-6);
+    ps.n = 0;
+    CHECK(tsr_vec_push(&ps, f10) == 0);
+    CHECK(sg_filter(&m, &t, B, 10.0, &ps, w) == TSR_OK);
+    CHECK(ps.n == 1 && ps.a[0].evalue > 1e-6 && ps.a[0].evalue < 1e-4);
+    ps.n = 0;
+    CHECK(tsr_vec_push(&ps, b12) == 0 && tsr_vec_push(&ps, f10) == 0);
+    CHECK(sg_filter(&m, &t, B, 0, &ps, w) == TSR_OK);      /* no cut: brief ones go */
+    CHECK(ps.n == 1 && ps.a[0].a_lo == 20 && !ps.a[0].brief);
     tsr_vec_free(&ps);
     sg_work_free(w);
     sg_text_free(&t); free(A); free(B);
@@ -165,17 +199,17 @@ static void test_explain_away(void)
     CHECK(rs_add_source(r, "lookalike", NULL, NULL, NULL, 1, &s1) == TSR_OK);
     CHECK(rs_add_source(r, "refiling", NULL, NULL, NULL, 2, &s2) == TSR_OK);
     al_passages ps = { 0 };
-    al_passage p = { 0, 40, 0, 40, 40, 40, 1.0, 0, 0 };
+    al_passage p = { 0, 40, 0, 40, 40, 40, 1.0, 0, 0, 0 };
     CHECK(tsr_vec_push(&ps, p) == 0);
     CHECK(rs_add_passages(r, &ps, A, B, s0) == TSR_OK);
     ps.n = 0;
-    p = (al_passage){ 5, 40, 5, 40, 30, 30, 0.7, 0, 0 };          /* weaker, same words */
+    p = (al_passage){ 5, 40, 5, 40, 30, 30, 0.7, 0, 0, 0 };          /* weaker, same words */
     CHECK(tsr_vec_push(&ps, p) == 0);
-    p = (al_passage){ 60, 90, 60, 90, 30, 30, 0.7, 0, 0 };        /* elsewhere: stays */
+    p = (al_passage){ 60, 90, 60, 90, 30, 30, 0.7, 0, 0, 0 };        /* elsewhere: stays */
     CHECK(tsr_vec_push(&ps, p) == 0);
     CHECK(rs_add_passages(r, &ps, A, B, s1) == TSR_OK);
     ps.n = 0;
-    p = (al_passage){ 0, 40, 0, 40, 40, 40, 0.99, 0, 0 };         /* within the margin */
+    p = (al_passage){ 0, 40, 0, 40, 40, 40, 0.99, 0, 0, 0 };         /* within the margin */
     CHECK(tsr_vec_push(&ps, p) == 0);
     CHECK(rs_add_passages(r, &ps, A, B, s2) == TSR_OK);
     rs_explain_away(r);
@@ -192,11 +226,11 @@ static void test_explain_away(void)
     CHECK(rs_add_source(r2, "real", NULL, NULL, NULL, 0, &s0) == TSR_OK);
     CHECK(rs_add_source(r2, "lookalike", NULL, NULL, NULL, 1, &s1) == TSR_OK);
     ps.n = 0;
-    p = (al_passage){ 5, 40, 5, 40, 30, 30, 0.7, 0, 0 };
+    p = (al_passage){ 5, 40, 5, 40, 30, 30, 0.7, 0, 0, 0 };
     CHECK(tsr_vec_push(&ps, p) == 0);
     CHECK(rs_add_passages(r2, &ps, A, B, s1) == TSR_OK);
     ps.n = 0;
-    p = (al_passage){ 0, 40, 0, 40, 40, 40, 1.0, 0, 0 };
+    p = (al_passage){ 0, 40, 0, 40, 40, 40, 1.0, 0, 0, 0 };
     CHECK(tsr_vec_push(&ps, p) == 0);
     CHECK(rs_add_passages(r2, &ps, A, B, s0) == TSR_OK);
     rs_explain_away(r2);
@@ -233,7 +267,7 @@ static void test_both_ways(void)
     tsr_params_default(&fp);
     tsr_error err = { 0 };
     al_passages ps = { 0 };
-    al_passage p = { 0, 40, 0, 40, 30, 0, 0.75, 0, 0 };
+    al_passage p = { 0, 40, 0, 40, 30, 0, 0.75, 0, 0, 0 };
     CHECK(tsr_vec_push(&ps, p) == 0);
     CHECK(sg_judge(&m, &ta, 0, &m, B, 40, NULL, 0, &fp, count_51, NULL, 0, &ps, w, &err) ==
           TSR_OK);
@@ -281,7 +315,7 @@ static void test_figures(void)
     tsr_params_default(&fp);
     tsr_error err = { 0 };
     al_passages ps = { 0 };
-    const al_passage p = { 0, 25, 0, 25, 23, 0, 0.92, 0, 0 };
+    const al_passage p = { 0, 25, 0, 25, 23, 0, 0.92, 0, 0, 0 };
     CHECK(tsr_vec_push(&ps, p) == 0);
     CHECK(sg_judge(&m, &ta, 0, &m, B, 40, NULL, 0, &fp, count_0, NULL, 0, &ps, w, &err) ==
           TSR_OK);
@@ -381,7 +415,7 @@ static void test_figures_random(void)
         random_figs(fb, &nb, 60);
         const uint32_t a0 = (uint32_t)(rng_next(&R) % 20), a1 = a0 + 20 + (uint32_t)(rng_next(&R) % 20);
         const uint32_t b0 = a0, b1 = a1;   /* B = A: both readings alike */
-        const al_passage p = { a0, a1, b0, b1, 15, 0, 0.8, 0, 0 };
+        const al_passage p = { a0, a1, b0, b1, 15, 0, 0.8, 0, 0, 0 };
         ps.n = 0;
         if (tsr_vec_push(&ps, p)) { bad = 1; break; }
         ta.fig = NULL;
@@ -427,6 +461,7 @@ int main(void)
     RUN(test_lookalike_is_not);
     RUN(test_reworded_copy);
     RUN(test_filter);
+    RUN(test_filter_brief);
     RUN(test_explain_away);
     return test_report();
 }
