@@ -948,6 +948,36 @@ static uint32_t pp_sentence_of(const pp_text *t, uint32_t w)
     return (uint32_t)lo;
 }
 
+/* The room around passage k of ps in A[0, an) and B[0, bn): the nearest
+ * ends of the other passages before it (fa, fb) and starts after it (ca,
+ * cb), which an extension must not pass. */
+typedef struct { uint32_t fa, ca, fb, cb; } pp_room;
+
+static void pp_room_of(const al_passages *ps, size_t k, size_t an, size_t bn, pp_room *r)
+{
+    const al_passage *p = &ps->a[k];
+    *r = (pp_room){ 0, (uint32_t)an, 0, (uint32_t)bn };
+    for (size_t j = 0; j < ps->n; j++) {
+        const al_passage *q = &ps->a[j];
+        if (j == k) continue;
+        if (q->a_hi <= p->a_lo && q->a_hi > r->fa) r->fa = q->a_hi;
+        if (q->a_lo >= p->a_hi && q->a_lo < r->ca) r->ca = q->a_lo;
+        if (q->b_hi <= p->b_lo && q->b_hi > r->fb) r->fb = q->b_hi;
+        if (q->b_lo >= p->b_hi && q->b_lo < r->cb) r->cb = q->b_lo;
+    }
+}
+
+/* A grown passage's matches (never fewer than the `was` it had) and
+ * similarity. */
+static void pp_rescore(al_work *wk, const tsr_word *A, const tsr_word *B, uint32_t was,
+                       al_passage *p)
+{
+    uint32_t m = al_bag_matches(wk, A, p->a_lo, p->a_hi, B, p->b_lo, p->b_hi);
+    if (m < was) m = was;
+    p->matches = m;
+    p->similarity = 2.0 * m / (double)((p->a_hi - p->a_lo) + (p->b_hi - p->b_lo));
+}
+
 /* Step 7: the aligner's passages (ps[0, n0)) grow by whole sentences while
  * the next sentence on both sides, or the one before, is a seed pair: the
  * rest of the sentence a passage stops in, and the next, when that next
@@ -959,15 +989,9 @@ static void pp_extend(const pp_text *a, const pp_text *b, const pp_pair *pr, con
     if (!a->ns || !b->ns) return;
     for (size_t k = 0; k < n0; k++) {
         al_passage *p = &ps->a[k];
-        uint32_t fa = 0, ca = (uint32_t)an, fb = 0, cb = (uint32_t)bn;
-        for (size_t j = 0; j < ps->n; j++) {
-            const al_passage *q = &ps->a[j];
-            if (j == k) continue;
-            if (q->a_hi <= p->a_lo && q->a_hi > fa) fa = q->a_hi;
-            if (q->a_lo >= p->a_hi && q->a_lo < ca) ca = q->a_lo;
-            if (q->b_hi <= p->b_lo && q->b_hi > fb) fb = q->b_hi;
-            if (q->b_lo >= p->b_hi && q->b_lo < cb) cb = q->b_lo;
-        }
+        pp_room r;
+        pp_room_of(ps, k, an, bn, &r);
+        const uint32_t fa = r.fa, ca = r.ca, fb = r.fb, cb = r.cb;
         const al_passage old = *p;
         for (;;) {   /* forward */
             if (p->a_hi >= an || p->b_hi >= bn) break;
@@ -990,10 +1014,7 @@ static void pp_extend(const pp_text *a, const pp_text *b, const pp_pair *pr, con
         if (p->a_lo == old.a_lo && p->a_hi == old.a_hi && p->b_lo == old.b_lo &&
             p->b_hi == old.b_hi)
             continue;
-        uint32_t m = al_bag_matches(wk, A, p->a_lo, p->a_hi, B, p->b_lo, p->b_hi);
-        if (m < old.matches) m = old.matches;
-        p->matches = m;
-        p->similarity = 2.0 * m / (double)((p->a_hi - p->a_lo) + (p->b_hi - p->b_lo));
+        pp_rescore(wk, A, B, old.matches, p);
     }
 }
 
@@ -1073,15 +1094,9 @@ static void pp_bag_extend(const pp_text *ta, const pp_text *tb, const tsr_word *
     for (size_t k = 0; k < ps->n; k++) {
         al_passage *p = &ps->a[k];
         if (p->kind == TSR_KIND_SUMMARY) continue;
-        uint32_t fa = 0, ca = (uint32_t)an, fb = 0, cb = (uint32_t)bn;
-        for (size_t j = 0; j < ps->n; j++) {
-            const al_passage *q = &ps->a[j];
-            if (j == k) continue;
-            if (q->a_hi <= p->a_lo && q->a_hi > fa) fa = q->a_hi;
-            if (q->a_lo >= p->a_hi && q->a_lo < ca) ca = q->a_lo;
-            if (q->b_hi <= p->b_lo && q->b_hi > fb) fb = q->b_hi;
-            if (q->b_lo >= p->b_hi && q->b_lo < cb) cb = q->b_lo;
-        }
+        pp_room r;
+        pp_room_of(ps, k, an, bn, &r);
+        const uint32_t fa = r.fa, ca = r.ca, fb = r.fb, cb = r.cb;
         uint32_t la, lb, grew = 0;
         if (p->a_hi < ca && p->b_hi < cb) {
             pp_bag_end(ta, tb, p->a_hi, p->b_hi, +1, ca - p->a_hi, cb - p->b_hi, &la, &lb);
@@ -1092,10 +1107,7 @@ static void pp_bag_extend(const pp_text *ta, const pp_text *tb, const tsr_word *
             p->a_lo -= la; p->b_lo -= lb; grew |= la;
         }
         if (!grew) continue;
-        uint32_t m = al_bag_matches(wk, A, p->a_lo, p->a_hi, B, p->b_lo, p->b_hi);
-        if (m < p->matches) m = p->matches;
-        p->matches = m;
-        p->similarity = 2.0 * m / (double)((p->a_hi - p->a_lo) + (p->b_hi - p->b_lo));
+        pp_rescore(wk, A, B, p->matches, p);
     }
 }
 
