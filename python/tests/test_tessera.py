@@ -180,7 +180,9 @@ def test_align_and_params():
 
 def test_check_paraphrase(tmp_path):
     """paraphrase=2 runs the sentence stage on a check's candidates, as
-    `tessera check --paraphrase` (tests/cli/cases/check_paraphrase.sh)."""
+    `tessera check --paraphrase` (tests/cli/cases/check_paraphrase.sh):
+    without it, only the one sentence the texts share verbatim (13 words, a
+    brief passage), with it the rewritten paragraph too."""
     data = os.environ.get("TSR_TESTDATA")
     if not data:
         pytest.skip("TSR_TESTDATA not set (tests/python.sh sets it)")
@@ -190,9 +192,10 @@ def test_check_paraphrase(tmp_path):
         query = f.read()
     with tessera.Index(str(tmp_path / "pp.tsr")) as ix:
         ix.add([{"id": "b", "text": src}])
-        assert ix.check(query).passages == []
+        plain = ix.check(query).passages
+        assert [(p["kind"], p["words"]) for p in plain] == [("verbatim", 13)]
         kinds = [p["kind"] for p in ix.check(query, paraphrase=2).passages]
-        assert kinds == ["paraphrase"]
+        assert kinds == ["verbatim", "paraphrase"]
         with pytest.raises(tessera.InvalidError):
             ix.check(query, paraphrase=3)
 
