@@ -66,19 +66,21 @@
  *    sides at once and up to PP_BAG_MAX (60) on each, whose content words
  *    (terms, as bags, each weighted by its step-3 weight log(N / sentences
  *    holding it)) share the most: the pair of windows maximizing
- *    2 * shared weight - PP_BAG_TAU (0.3) * (weight of both windows),
+ *    2 * shared weight - PP_BAG_TAU (0.4) * (weight of both windows),
  *    sharing PP_BAG_MIN (2) words or more, and ending on a content word
  *    that the other window holds on each side; never into another passage.
  *    The weights matter: unweighted, words that every sentence holds (a
  *    language without a stop list; the round trips' made-up language) made
  *    two unrelated sentences after a passage look alike, and the passage
- *    took them in.  On PAN: random obfuscation 0.9000 -> 0.9131,
- *    translation 0.9032 -> 0.9258, summaries 0.5330 -> 0.5446, overall
- *    0.9105 -> 0.9221, no obfuscation 0.9845 -> 0.9839, the no-plagiarism
- *    folder still 2 detections; tau 0.25 gave 0.9231 overall but reordered
- *    text mapped less faithfully (0.9900), 0.4 gave 0.9194 (unweighted, at
- *    0.4: 0.9202).  Stitched articles with the stage (eval/stitch.py
- *    --paraphrase) come out as without it: no neighbouring piece taken.
+ *    took them in.  On PAN: random obfuscation 0.9000 -> 0.9085,
+ *    translation 0.9032 -> 0.9221, summaries 0.5330 -> 0.5386, overall
+ *    0.9105 -> 0.9194, no obfuscation 0.9845 -> 0.9844, the no-plagiarism
+ *    folder still 2 detections.  A tau of 0.3 gave 0.9221 overall (random
+ *    0.9131) but let the round trips' reworded passages take in 5-10
+ *    words of the unrelated text after them (3 of 14 seeds), 0.35 in 3
+ *    of 43; at 0.4 the round trips fail where they failed before this
+ *    step (2 of 31 further seeds), and one OCR'd passage of 12 further
+ *    OCR seeds starts 6 words early (the tolerance is 5).
  * 8. Summaries (pp_summary).  A summary condenses a long stretch of its
  *    source, a sentence of it for several of the source's, in order, and
  *    shares too few terms with any one source sentence for step 4's seeds.

@@ -40,7 +40,7 @@
 #define PP_EXT_MIN 0.25      /* both, for a sentence next to a passage (extension) */
 #endif
 #ifndef PP_BAG_TAU
-#define PP_BAG_TAU 0.3       /* step 7b: the least weighted Dice beyond an end */
+#define PP_BAG_TAU 0.4       /* step 7b: the least weighted Dice beyond an end */
 #endif
 #define PP_BAG_MIN 2         /* step 7b: the fewest content words shared beyond an end */
 #define PP_BAG_MAX 60        /* step 7b: the most words looked at beyond an end */
