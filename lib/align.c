@@ -1529,23 +1529,24 @@ void al_merge_neighbours(const al_pair *c, al_work *wk)
  * API
  * --------------------------------------------------------------------- */
 
-/* The stages in turn; 0, or -1 when out of memory. */
-/* Stage 10 (AL_BRIEF): wk->cand += the brief passages of wk->brief that
- * overlap no passage of wk->cand in either text, nor a stronger brief one
- * (al_resolve_overlaps among themselves first); sorted by A again. */
+/* Stage 10 (AL_BRIEF), called for a pair with no other passage: wk->cand
+ * += the brief passages of wk->brief, the stronger of two that cover
+ * mostly the same words (al_resolve_overlaps) and none that shares a word
+ * with one taken before it, in either text; sorted by A.  0, or -1 when
+ * out of memory. */
 int al_add_brief(al_work *wk)
 {
     al_resolve_overlaps(&wk->brief);
     const size_t n0 = wk->cand.n;
     for (size_t x = 0; x < wk->brief.n; x++) {
         const al_passage *b = &wk->brief.a[x];
-        int free_ = 1;
-        for (size_t y = 0; y < wk->cand.n && free_; y++) {
+        int apart = 1;
+        for (size_t y = 0; y < wk->cand.n && apart; y++) {
             const al_passage *q = &wk->cand.a[y];
-            free_ = (b->a_hi <= q->a_lo || q->a_hi <= b->a_lo) &&
+            apart = (b->a_hi <= q->a_lo || q->a_hi <= b->a_lo) &&
                     (b->b_hi <= q->b_lo || q->b_hi <= b->b_lo);
         }
-        if (free_ && tsr_vec_push(&wk->cand, *b))
+        if (apart && tsr_vec_push(&wk->cand, *b))
             return -1;
     }
     if (wk->cand.n > n0)
@@ -1553,6 +1554,7 @@ int al_add_brief(al_work *wk)
     return 0;
 }
 
+/* The stages in turn; 0, or -1 when out of memory. */
 static int align_stages(const al_pair *c, al_work *wk, al_passages *out)
 {
     if (al_seeds(c, wk) || al_runs(c, wk) || al_rare_seeds(c, wk) || al_prune(c, wk))

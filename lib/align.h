@@ -67,7 +67,7 @@ void al_work_free(al_work *w);
  * only later copies of earlier text are reported (repeats).  With
  * AL_BRIEF, a passage that is shorter than min_words but at least
  * AL_BRIEF_WORDS(min_words) long on both sides, and passes every other
- * test, comes too, marked brief, where it overlaps no other passage: for
+ * test, comes too, marked brief, when the pair has no other passage: for
  * callers that judge passages against a corpus (check, discovery), whose
  * E-value cut takes a brief passage only when it is far stronger than the
  * cut (signif.c, sg_cut).  `w` may be NULL (a workspace for this call

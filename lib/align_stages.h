@@ -91,7 +91,7 @@ int al_cluster(const al_pair *c, al_work *wk);     /* wk->runs -> wk->work */
 int al_cluster_passages(const al_pair *c, al_work *wk);
 void al_resolve_overlaps(al_passages *cand);
 void al_merge_neighbours(const al_pair *c, al_work *wk);  /* granularity */
-int al_add_brief(al_work *wk);      /* AL_BRIEF: wk->cand += wk->brief, apart */
+int al_add_brief(al_work *wk);      /* AL_BRIEF, wk->cand empty: += wk->brief */
 
 /* The runs of r[cl.lo, cl.hi) that map words a run nearer the cluster's
  * diagonal maps elsewhere, moved to its end: returns where they start
