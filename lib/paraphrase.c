@@ -1031,6 +1031,7 @@ static void pp_extend(const pp_text *a, const pp_text *b, const pp_pair *pr, con
 typedef struct {
     int16_t ia[PP_BAG_MAX], ib[PP_BAG_MAX];
     uint16_t ca[2 * PP_BAG_MAX], cb[2 * PP_BAG_MAX];
+    uint8_t inb[2 * PP_BAG_MAX];   /* whether B's window holds the id at all */
     double wt[2 * PP_BAG_MAX];
     uint64_t key[4 * PP_BAG_MAX];
     int16_t val[4 * PP_BAG_MAX];
@@ -1072,12 +1073,16 @@ static void pp_bag_end(const pp_text *ta, const pp_text *tb, const pp_pair *pr, 
     for (uint32_t j = 0; j < mb; j++)
         g.ib[j] = pp_bag_id(&g, tb, pr->lgb, dir > 0 ? b + j : b - 1 - j);
     memset(g.ca, 0, (size_t)g.nid * sizeof *g.ca);
+    memset(g.inb, 0, (size_t)g.nid);
+    for (uint32_t j = 0; j < mb; j++)
+        if (g.ib[j] >= 0) g.inb[g.ib[j]] = 1;
     double best = 0, na = 0;
     for (uint32_t x = 1; x <= ma; x++) {
         const int16_t wa = g.ia[x - 1];
         if (wa < 0) continue;   /* an end on a content word */
         g.ca[wa]++;
         na += g.wt[wa];
+        if (!g.inb[wa]) continue;   /* ... that B's window holds */
         memset(g.cb, 0, (size_t)g.nid * sizeof *g.cb);
         uint32_t m = 0;
         double wm = 0, nb = 0;
