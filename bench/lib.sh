@@ -24,3 +24,25 @@ print(v)' "$1" "$2"
 
 # FORMAT EXPRESSION -> the expression, computed by awk and printed with FORMAT.
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+
+# DOCS -> the bench corpus of DOCS documents: $work/corpus-DOCS.jsonl, its
+# queries ($work/queries-DOCS.jsonl and folder) and peer subset
+# ($work/subset-DOCS), made by bench/gen_corpus.py (seeded) unless a stamp
+# says they are up to date.  Needs $py, $here, $data, $work, $nq, $peer_docs.
+bench_corpus() {
+    _c=$work/corpus-$1.jsonl
+    _s=$work/corpus-$1.stamp
+    _p=$peer_docs
+    [ "$_p" -gt "$1" ] && _p=$1
+    _w="docs=$1 queries=$nq subset=$_p $(cksum < "$here/gen_corpus.py")"
+    if [ ! -f "$_c" ] || [ ! -f "$_s" ] || [ "$(cat "$_s")" != "$_w" ]; then
+        echo "== corpus: $1 documents -> $_c" >&2
+        mkdir -p "$work"
+        rm -rf "$work/queries-$1" "$work/subset-$1" "$_s"
+        "$py" "$here/gen_corpus.py" --data "$data/news.jsonl" --docs "$1" --out "$_c" \
+            --queries "$nq" --queries-out "$work/queries-$1.jsonl" \
+            --queries-dir "$work/queries-$1" --subset "$_p" --subset-dir "$work/subset-$1" ||
+            return 1
+        echo "$_w" > "$_s"
+    fi
+}

@@ -54,16 +54,7 @@ mkdir -p "$work" "$here/results"
 
 # ---- 1. corpus ---------------------------------------------------------------
 corpus=$work/corpus-$docs.jsonl
-stamp=$work/corpus-$docs.stamp
-want="docs=$docs queries=$nq subset=$peer_docs $(cksum < "$here/gen_corpus.py")"
-if [ ! -f "$corpus" ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "== corpus: $docs documents -> $corpus"
-    rm -rf "$work/queries" "$work/subset-$docs" "$stamp"
-    "$py" "$here/gen_corpus.py" --data "$data/news.jsonl" --docs "$docs" --out "$corpus" \
-        --queries "$nq" --queries-out "$work/queries-$docs.jsonl" \
-        --queries-dir "$work/queries-$docs" --subset "$peer_docs" --subset-dir "$work/subset-$docs"
-    echo "$want" > "$stamp"
-fi
+bench_corpus "$docs" || die "bench/gen_corpus.py failed"
 queries=$work/queries-$docs.jsonl
 qdir=$work/queries-$docs
 subset=$work/subset-$docs

@@ -5,7 +5,8 @@
 #   sh bench/serve.sh
 #
 # 1. the index of the bench corpus ($TESSERA_BENCH_DIR/corpus-N.jsonl, made
-#    by bench/run.sh; default N = 100000), built once into
+#    by bench/gen_corpus.py as bench/run.sh makes it, unless it is there;
+#    default N = 100000, whatever size the rest of `make bench` ran), built once into
 #    $TESSERA_BENCH_DIR/serve-index-N and reused while the corpus is the same
 # then, once for each document cache size in $TESSERA_SERVE_CACHES (default
 # "512M 0": serve's default, and none):
@@ -28,7 +29,8 @@
 #    answers; must be 0), RSS at the start and end of the run and its peak,
 #    the share of candidate documents found in the cache
 #
-# Environment: TESSERA_BENCH_DOCS (100000), TESSERA_BENCH_DIR
+# Environment: TESSERA_SERVE_DOCS (100000; TESSERA_BENCH_DOCS is the size of
+# bench/run.sh's own corpus, 1M by default, and does not change it), TESSERA_BENCH_DIR
 # (/tmp/tessera-bench), TESSERA_SERVE_SECONDS (60), TESSERA_SERVE_CONNS (64),
 # TESSERA_SERVE_THREADS (nproc), TESSERA_SERVE_CACHES ("512M 0"),
 # TESSERA_SERVE_EXTRA (4800: texts added to the bench queries),
@@ -38,7 +40,12 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 tessera=${TESSERA:-$repo/build/tessera}
-docs=${TESSERA_BENCH_DOCS:-100000}
+data=${TESSERA_DATA:-$(dirname "$repo")/shared/data}
+py=${PYTHON:-python3}
+. "$here/lib.sh"
+docs=${TESSERA_SERVE_DOCS:-100000}
+nq=${TESSERA_BENCH_QUERIES:-200}
+peer_docs=${TESSERA_BENCH_PEER_DOCS:-100000}
 work=${TESSERA_BENCH_DIR:-/tmp/tessera-bench}
 secs=${TESSERA_SERVE_SECONDS:-60}
 conns=${TESSERA_SERVE_CONNS:-64}
@@ -49,8 +56,9 @@ command -v wrk >/dev/null || die "wrk not found (apt-get install wrk, or sh scri
 [ -x "$tessera" ] || die "$tessera not found; run make"
 corpus=$work/corpus-$docs.jsonl
 queries=$work/queries-$docs.jsonl
-[ -f "$corpus" ] && [ -f "$queries" ] || die "$corpus or $queries missing: run \`TESSERA_BENCH_DOCS=$docs make bench\` once (bench/run.sh makes them)"
 case "$work" in "$repo"|"$repo"/*) die "TESSERA_BENCH_DIR must be outside the repository" ;; esac
+[ -f "$data/news.jsonl" ] || [ -f "$corpus" ] || die "$data/news.jsonl not found; set TESSERA_DATA"
+bench_corpus "$docs" || die "bench/gen_corpus.py failed"
 mkdir -p "$here/results"
 
 # ---- 1. index ---------------------------------------------------------------
