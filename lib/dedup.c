@@ -75,7 +75,6 @@
 #include "common/common.h"
 #include "minhash.h"
 
-#include <assert.h>
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
@@ -1004,8 +1003,9 @@ static int dd_make_clusters(tsr_dedup *d, tsr_progress_fn progress, void *ud, ts
             for (uint32_t k = start[x]; k < start[x + 1]; k++) {
                 const uint32_t y = (uint32_t)(adj[k] >> 32);
                 if (pos[y] <= o || state[y]) continue;
+                /* y was free at the window's start, so scored (an unscored
+                 * pair, -1, would be below any threshold: never joined) */
                 const float sc = d->score[(uint32_t)adj[k]];
-                assert(sc >= 0);   /* y was free at the window's start: scored */
                 if (!(sc >= d->o.threshold)) continue;
                 state[y] = 2;
                 sim[y] = sc;

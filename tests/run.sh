@@ -10,6 +10,9 @@
 #   examples   tests/cli/examples.sh: the programs of examples/ run
 #   make-deps  tests/cli/make_deps.sh: plain make with a library missing
 #              stops naming `make deps`, installs nothing
+#   lib-rules  tests/cli/lib_rules.sh: lib/'s objects never print or exit
+#              (no stdout, stderr, printf, exit, abort, assert), no
+#              function in lib/ over 150 lines
 #   roundtrip  build/tests/roundtrip on several seeds          (full only)
 #   discover   build/tests/discover_roundtrip on several seeds  (full only)
 #   bad-input  tests/cli/bad_input.sh                           (full only)
@@ -39,7 +42,7 @@
 #   sanitize   make SANITIZE=1 tests (build-san/, ASan+UBSan), then unit,
 #              round trips, bad input and a few CLI cases under it, with
 #              LeakSanitizer where it works                     (full only)
-# --quick runs build, unit, cli, examples and make-deps.
+# --quick runs build, unit, cli, examples, make-deps and lib-rules.
 #
 # Every runner ends its output with "N passed, N failed"; this script adds
 # them up (a runner that crashes or exits non-zero without reporting a
@@ -137,6 +140,7 @@ if build; then
     run "cli golden" sh tests/cli/run.sh
     run "examples" sh tests/cli/examples.sh
     run "make: a missing library" sh tests/cli/make_deps.sh
+    run "lib rules (never prints, short functions)" sh tests/cli/lib_rules.sh
     if [ "$quick" = 0 ]; then
         for seed in 1 2 3 4; do
             run "roundtrip seed $seed" build/tests/roundtrip "$seed" 50
