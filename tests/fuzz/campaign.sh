@@ -16,6 +16,15 @@
 #
 #   <date> <target> time <s> jobs <n> execs <n> (<n>/s) cov <n> ft <n> corpus <n> crashes <n> [short of 10^7]
 #
+# and, with FUZZ_REPLAY set (a directory of the ASan + UBSan builds of the
+# same targets: a campaign of a UBSan-only build, FUZZ_SAN=undefined),
+#
+#   ... replay <n> inputs under <dir>: <ok | FAULT (see crashes)>
+#
+# every input the campaign kept in OUT/corpus/<target>/ run once more
+# through that build (libFuzzer -runs=0), whose faults go to
+# OUT/crashes/<target>/ as replay-*.
+#
 # time is the time it took (execs/s: over all the jobs),
 # execs the sum of the jobs' stat::number_of_executed_units
 # (-print_final_stats=1), cov and ft the largest of the jobs' last counts
@@ -72,7 +81,7 @@ fi
 
 summary=$out/campaign.txt
 {
-    echo "# campaign $(date -u +%Y-%m-%dT%H:%M:%SZ): commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')," \
+    echo "# campaign $(date -u +%Y-%m-%dT%H:%M:%SZ): commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), -fsanitize=${FUZZ_SAN:-address,undefined}," \
          "$(${FUZZ_CC:-clang} --version 2>/dev/null | head -n 1), $(nproc) cores," \
          "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 } >>"$summary"
@@ -117,10 +126,23 @@ for t in $targets; do
             }
         }
         END {
-            printf "%s %s time %d jobs %d execs %d (%d/s) cov %d ft %d corpus %d crashes %d%s\n",
+            printf "%s %s time %d jobs %d execs %d (%d/s) cov %d ft %d corpus %d crashes %d%s",
                 date, t, time, jobs, execs, time ? execs / time : 0, cov, ft, ncorp, crashes,
                 execs < 10000000 ? " short of 10^7" : ""
-        }' | tee -a "$summary"
+        }' > "$logs/summary"
+    replay=
+    if [ -n "${FUZZ_REPLAY:-}" ]; then
+        if [ -x "$FUZZ_REPLAY/$t" ]; then
+            (cd "$logs" && "$FUZZ_REPLAY/$t" -runs=0 -timeout=25 -rss_limit_mb=2048 \
+                -artifact_prefix="$crashes/replay-" "$corpus" >"$logs/replay.log" 2>&1)
+            if [ $? -eq 0 ]; then rr=ok; else rr="FAULT (see $crashes)"; status=1; fi
+            replay=" replay $(ls "$corpus" | wc -l) inputs under $FUZZ_REPLAY: $rr"
+        else
+            replay=" replay: $FUZZ_REPLAY/$t missing"
+            status=1
+        fi
+    fi
+    echo "$(cat "$logs/summary")$replay" | tee -a "$summary"
     [ "$after" -gt "$before" ] && status=1
 done
 exit $status
