@@ -616,8 +616,7 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
 
 static void batch_clear(tsr_index *ix)
 {
-    for (size_t i = 0; i < ix->docs.n; i++)
-        free(ix->docs.a[i].id);
+    tsr_arena_reset(&ix->docmem);
     ix->docs.n = 0;
     seg_batch_clear(&ix->post);
     if (ix->idcap)
@@ -630,6 +629,7 @@ void tsr_index_close(tsr_index *ix)
         return;
     batch_clear(ix);
     tsr_vec_free(&ix->docs);
+    tsr_arena_free(&ix->docmem);
     seg_batch_free(&ix->post);
     free(ix->idtab);
     free(ix->zbuf);
@@ -716,6 +716,7 @@ typedef struct ix_prep {
     uint64_t *fps;          /* fingerprints (tsr_free) */
     size_t nfp;
     char *block;            /* the strings, then the compressed text */
+    size_t blen;            /* bytes of block */
     char *ptrs[5];          /* id, title, date, series, meta inside block */
     void *z;
     size_t zlen, len;
@@ -795,7 +796,8 @@ static int ix_prepare(const tsr_params *fp, ix_scratch *sc, const tsr_docinfo *d
         sl[k] = strs[k] ? strlen(strs[k]) + 1 : 0;
         total += sl[k];
     }
-    out->block = malloc(total ? total : 1);
+    out->blen = total ? total : 1;
+    out->block = malloc(out->blen);
     if (!out->block) {
         tsr_free(out->fps);
         out->fps = NULL;
@@ -846,17 +848,24 @@ static int ix_append(tsr_index *ix, ix_prep *pr, tsr_error *err)
                         "document id '%s' is already indexed; kept the first", id);
         goto refuse;
     }
+    /* the block moves into the batch's arena (a few bytes of it wasted
+     * when a later step fails) */
+    char *blk = NULL;
     if (tsr_vec_reserve(&ix->docs, 1) != 0 || idtab_reserve(ix, err) != TSR_OK ||
+        !(blk = tsr_arena_alloc(&ix->docmem, pr->blen)) ||
         seg_batch_add(&ix->post, pr->fps, pr->nfp, (uint32_t)ix->next_docno, err) != TSR_OK) {
         rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory adding '%s'", id);
         goto refuse;
     }
-    ix_doc d = { .docno = ix->next_docno, .id = pr->ptrs[0], .title = pr->ptrs[1],
-                 .date = pr->ptrs[2], .series = pr->ptrs[3], .meta = pr->ptrs[4], .z = pr->z,
-                 .zlen = pr->zlen, .text_len = pr->len, .idhash = pr->idhash };
-    tsr_free(pr->fps);
-    pr->fps = NULL;
-    pr->block = NULL;  /* owned by the batch now */
+    memcpy(blk, pr->block, pr->blen);
+#define IX_MOVED(ptr) ((ptr) ? blk + ((char *)(ptr) - pr->block) : NULL)
+    ix_doc d = { .docno = ix->next_docno, .id = IX_MOVED(pr->ptrs[0]),
+                 .title = IX_MOVED(pr->ptrs[1]), .date = IX_MOVED(pr->ptrs[2]),
+                 .series = IX_MOVED(pr->ptrs[3]), .meta = IX_MOVED(pr->ptrs[4]),
+                 .z = IX_MOVED(pr->z), .zlen = pr->zlen, .text_len = pr->len,
+                 .idhash = pr->idhash };
+#undef IX_MOVED
+    ix_prep_free(pr);
     ix->docs.a[ix->docs.n++] = d;
     idtab_put(ix, ix->docs.n - 1);
     ix->next_docno++;

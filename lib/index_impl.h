@@ -61,6 +61,7 @@ struct tsr_index {
     /* The batch (writers only). */
     seg_batch post;
     TSR_VEC(ix_doc) docs;
+    tsr_arena docmem;         /* the batch's documents' strings and texts */
     uint32_t *idtab;          /* open addressing: docs index + 1, 0 = empty */
     size_t idcap;             /* a power of two, or 0 */
     int64_t next_docno;

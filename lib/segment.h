@@ -74,19 +74,30 @@ static inline int seg_is_dead(const seg_dead *d, uint32_t doc)
 
 /* The postings of a batch being built (the documents of one commit), kept
  * apart by the top SEG_MIN_BITS bits of their id, as the segment's
- * directory will hold them: bucket k is an array of 8-byte entries, bits
- * 12..43 of the id (the segment's key) above the docno.  Zero-initialise;
+ * directory will hold them: bucket k is a list of chunks of 8-byte
+ * entries, bits 12..43 of the id (the segment's key) above the docno,
+ * carved from the batch's arena (segment.c).  Zero-initialise;
  * seg_batch_free releases it. */
+typedef struct seg_chunk seg_chunk;
 typedef struct seg_bucket {
-    uint64_t *a;
-    size_t n, cap;
+    seg_chunk *head, *tail;   /* the chunks in order; tail: the last used */
+    size_t n;                 /* entries in all of them */
 } seg_bucket;
 
 typedef struct seg_batch {
     seg_bucket *bk;      /* 1 << SEG_MIN_BITS buckets, or NULL while empty */
     uint64_t n;          /* entries in all (repeats too until sorted) */
     uint32_t last_doc;   /* docno of the last seg_batch_add */
+    tsr_arena mem;       /* the chunks */
 } seg_batch;
+
+/* Entry i of bucket `b` in order: for (c = b->head; c; c = c->next)
+ * then c->e[0 .. c->n). */
+struct seg_chunk {
+    seg_chunk *next, *prev;
+    uint32_t n, cap;
+    uint64_t e[];
+};
 
 /* Add the postings of document `doc`, fingerprints `hashes[0..n)` (repeats
  * allowed).  Documents are added in non-decreasing docno order

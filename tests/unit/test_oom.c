@@ -40,6 +40,7 @@
 #include <sqlite3.h>
 #include <zlib.h>
 
+#include "segment.h"
 #include "tessera.h"
 #include "testhelp.h"
 #include "testutil.h"
@@ -349,6 +350,66 @@ static void test_align_oom(void)
 }
 
 /* ------------------------------------------------------------------------
+ * A batch's postings: all or nothing across chunks of its arena
+ * --------------------------------------------------------------------- */
+
+/* seg_batch_add of a document whose postings need a new chunk of the
+ * batch's arena half way (1.5 million postings in one bucket: about 12 MB
+ * of chunks, the arena's chunks being 8 MB), with each allocation failing
+ * in turn: a failed add leaves the batch as it was, the next add and the
+ * sort work, and the batch holds exactly the documents added. */
+static void test_batch_oom(void)
+{
+    enum { SMALL = 300, BIG = 1500000 };
+    uint64_t *h = malloc(BIG * sizeof *h);
+    CHECK(h != NULL);
+    if (!h) return;
+    long bad_at = -1, at = 0;
+    for (; at < 1000; at++) {
+        seg_batch b = {0};
+        int rc[3];
+        size_t want = 0;
+        arm(at);
+        for (uint32_t d = 0; d < 3; d++) {
+            const size_t n = d == 1 ? BIG : SMALL;
+            for (size_t i = 0; i < n; i++)   /* distinct; document 1 all in bucket 0 */
+                h[i] = d == 1 ? ((uint64_t)(i + 1) << 20 | 7)
+                              : (0x9E3779B97F4A7C15ull * (i + 1 + 1000 * d)) | 1;
+            rc[d] = seg_batch_add(&b, h, n, d, NULL);
+            if (rc[d] == TSR_OK) want += n;
+        }
+        disarm();
+        int ok = b.n == want;
+        for (int d = 0; d < 3; d++)
+            ok = ok && (rc[d] == TSR_OK || (rc[d] == TSR_ERR_NOMEM && failed));
+        tsr_error e;
+        ok = ok && seg_batch_sort(&b, &e) == TSR_OK && b.n == want;
+        size_t seen = 0;
+        for (size_t k = 0; ok && b.bk && k < ((size_t)1 << SEG_MIN_BITS); k++) {
+            size_t in_bucket = 0;
+            uint64_t last = 0;
+            for (const seg_chunk *c = b.bk[k].head; c; c = c->next)
+                for (uint32_t j = 0; j < c->n; j++, in_bucket++) {
+                    const uint32_t d = (uint32_t)c->e[j];
+                    ok = ok && d < 3 && rc[d] == TSR_OK && (in_bucket == 0 || c->e[j] > last);
+                    last = c->e[j];
+                }
+            ok = ok && in_bucket == b.bk[k].n;
+            seen += in_bucket;
+        }
+        ok = ok && seen == want;
+        if (!ok && bad_at < 0) bad_at = at;
+        seg_batch_free(&b);
+        if (!failed) break;
+    }
+    free(h);
+    if (bad_at >= 0)
+        fprintf(stderr, "  seg_batch_add: allocation %ld failed: a wrong batch\n", bad_at);
+    CHECK(bad_at < 0);
+    CHECK(at >= 3 && at < 1000);   /* the buckets, the arena's chunks, the sort */
+}
+
+/* ------------------------------------------------------------------------
  * A catalog row that lies about a text's length
  * --------------------------------------------------------------------- */
 
@@ -494,6 +555,7 @@ int main(void)
     }
     RUN(test_wet_oom);
     RUN(test_align_oom);
+    RUN(test_batch_oom);
     RUN(test_text_len_lie);
     RUN(test_docs_count_lie);
     RUN(test_segment_path_lie);

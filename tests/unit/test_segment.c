@@ -153,13 +153,18 @@ static int batch_is(const seg_batch *b, const seg_posting *m, size_t mn)
     if (b->n != mn)
         return 0;
     size_t i = 0;
-    for (size_t k = 0; b->bk && k < ((size_t)1 << SEG_MIN_BITS); k++)
-        for (size_t j = 0; j < b->bk[k].n; j++, i++) {
-            const uint64_t e = b->bk[k].a[j];
-            if (i >= mn || ((uint64_t)k << 32 | e >> 32) != SEG_ID(m[i].hash) ||
-                (uint32_t)e != m[i].doc)
-                return 0;
-        }
+    for (size_t k = 0; b->bk && k < ((size_t)1 << SEG_MIN_BITS); k++) {
+        size_t in_bucket = 0;
+        for (const seg_chunk *c = b->bk[k].head; c; c = c->next)
+            for (uint32_t j = 0; j < c->n; j++, i++, in_bucket++) {
+                const uint64_t e = c->e[j];
+                if (i >= mn || ((uint64_t)k << 32 | e >> 32) != SEG_ID(m[i].hash) ||
+                    (uint32_t)e != m[i].doc)
+                    return 0;
+            }
+        if (in_bucket != b->bk[k].n)
+            return 0;
+    }
     return i == mn;
 }
 
@@ -479,6 +484,38 @@ static void test_damage(void)
     free(pool);
 }
 
+/* The arena the batch's chunks come from (common.h): blocks aligned and
+ * apart, a block larger than a chunk, and after a reset the same chunks
+ * handed out again, in the same order, with no new memory. */
+static void test_arena(void)
+{
+    tsr_arena a = {0};
+    unsigned char *p[64];
+    size_t sizes[64];
+    for (int i = 0; i < 64; i++) {
+        sizes[i] = i == 40 ? TSR_ARENA_CHUNK + 12345 : (size_t)(i * 977 % 70000) + 1;
+        p[i] = tsr_arena_alloc(&a, sizes[i]);
+        CHECK(p[i] != NULL && ((uintptr_t)p[i] & 15) == 0);
+        if (p[i]) memset(p[i], i, sizes[i]);
+    }
+    int intact = 1;   /* no block overlaps another */
+    for (int i = 0; i < 64; i++)
+        for (size_t k = 0; p[i] && k < sizes[i]; k += 97)
+            intact &= p[i][k] == (unsigned char)i;
+    CHECK(intact);
+    const size_t bytes = a.bytes;
+    CHECK(bytes >= 2 * TSR_ARENA_CHUNK);   /* the large block had a chunk of its own */
+    tsr_arena_reset(&a);
+    unsigned char *q0 = tsr_arena_alloc(&a, sizes[0]);
+    CHECK(q0 == p[0]);                     /* the first chunk again, from its start */
+    for (int i = 1; i < 64; i++)
+        CHECK(tsr_arena_alloc(&a, sizes[i]) != NULL);
+    CHECK(a.bytes == bytes);               /* the same blocks fit the kept chunks */
+    CHECK(tsr_arena_alloc(&a, SIZE_MAX - 8) == NULL);   /* no overflow */
+    tsr_arena_free(&a);
+    CHECK(a.first == NULL && a.bytes == 0);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/tsr-seg-XXXXXX");
@@ -486,6 +523,7 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
+    RUN(test_arena);
     RUN(test_batch);
     RUN(test_roundtrip);
     RUN(test_merge);
