@@ -125,7 +125,7 @@ char *tsr_strdup_or_null(const char *s, int *oom)
 #define ARENA_ALIGN ((size_t)16)
 #define ARENA_HUGE ((size_t)2 << 20)    /* a transparent huge page */
 
-/* A chunk: one malloc of its blocks' bytes and a huge page more; the
+/* A chunk: one malloc of its header, its blocks' bytes and a huge page; the
  * blocks start at the first huge-page boundary after this header and
  * fill whole huge pages, so that all of them can be huge.  (The head and
  * tail left over are address space, never touched.) */
@@ -138,11 +138,12 @@ struct tsr_arena_chunk {
 
 static tsr_arena_chunk *arena_chunk(size_t n)
 {
-    if (n > SIZE_MAX - 2 * ARENA_HUGE - TSR_ARENA_CHUNK)
+    if (n > SIZE_MAX - 2 * ARENA_HUGE - TSR_ARENA_CHUNK - sizeof(tsr_arena_chunk))
         return NULL;
     size_t size = n < TSR_ARENA_CHUNK ? TSR_ARENA_CHUNK : n;
     size = (size + ARENA_HUGE - 1) & ~(ARENA_HUGE - 1);
-    tsr_arena_chunk *c = malloc(size + ARENA_HUGE);
+    /* base is at most ARENA_HUGE - 1 bytes past the header's end */
+    tsr_arena_chunk *c = malloc(sizeof *c + ARENA_HUGE + size);
     if (!c)
         return NULL;
     const uintptr_t at = (uintptr_t)(c + 1);
