@@ -656,6 +656,80 @@ static void test_interrupted_create(void)
     rm_tree(dir);
 }
 
+/* tsr_index_add_batch gives the same index and the same answers whatever
+ * its threads: documents taken by whichever thread is free and appended in
+ * input order (index.c).  A batch with repeated ids (in the batch and
+ * across batches), a text with invalid UTF-8, one with a NUL byte and an
+ * empty id, indexed with 1, 2, 3 and 8 threads: the same status and
+ * message for every document, the same documents under the same numbers,
+ * the same segment file. */
+static void test_add_batch_threads(void)
+{
+    enum { N = 700 };
+    static tsr_docinfo d[N];
+    static char ids[N][16];
+    char *texts[N];
+    rng r = { 777 };
+    for (int i = 0; i < N; i++) {
+        texts[i] = make_text(&r, (size_t)rng_range(&r, 5, 400));
+        snprintf(ids[i], sizeof ids[i], "d%d", i % 97 == 5 ? i - 1 : i);  /* repeats */
+        d[i] = (tsr_docinfo){ .id = ids[i], .text = texts[i],
+                              .text_len = texts[i] ? strlen(texts[i]) : 0 };
+    }
+    texts[10][3] = (char)0xC3;   /* a lead byte without its continuation */
+    texts[11][2] = 0;            /* a NUL inside the text */
+    d[11].text_len = strlen(texts[11] + 3) + 3;
+    d[12].id = "";
+    static const int nthreads[4] = { 1, 2, 3, 8 };
+    static int st[4][N];
+    static tsr_error er[4][N];
+    char dirs[4][160];
+    for (int k = 0; k < 4; k++) {
+        snprintf(dirs[k], sizeof dirs[k], "%s/batch-%d.tsr", tmpdir, nthreads[k]);
+        tsr_index *ix = NULL;
+        CHECK(tsr_index_open(dirs[k], TSR_OPEN_CREATE, &ix, NULL) == TSR_OK);
+        if (!ix) continue;
+        /* two batches and a commit between: ids of the first are indexed */
+        CHECK(tsr_index_add_batch(ix, d, 400, nthreads[k], st[k], er[k], NULL) == TSR_OK);
+        CHECK(tsr_index_commit(ix, NULL) == TSR_OK);
+        CHECK(tsr_index_add_batch(ix, d + 400, N - 400, nthreads[k], st[k] + 400,
+                                  er[k] + 400, NULL) == TSR_OK);
+        CHECK(tsr_index_commit(ix, NULL) == TSR_OK);
+        tsr_index_close(ix);
+    }
+    int same = 1, refused = 0;
+    for (int i = 0; i < N; i++) {
+        refused += st[0][i] != TSR_OK;
+        for (int k = 1; k < 4; k++)
+            same &= st[k][i] == st[0][i] && !strcmp(er[k][i].message, er[0][i].message);
+    }
+    CHECK(same);
+    CHECK(st[0][10] == TSR_ERR_UTF8 && st[0][11] == TSR_ERR_NUL && st[0][12] == TSR_ERR_INVALID);
+    CHECK(st[0][5] == TSR_ERR_DUPLICATE && st[0][6] == TSR_OK && refused >= 10);
+    tsr_index *a = NULL, *b = NULL;
+    for (int k = 1; k < 4; k++) {
+        CHECK(tsr_index_open(dirs[0], TSR_OPEN_READONLY, &a, NULL) == TSR_OK);
+        CHECK(tsr_index_open(dirs[k], TSR_OPEN_READONLY, &b, NULL) == TSR_OK);
+        int equal = a && b;
+        for (int64_t no = 0; equal && no < N; no++) {
+            tsr_document *x = NULL, *y = NULL;
+            const int rx = tsr_index_get_docno(a, no, &x, NULL);
+            const int ry = tsr_index_get_docno(b, no, &y, NULL);
+            equal = rx == ry && (rx != TSR_OK || (!strcmp(x->id, y->id) &&
+                                                  x->text_len == y->text_len &&
+                                                  !memcmp(x->text, y->text, x->text_len)));
+            tsr_document_free(x);
+            tsr_document_free(y);
+        }
+        CHECK(equal);
+        tsr_index_close(a);
+        tsr_index_close(b);
+        a = b = NULL;
+    }
+    for (int i = 0; i < N; i++)
+        free(texts[i]);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/tsr-ix-XXXXXX");
@@ -668,6 +742,7 @@ int main(void)
     RUN(test_refresh);
     RUN(test_orphans);
     RUN(test_threads);
+    RUN(test_add_batch_threads);
     RUN(test_cache_threads);
     RUN(test_auto_merge);
     RUN(test_damage);
