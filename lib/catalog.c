@@ -13,7 +13,12 @@
  * Every call takes the mutex of the cat, and statements are prepared once
  * and cached, so the threads of a read-only index can share one cat.  Write
  * transactions span several calls (begin ... commit); only the single
- * writer thread of an index makes them.
+ * writer thread of an index makes them.  A thread that reads many documents
+ * (a discovery worker) may instead open a cat_reader: a read-only
+ * connection of its own in a read transaction of its own, used without the
+ * mutex (WAL lets readers run side by side); through the cat's one
+ * connection two such threads spent a tenth of their time waiting for each
+ * other (BENCHMARKS.md, "Where discovery's second core goes").
  */
 #include "catalog.h"
 
@@ -83,9 +88,9 @@ struct cat {
  * Helpers
  * --------------------------------------------------------------------- */
 
-static int db_err(cat *c, tsr_error *err, const char *what)
+static int db_err_on(const cat *c, sqlite3 *db, tsr_error *err, const char *what)
 {
-    const int code = sqlite3_errcode(c->db);
+    const int code = sqlite3_errcode(db);
     int status = TSR_ERR_DB;
     if (code == SQLITE_NOTADB)
         status = TSR_ERR_FORMAT;
@@ -99,7 +104,12 @@ static int db_err(cat *c, tsr_error *err, const char *what)
         status = TSR_ERR_NOSPACE;   /* the disk, not the catalog */
     else if (code == SQLITE_IOERR)
         status = TSR_ERR_IO;
-    return tsr_seterr(err, status, "%s: %s: %s", c->path, what, sqlite3_errmsg(c->db));
+    return tsr_seterr(err, status, "%s: %s: %s", c->path, what, sqlite3_errmsg(db));
+}
+
+static int db_err(cat *c, tsr_error *err, const char *what)
+{
+    return db_err_on(c, c->db, err, what);
 }
 
 /* The cached statement k, reset and unbound, or NULL with err set. */
@@ -240,6 +250,18 @@ static int create_schema(cat *c, const cat_meta *init, tsr_error *err)
  * Open and close
  * --------------------------------------------------------------------- */
 
+/* The settings of every connection to a catalog.  A catalog is read as it
+ * is found on disk, damaged or forged: SQLite's advice for untrusted
+ * databases (its "defense against the dark arts"): no writes to the schema
+ * or shadow tables, and each b-tree cell's size checked as it is read. */
+static int harden(sqlite3 *db)
+{
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)0);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)0);
+    return sqlite3_exec(db, "PRAGMA cell_size_check = ON", NULL, NULL, NULL);
+}
+
 int cat_open(const char *path, int writable, const cat_meta *init, cat **out,
              tsr_error *err)
 {
@@ -264,14 +286,8 @@ int cat_open(const char *path, int writable, const cat_meta *init, cat **out,
         cat_close(c);
         return rc;
     }
-    sqlite3_busy_timeout(c->db, 10000);
-    /* A catalog is read as it is found on disk, damaged or forged: SQLite's
-     * advice for untrusted databases (its "defense against the dark arts"):
-     * no writes to the schema or shadow tables, and each b-tree cell's size
-     * checked as it is read. */
-    sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)0);
-    sqlite3_db_config(c->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)0);
-    rc = exec(c, "PRAGMA cell_size_check = ON", err);
+    if (harden(c->db) != SQLITE_OK)
+        rc = db_err(c, err, "PRAGMA cell_size_check = ON");
     if (rc == TSR_OK && writable)
         rc = exec(c, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", err);
 
@@ -564,6 +580,38 @@ static char *col_strdup(sqlite3_stmt *s, int i, int *oom)
     return d;
 }
 
+/* The row of a stepped S_GETID / S_GETNO statement into *d and *blob. */
+static int get_doc_row(sqlite3_stmt *s, tsr_document *d, void **blob, size_t *blob_len,
+                       tsr_error *err)
+{
+    int oom = 0;
+    d->docno = sqlite3_column_int64(s, 0);
+    d->id = col_strdup(s, 1, &oom);
+    d->title = col_strdup(s, 2, &oom);
+    d->date = col_strdup(s, 3, &oom);
+    d->series = col_strdup(s, 4, &oom);
+    d->meta_json = col_strdup(s, 5, &oom);
+    d->text_len = (size_t)col_u64(s, 6);
+    const void *b = sqlite3_column_blob(s, 7);
+    const size_t n = (size_t)sqlite3_column_bytes(s, 7);
+    *blob = malloc(n ? n : 1);
+    if (*blob) {
+        if (n)
+            memcpy(*blob, b, n);
+        *blob_len = n;
+    } else {
+        oom = 1;
+    }
+    if (!oom)
+        return TSR_OK;
+    free(d->id); free(d->title); free(d->date); free(d->series);
+    free(d->meta_json); free(*blob);
+    memset(d, 0, sizeof *d);
+    *blob = NULL;
+    *blob_len = 0;
+    return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading a document");
+}
+
 int cat_get_doc(cat *c, const char *id, int64_t docno, tsr_document *d,
                 void **blob, size_t *blob_len, tsr_error *err)
 {
@@ -582,41 +630,77 @@ int cat_get_doc(cat *c, const char *id, int64_t docno, tsr_document *d,
     else
         sqlite3_bind_int64(s, 1, docno);
     const int r = sqlite3_step(s);
-    if (r == SQLITE_DONE) {
+    if (r == SQLITE_DONE)
         rc = id ? tsr_seterr(err, TSR_ERR_NOTFOUND, "no document with id '%s'", id)
                 : tsr_seterr(err, TSR_ERR_NOTFOUND, "no document number %" PRId64, docno);
-    } else if (r != SQLITE_ROW) {
+    else if (r != SQLITE_ROW)
         rc = db_err(c, err, "reading a document");
-    } else {
-        int oom = 0;
-        d->docno = sqlite3_column_int64(s, 0);
-        d->id = col_strdup(s, 1, &oom);
-        d->title = col_strdup(s, 2, &oom);
-        d->date = col_strdup(s, 3, &oom);
-        d->series = col_strdup(s, 4, &oom);
-        d->meta_json = col_strdup(s, 5, &oom);
-        d->text_len = (size_t)col_u64(s, 6);
-        const void *b = sqlite3_column_blob(s, 7);
-        const size_t n = (size_t)sqlite3_column_bytes(s, 7);
-        *blob = malloc(n ? n : 1);
-        if (*blob) {
-            if (n)
-                memcpy(*blob, b, n);
-            *blob_len = n;
-        } else {
-            oom = 1;
-        }
-        if (oom) {
-            free(d->id); free(d->title); free(d->date); free(d->series);
-            free(d->meta_json); free(*blob);
-            memset(d, 0, sizeof *d);
-            *blob = NULL;
-            rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading a document");
-        }
-    }
+    else
+        rc = get_doc_row(s, d, blob, blob_len, err);
     done(s);
 out:
     pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+struct cat_reader {
+    const cat *c;
+    sqlite3 *db;
+    sqlite3_stmt *get;   /* S_GETNO */
+};
+
+void cat_reader_close(cat_reader *r)
+{
+    if (!r)
+        return;
+    sqlite3_finalize(r->get);
+    if (r->db && !sqlite3_get_autocommit(r->db))
+        sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(r->db);
+    free(r);
+}
+
+int cat_reader_open(cat *c, cat_reader **out, tsr_error *err)
+{
+    *out = NULL;
+    cat_reader *r = calloc(1, sizeof *r);
+    TSR_CHECK_ALLOC(r, err);
+    r->c = c;
+    int rc = TSR_OK;
+    if (sqlite3_open_v2(c->path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK)
+        rc = r->db ? db_err_on(c, r->db, err, "open")
+                   : tsr_seterr(err, TSR_ERR_NOMEM, "%s: out of memory", c->path);
+    else if (harden(r->db) != SQLITE_OK ||
+             sqlite3_exec(r->db, "PRAGMA cache_size = -1024; BEGIN", NULL, NULL, NULL) !=
+                 SQLITE_OK ||
+             sqlite3_prepare_v3(r->db, stmt_sql[S_GETNO], -1, SQLITE_PREPARE_PERSISTENT,
+                                &r->get, NULL) != SQLITE_OK)
+        rc = db_err_on(c, r->db, err, "opening a reader");
+    if (rc != TSR_OK) {
+        cat_reader_close(r);
+        return rc;
+    }
+    *out = r;
+    return TSR_OK;
+}
+
+int cat_reader_get(cat_reader *r, int64_t docno, tsr_document *d, void **blob,
+                   size_t *blob_len, tsr_error *err)
+{
+    memset(d, 0, sizeof *d);
+    *blob = NULL;
+    *blob_len = 0;
+    sqlite3_bind_int64(r->get, 1, docno);
+    const int step = sqlite3_step(r->get);
+    int rc;
+    if (step == SQLITE_DONE)
+        rc = tsr_seterr(err, TSR_ERR_NOTFOUND, "no document number %" PRId64, docno);
+    else if (step != SQLITE_ROW)
+        rc = db_err_on(r->c, r->db, err, "reading a document");
+    else
+        rc = get_doc_row(r->get, d, blob, blob_len, err);
+    done(r->get);
     return rc;
 }
 

@@ -128,6 +128,17 @@ typedef int (*cat_row_fn)(void *ud, size_t i, const cat_row *row);
 int cat_get_docs(cat *c, const int64_t *docnos, size_t n, cat_row_fn fn, void *ud,
                  tsr_error *err);
 
+/* A read-only connection of its own, in a read transaction of its own
+ * from cat_reader_open to cat_reader_close, for one thread's document
+ * reads without the cat's mutex (discovery's workers: catalog.c).  Its
+ * reads see the catalog as it was when it was opened. */
+typedef struct cat_reader cat_reader;
+int cat_reader_open(cat *c, cat_reader **out, tsr_error *err);
+/* cat_get_doc by docno, through r. */
+int cat_reader_get(cat_reader *r, int64_t docno, tsr_document *d, void **blob,
+                   size_t *blob_len, tsr_error *err);
+void cat_reader_close(cat_reader *r);
+
 /* A read transaction, so that several reads see one state (verify). */
 int cat_read_begin(cat *c, tsr_error *err);
 void cat_read_end(cat *c);

@@ -440,6 +440,7 @@ typedef struct {
     const uint64_t *term;
     const unsigned char *cut;
     pp_markbuf own_marks;
+    struct cat_reader *rd;    /* the thread's own catalog reader, or NULL */
 } disc_words;
 
 static void words_release(dcache *c, disc_words *dw)
@@ -478,7 +479,7 @@ static int words_get(tsr_index *ix, dcache *c, int64_t doc, int marks, disc_word
         return TSR_OK;
     }
     tsr_document *d = NULL;
-    TSR_FORWARD(tsr_index_get_docno(ix, doc, &d, err));
+    TSR_FORWARD(ix_reader_get(ix, dw->rd, doc, &d, err));
     size_t n = 0;
     size_t nfig = 0;
     int rc = text_words(d->text, d->text_len, &dw->w, &dw->cap, &n, err);
@@ -673,7 +674,15 @@ static void *s2_worker(void *arg)
     memset(&dwb, 0, sizeof dwb);
     al_work *wk = al_work_new();
     disc_ppc *ppc = s->p->paraphrase == TSR_PARAPHRASE_ALL ? ppc_new(s->pp_budget) : NULL;
+    /* documents read through a catalog connection of the thread's own, not
+     * the index's one under its mutex (catalog.c); without one (out of
+     * memory, file handles), through the index's */
+    struct cat_reader *rd = NULL;
+    if (ix_reader_open(s->ix, &rd, NULL) != TSR_OK)
+        rd = NULL;
+    dwa.rd = dwb.rd = rd;
     if (!wk || (s->p->paraphrase == TSR_PARAPHRASE_ALL && !ppc)) {
+        ix_reader_close(rd);
         al_work_free(wk);
         ppc_free(ppc);
         pthread_mutex_lock(&s->mu);
@@ -703,6 +712,7 @@ static void *s2_worker(void *arg)
     free(dwb.fig);
     pp_markbuf_free(&dwa.own_marks);
     pp_markbuf_free(&dwb.own_marks);
+    ix_reader_close(rd);
     al_work_free(wk);
     ppc_free(ppc);
     return NULL;

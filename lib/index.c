@@ -1573,8 +1573,10 @@ static int unpack_text(tsr_index *ix, ZSTD_DCtx *dc, char *dst, size_t text_len,
     return TSR_OK;
 }
 
-static int ix_get(tsr_index *ix, const char *id, int64_t docno, int with_text,
-                  tsr_document **out, tsr_error *err)
+/* A document by id or docno, through the index's catalog or, when `rd` is
+ * not NULL, that reader (by docno). */
+static int ix_get_via(tsr_index *ix, cat_reader *rd, const char *id, int64_t docno,
+                      int with_text, tsr_document **out, tsr_error *err)
 {
     if (ix->sh)
         return sh_get(ix, id, docno, with_text, out, err);
@@ -1582,7 +1584,8 @@ static int ix_get(tsr_index *ix, const char *id, int64_t docno, int with_text,
     TSR_CHECK_ALLOC(d, err);
     void *blob = NULL;
     size_t blen = 0;
-    int rc = cat_get_doc(ix->cat, id, docno, d, &blob, &blen, err);
+    int rc = rd && !id ? cat_reader_get(rd, docno, d, &blob, &blen, err)
+                       : cat_get_doc(ix->cat, id, docno, d, &blob, &blen, err);
     if (rc == TSR_OK && with_text)
         rc = stored_len_ok(ix, d->text_len, blob, blen, d->docno, d->id, err);
     if (rc == TSR_OK && with_text) {
@@ -1602,6 +1605,29 @@ static int ix_get(tsr_index *ix, const char *id, int64_t docno, int with_text,
     }
     *out = d;
     return TSR_OK;
+}
+
+static int ix_get(tsr_index *ix, const char *id, int64_t docno, int with_text,
+                  tsr_document **out, tsr_error *err)
+{
+    return ix_get_via(ix, NULL, id, docno, with_text, out, err);
+}
+
+int ix_reader_open(tsr_index *ix, cat_reader **out, tsr_error *err)
+{
+    *out = NULL;
+    return ix->sh ? TSR_OK : cat_reader_open(ix->cat, out, err);
+}
+
+int ix_reader_get(tsr_index *ix, cat_reader *r, int64_t docno, tsr_document **out,
+                  tsr_error *err)
+{
+    return ix_get_via(ix, r, NULL, docno, 1, out, err);
+}
+
+void ix_reader_close(cat_reader *r)
+{
+    cat_reader_close(r);
 }
 
 /* ------------------------------------------------------------------------

@@ -51,6 +51,16 @@ uint64_t ix_generation(const tsr_index *ix);
 int ix_read_begin(tsr_index *ix, tsr_error *err);
 void ix_read_end(tsr_index *ix);
 
+/* A reader of one thread's own (catalog.h, cat_reader): documents by number
+ * through a connection of its own, without the index's catalog mutex.
+ * *out is NULL (and TSR_OK) for an index with no catalog of its own (a
+ * sharded one): ix_reader_get then reads as tsr_index_get_docno does. */
+struct cat_reader;
+int ix_reader_open(tsr_index *ix, struct cat_reader **out, tsr_error *err);
+int ix_reader_get(tsr_index *ix, struct cat_reader *r, int64_t docno, tsr_document **out,
+                  tsr_error *err);
+void ix_reader_close(struct cat_reader *r);
+
 /* Many documents at once (a check's candidates): ix_docs_fetch reads the
  * stored rows of docnos[0..n) in one catalog transaction; then
  * ix_docs_meta gives the i-th one's fields (valid until ix_docs_free) and
