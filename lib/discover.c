@@ -1987,7 +1987,9 @@ int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
     if (rc == TSR_OK && run.comm) rc = disc_agree(&run, err);
     if (rc == TSR_OK) rc = disc_pairs(&run, err);                /* 1. */
     if (rc == TSR_OK) {
-        /* one read transaction over all the document reads of 2. and 3. */
+        /* one read transaction over the document reads of 2. and 3. made
+         * through the index's connection (2.'s workers read through their
+         * own, s2_worker) */
             run.in_txn = ix_read_begin(ix, NULL) == TSR_OK;
         rc = disc_links(&run, err);                                /* 2. */
     }
