@@ -612,6 +612,29 @@ static int get_doc_row(sqlite3_stmt *s, tsr_document *d, void **blob, size_t *bl
     return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading a document");
 }
 
+/* The document of id (when not NULL) or docno through the cached statement
+ * s (S_GETID / S_GETNO) of connection db: bound, stepped, read, reset. */
+static int get_doc_on(const cat *c, sqlite3 *db, sqlite3_stmt *s, const char *id,
+                      int64_t docno, tsr_document *d, void **blob, size_t *blob_len,
+                      tsr_error *err)
+{
+    if (id)
+        sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(s, 1, docno);
+    const int r = sqlite3_step(s);
+    int rc;
+    if (r == SQLITE_DONE)
+        rc = id ? tsr_seterr(err, TSR_ERR_NOTFOUND, "no document with id '%s'", id)
+                : tsr_seterr(err, TSR_ERR_NOTFOUND, "no document number %" PRId64, docno);
+    else if (r != SQLITE_ROW)
+        rc = db_err_on(c, db, err, "reading a document");
+    else
+        rc = get_doc_row(s, d, blob, blob_len, err);
+    done(s);
+    return rc;
+}
+
 int cat_get_doc(cat *c, const char *id, int64_t docno, tsr_document *d,
                 void **blob, size_t *blob_len, tsr_error *err)
 {
@@ -619,26 +642,9 @@ int cat_get_doc(cat *c, const char *id, int64_t docno, tsr_document *d,
     *blob = NULL;
     *blob_len = 0;
     pthread_mutex_lock(&c->mu);
-    int rc = TSR_OK;
     sqlite3_stmt *s = stmt(c, id ? S_GETID : S_GETNO, err);
-    if (!s) {
-        rc = err ? err->code : TSR_ERR_DB;
-        goto out;
-    }
-    if (id)
-        sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_int64(s, 1, docno);
-    const int r = sqlite3_step(s);
-    if (r == SQLITE_DONE)
-        rc = id ? tsr_seterr(err, TSR_ERR_NOTFOUND, "no document with id '%s'", id)
-                : tsr_seterr(err, TSR_ERR_NOTFOUND, "no document number %" PRId64, docno);
-    else if (r != SQLITE_ROW)
-        rc = db_err(c, err, "reading a document");
-    else
-        rc = get_doc_row(s, d, blob, blob_len, err);
-    done(s);
-out:
+    const int rc = s ? get_doc_on(c, c->db, s, id, docno, d, blob, blob_len, err)
+                     : err ? err->code : TSR_ERR_DB;
     pthread_mutex_unlock(&c->mu);
     return rc;
 }
@@ -691,17 +697,7 @@ int cat_reader_get(cat_reader *r, int64_t docno, tsr_document *d, void **blob,
     memset(d, 0, sizeof *d);
     *blob = NULL;
     *blob_len = 0;
-    sqlite3_bind_int64(r->get, 1, docno);
-    const int step = sqlite3_step(r->get);
-    int rc;
-    if (step == SQLITE_DONE)
-        rc = tsr_seterr(err, TSR_ERR_NOTFOUND, "no document number %" PRId64, docno);
-    else if (step != SQLITE_ROW)
-        rc = db_err_on(r->c, r->db, err, "reading a document");
-    else
-        rc = get_doc_row(r->get, d, blob, blob_len, err);
-    done(r->get);
-    return rc;
+    return get_doc_on(r->c, r->db, r->get, NULL, docno, d, blob, blob_len, err);
 }
 
 int cat_get_docs(cat *c, const int64_t *docnos, size_t n, cat_row_fn fn, void *ud,

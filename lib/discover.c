@@ -677,9 +677,8 @@ static void *s2_worker(void *arg)
     /* documents read through a catalog connection of the thread's own, not
      * the index's one under its mutex (catalog.c); without one (out of
      * memory, file handles), through the index's */
-    struct cat_reader *rd = NULL;
-    if (ix_reader_open(s->ix, &rd, NULL) != TSR_OK)
-        rd = NULL;
+    struct cat_reader *rd;
+    (void)ix_reader_open(s->ix, &rd, NULL);   /* rd is NULL when it fails */
     dwa.rd = dwb.rd = rd;
     if (!wk || (s->p->paraphrase == TSR_PARAPHRASE_ALL && !ppc)) {
         ix_reader_close(rd);
