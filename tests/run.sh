@@ -13,6 +13,8 @@
 #   lib-rules  tests/cli/lib_rules.sh: lib/'s objects never print or exit
 #              (no stdout, stderr, printf, exit, abort, assert), no
 #              function in lib/ over 150 lines
+#   campaign   tests/cli/fuzz_campaign.sh: the fuzzing campaign's driver
+#              on a stand-in target (counts, relative OUT, replay)
 #   roundtrip  build/tests/roundtrip on several seeds          (full only)
 #   discover   build/tests/discover_roundtrip on several seeds  (full only)
 #   bad-input  tests/cli/bad_input.sh                           (full only)
@@ -141,6 +143,7 @@ if build; then
     run "examples" sh tests/cli/examples.sh
     run "make: a missing library" sh tests/cli/make_deps.sh
     run "lib rules (never prints, short functions)" sh tests/cli/lib_rules.sh
+    run "fuzz campaign driver" sh tests/cli/fuzz_campaign.sh
     if [ "$quick" = 0 ]; then
         for seed in 1 2 3 4; do
             run "roundtrip seed $seed" build/tests/roundtrip "$seed" 50

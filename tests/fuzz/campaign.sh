@@ -44,6 +44,8 @@ out=${1:?usage: campaign.sh OUT JOBS [SECONDS] [TARGET...]}
 jobs=${2:-2}
 secs=${3:-}
 [ $# -ge 3 ] && shift 3 || shift $#
+# absolute: the jobs run inside OUT/logs/<target>
+mkdir -p "$out" && out=$(cd "$out" && pwd) || exit 1
 root=$(cd "$(dirname "$0")/../.." && pwd)
 [ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
 [ "$jobs" -le 2 ] || jobs=2
