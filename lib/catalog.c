@@ -288,6 +288,14 @@ int cat_open(const char *path, int writable, const cat_meta *init, cat **out,
     }
     if (harden(c->db) != SQLITE_OK)
         rc = db_err(c, err, "PRAGMA cell_size_check = ON");
+    /* A catalog being created gets CAT_PAGE_SIZE pages (a page size is set
+     * before the first write, and kept for the database's life; an older
+     * catalog keeps its own, and every SQLite reads any). */
+    if (rc == TSR_OK && writable && init) {
+        char sql[48];
+        snprintf(sql, sizeof sql, "PRAGMA page_size = %d", CAT_PAGE_SIZE);
+        rc = exec(c, sql, err);
+    }
     if (rc == TSR_OK && writable)
         rc = exec(c, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", err);
 

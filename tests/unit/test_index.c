@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <stdlib.h>
@@ -656,6 +657,53 @@ static void test_interrupted_create(void)
     rm_tree(dir);
 }
 
+/* The page size of catalog.sqlite (CAT_PAGE_SIZE): a new catalog gets it;
+ * one made with SQLite's default 4 KB pages (every catalog before it) keeps
+ * them, takes documents and verifies. */
+static int64_t page_size(const char *catpath, const char *change)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    int64_t n = -1;
+    if (sqlite3_open(catpath, &db) == SQLITE_OK &&
+        (!change || sqlite3_exec(db, change, NULL, NULL, NULL) == SQLITE_OK) &&
+        sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+#define CAT_PAGE_SIZE_WANT 16384   /* catalog.h's CAT_PAGE_SIZE */
+
+static void test_page_size(void)
+{
+    char dir[256], cat[300];
+    snprintf(dir, sizeof dir, "%s/pages.tsr", tmpdir);
+    snprintf(cat, sizeof cat, "%s/catalog.sqlite", dir);
+    tsr_index *ix = NULL;
+    tsr_error e = {0};
+    CHECK(tsr_index_open(dir, TSR_OPEN_CREATE, &ix, &e) == TSR_OK);
+    CHECK(ix && add_doc(ix, "one", "a first document with a few words in it", &e) == TSR_OK);
+    CHECK(ix && tsr_index_commit(ix, &e) == TSR_OK);
+    tsr_index_close(ix);
+    CHECK(page_size(cat, NULL) == CAT_PAGE_SIZE_WANT);
+    /* as an older build made it */
+    CHECK(page_size(cat, "PRAGMA journal_mode = DELETE; PRAGMA page_size = 4096; VACUUM;"
+                         " PRAGMA journal_mode = WAL") == 4096);
+    ix = NULL;
+    CHECK(tsr_index_open(dir, TSR_OPEN_WRITE, &ix, &e) == TSR_OK);
+    CHECK(ix && add_doc(ix, "two", "a second document with other words in it", &e) == TSR_OK);
+    CHECK(ix && tsr_index_commit(ix, &e) == TSR_OK);
+    tsr_stats st;
+    CHECK(ix && tsr_index_stats(ix, &st, &e) == TSR_OK && st.documents == 2);
+    CHECK(ix && tsr_index_verify(ix, NULL, NULL, &e) == TSR_OK);
+    tsr_index_close(ix);
+    CHECK(page_size(cat, NULL) == 4096);
+    rm_tree(dir);
+}
+
 /* tsr_index_add_batch gives the same index and the same answers whatever
  * its threads: documents taken by whichever thread is free and appended in
  * input order (index.c).  A batch with repeated ids (in the batch and
@@ -748,6 +796,7 @@ int main(void)
     RUN(test_damage);
     RUN(test_crash);
     RUN(test_interrupted_create);
+    RUN(test_page_size);
     RUN(test_refresh_two_step);
     rm_tree(ixdir);
     rmdir(tmpdir);
