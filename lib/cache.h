@@ -56,8 +56,14 @@ void dc_release(dcache *c, const dc_doc *d);
 /* Drop every entry not held (the index was replaced under a reader). */
 void dc_clear(dcache *c);
 
-/* Counters: bytes in use, entries, lookups that hit and that missed. */
+/* Counters: bytes of the entries (each rounded up to 16), entries,
+ * lookups that hit and that missed.  The memory held is the blocks the
+ * entries lie in, at most the budget (cache.c). */
 void dc_stats(dcache *c, uint64_t *bytes, uint64_t *docs, uint64_t *hits,
               uint64_t *misses);
+
+/* The bytes of the blocks the cache holds (entries held after a dc_clear
+ * included): at most the budget. */
+size_t dc_memory(dcache *c);
 
 #endif

@@ -589,8 +589,8 @@ TSR_API int tsr_index_check_timed(tsr_index *ix, const char *text, size_t len,
  *  checking on this handle.  A check must otherwise read each candidate
  *  document from the catalog, decompress it and cut it into words, about
  *  half of its time; a server checking many texts against one index meets
- *  the same documents again and again.  Least recently used documents
- *  leave first (CLOCK).  Results are the same with or without the cache.
+ *  the same documents again and again.  Documents leave in blocks, the
+ *  oldest first; one found again and again stays (lib/cache.c).  Results are the same with or without the cache.
  *  0, the default, turns it off and frees it.  Must not run concurrently
  *  with other calls on the same handle.  tsr_index_stats counts its use. */
 TSR_API int tsr_index_set_cache(tsr_index *ix, size_t bytes, tsr_error *err);

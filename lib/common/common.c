@@ -123,7 +123,6 @@ char *tsr_strdup_or_null(const char *s, int *oom)
  * --------------------------------------------------------------------- */
 
 #define ARENA_ALIGN ((size_t)16)
-#define ARENA_HUGE ((size_t)2 << 20)    /* a transparent huge page */
 
 /* A chunk: one malloc of its header, its blocks' bytes and a huge page; the
  * blocks start at the first huge-page boundary after this header and
@@ -136,24 +135,36 @@ struct tsr_arena_chunk {
     size_t used;        /* bytes handed out */
 };
 
+void *tsr_huge_alloc(size_t head, size_t size, char **base)
+{
+    if (head > SIZE_MAX / 4 || size > SIZE_MAX / 4)
+        return NULL;
+    char *raw = malloc(head + TSR_HUGE_PAGE + size);
+    if (!raw)
+        return NULL;
+    /* base is at most TSR_HUGE_PAGE - 1 bytes past the head's end */
+    const uintptr_t at = (uintptr_t)(raw + head);
+    *base = (char *)((at + TSR_HUGE_PAGE - 1) & ~(uintptr_t)(TSR_HUGE_PAGE - 1));
+#ifdef MADV_HUGEPAGE
+    (void)madvise(*base, size, MADV_HUGEPAGE);   /* a refusal costs nothing */
+#endif
+    return raw;
+}
+
 static tsr_arena_chunk *arena_chunk(size_t n)
 {
-    if (n > SIZE_MAX - 2 * ARENA_HUGE - TSR_ARENA_CHUNK - sizeof(tsr_arena_chunk))
+    if (n > SIZE_MAX / 4)
         return NULL;
     size_t size = n < TSR_ARENA_CHUNK ? TSR_ARENA_CHUNK : n;
-    size = (size + ARENA_HUGE - 1) & ~(ARENA_HUGE - 1);
-    /* base is at most ARENA_HUGE - 1 bytes past the header's end */
-    tsr_arena_chunk *c = malloc(sizeof *c + ARENA_HUGE + size);
+    size = (size + TSR_HUGE_PAGE - 1) & ~(TSR_HUGE_PAGE - 1);
+    char *base;
+    tsr_arena_chunk *c = tsr_huge_alloc(sizeof *c, size, &base);
     if (!c)
         return NULL;
-    const uintptr_t at = (uintptr_t)(c + 1);
     c->next = NULL;
-    c->base = (char *)((at + ARENA_HUGE - 1) & ~(uintptr_t)(ARENA_HUGE - 1));
+    c->base = base;
     c->size = size;
     c->used = 0;
-#ifdef MADV_HUGEPAGE
-    (void)madvise(c->base, size, MADV_HUGEPAGE);   /* a refusal costs nothing */
-#endif
     return c;
 }
 
