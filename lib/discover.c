@@ -229,17 +229,17 @@ typedef struct {
     tsr_error err;
 } disc_s1;
 
-/* Sort, count and spill one buffer as run file run-NNNNN. */
-static int spill(disc_s1 *s, uint64_t *buf, uint64_t *tmp, size_t n, tsr_error *err)
+/* Sort, count and spill one buffer as run file run-NNNNN; tmp and out
+ * have room for n keys and n records. */
+static int spill(disc_s1 *s, uint64_t *buf, uint64_t *tmp, disc_pc *out, size_t n,
+                 tsr_error *err)
 {
     if (n == 0) return TSR_OK;
     size_t *cnt = malloc(65536 * sizeof *cnt);
     if (!cnt) return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory sorting pairs");
     radix_u64(buf, tmp, n, cnt);
     free(cnt);
-    /* count in place into tmp as disc_pc records (n >= records) */
-    disc_pc *out = malloc(n * sizeof *out);
-    if (!out) return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory spilling pairs");
+    /* count into out as disc_pc records (n >= records) */
     size_t m = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
@@ -255,9 +255,7 @@ static int spill(disc_s1 *s, uint64_t *buf, uint64_t *tmp, size_t n, tsr_error *
     pthread_mutex_unlock(&s->mu);
     char name[64];
     snprintf(name, sizeof name, "run-%05u", r);
-    int rc = disc_write_file(s->workdir, name, out, m * sizeof *out, err);
-    free(out);
-    return rc;
+    return disc_write_file(s->workdir, name, out, m * sizeof *out, err);
 }
 
 static void *s1_worker(void *arg)
@@ -265,14 +263,26 @@ static void *s1_worker(void *arg)
     disc_s1 *s = arg;
     tsr_error err = { 0 };
     int rc = TSR_OK;
-    uint64_t *buf = malloc(s->cap * sizeof *buf), *tmp = malloc(s->cap * sizeof *tmp);
+    /* the pairs, the sort's scratch and the counted records in one block
+     * on huge pages: filled afresh by every spill, they were a third of
+     * discovery's page faults at 100,000 documents (BENCHMARKS.md, "The
+     * document cache on huge pages") */
+    const size_t one = 2 * sizeof(uint64_t) + sizeof(disc_pc);
+    char *base = NULL;
+    void *raw = s->cap <= (SIZE_MAX - TSR_HUGE_PAGE) / one
+                    ? tsr_huge_alloc(0, (s->cap * one + TSR_HUGE_PAGE - 1) &
+                                            ~(TSR_HUGE_PAGE - 1), &base)
+                    : NULL;
+    uint64_t *buf = raw ? (uint64_t *)(void *)base : NULL;
+    uint64_t *tmp = raw ? buf + s->cap : NULL;
+    disc_pc *out = raw ? (disc_pc *)(void *)(tmp + s->cap) : NULL;
     size_t n = 0;
     uint64_t fps = 0, skipped = 0;
     /* removed documents (tsr_index_remove) whose postings are still in the
      * segments: left out of every fingerprint's documents */
     const seg_dead *dead = ix_dead(s->ix);
     TSR_VEC(uint32_t) live = { 0 };
-    if (!buf || !tmp)
+    if (!raw)
         rc = tsr_seterr(&err, TSR_ERR_NOMEM, "out of memory for %zu pairs", s->cap);
     for (;;) {
         pthread_mutex_lock(&s->mu);
@@ -302,7 +312,7 @@ static void *s1_worker(void *arg)
                 for (long y = x + 1; y < d; y++) {
                     if (s->new_after >= 0 && (int64_t)docs[y] <= s->new_after) continue;
                     if (n == s->cap) {
-                        rc = spill(s, buf, tmp, n, &err);
+                        rc = spill(s, buf, tmp, out, n, &err);
                         n = 0;
                         if (rc != TSR_OK) break;
                     }
@@ -312,7 +322,7 @@ static void *s1_worker(void *arg)
                      * (a short reworded copy may keep just one) */
                     if (d <= DISC_RARE_DF) {
                         if (n == s->cap) {
-                            rc = spill(s, buf, tmp, n, &err);
+                            rc = spill(s, buf, tmp, out, n, &err);
                             n = 0;
                             if (rc != TSR_OK) break;
                         }
@@ -328,9 +338,8 @@ static void *s1_worker(void *arg)
         pthread_mutex_unlock(&s->mu);
     }
     if (rc == TSR_OK)
-        rc = spill(s, buf, tmp, n, &err);
-    free(buf);
-    free(tmp);
+        rc = spill(s, buf, tmp, out, n, &err);
+    free(raw);
     tsr_vec_free(&live);
     pthread_mutex_lock(&s->mu);
     s->fingerprints += fps;
