@@ -123,6 +123,19 @@ static dc_entry *find(const dcache *c, int64_t docno)
     return e;
 }
 
+/* Put e in the table, held once. */
+static void link_held(dcache *c, dc_entry *e)
+{
+    const size_t s = slot_of(c, e->d.docno);
+    e->next = c->bucket[s];
+    c->bucket[s] = e;
+    e->linked = 1;
+    c->ndocs++;
+    c->content += e->bytes;
+    e->refs++;
+    e->blk->refs++;
+}
+
 /* Take e out of the table; its memory stays in its block. */
 static void unlink_entry(dcache *c, dc_entry *e)
 {
@@ -272,14 +285,7 @@ static dc_entry *promote(dcache *c, dc_entry *e)
     unlink_entry(c, e);
     e->refs--;
     e->blk->refs--;
-    const size_t s = slot_of(c, n->d.docno);
-    n->next = c->bucket[s];
-    c->bucket[s] = n;
-    n->linked = 1;
-    c->ndocs++;
-    c->content += n->bytes;
-    n->refs++;
-    n->blk->refs++;
+    link_held(c, n);
     return n;
 }
 
@@ -382,14 +388,7 @@ const dc_doc *dc_put(dcache *c, const dc_doc *d)
     dc_entry *e = NULL;
     if ((c->ndocs < c->nbucket || grow_buckets(c) == 0) && (e = entry_alloc(c, bytes))) {
         fill_entry(e, d, words, figs, marks);
-        const size_t s = slot_of(c, e->d.docno);
-        e->next = c->bucket[s];
-        c->bucket[s] = e;
-        e->linked = 1;
-        c->ndocs++;
-        c->content += e->bytes;
-        e->refs++;
-        e->blk->refs++;
+        link_held(c, e);
     }
     pthread_mutex_unlock(&c->mu);
     return e ? &e->d : NULL;
