@@ -10,7 +10,11 @@
 #      /usr/bin/time -v (wall, CPU, peak RSS); bench_discover for the stage
 #      times; bench/score_discover.py for pair precision and recall
 #   3. sim_text -p -t 1 -r 12 (all files against all) on the documents of
-#      one size written as files: time, memory, precision, recall
+#      the sizes it runs on, written as files: time, memory, precision,
+#      recall; with TESSERA_DISC_REPEAT=R, tessera (index + discover) and
+#      sim_text run R times in turn, and the table gives the median wall
+#      time of each, its range and the ratio of the medians (this host's
+#      wall times vary by half and more from run to run)
 #
 # The tables go to stdout and to bench/results/discover.md.
 #
@@ -18,8 +22,9 @@
 #   TESSERA_DISC_SIZES      corpus sizes in documents (default "100000 1000000";
 #                           the 5M run: "100000 1000000 5000000")
 #   TESSERA_DISC_MEMORY     tessera discover --memory (default 1G)
-#   TESSERA_DISC_SIM_DOCS   size sim_text runs on, one of the sizes (default
-#                           100000; 0 skips sim_text)
+#   TESSERA_DISC_SIM_DOCS   sizes sim_text runs on, among the sizes (default
+#                           100000; "all": every size; 0 skips sim_text)
+#   TESSERA_DISC_REPEAT     runs of each tool where sim_text runs (default 1)
 #   TESSERA_DISC_STAGES=0   skip the bench_discover stage-time run
 #   TESSERA_BENCH_DIR, TESSERA_DATA, TESSERA, PYTHON as for bench/run.sh
 set -eu
@@ -35,6 +40,8 @@ sizes=${TESSERA_DISC_SIZES:-100000 1000000}
 mem=${TESSERA_DISC_MEMORY:-1G}
 simn=${TESSERA_DISC_SIM_DOCS:-100000}
 stages=${TESSERA_DISC_STAGES:-1}
+repeat=${TESSERA_DISC_REPEAT:-1}
+[ "$repeat" -ge 1 ] 2>/dev/null || repeat=1
 work=${TESSERA_BENCH_DIR:-/tmp/tessera-bench}
 threads=$(nproc 2>/dev/null || echo 1)
 
@@ -50,6 +57,10 @@ if [ "$simn" != 0 ] && ! command -v sim_text > /dev/null; then
     echo "bench-discover: sim_text not found (Debian similarity-tester); no peer" >&2
     simn=0
 fi
+[ "$simn" = all ] && simn=$sizes
+sim_at() { case " $simn " in *" $1 "*) return 0 ;; esac; return 1; }
+# FILE -> "median min max" of the numbers in it, one per line
+stats3() { sort -g "$1" | awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f %.2f %.2f", m, v[1], v[NR] }'; }
 mkdir -p "$work" "$here/results"
 run=$work/drun
 rm -rf "$run"
@@ -68,7 +79,7 @@ for n in $sizes; do
     truth=$work/disc-$n.truth
     stamp=$work/disc-$n.stamp
     files=
-    [ "$n" = "$simn" ] && files=$work/disc-files-$n
+    sim_at "$n" && files=$work/disc-files-$n
     want="docs=$n files=$files $(cksum < "$here/gen_discover.c")"
     if [ ! -f "$corpus" ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         echo "== discover corpus: $n documents -> $corpus"
@@ -118,19 +129,37 @@ for n in $sizes; do
     prev_t=$tot
 
     # ---- sim_text -----------------------------------------------------------------
-    if [ "$n" = "$simn" ]; then
+    if sim_at "$n"; then
         echo "== sim_text: $n documents as files"
         find "$work/disc-files-$n" -name '*.txt' | sort > "$run/sim-$n.list"
-        /usr/bin/time -v -o "$run/sim-$n.time" sim_text -p -t 1 -r 12 -i < "$run/sim-$n.list" \
-            > "$run/sim-$n.txt" 2> "$run/sim-$n.err" || { cat "$run/sim-$n.err" >&2; die "sim_text failed"; }
+        echo "$tot" > "$run/tw-$n"
+        : > "$run/sw-$n"
+        r=1
+        while :; do
+            /usr/bin/time -v -o "$run/sim-$n.time" sim_text -p -t 1 -r 12 -i < "$run/sim-$n.list" \
+                > "$run/sim-$n.txt" 2> "$run/sim-$n.err" || { cat "$run/sim-$n.err" >&2; die "sim_text failed"; }
+            tv "$run/sim-$n.time" wall >> "$run/sw-$n"
+            [ "$r" -lt "$repeat" ] || break
+            r=$((r + 1))
+            echo "== run $r of $repeat: tessera index + discover, then sim_text ($n documents)"
+            rm -rf "$idx" "$run/work-$n"
+            /usr/bin/time -v -o "$run/idx-r.time" "$tessera" index -q --db "$idx" "$corpus" \
+                2> "$run/idx-$n.err" || { cat "$run/idx-$n.err" >&2; die "tessera index failed"; }
+            /usr/bin/time -v -o "$run/disc-r.time" "$tessera" discover -q --db "$idx" \
+                --workdir "$run/work-$n" --memory "$mem" -o "$run/links-r.jsonl" \
+                2> "$run/disc-$n.err" || { cat "$run/disc-$n.err" >&2; die "tessera discover failed"; }
+            calc "%.2f" "$(tv "$run/idx-r.time" wall) + $(tv "$run/disc-r.time" wall)" >> "$run/tw-$n"
+            rm -rf "$idx" "$run/work-$n"
+        done
         "$py" "$here/score_discover.py" --truth "$truth" --corpus "$corpus" \
             --sim "$run/sim-$n.txt" > "$run/simscore-$n.json"
-        s_wall=$(tv "$run/sim-$n.time" wall)
+        set -- $(stats3 "$run/tw-$n"); t_med=$1 t_lo=$2 t_hi=$3
+        set -- $(stats3 "$run/sw-$n"); s_med=$1 s_lo=$2 s_hi=$3
         sk() { jget "$run/simscore-$n.json" "sim_text.$1"; }
         {
-            echo "| tessera index + discover | $tot s | 1 | $(gib "$(tv "$run/idx-$n.time" rss)") / $(gib "$(tv "$run/disc-$n.time" rss)") GiB | $(sj recall) ($(sj recall_verbatim) / $(sj recall_reworded)) | $(sj precision) | $(sj reported_pairs) |"
-            echo "| sim_text -p -t 1 -r 12 | $(calc "%.2f" "$s_wall") s | $(calc "%.2f" "$s_wall / $tot") | $(gib "$(tv "$run/sim-$n.time" rss)") GiB | $(sk recall) ($(sk recall_verbatim) / $(sk recall_reworded)) | $(sk precision) | $(sk reported_pairs) |"
-        } > "$simrow"
+            echo "| $n | tessera index + discover | $t_med s ($t_lo-$t_hi) | 1 | $(gib "$(tv "$run/idx-$n.time" rss)") / $(gib "$(tv "$run/disc-$n.time" rss)") GiB | $(sj recall) ($(sj recall_verbatim) / $(sj recall_reworded)) | $(sj precision) | $(sj reported_pairs) |"
+            echo "| $n | sim_text -p -t 1 -r 12 | $s_med s ($s_lo-$s_hi) | **$(calc "%.2f" "$s_med / $t_med")** | $(gib "$(tv "$run/sim-$n.time" rss)") GiB | $(sk recall) ($(sk recall_verbatim) / $(sk recall_reworded)) | $(sk precision) | $(sk reported_pairs) |"
+        } >> "$simrow"
     fi
 done
 
@@ -148,14 +177,14 @@ out=$here/results/discover.md
     cat "$rows"
     if [ -s "$simrow" ]; then
         echo
-        echo "sim_text against tessera on the first $simn documents as files (ratio = sim_text time / tessera time):"
+        echo "sim_text against tessera on the same documents as files, $repeat run(s) of each in turn (wall: median (range); ratio = sim_text's median / tessera's median):"
         echo
-        echo "| tool | wall | ÷ tessera | peak RSS | pair recall (verbatim / reworded) | precision | reported pairs |"
-        echo "|---|---|---|---|---|---|---|"
+        echo "| documents | tool | wall | ÷ tessera | peak RSS | pair recall (verbatim / reworded) | precision | reported pairs |"
+        echo "|---|---|---|---|---|---|---|---|"
         cat "$simrow"
     fi
     echo
-    echo "Command: \`TESSERA_DISC_SIZES=\"$sizes\" TESSERA_DISC_MEMORY=$mem TESSERA_DISC_SIM_DOCS=$simn make bench-discover\`; raw outputs in $run/."
+    echo "Command: \`TESSERA_DISC_SIZES=\"$sizes\" TESSERA_DISC_MEMORY=$mem TESSERA_DISC_SIM_DOCS=\"$simn\" TESSERA_DISC_REPEAT=$repeat make bench-discover\`; raw outputs in $run/."
 } > "$out"
 echo
 cat "$out"
