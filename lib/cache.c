@@ -13,7 +13,7 @@
  *
  * How.  Entries are found by document number in a chained hash table.
  * Their memory comes in blocks (a sixteenth of the budget, 4 KB to 8 MB;
- * an entry larger than a block has one of its own), filled in order and
+ * an entry over half a block has one of its own), filled in order and
  * evicted whole, oldest first (FIFO), skipping a block that holds an
  * entry someone holds.  An entry found (dc_get) in the oldest quarter of
  * the blocks is copied to the newest first, so that a document read again
@@ -24,9 +24,8 @@
  * each: 65,000 faults, 15% of `tessera discover`'s CPU at 100,000
  * documents.  Blocks of 2 MB and more lie on transparent huge pages
  * (tsr_huge_alloc; BENCHMARKS.md, "The document cache on huge pages").
- * One mutex guards it all; a block's entries are
- * reference-counted in it, so that an entry held by one check is never
- * freed under it.  Documents never change once committed (ids are unique,
+ * One mutex guards it all; holds are counted per entry and per block, so
+ * that an entry held by one check is never freed under it.  Documents never change once committed (ids are unique,
  * nothing is deleted), so an entry is never stale; a reader whose index
  * directory was replaced calls dc_clear.
  */
