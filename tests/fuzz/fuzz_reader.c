@@ -118,11 +118,14 @@ static void check_doc(const tsr_docinfo *d, size_t max)
         __builtin_trap();
 }
 
-/* What a read gave: a digest of its documents and errors, in order. */
+/* What a read gave: a digest of its documents and errors, in order;
+ * `capped` when it stopped at READ_CAP calls before the end. */
+#define READ_CAP 100000
 typedef struct outcome {
     uint64_t h;
     uint64_t skipped;
     char last[512];
+    int capped;
 } outcome;
 
 static void mix(uint64_t *h, const void *p, size_t n)
@@ -181,7 +184,8 @@ static void read_all(const char *path, int skip_bad, unsigned optbits, int raw,
         return;
     }
     uint64_t skipped = 0, parse_skipped = 0;
-    for (int i = 0; i < 100000; i++) {
+    int i;
+    for (i = 0; i < READ_CAP; i++) {
         tsr_docinfo d;
         int eof = 0;
         rc = tsr_reader_next(r, &d, &eof, &e);
@@ -226,6 +230,7 @@ static void read_all(const char *path, int skip_bad, unsigned optbits, int raw,
         check_doc(&d, o.max_doc_bytes);
         mix_doc(&out->h, &d);
     }
+    out->capped = i == READ_CAP;
     (void)tsr_reader_bytes_done(r);
     out->skipped = tsr_reader_skipped(r) + parse_skipped;
     if (!raw && tsr_reader_last_skip(r) &&
@@ -234,12 +239,19 @@ static void read_all(const char *path, int skip_bad, unsigned optbits, int raw,
     tsr_reader_close(r);
 }
 
-/* Read `path` as is and in raw mode: both must give the same. */
+/* Read `path` as is and in raw mode: both must give the same, when both
+ * read to the end.  (A read stopped at READ_CAP calls cannot be compared:
+ * a bad line that skip_bad skips takes no call of its own in the reader
+ * and one here in raw mode, so a few hundred bytes of bzip2 that expand
+ * to 131,497 bad lines were read whole one way and cut the other: the
+ * target's own fault, regress-bzip2-lines.) */
 static void read_both(const char *path, int skip_bad, unsigned optbits)
 {
     outcome a, b;
     read_all(path, skip_bad, optbits, 0, &a);
     read_all(path, skip_bad, optbits, 1, &b);
+    if (a.capped || b.capped)
+        return;
     if (a.h != b.h || a.skipped != b.skipped || strcmp(a.last, b.last) != 0)
         __builtin_trap();
 }
