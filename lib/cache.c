@@ -51,8 +51,8 @@ typedef struct dc_entry {
 /* Entries laid out from base, `used` bytes of `size`; `refs` counts the
  * holds on all of them. */
 struct dc_block {
-    dc_block *next;            /* the FIFO: oldest first */
-    void *raw;                 /* what malloc gave (this header is at it) */
+    dc_block *next;            /* the FIFO: oldest first; a block is one
+                                * malloc, this header at its start */
     char *base;
     size_t size, used;
     size_t refs;
@@ -107,7 +107,7 @@ void dc_free(dcache *c)
         return;
     for (dc_block *b = c->oldest, *nx; b; b = nx) {
         nx = b->next;
-        free(b->raw);
+        free(b);
     }
     free(c->bucket);
     pthread_mutex_destroy(&c->mu);
@@ -168,7 +168,7 @@ static void evict_block(dcache *c, dc_block *prev, dc_block *b)
         c->cur = NULL;
     c->bytes -= b->size;
     c->nblocks--;
-    free(b->raw);
+    free(b);
 }
 
 /* Evict the oldest blocks not held until `size` more bytes of blocks fit
@@ -204,7 +204,6 @@ static dc_block *new_block(dcache *c, size_t size)
     if (!b)
         return NULL;
     memset(b, 0, sizeof *b);
-    b->raw = b;
     b->base = base;
     b->size = size;
     b->seq = c->seq++;
@@ -228,7 +227,7 @@ static dc_entry *entry_alloc(dcache *c, size_t bytes)
         const int alone = bytes > c->blksz / 2;
         size_t size = alone ? bytes : c->blksz;
         if (alone && size >= TSR_HUGE_PAGE)
-            size = (size + TSR_HUGE_PAGE - 1) & ~(TSR_HUGE_PAGE - 1);
+            size = tsr_huge_round(size);
         if (!(b = new_block(c, size)))
             return NULL;
         if (!alone)

@@ -193,7 +193,7 @@ static int dd_add(tsr_dedup *d, const uint16_t *sig, uint64_t length, const char
          * pages") */
         const size_t bytes = DD_CHUNK * (size_t)d->o.perm * sizeof(uint16_t);
         char *c;
-        void *raw = tsr_huge_alloc(0, (bytes + TSR_HUGE_PAGE - 1) & ~(TSR_HUGE_PAGE - 1), &c);
+        void *raw = tsr_huge_alloc(0, bytes, &c);
         TSR_CHECK_ALLOC(raw, err);
         if (tsr_vec_reserve(&d->chunks, 1) || tsr_vec_push(&d->chunk_raw, raw)) {
             free(raw);

@@ -269,10 +269,7 @@ static void *s1_worker(void *arg)
      * document cache on huge pages") */
     const size_t one = 2 * sizeof(uint64_t) + sizeof(disc_pc);
     char *base = NULL;
-    void *raw = s->cap <= (SIZE_MAX - TSR_HUGE_PAGE) / one
-                    ? tsr_huge_alloc(0, (s->cap * one + TSR_HUGE_PAGE - 1) &
-                                            ~(TSR_HUGE_PAGE - 1), &base)
-                    : NULL;
+    void *raw = s->cap <= SIZE_MAX / one ? tsr_huge_alloc(0, s->cap * one, &base) : NULL;
     uint64_t *buf = raw ? (uint64_t *)(void *)base : NULL;
     uint64_t *tmp = raw ? buf + s->cap : NULL;
     disc_pc *out = raw ? (disc_pc *)(void *)(tmp + s->cap) : NULL;

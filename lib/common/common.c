@@ -139,6 +139,7 @@ void *tsr_huge_alloc(size_t head, size_t size, char **base)
 {
     if (head > SIZE_MAX / 4 || size > SIZE_MAX / 4)
         return NULL;
+    size = tsr_huge_round(size);
     char *raw = malloc(head + TSR_HUGE_PAGE + size);
     if (!raw)
         return NULL;
@@ -155,8 +156,7 @@ static tsr_arena_chunk *arena_chunk(size_t n)
 {
     if (n > SIZE_MAX / 4)
         return NULL;
-    size_t size = n < TSR_ARENA_CHUNK ? TSR_ARENA_CHUNK : n;
-    size = (size + TSR_HUGE_PAGE - 1) & ~(TSR_HUGE_PAGE - 1);
+    const size_t size = tsr_huge_round(n < TSR_ARENA_CHUNK ? TSR_ARENA_CHUNK : n);
     char *base;
     tsr_arena_chunk *c = tsr_huge_alloc(sizeof *c, size, &base);
     if (!c)

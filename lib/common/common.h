@@ -90,11 +90,16 @@ int tsr_vec_grow_(void **a, size_t *cap, size_t n, size_t extra, size_t elsize);
  * 2 MiB boundary after them, offered to the kernel for huge pages
  * (madvise MADV_HUGEPAGE; nothing where it has none).  On this project's
  * host a 4 KB page's first touch costs about 12 us (a 2 MiB page about 0.5
- * ms: 24 times less a byte).  Returns the malloc'd pointer, to be freed
- * with free (the head is at it), and sets *base; NULL when out of memory
- * or too large.  `size` is rounded up to whole huge pages by the caller. */
+ * ms: 24 times less a byte).  `size` is rounded up to whole huge pages
+ * (tsr_huge_round).  Returns the malloc'd pointer, to be freed with free
+ * (the head is at it), and sets *base; NULL when out of memory or too
+ * large. */
 #define TSR_HUGE_PAGE ((size_t)2 << 20)
 void *tsr_huge_alloc(size_t head, size_t size, char **base);
+static inline size_t tsr_huge_round(size_t n)
+{
+    return (n + TSR_HUGE_PAGE - 1) & ~(TSR_HUGE_PAGE - 1);
+}
 typedef struct tsr_arena_chunk tsr_arena_chunk;
 typedef struct tsr_arena {
     tsr_arena_chunk *first, *cur;
