@@ -35,7 +35,8 @@
 #              and sync of a commit, a merge and an API add (skipped
 #              where LD_PRELOAD cannot work)                   (full only)
 #   (also tests/cli/powerloss_remove.sh: the same for `tessera remove
-#              --reclaim` at every event of its run)           (full only)
+#              --reclaim` at every event of its run; the two scripts
+#              run at once, run_pair)                          (full only)
 #   python     tests/python.sh: pip install of python/ into a scratch
 #              directory, then its pytest suite                 (full only)
 #   mpi        tests/cli/mpi.sh: index, discover and check --jsonl on
@@ -85,8 +86,36 @@ run() {
     shift
     _t0=$(date +%s)
     "$@" >"$tmp/out" 2>&1
-    _rc=$?
-    _line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$tmp/out" | tail -n 1)
+    report "$_name" "$tmp/out" $? $(( $(date +%s) - _t0 ))
+}
+
+# run_pair NAME1 CMD1 NAME2 CMD2: two runners at once, each command a
+# string for sh -c, reported in that order as run reports one.  Only for
+# runners that share no files and time nothing (the power-loss scripts:
+# single-threaded, each in its own folder, their faults placed by counted
+# events, not by the clock), so that the second core works too.
+run_pair() {
+    _t0=$(date +%s)
+    (sh -c "$2" >"$tmp/out1" 2>&1; echo $? >"$tmp/out1.rc"; date +%s >"$tmp/out1.t") &
+    _pid1=$!
+    (sh -c "$4" >"$tmp/out2" 2>&1; echo $? >"$tmp/out2.rc"; date +%s >"$tmp/out2.t") &
+    _pid2=$!
+    wait "$_pid1" "$_pid2"
+    report "$1" "$tmp/out1" "$(cat "$tmp/out1.rc" 2>/dev/null || echo 1)" \
+        $(( $(cat "$tmp/out1.t" 2>/dev/null || date +%s) - _t0 ))
+    report "$3" "$tmp/out2" "$(cat "$tmp/out2.rc" 2>/dev/null || echo 1)" \
+        $(( $(cat "$tmp/out2.t" 2>/dev/null || date +%s) - _t0 ))
+}
+
+# report NAME OUT STATUS SECONDS: add up OUT's "N passed, N failed" (a
+# runner that exits non-zero without a failure counts one) and print the
+# runner's line, with the failures when there are any.
+report() {
+    _name=$1
+    _out=$2
+    _rc=$3
+    _dt=$4
+    _line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$_out" | tail -n 1)
     if [ -n "$_line" ]; then
         _p=${_line%% passed*}
         _f=${_line#*passed, }
@@ -99,15 +128,14 @@ run() {
     if [ "$_rc" -ne 0 ] && [ "$_f" -eq 0 ]; then _f=1; fi
     total_pass=$((total_pass + _p))
     total_fail=$((total_fail + _f))
-    _dt=$(( $(date +%s) - _t0 ))
     printf '%-34s %5d passed, %3d failed  (%ds)\n' "$_name" "$_p" "$_f" "$_dt"
     if [ "$_f" -ne 0 ] || [ "$verbose" = 1 ]; then
-        if grep -q '^FAIL' "$tmp/out"; then
+        if grep -q '^FAIL' "$_out"; then
             # the failures with the lines that explain them
-            awk '/^FAIL/ { show = 1 } /^(ok |[0-9]+ passed)/ { show = 0 } show' "$tmp/out" |
+            awk '/^FAIL/ { show = 1 } /^(ok |[0-9]+ passed)/ { show = 0 } show' "$_out" |
                 sed -n '1,60p' | sed 's/^/    /'
         else
-            tail -n 25 "$tmp/out" | sed 's/^/    /'
+            tail -n 25 "$_out" | sed 's/^/    /'
         fi
         [ "$_rc" -ge 128 ] && echo "    (killed by signal $((_rc - 128)))"
     fi
@@ -167,8 +195,8 @@ if build; then
         run "shared library (install, pkg-config)" sh tests/cli/shared.sh
         run "python package (pip, pytest)" sh tests/python.sh
         run "full disk (tmpfs)" sh tests/cli/full_disk.sh
-        run "power loss, disk errors (LD_PRELOAD)" sh tests/cli/powerloss.sh
-        run "power loss, disk errors: remove (LD_PRELOAD)" sh tests/cli/powerloss_remove.sh
+        run_pair "power loss, disk errors (LD_PRELOAD)" "sh tests/cli/powerloss.sh" \
+            "power loss, disk errors: remove (LD_PRELOAD)" "sh tests/cli/powerloss_remove.sh"
     fi
 fi
 
