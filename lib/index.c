@@ -47,7 +47,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <sys/file.h>
@@ -625,6 +624,8 @@ static void batch_clear(tsr_index *ix)
         memset(ix->idtab, 0, ix->idcap * sizeof *ix->idtab);
 }
 
+static void ix_pool_free(struct ix_pool *pool);
+
 void tsr_index_close(tsr_index *ix)
 {
     if (!ix)
@@ -634,6 +635,7 @@ void tsr_index_close(tsr_index *ix)
     tsr_arena_free(&ix->docmem);
     seg_batch_free(&ix->post);
     free(ix->idtab);
+    ix_pool_free(ix->pool);
     free(ix->zbuf);
     ZSTD_freeCCtx(ix->zc);
     for (int i = 0; i < ix->ndctx; i++)
@@ -932,15 +934,43 @@ typedef struct {
     atomic_uchar *ready;     /* prep[i] is complete (release / acquire) */
     size_t n;
     atomic_size_t next;      /* the next document no thread has taken */
+    atomic_int waiting;      /* the calling thread sleeps on the pool's `ready` */
 } ix_work;
 
-typedef struct {
-    ix_work *w;
-    ix_scratch sc;
-} ix_worker;
+/* The helpers of tsr_index_add_batch live as long as the index, started
+ * by its first batch that asks for them (a CLI batch is 512 documents: a
+ * start per batch, each helper with a new zstd context whose tables were
+ * faulted in again, cost more than the helpers did).  Between batches they
+ * sleep on `go`; a batch hands them its ix_work with a new generation,
+ * and `busy` counts those still in it, so that the work outlives none of
+ * them.  The calling thread, when the next document to append is still
+ * being prepared by a helper, sleeps on `ready`; a helper that marks a
+ * document ready wakes it (a yield instead gave the core away to other
+ * processes for 237 ms of a 2.3 s index, BENCHMARKS.md).  A process that
+ * forked after the helpers started (they are not in the child) starts
+ * its own. */
+typedef struct ix_helper {
+    struct ix_pool *pool;
+    int id;                  /* 1 .. nthreads - 1 */
+    ix_scratch sc;           /* its own zstd context and buffer */
+    pthread_t th;
+} ix_helper;
+
+typedef struct ix_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t go, idle, ready;
+    pid_t pid;               /* the process that started the helpers */
+    unsigned gen;            /* bumped for every batch */
+    int want;                /* helpers 1 .. want take part in this batch */
+    int busy;                /* of those, still in it */
+    int quit;
+    ix_work *work;
+    int nhelpers;
+    ix_helper h[];
+} ix_pool;
 
 /* Prepare the next document no thread has taken; 0 when none is left. */
-static int ix_prepare_next(ix_work *w, ix_scratch *sc)
+static int ix_prepare_next(ix_work *w, ix_scratch *sc, ix_pool *pool)
 {
     const size_t i = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed);
     if (i >= w->n)
@@ -950,15 +980,118 @@ static int ix_prepare_next(ix_work *w, ix_scratch *sc)
     const int rc = ix_prepare(w->fp, sc, &w->docs[i], p, &e);
     p->rc = rc;
     if (rc != TSR_OK) p->err = e;
-    atomic_store_explicit(&w->ready[i], 1, memory_order_release);
+    atomic_store(&w->ready[i], 1);   /* seq_cst: against `waiting`, see ix_wait_ready */
+    if (pool && atomic_load(&w->waiting)) {
+        pthread_mutex_lock(&pool->mu);
+        pthread_cond_signal(&pool->ready);
+        pthread_mutex_unlock(&pool->mu);
+    }
     return 1;
 }
 
-static void *ix_prepare_main(void *arg)
+static void *ix_helper_main(void *arg)
 {
-    ix_worker *t = arg;
-    while (ix_prepare_next(t->w, &t->sc)) {}
+    ix_helper *h = arg;
+    ix_pool *pool = h->pool;
+    unsigned seen = 0;
+    pthread_mutex_lock(&pool->mu);
+    for (;;) {
+        while (!pool->quit && (pool->gen == seen || h->id > pool->want)) {
+            seen = pool->gen;      /* a batch without this helper */
+            pthread_cond_wait(&pool->go, &pool->mu);
+        }
+        if (pool->quit)
+            break;
+        seen = pool->gen;
+        ix_work *w = pool->work;
+        pthread_mutex_unlock(&pool->mu);
+        while (ix_prepare_next(w, &h->sc, pool)) {}
+        pthread_mutex_lock(&pool->mu);
+        if (--pool->busy == 0)
+            pthread_cond_signal(&pool->idle);
+    }
+    pthread_mutex_unlock(&pool->mu);
     return NULL;
+}
+
+/* Stop and free the helpers (an index's close, or a pool of the parent
+ * process, whose threads this process does not have: then only freed). */
+static void ix_pool_free(ix_pool *pool)
+{
+    if (!pool)
+        return;
+    const int ours = pool->pid == getpid();
+    if (ours) {
+        pthread_mutex_lock(&pool->mu);
+        pool->quit = 1;
+        pthread_cond_broadcast(&pool->go);
+        pthread_mutex_unlock(&pool->mu);
+    }
+    for (int t = 0; t < pool->nhelpers; t++) {
+        if (ours)
+            pthread_join(pool->h[t].th, NULL);
+        ZSTD_freeCCtx(pool->h[t].sc.zc);
+        free(pool->h[t].sc.zbuf);
+    }
+    if (ours) {
+        pthread_cond_destroy(&pool->go);
+        pthread_cond_destroy(&pool->idle);
+        pthread_cond_destroy(&pool->ready);
+        pthread_mutex_destroy(&pool->mu);
+    }
+    free(pool);
+}
+
+/* At least `n` helpers in ix->pool (fewer when a thread or a context cannot
+ * be had: the batch runs with those there are). */
+static ix_pool *ix_pool_get(tsr_index *ix, int n)
+{
+    ix_pool *pool = ix->pool;
+    if (pool && pool->pid != getpid()) {
+        ix_pool_free(pool);
+        pool = ix->pool = NULL;
+    }
+    if (pool && pool->nhelpers >= n)
+        return pool;
+    ix_pool_free(pool);
+    ix->pool = NULL;
+    pool = calloc(1, sizeof *pool + (size_t)n * sizeof pool->h[0]);
+    if (!pool)
+        return NULL;
+    if (pthread_mutex_init(&pool->mu, NULL) != 0) {
+        free(pool);
+        return NULL;
+    }
+    pthread_cond_init(&pool->go, NULL);
+    pthread_cond_init(&pool->idle, NULL);
+    pthread_cond_init(&pool->ready, NULL);
+    pool->pid = getpid();
+    for (int t = 0; t < n; t++) {
+        ix_helper *h = &pool->h[t];
+        h->pool = pool;
+        h->id = t + 1;
+        if (!(h->sc.zc = ZSTD_createCCtx()))
+            break;
+        if (pthread_create(&h->th, NULL, ix_helper_main, h) != 0) {
+            ZSTD_freeCCtx(h->sc.zc);
+            h->sc.zc = NULL;
+            break;
+        }
+        pool->nhelpers = t + 1;
+    }
+    ix->pool = pool;
+    return pool;
+}
+
+/* The calling thread: wait until document i is ready (a helper has it). */
+static void ix_wait_ready(ix_pool *pool, ix_work *w, size_t i)
+{
+    pthread_mutex_lock(&pool->mu);
+    atomic_store(&w->waiting, 1);
+    while (!atomic_load(&w->ready[i]))
+        pthread_cond_wait(&pool->ready, &pool->mu);
+    atomic_store(&w->waiting, 0);
+    pthread_mutex_unlock(&pool->mu);
 }
 
 /* Append prepared document i (or report why it was refused) into status
@@ -997,56 +1130,52 @@ int tsr_index_add_batch(tsr_index *ix, const tsr_docinfo *docs, size_t n, int th
     if ((size_t)threads > n) threads = (int)n;
     ix_prep *prep = calloc(n, sizeof *prep);
     atomic_uchar *ready = malloc(n * sizeof *ready);
-    ix_worker *w = calloc((size_t)threads, sizeof *w);
-    pthread_t *th = calloc((size_t)threads, sizeof *th);
-    if (!prep || !ready || !w || !th) {
-        free(prep); free(ready); free(w); free(th);
+    if (!prep || !ready) {
+        free(prep); free(ready);
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for a batch of %zu documents", n);
     }
-    ix_work work = { &ix->fp, docs, prep, ready, n, 0 };
+    ix_work work = { &ix->fp, docs, prep, ready, n, 0, 0 };
     for (size_t i = 0; i < n; i++)
         atomic_init(&ready[i], 0);
     atomic_init(&work.next, 0);
-    /* the calling thread with the index's scratch, the others with their own */
-    int rc = TSR_OK, started = 1;
-    w[0] = (ix_worker){ &work, { ix->zc, ix->zbuf, ix->zcap } };
-    for (int t = 1; t < threads; t++) {
-        w[t] = (ix_worker){ &work, { ZSTD_createCCtx(), NULL, 0 } };
-        if (!w[t].sc.zc) { rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory"); break; }
-        if (pthread_create(&th[t], NULL, ix_prepare_main, &w[t]) != 0) {
-            ZSTD_freeCCtx(w[t].sc.zc);   /* fewer threads: the others take its share */
-            w[t].sc.zc = NULL;
-            break;
-        }
-        started = t + 1;
+    atomic_init(&work.waiting, 0);
+    /* the calling thread with the index's scratch, the helpers with theirs;
+     * without helpers (none asked, or none could be had) it does it all */
+    ix_pool *pool = threads > 1 ? ix_pool_get(ix, threads - 1) : NULL;
+    int helpers = 0;
+    if (pool && pool->nhelpers > 0) {
+        helpers = pool->nhelpers < threads - 1 ? pool->nhelpers : threads - 1;
+        pthread_mutex_lock(&pool->mu);
+        pool->work = &work;
+        pool->want = helpers;
+        pool->busy = helpers;
+        pool->gen++;
+        pthread_cond_broadcast(&pool->go);
+        pthread_mutex_unlock(&pool->mu);
     }
-    if (rc != TSR_OK) {
-        /* out of memory before the work: what no started thread took yet
-         * is refused unprepared (ix_append_one reports rc for every one) */
-        for (size_t i; (i = atomic_fetch_add_explicit(&work.next, 1, memory_order_relaxed)) < n;)
-            atomic_store_explicit(&ready[i], 1, memory_order_release);
-    }
+    ix_scratch sc = { ix->zc, ix->zbuf, ix->zcap };
+    int rc = TSR_OK;
     size_t done = 0;
     while (done < n) {
         while (done < n && atomic_load_explicit(&ready[done], memory_order_acquire)) {
             ix_append_one(ix, &prep[done], done, &rc, status, errs, err);
             done++;
         }
-        if (done < n && !ix_prepare_next(&work, &w[0].sc) &&
+        if (done < n && !ix_prepare_next(&work, &sc, NULL) &&
             !atomic_load_explicit(&ready[done], memory_order_acquire))
-            sched_yield();   /* every document is taken: another thread's last one */
+            ix_wait_ready(pool, &work, done);   /* every document is taken: a helper's */
     }
-    for (int t = 1; t < started; t++) {
-        pthread_join(th[t], NULL);
-        ZSTD_freeCCtx(w[t].sc.zc);
-        free(w[t].sc.zbuf);
+    if (helpers) {
+        pthread_mutex_lock(&pool->mu);
+        while (pool->busy > 0)
+            pthread_cond_wait(&pool->idle, &pool->mu);
+        pool->work = NULL;
+        pthread_mutex_unlock(&pool->mu);
     }
-    ix->zbuf = w[0].sc.zbuf;
-    ix->zcap = w[0].sc.zcap;
+    ix->zbuf = sc.zbuf;
+    ix->zcap = sc.zcap;
     free(prep);
     free(ready);
-    free(w);
-    free(th);
     return rc;
 }
 

@@ -68,6 +68,7 @@ struct tsr_index {
     ZSTD_CCtx *zc;
     void *zbuf;
     size_t zcap;
+    struct ix_pool *pool;     /* tsr_index_add_batch's helpers (index.c), or NULL */
 
     /* Decompression contexts for reading texts, shared by reader threads:
      * ZSTD_decompress would build (and free) a context per call, which

@@ -492,7 +492,10 @@ TSR_API int tsr_index_add(tsr_index *ix, const tsr_docinfo *doc, tsr_error *err)
  *  each document's status as tsr_index_add would return it (TSR_OK,
  *  TSR_ERR_DUPLICATE, TSR_ERR_UTF8, ...), errs[i] (may be NULL) its
  *  message.  Returns TSR_OK unless the batch as a whole failed
- *  (TSR_ERR_NOMEM, a read-only handle); refused documents do not fail it. */
+ *  (TSR_ERR_NOMEM, a read-only handle); refused documents do not fail it.
+ *  The helper threads are started by the first batch that needs them and
+ *  sleep between batches until tsr_index_close (a child process forked
+ *  in between starts its own). */
 TSR_API int tsr_index_add_batch(tsr_index *ix, const tsr_docinfo *docs, size_t n,
                                 int threads, int *status, tsr_error *errs,
                                 tsr_error *err);
