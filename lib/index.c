@@ -1047,13 +1047,9 @@ static void ix_pool_free(ix_pool *pool)
 static ix_pool *ix_pool_get(tsr_index *ix, int n)
 {
     ix_pool *pool = ix->pool;
-    if (pool && pool->pid != getpid()) {
-        ix_pool_free(pool);
-        pool = ix->pool = NULL;
-    }
-    if (pool && pool->nhelpers >= n)
+    if (pool && pool->pid == getpid() && pool->nhelpers >= n)
         return pool;
-    ix_pool_free(pool);
+    ix_pool_free(pool);   /* too few helpers, or the parent process's */
     ix->pool = NULL;
     pool = calloc(1, sizeof *pool + (size_t)n * sizeof pool->h[0]);
     if (!pool)

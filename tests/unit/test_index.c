@@ -716,6 +716,28 @@ static void test_page_size(void)
     rm_tree(dir);
 }
 
+/* Document numbers 0 .. n-1 of two indexes: under each, both hold the
+ * same id and text, or neither holds one. */
+static int same_docs(const char *da, const char *db, int64_t n)
+{
+    tsr_index *a = NULL, *b = NULL;
+    int equal = tsr_index_open(da, TSR_OPEN_READONLY, &a, NULL) == TSR_OK &&
+                tsr_index_open(db, TSR_OPEN_READONLY, &b, NULL) == TSR_OK;
+    for (int64_t no = 0; equal && no < n; no++) {
+        tsr_document *x = NULL, *y = NULL;
+        const int rx = tsr_index_get_docno(a, no, &x, NULL);
+        const int ry = tsr_index_get_docno(b, no, &y, NULL);
+        equal = rx == ry && (rx != TSR_OK || (!strcmp(x->id, y->id) &&
+                                              x->text_len == y->text_len &&
+                                              !memcmp(x->text, y->text, x->text_len)));
+        tsr_document_free(x);
+        tsr_document_free(y);
+    }
+    tsr_index_close(a);
+    tsr_index_close(b);
+    return equal;
+}
+
 /* tsr_index_add_batch gives the same index and the same answers whatever
  * its threads: documents taken by whichever thread is free and appended in
  * input order (index.c).  A batch with repeated ids (in the batch and
@@ -766,48 +788,10 @@ static void test_add_batch_threads(void)
     CHECK(same);
     CHECK(st[0][10] == TSR_ERR_UTF8 && st[0][11] == TSR_ERR_NUL && st[0][12] == TSR_ERR_INVALID);
     CHECK(st[0][5] == TSR_ERR_DUPLICATE && st[0][6] == TSR_OK && refused >= 10);
-    tsr_index *a = NULL, *b = NULL;
-    for (int k = 1; k < 4; k++) {
-        CHECK(tsr_index_open(dirs[0], TSR_OPEN_READONLY, &a, NULL) == TSR_OK);
-        CHECK(tsr_index_open(dirs[k], TSR_OPEN_READONLY, &b, NULL) == TSR_OK);
-        int equal = a && b;
-        for (int64_t no = 0; equal && no < N; no++) {
-            tsr_document *x = NULL, *y = NULL;
-            const int rx = tsr_index_get_docno(a, no, &x, NULL);
-            const int ry = tsr_index_get_docno(b, no, &y, NULL);
-            equal = rx == ry && (rx != TSR_OK || (!strcmp(x->id, y->id) &&
-                                                  x->text_len == y->text_len &&
-                                                  !memcmp(x->text, y->text, x->text_len)));
-            tsr_document_free(x);
-            tsr_document_free(y);
-        }
-        CHECK(equal);
-        tsr_index_close(a);
-        tsr_index_close(b);
-        a = b = NULL;
-    }
+    for (int k = 1; k < 4; k++)
+        CHECK(same_docs(dirs[0], dirs[k], N));
     for (int i = 0; i < N; i++)
         free(texts[i]);
-}
-
-/* Documents 0 .. n-1 of two indexes, by number: the same ids and texts. */
-static int same_docs(const char *da, const char *db, int64_t n)
-{
-    tsr_index *a = NULL, *b = NULL;
-    int equal = tsr_index_open(da, TSR_OPEN_READONLY, &a, NULL) == TSR_OK &&
-                tsr_index_open(db, TSR_OPEN_READONLY, &b, NULL) == TSR_OK;
-    for (int64_t no = 0; equal && no < n; no++) {
-        tsr_document *x = NULL, *y = NULL;
-        const int rx = tsr_index_get_docno(a, no, &x, NULL);
-        const int ry = tsr_index_get_docno(b, no, &y, NULL);
-        equal = rx == TSR_OK && ry == TSR_OK && !strcmp(x->id, y->id) &&
-                x->text_len == y->text_len && !memcmp(x->text, y->text, x->text_len);
-        tsr_document_free(x);
-        tsr_document_free(y);
-    }
-    tsr_index_close(a);
-    tsr_index_close(b);
-    return equal;
 }
 
 /* tsr_index_add_batch's helpers live as long as the index (index.c,
@@ -872,9 +856,11 @@ static void test_add_batch_pool(void)
     CHECK(ok);
     CHECK(a && tsr_index_commit(a, NULL) == TSR_OK);
     CHECK(b && tsr_index_commit(b, NULL) == TSR_OK);
+    tsr_stats bst;
+    CHECK(b && tsr_index_stats(b, &bst, NULL) == TSR_OK && bst.documents == N);
     tsr_index_close(a);
     tsr_index_close(b);
-    CHECK(same_docs(one, many, N));
+    CHECK(same_docs(one, many, N));   /* with all N in b: every one in both */
     for (int i = 0; i < N; i++)
         free(texts[i]);
 }
