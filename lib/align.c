@@ -1585,6 +1585,26 @@ int al_kind(const al_passage *p, const tsr_word *A, const tsr_word *B)
     return TSR_KIND_VERBATIM;
 }
 
+int al_merge_passages(const tsr_word *A, size_t an, const tsr_word *B, size_t bn,
+                      const tsr_params *p, al_work *wk, al_passages *ps)
+{
+    if (ps->n < 2)
+        return 0;
+    const al_pair c = { .A = A, .an = an, .B = B, .bn = bn, .p = p,
+                        .min_words = (uint32_t)p->min_words };
+    if (al_bag_reserve(wk, bn))
+        return -1;
+    al_passages t = wk->cand;   /* the merges work in wk->cand */
+    wk->cand = *ps;
+    *ps = t;
+    tsr_sort(wk->cand.a, wk->cand.n, sizeof *wk->cand.a, pass_cmp_a);
+    al_merge_neighbours(&c, wk);
+    t = wk->cand;
+    wk->cand = *ps;
+    *ps = t;
+    return 0;
+}
+
 int al_align(const al_query *q, const tsr_word *B, size_t bn,
              const tsr_params *p, int mode, al_work *wk, al_passages *out,
              tsr_error *err)

@@ -83,6 +83,15 @@ int al_align(const al_query *q, const tsr_word *b, size_t bn,
  * spans of B[0, bn): 0, or -1 when out of memory.  Words are told apart
  * by their hash (tsr_word.hash, its lowest bit aside). */
 int al_bag_reserve(al_work *wk, size_t bn);
+
+/* Stage 9 of al_align (granularity) run again over *ps, passages of A ~ B
+ * that the sentence stage (paraphrase.c) added to or extended: neighbours
+ * that extension brought together merge as the aligner's own do, under
+ * the same rules (same order on both sides, no stretch one side lacks, no
+ * text moved between them; paraphrase.c, step 9).  *ps is sorted by A and
+ * must hold no overlaps.  0, or -1 when out of memory (*ps unchanged). */
+int al_merge_passages(const tsr_word *A, size_t an, const tsr_word *B, size_t bn,
+                      const tsr_params *p, al_work *wk, al_passages *ps);
 uint32_t al_bag_matches(al_work *wk, const tsr_word *A, uint32_t a0, uint32_t a1,
                         const tsr_word *B, uint32_t b0, uint32_t b1);
 #endif

@@ -435,7 +435,8 @@ static int ck_sentences(ck_check *ck, const dc_doc *d, tsr_error *err)
     }
     pp_text tb;
     TSR_FORWARD(pp_text_build(&tb, d->term, d->cut, d->n, err));
-    const int rc = pp_align_texts(&ck->ta, &tb, ck->A, ck->an, d->w, d->n, ck->wk, &ck->ps, err);
+    const int rc = pp_align_texts(&ck->ta, &tb, ck->A, ck->an, d->w, d->n, ck->p, ck->wk,
+                                  &ck->ps, err);
     pp_text_free(&tb);
     return rc;
 }

@@ -635,7 +635,8 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
         }
         if (may) {   /* the sentence stage, a once per chunk, b when not kept */
             if (need_split && (rc = ppc_put(ppc, slot, b, dwb, db->n, err))) break;
-            if ((rc = pp_align_texts(&ta, &ppc->t[slot], A, da->n, B, db->n, wk, &ps, err))) break;
+            if ((rc = pp_align_texts(&ta, &ppc->t[slot], A, da->n, B, db->n, s->p, wk, &ps,
+                                      err))) break;
         }
         if (ps.n && !have_units) {
             if ((rc = disc_units(da, &fp, &units, err))) break;

@@ -109,6 +109,17 @@
  *    run condenses (PAN summaries 0.447 -> 0.438: its summarizers skip up
  *    to three sentences; sharing fewer than two terms, or a hole of two
  *    sentences, cost 0.03-0.08).
+ * 9. Merges (al_merge_passages: the aligner's stage 9 again).  Steps 7 and
+ *    7b grow passages towards each other: two of the aligner's with a
+ *    reworded sentence between them, which it left out (no run there),
+ *    now touch, and are one reuse reported twice.  The aligner's own
+ *    merge of neighbours runs over the stage's output, under its rules:
+ *    same order on both sides, no stretch that one side lacks between
+ *    them, no text that another passage claims (so a moved paragraph
+ *    stays a passage of its own).  On PAN: random obfuscation 0.9085 ->
+ *    0.9120 (granularity 1.0116 -> 1.0066), translation 0.9221 -> 0.9232,
+ *    summaries 0.5386 -> 0.5417, overall 0.9194 -> 0.9210; no obfuscation
+ *    and the no-plagiarism folder unchanged.
  * Where it runs: tsr_align by default; tsr_index_check and discovery only
  * with tsr_params.paraphrase = TSR_PARAPHRASE_ALL, since they must read
  * each candidate's text beside its words (check.c, discover.c; discovery
@@ -1348,8 +1359,11 @@ int pp_may_pair(const pp_text *a, const tsr_word *A, const tsr_word *B, const ui
 }
 
 int pp_align_texts(pp_text *ta, pp_text *tb, const tsr_word *A, size_t an, const tsr_word *B,
-                   size_t bn, al_work *wk, al_passages *ps, tsr_error *err)
+                   size_t bn, const tsr_params *p, al_work *wk, al_passages *ps,
+                   tsr_error *err)
 {
+    tsr_params def;
+    if (!p) { tsr_params_default(&def); p = &def; }
     const size_t n0 = ps->n;
     int rc = TSR_OK;
     al_work *own = NULL;
@@ -1368,6 +1382,8 @@ int pp_align_texts(pp_text *ta, pp_text *tb, const tsr_word *A, size_t an, const
         pp_bag_extend(ta, tb, &sc->pair, A, an, B, bn, wk, ps);
         rc = pp_summary(ta, tb, &sc->pair, A, B, sc, wk, ps);
     }
+    if (rc == TSR_OK)   /* step 9 */
+        rc = al_merge_passages(A, an, B, bn, p, wk, ps);
     if (rc != TSR_OK)
         rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory aligning sentences");
     pp_scratch_free(&own_sc);
@@ -1376,13 +1392,13 @@ int pp_align_texts(pp_text *ta, pp_text *tb, const tsr_word *A, size_t an, const
 }
 
 int pp_align(const char *a, const tsr_word *A, size_t an, const char *b, const tsr_word *B,
-             size_t bn, al_work *wk, al_passages *ps, tsr_error *err)
+             size_t bn, const tsr_params *p, al_work *wk, al_passages *ps, tsr_error *err)
 {
     pp_text ta, tb;
     TSR_FORWARD(pp_text_init(&ta, a, A, an, err));
     int rc = pp_text_init(&tb, b, B, bn, err);
     if (rc == TSR_OK)
-        rc = pp_align_texts(&ta, &tb, A, an, B, bn, wk, ps, err);
+        rc = pp_align_texts(&ta, &tb, A, an, B, bn, p, wk, ps, err);
     pp_text_free(&ta);
     pp_text_free(&tb);
     return rc;

@@ -462,7 +462,7 @@ int tsr_align(const char *a, size_t alen, const char *b, size_t blen,
     size_t src;
     if ((rc = rs_add_source(r, NULL, NULL, NULL, NULL, -1, &src))) goto out;
     if ((rc = al_align(&q, B, bn, p, 0, wk, &ps, err))) goto out;
-    if (p->paraphrase && (rc = pp_align(a, A, an, b, B, bn, wk, &ps, err))) goto out;
+    if (p->paraphrase && (rc = pp_align(a, A, an, b, B, bn, p, wk, &ps, err))) goto out;
     if ((rc = align_significance(&ps, A, an, B, p, err))) goto out;
     if ((rc = rs_add_passages(r, &ps, A, B, src))) goto out;
     ps.n = 0;

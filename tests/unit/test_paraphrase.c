@@ -348,7 +348,7 @@ static void test_passage(void)
     tsr_word *A, *B;
     size_t an = words(text_a, &A), bn = words(text_b, &B);
     al_passages ps = { 0 };
-    CHECK(pp_align(text_a, A, an, text_b, B, bn, NULL, &ps, NULL) == TSR_OK);
+    CHECK(pp_align(text_a, A, an, text_b, B, bn, NULL, NULL, &ps, NULL) == TSR_OK);
     CHECK(ps.n == 1);
     if (ps.n == 1) {
         const al_passage *p = &ps.a[0];
@@ -364,14 +364,14 @@ static void test_passage(void)
     ps.n = 0;
     al_passage pre = { .a_lo = 25, .a_hi = 30, .b_lo = 0, .b_hi = 5, .similarity = 1.0 };
     CHECK(tsr_vec_push(&ps, pre) == 0);
-    CHECK(pp_align(text_a, A, an, text_b, B, bn, NULL, &ps, NULL) == TSR_OK);
+    CHECK(pp_align(text_a, A, an, text_b, B, bn, NULL, NULL, &ps, NULL) == TSR_OK);
     CHECK(ps.n == 1 && ps.a[0].a_lo == 25);
     /* texts on other subjects: nothing */
     ps.n = 0;
     tsr_word *C;
     const char *c = OTHER_A TAIL_A " " OTHER_B TAIL_B;
     size_t cn = words(c, &C);
-    CHECK(pp_align(text_a, A, an, c, C, cn, NULL, &ps, NULL) == TSR_OK);
+    CHECK(pp_align(text_a, A, an, c, C, cn, NULL, NULL, &ps, NULL) == TSR_OK);
     CHECK(ps.n == 0 || ps.a[0].a_hi <= word_at(A, an, strlen(OTHER_A)) ||
           ps.a[0].a_lo >= word_at(A, an, strlen(OTHER_A REWRITE)));
     /* one sentence alike is not enough (PP_MIN_SEEDS) */
@@ -380,7 +380,7 @@ static void test_passage(void)
                       "road repairs. " TAIL_B;
     tsr_word *O;
     size_t on = words(one, &O);
-    CHECK(pp_align(text_a, A, an, one, O, on, NULL, &ps, NULL) == TSR_OK);
+    CHECK(pp_align(text_a, A, an, one, O, on, NULL, NULL, &ps, NULL) == TSR_OK);
     CHECK(ps.n == 0);
     tsr_vec_free(&ps);
     tsr_free(A);
@@ -470,7 +470,7 @@ static void test_extend(void)
     al_passage p = { .a_lo = a0, .a_hi = a1, .b_lo = b0, .b_hi = b1, .matches = 6,
                      .similarity = 0.4 };
     CHECK(tsr_vec_push(&ps, p) == 0);
-    CHECK(pp_align(text_a, A, an, text_b, B, bn, NULL, &ps, NULL) == TSR_OK);
+    CHECK(pp_align(text_a, A, an, text_b, B, bn, NULL, NULL, &ps, NULL) == TSR_OK);
     CHECK(ps.n == 1);
     CHECK(ps.a[0].a_lo == a0 && ps.a[0].a_hi == word_at(A, an, strlen(OTHER_A REWRITE)));
     CHECK(ps.a[0].b_lo == b0 && ps.a[0].b_hi == word_at(B, bn, strlen(OTHER_B SOURCE)));
@@ -500,7 +500,7 @@ static void test_bag_extend(void)
     al_passage p = { .a_lo = a0, .a_hi = a0 + same, .b_lo = b0, .b_hi = b0 + same,
                      .matches = same, .similarity = 1.0 };
     CHECK(tsr_vec_push(&ps, p) == 0);
-    CHECK(pp_align(a, A, an, b, B, bn, NULL, &ps, NULL) == TSR_OK);
+    CHECK(pp_align(a, A, an, b, B, bn, NULL, NULL, &ps, NULL) == TSR_OK);
     CHECK(ps.n == 1);
     if (ps.n == 1) {
         const al_passage *q = &ps.a[0];
@@ -510,16 +510,81 @@ static void test_bag_extend(void)
         CHECK(q->b_hi == word_at(B, bn, strlen(OTHER_B BAG_B)));
         CHECK(q->matches > same && q->similarity < 1.0 && q->similarity > 0.8);
     }
-    /* a passage next to it on one side is a bound */
+    /* a passage next to it on one side is a bound (and the two are not
+     * similar enough together to merge in step 9 at this min_similarity) */
     ps.n = 0;
     al_passage r = { .a_lo = a0 + same + 3, .a_hi = (uint32_t)an, .b_lo = b0 + same + 3,
                      .b_hi = (uint32_t)bn, .matches = 3, .similarity = 0.3 };
+    tsr_params strict;
+    tsr_params_default(&strict);
+    strict.min_similarity = 0.9;
     CHECK(tsr_vec_push(&ps, p) == 0 && tsr_vec_push(&ps, r) == 0);
-    CHECK(pp_align(a, A, an, b, B, bn, NULL, &ps, NULL) == TSR_OK);
+    CHECK(pp_align(a, A, an, b, B, bn, &strict, NULL, &ps, NULL) == TSR_OK);
     CHECK(ps.n == 2 && ps.a[0].a_hi <= r.a_lo && ps.a[0].b_hi <= r.b_lo);
     tsr_vec_free(&ps);
     tsr_free(A);
     tsr_free(B);
+}
+
+/* Step 9 (al_merge_passages): two passages of the aligner's with a
+ * reworded sentence between them, which extension takes into the first,
+ * are then neighbours and merge: one reuse, one passage (two before step
+ * 9).  The same two in swapped order in B, copies both, stay apart:
+ * merged, they would pair text with other text. */
+#define MX_S1 "The harbour authority said the container terminal would handle twice as many ships next year. "
+#define MX_RA "Dockworkers fearing job losses asked the port for guarantees and for training on the new cranes. "
+#define MX_RB "The port was asked for training on the new cranes and for job guarantees by dockworkers fearing losses. "
+#define MX_S2 "Shipping companies welcomed the expansion and said freight rates could fall by the autumn. "
+
+static void test_merge_after_extension(void)
+{
+    const char *a = OTHER_A MX_S1 MX_RA MX_S2 TAIL_A, *b = OTHER_B MX_S1 MX_RB MX_S2 TAIL_B;
+    tsr_word *A, *B;
+    size_t an = words(a, &A), bn = words(b, &B);
+    const uint32_t a1 = word_at(A, an, strlen(OTHER_A)), b1 = word_at(B, bn, strlen(OTHER_B));
+    const uint32_t a2 = word_at(A, an, strlen(OTHER_A MX_S1 MX_RA));
+    const uint32_t b2 = word_at(B, bn, strlen(OTHER_B MX_S1 MX_RB));
+    const uint32_t n1 = word_at(A, an, strlen(OTHER_A MX_S1)) - a1;
+    const uint32_t n2 = word_at(A, an, strlen(OTHER_A MX_S1 MX_RA MX_S2)) - a2;
+    al_passages ps = { 0 };
+    const al_passage p1 = { .a_lo = a1, .a_hi = a1 + n1, .b_lo = b1, .b_hi = b1 + n1,
+                            .matches = n1, .similarity = 1.0 };
+    const al_passage p2 = { .a_lo = a2, .a_hi = a2 + n2, .b_lo = b2, .b_hi = b2 + n2,
+                            .matches = n2, .similarity = 1.0 };
+    CHECK(tsr_vec_push(&ps, p1) == 0 && tsr_vec_push(&ps, p2) == 0);
+    CHECK(pp_align(a, A, an, b, B, bn, NULL, NULL, &ps, NULL) == TSR_OK);
+    CHECK(ps.n == 1);
+    if (ps.n == 1) {
+        const al_passage *q = &ps.a[0];
+        CHECK(q->a_lo == a1 && q->a_hi == a2 + n2 && q->b_lo == b1 && q->b_hi == b2 + n2);
+        CHECK(q->similarity > 0.8 && q->similarity < 1.0);
+    }
+    tsr_vec_free(&ps);
+    tsr_free(B);
+
+    /* B with the two copies swapped: each stays a passage of its own */
+    const char *c = OTHER_B MX_S2 MX_RB MX_S1 TAIL_B;
+    tsr_word *C;
+    size_t cn = words(c, &C);
+    const uint32_t c2 = word_at(C, cn, strlen(OTHER_B)), c1 = word_at(C, cn, strlen(OTHER_B MX_S2 MX_RB));
+    const al_passage q1 = { .a_lo = a1, .a_hi = a1 + n1, .b_lo = c1, .b_hi = c1 + n1,
+                            .matches = n1, .similarity = 1.0 };
+    const al_passage q2 = { .a_lo = a2, .a_hi = a2 + n2, .b_lo = c2, .b_hi = c2 + n2,
+                            .matches = n2, .similarity = 1.0 };
+    ps = (al_passages){ 0 };
+    CHECK(tsr_vec_push(&ps, q1) == 0 && tsr_vec_push(&ps, q2) == 0);
+    CHECK(pp_align(a, A, an, c, C, cn, NULL, NULL, &ps, NULL) == TSR_OK);
+    CHECK(ps.n == 2);
+    for (size_t k = 0; k < ps.n; k++) {
+        const al_passage *q = &ps.a[k];
+        const int first = q->a_lo < a2;
+        CHECK(q->a_lo <= (first ? a1 : a2) && q->a_hi >= (first ? a1 + n1 : a2 + n2));
+        CHECK(q->b_lo <= (first ? c1 : c2) && q->b_hi >= (first ? c1 + n1 : c2 + n2));
+        CHECK(q->a_hi <= (first ? a2 : (uint32_t)an) && q->b_hi <= (first ? (uint32_t)cn : c1));
+    }
+    tsr_vec_free(&ps);
+    tsr_free(A);
+    tsr_free(C);
 }
 
 /* Step 7b weighs words by their terms' weights in the pair: words that
@@ -542,7 +607,7 @@ static void test_bag_extend_frequent(void)
     al_passage p = { .a_lo = a0, .a_hi = a0 + 9, .b_lo = b0, .b_hi = b0 + 9, .matches = 9,
                      .similarity = 1.0 };
     CHECK(tsr_vec_push(&ps, p) == 0);
-    CHECK(pp_align(a, A, an, b, B, bn, NULL, &ps, NULL) == TSR_OK);
+    CHECK(pp_align(a, A, an, b, B, bn, NULL, NULL, &ps, NULL) == TSR_OK);
     CHECK(ps.n == 1 && ps.a[0].a_lo == a0 && ps.a[0].a_hi == a0 + 9 && ps.a[0].b_lo == b0 &&
           ps.a[0].b_hi == b0 + 9);
     tsr_vec_free(&ps);
@@ -581,7 +646,7 @@ static void test_summary(void)
     tsr_word *A, *B;
     size_t an = words(a, &A), bn = words(b, &B);
     al_passages ps = { 0 };
-    CHECK(pp_align(a, A, an, b, B, bn, NULL, &ps, NULL) == TSR_OK);
+    CHECK(pp_align(a, A, an, b, B, bn, NULL, NULL, &ps, NULL) == TSR_OK);
     CHECK(ps.n == 1);
     if (ps.n == 1) {
         const al_passage *p = &ps.a[0];
@@ -601,7 +666,7 @@ static void test_summary(void)
     tsr_word *C;
     const char *c = OTHER_B SOURCE TAIL_B;
     size_t cn = words(c, &C);
-    CHECK(pp_align(a, A, an, c, C, cn, NULL, &ps, NULL) == TSR_OK && ps.n == 0);
+    CHECK(pp_align(a, A, an, c, C, cn, NULL, NULL, &ps, NULL) == TSR_OK && ps.n == 0);
     tsr_result *r = NULL;
     CHECK(tsr_align(a, strlen(a), b, strlen(b), NULL, &r, NULL) == TSR_OK);
     CHECK(r && r->n_passages == 1 && r->passages[0].kind == TSR_KIND_SUMMARY);
@@ -652,7 +717,7 @@ static void test_summary_with_copies(void)
     const al_passage copy = verbatim_at(a, A, an, b, B, bn, SUM_COPY);
     const al_passage next = verbatim_at(a, A, an, b, B, bn, SUM_NEXT);
     CHECK(tsr_vec_push(&ps, copy) == 0 && tsr_vec_push(&ps, next) == 0);
-    CHECK(pp_align(a, A, an, b, B, bn, NULL, &ps, NULL) == TSR_OK);
+    CHECK(pp_align(a, A, an, b, B, bn, NULL, NULL, &ps, NULL) == TSR_OK);
     CHECK(ps.n == 1);
     if (ps.n == 1) {
         const al_passage *p = &ps.a[0];
@@ -687,7 +752,7 @@ static void test_summary_hole(void)
     const uint32_t h0 = word_at(B, bn, (size_t)(split - SUM_SRC));
     const uint32_t h1 = word_at(B, bn, (size_t)(split - SUM_SRC) + strlen(SUM_HOLE));
     al_passages ps = { 0 };
-    CHECK(pp_align(a, A, an, b, B, bn, NULL, &ps, NULL) == TSR_OK);
+    CHECK(pp_align(a, A, an, b, B, bn, NULL, NULL, &ps, NULL) == TSR_OK);
     for (size_t x = 0; x < ps.n; x++)
         CHECK(!(ps.a[x].b_lo <= h0 && ps.a[x].b_hi >= h1));
     tsr_vec_free(&ps);
@@ -710,7 +775,7 @@ static void test_long_unmarked(void)
     size_t n = words(s, &w);
     al_passages ps = { 0 };
     CHECK(n == nw);
-    CHECK(pp_align(s, w, n, OTHER_B SOURCE, w, 0, NULL, &ps, NULL) == TSR_OK && ps.n == 0);
+    CHECK(pp_align(s, w, n, OTHER_B SOURCE, w, 0, NULL, NULL, &ps, NULL) == TSR_OK && ps.n == 0);
     tsr_vec_free(&ps);
     tsr_free(w);
     free(s);
@@ -789,7 +854,7 @@ static void test_may_pair(void)
         al_passages ps = { 0 };
         if (pp_text_init(&ta, a, A, an, NULL) == TSR_OK &&
             pp_text_init(&tb, b, B, bn, NULL) == TSR_OK && pp_marks(b, B, bn, term, cut) == 0 &&
-            pp_align_texts(&ta, &tb, A, an, B, bn, wk, &ps, NULL) == TSR_OK) {
+            pp_align_texts(&ta, &tb, A, an, B, bn, NULL, wk, &ps, NULL) == TSR_OK) {
             const int may = pp_may_pair(&ta, A, B, term, cut, bn);
             pairs++;
             found += ps.n > 0;
@@ -851,6 +916,7 @@ int main(void)
     RUN(test_extend);
     RUN(test_bag_extend);
     RUN(test_bag_extend_frequent);
+    RUN(test_merge_after_extension);
     RUN(test_summary);
     RUN(test_summary_with_copies);
     RUN(test_summary_hole);
