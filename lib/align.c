@@ -171,7 +171,7 @@
  * obfuscation shuffles phrases); clean blocks in another order are
  * moved text, each a passage of its own. */
 #define ALIGN_MOVE_DENSE 0.9
-#define ALIGN_MOVE_SIM 0.97
+#define ALIGN_MOVE_SIM AL_REWRITTEN_SIM
 /* Neighbouring passages in the same order merge only when the gap between
  * them in A exceeds the gap in B by at most ALIGN_INDEL words (a phrase
  * inserted, not a sentence the source lacks), and a wider gap in B is not

@@ -58,6 +58,13 @@ void al_work_free(al_work *w);
  * passage. */
 #define AL_BRIEF_WORDS(m) ((uint32_t)((m) * 2 / 3 > 8 ? (m) * 2 / 3 : ((m) < 8 ? (m) : 8)))
 
+/* A passage less similar than this is rewritten text, where a swap of
+ * phrases or sentences is one of the edits (the aligner's merges of
+ * neighbours in swapped order, align.c; the sentence stage's extension
+ * across a passage's ends, paraphrase.c, step 7b); above it, text in
+ * another order is moved text, each block a passage of its own. */
+#define AL_REWRITTEN_SIM 0.97
+
 /* al_align's modes (bits). */
 #define AL_SELF 1    /* B is the query itself: repeats inside one text */
 #define AL_BRIEF 2   /* also brief passages (al_passage.brief) */

@@ -435,6 +435,10 @@ static int ck_sentences(ck_check *ck, const dc_doc *d, tsr_error *err)
     }
     pp_text tb;
     TSR_FORWARD(pp_text_build(&tb, d->term, d->cut, d->n, err));
+    ck->ta.fig = ck->afig;
+    ck->ta.nfig = ck->nafig;
+    tb.fig = d->fig;
+    tb.nfig = d->nfig;
     const int rc = pp_align_texts(&ck->ta, &tb, ck->A, ck->an, d->w, d->n, ck->p, ck->wk,
                                   &ck->ps, err);
     pp_text_free(&tb);

@@ -635,6 +635,10 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
         }
         if (may) {   /* the sentence stage, a once per chunk, b when not kept */
             if (need_split && (rc = ppc_put(ppc, slot, b, dwb, db->n, err))) break;
+            ta.fig = da->fig;
+            ta.nfig = da->nfig;
+            ppc->t[slot].fig = db->fig;
+            ppc->t[slot].nfig = db->nfig;
             if ((rc = pp_align_texts(&ta, &ppc->t[slot], A, da->n, B, db->n, s->p, wk, &ps,
                                       err))) break;
         }

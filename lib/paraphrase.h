@@ -44,6 +44,8 @@
 #endif
 #define PP_BAG_MIN 2         /* step 7b: the fewest content words shared beyond an end */
 #define PP_BAG_MAX 60        /* step 7b: the most words looked at beyond an end */
+#define PP_CROSS_RATIO 2     /* step 7b, across an end: windows of comparable */
+#define PP_CROSS_SLACK 2     /* lengths (at most 2 * the other's + 2 words) */
 #define PP_GAP 4             /* sentences between two seeds of one passage */
 #define PP_MIN_SEEDS 2       /* seeds a passage needs */
 #define PP_MIN_BYTES 150     /* bytes of each span */
@@ -90,6 +92,11 @@ typedef struct pp_text {
     /* each word's term, as an index of dk + 1 (0: a stop word): nw words */
     uint32_t *wd;
     size_t nw;
+    /* the text's figures (text_figures), in order, which step 7b reads:
+     * borrowed, set by the caller before each pp_align_texts (pp_text_init
+     * and pp_text_build leave none: NULL, 0) */
+    const tsr_fig *fig;
+    size_t nfig;
 } pp_text;
 
 /* Split text (its words w[0, n)) into sentences and terms.  A sentence

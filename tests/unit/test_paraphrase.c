@@ -587,6 +587,61 @@ static void test_merge_after_extension(void)
     tsr_free(C);
 }
 
+/* Step 7b across a passage's ends: a rewritten passage (similarity under
+ * AL_REWRITTEN_SIM) whose next sentence in A is a rewrite of the sentence
+ * before it in B (a rewriter moved it) grows over both, A onwards and B
+ * backwards; not a copy (similarity 1: text in another order is moved
+ * text, a passage of its own), and not when the two sentences hold figures
+ * that differ (one template's slots filled twice). */
+#define CX_SAME_A "Officials said the new bridge across the river will open in June with wider lanes. "
+#define CX_SAME_B "Officials said that the new bridge over the river would open in June with wider lanes. "
+#define CX_XA "On Monday the old railway viaduct had %s cracked pillars inspected by engineers. "
+#define CX_XB "Engineers inspected %s cracked pillars of the old railway viaduct on Monday. "
+
+static void crossed_case(const char *fa, const char *fb, double sim, int grows)
+{
+    char xa[160], xb[160], a[1024], b[1024];
+    snprintf(xa, sizeof xa, CX_XA, fa);
+    snprintf(xb, sizeof xb, CX_XB, fb);
+    snprintf(a, sizeof a, "%s%s%s%s", OTHER_A, CX_SAME_A, xa, TAIL_A);
+    snprintf(b, sizeof b, "%s%s%s%s", OTHER_B, xb, CX_SAME_B, TAIL_B);
+    tsr_word *A, *B;
+    size_t an = words(a, &A), bn = words(b, &B);
+    const uint32_t a0 = word_at(A, an, strlen(OTHER_A));
+    const uint32_t a1 = word_at(A, an, strlen(OTHER_A CX_SAME_A));
+    const uint32_t a2 = word_at(A, an, strlen(OTHER_A CX_SAME_A) + strlen(xa));
+    const uint32_t b0 = word_at(B, bn, strlen(OTHER_B));
+    const uint32_t b1 = word_at(B, bn, strlen(OTHER_B) + strlen(xb));
+    const uint32_t b2 = word_at(B, bn, strlen(OTHER_B) + strlen(xb) + strlen(CX_SAME_B));
+    al_passages ps = { 0 };
+    const al_passage p = { .a_lo = a0, .a_hi = a1, .b_lo = b1, .b_hi = b2,
+                           .matches = 14, .similarity = sim };
+    CHECK(tsr_vec_push(&ps, p) == 0);
+    CHECK(pp_align(a, A, an, b, B, bn, NULL, NULL, &ps, NULL) == TSR_OK);
+    CHECK(ps.n == 1);
+    if (ps.n == 1) {
+        const al_passage *q = &ps.a[0];
+        CHECK(q->a_lo == a0 && q->b_hi == b2);
+        if (grows) {   /* to "engineers" in A, from "Engineers" in B */
+            CHECK(q->a_hi == a2 && q->b_lo == b0);
+            CHECK(q->matches > 14);
+        } else {
+            CHECK(q->a_hi == a1 && q->b_lo == b1);
+        }
+    }
+    tsr_vec_free(&ps);
+    tsr_free(A);
+    tsr_free(B);
+}
+
+static void test_bag_extend_crossed(void)
+{
+    crossed_case("12", "12", 0.9, 1);   /* a rewrite, figures agree */
+    crossed_case("", "", 0.9, 1);       /* no figures */
+    crossed_case("12", "12", 1.0, 0);   /* a copy: moved text stays apart */
+    crossed_case("19", "12", 0.9, 0);   /* other figures: a look-alike */
+}
+
 /* Step 7b weighs words by their terms' weights in the pair: words that
  * every sentence of both texts holds (a language without a stop list:
  * here "zu" and "ka") weigh nothing, so two unrelated sentences after a
@@ -917,6 +972,7 @@ int main(void)
     RUN(test_bag_extend);
     RUN(test_bag_extend_frequent);
     RUN(test_merge_after_extension);
+    RUN(test_bag_extend_crossed);
     RUN(test_summary);
     RUN(test_summary_with_copies);
     RUN(test_summary_hole);
