@@ -46,6 +46,7 @@
 #define PP_BAG_MAX 60        /* step 7b: the most words looked at beyond an end */
 #define PP_CROSS_RATIO 2     /* step 7b, across an end: windows of comparable */
 #define PP_CROSS_SLACK 2     /* lengths (at most 2 * the other's + 2 words) */
+#define PP_CROSS_MIN 3       /* step 7b, across an end: content words shared */
 #define PP_GAP 4             /* sentences between two seeds of one passage */
 #define PP_MIN_SEEDS 2       /* seeds a passage needs */
 #define PP_MIN_BYTES 150     /* bytes of each span */

@@ -591,18 +591,22 @@ static void test_merge_after_extension(void)
  * AL_REWRITTEN_SIM) whose next sentence in A is a rewrite of the sentence
  * before it in B (a rewriter moved it) grows over both, A onwards and B
  * backwards; not a copy (similarity 1: text in another order is moved
- * text, a passage of its own), and not when the two sentences hold figures
- * that differ (one template's slots filled twice). */
+ * text, a passage of its own), not when the two sentences hold figures
+ * that differ (one template's slots filled twice), and not on two content
+ * words in common. */
 #define CX_SAME_A "Officials said the new bridge across the river will open in June with wider lanes. "
 #define CX_SAME_B "Officials said that the new bridge over the river would open in June with wider lanes. "
 #define CX_XA "On Monday the old railway viaduct had %s cracked pillars inspected by engineers. "
 #define CX_XB "Engineers inspected %s cracked pillars of the old railway viaduct on Monday. "
+/* two content words in common only: too little for text moved (fa, fb NULL) */
+#define CX_XA2 "Critics blamed engineers for pillars.%s "
+#define CX_XB2 "Engineers inspected pillars carefully.%s "
 
 static void crossed_case(const char *fa, const char *fb, double sim, int grows)
 {
     char xa[160], xb[160], a[1024], b[1024];
-    snprintf(xa, sizeof xa, CX_XA, fa);
-    snprintf(xb, sizeof xb, CX_XB, fb);
+    snprintf(xa, sizeof xa, fa ? CX_XA : CX_XA2, fa ? fa : "");
+    snprintf(xb, sizeof xb, fb ? CX_XB : CX_XB2, fb ? fb : "");
     snprintf(a, sizeof a, "%s%s%s%s", OTHER_A, CX_SAME_A, xa, TAIL_A);
     snprintf(b, sizeof b, "%s%s%s%s", OTHER_B, xb, CX_SAME_B, TAIL_B);
     tsr_word *A, *B;
@@ -640,6 +644,7 @@ static void test_bag_extend_crossed(void)
     crossed_case("", "", 0.9, 1);       /* no figures */
     crossed_case("12", "12", 1.0, 0);   /* a copy: moved text stays apart */
     crossed_case("19", "12", 0.9, 0);   /* other figures: a look-alike */
+    crossed_case(NULL, NULL, 0.9, 0);   /* two words in common */
 }
 
 /* Step 7b weighs words by their terms' weights in the pair: words that
