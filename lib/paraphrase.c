@@ -1132,7 +1132,8 @@ static void pp_bag_end(const pp_text *ta, const pp_text *tb, const pp_pair *pr, 
             if (da != db && (x > PP_CROSS_RATIO * y + PP_CROSS_SLACK ||
                              y > PP_CROSS_RATIO * x + PP_CROSS_SLACK))
                 continue;
-            if (sc > best && m >= (da != db ? PP_CROSS_MIN : PP_BAG_MIN) && g.cb[wa] && g.ca[wb]) {
+            if (sc > best && m >= (da != db ? PP_CROSS_MIN : PP_BAG_MIN) && g.cb[wa] &&
+                g.ca[wb]) {
                 best = sc;
                 *la = x;
                 *lb = y;
@@ -1194,22 +1195,26 @@ static void pp_bag_extend(const pp_text *ta, const pp_text *tb, const pp_pair *p
         pp_room_of(ps, k, an, bn, &r);
         uint32_t la, lb, grew = 0;
         if (p->a_hi < r.ca && p->b_hi < r.cb) {
-            pp_bag_end(ta, tb, pr, p->a_hi, p->b_hi, +1, +1, r.ca - p->a_hi, r.cb - p->b_hi, &la, &lb);
+            pp_bag_end(ta, tb, pr, p->a_hi, p->b_hi, +1, +1, r.ca - p->a_hi, r.cb - p->b_hi,
+                       &la, &lb);
             p->a_hi += la; p->b_hi += lb; grew |= la;
         }
         if (p->a_lo > r.fa && p->b_lo > r.fb) {
-            pp_bag_end(ta, tb, pr, p->a_lo, p->b_lo, -1, -1, p->a_lo - r.fa, p->b_lo - r.fb, &la, &lb);
+            pp_bag_end(ta, tb, pr, p->a_lo, p->b_lo, -1, -1, p->a_lo - r.fa, p->b_lo - r.fb,
+                       &la, &lb);
             p->a_lo -= la; p->b_lo -= lb; grew |= la;
         }
         /* crossed: A's next words from B's previous ones, and the other way */
         if (rewritten && p->a_hi < r.ca && p->b_lo > r.fb) {
-            pp_bag_end(ta, tb, pr, p->a_hi, p->b_lo, +1, -1, r.ca - p->a_hi, p->b_lo - r.fb, &la, &lb);
+            pp_bag_end(ta, tb, pr, p->a_hi, p->b_lo, +1, -1, r.ca - p->a_hi, p->b_lo - r.fb,
+                       &la, &lb);
             if (la && !pp_figs_differ(ta, p->a_hi, p->a_hi + la, tb, p->b_lo - lb, p->b_lo)) {
                 p->a_hi += la; p->b_lo -= lb; grew |= la;
             }
         }
         if (rewritten && p->a_lo > r.fa && p->b_hi < r.cb) {
-            pp_bag_end(ta, tb, pr, p->a_lo, p->b_hi, -1, +1, p->a_lo - r.fa, r.cb - p->b_hi, &la, &lb);
+            pp_bag_end(ta, tb, pr, p->a_lo, p->b_hi, -1, +1, p->a_lo - r.fa, r.cb - p->b_hi,
+                       &la, &lb);
             if (la && !pp_figs_differ(ta, p->a_lo - la, p->a_lo, tb, p->b_hi, p->b_hi + lb)) {
                 p->a_lo -= la; p->b_hi += lb; grew |= la;
             }

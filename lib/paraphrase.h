@@ -191,14 +191,16 @@ int pp_may_pair(const pp_text *a, const tsr_word *A, const tsr_word *B, const ui
  * to *ps with matches (words in common, as a bag: al_bag_matches) and
  * similarity; last, neighbours that the extensions brought together merge
  * as the aligner's do (al_merge_passages, with p's max_gap and
- * min_similarity; p NULL: the defaults), and *ps comes out sorted by A.  `wk` is the aligner's workspace, whose bag table counts
- * them (the caller's, one per thread, as for al_align; NULL: one for this
- * call only).  TSR_OK or TSR_ERR_NOMEM with `err` set. */
+ * min_similarity; p NULL: the defaults), and *ps comes out sorted by A.
+ * `wk` is the aligner's workspace, whose bag table counts them (the
+ * caller's, one per thread, as for al_align; NULL: one for this call
+ * only).  TSR_OK or TSR_ERR_NOMEM with `err` set. */
 int pp_align(const char *a, const tsr_word *A, size_t an, const char *b, const tsr_word *B,
              size_t bn, const tsr_params *p, al_work *wk, al_passages *ps, tsr_error *err);
 /* pp_align on texts already split (pp_text_init), so that one text can be
  * aligned with many without being split again: its weights are recomputed
- * for each pair (pp_weigh), its sentences, terms and postings kept. */
+ * for each pair (pp_weigh), its sentences, terms and postings kept.  The
+ * caller sets ta->fig and tb->fig (pp_align finds them in the texts). */
 int pp_align_texts(pp_text *ta, pp_text *tb, const tsr_word *A, size_t an, const tsr_word *B,
                    size_t bn, const tsr_params *p, al_work *wk, al_passages *ps,
                    tsr_error *err);
