@@ -174,8 +174,10 @@
 #define ALIGN_MOVE_SIM AL_REWRITTEN_SIM
 /* Neighbouring passages in the same order merge only when the gap between
  * them in A exceeds the gap in B by at most ALIGN_INDEL words (a phrase
- * inserted, not a sentence the source lacks), and a wider gap in B is not
- * text that another passage claims (text moved, not left out). */
+ * inserted, not a sentence the source lacks) or their B spans overlap
+ * (then the merged B span holds A's gap, or merge_similar's foreign test
+ * keeps them apart), and a wider gap in B is not text that another passage
+ * claims (text moved, not left out). */
 #define ALIGN_INDEL 10
 /* A stretch of A of more than ALIGN_HOLE words between seeds, less than
  * ALIGN_FOREIGN of whose words the source span holds (as a bag), is text
@@ -1485,7 +1487,8 @@ static int b_gap_claimed(const al_passages *cand, size_t x, uint32_t b0, uint32_
  * passage.  A passage's two spans must hold the same text (up to its
  * edits), so: neighbours merge in the same order on both sides (d's
  * middle in B after c's) within the usual gap when the gap in A is not a
- * stretch B lacks (ALIGN_INDEL) and the gap in B is not text moved
+ * stretch B lacks (ALIGN_INDEL; B spans that overlap: foreign) and the
+ * gap in B is not text moved
  * elsewhere (b_gap_claimed), or as a summary (merge_summary); in swapped
  * order only when both are rewritten text (ALIGN_MOVE_SIM) close on both
  * sides (ALIGN_SWAP_GAP), so that a paragraph or sentence moved stays a
@@ -1513,7 +1516,8 @@ void al_merge_neighbours(const al_pair *c, al_work *wk)
         }
         m = *cw;
         const int rewritten = cw->similarity < ALIGN_MOVE_SIM && d->similarity < ALIGN_MOVE_SIM;
-        const int ok = inorder ? agap <= bgap + ALIGN_INDEL &&
+        const int bover = inorder && d->b_lo < cw->b_hi;   /* no gap in B at all */
+        const int ok = inorder ? (agap <= bgap + ALIGN_INDEL || bover) &&
                                  !(bgap > agap + ALIGN_INDEL && b_gap_claimed(cand, x, cw->b_hi, d->b_lo))
                                : rewritten;
         if (agap <= lim && bgap <= lim && ok && merge_similar(c, wk, &m, d)) {

@@ -769,6 +769,29 @@ static void test_merge_neighbours(void)
     CHECK(m->a_lo == 0 && m->a_hi == 40 && m->b_lo == 0 && m->b_hi == 43);
     CHECK(m->matches == 40);
     fx_close(&f);
+    /* in order, their B spans overlapping (no gap in B) and 15 words apart
+     * in A (over ALIGN_INDEL): one when B holds A's gap, two when it is
+     * text B lacks (a stretch of another source) */
+    for (int held = 1; held >= 0; held--) {
+        a[0] = b[0] = 0;
+        tokens(a, "p", 20);
+        tokens(a, held ? "g" : "z", 15);
+        tokens(a, "q", 20);
+        tokens(b, "p", 20);
+        tokens(b, "g", 15);
+        tokens(b, "q", 20);
+        fx_open(&f, a, b);
+        CHECK(al_bag_reserve(f.wk, f.bn) == 0);
+        CHECK(tsr_vec_push(&f.wk->cand, P(0, 20, 0, 30, 20)) == 0);
+        CHECK(tsr_vec_push(&f.wk->cand, P(35, 55, 25, 55, 20)) == 0);
+        al_merge_neighbours(&f.c, f.wk);
+        CHECK(f.wk->cand.n == (held ? 1u : 2u));
+        m = &f.wk->cand.a[0];
+        if (held)
+            CHECK(m->a_lo == 0 && m->a_hi == 55 && m->b_lo == 0 && m->b_hi == 55 &&
+                  m->matches == 55);
+        fx_close(&f);
+    }
 }
 
 /* AL_BRIEF (al_score_cluster, al_add_brief): a sentence of 12 words that
