@@ -1109,9 +1109,17 @@ static void pp_bag_end(const pp_text *ta, const pp_text *tb, const pp_pair *pr, 
     for (uint32_t j = 0; j < mb; j++)
         g.ib[j] = pp_bag_id(&g, tb, pr->lgb, db > 0 ? b + j : b - 1 - j);
     memset(g.ca, 0, (size_t)g.nid * sizeof *g.ca);
+    memset(g.cb, 0, (size_t)g.nid * sizeof *g.cb);
     memset(g.inb, 0, (size_t)g.nid);
     for (uint32_t j = 0; j < mb; j++)
-        if (g.ib[j] >= 0) g.inb[g.ib[j]] = 1;
+        if (g.ib[j] >= 0) { g.inb[g.ib[j]] = 1; g.cb[g.ib[j]]++; }
+    /* the words the whole windows share (as bags) bound what any pair of
+     * their prefixes shares: too few, and no extension can qualify */
+    uint32_t all = 0;
+    for (uint32_t i = 0; i < ma; i++)
+        if (g.ia[i] >= 0 && g.ca[g.ia[i]]++ < g.cb[g.ia[i]]) all++;
+    if (all < (da != db ? PP_CROSS_MIN : PP_BAG_MIN)) return;
+    memset(g.ca, 0, (size_t)g.nid * sizeof *g.ca);
     double best = 0, na = 0;
     for (uint32_t x = 1; x <= ma; x++) {
         const int16_t wa = g.ia[x - 1];
