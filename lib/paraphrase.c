@@ -1150,18 +1150,16 @@ static void pp_bag_end(const pp_text *ta, const pp_text *tb, const pp_pair *pr, 
     }
 }
 
-/* The hashes of t's figures that lie within its words [lo, hi), at most
- * `max`, into h; their count. */
-static size_t pp_figs_in(const pp_text *t, uint32_t lo, uint32_t hi, uint64_t *h, size_t max)
+/* Whether one of the figures f[i0, i1) is missing from g[j0, j1). */
+static int pp_fig_missing(const tsr_fig *f, size_t i0, size_t i1, const tsr_fig *g, size_t j0,
+                          size_t j1)
 {
-    size_t a = 0, b = t->nfig, n = 0;
-    while (a < b) {   /* the first figure ending past lo */
-        const size_t m = a + (b - a) / 2;
-        if (t->fig[m].hi <= lo) a = m + 1; else b = m;
+    for (size_t i = i0; i < i1; i++) {
+        size_t j = j0;
+        while (j < j1 && g[j].hash != f[i].hash) j++;
+        if (j == j1) return 1;
     }
-    for (; a < t->nfig && t->fig[a].lo < hi && n < max; a++)
-        if (t->fig[a].lo >= lo && t->fig[a].hi <= hi) h[n++] = t->fig[a].hash;
-    return n;
+    return 0;
 }
 
 /* Whether A[a0, a1) and B[b0, b1) each hold a figure that the other lacks:
@@ -1170,21 +1168,11 @@ static size_t pp_figs_in(const pp_text *t, uint32_t lo, uint32_t hi, uint64_t *h
 static int pp_figs_differ(const pp_text *ta, uint32_t a0, uint32_t a1, const pp_text *tb,
                           uint32_t b0, uint32_t b1)
 {
-    uint64_t ha[PP_BAG_MAX], hb[PP_BAG_MAX];
-    const size_t na = pp_figs_in(ta, a0, a1, ha, PP_BAG_MAX);
-    const size_t nb = pp_figs_in(tb, b0, b1, hb, PP_BAG_MAX);
-    int a_only = 0, b_only = 0;
-    for (size_t i = 0; i < na && !a_only; i++) {
-        size_t j = 0;
-        while (j < nb && hb[j] != ha[i]) j++;
-        a_only = j == nb;
-    }
-    for (size_t j = 0; j < nb && !b_only; j++) {
-        size_t i = 0;
-        while (i < na && ha[i] != hb[j]) i++;
-        b_only = i == na;
-    }
-    return a_only && b_only;
+    size_t i0, i1, j0, j1;
+    text_figures_within(ta->fig, ta->nfig, a0, a1, &i0, &i1);
+    text_figures_within(tb->fig, tb->nfig, b0, b1, &j0, &j1);
+    return pp_fig_missing(ta->fig, i0, i1, tb->fig, j0, j1) &&
+           pp_fig_missing(tb->fig, j0, j1, ta->fig, i0, i1);
 }
 
 /* Step 7b: each passage but summaries grows at each end by the words

@@ -417,14 +417,11 @@ static int u64_cmp(const void *x, const void *y)
  * words [lo, hi): their hashes into v, sorted, each once; 0 or -1. */
 static int sg_fig_span(const tsr_fig *f, size_t n, uint32_t lo, uint32_t hi, sg_hashes *v)
 {
-    size_t a = 0, b = n;
-    while (a < b) {
-        const size_t mid = a + (b - a) / 2;
-        if (f[mid].lo < lo) a = mid + 1; else b = mid;
-    }
+    size_t i0, i1;
+    text_figures_within(f, n, lo, hi, &i0, &i1);
     v->n = 0;
-    for (size_t i = a; i < n && f[i].lo < hi; i++)
-        if (f[i].hi <= hi && tsr_vec_push(v, f[i].hash))
+    for (size_t i = i0; i < i1; i++)
+        if (tsr_vec_push(v, f[i].hash))
             return -1;
     uint64_t *x = v->a;
     if (v->n > 32) {   /* a table of numbers (or a hostile text) */

@@ -371,6 +371,20 @@ int text_next_figure(const char *text, const tsr_word *w, size_t n, size_t *i, t
     return 1;
 }
 
+void text_figures_within(const tsr_fig *f, size_t n, uint32_t lo, uint32_t hi, size_t *i0,
+                         size_t *i1)
+{
+    size_t a = 0, b = n;
+    while (a < b) {   /* the first figure starting at lo or after */
+        const size_t mid = a + (b - a) / 2;
+        if (f[mid].lo < lo) a = mid + 1; else b = mid;
+    }
+    size_t e = a;
+    while (e < n && f[e].lo < hi && f[e].hi <= hi) e++;
+    *i0 = a;
+    *i1 = e;
+}
+
 int text_figures(const char *text, const tsr_word *w, size_t n, tsr_fig **figs, size_t *cap,
                  size_t *nfig)
 {

@@ -179,6 +179,11 @@ typedef struct tsr_fig {
  * 0 when there is none. */
 int text_next_figure(const char *text, const tsr_word *w, size_t n, size_t *i, tsr_fig *f);
 
+/* The figures of f[0, n) (a text's, in order) that lie wholly inside its
+ * words [lo, hi): f[*i0, *i1) (empty: *i0 == *i1). */
+void text_figures_within(const tsr_fig *f, size_t n, uint32_t lo, uint32_t hi, size_t *i0,
+                         size_t *i1);
+
 /* All the figures of text's words w[0, n), in order, into *figs (capacity
  * *cap, grown with realloc), their count in *nfig.  0, or -1 when out of
  * memory. */
