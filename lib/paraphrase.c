@@ -159,13 +159,18 @@
  * all) some run of sentences of PP_MIN_BYTES holds the other text's terms
  * at PP_MIN_SHARE / 2 on each side and at PP_MIN_SHARE on one of them; and
  * a seed's Dice needs a sentence of A with enough of its distinct terms in
- * B.  A summary needs PP_SUM_MIN sentences of A holding PP_SUM_SHARE of
- * their terms in B.  When none of that holds, pp_align_texts could add
- * nothing to the pair, and is not run.  The test only loosens the stage's
- * own conditions (the whole of the other text for a span of it), so it
- * changes no output (test_may_pair: generated pairs; discovery's output
- * byte for byte the same, on PAN and on 100,000 generated documents), and
- * rules out about two in three of the empty pairs.
+ * B; and a passage of seeds needs PP_MIN_SEEDS of them: pairs of sentences
+ * whose Dice over distinct terms reaches PP_MIN_DICE, counted from B's
+ * marks and A's postings (the cosine not asked).  A summary needs
+ * PP_SUM_MIN sentences of A holding PP_SUM_SHARE of their terms in B.
+ * When none of that holds, pp_align_texts could add nothing to the pair,
+ * and is not run.  The test only loosens the stage's own conditions (the
+ * whole of the other text for a span of it, seeds without their cosine),
+ * so it changes no output (test_may_pair: generated pairs; discovery's
+ * output byte for byte the same, on PAN and on 100,000 and 1,000,000
+ * generated documents).  On the generated corpus of 1M documents it rules
+ * out 96% of the 2.55 million empty pairs (64% without the count of seeds,
+ * which left 0.92 million of them to split and weigh).
  *
  * The thresholds were set on PAN 2013's training corpus (EVAL.md): the
  * seed tests are the published ones; two seeds per passage and the
@@ -414,8 +419,8 @@ typedef struct pp_split {
     uint64_t *key, *dk;
     pp_sentence *s;
     pp_term *t;
-    uint32_t *dsf, *slot;
-    size_t cap[6];            /* of each buffer, in this order (pp_reserve) */
+    uint32_t *dsf, *slot, *start;
+    size_t cap[7];            /* of each buffer, in this order (pp_reserve) */
 } pp_split;
 
 static void pp_split_free(pp_split *sp)
@@ -426,15 +431,24 @@ static void pp_split_free(pp_split *sp)
     free(sp->t);
     free(sp->dsf);
     free(sp->slot);
+    free(sp->start);
     memset(sp, 0, sizeof *sp);
 }
 
 /* pp_may_pair's buffers, kept by each thread: a mark for each distinct
- * term of a, and the counts of each sentence. */
+ * term of a, the counts of each sentence, and what counting seeds needs. */
+#define PP_SET_SLOTS 256   /* pp_pre.set: more than twice a sentence's words */
+
 typedef struct pp_pre {
     unsigned char *mark;
     uint32_t *in, *all, *b0, *b1;
-    size_t cap[5];            /* of each buffer, in this order (pp_reserve) */
+    uint32_t *bd;             /* each of b's words: its term as a's distinct term, or UINT32_MAX */
+    uint32_t *sb;             /* b's sentences: where each begins */
+    uint32_t *seen;           /* each of a's distinct terms: the b sentence (+ 1) last holding it */
+    uint32_t *shared, *touched;   /* each of a's sentences: distinct terms in common */
+    size_t cap[10];           /* of each buffer, in this order (pp_reserve) */
+    struct { uint64_t term; uint32_t gen; } set[PP_SET_SLOTS];   /* a sentence's distinct terms */
+    uint32_t gen;             /* the sentence set[] holds: slots of other gens are empty */
 } pp_pre;
 
 static void pp_pre_free(pp_pre *q)
@@ -444,6 +458,11 @@ static void pp_pre_free(pp_pre *q)
     free(q->all);
     free(q->b0);
     free(q->b1);
+    free(q->bd);
+    free(q->sb);
+    free(q->seen);
+    free(q->shared);
+    free(q->touched);
     memset(q, 0, sizeof *q);
 }
 
@@ -581,9 +600,38 @@ static int pp_split_reserve(pp_split *sp, size_t n, size_t slots)
     sp->t = pp_reserve(sp->t, &sp->cap[3], n, sizeof *sp->t, 0);
     sp->dsf = pp_reserve(sp->dsf, &sp->cap[4], n, sizeof *sp->dsf, 0);
     sp->slot = pp_reserve(sp->slot, &sp->cap[5], slots, sizeof *sp->slot, 0);
-    if (!sp->key || !sp->dk || !sp->s || !sp->t || !sp->dsf || !sp->slot) return -1;
+    sp->start = pp_reserve(sp->start, &sp->cap[6], n, sizeof *sp->start, 0);
+    if (!sp->key || !sp->dk || !sp->s || !sp->t || !sp->dsf || !sp->slot || !sp->start)
+        return -1;
     memset(sp->slot, 0, slots * sizeof *sp->slot);
     return 0;
+}
+
+/* The sentences of n words (n > 0; cut: their marks, pp_marks): where
+ * each begins, into start[] (room for n), and how many.  A sentence ends
+ * at a mark, after PP_MAX_SENTENCE words or at the end, and not before
+ * PP_MIN_SENTENCE words but at the end.  The stage's sentences are these
+ * with a short last one joined to the one before (pp_joined); pp_may_pair
+ * keeps it apart where finer is safer. */
+static size_t pp_sentences(const unsigned char *cut, size_t n, uint32_t *start)
+{
+    size_t ns = 0;
+    uint32_t lo = 0;
+    for (size_t i = 0; i < n; i++) {
+        const int last = i + 1 == n || i + 1 - lo >= PP_MAX_SENTENCE || cut[i];
+        if (!last || (i + 1 - lo < PP_MIN_SENTENCE && i + 1 < n)) continue;
+        start[ns++] = lo;
+        lo = (uint32_t)(i + 1);
+    }
+    return ns;
+}
+
+/* How many of the ns sentences of n words beginning at start[] are the
+ * stage's: a last one of fewer than PP_MIN_SENTENCE words joins the one
+ * before. */
+static size_t pp_joined(const uint32_t *start, size_t ns, size_t n)
+{
+    return ns >= 2 && n - start[ns - 1] < PP_MIN_SENTENCE ? ns - 1 : ns;
 }
 
 /* Split n words (their marks) into t, by way of sp.  0 or -1. */
@@ -592,20 +640,10 @@ static int pp_split_text(pp_text *t, pp_split *sp, const uint64_t *terms,
 {
     if (pp_split_reserve(sp, n, 0)) return -1;
     pp_text w = { .s = sp->s, .t = sp->t };   /* the split, in sp */
-    uint32_t lo = 0;
-    for (size_t i = 0; i < n; i++) {
-        const int last = i + 1 == n || i + 1 - lo >= PP_MAX_SENTENCE || cut[i];
-        if (!last || (i + 1 - lo < PP_MIN_SENTENCE && i + 1 < n)) continue;
-        pp_add_sentence(&w, terms, lo, (uint32_t)(i + 1), sp->key);
-        lo = (uint32_t)(i + 1);
-    }
-    /* a short last sentence joins the one before */
-    if (w.ns >= 2 && w.s[w.ns - 1].hi - w.s[w.ns - 1].lo < PP_MIN_SENTENCE) {
-        const uint32_t l2 = w.s[w.ns - 2].lo;
-        w.nt = w.s[w.ns - 2].t_lo;
-        w.ns -= 2;
-        pp_add_sentence(&w, terms, l2, (uint32_t)n, sp->key);
-    }
+    const size_t ns = pp_joined(sp->start, pp_sentences(cut, n, sp->start), n);
+    for (size_t k = 0; k < ns; k++)
+        pp_add_sentence(&w, terms, sp->start[k], k + 1 < ns ? sp->start[k + 1] : (uint32_t)n,
+                        sp->key);
     size_t slots = 16;
     while (slots < 2 * w.nt) slots <<= 1;
     if (pp_split_reserve(sp, n, slots)) return -1;
@@ -1374,8 +1412,72 @@ static int pp_pre_reserve(pp_pre *q, size_t nd, size_t nu)
     q->all = pp_reserve(q->all, &q->cap[2], nu, sizeof *q->all, 0);
     q->b0 = pp_reserve(q->b0, &q->cap[3], nu, sizeof *q->b0, 0);
     q->b1 = pp_reserve(q->b1, &q->cap[4], nu, sizeof *q->b1, 0);
-    if (!q->mark || !q->in || !q->all || !q->b0 || !q->b1) return -1;
+    q->bd = pp_reserve(q->bd, &q->cap[5], nu, sizeof *q->bd, 0);
+    q->sb = pp_reserve(q->sb, &q->cap[6], nu, sizeof *q->sb, 0);
+    q->seen = pp_reserve(q->seen, &q->cap[7], nd, sizeof *q->seen, 0);
+    q->shared = pp_reserve(q->shared, &q->cap[8], nu, sizeof *q->shared, 1);
+    q->touched = pp_reserve(q->touched, &q->cap[9], nu, sizeof *q->touched, 0);
+    if (!q->mark || !q->in || !q->all || !q->b0 || !q->b1 || !q->bd || !q->sb || !q->seen ||
+        !q->shared || !q->touched)
+        return -1;
     memset(q->mark, 0, nd);
+    memset(q->seen, 0, nd * sizeof *q->seen);
+    return 0;
+}
+
+/* The distinct terms of b's words [lo, hi) (a sentence: fewer than
+ * PP_SET_SLOTS / 2), counted through q->set. */
+static uint32_t pp_distinct_in(pp_pre *q, const uint64_t *bterm, uint32_t lo, uint32_t hi)
+{
+    if (++q->gen == 0) {   /* wrapped: every slot of an old gen is empty again */
+        memset(q->set, 0, sizeof q->set);
+        q->gen = 1;
+    }
+    uint32_t n = 0;
+    for (uint32_t i = lo; i < hi; i++) {
+        const uint64_t h = bterm[i];
+        if (!h) continue;
+        size_t x = (size_t)(h >> 17) & (PP_SET_SLOTS - 1);
+        while (q->set[x].gen == q->gen && q->set[x].term != h) x = (x + 1) & (PP_SET_SLOTS - 1);
+        if (q->set[x].gen != q->gen) {
+            q->set[x].term = h;
+            q->set[x].gen = q->gen;
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Could a and b hold PP_MIN_SEEDS seeds (pairs of sentences whose Dice
+ * over distinct terms reaches PP_MIN_DICE; the cosine not asked)?  b's nb
+ * sentences (the stage's) begin at q->sb[], its words' terms are q->bd[]
+ * as a's distinct terms; a's postings give the sentences holding each, so
+ * each pair's count of distinct terms in common is step 4's. */
+static int pp_two_seeds(pp_pre *q, const pp_text *a, const uint64_t *bterm, size_t bn, size_t nb)
+{
+    uint32_t seeds = 0;
+    for (size_t j = 0; j < nb; j++) {
+        const uint32_t lo = q->sb[j], hi = j + 1 < nb ? q->sb[j + 1] : (uint32_t)bn;
+        size_t nt = 0;
+        for (uint32_t w = lo; w < hi; w++) {
+            const uint32_t d = q->bd[w];
+            if (d == UINT32_MAX || q->seen[d] == j + 1) continue;
+            q->seen[d] = (uint32_t)j + 1;
+            for (uint32_t e = a->ph[d]; e < a->ph[d + 1]; e++) {
+                const uint32_t i = a->pst[e].sent;
+                if (!q->shared[i]) q->touched[nt++] = i;
+                q->shared[i]++;
+            }
+        }
+        if (!nt) continue;
+        const uint32_t ntb = pp_distinct_in(q, bterm, lo, hi);
+        for (size_t x = 0; x < nt; x++) {
+            const uint32_t i = q->touched[x], nta = a->s[i].t_hi - a->s[i].t_lo;
+            if (2.0 * q->shared[i] >= (PP_MIN_DICE - 1e-9) * (nta + ntb)) seeds++;
+            q->shared[i] = 0;
+        }
+        if (seeds >= PP_MIN_SEEDS) return 1;   /* shared[] all zero again */
+    }
     return 0;
 }
 
@@ -1388,23 +1490,22 @@ static int pp_may(pp_pre *q, const pp_text *a, const tsr_word *A, const tsr_word
     /* b's sentences (split as pp_split_text does, but for a short last
      * sentence, kept apart: runs of finer sentences are more runs, so the
      * test stays necessary): which of their terms a holds */
-    size_t nb = 0;
-    uint32_t lo = 0, in = 0, all = 0;
-    for (size_t i = 0; i < bn; i++) {
-        const uint64_t h = bterm[i];
-        if (h) {
-            all++;
-            const uint32_t d = a->filter[h >> 60] >> (h >> 54 & 63) & 1 ? pp_distinct_find(a, h)
-                                                                      : UINT32_MAX;
-            if (d != UINT32_MAX) { in++; q->mark[d] = 1; }
+    const size_t nb = pp_sentences(bcut, bn, q->sb);
+    for (size_t j = 0; j < nb; j++) {
+        const uint32_t lo = q->sb[j], hi = j + 1 < nb ? q->sb[j + 1] : (uint32_t)bn;
+        uint32_t in = 0, all = 0;
+        for (uint32_t i = lo; i < hi; i++) {
+            const uint64_t h = bterm[i];
+            uint32_t d = UINT32_MAX;
+            if (h) {
+                all++;
+                if (a->filter[h >> 60] >> (h >> 54 & 63) & 1) d = pp_distinct_find(a, h);
+                if (d != UINT32_MAX) { in++; q->mark[d] = 1; }
+            }
+            q->bd[i] = d;
         }
-        const int last = i + 1 == bn || i + 1 - lo >= PP_MAX_SENTENCE || bcut[i];
-        if (!last || (i + 1 - lo < PP_MIN_SENTENCE && i + 1 < bn)) continue;
-        q->in[nb] = in; q->all[nb] = all;
-        q->b0[nb] = B[lo].begin; q->b1[nb] = B[i].end;
-        nb++;
-        in = all = 0;
-        lo = (uint32_t)(i + 1);
+        q->in[j] = in; q->all[j] = all;
+        q->b0[j] = B[lo].begin; q->b1[j] = B[hi - 1].end;
     }
     const int b225 = pp_dense(q, nb, 0.225 - 1e-9, 1, PP_MIN_BYTES);
     const int b45 = b225 && pp_dense(q, nb, 0.45 - 1e-9, 1, PP_MIN_BYTES);
@@ -1428,7 +1529,9 @@ static int pp_may(pp_pre *q, const pp_text *a, const tsr_word *A, const tsr_word
     /* passages of seeds: PP_MIN_SHARE of both spans' terms in common, so
      * at least half that of each span's and all of it of one of them */
     if (!seedable || !b225 || !pp_dense(q, a->ns, 0.225 - 1e-9, 1, PP_MIN_BYTES)) return 0;
-    return b45 || pp_dense(q, a->ns, 0.45 - 1e-9, 1, PP_MIN_BYTES);
+    if (!b45 && !pp_dense(q, a->ns, 0.45 - 1e-9, 1, PP_MIN_BYTES)) return 0;
+    /* and a passage of seeds needs PP_MIN_SEEDS of them */
+    return pp_two_seeds(q, a, bterm, bn, pp_joined(q->sb, nb, bn));
 }
 
 int pp_may_pair(const pp_text *a, const tsr_word *A, const tsr_word *B, const uint64_t *bterm,

@@ -895,7 +895,7 @@ static char *gen_rewrite(uint64_t *rng, const char *a, unsigned rate, unsigned v
 /* pp_may_pair is necessary: over generated pairs (rewrites at every rate,
  * summaries, unrelated texts on small vocabularies), whenever the stage
  * finds a passage in a pair without the aligner's, pp_may_pair said it
- * may; and it rules out part of the pairs (else it would save nothing). */
+ * may; and it rules out most of the others (else it would save little). */
 static void test_may_pair(void)
 {
     uint64_t rng = 2026;
@@ -934,8 +934,10 @@ static void test_may_pair(void)
     CHECK(pairs == 3000);
     CHECK(missed == 0);            /* never rules out a pair with a passage */
     CHECK(found >= 300);            /* the property was put to the test */
-    CHECK(ruled_out >= 300);        /* and the test rules pairs out */
-    if (missed || found < 300 || ruled_out < 300 || getenv("MAYSTAT"))
+    /* and the test rules pairs out: 1,558 of them, 1,177 before seeds were
+     * counted (pp_two_seeds) */
+    CHECK(ruled_out >= 1500);
+    if (missed || found < 300 || ruled_out < 1500 || getenv("MAYSTAT"))
         fprintf(stderr, "  may_pair: %zu pairs, %zu with passages, %zu ruled out, %zu missed\n",
                 pairs, found, ruled_out, missed);
     al_work_free(wk);
