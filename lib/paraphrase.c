@@ -270,6 +270,10 @@ static size_t pp_normalize(const char *text, uint32_t beg, uint32_t end, char *b
  * full stop there does not (the word before is one letter: "U.S."). */
 static int pp_ends_sentence(const char *g, size_t n, int abbrev)
 {
+    if (n == 1) {   /* most gaps (a space): without a branch on the byte */
+        const unsigned char c = (unsigned char)*g;
+        return ((c == '.') & !abbrev) | (c == '!') | (c == '?');
+    }
     int newline = 0;
     for (size_t i = 0; i < n; i++) {
         const unsigned char c = (unsigned char)g[i];
@@ -340,8 +344,10 @@ static void pp_add_sentence(pp_text *t, const uint64_t *terms, uint32_t lo, uint
 {
     pp_sentence s = { lo, hi, (uint32_t)t->nt, 0 };
     size_t k = 0;
-    for (uint32_t i = lo; i < hi; i++)
-        if (terms[i]) key[k++] = terms[i];
+    for (uint32_t i = lo; i < hi; i++) {   /* stop words (0) left out, without a branch */
+        key[k] = terms[i];
+        k += terms[i] != 0;
+    }
     pp_sort_u64(key, k);
     pp_term *base = t->t + t->nt;
     size_t m = 0;
@@ -677,7 +683,7 @@ static int pp_split_text(pp_text *t, pp_split *sp, const uint64_t *terms,
         size_t x = (size_t)(t->dk[d] >> 17) & (want - 1);
         while (t->slot[x]) x = (x + 1) & (want - 1);
         t->slot[x] = d + 1;
-        t->filter[t->dk[d] >> 60] |= 1ull << (t->dk[d] >> 54 & 63);
+        t->filter[t->dk[d] >> 58] |= 1ull << (t->dk[d] >> 52 & 63);
     }
     pp_postings(t);
     for (size_t i = 0; i < n; i++)
@@ -1490,19 +1496,29 @@ static int pp_may(pp_pre *q, const pp_text *a, const tsr_word *A, const tsr_word
     /* b's sentences (split as pp_split_text does, but for a short last
      * sentence, kept apart: runs of finer sentences are more runs, so the
      * test stays necessary): which of their terms a holds */
+    /* the words whose term may be a's (the filter: without branches, as
+     * it is a coin toss word by word), then those looked up */
+    uint32_t *bd = q->bd, *cand = q->touched;
+    unsigned char *mark = q->mark;
+    size_t nc = 0;
+    for (size_t i = 0; i < bn; i++) {
+        const uint64_t h = bterm[i];
+        bd[i] = UINT32_MAX;
+        cand[nc] = (uint32_t)i;
+        nc += (h != 0) & (unsigned)(a->filter[h >> 58] >> (h >> 52 & 63));
+    }
+    for (size_t k = 0; k < nc; k++) {
+        const uint32_t d = pp_distinct_find(a, bterm[cand[k]]);
+        bd[cand[k]] = d;
+        if (d != UINT32_MAX) mark[d] = 1;
+    }
     const size_t nb = pp_sentences(bcut, bn, q->sb);
     for (size_t j = 0; j < nb; j++) {
         const uint32_t lo = q->sb[j], hi = j + 1 < nb ? q->sb[j + 1] : (uint32_t)bn;
         uint32_t in = 0, all = 0;
         for (uint32_t i = lo; i < hi; i++) {
-            const uint64_t h = bterm[i];
-            uint32_t d = UINT32_MAX;
-            if (h) {
-                all++;
-                if (a->filter[h >> 60] >> (h >> 54 & 63) & 1) d = pp_distinct_find(a, h);
-                if (d != UINT32_MAX) { in++; q->mark[d] = 1; }
-            }
-            q->bd[i] = d;
+            all += bterm[i] != 0;
+            in += bd[i] != UINT32_MAX;
         }
         q->in[j] = in; q->all[j] = all;
         q->b0[j] = B[lo].begin; q->b1[j] = B[hi - 1].end;
@@ -1517,7 +1533,9 @@ static int pp_may(pp_pre *q, const pp_text *a, const tsr_word *A, const tsr_word
         uint32_t m = 0, tin = 0, tall = 0;
         for (uint32_t k = a->s[i].t_lo; k < a->s[i].t_hi; k++) {
             tall += a->t[k].tf;
-            if (q->mark[a->t[k].lid]) { m++; tin += a->t[k].tf; }
+            const uint32_t in_b = q->mark[a->t[k].lid];   /* 0 or 1 */
+            m += in_b;
+            tin += in_b * a->t[k].tf;
         }
         const uint32_t nt = a->s[i].t_hi - a->s[i].t_lo;
         if (m && 2.0 * m >= (PP_MIN_DICE - 1e-9) * (nt + m)) seedable = 1;

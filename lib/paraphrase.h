@@ -89,7 +89,7 @@ typedef struct pp_text {
     pp_post *pst;
     /* a filter of the distinct terms (bit (term >> 54) set for each):
      * a term whose bit is clear is not one of them (pp_may_pair) */
-    uint64_t filter[16];
+    uint64_t filter[64];
     /* each word's term, as an index of dk + 1 (0: a stop word): nw words */
     uint32_t *wd;
     size_t nw;
