@@ -1454,6 +1454,19 @@ static uint32_t pp_distinct_in(pp_pre *q, const uint64_t *bterm, uint32_t lo, ui
     return n;
 }
 
+/* How many of the nt sentences of a in q->touched, with q->shared[] distinct
+ * terms in common with a sentence of b of ntb distinct terms, reach Dice
+ * PP_MIN_DICE with it. */
+static uint32_t pp_dice_reach(const pp_pre *q, const pp_text *a, size_t nt, uint32_t ntb)
+{
+    uint32_t n = 0;
+    for (size_t x = 0; x < nt; x++) {
+        const uint32_t i = q->touched[x], nta = a->s[i].t_hi - a->s[i].t_lo;
+        n += 2.0 * q->shared[i] >= (PP_MIN_DICE - 1e-9) * (nta + ntb);
+    }
+    return n;
+}
+
 /* Could a and b hold PP_MIN_SEEDS seeds (pairs of sentences whose Dice
  * over distinct terms reaches PP_MIN_DICE; the cosine not asked)?  b's nb
  * sentences (the stage's) begin at q->sb[], its words' terms are q->bd[]
@@ -1465,23 +1478,23 @@ static int pp_two_seeds(pp_pre *q, const pp_text *a, const uint64_t *bterm, size
     for (size_t j = 0; j < nb; j++) {
         const uint32_t lo = q->sb[j], hi = j + 1 < nb ? q->sb[j + 1] : (uint32_t)bn;
         size_t nt = 0;
+        uint32_t ntb = 0;   /* the sentence's distinct terms: at least those a holds */
         for (uint32_t w = lo; w < hi; w++) {
             const uint32_t d = q->bd[w];
             if (d == UINT32_MAX || q->seen[d] == j + 1) continue;
             q->seen[d] = (uint32_t)j + 1;
+            ntb++;
             for (uint32_t e = a->ph[d]; e < a->ph[d + 1]; e++) {
                 const uint32_t i = a->pst[e].sent;
                 if (!q->shared[i]) q->touched[nt++] = i;
                 q->shared[i]++;
             }
         }
-        if (!nt) continue;
-        const uint32_t ntb = pp_distinct_in(q, bterm, lo, hi);
-        for (size_t x = 0; x < nt; x++) {
-            const uint32_t i = q->touched[x], nta = a->s[i].t_hi - a->s[i].t_lo;
-            if (2.0 * q->shared[i] >= (PP_MIN_DICE - 1e-9) * (nta + ntb)) seeds++;
-            q->shared[i] = 0;
-        }
+        /* with that least count the Dice comes out higher: only when one
+         * reaches PP_MIN_DICE so is the sentence's every term counted */
+        if (nt && pp_dice_reach(q, a, nt, ntb))
+            seeds += pp_dice_reach(q, a, nt, pp_distinct_in(q, bterm, lo, hi));
+        for (size_t x = 0; x < nt; x++) q->shared[q->touched[x]] = 0;
         if (seeds >= PP_MIN_SEEDS) return 1;   /* shared[] all zero again */
     }
     return 0;
