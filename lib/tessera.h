@@ -741,8 +741,9 @@ typedef struct tsr_discover_opts {
     size_t memory;        /* bytes for candidate pairs before they spill
                            * to sorted runs on disk, and (a quarter of it)
                            * for documents kept tokenized while pairs are
-                           * aligned (an eighth more for texts split into
-                           * sentences, with the sentence stage); 0 = 1 GiB */
+                           * aligned (an eighth more with the sentence
+                           * stage: for documents' sentence marks and
+                           * texts split into sentences); 0 = 1 GiB */
     /* A fingerprint held by more documents than this is boilerplate or a
      * formula: it makes no pairs (passim's bound, which keeps the work
      * linear in the corpus).  0 = the default, 100. */
