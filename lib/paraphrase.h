@@ -87,8 +87,8 @@ typedef struct pp_text {
      * pst[ph[d], ph[d + 1]) (the postings pp_align_texts reads of b) */
     uint32_t *ph;
     pp_post *pst;
-    /* a filter of the distinct terms (bit (term >> 54) set for each):
-     * a term whose bit is clear is not one of them (pp_may_pair) */
+    /* a filter of the distinct terms (4,096 bits: bit term >> 52 set for
+     * each): a term whose bit is clear is not one of them (pp_may_pair) */
     uint64_t filter[64];
     /* each word's term, as an index of dk + 1 (0: a stop word): nw words */
     uint32_t *wd;
