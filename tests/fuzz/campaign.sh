@@ -56,7 +56,7 @@ default_time() {
     fuzz_align)     echo 2100 ;;    #  4,758/s (fifth session, loaded machine)
     fuzz_catalog)   echo 15600 ;;   #    641/s a job (2026-12-04, UBSan only: 10^7 in 7,799 s with 2 jobs)
     fuzz_http)      echo 2000 ;;    #  5,005/s (idem)
-    fuzz_json_body) echo 6000 ;;    #  1,681/s (idem; checks of long texts)
+    fuzz_json_body) echo 15200 ;;   #    659/s with 2 jobs (2026-12-05, UBSan only, loaded: 6.5M in 9,900 s)
     fuzz_jsonl)     echo 1700 ;;    #  6,167/s (2026-12-03, nice 19 on a loaded machine)
     fuzz_reader)    echo 13000 ;;   #    770/s a job (2026-12-04, UBSan only: 10^7 in 7,224 s with 2 jobs)
     fuzz_segment)   echo 1000 ;;    # 11,044/s
