@@ -531,6 +531,7 @@ static int rebuild_without(const char *db, uint64_t from, uint64_t to, const uin
     tsr_error e;
     int st = tsr_index_open(path, TSR_OPEN_READONLY, &src, &e);
     if (st == TSR_OK) st = tsr_shard_create(db, to, &dst, &e);
+    if (st == TSR_OK) st = tsr_index_read_begin(src, &e);   /* one snapshot for every get */
     uint64_t bytes = 0;
     size_t k = 0;
     for (uint64_t d = 0; d < ndocs && st == TSR_OK; d++) {
@@ -546,6 +547,7 @@ static int rebuild_without(const char *db, uint64_t from, uint64_t to, const uin
         if (st == TSR_OK && bytes > (256u << 20)) { st = tsr_index_commit(dst, &e); bytes = 0; }
     }
     if (st == TSR_OK) st = tsr_index_commit(dst, &e);
+    tsr_index_read_end(src);
     tsr_index_close(src);
     tsr_index_close(dst);
     if (st != TSR_OK) return cli_fail(cli_exit_code(st), "%s: %s", db, e.message);

@@ -82,6 +82,7 @@ struct cat {
     char *path;
     pthread_mutex_t mu;
     sqlite3_stmt *st[S_COUNT_];
+    int reading;               /* cat_read_begin calls not yet ended */
 };
 
 /* ------------------------------------------------------------------------
@@ -952,7 +953,9 @@ int cat_put_meta(cat *c, const cat_meta *m, tsr_error *err)
 int cat_read_begin(cat *c, tsr_error *err)
 {
     pthread_mutex_lock(&c->mu);
-    int rc = exec(c, "BEGIN", err);
+    int rc = c->reading ? TSR_OK : exec(c, "BEGIN", err);
+    if (rc == TSR_OK)
+        c->reading++;
     pthread_mutex_unlock(&c->mu);
     return rc;
 }
@@ -960,7 +963,7 @@ int cat_read_begin(cat *c, tsr_error *err)
 void cat_read_end(cat *c)
 {
     pthread_mutex_lock(&c->mu);
-    if (!sqlite3_get_autocommit(c->db))
+    if (c->reading > 0 && --c->reading == 0 && !sqlite3_get_autocommit(c->db))
         sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
     pthread_mutex_unlock(&c->mu);
 }

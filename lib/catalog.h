@@ -146,7 +146,9 @@ int cat_reader_get(cat_reader *r, int64_t docno, tsr_document *d, void **blob,
                    size_t *blob_len, tsr_error *err);
 void cat_reader_close(cat_reader *r);
 
-/* A read transaction, so that several reads see one state (verify). */
+/* A read transaction, so that several reads see one state (verify,
+ * discovery, tsr_index_read_begin).  Calls nest: the transaction begins
+ * with the first and ends with the last cat_read_end. */
 int cat_read_begin(cat *c, tsr_error *err);
 void cat_read_end(cat *c);
 

@@ -1907,6 +1907,19 @@ int tsr_index_get_info(tsr_index *ix, int64_t docno, tsr_document **out, tsr_err
     return ix_get(ix, NULL, docno, 0, out, err);
 }
 
+int tsr_index_read_begin(tsr_index *ix, tsr_error *err)
+{
+    if (!ix)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_read_begin: NULL index");
+    return ix_read_begin(ix, err);
+}
+
+void tsr_index_read_end(tsr_index *ix)
+{
+    if (ix)
+        ix_read_end(ix);
+}
+
 void tsr_document_free(tsr_document *d)
 {
     if (!d)

@@ -242,6 +242,60 @@ static void test_refresh_two_step(void)
     tsr_index_close(r);
 }
 
+/* Whether document `id` is found through ix. */
+static int has_doc(tsr_index *ix, const char *id)
+{
+    tsr_document *d = NULL;
+    tsr_error e = {0};
+    const int rc = tsr_index_get(ix, id, &d, &e);
+    tsr_document_free(d);
+    return rc == TSR_OK;
+}
+
+/* tsr_index_read_begin / _end: the gets between them see the catalog as
+ * of the first, though another handle commits meanwhile; pairs nest, and
+ * a discovery inside (which takes one of its own) does not end the outer
+ * one.  Without them, a get sees every commit at once. */
+static void test_read_snapshot(void)
+{
+    tsr_index *r = NULL, *w = NULL;
+    tsr_error e = {0};
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_READONLY, &r, &e) == TSR_OK);
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_WRITE, &w, &e) == TSR_OK);
+    if (!r || !w) {
+        tsr_index_close(r);
+        tsr_index_close(w);
+        return;
+    }
+    char *t1 = make_text(&R, 300), *t2 = make_text(&R, 300);
+    CHECK(add_doc(w, "snap-1", t1, &e) == TSR_OK && tsr_index_commit(w, &e) == TSR_OK);
+    CHECK(has_doc(r, "snap-1"));    /* a get alone sees the commit */
+
+    CHECK(tsr_index_read_begin(r, &e) == TSR_OK);
+    CHECK(has_doc(r, "snap-1"));    /* the snapshot starts here */
+    CHECK(add_doc(w, "snap-2", t2, &e) == TSR_OK && tsr_index_commit(w, &e) == TSR_OK);
+    CHECK(!has_doc(r, "snap-2"));
+    CHECK(tsr_index_read_begin(r, &e) == TSR_OK);    /* nested */
+    tsr_index_read_end(r);
+    CHECK(!has_doc(r, "snap-2"));
+    tsr_discover_opts o;
+    tsr_discover_opts_default(&o);
+    tsr_discovery *d = NULL;
+    CHECK(tsr_discover(r, NULL, &o, &d, &e) == TSR_OK && d);
+    tsr_discovery_free(d);
+    CHECK(!has_doc(r, "snap-2"));   /* discovery's own ended, not this one */
+    tsr_index_read_end(r);
+    CHECK(has_doc(r, "snap-2"));
+    tsr_index_read_end(r);          /* one end too many: nothing happens */
+    tsr_index_read_end(NULL);
+    CHECK(has_doc(r, "snap-2"));
+    CHECK(tsr_index_read_begin(NULL, &e) == TSR_ERR_INVALID);
+    free(t1);
+    free(t2);
+    tsr_index_close(w);
+    tsr_index_close(r);
+}
+
 static void test_orphans(void)
 {
     char path[512];
@@ -886,6 +940,7 @@ int main(void)
     RUN(test_interrupted_create);
     RUN(test_page_size);
     RUN(test_refresh_two_step);
+    RUN(test_read_snapshot);
     rm_tree(ixdir);
     rmdir(tmpdir);
     return test_report();
