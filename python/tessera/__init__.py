@@ -337,17 +337,17 @@ class Index:
         with self._guard():
             links, _fams, _counts = self._ix.discover(_params(params), threads, max_df,
                                                       workdir, new_after, series)
-        info: Dict[int, Dict[str, Any]] = {}
+            # every linked document's fields at once, in one snapshot
+            info = self._ix.infos(sorted({x for ln in links for x in (ln[0], ln[1])}))
 
         def side(docno: int, begin: int, end: int) -> Dict[str, Any]:
-            if docno not in info:
+            if docno not in info:   # removed since: NotFound, as get says
                 with self._guard():
                     d = self._ix.get(docno, False)
-                info[docno] = {"id": d["id"], "title": d["title"], "date": d["date"],
-                               "series": d["series"]}
-            i = info[docno]
-            return {"id": i["id"], "begin": begin, "end": end, "title": i["title"],
-                    "date": i["date"], "series": i["series"], "docno": docno}
+                info[docno] = (d["id"], d["title"], d["date"], d["series"])
+            i, t, dt, sr = info[docno]
+            return {"id": i, "begin": begin, "end": end, "title": t,
+                    "date": dt, "series": sr, "docno": docno}
 
         for (a, b, ab, ae, bb, be, aw, bw, m, sim, ev, fam, kind) in links:
             # the values as the command writes them (6 and 3 significant digits)
