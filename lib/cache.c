@@ -79,7 +79,7 @@ struct dcache {
  * worker (dc_get, dc_put, dc_release) and held for a lookup or a copy:
  * an adaptive mutex spins a while before it sleeps, where a plain one
  * went to the kernel (futex calls 38,000 -> 6,800 in `tessera discover`
- * of 100,000 documents on 2 cores, CPU -9%: BENCHMARKS.md).  A plain one
+ * of 100,000 documents on 2 cores, CPU -8%: BENCHMARKS.md).  A plain one
  * where the C library has no such kind. */
 static int cache_mutex_init(pthread_mutex_t *mu)
 {

@@ -484,11 +484,6 @@ static PyObject *Index_stats(IndexObject *self, PyObject *unused)
                          "misses", (unsigned long long)s.cache_misses);
 }
 
-/* discover(params, threads, max_df, workdir, new_after, series) ->
- * (links, families, counts): links as tuples (a_doc, b_doc, a_begin, a_end,
- * b_begin, b_end, a_words, b_words, matches, similarity, evalue, family, kind);
- * families as tuples (size, links, same_series, origin, origin_dated,
- * [(docno, begin, end), ...]). */
 /* infos(docnos) -> {docno: (id, title, date, series)}: the fields of
  * many documents, without their texts, read in one snapshot of the index
  * (tsr_index_read_begin: not a read transaction each); a number that names
@@ -545,6 +540,11 @@ static PyObject *Index_infos(IndexObject *self, PyObject *arg)
     return out;
 }
 
+/* discover(params, threads, max_df, workdir, new_after, series) ->
+ * (links, families, counts): links as tuples (a_doc, b_doc, a_begin, a_end,
+ * b_begin, b_end, a_words, b_words, matches, similarity, evalue, family, kind);
+ * families as tuples (size, links, same_series, origin, origin_dated,
+ * [(docno, begin, end), ...]). */
 static PyObject *Index_discover(IndexObject *self, PyObject *args)
 {
     PyObject *pd = NULL;
