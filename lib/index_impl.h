@@ -57,6 +57,9 @@ struct tsr_index {
     size_t nsegs;
     tsr_params fp;            /* ngram and window of this index */
     ix_removed removed;       /* documents removed, whose postings remain */
+    cat_seg fresh;            /* the segment this handle wrote last (file "" if
+                               * none): hashed as it was written, so not again
+                               * when mapped (ix_stage) */
 
     /* The batch (writers only). */
     seg_batch post;

@@ -322,6 +322,48 @@ static void test_orphans(void)
     unlink(path);
 }
 
+/* A commit whose segment file cannot be written: the segment is written
+ * by a thread of its own while the documents go into the catalog
+ * (tsr_index_commit), so the catalog's half must be undone, the batch
+ * kept, and a retry must commit it whole.  (The temporary name is taken
+ * by a directory, so the segment's open fails.) */
+static void test_segment_write_fails(void)
+{
+    char dir[256], block[320];
+    snprintf(dir, sizeof dir, "%s/segfail.tsr", tmpdir);
+    tsr_index *w = NULL, *r = NULL;
+    tsr_error e = {0};
+    CHECK(tsr_index_open(dir, TSR_OPEN_CREATE, &w, &e) == TSR_OK);
+    if (!w)
+        return;
+    char *t1 = make_text(&R, 300), *t2 = make_text(&R, 300);
+    CHECK(add_doc(w, "sf-1", t1, &e) == TSR_OK && tsr_index_commit(w, &e) == TSR_OK);
+    snprintf(block, sizeof block, "%s/seg-000002.tsg.tmp", dir);
+    CHECK(mkdir(block, 0700) == 0);
+    CHECK(add_doc(w, "sf-2", t2, &e) == TSR_OK);
+    CHECK(tsr_index_commit(w, &e) != TSR_OK);
+    CHECK(strstr(e.message, "seg-000002.tsg.tmp") != NULL);
+    CHECK(tsr_index_pending(w) == 1);
+    tsr_stats st;
+    CHECK(tsr_index_stats(w, &st, &e) == TSR_OK && st.documents == 1);
+    CHECK(tsr_index_open(dir, TSR_OPEN_READONLY, &r, &e) == TSR_OK);
+    CHECK(r && has_doc(r, "sf-1") && !has_doc(r, "sf-2"));
+    CHECK(r && tsr_index_verify(r, NULL, NULL, &e) == TSR_OK);
+    tsr_index_close(r);
+    r = NULL;
+    CHECK(rmdir(block) == 0);
+    CHECK(tsr_index_commit(w, &e) == TSR_OK && tsr_index_pending(w) == 0);
+    CHECK(tsr_index_stats(w, &st, &e) == TSR_OK && st.documents == 2);
+    CHECK(has_doc(w, "sf-2"));
+    tsr_index_close(w);
+    CHECK(tsr_index_open(dir, TSR_OPEN_READONLY, &r, &e) == TSR_OK);
+    CHECK(r && has_doc(r, "sf-1") && has_doc(r, "sf-2"));
+    CHECK(r && tsr_index_verify(r, NULL, NULL, &e) == TSR_OK);
+    tsr_index_close(r);
+    free(t1);
+    free(t2);
+}
+
 /* Many small commits: the automatic policy keeps few segments. */
 static void test_auto_merge(void)
 {
@@ -941,6 +983,7 @@ int main(void)
     RUN(test_page_size);
     RUN(test_refresh_two_step);
     RUN(test_read_snapshot);
+    RUN(test_segment_write_fails);
     rm_tree(ixdir);
     rmdir(tmpdir);
     return test_report();
