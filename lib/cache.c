@@ -67,8 +67,12 @@ struct dcache {
     size_t content;            /* the entries' sizes in the table, summed */
     size_t blksz;
     dc_block *oldest, *newest, *cur;   /* cur: where entries go, or NULL */
+    dc_block *spare;           /* an evicted block of blksz bytes, or NULL:
+                                * the next block made is this one (its
+                                * bytes stay counted) */
     size_t nblocks;
     uint64_t seq;              /* blocks made */
+    uint64_t allocs;           /* blocks taken from malloc */
     dc_entry **bucket;
     size_t nbucket;            /* a power of two */
     size_t ndocs;              /* entries in the table */
@@ -131,6 +135,7 @@ void dc_free(dcache *c)
         nx = b->next;
         free(b);
     }
+    free(c->spare);
     free(c->bucket);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -170,8 +175,14 @@ static void unlink_entry(dcache *c, dc_entry *e)
     c->content -= e->bytes;
 }
 
-/* Unlink the entries of b and free it; prev is the block before it in
- * the FIFO (NULL for the oldest).  b holds no hold (refs 0). */
+/* Unlink the entries of b and free it, or keep it as the spare; prev is
+ * the block before it in the FIFO (NULL for the oldest).  b holds no hold
+ * (refs 0).  Why a spare: a block freed goes back to the kernel (8 MB is
+ * past malloc's mmap threshold), and the next one comes as fresh pages,
+ * each zeroed by the kernel on its first touch; a cache that is full
+ * evicts a block for every block it fills, so `tessera discover` spent
+ * more time zeroing pages than aligning some documents (BENCHMARKS.md,
+ * "Evicted blocks used again"). */
 static void evict_block(dcache *c, dc_block *prev, dc_block *b)
 {
     for (size_t at = 0; at < b->used;) {
@@ -188,9 +199,19 @@ static void evict_block(dcache *c, dc_block *prev, dc_block *b)
         c->newest = prev;
     if (c->cur == b)
         c->cur = NULL;
-    c->bytes -= b->size;
     c->nblocks--;
+    if (!c->spare && b->size == c->blksz) {
+        c->spare = b;
+        return;
+    }
+    c->bytes -= b->size;
     free(b);
+}
+
+/* The bytes of blocks in use: the spare is room. */
+static size_t in_use(const dcache *c)
+{
+    return c->bytes - (c->spare ? c->spare->size : 0);
 }
 
 /* Evict the oldest blocks not held until `size` more bytes of blocks fit
@@ -198,7 +219,7 @@ static void evict_block(dcache *c, dc_block *prev, dc_block *b)
 static int make_room(dcache *c, size_t size)
 {
     dc_block *prev = NULL, *b = c->oldest;
-    while (c->bytes + size > c->budget && b) {
+    while (in_use(c) + size > c->budget && b) {
         dc_block *nx = b->next;
         if (b->refs)
             prev = b;
@@ -206,7 +227,7 @@ static int make_room(dcache *c, size_t size)
             evict_block(c, prev, b);
         b = nx;
     }
-    return c->bytes + size <= c->budget ? 0 : -1;
+    return in_use(c) + size <= c->budget ? 0 : -1;
 }
 
 /* A new block of `size` bytes at the FIFO's end, or NULL. */
@@ -214,9 +235,21 @@ static dc_block *new_block(dcache *c, size_t size)
 {
     if (make_room(c, size))
         return NULL;
-    dc_block *b;
+    dc_block *b = c->spare;
     char *base;
-    if (size >= TSR_HUGE_PAGE) {
+    int reused = 0;
+    c->spare = NULL;
+    if (b) {
+        c->bytes -= b->size;     /* counted again below */
+        if (b->size != size) {   /* of no use for this size */
+            free(b);
+            b = NULL;
+        }
+    }
+    if (b) {
+        base = b->base;
+        reused = 1;
+    } else if (size >= TSR_HUGE_PAGE) {
         b = tsr_huge_alloc(sizeof *b, size, &base);
     } else {
         const size_t head = (sizeof *b + DC_ALIGN - 1) & ~(DC_ALIGN - 1);
@@ -225,6 +258,7 @@ static dc_block *new_block(dcache *c, size_t size)
     }
     if (!b)
         return NULL;
+    c->allocs += !reused;
     memset(b, 0, sizeof *b);
     b->base = base;
     b->size = size;
@@ -443,6 +477,11 @@ void dc_clear(dcache *c)
             evict_block(c, prev, b);
         }
     }
+    if (c->spare) {   /* cleared: the memory goes back */
+        c->bytes -= c->spare->size;
+        free(c->spare);
+        c->spare = NULL;
+    }
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -450,6 +489,14 @@ size_t dc_memory(dcache *c)
 {
     pthread_mutex_lock(&c->mu);
     const size_t n = c->bytes;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+uint64_t dc_allocs(dcache *c)
+{
+    pthread_mutex_lock(&c->mu);
+    const uint64_t n = c->allocs;
     pthread_mutex_unlock(&c->mu);
     return n;
 }

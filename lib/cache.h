@@ -66,4 +66,8 @@ void dc_stats(dcache *c, uint64_t *bytes, uint64_t *docs, uint64_t *hits,
  * included): at most the budget. */
 size_t dc_memory(dcache *c);
 
+/* The blocks taken from malloc so far: a full cache uses an evicted block
+ * again rather than free it and take a new one (cache.c, evict_block). */
+uint64_t dc_allocs(dcache *c);
+
 #endif
