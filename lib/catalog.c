@@ -21,6 +21,7 @@
  * other (BENCHMARKS.md, "Where discovery's second core goes").
  */
 #include "catalog.h"
+#include "common/xxh.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -172,10 +173,13 @@ static int read_meta(cat *c, cat_meta *m, tsr_error *err)
         else if (!strcmp(k, "text_bytes")) m->text_bytes = x;
         else if (!strcmp(k, "stored_bytes")) m->stored_bytes = x;
         else if (!strcmp(k, "next_seg")) m->next_seg = x;
+        else if (!strcmp(k, "removals")) m->removals = x != 0;
     }
     done(s);
     if (rc != SQLITE_DONE)
         return db_err(c, err, "reading meta");
+    if (m->format == CAT_FORMAT_REMOVED)
+        m->removals = 1;
     return TSR_OK;
 }
 
@@ -321,10 +325,10 @@ int cat_open(const char *path, int writable, const cat_meta *init, cat **out,
     cat_meta m;
     if (rc == TSR_OK)
         rc = read_meta(c, &m, err);
-    if (rc == TSR_OK && m.format != CAT_FORMAT_VERSION && m.format != CAT_FORMAT_REMOVED)
+    if (rc == TSR_OK && (m.format < CAT_FORMAT_VERSION || m.format > CAT_FORMAT_DICT))
         rc = tsr_seterr(err, TSR_ERR_VERSION,
-                        "%s: catalog format version %d, this build reads versions %d and %d",
-                        path, m.format, CAT_FORMAT_VERSION, CAT_FORMAT_REMOVED);
+                        "%s: catalog format version %d, this build reads versions %d to %d",
+                        path, m.format, CAT_FORMAT_VERSION, CAT_FORMAT_DICT);
     if (rc != TSR_OK) {
         if (rc == TSR_ERR_DB && sqlite3_errcode(c->db) == SQLITE_NOTADB)
             rc = TSR_ERR_FORMAT;
@@ -403,7 +407,7 @@ static int snapshot_locked(cat *c, cat_meta *m, cat_seg **segs, size_t *nsegs,
     TSR_FORWARD(read_meta(c, m, err));
     uint32_t *rm = NULL;
     size_t nrm = 0;
-    if (m->format == CAT_FORMAT_REMOVED)
+    if (m->format >= CAT_FORMAT_REMOVED)
         TSR_FORWARD(read_removed(c, &rm, &nrm, err));
     sqlite3_stmt *s = stmt(c, S_SEGS, err);
     if (!s) {
@@ -700,6 +704,11 @@ int cat_reader_open(cat *c, cat_reader **out, tsr_error *err)
     return TSR_OK;
 }
 
+static sqlite3 *cat_reader_db(cat_reader *r)
+{
+    return r->db;
+}
+
 int cat_reader_get(cat_reader *r, int64_t docno, tsr_document *d, void **blob,
                    size_t *blob_len, tsr_error *err)
 {
@@ -868,14 +877,140 @@ int cat_enable_removed(cat *c, tsr_error *err)
     pthread_mutex_lock(&c->mu);
     cat_meta m;
     int rc = read_meta(c, &m, err);
-    if (rc == TSR_OK && m.format != CAT_FORMAT_REMOVED) {
+    if (rc == TSR_OK && m.format < CAT_FORMAT_REMOVED) {
         char sql[200];
         snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS removed(docno INTEGER PRIMARY"
                  " KEY); PRAGMA user_version = %d", CAT_FORMAT_REMOVED);
         rc = exec(c, sql, err);
         if (rc == TSR_OK)
             rc = put_meta1(c, "format", CAT_FORMAT_REMOVED, err);
+    } else if (rc == TSR_OK && !m.removals) {   /* format 3: the mark format 2 was */
+        rc = put_meta1(c, "removals", 1, err);
     }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+int cat_put_dict(cat *c, uint32_t id, const void *data, size_t len, tsr_error *err)
+{
+    pthread_mutex_lock(&c->mu);
+    cat_meta m;
+    int rc = read_meta(c, &m, err);
+    if (rc == TSR_OK && m.format < CAT_FORMAT_DICT) {
+        char sql[400];
+        snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS removed(docno INTEGER PRIMARY"
+                 " KEY); CREATE TABLE IF NOT EXISTS dicts(id INTEGER PRIMARY KEY, data BLOB"
+                 " NOT NULL, data2 BLOB NOT NULL, checksum INTEGER NOT NULL);"
+                 " PRAGMA user_version = %d", CAT_FORMAT_DICT);
+        rc = exec(c, sql, err);
+        if (rc == TSR_OK)
+            rc = put_meta1(c, "format", CAT_FORMAT_DICT, err);
+        if (rc == TSR_OK && m.removals)   /* format 2 said so; 3 no longer does */
+            rc = put_meta1(c, "removals", 1, err);
+    }
+    sqlite3_stmt *s = NULL;
+    if (rc == TSR_OK && sqlite3_prepare_v2(c->db, "INSERT INTO dicts(id, data, data2, checksum)"
+                                           " VALUES (?1, ?2, ?2, ?3)", -1, &s, NULL) != SQLITE_OK)
+        rc = db_err(c, err, "storing a dictionary");
+    if (rc == TSR_OK) {
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_blob(s, 2, data, (int)len, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, (int64_t)XXH3_64bits(data, len));
+        if (sqlite3_step(s) != SQLITE_DONE)
+            rc = db_err(c, err, "storing a dictionary");
+    }
+    sqlite3_finalize(s);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+/* Whether a stored copy of a dictionary matches its checksum. */
+static int dict_copy_ok(sqlite3_stmt *s, int col, int64_t sum)
+{
+    const void *p = sqlite3_column_blob(s, col);
+    const int n = sqlite3_column_bytes(s, col);
+    return p && n > 0 && (int64_t)XXH3_64bits(p, (size_t)n) == sum;
+}
+
+int cat_get_dict(cat *c, cat_reader *rd, uint32_t id, void **data, size_t *len,
+                 uint32_t *got_id, tsr_error *err)
+{
+    *data = NULL;
+    *len = 0;
+    if (!rd)
+        pthread_mutex_lock(&c->mu);
+    sqlite3 *db = rd ? cat_reader_db(rd) : c->db;
+    cat_meta m;
+    int rc = rd ? TSR_OK : read_meta(c, &m, err);
+    sqlite3_stmt *s = NULL;
+    if (rc == TSR_OK && !rd && m.format < CAT_FORMAT_DICT)
+        rc = id ? tsr_seterr(err, TSR_ERR_CORRUPT, "%s: a text names dictionary %u, but the"
+                             " catalog holds none", c->path, id)
+                : TSR_ERR_NOTFOUND;
+    if (rc == TSR_OK &&
+        sqlite3_prepare_v2(db, id ? "SELECT id, data, data2, checksum FROM dicts WHERE id = ?1"
+                              : "SELECT id, data, data2, checksum FROM dicts ORDER BY id"
+                                " LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+        rc = id && sqlite3_errcode(db) == SQLITE_ERROR
+                 ? tsr_seterr(err, TSR_ERR_CORRUPT, "%s: a text names dictionary %u, but the"
+                              " catalog holds none", c->path, id)
+                 : db_err_on(c, db, err, "reading a dictionary");
+    if (rc == TSR_OK) {
+        sqlite3_bind_int64(s, 1, id);
+        const int r = sqlite3_step(s);
+        if (r == SQLITE_DONE) {
+            rc = id ? tsr_seterr(err, TSR_ERR_CORRUPT, "%s: a text names dictionary %u, which"
+                                 " the catalog lacks", c->path, id)
+                    : TSR_ERR_NOTFOUND;
+        } else if (r != SQLITE_ROW) {
+            rc = db_err_on(c, db, err, "reading a dictionary");
+        } else {
+            const int64_t sum = sqlite3_column_int64(s, 3);
+            const int col = dict_copy_ok(s, 1, sum) ? 1 : dict_copy_ok(s, 2, sum) ? 2 : 0;
+            if (!col) {
+                rc = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: dictionary %lld is damaged (both"
+                                " copies fail their checksum)", c->path,
+                                (long long)sqlite3_column_int64(s, 0));
+            } else {
+                const size_t n = (size_t)sqlite3_column_bytes(s, col);
+                *data = malloc(n);
+                if (!*data) {
+                    rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+                } else {
+                    memcpy(*data, sqlite3_column_blob(s, col), n);
+                    *len = n;
+                    if (got_id)
+                        *got_id = (uint32_t)sqlite3_column_int64(s, 0);
+                }
+            }
+        }
+    }
+    sqlite3_finalize(s);
+    if (!rd)
+        pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+int cat_each_dict(cat *c, cat_dict_fn fn, void *ud, tsr_error *err)
+{
+    pthread_mutex_lock(&c->mu);
+    cat_meta m;
+    int rc = read_meta(c, &m, err);
+    sqlite3_stmt *s = NULL;
+    if (rc == TSR_OK && m.format >= CAT_FORMAT_DICT &&
+        sqlite3_prepare_v2(c->db, "SELECT id, data, data2, checksum FROM dicts ORDER BY id",
+                           -1, &s, NULL) != SQLITE_OK)
+        rc = db_err(c, err, "reading the dictionaries");
+    int r = SQLITE_DONE;
+    while (rc == TSR_OK && s && (r = sqlite3_step(s)) == SQLITE_ROW) {
+        const int64_t sum = sqlite3_column_int64(s, 3);
+        rc = fn(ud, (uint32_t)sqlite3_column_int64(s, 0), sqlite3_column_blob(s, 1),
+                (size_t)sqlite3_column_bytes(s, 1), dict_copy_ok(s, 1, sum),
+                dict_copy_ok(s, 2, sum));
+    }
+    if (rc == TSR_OK && r != SQLITE_DONE)
+        rc = db_err(c, err, "reading the dictionaries");
+    sqlite3_finalize(s);
     pthread_mutex_unlock(&c->mu);
     return rc;
 }

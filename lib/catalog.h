@@ -13,13 +13,17 @@
 
 /* Catalog format versions.  1: the tables meta, docs, segments.  2: also
  * the table `removed` (documents removed since their segment was last
- * written, tsr_index_remove), whose docnos the segments still hold.  New
- * catalogs are made as version 1, so that earlier builds read them; the
- * first removal turns a catalog into version 2, which earlier builds
- * refuse (TSR_ERR_VERSION) instead of finding postings of documents that
- * are not in `docs`. */
+ * written, tsr_index_remove), whose docnos the segments still hold.  3:
+ * also the table `dicts`: zstd dictionaries, named by the frames of the
+ * texts compressed with them (and `removed`, empty or not).  New catalogs
+ * are made as version 1, so that earlier builds read them; the first
+ * removal turns a catalog into version 2, the first dictionary into
+ * version 3, which earlier builds refuse (TSR_ERR_VERSION) instead of
+ * finding postings of documents that are not in `docs`, or texts they
+ * cannot decompress. */
 #define CAT_FORMAT_VERSION 1
 #define CAT_FORMAT_REMOVED 2
+#define CAT_FORMAT_DICT 3
 #define CAT_APPLICATION_ID 0x54535243 /* "TSRC" in PRAGMA application_id */
 /* The page size of a new catalog.  SQLite's default (4 KB) wrote a
  * 10,000-document catalog in 5,715 pwrite calls, 16 KB pages in 1,383:
@@ -41,6 +45,8 @@ typedef struct cat_meta {
     uint64_t text_bytes;     /* raw text, sum of docs.text_len */
     uint64_t stored_bytes;   /* compressed text, sum of length(docs.text) */
     uint64_t next_seg;       /* number of the next segment file */
+    int removals;            /* documents were ever removed: format 2, or meta
+                              * `removals` 1 in format 3 (not in put_meta) */
 } cat_meta;
 
 /* One row of the segments table. */
@@ -163,5 +169,22 @@ int cat_count_range(cat *c, int64_t lo, int64_t hi, uint64_t *n, tsr_error *err)
 typedef int (*cat_doc_fn)(void *ud, int64_t docno, uint64_t text_len,
                           const void *blob, size_t blob_len);
 int cat_each_doc(cat *c, cat_doc_fn fn, void *ud, tsr_error *err);
+
+/* Dictionaries (doc/index-format.md, "dicts").  cat_put_dict, inside a
+ * write transaction, stores dictionary `id` (two copies and the XXH3 of
+ * the bytes), making the catalog version 3 when it is not yet.
+ * cat_get_dict reads dictionary `id` (0: the one of lowest id) through
+ * `rd` when not NULL (its snapshot), else the cat's connection, into a
+ * malloc'ed *data: the first copy whose checksum holds.  *got_id is its
+ * id; TSR_ERR_NOTFOUND when there is none (id 0) and TSR_ERR_CORRUPT
+ * when dictionary `id` is missing or both copies are damaged.
+ * cat_each_dict calls fn for every dictionary row, with both copies and
+ * whether each matches the checksum (tsr_index_verify). */
+int cat_put_dict(cat *c, uint32_t id, const void *data, size_t len, tsr_error *err);
+int cat_get_dict(cat *c, cat_reader *rd, uint32_t id, void **data, size_t *len,
+                 uint32_t *got_id, tsr_error *err);
+typedef int (*cat_dict_fn)(void *ud, uint32_t id, const void *data, size_t len, int ok1,
+                           int ok2);
+int cat_each_dict(cat *c, cat_dict_fn fn, void *ud, tsr_error *err);
 
 #endif

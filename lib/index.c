@@ -58,6 +58,13 @@
 #define IX_LOCK "LOCK"
 #define IX_TMP_SUFFIX ".tmp"
 #define IX_ZSTD_LEVEL 1        /* text compression: speed first */
+/* Where a writer's dictionary stands (textdict.c). */
+enum {
+    IX_DICT_NONE,       /* none, and none to be trained (a repair, or the sample gave none) */
+    IX_DICT_SAMPLING,   /* sampling the texts added, to train one */
+    IX_DICT_NEW,        /* trained: texts are compressed with it, the next commit stores it */
+    IX_DICT_STORED      /* in the catalog */
+};
 #define IX_TIER_BASE 4096      /* tier 0: segments of fewer postings + documents */
 #define IX_TIER_FANIN 4        /* segments of one tier that trigger a merge */
 #define IX_MAX_SEGMENTS 16     /* backstop: merge beyond this many */
@@ -515,6 +522,8 @@ int ix_flock(const char *dir, int *fd, tsr_error *err)
     return rc;
 }
 
+static int ix_dict_load(tsr_index *ix, int repair, tsr_error *err);
+
 int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *err)
 {
     if (!out)
@@ -546,6 +555,7 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
     TSR_CHECK_ALLOC(ix, err);
     ix->lock_fd = -1;
     pthread_mutex_init(&ix->dmu, NULL);
+    td_cache_init(&ix->dicts);
     ix->writable = flags != TSR_OPEN_READONLY;
     ix->verify_on_map = !noverify;
     ix->dir = tsr_strndup(dir, strlen(dir));
@@ -616,6 +626,8 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
             ix->next_docno = (int64_t)ix->rows[ix->nsegs - 1].doc_hi + 1;
         if (rc == TSR_OK && !(ix->zc = ZSTD_createCCtx()))
             rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+        if (rc == TSR_OK)
+            rc = ix_dict_load(ix, repair, err);
     }
     if (rc != TSR_OK) {
         tsr_index_close(ix);
@@ -648,8 +660,12 @@ void tsr_index_close(tsr_index *ix)
     ix_pool_free(ix->pool);
     free(ix->zbuf);
     ZSTD_freeCCtx(ix->zc);
+    td_sample_free(&ix->sample);
+    ZSTD_freeCDict(ix->cdict);
+    free(ix->dict);
     for (int i = 0; i < ix->ndctx; i++)
         ZSTD_freeDCtx(ix->dctx[i]);
+    td_cache_free(&ix->dicts);
     pthread_mutex_destroy(&ix->dmu);
     dc_free(ix->cache);
     if (ix->sh)
@@ -744,8 +760,8 @@ typedef struct ix_scratch {
     size_t zcap;
 } ix_scratch;
 
-static int ix_prepare(const tsr_params *fp, ix_scratch *sc, const tsr_docinfo *doc,
-                      ix_prep *out, tsr_error *err)
+static int ix_prepare(const tsr_params *fp, const ZSTD_CDict *cdict, ix_scratch *sc,
+                      const tsr_docinfo *doc, ix_prep *out, tsr_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!doc->id || !*doc->id)
@@ -795,7 +811,10 @@ static int ix_prepare(const tsr_params *fp, ix_scratch *sc, const tsr_docinfo *d
         sc->zbuf = nb;
         sc->zcap = bound;
     }
-    const size_t zlen = ZSTD_compressCCtx(sc->zc, sc->zbuf, sc->zcap, text, len, IX_ZSTD_LEVEL);
+    const size_t zlen = cdict ? ZSTD_compress_usingCDict(sc->zc, sc->zbuf, sc->zcap, text, len,
+                                                         cdict)
+                              : ZSTD_compressCCtx(sc->zc, sc->zbuf, sc->zcap, text, len,
+                                                  IX_ZSTD_LEVEL);
     if (ZSTD_isError(zlen)) {
         tsr_free(out->fps);
         out->fps = NULL;
@@ -911,6 +930,73 @@ static int ix_writable(tsr_index *ix, tsr_error *err)
     return TSR_OK;
 }
 
+/* ------------------------------------------------------------------------
+ * The dictionary of the texts (textdict.c)
+ * --------------------------------------------------------------------- */
+
+/* A writer's dictionary at its open: the catalog's, or none yet and a
+ * sample to train one on (none at all for a repair). */
+static int ix_dict_load(tsr_index *ix, int repair, tsr_error *err)
+{
+    ix->dict_state = repair ? IX_DICT_NONE : IX_DICT_SAMPLING;
+    if (repair)
+        return TSR_OK;
+    void *d = NULL;
+    size_t n = 0;
+    uint32_t id = 0;
+    int rc = cat_get_dict(ix->cat, NULL, 0, &d, &n, &id, err);
+    if (rc == TSR_ERR_NOTFOUND)
+        return TSR_OK;
+    if (rc == TSR_OK && !td_valid(d, n, id))
+        rc = tsr_seterr(err, TSR_ERR_CORRUPT, "%s/%s: dictionary %u is not a zstd dictionary"
+                        " of that id", ix->dir, IX_CATALOG, id);
+    if (rc == TSR_OK && !(ix->cdict = ZSTD_createCDict(d, n, IX_ZSTD_LEVEL)))
+        rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for a dictionary");
+    if (rc == TSR_OK)
+        rc = td_cache_add(&ix->dicts, id, d, n, err);
+    free(d);
+    if (rc != TSR_OK)
+        return rc;
+    ix->dict_id = id;
+    ix->dict_state = IX_DICT_STORED;
+    return TSR_OK;
+}
+
+/* Train the dictionary once the sample is full; the texts prepared from
+ * then on are compressed with it, and the next commit stores it.  No
+ * dictionary (the sample gave none, or no memory for one) is no error:
+ * the texts stay plain frames. */
+static void ix_dict_ready(tsr_index *ix)
+{
+    if (ix->dict_state != IX_DICT_SAMPLING || !td_sample_full(&ix->sample))
+        return;
+    void *d = NULL;
+    size_t n = 0;
+    uint32_t id = 0;
+    const int rc = td_train(&ix->sample, &d, &n, &id);
+    td_sample_free(&ix->sample);
+    ix->dict_state = IX_DICT_NONE;
+    ZSTD_CDict *cd = rc == TSR_OK ? ZSTD_createCDict(d, n, IX_ZSTD_LEVEL) : NULL;
+    if (!cd || td_cache_add(&ix->dicts, id, d, n, NULL) != TSR_OK) {
+        ZSTD_freeCDict(cd);
+        free(d);
+        return;
+    }
+    ix->cdict = cd;
+    ix->dict = d;
+    ix->dict_len = n;
+    ix->dict_id = id;
+    ix->dict_state = IX_DICT_NEW;
+}
+
+/* Texts added while sampling go into the sample. */
+static void ix_dict_sample(tsr_index *ix, const tsr_docinfo *docs, size_t n)
+{
+    for (size_t i = 0; i < n && ix->dict_state == IX_DICT_SAMPLING; i++)
+        if (docs[i].text)
+            td_sample_add(&ix->sample, docs[i].text, docs[i].text_len);
+}
+
 int tsr_index_add(tsr_index *ix, const tsr_docinfo *doc, tsr_error *err)
 {
     TSR_FORWARD(ix_writable(ix, err));
@@ -920,12 +1006,16 @@ int tsr_index_add(tsr_index *ix, const tsr_docinfo *doc, tsr_error *err)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_add: NULL argument");
     ix_scratch sc = { ix->zc, ix->zbuf, ix->zcap };
     ix_prep pr;
-    int rc = ix_prepare(&ix->fp, &sc, doc, &pr, err);
+    ix_dict_ready(ix);
+    int rc = ix_prepare(&ix->fp, ix->cdict, &sc, doc, &pr, err);
     ix->zbuf = sc.zbuf;
     ix->zcap = sc.zcap;
     if (rc != TSR_OK)
         return rc;
-    return ix_append(ix, &pr, err);
+    rc = ix_append(ix, &pr, err);
+    if (rc == TSR_OK)
+        ix_dict_sample(ix, doc, 1);
+    return rc;
 }
 
 /* The work of one tsr_index_add_batch, shared by its threads.  Whichever
@@ -939,6 +1029,7 @@ int tsr_index_add(tsr_index *ix, const tsr_docinfo *doc, tsr_error *err)
  * on each other, BENCHMARKS.md.) */
 typedef struct {
     const tsr_params *fp;
+    const ZSTD_CDict *cdict;  /* the texts' dictionary, or NULL */
     const tsr_docinfo *docs;
     ix_prep *prep;
     atomic_uchar *ready;     /* prep[i] is complete (release / acquire) */
@@ -987,7 +1078,7 @@ static int ix_prepare_next(ix_work *w, ix_scratch *sc, ix_pool *pool)
         return 0;
     ix_prep *p = &w->prep[i];
     tsr_error e = { 0, "" };
-    const int rc = ix_prepare(w->fp, sc, &w->docs[i], p, &e);
+    const int rc = ix_prepare(w->fp, w->cdict, sc, &w->docs[i], p, &e);
     p->rc = rc;
     if (rc != TSR_OK) p->err = e;
     atomic_store(&w->ready[i], 1);   /* seq_cst: against `waiting`, see ix_wait_ready */
@@ -1140,7 +1231,8 @@ int tsr_index_add_batch(tsr_index *ix, const tsr_docinfo *docs, size_t n, int th
         free(prep); free(ready);
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for a batch of %zu documents", n);
     }
-    ix_work work = { &ix->fp, docs, prep, ready, n, 0, 0 };
+    ix_dict_ready(ix);
+    ix_work work = { &ix->fp, ix->cdict, docs, prep, ready, n, 0, 0 };
     for (size_t i = 0; i < n; i++)
         atomic_init(&ready[i], 0);
     atomic_init(&work.next, 0);
@@ -1182,6 +1274,8 @@ int tsr_index_add_batch(tsr_index *ix, const tsr_docinfo *docs, size_t n, int th
     ix->zcap = sc.zcap;
     free(prep);
     free(ready);
+    if (rc == TSR_OK)
+        ix_dict_sample(ix, docs, n);
     return rc;
 }
 
@@ -1580,6 +1674,9 @@ int tsr_index_commit(tsr_index *ix, tsr_error *err)
                              .text_len = d->text_len, .blob = d->z, .blob_len = d->zlen };
         rc = cat_insert_doc(ix->cat, &cd, m.commits, err);
     }
+    /* the dictionary, in the transaction of the first texts it compressed */
+    if (rc == TSR_OK && ix->dict_state == IX_DICT_NEW)
+        rc = cat_put_dict(ix->cat, ix->dict_id, ix->dict, ix->dict_len, err);
     if (threaded)
         pthread_join(th, NULL);
     if (job.rc != TSR_OK) {
@@ -1602,6 +1699,11 @@ int tsr_index_commit(tsr_index *ix, tsr_error *err)
     }
     ix->meta = m; /* even if the reload below fails, never reuse next_seg */
     ix->fresh = job.row;
+    if (ix->dict_state == IX_DICT_NEW) {
+        ix->dict_state = IX_DICT_STORED;
+        free(ix->dict);
+        ix->dict = NULL;
+    }
     batch_clear(ix);
     rc = ix_load(ix, err);
     ix->fresh.file[0] = 0;
@@ -1733,17 +1835,18 @@ static int stored_len_ok(const tsr_index *ix, size_t text_len, const void *blob,
 
 /* Decompress a stored text of `text_len` bytes into dst (text_len + 1
  * bytes; NUL-terminated). */
-static int unpack_text(tsr_index *ix, ZSTD_DCtx *dc, char *dst, size_t text_len,
-                       const void *blob, size_t blen, int64_t docno, const char *id,
-                       tsr_error *err)
+static int unpack_text(tsr_index *ix, cat_reader *rd, ZSTD_DCtx *dc, char *dst,
+                       size_t text_len, const void *blob, size_t blen, int64_t docno,
+                       const char *id, tsr_error *err)
 {
-    const size_t got = dc ? ZSTD_decompressDCtx(dc, dst, text_len, blob, blen)
-                          : ZSTD_decompress(dst, text_len, blob, blen);
-    if (ZSTD_isError(got) || got != text_len)
-        return tsr_seterr(err, TSR_ERR_CORRUPT,
-                          "%s: document %" PRId64 " ('%s'): stored text is damaged (%s)",
-                          ix->dir, docno, id ? id : "",
-                          ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong length");
+    tsr_error e = { 0, "" };
+    const int rc = td_decompress(&ix->dicts, ix->cat, rd, dc, dst, text_len, blob, blen, &e);
+    if (rc == TSR_ERR_CORRUPT)
+        return tsr_seterr(err, rc, "%s: document %" PRId64 " ('%s'): stored text is damaged"
+                          " (%s)", ix->dir, docno, id ? id : "", e.message);
+    if (rc != TSR_OK)
+        return tsr_seterr(err, rc, "%s: document %" PRId64 " ('%s'): %s", ix->dir, docno,
+                          id ? id : "", e.message);
     dst[text_len] = 0;
     return TSR_OK;
 }
@@ -1769,7 +1872,8 @@ static int ix_get_via(tsr_index *ix, cat_reader *rd, const char *id, int64_t doc
             rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for %zu bytes", d->text_len);
         } else {
             ZSTD_DCtx *dc = dctx_take(ix);
-            rc = unpack_text(ix, dc, d->text, d->text_len, blob, blen, d->docno, d->id, err);
+            rc = unpack_text(ix, id ? NULL : rd, dc, d->text, d->text_len, blob, blen,
+                             d->docno, d->id, err);
             dctx_give(ix, dc);
         }
     }
@@ -1905,7 +2009,7 @@ int ix_docs_text(ix_docs *b, size_t i, const char **text, size_t *len, tsr_error
         b->text = t;
         b->tcap = cap;
     }
-    TSR_FORWARD(unpack_text(b->ix, b->dc, b->text, tl, blob, b->blob_len[i],
+    TSR_FORWARD(unpack_text(b->ix, NULL, b->dc, b->text, tl, blob, b->blob_len[i],
                             b->meta[i].docno, b->meta[i].id, err));
     *text = b->text;
     *len = tl;
@@ -2049,8 +2153,25 @@ static void report(ix_verify_ctx *v, const char *file, int status, const char *m
 typedef struct {
     uint64_t n, text, stored;
     int64_t bad_docno;
-    int bad;
+    int bad;                 /* 1: a frame's length is wrong; 2: it names no dictionary held */
+    uint32_t dict[TD_MAX];   /* the catalog's dictionaries (the first TD_MAX) */
+    int ndict;
+    uint32_t bad_dict;       /* a dictionary damaged (copy 1, 2 or both) or not one */
+    int bad_copy;
 } ix_doc_totals;
+
+static int sum_dict(void *ud, uint32_t id, const void *data, size_t len, int ok1, int ok2)
+{
+    ix_doc_totals *t = ud;
+    if (t->ndict < TD_MAX)
+        t->dict[t->ndict++] = id;
+    const int bad = !ok1 ? (ok2 ? 1 : 3) : !ok2 ? 2 : !td_valid(data, len, id) ? 4 : 0;
+    if (bad && !t->bad_dict) {
+        t->bad_dict = id;
+        t->bad_copy = bad;
+    }
+    return TSR_OK;
+}
 
 static int sum_doc(void *ud, int64_t docno, uint64_t text_len, const void *blob, size_t blen)
 {
@@ -2060,6 +2181,14 @@ static int sum_doc(void *ud, int64_t docno, uint64_t text_len, const void *blob,
     t->stored += blen;
     if (!t->bad && ZSTD_getFrameContentSize(blob, blen) != text_len) {
         t->bad = 1;
+        t->bad_docno = docno;
+    }
+    const uint32_t id = t->bad ? 0 : ZSTD_getDictID_fromFrame(blob, blen);
+    int held = id == 0 || t->ndict == TD_MAX;
+    for (int i = 0; i < t->ndict && !held; i++)
+        held = t->dict[i] == id;
+    if (!held) {
+        t->bad = 2;
         t->bad_docno = docno;
     }
     return TSR_OK;
@@ -2077,15 +2206,27 @@ static void verify_catalog(tsr_index *ix, ix_verify_ctx *v)
     }
     ix_doc_totals t = {0};
     if (rc == TSR_OK)
+        rc = cat_each_dict(ix->cat, sum_dict, &t, &e);
+    if (rc == TSR_OK)
         rc = cat_each_doc(ix->cat, sum_doc, &t, &e);
     uint64_t seg_docs = 0;
     for (size_t i = 0; i < ix->nsegs; i++)
         seg_docs += ix->rows[i].ndocs;
     if (rc == TSR_OK) {
-        if (t.bad) {
+        static const char *const what[] = { "", "its first copy fails its checksum",
+                                             "its second copy fails its checksum",
+                                             "both copies fail their checksum",
+                                             "not a zstd dictionary of that id" };
+        if (t.bad_dict) {
             rc = TSR_ERR_CORRUPT;
-            snprintf(msg, sizeof msg, "%s/%s: document %" PRId64 ": stored text does not"
-                     " match its length", ix->dir, IX_CATALOG, t.bad_docno);
+            snprintf(msg, sizeof msg, "%s/%s: dictionary %u: %s", ix->dir, IX_CATALOG,
+                     t.bad_dict, what[t.bad_copy]);
+        } else if (t.bad) {
+            rc = TSR_ERR_CORRUPT;
+            snprintf(msg, sizeof msg, "%s/%s: document %" PRId64 ": %s", ix->dir, IX_CATALOG,
+                     t.bad_docno, t.bad == 1 ? "stored text does not match its length"
+                                             : "stored text names a dictionary the catalog"
+                                               " lacks");
         } else if (t.n != ix->meta.docs || t.n + ix->removed.n != seg_docs) {
             rc = TSR_ERR_CORRUPT;
             snprintf(msg, sizeof msg, "%s/%s: %" PRIu64 " documents and %zu removed, meta says"
@@ -2190,7 +2331,7 @@ static int seg_rebuild(tsr_index *ix, const cat_seg *r, cat_seg *out, tsr_error 
         found++;
         const tsr_docinfo di = { .id = doc->id, .text = doc->text, .text_len = doc->text_len };
         ix_prep pr;
-        rc = ix_prepare(&ix->fp, &sc, &di, &pr, err);
+        rc = ix_prepare(&ix->fp, NULL, &sc, &di, &pr, err);
         if (rc == TSR_OK) {
             rc = seg_batch_add(&post, pr.fps, pr.nfp, (uint32_t)d, err);
             ix_prep_free(&pr);

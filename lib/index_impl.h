@@ -10,6 +10,7 @@
 #include "catalog.h"
 #include "index_internal.h"
 #include "segment.h"
+#include "textdict.h"
 
 #include <pthread.h>
 #include <zstd.h>
@@ -72,6 +73,14 @@ struct tsr_index {
     void *zbuf;
     size_t zcap;
     struct ix_pool *pool;     /* tsr_index_add_batch's helpers (index.c), or NULL */
+    /* The dictionary new texts are compressed with (textdict.c): sampled
+     * and trained by this writer, or the catalog's (dict_state). */
+    td_sample sample;
+    ZSTD_CDict *cdict;
+    void *dict;
+    size_t dict_len;
+    uint32_t dict_id;
+    int dict_state;           /* IX_DICT_* (index.c) */
 
     /* Decompression contexts for reading texts, shared by reader threads:
      * ZSTD_decompress would build (and free) a context per call, which
@@ -79,6 +88,7 @@ struct tsr_index {
     pthread_mutex_t dmu;
     ZSTD_DCtx *dctx[IX_DCTX_POOL];
     int ndctx;
+    td_cache dicts;           /* the dictionaries frames name, as loaded */
 
     /* Tokenized documents for checks (tsr_index_set_cache), or NULL. */
     dcache *cache;

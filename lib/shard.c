@@ -235,9 +235,9 @@ static int shards_open(const char *dir, unsigned flags, char **names, size_t n,
         /* through-numbering has no room for gaps: documents are never
          * removed from a shard (tsr_index_remove refuses; this catches a
          * plain index that had some before it was made one) */
-        if (rc == TSR_OK && sh->sub[k]->meta.format == CAT_FORMAT_REMOVED)
-            rc = tsr_seterr(err, TSR_ERR_INVALID, "%s: documents were removed from this index"
-                            " (catalog format 2), so it cannot be a shard of %s", path, dir);
+        if (rc == TSR_OK && sh->sub[k]->meta.removals)
+            rc = tsr_seterr(err, TSR_ERR_INVALID, "%s: documents were removed from this index,"
+                            " so it cannot be a shard of %s", path, dir);
         if (rc == TSR_OK && k > 0 && (sh->sub[k]->meta.ngram != sh->sub[0]->meta.ngram ||
                                       sh->sub[k]->meta.window != sh->sub[0]->meta.window))
             rc = tsr_seterr(err, TSR_ERR_CORRUPT, "%s: fingerprint parameters differ from "
@@ -703,9 +703,9 @@ int tsr_shard_publish(const char *dir, const uint64_t *numbers, size_t n, tsr_er
         tsr_index *here = NULL;
         rc = tsr_index_open(dir, TSR_OPEN_READONLY | TSR_OPEN_NOVERIFY | IX_OPEN_PLAIN, &here,
                             err);
-        if (rc == TSR_OK && here->meta.format == CAT_FORMAT_REMOVED)
+        if (rc == TSR_OK && here->meta.removals)
             rc = tsr_seterr(err, TSR_ERR_INVALID, "%s: documents were removed from the index "
-                            "here (catalog format 2): it cannot become a sharded index", dir);
+                            "here: it cannot become a sharded index", dir);
         tsr_index_close(here);
         if (rc == TSR_OK)
             rc = (all[na++] = tsr_strndup(".", 1)) ? TSR_OK
