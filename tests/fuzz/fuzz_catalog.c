@@ -5,9 +5,11 @@
  *
  * Once per process a small real index is built in a mkdtemp directory
  * (five documents in two commits, so two segments, and the fifth then
- * removed, so that the catalog is of format 2 with a row in its table
- * `removed`, read at every open and refresh), its catalog is
- * rewritten with 512-byte pages (5 KB) and kept in memory.  For each
+ * removed, so that the catalog has a row in its table `removed`, read at
+ * every open and refresh), then given a zstd dictionary that the texts of
+ * c and d are compressed with, as a writer does past 1 MB of text (format
+ * 3: the table `dicts`, read when a text names it), its catalog is
+ * rewritten with 512-byte pages (7 KB) and kept in memory.  For each
  * input, the first byte picks how the catalog of a copy of that index is
  * made:
  *
@@ -18,7 +20,8 @@
  *   mode 2  the real catalog edited through SQLite, so that the file is
  *           sound but its contents lie: the rest is a list of edits, each
  *           a byte choosing a statement (an UPDATE of one column of docs,
- *           meta, segments or removed, a DELETE or a copied or new row), a byte choosing
+ *           meta, segments, removed or dicts, a DELETE or a copied or new
+ *           row), a byte choosing
  *           the row, a byte choosing the value's type (integer from 8
  *           bytes, small integer, text or blob from a length byte and
  *           bytes, NULL), then the value.  Statements that SQLite refuses
@@ -47,6 +50,9 @@
 
 #include <jansson.h>
 #include <sqlite3.h>
+#include <xxhash.h>
+#include <zdict.h>
+#include <zstd.h>
 
 #include "tessera.h"
 
@@ -114,6 +120,83 @@ static void remove_all(void)
         fprintf(stderr, "fuzz_catalog: could not remove %s\n", dir);
 }
 
+static void sql(sqlite3 *db, const char *q)
+{
+    if (sqlite3_exec(db, q, NULL, NULL, NULL) != SQLITE_OK)
+        abort();
+}
+
+/* A dictionary in the catalog `db` as a writer stores it (lib/textdict.c,
+ * doc/index-format.md "dicts"), and the texts of docnos 2 and 3 compressed
+ * with it.  A writer trains one past 1 MB of text only: this one is 1 KB,
+ * trained on sentences made of the words of `text`, so that the catalog
+ * stays small. */
+static void add_dictionary(sqlite3 *db, const char *const *text, int ntext)
+{
+    enum { NS = 400, SW = 12 };
+    static char words[64][24];
+    int nw = 0;
+    for (int k = 0; k < ntext; k++)
+        for (const char *p = text[k]; *p && nw < 64;) {
+            size_t n = strcspn(p, " ,");
+            if (n > 0 && n < sizeof words[0]) {
+                memcpy(words[nw], p, n);
+                words[nw++][n] = 0;
+            }
+            p += n;
+            p += strspn(p, " ,");
+        }
+    static char samples[NS * SW * 24];
+    static size_t sizes[NS];
+    size_t at = 0;
+    uint32_t x = 12345;
+    for (int i = 0; i < NS; i++) {
+        const size_t start = at;
+        for (int w = 0; w < SW; w++) {
+            x = x * 1103515245u + 12345u;
+            const char *wd = words[(x >> 16) % (uint32_t)nw];
+            at += (size_t)sprintf(samples + at, "%s ", wd);
+        }
+        sizes[i] = at - start;
+    }
+    static uint8_t dict[1024];
+    const size_t dl = ZDICT_trainFromBuffer(dict, sizeof dict, samples, sizes, NS);
+    const unsigned id = ZDICT_isError(dl) ? 0 : ZDICT_getDictID(dict, dl);
+    if (id == 0)
+        abort();
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    sql(db, "CREATE TABLE IF NOT EXISTS dicts(id INTEGER PRIMARY KEY, data BLOB NOT NULL,"
+            " data2 BLOB NOT NULL, checksum INTEGER NOT NULL)");
+    sqlite3_stmt *s = NULL;
+    if (!cc || sqlite3_prepare_v2(db, "INSERT INTO dicts VALUES (?1, ?2, ?2, ?3)", -1, &s,
+                                  NULL) != SQLITE_OK)
+        abort();
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_blob(s, 2, dict, (int)dl, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)XXH3_64bits(dict, dl));
+    if (sqlite3_step(s) != SQLITE_DONE)
+        abort();
+    sqlite3_finalize(s);
+    for (int k = 2; k <= 3; k++) {
+        uint8_t z[512];
+        const size_t zl = ZSTD_compress_usingDict(cc, z, sizeof z, text[k], strlen(text[k]),
+                                                  dict, dl, 1);
+        if (ZSTD_isError(zl) || ZSTD_getDictID_fromFrame(z, zl) != id ||
+            sqlite3_prepare_v2(db, "UPDATE docs SET text = ?1 WHERE docno = ?2", -1, &s,
+                               NULL) != SQLITE_OK)
+            abort();
+        sqlite3_bind_blob(s, 1, z, (int)zl, SQLITE_TRANSIENT);
+        sqlite3_bind_int(s, 2, k);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            abort();
+        sqlite3_finalize(s);
+    }
+    ZSTD_freeCCtx(cc);
+    sql(db, "UPDATE meta SET value = (SELECT sum(length(text)) FROM docs)"
+            " WHERE key = 'stored_bytes'; UPDATE meta SET value = '3' WHERE key = 'format';"
+            " INSERT INTO meta VALUES ('removals', '1'); PRAGMA user_version = 3");
+}
+
 /* The real index (two commits, so two segments), and a copy of its
  * segment files in `ix`, which the inputs never change. */
 static void setup(void)
@@ -160,11 +243,25 @@ static void setup(void)
     char p[512];
     path_in(p, sizeof p, src, "catalog.sqlite");
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(p, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-        sqlite3_exec(db, "PRAGMA journal_mode = DELETE; PRAGMA page_size = 512; VACUUM;"
+    if (sqlite3_open_v2(p, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        abort();
+    add_dictionary(db, text, 5);
+    if (sqlite3_exec(db, "PRAGMA journal_mode = DELETE; PRAGMA page_size = 512; VACUUM;"
                          " PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_close(db) != SQLITE_OK)
         abort();
+    /* the real catalog reads whole, every text, through its dictionary */
+    tsr_index *r = NULL;
+    if (tsr_index_open(src, TSR_OPEN_READONLY, &r, &e) != TSR_OK ||
+        tsr_index_verify(r, NULL, NULL, &e) != TSR_OK)
+        abort();
+    for (int k = 0; k < 4; k++) {
+        tsr_document *d = NULL;
+        if (tsr_index_get(r, all_ids[k], &d, &e) != TSR_OK || strcmp(d->text, text[k]))
+            abort();
+        tsr_document_free(d);
+    }
+    tsr_index_close(r);
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "mkdir '%s' && cp '%s'/seg-*.tsg '%s'/", ix, src, ix);
     if (system(cmd) != 0)
@@ -232,6 +329,12 @@ static const char *const edits[] = {
     " LIMIT 1 OFFSET ?2)",
     "DELETE FROM removed WHERE docno = ?2 AND ?1 IS ?1",
     "INSERT INTO removed(docno) VALUES (?1)",
+    "UPDATE dicts SET data = ?1 WHERE ?2 IS ?2",
+    "UPDATE dicts SET data2 = ?1 WHERE ?2 IS ?2",
+    "UPDATE dicts SET checksum = ?1 WHERE ?2 IS ?2",
+    "UPDATE dicts SET id = ?1 WHERE ?2 IS ?2",
+    "DELETE FROM dicts WHERE ?1 IS ?1 AND ?2 IS ?2",
+    "INSERT INTO dicts SELECT ?1, data, data2, checksum FROM dicts LIMIT 1 OFFSET ?2",
 };
 #define N_EDITS (sizeof edits / sizeof *edits)
 

@@ -236,6 +236,13 @@ def seeds_catalog(fuzz_dir):
     # docno that docs still holds, one more removed than the segments know
     put(t, "edit-removed-docno", b"\x02\x17\x00\x01\x00")      # removed row 0 -> docno 0
     put(t, "edit-removed-insert", b"\x02\x19\x00\x01\x01")     # insert docno 1
+    # the table dicts (the texts of c and d name its dictionary): a damaged
+    # first copy, both copies, the checksum, the id, the row gone
+    put(t, "edit-dict-data", b"\x02\x1a\x00\x03\x04abcd")
+    put(t, "edit-dict-both", b"\x02\x1a\x00\x03\x04abcd\x1b\x00\x03\x04abcd")
+    put(t, "edit-dict-checksum", b"\x02\x1c\x00\x00" + (7).to_bytes(8, "little"))
+    put(t, "edit-dict-id", b"\x02\x1d\x00\x01\x07")
+    put(t, "edit-dict-delete", b"\x02\x1e\x00\x04")
     # mode 0: whole files
     put(t, "not-a-database", b"\x00" + b"this is not a database " * 40)
     put(t, "empty", b"\x00")
