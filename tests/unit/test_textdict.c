@@ -5,11 +5,13 @@
  * readers that opened before it existed, guarded by two copies and a
  * checksum, and the catalog versions around it.
  */
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "textdict.h"
@@ -291,6 +293,63 @@ static void test_removal_v3(void)
     tsr_index_close(w);
 }
 
+/* A writer killed at any moment around the commit that stores its
+ * dictionary (the 14th commit of 64 texts: the kills fall before it,
+ * in the training, and after it): the index opens and verifies sound,
+ * holds whole commits only, each text reads back, and a writer goes on
+ * from it. */
+static void test_killed(void)
+{
+    for (int round = 0; round < 8; round++) {
+        char dir[128];
+        snprintf(dir, sizeof dir, "%s/kill-%d.tsr", tmpdir, round);
+        int fds[2];
+        CHECK(pipe(fds) == 0);
+        fflush(NULL);
+        const pid_t pid = fork();
+        if (pid == 0) {
+            close(fds[0]);
+            tsr_index *w = NULL;
+            if (tsr_index_open(dir, TSR_OPEN_CREATE, &w, NULL) != TSR_OK)
+                _exit(2);
+            for (int at = 0; at + 64 <= NDOCS; at += 64)   /* commits of 64 */
+                if (add_range(w, at, at + 64) != 0 || write(fds[1], "c", 1) != 1)
+                    _exit(3);
+            _exit(0);
+        }
+        close(fds[1]);
+        usleep(60000 + (useconds_t)(rng_next(&R) % 300000));
+        kill(pid, SIGKILL);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        char buf[256];
+        ssize_t k;
+        int commits = 0;
+        while ((k = read(fds[0], buf, sizeof buf)) > 0)
+            commits += (int)k;
+        close(fds[0]);
+        tsr_index *w = NULL;
+        tsr_error e = {0};
+        if (tsr_index_open(dir, TSR_OPEN_WRITE, &w, &e) != TSR_OK) {
+            CHECK(commits == 0);   /* killed before the index was made */
+            continue;
+        }
+        tsr_stats st;
+        CHECK(tsr_index_stats(w, &st, &e) == TSR_OK);
+        const int n = (int)st.documents;
+        CHECK(n % 64 == 0 && (n == 64 * commits || n == 64 * (commits + 1)));
+        CHECK(tsr_index_verify(w, NULL, NULL, &e) == TSR_OK);
+        CHECK(all_read_back(w, 0, n));
+        /* a writer goes on: the rest added, all of it read back */
+        CHECK(add_range(w, n, NDOCS) == 0);
+        CHECK(all_read_back(w, 0, NDOCS));
+        CHECK(tsr_index_verify(w, NULL, NULL, &e) == TSR_OK);
+        CHECK(cat_int(dir, "SELECT count(*) FROM dicts") == 1);
+        tsr_index_close(w);
+        rm_tree(dir);
+    }
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/tsr-td-XXXXXX");
@@ -307,6 +366,7 @@ int main(void)
     RUN(test_damage);
     RUN(test_versions);
     RUN(test_removal_v3);
+    RUN(test_killed);
     for (int i = 0; i < NDOCS; i++)
         free(texts[i]);
     rm_tree(tmpdir);
