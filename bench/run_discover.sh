@@ -148,8 +148,15 @@ for n in $sizes; do
             /usr/bin/time -v -o "$run/disc-r.time" "$tessera" discover -q --db "$idx" \
                 --workdir "$run/work-$n" --memory "$mem" -o "$run/links-r.jsonl" \
                 2> "$run/disc-$n.err" || { cat "$run/disc-$n.err" >&2; die "tessera discover failed"; }
-            calc "%.2f" "$(tv "$run/idx-r.time" wall) + $(tv "$run/disc-r.time" wall)" >> "$run/tw-$n"
+            # one line per run (calc prints no newline: the runs once ran
+            # together into one number, and the median was of two runs)
+            echo "$(calc "%.2f" "$(tv "$run/idx-r.time" wall) + $(tv "$run/disc-r.time" wall)")" \
+                >> "$run/tw-$n"
             rm -rf "$idx" "$run/work-$n"
+        done
+        for f in tw sw; do
+            [ "$(wc -l < "$run/$f-$n")" -eq "$repeat" ] ||
+                die "$run/$f-$n: $(wc -l < "$run/$f-$n") lines for $repeat runs"
         done
         "$py" "$here/score_discover.py" --truth "$truth" --corpus "$corpus" \
             --sim "$run/sim-$n.txt" > "$run/simscore-$n.json"

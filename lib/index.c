@@ -57,7 +57,7 @@
 #define IX_CATALOG "catalog.sqlite"
 #define IX_LOCK "LOCK"
 #define IX_TMP_SUFFIX ".tmp"
-#define IX_ZSTD_LEVEL 1        /* text compression: speed first */
+#define IX_ZSTD_LEVEL TD_LEVEL /* text compression: speed first (1) */
 /* Where a writer's dictionary stands (textdict.c). */
 enum {
     IX_DICT_NONE,       /* none, and none to be trained (a repair, or the sample gave none) */

@@ -13,10 +13,14 @@
 #include <zstd.h>
 
 /* How much text is sampled before a dictionary is trained, at most how
- * much of one text goes into the sample, and the dictionary's size. */
-#define TD_SAMPLE_BYTES ((size_t)1 << 20)
+ * much of one text goes into the sample, and the dictionary's size
+ * (BENCHMARKS.md, "A zstd dictionary for the stored texts"). */
+#define TD_SAMPLE_BYTES ((size_t)512 << 10)
 #define TD_PIECE_MAX ((size_t)16 << 10)
 #define TD_DICT_BYTES ((size_t)64 << 10)
+/* The compression level the dictionary's statistics are made for: the
+ * index's (IX_ZSTD_LEVEL). */
+#define TD_LEVEL 1
 
 /* The texts sampled so far: pieces laid end to end, and their sizes. */
 typedef struct td_sample {

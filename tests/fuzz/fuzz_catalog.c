@@ -7,7 +7,7 @@
  * (five documents in two commits, so two segments, and the fifth then
  * removed, so that the catalog has a row in its table `removed`, read at
  * every open and refresh), then given a zstd dictionary that the texts of
- * c and d are compressed with, as a writer does past 1 MB of text (format
+ * c and d are compressed with, as a writer does past 512 KB of text (format
  * 3: the table `dicts`, read when a text names it), its catalog is
  * rewritten with 512-byte pages (7 KB) and kept in memory.  For each
  * input, the first byte picks how the catalog of a copy of that index is
@@ -128,7 +128,7 @@ static void sql(sqlite3 *db, const char *q)
 
 /* A dictionary in the catalog `db` as a writer stores it (lib/textdict.c,
  * doc/index-format.md "dicts"), and the texts of docnos 2 and 3 compressed
- * with it.  A writer trains one past 1 MB of text only: this one is 1 KB,
+ * with it.  A writer trains one past 512 KB of text only: this one is 1 KB,
  * trained on sentences made of the words of `text`, so that the catalog
  * stays small. */
 static void add_dictionary(sqlite3 *db, const char *const *text, int ntext)
