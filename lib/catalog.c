@@ -872,21 +872,34 @@ int cat_delete_seg(cat *c, const char *file, tsr_error *err)
     return rc;
 }
 
+#define SQL_REMOVED "CREATE TABLE IF NOT EXISTS removed(docno INTEGER PRIMARY KEY)"
+#define SQL_DICTS "CREATE TABLE IF NOT EXISTS dicts(id INTEGER PRIMARY KEY, data BLOB NOT" \
+                  " NULL, data2 BLOB NOT NULL, checksum INTEGER NOT NULL)"
+
+/* Inside a write transaction: make a catalog of format m->format (older
+ * than `v`) one of format `v`, with the statements `ddl` (its tables). */
+static int upgrade(cat *c, const cat_meta *m, int v, const char *ddl, tsr_error *err)
+{
+    char sql[400];
+    snprintf(sql, sizeof sql, "%s; PRAGMA user_version = %d", ddl, v);
+    int rc = exec(c, sql, err);
+    if (rc == TSR_OK)
+        rc = put_meta1(c, "format", (uint64_t)v, err);
+    /* format 2 said that documents were removed; format 3 no longer does */
+    if (rc == TSR_OK && v == CAT_FORMAT_DICT && m->removals)
+        rc = put_meta1(c, "removals", 1, err);
+    return rc;
+}
+
 int cat_enable_removed(cat *c, tsr_error *err)
 {
     pthread_mutex_lock(&c->mu);
     cat_meta m;
     int rc = read_meta(c, &m, err);
-    if (rc == TSR_OK && m.format < CAT_FORMAT_REMOVED) {
-        char sql[200];
-        snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS removed(docno INTEGER PRIMARY"
-                 " KEY); PRAGMA user_version = %d", CAT_FORMAT_REMOVED);
-        rc = exec(c, sql, err);
-        if (rc == TSR_OK)
-            rc = put_meta1(c, "format", CAT_FORMAT_REMOVED, err);
-    } else if (rc == TSR_OK && !m.removals) {   /* format 3: the mark format 2 was */
+    if (rc == TSR_OK && m.format < CAT_FORMAT_REMOVED)
+        rc = upgrade(c, &m, CAT_FORMAT_REMOVED, SQL_REMOVED, err);
+    else if (rc == TSR_OK && !m.removals)   /* format 3: the mark format 2 was */
         rc = put_meta1(c, "removals", 1, err);
-    }
     pthread_mutex_unlock(&c->mu);
     return rc;
 }
@@ -896,18 +909,8 @@ int cat_put_dict(cat *c, uint32_t id, const void *data, size_t len, tsr_error *e
     pthread_mutex_lock(&c->mu);
     cat_meta m;
     int rc = read_meta(c, &m, err);
-    if (rc == TSR_OK && m.format < CAT_FORMAT_DICT) {
-        char sql[400];
-        snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS removed(docno INTEGER PRIMARY"
-                 " KEY); CREATE TABLE IF NOT EXISTS dicts(id INTEGER PRIMARY KEY, data BLOB"
-                 " NOT NULL, data2 BLOB NOT NULL, checksum INTEGER NOT NULL);"
-                 " PRAGMA user_version = %d", CAT_FORMAT_DICT);
-        rc = exec(c, sql, err);
-        if (rc == TSR_OK)
-            rc = put_meta1(c, "format", CAT_FORMAT_DICT, err);
-        if (rc == TSR_OK && m.removals)   /* format 2 said so; 3 no longer does */
-            rc = put_meta1(c, "removals", 1, err);
-    }
+    if (rc == TSR_OK && m.format < CAT_FORMAT_DICT)
+        rc = upgrade(c, &m, CAT_FORMAT_DICT, SQL_REMOVED "; " SQL_DICTS, err);
     sqlite3_stmt *s = NULL;
     if (rc == TSR_OK && sqlite3_prepare_v2(c->db, "INSERT INTO dicts(id, data, data2, checksum)"
                                            " VALUES (?1, ?2, ?2, ?3)", -1, &s, NULL) != SQLITE_OK)
