@@ -972,9 +972,11 @@ def limit_cases(a, db, work, docs, rnd):
         assert rc == 0, rc
     _()
 
-    # a check that takes seconds (3 s here): every document, 20 times over
-    # (16 MB), each a candidate, no cache
-    slow_text = " ".join(d["text"] for d in docs) * 20
+    # a check that takes seconds (3-5 s in a plain build): every document,
+    # 20 times over (16 MB), each a candidate, no cache; --slow-repeat for
+    # a sanitizer build, where the same check took 325 s (al_seeds under
+    # AddressSanitizer, on 2026-12-05's machine; tests/serve/run.sh)
+    slow_text = " ".join(d["text"] for d in docs) * a.slow_repeat
     slow_args = ["--max-candidates", "100000", "--cache", "0", "--max-body", "64M",
                  "--max-check-bytes", "64M"]
 
@@ -1033,7 +1035,8 @@ def limit_cases(a, db, work, docs, rnd):
     @case("--max-check-time: a check past it -> 503; --max-check-bytes: a longer text -> 413")
     def _():
         srv = Server(a.tessera, db, work, "capped", "--threads", "1", "--quiet",
-                     "--max-check-time", "0.3", *slow_args[:6], "--max-check-bytes", "20M")
+                     "--max-check-time", "0.3", *slow_args[:6], "--max-check-bytes",
+                     str(len(slow_text.encode()) + 4096))
         try:
             out = {}
             t0 = time.time()
@@ -1042,7 +1045,7 @@ def limit_cases(a, db, work, docs, rnd):
             v = is_error(st, d, 503)
             assert "limit" in v["error"], v
             out["503 after"] = time.time() - t0
-            st, _, d = request(srv.port, "POST", "/api/check", slow_text + slow_text[:5000000],
+            st, _, d = request(srv.port, "POST", "/api/check", slow_text + "x" * 8192,
                                {"Content-Type": "text/plain"}, timeout=60)
             is_error(st, d, 413)
             st, _, d = request(srv.port, "POST", "/api/check", query_from(docs, [1], rnd),
@@ -1221,6 +1224,8 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--docs", required=True, help="JSON Lines documents to index")
     ap.add_argument("--quick", action="store_true", help="API cases only (sanitizer run)")
+    ap.add_argument("--slow-repeat", type=int, default=20,
+                    help="the long check's text: every document this many times (20)")
     ap.add_argument("--failmap", default="", help="tests/serve/failmap.c built (LD_PRELOAD)")
     a = ap.parse_args()
     signal.alarm(300)   # the whole run is bounded
