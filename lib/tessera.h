@@ -514,7 +514,11 @@ TSR_API int tsr_index_add_batch(tsr_index *ix, const tsr_docinfo *docs, size_t n
  *  message says "outcome unknown"), after which the index, when next
  *  opened, may hold the whole batch (or none of it; a retry then finds its
  *  ids as duplicates).  Documents without words are stored, with no
- *  postings. */
+ *  postings.  Texts are stored zstd-compressed; once a writer has added
+ *  512 KB of text it trains a dictionary on them and compresses the later
+ *  texts with it (faster, and a fifth smaller), and the commit that first
+ *  stores such a text makes the catalog format 3, which builds before
+ *  2026-12-05 refuse (TSR_ERR_VERSION; doc/index-format.md, "dicts"). */
 TSR_API int tsr_index_commit(tsr_index *ix, tsr_error *err);
 
 /** Merge segments so that at most `max_segments` remain (0 = one), then
