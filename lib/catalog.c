@@ -704,11 +704,6 @@ int cat_reader_open(cat *c, cat_reader **out, tsr_error *err)
     return TSR_OK;
 }
 
-static sqlite3 *cat_reader_db(cat_reader *r)
-{
-    return r->db;
-}
-
 int cat_reader_get(cat_reader *r, int64_t docno, tsr_document *d, void **blob,
                    size_t *blob_len, tsr_error *err)
 {
@@ -942,22 +937,25 @@ int cat_get_dict(cat *c, cat_reader *rd, uint32_t id, void **data, size_t *len,
     *len = 0;
     if (!rd)
         pthread_mutex_lock(&c->mu);
-    sqlite3 *db = rd ? cat_reader_db(rd) : c->db;
+    sqlite3 *db = rd ? rd->db : c->db;
     cat_meta m;
     int rc = rd ? TSR_OK : read_meta(c, &m, err);
     sqlite3_stmt *s = NULL;
-    if (rc == TSR_OK && !rd && m.format < CAT_FORMAT_DICT)
+    /* no table: a catalog of format 1 or 2 (read through c), or the
+     * table missing (through rd, which reads no meta) */
+    int none = rc == TSR_OK && !rd && m.format < CAT_FORMAT_DICT;
+    if (rc == TSR_OK && !none &&
+        sqlite3_prepare_v2(db, id ? "SELECT id, data, data2, checksum FROM dicts WHERE id = ?1"
+                              : "SELECT id, data, data2, checksum FROM dicts ORDER BY id"
+                                " LIMIT 1", -1, &s, NULL) != SQLITE_OK) {
+        none = id && sqlite3_errcode(db) == SQLITE_ERROR;
+        if (!none)
+            rc = db_err_on(c, db, err, "reading a dictionary");
+    }
+    if (none)
         rc = id ? tsr_seterr(err, TSR_ERR_CORRUPT, "%s: a text names dictionary %u, but the"
                              " catalog holds none", c->path, id)
                 : TSR_ERR_NOTFOUND;
-    if (rc == TSR_OK &&
-        sqlite3_prepare_v2(db, id ? "SELECT id, data, data2, checksum FROM dicts WHERE id = ?1"
-                              : "SELECT id, data, data2, checksum FROM dicts ORDER BY id"
-                                " LIMIT 1", -1, &s, NULL) != SQLITE_OK)
-        rc = id && sqlite3_errcode(db) == SQLITE_ERROR
-                 ? tsr_seterr(err, TSR_ERR_CORRUPT, "%s: a text names dictionary %u, but the"
-                              " catalog holds none", c->path, id)
-                 : db_err_on(c, db, err, "reading a dictionary");
     if (rc == TSR_OK) {
         sqlite3_bind_int64(s, 1, id);
         const int r = sqlite3_step(s);

@@ -934,6 +934,23 @@ static int ix_writable(tsr_index *ix, tsr_error *err)
  * The dictionary of the texts (textdict.c)
  * --------------------------------------------------------------------- */
 
+/* Compress the texts prepared from now on with dictionary `id` (`d`, n
+ * bytes; copied), and read the frames that name it with it too. */
+static int ix_dict_use(tsr_index *ix, const void *d, size_t n, uint32_t id, tsr_error *err)
+{
+    ZSTD_CDict *cd = ZSTD_createCDict(d, n, IX_ZSTD_LEVEL);
+    if (!cd)
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for a dictionary");
+    const int rc = td_cache_add(&ix->dicts, id, d, n, err);
+    if (rc != TSR_OK) {
+        ZSTD_freeCDict(cd);
+        return rc;
+    }
+    ix->cdict = cd;
+    ix->dict_id = id;
+    return TSR_OK;
+}
+
 /* A writer's dictionary at its open: the catalog's, or none yet and a
  * sample to train one on (none at all for a repair). */
 static int ix_dict_load(tsr_index *ix, int repair, tsr_error *err)
@@ -950,16 +967,12 @@ static int ix_dict_load(tsr_index *ix, int repair, tsr_error *err)
     if (rc == TSR_OK && !td_valid(d, n, id))
         rc = tsr_seterr(err, TSR_ERR_CORRUPT, "%s/%s: dictionary %u is not a zstd dictionary"
                         " of that id", ix->dir, IX_CATALOG, id);
-    if (rc == TSR_OK && !(ix->cdict = ZSTD_createCDict(d, n, IX_ZSTD_LEVEL)))
-        rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for a dictionary");
     if (rc == TSR_OK)
-        rc = td_cache_add(&ix->dicts, id, d, n, err);
+        rc = ix_dict_use(ix, d, n, id, err);
     free(d);
-    if (rc != TSR_OK)
-        return rc;
-    ix->dict_id = id;
-    ix->dict_state = IX_DICT_STORED;
-    return TSR_OK;
+    if (rc == TSR_OK)
+        ix->dict_state = IX_DICT_STORED;
+    return rc;
 }
 
 /* Train the dictionary once the sample is full; the texts prepared from
@@ -976,16 +989,12 @@ static void ix_dict_ready(tsr_index *ix)
     const int rc = td_train(&ix->sample, &d, &n, &id);
     td_sample_free(&ix->sample);
     ix->dict_state = IX_DICT_NONE;
-    ZSTD_CDict *cd = rc == TSR_OK ? ZSTD_createCDict(d, n, IX_ZSTD_LEVEL) : NULL;
-    if (!cd || td_cache_add(&ix->dicts, id, d, n, NULL) != TSR_OK) {
-        ZSTD_freeCDict(cd);
+    if (rc != TSR_OK || ix_dict_use(ix, d, n, id, NULL) != TSR_OK) {
         free(d);
         return;
     }
-    ix->cdict = cd;
-    ix->dict = d;
+    ix->dict = d;       /* kept until the commit that stores it */
     ix->dict_len = n;
-    ix->dict_id = id;
     ix->dict_state = IX_DICT_NEW;
 }
 
