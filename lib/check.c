@@ -559,6 +559,7 @@ int tsr_index_check_timed(tsr_index *ix, const char *text, size_t len, const tsr
     if (rc == TSR_OK) rc = ck_align_sources(&ck, err);
     if (rc == TSR_OK) rc = ck_in_time(&ck, err);
     if (rc == TSR_OK) rc = ck_finish(&ck, err);           /* 3. repeats, boilerplate */
+    if (rc == TSR_OK) rc = ix_segments_sound(ix, err);    /* no chunk read was damaged */
     if (rc == TSR_OK) {
         *out = ck.r;
         ck.r = NULL;

@@ -75,6 +75,7 @@ int tsr_index_near_duplicate(tsr_index *ix, const char *text, size_t len,
         for (size_t j = 0; j < df; j++)
             if (tsr_vec_push(&hits, docs[j])) goto oom;
     }
+    if ((rc = ix_segments_sound(ix, err))) goto done;
     tsr_sort(hits.a, hits.n, sizeof *hits.a, di_cmp_doc);
     cand = malloc((hits.n + 1) * sizeof *cand);
     if (!cand) goto oom;

@@ -328,7 +328,7 @@ static void *s1_worker(void *arg)
                 }
         }
         if (rc == TSR_OK && d < 0)
-            rc = tsr_seterr(&err, TSR_ERR_CORRUPT, "a segment's directory is damaged");
+            rc = seg_scan_error(sc, &err);
         seg_scan_close(sc);
         pthread_mutex_lock(&s->mu);
         s->parts_done++;
@@ -1953,6 +1953,8 @@ static int disc_links_align(disc_run *run, tsr_error *err)
                 &s.pairs_done, run->npairs, NULL);
     pthread_mutex_destroy(&s.mu);
     dc_free(s.cache);
+    if (s.rc == TSR_OK)   /* the significance model's lookups read no damaged chunk */
+        s.rc = ix_segments_sound(run->ix, &s.err);
     if (s.rc == TSR_OK)
         s.rc = disc_links_join(run->r, s.out, nchunks, &s.err);
     for (size_t c = 0; c < nchunks; c++) tsr_vec_free(&s.out[c]);

@@ -314,7 +314,7 @@ static int ix_stage(tsr_index *ix, tsr_refresh **out, tsr_error *err)
              * written: reading it back cost a commit of 100,000 documents
              * a tenth of a second (BENCHMARKS.md). */
             if (rc == TSR_OK && ix->verify_on_map && !is_fresh(ix, &rows[i]))
-                rc = seg_verify(st->segs[i], 0, err);
+                rc = seg_verify(st->segs[i], SEG_CHECK_OPEN, err);
         }
         free(reused);
         if (rc == TSR_OK) {
@@ -1468,7 +1468,7 @@ static int ix_merge_run(tsr_index *ix, size_t a, size_t b, tsr_error *err)
 {
     /* Never launder a damaged input into a freshly checksummed output. */
     for (size_t i = a; i < b; i++)
-        TSR_FORWARD(seg_verify(ix->segs[i], 0, err));
+        TSR_FORWARD(seg_verify(ix->segs[i], SEG_CHECK_BODY, err));
     const int drop = removed_in_run(ix, a, b) > 0;
     ix_merge_ctx mc = { ix->segs + a, b - a, drop ? &ix->removed.dead : NULL };
     cat_seg row;
@@ -2284,7 +2284,7 @@ int tsr_index_verify(tsr_index *ix, tsr_verify_fn fn, void *ud, tsr_error *err)
         const cat_seg *r = &ix->rows[i];
         rc = row_matches(s, r, &e);
         if (rc == TSR_OK)
-            rc = seg_verify(s, 1, &e);
+            rc = seg_verify(s, SEG_CHECK_DEEP, &e);
         uint64_t n = 0;
         const uint64_t gone = removed_in(&ix->removed, r->doc_lo, r->doc_hi);
         if (rc == TSR_OK)
@@ -2319,7 +2319,7 @@ static int seg_sound(const tsr_index *ix, const cat_seg *r, tsr_error *err)
     int rc = seg_open(path, &s, err);
     free(path);
     if (rc == TSR_OK) rc = row_matches(s, r, err);
-    if (rc == TSR_OK) rc = seg_verify(s, 1, err);
+    if (rc == TSR_OK) rc = seg_verify(s, SEG_CHECK_DEEP, err);
     seg_close(s);
     return rc;
 }
@@ -2497,6 +2497,13 @@ size_t ix_lookup(const tsr_index *ix, uint64_t hash, uint32_t *docs, size_t max)
         got += k < max - got ? k : max - got;
     }
     return total;
+}
+
+int ix_segments_sound(const tsr_index *ix, tsr_error *err)
+{
+    for (size_t i = 0; i < ix->nsegs; i++)
+        TSR_FORWARD(seg_fault(ix->segs[i], err));
+    return TSR_OK;
 }
 
 size_t ix_count(void *ix, uint64_t hash)

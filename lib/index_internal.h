@@ -20,6 +20,11 @@ void ix_fingerprint_params(const tsr_index *ix, int *ngram, int *window);
  * frequency), which may exceed `max`.  Thread-safe on a
  * read-only index. */
 size_t ix_lookup(const tsr_index *ix, uint64_t hash, uint32_t *docs, size_t max);
+/* TSR_ERR_CHECKSUM when a lookup or a scan found a damaged chunk in one of
+ * the segments (seg_fault), else TSR_OK: whoever made a result from
+ * lookups asks this before handing it out, so that a damaged segment
+ * gives an error, never a result with postings missing. */
+int ix_segments_sound(const tsr_index *ix, tsr_error *err);
 /* The document frequency of one fingerprint (ix_lookup without the
  * documents), shaped as signif.h's sg_count_fn: `ix` is the index. */
 size_t ix_count(void *ix, uint64_t hash);

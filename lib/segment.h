@@ -12,7 +12,8 @@
 #include "common/common.h"
 
 #define SEG_MAGIC "TSRSEG\x1a\n"   /* 8 bytes, no terminating NUL used */
-#define SEG_FORMAT_VERSION 1u     /* the segment layout; not the program version */
+#define SEG_FORMAT_VERSION 2u     /* the layout written; not the program version */
+#define SEG_FORMAT_OLDEST 1u      /* the oldest layout read (no chunk table) */
 #define SEG_HEADER_BYTES 64u
 /* Fingerprints are compared on the top SEG_KEY_BITS bits of their 64-bit
  * hash: the top SEG_MIN_BITS come from the bucket, the next 32 from the
@@ -24,6 +25,10 @@
 #define SEG_ID(hash) ((uint64_t)(hash) >> (64u - SEG_KEY_BITS))
 /* Most postings in one segment (entry offsets are u32). */
 #define SEG_MAX_POSTINGS UINT32_MAX
+/* Version 2: the directory and the entries are checksummed in chunks of
+ * this many entries, each checked the first time a lookup or a scan reads
+ * it (doc/index-format.md, "Chunk table"). */
+#define SEG_CHUNK_ENTRIES 4096u
 
 /* One posting as seg_write takes it.  `hash` is the full fingerprint. */
 typedef struct seg_posting {
@@ -42,15 +47,27 @@ typedef struct seg_info {
     uint32_t dir_bits;
 } seg_info;
 
+/* Which chunks of a version 2 segment have been checked (segment.c). */
+typedef struct seg_lazy seg_lazy;
+
 /* An open, mapped segment. */
 typedef struct seg_file {
     char *path;                  /* as given to seg_open, for messages */
     const unsigned char *map;    /* the whole file */
     size_t size;
     seg_info info;
+    uint32_t version;            /* SEG_FORMAT_OLDEST .. SEG_FORMAT_VERSION */
     const unsigned char *dir;    /* (1 << dir_bits) + 1 u32 */
     const unsigned char *keys;   /* npostings u32 */
     const unsigned char *docs;   /* npostings u32 */
+    /* version 2: a digest per chunk of the directory, per chunk of the
+     * entries, and the table's own (ndirchunks + nchunks + 1 u64); NULL
+     * in version 1 */
+    const unsigned char *table;
+    uint64_t ndirchunks, nchunks;
+    /* the chunks checked so far, good or bad (version 2; NULL in 1):
+     * lookups and scans check a chunk before they read it */
+    seg_lazy *lazy;
     /* Added to every docno that seg_lookup and seg_scan_next hand out: 0,
      * or in a sharded index the first document number of the segment's
      * shard (index.c sets it; the file itself holds the shard's own
@@ -143,14 +160,18 @@ int seg_merge_live(const char *path, seg_file *const *in, size_t nin, const seg_
 /* Open and map `path`, checking magic, version, header checksum and file
  * size against the header (not the body checksum).  TSR_ERR_FORMAT for a
  * truncated or malformed file, TSR_ERR_VERSION, TSR_ERR_CHECKSUM for a
- * garbled header, TSR_ERR_IO/TSR_ERR_NOTFOUND when it cannot be read. */
+ * garbled header, TSR_ERR_IO/TSR_ERR_NOTFOUND when it cannot be read.
+ * Version 1 and 2 files are read; seg_write and seg_merge write 2. */
 int seg_open(const char *path, seg_file **out, tsr_error *err);
 
 /* Unmap and free.  Accepts NULL. */
 void seg_close(seg_file *s);
 
 /* Documents holding fingerprint `hash`, in increasing docno order: copies
- * up to `max` of them to `docs` and returns how many there are in all. */
+ * up to `max` of them to `docs` and returns how many there are in all.
+ * In a version 2 segment the chunk of entries read is checked first (once
+ * per chunk and seg_file): a chunk that fails gives no documents and
+ * marks the segment, which seg_fault then reports. */
 size_t seg_lookup(const seg_file *s, uint64_t hash, uint32_t *docs, size_t max);
 /* seg_lookup without the documents `dead` marks (may be NULL), in the
  * copies and in the count. */
@@ -161,10 +182,31 @@ size_t seg_lookup_live(const seg_file *s, uint64_t hash, const seg_dead *dead, u
  * it points to.  Batches of lookups hide the memory latency this way. */
 void seg_prefetch(const seg_file *s, uint64_t hash, int stage);
 
-/* Recompute the body checksum: TSR_ERR_CHECKSUM on mismatch.  With `deep`,
- * also check the structure: directory monotone, entries strictly sorted,
- * docnos inside the header's range (TSR_ERR_CORRUPT). */
-int seg_verify(const seg_file *s, int deep, tsr_error *err);
+/* How much seg_verify checks.
+ *   SEG_CHECK_OPEN  what a reader checks when it maps the segment: in
+ *                   version 1 the body checksum (the whole file); in
+ *                   version 2 the chunk table's own digest, the directory
+ *                   and the entries being checked chunk by chunk as they
+ *                   are read (seg_lookup, seg_scan)
+ *   SEG_CHECK_BODY  the body checksum, whatever the version (before a
+ *                   merge: a damaged input is never laundered into a new
+ *                   checksummed file); then no chunk is checked again
+ *   SEG_CHECK_DEEP  SEG_CHECK_BODY, every chunk's digest against the table,
+ *                   and the structure: directory monotone, entries strictly
+ *                   sorted, docnos inside the header's range
+ * TSR_ERR_CHECKSUM on a digest mismatch, TSR_ERR_CORRUPT on a structure
+ * fault, each naming the file. */
+enum { SEG_CHECK_OPEN, SEG_CHECK_BODY, SEG_CHECK_DEEP };
+int seg_verify(const seg_file *s, int level, tsr_error *err);
+
+/* TSR_ERR_CHECKSUM, naming the file and the entries, when a lookup or a
+ * scan found a chunk of this segment damaged; else TSR_OK.  Whoever gave a
+ * result made from lookups asks this of every segment before it hands the
+ * result out (ix_segments_sound). */
+int seg_fault(const seg_file *s, tsr_error *err);
+/* The chunks checked so far, good or bad (for tests: how much a reader
+ * has hashed). */
+uint64_t seg_chunks_checked(const seg_file *s);
 
 /* A scan of the postings of several segments in (fingerprint, docno)
  * order, one fingerprint at a time: the first stage of discovery.  The
@@ -175,9 +217,12 @@ typedef struct seg_scan seg_scan;
 int seg_scan_open(seg_file *const *in, size_t n, unsigned part_bits, uint64_t part,
                   seg_scan **out, tsr_error *err);
 /* The next fingerprint: its id and the documents holding it (ascending).
- * Returns their count, 0 at the end, -1 on a corrupt directory or OOM.
- * *docs stays valid until the next call. */
+ * Returns their count, 0 at the end, -1 on a damaged segment (a corrupt
+ * directory, a chunk that fails its checksum) or OOM: seg_scan_error says
+ * which.  *docs stays valid until the next call. */
 long seg_scan_next(seg_scan *s, uint64_t *id, const uint32_t **docs);
+/* Why seg_scan_next returned -1: the error, in *err. */
+int seg_scan_error(const seg_scan *s, tsr_error *err);
 void seg_scan_close(seg_scan *s);
 
 #endif

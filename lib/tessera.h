@@ -452,13 +452,21 @@ typedef struct tsr_index tsr_index;
 #define TSR_OPEN_WRITE    1u  /* open for adding documents */
 #define TSR_OPEN_CREATE   3u  /* TSR_OPEN_WRITE, and create when missing */
 #define TSR_OPEN_NOVERIFY 4u  /* or'ed in: map segments without checksumming
-                                 them (tsr_index_verify does it itself) */
+                                 them at open (tsr_index_verify does it
+                                 itself) */
 
 /** Open the index in directory `dir`.  On failure *out is NULL and the
  *  error says why (TSR_ERR_NOTFOUND, TSR_ERR_FORMAT, TSR_ERR_VERSION,
  *  TSR_ERR_CHECKSUM, TSR_ERR_LOCKED...).  Opening checks every segment's
- *  header, size and checksum, so a damaged segment is refused before any
- *  query reads it; tsr_index_verify also checks structure and catalog. */
+ *  header and size, and its checksums as far as they guard what a query
+ *  reads first: a segment's directory and its table of chunk checksums
+ *  (doc/index-format.md, section 4; a segment written before 2026-12-05 is
+ *  checksummed whole).  Each chunk of postings is checked the first time a
+ *  query reads it: a check, discovery or dedup that meets a damaged chunk
+ *  fails with TSR_ERR_CHECKSUM naming the file, never returns a result
+ *  with postings missing.  So opening costs the directories (about 3% of
+ *  the segment files), not the files.  tsr_index_verify checks everything:
+ *  every checksum, the structure and the catalog. */
 TSR_API int tsr_index_open(const char *dir, unsigned flags, tsr_index **out,
                            tsr_error *err);
 
@@ -578,7 +586,8 @@ TSR_API void tsr_refresh_free(tsr_refresh *r);
 /** Check `text` against the index: every passage reused from indexed
  *  documents, the share reused per source and in total, repetition inside
  *  the text, and boilerplate lines.  `p` may be NULL for defaults.  A
- *  corrupted segment is refused with TSR_ERR_FORMAT / TSR_ERR_CHECKSUM. */
+ *  damaged chunk of postings that the check reads makes it fail with
+ *  TSR_ERR_CHECKSUM naming the segment, and no result (tsr_index_open). */
 TSR_API int tsr_index_check(tsr_index *ix, const char *text, size_t len,
                             const tsr_params *p, tsr_result **out,
                             tsr_error *err);

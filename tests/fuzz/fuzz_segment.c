@@ -1,8 +1,11 @@
 /*
  * fuzz_segment.c - libFuzzer target for the segment loader: arbitrary bytes
- * as a segment file go through seg_open, seg_verify (shallow and deep),
- * seg_lookup and a full seg_scan.  Nothing may crash, read out of bounds or
- * loop: a damaged file is refused or reported, never trusted.
+ * as a segment file go through seg_open, the check a reader makes when it
+ * maps a file (SEG_CHECK_OPEN: in version 2 the directory and the chunk
+ * table only), then as a reader uses it: seg_lookup and a full seg_scan,
+ * which check each chunk of entries as they first read it, and seg_fault;
+ * then the body checksum and the deep check.  Nothing may crash, read out
+ * of bounds or loop: a damaged file is refused or reported, never trusted.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,10 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     seg_file *s = NULL;
     tsr_error e;
     if (seg_open(path, &s, &e) == TSR_OK) {
-        seg_verify(s, 0, &e);
-        /* deep verification checks the directory; only a sound segment
-         * is scanned (as the index does: checksum at open) */
-        if (seg_verify(s, 1, &e) == TSR_OK) {
+        /* what a reader checks when it maps the file; then reads it as the
+         * index does, chunks checked as they are read */
+        if (seg_verify(s, SEG_CHECK_OPEN, &e) == TSR_OK) {
             uint32_t docs[8];
             uint64_t h = 0;
             for (size_t i = 0; i < size && i < 64; i++) h = h * 31 + data[i];
@@ -38,9 +40,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 uint64_t id;
                 const uint32_t *d;
                 while (seg_scan_next(sc, &id, &d) > 0) {}
+                seg_scan_error(sc, &e);
                 seg_scan_close(sc);
             }
+            seg_fault(s, &e);
+            seg_chunks_checked(s);
         }
+        seg_verify(s, SEG_CHECK_BODY, &e);
+        seg_verify(s, SEG_CHECK_DEEP, &e);
         seg_close(s);
     }
     unlink(path);

@@ -211,6 +211,8 @@ def seeds_segment(tessera):
     # a sound segment is at least 16 KB (its directory has 2^12 + 1
     # entries): one whole, the rest cut (bit flips are the fuzzer's job)
     put(t, "segment", seg)                         # sound: scanned in full
+    # "segment-v1" is a sound version 1 file (no chunk table), as builds
+    # before 2026-12-05 wrote it: kept in the corpus, not made here
     put(t, "header", seg[:64])                     # the real header, no body
     put(t, "header-and-some", seg[:200])           # cut inside the directory
 

@@ -510,6 +510,99 @@ static void test_damage(void)
     rm_tree(other);
 }
 
+/* A segment whose entries are damaged in one chunk (segment.c: version 2
+ * checks a chunk when it is first read).  Opening hashes the directory and
+ * the chunk table only: a sound index's check reads a few chunks, not the
+ * file.  A check that reads the damaged chunk fails with TSR_ERR_CHECKSUM
+ * naming the file; one that does not gives its result; discovery reads
+ * every chunk and fails; verify names the file. */
+static void test_damaged_chunk(void)
+{
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/chunk.tsr", tmpdir);
+    tsr_index *ix = NULL;
+    tsr_error e = {0};
+    enum { NDOC = 1200, QWORDS = 40 };
+    char *text[NDOC];
+    size_t qlen[NDOC];   /* a check reads the first QWORDS words of a text:
+                          * fewer lookups than the segment has chunks */
+    CHECK(tsr_index_open(dir, TSR_OPEN_CREATE, &ix, &e) == TSR_OK);
+    for (int i = 0; i < NDOC; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "d%d", i);
+        text[i] = make_text(&R, 400);
+        CHECK(ix && add_doc(ix, id, text[i], &e) == TSR_OK);
+        const char *q = text[i];
+        for (int w = 0; w < QWORDS && q; w++)
+            q = strchr(q + 1, ' ');
+        qlen[i] = q ? (size_t)(q - text[i]) : strlen(text[i]);
+    }
+    CHECK(ix && tsr_index_commit(ix, &e) == TSR_OK);
+    tsr_index_close(ix);
+
+    /* sound: the open and one check read a few of the chunks */
+    CHECK(tsr_index_open(dir, TSR_OPEN_READONLY, &ix, &e) == TSR_OK && ix);
+    if (!ix) return;
+    seg_file *const *segs = NULL;
+    CHECK(ix_segments(ix, &segs) == 1);
+    const seg_file *sf = segs[0];
+    const uint64_t nc = sf->nchunks, np = sf->info.npostings;
+    const size_t keys = SEG_HEADER_BYTES + 4 * (((size_t)1 << sf->info.dir_bits) + 1);
+    char name[300];
+    snprintf(name, sizeof name, "%s", strrchr(sf->path, '/') + 1);
+    CHECK(nc >= 16 && seg_chunks_checked(sf) == 0);
+    tsr_result *res = NULL;
+    CHECK(tsr_index_check(ix, text[7], qlen[7], NULL, &res, &e) == TSR_OK);
+    CHECK(res && res->n_sources >= 1);
+    tsr_result_free(res);
+    CHECK(seg_chunks_checked(sf) >= 1 && seg_chunks_checked(sf) < nc);
+    tsr_index_close(ix);
+
+    /* a flipped bit in the keys of the middle chunk */
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r+b");
+    const long at = (long)(keys + 4 * ((nc / 2) * SEG_CHUNK_ENTRIES + 33));
+    CHECK(f && np > (nc / 2) * SEG_CHUNK_ENTRIES + 33);
+    fseek(f, at, SEEK_SET);
+    const int c = fgetc(f);
+    fseek(f, at, SEEK_SET);
+    fputc(c ^ 0x08, f);
+    fclose(f);
+
+    CHECK(tsr_index_open(dir, TSR_OPEN_READONLY, &ix, &e) == TSR_OK && ix);
+    if (!ix) return;
+    int failed = 0, sound = 0;
+    for (int i = 0; i < NDOC; i++) {
+        tsr_index *one = NULL;   /* each check on a fresh handle: nothing marked yet */
+        CHECK(tsr_index_open(dir, TSR_OPEN_READONLY, &one, &e) == TSR_OK);
+        if (!one) break;
+        res = NULL;
+        const int rc = tsr_index_check(one, text[i], qlen[i], NULL, &res, &e);
+        if (rc == TSR_ERR_CHECKSUM) {
+            failed++;
+            CHECK(res == NULL && strstr(e.message, name) != NULL);
+        } else {
+            CHECK(rc == TSR_OK && res && res->n_sources >= 1);
+            sound += rc == TSR_OK;
+        }
+        tsr_result_free(res);
+        tsr_index_close(one);
+    }
+    CHECK(failed >= 1 && sound >= 1);
+    tsr_discover_opts o;
+    tsr_discover_opts_default(&o);
+    tsr_discovery *d = NULL;
+    CHECK(tsr_discover(ix, NULL, &o, &d, &e) == TSR_ERR_CHECKSUM && !d);
+    CHECK(strstr(e.message, name) != NULL);
+    vstate v = {0};
+    CHECK(tsr_index_verify(ix, on_verify, &v, &e) == TSR_ERR_CHECKSUM);
+    CHECK(v.bad == TSR_ERR_CHECKSUM && !strcmp(v.badfile, name));
+    tsr_index_close(ix);
+    for (int i = 0; i < NDOC; i++) free(text[i]);
+    rm_tree(dir);
+}
+
 /* Threads share one read-only handle: lookups, gets and stats at once. */
 typedef struct { tsr_index *ix; int bad; } thr_arg;
 
@@ -978,6 +1071,7 @@ int main(void)
     RUN(test_cache_threads);
     RUN(test_auto_merge);
     RUN(test_damage);
+    RUN(test_damaged_chunk);
     RUN(test_crash);
     RUN(test_interrupted_create);
     RUN(test_page_size);

@@ -315,8 +315,11 @@ static void test_roundtrip(void)
     CHECK(s->info.checksum == info.checksum && s->info.bytes == info.bytes);
     struct stat st;
     CHECK(stat(tpath("a.tsg"), &st) == 0 && (uint64_t)st.st_size == info.bytes);
-    /* size: about 8 bytes per posting plus a small directory */
-    CHECK(info.bytes <= 64 + 4 * ((1u << SEG_MIN_BITS) + 1) + 8 * sn);
+    /* size: about 8 bytes per posting plus a small directory and the
+     * chunk table (a digest per SEG_CHUNK_ENTRIES postings, per as many
+     * directory entries: 2 of them at 2^12 + 1, and the table's) */
+    CHECK(info.bytes == 64 + 4 * ((1u << SEG_MIN_BITS) + 1) + 8 * sn +
+                        8 * ((sn + SEG_CHUNK_ENTRIES - 1) / SEG_CHUNK_ENTRIES + 3));
     CHECK(seg_verify(s, 1, &e) == TSR_OK);
     const seg_file *segs[1] = { s };
     CHECK(check_lookups(segs, 1, m, mn, pool, 3000) == 0);
@@ -442,17 +445,23 @@ static void test_damage(void)
     fclose(f);
     CHECK(seg_open(tpath("long.tsg"), &s, &e) == TSR_ERR_FORMAT);
 
-    /* A flipped bit in the body: opens (cheap checks), verify finds it. */
-    const size_t body_bits[3] = { SEG_HEADER_BYTES + 5, (size_t)info.bytes - 3,
-                                  (size_t)info.bytes - 4 * sn - 2 };
-    for (int k = 0; k < 3; k++) {
+    /* A flipped bit in the body: opens (cheap checks); the open-time check
+     * finds it in the chunk table, the body checksum anywhere (the
+     * directory and the entries, as lookups find them: test_chunks). */
+    const size_t table = 8 * ((sn + SEG_CHUNK_ENTRIES - 1) / SEG_CHUNK_ENTRIES + 3);
+    const size_t body_bits[4] = { SEG_HEADER_BYTES + 5, (size_t)info.bytes - 3,
+                                  (size_t)info.bytes - table - 4 * sn - 2,
+                                  (size_t)info.bytes - table + 9 };
+    for (int k = 0; k < 4; k++) {
         damaged_copy(good, tpath("flip.tsg"), SIZE_MAX, body_bits[k], 0x10);
         s = NULL;
         int rc = seg_open(tpath("flip.tsg"), &s, &e);
         CHECK(rc == TSR_OK);
         if (s) {
-            CHECK(seg_verify(s, 0, &e) == TSR_ERR_CHECKSUM);
+            CHECK((seg_verify(s, SEG_CHECK_OPEN, &e) == TSR_ERR_CHECKSUM) == (k % 2 == 1));
+            CHECK(seg_verify(s, SEG_CHECK_BODY, &e) == TSR_ERR_CHECKSUM);
             CHECK(strstr(e.message, "flip.tsg") != NULL);
+            CHECK(seg_verify(s, SEG_CHECK_DEEP, &e) == TSR_ERR_CHECKSUM);
             seg_close(s);
         }
     }
@@ -477,10 +486,186 @@ static void test_damage(void)
     fwrite(h, 1, sizeof h, f);
     fclose(f);
     CHECK(seg_open(tpath("v2.tsg"), &s, &e) == TSR_ERR_VERSION);
+    CHECK(strstr(e.message, "versions 1 to 2") != NULL);
 
     /* Missing file. */
     CHECK(seg_open(tpath("nope.tsg"), &s, &e) == TSR_ERR_NOTFOUND);
     free(p);
+    free(pool);
+}
+
+/* A version 2 file made version 1 (doc/index-format.md): the chunk table
+ * dropped, the header's version, body size and checksum (three digests)
+ * rewritten.  What an index written before version 2 holds. */
+static void as_version1(const char *src, const char *dst)
+{
+    FILE *f = fopen(src, "rb");
+    fseek(f, 0, SEEK_END);
+    size_t n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc(n);
+    CHECK(fread(b, 1, n, f) == n);
+    fclose(f);
+    const uint64_t np = tsr_get_u64(b + 16);
+    const unsigned bits = tsr_get_u32(b + 52);
+    const size_t dir = 4 * (((size_t)1 << bits) + 1), body = dir + 8 * np;
+    unsigned char dig[24];
+    tsr_put_u64(dig, XXH3_64bits(b + 64, dir));
+    tsr_put_u64(dig + 8, XXH3_64bits(b + 64 + dir, 4 * np));
+    tsr_put_u64(dig + 16, XXH3_64bits(b + 64 + dir + 4 * np, 4 * np));
+    tsr_put_u32(b + 8, 1);
+    tsr_put_u64(b + 24, body);
+    tsr_put_u64(b + 32, XXH3_64bits(dig, sizeof dig));
+    tsr_put_u32(b + 60, (uint32_t)XXH3_64bits(b, 60));
+    f = fopen(dst, "wb");
+    fwrite(b, 1, 64 + body, f);
+    fclose(f);
+    free(b);
+}
+
+/* The docs of fingerprint `id` in the model, in order, into want[]; how many. */
+static size_t model_docs(const seg_posting *m, size_t mn, uint64_t hash, uint32_t *want,
+                         size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < mn; i++)
+        if (SEG_ID(m[i].hash) == SEG_ID(hash) && k < max)
+            want[k++] = m[i].doc;
+    return k;
+}
+
+/* Version 2's chunks: a damaged chunk of entries is not seen when the
+ * segment opens (only the directory and the table are hashed then), is
+ * found by the first lookup or scan that reads it, which gives no
+ * documents from it and marks the segment (seg_fault names the file and
+ * the postings); the other chunks read as before.  The body checksum and
+ * the deep check find it too, and a version 1 file (no table) is read and
+ * checked whole as before. */
+static void test_chunks(void)
+{
+    const size_t npool = 20000;
+    uint64_t *pool = make_pool(npool);
+    size_t np = 0, mn = 0;
+    seg_posting *p = make_postings(pool, npool, 0, 4000, 12, &np);
+    seg_posting *m = model_of(p, np, &mn);
+    size_t sn = sorted(p, np);
+    CHECK(sn == mn && sn > 4 * SEG_CHUNK_ENTRIES);
+    seg_info info;
+    tsr_error e = {0};
+    char good[256];
+    snprintf(good, sizeof good, "%s", tpath("chunks.tsg"));
+    CHECK(seg_write(good, p, sn, 4000, 0, 3999, &info, &e) == TSR_OK);
+
+    /* Sound: opening hashes no chunk; a lookup checks the chunks it reads */
+    seg_file *s = NULL;
+    CHECK(seg_open(good, &s, &e) == TSR_OK && s && s->version == 2);
+    if (!s) return;
+    const uint64_t nc = s->nchunks, ndc = s->ndirchunks;
+    CHECK(nc == (sn + SEG_CHUNK_ENTRIES - 1) / SEG_CHUNK_ENTRIES);
+    CHECK(ndc == ((1u << s->info.dir_bits) + SEG_CHUNK_ENTRIES) / SEG_CHUNK_ENTRIES);
+    CHECK(seg_verify(s, SEG_CHECK_OPEN, &e) == TSR_OK);
+    CHECK(seg_chunks_checked(s) == 0);
+    uint32_t got[64], want[64];
+    CHECK(seg_lookup(s, m[0].hash, got, 64) == model_docs(m, mn, m[0].hash, want, 64));
+    CHECK(seg_chunks_checked(s) >= 2 && seg_chunks_checked(s) <= 4);   /* dir + entries */
+    CHECK(seg_verify(s, SEG_CHECK_BODY, &e) == TSR_OK && seg_chunks_checked(s) == ndc + nc);
+    seg_close(s);
+
+    /* A flipped bit in the keys of chunk 1, then in the docs of chunk 2 */
+    const size_t keys = SEG_HEADER_BYTES + 4 * (((size_t)1 << info.dir_bits) + 1);
+    const size_t at[2] = { keys + 4 * (SEG_CHUNK_ENTRIES + 100) + 1,
+                           keys + 4 * sn + 4 * (2 * SEG_CHUNK_ENTRIES + 7) };
+    for (int k = 0; k < 2; k++) {
+        const uint64_t bad = (uint64_t)k + 1;
+        damaged_copy(good, tpath("chunk-bad.tsg"), SIZE_MAX, at[k], 0x40);
+        s = NULL;
+        CHECK(seg_open(tpath("chunk-bad.tsg"), &s, &e) == TSR_OK && s);
+        if (!s) continue;
+        CHECK(seg_verify(s, SEG_CHECK_OPEN, &e) == TSR_OK);
+        CHECK(seg_fault(s, &e) == TSR_OK);
+        /* a lookup whose entries lie in chunk 0 or 3: as in the good file */
+        size_t i0 = 0, i3 = 3 * SEG_CHUNK_ENTRIES + 50, ib = bad * SEG_CHUNK_ENTRIES + 100;
+        /* entries of one fingerprint may straddle a chunk's end: pick ones inside */
+        while (i0 < SEG_CHUNK_ENTRIES / 2 && SEG_ID(m[i0].hash) == SEG_ID(m[i0 + 1].hash)) i0++;
+        size_t n = model_docs(m, mn, m[i0].hash, want, 64);
+        CHECK(n > 0 && seg_lookup(s, m[i0].hash, got, 64) == n && !memcmp(got, want, 4 * n));
+        n = model_docs(m, mn, m[i3].hash, want, 64);
+        CHECK(n > 0 && seg_lookup(s, m[i3].hash, got, 64) == n && !memcmp(got, want, 4 * n));
+        CHECK(seg_fault(s, &e) == TSR_OK);
+        /* one that reads the damaged chunk: nothing, and the segment marked */
+        CHECK(seg_lookup(s, m[ib].hash, got, 64) == 0);
+        CHECK(seg_fault(s, &e) == TSR_ERR_CHECKSUM);
+        CHECK(strstr(e.message, "chunk-bad.tsg") != NULL);
+        char range[64];
+        snprintf(range, sizeof range, "postings %llu..%llu",
+                 (unsigned long long)(bad * SEG_CHUNK_ENTRIES),
+                 (unsigned long long)(bad * SEG_CHUNK_ENTRIES + SEG_CHUNK_ENTRIES - 1));
+        CHECK(strstr(e.message, range) != NULL);
+        CHECK(seg_lookup(s, m[ib].hash, got, 64) == 0);   /* and again, from the mark */
+        seg_close(s);
+
+        /* a scan of the whole file stops at the damaged chunk, naming it */
+        CHECK(seg_open(tpath("chunk-bad.tsg"), &s, &e) == TSR_OK && s);
+        if (!s) continue;
+        seg_scan *sc = NULL;
+        long r = 0;
+        size_t seen = 0;
+        CHECK(seg_scan_open((seg_file *const *)&s, 1, 0, 0, &sc, &e) == TSR_OK);
+        if (sc) {
+            uint64_t id;
+            const uint32_t *d;
+            while ((r = seg_scan_next(sc, &id, &d)) > 0) seen += (size_t)r;
+            CHECK(r == -1 && seen >= bad * SEG_CHUNK_ENTRIES - 64 &&
+                  seen <= bad * SEG_CHUNK_ENTRIES);
+            CHECK(seg_scan_error(sc, &e) == TSR_ERR_CHECKSUM && strstr(e.message, range));
+            seg_scan_close(sc);
+        }
+        CHECK(seg_verify(s, SEG_CHECK_BODY, &e) == TSR_ERR_CHECKSUM);
+        seg_close(s);
+        CHECK(seg_open(tpath("chunk-bad.tsg"), &s, &e) == TSR_OK && s);
+        if (!s) continue;
+        CHECK(seg_verify(s, SEG_CHECK_DEEP, &e) == TSR_ERR_CHECKSUM);
+        seg_close(s);
+    }
+
+    /* A flipped bit in the directory entry of a fingerprint's bucket: its
+     * lookup gives nothing and names the directory's chunk */
+    {
+        const uint64_t h = m[5].hash, b = h >> (64 - info.dir_bits);
+        damaged_copy(good, tpath("chunk-bad.tsg"), SIZE_MAX,
+                     SEG_HEADER_BYTES + 4 * (b + 1) + 1, 0x02);
+        s = NULL;
+        CHECK(seg_open(tpath("chunk-bad.tsg"), &s, &e) == TSR_OK && s);
+        if (s) {
+            CHECK(seg_verify(s, SEG_CHECK_OPEN, &e) == TSR_OK);
+            CHECK(seg_lookup(s, h, got, 64) == 0);
+            CHECK(seg_fault(s, &e) == TSR_ERR_CHECKSUM && strstr(e.message, "directory"));
+            seg_close(s);
+        }
+    }
+
+    /* Version 1: no table, no lazy checks; the open-time check is the body
+     * checksum, which finds a flipped entry. */
+    as_version1(good, tpath("v1.tsg"));
+    s = NULL;
+    CHECK(seg_open(tpath("v1.tsg"), &s, &e) == TSR_OK && s && s->version == 1);
+    if (s) {
+        CHECK(s->table == NULL && s->lazy == NULL);
+        CHECK(seg_verify(s, SEG_CHECK_OPEN, &e) == TSR_OK);
+        CHECK(seg_verify(s, SEG_CHECK_DEEP, &e) == TSR_OK);
+        const seg_file *segs[1] = { s };
+        CHECK(check_lookups(segs, 1, m, mn, pool, 2000) == 0);
+        seg_close(s);
+    }
+    damaged_copy(tpath("v1.tsg"), tpath("v1-bad.tsg"), SIZE_MAX, at[0], 0x40);
+    CHECK(seg_open(tpath("v1-bad.tsg"), &s, &e) == TSR_OK && s);
+    if (s) {
+        CHECK(seg_verify(s, SEG_CHECK_OPEN, &e) == TSR_ERR_CHECKSUM);
+        seg_close(s);
+    }
+    /* a merge of a version 1 and a version 2 file writes version 2 */
+    free(p);
+    free(m);
     free(pool);
 }
 
@@ -528,7 +713,8 @@ int main(void)
     RUN(test_roundtrip);
     RUN(test_merge);
     RUN(test_damage);
-    const char *names[] = { "a.tsg", "empty.tsg", "bad.tsg", "m0.tsg", "m1.tsg", "m2.tsg",
+    RUN(test_chunks);
+    const char *names[] = { "chunks.tsg", "chunk-bad.tsg", "v1.tsg", "v1-bad.tsg", "a.tsg", "empty.tsg", "bad.tsg", "m0.tsg", "m1.tsg", "m2.tsg",
                             "merged.tsg", "twice.tsg", "good.tsg", "cut.tsg", "long.tsg",
                             "flip.tsg", "hdr.tsg", "magic.tsg", "v2.tsg" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
