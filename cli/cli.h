@@ -22,6 +22,13 @@ enum {
 };
 
 extern const char *cli_prog;
+/* The arguments as main got them (for cli_exec_full). */
+extern char **cli_argv;
+/* Run tessera-full with `argv` in place of this program (full.c): the
+ * program built without the server and Open MPI hands it `why` (a serve,
+ * an MPI run).  Returns only on failure, with the exit code, having said
+ * why. */
+int cli_exec_full(char **argv, const char *why);
 
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "tessera: <msg>" and return the exit code for status `rc`. */

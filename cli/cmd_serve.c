@@ -18,6 +18,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef TSR_LEAN
+/* The program without the server (full.c): tessera-full serves. */
+int cmd_serve(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return cli_exec_full(cli_argv, "tessera serve");
+}
+#else
+
 static const char serve_help[] =
 "Usage: tessera serve [OPTIONS] --db DIR\n"
 "\n"
@@ -272,3 +282,5 @@ int cmd_serve(int argc, char **argv)
         return cli_fail(EXIT_SYSTEM, "%s", msg);
     return EXIT_OK;
 }
+
+#endif /* TSR_LEAN */

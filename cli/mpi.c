@@ -26,10 +26,16 @@ static int g_on;          /* MPI_Init was called */
 static char g_prog[64];   /* "tessera[rank R of N]" */
 #endif
 
+/* Whether a launcher started this process (its environment says so). */
+static int launched(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
+}
+
 int cli_mpi_built(void)
 {
-#ifdef TSR_MPI
-    return 1;
+#if defined TSR_MPI || (defined TSR_LEAN && TSR_MPI_FULL)
+    return 1;   /* this program, or tessera-full for it */
 #else
     return 0;
 #endif
@@ -37,8 +43,13 @@ int cli_mpi_built(void)
 
 void cli_mpi_init(int *argc, char ***argv)
 {
+#if defined TSR_LEAN && TSR_MPI_FULL
+    /* the program without Open MPI (full.c): tessera-full runs the rank */
+    if (launched())
+        exit(cli_exec_full(*argv, "a run under an MPI launcher"));
+#endif
 #ifdef TSR_MPI
-    if (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMIX_RANK") && !getenv("PMI_RANK"))
+    if (!launched())
         return;
     int provided = 0;
     /* the library's threads never call MPI: only the main thread does */

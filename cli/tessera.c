@@ -34,8 +34,11 @@ static const char usage_text[] =
 
 static int dispatch(int argc, char **argv);
 
+char **cli_argv;
+
 int main(int argc, char **argv)
 {
+    cli_argv = argv;
     cli_mpi_init(&argc, &argv);
     int rc = dispatch(argc, argv);
     cli_mpi_finalize();

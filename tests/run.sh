@@ -6,7 +6,8 @@
 # Tiers, in order (see TESTING.md):
 #   build      make tests (build/tessera, unit tests, tools)
 #   unit       every build/tests/test_* binary
-#   cli        golden tests, tests/cli/run.sh
+#   cli        golden tests, tests/cli/run.sh; tests/cli/programs.sh (tessera
+#              and tessera-full, cli/full.c)
 #   examples   tests/cli/examples.sh: the programs of examples/ run
 #   make-deps  tests/cli/make_deps.sh: plain make with a library missing
 #              stops naming `make deps`, installs nothing
@@ -168,6 +169,7 @@ unit_tier() {
 if build; then
     unit_tier build ""
     run "cli golden" sh tests/cli/run.sh
+    run "programs (tessera, tessera-full)" sh tests/cli/programs.sh
     run "examples" sh tests/cli/examples.sh
     run "make: a missing library" sh tests/cli/make_deps.sh
     run "lib rules (never prints, short functions)" sh tests/cli/lib_rules.sh

@@ -16,6 +16,10 @@ bad() { fail=$((fail + 1)); echo "FAIL $1"; }
 root=$tmp/root
 if make -s BUILD="$build" DESTDIR="$root" PREFIX=/usr install >"$tmp/install.log" 2>&1; then ok
 else bad "make install: $(tail -n 3 "$tmp/install.log")"; fi
+# the program as installed: bin/tessera hands `serve` to the tessera-full
+# that make install put in libexec/tessera (cli/full.c)
+if "$root/usr/bin/tessera" serve --help 2>&1 | grep -q '^Usage: tessera serve'; then ok
+else bad "installed bin/tessera does not find libexec/tessera/tessera-full for serve"; fi
 lib=$root/usr/lib
 export PKG_CONFIG_PATH=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$root
 so=$(readlink "$lib/libtessera.so")
