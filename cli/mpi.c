@@ -27,7 +27,7 @@ static char g_prog[64];   /* "tessera[rank R of N]" */
 #endif
 
 /* Whether a launcher started this process (its environment says so). */
-static int launched(void)
+static inline int launched(void)
 {
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
 }
