@@ -26,11 +26,13 @@ static int g_on;          /* MPI_Init was called */
 static char g_prog[64];   /* "tessera[rank R of N]" */
 #endif
 
+#if defined TSR_MPI || (defined TSR_LEAN && TSR_MPI_FULL)
 /* Whether a launcher started this process (its environment says so). */
-static inline int launched(void)
+static int launched(void)
 {
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
 }
+#endif
 
 int cli_mpi_built(void)
 {
