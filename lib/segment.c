@@ -8,7 +8,7 @@
  * read and a short binary search:
  *
  *   header (64 bytes) | dir[2^B + 1] u32 | keys[n] u32 | docs[n] u32
- *   | table[nchunks + 2] u64 (version 2)
+ *   | table[ndirchunks + nchunks + 1] u64 (version 2)
  *
  * A fingerprint is identified by the top 44 bits of its hash ("id").  The
  * directory splits the hash space on its top B bits (12 <= B <= 26, chosen
@@ -27,14 +27,14 @@
  * digest while it is written; the body checksum is XXH3 of the digests,
  * so no second pass over the file is needed.
  *
- * Version 2 adds a table after the docs: the directory's digest, one
- * digest per chunk of SEG_CHUNK_ENTRIES entries (its keys and its docs),
- * and the table's own digest.  A reader checks the table and the
- * directory when it maps the file, and each chunk the first time it reads
- * it (seg_lazy), so that opening an index costs the directory, not the
- * whole file: version 1 had the reader hash every segment whole at each
- * open, 0.32 of the 0.39 s of a `tessera check` of one text against
- * 1,000,000 documents (BENCHMARKS.md, "Segments checked chunk by chunk").
+ * Version 2 adds a table after the docs: one digest per chunk of
+ * SEG_CHUNK_ENTRIES entries of the directory, then of the postings (their
+ * keys and docs), and the table's own digest.  A reader checks the table
+ * when it maps the file, and each chunk the first time it reads it
+ * (seg_lazy), so that opening an index costs its tables, not its files:
+ * version 1 had the reader hash every segment whole at each open, 0.32 of
+ * the 0.39 s of a `tessera check` of one text against 1,000,000 documents
+ * (BENCHMARKS.md, "Segments checked chunk by chunk").
  *
  * A batch (seg_batch: the postings of one commit, tens of millions of
  * them) is kept from the start in 2^12 buckets by the top 12 bits of the

@@ -28,7 +28,7 @@
 /* Version 2: the directory and the entries are checksummed in chunks of
  * this many entries, each checked the first time a lookup or a scan reads
  * it (doc/index-format.md, "Chunk table"). */
-#define SEG_CHUNK_ENTRIES 4096u
+#define SEG_CHUNK_ENTRIES 1024u
 
 /* One posting as seg_write takes it.  `hash` is the full fingerprint. */
 typedef struct seg_posting {

@@ -458,15 +458,15 @@ typedef struct tsr_index tsr_index;
 /** Open the index in directory `dir`.  On failure *out is NULL and the
  *  error says why (TSR_ERR_NOTFOUND, TSR_ERR_FORMAT, TSR_ERR_VERSION,
  *  TSR_ERR_CHECKSUM, TSR_ERR_LOCKED...).  Opening checks every segment's
- *  header and size, and its checksums as far as they guard what a query
- *  reads first: a segment's directory and its table of chunk checksums
- *  (doc/index-format.md, section 4; a segment written before 2026-12-05 is
- *  checksummed whole).  Each chunk of postings is checked the first time a
- *  query reads it: a check, discovery or dedup that meets a damaged chunk
- *  fails with TSR_ERR_CHECKSUM naming the file, never returns a result
- *  with postings missing.  So opening costs the directories (about 3% of
- *  the segment files), not the files.  tsr_index_verify checks everything:
- *  every checksum, the structure and the catalog. */
+ *  header and size, and the table of checksums of its chunks
+ *  (doc/index-format.md, section 4; a segment written before 2026-12-05
+ *  has none and is checksummed whole).  Each chunk (1024 entries of the
+ *  directory or of the postings) is checked the first time a query reads
+ *  it: a check, discovery or dedup that meets a damaged chunk fails with
+ *  TSR_ERR_CHECKSUM naming the file, never returns a result with postings
+ *  missing.  So opening costs the tables (0.1% of the segment files), not
+ *  the files.  tsr_index_verify checks everything: every checksum, the
+ *  structure and the catalog. */
 TSR_API int tsr_index_open(const char *dir, unsigned flags, tsr_index **out,
                            tsr_error *err);
 

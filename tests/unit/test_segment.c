@@ -317,9 +317,10 @@ static void test_roundtrip(void)
     CHECK(stat(tpath("a.tsg"), &st) == 0 && (uint64_t)st.st_size == info.bytes);
     /* size: about 8 bytes per posting plus a small directory and the
      * chunk table (a digest per SEG_CHUNK_ENTRIES postings, per as many
-     * directory entries: 2 of them at 2^12 + 1, and the table's) */
+     * of the directory's 2^12 + 1 entries, and the table's) */
+    const size_t ndc = ((1u << SEG_MIN_BITS) + SEG_CHUNK_ENTRIES) / SEG_CHUNK_ENTRIES;
     CHECK(info.bytes == 64 + 4 * ((1u << SEG_MIN_BITS) + 1) + 8 * sn +
-                        8 * ((sn + SEG_CHUNK_ENTRIES - 1) / SEG_CHUNK_ENTRIES + 3));
+                        8 * ((sn + SEG_CHUNK_ENTRIES - 1) / SEG_CHUNK_ENTRIES + ndc + 1));
     CHECK(seg_verify(s, 1, &e) == TSR_OK);
     const seg_file *segs[1] = { s };
     CHECK(check_lookups(segs, 1, m, mn, pool, 3000) == 0);
@@ -448,7 +449,8 @@ static void test_damage(void)
     /* A flipped bit in the body: opens (cheap checks); the open-time check
      * finds it in the chunk table, the body checksum anywhere (the
      * directory and the entries, as lookups find them: test_chunks). */
-    const size_t table = 8 * ((sn + SEG_CHUNK_ENTRIES - 1) / SEG_CHUNK_ENTRIES + 3);
+    const size_t table = 8 * ((sn + SEG_CHUNK_ENTRIES - 1) / SEG_CHUNK_ENTRIES +
+                              ((1u << SEG_MIN_BITS) + SEG_CHUNK_ENTRIES) / SEG_CHUNK_ENTRIES + 1);
     const size_t body_bits[4] = { SEG_HEADER_BYTES + 5, (size_t)info.bytes - 3,
                                   (size_t)info.bytes - table - 4 * sn - 2,
                                   (size_t)info.bytes - table + 9 };
