@@ -665,7 +665,37 @@ static void test_chunks(void)
         CHECK(seg_verify(s, SEG_CHECK_OPEN, &e) == TSR_ERR_CHECKSUM);
         seg_close(s);
     }
-    /* a merge of a version 1 and a version 2 file writes version 2 */
+    /* a merge of a version 1 and a version 2 file writes version 2, which
+     * holds the postings of both */
+    size_t np2 = 0, mn2 = 0;
+    seg_posting *p2 = make_postings(pool, npool, 4000, 100, 12, &np2);
+    const size_t sn2 = sorted(p2, np2);
+    CHECK(seg_write(tpath("v2b.tsg"), p2, sn2, 100, 4000, 4099, &info, &e) == TSR_OK);
+    seg_file *in[2] = { NULL, NULL };
+    CHECK(seg_open(tpath("v1.tsg"), &in[0], &e) == TSR_OK);
+    CHECK(seg_open(tpath("v2b.tsg"), &in[1], &e) == TSR_OK);
+    if (in[0] && in[1]) {
+        CHECK(in[0]->version == 1 && in[1]->version == 2);
+        CHECK(seg_merge(tpath("v12.tsg"), in, 2, &info, &e) == TSR_OK);
+        s = NULL;
+        CHECK(seg_open(tpath("v12.tsg"), &s, &e) == TSR_OK && s && s->version == 2);
+        if (s) {
+            CHECK(s->info.npostings == sn + sn2 && s->info.ndocs == 4100);
+            CHECK(seg_verify(s, SEG_CHECK_DEEP, &e) == TSR_OK);
+            seg_posting *all = malloc((sn + sn2) * sizeof *all);
+            memcpy(all, p, sn * sizeof *all);
+            memcpy(all + sn, p2, sn2 * sizeof *all);
+            seg_posting *m2 = model_of(all, sn + sn2, &mn2);
+            const seg_file *segs[1] = { s };
+            CHECK(check_lookups(segs, 1, m2, mn2, pool, 2000) == 0);
+            free(m2);
+            free(all);
+            seg_close(s);
+        }
+    }
+    seg_close(in[0]);
+    seg_close(in[1]);
+    free(p2);
     free(p);
     free(m);
     free(pool);
@@ -716,7 +746,8 @@ int main(void)
     RUN(test_merge);
     RUN(test_damage);
     RUN(test_chunks);
-    const char *names[] = { "chunks.tsg", "chunk-bad.tsg", "v1.tsg", "v1-bad.tsg", "a.tsg", "empty.tsg", "bad.tsg", "m0.tsg", "m1.tsg", "m2.tsg",
+    const char *names[] = { "chunks.tsg", "chunk-bad.tsg", "v1.tsg", "v1-bad.tsg", "v2b.tsg",
+                            "v12.tsg", "a.tsg", "empty.tsg", "bad.tsg", "m0.tsg", "m1.tsg", "m2.tsg",
                             "merged.tsg", "twice.tsg", "good.tsg", "cut.tsg", "long.tsg",
                             "flip.tsg", "hdr.tsg", "magic.tsg", "v2.tsg" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
