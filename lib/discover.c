@@ -63,6 +63,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -419,10 +420,16 @@ typedef struct {
     link_vec *out;            /* one per chunk */
     int series;
     dcache *cache;            /* tokenized documents, shared by the threads */
+    /* per docno, the reads of it still to come, up to 255 (DISC_MANY: so
+     * many that it is never counted down): a document read for the last
+     * time is not put in the cache (disc_reads) */
+    _Atomic unsigned char *reads;
+    size_t nreads;
     size_t pp_budget;         /* bytes of split texts each thread keeps (disc_ppc) */
     pthread_mutex_t mu;
     size_t next_chunk;
     size_t pairs_done;
+    uint64_t texts_read, texts_cached;
     int rc;
     tsr_error err;
 } disc_s2;
@@ -447,6 +454,7 @@ typedef struct {
     const unsigned char *cut;
     pp_markbuf own_marks;
     struct cat_reader *rd;    /* the thread's own catalog reader, or NULL */
+    uint64_t reads, cached;   /* texts read, and put in the cache */
 } disc_words;
 
 static void words_release(dcache *c, disc_words *dw)
@@ -468,12 +476,65 @@ static int words_marks(disc_words *dw, const char *text, const tsr_word *w, size
     return TSR_OK;
 }
 
+/* Whether the document will be read again after this read (counting this
+ * one down).  The pairs say how often each document is read, so a
+ * document read for the last time, most of them read only once, is not
+ * copied into the cache, where it would only take memory from the others
+ * (BENCHMARKS.md, "Documents read once are not cached"). */
+#define DISC_MANY 255
+static int read_again(disc_s2 *s, int64_t doc)
+{
+    if (!s->reads || doc < 0 || (uint64_t)doc >= s->nreads)
+        return 1;
+    _Atomic unsigned char *r = &s->reads[doc];
+    unsigned char n = atomic_load_explicit(r, memory_order_relaxed);
+    while (n != DISC_MANY && n > 0 &&
+           !atomic_compare_exchange_weak_explicit(r, &n, (unsigned char)(n - 1),
+                                                  memory_order_relaxed, memory_order_relaxed)) {}
+    return n == DISC_MANY || n > 1;
+}
+
+/* The reads of each document by the chunks' alignment (align_chunk): its
+ * a side once per chunk, its b side once per pair.  NULL when out of
+ * memory (then every document read is cached, as without the counts). */
+static _Atomic unsigned char *disc_reads(const disc_s2 *s, size_t *n)
+{
+    uint64_t top = 0;
+    for (size_t i = 0; i < s->npairs; i++) {
+        const uint64_t a = s->pairs[i].key >> 32, b = (uint32_t)s->pairs[i].key;
+        if (a + 1 > top) top = a + 1;
+        if (b + 1 > top) top = b + 1;
+    }
+    unsigned char *cnt = calloc(top ? top : 1, 1);
+    _Atomic unsigned char *r = malloc((top ? top : 1) * sizeof *r);
+    if (!cnt || !r) {
+        free(cnt);
+        free((void *)r);
+        return NULL;
+    }
+    for (size_t c = 0; c < s->nchunks; c++)
+        for (size_t i = s->chunk_at[c]; i < s->chunk_at[c + 1]; i++) {
+            const uint64_t a = s->pairs[i].key >> 32, b = (uint32_t)s->pairs[i].key;
+            if ((i == s->chunk_at[c] || (s->pairs[i - 1].key >> 32) != a) && cnt[a] < DISC_MANY)
+                cnt[a]++;
+            if (cnt[b] < DISC_MANY)
+                cnt[b]++;
+        }
+    for (uint64_t d = 0; d < top; d++)
+        atomic_init(&r[d], cnt[d]);
+    free(cnt);
+    *n = top;
+    return r;
+}
+
 /* The words of document doc in *out (and, when `marks`, their marks in
  * dw->term and dw->cut).  A document's text is read only when the cache
  * lacks it: in a run with the sentence stage the cache keeps the marks of
- * the documents it takes, which the stage needs, not the text. */
-static int words_get(tsr_index *ix, dcache *c, int64_t doc, int marks, disc_words *dw,
-                     const dc_doc **out, tsr_error *err)
+ * the documents it takes, which the stage needs, not the text.  One read
+ * after which the document is not read again (`last`) leaves it out of
+ * the cache. */
+static int words_get(tsr_index *ix, dcache *c, int64_t doc, int marks, int last,
+                     disc_words *dw, const dc_doc **out, tsr_error *err)
 {
     words_release(c, dw);
     dw->term = NULL;
@@ -499,11 +560,13 @@ static int words_get(tsr_index *ix, dcache *c, int64_t doc, int marks, disc_word
     }
     dw->own = (dc_doc){ doc, dw->w, n, d->text_len, d->id, d->title, d->date, d->series,
                         dw->fig, nfig, dw->term, dw->cut };
-    if ((dw->held = dc_put(c, &dw->own)))
+    dw->reads++;
+    if (!last && (dw->held = dc_put(c, &dw->own)))
         tsr_document_free(d);
     else
         dw->d = d;   /* its fields stay with dw until released */
     *out = dw->held ? dw->held : &dw->own;
+    dw->cached += dw->held != NULL;
     if (dw->held && marks) {   /* the entry has them (dc_put) */
         dw->term = dw->held->term;
         dw->cut = dw->held->cut;
@@ -611,7 +674,8 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
         if (a != cur_a) {
             al_query_free(&q);
             cur_a = a;
-            if ((rc = words_get(s->ix, s->cache, a, texts, dwa, &da, err))) break;
+            if ((rc = words_get(s->ix, s->cache, a, texts, !read_again(s, a), dwa, &da, err)))
+                break;
             if ((rc = al_query_init(&q, da->w, da->n, s->p, err))) break;
             pp_text_free(&ta);
             if (texts && (rc = pp_text_build(&ta, dwa->term, dwa->cut, da->n, err))) break;
@@ -620,7 +684,8 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
         const dc_doc *db = NULL;
         const size_t slot = (size_t)b % DISC_PP_CACHE;
         const int need_split = texts && ppc->key[slot] != b;   /* b not kept split */
-        if ((rc = words_get(s->ix, s->cache, b, texts, dwb, &db, err))) break;
+        if ((rc = words_get(s->ix, s->cache, b, texts, !read_again(s, b), dwb, &db, err)))
+            break;
         if (s->series && (same_series_str(da->series, db->series) ? s->series < 0 : s->series > 0))
             continue;
         const tsr_word *A = da->w, *B = db->w;
@@ -714,6 +779,10 @@ static void *s2_worker(void *arg)
         }
         pthread_mutex_unlock(&s->mu);
     }
+    pthread_mutex_lock(&s->mu);
+    s->texts_read += dwa.reads + dwb.reads;
+    s->texts_cached += dwa.cached + dwb.cached;
+    pthread_mutex_unlock(&s->mu);
     words_release(s->cache, &dwa);
     words_release(s->cache, &dwb);
     free(dwa.w);
@@ -1603,7 +1672,7 @@ static int disc_gather(disc_run *run, tsr_error *err)
     const tsr_comm *c = run->comm;
     tsr_discovery *r = run->r;
     const int n = c->size;
-    const size_t head = 4 * sizeof(uint64_t);
+    const size_t head = 6 * sizeof(uint64_t);
     const size_t mine = head + r->n_links * sizeof *r->links;
     unsigned char *msg = malloc(mine);
     const void **send = calloc((size_t)n, sizeof *send);
@@ -1612,8 +1681,8 @@ static int disc_gather(disc_run *run, tsr_error *err)
     int rc = msg && send && slen && rlen ? TSR_OK
                                          : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
     if (rc == TSR_OK) {
-        const uint64_t cnt[4] = { r->fingerprints, r->skipped, r->candidate_pairs,
-                                  (uint64_t)r->resumed_stages };
+        const uint64_t cnt[6] = { r->fingerprints, r->skipped, r->candidate_pairs,
+                                  (uint64_t)r->resumed_stages, r->texts_read, r->texts_cached };
         memcpy(msg, cnt, head);
         if (r->n_links) memcpy(msg + head, r->links, r->n_links * sizeof *r->links);
         send[0] = msg;
@@ -1630,15 +1699,15 @@ static int disc_gather(disc_run *run, tsr_error *err)
         }
         tsr_link *all = rc == TSR_OK ? malloc((total ? total : 1) * sizeof *all) : NULL;
         if (rc == TSR_OK && !all) rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
-        uint64_t sum[4] = { 0, 0, 0, 0 };
+        uint64_t sum[6] = { 0, 0, 0, 0, 0, 0 };
         const unsigned char *p = recv;
         const tsr_link **from = calloc((size_t)n, sizeof *from);
         size_t *left = calloc((size_t)n, sizeof *left);
         if (rc == TSR_OK && (!from || !left)) rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
         for (int k = 0; k < n && rc == TSR_OK; k++) {
-            uint64_t cnt[4];
+            uint64_t cnt[6];
             memcpy(cnt, p, head);
-            for (int q = 0; q < 4; q++) sum[q] += cnt[q];
+            for (int q = 0; q < 6; q++) sum[q] += cnt[q];
             from[k] = (const tsr_link *)(p + head);   /* tsr_link is 8-aligned, so is head */
             left[k] = (rlen[k] - head) / sizeof *r->links;
             p += rlen[k];
@@ -1666,6 +1735,8 @@ static int disc_gather(disc_run *run, tsr_error *err)
             r->skipped = sum[1];
             r->candidate_pairs = sum[2];
             r->resumed_stages = (int)(sum[3] / (uint64_t)n);
+            r->texts_read = sum[4];
+            r->texts_cached = sum[5];
         }
     } else if (rc == TSR_OK) {
         free(r->links);
@@ -1940,6 +2011,7 @@ static int disc_links_align(disc_run *run, tsr_error *err)
      * 38,000 splits when the split texts' eighth was cut to a 32nd, CPU -3%) */
     const size_t pp_bytes = run->p->paraphrase == TSR_PARAPHRASE_ALL ? run->memory / 32 : 0;
     s.cache = dc_new(run->memory / 4 + (pp_bytes ? run->memory / 8 - pp_bytes : 0));
+    s.reads = disc_reads(&s, &s.nreads);
     s.pp_budget = pp_bytes / (size_t)(run->nt > 0 ? run->nt : 1);
     if (!s.out || !s.cache) {
         free(s.out);
@@ -1953,6 +2025,9 @@ static int disc_links_align(disc_run *run, tsr_error *err)
                 &s.pairs_done, run->npairs, NULL);
     pthread_mutex_destroy(&s.mu);
     dc_free(s.cache);
+    free((void *)s.reads);
+    run->r->texts_read = s.texts_read;
+    run->r->texts_cached = s.texts_cached;
     if (s.rc == TSR_OK)   /* the significance model's lookups read no damaged chunk */
         s.rc = ix_segments_sound(run->ix, &s.err);
     if (s.rc == TSR_OK)

@@ -834,6 +834,12 @@ typedef struct tsr_discovery {
     uint64_t skipped;          /* fingerprints over max_df (boilerplate) */
     uint64_t candidate_pairs;  /* document pairs aligned */
     int resumed_stages;        /* stages taken from the workdir */
+    /* The alignment's reads of the texts (0 when its stage was resumed):
+     * texts read and tokenized, and of those the ones copied into the
+     * cache of tokenized documents, which takes only documents that the
+     * pairs read again.  A document is read more than once only when the
+     * cache (a quarter of tsr_discover_opts.memory) let it go. */
+    uint64_t texts_read, texts_cached;
 } tsr_discovery;
 
 /** Find every passage that documents of `ix` share: candidate pairs by a

@@ -603,6 +603,58 @@ static void test_damaged_chunk(void)
     rm_tree(dir);
 }
 
+/* Discovery reads each text once when the cache holds it, and caches only
+ * the documents the pairs read again (discover.c, read_again): five
+ * documents each share a passage with a sixth, so the sixth is the b side
+ * of five pairs and the others are read once.  One thread, so that the
+ * reads come in order.  Before the counts, all six went into the cache. */
+static void test_discover_reads(void)
+{
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/reads.tsr", tmpdir);
+    tsr_index *ix = NULL;
+    tsr_error e = {0};
+    CHECK(tsr_index_open(dir, TSR_OPEN_CREATE, &ix, &e) == TSR_OK);
+    if (!ix) return;
+    char *part[5], *hub = malloc(5 * 40 * 12 + 1);
+    hub[0] = 0;
+    for (int i = 0; i < 5; i++) {
+        part[i] = make_text(&R, 40);
+        strcat(hub, part[i]);
+        strcat(hub, " ");
+    }
+    for (int i = 0; i < 5; i++) {   /* docs 0..4: own text, part i, own text */
+        char *pre = make_text(&R, 60), *post = make_text(&R, 60), id[16];
+        char *t = malloc(strlen(pre) + strlen(part[i]) + strlen(post) + 3);
+        sprintf(t, "%s %s %s", pre, part[i], post);
+        snprintf(id, sizeof id, "spoke-%d", i);
+        CHECK(add_doc(ix, id, t, &e) == TSR_OK);
+        free(pre);
+        free(post);
+        free(t);
+    }
+    CHECK(add_doc(ix, "hub", hub, &e) == TSR_OK);   /* doc 5 */
+    char *other = make_text(&R, 200);
+    CHECK(add_doc(ix, "other", other, &e) == TSR_OK);
+    CHECK(tsr_index_commit(ix, &e) == TSR_OK);
+    tsr_discover_opts o;
+    tsr_discover_opts_default(&o);
+    o.threads = 1;
+    tsr_discovery *d = NULL;
+    CHECK(tsr_discover(ix, NULL, &o, &d, &e) == TSR_OK && d);
+    if (d) {
+        CHECK(d->candidate_pairs == 5 && d->n_links == 5);
+        CHECK(d->texts_read == 6);     /* five spokes once, the hub once */
+        CHECK(d->texts_cached == 1);   /* the hub alone: read again */
+        tsr_discovery_free(d);
+    }
+    tsr_index_close(ix);
+    for (int i = 0; i < 5; i++) free(part[i]);
+    free(hub);
+    free(other);
+    rm_tree(dir);
+}
+
 /* Threads share one read-only handle: lookups, gets and stats at once. */
 typedef struct { tsr_index *ix; int bad; } thr_arg;
 
@@ -1072,6 +1124,7 @@ int main(void)
     RUN(test_auto_merge);
     RUN(test_damage);
     RUN(test_damaged_chunk);
+    RUN(test_discover_reads);
     RUN(test_crash);
     RUN(test_interrupted_create);
     RUN(test_page_size);
