@@ -595,13 +595,15 @@ static PyObject *Index_discover(IndexObject *self, PyObject *args)
                                       (Py_ssize_t)f->same_series, (long long)f->origin,
                                       f->origin_dated, mem));
     }
-    PyObject *counts = Py_BuildValue("{s:K,s:L,s:K,s:K,s:K,s:i}", "documents",
+    PyObject *counts = Py_BuildValue("{s:K,s:L,s:K,s:K,s:K,s:i,s:K,s:K}", "documents",
                                      (unsigned long long)d->documents, "last_docno",
                                      (long long)d->last_docno, "fingerprints",
                                      (unsigned long long)d->fingerprints, "skipped",
                                      (unsigned long long)d->skipped, "candidate_pairs",
                                      (unsigned long long)d->candidate_pairs, "resumed_stages",
-                                     d->resumed_stages);
+                                     d->resumed_stages, "texts_read",
+                                     (unsigned long long)d->texts_read, "texts_cached",
+                                     (unsigned long long)d->texts_cached);
     tsr_discovery_free(d);
     if (!links || !fams || !counts) {
         Py_XDECREF(links);
