@@ -624,7 +624,7 @@ static void test_discover_reads(void)
         strcat(hub, " ");
     }
     for (int i = 0; i < 5; i++) {   /* docs 0..4: own text, part i, own text */
-        char *pre = make_text(&R, 60), *post = make_text(&R, 60), id[16];
+        char *pre = make_text(&R, 60), *post = make_text(&R, 60), id[32];
         char *t = malloc(strlen(pre) + strlen(part[i]) + strlen(post) + 3);
         sprintf(t, "%s %s %s", pre, part[i], post);
         snprintf(id, sizeof id, "spoke-%d", i);
