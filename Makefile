@@ -262,6 +262,7 @@ uninstall:
 	      $(DESTDIR)$(PREFIX)/lib/libtessera.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SO_NAME) \
 	      $(DESTDIR)$(PREFIX)/lib/libtessera.so $(DESTDIR)$(PREFIX)/lib/pkgconfig/tessera.pc \
 	      $(DESTDIR)$(PREFIX)/include/tessera.h $(DESTDIR)$(PREFIX)/share/man/man1/tessera.1
+	-rmdir $(DESTDIR)$(PREFIX)/libexec/tessera 2>/dev/null
 
 clean:
 	rm -rf build build-san build-debug build-fuzz build-clang
