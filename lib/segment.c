@@ -644,13 +644,15 @@ static uint64_t chunk_sum(const seg_file *s, uint64_t k)
     return chunk_digest(s->keys + 4 * lo, s->docs + 4 * lo, 4 * count);
 }
 
-static int chunk_error(const seg_file *s, uint64_t k, tsr_error *err)
+/* TSR_ERR_CHECKSUM naming the file and chunk k's entries, after `what`
+ * ("" or a phrase ending in ": "). */
+static int chunk_error(const seg_file *s, uint64_t k, const char *what, tsr_error *err)
 {
     uint64_t count;
     const uint64_t lo = chunk_span(s, k, &count);
-    return tsr_seterr(err, TSR_ERR_CHECKSUM, "%s: %s %" PRIu64 "..%" PRIu64
+    return tsr_seterr(err, TSR_ERR_CHECKSUM, "%s: %s%s %" PRIu64 "..%" PRIu64
                       " do not match their checksum (chunk %" PRIu64 " of the table)",
-                      s->path, k < s->ndirchunks ? "directory entries" : "postings", lo,
+                      s->path, what, k < s->ndirchunks ? "directory entries" : "postings", lo,
                       lo + count - 1, k);
 }
 
@@ -712,7 +714,7 @@ uint64_t seg_chunks_checked(const seg_file *s)
 int seg_fault(const seg_file *s, tsr_error *err)
 {
     const uint64_t bad = s->lazy ? atomic_load(&s->lazy->bad) : 0;
-    return bad ? chunk_error(s, bad - 1, err) : TSR_OK;
+    return bad ? chunk_error(s, bad - 1, "", err) : TSR_OK;
 }
 
 /* Load the entry at c->i (c->i < c->n).  Returns 0, or -1 when the
@@ -1099,10 +1101,16 @@ int seg_verify(const seg_file *s, int level, tsr_error *err)
         dlen = 32;
     }
     const uint64_t sum = XXH3_64bits(dig, dlen);
-    if (sum != in->checksum)
+    if (sum != in->checksum) {
+        /* version 2: where, when the table is sound: its first bad chunk */
+        for (uint64_t k = 0; s->table && check_table(s, NULL) == TSR_OK &&
+                             k < s->ndirchunks + s->nchunks; k++)
+            if (chunk_sum(s, k) != tsr_get_u64(s->table + 8 * k))
+                return chunk_error(s, k, "body checksum mismatch: ", err);
         return tsr_seterr(err, TSR_ERR_CHECKSUM,
                           "%s: body checksum mismatch: computed %016" PRIx64
                           ", header says %016" PRIx64, s->path, sum, in->checksum);
+    }
     if (level != SEG_CHECK_DEEP) {
         chunks_all_good(s);   /* every byte as written */
         return TSR_OK;
@@ -1111,7 +1119,7 @@ int seg_verify(const seg_file *s, int level, tsr_error *err)
         TSR_FORWARD(check_table(s, err));
         for (uint64_t k = 0; k < s->ndirchunks + s->nchunks; k++)
             if (chunk_sum(s, k) != tsr_get_u64(s->table + 8 * k))
-                return chunk_error(s, k, err);
+                return chunk_error(s, k, "", err);
         chunks_all_good(s);
     }
 

@@ -1,5 +1,7 @@
-# a flipped bit in a segment: verify finds it (exit 1), every command refuses
-# the index (exit 4); repair rebuilds the segment from the catalog's texts,
+# a flipped bit in a segment's directory: verify finds it and says where
+# (exit 1), a check that reads that part of it is refused (exit 4: this
+# query's lookups read every chunk of this small directory); repair
+# rebuilds the segment from the catalog's texts,
 # and then verify is sound and a check gives the answer it gave before
 tessera index -q --db db data/corpus data/docs.jsonl || exit 10
 tessera check --db db --json data/query.txt > before.json || exit 11
