@@ -511,9 +511,8 @@ static void test_damage(void)
 }
 
 /* A segment whose entries are damaged in one chunk (segment.c: version 2
- * checks a chunk when it is first read).  Opening hashes the directory and
- * the chunk table only: a sound index's check reads a few chunks, not the
- * file.  A check that reads the damaged chunk fails with TSR_ERR_CHECKSUM
+ * checks a chunk when it is first read).  Opening hashes the chunk table
+ * only: a sound index's check reads a few chunks, not the file.  A check that reads the damaged chunk fails with TSR_ERR_CHECKSUM
  * naming the file; one that does not gives its result; discovery reads
  * every chunk and fails; verify names the file. */
 static void test_damaged_chunk(void)
