@@ -64,9 +64,9 @@
 #include "common/xxh.h"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -644,6 +644,21 @@ static uint64_t chunk_sum(const seg_file *s, uint64_t k)
     return chunk_digest(s->keys + 4 * lo, s->docs + 4 * lo, 4 * count);
 }
 
+/* Whether chunk k matches its digest in the table. */
+static int chunk_matches(const seg_file *s, uint64_t k)
+{
+    return chunk_sum(s, k) == tsr_get_u64(s->table + 8 * k);
+}
+
+/* The first chunk that does not match the table, or UINT64_MAX. */
+static uint64_t first_bad_chunk(const seg_file *s)
+{
+    for (uint64_t k = 0; k < s->ndirchunks + s->nchunks; k++)
+        if (!chunk_matches(s, k))
+            return k;
+    return UINT64_MAX;
+}
+
 /* TSR_ERR_CHECKSUM naming the file and chunk k's entries, after `what`
  * ("" or a phrase ending in ": "). */
 static int chunk_error(const seg_file *s, uint64_t k, const char *what, tsr_error *err)
@@ -669,7 +684,7 @@ static int chunk_ok(const seg_file *s, uint64_t k)
         return 1;
     if (st == CHUNK_BAD)
         return 0;
-    const int good = chunk_sum(s, k) == tsr_get_u64(s->table + 8 * k);
+    const int good = chunk_matches(s, k);
     atomic_store_explicit(&lz->state[k], good ? CHUNK_GOOD : CHUNK_BAD, memory_order_release);
     if (!good) {
         uint64_t none = 0;
@@ -1103,10 +1118,10 @@ int seg_verify(const seg_file *s, int level, tsr_error *err)
     const uint64_t sum = XXH3_64bits(dig, dlen);
     if (sum != in->checksum) {
         /* version 2: where, when the table is sound: its first bad chunk */
-        for (uint64_t k = 0; s->table && check_table(s, NULL) == TSR_OK &&
-                             k < s->ndirchunks + s->nchunks; k++)
-            if (chunk_sum(s, k) != tsr_get_u64(s->table + 8 * k))
-                return chunk_error(s, k, "body checksum mismatch: ", err);
+        const uint64_t k = s->table && check_table(s, NULL) == TSR_OK ? first_bad_chunk(s)
+                                                                     : UINT64_MAX;
+        if (k != UINT64_MAX)
+            return chunk_error(s, k, "body checksum mismatch: ", err);
         return tsr_seterr(err, TSR_ERR_CHECKSUM,
                           "%s: body checksum mismatch: computed %016" PRIx64
                           ", header says %016" PRIx64, s->path, sum, in->checksum);
@@ -1117,9 +1132,9 @@ int seg_verify(const seg_file *s, int level, tsr_error *err)
     }
     if (s->table) {   /* the table as the writer should have made it */
         TSR_FORWARD(check_table(s, err));
-        for (uint64_t k = 0; k < s->ndirchunks + s->nchunks; k++)
-            if (chunk_sum(s, k) != tsr_get_u64(s->table + 8 * k))
-                return chunk_error(s, k, "", err);
+        const uint64_t k = first_bad_chunk(s);
+        if (k != UINT64_MAX)
+            return chunk_error(s, k, "", err);
         chunks_all_good(s);
     }
 
