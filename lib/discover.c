@@ -2011,7 +2011,6 @@ static int disc_links_align(disc_run *run, tsr_error *err)
      * 38,000 splits when the split texts' eighth was cut to a 32nd, CPU -3%) */
     const size_t pp_bytes = run->p->paraphrase == TSR_PARAPHRASE_ALL ? run->memory / 32 : 0;
     s.cache = dc_new(run->memory / 4 + (pp_bytes ? run->memory / 8 - pp_bytes : 0));
-    s.reads = disc_reads(&s, &s.nreads);
     s.pp_budget = pp_bytes / (size_t)(run->nt > 0 ? run->nt : 1);
     if (!s.out || !s.cache) {
         free(s.out);
@@ -2019,6 +2018,7 @@ static int disc_links_align(disc_run *run, tsr_error *err)
         free(at);
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
     }
+    s.reads = disc_reads(&s, &s.nreads);
     pthread_mutex_init(&s.mu, NULL);
     if (o->progress) o->progress(o->progress_ud, "align", 0, run->npairs);
     run_threads(run->nt, s2_worker, &s, o->progress, o->progress_ud, "align", &s.mu,
