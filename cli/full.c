@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #define FULL_NAME "tessera-full"
-#define FULL_INSTALLED "../libexec/tessera/" FULL_NAME   /* from bin/ */
+#define FULL_DIR "../libexec/tessera"   /* where make install puts it, from bin/ */
 
 /* The path of tessera-full into buf: beside this program, else where
  * make install puts it.  0, or -1 when neither exists. */
@@ -39,7 +39,7 @@ static int full_path(char *buf, size_t n)
     if (!slash)
         return -1;
     *slash = 0;
-    static const char *const where[] = { FULL_NAME, FULL_INSTALLED };
+    static const char *const where[] = { FULL_NAME, FULL_DIR "/" FULL_NAME };
     for (size_t i = 0; i < sizeof where / sizeof where[0]; i++)
         if ((size_t)snprintf(buf, n, "%s/%s", self, where[i]) < n && access(buf, X_OK) == 0)
             return 0;
@@ -51,8 +51,7 @@ int cli_exec_full(char **argv, const char *why)
     char path[PATH_MAX];
     if (full_path(path, sizeof path) != 0)
         return cli_fail(EXIT_SYSTEM, "%s needs %s, which is neither beside this program nor "
-                        "in %s from it (make install puts it there)", why, FULL_NAME,
-                        "../libexec/tessera");
+                        "in %s from it (make install puts it there)", why, FULL_NAME, FULL_DIR);
     fflush(stdout);
     fflush(stderr);
     execv(path, argv);
