@@ -38,15 +38,13 @@ void td_sample_add(td_sample *s, const char *text, size_t len)
         return;
     if (len > TD_PIECE_MAX)
         len = TD_PIECE_MAX;
-    if (s->len + len > s->cap) {
-        size_t cap = s->cap ? s->cap : (size_t)64 << 10;
-        while (cap < s->len + len) cap *= 2;
-        char *b = realloc(s->buf, cap);
-        if (!b)
-            return;
-        s->buf = b;
-        s->cap = cap;
-    }
+    /* room for the whole sample at once: it is never more (full at
+     * TD_SAMPLE_BYTES, pieces of at most TD_PIECE_MAX), and the pages of a
+     * smaller one are never touched, where growing it by doubling copied
+     * it and faulted in fresh pages three times over */
+    if (!s->buf && !(s->buf = malloc(TD_SAMPLE_BYTES + TD_PIECE_MAX)))
+        return;
+    s->cap = TD_SAMPLE_BYTES + TD_PIECE_MAX;
     if (tsr_vec_push(&s->sizes, len))
         return;
     memcpy(s->buf + s->len, text, len);
