@@ -84,6 +84,7 @@ struct cat {
     pthread_mutex_t mu;
     sqlite3_stmt *st[S_COUNT_];
     int reading;               /* cat_read_begin calls not yet ended */
+    int lookup;                /* cat_has_id's read transaction is open */
 };
 
 /* ------------------------------------------------------------------------
@@ -302,7 +303,9 @@ int cat_open(const char *path, int writable, const cat_meta *init, cat **out,
         rc = exec(c, sql, err);
     }
     if (rc == TSR_OK && writable)
-        rc = exec(c, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", err);
+        rc = exec(c, writable == CAT_SCRATCH
+                         ? "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF"
+                         : "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", err);
 
     int64_t app = 0, ntables = 0, has_meta = 0;
     if (rc == TSR_OK)
@@ -556,11 +559,13 @@ int cat_has_id(cat *c, const char *id, int *found, tsr_error *err)
     int rc = TSR_OK;
     /* A batch looks up every new id: hold one read transaction over them
      * (cat_begin ends it) instead of taking the file locks once per id. */
-    if (sqlite3_get_autocommit(c->db) &&
-        sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = db_err(c, err, "starting a read transaction");
-        pthread_mutex_unlock(&c->mu);
-        return rc;
+    if (sqlite3_get_autocommit(c->db)) {
+        if (sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+            rc = db_err(c, err, "starting a read transaction");
+            pthread_mutex_unlock(&c->mu);
+            return rc;
+        }
+        c->lookup = 1;
     }
     sqlite3_stmt *s = stmt(c, S_HASID, err);
     if (!s) {
@@ -766,10 +771,20 @@ int cat_begin(cat *c, tsr_error *err)
     int rc = TSR_OK;
     if (!sqlite3_get_autocommit(c->db))  /* the read transaction of cat_has_id */
         rc = exec(c, "COMMIT", err);
+    c->lookup = 0;
     if (rc == TSR_OK)
         rc = exec(c, "BEGIN IMMEDIATE", err);
     pthread_mutex_unlock(&c->mu);
     return rc;
+}
+
+void cat_lookup_end(cat *c)
+{
+    pthread_mutex_lock(&c->mu);
+    if (c->lookup && !sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    c->lookup = 0;
+    pthread_mutex_unlock(&c->mu);
 }
 
 int cat_commit(cat *c, tsr_error *err)
@@ -1089,7 +1104,13 @@ int cat_put_meta(cat *c, const cat_meta *m, tsr_error *err)
 int cat_read_begin(cat *c, tsr_error *err)
 {
     pthread_mutex_lock(&c->mu);
-    int rc = c->reading ? TSR_OK : exec(c, "BEGIN", err);
+    int rc = TSR_OK;
+    if (c->lookup && !c->reading) {   /* a batch's id lookups, left open: end them */
+        rc = exec(c, "COMMIT", err);
+        c->lookup = 0;
+    }
+    if (rc == TSR_OK && !c->reading)
+        rc = exec(c, "BEGIN", err);
     if (rc == TSR_OK)
         c->reading++;
     pthread_mutex_unlock(&c->mu);

@@ -74,6 +74,9 @@ typedef struct cat_doc {
  * another catalog format. */
 int cat_open(const char *path, int writable, const cat_meta *init, cat **out,
              tsr_error *err);
+/* cat_open's `writable` for a catalog being created that need not survive
+ * a crash (TSR_OPEN_SCRATCH): its journal in memory, nothing synced. */
+#define CAT_SCRATCH 2
 void cat_close(cat *c);
 
 /* The meta values, the segments (ordered by doc_lo) and the removed
@@ -92,6 +95,9 @@ int cat_max_docno(cat *c, int64_t *out, tsr_error *err);
 
 /* Whether a document with this id exists. */
 int cat_has_id(cat *c, const char *id, int *found, tsr_error *err);
+/* End the read transaction cat_has_id opened, if it is open (a batch with
+ * nothing to commit: the next cat_begin would have ended it). */
+void cat_lookup_end(cat *c);
 
 /* Write transactions: begin (IMMEDIATE), the changes, commit; on any
  * failure call cat_rollback.  A commit whose final sync failed is rolled

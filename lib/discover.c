@@ -107,9 +107,10 @@ static int disc_path(char *buf, size_t n, const char *dir, const char *name)
     return 0;
 }
 
-/* Write `len` bytes to `path` atomically: temp file, fsync, rename. */
-static int disc_write_file(const char *dir, const char *name, const void *data,
-                           size_t len, tsr_error *err)
+/* Write `len` bytes to `path` atomically: temp file, fsync, rename (no
+ * fsync for a scratch index, ix_is_scratch). */
+static int disc_write_file(const tsr_index *ix, const char *dir, const char *name,
+                           const void *data, size_t len, tsr_error *err)
 {
     char path[4096], tmp[4200];
     if (disc_path(path, sizeof path, dir, name))
@@ -132,14 +133,15 @@ static int disc_write_file(const char *dir, const char *name, const void *data,
         p += w;
         left -= (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
+    const int sync = !ix_is_scratch(ix);
+    if ((sync && fsync(fd) != 0) || close(fd) != 0) {
         int e = errno;
         unlink(tmp);
         return tsr_seterr(err, tsr_io_status(e), "%s: %s", tmp, strerror(e));
     }
     if (rename(tmp, path) != 0)
         return tsr_seterr(err, tsr_io_status(errno), "%s: %s", path, strerror(errno));
-    int dfd = open(dir, O_RDONLY);
+    int dfd = sync ? open(dir, O_RDONLY) : -1;
     if (dfd >= 0) { fsync(dfd); close(dfd); }
     return TSR_OK;
 }
@@ -256,7 +258,7 @@ static int spill(disc_s1 *s, uint64_t *buf, uint64_t *tmp, disc_pc *out, size_t 
     pthread_mutex_unlock(&s->mu);
     char name[64];
     snprintf(name, sizeof name, "run-%05u", r);
-    return disc_write_file(s->workdir, name, out, m * sizeof *out, err);
+    return disc_write_file(s->ix, s->workdir, name, out, m * sizeof *out, err);
 }
 
 static void *s1_worker(void *arg)
@@ -1833,7 +1835,7 @@ static int disc_workdir_open(disc_run *run, tsr_error *err)
     int st = disc_read_file(run->dir, "key", &old, &oldn, err);
     if (st != TSR_OK || oldn != strlen(key) || memcmp(old, key, oldn)) {
         work_clear(run->dir);
-        rc = disc_write_file(run->dir, "key", key, strlen(key), err);
+        rc = disc_write_file(run->ix, run->dir, "key", key, strlen(key), err);
     }
     free(old);
     return rc;
@@ -1877,7 +1879,8 @@ static int disc_pairs_save(const disc_run *run, tsr_error *err)
     file[0] = (disc_pc){ DISC_MAGIC, (uint32_t)(r->skipped >> 32), 0 };
     file[1] = (disc_pc){ r->fingerprints, (uint32_t)r->skipped, 0 };
     if (npairs) memcpy(file + 2, run->pairs, npairs * sizeof *run->pairs);
-    int rc = disc_write_file(run->dir, "pairs", file, (npairs + 2) * sizeof *file, err);
+    int rc = disc_write_file(run->ix, run->dir, "pairs", file, (npairs + 2) * sizeof *file,
+                             err);
     free(file);
     return rc;
 }
@@ -2039,7 +2042,7 @@ static int disc_links_align(disc_run *run, tsr_error *err)
         if (err) *err = s.err;
         return s.rc;
     }
-    return disc_write_file(run->dir, "links", run->r->links,
+    return disc_write_file(run->ix, run->dir, "links", run->r->links,
                            run->r->n_links * sizeof *run->r->links, err);
 }
 

@@ -491,7 +491,7 @@ static int ix_clean_orphans(tsr_index *ix, tsr_error *err)
             break;
     }
     closedir(d);
-    if (rc == TSR_OK && removed)
+    if (rc == TSR_OK && removed && !ix->scratch)
         rc = ix_fsync_dir(ix->dir, err);
     return rc;
 }
@@ -534,9 +534,13 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
     const int noverify = (flags & TSR_OPEN_NOVERIFY) != 0;
     const int plain = (flags & IX_OPEN_PLAIN) != 0;
     const int repair = (flags & IX_OPEN_REPAIR) != 0;
-    flags &= ~(TSR_OPEN_NOVERIFY | IX_OPEN_PLAIN | IX_OPEN_REPAIR);
+    const int scratch = (flags & TSR_OPEN_SCRATCH) != 0;
+    flags &= ~(TSR_OPEN_NOVERIFY | IX_OPEN_PLAIN | IX_OPEN_REPAIR | TSR_OPEN_SCRATCH);
     if (flags != TSR_OPEN_READONLY && flags != TSR_OPEN_WRITE && flags != TSR_OPEN_CREATE)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_open: bad flags %u", flags);
+    if (scratch && flags != TSR_OPEN_CREATE)
+        return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_open: TSR_OPEN_SCRATCH needs "
+                          "TSR_OPEN_CREATE");
     const int create = flags == TSR_OPEN_CREATE;
 
     struct stat st;
@@ -557,6 +561,7 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
     pthread_mutex_init(&ix->dmu, NULL);
     td_cache_init(&ix->dicts);
     ix->writable = flags != TSR_OPEN_READONLY;
+    ix->scratch = scratch;
     ix->verify_on_map = !noverify;
     ix->dir = tsr_strndup(dir, strlen(dir));
     int rc = ix->dir ? TSR_OK : tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
@@ -582,6 +587,9 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
     if (rc == TSR_OK && !create && stat(catpath, &st) != 0)
         rc = tsr_seterr(err, TSR_ERR_NOTFOUND, "%s: not a tessera index (no %s)", dir,
                         IX_CATALOG);
+    if (rc == TSR_OK && scratch && stat(catpath, &st) == 0)
+        rc = tsr_seterr(err, TSR_ERR_INVALID, "%s: an index is here already: "
+                        "TSR_OPEN_SCRATCH makes a new one", dir);
     /* A new index: its folder's entry in the parent must survive a power
      * loss before any commit counts on it.  Whenever the catalog is not
      * there yet, not only after our own mkdir: a writer killed between its
@@ -589,7 +597,7 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
      * it and would otherwise never sync the entry, and a power loss then
      * drops the folder with every commit made in it (found by
      * tests/cli/powerloss.sh, "kill create 2"). */
-    if (rc == TSR_OK && create && stat(catpath, &st) != 0)
+    if (rc == TSR_OK && create && !scratch && stat(catpath, &st) != 0)
         rc = ix_fsync_parent(dir, err);
     if (rc == TSR_OK) {
         tsr_params def;
@@ -601,7 +609,8 @@ int tsr_index_open(const char *dir, unsigned flags, tsr_index **out, tsr_error *
         init.next_seg = 1;
         /* a writer also finishes a creation that a killed writer began:
          * a catalog without a table yet (nothing was ever committed) */
-        rc = cat_open(catpath, ix->writable, ix->writable ? &init : NULL, &ix->cat, err);
+        rc = cat_open(catpath, scratch ? CAT_SCRATCH : ix->writable,
+                      ix->writable ? &init : NULL, &ix->cat, err);
     }
     free(catpath);
     if (rc == TSR_OK)
@@ -1418,7 +1427,7 @@ static int ix_place_segment(tsr_index *ix, ix_write_fn write, void *ctx, cat_seg
         rc = tsr_seterr(err, tsr_io_status(errno), "%s: rename to %s: %s", tmp, name, strerror(errno));
         unlink(tmp);
     }
-    if (rc == TSR_OK)
+    if (rc == TSR_OK && !ix->scratch)
         rc = ix_fsync_dir(ix->dir, err);
     if (rc == TSR_OK) {
         memset(row, 0, sizeof *row);
@@ -1654,8 +1663,10 @@ int tsr_index_commit(tsr_index *ix, tsr_error *err)
         TSR_FORWARD(tsr_index_commit(sh_writer(ix), err));
         return sh_rebuild(ix, err);
     }
-    if (ix->docs.n == 0)
+    if (ix->docs.n == 0) {   /* nothing added: the ids looked up need no transaction */
+        cat_lookup_end(ix->cat);
         return TSR_OK;
+    }
 
     ix_seg_job job = { ix, { &ix->post, (uint32_t)ix->docs.n,
                              (uint32_t)ix->docs.a[0].docno,
@@ -2452,6 +2463,11 @@ size_t ix_segments(const tsr_index *ix, struct seg_file *const **segs)
 {
     *segs = (struct seg_file *const *)ix->segs;
     return ix->nsegs;
+}
+
+int ix_is_scratch(const tsr_index *ix)
+{
+    return ix->scratch;
 }
 
 struct dcache *ix_cache(const tsr_index *ix)

@@ -49,6 +49,7 @@ typedef struct ix_doc {
 struct tsr_index {
     char *dir;
     int writable;
+    int scratch;            /* TSR_OPEN_SCRATCH: nothing synced */
     int verify_on_map;      /* checksum each segment when it is mapped */
     int lock_fd;
     cat *cat;

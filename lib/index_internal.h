@@ -25,6 +25,10 @@ size_t ix_lookup(const tsr_index *ix, uint64_t hash, uint32_t *docs, size_t max)
  * lookups asks this before handing it out, so that a damaged segment
  * gives an error, never a result with postings missing. */
 int ix_segments_sound(const tsr_index *ix, tsr_error *err);
+
+/* Whether the index was opened TSR_OPEN_SCRATCH: what is written for it
+ * (discovery's work files too) need not be synced to disk. */
+int ix_is_scratch(const tsr_index *ix);
 /* The document frequency of one fingerprint (ix_lookup without the
  * documents), shaped as signif.h's sg_count_fn: `ix` is the index. */
 size_t ix_count(void *ix, uint64_t hash);

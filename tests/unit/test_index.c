@@ -647,6 +647,22 @@ static void test_discover_reads(void)
         CHECK(d->texts_cached == 1);   /* the hub alone: read again */
         tsr_discovery_free(d);
     }
+    /* a batch of duplicates only, on the same writable handle: its id
+     * lookups' read transaction ends with the commit that has nothing to
+     * write, so a read transaction can begin after it (red before
+     * cat_lookup_end: "cannot start a transaction within a transaction",
+     * when `tessera discover --db DIR INPUT` ran twice) */
+    CHECK(add_doc(ix, "hub", hub, &e) == TSR_ERR_DUPLICATE);
+    CHECK(tsr_index_commit(ix, &e) == TSR_OK);
+    CHECK(tsr_index_read_begin(ix, &e) == TSR_OK);
+    d = NULL;
+    CHECK(tsr_discover(ix, NULL, &o, &d, &e) == TSR_OK && d && d->n_links == 5);
+    tsr_discovery_free(d);
+    tsr_index_read_end(ix);
+    /* and without the commit: a read transaction begun after the lookups */
+    CHECK(add_doc(ix, "hub", hub, &e) == TSR_ERR_DUPLICATE);
+    CHECK(tsr_index_read_begin(ix, &e) == TSR_OK);
+    tsr_index_read_end(ix);
     tsr_index_close(ix);
     for (int i = 0; i < 5; i++) free(part[i]);
     free(hub);
