@@ -107,6 +107,16 @@ const char *cli_default_db(void);
 int cli_index_fail(const char *db, int status, const char *message);
 /* Open an index; prints the error and returns an exit code on failure. */
 int cli_open_index(const char *db, unsigned flags, tsr_index **ix);
+/* `tessera index` of inputs[0, ninputs) into db (cmd_index.c): db opened
+ * for writing (created when missing; `flags` or'ed into TSR_OPEN_CREATE:
+ * TSR_OPEN_SCRATCH for a temporary index), the documents added and committed
+ * every batch_mb MB, the summary printed unless `quiet`.  Returns EXIT_OK
+ * and the open index in *ix (NULL when the run created db, added nothing
+ * and removed it again), or an exit code, the error printed, *ix NULL.  An
+ * interrupt (SIGINT, SIGTERM) commits what was read and returns
+ * EXIT_INTERRUPTED. */
+int cli_index_into(const char *db, char *const *inputs, int ninputs, const tsr_reader_opts *ro,
+                   long batch_mb, unsigned flags, int quiet, tsr_index **ix);
 
 /* Write `s` as a JSON string (quoted, escaped) to `f`. */
 void cli_json_string(FILE *f, const char *s);

@@ -25,22 +25,29 @@
 #include "discover_out.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static const char discover_help[] =
-"Usage: tessera discover [OPTIONS] [--db DIR] [-o FILE]\n"
+"Usage: tessera discover [OPTIONS] [--db DIR] [-o FILE] [INPUT...]\n"
 "\n"
 "Find every passage that two documents of the index DIR share, verbatim or\n"
 "reworded, and group the passages into reuse families: passages that overlap\n"
 "in a shared document, linked transitively.  A family's origin is its earliest\n"
 "member by date (else by document number).  The work grows with the pairs of\n"
 "documents that share text, not with the square of the corpus.\n"
+"\n"
+"With INPUT (files, directories, JSON Lines, as `tessera index` reads them),\n"
+"the documents are indexed first, in the same run: into DIR when --db names it\n"
+"(created when missing, and kept for later checks and runs), else into a\n"
+"temporary index in $TMPDIR (default /tmp) that is removed at the end.\n"
 "\n"
 "Writes one JSON object per aligned passage pair (JSON Lines, doc/json.md):\n"
 "  {\"family\": F, \"a\": {\"id\", \"begin\", \"end\", ...}, \"b\": {...},\n"
@@ -93,6 +100,9 @@ CLI_HELP_SIGNIFICANCE("10")
 "      --cross-source     only pairs of documents of different series\n"
 "      --same-source      only pairs of documents of one series\n"
 "      --allow-nul        read NUL bytes as spaces\n"
+"      --id-field NAME, --text-field NAME, --title-field NAME, --date-field NAME,\n"
+"      --series-field NAME, --skip-bad\n"
+"                         with INPUT: how its JSON lines are read, as for index\n"
 "  -q, --quiet            no progress, no summary\n"
 "  -h, --help             this help\n"
 "\n"
@@ -100,7 +110,8 @@ CLI_HELP_SIGNIFICANCE("10")
 "  tessera discover --db news.tsr -o pairs.jsonl --families families.jsonl\n"
 "  tessera discover --db news.tsr --html report --sqlite reuse.db\n"
 "  tessera discover --db news.tsr --new --cross-source -o new-pairs.jsonl\n"
-"  tessera discover --db news.tsr --format passim -o out.json\n";
+"  tessera discover --db news.tsr --format passim -o out.json\n"
+"  tessera discover -o pairs.jsonl --families families.jsonl corpus.jsonl\n";
 
 /* ------------------------------------------------------------------------
  * Progress on a terminal
@@ -196,10 +207,50 @@ static void on_docs_tick(void *ud, uint64_t done, uint64_t total)
  * Signals
  * --------------------------------------------------------------------- */
 
+/* The temporary index of a run with INPUT and no --db: the directory that
+ * holds it, "" when there is none.  Removed at the end, and by on_signal. */
+static char tmp_dir[4096];
+
+/* Remove directory `name` (under the directory `at`) and what it holds,
+ * `depth` levels of subdirectories deep, with the calls a signal handler
+ * may make (open, getdents64, unlinkat, lseek, close): its names are read
+ * and unlinked, again while a pass removes something (removing may move
+ * names that the reading had not reached yet), at most 8 passes. */
+static void rm_tree(int at, const char *name, int depth)
+{
+    const int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct ent { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; };
+    _Alignas(8) char buf[4096];
+    for (int removed = 1, pass = 0; removed && pass < 8; pass++) {
+        removed = 0;
+        long n;
+        while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
+            for (long off = 0; off < n;) {
+                const struct ent *e = (const struct ent *)(void *)(buf + off);
+                off += e->reclen;
+                if (e->name[0] == '.' && (!e->name[1] || (e->name[1] == '.' && !e->name[2])))
+                    continue;
+                if (unlinkat(fd, e->name, 0) == 0) {
+                    removed = 1;
+                } else if (depth > 0 && (errno == EISDIR || errno == EPERM)) {
+                    rm_tree(fd, e->name, depth - 1);
+                    removed = 1;
+                }
+            }
+        lseek(fd, 0, SEEK_SET);
+    }
+    close(fd);
+    unlinkat(at, name, AT_REMOVEDIR);
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
     cli_atomic_cleanup();
+    if (tmp_dir[0])
+        rm_tree(AT_FDCWD, tmp_dir, 2);
     if (prog.dirty) {
         ssize_t w = write(STDERR_FILENO, "\n", 1);
         (void)w;
@@ -319,8 +370,52 @@ static int write_sqlite(const char *path, const tsr_discovery *d, const dsc_docs
 
 enum {
     OPT_FAMILIES = 2001, OPT_SQLITE, OPT_HTML, OPT_THREADS, OPT_MEMORY, OPT_WORKDIR,
-    OPT_NEW, OPT_MAXDF, OPT_CROSS, OPT_SAME, OPT_FORMAT
+    OPT_NEW, OPT_MAXDF, OPT_CROSS, OPT_SAME, OPT_FORMAT, OPT_IN_ID, OPT_IN_TEXT, OPT_IN_TITLE,
+    OPT_IN_DATE, OPT_IN_SERIES, OPT_IN_SKIPBAD
 };
+
+/* Remove the temporary index, if any. */
+static void tmp_remove(void)
+{
+    if (tmp_dir[0])
+        rm_tree(AT_FDCWD, tmp_dir, 2);
+    tmp_dir[0] = 0;
+}
+
+/* Index the n inputs first (INPUT given): into *db when `db_given`, else
+ * into a temporary index made here (*db set to it; tmp_dir).  Returns an
+ * exit code; *ix open on EXIT_OK. */
+static int index_inputs(const char **db, int db_given, char *const *inputs, int n,
+                        tsr_reader_opts *ro, const tsr_params *p, int quiet, tsr_index **ix)
+{
+    static char tmp_db[sizeof tmp_dir + 8];
+    if (!db_given) {
+        const char *t = getenv("TMPDIR");
+        if (!t || !*t)
+            t = "/tmp";
+        if ((size_t)snprintf(tmp_dir, sizeof tmp_dir, "%s/tessera-discover-XXXXXX", t) >=
+            sizeof tmp_dir) {
+            tmp_dir[0] = 0;
+            return cli_fail(EXIT_SYSTEM, "TMPDIR is too long");
+        }
+        if (!mkdtemp(tmp_dir)) {
+            const int e = errno;
+            tmp_dir[0] = 0;
+            return cli_fail(EXIT_SYSTEM, "cannot make a temporary index in %s: %s (set "
+                            "TMPDIR, or name an index with --db)", t, strerror(e));
+        }
+        snprintf(tmp_db, sizeof tmp_db, "%s/index", tmp_dir);
+        *db = tmp_db;
+    }
+    ro->allow_nul = p->allow_nul;
+    /* a temporary index need not survive a crash: nothing is synced */
+    int rc = cli_index_into(*db, inputs, n, ro, 256, db_given ? 0 : TSR_OPEN_SCRATCH, quiet, ix);
+    if (rc == EXIT_OK && !*ix)
+        rc = cli_fail(EXIT_INPUT, "nothing was indexed: no documents to discover");
+    if (rc != EXIT_OK)
+        tmp_remove();
+    return rc;
+}
 
 int cmd_discover(int argc, char **argv)
 {
@@ -338,6 +433,12 @@ int cmd_discover(int argc, char **argv)
         { "cross-source", no_argument, 0, OPT_CROSS },
         { "same-source", no_argument, 0, OPT_SAME },
         { "format", required_argument, 0, OPT_FORMAT },
+        { "id-field", required_argument, 0, OPT_IN_ID },
+        { "text-field", required_argument, 0, OPT_IN_TEXT },
+        { "title-field", required_argument, 0, OPT_IN_TITLE },
+        { "date-field", required_argument, 0, OPT_IN_DATE },
+        { "series-field", required_argument, 0, OPT_IN_SERIES },
+        { "skip-bad", no_argument, 0, OPT_IN_SKIPBAD },
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
         CLI_PARAM_OPTIONS, CLI_OUT_OPTIONS, { 0, 0, 0, 0 }
     };
@@ -346,15 +447,23 @@ int cmd_discover(int argc, char **argv)
     cli_out co = { 0 };
     const char *db = cli_default_db(), *out = NULL, *families = NULL, *sqlite = NULL;
     const char *html = NULL, *workdir = NULL;
-    int quiet = 0, only_new = 0, passim = 0, offsets_bytes = 0, c;
+    int quiet = 0, only_new = 0, passim = 0, offsets_bytes = 0, db_given = 0, c;
+    tsr_reader_opts ro;   /* how INPUT is read */
+    tsr_reader_opts_default(&ro);
 
     tsr_params_default(&p);
     tsr_discover_opts_default(&o);
     optind = 1;
     while ((c = getopt_long(argc, argv, "hqd:o:", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': db = optarg; break;
+        case 'd': db = optarg; db_given = 1; break;
         case 'o': out = optarg; break;
+        case OPT_IN_ID: ro.id_field = optarg; break;
+        case OPT_IN_TEXT: ro.text_field = optarg; break;
+        case OPT_IN_TITLE: ro.title_field = optarg; break;
+        case OPT_IN_DATE: ro.date_field = optarg; break;
+        case OPT_IN_SERIES: ro.series_field = optarg; break;
+        case OPT_IN_SKIPBAD: ro.skip_bad = 1; break;
         case OPT_FAMILIES: families = optarg; break;
         case OPT_SQLITE: sqlite = optarg; break;
         case OPT_HTML: html = optarg; break;
@@ -408,8 +517,13 @@ int cmd_discover(int argc, char **argv)
         }
         }
     }
-    if (optind < argc)
-        return cli_usage_error("discover", "unexpected argument '%s'", argv[optind]);
+    const int ninputs = argc - optind;
+    if (ninputs && cli_mpi_size() > 1)
+        return cli_usage_error("discover", "INPUT cannot be given under mpirun: index it "
+                               "first (tessera index under mpirun), then discover the index");
+    if (ninputs && only_new && !db_given)
+        return cli_usage_error("discover", "--new with INPUT needs the index kept between "
+                               "runs: name it with --db");
     if (passim && offsets_bytes)
         return cli_usage_error("discover", "--format passim writes offsets in characters "
                                "(code points), as passim does; --offsets bytes cannot "
@@ -419,7 +533,8 @@ int cmd_discover(int argc, char **argv)
         return cli_usage_error("discover", "%s", e.message);
 
     tsr_index *ix = NULL;
-    int rc = cli_open_index(db, TSR_OPEN_READONLY, &ix);
+    int rc = ninputs ? index_inputs(&db, db_given, argv + optind, ninputs, &ro, &p, quiet, &ix)
+                     : cli_open_index(db, TSR_OPEN_READONLY, &ix);
     if (rc != EXIT_OK)
         return rc;
 
@@ -525,7 +640,7 @@ int cmd_discover(int argc, char **argv)
     }
     if (rc == EXIT_OK && html)
         rc = dsc_write_html(html, ix, d, &docs);
-    if (rc == EXIT_OK)
+    if (rc == EXIT_OK && !tmp_dir[0])   /* (a temporary index has no next run) */
         rc = write_mark(mark, d->last_docno);
 
     if (rc == EXIT_OK && !quiet)
@@ -550,6 +665,7 @@ done:
     dsc_docs_free(&docs);
     tsr_discovery_free(d);
     tsr_index_close(ix);
+    tmp_remove();
     free(mark);
     free(wd);
     return rc;

@@ -75,20 +75,20 @@ static double wait_lock;   /* --wait-lock: seconds; -1: no limit; 0: do not wait
 
 /* Open `db` for writing; while another writer holds it, wait (--wait-lock)
  * and try again every tenth of a second. */
-static int open_waiting(const char *db, tsr_index **ix, int quiet)
+static int open_waiting(const char *db, unsigned flags, tsr_index **ix, int quiet)
 {
     const double t0 = cli_now();
     int said = 0;
     for (;;) {
         tsr_error e = { 0 };
-        const int st = tsr_index_open(db, TSR_OPEN_CREATE, ix, &e);
+        const int st = tsr_index_open(db, TSR_OPEN_CREATE | flags, ix, &e);
         if (st != TSR_ERR_LOCKED || wait_lock == 0 || interrupted ||
             (wait_lock > 0 && cli_now() - t0 >= wait_lock))
             return st == TSR_OK ? EXIT_OK
                    : st == TSR_ERR_LOCKED && wait_lock != 0
                        ? cli_fail(EXIT_INDEX, "%s: still locked by another writer after %.1f s",
                                   db, cli_now() - t0)
-                       : cli_open_index(db, TSR_OPEN_CREATE, ix);
+                       : cli_open_index(db, TSR_OPEN_CREATE | flags, ix);
         if (!said && !quiet) {
             cli_warn("%s: another writer holds the index; waiting (--wait-lock)", db);
             said = 1;
@@ -722,7 +722,17 @@ int cmd_index(int argc, char **argv)
 
     if (cli_mpi_size() > 1)
         return index_ranks(db, argv + optind, argc - optind, &ro, batch_mb, quiet);
+    tsr_index *ix = NULL;
+    const int rc = cli_index_into(db, argv + optind, argc - optind, &ro, batch_mb, 0, quiet,
+                                  &ix);
+    tsr_index_close(ix);
+    return rc;
+}
 
+int cli_index_into(const char *db, char *const *inputs, int ninputs, const tsr_reader_opts *ro,
+                   long batch_mb, unsigned flags, int quiet, tsr_index **out)
+{
+    *out = NULL;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -732,7 +742,7 @@ int cmd_index(int argc, char **argv)
     tsr_index *ix = NULL;
     struct stat dbst;
     int fresh = stat(db, &dbst) != 0 && errno == ENOENT;   /* made by this run */
-    int rc = open_waiting(db, &ix, quiet);
+    int rc = open_waiting(db, flags, &ix, quiet);
     if (rc != EXIT_OK) return rc;
     /* ... and, now that this run holds the writer lock, still empty: another
      * writer may have made it between the stat and the open (this run then
@@ -744,14 +754,18 @@ int cmd_index(int argc, char **argv)
 
     double t0 = cli_now();
     ix_counts cnt;
-    rc = index_run(ix, db, argv + optind, NULL, argc - optind, &ro, batch_mb, quiet, &cnt);
+    rc = index_run(ix, db, inputs, NULL, ninputs, ro, batch_mb, quiet, &cnt);
     if (!quiet) summary(db, &cnt, cli_now() - t0);
     /* nothing added, and something failed or was skipped: no empty index */
     if ((rc != EXIT_OK || interrupted || cnt.binary || cnt.skipped) && fresh &&
         cnt.committed == 0 &&
         drop_new_index(db, &ix) == 0 && !quiet)
         cli_warn("%s: removed: this run created the index and added nothing to it", db);
-    tsr_index_close(ix);
     if (rc == EXIT_OK && interrupted) rc = EXIT_INTERRUPTED;
-    return rc;
+    if (rc != EXIT_OK) {
+        tsr_index_close(ix);
+        return rc;
+    }
+    *out = ix;
+    return EXIT_OK;
 }

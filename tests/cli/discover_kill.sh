@@ -22,7 +22,10 @@
 #   - then discover runs to completion with the same work directory: exit
 #     0, both outputs byte-equal to the reference, no .tmp file left.
 #
-# Each round counts as one case; then two more: a bit flipped in a segment
+# Each round counts as one case; then `tessera discover INPUT` (a temporary
+# index) stopped by SIGTERM three times at random moments, each a case: its
+# temporary index is gone, its output absent or complete; and once run to
+# the end, the reference pairs.  Then two more: a bit flipped in a segment
 # file is refused with exit 4 and a message naming the file, and so is a
 # segment cut short.  The sleeps derive from SEED (default 1); a failure
 # prints it, and the same SEED replays the same schedule (timing varies).
@@ -119,6 +122,39 @@ while [ "$i" -le "$rounds" ]; do
 done
 
 # damaged_case NAME: discover on the damaged copy bad/ must exit 4 naming the segment
+# discover INPUT (a temporary index) stopped by SIGTERM at random moments,
+# while it indexes or while it discovers: the temporary index is removed
+# (nothing left in its TMPDIR), the output absent or complete; then a run
+# to the end gives the reference pairs.
+mkdir tmpk
+i=1
+while [ "$i" -le 3 ]; do
+    why=""
+    delay=$(tsr_rnd "$((900 + i))" 0.02 "$hi")
+    TMPDIR=$PWD/tmpk $T discover -q --threads 2 --memory 64K -o one.jsonl corpus.jsonl \
+        >one.out 2>&1 &
+    pid=$!
+    sleep "$delay"
+    kill -TERM "$pid" 2>/dev/null
+    { wait "$pid"; } 2>/dev/null
+    rc=$?
+    case $rc in 130|0) ;; *) why="exit $rc: $(head -c 300 one.out); " ;; esac
+    left=$(ls tmpk | wc -l)
+    [ "$left" -eq 0 ] || why="${why}$left entries left in TMPDIR: $(ls tmpk); "
+    same_or_absent one.jsonl ref.jsonl
+    rm -f one.jsonl
+    if [ -z "$why" ]; then tsr_ok "discover-kill/one-step-term-$i (after ${delay}s, exit $rc)"
+    else tsr_fail "discover-kill/one-step-term-$i (seed $seed): $why"; fi
+    i=$((i + 1))
+done
+why=""
+TMPDIR=$PWD/tmpk $T discover -q --threads 2 --memory 64K -o one.jsonl corpus.jsonl >one.out 2>&1 ||
+    why="exit $?: $(head -c 300 one.out); "
+cmp -s one.jsonl ref.jsonl || why="${why}one.jsonl differs from the reference; "
+[ "$(ls tmpk | wc -l)" -eq 0 ] || why="${why}TMPDIR not empty; "
+if [ -z "$why" ]; then tsr_ok "discover-kill/one-step: the reference pairs, TMPDIR empty"
+else tsr_fail "discover-kill/one-step: $why"; fi
+
 damaged_case() {
     $T discover -q --db bad --workdir wbad -o bad.jsonl >bad.out 2>&1
     rc=$?
