@@ -1668,6 +1668,7 @@ int tsr_index_commit(tsr_index *ix, tsr_error *err)
         return TSR_OK;
     }
 
+    ix->post.nosync = ix->scratch;
     ix_seg_job job = { ix, { &ix->post, (uint32_t)ix->docs.n,
                              (uint32_t)ix->docs.a[0].docno,
                              (uint32_t)ix->docs.a[ix->docs.n - 1].docno },

@@ -147,6 +147,7 @@ typedef struct seg_writer {
     uint64_t last_id;
     uint32_t last_doc;
     uint32_t ndocs, doc_lo, doc_hi;
+    int nosync;            /* no fsync at the end (seg_batch.nosync) */
 } seg_writer;
 
 static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off,
@@ -359,7 +360,7 @@ static int writer_finish(seg_writer *w, seg_info *info, tsr_error *err)
     tsr_put_u32(h + H_HEADER_CHECK, (uint32_t)XXH3_64bits(h, H_HEADER_CHECK));
     TSR_FORWARD(pwrite_all(w->fd, h, sizeof h, 0, w->path, err));
 
-    if (fsync(w->fd) != 0)
+    if (!w->nosync && fsync(w->fd) != 0)
         return tsr_seterr(err, tsr_io_status(errno), "%s: fsync: %s", w->path, strerror(errno));
     int fd = w->fd;
     w->fd = -1;
@@ -580,6 +581,7 @@ int seg_batch_write(const char *path, seg_batch *b, uint32_t ndocs, uint32_t doc
     TSR_FORWARD(seg_batch_sort(b, err));
     seg_writer *w;
     TSR_FORWARD(writer_open(path, b->n, ndocs, doc_lo, doc_hi, &w, err));
+    w->nosync = b->nosync;
     int rc = TSR_OK;
     for (size_t k = 0; k < BATCH_BUCKETS && b->n > 0 && rc == TSR_OK; k++)
         for (const seg_chunk *c = b->bk[k].head; c && rc == TSR_OK; c = c->next)

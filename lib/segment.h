@@ -106,6 +106,7 @@ typedef struct seg_batch {
     uint64_t n;          /* entries in all (repeats too until sorted) */
     uint32_t last_doc;   /* docno of the last seg_batch_add */
     tsr_arena mem;       /* the chunks */
+    int nosync;          /* seg_batch_write without fsync (a scratch index's) */
 } seg_batch;
 
 /* Entry i of bucket `b` in order: for (c = b->head; c; c = c->next)
@@ -132,7 +133,7 @@ void seg_batch_clear(seg_batch *b);
 void seg_batch_free(seg_batch *b);
 
 /* Sort the batch (seg_batch_sort) and write it as a segment to `path`
- * (created or truncated, then fsync'ed).  `ndocs`, `doc_lo`, `doc_hi`
+ * (created or truncated, then fsync'ed unless b->nosync).  `ndocs`, `doc_lo`, `doc_hi`
  * describe the batch's documents (some may have no postings).  Fills
  * *info. */
 int seg_batch_write(const char *path, seg_batch *b, uint32_t ndocs, uint32_t doc_lo,
