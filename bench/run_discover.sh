@@ -11,10 +11,12 @@
 #      times; bench/score_discover.py for pair precision and recall
 #   3. sim_text -p -t 1 -r 12 (all files against all) on the documents of
 #      the sizes it runs on, written as files: time, memory, precision,
-#      recall; with TESSERA_DISC_REPEAT=R, tessera (index + discover) and
-#      sim_text run R times in turn, and the table gives the median wall
-#      time of each, its range and the ratio of the medians (this host's
-#      wall times vary by half and more from run to run)
+#      recall; with TESSERA_DISC_REPEAT=R, tessera (index + discover),
+#      sim_text and `tessera discover INPUT` (the same in one step, a
+#      temporary index: its pairs checked equal) run R times in turn, and
+#      the table gives the median wall time of each, its range and the
+#      ratio of the medians (this host's wall times vary by half and more
+#      from run to run)
 #
 # The tables go to stdout and to bench/results/discover.md.
 #
@@ -134,11 +136,20 @@ for n in $sizes; do
         find "$work/disc-files-$n" -name '*.txt' | sort > "$run/sim-$n.list"
         echo "$tot" > "$run/tw-$n"
         : > "$run/sw-$n"
+        : > "$run/ow-$n"
         r=1
         while :; do
             /usr/bin/time -v -o "$run/sim-$n.time" sim_text -p -t 1 -r 12 -i < "$run/sim-$n.list" \
                 > "$run/sim-$n.txt" 2> "$run/sim-$n.err" || { cat "$run/sim-$n.err" >&2; die "sim_text failed"; }
             tv "$run/sim-$n.time" wall >> "$run/sw-$n"
+            # the same in one step: tessera discover INPUT (a temporary
+            # index in TMPDIR, removed at the end); the same pairs
+            TMPDIR=$run /usr/bin/time -v -o "$run/one-$n.time" "$tessera" discover -q \
+                --memory "$mem" -o "$run/links-one.jsonl" "$corpus" 2> "$run/one-$n.err" ||
+                { cat "$run/one-$n.err" >&2; die "tessera discover INPUT failed"; }
+            tv "$run/one-$n.time" wall >> "$run/ow-$n"
+            cmp -s "$run/links-one.jsonl" "$run/links-$n.jsonl" ||
+                die "tessera discover INPUT: other pairs than index + discover ($run/links-one.jsonl)"
             [ "$r" -lt "$repeat" ] || break
             r=$((r + 1))
             echo "== run $r of $repeat: tessera index + discover, then sim_text ($n documents)"
@@ -154,7 +165,7 @@ for n in $sizes; do
                 >> "$run/tw-$n"
             rm -rf "$idx" "$run/work-$n"
         done
-        for f in tw sw; do
+        for f in tw sw ow; do
             [ "$(wc -l < "$run/$f-$n")" -eq "$repeat" ] ||
                 die "$run/$f-$n: $(wc -l < "$run/$f-$n") lines for $repeat runs"
         done
@@ -162,10 +173,12 @@ for n in $sizes; do
             --sim "$run/sim-$n.txt" > "$run/simscore-$n.json"
         set -- $(stats3 "$run/tw-$n"); t_med=$1 t_lo=$2 t_hi=$3
         set -- $(stats3 "$run/sw-$n"); s_med=$1 s_lo=$2 s_hi=$3
+        set -- $(stats3 "$run/ow-$n"); o_med=$1 o_lo=$2 o_hi=$3
         sk() { jget "$run/simscore-$n.json" "sim_text.$1"; }
         {
             echo "| $n | tessera index + discover | $t_med s ($t_lo-$t_hi) | 1 | $(gib "$(tv "$run/idx-$n.time" rss)") / $(gib "$(tv "$run/disc-$n.time" rss)") GiB | $(sj recall) ($(sj recall_verbatim) / $(sj recall_reworded)) | $(sj precision) | $(sj reported_pairs) |"
-            echo "| $n | sim_text -p -t 1 -r 12 | $s_med s ($s_lo-$s_hi) | **$(calc "%.2f" "$s_med / $t_med")** | $(gib "$(tv "$run/sim-$n.time" rss)") GiB | $(sk recall) ($(sk recall_verbatim) / $(sk recall_reworded)) | $(sk precision) | $(sk reported_pairs) |"
+            echo "| $n | tessera discover INPUT (one step) | $o_med s ($o_lo-$o_hi) | $(calc "%.2f" "$t_med / $o_med") | $(gib "$(tv "$run/one-$n.time" rss)") GiB | same pairs | | |"
+            echo "| $n | sim_text -p -t 1 -r 12 | $s_med s ($s_lo-$s_hi) | **$(calc "%.2f" "$s_med / $t_med")** (one step: **$(calc "%.2f" "$s_med / $o_med")**) | $(gib "$(tv "$run/sim-$n.time" rss)") GiB | $(sk recall) ($(sk recall_verbatim) / $(sk recall_reworded)) | $(sk precision) | $(sk reported_pairs) |"
         } >> "$simrow"
     fi
 done
@@ -184,7 +197,7 @@ out=$here/results/discover.md
     cat "$rows"
     if [ -s "$simrow" ]; then
         echo
-        echo "sim_text against tessera on the same documents as files, $repeat run(s) of each in turn (wall: median (range); ratio = sim_text's median / tessera's median):"
+        echo "sim_text against tessera on the same documents as files, $repeat run(s) of each in turn (wall: median (range); ratio = sim_text's median / tessera's median (index + discover, and in parentheses \\`tessera discover INPUT\\`, one step, a temporary index: the same pairs; its row's ratio is index + discover's median / its own)):"
         echo
         echo "| documents | tool | wall | ÷ tessera | peak RSS | pair recall (verbatim / reworded) | precision | reported pairs |"
         echo "|---|---|---|---|---|---|---|---|"
