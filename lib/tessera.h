@@ -457,12 +457,15 @@ typedef struct tsr_index tsr_index;
 #define TSR_OPEN_SCRATCH  8u  /* or'ed in with TSR_OPEN_CREATE, for an index
                                  this open creates and that is thrown away
                                  after use (tessera discover INPUT): no
-                                 fsync of the catalog or the directory, and
-                                 the catalog's rollback journal in memory,
-                                 so each text is written once (not to a
-                                 write-ahead log, then again).  A crash or
-                                 power loss can leave it unreadable.
-                                 TSR_ERR_INVALID when the index exists */
+                                 fsync (catalog, segments, directory), the
+                                 catalog's rollback journal in memory, so
+                                 each text is written once (not to a
+                                 write-ahead log, then again), and the
+                                 texts stored uncompressed (zstd frames of
+                                 raw blocks, which every build reads).  A
+                                 crash or power loss can leave it
+                                 unreadable.  TSR_ERR_INVALID when the
+                                 index exists */
 
 /** Open the index in directory `dir`.  On failure *out is NULL and the
  *  error says why (TSR_ERR_NOTFOUND, TSR_ERR_FORMAT, TSR_ERR_VERSION,

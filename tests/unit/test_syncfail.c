@@ -317,8 +317,8 @@ static void test_commit_sync_fails_reader_open(void)
 
 /* TSR_OPEN_SCRATCH: a new index whose catalog is never synced (SQLite's
  * fdatasync is not called: its journal is in memory, synchronous OFF),
- * nor its segments and directory (no fsync), and which reads back whole
- * once closed.  A durable index beside it syncs: the counts would see a
+ * nor its segments and directory (no fsync), whose texts are stored
+ * uncompressed, and which reads back whole once closed.  A durable index beside it syncs: the counts would see a
  * scratch index's syncs.  Refused for an index that exists and without
  * TSR_OPEN_CREATE. */
 static void test_scratch(void)
@@ -328,6 +328,9 @@ static void test_scratch(void)
     syncs = fsyncs = 0;
     CHECK(tsr_index_open(ixdir, TSR_OPEN_CREATE, &ix, &e) == TSR_OK);
     CHECK(ix && add_five(ix, 'a') == 0 && tsr_index_commit(ix, &e) == TSR_OK);
+    tsr_stats st;
+    CHECK(ix && tsr_index_stats(ix, &st, &e) == TSR_OK);
+    CHECK(st.stored_bytes < st.text_bytes);   /* compressed */
     tsr_index_close(ix);
     CHECK(fsyncs > 0);
     if (syncs == 0) {
@@ -346,6 +349,9 @@ static void test_scratch(void)
     CHECK(ix && add_five(ix, 'a') == 0 && tsr_index_commit(ix, &e) == TSR_OK);
     CHECK(ix && add_five(ix, 'b') == 0 && tsr_index_commit(ix, &e) == TSR_OK);
     CHECK(count_five(ix, 'a') == 5 && count_five(ix, 'b') == 5);
+    /* its texts stored as they are (zstd's raw blocks: a few bytes more) */
+    CHECK(ix && tsr_index_stats(ix, &st, &e) == TSR_OK);
+    CHECK(st.stored_bytes >= st.text_bytes);
     tsr_index_close(ix);
     CHECK(syncs == 0 && fsyncs == 0);
     ix = NULL;
