@@ -197,7 +197,7 @@ out=$here/results/discover.md
     cat "$rows"
     if [ -s "$simrow" ]; then
         echo
-        echo "sim_text against tessera on the same documents as files, $repeat run(s) of each in turn (wall: median (range); ratio = sim_text's median / tessera's median (index + discover, and in parentheses \\`tessera discover INPUT\\`, one step, a temporary index: the same pairs; its row's ratio is index + discover's median / its own)):"
+        echo "sim_text against tessera on the same documents as files, $repeat run(s) of each in turn (wall: median (range); ratio = sim_text's median / tessera's median: index + discover, and in parentheses the one-step run, tessera discover INPUT with a temporary index, which gives the same pairs; the one-step row's ratio is index + discover's median / its own):"
         echo
         echo "| documents | tool | wall | ÷ tessera | peak RSS | pair recall (verbatim / reworded) | precision | reported pairs |"
         echo "|---|---|---|---|---|---|---|---|"
