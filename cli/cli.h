@@ -117,6 +117,8 @@ int cli_open_index(const char *db, unsigned flags, tsr_index **ix);
  * EXIT_INTERRUPTED. */
 int cli_index_into(const char *db, char *const *inputs, int ninputs, const tsr_reader_opts *ro,
                    long batch_mb, unsigned flags, int quiet, tsr_index **ix);
+/* Whether cli_index_into's handler has taken SIGINT or SIGTERM. */
+int cli_index_interrupted(void);
 
 /* Write `s` as a JSON string (quoted, escaped) to `f`. */
 void cli_json_string(FILE *f, const char *s);

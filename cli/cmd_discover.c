@@ -8,6 +8,13 @@
  * a killed run resumes, shows the engine's progress on a terminal, and
  * hands the discovery to the writers of discover_out.c.
  *
+ * One step (INPUT given).  The inputs are indexed first, as `tessera
+ * index` does (cli_index_into): into --db, else into a temporary index
+ * (TSR_OPEN_SCRATCH: not synced, texts uncompressed) in a directory of
+ * $TMPDIR that the run removes at its end, whatever the outcome; then the
+ * writer is closed and the discovery runs on a read-only handle as
+ * without INPUT.
+ *
  * Incremental runs (--new).  After a run completes and its outputs are
  * written, WORKDIR/last-run.json records {"last_docno": N}, the highest
  * document number that run saw.  A later run with --new passes N to the
@@ -16,8 +23,12 @@
  * is killed leaves the previous mark, so nothing is skipped next time.
  *
  * Interrupts.  The engine cannot be stopped midway, but it may be killed
- * at any moment, so SIGINT and SIGTERM remove the tmp files in flight and
- * exit at once (130); the final output names never hold partial files.
+ * at any moment, so SIGINT and SIGTERM remove the tmp files in flight (and
+ * the temporary index) and exit at once (130); the final output names
+ * never hold partial files.  While INPUT is indexed, an interrupt commits
+ * what was read and ends the run (cli_index_into), as for `tessera index`;
+ * one that comes after is taken by the handler above (signals blocked
+ * while it is put in place, so none falls between the two).
  */
 #include "cli.h"
 #include "atomic.h"
@@ -28,6 +39,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -546,6 +558,26 @@ int cmd_discover(int argc, char **argv)
     if (rc != EXIT_OK)
         return rc;
 
+    /* the handler of the discovery, in place of the indexing's; an
+     * interrupt the indexing's took after it had finished ends the run */
+    sigset_t stop, was;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, &was);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    const int late = ninputs && cli_index_interrupted();
+    pthread_sigmask(SIG_SETMASK, &was, NULL);
+    if (late) {
+        tsr_index_close(ix);
+        tmp_remove();
+        return EXIT_INTERRUPTED;
+    }
+
     char *wd = workdir ? strdup(workdir) : cli_path_join(db, "discover");
     char *mark = wd ? cli_path_join(wd, "last-run.json") : NULL;
     tsr_discovery *d = NULL;
@@ -568,12 +600,6 @@ int cmd_discover(int argc, char **argv)
         if (last < 0 && !quiet)
             cli_warn("--new: no completed run recorded in %s; discovering all pairs", wd);
     }
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
 
     memset(&prog, 0, sizeof prog);
     prog.on = !quiet && isatty(STDERR_FILENO) && cli_mpi_rank() == 0;

@@ -99,6 +99,11 @@ static int open_waiting(const char *db, unsigned flags, tsr_index **ix, int quie
 }
 static void on_signal(int sig) { (void)sig; interrupted = 1; }
 
+int cli_index_interrupted(void)
+{
+    return interrupted != 0;
+}
+
 /* What one run of the indexing loop did. */
 typedef struct {
     uint64_t added, dups, skipped, bytes, committed;
