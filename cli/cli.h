@@ -84,6 +84,18 @@ int cli_parse_size(const char *arg, uint64_t lo, uint64_t hi, uint64_t *out);
  * range). */
 int cli_param_option(const char *cmd, tsr_params *p, int opt, const char *arg);
 
+/* How JSON lines are read (index, dedup, discover INPUT): the options, to
+ * put in a getopt_long table, and their parsing into `ro`; returns 1 if
+ * `opt` was one of them, else 0. */
+#define CLI_READER_OPTIONS                                        \
+    { "id-field", required_argument, 0, 1201 },                   \
+    { "text-field", required_argument, 0, 1202 },                 \
+    { "title-field", required_argument, 0, 1203 },                \
+    { "date-field", required_argument, 0, 1204 },                 \
+    { "series-field", required_argument, 0, 1205 },               \
+    { "skip-bad", no_argument, 0, 1206 }
+int cli_reader_option(tsr_reader_opts *ro, int opt, const char *arg);
+
 /* The value of --color[=WHEN] (`arg` NULL when absent, meaning always):
  * *mode = 1 always, 0 never, -1 auto.  Returns 0, or -1 for another WHEN
  * (nothing printed). */

@@ -946,10 +946,7 @@ int cmd_dedup(int argc, char **argv)
         { "threads", required_argument, 0, 12 }, { "mark", no_argument, 0, 13 },
         { "boiler-min", required_argument, 0, 14 }, { "measure", required_argument, 0, 15 },
         { "candidate", required_argument, 0, 16 }, { "offsets", required_argument, 0, 17 },
-        { "id-field", required_argument, 0, 20 }, { "text-field", required_argument, 0, 21 },
-        { "title-field", required_argument, 0, 22 }, { "date-field", required_argument, 0, 23 },
-        { "series-field", required_argument, 0, 24 }, { "skip-bad", no_argument, 0, 25 },
-        { "allow-nul", no_argument, 0, 26 },
+        CLI_READER_OPTIONS, { "allow-nul", no_argument, 0, 26 },
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
     };
     dd_state s;
@@ -1022,16 +1019,12 @@ int cmd_dedup(int argc, char **argv)
                 return cli_usage_error("dedup", "--candidate takes a number in (0, 1), not '%s'", optarg);
             break;
         }
-        case 20: s.ro.id_field = optarg; break;
-        case 21: s.ro.text_field = optarg; break;
-        case 22: s.ro.title_field = optarg; break;
-        case 23: s.ro.date_field = optarg; break;
-        case 24: s.ro.series_field = optarg; break;
-        case 25: s.ro.skip_bad = 1; break;
         case 26: s.ro.allow_nul = 1; break;
         case 'q': s.quiet = 1; break;
         case 'h': fputs(dedup_help, stdout); return EXIT_OK;
-        default: return cli_option_error("dedup", argc, argv, "hqo:", opts);
+        default:
+            if (cli_reader_option(&s.ro, c, optarg)) break;
+            return cli_option_error("dedup", argc, argv, "hqo:", opts);
         }
     }
     tsr_dedup_opts_measure(&s.o, measure);

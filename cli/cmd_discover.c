@@ -382,8 +382,7 @@ static int write_sqlite(const char *path, const tsr_discovery *d, const dsc_docs
 
 enum {
     OPT_FAMILIES = 2001, OPT_SQLITE, OPT_HTML, OPT_THREADS, OPT_MEMORY, OPT_WORKDIR,
-    OPT_NEW, OPT_MAXDF, OPT_CROSS, OPT_SAME, OPT_FORMAT, OPT_IN_ID, OPT_IN_TEXT, OPT_IN_TITLE,
-    OPT_IN_DATE, OPT_IN_SERIES, OPT_IN_SKIPBAD
+    OPT_NEW, OPT_MAXDF, OPT_CROSS, OPT_SAME, OPT_FORMAT
 };
 
 /* Remove the temporary index, if any. */
@@ -453,14 +452,8 @@ int cmd_discover(int argc, char **argv)
         { "cross-source", no_argument, 0, OPT_CROSS },
         { "same-source", no_argument, 0, OPT_SAME },
         { "format", required_argument, 0, OPT_FORMAT },
-        { "id-field", required_argument, 0, OPT_IN_ID },
-        { "text-field", required_argument, 0, OPT_IN_TEXT },
-        { "title-field", required_argument, 0, OPT_IN_TITLE },
-        { "date-field", required_argument, 0, OPT_IN_DATE },
-        { "series-field", required_argument, 0, OPT_IN_SERIES },
-        { "skip-bad", no_argument, 0, OPT_IN_SKIPBAD },
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' },
-        CLI_PARAM_OPTIONS, CLI_OUT_OPTIONS, { 0, 0, 0, 0 }
+        CLI_PARAM_OPTIONS, CLI_OUT_OPTIONS, CLI_READER_OPTIONS, { 0, 0, 0, 0 }
     };
     tsr_params p;
     tsr_discover_opts o;
@@ -478,12 +471,6 @@ int cmd_discover(int argc, char **argv)
         switch (c) {
         case 'd': db = optarg; db_given = 1; break;
         case 'o': out = optarg; break;
-        case OPT_IN_ID: ro.id_field = optarg; break;
-        case OPT_IN_TEXT: ro.text_field = optarg; break;
-        case OPT_IN_TITLE: ro.title_field = optarg; break;
-        case OPT_IN_DATE: ro.date_field = optarg; break;
-        case OPT_IN_SERIES: ro.series_field = optarg; break;
-        case OPT_IN_SKIPBAD: ro.skip_bad = 1; break;
         case OPT_FAMILIES: families = optarg; break;
         case OPT_SQLITE: sqlite = optarg; break;
         case OPT_HTML: html = optarg; break;
@@ -532,6 +519,7 @@ int cmd_discover(int argc, char **argv)
             if (r > 0 && c == 1102)     /* --offsets: passim's are chars */
                 offsets_bytes = !co.chars;
             if (r == 0) r = cli_param_option("discover", &p, c, optarg);
+            if (r == 0) r = cli_reader_option(&ro, c, optarg);
             if (r < 0) return EXIT_USAGE;
             if (r == 0) return cli_option_error("discover", argc, argv, "hqd:o:", opts);
         }

@@ -659,10 +659,8 @@ static int index_ranks(const char *db, char *const *inputs, int ninputs,
 int cmd_index(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "db", required_argument, 0, 'd' }, { "id-field", required_argument, 0, 'i' },
-        { "text-field", required_argument, 0, 't' }, { "title-field", required_argument, 0, 'T' },
-        { "date-field", required_argument, 0, 'D' }, { "series-field", required_argument, 0, 'S' },
-        { "skip-bad", no_argument, 0, 'k' }, { "batch-mb", required_argument, 0, 'b' },
+        { "db", required_argument, 0, 'd' }, CLI_READER_OPTIONS,
+        { "batch-mb", required_argument, 0, 'b' },
         { "allow-nul", no_argument, 0, 'N' },
         { "max-extra-bytes", required_argument, 0, 'X' },
         { "threads", required_argument, 0, 'n' }, { "wait-lock", optional_argument, 0, 'W' },
@@ -678,12 +676,6 @@ int cmd_index(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "hqd:", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
-        case 'i': ro.id_field = optarg; break;
-        case 't': ro.text_field = optarg; break;
-        case 'T': ro.title_field = optarg; break;
-        case 'D': ro.date_field = optarg; break;
-        case 'S': ro.series_field = optarg; break;
-        case 'k': ro.skip_bad = 1; break;
         case 'N': ro.allow_nul = 1; break;
         case 'X': {
             uint64_t v;
@@ -719,7 +711,9 @@ int cmd_index(int argc, char **argv)
             break;
         case 'q': quiet = 1; break;
         case 'h': fputs(index_help, stdout); return EXIT_OK;
-        default: return cli_option_error("index", argc, argv, "hqd:", opts);
+        default:
+            if (cli_reader_option(&ro, c, optarg)) break;
+            return cli_option_error("index", argc, argv, "hqd:", opts);
         }
     }
     if (optind >= argc)

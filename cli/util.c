@@ -339,6 +339,19 @@ int cli_parse_size(const char *arg, uint64_t lo, uint64_t hi, uint64_t *out)
     return 0;
 }
 
+int cli_reader_option(tsr_reader_opts *ro, int opt, const char *arg)
+{
+    switch (opt) {
+    case 1201: ro->id_field = arg; return 1;
+    case 1202: ro->text_field = arg; return 1;
+    case 1203: ro->title_field = arg; return 1;
+    case 1204: ro->date_field = arg; return 1;
+    case 1205: ro->series_field = arg; return 1;
+    case 1206: ro->skip_bad = 1; return 1;
+    default: return 0;
+    }
+}
+
 int cli_param_option(const char *cmd, tsr_params *p, int opt, const char *arg)
 {
     /* the ranges are tsr_params_validate's */
