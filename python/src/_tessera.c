@@ -243,17 +243,19 @@ typedef struct {
 static int Index_init(IndexObject *self, PyObject *args, PyObject *kw)
 {
     const char *path;
-    int readonly = 0;
+    int readonly = 0, scratch = 0;
     Py_ssize_t cache = 0;
-    static char *kws[] = { "path", "readonly", "cache", NULL };
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|pn", kws, &path, &readonly, &cache))
+    static char *kws[] = { "path", "readonly", "cache", "scratch", NULL };
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|pnp", kws, &path, &readonly, &cache,
+                                     &scratch))
         return -1;
     if (self->ix) { tsr_index_close(self->ix); self->ix = NULL; }
     tsr_error e = { 0, "" };
     int st;
     tsr_index *ix = NULL;
     Py_BEGIN_ALLOW_THREADS
-    st = tsr_index_open(path, readonly ? TSR_OPEN_READONLY : TSR_OPEN_CREATE, &ix, &e);
+    st = tsr_index_open(path, readonly ? TSR_OPEN_READONLY
+                              : TSR_OPEN_CREATE | (scratch ? TSR_OPEN_SCRATCH : 0), &ix, &e);
     if (st == TSR_OK && cache > 0) st = tsr_index_set_cache(ix, (size_t)cache, &e);
     Py_END_ALLOW_THREADS
     if (st != TSR_OK) {

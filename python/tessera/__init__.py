@@ -211,15 +211,20 @@ class Index:
     """A tessera index directory (a plain or a sharded one), opened or
     created.  `readonly=True` opens an existing index only for reading;
     `cache` keeps up to that many bytes of source documents ready between
-    checks (tsr_index_set_cache).  A context manager; close() ends it.
+    checks (tsr_index_set_cache).  `scratch=True` makes a new index that is
+    thrown away after use (TSR_OPEN_SCRATCH: nothing synced, texts stored
+    uncompressed; a crash can leave it unreadable): faster to build for a
+    one-off discover(); it raises for a path that holds an index already.
+    A context manager; close() ends it.
 
     Checks may run from several threads at once (each releases the GIL);
     add() and checks on one writable index take turns."""
 
-    def __init__(self, path: str, readonly: bool = False, cache: int = 0):
+    def __init__(self, path: str, readonly: bool = False, cache: int = 0,
+                 scratch: bool = False):
         self.path = str(path)
         self.readonly = readonly
-        self._ix = _tessera.Index(self.path, readonly=readonly, cache=cache)
+        self._ix = _tessera.Index(self.path, readonly=readonly, cache=cache, scratch=scratch)
         # adds and checks on a writable handle must not overlap
         self._lock = threading.RLock() if not readonly else None
 

@@ -88,6 +88,22 @@ def test_discover_same_pairs(tmp_path, cli_index):
     assert {p["family"] for p in py} == set(range(len(fams)))
 
 
+def test_discover_scratch(tmp_path, corpus, cli_index):
+    """A scratch index (nothing synced, texts raw) built from the corpus
+    gives the pairs of the CLI's index of it, and stores the texts
+    uncompressed; a scratch open of an existing index raises."""
+    db = str(tmp_path / "scratch.tsr")
+    with tessera.Index(db, scratch=True) as ix:
+        assert ix.add(corpus) == len(corpus)
+        s = ix.stats()
+        assert s["stored_bytes"] >= s["text_bytes"]
+        py = list(ix.discover(workdir=str(tmp_path / "w1")))
+    with tessera.Index(cli_index, readonly=True) as ix:
+        assert py == list(ix.discover(workdir=str(tmp_path / "w2"))) and len(py) > 100
+    with pytest.raises(tessera.Error):
+        tessera.Index(db, scratch=True)
+
+
 def test_infos_in_one_snapshot(cli_index):
     """The extension's infos(), which discover() reads its documents with:
     the fields get() gives, numbers that name no document left out."""
