@@ -754,11 +754,14 @@ int cli_index_into(const char *db, char *const *inputs, int ninputs, const tsr_r
     double t0 = cli_now();
     ix_counts cnt;
     rc = index_run(ix, db, inputs, NULL, ninputs, ro, batch_mb, quiet, &cnt);
-    if (!quiet) summary(db, &cnt, cli_now() - t0);
+    /* a scratch index is a temporary one (discover INPUT): named so, and
+     * its removal not reported */
+    const int tmp = (flags & TSR_OPEN_SCRATCH) != 0;
+    if (!quiet) summary(tmp ? "the temporary index" : db, &cnt, cli_now() - t0);
     /* nothing added, and something failed or was skipped: no empty index */
     if ((rc != EXIT_OK || interrupted || cnt.binary || cnt.skipped) && fresh &&
         cnt.committed == 0 &&
-        drop_new_index(db, &ix) == 0 && !quiet)
+        drop_new_index(db, &ix) == 0 && !quiet && !tmp)
         cli_warn("%s: removed: this run created the index and added nothing to it", db);
     if (rc == EXIT_OK && interrupted) rc = EXIT_INTERRUPTED;
     if (rc != EXIT_OK) {
