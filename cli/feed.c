@@ -92,7 +92,7 @@ struct cli_feed {
     int status;
     tsr_error err;
     /* progress, read without the lock (approximate) */
-    volatile uint64_t bytes_done, bytes_total;
+    _Atomic uint64_t bytes_done, bytes_total;   /* (relaxed: a progress bar's) */
     /* skipped records per input, under mu */
     uint64_t skipped[FEED_INPUTS];
     uint64_t skip_at[FEED_INPUTS];  /* position of the last one + 1 */
@@ -277,7 +277,8 @@ static void *reader_main(void *arg)
         }
         status = tsr_reader_open(f->inputs[in], &ro, &rd, &e);
         if (status != TSR_OK) break;
-        f->bytes_total = base + tsr_reader_bytes_total(rd);
+        atomic_store_explicit(&f->bytes_total, base + tsr_reader_bytes_total(rd),
+                              memory_order_relaxed);
         uint64_t skipped = 0;
         const char *file = NULL;  /* the arena copy of the current file name ... */
         uint64_t file_seq = 0;    /* ... in this batch */
@@ -340,10 +341,11 @@ static void *reader_main(void *arg)
                 c->text = arena_put(b, d.text ? d.text : "", d.text_len);
                 c->text_len = d.text_len;
             }
-            f->bytes_done = base + tsr_reader_bytes_done(rd);
+            atomic_store_explicit(&f->bytes_done, base + tsr_reader_bytes_done(rd),
+                                  memory_order_relaxed);
         }
         base += tsr_reader_bytes_total(rd);
-        f->bytes_done = base;
+        atomic_store_explicit(&f->bytes_done, base, memory_order_relaxed);
         pthread_mutex_lock(&f->mu);
         f->binary += tsr_reader_binary(rd);
         pthread_mutex_unlock(&f->mu);
@@ -539,6 +541,8 @@ int cli_feed_start_ranges(cli_feed **out, char *const *inputs, const uint64_t *r
 {
     cli_feed *f = calloc(1, sizeof *f);
     if (!f) return -1;
+    atomic_init(&f->bytes_done, 0);
+    atomic_init(&f->bytes_total, 0);
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
     f->inputs = inputs;
@@ -585,8 +589,8 @@ int cli_feed_fail(const cli_feed *f)
 
 void cli_feed_progress(const cli_feed *f, uint64_t *done, uint64_t *total)
 {
-    *done = f->bytes_done;
-    *total = f->bytes_total;
+    *done = atomic_load_explicit(&f->bytes_done, memory_order_relaxed);
+    *total = atomic_load_explicit(&f->bytes_total, memory_order_relaxed);
 }
 
 uint64_t cli_feed_skipped(const cli_feed *f, int input, const char **last)
