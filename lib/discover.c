@@ -496,6 +496,14 @@ static int read_again(disc_s2 *s, int64_t doc)
     return n == DISC_MANY || n > 1;
 }
 
+/* One more read of a document, up to DISC_MANY. */
+static void count_read(_Atomic unsigned char *r)
+{
+    const unsigned char v = atomic_load_explicit(r, memory_order_relaxed);
+    if (v < DISC_MANY)
+        atomic_store_explicit(r, (unsigned char)(v + 1), memory_order_relaxed);
+}
+
 /* The reads of each document by the chunks' alignment (align_chunk): its
  * a side once per chunk, its b side once per pair.  NULL when out of
  * memory (then every document read is cached, as without the counts). */
@@ -507,24 +515,19 @@ static _Atomic unsigned char *disc_reads(const disc_s2 *s, size_t *n)
         if (a + 1 > top) top = a + 1;
         if (b + 1 > top) top = b + 1;
     }
-    unsigned char *cnt = calloc(top ? top : 1, 1);
     _Atomic unsigned char *r = malloc((top ? top : 1) * sizeof *r);
-    if (!cnt || !r) {
-        free(cnt);
-        free((void *)r);
+    if (!r)
         return NULL;
-    }
+    for (uint64_t d = 0; d < top; d++)
+        atomic_init(&r[d], 0);
+    /* counted by this thread alone, before the workers start */
     for (size_t c = 0; c < s->nchunks; c++)
         for (size_t i = s->chunk_at[c]; i < s->chunk_at[c + 1]; i++) {
             const uint64_t a = s->pairs[i].key >> 32, b = (uint32_t)s->pairs[i].key;
-            if ((i == s->chunk_at[c] || (s->pairs[i - 1].key >> 32) != a) && cnt[a] < DISC_MANY)
-                cnt[a]++;
-            if (cnt[b] < DISC_MANY)
-                cnt[b]++;
+            if (i == s->chunk_at[c] || (s->pairs[i - 1].key >> 32) != a)
+                count_read(&r[a]);
+            count_read(&r[b]);
         }
-    for (uint64_t d = 0; d < top; d++)
-        atomic_init(&r[d], cnt[d]);
-    free(cnt);
     *n = top;
     return r;
 }
