@@ -134,7 +134,8 @@ static char *arena_put(cli_batch *b, const char *s, size_t n)
  * kernel offers them (madvise; one fault per 2 MiB), and a freed one is
  * kept (up to FEED_SPARE of them, for the whole process) for the next
  * batch, which then touches no new memory at all (BENCHMARKS.md,
- * "The reader's batches on huge pages"). */
+ * "Discovery in one step on a scratch index; fewer fresh pages when
+ * indexing"). */
 #define FEED_HUGE ((size_t)2 << 20)
 #define FEED_SPARE (FEED_QUEUE + 4)
 static struct {
