@@ -107,10 +107,10 @@ static int disc_path(char *buf, size_t n, const char *dir, const char *name)
     return 0;
 }
 
-/* Write `len` bytes to `path` atomically: temp file, fsync, rename (no
- * fsync for a scratch index, ix_is_scratch). */
-static int disc_write_file(const tsr_index *ix, const char *dir, const char *name,
-                           const void *data, size_t len, tsr_error *err)
+/* Write `len` bytes to `path` atomically: temp file, fsync when `sync`,
+ * rename (disc_run.sync: not in a work directory that is thrown away). */
+static int disc_write_file(int sync, const char *dir, const char *name, const void *data,
+                           size_t len, tsr_error *err)
 {
     char path[4096], tmp[4200];
     if (disc_path(path, sizeof path, dir, name))
@@ -133,7 +133,6 @@ static int disc_write_file(const tsr_index *ix, const char *dir, const char *nam
         p += w;
         left -= (size_t)w;
     }
-    const int sync = !ix_is_scratch(ix);
     if ((sync && fsync(fd) != 0) || close(fd) != 0) {
         int e = errno;
         unlink(tmp);
@@ -221,6 +220,7 @@ typedef struct {
     int64_t new_after;
     size_t cap;               /* pair keys per thread buffer */
     const char *workdir;
+    int sync;                 /* disc_run.sync */
     /* shared */
     pthread_mutex_t mu;
     unsigned next_part;       /* counts this process's partitions */
@@ -258,7 +258,7 @@ static int spill(disc_s1 *s, uint64_t *buf, uint64_t *tmp, disc_pc *out, size_t 
     pthread_mutex_unlock(&s->mu);
     char name[64];
     snprintf(name, sizeof name, "run-%05u", r);
-    return disc_write_file(s->ix, s->workdir, name, out, m * sizeof *out, err);
+    return disc_write_file(s->sync, s->workdir, name, out, m * sizeof *out, err);
 }
 
 static void *s1_worker(void *arg)
@@ -1314,6 +1314,9 @@ typedef struct {
     const char *dir;          /* the work directory */
     char tmpdir[4096];        /* its name when the run made it (own_dir) */
     int own_dir;              /* remove `dir` at the end */
+    int sync;                 /* fsync the stage files: `dir` is kept, for
+                               * resuming (not own_dir, not o->scratch, not
+                               * the work of a scratch index) */
     int in_txn;               /* a read transaction is open (stages 2, 3) */
     disc_pc *pairs;           /* stage 1's candidate pairs, by key */
     size_t npairs;
@@ -1830,6 +1833,7 @@ static int disc_workdir_open(disc_run *run, tsr_error *err)
         if (mkdir(run->dir, 0755) != 0 && errno != EEXIST)
             return tsr_seterr(err, tsr_io_status(errno), "%s: %s", run->dir, strerror(errno));
     }
+    run->sync = !run->own_dir && !run->o->scratch && !ix_is_scratch(run->ix);
     char key[1024];
     work_key(run->ix, run->p, run->max_df, run->o, key, sizeof key);
     void *old = NULL;
@@ -1838,7 +1842,7 @@ static int disc_workdir_open(disc_run *run, tsr_error *err)
     int st = disc_read_file(run->dir, "key", &old, &oldn, err);
     if (st != TSR_OK || oldn != strlen(key) || memcmp(old, key, oldn)) {
         work_clear(run->dir);
-        rc = disc_write_file(run->ix, run->dir, "key", key, strlen(key), err);
+        rc = disc_write_file(run->sync, run->dir, "key", key, strlen(key), err);
     }
     free(old);
     return rc;
@@ -1882,7 +1886,7 @@ static int disc_pairs_save(const disc_run *run, tsr_error *err)
     file[0] = (disc_pc){ DISC_MAGIC, (uint32_t)(r->skipped >> 32), 0 };
     file[1] = (disc_pc){ r->fingerprints, (uint32_t)r->skipped, 0 };
     if (npairs) memcpy(file + 2, run->pairs, npairs * sizeof *run->pairs);
-    int rc = disc_write_file(run->ix, run->dir, "pairs", file, (npairs + 2) * sizeof *file,
+    int rc = disc_write_file(run->sync, run->dir, "pairs", file, (npairs + 2) * sizeof *file,
                              err);
     free(file);
     return rc;
@@ -1900,7 +1904,7 @@ static int disc_pairs_find(disc_run *run, tsr_error *err)
     disc_s1 s;
     memset(&s, 0, sizeof s);
     s.ix = run->ix; s.segs = segs; s.nsegs = nsegs; s.max_df = run->max_df;
-    s.new_after = o->new_after; s.cap = run->cap; s.workdir = run->dir;
+    s.new_after = o->new_after; s.cap = run->cap; s.workdir = run->dir; s.sync = run->sync;
     /* several processes: each takes every size-th partition */
     s.part_first = run->comm ? (unsigned)run->comm->rank : 0;
     s.part_step = run->comm ? (unsigned)run->comm->size : 1;
@@ -2045,7 +2049,7 @@ static int disc_links_align(disc_run *run, tsr_error *err)
         if (err) *err = s.err;
         return s.rc;
     }
-    return disc_write_file(run->ix, run->dir, "links", run->r->links,
+    return disc_write_file(run->sync, run->dir, "links", run->r->links,
                            run->r->n_links * sizeof *run->r->links, err);
 }
 

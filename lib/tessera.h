@@ -799,6 +799,13 @@ typedef struct tsr_discover_opts {
      * one process would give on the same index; the others' results hold
      * no links or families, only their own counts. */
     const tsr_comm *comm;
+    /* 1: `workdir` is thrown away after the run, as a temporary index's
+     * (tessera discover INPUT): its files are not synced to the disk.  A
+     * workdir kept for resuming is (0, the default), so that the stages it
+     * holds are whole after a power loss.  Neither a temporary directory
+     * of the run's own (workdir NULL) nor the discovery of an index opened
+     * with TSR_OPEN_SCRATCH syncs. */
+    int scratch;
 } tsr_discover_opts;
 
 /** Fill `o` with the defaults above. */

@@ -364,6 +364,46 @@ static void test_scratch(void)
     }
 }
 
+/* A discovery's work files are synced only where they are kept for
+ * resuming: not with tsr_discover_opts.scratch (the workdir of a temporary
+ * index, thrown away with it), nor in a temporary directory of the run's
+ * own (workdir NULL).  Red before disc_run.sync: the discovery of a
+ * temporary index (`tessera discover INPUT`, which reopens it read-only)
+ * synced every stage file, ten fsyncs at 1,000 documents. */
+static void test_discover_sync(void)
+{
+    tsr_index *ix = NULL;
+    tsr_error e;
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_CREATE, &ix, &e) == TSR_OK);
+    CHECK(ix && add_five(ix, 'a') == 0 && add_five(ix, 'b') == 0);
+    CHECK(ix && tsr_index_commit(ix, &e) == TSR_OK);
+    tsr_index_close(ix);
+    ix = NULL;
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_READONLY, &ix, &e) == TSR_OK);
+    if (!ix)
+        return;
+    char kept[160], thrown[160];
+    snprintf(kept, sizeof kept, "%s/kept", tmpdir);
+    snprintf(thrown, sizeof thrown, "%s/thrown", tmpdir);
+    for (int run = 0; run < 3; run++) {
+        tsr_discover_opts o;
+        tsr_discover_opts_default(&o);
+        o.workdir = run == 0 ? kept : run == 1 ? thrown : NULL;
+        o.scratch = run == 1;
+        tsr_discovery *d = NULL;
+        fsyncs = 0;
+        CHECK(tsr_discover(ix, NULL, &o, &d, &e) == TSR_OK);
+        if (run == 0)
+            CHECK(fsyncs > 0);    /* kept for resuming: synced */
+        else
+            CHECK(fsyncs == 0);
+        tsr_discovery_free(d);
+    }
+    tsr_index_close(ix);
+    rm_tree(kept);
+    rm_tree(thrown);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/tsr-syncfail-XXXXXX");
@@ -377,6 +417,8 @@ int main(void)
     RUN(test_commit_sync_fails_reader_open);
     rm_tree(ixdir);
     RUN(test_scratch);
+    rm_tree(ixdir);
+    RUN(test_discover_sync);
     rm_tree(ixdir);
     rmdir(tmpdir);
     return test_report();
