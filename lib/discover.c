@@ -232,16 +232,17 @@ typedef struct {
     tsr_error err;
 } disc_s1;
 
-/* Sort, count and spill one buffer as run file run-NNNNN; tmp and out
- * have room for n keys and n records. */
-static int spill(disc_s1 *s, uint64_t *buf, uint64_t *tmp, disc_pc *out, size_t n,
-                 tsr_error *err)
+/* Sort, count and spill buf[0, n) as run file run-NNNNN, with the radix
+ * sort's 65,536 counters in cnt.  The sort's scratch (n keys) and the
+ * counted records (n at most) go right after buf[n - 1], in the room that
+ * s1_worker's block keeps behind its buffer: so a spill of a few pairs
+ * touches a few pages, not three huge pages far apart. */
+static int spill(disc_s1 *s, uint64_t *buf, size_t n, size_t *cnt, tsr_error *err)
 {
     if (n == 0) return TSR_OK;
-    size_t *cnt = malloc(65536 * sizeof *cnt);
-    if (!cnt) return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory sorting pairs");
+    uint64_t *tmp = buf + n;
+    disc_pc *out = (disc_pc *)(void *)(tmp + n);
     radix_u64(buf, tmp, n, cnt);
-    free(cnt);
     /* count into out as disc_pc records (n >= records) */
     size_t m = 0;
     for (size_t i = 0; i < n;) {
@@ -266,16 +267,21 @@ static void *s1_worker(void *arg)
     disc_s1 *s = arg;
     tsr_error err = { 0 };
     int rc = TSR_OK;
-    /* the pairs, the sort's scratch and the counted records in one block
-     * on huge pages: filled afresh by every spill, they were a third of
-     * discovery's page faults at 100,000 documents (BENCHMARKS.md, "The
-     * document cache on huge pages") */
+    /* the sort's counters, then the pairs with room behind for the sort's
+     * scratch and the counted records (spill), in one block on huge pages:
+     * filled afresh by every spill, they were a third of discovery's page
+     * faults at 100,000 documents (BENCHMARKS.md, "The document cache on
+     * huge pages"); the scratch and the records once lay at fixed places a
+     * buffer apart, three huge pages for a spill of any size: 12 MB of
+     * fresh memory for 640 KB of pairs at 10,000 documents (BENCHMARKS.md,
+     * "Discovery at small sizes: fewer fresh pages and syncs") */
     const size_t one = 2 * sizeof(uint64_t) + sizeof(disc_pc);
+    const size_t head = 65536 * sizeof(size_t);
     char *base = NULL;
-    void *raw = s->cap <= SIZE_MAX / one ? tsr_huge_alloc(0, s->cap * one, &base) : NULL;
-    uint64_t *buf = raw ? (uint64_t *)(void *)base : NULL;
-    uint64_t *tmp = raw ? buf + s->cap : NULL;
-    disc_pc *out = raw ? (disc_pc *)(void *)(tmp + s->cap) : NULL;
+    void *raw = s->cap <= (SIZE_MAX - head) / one ? tsr_huge_alloc(0, head + s->cap * one, &base)
+                                                  : NULL;
+    size_t *cnt = raw ? (size_t *)(void *)base : NULL;
+    uint64_t *buf = raw ? (uint64_t *)(void *)(base + head) : NULL;
     size_t n = 0;
     uint64_t fps = 0, skipped = 0;
     /* removed documents (tsr_index_remove) whose postings are still in the
@@ -312,7 +318,7 @@ static void *s1_worker(void *arg)
                 for (long y = x + 1; y < d; y++) {
                     if (s->new_after >= 0 && (int64_t)docs[y] <= s->new_after) continue;
                     if (n == s->cap) {
-                        rc = spill(s, buf, tmp, out, n, &err);
+                        rc = spill(s, buf, n, cnt, &err);
                         n = 0;
                         if (rc != TSR_OK) break;
                     }
@@ -322,7 +328,7 @@ static void *s1_worker(void *arg)
                      * (a short reworded copy may keep just one) */
                     if (d <= DISC_RARE_DF) {
                         if (n == s->cap) {
-                            rc = spill(s, buf, tmp, out, n, &err);
+                            rc = spill(s, buf, n, cnt, &err);
                             n = 0;
                             if (rc != TSR_OK) break;
                         }
@@ -338,7 +344,7 @@ static void *s1_worker(void *arg)
         pthread_mutex_unlock(&s->mu);
     }
     if (rc == TSR_OK)
-        rc = spill(s, buf, tmp, out, n, &err);
+        rc = spill(s, buf, n, cnt, &err);
     free(raw);
     tsr_vec_free(&live);
     pthread_mutex_lock(&s->mu);
