@@ -610,23 +610,28 @@ static int get_doc_row(sqlite3_stmt *s, tsr_document *d, void **blob, size_t *bl
     d->series = col_strdup(s, 4, &oom);
     d->meta_json = col_strdup(s, 5, &oom);
     d->text_len = (size_t)col_u64(s, 6);
-    const void *b = sqlite3_column_blob(s, 7);
-    const size_t n = (size_t)sqlite3_column_bytes(s, 7);
-    *blob = malloc(n ? n : 1);
-    if (*blob) {
-        if (n)
-            memcpy(*blob, b, n);
-        *blob_len = n;
-    } else {
-        oom = 1;
+    if (blob) {   /* else the text's column is never read (nor its overflow pages) */
+        const void *b = sqlite3_column_blob(s, 7);
+        const size_t n = (size_t)sqlite3_column_bytes(s, 7);
+        *blob = malloc(n ? n : 1);
+        if (*blob) {
+            if (n)
+                memcpy(*blob, b, n);
+            *blob_len = n;
+        } else {
+            oom = 1;
+        }
     }
     if (!oom)
         return TSR_OK;
     free(d->id); free(d->title); free(d->date); free(d->series);
-    free(d->meta_json); free(*blob);
+    free(d->meta_json);
     memset(d, 0, sizeof *d);
-    *blob = NULL;
-    *blob_len = 0;
+    if (blob) {
+        free(*blob);
+        *blob = NULL;
+        *blob_len = 0;
+    }
     return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading a document");
 }
 
@@ -657,8 +662,10 @@ int cat_get_doc(cat *c, const char *id, int64_t docno, tsr_document *d,
                 void **blob, size_t *blob_len, tsr_error *err)
 {
     memset(d, 0, sizeof *d);
-    *blob = NULL;
-    *blob_len = 0;
+    if (blob) {
+        *blob = NULL;
+        *blob_len = 0;
+    }
     pthread_mutex_lock(&c->mu);
     sqlite3_stmt *s = stmt(c, id ? S_GETID : S_GETNO, err);
     const int rc = s ? get_doc_on(c, c->db, s, id, docno, d, blob, blob_len, err)
@@ -713,8 +720,10 @@ int cat_reader_get(cat_reader *r, int64_t docno, tsr_document *d, void **blob,
                    size_t *blob_len, tsr_error *err)
 {
     memset(d, 0, sizeof *d);
-    *blob = NULL;
-    *blob_len = 0;
+    if (blob) {
+        *blob = NULL;
+        *blob_len = 0;
+    }
     return get_doc_on(r->c, r->db, r->get, NULL, docno, d, blob, blob_len, err);
 }
 

@@ -127,7 +127,8 @@ int cat_put_meta(cat *c, const cat_meta *m, tsr_error *err);
 
 /* Fetch a document by id (when `id` is not NULL) or by docno.  Fills the
  * strings and docno/text_len of *d (text left NULL) and returns the
- * compressed text in a malloc'ed *blob.  TSR_ERR_NOTFOUND when absent. */
+ * compressed text in a malloc'ed *blob, unless `blob` is NULL (the text
+ * not read: a document's fields only).  TSR_ERR_NOTFOUND when absent. */
 int cat_get_doc(cat *c, const char *id, int64_t docno, tsr_document *d,
                 void **blob, size_t *blob_len, tsr_error *err);
 

@@ -1896,8 +1896,9 @@ static int ix_get_via(tsr_index *ix, cat_reader *rd, const char *id, int64_t doc
     TSR_CHECK_ALLOC(d, err);
     void *blob = NULL;
     size_t blen = 0;
-    int rc = rd && !id ? cat_reader_get(rd, docno, d, &blob, &blen, err)
-                       : cat_get_doc(ix->cat, id, docno, d, &blob, &blen, err);
+    void **want = with_text ? &blob : NULL;   /* the fields alone: no text read */
+    int rc = rd && !id ? cat_reader_get(rd, docno, d, want, &blen, err)
+                       : cat_get_doc(ix->cat, id, docno, d, want, &blen, err);
     if (rc == TSR_OK && with_text)
         rc = stored_len_ok(ix, d->text_len, blob, blen, d->docno, d->id, err);
     if (rc == TSR_OK && with_text) {
