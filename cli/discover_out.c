@@ -84,17 +84,33 @@ long long dsc_chars(const dsc_doc *dd, uint32_t off)
                                                     off - k * DSC_CKPT));
 }
 
-/* c->v[c->n..] := the documents nos[0, k) (a get each); TSR_OK, an error
- * of the index, or -1 when out of memory. */
-static int load_each(dsc_docs *c, tsr_index *ix, const int64_t *nos, size_t k, int text,
-                     int chars, const char *fields, dsc_tick_fn tick, void *ud,
-                     tsr_error *err)
+/* The fields of document `docno` as the discovery read them (d->docs, by
+ * number), or NULL. */
+static const tsr_document *known_doc(const tsr_discovery *d, int64_t docno)
+{
+    size_t lo = 0, hi = d->n_docs;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (d->docs[mid].docno < docno) lo = mid + 1; else hi = mid;
+    }
+    return lo < d->n_docs && d->docs[lo].docno == docno ? &d->docs[lo] : NULL;
+}
+
+/* c->v[c->n..] := the documents nos[0, k): their fields as the discovery
+ * read them, else (or with their texts) a get each; TSR_OK, an error of
+ * the index, or -1 when out of memory. */
+static int load_each(dsc_docs *c, tsr_index *ix, const tsr_discovery *d, const int64_t *nos,
+                     size_t k, int text, int chars, const char *fields, dsc_tick_fn tick,
+                     void *ud, tsr_error *err)
 {
     for (size_t i = 0; i < k; i++) {
         dsc_doc *e = &c->v[c->n++];
-        tsr_document *doc = NULL;
-        int st = text || chars ? tsr_index_get_docno(ix, nos[i], &doc, err)
-                               : tsr_index_get_info(ix, nos[i], &doc, err);
+        const tsr_document *known = text || chars ? NULL : known_doc(d, nos[i]);
+        tsr_document *got = NULL;
+        int st = known ? TSR_OK
+               : text || chars ? tsr_index_get_docno(ix, nos[i], &got, err)
+                               : tsr_index_get_info(ix, nos[i], &got, err);
+        const tsr_document *doc = known ? known : got;
 
         e->docno = nos[i];
         if (st == TSR_ERR_NOTFOUND)
@@ -109,18 +125,18 @@ static int load_each(dsc_docs *c, tsr_index *ix, const int64_t *nos, size_t k, i
         if ((doc->id && !e->id) || (doc->title && !e->title) ||
             (doc->date && !e->date) || (doc->series && !e->series) ||
             (fields && tsr_document_fields(doc, fields, &e->fields, NULL) != TSR_OK)) {
-            tsr_document_free(doc);
+            tsr_document_free(got);
             return -1;
         }
-        if (text || chars) {    /* the text is kept: taken from the document */
-            e->text = doc->text;
-            doc->text = NULL;
+        if (got && (text || chars)) {    /* the text is kept: taken from the document */
+            e->text = got->text;
+            got->text = NULL;
             if (chars && e->text && make_ckpt(e) != 0) {
-                tsr_document_free(doc);
+                tsr_document_free(got);
                 return -1;
             }
         }
-        tsr_document_free(doc);
+        tsr_document_free(got);
         if (tick && (i % 1024 == 1023 || i + 1 == k))
             tick(ud, i + 1, k);
     }
@@ -158,7 +174,7 @@ int dsc_docs_load_ex(dsc_docs *c, tsr_index *ix, const tsr_discovery *d, int tex
     /* in one snapshot: a read transaction for each document took 40 us */
     if ((st = tsr_index_read_begin(ix, err)) != TSR_OK)
         goto done;
-    st = load_each(c, ix, nos, k, text, chars, fields, tick, ud, err);
+    st = load_each(c, ix, d, nos, k, text, chars, fields, tick, ud, err);
     tsr_index_read_end(ix);
 done:
     free(nos);

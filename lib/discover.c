@@ -825,7 +825,7 @@ static int node_cmp(const void *x, const void *y)
 }
 
 /* Per-document facts needed for families: date and series. */
-typedef struct { int64_t doc; char *date; char *series; } disc_info;
+typedef struct { int64_t doc; const char *date, *series; } disc_info;   /* in r->docs */
 
 
 static const disc_info *info_find(const disc_info *v, size_t n, int64_t doc)
@@ -992,24 +992,27 @@ static int fam_spans(disc_fb *fb, const tsr_link *links, tsr_error *err)
     return TSR_OK;
 }
 
-/* The dates and series of the spans' documents, `info`: one entry a
- * document, in document order (nd is sorted).  On an error the entries
- * read so far stay, for build_families to free. */
-static int fam_info(tsr_index *ix, disc_fb *fb, tsr_error *err)
+/* The fields of the spans' documents, into r->docs (one entry a document,
+ * in document order: nd is sorted), and their dates and series, `info`,
+ * pointing into them.  On an error the entries read so far stay, for
+ * tsr_discovery_free. */
+static int fam_info(tsr_index *ix, disc_fb *fb, tsr_discovery *r, tsr_error *err)
 {
     const disc_node *nd = fb->nd;
     disc_info *info = fb->info = calloc(fb->n, sizeof *info);
-    if (!info) return fam_oom(err);
+    r->docs = calloc(fb->n, sizeof *r->docs);
+    if (!info || !r->docs) return fam_oom(err);
     for (size_t i = 0; i < fb->n; i++)
         if (i == 0 || nd[i].doc != nd[i - 1].doc) {
             tsr_document *d = NULL;
             int rc = tsr_index_get_info(ix, nd[i].doc, &d, err);
             if (rc) return rc;
-            info[fb->ninfo].doc = d->docno;
-            info[fb->ninfo].date = d->date; d->date = NULL;
-            info[fb->ninfo].series = d->series; d->series = NULL;
+            r->docs[r->n_docs++] = *d;
+            free(d);   /* the fields are r->docs' now */
+            info[fb->ninfo].doc = r->docs[fb->ninfo].docno;
+            info[fb->ninfo].date = r->docs[fb->ninfo].date;
+            info[fb->ninfo].series = r->docs[fb->ninfo].series;
             fb->ninfo++;
-            tsr_document_free(d);
         }
     return TSR_OK;
 }
@@ -1165,12 +1168,10 @@ static int build_families(tsr_index *ix, tsr_discovery *r, tsr_error *err)
     memset(&fb, 0, sizeof fb);
     fb.n = 2 * nl;
     int rc = fam_spans(&fb, r->links, err);
-    if (rc == TSR_OK) rc = fam_info(ix, &fb, err);
+    if (rc == TSR_OK) rc = fam_info(ix, &fb, r, err);
     if (rc == TSR_OK) rc = fam_members(&fb, err);
     if (rc == TSR_OK) rc = fam_order(&fb, r, err);
     if (rc == TSR_OK) rc = fam_output(&fb, r, err);
-    if (fb.info)
-        for (size_t i = 0; i < fb.n; i++) { free(fb.info[i].date); free(fb.info[i].series); }
     free(fb.info);
     free(fb.up);
     free(fb.nd);
@@ -2121,6 +2122,12 @@ int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
 void tsr_discovery_free(tsr_discovery *d)
 {
     if (!d) return;
+    for (size_t i = 0; i < d->n_docs; i++) {
+        const tsr_document *x = &d->docs[i];
+        free(x->id); free(x->title); free(x->date); free(x->series); free(x->meta_json);
+        free(x->text);
+    }
+    free(d->docs);
     free(d->links);
     free(d->families);
     free(d->members);

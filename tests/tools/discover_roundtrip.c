@@ -558,6 +558,50 @@ static void expect(int ok, const char *fmt, ...)
     fail("%s", msg);
 }
 
+static int cmp_i64(const void *x, const void *y)
+{
+    const int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+static int str_eq(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* D->docs: every document of D's links once, by number, with the fields
+ * that tsr_index_get_info gives (and no text). */
+static void check_docs(tsr_index *ix, const tsr_discovery *D)
+{
+    size_t want = 0;
+    int64_t *nos = xmalloc((2 * D->n_links + 1) * sizeof *nos);
+    for (size_t i = 0; i < D->n_links; i++) {
+        nos[want++] = D->links[i].a_doc;
+        nos[want++] = D->links[i].b_doc;
+    }
+    qsort(nos, want, sizeof *nos, cmp_i64);
+    size_t k = 0;
+    for (size_t i = 0; i < want; i++)
+        if (k == 0 || nos[k - 1] != nos[i]) nos[k++] = nos[i];
+    expect(D->n_docs == k, "docs: %zu documents, the links name %zu", D->n_docs, k);
+    for (size_t i = 0; i < D->n_docs && i < k; i++) {
+        const tsr_document *x = &D->docs[i];
+        tsr_document *g = NULL;
+        tsr_error e = { 0 };
+        if (tsr_index_get_info(ix, nos[i], &g, &e) != TSR_OK) {
+            fail("docs: document %lld: %s", (long long)nos[i], e.message);
+            continue;
+        }
+        expect(x->docno == nos[i] && str_eq(x->id, g->id) && str_eq(x->title, g->title) &&
+               str_eq(x->date, g->date) && str_eq(x->series, g->series) && !x->text &&
+               x->text_len == g->text_len,
+               "docs: entry %zu (document %lld) is not the document's fields", i,
+               (long long)nos[i]);
+        tsr_document_free(g);
+    }
+    free(nos);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) usage();
@@ -661,6 +705,7 @@ int main(int argc, char **argv)
     size_t links_ok = 0;
     if (D) {
         check_accuracy(D, found, planted, &links_ok);
+        check_docs(ix, D);
         if (verbose)
             printf("discovery: %zu links, %zu families, %zu members, %llu candidate pairs, "
                    "%llu fingerprints (%llu skipped)\n", D->n_links, D->n_families,
