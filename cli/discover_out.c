@@ -97,15 +97,16 @@ static const tsr_document *known_doc(const tsr_discovery *d, int64_t docno)
 }
 
 /* c->v[c->n..] := the documents nos[0, k): their fields as the discovery
- * read them, else (or with their texts) a get each; TSR_OK, an error of
- * the index, or -1 when out of memory. */
+ * had them, else (with their texts, or with --fields) a get each; TSR_OK,
+ * an error of the index, or -1 when out of memory. */
 static int load_each(dsc_docs *c, tsr_index *ix, const tsr_discovery *d, const int64_t *nos,
                      size_t k, int text, int chars, const char *fields, dsc_tick_fn tick,
                      void *ud, tsr_error *err)
 {
     for (size_t i = 0; i < k; i++) {
         dsc_doc *e = &c->v[c->n++];
-        const tsr_document *known = text || chars ? NULL : known_doc(d, nos[i]);
+        /* the discovery's have no text, nor the meta that fields come from */
+        const tsr_document *known = text || chars || fields ? NULL : known_doc(d, nos[i]);
         tsr_document *got = NULL;
         int st = known ? TSR_OK
                : text || chars ? tsr_index_get_docno(ix, nos[i], &got, err)

@@ -417,6 +417,7 @@ static int merge_runs(const char *dir, unsigned nruns, uint32_t min_shared,
  * --------------------------------------------------------------------- */
 
 typedef TSR_VEC(tsr_link) link_vec;
+typedef TSR_VEC(tsr_document) doc_vec;
 
 typedef struct {
     tsr_index *ix;
@@ -426,6 +427,8 @@ typedef struct {
     const size_t *chunk_at;   /* chunk c covers pairs [chunk_at[c], chunk_at[c+1]) */
     size_t nchunks;
     link_vec *out;            /* one per chunk */
+    doc_vec *seen;            /* one per chunk: the fields of its links'
+                               * documents (seen_put) */
     int series;
     dcache *cache;            /* tokenized documents, shared by the threads */
     /* per docno, the reads of it still to come, up to 255 (DISC_MANY: so
@@ -657,6 +660,41 @@ static int ppc_put(disc_ppc *c, size_t x, int64_t doc, const disc_words *dw, siz
     return TSR_OK;
 }
 
+/* Free the strings of n documents' fields (not the array). */
+static void docs_fields_free(tsr_document *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].id); free(v[i].title); free(v[i].date); free(v[i].series);
+        free(v[i].meta_json); free(v[i].text);
+    }
+}
+
+/* Keep the fields of d, a document of a link, in v (unless it is v's last
+ * one): the families need its date and series and an output names it by
+ * its id and title, and the aligner has them at hand, where reading them
+ * again (fam_info) was half of the families' time.  0 or -1 (out of
+ * memory). */
+static int seen_put(doc_vec *v, const dc_doc *d)
+{
+    if (v->n && v->a[v->n - 1].docno == d->docno) return 0;
+    if (tsr_vec_reserve(v, 1)) return -1;
+    tsr_document *x = &v->a[v->n];
+    memset(x, 0, sizeof *x);
+    int oom = 0;
+    x->docno = d->docno;
+    x->text_len = (size_t)d->text_len;
+    x->id = tsr_strdup_or_null(d->id, &oom);
+    x->title = tsr_strdup_or_null(d->title, &oom);
+    x->date = tsr_strdup_or_null(d->date, &oom);
+    x->series = tsr_strdup_or_null(d->series, &oom);
+    if (oom) {
+        docs_fields_free(x, 1);
+        return -1;
+    }
+    v->n++;
+    return 0;
+}
+
 static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, al_work *wk,
                        disc_ppc *ppc, tsr_error *err)
 {
@@ -676,6 +714,7 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
     if (!sw)
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
     int64_t cur_a = -1;
+    int a_seen = 0;   /* cur_a's fields kept (seen_put) */
     link_vec *out = &s->out[c];
     const int texts = s->p->paraphrase == TSR_PARAPHRASE_ALL;
     pp_text ta;
@@ -685,6 +724,7 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
         if (a != cur_a) {
             al_query_free(&q);
             cur_a = a;
+            a_seen = 0;
             if ((rc = words_get(s->ix, s->cache, a, texts, !read_again(s, a), dwa, &da, err)))
                 break;
             if ((rc = al_query_init(&q, da->w, da->n, s->p, err))) break;
@@ -725,6 +765,11 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
         if (ps.n && (rc = sg_judge(&sm, &units, 1, &sm, db->w, db->n, db->fig, db->nfig, &fp,
                                    ix_count, s->ix, s->p->max_evalue, &ps, sw, err)))
             break;
+        if (ps.n && ((!a_seen && seen_put(&s->seen[c], da)) || seen_put(&s->seen[c], db))) {
+            rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
+            break;
+        }
+        a_seen |= ps.n > 0;
         for (size_t k = 0; k < ps.n; k++) {
             const al_passage *x = &ps.a[k];
             tsr_link l;
@@ -994,21 +1039,36 @@ static int fam_spans(disc_fb *fb, const tsr_link *links, tsr_error *err)
 
 /* The fields of the spans' documents, into r->docs (one entry a document,
  * in document order: nd is sorted), and their dates and series, `info`,
- * pointing into them.  On an error the entries read so far stay, for
- * tsr_discovery_free. */
-static int fam_info(tsr_index *ix, disc_fb *fb, tsr_discovery *r, tsr_error *err)
+ * pointing into them.  Those the alignment kept (seen, by number) are
+ * moved from there; the others (links taken from the work directory, or
+ * another process's) are read.  On an error the entries made so far stay,
+ * for tsr_discovery_free. */
+static int fam_info(tsr_index *ix, disc_fb *fb, tsr_discovery *r, doc_vec *seen,
+                    tsr_error *err)
 {
     const disc_node *nd = fb->nd;
     disc_info *info = fb->info = calloc(fb->n, sizeof *info);
     r->docs = calloc(fb->n, sizeof *r->docs);
     if (!info || !r->docs) return fam_oom(err);
+    size_t j = 0;
     for (size_t i = 0; i < fb->n; i++)
         if (i == 0 || nd[i].doc != nd[i - 1].doc) {
-            tsr_document *d = NULL;
-            int rc = tsr_index_get_info(ix, nd[i].doc, &d, err);
-            if (rc) return rc;
-            r->docs[r->n_docs++] = *d;
-            free(d);   /* the fields are r->docs' now */
+            while (j < seen->n && seen->a[j].docno < nd[i].doc) j++;
+            tsr_document *x = &r->docs[r->n_docs];
+            if (j < seen->n && seen->a[j].docno == nd[i].doc) {
+                *x = seen->a[j];   /* moved: seen keeps the number only */
+                memset(&seen->a[j], 0, sizeof seen->a[j]);
+                seen->a[j].docno = x->docno;
+            } else {
+                tsr_document *d = NULL;
+                int rc = tsr_index_get_info(ix, nd[i].doc, &d, err);
+                if (rc) return rc;
+                *x = *d;
+                free(d);
+                free(x->meta_json);   /* as the alignment's: no meta */
+                x->meta_json = NULL;
+            }
+            r->n_docs++;
             info[fb->ninfo].doc = r->docs[fb->ninfo].docno;
             info[fb->ninfo].date = r->docs[fb->ninfo].date;
             info[fb->ninfo].series = r->docs[fb->ninfo].series;
@@ -1158,7 +1218,7 @@ static int fam_output(const disc_fb *fb, tsr_discovery *r, tsr_error *err)
  * families numbered by size (fam_order), the result (fam_output).  Sets
  * each link's family and fills r->families and r->members; reads the
  * documents' fields from `ix`. */
-static int build_families(tsr_index *ix, tsr_discovery *r, tsr_error *err)
+static int build_families(tsr_index *ix, tsr_discovery *r, doc_vec *seen, tsr_error *err)
 {
     const size_t nl = r->n_links;
     if (nl == 0) return TSR_OK;
@@ -1168,7 +1228,7 @@ static int build_families(tsr_index *ix, tsr_discovery *r, tsr_error *err)
     memset(&fb, 0, sizeof fb);
     fb.n = 2 * nl;
     int rc = fam_spans(&fb, r->links, err);
-    if (rc == TSR_OK) rc = fam_info(ix, &fb, r, err);
+    if (rc == TSR_OK) rc = fam_info(ix, &fb, r, seen, err);
     if (rc == TSR_OK) rc = fam_members(&fb, err);
     if (rc == TSR_OK) rc = fam_order(&fb, r, err);
     if (rc == TSR_OK) rc = fam_output(&fb, r, err);
@@ -1325,6 +1385,8 @@ typedef struct {
                                * resuming (not own_dir, not o->scratch, not
                                * the work of a scratch index) */
     int in_txn;               /* a read transaction is open (stages 2, 3) */
+    doc_vec seen;             /* stage 2's documents of links, by number
+                               * (seen_join), for stage 3 (fam_info) */
     disc_pc *pairs;           /* stage 1's candidate pairs, by key */
     size_t npairs;
     tsr_discovery *r;
@@ -2005,6 +2067,36 @@ static int disc_links_join(tsr_discovery *r, const link_vec *out, size_t nchunks
     return TSR_OK;
 }
 
+static int doc_cmp(const void *x, const void *y)
+{
+    const int64_t a = ((const tsr_document *)x)->docno, b = ((const tsr_document *)y)->docno;
+    return (a > b) - (a < b);
+}
+
+/* The chunks' documents (seen_put) moved into `all`, by number, each once. 
+ * 0 or -1 (out of memory: nothing moved). */
+static int seen_join(doc_vec *all, doc_vec *seen, size_t nchunks)
+{
+    size_t total = 0;
+    for (size_t c = 0; c < nchunks; c++) total += seen[c].n;
+    if (tsr_vec_reserve(all, total)) return -1;
+    for (size_t c = 0; c < nchunks; c++) {
+        if (seen[c].n) memcpy(all->a + all->n, seen[c].a, seen[c].n * sizeof *all->a);
+        all->n += seen[c].n;
+        seen[c].n = 0;
+    }
+    tsr_sort(all->a, all->n, sizeof *all->a, doc_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < all->n; i++) {
+        if (k && all->a[k - 1].docno == all->a[i].docno)
+            docs_fields_free(&all->a[i], 1);
+        else
+            all->a[k++] = all->a[i];
+    }
+    all->n = k;
+    return 0;
+}
+
 /* Stage 2, run: the threads take chunks of the candidate pairs and align
  * them (s2_worker), sharing a cache of tokenized documents that gets a
  * quarter of the memory budget; the links are joined in chunk order and
@@ -2020,6 +2112,7 @@ static int disc_links_align(disc_run *run, tsr_error *err)
     s.ix = run->ix; s.p = run->p; s.pairs = run->pairs; s.npairs = run->npairs;
     s.chunk_at = at; s.nchunks = nchunks; s.series = o->series;
     s.out = calloc(nchunks ? nchunks : 1, sizeof *s.out);
+    s.seen = calloc(nchunks ? nchunks : 1, sizeof *s.seen);
     /* a quarter of the budget for documents; with the sentence stage an
      * eighth more, a 32nd of the budget of it for split texts (disc_ppc),
      * the rest for more documents: reading a document again (its words,
@@ -2029,8 +2122,9 @@ static int disc_links_align(disc_run *run, tsr_error *err)
     const size_t pp_bytes = run->p->paraphrase == TSR_PARAPHRASE_ALL ? run->memory / 32 : 0;
     s.cache = dc_new(run->memory / 4 + (pp_bytes ? run->memory / 8 - pp_bytes : 0));
     s.pp_budget = pp_bytes / (size_t)(run->nt > 0 ? run->nt : 1);
-    if (!s.out || !s.cache) {
+    if (!s.out || !s.seen || !s.cache) {
         free(s.out);
+        free(s.seen);
         dc_free(s.cache);
         free(at);
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
@@ -2049,8 +2143,15 @@ static int disc_links_align(disc_run *run, tsr_error *err)
         s.rc = ix_segments_sound(run->ix, &s.err);
     if (s.rc == TSR_OK)
         s.rc = disc_links_join(run->r, s.out, nchunks, &s.err);
-    for (size_t c = 0; c < nchunks; c++) tsr_vec_free(&s.out[c]);
+    if (s.rc == TSR_OK && seen_join(&run->seen, s.seen, nchunks))
+        s.rc = tsr_seterr(&s.err, TSR_ERR_NOMEM, "out of memory");
+    for (size_t c = 0; c < nchunks; c++) {
+        tsr_vec_free(&s.out[c]);
+        docs_fields_free(s.seen[c].a, s.seen[c].n);
+        tsr_vec_free(&s.seen[c]);
+    }
     free(s.out);
+    free(s.seen);
     free(at);
     if (s.rc != TSR_OK) {
         if (err) *err = s.err;
@@ -2074,7 +2175,7 @@ static int disc_families(disc_run *run, tsr_error *err)
     const tsr_discover_opts *o = run->o;
     tsr_discovery *r = run->r;
     if (o->progress) o->progress(o->progress_ud, "families", 0, r->n_links);
-    int rc = build_families(run->ix, r, err);
+    int rc = build_families(run->ix, r, &run->seen, err);
     if (run->in_txn) ix_read_end(run->ix);
     run->in_txn = 0;
     if (rc == TSR_OK && o->progress)
@@ -2110,6 +2211,8 @@ int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
     if (rc == TSR_OK && (!run.comm || run.comm->rank == 0))
         rc = disc_families(&run, err);                             /* 3. */
     if (run.in_txn) ix_read_end(ix);
+    docs_fields_free(run.seen.a, run.seen.n);
+    tsr_vec_free(&run.seen);
     if (run.own_dir) work_rmdir(run.dir);
     if (rc != TSR_OK) {
         tsr_discovery_free(run.r);
@@ -2122,11 +2225,7 @@ int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
 void tsr_discovery_free(tsr_discovery *d)
 {
     if (!d) return;
-    for (size_t i = 0; i < d->n_docs; i++) {
-        const tsr_document *x = &d->docs[i];
-        free(x->id); free(x->title); free(x->date); free(x->series); free(x->meta_json);
-        free(x->text);
-    }
+    docs_fields_free(d->docs, d->n_docs);
     free(d->docs);
     free(d->links);
     free(d->families);

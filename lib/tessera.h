@@ -859,10 +859,11 @@ typedef struct tsr_discovery {
      * pairs read again.  A document is read more than once only when the
      * cache (a quarter of tsr_discover_opts.memory) let it go. */
     uint64_t texts_read, texts_cached;
-    /* The fields of every document of the links (as tsr_index_get_info:
-     * no text), by document number: read once for the families' dates and
-     * series, and kept for what the caller names the documents by.  None
-     * without links, nor on a process other than 0 of a shared run. */
+    /* The fields of every document of the links, by document number: id,
+     * title, date, series and text_len (no text, no meta_json), as the
+     * alignment had them at hand, for the families' dates and series and
+     * for what the caller names the documents by.  None without links,
+     * nor on a process other than 0 of a shared run. */
     size_t n_docs;     tsr_document *docs;
 } tsr_discovery;
 
