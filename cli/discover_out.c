@@ -96,6 +96,29 @@ static const tsr_document *known_doc(const tsr_discovery *d, int64_t docno)
     return lo < d->n_docs && d->docs[lo].docno == docno ? &d->docs[lo] : NULL;
 }
 
+/* The parts of a span that are the document's own, as JSON (json_span):
+ * e->js_id and e->js_meta, made once for all its spans; left NULL when out
+ * of memory (the span is then written piece by piece). */
+static void make_js(dsc_doc *e)
+{
+    const char *src[4] = { e->id, e->title, e->date, e->series };
+    char *q[4] = { NULL, NULL, NULL, NULL };
+    int ok = 1;
+    size_t len = 64;
+    for (int k = 0; k < 4; k++) {
+        if (src[k] && !(q[k] = tsr_json_string(src[k], strlen(src[k]))))
+            ok = 0;
+        len += q[k] ? strlen(q[k]) : 4;
+    }
+    if (ok && (e->js_id = malloc(len)))
+        snprintf(e->js_id, len, "\"id\":%s", q[0] ? q[0] : "null");
+    if (ok && (e->js_meta = malloc(len)))
+        snprintf(e->js_meta, len, ",\"title\":%s,\"date\":%s,\"series\":%s",
+                 q[1] ? q[1] : "null", q[2] ? q[2] : "null", q[3] ? q[3] : "null");
+    for (int k = 0; k < 4; k++)
+        tsr_free(q[k]);
+}
+
 /* c->v[c->n..] := the documents nos[0, k): their fields as the discovery
  * had them, else (with their texts, or with --fields) a get each; TSR_OK,
  * an error of the index, or -1 when out of memory. */
@@ -129,6 +152,7 @@ static int load_each(dsc_docs *c, tsr_index *ix, const tsr_discovery *d, const i
             tsr_document_free(got);
             return -1;
         }
+        make_js(e);
         if (got && (text || chars)) {    /* the text is kept: taken from the document */
             e->text = got->text;
             got->text = NULL;
@@ -211,6 +235,8 @@ void dsc_docs_free(dsc_docs *c)
         free(c->v[i].text);
         free(c->v[i].ckpt);
         tsr_free(c->v[i].fields);
+        free(c->v[i].js_id);
+        free(c->v[i].js_meta);
     }
     free(c->v);
     c->v = NULL;
@@ -229,14 +255,21 @@ static void json_str_or_null(FILE *f, const char *s)
         fputs("null", f);
 }
 
+/* v in decimal, at the end of b (24 bytes); returns where it starts. */
+static const char *dec_str(unsigned long long v, char *b)
+{
+    char *p = b + 23;
+    *p = 0;
+    do *--p = (char)('0' + v % 10); while (v /= 10);
+    return p;
+}
+
 /* An offset as written (dsc_offset): a number, or null when unknown. */
 static void json_off(FILE *f, const dsc_docs *docs, const dsc_doc *dd, uint32_t off)
 {
     const long long v = dsc_offset(docs, dd, off);
-    if (v < 0)
-        fputs("null", f);
-    else
-        fprintf(f, "%lld", v);
+    char num[24];
+    fputs(v < 0 ? "null" : dec_str((unsigned long long)v, num), f);
 }
 
 /* A span's text (--text): a JSON string, or null when unknown. */
@@ -275,20 +308,33 @@ static void json_meta(FILE *f, const dsc_doc *dd)
 }
 
 /* "id": ..., "begin": B, "end": E, "title": ..., "date": ..., "series": ...,
- * "docno": N, then "fields" and "text" when asked for (without braces) */
+ * "docno": N, then "fields" and "text" when asked for (without braces).
+ * The document's own part is written as dsc_docs_load made it once
+ * (js_id, js_meta), and the numbers without printf: 40,000 pairs took
+ * 70 ms of CPU to write (BENCHMARKS.md, "Discovery at small sizes: fewer
+ * fresh pages and syncs"). */
 static void json_span(FILE *f, const dsc_docs *docs, int64_t docno,
                       uint32_t begin, uint32_t end)
 {
     const dsc_doc *dd = dsc_docs_find(docs, docno);
+    char num[24];
 
-    fputs("\"id\":", f);
-    json_str_or_null(f, dd ? dd->id : NULL);
+    if (dd && dd->js_id) {
+        fputs(dd->js_id, f);
+    } else {
+        fputs("\"id\":", f);
+        json_str_or_null(f, dd ? dd->id : NULL);
+    }
     fputs(",\"begin\":", f);
     json_off(f, docs, dd, begin);
     fputs(",\"end\":", f);
     json_off(f, docs, dd, end);
-    json_meta(f, dd);
-    fprintf(f, ",\"docno\":%lld", (long long)docno);
+    if (dd && dd->js_meta)
+        fputs(dd->js_meta, f);
+    else
+        json_meta(f, dd);
+    fputs(",\"docno\":", f);
+    fputs(dec_str((unsigned long long)docno, num), f);
     json_extras(f, docs, dd, begin, end);
 }
 
@@ -317,7 +363,10 @@ int dsc_write_links(FILE *f, const tsr_discovery *d, const dsc_docs *docs)
     for (size_t i = 0; i < d->n_links; i++) {
         const tsr_link *l = &d->links[i];
 
-        fprintf(f, "{\"family\":%u,\"a\":{", l->family);
+        char num[24];
+        fputs("{\"family\":", f);
+        fputs(dec_str(l->family, num), f);
+        fputs(",\"a\":{", f);
         json_span(f, docs, l->a_doc, l->a_begin, l->a_end);
         fputs("},\"b\":{", f);
         json_span(f, docs, l->b_doc, l->b_begin, l->b_end);

@@ -32,6 +32,8 @@ typedef struct dsc_doc {
     size_t *ckpt;        /* with --offsets chars: code points before each
                           * DSC_CKPT bytes (dsc_chars) */
     char *fields;        /* with --fields: the fields echoed, a JSON object */
+    char *js_id;         /* "id":..., and ,"title":...,"date":...,"series":..., */
+    char *js_meta;       /* as a span writes them (NULL when out of memory) */
 } dsc_doc;
 
 /* The documents of a discovery (every a_doc, b_doc and member), sorted by
