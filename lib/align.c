@@ -217,6 +217,26 @@ static inline uint64_t seed_hash(const tsr_word *w, size_t k)
     return h;
 }
 
+/* *buf with room for n elements of `el` bytes (its room *cap, in
+ * elements, kept when enough); zeroed when `zero`.  0, or -1 when out of
+ * memory. */
+static int q_room(void *buf, size_t *cap, size_t n, size_t el, int zero)
+{
+    void **b = buf;
+    if (n > *cap || !*b) {
+        const size_t want = n ? n : 1;
+        void *nb = malloc(want * el);
+        if (!nb)
+            return -1;
+        free(*b);
+        *b = nb;
+        *cap = want;
+    }
+    if (zero)
+        memset(*b, 0, n * el);
+    return 0;
+}
+
 /* The query's rare words, q->rare: long, and at most ALIGN_RARE_MAXOCC
  * times in the query (counted in a table of q->mask + 1 slots); and a
  * table of them, hash -> position (q->rkey, q->rpos), for al_rare_seeds
@@ -225,13 +245,13 @@ static int query_rare_words(al_query *q)
 {
     const tsr_word *w = q->w;
     const size_t n = q->n;
-    q->rare = calloc(n, 1);
-    uint64_t *key = calloc((size_t)q->mask + 1, sizeof *key);
-    uint8_t *cnt = calloc((size_t)q->mask + 1, 1);
-    if (!q->rare || !key || !cnt) {
-        free(key); free(cnt);
+    const size_t slots = (size_t)q->mask + 1;
+    size_t ccap = q->tcap;   /* tcnt grows with tkey: the same room */
+    if (q_room(&q->rare, &q->rarecap, n, 1, 1) || q_room(&q->tkey, &q->tcap, slots, 8, 1) ||
+        q_room(&q->tcnt, &ccap, slots, 1, 1))
         return -1;
-    }
+    uint64_t *key = q->tkey;
+    uint8_t *cnt = q->tcnt;
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < n; i++) {
             if (w[i].end - w[i].begin < ALIGN_RARE_LEN) continue;
@@ -242,8 +262,6 @@ static int query_rare_words(al_query *q)
             if (pass == 0) { if (cnt[s] < 255) cnt[s]++; }
             else q->rare[i] = cnt[s] <= ALIGN_RARE_MAXOCC;
         }
-    free(cnt);
-    free(key);
     /* each rare word is in the table once: ALIGN_RARE_MAXOCC is 1 */
     _Static_assert(ALIGN_RARE_MAXOCC == 1, "the rare-word table keeps one position per word");
     size_t nrare = 0;
@@ -251,9 +269,9 @@ static int query_rare_words(al_query *q)
     uint32_t rslots = 64;
     while (rslots < 8 * nrare) rslots <<= 1;  /* sparse: a probe seldom collides */
     q->rmask = rslots - 1;
-    q->rkey = calloc(rslots, sizeof *q->rkey);
-    q->rpos = calloc(rslots, sizeof *q->rpos);
-    if (!q->rkey || !q->rpos)
+    size_t pcap = q->rcap;   /* rpos grows with rkey: the same room */
+    if (q_room(&q->rkey, &q->rcap, rslots, sizeof *q->rkey, 1) ||
+        q_room(&q->rpos, &pcap, rslots, sizeof *q->rpos, 0))
         return -1;
     for (size_t i = 0; i < n; i++) {
         if (!q->rare[i]) continue;
@@ -270,19 +288,28 @@ int al_query_init(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,
                   tsr_error *err)
 {
     memset(q, 0, sizeof *q);
+    return al_query_reset(q, w, n, p, err);
+}
+
+int al_query_reset(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,
+                   tsr_error *err)
+{
     q->w = w;
     q->n = n;
     q->k = p->seed;
+    q->ng = 0;
+    q->mask = 0;
+    q->rmask = 0;
     if (n < (size_t)q->k)
         return TSR_OK;
     q->ng = n - (size_t)q->k + 1;
     uint32_t slots = 16;
     while (slots < 2 * q->ng) slots <<= 1;
     q->mask = slots - 1;
-    q->g = malloc(q->ng * sizeof *q->g);
-    q->head = calloc(slots, sizeof *q->head);
-    q->next = malloc(q->ng * sizeof *q->next);
-    if (!q->g || !q->head || !q->next) {
+    size_t ncap = q->gcap;   /* next grows with g: the same room */
+    if (q_room(&q->g, &q->gcap, q->ng, sizeof *q->g, 0) ||
+        q_room(&q->head, &q->hcap, slots, sizeof *q->head, 1) ||
+        q_room(&q->next, &ncap, q->ng, sizeof *q->next, 0)) {
         al_query_free(q);
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory preparing alignment");
     }
@@ -310,6 +337,8 @@ void al_query_free(al_query *q)
     free(q->rare);
     free(q->rkey);
     free(q->rpos);
+    free(q->tkey);
+    free(q->tcnt);
     memset(q, 0, sizeof *q);
 }
 

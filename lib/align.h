@@ -42,10 +42,21 @@ typedef struct al_query {
     uint64_t *rkey;       /* the rare words: hash | 1 (0 = empty slot), */
     uint32_t *rpos;       /* and position; rmask + 1 slots */
     uint32_t rmask;
+    /* the arrays' room, kept from one query to the next (al_query_reset),
+     * with the counting table of the rare words */
+    size_t gcap, hcap, rarecap, rcap, tcap;
+    uint64_t *tkey;
+    uint8_t *tcnt;
 } al_query;
 
+/* Prepare text w[0, n) as the query A.  al_query_init starts from nothing;
+ * al_query_reset reuses the room of the query q held before (q zeroed, or
+ * prepared before): one query after another, discovery's a sides, without
+ * their arrays coming back as fresh pages each time. */
 int al_query_init(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,
                   tsr_error *err);
+int al_query_reset(al_query *q, const tsr_word *w, size_t n, const tsr_params *p,
+                   tsr_error *err);
 void al_query_free(al_query *q);
 
 /* Scratch memory for al_align, reused across calls (one per thread). */

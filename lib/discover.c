@@ -722,12 +722,11 @@ static int align_chunk(disc_s2 *s, size_t c, disc_words *dwa, disc_words *dwb, a
     for (size_t i = s->chunk_at[c]; i < s->chunk_at[c + 1] && rc == TSR_OK; i++) {
         int64_t a = (int64_t)(s->pairs[i].key >> 32), b = (int64_t)(uint32_t)s->pairs[i].key;
         if (a != cur_a) {
-            al_query_free(&q);
             cur_a = a;
             a_seen = 0;
             if ((rc = words_get(s->ix, s->cache, a, texts, !read_again(s, a), dwa, &da, err)))
                 break;
-            if ((rc = al_query_init(&q, da->w, da->n, s->p, err))) break;
+            if ((rc = al_query_reset(&q, da->w, da->n, s->p, err))) break;
             pp_text_free(&ta);
             if (texts && (rc = pp_text_build(&ta, dwa->term, dwa->cut, da->n, err))) break;
             have_units = 0;  /* made when a's first passage needs them */
