@@ -543,10 +543,11 @@ static PyObject *Index_infos(IndexObject *self, PyObject *arg)
 }
 
 /* discover(params, threads, max_df, workdir, new_after, series) ->
- * (links, families, counts): links as tuples (a_doc, b_doc, a_begin, a_end,
- * b_begin, b_end, a_words, b_words, matches, similarity, evalue, family, kind);
- * families as tuples (size, links, same_series, origin, origin_dated,
- * [(docno, begin, end), ...]). */
+ * (links, families, counts, docs): links as tuples (a_doc, b_doc, a_begin,
+ * a_end, b_begin, b_end, a_words, b_words, matches, similarity, evalue,
+ * family, kind); families as tuples (size, links, same_series, origin,
+ * origin_dated, [(docno, begin, end), ...]); docs {docno: (id, title, date,
+ * series)} for every linked document (tsr_discovery.docs). */
 static PyObject *Index_discover(IndexObject *self, PyObject *args)
 {
     PyObject *pd = NULL;
@@ -606,14 +607,26 @@ static PyObject *Index_discover(IndexObject *self, PyObject *args)
                                      d->resumed_stages, "texts_read",
                                      (unsigned long long)d->texts_read, "texts_cached",
                                      (unsigned long long)d->texts_cached);
+    /* the linked documents' fields as the discovery had them: no reads again */
+    PyObject *docs = PyDict_New();
+    for (size_t i = 0; docs && i < d->n_docs; i++) {
+        const tsr_document *x = &d->docs[i];
+        PyObject *k = PyLong_FromLongLong((long long)x->docno);
+        PyObject *v = Py_BuildValue("(zzzz)", x->id, x->title, x->date, x->series);
+        if (!k || !v || PyDict_SetItem(docs, k, v) != 0)
+            Py_CLEAR(docs);
+        Py_XDECREF(k);
+        Py_XDECREF(v);
+    }
     tsr_discovery_free(d);
-    if (!links || !fams || !counts) {
+    if (!links || !fams || !counts || !docs) {
         Py_XDECREF(links);
         Py_XDECREF(fams);
         Py_XDECREF(counts);
+        Py_XDECREF(docs);
         return NULL;
     }
-    return Py_BuildValue("(NNN)", links, fams, counts);
+    return Py_BuildValue("(NNNN)", links, fams, counts, docs);
 }
 
 static PyMethodDef Index_methods[] = {

@@ -340,10 +340,9 @@ class Index:
         begin, end, title, date, series, docno), similarity, kind, evalue,
         words [a, b], matches.  series=1 keeps pairs inside one series, -1 across."""
         with self._guard():
-            links, _fams, _counts = self._ix.discover(_params(params), threads, max_df,
-                                                      workdir, new_after, series)
-            # every linked document's fields at once, in one snapshot
-            info = self._ix.infos(sorted({x for ln in links for x in (ln[0], ln[1])}))
+            # with every linked document's fields, as the discovery read them
+            links, _fams, _counts, info = self._ix.discover(_params(params), threads, max_df,
+                                                            workdir, new_after, series)
 
         def side(docno: int, begin: int, end: int) -> Dict[str, Any]:
             if docno not in info:   # removed since: NotFound, as get says
@@ -367,7 +366,7 @@ class Index:
         params = {k: v for k, v in kw.items() if k in PARAMS}
         opts = {k: v for k, v in kw.items() if k not in PARAMS}
         with self._guard():
-            _links, fams, _ = self._ix.discover(_params(params), opts.get("threads", 0),
+            _links, fams, _, _docs = self._ix.discover(_params(params), opts.get("threads", 0),
                                                 opts.get("max_df", 0), opts.get("workdir"),
                                                 opts.get("new_after", -1),
                                                 opts.get("series", 0))
