@@ -155,8 +155,10 @@ static int index_run(tsr_index *ix, const char *db, char *const *inputs, const u
 
     cli_feed *feed = NULL;
     /* --threads 1: one thread of work (the consumer parses), else a reader
-     * thread that parses on `threads` cores while this one fingerprints */
-    if (cli_feed_start_ranges(&feed, inputs, ranges, ninputs, ro, threads == 1 ? 0 : threads) != 0)
+     * thread that parses (with a helper per FEED_PARSE_CORES cores beyond
+     * the first six) while this one fingerprints */
+    if (cli_feed_start_ranges(&feed, inputs, ranges, ninputs, ro,
+                              threads == 1 ? 0 : cli_feed_parse_threads(threads)) != 0)
         return cli_fail(EXIT_SYSTEM, "cannot start the reader thread");
     cli_batch *bt = NULL;
     int got = 0;

@@ -531,6 +531,26 @@ int cli_batch_parse(cli_feed *f, cli_batch *b, int threads)
  * API
  * --------------------------------------------------------------------- */
 
+/* Parsing, with the fast path for plain records (reader.c), is a small
+ * part of indexing: at 10,000 documents the reader thread, reading,
+ * splitting and parsing alone, was busy a quarter of the time that the
+ * indexing kept 1.6 cores busy.  A parsing helper per core, a thread made
+ * for each batch, cost 2-5% of the CPU of `tessera discover INPUT` at
+ * 10,000 and 100,000 documents and 4% of `tessera index` of 22,000 news
+ * articles, on 2 cores (BENCHMARKS.md, "Discovery at small sizes: fewer
+ * fresh pages and syncs"); so one thread parses for every
+ * FEED_PARSE_CORES cores. */
+#define FEED_PARSE_CORES 6
+
+int cli_feed_parse_threads(int cores)
+{
+    if (cores <= 0) {
+        const long nc = sysconf(_SC_NPROCESSORS_ONLN);
+        cores = nc > 0 && nc < 4096 ? (int)nc : 1;
+    }
+    return (cores + FEED_PARSE_CORES - 1) / FEED_PARSE_CORES;
+}
+
 int cli_feed_start(cli_feed **out, char *const *inputs, int n, const tsr_reader_opts *ro,
                    int parse_threads)
 {
@@ -551,11 +571,7 @@ int cli_feed_start_ranges(cli_feed **out, char *const *inputs, const uint64_t *r
     f->ranges = ranges;
     f->ro = *ro;
     f->ro.raw_jsonl = 0;
-    if (parse_threads < 0) {
-        long nc = sysconf(_SC_NPROCESSORS_ONLN);
-        parse_threads = nc > 0 ? (int)nc : 1;
-    }
-    f->parse_threads = parse_threads;
+    f->parse_threads = parse_threads < 0 ? cli_feed_parse_threads(-1) : parse_threads;
     if (pthread_create(&f->th, NULL, reader_main, f) != 0) {
         pthread_mutex_destroy(&f->mu);
         pthread_cond_destroy(&f->cv);

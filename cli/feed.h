@@ -12,10 +12,13 @@ typedef struct cli_batch cli_batch;
 
 /* Start reading `inputs` (paths; "-" = stdin) on a new thread. 0 or -1.
  * parse_threads > 0: that thread parses each batch, with parse_threads - 1
- * helpers, before queueing it; -1: as many as cores; 0: the consumer
- * parses (cli_batch_parse). */
+ * helpers, before queueing it; -1: cli_feed_parse_threads(-1); 0: the
+ * consumer parses (cli_batch_parse). */
 int cli_feed_start(cli_feed **f, char *const *inputs, int n, const tsr_reader_opts *ro,
                    int parse_threads);
+/* The threads that parse for a consumer working on `cores` cores (-1: all
+ * online): one for every FEED_PARSE_CORES of them, at least one. */
+int cli_feed_parse_threads(int cores);
 /* The same, reading of input i only bytes [ranges[2i], ranges[2i+1]) (the
  * reader's range_begin and range_end; 0, 0 for all of it).  `ranges` (2n
  * values, or NULL) must live until cli_feed_stop. */
