@@ -67,6 +67,8 @@ struct tsr_index {
     seg_batch post;
     TSR_VEC(ix_doc) docs;
     tsr_arena docmem;         /* the batch's documents' strings and texts */
+    tsr_arena prepmem;        /* the calling thread's preparations in
+                               * tsr_index_add_batch (ix_scratch.mem) */
     uint32_t *idtab;          /* open addressing: docs index + 1, 0 = empty */
     size_t idcap;             /* a power of two, or 0 */
     int64_t next_docno;
