@@ -223,17 +223,17 @@ static inline uint64_t seed_hash(const tsr_word *w, size_t k)
 static int q_room(void *buf, size_t *cap, size_t n, size_t el, int zero)
 {
     void **b = buf;
-    if (n > *cap || !*b) {
+    if (n > *cap || !*b) {   /* new room: calloc's, zero without a memset when fresh */
         const size_t want = n ? n : 1;
-        void *nb = malloc(want * el);
+        void *nb = zero ? calloc(want, el) : malloc(want * el);
         if (!nb)
             return -1;
         free(*b);
         *b = nb;
         *cap = want;
-    }
-    if (zero)
+    } else if (zero) {
         memset(*b, 0, n * el);
+    }
     return 0;
 }
 
