@@ -2201,7 +2201,7 @@ int tsr_discover(tsr_index *ix, const tsr_params *p, const tsr_discover_opts *o,
         /* one read transaction over the document reads of 2. and 3. made
          * through the index's connection (2.'s workers read through their
          * own, s2_worker) */
-            run.in_txn = ix_read_begin(ix, NULL) == TSR_OK;
+        run.in_txn = ix_read_begin(ix, NULL) == TSR_OK;
         rc = disc_links(&run, err);                                /* 2. */
     }
     free(run.pairs);
