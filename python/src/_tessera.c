@@ -486,62 +486,6 @@ static PyObject *Index_stats(IndexObject *self, PyObject *unused)
                          "misses", (unsigned long long)s.cache_misses);
 }
 
-/* infos(docnos) -> {docno: (id, title, date, series)}: the fields of
- * many documents, without their texts, read in one snapshot of the index
- * (tsr_index_read_begin: not a read transaction each); a number that names
- * no document is left out. */
-static PyObject *Index_infos(IndexObject *self, PyObject *arg)
-{
-    if (open_or_raise(self) != 0) return NULL;
-    PyObject *seq = PySequence_Fast(arg, "infos: a sequence of document numbers");
-    if (!seq) return NULL;
-    const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    long long *nos = PyMem_Malloc((size_t)(n ? n : 1) * sizeof *nos);
-    tsr_document **docs = PyMem_Calloc((size_t)(n ? n : 1), sizeof *docs);
-    if (!nos || !docs) {
-        PyMem_Free(nos);
-        PyMem_Free(docs);
-        Py_DECREF(seq);
-        return PyErr_NoMemory();
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        nos[i] = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(seq, i));
-        if (nos[i] == -1 && PyErr_Occurred()) {
-            PyMem_Free(nos);
-            PyMem_Free(docs);
-            Py_DECREF(seq);
-            return NULL;
-        }
-    }
-    Py_DECREF(seq);
-    tsr_error e = { 0, "" };
-    int st;
-    Py_BEGIN_ALLOW_THREADS
-    st = tsr_index_read_begin(self->ix, &e);
-    for (Py_ssize_t i = 0; st == TSR_OK && i < n; i++) {
-        const int g = tsr_index_get_info(self->ix, nos[i], &docs[i], &e);
-        if (g != TSR_OK && g != TSR_ERR_NOTFOUND) st = g;
-    }
-    tsr_index_read_end(self->ix);
-    Py_END_ALLOW_THREADS
-    PyObject *out = st == TSR_OK ? PyDict_New() : NULL;
-    for (Py_ssize_t i = 0; out && i < n; i++) {
-        const tsr_document *d = docs[i];
-        if (!d) continue;
-        PyObject *k = PyLong_FromLongLong(nos[i]);
-        PyObject *v = Py_BuildValue("(zzzz)", d->id, d->title, d->date, d->series);
-        if (!k || !v || PyDict_SetItem(out, k, v) != 0)
-            Py_CLEAR(out);
-        Py_XDECREF(k);
-        Py_XDECREF(v);
-    }
-    for (Py_ssize_t i = 0; i < n; i++) tsr_document_free(docs[i]);
-    PyMem_Free(nos);
-    PyMem_Free(docs);
-    if (st != TSR_OK) return raise_err(st, &e);
-    return out;
-}
-
 /* discover(params, threads, max_df, workdir, new_after, series) ->
  * (links, families, counts, docs): links as tuples (a_doc, b_doc, a_begin,
  * a_end, b_begin, b_end, a_words, b_words, matches, similarity, evalue,
@@ -639,7 +583,6 @@ static PyMethodDef Index_methods[] = {
     { "get", (PyCFunction)Index_get, METH_VARARGS, "A document by id or number." },
     { "stats", (PyCFunction)Index_stats, METH_NOARGS, "Counts." },
     { "discover", (PyCFunction)Index_discover, METH_VARARGS, "Discovery." },
-    { "infos", (PyCFunction)Index_infos, METH_O, "Many documents' fields, in one snapshot." },
     { NULL, NULL, 0, NULL }
 };
 

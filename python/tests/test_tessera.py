@@ -104,20 +104,6 @@ def test_discover_scratch(tmp_path, corpus, cli_index):
         tessera.Index(db, scratch=True)
 
 
-def test_infos_in_one_snapshot(cli_index):
-    """The extension's infos(), which discover() reads its documents with:
-    the fields get() gives, numbers that name no document left out."""
-    with tessera.Index(cli_index, readonly=True) as ix:
-        got = ix._ix.infos([0, 5, 3, 10 ** 9])
-        assert sorted(got) == [0, 3, 5]
-        for n in (0, 3, 5):
-            d = ix.get(n)
-            assert got[n] == (d["id"], d["title"], d["date"], d["series"])
-        assert ix._ix.infos([]) == {}
-        with pytest.raises(TypeError):
-            ix._ix.infos(["x"])
-
-
 def test_add_and_stats(tmp_path, corpus):
     db = str(tmp_path / "py.tsr")
     with tessera.Index(db) as ix:
