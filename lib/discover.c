@@ -663,10 +663,8 @@ static int ppc_put(disc_ppc *c, size_t x, int64_t doc, const disc_words *dw, siz
 /* Free the strings of n documents' fields (not the array). */
 static void docs_fields_free(tsr_document *v, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(v[i].id); free(v[i].title); free(v[i].date); free(v[i].series);
-        free(v[i].meta_json); free(v[i].text);
-    }
+    for (size_t i = 0; i < n; i++)
+        ix_document_clear(&v[i]);
 }
 
 /* Keep the fields of d, a document of a link, in v (unless it is v's last

@@ -2143,16 +2143,21 @@ void tsr_index_read_end(tsr_index *ix)
         ix_read_end(ix);
 }
 
-void tsr_document_free(tsr_document *d)
+void ix_document_clear(tsr_document *d)
 {
-    if (!d)
-        return;
     free(d->id);
     free(d->title);
     free(d->date);
     free(d->series);
     free(d->meta_json);
     free(d->text);
+}
+
+void tsr_document_free(tsr_document *d)
+{
+    if (!d)
+        return;
+    ix_document_clear(d);
     free(d);
 }
 

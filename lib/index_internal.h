@@ -29,6 +29,10 @@ int ix_segments_sound(const tsr_index *ix, tsr_error *err);
 /* Whether the index was opened TSR_OPEN_SCRATCH: what is written for it
  * (discovery's work files too) need not be synced to disk. */
 int ix_is_scratch(const tsr_index *ix);
+
+/* Free what a document's fields hold (tsr_document_free, but not `d`). */
+void ix_document_clear(tsr_document *d);
+
 /* The document frequency of one fingerprint (ix_lookup without the
  * documents), shaped as signif.h's sg_count_fn: `ix` is the index. */
 size_t ix_count(void *ix, uint64_t hash);
