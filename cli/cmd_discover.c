@@ -593,7 +593,6 @@ int cmd_discover(int argc, char **argv)
     prog.on = !quiet && isatty(STDERR_FILENO) && cli_mpi_rank() == 0;
     o.workdir = wd;
     o.scratch = tmp_dir[0] != 0 && !workdir;   /* the temporary index's: removed with it */
-    o.scratch = tmp_dir[0] != 0 && !workdir;   /* the temporary index's: removed with it */
     /* under mpirun: the ranks share the run; rank 0 writes the outputs */
     o.comm = cli_mpi_size() > 1 ? cli_mpi_comm() : NULL;
     o.new_after = only_new ? last : -1;
