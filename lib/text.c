@@ -22,6 +22,9 @@
 #include "common/xxh.h"
 
 #include <utf8proc.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <math.h>
 
 /* ------------------------------------------------------------------------
@@ -162,6 +165,37 @@ static inline uint64_t text_in_range(uint64_t x, unsigned lo, unsigned hi)
     return ge & ~gt & TEXT_HIGH;
 }
 
+#if defined(__SSE2__)
+/* The 64 bytes at s: the bit mask of their word bytes (ASCII letters and
+ * digits), their lower case in low[0, 64), and in *high the mask of the
+ * bytes >= 0x80 (when that is not 0, the rest is not made). */
+static inline uint64_t text_block64(const unsigned char *s, unsigned char *low, uint64_t *high)
+{
+    __m128i x[4];
+    uint64_t h = 0, word = 0;
+    for (int k = 0; k < 4; k++) {
+        x[k] = _mm_loadu_si128((const __m128i *)(s + 16 * k));
+        h |= (uint64_t)(unsigned)_mm_movemask_epi8(x[k]) << (16 * k);
+    }
+    *high = h;
+    if (h)
+        return 0;
+    for (int k = 0; k < 4; k++) {
+        /* signed compares: every byte is below 0x80 here */
+#define TEXT_IN(v, a, z) _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((a) - 1)), \
+                                       _mm_cmplt_epi8(v, _mm_set1_epi8((z) + 1)))
+        const __m128i up = TEXT_IN(x[k], 'A', 'Z');
+        const __m128i is = _mm_or_si128(_mm_or_si128(up, TEXT_IN(x[k], 'a', 'z')),
+                                        TEXT_IN(x[k], '0', '9'));
+#undef TEXT_IN
+        word |= (uint64_t)(unsigned)_mm_movemask_epi8(is) << (16 * k);
+        _mm_storeu_si128((__m128i *)(low + 16 * k),
+                         _mm_or_si128(x[k], _mm_and_si128(up, _mm_set1_epi8(0x20))));
+    }
+    return word;
+}
+#endif
+
 /* Scripts written without spaces: one word per character. */
 static int text_is_unspaced(utf8proc_int32_t cp)
 {
@@ -239,6 +273,7 @@ TSR_FLATTEN int text_words(const char *text, size_t len, tsr_word **words, size_
     unsigned char buf[TEXT_WORD_MAX + 8];
     size_t blen = 0, begin = 0;
     int open = 0;
+    size_t retry = 0;   /* where the 64-byte path may be tried again */
 
 #define TEXT_FLUSH(at)                                                       \
     do {                                                                     \
@@ -261,6 +296,63 @@ TSR_FLATTEN int text_words(const char *text, size_t len, tsr_word **words, size_
 
     size_t i = 0;
     while (i < len) {
+#if defined(__SSE2__)
+        /* 64 ASCII bytes at a time: their word bytes as a bit mask, and
+         * each word that ends inside the block hashed straight from the
+         * block's lower-cased copy: a branch per word, where the paths
+         * below take one per run of bytes (1.35x as fast on news text,
+         * the same words and hashes: BENCHMARKS.md) */
+        if (i + 64 <= len && i >= retry) {
+            unsigned char low[64];
+            uint64_t high;
+            const uint64_t word = text_block64(s + i, low, &high);
+            if (high) {
+                /* the paths below take the bytes up to the first non-ASCII
+                 * one; the blocks are tried again past it */
+                retry = i + (size_t)__builtin_ctzll(high) + 1;
+            } else {
+                uint64_t m = word;
+                if (open) {   /* the word the last block left open */
+                    const size_t run = ~word ? (size_t)__builtin_ctzll(~word) : 64;
+                    const size_t take = run < TEXT_WORD_MAX - blen ? run : TEXT_WORD_MAX - blen;
+                    memcpy(buf + blen, low, take);
+                    blen += take;
+                    if (run == 64) {
+                        i += 64;
+                        continue;
+                    }
+                    TEXT_FLUSH(i + run);
+                    m = word >> run << run;
+                }
+                if (nw + 32 > wcap) {   /* a block holds at most 32 words */
+                    const size_t nc = wcap * 2 > nw + 32 ? wcap * 2 : nw + 32;
+                    tsr_word *g = realloc(w, nc * sizeof *g);
+                    if (!g) goto oom;
+                    *words = w = g;
+                    *cap = wcap = nc;
+                }
+                while (m) {
+                    const size_t b0 = (size_t)__builtin_ctzll(m);
+                    const uint64_t past = ~(m >> b0);   /* nonzero: see below */
+                    const size_t wl = past ? (size_t)__builtin_ctzll(past) : 64 - b0;
+                    if (b0 + wl == 64) {   /* it runs on into the next block */
+                        open = 1;
+                        begin = i + b0;
+                        memcpy(buf, low + b0, wl);
+                        blen = wl;
+                        break;
+                    }
+                    w[nw].hash = XXH3_64bits(low + b0, wl);
+                    w[nw].begin = (uint32_t)(i + b0);
+                    w[nw].end = (uint32_t)(i + b0 + wl);
+                    nw++;
+                    m &= ~(uint64_t)0 << (b0 + wl);
+                }
+                i += 64;
+                continue;
+            }
+        }
+#endif
 #if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         /* eight ASCII bytes at a time: which are word bytes (letters,
          * digits), how many lead, and their lower case, without a branch

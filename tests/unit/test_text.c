@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "common/common.h"
 #include "tessera.h"
 #include "testhelp.h"
@@ -250,8 +252,67 @@ static void test_figures_random(void)
     free(one);
 }
 
+/* text_words against a plain byte-by-byte reading of its definition on
+ * text whose words are ASCII (a word: a maximal run of letters and
+ * digits, its hash XXH3 of its lower case, of the first 256 bytes of a
+ * longer one), between separators of one to three bytes (a space, an em
+ * dash, a no-break space, NUL): 3,000 random texts of up to 2,000 bytes,
+ * words of 1 to 300 bytes, so that words start, end and run on across
+ * every place of the 64-byte and 8-byte steps of the fast paths. */
+static void test_words_random(void)
+{
+    static const char *const sep[] = { " ", " ", ", ", "\n", "\xe2\x80\x94", "\xc2\xa0",
+                                       "...", "\0", "'" };
+    static const char wordch[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    char text[2400];
+    unsigned char low[400];
+    tsr_word *w = NULL;
+    size_t cap = 0;
+    int bad = 0;
+    for (int t = 0; t < 3000 && !bad; t++) {
+        const size_t want = rng_next(&R) % 2000;
+        size_t len = 0;
+        while (len < want) {
+            const uint64_t r = rng_next(&R) % 100;
+            const size_t wl = r < 85 ? 1 + rng_next(&R) % 12
+                            : r < 97 ? 50 + rng_next(&R) % 30 : 240 + rng_next(&R) % 60;
+            for (size_t i = 0; i < wl; i++)
+                text[len++] = wordch[rng_next(&R) % (sizeof wordch - 1)];
+            const char *sp = sep[rng_next(&R) % (sizeof sep / sizeof *sep)];
+            const size_t sl = *sp ? strlen(sp) : 1;
+            memcpy(text + len, sp, sl);
+            len += sl;
+        }
+        size_t n = 0, k = 0;
+        if (text_words(text, len, &w, &cap, &n, NULL) != TSR_OK) { bad = 1; break; }
+        for (size_t i = 0; i < len && !bad;) {
+            const unsigned char c = (unsigned char)text[i];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+                i++;
+                continue;
+            }
+            size_t e = i, m = 0;
+            for (; e < len; e++) {
+                const unsigned char d = (unsigned char)text[e];
+                if (!((d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z') || (d >= '0' && d <= '9')))
+                    break;
+                if (m < 256) low[m++] = d >= 'A' && d <= 'Z' ? (unsigned char)(d + 32) : d;
+            }
+            bad = k >= n || w[k].begin != i || w[k].end != e || w[k].hash != XXH3_64bits(low, m);
+            k++;
+            i = e;
+        }
+        if (k != n) bad = 1;
+        if (bad) fprintf(stderr, "words of random text %d (%zu bytes) differ from the definition\n",
+                         t, len);
+    }
+    CHECK(!bad);
+    free(w);
+}
+
 int main(void)
 {
+    RUN(test_words_random);
     RUN(test_figures_random);
     RUN(test_figures);
     RUN(test_cases);
