@@ -44,9 +44,10 @@ typedef struct al_query {
     uint32_t rmask;
     /* the arrays' room, kept from one query to the next (al_query_reset),
      * with the counting table of the rare words */
-    size_t gcap, hcap, rarecap, rcap, tcap;
+    size_t gcap, hcap, rarecap, rcap, tcap, tpcap;
     uint64_t *tkey;
     uint8_t *tcnt;
+    uint32_t *tpos, *tslot;   /* the long words' positions, their slots */
 } al_query;
 
 /* Prepare text w[0, n) as the query A.  al_query_init starts from nothing;
