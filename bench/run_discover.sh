@@ -63,6 +63,10 @@ fi
 sim_at() { case " $simn " in *" $1 "*) return 0 ;; esac; return 1; }
 # FILE -> "median min max" of the numbers in it, one per line
 stats3() { sort -g "$1" | awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f %.2f %.2f", m, v[1], v[NR] }'; }
+# FILE1 FILE2 -> line i of FILE1 / line i of FILE2, one per line: the
+# ratio of each run's two tools, measured back to back, so that the
+# host's drift from run to run (a quarter within minutes) cancels
+ratios() { paste "$1" "$2" | awk '$2 > 0 { printf "%.4f\n", $1 / $2 }'; }
 mkdir -p "$work" "$here/results"
 run=$work/drun
 rm -rf "$run"
@@ -174,11 +178,15 @@ for n in $sizes; do
         set -- $(stats3 "$run/tw-$n"); t_med=$1 t_lo=$2 t_hi=$3
         set -- $(stats3 "$run/sw-$n"); s_med=$1 s_lo=$2 s_hi=$3
         set -- $(stats3 "$run/ow-$n"); o_med=$1 o_lo=$2 o_hi=$3
+        ratios "$run/sw-$n" "$run/tw-$n" > "$run/rt-$n"
+        ratios "$run/sw-$n" "$run/ow-$n" > "$run/ro-$n"
+        set -- $(stats3 "$run/rt-$n"); rt_med=$1 rt_lo=$2 rt_hi=$3
+        set -- $(stats3 "$run/ro-$n"); ro_med=$1 ro_lo=$2 ro_hi=$3
         sk() { jget "$run/simscore-$n.json" "sim_text.$1"; }
         {
             echo "| $n | tessera index + discover | $t_med s ($t_lo-$t_hi) | 1 | $(gib "$(tv "$run/idx-$n.time" rss)") / $(gib "$(tv "$run/disc-$n.time" rss)") GiB | $(sj recall) ($(sj recall_verbatim) / $(sj recall_reworded)) | $(sj precision) | $(sj reported_pairs) |"
             echo "| $n | tessera discover INPUT (one step) | $o_med s ($o_lo-$o_hi) | $(calc "%.2f" "$t_med / $o_med") | $(gib "$(tv "$run/one-$n.time" rss)") GiB | same pairs | | |"
-            echo "| $n | sim_text -p -t 1 -r 12 | $s_med s ($s_lo-$s_hi) | **$(calc "%.2f" "$s_med / $t_med")** (one step: **$(calc "%.2f" "$s_med / $o_med")**) | $(gib "$(tv "$run/sim-$n.time" rss)") GiB | $(sk recall) ($(sk recall_verbatim) / $(sk recall_reworded)) | $(sk precision) | $(sk reported_pairs) |"
+            echo "| $n | sim_text -p -t 1 -r 12 | $s_med s ($s_lo-$s_hi) | **$(calc "%.2f" "$s_med / $t_med")** (one step: **$(calc "%.2f" "$s_med / $o_med")**); per run: $rt_med ($rt_lo-$rt_hi), one step $ro_med ($ro_lo-$ro_hi) | $(gib "$(tv "$run/sim-$n.time" rss)") GiB | $(sk recall) ($(sk recall_verbatim) / $(sk recall_reworded)) | $(sk precision) | $(sk reported_pairs) |"
         } >> "$simrow"
     fi
 done
@@ -197,7 +205,7 @@ out=$here/results/discover.md
     cat "$rows"
     if [ -s "$simrow" ]; then
         echo
-        echo "sim_text against tessera on the same documents as files, $repeat run(s) of each in turn (wall: median (range); ratio = sim_text's median / tessera's median: index + discover, and in parentheses the one-step run, tessera discover INPUT with a temporary index, which gives the same pairs; the one-step row's ratio is index + discover's median / its own):"
+        echo "sim_text against tessera on the same documents as files, $repeat run(s) of each in turn (wall: median (range); ratio = sim_text's median / tessera's median: index + discover, and in parentheses the one-step run, tessera discover INPUT with a temporary index, which gives the same pairs; then the median (range) of the runs' own ratios, each of two tools run back to back; the one-step row's ratio is index + discover's median / its own):"
         echo
         echo "| documents | tool | wall | ÷ tessera | peak RSS | pair recall (verbatim / reworded) | precision | reported pairs |"
         echo "|---|---|---|---|---|---|---|---|"
