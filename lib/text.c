@@ -249,6 +249,49 @@ static size_t text_put_cp(unsigned char *buf, size_t blen, utf8proc_int32_t cp)
     return blen;
 }
 
+/* Room for `want` words in *words (*cap of them), at least doubled when
+ * it grows; 0, or -1 when out of memory. */
+static inline int text_room(tsr_word **words, size_t *cap, size_t want)
+{
+    if (want <= *cap)
+        return 0;
+    const size_t nc = *cap * 2 > want ? *cap * 2 : want;
+    tsr_word *g = realloc(*words, nc * sizeof *g);
+    if (!g)
+        return -1;
+    *words = g;
+    *cap = nc;
+    return 0;
+}
+
+#if defined(__SSE2__)
+/* The words of a 64-byte ASCII block at text offset `at` that end inside
+ * it, from m, the mask of its word bytes left to take, and low, its lower
+ * case: into w[0, 32), hashed; returns how many, and in *tail where a
+ * word that runs on past the block starts (64: none does). */
+static inline size_t text_block_words(const unsigned char *low, uint64_t m, size_t at,
+                                      tsr_word *w, size_t *tail)
+{
+    size_t k = 0;
+    *tail = 64;
+    while (m) {
+        const size_t b0 = (size_t)__builtin_ctzll(m);
+        const uint64_t past = ~(m >> b0);
+        const size_t wl = past ? (size_t)__builtin_ctzll(past) : 64 - b0;
+        if (b0 + wl == 64) {
+            *tail = b0;
+            break;
+        }
+        w[k].hash = XXH3_64bits(low + b0, wl);
+        w[k].begin = (uint32_t)(at + b0);
+        w[k].end = (uint32_t)(at + b0 + wl);
+        k++;
+        m &= ~(uint64_t)0 << (b0 + wl);
+    }
+    return k;
+}
+#endif
+
 TSR_FLATTEN int text_words(const char *text, size_t len, tsr_word **words, size_t *cap, size_t *n,
                tsr_error *err)
 {
@@ -258,14 +301,8 @@ TSR_FLATTEN int text_words(const char *text, size_t len, tsr_word **words, size_
                           "text of %zu bytes: at most 4 GiB per document", len);
     const unsigned char *s = (const unsigned char *)text;
     /* about one word per 6 bytes of English; grown when short */
-    size_t want = len / 5 + 16;
-    if (want > *cap) {
-        tsr_word *w = realloc(*words, want * sizeof *w);
-        if (!w)
-            goto oom;
-        *words = w;
-        *cap = want;
-    }
+    if (text_room(words, cap, len / 5 + 16))
+        goto oom;
     /* the state lives in locals, not in memory that the byte stores into
      * `buf` could alias, so that the loop keeps it in registers */
     tsr_word *w = *words;
@@ -280,11 +317,9 @@ TSR_FLATTEN int text_words(const char *text, size_t len, tsr_word **words, size_
         open = 0;                                                            \
         if (blen) { /* else only marks, stripped away */                    \
             if (nw == wcap) {                                                \
-                size_t nc = wcap * 2;                                        \
-                tsr_word *g = realloc(w, nc * sizeof *g);                    \
-                if (!g) goto oom;                                            \
-                *words = w = g;                                              \
-                *cap = wcap = nc;                                            \
+                if (text_room(words, cap, nw + 1)) goto oom;                 \
+                w = *words;                                                  \
+                wcap = *cap;                                                 \
             }                                                                \
             w[nw].hash = XXH3_64bits(buf, blen);                             \
             w[nw].begin = (uint32_t)begin;                                   \
@@ -306,9 +341,7 @@ TSR_FLATTEN int text_words(const char *text, size_t len, tsr_word **words, size_
             unsigned char low[64];
             uint64_t high;
             const uint64_t word = text_block64(s + i, low, &high);
-            if (high) {
-                /* the paths below take the bytes up to the first non-ASCII
-                 * one; the blocks are tried again past it */
+            if (high) {   /* to the paths below, up to the first non-ASCII byte */
                 retry = i + (size_t)__builtin_ctzll(high) + 1;
             } else {
                 uint64_t m = word;
@@ -317,36 +350,22 @@ TSR_FLATTEN int text_words(const char *text, size_t len, tsr_word **words, size_
                     const size_t take = run < TEXT_WORD_MAX - blen ? run : TEXT_WORD_MAX - blen;
                     memcpy(buf + blen, low, take);
                     blen += take;
-                    if (run == 64) {
-                        i += 64;
-                        continue;
-                    }
+                    if (run == 64) { i += 64; continue; }
                     TEXT_FLUSH(i + run);
                     m = word >> run << run;
                 }
                 if (nw + 32 > wcap) {   /* a block holds at most 32 words */
-                    const size_t nc = wcap * 2 > nw + 32 ? wcap * 2 : nw + 32;
-                    tsr_word *g = realloc(w, nc * sizeof *g);
-                    if (!g) goto oom;
-                    *words = w = g;
-                    *cap = wcap = nc;
+                    if (text_room(words, cap, nw + 32)) goto oom;
+                    w = *words;
+                    wcap = *cap;
                 }
-                while (m) {
-                    const size_t b0 = (size_t)__builtin_ctzll(m);
-                    const uint64_t past = ~(m >> b0);   /* nonzero: see below */
-                    const size_t wl = past ? (size_t)__builtin_ctzll(past) : 64 - b0;
-                    if (b0 + wl == 64) {   /* it runs on into the next block */
-                        open = 1;
-                        begin = i + b0;
-                        memcpy(buf, low + b0, wl);
-                        blen = wl;
-                        break;
-                    }
-                    w[nw].hash = XXH3_64bits(low + b0, wl);
-                    w[nw].begin = (uint32_t)(i + b0);
-                    w[nw].end = (uint32_t)(i + b0 + wl);
-                    nw++;
-                    m &= ~(uint64_t)0 << (b0 + wl);
+                size_t tail;
+                nw += text_block_words(low, m, i, w + nw, &tail);
+                if (tail < 64) {   /* a word runs on into the next block */
+                    open = 1;
+                    begin = i + tail;
+                    blen = 64 - tail;
+                    memcpy(buf, low + tail, blen);
                 }
                 i += 64;
                 continue;
