@@ -332,9 +332,21 @@ int al_query_reset(al_query *q, const tsr_word *w, size_t n, const tsr_params *p
         al_query_free(q);
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory preparing alignment");
     }
+    /* the filter: 16 bits per gram, one set per gram (al_seeds) */
+    uint32_t fbits = 64;
+    while (fbits < 16 * q->ng) fbits <<= 1;
+    q->fmask = fbits - 1;
+    if (q_room(&q->filter, &q->fcap, fbits / 64, sizeof *q->filter, 1)) {
+        al_query_free(q);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory preparing alignment");
+    }
     /* insert in reverse so that chains list positions in increasing order */
-    for (size_t i = 0; i < q->ng; i++)
-        q->g[i] = seed_hash(w + i, (size_t)q->k);
+    for (size_t i = 0; i < q->ng; i++) {
+        const uint64_t h = seed_hash(w + i, (size_t)q->k);
+        const uint32_t f = (uint32_t)(h >> 40) & q->fmask;
+        q->g[i] = h;
+        q->filter[f >> 6] |= (uint64_t)1 << (f & 63);
+    }
     for (size_t i = q->ng; i-- > 0;) {
         uint32_t s = (uint32_t)q->g[i] & q->mask;
         q->next[i] = q->head[s];
@@ -360,6 +372,7 @@ void al_query_free(al_query *q)
     free(q->tcnt);
     free(q->tpos);
     free(q->tslot);
+    free(q->filter);
     memset(q, 0, sizeof *q);
 }
 
@@ -719,8 +732,16 @@ int al_seeds(const al_pair *c, al_work *wk)
     const tsr_word *B = c->B;
     const int self = c->self;
     const size_t bng = c->bn - k + 1;
+    const uint64_t *filter = q->filter;
+    const uint32_t fmask = q->fmask;
     for (size_t j = 0; j < bng; j++) {
         const uint64_t h = self ? g[j] : seed_hash(B + j, k);
+        /* most grams of B are in no chain: the filter (a bit per gram of
+         * A, among 16 per gram) turns away all but 1 in 16 of them
+         * without a look at the table, whose slots are filled two in
+         * five, and without a branch that goes either way */
+        const uint32_t f = (uint32_t)(h >> 40) & fmask;
+        if (!(filter[f >> 6] >> (f & 63) & 1)) continue;
         size_t occ = 0;
         const size_t mark = hits->n;
         for (uint32_t e = head[(uint32_t)h & mask]; e; e = next[e - 1]) {

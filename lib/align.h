@@ -38,13 +38,15 @@ typedef struct al_query {
     uint32_t *head;       /* hash table: slot -> first gram position + 1 */
     uint32_t *next;       /* gram position -> next position + 1 with same slot */
     uint32_t mask;
+    uint64_t *filter;     /* bit (g[i] >> 40) & fmask set for each gram */
+    uint32_t fmask;
     uint8_t *rare;        /* rare[i]: word i is long and occurs (almost) once */
     uint64_t *rkey;       /* the rare words: hash | 1 (0 = empty slot), */
     uint32_t *rpos;       /* and position; rmask + 1 slots */
     uint32_t rmask;
     /* the arrays' room, kept from one query to the next (al_query_reset),
      * with the counting table of the rare words */
-    size_t gcap, hcap, rarecap, rcap, tcap, tpcap;
+    size_t gcap, hcap, rarecap, rcap, tcap, tpcap, fcap;
     uint64_t *tkey;
     uint8_t *tcnt;
     uint32_t *tpos, *tslot;   /* the long words' positions, their slots */
