@@ -96,6 +96,7 @@
 
 struct dv_work {
     al_work *al;
+    al_query q;               /* the shorter text's, its room kept from pair to pair */
     al_passages ps;
     TSR_VEC(tsr_word) wa, wb; /* the two texts' words, for the aligner */
     uint64_t *set;            /* hash set of one span's 3-grams (dv_mark) */
@@ -114,6 +115,7 @@ void dv_work_free(dv_work *w)
 {
     if (!w) return;
     al_work_free(w->al);
+    al_query_free(&w->q);
     tsr_vec_free(&w->ps);
     tsr_vec_free(&w->wa);
     tsr_vec_free(&w->wb);
@@ -304,14 +306,16 @@ static double dv_aligned(const dv_text *a, const dv_text *b, dv_work *w)
         p.min_words = (int)(half < a->n ? half : a->n);
     }
     p.max_evalue = 0.0;
-    al_query q;
-    if (al_query_init(&q, w->wa.a, a->n, &p, NULL) != TSR_OK)
+    /* the query's arrays kept for the next pair (al_query_reset): made
+     * new for each pair, they were 11 allocations and frees a pair */
+    al_query *q = &w->q;
+    if (al_query_reset(q, w->wa.a, a->n, &p, NULL) != TSR_OK)
         return -1.0;
-    free(q.rkey);     /* no rare-word seeds (see the top) */
-    q.rkey = NULL;
+    uint64_t *rkey = q->rkey;
+    q->rkey = NULL;   /* no rare-word seeds (see the top) */
     w->ps.n = 0;
-    int rc = al_align(&q, w->wb.a, b->n, &p, 0, w->al, &w->ps, NULL);
-    al_query_free(&q);
+    int rc = al_align(q, w->wb.a, b->n, &p, 0, w->al, &w->ps, NULL);
+    q->rkey = rkey;
     if (rc != TSR_OK)
         return -1.0;
     memset(w->hit.a, 0, a->n);
