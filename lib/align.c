@@ -237,6 +237,18 @@ static int q_room(void *buf, size_t *cap, size_t n, size_t el, int zero)
     return 0;
 }
 
+/* The least power of two >= want, at least lo, at most 2^31: a table of
+ * slots for `want`; so that a text of 2^30 words and more (4 GiB of
+ * text holds up to 2^31) makes no doubling go round to 0.  The chained
+ * table (head) takes any load; the open ones (tkey, rkey) get at most
+ * 2^31 / 6 long words, below their cap. */
+static uint32_t pow2_slots(uint64_t want, uint32_t lo)
+{
+    uint32_t s = lo;
+    while (s < want && s < ((uint32_t)1 << 31)) s <<= 1;
+    return s;
+}
+
 /* The query's rare words, q->rare: long, and at most ALIGN_RARE_MAXOCC
  * times in the query; and a table of them, hash -> position (q->rkey,
  * q->rpos), for al_rare_seeds to look B's long words up in.  The long
@@ -260,8 +272,7 @@ static int query_rare_words(al_query *q)
         pos[nlong] = (uint32_t)i;
         nlong += w[i].end - w[i].begin >= ALIGN_RARE_LEN;
     }
-    uint32_t slots = 16;
-    while (slots < 2 * nlong) slots <<= 1;
+    const uint32_t slots = pow2_slots(2 * (uint64_t)nlong, 16);
     const uint32_t tmask = slots - 1;
     size_t ccap = q->tcap;   /* tcnt grows with tkey: the same room */
     if (q_room(&q->tkey, &q->tcap, slots, 8, 1) || q_room(&q->tcnt, &ccap, slots, 1, 1))
@@ -284,8 +295,8 @@ static int query_rare_words(al_query *q)
     }
     /* each rare word is in the table once: ALIGN_RARE_MAXOCC is 1 */
     _Static_assert(ALIGN_RARE_MAXOCC == 1, "the rare-word table keeps one position per word");
-    uint32_t rslots = 64;
-    while (rslots < 8 * nrare) rslots <<= 1;  /* sparse: a probe seldom collides */
+    /* sparse: a probe seldom collides */
+    const uint32_t rslots = pow2_slots(8 * (uint64_t)nrare, 64);
     q->rmask = rslots - 1;
     size_t rpcap = q->rcap;   /* rpos grows with rkey: the same room */
     if (q_room(&q->rkey, &q->rcap, rslots, sizeof *q->rkey, 1) ||
@@ -322,8 +333,7 @@ int al_query_reset(al_query *q, const tsr_word *w, size_t n, const tsr_params *p
     if (n < (size_t)q->k)
         return TSR_OK;
     q->ng = n - (size_t)q->k + 1;
-    uint32_t slots = 16;
-    while (slots < 2 * q->ng) slots <<= 1;
+    const uint32_t slots = pow2_slots(2 * (uint64_t)q->ng, 16);
     q->mask = slots - 1;
     size_t ncap = q->gcap;   /* next grows with g: the same room */
     if (q_room(&q->g, &q->gcap, q->ng, sizeof *q->g, 0) ||
@@ -333,8 +343,7 @@ int al_query_reset(al_query *q, const tsr_word *w, size_t n, const tsr_params *p
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory preparing alignment");
     }
     /* the filter: 16 bits per gram, one set per gram (al_seeds) */
-    uint32_t fbits = 64;
-    while (fbits < 16 * q->ng) fbits <<= 1;
+    const uint32_t fbits = pow2_slots(16 * (uint64_t)q->ng, 64);
     q->fmask = fbits - 1;
     if (q_room(&q->filter, &q->fcap, fbits / 64, sizeof *q->filter, 1)) {
         al_query_free(q);
@@ -343,7 +352,7 @@ int al_query_reset(al_query *q, const tsr_word *w, size_t n, const tsr_params *p
     /* insert in reverse so that chains list positions in increasing order */
     for (size_t i = 0; i < q->ng; i++) {
         const uint64_t h = seed_hash(w + i, (size_t)q->k);
-        const uint32_t f = (uint32_t)(h >> 40) & q->fmask;
+        const uint32_t f = (uint32_t)(h >> 32) & q->fmask;
         q->g[i] = h;
         q->filter[f >> 6] |= (uint64_t)1 << (f & 63);
     }
@@ -740,7 +749,7 @@ int al_seeds(const al_pair *c, al_work *wk)
          * A, among 16 per gram) turns away all but 1 in 16 of them
          * without a look at the table, whose slots are filled two in
          * five, and without a branch that goes either way */
-        const uint32_t f = (uint32_t)(h >> 40) & fmask;
+        const uint32_t f = (uint32_t)(h >> 32) & fmask;
         if (!(filter[f >> 6] >> (f & 63) & 1)) continue;
         size_t occ = 0;
         const size_t mark = hits->n;

@@ -38,7 +38,7 @@ typedef struct al_query {
     uint32_t *head;       /* hash table: slot -> first gram position + 1 */
     uint32_t *next;       /* gram position -> next position + 1 with same slot */
     uint32_t mask;
-    uint64_t *filter;     /* bit (g[i] >> 40) & fmask set for each gram */
+    uint64_t *filter;     /* bit (g[i] >> 32) & fmask set for each gram */
     uint32_t fmask;
     uint8_t *rare;        /* rare[i]: word i is long and occurs (almost) once */
     uint64_t *rkey;       /* the rare words: hash | 1 (0 = empty slot), */
