@@ -237,12 +237,12 @@ static int q_room(void *buf, size_t *cap, size_t n, size_t el, int zero)
     return 0;
 }
 
-/* The least power of two >= want, at least lo, at most 2^31: a table of
- * slots for `want`; so that a text of 2^30 words and more (4 GiB of
+/* The least power of two >= want, at least lo, at most 2^31: the slots
+ * of a table for `want`, so that a text of 2^30 words and more (4 GiB of
  * text holds up to 2^31) makes no doubling go round to 0.  The chained
  * table (head) takes any load; the open ones (tkey, rkey) get at most
  * 2^31 / 6 long words, below their cap. */
-static uint32_t pow2_slots(uint64_t want, uint32_t lo)
+uint32_t al_pow2_slots(uint64_t want, uint32_t lo)
 {
     uint32_t s = lo;
     while (s < want && s < ((uint32_t)1 << 31)) s <<= 1;
@@ -272,7 +272,7 @@ static int query_rare_words(al_query *q)
         pos[nlong] = (uint32_t)i;
         nlong += w[i].end - w[i].begin >= ALIGN_RARE_LEN;
     }
-    const uint32_t slots = pow2_slots(2 * (uint64_t)nlong, 16);
+    const uint32_t slots = al_pow2_slots(2 * (uint64_t)nlong, 16);
     const uint32_t tmask = slots - 1;
     size_t ccap = q->tcap;   /* tcnt grows with tkey: the same room */
     if (q_room(&q->tkey, &q->tcap, slots, 8, 1) || q_room(&q->tcnt, &ccap, slots, 1, 1))
@@ -296,7 +296,7 @@ static int query_rare_words(al_query *q)
     /* each rare word is in the table once: ALIGN_RARE_MAXOCC is 1 */
     _Static_assert(ALIGN_RARE_MAXOCC == 1, "the rare-word table keeps one position per word");
     /* sparse: a probe seldom collides */
-    const uint32_t rslots = pow2_slots(8 * (uint64_t)nrare, 64);
+    const uint32_t rslots = al_pow2_slots(8 * (uint64_t)nrare, 64);
     q->rmask = rslots - 1;
     size_t rpcap = q->rcap;   /* rpos grows with rkey: the same room */
     if (q_room(&q->rkey, &q->rcap, rslots, sizeof *q->rkey, 1) ||
@@ -333,7 +333,7 @@ int al_query_reset(al_query *q, const tsr_word *w, size_t n, const tsr_params *p
     if (n < (size_t)q->k)
         return TSR_OK;
     q->ng = n - (size_t)q->k + 1;
-    const uint32_t slots = pow2_slots(2 * (uint64_t)q->ng, 16);
+    const uint32_t slots = al_pow2_slots(2 * (uint64_t)q->ng, 16);
     q->mask = slots - 1;
     size_t ncap = q->gcap;   /* next grows with g: the same room */
     if (q_room(&q->g, &q->gcap, q->ng, sizeof *q->g, 0) ||
@@ -343,7 +343,7 @@ int al_query_reset(al_query *q, const tsr_word *w, size_t n, const tsr_params *p
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory preparing alignment");
     }
     /* the filter: 16 bits per gram, one set per gram (al_seeds) */
-    const uint32_t fbits = pow2_slots(16 * (uint64_t)q->ng, 64);
+    const uint32_t fbits = al_pow2_slots(16 * (uint64_t)q->ng, 64);
     q->fmask = fbits - 1;
     if (q_room(&q->filter, &q->fcap, fbits / 64, sizeof *q->filter, 1)) {
         al_query_free(q);

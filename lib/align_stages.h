@@ -75,6 +75,10 @@ typedef struct al_pair {
 /* What al_score_cluster makes of a cluster. */
 enum { AL_DROP, AL_PASSAGE, AL_SPLIT };
 
+/* The slots of a table for `want` entries: the least power of two >=
+ * want, at least lo, at most 2^31 (the query's tables, al_query_reset). */
+uint32_t al_pow2_slots(uint64_t want, uint32_t lo);
+
 /* ------------------------------------------------------------------------
  * Stages, in the order al_align runs them
  * --------------------------------------------------------------------- */

@@ -9,6 +9,7 @@
  * FNV-1a of its bytes, and its span is where it stands in the string, so
  * that a word is as long as its token (rare words need 5 bytes).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +153,74 @@ static void test_seeds(void)
     fx_open(&f, "a b c", "a b");
     CHECK(al_seeds(&f.c, f.wk) == 0 && f.wk->hits.n == 0);
     fx_close(&f);
+}
+
+/* al_seeds against a plain reading of its contract on 2,000 random pairs
+ * of texts of up to 250 words from 2 to 9 tokens (grams shared many
+ * times, some more than ALIGN_MAX_OCC = 32 times in A), with one query
+ * reset from pair to pair: every (i, j) with A[i, i+3) == B[j, j+3), in
+ * order of j then i, none for a gram of B that 33 or more grams of A
+ * equal.  The seed filter (a bit per gram of A) turns grams of B away
+ * before the table: this says it turns away none that has a hit, and
+ * that a query's filter starts empty when the query is reset. */
+static void test_seeds_random(void)
+{
+    static const char *const tok[] = { "a", "b", "c", "d", "e", "f", "g", "h", "i" };
+    uint64_t r = 20261205;
+    fixture f;
+    tsr_params_default(&f.p);
+    memset(&f.q, 0, sizeof f.q);
+    f.wk = al_work_new();
+    if (!f.wk) abort();
+    int bad = 0;
+    char a[2048], b[2048];
+    for (int t = 0; t < 2000 && !bad; t++) {
+        char *txt[2] = { a, b };
+        const int vocab = 2 + t % 8;
+        for (int side = 0; side < 2; side++) {
+            size_t len = 0;
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            const int n = (int)((r >> 33) % 251);
+            for (int x = 0; x < n; x++) {
+                r = r * 6364136223846793005ull + 1442695040888963407ull;
+                txt[side][len++] = tok[(r >> 33) % (uint64_t)vocab][0];
+                txt[side][len++] = ' ';
+            }
+            txt[side][len] = 0;
+        }
+        f.an = mkwords(a, f.A);
+        f.bn = mkwords(b, f.B);
+        if (al_query_reset(&f.q, f.A, f.an, &f.p, NULL) != TSR_OK) abort();
+        al_pair_init(&f.c, &f.q, f.B, f.bn, &f.p, 0);
+        if (al_seeds(&f.c, f.wk) != 0) abort();
+        size_t k = 0;
+        for (size_t j = 0; j + 3 <= f.bn && !bad; j++) {
+            size_t same = 0;
+            for (size_t i = 0; i + 3 <= f.an; i++)
+                same += f.A[i].hash == f.B[j].hash && f.A[i + 1].hash == f.B[j + 1].hash &&
+                        f.A[i + 2].hash == f.B[j + 2].hash;
+            if (same > 32) continue;
+            for (size_t i = 0; i + 3 <= f.an && !bad; i++)
+                if (f.A[i].hash == f.B[j].hash && f.A[i + 1].hash == f.B[j + 1].hash &&
+                    f.A[i + 2].hash == f.B[j + 2].hash) {
+                    bad = k >= f.wk->hits.n || f.wk->hits.a[k].i != i || f.wk->hits.a[k].j != j;
+                    k++;
+                }
+        }
+        if (k != f.wk->hits.n) bad = 1;
+        if (bad) fprintf(stderr, "seeds of random pair %d (%zu ~ %zu words) differ\n", t, f.an,
+                         f.bn);
+    }
+    CHECK(!bad);
+    al_work_free(f.wk);
+    al_query_free(&f.q);
+
+    /* the tables' sizes: powers of two from lo up, none above 2^31, even
+     * for the 16 bits a gram of the filter of a text of 2^28 words */
+    CHECK(al_pow2_slots(0, 16) == 16 && al_pow2_slots(16, 16) == 16);
+    CHECK(al_pow2_slots(17, 16) == 32 && al_pow2_slots(1000, 64) == 1024);
+    CHECK(al_pow2_slots(((uint64_t)1 << 31) + 1, 16) == (uint32_t)1 << 31);
+    CHECK(al_pow2_slots(16 * ((uint64_t)1 << 28), 64) == (uint32_t)1 << 31);
 }
 
 /* ---- 2. runs -------------------------------------------------------------- */
@@ -839,6 +908,7 @@ static void test_brief(void)
 int main(void)
 {
     RUN(test_seeds);
+    RUN(test_seeds_random);
     RUN(test_runs);
     RUN(test_rare_seeds);
     RUN(test_prune);
