@@ -302,6 +302,11 @@ static int query_rare_words(al_query *q)
     if (q_room(&q->rkey, &q->rcap, rslots, sizeof *q->rkey, 1) ||
         q_room(&q->rpos, &rpcap, rslots, sizeof *q->rpos, 0))
         return -1;
+    /* and their filter, as the seed grams' (al_rare_seeds) */
+    const uint32_t fbits = al_pow2_slots(16 * (uint64_t)nrare, 64);
+    q->rfmask = fbits - 1;
+    if (q_room(&q->rfilter, &q->rfcap, fbits / 64, sizeof *q->rfilter, 1))
+        return -1;
     for (size_t x = 0; x < nlong; x++) {
         const size_t i = pos[x];
         if (!q->rare[i]) continue;
@@ -310,6 +315,8 @@ static int query_rare_words(al_query *q)
         while (q->rkey[s]) s = (s + 1) & q->rmask;
         q->rkey[s] = h;
         q->rpos[s] = (uint32_t)i;
+        const uint32_t f = (uint32_t)(h >> 32) & q->rfmask;
+        q->rfilter[f >> 6] |= (uint64_t)1 << (f & 63);
     }
     return 0;
 }
@@ -330,6 +337,13 @@ int al_query_reset(al_query *q, const tsr_word *w, size_t n, const tsr_params *p
     q->ng = 0;
     q->mask = 0;
     q->rmask = 0;
+    /* the rare words first, for a text shorter than a seed too: a query
+     * reset from a longer one kept that one's table (test_align_stages,
+     * test_rare_seeds_random; al_align never looked, having no grams) */
+    if (query_rare_words(q)) {
+        al_query_free(q);
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory preparing alignment");
+    }
     if (n < (size_t)q->k)
         return TSR_OK;
     q->ng = n - (size_t)q->k + 1;
@@ -361,10 +375,6 @@ int al_query_reset(al_query *q, const tsr_word *w, size_t n, const tsr_params *p
         q->next[i] = q->head[s];
         q->head[s] = (uint32_t)i + 1;
     }
-    if (query_rare_words(q)) {
-        al_query_free(q);
-        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory preparing alignment");
-    }
     return TSR_OK;
 }
 
@@ -382,6 +392,7 @@ void al_query_free(al_query *q)
     free(q->tpos);
     free(q->tslot);
     free(q->filter);
+    free(q->rfilter);
     memset(q, 0, sizeof *q);
 }
 
@@ -830,12 +841,18 @@ static int rare_pairs(const al_pair *c, al_work *wk)
     wk->rpairs.n = 0;
     if (tsr_vec_reserve(&wk->rpairs, c->bn))
         return -1;
-    /* without a branch per word: whether a word is found is as good as
-     * random, so each is written and counted only when found */
+    /* the filter (a bit per rare word of A, among 16 per word) turns
+     * away all but about 1 in 16 of B's words that are none of them;
+     * the rest without a branch per word: whether one is found is as
+     * good as random, so each is written and counted only when found */
     al_hit *pa = wk->rpairs.a;
     size_t n = 0;
+    const uint64_t *filter = q->rfilter;
+    const uint32_t fmask = q->rfmask;
     for (size_t j = 0; j < c->bn; j++) {
         const uint64_t h = B[j].hash | 1;
+        const uint32_t f = (uint32_t)(h >> 32) & fmask;
+        if (!(filter[f >> 6] >> (f & 63) & 1)) continue;
         uint32_t sl = (uint32_t)(h >> 21) & q->rmask;
         uint64_t key = q->rkey[sl];
         if (TSR_UNLIKELY(key != h && key != 0)) {

@@ -44,9 +44,11 @@ typedef struct al_query {
     uint64_t *rkey;       /* the rare words: hash | 1 (0 = empty slot), */
     uint32_t *rpos;       /* and position; rmask + 1 slots */
     uint32_t rmask;
+    uint64_t *rfilter;    /* bit ((hash | 1) >> 32) & rfmask set for each */
+    uint32_t rfmask;
     /* the arrays' room, kept from one query to the next (al_query_reset),
      * with the counting table of the rare words */
-    size_t gcap, hcap, rarecap, rcap, tcap, tpcap, fcap;
+    size_t gcap, hcap, rarecap, rcap, tcap, tpcap, fcap, rfcap;
     uint64_t *tkey;
     uint8_t *tcnt;
     uint32_t *tpos, *tslot;   /* the long words' positions, their slots */

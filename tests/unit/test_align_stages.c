@@ -286,6 +286,72 @@ static void test_rare_seeds(void)
     fx_close(&f);
 }
 
+/* al_rare_seeds against a plain reading of its contract on 2,000 random
+ * pairs of texts of up to 250 words, long (5 bytes and more) and short,
+ * from vocabularies of 3 to 40 words, with one query reset from pair to
+ * pair and no exact runs: a run of one word (i, j) for each word i of A
+ * that is long and once in A, where j is the one long word of B equal to
+ * it (none when B holds it twice), in order of j.  The rare words' filter
+ * (a bit per rare word of A) turns B's words away before the table: this
+ * says it turns away none that is found. */
+static void test_rare_seeds_random(void)
+{
+    static const char *const tok[] = { "alpha", "bravo", "cc", "delta", "eeeee", "ff",
+                                       "golfer", "hotel", "india", "jj", "kilos", "lima5" };
+    uint64_t r = 20261206;
+    fixture f;
+    tsr_params_default(&f.p);
+    memset(&f.q, 0, sizeof f.q);
+    f.wk = al_work_new();
+    if (!f.wk) abort();
+    int bad = 0;
+    char a[4096], b[4096];
+    for (int t = 0; t < 2000 && !bad; t++) {
+        char *txt[2] = { a, b };
+        const int vocab = 3 + t % 38;
+        for (int side = 0; side < 2; side++) {
+            size_t len = 0;
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            const int n = (int)((r >> 33) % 251);
+            for (int x = 0; x < n; x++) {
+                r = r * 6364136223846793005ull + 1442695040888963407ull;
+                const int v = (int)((r >> 33) % (uint64_t)vocab);
+                /* beyond the 12 tokens, numbered variants: 12 + v -> "<tok>N" */
+                len += (size_t)snprintf(txt[side] + len, sizeof a - len, "%s%.0d ",
+                                        tok[v % 12], v / 12);
+            }
+            txt[side][len] = 0;
+        }
+        f.an = mkwords(a, f.A);
+        f.bn = mkwords(b, f.B);
+        if (al_query_reset(&f.q, f.A, f.an, &f.p, NULL) != TSR_OK) abort();
+        al_pair_init(&f.c, &f.q, f.B, f.bn, &f.p, 0);
+        f.wk->runs.n = 0;
+        if (al_rare_seeds(&f.c, f.wk) != 0) abort();
+        size_t k = 0;
+        for (size_t j = 0; j < f.bn && !bad; j++) {
+            if (f.B[j].end - f.B[j].begin < 5) continue;
+            for (size_t i = 0; i < f.an && !bad; i++) {
+                if (f.A[i].hash != f.B[j].hash || f.A[i].end - f.A[i].begin < 5) continue;
+                size_t in_a = 0, in_b = 0;
+                for (size_t x = 0; x < f.an; x++) in_a += f.A[x].hash == f.A[i].hash;
+                for (size_t y = 0; y < f.bn; y++)
+                    in_b += f.B[y].hash == f.A[i].hash && f.B[y].end - f.B[y].begin >= 5;
+                if (in_a != 1 || in_b != 1) continue;
+                bad = k >= f.wk->runs.n || !same_run(f.wk->runs.a[k], R((uint32_t)i,
+                      (uint32_t)i + 1, (uint32_t)j, (uint32_t)j + 1));
+                k++;
+            }
+        }
+        if (k != f.wk->runs.n) bad = 1;
+        if (bad) fprintf(stderr, "rare seeds of random pair %d (%zu ~ %zu words) differ\n", t,
+                         f.an, f.bn);
+    }
+    CHECK(!bad);
+    al_work_free(f.wk);
+    al_query_free(&f.q);
+}
+
 /* ---- 4. pruning ----------------------------------------------------------- */
 
 static void test_prune(void)
@@ -911,6 +977,7 @@ int main(void)
     RUN(test_seeds_random);
     RUN(test_runs);
     RUN(test_rare_seeds);
+    RUN(test_rare_seeds_random);
     RUN(test_prune);
     RUN(test_cluster);
     RUN(test_trim_stray_end);
