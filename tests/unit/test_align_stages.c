@@ -101,6 +101,46 @@ static void fx_close(fixture *f)
     al_query_free(&f->q);
 }
 
+/* The next of a seeded sequence of random numbers (an LCG's high bits). */
+static uint32_t next_rand(uint64_t *r)
+{
+    *r = *r * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(*r >> 33);
+}
+
+/* buf (room for 4096) := up to 250 random words, separated by spaces,
+ * from the first `vocab` of tok[0, ntok) and, past ntok, numbered
+ * variants of them ("<tok>N"). */
+static void random_text(char *buf, uint64_t *r, const char *const *tok, int ntok, int vocab)
+{
+    size_t len = 0;
+    const int n = (int)(next_rand(r) % 251);
+    for (int x = 0; x < n; x++) {
+        const int v = (int)(next_rand(r) % (uint32_t)vocab);
+        len += (size_t)snprintf(buf + len, 4096 - len, "%s%.0d ", tok[v % ntok], v / ntok);
+    }
+    buf[len] = 0;
+}
+
+/* A fixture without texts, its query zeroed, to be reset from pair to
+ * pair (fx_reset); fx_close ends it. */
+static void fx_empty(fixture *f)
+{
+    tsr_params_default(&f->p);
+    memset(&f->q, 0, sizeof f->q);
+    f->wk = al_work_new();
+    if (!f->wk) abort();
+}
+
+/* f's query reset to the words of a, paired with the words of b. */
+static void fx_reset(fixture *f, const char *a, const char *b)
+{
+    f->an = mkwords(a, f->A);
+    f->bn = mkwords(b, f->B);
+    if (al_query_reset(&f->q, f->A, f->an, &f->p, NULL) != TSR_OK) abort();
+    al_pair_init(&f->c, &f->q, f->B, f->bn, &f->p, 0);
+}
+
 /* A pair without a query, for the stages that read only runs. */
 static al_pair bare_pair(const tsr_params *p, size_t an)
 {
@@ -168,30 +208,13 @@ static void test_seeds_random(void)
     static const char *const tok[] = { "a", "b", "c", "d", "e", "f", "g", "h", "i" };
     uint64_t r = 20261205;
     fixture f;
-    tsr_params_default(&f.p);
-    memset(&f.q, 0, sizeof f.q);
-    f.wk = al_work_new();
-    if (!f.wk) abort();
+    fx_empty(&f);
     int bad = 0;
-    char a[2048], b[2048];
+    char a[4096], b[4096];
     for (int t = 0; t < 2000 && !bad; t++) {
-        char *txt[2] = { a, b };
-        const int vocab = 2 + t % 8;
-        for (int side = 0; side < 2; side++) {
-            size_t len = 0;
-            r = r * 6364136223846793005ull + 1442695040888963407ull;
-            const int n = (int)((r >> 33) % 251);
-            for (int x = 0; x < n; x++) {
-                r = r * 6364136223846793005ull + 1442695040888963407ull;
-                txt[side][len++] = tok[(r >> 33) % (uint64_t)vocab][0];
-                txt[side][len++] = ' ';
-            }
-            txt[side][len] = 0;
-        }
-        f.an = mkwords(a, f.A);
-        f.bn = mkwords(b, f.B);
-        if (al_query_reset(&f.q, f.A, f.an, &f.p, NULL) != TSR_OK) abort();
-        al_pair_init(&f.c, &f.q, f.B, f.bn, &f.p, 0);
+        random_text(a, &r, tok, 9, 2 + t % 8);
+        random_text(b, &r, tok, 9, 2 + t % 8);
+        fx_reset(&f, a, b);
         if (al_seeds(&f.c, f.wk) != 0) abort();
         size_t k = 0;
         for (size_t j = 0; j + 3 <= f.bn && !bad; j++) {
@@ -212,8 +235,7 @@ static void test_seeds_random(void)
                          f.bn);
     }
     CHECK(!bad);
-    al_work_free(f.wk);
-    al_query_free(&f.q);
+    fx_close(&f);
 
     /* the tables' sizes: powers of two from lo up, none above 2^31, even
      * for the 16 bits a gram of the filter of a text of 2^28 words */
@@ -300,32 +322,13 @@ static void test_rare_seeds_random(void)
                                        "golfer", "hotel", "india", "jj", "kilos", "lima5" };
     uint64_t r = 20261206;
     fixture f;
-    tsr_params_default(&f.p);
-    memset(&f.q, 0, sizeof f.q);
-    f.wk = al_work_new();
-    if (!f.wk) abort();
+    fx_empty(&f);
     int bad = 0;
     char a[4096], b[4096];
     for (int t = 0; t < 2000 && !bad; t++) {
-        char *txt[2] = { a, b };
-        const int vocab = 3 + t % 38;
-        for (int side = 0; side < 2; side++) {
-            size_t len = 0;
-            r = r * 6364136223846793005ull + 1442695040888963407ull;
-            const int n = (int)((r >> 33) % 251);
-            for (int x = 0; x < n; x++) {
-                r = r * 6364136223846793005ull + 1442695040888963407ull;
-                const int v = (int)((r >> 33) % (uint64_t)vocab);
-                /* beyond the 12 tokens, numbered variants: 12 + v -> "<tok>N" */
-                len += (size_t)snprintf(txt[side] + len, sizeof a - len, "%s%.0d ",
-                                        tok[v % 12], v / 12);
-            }
-            txt[side][len] = 0;
-        }
-        f.an = mkwords(a, f.A);
-        f.bn = mkwords(b, f.B);
-        if (al_query_reset(&f.q, f.A, f.an, &f.p, NULL) != TSR_OK) abort();
-        al_pair_init(&f.c, &f.q, f.B, f.bn, &f.p, 0);
+        random_text(a, &r, tok, 12, 3 + t % 38);
+        random_text(b, &r, tok, 12, 3 + t % 38);
+        fx_reset(&f, a, b);
         f.wk->runs.n = 0;
         if (al_rare_seeds(&f.c, f.wk) != 0) abort();
         size_t k = 0;
@@ -348,8 +351,7 @@ static void test_rare_seeds_random(void)
                          f.an, f.bn);
     }
     CHECK(!bad);
-    al_work_free(f.wk);
-    al_query_free(&f.q);
+    fx_close(&f);
 }
 
 /* ---- 4. pruning ----------------------------------------------------------- */
