@@ -123,7 +123,7 @@ static void random_text(char *buf, uint64_t *r, const char *const *tok, int ntok
 }
 
 /* A fixture without texts, its query zeroed, to be reset from pair to
- * pair (fx_reset); fx_close ends it. */
+ * pair (fx_random); fx_close ends it. */
 static void fx_empty(fixture *f)
 {
     tsr_params_default(&f->p);
@@ -132,9 +132,12 @@ static void fx_empty(fixture *f)
     if (!f->wk) abort();
 }
 
-/* f's query reset to the words of a, paired with the words of b. */
-static void fx_reset(fixture *f, const char *a, const char *b)
+/* f's query reset to a random text (random_text), paired with another. */
+static void fx_random(fixture *f, uint64_t *r, const char *const *tok, int ntok, int vocab)
 {
+    char a[4096], b[4096];
+    random_text(a, r, tok, ntok, vocab);
+    random_text(b, r, tok, ntok, vocab);
     f->an = mkwords(a, f->A);
     f->bn = mkwords(b, f->B);
     if (al_query_reset(&f->q, f->A, f->an, &f->p, NULL) != TSR_OK) abort();
@@ -210,11 +213,8 @@ static void test_seeds_random(void)
     fixture f;
     fx_empty(&f);
     int bad = 0;
-    char a[4096], b[4096];
     for (int t = 0; t < 2000 && !bad; t++) {
-        random_text(a, &r, tok, 9, 2 + t % 8);
-        random_text(b, &r, tok, 9, 2 + t % 8);
-        fx_reset(&f, a, b);
+        fx_random(&f, &r, tok, 9, 2 + t % 8);
         if (al_seeds(&f.c, f.wk) != 0) abort();
         size_t k = 0;
         for (size_t j = 0; j + 3 <= f.bn && !bad; j++) {
@@ -324,11 +324,8 @@ static void test_rare_seeds_random(void)
     fixture f;
     fx_empty(&f);
     int bad = 0;
-    char a[4096], b[4096];
     for (int t = 0; t < 2000 && !bad; t++) {
-        random_text(a, &r, tok, 12, 3 + t % 38);
-        random_text(b, &r, tok, 12, 3 + t % 38);
-        fx_reset(&f, a, b);
+        fx_random(&f, &r, tok, 12, 3 + t % 38);
         f.wk->runs.n = 0;
         if (al_rare_seeds(&f.c, f.wk) != 0) abort();
         size_t k = 0;
