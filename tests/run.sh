@@ -158,39 +158,6 @@ build() {
     return 1
 }
 
-# build_start ARGS: build ARGS, as build() does, in the background (its
-# output in $tmp/bg-build.log, its status in $tmp/bg-build.rc), beside
-# the power-loss runners, which leave most of a core idle (they wait on
-# process starts, page faults and fsyncs); build_wait reports it.
-build_start() {
-    bg_build_args="$*"
-    ( "$MAKE" "$@" deps-ok >"$tmp/bg-build.log" 2>&1 &&
-      "$MAKE" -j2 "$@" tests >>"$tmp/bg-build.log" 2>&1
-      echo $? >"$tmp/bg-build.rc" ) &
-    bg_build_pid=$!
-}
-
-build_wait() {
-    wait "$bg_build_pid"
-    bg_build_pid=
-    if [ "$(cat "$tmp/bg-build.rc" 2>/dev/null || echo 1)" = 0 ]; then
-        total_pass=$((total_pass + 1))
-        printf "%-34s ok\n" "build $bg_build_args"
-        return 0
-    fi
-    total_fail=$((total_fail + 1))
-    echo "build $bg_build_args FAILED:"
-    grep -E 'error|Error' "$tmp/bg-build.log" | sed -n '1,30p' | sed 's/^/    /'
-    return 1
-}
-bg_build_pid=
-
-# The sanitizer build: the one started beside the power-loss runners, or,
-# when the first build failed and they did not run, one now.
-build_san() {
-    if [ -n "$bg_build_pid" ]; then build_wait; else build SANITIZE=1; fi
-}
-
 # tiers TESSERA_BUILD_DIR LABEL
 unit_tier() {
     for t in "$1"/tests/test_*; do
@@ -239,8 +206,6 @@ if build; then
         run "shared library (install, pkg-config)" sh tests/cli/shared.sh
         run "python package (pip, pytest)" sh tests/python.sh
         run "full disk (tmpfs)" sh tests/cli/full_disk.sh
-        # the sanitizer build (below) meanwhile
-        build_start SANITIZE=1
         run_pair "power loss, disk errors (LD_PRELOAD)" "sh tests/cli/powerloss.sh" \
             "power loss, disk errors: remove (LD_PRELOAD)" "sh tests/cli/powerloss_remove.sh"
     fi
@@ -260,7 +225,7 @@ if [ "$quick" = 0 ]; then
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
     export ASAN_OPTIONS UBSAN_OPTIONS
     [ "$leaks" = 1 ] || echo "(LeakSanitizer unavailable here: leak checks off)"
-    if build_san; then
+    if build SANITIZE=1; then
         unit_tier build-san "san "
         run "san roundtrip seed 11" build-san/tests/roundtrip 11 25
         run "san discover roundtrip seed 5" build-san/tests/discover_roundtrip 5
