@@ -249,6 +249,30 @@ uint32_t al_pow2_slots(uint64_t want, uint32_t lo)
     return s;
 }
 
+/* A filter of a table's keys, before it: one bit per key among 16 per
+ * key (bit (h >> 32) & mask), so that most lookups of a key that is not
+ * there stop at the bit, with no look at the table and no branch that
+ * goes either way (al_seeds, rare_pairs).  filter_clear sizes and clears
+ * it for n keys: 0, or -1 when out of memory. */
+static int filter_clear(uint64_t **bits, size_t *cap, uint32_t *mask, size_t n)
+{
+    const uint32_t nbits = al_pow2_slots(16 * (uint64_t)n, 64);
+    *mask = nbits - 1;
+    return q_room(bits, cap, nbits / 64, sizeof **bits, 1);
+}
+
+static inline void filter_add(uint64_t *bits, uint32_t mask, uint64_t h)
+{
+    const uint32_t f = (uint32_t)(h >> 32) & mask;
+    bits[f >> 6] |= (uint64_t)1 << (f & 63);
+}
+
+static inline int filter_has(const uint64_t *bits, uint32_t mask, uint64_t h)
+{
+    const uint32_t f = (uint32_t)(h >> 32) & mask;
+    return (int)(bits[f >> 6] >> (f & 63) & 1);
+}
+
 /* The query's rare words, q->rare: long, and at most ALIGN_RARE_MAXOCC
  * times in the query; and a table of them, hash -> position (q->rkey,
  * q->rpos), for al_rare_seeds to look B's long words up in.  The long
@@ -302,10 +326,8 @@ static int query_rare_words(al_query *q)
     if (q_room(&q->rkey, &q->rcap, rslots, sizeof *q->rkey, 1) ||
         q_room(&q->rpos, &rpcap, rslots, sizeof *q->rpos, 0))
         return -1;
-    /* and their filter, as the seed grams' (al_rare_seeds) */
-    const uint32_t fbits = al_pow2_slots(16 * (uint64_t)nrare, 64);
-    q->rfmask = fbits - 1;
-    if (q_room(&q->rfilter, &q->rfcap, fbits / 64, sizeof *q->rfilter, 1))
+    /* and their filter (al_rare_seeds) */
+    if (filter_clear(&q->rfilter, &q->rfcap, &q->rfmask, nrare))
         return -1;
     for (size_t x = 0; x < nlong; x++) {
         const size_t i = pos[x];
@@ -315,8 +337,7 @@ static int query_rare_words(al_query *q)
         while (q->rkey[s]) s = (s + 1) & q->rmask;
         q->rkey[s] = h;
         q->rpos[s] = (uint32_t)i;
-        const uint32_t f = (uint32_t)(h >> 32) & q->rfmask;
-        q->rfilter[f >> 6] |= (uint64_t)1 << (f & 63);
+        filter_add(q->rfilter, q->rfmask, h);
     }
     return 0;
 }
@@ -356,19 +377,15 @@ int al_query_reset(al_query *q, const tsr_word *w, size_t n, const tsr_params *p
         al_query_free(q);
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory preparing alignment");
     }
-    /* the filter: 16 bits per gram, one set per gram (al_seeds) */
-    const uint32_t fbits = al_pow2_slots(16 * (uint64_t)q->ng, 64);
-    q->fmask = fbits - 1;
-    if (q_room(&q->filter, &q->fcap, fbits / 64, sizeof *q->filter, 1)) {
+    /* and the grams' filter (al_seeds) */
+    if (filter_clear(&q->filter, &q->fcap, &q->fmask, q->ng)) {
         al_query_free(q);
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory preparing alignment");
     }
     /* insert in reverse so that chains list positions in increasing order */
     for (size_t i = 0; i < q->ng; i++) {
-        const uint64_t h = seed_hash(w + i, (size_t)q->k);
-        const uint32_t f = (uint32_t)(h >> 32) & q->fmask;
-        q->g[i] = h;
-        q->filter[f >> 6] |= (uint64_t)1 << (f & 63);
+        q->g[i] = seed_hash(w + i, (size_t)q->k);
+        filter_add(q->filter, q->fmask, q->g[i]);
     }
     for (size_t i = q->ng; i-- > 0;) {
         uint32_t s = (uint32_t)q->g[i] & q->mask;
@@ -756,12 +773,9 @@ int al_seeds(const al_pair *c, al_work *wk)
     const uint32_t fmask = q->fmask;
     for (size_t j = 0; j < bng; j++) {
         const uint64_t h = self ? g[j] : seed_hash(B + j, k);
-        /* most grams of B are in no chain: the filter (a bit per gram of
-         * A, among 16 per gram) turns away all but 1 in 16 of them
-         * without a look at the table, whose slots are filled two in
-         * five, and without a branch that goes either way */
-        const uint32_t f = (uint32_t)(h >> 32) & fmask;
-        if (!(filter[f >> 6] >> (f & 63) & 1)) continue;
+        /* most grams of B are in no chain: the filter turns away all but
+         * 1 in 16 of them, where the table's slots are filled two in five */
+        if (!filter_has(filter, fmask, h)) continue;
         size_t occ = 0;
         const size_t mark = hits->n;
         for (uint32_t e = head[(uint32_t)h & mask]; e; e = next[e - 1]) {
@@ -841,18 +855,17 @@ static int rare_pairs(const al_pair *c, al_work *wk)
     wk->rpairs.n = 0;
     if (tsr_vec_reserve(&wk->rpairs, c->bn))
         return -1;
-    /* the filter (a bit per rare word of A, among 16 per word) turns
-     * away all but about 1 in 16 of B's words that are none of them;
-     * the rest without a branch per word: whether one is found is as
-     * good as random, so each is written and counted only when found */
+    /* the filter turns away all but about 1 in 16 of B's words that are
+     * none of A's rare ones; the rest without a branch per word: whether
+     * one is found is as good as random, so each is written and counted
+     * only when found */
     al_hit *pa = wk->rpairs.a;
     size_t n = 0;
     const uint64_t *filter = q->rfilter;
     const uint32_t fmask = q->rfmask;
     for (size_t j = 0; j < c->bn; j++) {
         const uint64_t h = B[j].hash | 1;
-        const uint32_t f = (uint32_t)(h >> 32) & fmask;
-        if (!(filter[f >> 6] >> (f & 63) & 1)) continue;
+        if (!filter_has(filter, fmask, h)) continue;
         uint32_t sl = (uint32_t)(h >> 21) & q->rmask;
         uint64_t key = q->rkey[sl];
         if (TSR_UNLIKELY(key != h && key != 0)) {
