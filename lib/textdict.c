@@ -11,7 +11,7 @@
  * dictionary for the stored texts").
  *
  * How.  A writer samples the start of each text it adds until it holds
- * TD_SAMPLE_BYTES (512 KB), then trains one dictionary (fastCover, 10-20
+ * TD_SAMPLE_BYTES (512 KB), then trains one dictionary (fastCover, 3-5
  * ms once) and compresses every later text with it; the texts before stay
  * plain frames.  The dictionary goes into the catalog in the
  * transaction of the commit that first stores a text compressed with it
@@ -75,15 +75,17 @@ int td_train(const td_sample *s, void **dict, size_t *len, uint32_t *id)
         return TSR_ERR_NOMEM;
     /* fixed parameters, no search, one thread, seeded by nothing but the
      * samples: the same texts give the same dictionary, id included (a
-     * hash of it).  k and d as zstd's defaults; f = 18 (1.5 MB of tables)
-     * trained a 512 KB sample in 10-14 ms where f = 20 took 38 ms, for a
-     * ratio of 0.509 instead of 0.507 (BENCHMARKS.md) */
+     * hash of it).  k and d as zstd's defaults.  f = 17 (tables of 512
+     * KB, in the cache) with accel = 4 (a quarter of the positions scored)
+     * trains a 512 KB sample in 3-5 ms, where f = 18, accel = 1 took 13-18
+     * ms and f = 20 38 ms, for texts -0.2% to +0.5% larger (BENCHMARKS.md);
+     * the training runs while the index's other threads wait */
     ZDICT_fastCover_params_t fp;
     memset(&fp, 0, sizeof fp);
     fp.k = 200;
     fp.d = 8;
-    fp.f = 18;
-    fp.accel = 1;
+    fp.f = 17;
+    fp.accel = 4;
     fp.zParams.compressionLevel = TD_LEVEL;
     const size_t n = ZDICT_trainFromBuffer_fastCover(d, TD_DICT_BYTES, s->buf, s->sizes.a,
                                                      (unsigned)s->sizes.n, fp);
