@@ -105,6 +105,14 @@ void cat_lookup_end(cat *c);
  * message says so): its outcome is unknown, never reuse what it names. */
 int cat_begin(cat *c, tsr_error *err);
 int cat_commit(cat *c, tsr_error *err);
+/* Whether the last cat_commit failed after its transaction went in: the
+ * first commit of a catalog made by this connection (in the rollback
+ * journal), whose final sync, the directory's after the journal's unlink,
+ * failed.  The database holds the transaction; a power loss may undo it.
+ * The caller syncs the directory itself and, if that works, calls
+ * cat_synced: the commit is durable. */
+int cat_unsynced(const cat *c);
+void cat_synced(cat *c);
 void cat_rollback(cat *c);
 int cat_insert_doc(cat *c, const cat_doc *d, uint64_t commit_no, tsr_error *err);
 int cat_insert_seg(cat *c, const cat_seg *s, tsr_error *err);

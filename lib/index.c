@@ -144,6 +144,18 @@ static int ix_commit_meta(tsr_index *ix, int rc, const cat_meta *m, tsr_error *e
         rc = cat_put_meta(ix->cat, m, err);
     if (rc == TSR_OK)
         rc = cat_commit(ix->cat, err);
+    /* A new catalog's first commit is in, but the directory's sync that
+     * makes it durable failed (cat_unsynced): sync it again.  If that
+     * fails too, this handle no longer knows what the catalog holds (the
+     * batch is in it, unless a power loss undoes it): it refuses to write
+     * more (ix_writable), and the next open knows. */
+    if (rc != TSR_OK && cat_unsynced(ix->cat)) {
+        if (ix_fsync_dir(ix->dir, NULL) == TSR_OK) {
+            cat_synced(ix->cat);
+            return TSR_OK;
+        }
+        ix->unsettled = 1;
+    }
     if (rc != TSR_OK)
         cat_rollback(ix->cat);
     return rc;
@@ -973,6 +985,9 @@ static int ix_writable(tsr_index *ix, tsr_error *err)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_add: NULL argument");
     if (!ix->writable)
         return tsr_seterr(err, TSR_ERR_READONLY, "%s: index is open read-only", ix->dir);
+    if (ix->unsettled)
+        return tsr_seterr(err, TSR_ERR_IO, "%s: a commit's outcome is unknown (its last sync"
+                          " failed): close the index and open it again", ix->dir);
     return TSR_OK;
 }
 
@@ -1371,8 +1386,7 @@ int tsr_index_remove(tsr_index *ix, const char *const *ids, size_t n, int *found
         memset(found, 0, n * sizeof *found);
     if (!ix || (!ids && n))
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_remove: NULL argument");
-    if (!ix->writable)
-        return tsr_seterr(err, TSR_ERR_READONLY, "%s: index is open read-only", ix->dir);
+    TSR_FORWARD(ix_writable(ix, err));
     if (ix->sh || ix_is_shard(ix->dir))
         return tsr_seterr(err, TSR_ERR_INVALID, "%s: a sharded index (or a shard of one): "
                           "documents cannot be removed from it", ix->dir);
@@ -1653,8 +1667,7 @@ int tsr_index_merge(tsr_index *ix, unsigned max_segments, tsr_error *err)
 {
     if (!ix)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_merge: NULL index");
-    if (!ix->writable)
-        return tsr_seterr(err, TSR_ERR_READONLY, "%s: index is open read-only", ix->dir);
+    TSR_FORWARD(ix_writable(ix, err));
     if (ix->sh) {   /* the shard that takes the appends; the others are read-only */
         TSR_FORWARD(tsr_index_merge(sh_writer(ix), max_segments, err));
         return sh_rebuild(ix, err);
@@ -1704,8 +1717,7 @@ int tsr_index_commit(tsr_index *ix, tsr_error *err)
 {
     if (!ix)
         return tsr_seterr(err, TSR_ERR_INVALID, "tsr_index_commit: NULL index");
-    if (!ix->writable)
-        return tsr_seterr(err, TSR_ERR_READONLY, "%s: index is open read-only", ix->dir);
+    TSR_FORWARD(ix_writable(ix, err));
     if (ix->sh) {
         TSR_FORWARD(tsr_index_commit(sh_writer(ix), err));
         return sh_rebuild(ix, err);

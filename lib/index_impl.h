@@ -50,6 +50,7 @@ struct tsr_index {
     char *dir;
     int writable;
     int scratch;            /* TSR_OPEN_SCRATCH: nothing synced */
+    int unsettled;          /* a commit's outcome unknown to this handle: no more writes */
     int verify_on_map;      /* checksum each segment when it is mapped */
     int lock_fd;
     cat *cat;

@@ -533,7 +533,12 @@ TSR_API int tsr_index_add_batch(tsr_index *ix, const tsr_docinfo *docs, size_t n
  *  exception: an I/O error in the final sync of the catalog's log (the
  *  message says "outcome unknown"), after which the index, when next
  *  opened, may hold the whole batch (or none of it; a retry then finds its
- *  ids as duplicates).  Documents without words are stored, with no
+ *  ids as duplicates).  The first commit of an index this handle created
+ *  is in SQLite's rollback journal (doc/index-format.md, section 3): there
+ *  the final sync is the directory's, which the library tries again; if
+ *  that fails too, the outcome is unknown likewise, and this handle
+ *  refuses every later write (TSR_ERR_IO: close and open the index
+ *  again).  Documents without words are stored, with no
  *  postings.  Texts are stored zstd-compressed; once a writer has added
  *  512 KB of text it trains a dictionary on them and compresses the later
  *  texts with it (faster, and a fifth smaller), and the commit that first

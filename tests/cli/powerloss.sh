@@ -30,7 +30,9 @@
 #
 # One traced run of each counts its events and finds its commit point: the
 # WAL sync that ends the catalog transaction of the commit (and, for merge,
-# of the merge; for api, of the second add).  Every process that touches
+# of the merge; for api, of the second add); for create, whose first commit
+# is in SQLite's rollback journal, the directory's sync after the journal's
+# unlink.  Every process that touches
 # disk/ afterwards, readers included, runs under the object (in its count
 # mode) so that the image follows it.  Then:
 #
@@ -41,9 +43,11 @@
 #      document found by `check --jsonl` under its id; for merge the number
 #      of segments (3, 4 after the commit, 1 after the merge).  A crash
 #      during create before its commit may leave no index: no folder, no
-#      catalog, an empty one, or one a reader cannot open yet (SQLite's
-#      rollback journal of its switch to WAL is back; the next writer rolls
-#      it back).  Then the next writer (`tessera index` of the same batch)
+#      catalog, an empty one, or one with a hot rollback journal (that the
+#      reader, which may write the file here, rolls back first).  After the
+#      commit, a crash in the switch to WAL leaves a hot journal too: the
+#      readers roll it back and find every document (red before they did:
+#      "attempt to write a readonly database").  Then the next writer (`tessera index` of the same batch)
 #      must end with every document, verify sound and no segment file that
 #      the catalog does not list.
 #   2. Killed, then power loss (20 per operation; for create its first 8
@@ -63,6 +67,14 @@
 #      be there whole or not at all.  Then the next writer (power kept)
 #      ends with every document and no orphan file, and a power loss after
 #      it keeps them all (found by check).
+#
+#   3b. Disk errors in create (its first commit in SQLite's rollback
+#      journal): ENOSPC from K on and EIO at K, for I/O events K drawn from
+#      its run (TSR_PL_CREATE_FAULTS, default 20, of each): the same exit
+#      codes and messages; the batch there exactly when the run says it is
+#      durable (and always after the commit point), else no index or an
+#      empty one; the next writer ends with every document, and a power
+#      loss after it keeps them.
 #
 #   4. The server (api; the client is curl, else python3; skipped with a
 #      message when there is neither): power loss before event K (50, K
@@ -95,7 +107,8 @@
 # static or sanitizer build, no /proc, no C compiler).
 #
 # Environment: TESSERA_BIN, DROUNDTRIP_BIN (build/tests/discover_roundtrip),
-# CC, TMPDIR, TSR_PL_CRASHES (per operation, default 50), TSR_PL_KILLS
+# CC, TMPDIR, TSR_PL_CRASHES (per operation, default 50), TSR_PL_CREATE_FAULTS
+# (default 20), TSR_PL_KILLS
 # (per operation, default 20), TSR_PL_API_CRASHES (the server's power
 # losses, default 50), TSR_PL_ONLY (a pattern, grep -x: only the
 # cases it matches, e.g. 'fault eio 0 60', 'crash api 30', 'apifault enospc
@@ -169,13 +182,18 @@ op_pafter() { case $1 in create) echo A ;; append) echo AB ;; merge) echo ABCD ;
 # segment placed (the second: a merge; 0 if none).  A commit point is the
 # WAL sync that ends the catalog transaction after the segment's rename:
 # the last WAL sync that follows a WAL write, before the next segment file
-# is opened.
+# is opened.  A new catalog's first commit is in the rollback journal
+# (lib/catalog.c): its commit point is the directory's sync after the
+# journal's unlink, the first one after the segment's rename (a later one
+# ends the switch to WAL).
 trace_points() {
     awk '
     $1 == "fault" { next }
     { n = $1; if ($2 != "-") nio = $2 }
-    $3 == "rename" && $4 ~ /seg-[0-9]+\.tsg$/ { r++; win = r; wal = ""; next }
+    $3 == "rename" && $4 ~ /seg-[0-9]+\.tsg$/ { r++; win = r; wal = ""; jn = 0; next }
     $3 == "open" && $4 ~ /\.tsg\.tmp$/ { win = 0 }
+    $3 == "unlink" && $4 ~ /catalog\.sqlite-journal$/ { jn = win; next }
+    jn && $3 ~ /sync$/ { if (!pt[jn]) { pt[jn] = $1; pio[jn] = $2 } jn = 0; next }
     $4 ~ /catalog\.sqlite-wal$/ {
         if ($3 ~ /^pwrite/ || $3 == "write") wal = "w"
         else if ($3 ~ /sync$/) { if (wal == "w" && win) { pt[win] = $1; pio[win] = $2 } wal = "s" }
@@ -468,21 +486,23 @@ case_kill() {
     look "$(op_after "$1")" - "$(op_pafter "$1")" 0
 }
 
-# fault MODE STICKY K: I/O event K of the merge run fails with MODE (enospc,
-# eio), and every later one too when STICKY=1
-case_fault() {
-    prep merge || { why="prep failed"; return; }
-    sticky=$2
-    sim "$1" "$3" log.txt "$T" index -q --db disk/ix "$work/D.jsonl" >out.txt 2>&1
+# fault_run OP MODE STICKY K: OP's run with its I/O event K failing with
+# MODE (enospc, eio), and every later one too when STICKY=1; then its
+# outcome in _durable: 1 when the commit is durable (the message says so,
+# or exit 0), 0 when not; when its outcome is unknown (its WAL sync failed:
+# SQLite may still apply it at the next open; or, in create's rollback
+# journal, the directory's sync after the journal's unlink failed twice),
+# 1 if the index holds all of the batch, else 0 (all or none: look checks)
+fault_run() {
+    prep "$1" || { why="prep failed"; _durable=0; return; }
+    sticky=$3
+    sim "$2" "$4" log.txt "$T" index -q --db disk/ix "$work/$(op_input "$1").jsonl" >out.txt 2>&1
     _st=$?
     sticky=0
-    # the commit is durable (the message says so, or exit 0), or not, or
-    # its outcome is unknown (its WAL sync failed: SQLite may still apply
-    # it at the next open; then all of the batch or none)
     _durable=0
     grep -q 'is durable' out.txt && _durable=1
     grep -q 'commit failed: outcome unknown' out.txt && _durable=u
-    case $1 in
+    case $2 in
     # SQLite names a failed sync or shared-memory write "disk I/O error"
     # whatever the errno
     enospc) _text='No space left on device\|disk is full\|disk I/O error' ;;
@@ -494,13 +514,20 @@ case_fault() {
     *) why="$why exit $_st, wanted 5 (or 0): $(head -c 200 out.txt);" ;;
     esac
     # a fault after the commit point cannot undo the commit
-    [ "$3" -gt "$CIO_merge" ] && [ $_durable != 1 ] &&
-        why="$why fault after the commit point (I/O $CIO_merge) but the commit is not reported durable;"
+    eval "_cio=\$CIO_$1"
+    [ "$4" -gt "$_cio" ] && [ $_durable != 1 ] &&
+        why="$why fault after the commit point (I/O $_cio) but the commit is not reported durable;"
     if [ $_durable = u ]; then
         unknown=$((unknown + 1))
         _n=$(tsr stats --db disk/ix --json 2>/dev/null | sed -n 's/.*"documents":\([0-9]*\).*/\1/p')
-        if [ "$_n" = 48 ]; then _durable=1; else _durable=0; fi
+        if [ "$_n" = "$(op_after "$1")" ]; then _durable=1; else _durable=0; fi
     fi
+}
+
+# fault MODE STICKY K: I/O event K of the merge run fails with MODE (enospc,
+# eio), and every later one too when STICKY=1
+case_fault() {
+    fault_run merge "$1" "$2" "$3"
     if [ $_durable = 1 ]; then
         look 48 - "" 0
     else
@@ -511,6 +538,23 @@ case_fault() {
     next_writer merge
     "$cs" restore disk img || why="$why restore failed;"
     look 48 - ABCD 0
+}
+
+# createfault MODE STICKY K: the same for I/O event K of the create run, a
+# new index whose first commit is in SQLite's rollback journal: the batch
+# there exactly when the run says it is durable, else no index or an empty
+# one; the next writer ends with every document, and a power loss after
+# it keeps them
+case_create_fault() {
+    fault_run create "$1" "$2" "$3"
+    if [ $_durable = 1 ]; then
+        look 12 - "" 0
+    else
+        look 0 - "" 1
+    fi
+    next_writer create
+    "$cs" restore disk img || why="$why restore failed;"
+    look 12 - A 0
 }
 
 # present_ef: _ne and _nf, how many documents of E and of F, checked
@@ -658,6 +702,7 @@ run_case() {
     crash) if [ "$2" = api ]; then case_api_crash "$3"; else case_crash "$2" "$3"; fi ;;
     kill) case_kill "$2" "$3" ;;
     fault) case_fault "$2" "$3" "$4" ;;
+    createfault) case_create_fault "$2" "$3" "$4" ;;
     apifault) case_api_fault "$2" "$3" "$4" ;;
     esac
     if [ -z "$why" ]; then
@@ -709,6 +754,12 @@ while [ $k -le "$NIO_merge" ]; do
     echo "fault enospc 1 $k"
     echo "fault eio 0 $k"
     k=$((k + 1))
+done >>cases.txt
+# create's first commit (the rollback journal): ENOSPC and EIO at I/O
+# events drawn from its run
+for k in $(sample "$NIO_create" "${TSR_PL_CREATE_FAULTS:-20}" 31); do
+    echo "createfault enospc 1 $k"
+    echo "createfault eio 0 $k"
 done >>cases.txt
 # the server: power losses at K drawn over its run's events; ENOSPC (from K
 # on) and EIO (at K) at each I/O event of its first add, from its readiness
@@ -767,11 +818,12 @@ napi=$(grep -c '^crash api ' cases.txt)
 nafa=$(grep -c '^apifault' cases.txt)
 echo "powerloss: $ncr power losses and $nki kills followed by a power loss" \
     "(create $N_create events, append $N_append, merge $N_merge, add $N_add);" \
-    "$nfa faults (ENOSPC and EIO at each of the merge run's $NIO_merge I/O events)," \
+    "$nfa faults (ENOSPC and EIO at each of the merge run's $NIO_merge I/O events)" \
+    "and $(grep -c '^createfault' cases.txt) at create's (drawn from its $NIO_create)," \
     "$(wc -l <orphans.txt) of which left orphan files and" \
     "$(cat w0/unknown.txt w1/unknown.txt 2>/dev/null | awk '{ s += $2 } END { print s + 0 }')" \
-    "a commit of unknown outcome (a failed WAL sync);" \
-    "crashes before create's commit left no index $(cat w0/absent.txt w1/absent.txt 2>/dev/null |
+    "a commit of unknown outcome (a failed final sync);" \
+    "crashes and faults before create's commit left no index $(cat w0/absent.txt w1/absent.txt 2>/dev/null |
         awk '{ s += $2 } END { print s + 0 }') times; $(( $(date +%s) - t0 )) s"
 [ "$api" = 1 ] && echo "powerloss api: $napi power losses of a server taking two adds" \
     "($N_api events, commits at $C_api and $M_api; runs that left the trace's order before" \

@@ -54,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -67,6 +68,11 @@
  * --------------------------------------------------------------------- */
 
 static int fail_wal_sync;  /* the next fdatasync of a -wal file fails (EIO) */
+static int fail_dir_sync;  /* the next fdatasync of a directory after a journal's unlink fails
+                              (1), and every directory sync after it (2) */
+static int journal_gone;   /* a -journal file was unlinked since fail_dir_sync was set */
+static int dir_sync_failed;
+static int dirs_fail;      /* every sync of a directory fails (EIO): fail_dir_sync 2 sets it */
 static int disk_full;      /* every pwrite64 fails (ENOSPC) */
 static int wal_sync_failed;
 static int syncs;          /* fdatasync calls (SQLite's) */
@@ -93,9 +99,27 @@ __attribute__((visibility("default"))) ssize_t pwrite64(int fd, const void *buf,
     return (ssize_t)syscall(SYS_pwrite64, fd, buf, n, off);
 }
 
+/* SQLite's unlink of a rollback journal (the commit of a catalog being
+ * made: lib/catalog.c), noted for fail_dir_sync. */
+__attribute__((visibility("default"))) int unlink(const char *path)
+{
+    const size_t n = strlen(path);
+    if (fail_dir_sync && n > 8 && !strcmp(path + n - 8, "-journal"))
+        journal_gone = 1;
+    return (int)syscall(SYS_unlink, path);
+}
+
 __attribute__((visibility("default"))) int fdatasync(int fd)
 {
     syncs++;
+    struct stat st;
+    if (fail_dir_sync && journal_gone && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        dirs_fail = fail_dir_sync == 2;   /* 2: the library's sync of it too */
+        fail_dir_sync = journal_gone = 0;
+        dir_sync_failed = 1;
+        errno = EIO;
+        return -1;
+    }
     if (fail_wal_sync && is_wal(fd)) {
         fail_wal_sync = 0;
         wal_sync_failed = 1;
@@ -105,10 +129,16 @@ __attribute__((visibility("default"))) int fdatasync(int fd)
     return (int)syscall(SYS_fdatasync, fd);
 }
 
-/* Counted only: the library's segment and directory syncs. */
+/* Counted, and failed for a directory once dirs_fail is set: the
+ * library's segment and directory syncs. */
 __attribute__((visibility("default"))) int fsync(int fd)
 {
     fsyncs++;
+    struct stat st;
+    if (dirs_fail && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        errno = EIO;
+        return -1;
+    }
     return (int)syscall(SYS_fsync, fd);
 }
 
@@ -238,6 +268,90 @@ static void test_commit_sync_fails(void)
     CHECK(tsr_index_open(ixdir, TSR_OPEN_WRITE, &ix, &e) == TSR_OK);
     tsr_index_close(ix);
     CHECK(orphans() == 0);
+}
+
+/* A new index's first commit is in SQLite's rollback journal
+ * (lib/catalog.c): its commit point is the directory's sync after the
+ * journal's unlink.  When that sync fails, the catalog holds the
+ * transaction, but a power loss may bring the journal back.
+ *
+ * `sticky` 0: SQLite's sync fails once; the library syncs the directory
+ * again, and the commit is durable: it succeeds, the index holds A, and
+ * the next commit adds B.  Red without that second sync (ix_commit_meta):
+ * the commit failed, and B's commit with it (before the handle refused
+ * to write after it, on a docno already in the catalog).
+ *
+ * `sticky` 1: every directory sync fails from there on: the outcome is
+ * unknown, the error says so (red with cat_commit's test for the WAL's
+ * failed sync only), and the handle refuses further writes rather than
+ * write from a view the catalog no longer matches.  Reopened (the disk
+ * fine again), the index is sound, A whole, no orphan, and B commits. */
+static void first_commit_dir_sync_fails(int sticky)
+{
+    tsr_index *ix = NULL;
+    tsr_error e;
+    dir_sync_failed = 0;
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_CREATE, &ix, &e) == TSR_OK);
+    if (!ix)
+        return;
+    CHECK(add_five(ix, 'a') == 0);
+    fail_dir_sync = sticky ? 2 : 1;
+    const int rc_a = tsr_index_commit(ix, &e);
+    fail_dir_sync = journal_gone = 0;
+    if (!dir_sync_failed) {
+        printf("test_syncfail: SQLite's directory sync is not reachable here: nothing tested\n");
+        tsr_index_close(ix);
+        return;
+    }
+    if (sticky) {
+        CHECK(rc_a == TSR_ERR_IO);
+        CHECK(strstr(e.message, "outcome unknown") != NULL);
+        CHECK(add_five(ix, 'b') != 0);
+        CHECK(tsr_index_commit(ix, &e) == TSR_ERR_IO);
+        CHECK(strstr(e.message, "open it again") != NULL);
+        tsr_index_close(ix);
+        dirs_fail = 0;
+        ix = NULL;
+        CHECK(tsr_index_open(ixdir, TSR_OPEN_WRITE, &ix, &e) == TSR_OK);
+        if (!ix)
+            return;
+    } else {
+        CHECK(rc_a == TSR_OK);
+        if (rc_a != TSR_OK)
+            fprintf(stderr, "test_syncfail: first commit, one directory sync failed: %s\n",
+                    e.message);
+    }
+    CHECK(add_five(ix, 'b') == 0);
+    const int rc_b = tsr_index_commit(ix, &e);
+    CHECK(rc_b == TSR_OK);
+    if (rc_b != TSR_OK)
+        fprintf(stderr, "test_syncfail: the commit after: %s\n", e.message);
+    tsr_index_close(ix);
+
+    ix = NULL;
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_READONLY, &ix, &e) == TSR_OK);
+    if (ix) {
+        int faults = 0;
+        CHECK(tsr_index_verify(ix, count_faults, &faults, &e) == TSR_OK);
+        CHECK(faults == 0);
+        CHECK(count_five(ix, 'a') == 5);
+        CHECK(count_five(ix, 'b') == 5);
+        tsr_index_close(ix);
+    }
+    ix = NULL;
+    CHECK(tsr_index_open(ixdir, TSR_OPEN_WRITE, &ix, &e) == TSR_OK);
+    tsr_index_close(ix);
+    CHECK(orphans() == 0);
+}
+
+static void test_first_commit_dir_sync_fails_once(void)
+{
+    first_commit_dir_sync_fails(0);
+}
+
+static void test_first_commit_dir_sync_fails(void)
+{
+    first_commit_dir_sync_fails(1);
 }
 
 static void test_commit_sync_fails_reader_open(void)
@@ -415,6 +529,10 @@ int main(void)
     RUN(test_commit_sync_fails);
     rm_tree(ixdir);
     RUN(test_commit_sync_fails_reader_open);
+    rm_tree(ixdir);
+    RUN(test_first_commit_dir_sync_fails_once);
+    rm_tree(ixdir);
+    RUN(test_first_commit_dir_sync_fails);
     rm_tree(ixdir);
     RUN(test_scratch);
     rm_tree(ixdir);
