@@ -17,12 +17,14 @@
  * rollback journal writes a new database's pages once, and journals only
  * the few it held before.  A new index's first commit holds up to 256 MB of
  * text (cmd_index's batches), so for most indexes it is all of them:
- * `tessera index` 14-16% less wall time at 10k and 100k documents
+ * `tessera index` 9.5% less wall time at 10k documents, 21% at 100k
  * (BENCHMARKS.md).  What a crash leaves is the same: the commit whole or
- * not at all (a hot journal, rolled back by the next writer's open;
- * synchronous=EXTRA syncs the directory after the journal's unlink, so a
- * commit reported done stays done).  What it costs: no reader can open an
- * index until its creation's first commit (doc/index-format.md, section 3).
+ * not at all (a hot journal, rolled back by the next opener that may write
+ * the file, a reader too: roll_back_hot_journal; synchronous=EXTRA syncs
+ * the directory after the journal's unlink, so a commit reported done
+ * stays done).  What it costs: readers wait while that first commit runs
+ * (SQLite's locks), where the WAL lets them read beside it
+ * (doc/index-format.md, section 3).
  *
  * Every call takes the mutex of the cat, and statements are prepared once
  * and cached, so the threads of a read-only index can share one cat.  Write
@@ -356,7 +358,8 @@ int cat_open(const char *path, int writable, const cat_meta *init, cat **out,
      * first commit (cat_commit), see the top of this file */
     c->making = writable == 1 && init && app == 0 && ntables == 0;
     if (rc == TSR_OK && writable)
-        rc = exec(c, writable == CAT_SCRATCH ? "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF"
+        rc = exec(c, writable == CAT_SCRATCH
+                         ? "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF"
                      : c->making ? "PRAGMA journal_mode = DELETE; PRAGMA synchronous = EXTRA"
                                  : "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", err);
     if (rc == TSR_OK) {
