@@ -47,9 +47,9 @@
 #      reader, which may write the file here, rolls back first).  After the
 #      commit, a crash in the switch to WAL leaves a hot journal too: the
 #      readers roll it back and find every document (red before they did:
-#      "attempt to write a readonly database").  Then the next writer (`tessera index` of the same batch)
-#      must end with every document, verify sound and no segment file that
-#      the catalog does not list.
+#      "attempt to write a readonly database").  Then the next writer
+#      (`tessera index` of the same batch) must end with every document,
+#      verify sound and no segment file that the catalog does not list.
 #   2. Killed, then power loss (20 per operation; for create its first 8
 #      events, where the folder and the catalog are made, and 12 drawn):
 #      crash before event K without the restore (the power stays on), run
@@ -107,12 +107,13 @@
 # static or sanitizer build, no /proc, no C compiler).
 #
 # Environment: TESSERA_BIN, DROUNDTRIP_BIN (build/tests/discover_roundtrip),
-# CC, TMPDIR, TSR_PL_CRASHES (per operation, default 50), TSR_PL_CREATE_FAULTS
-# (default 20), TSR_PL_KILLS
-# (per operation, default 20), TSR_PL_API_CRASHES (the server's power
-# losses, default 50), TSR_PL_ONLY (a pattern, grep -x: only the
-# cases it matches, e.g. 'fault eio 0 60', 'crash api 30', 'apifault enospc
-# 1 38'; TSR_KEEP=1 keeps the folder).
+# CC, TMPDIR, TSR_PL_CRASHES (per operation, default 50), TSR_PL_KILLS
+# (per operation, default 20), TSR_PL_CREATE_FAULTS (create's I/O events
+# that fail, each with ENOSPC and EIO, default 20), TSR_PL_API_CRASHES
+# (the server's power losses, default 50), TSR_PL_ONLY (a pattern, grep -x:
+# only the cases it matches, e.g. 'fault eio 0 60', 'crash api 30',
+# 'createfault enospc 1 70', 'apifault enospc 1 38'; TSR_KEEP=1 keeps the
+# folder).
 # Ends with "N passed, N failed".
 
 set -u
