@@ -361,7 +361,7 @@ int al_query_reset(al_query *q, const tsr_word *w, size_t n, const tsr_params *p
     /* the rare words first, for a text shorter than a seed too: a query
      * reset from a longer one kept that one's table (test_align_stages,
      * test_rare_seeds_random; al_align never looked, having no grams) */
-    if (query_rare_words(q)) {
+    if (!q->no_rare && query_rare_words(q)) {
         al_query_free(q);
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory preparing alignment");
     }
@@ -890,7 +890,7 @@ static int rare_pairs(const al_pair *c, al_work *wk)
 int al_rare_seeds(const al_pair *c, al_work *wk)
 {
     const al_query *q = c->q;
-    if (c->self || !q->rkey)
+    if (c->self || q->no_rare || !q->rkey)
         return 0;
     const size_t first_uni = wk->runs.n;
     if (rare_pairs(c, wk))

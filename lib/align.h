@@ -46,6 +46,9 @@ typedef struct al_query {
     uint32_t rmask;
     uint64_t *rfilter;    /* bit ((hash | 1) >> 32) & rfmask set for each */
     uint32_t rfmask;
+    int no_rare;          /* set by the caller: no rare words made, no rare-word
+                           * seeds (dedup's aligned measure); kept by
+                           * al_query_reset, cleared by al_query_init */
     /* the arrays' room, kept from one query to the next (al_query_reset),
      * with the counting table of the rare words */
     size_t gcap, hcap, rarecap, rcap, tcap, tpcap, fcap, rfcap;

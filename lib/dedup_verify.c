@@ -219,7 +219,8 @@ static double dv_figures(const dv_text *a, const dv_text *b)
 }
 
 /* Words for the aligner from a compact form: the 16-bit value spread over
- * 64 bits; no byte offsets (they serve only rare-word seeds, off here). */
+ * 64 bits; no byte offsets (they serve only rare-word seeds, off here:
+ * al_query.no_rare). */
 static int dv_words(const dv_text *t, void *vec)
 {
     TSR_VEC(tsr_word) *v = vec;
@@ -309,13 +310,15 @@ static double dv_aligned(const dv_text *a, const dv_text *b, dv_work *w)
     /* the query's arrays kept for the next pair (al_query_reset): made
      * new for each pair, they were 11 allocations and frees a pair */
     al_query *q = &w->q;
+    /* no rare-word seeds (see the top): none could come anyway, the words
+     * having no byte offsets (dv_words) and so none long, but the flag
+     * spares the two passes that would look for them; set each time, as a
+     * reset that runs out of memory clears the query */
+    q->no_rare = 1;
     if (al_query_reset(q, w->wa.a, a->n, &p, NULL) != TSR_OK)
         return -1.0;
-    uint64_t *rkey = q->rkey;
-    q->rkey = NULL;   /* no rare-word seeds (see the top) */
     w->ps.n = 0;
     int rc = al_align(q, w->wb.a, b->n, &p, 0, w->al, &w->ps, NULL);
-    q->rkey = rkey;
     if (rc != TSR_OK)
         return -1.0;
     memset(w->hit.a, 0, a->n);
