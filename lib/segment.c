@@ -278,6 +278,61 @@ static int writer_push(seg_writer *w, uint64_t id, uint32_t doc, tsr_error *err)
     return TSR_OK;
 }
 
+/* Push e[0..n), the entries of top-level group g (the first SEG_MIN_BITS
+ * bits of their ids), each its key above its docno as a batch holds them
+ * (batch_entry): what writer_push does one entry at a time, with the
+ * group's part of the order check and of the directory's index worked
+ * out once; the rest of the check is that the entries increase as 64-bit
+ * numbers. */
+static int writer_push_group(seg_writer *w, uint64_t g, const uint64_t *e, size_t n,
+                             tsr_error *err)
+{
+    if (n == 0)
+        return TSR_OK;
+    if (TSR_UNLIKELY(n > w->n - w->i))
+        return tsr_seterr(err, TSR_ERR_CORRUPT, "%s: more postings than planned (%" PRIu64 ")",
+                          w->path, w->n);
+    uint64_t last_id = w->last_id;
+    uint32_t last_doc = w->last_doc;
+    for (size_t j = 0; j < n; j++) {
+        const uint64_t id = g << 32 | e[j] >> 32;
+        const uint32_t doc = (uint32_t)e[j];
+        if (TSR_UNLIKELY((w->i > 0 || j > 0) &&
+                         (id < last_id || (id == last_id && doc <= last_doc))))
+            return tsr_seterr(err, TSR_ERR_CORRUPT,
+                              "%s: posting %" PRIu64 " out of order (fingerprint %011" PRIx64
+                              " doc %u after %011" PRIx64 " doc %u)",
+                              w->path, w->i + j, id, doc, last_id, last_doc);
+        last_id = id;
+        last_doc = doc;
+    }
+    const unsigned sub = w->bits - SEG_MIN_BITS;   /* the key's bits in the bucket */
+    uint32_t *dir = w->dir + (g << sub) + 1;
+    for (size_t j = 0; j < n;) {
+        const size_t room = (OUT_BUF - w->keys.len) / 4;
+        const size_t m = n - j < room ? n - j : room;
+        unsigned char *kb = w->keys.buf + w->keys.len, *db = w->docs.buf + w->docs.len;
+        for (size_t t = 0; t < m; t++) {
+            const uint64_t key = e[j + t] >> 32;
+            dir[key >> (32 - sub)]++;
+            tsr_put_u32(kb + 4 * t, (uint32_t)key);
+            tsr_put_u32(db + 4 * t, (uint32_t)e[j + t]);
+        }
+        w->keys.len += 4 * m;
+        w->docs.len += 4 * m;
+        w->i += m;
+        j += m;
+        if (w->keys.len == OUT_BUF) {
+            writer_sum(w);
+            TSR_FORWARD(out_flush(w, &w->keys, err));
+            TSR_FORWARD(out_flush(w, &w->docs, err));
+        }
+    }
+    w->last_id = last_id;
+    w->last_doc = last_doc;
+    return TSR_OK;
+}
+
 /* Flush, write the directory, the chunk table and the header, fsync,
  * close. */
 static int writer_finish(seg_writer *w, seg_info *info, tsr_error *err)
@@ -585,8 +640,7 @@ int seg_batch_write(const char *path, seg_batch *b, uint32_t ndocs, uint32_t doc
     int rc = TSR_OK;
     for (size_t k = 0; k < BATCH_BUCKETS && b->n > 0 && rc == TSR_OK; k++)
         for (const seg_chunk *c = b->bk[k].head; c && rc == TSR_OK; c = c->next)
-            for (uint32_t i = 0; i < c->n && rc == TSR_OK; i++)
-                rc = writer_push(w, (uint64_t)k << 32 | c->e[i] >> 32, (uint32_t)c->e[i], err);
+            rc = writer_push_group(w, k, c->e, c->n, err);
     if (rc == TSR_OK)
         rc = writer_finish(w, info, err);
     writer_free(w, rc != TSR_OK);
@@ -797,6 +851,113 @@ static void heap_down(seg_cursor **h, size_t n, size_t i)
     }
 }
 
+/* The merge goes one top-level group at a time (the first SEG_MIN_BITS
+ * bits of the ids, 2^12 groups): an input's entries of group g are one
+ * range, which its directory gives whatever its B, sorted by key, then
+ * docno.  They are gathered as 64-bit numbers, key above docno (the
+ * inputs share one base: they are segments of one index or shard, with
+ * disjoint documents), merged two runs at a time, and pushed as a block
+ * (writer_push_group).  A heap of cursors taking one entry at a time, the
+ * earlier way, spent half of the merge's time on the cursors' reloads and
+ * comparisons (BENCHMARKS.md, "The merge by groups"). */
+#define MERGE_GROUPS ((uint64_t)1 << SEG_MIN_BITS)
+
+typedef struct merge_buf {
+    uint64_t *a, *b;    /* the group's runs, and scratch as large */
+    size_t cap;
+    size_t *at;         /* per input: the first entry of the next group */
+} merge_buf;
+
+/* Merge the sorted runs a[r[i] .. r[i + 1]), i < m, into one (in a or in
+ * b: the returned array), two at a time. */
+static uint64_t *merge_runs(uint64_t *a, uint64_t *b, size_t *r, size_t m)
+{
+    while (m > 1) {
+        size_t o = 0, nm = 0;
+        for (size_t p = 0; p < m; p += 2) {
+            const size_t x0 = r[p], x1 = r[p + 1];
+            const size_t y1 = p + 1 < m ? r[p + 2] : x1;
+            size_t i = x0, j = x1;
+            r[nm++] = o;
+            while (i < x1 && j < y1) {
+                const uint64_t x = a[i], y = a[j];
+                const int t = y < x;
+                b[o++] = t ? y : x;
+                i += !t;
+                j += t;
+            }
+            while (i < x1) b[o++] = a[i++];
+            while (j < y1) b[o++] = a[j++];
+        }
+        r[nm] = o;
+        m = nm;
+        uint64_t *t = a;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* Group g of every input into the writer. */
+static int merge_group(seg_writer *w, seg_file *const *in, size_t nin, const seg_dead *dead,
+                       uint64_t g, merge_buf *mb, tsr_error *err)
+{
+    if (!mb->at) {
+        mb->at = calloc(2 * nin + 2, sizeof *mb->at);
+        if (!mb->at)
+            return tsr_seterr(err, TSR_ERR_NOMEM, "%s: out of memory", w->path);
+    }
+    size_t *r = mb->at + nin;   /* the runs' bounds */
+    size_t total = 0;
+    for (size_t k = 0; k < nin; k++) {
+        const seg_file *s = in[k];
+        if (s->info.npostings == 0)
+            continue;
+        if (s->base != in[0]->base)
+            return tsr_seterr(err, TSR_ERR_INVALID, "%s: merging segments of different shards",
+                              w->path);
+        const unsigned shift = s->info.dir_bits - SEG_MIN_BITS;
+        const uint64_t d1 = (g + 1) << shift;
+        if (!chunk_ok(s, (g << shift) / SEG_CHUNK_ENTRIES) || !chunk_ok(s, d1 / SEG_CHUNK_ENTRIES))
+            return cursor_error(&(seg_cursor){ .s = s, .i = mb->at[k] }, err);
+        const uint32_t end = dir_at(s, d1);
+        if (dir_at(s, g << shift) != mb->at[k] || end < mb->at[k] || end > s->info.npostings)
+            return tsr_seterr(err, TSR_ERR_CORRUPT, "%s: bad directory at entry %zu", s->path,
+                              mb->at[k]);
+        total += end - mb->at[k];
+    }
+    if (total > mb->cap) {
+        const size_t cap = total > 2 * mb->cap ? total : 2 * mb->cap;
+        free(mb->a);
+        free(mb->b);
+        mb->a = malloc(cap * sizeof *mb->a);
+        mb->b = malloc(cap * sizeof *mb->b);
+        mb->cap = mb->a && mb->b ? cap : 0;
+        if (!mb->cap)
+            return tsr_seterr(err, TSR_ERR_NOMEM, "%s: out of memory", w->path);
+    }
+    size_t m = 0, o = 0;
+    for (size_t k = 0; k < nin; k++) {
+        const seg_file *s = in[k];
+        if (s->info.npostings == 0)
+            continue;
+        const size_t from = mb->at[k];
+        const size_t to = dir_at(s, (g + 1) << (s->info.dir_bits - SEG_MIN_BITS));
+        if (!entries_ok(s, from, to))
+            return cursor_error(&(seg_cursor){ .s = s, .i = from }, err);
+        r[m++] = o;
+        for (size_t i = from; i < to; i++) {
+            const uint32_t doc = doc_at(s, i);
+            if (!seg_is_dead(dead, doc))
+                mb->a[o++] = (uint64_t)key_at(s, i) << 32 | doc;
+        }
+        mb->at[k] = to;
+    }
+    r[m] = o;
+    const uint64_t *e = merge_runs(mb->a, mb->b, r, m);
+    return writer_push_group(w, g, e, o, err);
+}
+
 int seg_merge(const char *path, seg_file *const *in, size_t nin, seg_info *info,
               tsr_error *err)
 {
@@ -837,47 +998,17 @@ int seg_merge_live(const char *path, seg_file *const *in, size_t nin, const seg_
     if (ndocs > UINT32_MAX)
         return tsr_seterr(err, TSR_ERR_TOOBIG, "%s: too many documents", path);
 
-    seg_cursor *cur = calloc(nin ? nin : 1, sizeof *cur);
-    seg_cursor **heap = calloc(nin ? nin : 1, sizeof *heap);
-    if (!cur || !heap) {
-        free(cur);
-        free(heap);
-        return tsr_seterr(err, TSR_ERR_NOMEM, "%s: out of memory", path);
-    }
     seg_writer *w = NULL;
     int rc = writer_open(path, n, (uint32_t)ndocs, lo, hi, &w, err);
-    size_t nh = 0;
-    for (size_t k = 0; k < nin && rc == TSR_OK; k++) {
-        cur[k].s = in[k];
-        cur[k].n = in[k]->info.npostings;
-        cur[k].nb = (uint64_t)1 << in[k]->info.dir_bits;
-        if (cur[k].n == 0)
-            continue;
-        if (cursor_load(&cur[k]) != 0)
-            rc = cursor_error(&cur[k], err);
-        heap[nh++] = &cur[k];
-    }
-    for (size_t i = nh / 2; i-- > 0;)
-        heap_down(heap, nh, i);
-    while (rc == TSR_OK && nh > 0) {
-        seg_cursor *c = heap[0];
-        if (!seg_is_dead(dead, c->doc))
-            rc = writer_push(w, c->id, c->doc, err);
-        if (rc != TSR_OK)
-            break;
-        if (++c->i == c->n) {
-            heap[0] = heap[--nh];
-        } else if (cursor_load(c) != 0) {
-            rc = cursor_error(c, err);
-            break;
-        }
-        heap_down(heap, nh, 0);
-    }
+    merge_buf mb = { 0 };
+    for (uint64_t g = 0; g < MERGE_GROUPS && rc == TSR_OK; g++)
+        rc = merge_group(w, in, nin, dead, g, &mb, err);
     if (rc == TSR_OK)
         rc = writer_finish(w, info, err);
     writer_free(w, rc != TSR_OK);
-    free(cur);
-    free(heap);
+    free(mb.a);
+    free(mb.b);
+    free(mb.at);
     return rc;
 }
 

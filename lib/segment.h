@@ -146,9 +146,11 @@ int seg_batch_write(const char *path, seg_batch *b, uint32_t ndocs, uint32_t doc
 int seg_write(const char *path, const seg_posting *p, size_t n, uint32_t ndocs,
               uint32_t doc_lo, uint32_t doc_hi, seg_info *info, tsr_error *err);
 
-/* Merge `nin` open segments, whose documents must be disjoint, into a new
- * segment at `path` (fsync'ed).  Linear in the input size (k-way merge).
- * Fills *info. */
+/* Merge `nin` open segments, whose documents must be disjoint and which
+ * must share one `base` (segments of one index or shard; TSR_ERR_INVALID
+ * otherwise), into a new segment at `path` (fsync'ed).  Linear in the
+ * input size (segment.c: group by group, two runs at a time).  Fills
+ * *info. */
 int seg_merge(const char *path, seg_file *const *in, size_t nin, seg_info *info,
               tsr_error *err);
 /* seg_merge leaving out the postings of the documents `dead` marks (may

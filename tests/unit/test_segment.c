@@ -394,6 +394,75 @@ static void test_merge(void)
     free(pool);
 }
 
+/* Property: a merge (of 1 to 7 segments of random sizes, so of different
+ * directory bits, some without postings, given in a scrambled order, with
+ * and without removed documents) writes byte for byte the file that
+ * seg_write makes from the model, the inputs' union less the removed
+ * documents' postings, sorted by qsort. */
+static void test_merge_model(void)
+{
+    uint64_t *pool = make_pool(3000);
+    tsr_error e = {0};
+    int bad = 0;
+    for (int trial = 0; trial < 40; trial++) {
+        const size_t k = 1 + rng_next(&R) % 7;
+        seg_file *segs[7] = { 0 };
+        seg_posting *all = NULL;
+        size_t nall = 0;
+        uint32_t lo = (uint32_t)(rng_next(&R) % 100), ndocs = 0;
+        for (size_t i = 0; i < k; i++) {
+            const uint32_t nd = 1 + (uint32_t)(rng_next(&R) % (i % 3 ? 300 : 3000));
+            const size_t per = rng_next(&R) % 5 == 0 ? 0 : 1 + rng_next(&R) % 40;
+            size_t np;
+            seg_posting *p = make_postings(pool, 3000, lo, nd, per, &np);
+            np = sorted(p, np);
+            all = realloc(all, (nall + np + 1) * sizeof *all);
+            memcpy(all + nall, p, np * sizeof *p);
+            nall += np;
+            char name[32];
+            snprintf(name, sizeof name, "pm%zu.tsg", i);
+            CHECK(seg_write(tpath(name), p, np, nd, lo, lo + nd - 1, NULL, &e) == TSR_OK);
+            CHECK(seg_open(tpath(name), &segs[i], &e) == TSR_OK);
+            free(p);
+            lo += nd;
+            ndocs += nd;
+        }
+        const uint32_t first = segs[0] ? segs[0]->info.doc_lo : 0, last = lo - 1;
+        /* every third trial without removals, else about one in nine gone */
+        uint64_t *bits = calloc((last >> 6) + 1, sizeof *bits);
+        seg_dead dead = { bits, (uint64_t)last + 1 };
+        uint32_t gone = 0;
+        for (uint32_t d = first; trial % 3 && d <= last; d++)
+            if (rng_next(&R) % 9 == 0) {
+                bits[d >> 6] |= 1ull << (d & 63);
+                gone++;
+            }
+        size_t w = 0;
+        for (size_t i = 0; i < nall; i++)
+            if (!seg_is_dead(&dead, all[i].doc))
+                all[w++] = all[i];
+        size_t mn;
+        seg_posting *m = model_of(all, w, &mn);
+        CHECK(seg_write(tpath("pm-want.tsg"), m, mn, ndocs - gone, first, last, NULL, &e) ==
+              TSR_OK);
+        seg_file *in[7];
+        for (size_t i = 0; i < k; i++)   /* the inputs in another order: rotated */
+            in[i] = segs[(i + (size_t)trial) % k];
+        seg_info info;
+        CHECK(seg_merge_live(tpath("pm-got.tsg"), in, k, trial % 3 ? &dead : NULL, &info, &e) ==
+              TSR_OK);
+        if (!same_file(tpath("pm-got.tsg"), tpath("pm-want.tsg")))
+            bad++;
+        for (size_t i = 0; i < k; i++)
+            seg_close(segs[i]);
+        free(bits);
+        free(all);
+        free(m);
+    }
+    CHECK(bad == 0);
+    free(pool);
+}
+
 /* Copy `src` to `dst`, keeping `keep` bytes (all when SIZE_MAX), and XOR
  * byte `flip_at` with `mask` (when flip_at < size). */
 static void damaged_copy(const char *src, const char *dst, size_t keep, size_t flip_at,
@@ -746,12 +815,15 @@ int main(void)
     RUN(test_batch);
     RUN(test_roundtrip);
     RUN(test_merge);
+    RUN(test_merge_model);
     RUN(test_damage);
     RUN(test_chunks);
     const char *names[] = { "chunks.tsg", "chunk-bad.tsg", "v1.tsg", "v1-bad.tsg", "v2b.tsg",
                             "v12.tsg", "a.tsg", "empty.tsg", "bad.tsg", "m0.tsg", "m1.tsg", "m2.tsg",
                             "merged.tsg", "twice.tsg", "good.tsg", "cut.tsg", "long.tsg",
-                            "flip.tsg", "hdr.tsg", "magic.tsg", "v2.tsg" };
+                            "flip.tsg", "hdr.tsg", "magic.tsg", "v2.tsg", "pm-got.tsg", "pm-want.tsg",
+                            "pm0.tsg", "pm1.tsg", "pm2.tsg", "pm3.tsg", "pm4.tsg", "pm5.tsg",
+                            "pm6.tsg" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         unlink(tpath(names[i]));
     rmdir(tmpdir);
