@@ -125,6 +125,15 @@ static int db_err_on(const cat *c, sqlite3 *db, tsr_error *err, const char *what
         status = TSR_ERR_NOSPACE;   /* the disk, not the catalog */
     else if (code == SQLITE_IOERR)
         status = TSR_ERR_IO;
+    /* a hot journal that this process may not roll back (a crash during a
+     * new index's first commit, met by a reader without write permission:
+     * roll_back_hot_journal could not open the file for writing) */
+    if (sqlite3_extended_errcode(db) == SQLITE_READONLY_ROLLBACK)
+        return tsr_seterr(err, status, "%s: a write was interrupted, and its journal (%s-journal)"
+                          " must be rolled back before the catalog can be read, which takes"
+                          " write permission on the index's folder and catalog: open the"
+                          " index once as a user who has it (any command does it)", c->path,
+                          c->path);
     return tsr_seterr(err, status, "%s: %s: %s", c->path, what, sqlite3_errmsg(db));
 }
 
@@ -295,7 +304,8 @@ static int harden(sqlite3 *db)
  * connection that can: a read-write connection's first read.  SQLite's
  * locks decide whether the journal is hot: one that a live writer holds is
  * left alone, and so is everything when the reader may not write (the
- * read-only open then fails, naming the journal). */
+ * read-only open then fails with SQLITE_READONLY_ROLLBACK, and db_err_on
+ * says what to do). */
 static void roll_back_hot_journal(const char *path)
 {
     char jpath[4096];

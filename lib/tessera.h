@@ -155,7 +155,7 @@ typedef enum tsr_status {
     TSR_ERR_TOOBIG = 14,   /* input over a size limit */
     TSR_ERR_LOCKED = 15,   /* another writer holds the index */
     TSR_ERR_EMPTY = 16,    /* input has no words */
-    TSR_ERR_READONLY = 17, /* a write on a read-only handle */
+    TSR_ERR_READONLY = 17, /* a write on a read-only handle, or one the files refuse */
     TSR_ERR_NOSPACE = 18,  /* the disk is full (ENOSPC, EDQUOT, SQLITE_FULL) */
     TSR_ERR_TIMEOUT = 19,  /* a time limit passed (tsr_index_check_timed) */
     TSR_STATUS_MAX_ = 20

@@ -159,6 +159,56 @@ head -c 100 cat/catalog.sqlite >cat/c && mv cat/c cat/catalog.sqlite
 t check-truncated-catalog 4 '*' "$T" check --db cat --json "$fixture/query.txt"
 t verify-truncated-catalog '1|4' '*catalog*' "$T" verify --db cat
 
+# ---- a journal left by an interrupted write, met by a reader that may not write -----
+# A crash during a new index's first commit (in SQLite's rollback journal)
+# leaves a hot journal; a reader rolls it back itself, but one without
+# write permission cannot, and must say what to do (it said "attempt to
+# write a readonly database").  The journal is made here by a connection
+# that quits inside a transaction after its cache spilled; the reader is
+# user nobody (when run as root, through setpriv) or this user with the
+# write permission taken away.
+cp -R ix hot
+if /usr/bin/python3 -c '
+import os, sqlite3, sys
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("PRAGMA journal_mode = DELETE")
+con.execute("PRAGMA cache_size = 2")
+con.execute("BEGIN")
+con.execute("UPDATE docs SET title = hex(randomblob(30000))")
+os._exit(0)' hot/catalog.sqlite 2>/dev/null && [ -s hot/catalog.sqlite-journal ]; then
+    as_reader=""
+    opened=""
+    if [ "$(id -u)" = 0 ]; then
+        if command -v setpriv >/dev/null 2>&1; then
+            as_reader="setpriv --reuid=65534 --regid=65534 --clear-groups"
+            chmod -R a+rX hot
+            # the folders above it (this run's own, 0700) opened to nobody
+            d=$PWD
+            while [ "$d" != / ]; do
+                if ! $as_reader test -x "$d" 2>/dev/null; then
+                    chmod o+x "$d" && opened="$opened $d"
+                fi
+                d=$(dirname "$d")
+            done
+        fi
+    else
+        chmod a-w hot hot/catalog.sqlite
+        as_reader="env"
+    fi
+    if [ -n "$as_reader" ]; then
+        t hot-journal-no-write 4 '*catalog.sqlite-journal*rolled back*write permission*' \
+            $as_reader "$T" stats --db "$PWD/hot"
+        for d in $opened; do chmod o-x "$d"; done
+        chmod -R u+w hot
+        # with write permission, the reader rolls the journal back and reads
+        t hot-journal-rolled-back 0 '*documents*' "$T" stats --db hot
+    else
+        echo "bad-input/hot-journal-no-write: skipped (root without setpriv)"
+    fi
+else
+    tsr_fail "bad-input/hot-journal: no journal made (python3's sqlite3)"
+fi
+
 # ---- missing, foreign and locked indexes ------------------------------------------
 mkdir foreign && echo "not an index" >foreign/README
 t check-missing-index  4 '*no-such-index*' "$T" check --db no-such-index --json "$fixture/query.txt"

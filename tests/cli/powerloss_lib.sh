@@ -45,7 +45,9 @@ skip() {
 sim() {
     _m=$1 _k=$2 _l=$3
     shift 3
-    env LD_PRELOAD="$so" CRASHSIM_ROOT="$PWD/disk" CRASHSIM_IMAGE="$PWD/img" \
+    # assignments before the command, not env(1): one process fewer
+    # for every run (a process start is about 15 ms on the test host)
+    LD_PRELOAD="$so" CRASHSIM_ROOT="$PWD/disk" CRASHSIM_IMAGE="$PWD/img" \
         CRASHSIM_MODE="$_m" CRASHSIM_AT="$_k" CRASHSIM_STICKY="${sticky:-0}" \
         CRASHSIM_LOG="$PWD/$_l" "$@"
 }
