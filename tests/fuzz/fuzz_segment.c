@@ -4,8 +4,10 @@
  * maps a file (SEG_CHECK_OPEN: in version 2 the directory and the chunk
  * table only), then as a reader uses it: seg_lookup and a full seg_scan,
  * which check each chunk of entries as they first read it, and seg_fault;
- * then the body checksum and the deep check.  Nothing may crash, read out
- * of bounds or loop: a damaged file is refused or reported, never trusted.
+ * a merge of it into a new segment, some of its documents removed (an index
+ * checks the body first; the merge must hold without that too); then the
+ * body checksum and the deep check.  Nothing may crash, read out of bounds
+ * or loop: a damaged file is refused or reported, never trusted.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +47,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             seg_fault(s, &e);
             seg_chunks_checked(s);
+            /* the documents whose number shares its low bit with h removed */
+            uint64_t bits[4];
+            for (int k = 0; k < 4; k++)
+                bits[k] = h & 1 ? 0xAAAAAAAAAAAAAAAAull : 0x5555555555555555ull;
+            const seg_dead dead = { bits, 256 };
+            char out[sizeof path + 4];
+            snprintf(out, sizeof out, "%s.mg", path);
+            seg_info info;
+            seg_merge_live(out, &s, 1, h & 2 ? &dead : NULL, &info, &e);
+            unlink(out);
         }
         seg_verify(s, SEG_CHECK_BODY, &e);
         seg_verify(s, SEG_CHECK_DEEP, &e);
