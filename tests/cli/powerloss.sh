@@ -170,11 +170,17 @@ prep() {
 # after the commit, after the merge.
 # (api: the server's two requests, E then F, onto add's baseline; its next
 # writer indexes both.)
-op_input() { case $1 in create) echo A ;; append) echo B ;; merge) echo D ;; add) echo E ;; api) echo EF ;; esac; }
-op_before() { case $1 in create) echo 0 ;; append) echo 12 ;; merge) echo 36 ;; add|api) echo 48 ;; esac; }
-op_after() { case $1 in create) echo 12 ;; append) echo 24 ;; merge) echo 48 ;; add) echo 50 ;; api) echo 52 ;; esac; }
-op_pbefore() { case $1 in create) echo "" ;; append) echo A ;; merge) echo ABC ;; add|api) echo ABCD ;; esac; }
-op_pafter() { case $1 in create) echo A ;; append) echo AB ;; merge) echo ABCD ;; add) echo ABCDE ;; api) echo ABCDEF ;; esac; }
+# op_vars OP sets them: o_input, o_before, o_after, o_pbefore, o_pafter
+# (variables, not functions echoing them: a $(...) is a process).
+op_vars() {
+    case $1 in
+    create) o_input=A o_before=0 o_after=12 o_pbefore="" o_pafter=A ;;
+    append) o_input=B o_before=12 o_after=24 o_pbefore=A o_pafter=AB ;;
+    merge) o_input=D o_before=36 o_after=48 o_pbefore=ABC o_pafter=ABCD ;;
+    add) o_input=E o_before=48 o_after=50 o_pbefore=ABCD o_pafter=ABCDE ;;
+    api) o_input=EF o_before=48 o_after=52 o_pbefore=ABCD o_pafter=ABCDEF ;;
+    esac
+}
 
 # ---- traces: events and commit points --------------------------------------
 
@@ -220,7 +226,7 @@ fi
 for op in create append merge add; do
     mkdir -p "tr-$op"
     (cd "tr-$op" && prep "$op" &&
-        sim count 0 log.txt "$T" index -q --db disk/ix "$work/$(op_input $op).jsonl" >out.txt 2>&1)
+        op_vars $op && sim count 0 log.txt "$T" index -q --db disk/ix "$work/$o_input.jsonl" >out.txt 2>&1)
     st=$?
     set -- $(trace_points "tr-$op/log.txt")
     eval "N_$op=$1 NIO_$op=$2 C_$op=$3 CIO_$op=$4 M_$op=$5 MIO_$op=$6"
@@ -400,11 +406,11 @@ look() {
         fi
         return
     fi
-    _got=$(sed -n 's/.*"documents":\([0-9]*\).*/\1/p' st.json)
-    [ "$_got" = "$1" ] || why="$why $_got documents, wanted $1;"
+    json_num st.json documents
+    [ "$_jn" = "$1" ] || why="$why $_jn documents, wanted $1;"
     if [ "$2" != - ]; then
-        _gs=$(sed -n 's/.*"segments":\([0-9]*\).*/\1/p' st.json)
-        [ "$_gs" = "$2" ] || why="$why $_gs segments, wanted $2;"
+        json_num st.json segments
+        [ "$_jn" = "$2" ] || why="$why $_jn segments, wanted $2;"
     fi
     tsr verify --db disk/ix >v.txt 2>&1 ||
         why="$why verify: $(grep -v '^ok' v.txt | head -c 300);"
@@ -417,27 +423,22 @@ found() {
         why="$why check --jsonl failed: $(head -c 200 chk.err);"
         return
     fi
-    _miss=$(awk '{ id = $0; sub(/^\{"id":"/, "", id); sub(/".*/, "", id)
-                   if (index($0, "\"source\":{\"id\":\"" id "\"") == 0) printf "%s ", id }' chk.out)
+    self_found "$1" chk.out
     [ -z "$_miss" ] || why="$why not found: $_miss;"
-    [ "$(wc -l <chk.out)" = "$(wc -l <"$1")" ] || why="$why check wrote $(wc -l <chk.out) lines;"
+    [ "$_lines" = "$_want" ] || why="$why check wrote $_lines lines;"
 }
 
-# orphans: segment or temporary files in disk/ix that verify (run by look)
-# did not report as listed
-orphans() {
-    for _f in $(ls disk/ix 2>/dev/null | grep '^seg-'); do
-        grep -q "^ok  *$_f\$" v.txt || printf '%s ' "$_f"
-    done
-}
+# orphans (powerloss_lib.sh): segment or temporary files in disk/ix that
+# verify (run by look) did not report as listed
 
 # next_writer OP: the next `tessera index` of OP's batch must end with every
 # document (counted), verify sound and no orphan file
 next_writer() {
-    tsr index -q --db disk/ix "$work/$(op_input "$1").jsonl" >next.txt 2>&1
+    op_vars "$1"
+    tsr index -q --db disk/ix "$work/$o_input.jsonl" >next.txt 2>&1
     _st=$?
     [ $_st -eq 0 ] || why="$why next writer: exit $_st: $(head -c 200 next.txt);"
-    look "$(op_after "$1")" - "" 0
+    look "$o_after" - "" 0
     _o=$(orphans)
     [ -z "$_o" ] || why="$why orphans after the next writer: $_o;"
 }
@@ -446,9 +447,9 @@ next_writer() {
 # before event K of OP (C and M its commit and merge points)
 expect() {
     if [ "$2" -gt "$3" ]; then
-        e_docs=$(op_after "$1") e_probe=$(op_pafter "$1") e_absent=0
+        e_docs=$o_after e_probe=$o_pafter e_absent=0
     else
-        e_docs=$(op_before "$1") e_probe=$(op_pbefore "$1") e_absent=0
+        e_docs=$o_before e_probe=$o_pbefore e_absent=0
         [ "$1" = create ] && e_absent=1
     fi
     e_segs=-
@@ -462,7 +463,8 @@ expect() {
 # crash OP K: power loss before event K of OP
 case_crash() {
     prep "$1" || { why="prep failed"; return; }
-    sim crash "$2" log.txt "$T" index -q --db disk/ix "$work/$(op_input "$1").jsonl" >out.txt 2>&1
+    op_vars "$1"
+    sim crash "$2" log.txt "$T" index -q --db disk/ix "$work/$o_input.jsonl" >out.txt 2>&1
     _st=$?
     [ $_st -eq 137 ] || why="$why exit $_st, wanted 137 (killed at the event);"
     "$cs" restore disk img || why="$why restore failed;"
@@ -476,7 +478,8 @@ case_crash() {
 # power loss: the completed run's documents survive
 case_kill() {
     prep "$1" || { why="prep failed"; return; }
-    _in=$work/$(op_input "$1").jsonl
+    op_vars "$1"
+    _in=$work/$o_input.jsonl
     sim crash "$2" log.txt "$T" index -q --db disk/ix "$_in" >out.txt 2>&1
     _st=$?
     [ $_st -eq 137 ] || why="$why exit $_st, wanted 137 (killed at the event);"
@@ -484,7 +487,7 @@ case_kill() {
     _st=$?
     [ $_st -eq 0 ] || why="$why second run: exit $_st: $(head -c 200 out2.txt);"
     "$cs" restore disk img || why="$why restore failed;"
-    look "$(op_after "$1")" - "$(op_pafter "$1")" 0
+    look "$o_after" - "$o_pafter" 0
 }
 
 # fault_run OP MODE STICKY K: OP's run with its I/O event K failing with
@@ -497,7 +500,8 @@ case_kill() {
 fault_run() {
     prep "$1" || { why="prep failed"; _durable=0; return; }
     sticky=$3
-    sim "$2" "$4" log.txt "$T" index -q --db disk/ix "$work/$(op_input "$1").jsonl" >out.txt 2>&1
+    op_vars "$1"
+    sim "$2" "$4" log.txt "$T" index -q --db disk/ix "$work/$o_input.jsonl" >out.txt 2>&1
     _st=$?
     sticky=0
     _durable=0
@@ -520,8 +524,9 @@ fault_run() {
         why="$why fault after the commit point (I/O $_cio) but the commit is not reported durable;"
     if [ $_durable = u ]; then
         unknown=$((unknown + 1))
-        _n=$(tsr stats --db disk/ix --json 2>/dev/null | sed -n 's/.*"documents":\([0-9]*\).*/\1/p')
-        if [ "$_n" = "$(op_after "$1")" ]; then _durable=1; else _durable=0; fi
+        tsr stats --db disk/ix --json >st.json 2>/dev/null || : >st.json
+        json_num st.json documents
+        if [ "$_jn" = "$o_after" ]; then _durable=1; else _durable=0; fi
     fi
 }
 

@@ -18,6 +18,20 @@
 #   pl_corpus NDOCS    corpus.jsonl, NDOCS documents from $seed with planted
 #                      reuse, and A.jsonl .. D.jsonl its first four batches
 #                      of 12; a failure ends the script
+#   json_num FILE KEY  the number after "KEY": in FILE's first line (as
+#                      `tessera stats --json` writes it), in _jn; empty when
+#                      there is none
+#   orphans            the segment files in disk/ix (seg-*) that v.txt, the
+#                      output of `tessera verify`, does not report as ok
+#   self_found PROBE OUT
+#                      of PROBE's records, how many (in _self) OUT, the
+#                      output of `check --jsonl PROBE --json`, names as their
+#                      own source, and the others' ids (_miss); PROBE's
+#                      lines in _want, OUT's in _lines
+#
+# The cases run thousands of small steps, and a process start costs about
+# 7 ms on the test host (15 ms with the cases' workers on both cores): the
+# helpers use the shell's builtins, or one awk where the shell has none.
 
 pl_setup() {
     pl_script=$1
@@ -70,4 +84,38 @@ pl_corpus() {
     sed -n 13,24p corpus.jsonl >B.jsonl
     sed -n 25,36p corpus.jsonl >C.jsonl
     sed -n 37,48p corpus.jsonl >D.jsonl
+}
+
+json_num() {
+    _jn=""
+    _jl=""
+    [ -f "$1" ] || return 0
+    IFS= read -r _jl <"$1" || [ -n "$_jl" ] || return 0
+    case $_jl in *"\"$2\":"*) ;; *) return 0 ;; esac
+    _jn=${_jl#*\"$2\":}
+    _jn=${_jn%%[!0-9]*}
+}
+
+orphans() {
+    _oks=" "
+    if [ -f v.txt ]; then
+        while read -r _a _b _c; do
+            [ "$_a" = ok ] && [ -z "$_c" ] && _oks="$_oks$_b "
+        done <v.txt
+    fi
+    for _p in disk/ix/seg-*; do
+        [ -e "$_p" ] || continue
+        _f=${_p##*/}
+        case $_oks in *" $_f "*) ;; *) printf '%s ' "$_f" ;; esac
+    done
+}
+
+self_found() {
+    set -- $(awk 'FILENAME == ARGV[1] { want++; next }
+                  { lines++; id = $0; sub(/^\{"id":"/, "", id); sub(/".*/, "", id)
+                    if (index($0, "\"source\":{\"id\":\"" id "\"")) self++; else miss = miss " " id }
+                  END { print want + 0, lines + 0, self + 0, miss }' "$1" "$2")
+    _want=$1 _lines=$2 _self=$3
+    shift 3
+    _miss="$*"
 }

@@ -96,9 +96,12 @@ look() {
         why="$why stats failed: $(head -c 200 st.err);"
         return
     fi
-    _d=$(sed -n 's/.*"documents":\([0-9]*\).*/\1/p' st.json)
-    _p=$(sed -n 's/.*"postings":\([0-9]*\).*/\1/p' st.json)
-    _s=$(sed -n 's/.*"segments":\([0-9]*\).*/\1/p' st.json)
+    json_num st.json documents
+    _d=$_jn
+    json_num st.json postings
+    _p=$_jn
+    json_num st.json segments
+    _s=$_jn
     [ "$_d" = "$1" ] || why="$why $_d documents, wanted $1;"
     [ "$2" = - ] || [ "$_p" = "$2" ] || why="$why $_p postings, wanted $2;"
     [ "$_s" = 1 ] || why="$why $_s segments, wanted 1;"
@@ -110,17 +113,9 @@ look() {
             why="$why check --jsonl failed: $(head -c 200 chk.err);"
             continue
         fi
-        _self=$(awk '{ id = $0; sub(/^\{"id":"/, "", id); sub(/".*/, "", id)
-                       if (index($0, "\"source\":{\"id\":\"" id "\"")) n++ } END { print n + 0 }' chk.out)
-        _want=$(wc -l <"$work/$_f.jsonl")
+        self_found "$work/$_f.jsonl" chk.out
         [ $_f = B ] && [ "$1" = 36 ] && _want=0
         [ "$_self" = "$_want" ] || why="$why $_self of $_f's documents find themselves, wanted $_want;"
-    done
-}
-
-orphans() {
-    for _f in $(ls disk/ix 2>/dev/null | grep '^seg-'); do
-        grep -q "^ok  *$_f\$" v.txt || printf '%s ' "$_f"
     done
 }
 
@@ -166,7 +161,9 @@ case_fault() {
     op sim "$1" "$3" log.txt "$T" >out.txt 2>&1
     _st=$?
     sticky=0
-    _d=$(tsr stats --db disk/ix --json 2>/dev/null | sed -n 's/.*"documents":\([0-9]*\).*/\1/p')
+    tsr stats --db disk/ix --json >st.json 2>/dev/null || : >st.json
+    json_num st.json documents
+    _d=$_jn
     case $_st in
     0) [ "$_d" = 36 ] || why="$why exit 0 with $_d documents;" ;;
     5) [ "$_d" = 36 ] || [ "$_d" = 48 ] || why="$why exit 5 with $_d documents;" ;;
