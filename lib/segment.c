@@ -865,7 +865,8 @@ static void heap_down(seg_cursor **h, size_t n, size_t i)
 typedef struct merge_buf {
     uint64_t *a, *b;    /* the group's runs, and scratch as large */
     size_t cap;
-    size_t *at;         /* per input: the first entry of the next group */
+    size_t *at;         /* per input: the first entry of the next group;
+                         * then nin + 2 more, the bounds of the runs */
 } merge_buf;
 
 /* Merge the sorted runs a[r[i] .. r[i + 1]), i < m, into one (in a or in
@@ -902,20 +903,12 @@ static uint64_t *merge_runs(uint64_t *a, uint64_t *b, size_t *r, size_t m)
 static int merge_group(seg_writer *w, seg_file *const *in, size_t nin, const seg_dead *dead,
                        uint64_t g, merge_buf *mb, tsr_error *err)
 {
-    if (!mb->at) {
-        mb->at = calloc(2 * nin + 2, sizeof *mb->at);
-        if (!mb->at)
-            return tsr_seterr(err, TSR_ERR_NOMEM, "%s: out of memory", w->path);
-    }
     size_t *r = mb->at + nin;   /* the runs' bounds */
     size_t total = 0;
     for (size_t k = 0; k < nin; k++) {
         const seg_file *s = in[k];
         if (s->info.npostings == 0)
             continue;
-        if (s->base != in[0]->base)
-            return tsr_seterr(err, TSR_ERR_INVALID, "%s: merging segments of different shards",
-                              w->path);
         const unsigned shift = s->info.dir_bits - SEG_MIN_BITS;
         const uint64_t d1 = (g + 1) << shift;
         if (!chunk_ok(s, (g << shift) / SEG_CHUNK_ENTRIES) || !chunk_ok(s, d1 / SEG_CHUNK_ENTRIES))
@@ -998,9 +991,15 @@ int seg_merge_live(const char *path, seg_file *const *in, size_t nin, const seg_
     if (ndocs > UINT32_MAX)
         return tsr_seterr(err, TSR_ERR_TOOBIG, "%s: too many documents", path);
 
+    for (size_t k = 1; k < nin; k++)
+        if (in[k]->base != in[0]->base)
+            return tsr_seterr(err, TSR_ERR_INVALID, "%s: merging segments of different shards",
+                              path);
+    merge_buf mb = { 0 };
+    if (!(mb.at = calloc(2 * nin + 2, sizeof *mb.at)))
+        return tsr_seterr(err, TSR_ERR_NOMEM, "%s: out of memory", path);
     seg_writer *w = NULL;
     int rc = writer_open(path, n, (uint32_t)ndocs, lo, hi, &w, err);
-    merge_buf mb = { 0 };
     for (uint64_t g = 0; g < MERGE_GROUPS && rc == TSR_OK; g++)
         rc = merge_group(w, in, nin, dead, g, &mb, err);
     if (rc == TSR_OK)
