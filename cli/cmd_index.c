@@ -34,7 +34,9 @@ static const char index_help[] =
 "\n"
 "Documents are committed in batches: a crash or a kill leaves the index as of\n"
 "the last completed commit.  A document whose id is already indexed is skipped\n"
-"and reported: the index keeps the first document with an id.\n"
+"and reported: the index keeps the first document with an id.  A document\n"
+"without words (an empty file, a blank record) is added and reported: it can\n"
+"match nothing.\n"
 "\n"
 "Under mpirun (or srun), N ranks divide the inputs in order (a JSON Lines file\n"
 "by byte ranges, other inputs whole), each writes a shard of its own, and the\n"
@@ -108,7 +110,23 @@ int cli_index_interrupted(void)
 typedef struct {
     uint64_t added, dups, skipped, bytes, committed;
     uint64_t binary;   /* files of directories skipped as binary */
+    uint64_t wordless; /* documents added without a word: they can match nothing */
 } ix_counts;
+
+/* Whether a text has no word for certain: empty, or short (the only ones
+ * looked at: the check is on the appending thread) with no ASCII letter
+ * or digit and no byte of a multibyte character, which may be a letter. */
+static int wordless(const tsr_docinfo *doc)
+{
+    if (doc->text_len > 256)
+        return 0;
+    for (size_t i = 0; i < doc->text_len; i++) {
+        const unsigned char ch = (unsigned char)doc->text[i];
+        if (ch >= 0x80 || (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z'))
+            return 0;
+    }
+    return 1;
+}
 
 /* The ids added, in order (kept only when a rank needs them for the
  * duplicate rule across ranks): NUL-separated in one buffer. */
@@ -230,6 +248,14 @@ static int index_run(tsr_index *ix, const char *db, char *const *inputs, const u
                     rc = cli_fail(EXIT_SYSTEM, "out of memory");
                     break;
                 }
+                if (wordless(doc)) {
+                    if (c->wordless < 5) {
+                        cli_progress_end(&pg);
+                        cli_warn("%s: document '%s' has no words: indexed, it can match nothing",
+                                 input, doc->id);
+                    }
+                    c->wordless++;
+                }
                 c->added++;
                 batch_bytes += doc->text_len;
                 c->bytes += doc->text_len;
@@ -319,10 +345,14 @@ static int drop_new_index(const char *db, tsr_index **ix)
 
 static void summary(const char *db, const ix_counts *c, double el)
 {
-    char bin[64] = "";
+    char bin[160] = "";
+    int at = 0;
     if (c->binary)
-        snprintf(bin, sizeof bin, "; %llu binary files skipped",
-                 (unsigned long long)c->binary);
+        at = snprintf(bin, sizeof bin, "; %llu binary files skipped",
+                      (unsigned long long)c->binary);
+    if (c->wordless && at >= 0 && (size_t)at < sizeof bin)
+        snprintf(bin + at, sizeof bin - (size_t)at, "; %llu documents without words",
+                 (unsigned long long)c->wordless);
     fprintf(stderr, "%s: %s: added %llu documents (%.1f MB) in %.1f s, %.1f MB/s; "
             "%llu duplicate ids skipped; %llu bad records skipped%s\n", cli_prog, db,
             (unsigned long long)c->committed, c->bytes / 1e6, el,
@@ -660,7 +690,8 @@ static int index_ranks(const char *db, char *const *inputs, int ninputs,
         return rc;
     }
     ix_counts sum = { cli_mpi_sum(c.committed), cli_mpi_sum(c.dups), cli_mpi_sum(c.skipped),
-                      cli_mpi_sum(c.bytes), 0, cli_mpi_sum(c.binary) };
+                      cli_mpi_sum(c.bytes), 0, cli_mpi_sum(c.binary),
+                      cli_mpi_sum(c.wordless) };
     sum.committed = sum.added;
     const uint64_t sent = cli_mpi_sum(cli_mpi_bytes_sent());
     if (rank == 0 && !quiet) {

@@ -104,9 +104,10 @@
  * EDGE CASES AND CHOICES
  *
  * - An empty text file is a document with empty text (text_len 0): the
- *   caller decides what to do with it (the index refuses it as
- *   TSR_ERR_EMPTY, for instance).  Empty JSON Lines files, blank lines
- *   and empty directories give no documents.
+ *   caller decides what to do with it (the index keeps it, with no
+ *   postings, and `tessera index` reports it; a check of it answers no
+ *   passage).  Empty JSON Lines files, blank lines and empty directories
+ *   give no documents.
  * - A leading UTF-8 byte order mark is dropped from text files and from
  *   the first line of JSON Lines files.  The text handed out starts after
  *   it, and all byte offsets, including those in error messages, count in

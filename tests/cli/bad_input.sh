@@ -85,8 +85,11 @@ t check-missing-file 3 '*no-such-file.txt*'    "$T" check --db ix no-such-file.t
 printf '  \n\n\t \n' >blank.txt
 t check-empty 0 '*"bytes":0,"words":0*'        "$T" check --db ix --json empty.txt
 t check-blank 0 '*"passages":\[\]*"words":0*'  "$T" check --db ix --json blank.txt
-t index-empty '0|3' '*'                        "$T" index -q --db new5 empty.txt
-t index-blank '0|3' '*'                        "$T" index -q --db new6 blank.txt
+# added, and reported: such a document can match nothing
+t index-empty 0 "*empty.txt*'empty.txt' has no words*"  "$T" index -q --db new5 empty.txt
+t index-blank 0 "*blank.txt*'blank.txt' has no words*"  "$T" index -q --db new6 blank.txt
+t index-empty-summary 0 '*added 1 documents*; 1 documents without words' \
+    "$T" index --db new7 empty.txt
 t align-empty 0 '*"passages":\[\]*'            "$T" align --json empty.txt "$fixture/align_b.txt"
 
 # ---- binary file -------------------------------------------------------------
