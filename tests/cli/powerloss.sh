@@ -148,12 +148,11 @@ setup_ok=1
 for f in A; do "$T" index -q --db base/append/ix $f.jsonl || setup_ok=0; done
 for f in A B C; do "$T" index -q --db base/merge/ix $f.jsonl || setup_ok=0; done
 for f in A B C D; do "$T" index -q --db base/add/ix $f.jsonl || setup_ok=0; done
-segs_of() { "$T" stats --db "$1" --json 2>/dev/null | sed -n 's/.*"segments":\([0-9]*\).*/\1/p'; }
-if [ "$setup_ok" = 1 ] && [ "$(segs_of base/merge/ix)" = 3 ] && [ "$(segs_of base/add/ix)" = 1 ]; then
+if [ "$setup_ok" = 1 ] && [ "$(stat_of base/merge/ix segments)" = 3 ] && [ "$(stat_of base/add/ix segments)" = 1 ]; then
     tsr_ok "baselines (3 segments, then merged into 1)"
 else
-    tsr_fail "baselines: index exit codes or segment counts ($(segs_of base/merge/ix)," \
-        "$(segs_of base/add/ix)) not 3 and 1: has the merge policy changed?"
+    tsr_fail "baselines: index exit codes or segment counts ($(stat_of base/merge/ix segments)," \
+        "$(stat_of base/add/ix segments)) not 3 and 1: has the merge policy changed?"
     echo "$passed passed, $failed failed"
     exit 1
 fi

@@ -18,6 +18,8 @@
 #   pl_corpus NDOCS    corpus.jsonl, NDOCS documents from $seed with planted
 #                      reuse, and A.jsonl .. D.jsonl its first four batches
 #                      of 12; a failure ends the script
+#   stat_of DIR KEY    the count KEY of `tessera stats --json` of the index
+#                      DIR, outside the simulator (the set-up's baselines)
 #   json_num FILE KEY  the number after "KEY": in FILE's first line (as
 #                      `tessera stats --json` writes it), in _jn; empty when
 #                      there is none
@@ -85,6 +87,8 @@ pl_corpus() {
     sed -n 25,36p corpus.jsonl >C.jsonl
     sed -n 37,48p corpus.jsonl >D.jsonl
 }
+
+stat_of() { "$T" stats --db "$1" --json 2>/dev/null | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
 
 json_num() {
     _jn=""

@@ -41,7 +41,6 @@ cat A.jsonl C.jsonl D.jsonl >ACD.jsonl
 sed 's/^{"id":"\([^"]*\)".*/\1/' B.jsonl >B.ids
 mkdir -p base
 for f in A B C D; do "$T" index -q --db base/ix $f.jsonl || break; done
-stat_of() { "$T" stats --db "$1" --json 2>/dev/null | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
 P0=$(stat_of base/ix postings)
 if [ "$(stat_of base/ix documents)" = 48 ] && [ "$(stat_of base/ix segments)" = 1 ]; then
     tsr_ok "baseline: 48 documents, 1 segment, $P0 postings"
