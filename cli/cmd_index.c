@@ -345,19 +345,19 @@ static int drop_new_index(const char *db, tsr_index **ix)
 
 static void summary(const char *db, const ix_counts *c, double el)
 {
-    char bin[160] = "";
+    char more[160] = "";   /* the counts printed only when not 0 */
     int at = 0;
     if (c->binary)
-        at = snprintf(bin, sizeof bin, "; %llu binary files skipped",
+        at = snprintf(more, sizeof more, "; %llu binary files skipped",
                       (unsigned long long)c->binary);
-    if (c->wordless && at >= 0 && (size_t)at < sizeof bin)
-        snprintf(bin + at, sizeof bin - (size_t)at, "; %llu documents without words",
+    if (c->wordless && at >= 0 && (size_t)at < sizeof more)
+        snprintf(more + at, sizeof more - (size_t)at, "; %llu documents without words",
                  (unsigned long long)c->wordless);
     fprintf(stderr, "%s: %s: added %llu documents (%.1f MB) in %.1f s, %.1f MB/s; "
             "%llu duplicate ids skipped; %llu bad records skipped%s\n", cli_prog, db,
             (unsigned long long)c->committed, c->bytes / 1e6, el,
             el > 0 ? c->bytes / 1e6 / el : 0.0, (unsigned long long)c->dups,
-            (unsigned long long)c->skipped, bin);
+            (unsigned long long)c->skipped, more);
 }
 
 /* ------------------------------------------------------------------------
