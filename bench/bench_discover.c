@@ -90,14 +90,14 @@ int main(int argc, char **argv)
            "\"candidate_pairs\": %llu, \"links\": %zu, \"families\": %zu, "
            "\"pairs_s\": %.3f, \"align_s\": %.3f, \"families_s\": %.3f, \"total_s\": %.3f, "
            "\"cpu_s\": %.2f, \"max_rss_kb\": %ld, \"resumed_stages\": %d, "
-           "\"texts_read\": %llu, \"texts_cached\": %llu}\n",
+           "\"texts_read\": %llu, \"texts_cached\": %llu, \"texts_kept\": %llu}\n",
            (unsigned long long)d->documents, (unsigned long long)d->fingerprints,
            (unsigned long long)d->skipped, (unsigned long long)d->candidate_pairs, d->n_links,
            d->n_families, a, f - a, total - f, total,
            (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
                (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6,
            ru.ru_maxrss, d->resumed_stages, (unsigned long long)d->texts_read,
-           (unsigned long long)d->texts_cached);
+           (unsigned long long)d->texts_cached, (unsigned long long)d->texts_kept);
     tsr_discovery_free(d);
     tsr_index_close(ix);
     return 0;

@@ -10,6 +10,7 @@
 #define TSR_CACHE_H
 
 #include "common/common.h"
+#include "index_internal.h"
 
 /* One document as a check needs it: its words and the fields a report
  * names.  Read only. */
@@ -66,8 +67,27 @@ void dc_stats(dcache *c, uint64_t *bytes, uint64_t *docs, uint64_t *hits,
  * included): at most the budget. */
 size_t dc_memory(dcache *c);
 
+/* Whether the cache has evicted documents to make room for others: it
+ * cannot hold all it is given (no lock taken; a late answer is harmless). */
+int dc_full(dcache *c);
+
 /* The blocks taken from malloc so far: a full cache uses an evicted block
  * again rather than free it and take a new one (cache.c, evict_block). */
 uint64_t dc_allocs(dcache *c);
+
+/* Stored rows (ix_row) of documents that will be read again, by docno
+ * (0 <= docno < ndocs), for discovery's workers; at most `budget` bytes
+ * (cache.c).  dc_rows_get copies the row of docno into *row when it is
+ * kept (1; 0 when not, -1 out of memory), and forgets it when `last`:
+ * the document's last read.  dc_rows_put keeps a copy of a row when the
+ * budget has room and it is not kept yet.  NULL from dc_rows_new when out
+ * of memory; every call accepts a NULL keeper (then nothing is kept). */
+typedef struct dc_rows dc_rows;
+dc_rows *dc_rows_new(size_t budget, size_t ndocs);
+void dc_rows_free(dc_rows *k);
+int dc_rows_get(dc_rows *k, int64_t docno, int last, ix_row *row);
+void dc_rows_put(dc_rows *k, const ix_row *row);
+/* rows kept so far, rows found, bytes held now */
+void dc_rows_stats(dc_rows *k, uint64_t *kept, uint64_t *hits, size_t *bytes);
 
 #endif

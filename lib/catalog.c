@@ -784,6 +784,39 @@ int cat_reader_get(cat_reader *r, int64_t docno, tsr_document *d, void **blob,
     return get_doc_on(r->c, r->db, r->get, NULL, docno, d, blob, blob_len, err);
 }
 
+/* The row that statement s (S_GETNO or S_GETID) stands on, as pointers
+ * into SQLite's memory: valid until s moves. */
+static int row_view(sqlite3_stmt *s, cat_row *row, tsr_error *err)
+{
+    row->docno = sqlite3_column_int64(s, 0);
+    row->id = (const char *)sqlite3_column_text(s, 1);
+    row->title = (const char *)sqlite3_column_text(s, 2);
+    row->date = (const char *)sqlite3_column_text(s, 3);
+    row->series = (const char *)sqlite3_column_text(s, 4);
+    row->text_len = col_u64(s, 6);
+    row->blob = sqlite3_column_blob(s, 7);
+    row->blob_len = (size_t)sqlite3_column_bytes(s, 7);
+    if (!row->id || (!row->blob && row->blob_len))
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading a document");
+    return TSR_OK;
+}
+
+int cat_reader_row(cat_reader *r, int64_t docno, cat_row_fn fn, void *ud, tsr_error *err)
+{
+    sqlite3_bind_int64(r->get, 1, docno);
+    const int st = sqlite3_step(r->get);
+    int rc;
+    cat_row row;
+    if (st == SQLITE_DONE)
+        rc = tsr_seterr(err, TSR_ERR_NOTFOUND, "no document number %" PRId64, docno);
+    else if (st != SQLITE_ROW)
+        rc = db_err_on(r->c, r->db, err, "reading a document");
+    else if ((rc = row_view(r->get, &row, err)) == TSR_OK)
+        rc = fn(ud, 0, &row);
+    done(r->get);
+    return rc;
+}
+
 int cat_get_docs(cat *c, const int64_t *docnos, size_t n, cat_row_fn fn, void *ud,
                  tsr_error *err)
 {
@@ -806,17 +839,8 @@ int cat_get_docs(cat *c, const int64_t *docnos, size_t n, cat_row_fn fn, void *u
             rc = db_err(c, err, "reading a document");
         } else {
             cat_row row;
-            row.docno = sqlite3_column_int64(s, 0);
-            row.id = (const char *)sqlite3_column_text(s, 1);
-            row.title = (const char *)sqlite3_column_text(s, 2);
-            row.date = (const char *)sqlite3_column_text(s, 3);
-            row.series = (const char *)sqlite3_column_text(s, 4);
-            row.text_len = col_u64(s, 6);
-            row.blob = sqlite3_column_blob(s, 7);
-            row.blob_len = (size_t)sqlite3_column_bytes(s, 7);
-            if (!row.id || (!row.blob && row.blob_len))
-                rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading a document");
-            else
+            rc = row_view(s, &row, err);
+            if (rc == TSR_OK)
                 rc = fn(ud, i, &row);
         }
         done(s);

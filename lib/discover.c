@@ -440,7 +440,8 @@ typedef struct {
     pthread_mutex_t mu;
     size_t next_chunk;
     size_t pairs_done;
-    uint64_t texts_read, texts_cached;
+    uint64_t texts_read, texts_cached, texts_kept;
+    dc_rows *rows;              /* stored rows of documents read again */
     int rc;
     tsr_error err;
 } disc_s2;
@@ -465,7 +466,12 @@ typedef struct {
     const unsigned char *cut;
     pp_markbuf own_marks;
     struct cat_reader *rd;    /* the thread's own catalog reader, or NULL */
+    dc_rows *rows;            /* the stored rows kept (shared), or NULL */
+    ix_row row;               /* the last row read, its text decompressed: */
+    char *text;
+    size_t tcap;
     uint64_t reads, cached;   /* texts read, and put in the cache */
+    uint64_t kept;            /* texts read from the rows kept */
 } disc_words;
 
 static void words_release(dcache *c, disc_words *dw)
@@ -541,6 +547,52 @@ static _Atomic unsigned char *disc_reads(const disc_s2 *s, size_t *n)
     return r;
 }
 
+/* Document doc's fields into *f and its text into *text, kept in dw until
+ * its next read: its stored row from the rows kept (dc_rows) or the
+ * catalog, then kept there too when the document will be read again. */
+static int words_row(tsr_index *ix, dcache *c, int64_t doc, int last, disc_words *dw,
+                     dc_doc *f, const char **text, tsr_error *err)
+{
+    const int got = dc_rows_get(dw->rows, doc, last, &dw->row);
+    if (got < 0)
+        return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading document %" PRId64, doc);
+    dw->kept += got;
+    if (!got) {
+        TSR_FORWARD(ix_reader_row(ix, dw->rd, doc, &dw->row, err));
+        if (!last && dc_full(c))   /* else the tokenized cache holds it */
+            dc_rows_put(dw->rows, &dw->row);
+    }
+    const ix_row *r = &dw->row;
+    if (r->text_len + 1 > dw->tcap) {
+        size_t cap = dw->tcap ? dw->tcap : 4096;
+        while (cap < r->text_len + 1) cap *= 2;
+        char *t = realloc(dw->text, cap);
+        if (!t)
+            return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for %" PRIu64 " bytes",
+                              r->text_len);
+        dw->text = t;
+        dw->tcap = cap;
+    }
+    TSR_FORWARD(ix_row_text(ix, dw->rd, r, dw->text, err));
+    *f = (dc_doc){ .docno = doc, .text_len = r->text_len, .id = r->id, .title = r->title,
+                   .date = r->date, .series = r->series };
+    *text = dw->text;
+    return TSR_OK;
+}
+
+/* words_row for an index without a catalog of its own (a sharded one):
+ * the document read whole, kept in dw->d until released. */
+static int words_doc(tsr_index *ix, int64_t doc, disc_words *dw, dc_doc *f,
+                     const char **text, tsr_error *err)
+{
+    TSR_FORWARD(ix_reader_get(ix, NULL, doc, &dw->d, err));
+    const tsr_document *d = dw->d;
+    *f = (dc_doc){ .docno = doc, .text_len = d->text_len, .id = d->id, .title = d->title,
+                   .date = d->date, .series = d->series };
+    *text = d->text;
+    return TSR_OK;
+}
+
 /* The words of document doc in *out (and, when `marks`, their marks in
  * dw->term and dw->cut).  A document's text is read only when the cache
  * lacks it: in a run with the sentence stage the cache keeps the marks of
@@ -559,26 +611,26 @@ static int words_get(tsr_index *ix, dcache *c, int64_t doc, int marks, int last,
         dw->cut = dw->held->cut;
         return TSR_OK;
     }
-    tsr_document *d = NULL;
-    TSR_FORWARD(ix_reader_get(ix, dw->rd, doc, &d, err));
+    dc_doc f = { .docno = doc };   /* its fields */
+    const char *text = NULL;
+    int rc = dw->rd ? words_row(ix, c, doc, last, dw, &f, &text, err)
+                    : words_doc(ix, doc, dw, &f, &text, err);
+    if (rc != TSR_OK)
+        return rc;
     size_t n = 0;
     size_t nfig = 0;
-    int rc = text_words(d->text, d->text_len, &dw->w, &dw->cap, &n, err);
-    if (rc == TSR_OK && text_figures(d->text, dw->w, n, &dw->fig, &dw->fcap, &nfig))
+    rc = text_words(text, (size_t)f.text_len, &dw->w, &dw->cap, &n, err);
+    if (rc == TSR_OK && text_figures(text, dw->w, n, &dw->fig, &dw->fcap, &nfig))
         rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading figures");
     if (rc == TSR_OK && marks)
-        rc = words_marks(dw, d->text, dw->w, n, err);
-    if (rc != TSR_OK) {
-        tsr_document_free(d);
+        rc = words_marks(dw, text, dw->w, n, err);
+    if (rc != TSR_OK)
         return rc;
-    }
-    dw->own = (dc_doc){ doc, dw->w, n, d->text_len, d->id, d->title, d->date, d->series,
+    dw->own = (dc_doc){ doc, dw->w, n, f.text_len, f.id, f.title, f.date, f.series,
                         dw->fig, nfig, dw->term, dw->cut };
     dw->reads++;
-    if (!last && (dw->held = dc_put(c, &dw->own)))
-        tsr_document_free(d);
-    else
-        dw->d = d;   /* its fields stay with dw until released */
+    if (!last)
+        dw->held = dc_put(c, &dw->own);   /* else its fields stay with dw until released */
     *out = dw->held ? dw->held : &dw->own;
     dw->cached += dw->held != NULL;
     if (dw->held && marks) {   /* the entry has them (dc_put) */
@@ -809,6 +861,7 @@ static void *s2_worker(void *arg)
     struct cat_reader *rd;
     (void)ix_reader_open(s->ix, &rd, NULL);   /* rd is NULL when it fails */
     dwa.rd = dwb.rd = rd;
+    dwa.rows = dwb.rows = s->rows;
     if (!wk || (s->p->paraphrase == TSR_PARAPHRASE_ALL && !ppc)) {
         ix_reader_close(rd);
         al_work_free(wk);
@@ -835,6 +888,7 @@ static void *s2_worker(void *arg)
     pthread_mutex_lock(&s->mu);
     s->texts_read += dwa.reads + dwb.reads;
     s->texts_cached += dwa.cached + dwb.cached;
+    s->texts_kept += dwa.kept + dwb.kept;
     pthread_mutex_unlock(&s->mu);
     words_release(s->cache, &dwa);
     words_release(s->cache, &dwb);
@@ -842,6 +896,10 @@ static void *s2_worker(void *arg)
     free(dwb.w);
     free(dwa.fig);
     free(dwb.fig);
+    ix_row_free(&dwa.row);
+    ix_row_free(&dwb.row);
+    free(dwa.text);
+    free(dwb.text);
     pp_markbuf_free(&dwa.own_marks);
     pp_markbuf_free(&dwb.own_marks);
     ix_reader_close(rd);
@@ -2110,14 +2168,19 @@ static int disc_links_align(disc_run *run, tsr_error *err)
     s.chunk_at = at; s.nchunks = nchunks; s.series = o->series;
     s.out = calloc(nchunks ? nchunks : 1, sizeof *s.out);
     s.seen = calloc(nchunks ? nchunks : 1, sizeof *s.seen);
-    /* a quarter of the budget for documents; with the sentence stage an
+    /* The candidate pairs' memory is free by now.  Half of the budget for
+     * tokenized documents, a quarter for the stored rows of documents read
+     * again that the tokenized cache let go (cache.h, dc_rows): at 1M
+     * documents with --memory 1G, against a quarter and no rows, 2.73M ->
+     * 2.25M texts tokenized, 2.73M -> 1.14M rows read from the catalog,
+     * CPU -21%, peak RSS +4% (BENCHMARKS.md).  With the sentence stage an
      * eighth more, a 32nd of the budget of it for split texts (disc_ppc),
      * the rest for more documents: reading a document again (its words,
      * its marks) costs more than splitting one again (100,000 generated
      * documents at --memory 128M: 171,000 -> 161,000 reads for 26,000 ->
      * 38,000 splits when the split texts' eighth was cut to a 32nd, CPU -3%) */
     const size_t pp_bytes = run->p->paraphrase == TSR_PARAPHRASE_ALL ? run->memory / 32 : 0;
-    s.cache = dc_new(run->memory / 4 + (pp_bytes ? run->memory / 8 - pp_bytes : 0));
+    s.cache = dc_new(run->memory / 2 + (pp_bytes ? run->memory / 8 - pp_bytes : 0));
     s.pp_budget = pp_bytes / (size_t)(run->nt > 0 ? run->nt : 1);
     if (!s.out || !s.seen || !s.cache) {
         free(s.out);
@@ -2127,15 +2190,21 @@ static int disc_links_align(disc_run *run, tsr_error *err)
         return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory");
     }
     s.reads = disc_reads(&s, &s.nreads);
+    /* a quarter more for the stored rows of documents read again (the
+     * candidate pairs' memory is free by now); none when the reads are
+     * not counted (out of memory), as a row would then never leave */
+    s.rows = s.reads ? dc_rows_new(run->memory / 4, s.nreads) : NULL;
     pthread_mutex_init(&s.mu, NULL);
     if (o->progress) o->progress(o->progress_ud, "align", 0, run->npairs);
     run_threads(run->nt, s2_worker, &s, o->progress, o->progress_ud, "align", &s.mu,
                 &s.pairs_done, run->npairs, NULL);
     pthread_mutex_destroy(&s.mu);
     dc_free(s.cache);
+    dc_rows_free(s.rows);
     free((void *)s.reads);
     run->r->texts_read = s.texts_read;
     run->r->texts_cached = s.texts_cached;
+    run->r->texts_kept = s.texts_kept;
     if (s.rc == TSR_OK)   /* the significance model's lookups read no damaged chunk */
         s.rc = ix_segments_sound(run->ix, &s.err);
     if (s.rc == TSR_OK)

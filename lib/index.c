@@ -1990,6 +1990,100 @@ void ix_reader_close(cat_reader *r)
     cat_reader_close(r);
 }
 
+/* cat_reader_row's callback: the row's fields and stored text packed into
+ * one block (ix_row), grown as needed and kept from call to call. */
+static int row_pack(void *ud, size_t i, const cat_row *v)
+{
+    (void)i;
+    ix_row *row = ud;
+    const char *f[4] = { v->id, v->title, v->date, v->series };
+    size_t len[4], need = v->blob_len;
+    for (int k = 0; k < 4; k++) {
+        len[k] = f[k] ? strlen(f[k]) + 1 : 0;
+        need += len[k];
+    }
+    if (need > row->cap) {
+        size_t cap = row->cap ? row->cap : 1024;
+        while (cap < need) cap *= 2;
+        char *b = malloc(cap);
+        if (!b)
+            return TSR_ERR_NOMEM;
+        free(row->block);
+        row->block = b;
+        row->cap = cap;
+    }
+    char *at = row->block;
+    const char **to[4] = { &row->id, &row->title, &row->date, &row->series };
+    for (int k = 0; k < 4; k++) {
+        *to[k] = f[k] ? memcpy(at, f[k], len[k]) : NULL;
+        at += len[k];
+    }
+    row->blob = at;
+    if (v->blob_len)
+        memcpy(at, v->blob, v->blob_len);
+    row->blob_len = v->blob_len;
+    row->bytes = need;
+    row->docno = v->docno;
+    row->text_len = v->text_len;
+    return TSR_OK;
+}
+
+int ix_reader_row(tsr_index *ix, cat_reader *r, int64_t docno, ix_row *row, tsr_error *err)
+{
+    const int rc = cat_reader_row(r, docno, row_pack, row, err);
+    if (rc == TSR_ERR_NOMEM)
+        return tsr_seterr(err, rc, "%s: out of memory reading document %" PRId64, ix->dir,
+                          docno);
+    return rc;
+}
+
+int ix_row_text(tsr_index *ix, cat_reader *r, const ix_row *row, char *dst, tsr_error *err)
+{
+    TSR_FORWARD(stored_len_ok(ix, (size_t)row->text_len, row->blob, row->blob_len, row->docno,
+                              row->id, err));
+    ZSTD_DCtx *dc = dctx_take(ix);
+    const int rc = unpack_text(ix, r, dc, dst, (size_t)row->text_len, row->blob, row->blob_len,
+                               row->docno, row->id, err);
+    dctx_give(ix, dc);
+    return rc;
+}
+
+/* p, a pointer into block `from` (or NULL), at the same offset in `to` */
+static const char *rebase(const void *p, const char *from, char *to)
+{
+    return p ? to + ((const char *)p - from) : NULL;
+}
+
+int ix_row_copy(ix_row *dst, const ix_row *src)
+{
+    if (src->bytes > dst->cap) {
+        char *b = malloc(src->bytes);
+        if (!b)
+            return -1;
+        free(dst->block);
+        dst->block = b;
+        dst->cap = src->bytes;
+    }
+    if (src->bytes)
+        memcpy(dst->block, src->block, src->bytes);
+    dst->docno = src->docno;
+    dst->id = rebase(src->id, src->block, dst->block);
+    dst->title = rebase(src->title, src->block, dst->block);
+    dst->date = rebase(src->date, src->block, dst->block);
+    dst->series = rebase(src->series, src->block, dst->block);
+    dst->text_len = src->text_len;
+    dst->blob = rebase(src->blob, src->block, dst->block);
+    dst->blob_len = src->blob_len;
+    dst->bytes = src->bytes;
+    return 0;
+}
+
+void ix_row_free(ix_row *row)
+{
+    free(row->block);
+    memset(row, 0, sizeof *row);
+}
+
 /* ------------------------------------------------------------------------
  * Many documents at once (check's candidates)
  * --------------------------------------------------------------------- */

@@ -74,6 +74,31 @@ int ix_reader_get(tsr_index *ix, struct cat_reader *r, int64_t docno, tsr_docume
                   tsr_error *err);
 void ix_reader_close(struct cat_reader *r);
 
+/* A document's stored row, for a reader that keeps rows of its own
+ * (discovery keeps those of the documents it reads again: cache.h,
+ * dc_rows): its fields and its text as stored, in one block of `bytes`
+ * bytes that the pointers point into.  ix_reader_row reads document docno
+ * through r (a plain index's reader, not NULL) into *row, reusing its
+ * block; ix_row_text decompresses the text into dst (row->text_len + 1
+ * bytes, NUL-terminated), a damaged one refused as TSR_ERR_CORRUPT;
+ * ix_row_copy copies src into dst's block (-1 when out of memory).  A row
+ * starts zeroed; ix_row_free frees its block. */
+typedef struct ix_row {
+    int64_t docno;
+    const char *id, *title, *date, *series;  /* NULL when absent, but id */
+    uint64_t text_len;
+    const void *blob;                        /* the stored text */
+    size_t blob_len;
+    char *block;
+    size_t bytes, cap;                       /* the block's bytes used, allocated */
+} ix_row;
+int ix_reader_row(tsr_index *ix, struct cat_reader *r, int64_t docno, ix_row *row,
+                  tsr_error *err);
+int ix_row_text(tsr_index *ix, struct cat_reader *r, const ix_row *row, char *dst,
+                tsr_error *err);
+int ix_row_copy(ix_row *dst, const ix_row *src);
+void ix_row_free(ix_row *row);
+
 /* Many documents at once (a check's candidates): ix_docs_fetch reads the
  * stored rows of docnos[0..n) in one catalog transaction; then
  * ix_docs_meta gives the i-th one's fields (valid until ix_docs_free) and

@@ -770,11 +770,13 @@ typedef struct tsr_comm {
 typedef struct tsr_discover_opts {
     int threads;          /* worker threads; 0 = all cores */
     size_t memory;        /* bytes for candidate pairs before they spill
-                           * to sorted runs on disk, and (a quarter of it)
-                           * for documents kept tokenized while pairs are
-                           * aligned (an eighth more with the sentence
-                           * stage: for documents' sentence marks and
-                           * texts split into sentences); 0 = 1 GiB */
+                           * to sorted runs on disk, then, while pairs are
+                           * aligned, for documents read again: half for
+                           * documents kept tokenized, a quarter for
+                           * documents kept as stored (an eighth more with
+                           * the sentence stage: for documents' sentence
+                           * marks and texts split into sentences);
+                           * 0 = 1 GiB */
     /* A fingerprint held by more documents than this is boilerplate or a
      * formula: it makes no pairs (passim's bound, which keeps the work
      * linear in the corpus).  0 = the default, 100. */
@@ -862,7 +864,7 @@ typedef struct tsr_discovery {
      * texts read and tokenized, and of those the ones copied into the
      * cache of tokenized documents, which takes only documents that the
      * pairs read again.  A document is read more than once only when the
-     * cache (a quarter of tsr_discover_opts.memory) let it go. */
+     * cache (half of tsr_discover_opts.memory) let it go. */
     uint64_t texts_read, texts_cached;
     /* The fields of every document of the links, by document number: id,
      * title, date, series and text_len (no text, no meta_json), as the
@@ -870,6 +872,11 @@ typedef struct tsr_discovery {
      * for what the caller names the documents by.  None without links,
      * nor on a process other than 0 of a shared run. */
     size_t n_docs;     tsr_document *docs;
+    /* Of texts_read, those whose stored text came from the copies that
+     * the alignment keeps of documents read again once its cache of
+     * tokenized documents is full (a quarter of tsr_discover_opts.memory),
+     * not from the catalog. */
+    uint64_t texts_kept;
 } tsr_discovery;
 
 /** Find every passage that documents of `ix` share: candidate pairs by a

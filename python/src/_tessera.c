@@ -542,7 +542,7 @@ static PyObject *Index_discover(IndexObject *self, PyObject *args)
                                       (Py_ssize_t)f->same_series, (long long)f->origin,
                                       f->origin_dated, mem));
     }
-    PyObject *counts = Py_BuildValue("{s:K,s:L,s:K,s:K,s:K,s:i,s:K,s:K}", "documents",
+    PyObject *counts = Py_BuildValue("{s:K,s:L,s:K,s:K,s:K,s:i,s:K,s:K,s:K}", "documents",
                                      (unsigned long long)d->documents, "last_docno",
                                      (long long)d->last_docno, "fingerprints",
                                      (unsigned long long)d->fingerprints, "skipped",
@@ -550,7 +550,8 @@ static PyObject *Index_discover(IndexObject *self, PyObject *args)
                                      (unsigned long long)d->candidate_pairs, "resumed_stages",
                                      d->resumed_stages, "texts_read",
                                      (unsigned long long)d->texts_read, "texts_cached",
-                                     (unsigned long long)d->texts_cached);
+                                     (unsigned long long)d->texts_cached, "texts_kept",
+                                     (unsigned long long)d->texts_kept);
     /* the linked documents' fields as the discovery had them: no reads again */
     PyObject *docs = PyDict_New();
     for (size_t i = 0; docs && i < d->n_docs; i++) {

@@ -6,6 +6,7 @@
 #include "testhelp.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -404,6 +405,179 @@ static void test_threads(void)
     dc_free(c);
 }
 
+/* A stored row by hand, as ix_reader_row packs one: the fields, then the
+ * stored bytes, in one block. */
+static ix_row make_row(int64_t docno, size_t blen)
+{
+    ix_row r;
+    memset(&r, 0, sizeof r);
+    ix_row src;
+    memset(&src, 0, sizeof src);
+    char block[256];
+    char id[32];
+    const int il = snprintf(id, sizeof id, "doc-%lld", (long long)docno) + 1;
+    memcpy(block, id, (size_t)il);
+    memcpy(block + il, "1999-01-02", 11);
+    src.block = block;
+    src.docno = docno;
+    src.id = block;
+    src.date = block + il;
+    src.blob = block + il + 11;
+    for (size_t i = 0; i < blen; i++)
+        block[il + 11 + (int)i] = (char)('a' + (docno + (int64_t)i) % 26);
+    src.blob_len = blen;
+    src.text_len = 2 * blen;
+    src.bytes = (size_t)il + 11 + blen;
+    if (ix_row_copy(&r, &src))   /* out of memory: an empty row, which same_row refuses */
+        memset(&r, 0, sizeof r);
+    return r;
+}
+
+/* Whether r is make_row(docno, blen)'s row, pointing into its own block. */
+static int same_row(const ix_row *r, int64_t docno, size_t blen)
+{
+    if (!r->block)
+        return 0;
+    char id[32];
+    snprintf(id, sizeof id, "doc-%lld", (long long)docno);
+    if (r->docno != docno || strcmp(r->id, id) || r->title || strcmp(r->date, "1999-01-02") ||
+        r->series || r->blob_len != blen || r->text_len != 2 * blen || r->id != r->block ||
+        (const char *)r->blob + blen != r->block + r->bytes)
+        return 0;
+    for (size_t i = 0; i < blen; i++)
+        if (((const char *)r->blob)[i] != (char)('a' + (docno + (int64_t)i) % 26))
+            return 0;
+    return 1;
+}
+
+/* The stored rows kept for discovery (dc_rows): a row comes back as put,
+ * in the caller's block, until its last read; docnos out of range and
+ * rows past the budget are not kept; a NULL keeper keeps nothing. */
+static void test_rows(void)
+{
+    ix_row r = make_row(7, 100), got;
+    memset(&got, 0, sizeof got);
+    CHECK(same_row(&r, 7, 100));
+    dc_rows *k = dc_rows_new(4096, 16);
+    CHECK(k != NULL);
+    if (!k) {
+        ix_row_free(&r);
+        return;
+    }
+    CHECK(dc_rows_get(k, 7, 0, &got) == 0);
+    dc_rows_put(k, &r);
+    CHECK(dc_rows_get(k, 7, 0, &got) == 1 && same_row(&got, 7, 100) && got.block != r.block);
+    CHECK(dc_rows_get(k, 7, 1, &got) == 1 && same_row(&got, 7, 100));   /* the last read */
+    CHECK(dc_rows_get(k, 7, 0, &got) == 0);                              /* forgotten */
+    uint64_t kept, hits;
+    size_t bytes;
+    dc_rows_stats(k, &kept, &hits, &bytes);
+    CHECK(kept == 1 && hits == 2 && bytes == 0);
+    ix_row_free(&r);
+    /* out of range */
+    r = make_row(16, 10);
+    dc_rows_put(k, &r);
+    CHECK(dc_rows_get(k, 16, 0, &got) == 0 && dc_rows_get(k, -1, 0, &got) == 0);
+    ix_row_free(&r);
+    /* the budget: rows of about 300 bytes, 4096 bytes in all */
+    int n = 0;
+    for (int64_t d = 0; d < 16; d++) {
+        r = make_row(d, 200);
+        dc_rows_put(k, &r);
+        ix_row_free(&r);
+        dc_rows_stats(k, &kept, &hits, &bytes);
+        CHECK(bytes <= 4096);
+    }
+    for (int64_t d = 0; d < 16; d++)
+        n += dc_rows_get(k, d, 0, &got) == 1 && same_row(&got, d, 200);
+    CHECK(n > 4 && n < 16);   /* the first ones, until the budget ran out */
+    CHECK(dc_rows_get(k, 0, 1, &got) == 1 && dc_rows_get(k, 15, 0, &got) == 0);
+    r = make_row(15, 200);    /* the room the last read of 0 gave back */
+    dc_rows_put(k, &r);
+    CHECK(dc_rows_get(k, 15, 1, &got) == 1 && same_row(&got, 15, 200));
+    dc_rows_put(NULL, &r);
+    CHECK(dc_rows_get(NULL, 15, 0, &got) == 0);
+    ix_row_free(&r);
+    ix_row_free(&got);
+    dc_rows_free(k);
+}
+
+/* Four threads putting and getting rows of 64 documents at random, each
+ * read of a document by a thread counted down as discovery counts them
+ * (the last read forgets the row): every row found is the one put. */
+typedef struct { dc_rows *k; _Atomic int *left; unsigned seed; int bad; } rows_arg;
+
+static void *rows_stress(void *p)
+{
+    rows_arg *a = p;
+    ix_row got;
+    memset(&got, 0, sizeof got);
+    for (int i = 0; i < 4000; i++) {
+        a->seed = a->seed * 1103515245u + 12345u;
+        const int64_t d = (int64_t)((a->seed >> 8) % 64);
+        const int n = atomic_fetch_sub(&a->left[d], 1);
+        if (n <= 0)
+            continue;   /* read out */
+        const int r = dc_rows_get(a->k, d, n == 1, &got);
+        if (r == 1 && !same_row(&got, d, 40 + (size_t)d))
+            a->bad++;
+        if (r == 0 && n > 1) {
+            ix_row mine = make_row(d, 40 + (size_t)d);
+            dc_rows_put(a->k, &mine);
+            ix_row_free(&mine);
+        }
+    }
+    ix_row_free(&got);
+    return NULL;
+}
+
+static void test_rows_threads(void)
+{
+    dc_rows *k = dc_rows_new(16 << 10, 64);
+    CHECK(k != NULL);
+    if (!k)
+        return;
+    _Atomic int left[64];
+    for (int d = 0; d < 64; d++)
+        atomic_init(&left[d], 200);
+    pthread_t t[4];
+    rows_arg a[4];
+    for (int i = 0; i < 4; i++) {
+        a[i] = (rows_arg){ k, left, 11u + 97u * (unsigned)i, 0 };
+        CHECK(pthread_create(&t[i], NULL, rows_stress, &a[i]) == 0);
+    }
+    int bad = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        bad += a[i].bad;
+    }
+    uint64_t kept, hits;
+    size_t bytes;
+    dc_rows_stats(k, &kept, &hits, &bytes);
+    CHECK(bad == 0 && kept > 0 && hits > 1000 && bytes <= (16 << 10));
+    dc_rows_free(k);
+}
+
+/* dc_full: set once the cache has evicted to make room, not before. */
+static void test_full(void)
+{
+    tsr_word w[50];
+    dcache *c = dc_new((size_t)16 << 10);
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    int64_t k = 0;
+    for (; k < 200 && !dc_full(c); k++) {
+        uint64_t bytes, docs, hits, misses;
+        dc_stats(c, &bytes, &docs, &hits, &misses);
+        CHECK(docs == (uint64_t)k);   /* nothing evicted yet */
+        dc_doc d = make_doc(k, 50, w);
+        dc_release(c, dc_put(c, &d));
+    }
+    CHECK(k > 2 && k < 200 && dc_full(c));
+    dc_free(c);
+}
+
 int main(void)
 {
     RUN(test_marks_replace);
@@ -413,5 +587,8 @@ int main(void)
     RUN(test_blocks);
     RUN(test_hot);
     RUN(test_threads);
+    RUN(test_rows);
+    RUN(test_rows_threads);
+    RUN(test_full);
     return test_report();
 }

@@ -670,6 +670,88 @@ static void test_discover_reads(void)
     rm_tree(dir);
 }
 
+/* Discovery keeps the stored rows of documents read again once its cache
+ * of tokenized documents is full (discover.c, words_row; cache.h,
+ * dc_rows), and answers as it does with room for them all.  40 sources,
+ * then 20 targets of 300 words, each quoting four sources spread over the
+ * corpus: every target is the b side of four pairs far apart, and at 64
+ * KB of memory the tokenized cache (half of it) holds a few targets, so
+ * the targets come back as kept rows.  With 1 GiB nothing is kept. */
+static void test_discover_kept(void)
+{
+    enum { NSRC = 40, NTGT = 20 };
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/kept.tsr", tmpdir);
+    tsr_index *ix = NULL;
+    tsr_error e = {0};
+    CHECK(tsr_index_open(dir, TSR_OPEN_CREATE, &ix, &e) == TSR_OK);
+    if (!ix) return;
+    char *quote[NSRC];
+    for (int i = 0; i < NSRC; i++) {   /* docs 0..39: own text, a quote, own text */
+        quote[i] = make_text(&R, 40);
+        char *pre = make_text(&R, 50), *post = make_text(&R, 50), id[32];
+        char *t = malloc(strlen(pre) + strlen(quote[i]) + strlen(post) + 3);
+        sprintf(t, "%s %s %s", pre, quote[i], post);
+        snprintf(id, sizeof id, "src-%d", i);
+        CHECK(add_doc(ix, id, t, &e) == TSR_OK);
+        free(pre);
+        free(post);
+        free(t);
+    }
+    for (int k = 0; k < NTGT; k++) {   /* docs 40..59: quotes k, k+10, k+20, k+30 */
+        char *t = malloc(4 * (40 + 35) * 12 + 64), id[32];
+        t[0] = 0;
+        for (int j = 0; j < 4; j++) {
+            char *own = make_text(&R, 35);
+            strcat(t, own);
+            strcat(t, " ");
+            strcat(t, quote[(k + 10 * j) % NSRC]);
+            strcat(t, " ");
+            free(own);
+        }
+        snprintf(id, sizeof id, "tgt-%d", k);
+        CHECK(add_doc(ix, id, t, &e) == TSR_OK);
+        free(t);
+    }
+    CHECK(tsr_index_commit(ix, &e) == TSR_OK);
+    tsr_discover_opts o;
+    tsr_discover_opts_default(&o);
+    o.threads = 1;
+    tsr_discovery *big = NULL, *small = NULL;
+    CHECK(tsr_discover(ix, NULL, &o, &big, &e) == TSR_OK && big);
+    o.memory = (size_t)64 << 10;
+    CHECK(tsr_discover(ix, NULL, &o, &small, &e) == TSR_OK && small);
+    if (big && small) {
+        /* each quote in two targets (80 links), and targets k and k+10
+         * quote the same four (40 more) */
+        CHECK(big->n_links == 3 * NSRC);
+        CHECK(big->texts_kept == 0 && big->texts_read == NSRC + NTGT);
+        CHECK(small->texts_read > NSRC + NTGT);   /* targets tokenized again */
+        CHECK(small->texts_kept > 0 && small->texts_kept < small->texts_read);
+        CHECK(small->n_links == big->n_links &&
+              !memcmp(small->links, big->links, big->n_links * sizeof *big->links));
+        int same = small->n_docs == big->n_docs;   /* the fields, from rows kept or read */
+        for (size_t i = 0; same && i < big->n_docs; i++) {
+            const tsr_document *x = &big->docs[i], *y = &small->docs[i];
+            same = x->docno == y->docno && x->text_len == y->text_len && !strcmp(x->id, y->id) &&
+                   !x->title == !y->title && (!x->title || !strcmp(x->title, y->title));
+        }
+        CHECK(same && big->n_docs == NSRC + NTGT);
+    }
+    tsr_discovery *two = NULL;   /* two threads sharing the rows kept */
+    o.threads = 2;
+    CHECK(tsr_discover(ix, NULL, &o, &two, &e) == TSR_OK && two);
+    if (big && two)
+        CHECK(two->n_links == big->n_links &&
+              !memcmp(two->links, big->links, big->n_links * sizeof *big->links));
+    tsr_discovery_free(two);
+    tsr_discovery_free(big);
+    tsr_discovery_free(small);
+    tsr_index_close(ix);
+    for (int i = 0; i < NSRC; i++) free(quote[i]);
+    rm_tree(dir);
+}
+
 /* Threads share one read-only handle: lookups, gets and stats at once. */
 typedef struct { tsr_index *ix; int bad; } thr_arg;
 
@@ -1140,6 +1222,7 @@ int main(void)
     RUN(test_damage);
     RUN(test_damaged_chunk);
     RUN(test_discover_reads);
+    RUN(test_discover_kept);
     RUN(test_crash);
     RUN(test_interrupted_create);
     RUN(test_page_size);
