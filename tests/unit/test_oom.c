@@ -607,6 +607,85 @@ static void test_segment_path_lie(void)
 }
 
 /* ------------------------------------------------------------------------
+ * Discovery, its reads of texts kept as stored rows (lib/cache.c, dc_rows)
+ * --------------------------------------------------------------------- */
+
+/* 20 sources, then 10 targets each quoting four of them (test_index.c,
+ * test_discover_kept, smaller): at 64 KB of memory the targets are read
+ * again through the stored rows kept.  One thread, so that the
+ * allocations come in one order.  Each allocation fails in turn: the
+ * answer is TSR_ERR_NOMEM and no result, or, when none failed, the links
+ * of a run without failures; no work directory is left behind. */
+static void test_discover_oom(void)
+{
+    enum { NSRC = 20, NTGT = 10 };
+    char dir[512], work[512];
+    snprintf(dir, sizeof dir, "%s/disc.tsr", tmpdir);
+    snprintf(work, sizeof work, "%s/disc-tmp", tmpdir);
+    CHECK(mkdir(work, 0755) == 0);
+    tsr_index *ix = NULL;
+    tsr_error e;
+    int ok = tsr_index_open(dir, TSR_OPEN_CREATE, &ix, &e) == TSR_OK;
+    rng R = { 4242 };
+    char *quote[NSRC];
+    for (int i = 0; i < NSRC; i++)
+        quote[i] = make_text(&R, 40);
+    for (int i = 0; ok && i < NSRC + NTGT; i++) {
+        char *t = malloc(4 * (40 + 35) * 12 + 64), id[32];
+        t[0] = 0;
+        for (int j = 0; j < (i < NSRC ? 1 : 4); j++) {
+            char *own = make_text(&R, i < NSRC ? 60 : 35);
+            strcat(t, own);
+            strcat(t, " ");
+            strcat(t, quote[i < NSRC ? i : (i - NSRC + 5 * j) % NSRC]);
+            strcat(t, " ");
+            free(own);
+        }
+        snprintf(id, sizeof id, "doc-%d", i);
+        const tsr_docinfo d = { .id = id, .text = t, .text_len = strlen(t) };
+        ok = tsr_index_add(ix, &d, &e) == TSR_OK;
+        free(t);
+    }
+    for (int i = 0; i < NSRC; i++)
+        free(quote[i]);
+    ok = ok && tsr_index_commit(ix, &e) == TSR_OK;
+    CHECK(ok);
+    tsr_discover_opts o;
+    tsr_discover_opts_default(&o);
+    o.threads = 1;
+    o.memory = (size_t)64 << 10;
+    char *had = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    setenv("TMPDIR", work, 1);
+    tsr_discovery *ref = NULL;
+    ok = ok && tsr_discover(ix, NULL, &o, &ref, &e) == TSR_OK;
+    CHECK(ok && ref->n_links > 0 && ref->texts_kept > 0);
+    long bad_at = -1, at = 0;
+    for (; ok && at < 200000; at++) {
+        tsr_discovery *d = NULL;
+        arm(at);
+        const int rc = tsr_discover(ix, NULL, &o, &d, &e);
+        disarm();
+        const int right = rc == TSR_OK
+                              ? d && d->n_links == ref->n_links &&
+                                    !memcmp(d->links, ref->links, d->n_links * sizeof *d->links)
+                              : failed && !d && nomem_answer(rc, &e);
+        if (!right && bad_at < 0) bad_at = at;
+        tsr_discovery_free(d);
+        if (!failed) break;
+    }
+    if (bad_at >= 0)
+        fprintf(stderr, "  tsr_discover: allocation %ld failed: a wrong answer\n", bad_at);
+    CHECK(bad_at < 0);
+    CHECK(at >= 100 && at < 200000);
+    CHECK(rmdir(work) == 0);   /* empty: every run took its work directory away */
+    if (had) setenv("TMPDIR", had, 1); else unsetenv("TMPDIR");
+    free(had);
+    tsr_discovery_free(ref);
+    tsr_index_close(ix);
+    CHECK(rm_tree(dir) == 0);
+}
+
+/* ------------------------------------------------------------------------
  * Main
  * --------------------------------------------------------------------- */
 
@@ -625,6 +704,7 @@ int main(void)
     RUN(test_text_len_lie);
     RUN(test_docs_count_lie);
     RUN(test_segment_path_lie);
+    RUN(test_discover_oom);
     rmdir(tmpdir);
     return test_report();
 }
