@@ -602,6 +602,20 @@ static void test_damaged_chunk(void)
     rm_tree(dir);
 }
 
+/* Add document `id`: `own` words of its own, `quote`, `own` more. */
+static int add_quoting(tsr_index *ix, const char *id, const char *quote, size_t own,
+                       tsr_error *e)
+{
+    char *pre = make_text(&R, own), *post = make_text(&R, own);
+    char *t = malloc(strlen(pre) + strlen(quote) + strlen(post) + 3);
+    sprintf(t, "%s %s %s", pre, quote, post);
+    const int rc = add_doc(ix, id, t, e);
+    free(pre);
+    free(post);
+    free(t);
+    return rc;
+}
+
 /* Discovery reads each text once when the cache holds it, and caches only
  * the documents the pairs read again (discover.c, read_again): five
  * documents each share a passage with a sixth, so the sixth is the b side
@@ -623,14 +637,9 @@ static void test_discover_reads(void)
         strcat(hub, " ");
     }
     for (int i = 0; i < 5; i++) {   /* docs 0..4: own text, part i, own text */
-        char *pre = make_text(&R, 60), *post = make_text(&R, 60), id[32];
-        char *t = malloc(strlen(pre) + strlen(part[i]) + strlen(post) + 3);
-        sprintf(t, "%s %s %s", pre, part[i], post);
+        char id[32];
         snprintf(id, sizeof id, "spoke-%d", i);
-        CHECK(add_doc(ix, id, t, &e) == TSR_OK);
-        free(pre);
-        free(post);
-        free(t);
+        CHECK(add_quoting(ix, id, part[i], 60, &e) == TSR_OK);
     }
     CHECK(add_doc(ix, "hub", hub, &e) == TSR_OK);   /* doc 5 */
     char *other = make_text(&R, 200);
@@ -689,14 +698,9 @@ static void test_discover_kept(void)
     char *quote[NSRC];
     for (int i = 0; i < NSRC; i++) {   /* docs 0..39: own text, a quote, own text */
         quote[i] = make_text(&R, 40);
-        char *pre = make_text(&R, 50), *post = make_text(&R, 50), id[32];
-        char *t = malloc(strlen(pre) + strlen(quote[i]) + strlen(post) + 3);
-        sprintf(t, "%s %s %s", pre, quote[i], post);
+        char id[32];
         snprintf(id, sizeof id, "src-%d", i);
-        CHECK(add_doc(ix, id, t, &e) == TSR_OK);
-        free(pre);
-        free(post);
-        free(t);
+        CHECK(add_quoting(ix, id, quote[i], 50, &e) == TSR_OK);
     }
     for (int k = 0; k < NTGT; k++) {   /* docs 40..59: quotes k, k+10, k+20, k+30 */
         char *t = malloc(4 * (40 + 35) * 12 + 64), id[32];
