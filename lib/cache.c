@@ -525,8 +525,9 @@ void dc_stats(dcache *c, uint64_t *bytes, uint64_t *docs, uint64_t *hits, uint64
  *
  * Discovery reads the documents of its candidate pairs in the pairs'
  * order, and the b side of a pair comes from anywhere in the index: at 1M
- * documents, 2.7 million reads of 826,000 documents, the tokenized cache
- * above (a quarter of --memory) holding about 57,000.  A read from the
+ * documents, 2.7 million reads of 826,000 documents, when the tokenized
+ * cache above had a quarter of --memory and held about 57,000 (it has
+ * half now, the rows a quarter: discover.c).  A read from the
  * catalog (a B-tree walk and a 16 KB page copied) was two thirds of a
  * read's cost, and a row as stored, about 600 bytes, is a seventh of a
  * tokenized entry: so the rows of documents that will be read again are

@@ -692,27 +692,24 @@ static int get_doc_row(sqlite3_stmt *s, tsr_document *d, void **blob, size_t *bl
     return tsr_seterr(err, TSR_ERR_NOMEM, "out of memory reading a document");
 }
 
-/* The document of id (when not NULL) or docno through the cached statement
- * s (S_GETID / S_GETNO) of connection db: bound, stepped, read, reset. */
-static int get_doc_on(const cat *c, sqlite3 *db, sqlite3_stmt *s, const char *id,
-                      int64_t docno, tsr_document *d, void **blob, size_t *blob_len,
-                      tsr_error *err)
+/* Statement s (S_GETID / S_GETNO, cached, of connection db) bound to id
+ * (when not NULL) or docno and stepped: TSR_OK when it stands on the
+ * document's row, else the error (TSR_ERR_NOTFOUND naming it).  The caller
+ * reads the row, then resets s (done). */
+static int step_doc(const cat *c, sqlite3 *db, sqlite3_stmt *s, const char *id, int64_t docno,
+                    tsr_error *err)
 {
     if (id)
         sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     else
         sqlite3_bind_int64(s, 1, docno);
     const int r = sqlite3_step(s);
-    int rc;
-    if (r == SQLITE_DONE)
-        rc = id ? tsr_seterr(err, TSR_ERR_NOTFOUND, "no document with id '%s'", id)
-                : tsr_seterr(err, TSR_ERR_NOTFOUND, "no document number %" PRId64, docno);
-    else if (r != SQLITE_ROW)
-        rc = db_err_on(c, db, err, "reading a document");
-    else
-        rc = get_doc_row(s, d, blob, blob_len, err);
-    done(s);
-    return rc;
+    if (r == SQLITE_ROW)
+        return TSR_OK;
+    if (r != SQLITE_DONE)
+        return db_err_on(c, db, err, "reading a document");
+    return id ? tsr_seterr(err, TSR_ERR_NOTFOUND, "no document with id '%s'", id)
+              : tsr_seterr(err, TSR_ERR_NOTFOUND, "no document number %" PRId64, docno);
 }
 
 int cat_get_doc(cat *c, const char *id, int64_t docno, tsr_document *d,
@@ -725,8 +722,11 @@ int cat_get_doc(cat *c, const char *id, int64_t docno, tsr_document *d,
     }
     pthread_mutex_lock(&c->mu);
     sqlite3_stmt *s = stmt(c, id ? S_GETID : S_GETNO, err);
-    const int rc = s ? get_doc_on(c, c->db, s, id, docno, d, blob, blob_len, err)
-                     : err ? err->code : TSR_ERR_DB;
+    int rc = s ? step_doc(c, c->db, s, id, docno, err) : err ? err->code : TSR_ERR_DB;
+    if (rc == TSR_OK)
+        rc = get_doc_row(s, d, blob, blob_len, err);
+    if (s)
+        done(s);
     pthread_mutex_unlock(&c->mu);
     return rc;
 }
@@ -773,17 +773,6 @@ int cat_reader_open(cat *c, cat_reader **out, tsr_error *err)
     return TSR_OK;
 }
 
-int cat_reader_get(cat_reader *r, int64_t docno, tsr_document *d, void **blob,
-                   size_t *blob_len, tsr_error *err)
-{
-    memset(d, 0, sizeof *d);
-    if (blob) {
-        *blob = NULL;
-        *blob_len = 0;
-    }
-    return get_doc_on(r->c, r->db, r->get, NULL, docno, d, blob, blob_len, err);
-}
-
 /* The row that statement s (S_GETNO or S_GETID) stands on, as pointers
  * into SQLite's memory: valid until s moves. */
 static int row_view(sqlite3_stmt *s, cat_row *row, tsr_error *err)
@@ -803,15 +792,9 @@ static int row_view(sqlite3_stmt *s, cat_row *row, tsr_error *err)
 
 int cat_reader_row(cat_reader *r, int64_t docno, cat_row_fn fn, void *ud, tsr_error *err)
 {
-    sqlite3_bind_int64(r->get, 1, docno);
-    const int st = sqlite3_step(r->get);
-    int rc;
     cat_row row;
-    if (st == SQLITE_DONE)
-        rc = tsr_seterr(err, TSR_ERR_NOTFOUND, "no document number %" PRId64, docno);
-    else if (st != SQLITE_ROW)
-        rc = db_err_on(r->c, r->db, err, "reading a document");
-    else if ((rc = row_view(r->get, &row, err)) == TSR_OK)
+    int rc = step_doc(r->c, r->db, r->get, NULL, docno, err);
+    if (rc == TSR_OK && (rc = row_view(r->get, &row, err)) == TSR_OK)
         rc = fn(ud, 0, &row);
     done(r->get);
     return rc;
@@ -831,18 +814,10 @@ int cat_get_docs(cat *c, const int64_t *docnos, size_t n, cat_row_fn fn, void *u
     if (rc == TSR_OK && !s)
         rc = err ? err->code : TSR_ERR_DB;
     for (size_t i = 0; rc == TSR_OK && i < n; i++) {
-        sqlite3_bind_int64(s, 1, docnos[i]);
-        const int r = sqlite3_step(s);
-        if (r == SQLITE_DONE) {
-            rc = tsr_seterr(err, TSR_ERR_NOTFOUND, "no document number %" PRId64, docnos[i]);
-        } else if (r != SQLITE_ROW) {
-            rc = db_err(c, err, "reading a document");
-        } else {
-            cat_row row;
-            rc = row_view(s, &row, err);
-            if (rc == TSR_OK)
-                rc = fn(ud, i, &row);
-        }
+        cat_row row;
+        rc = step_doc(c, c->db, s, NULL, docnos[i], err);
+        if (rc == TSR_OK && (rc = row_view(s, &row, err)) == TSR_OK)
+            rc = fn(ud, i, &row);
         done(s);
     }
     if (own && !sqlite3_get_autocommit(c->db))

@@ -162,9 +162,6 @@ int cat_get_docs(cat *c, const int64_t *docnos, size_t n, cat_row_fn fn, void *u
  * reads see the catalog as it was when it was opened. */
 typedef struct cat_reader cat_reader;
 int cat_reader_open(cat *c, cat_reader **out, tsr_error *err);
-/* cat_get_doc by docno, through r. */
-int cat_reader_get(cat_reader *r, int64_t docno, tsr_document *d, void **blob,
-                   size_t *blob_len, tsr_error *err);
 /* cat_get_docs of one docno, through r: fn(ud, 0, &row), with pointers
  * valid during that call only (no copy of the fields or the text made). */
 int cat_reader_row(cat_reader *r, int64_t docno, cat_row_fn fn, void *ud, tsr_error *err);

@@ -585,7 +585,7 @@ static int words_row(tsr_index *ix, dcache *c, int64_t doc, int last, disc_words
 static int words_doc(tsr_index *ix, int64_t doc, disc_words *dw, dc_doc *f,
                      const char **text, tsr_error *err)
 {
-    TSR_FORWARD(ix_reader_get(ix, NULL, doc, &dw->d, err));
+    TSR_FORWARD(tsr_index_get_docno(ix, doc, &dw->d, err));
     const tsr_document *d = dw->d;
     *f = (dc_doc){ .docno = doc, .text_len = d->text_len, .id = d->id, .title = d->title,
                    .date = d->date, .series = d->series };

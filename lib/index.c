@@ -1931,10 +1931,9 @@ static int unpack_text(tsr_index *ix, cat_reader *rd, ZSTD_DCtx *dc, char *dst,
     return TSR_OK;
 }
 
-/* A document by id or docno, through the index's catalog or, when `rd` is
- * not NULL, that reader (by docno). */
-static int ix_get_via(tsr_index *ix, cat_reader *rd, const char *id, int64_t docno,
-                      int with_text, tsr_document **out, tsr_error *err)
+/* A document by id or docno, through the index's catalog. */
+static int ix_get(tsr_index *ix, const char *id, int64_t docno, int with_text,
+                  tsr_document **out, tsr_error *err)
 {
     if (ix->sh)
         return sh_get(ix, id, docno, with_text, out, err);
@@ -1943,8 +1942,7 @@ static int ix_get_via(tsr_index *ix, cat_reader *rd, const char *id, int64_t doc
     void *blob = NULL;
     size_t blen = 0;
     void **want = with_text ? &blob : NULL;   /* the fields alone: no text read */
-    int rc = rd && !id ? cat_reader_get(rd, docno, d, want, &blen, err)
-                       : cat_get_doc(ix->cat, id, docno, d, want, &blen, err);
+    int rc = cat_get_doc(ix->cat, id, docno, d, want, &blen, err);
     if (rc == TSR_OK && with_text)
         rc = stored_len_ok(ix, d->text_len, blob, blen, d->docno, d->id, err);
     if (rc == TSR_OK && with_text) {
@@ -1953,8 +1951,8 @@ static int ix_get_via(tsr_index *ix, cat_reader *rd, const char *id, int64_t doc
             rc = tsr_seterr(err, TSR_ERR_NOMEM, "out of memory for %zu bytes", d->text_len);
         } else {
             ZSTD_DCtx *dc = dctx_take(ix);
-            rc = unpack_text(ix, id ? NULL : rd, dc, d->text, d->text_len, blob, blen,
-                             d->docno, d->id, err);
+            rc = unpack_text(ix, NULL, dc, d->text, d->text_len, blob, blen, d->docno,
+                             d->id, err);
             dctx_give(ix, dc);
         }
     }
@@ -1967,22 +1965,10 @@ static int ix_get_via(tsr_index *ix, cat_reader *rd, const char *id, int64_t doc
     return TSR_OK;
 }
 
-static int ix_get(tsr_index *ix, const char *id, int64_t docno, int with_text,
-                  tsr_document **out, tsr_error *err)
-{
-    return ix_get_via(ix, NULL, id, docno, with_text, out, err);
-}
-
 int ix_reader_open(tsr_index *ix, cat_reader **out, tsr_error *err)
 {
     *out = NULL;
     return ix->sh ? TSR_OK : cat_reader_open(ix->cat, out, err);
-}
-
-int ix_reader_get(tsr_index *ix, cat_reader *r, int64_t docno, tsr_document **out,
-                  tsr_error *err)
-{
-    return ix_get_via(ix, r, NULL, docno, 1, out, err);
 }
 
 void ix_reader_close(cat_reader *r)

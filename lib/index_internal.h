@@ -65,13 +65,12 @@ int ix_read_begin(tsr_index *ix, tsr_error *err);
 void ix_read_end(tsr_index *ix);
 
 /* A reader of one thread's own (catalog.h, cat_reader): documents by number
- * through a connection of its own, without the index's catalog mutex.
- * *out is NULL (and TSR_OK) for an index with no catalog of its own (a
- * sharded one): ix_reader_get then reads as tsr_index_get_docno does. */
+ * through a connection of its own, without the index's catalog mutex
+ * (ix_reader_row below).  *out is NULL (and TSR_OK) for an index with no
+ * catalog of its own (a sharded one): its documents are then read with
+ * tsr_index_get_docno. */
 struct cat_reader;
 int ix_reader_open(tsr_index *ix, struct cat_reader **out, tsr_error *err);
-int ix_reader_get(tsr_index *ix, struct cat_reader *r, int64_t docno, tsr_document **out,
-                  tsr_error *err);
 void ix_reader_close(struct cat_reader *r);
 
 /* A document's stored row, for a reader that keeps rows of its own

@@ -873,9 +873,9 @@ typedef struct tsr_discovery {
      * nor on a process other than 0 of a shared run. */
     size_t n_docs;     tsr_document *docs;
     /* Of texts_read, those whose stored text came from the copies that
-     * the alignment keeps of documents read again once its cache of
-     * tokenized documents is full (a quarter of tsr_discover_opts.memory),
-     * not from the catalog. */
+     * the alignment keeps (in a quarter of tsr_discover_opts.memory) of
+     * documents read again once its cache of tokenized documents is
+     * full, not from the catalog. */
     uint64_t texts_kept;
 } tsr_discovery;
 
